@@ -1,0 +1,247 @@
+"""Leads (one campaign interest of a contact), their audit trail and the sales pipeline."""
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import connection, models
+from django.utils import timezone
+
+from leadhub.choices import LeadType
+from leadhub.models import CreatedAtModel, TimeStampedModel, choices_constraint
+from leadhub.validators import validate_json_object
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "null": True, "blank": True}
+
+
+class WorkspaceStatus(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    CONVERTED = "converted", "Converted"
+
+
+class LeadQuerySet(models.QuerySet):
+    def reserve_id(self, lead_id):
+        """Make a provider-chosen id safe: move the id sequence past it before it is inserted.
+
+        PostgreSQL's identity sequence does not know about explicit ids, so without this a later
+        generated id would collide with a custom one. The advisory lock serialises concurrent
+        reservations so the sequence only ever moves forward. SQLite's AUTOINCREMENT already
+        continues after the largest id ever used.
+        """
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('leads.id'))")
+            cursor.execute(
+                "SELECT setval(seq, GREATEST(%s, COALESCE(pg_sequence_last_value(seq), 0))) "
+                "FROM (SELECT pg_get_serial_sequence('leads', 'id')::regclass AS seq) s",
+                [lead_id],
+            )
+
+
+class LeadPipelineStage(CreatedAtModel):
+    """Configurable lead statuses; `leads.status` must name an active stage."""
+
+    name = models.CharField(max_length=50, unique=True)
+    description = models.TextField(blank=True)
+    order_index = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "lead_pipeline_stages"
+        ordering = ["order_index", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+def validate_pipeline_status(value):
+    if not LeadPipelineStage.objects.filter(name=value, is_active=True).exists():
+        raise ValidationError(f"'{value}' is not an active pipeline stage.", code="invalid_status")
+
+
+class Lead(TimeStampedModel):
+    id = models.BigAutoField(primary_key=True)
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="leads")
+    webhook_id = models.CharField(max_length=100, db_index=True)
+    lead_type = models.CharField(max_length=20, choices=LeadType.choices)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField()
+    phone = models.CharField(max_length=16, db_index=True)
+    address = models.CharField(max_length=255, blank=True)
+    address2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True, db_index=True)
+    zip_code = models.CharField(max_length=10, blank=True, db_index=True)
+    source = models.CharField(max_length=255, blank=True)
+    campaign_id = models.CharField(max_length=255, blank=True)
+    utm_source = models.CharField(max_length=255, blank=True)
+    utm_medium = models.CharField(max_length=255, blank=True)
+    utm_campaign = models.CharField(max_length=255, blank=True)
+    subsource = models.CharField(max_length=255, blank=True)
+    landing_page_url = models.CharField(max_length=2048, blank=True)
+    productid = models.CharField(max_length=100, blank=True)
+    monthly_electric_bill = models.DecimalField(**MONEY)
+    property_type = models.CharField(max_length=50, blank=True)
+    roof_condition = models.CharField(max_length=50, blank=True)
+    roof_age = models.PositiveIntegerField(null=True, blank=True)
+    shade_coverage = models.CharField(max_length=50, blank=True)
+    system_type = models.CharField(max_length=50, blank=True)
+    system_age = models.PositiveIntegerField(null=True, blank=True)
+    service_type = models.CharField(max_length=100, blank=True)
+    urgency = models.CharField(max_length=50, blank=True)
+    property_size = models.PositiveIntegerField(null=True, blank=True)
+    policy_type = models.CharField(max_length=50, blank=True)
+    coverage_amount = models.DecimalField(**MONEY)
+    current_premium = models.DecimalField(**MONEY)
+    property_value = models.DecimalField(**MONEY)
+    claims_history = models.TextField(blank=True)
+    consent_description = models.TextField(blank=True)
+    consent_value = models.BooleanField(default=False)
+    tcpa_compliance = models.BooleanField(default=False)
+    raw_payload = models.JSONField(default=dict, blank=True)
+    ip_address = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=50, default="new", db_index=True, validators=[validate_pipeline_status])
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.CharField(max_length=255, blank=True)
+    notes = models.TextField(blank=True)
+    priority = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    assigned_to = models.CharField(max_length=255, blank=True, db_index=True)
+    follow_up_date = models.DateTimeField(null=True, blank=True, db_index=True)
+    contact_attempts = models.PositiveIntegerField(default=0)
+    conversion_score = models.FloatField(null=True, blank=True)
+    revenue_potential = models.DecimalField(**MONEY)
+    workspace = models.ForeignKey(
+        "workspaces.Workspace",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_column="workspace_id",
+        related_name="leads",
+    )
+    conversion_id = models.CharField(max_length=36, blank=True)
+    conversion_metadata = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
+    workspace_assigned_at = models.DateTimeField(null=True, blank=True)
+    workspace_status = models.CharField(max_length=20, choices=WorkspaceStatus.choices, blank=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        db_table = "leads"
+        ordering = ["-id"]
+        constraints = [
+            choices_constraint("leads", "lead_type", LeadType.choices),
+            choices_constraint("leads", "workspace_status", WorkspaceStatus.choices, allow_blank=True),
+            models.CheckConstraint(condition=models.Q(priority__gte=1, priority__lte=5), name="leads_priority_1_5"),
+        ]
+        indexes = [
+            models.Index(fields=["webhook_id", "created_at"], name="leads_webhook_created_idx"),
+            models.Index(fields=["workspace", "updated_at"], name="leads_workspace_updated_idx"),
+        ]
+
+    def __str__(self):
+        return f"lead #{self.pk} {self.lead_type} {self.first_name} {self.last_name}"
+
+
+class LeadEvent(CreatedAtModel):
+    RECEIVED = "received"
+    ASSIGNED = "assigned"
+    UNASSIGNED = "unassigned"
+    STATUS_CHANGED = "status_changed"
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
+    event_type = models.CharField(max_length=50, db_index=True)
+    event_data = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
+
+    class Meta:
+        db_table = "lead_events"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.event_type} lead #{self.lead_id}"
+
+
+class LeadStatusHistory(CreatedAtModel):
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="status_history")
+    old_status = models.CharField(max_length=50, blank=True)
+    new_status = models.CharField(max_length=50)
+    changed_by = models.CharField(max_length=255)
+    changed_by_name = models.CharField(max_length=255, blank=True)
+    reason = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
+
+    class Meta:
+        db_table = "lead_status_history"
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "lead status history"
+
+    def __str__(self):
+        return f"lead #{self.lead_id}: {self.old_status} → {self.new_status}"
+
+
+class ActivityType(models.TextChoices):
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    MEETING = "meeting", "Meeting"
+    NOTE = "note", "Note"
+    STATUS_CHANGE = "status_change", "Status change"
+
+
+class LeadActivity(CreatedAtModel):
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="activities")
+    activity_type = models.CharField(max_length=20, choices=ActivityType.choices)
+    title = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    activity_date = models.DateTimeField(default=timezone.now, db_index=True)
+    created_by = models.CharField(max_length=255)
+    created_by_name = models.CharField(max_length=255, blank=True)
+    metadata = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
+
+    class Meta:
+        db_table = "lead_activities"
+        ordering = ["-activity_date", "-id"]
+        verbose_name_plural = "lead activities"
+        constraints = [choices_constraint("lead_activities", "activity_type", ActivityType.choices)]
+
+    def __str__(self):
+        return f"{self.activity_type}: {self.title}"
+
+
+class TrackingAction(models.TextChoices):
+    SENT = "sent", "Sent"
+    RECEIVED = "received", "Received"
+    CONVERTED = "converted", "Converted"
+    UPDATED = "updated", "Updated"
+    QUALIFIED = "qualified", "Qualified"
+    REJECTED = "rejected", "Rejected"
+
+
+class WorkspaceTracking(models.Model):
+    """Audit trail of what passed between leadhub and each workspace."""
+
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="workspace_tracking")
+    lead = models.ForeignKey(
+        Lead, on_delete=models.PROTECT, null=True, blank=True, related_name="workspace_tracking"
+    )
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.PROTECT, db_column="workspace_id", related_name="tracking"
+    )
+    action = models.CharField(max_length=20, choices=TrackingAction.choices)
+    action_details = models.TextField(blank=True)
+    performed_by = models.CharField(max_length=255, blank=True)
+    metadata = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
+    timestamp = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        db_table = "workspace_tracking"
+        ordering = ["-timestamp", "-id"]
+        verbose_name_plural = "workspace tracking"
+        constraints = [choices_constraint("workspace_tracking", "action", TrackingAction.choices)]
+
+    def __str__(self):
+        return f"{self.action} {self.workspace_id} contact #{self.contact_id}"

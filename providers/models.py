@@ -1,0 +1,91 @@
+"""Lead sources: the providers that post to us, the webhook endpoints they post to, and usage."""
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+
+from leadhub.choices import LeadType
+from leadhub.models import CreatedAtModel, TimeStampedModel, choices_constraint
+from leadhub.validators import validate_optional_string_array
+
+
+class WebhookConfig(TimeStampedModel):
+    webhook_id = models.CharField(
+        max_length=100,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", "Letters, digits, - and _ only.")],
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    lead_type = models.CharField(max_length=20, choices=LeadType.choices)
+    is_active = models.BooleanField(default=True)
+    secret_key = models.CharField(max_length=255, blank=True)
+    rate_limit = models.PositiveIntegerField(default=100, validators=[MinValueValidator(1)])
+    rate_window = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
+    total_leads = models.PositiveIntegerField(default=0)
+    last_lead_at = models.DateTimeField(null=True, blank=True)
+    # Soft delete: inactive at once, restorable until the window closes, then finalised for good.
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deleted_reason = models.TextField(blank=True)
+    deleted_by = models.CharField(max_length=255, blank=True)
+    deletion_finalized_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "webhook_configs"
+        ordering = ["webhook_id"]
+        constraints = [choices_constraint("webhook_configs", "lead_type", LeadType.choices)]
+
+    def __str__(self):
+        return self.webhook_id
+
+
+class LeadSourceProvider(TimeStampedModel):
+    provider_id = models.CharField(
+        max_length=100,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", "Letters, digits, - and _ only.")],
+    )
+    provider_name = models.CharField(max_length=200)
+    company_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_phone = models.CharField(max_length=32, blank=True)
+    # HMAC-SHA256 digest of the provider's key; indexed because every request looks it up.
+    api_key = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)
+    is_active = models.BooleanField(default=True)
+    allowed_webhooks = models.JSONField(
+        null=True, blank=True, default=None, validators=[validate_optional_string_array]
+    )
+    rate_limit = models.PositiveIntegerField(default=1000, validators=[MinValueValidator(1)])
+    notes = models.TextField(blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "lead_source_providers"
+        ordering = ["provider_id"]
+
+    def __str__(self):
+        return self.provider_id
+
+
+class ProviderUsageLog(CreatedAtModel):
+    provider = models.ForeignKey(
+        LeadSourceProvider,
+        on_delete=models.PROTECT,
+        to_field="provider_id",
+        db_column="provider_id",
+        related_name="usage_logs",
+    )
+    webhook_id = models.CharField(max_length=100, db_index=True)
+    request_count = models.PositiveIntegerField(default=1)
+    date = models.DateField(db_index=True)
+
+    class Meta:
+        db_table = "provider_usage_log"
+        ordering = ["-date", "provider_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "webhook_id", "date"], name="provider_usage_provider_webhook_date_uniq"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.provider_id}/{self.webhook_id} {self.date}: {self.request_count}"
