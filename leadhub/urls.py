@@ -11,4 +11,11 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("leads.api.urls")),
+    path("api/v1/", include("contacts.api.urls")),
+    path("api/v1/", include("workspaces.api.urls")),
+    path("api/v1/", include("appointments.api.urls")),
+    path("api/v1/", include("conversions.api.urls")),
+    path("api/v1/", include("analytics.api.urls")),
+    path("api/v1/", include("providers.api.urls")),
 ]
