@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "leadhub",
     "workspaces",
     "providers",
     "contacts",

@@ -1,0 +1,208 @@
+"""Demo data for a first run: workspaces, providers, webhooks and a few hundred realistic leads.
+
+Idempotent: fixed ids and fixed demo keys; leads are posted through the real ingest service with
+fixed custom lead ids, so a second run replays instead of duplicating.
+"""
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+import phonenumbers
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from appointments.models import Appointment
+from contacts.models import Contact
+from conversions.models import Conversion
+from leadhub.keys import key_digest
+from leads.models import Lead
+from leads.services import lead_assign, lead_ingest
+from providers.models import LeadSourceProvider, WebhookConfig
+from workspaces.models import AppointmentRoutingRule, Workspace
+
+DEMO_LEAD_ID_BASE = 9_000_000
+LEADS_PER_WEBHOOK = 100
+
+WORKSPACES = [
+    # id, name, scopes, ZIPs served, products
+    ("sunrise-solar", "Sunrise Solar Installers", ["94105", "94107", "94110", "94117", "94122"], ["Solar"]),
+    ("coolair-hvac", "CoolAir Heating & Cooling", ["60601", "60605", "60611", "60614", "60622"], ["HVAC", "Heat Pump"]),
+    ("shield-insurance", "Shield Home Insurance Agency", ["10001", "10011", "10016", "10019", "10023"], ["Insurance"]),
+]
+ALL_SCOPES = [
+    "leads:read", "leads:write", "contacts:read", "appointments:read", "appointments:write",
+    "conversions:read", "conversions:write", "analytics:read",
+]
+PROVIDERS = [
+    ("demo-leadgen", "LeadGen Partners (demo)", None),
+    ("demo-solarclicks", "SolarClicks Media (demo)", ["solar-demo"]),
+]
+WEBHOOKS = [
+    ("solar-demo", "Solar leads (demo)", "solar", "415", ["94105", "94107", "94110", "94117", "94122"], "CA"),
+    ("hvac-demo", "HVAC leads (demo)", "hvac", "312", ["60601", "60605", "60611", "60614", "60622"], "IL"),
+    ("insurance-demo", "Insurance leads (demo)", "insurance", "212", ["10001", "10011", "10016", "10019", "10023"], "NY"),
+]
+FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
+         "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Carlos", "Maria"]
+LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
+        "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Lee"]
+STREETS = ["Main St", "Oak Ave", "Pine St", "Maple Dr", "Cedar Ln", "Elm St", "Lake View Rd", "Sunset Blvd"]
+
+
+def demo_provider_key(provider_id):
+    return f"lhp_demo_{provider_id}"
+
+
+def demo_workspace_key(workspace_id):
+    return f"lh_live_demo_{workspace_id}"
+
+
+def valid_demo_phone(rng, area_code):
+    while True:
+        number = f"+1{area_code}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}"
+        if number[5:8] != "555" and phonenumbers.is_valid_number(phonenumbers.parse(number)):
+            return number
+
+
+def vertical_fields(rng, lead_type):
+    if lead_type == "solar":
+        return {"monthly_electric_bill": str(rng.randint(80, 450)), "roof_age": rng.randint(1, 30),
+                "roof_condition": rng.choice(["excellent", "good", "fair"]), "shade_coverage": rng.choice(["none", "partial"]),
+                "property_type": "single_family", "productid": "Solar"}
+    if lead_type == "hvac":
+        return {"system_age": rng.randint(1, 25), "urgency": rng.choice(["immediate", "within_week", "within_month"]),
+                "service_type": rng.choice(["repair", "replacement", "installation"]), "property_size": rng.randint(900, 4000),
+                "productid": "HVAC"}
+    return {"policy_type": rng.choice(["homeowners", "renters", "condo"]), "coverage_amount": str(rng.randint(150, 900) * 1000),
+            "current_premium": str(rng.randint(600, 3200)), "property_value": str(rng.randint(200, 1500) * 1000),
+            "productid": "Insurance"}
+
+
+class Command(BaseCommand):
+    help = "Create idempotent demo data and print the demo keys."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            workspaces = self._workspaces()
+            providers = self._providers()
+            webhooks = self._webhooks()
+            created = self._leads(webhooks, providers[0], workspaces)
+        self._print_summary(created)
+
+    def _workspaces(self):
+        workspaces = {}
+        for workspace_id, name, zips, products in WORKSPACES:
+            workspace, _ = Workspace.objects.update_or_create(
+                id=workspace_id,
+                defaults={"name": name, "permissions": ALL_SCOPES, "is_active": True,
+                          "api_key": key_digest(demo_workspace_key(workspace_id)), "metadata": {"demo": True}},
+            )
+            AppointmentRoutingRule.objects.update_or_create(
+                workspace=workspace, notes="demo rule",
+                defaults={"zip_codes": zips, "product_types": products, "priority": 1, "created_by": "seed_demo"},
+            )
+            workspaces[workspace_id] = workspace
+        return workspaces
+
+    def _providers(self):
+        providers = []
+        for provider_id, name, allowed in PROVIDERS:
+            provider, _ = LeadSourceProvider.objects.update_or_create(
+                provider_id=provider_id,
+                defaults={"provider_name": name, "company_name": name, "allowed_webhooks": allowed,
+                          "api_key": key_digest(demo_provider_key(provider_id)), "notes": "Demo provider"},
+            )
+            providers.append(provider)
+        return providers
+
+    def _webhooks(self):
+        webhooks = []
+        for webhook_id, name, lead_type, *_ in WEBHOOKS:
+            webhook, _ = WebhookConfig.objects.get_or_create(
+                webhook_id=webhook_id, defaults={"name": name, "lead_type": lead_type, "description": "Demo webhook"}
+            )
+            webhooks.append(webhook)
+        return webhooks
+
+    def _leads(self, webhooks, provider, workspaces):
+        created = 0
+        workspace_for = {"solar": workspaces["sunrise-solar"], "hvac": workspaces["coolair-hvac"],
+                         "insurance": workspaces["shield-insurance"]}
+        for index, (webhook, (_, _, lead_type, area, zips, state)) in enumerate(zip(webhooks, WEBHOOKS)):
+            rng = random.Random(index)
+            phones = [valid_demo_phone(rng, area) for _ in range(LEADS_PER_WEBHOOK * 3 // 4)]
+            for n in range(LEADS_PER_WEBHOOK):
+                lead_id = DEMO_LEAD_ID_BASE + index * 1000 + n
+                first, last = rng.choice(FIRST), rng.choice(LAST)
+                payload = {
+                    "lead_id": lead_id, "first_name": first, "last_name": last,
+                    "email": f"{first.lower()}.{last.lower()}{n}@example.com",
+                    "phone": rng.choice(phones),  # some people come back: repeated phones dedupe to one contact
+                    "address": f"{rng.randint(10, 9999)} {rng.choice(STREETS)}", "city": "Demo City", "state": state,
+                    "zip_code": rng.choice(zips), "source": "demo", "utm_source": rng.choice(["google", "facebook", "bing"]),
+                    "consent_value": rng.random() > 0.1, "tcpa_compliance": True,
+                    "consent_description": "I agree to be contacted about home services.",
+                    **vertical_fields(rng, lead_type),
+                }
+                result = lead_ingest(webhook=webhook, payload=payload, provider=provider, ip_address="127.0.0.1",
+                                     user_agent="seed_demo")
+                if not result.created:
+                    continue
+                created += 1
+                self._work_lead(rng, result.lead, workspace_for[lead_type])
+        if created:
+            self._refresh_aggregates()
+        return created
+
+    def _work_lead(self, rng, lead, workspace):
+        """Assign most leads, book appointments for some and convert a few, as a real week would."""
+        if lead.held_for_consent or rng.random() < 0.2:
+            return
+        lead_assign(lead=lead, workspace=workspace, by="seed_demo")
+        if rng.random() < 0.4:
+            when = timezone.now() + timedelta(days=rng.randint(-10, 14), hours=rng.randint(8, 17))
+            Appointment.objects.create(
+                lead=lead, contact=lead.contact, scheduled_at=when, customer_name=f"{lead.first_name} {lead.last_name}",
+                customer_phone=lead.phone, customer_email=lead.email, customer_zip=lead.zip_code,
+                service_type=lead.productid, estimated_value=Decimal(rng.randint(2, 30) * 1000),
+                matched_workspace=workspace, routing_method="zip_product", created_by="seed_demo",
+                status=rng.choice(["scheduled", "confirmed", "completed"]),
+            )
+        if rng.random() < 0.25:
+            conversion = Conversion.objects.create(
+                contact=lead.contact, lead=lead, workspace=workspace, converted_by="seed_demo",
+                conversion_type=rng.choice(["sale", "proposal", "contract", "qualified"]),
+                conversion_value=Decimal(rng.randint(5, 400) * 100), converted_at=timezone.now() - timedelta(days=rng.randint(0, 20)),
+            )
+            Lead.objects.filter(pk=lead.pk).update(conversion_id=str(conversion.pk), status="converted",
+                                                   workspace_status="converted")
+
+    def _refresh_aggregates(self):
+        """Demo conversions bypass the conversion service, so recompute the stored aggregates from the rows."""
+        for row in Conversion.objects.values("contact_id").annotate(n=Count("id"), total=Sum("conversion_value")):
+            latest = Conversion.objects.filter(contact_id=row["contact_id"]).order_by("-converted_at").first()
+            Contact.objects.filter(pk=row["contact_id"]).update(
+                conversion_count=row["n"], lifetime_value=row["total"], conversion_status="converted",
+                last_conversion_id=str(latest.pk), converted_timestamp=latest.converted_at,
+                converted_from_workspace=latest.workspace_id or "", converted_by=latest.converted_by,
+            )
+        for row in Conversion.objects.values("workspace_id").annotate(n=Count("id"), total=Sum("conversion_value")):
+            Workspace.objects.filter(pk=row["workspace_id"]).update(total_conversions=row["n"], total_revenue=row["total"])
+
+    def _print_summary(self, created):
+        out = self.stdout.write
+        out(self.style.SUCCESS(f"Demo data ready ({created} new leads; {Lead.objects.count()} leads, "
+                               f"{Contact.objects.count()} contacts, {Appointment.objects.count()} appointments, "
+                               f"{Conversion.objects.count()} conversions)."))
+        out("Demo provider keys (DEMO ONLY — rotate with `manage.py provider_key <id>`):")
+        for provider_id, *_ in PROVIDERS:
+            out(f"  X-Provider-Id: {provider_id}   X-Api-Key: {demo_provider_key(provider_id)}")
+        out("Demo workspace keys (DEMO ONLY — rotate with `manage.py workspace_key <id>`):")
+        for workspace_id, *_ in WORKSPACES:
+            out(f"  {workspace_id}: Authorization: Bearer {demo_workspace_key(workspace_id)}")
+        out("Try: curl -X POST http://127.0.0.1:8000/api/v1/webhooks/solar-demo/leads/ "
+            "-H 'Content-Type: application/json' -H 'X-Provider-Id: demo-leadgen' "
+            f"-H 'X-Api-Key: {demo_provider_key('demo-leadgen')}' "
+            "-d '{\"first_name\":\"Ada\",\"last_name\":\"Lovelace\",\"email\":\"ada@example.com\",\"phone\":\"(415) 867-5309\"}'")

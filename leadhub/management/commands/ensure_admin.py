@@ -1,0 +1,19 @@
+"""Create the first admin user on a fresh install and print its login (used by `make run`)."""
+import os
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Create a superuser if none exists (ADMIN_USERNAME / ADMIN_PASSWORD env) and print the login."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        username = os.environ.get("ADMIN_USERNAME", "admin")
+        password = os.environ.get("ADMIN_PASSWORD", "admin")
+        if User.objects.filter(is_superuser=True).exists():
+            self.stdout.write("An admin user already exists; login unchanged.")
+            return
+        User.objects.create_superuser(username=username, email=f"{username}@example.com", password=password)
+        self.stdout.write(self.style.SUCCESS(f"Admin login: http://127.0.0.1:8000/admin/  user={username}  password={password}"))
