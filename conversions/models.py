@@ -42,6 +42,10 @@ class Conversion(TimeStampedModel):
         max_length=3, default="USD", validators=[RegexValidator(r"^[A-Z]{3}$", "ISO 4217 code, e.g. USD.")]
     )
     custom_data = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
+    # A voided conversion is kept for the audit trail but no longer counts in any aggregate.
+    voided_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    voided_by = models.CharField(max_length=255, blank=True)
+    void_reason = models.TextField(blank=True)
 
     class Meta:
         db_table = "conversions"
