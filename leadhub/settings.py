@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -46,8 +47,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "leadhub",
     "workspaces",
     "providers",
@@ -59,6 +62,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "leadhub.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -168,7 +172,17 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Nightly: re-run the last ANALYTICS_ROLLUP_DAYS cohorts so late conversions reach their day.
+    "analytics-rollup-nightly": {
+        "task": "analytics.tasks.rollup_recent_days",
+        "schedule": crontab(hour=1, minute=15),
+    },
+    "analytics-cache-purge": {
+        "task": "analytics.tasks.purge_analytics_cache",
+        "schedule": crontab(minute="*/15"),
+    },
+}
 
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -178,17 +192,35 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "UNAUTHENTICATED_USER": None,
+    # Partner API: per-workspace requests per window (a workspace may override via metadata["api_rate"]).
+    "DEFAULT_THROTTLE_RATES": {"workspace": os.environ.get("WORKSPACE_API_RATE", "600/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "leadhub API",
     "DESCRIPTION": "Provider webhooks and the workspace partner API.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ works without internet: Swagger UI and Redoc are served from our static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Domain settings ------------------------------------------------------------------------------
 WEBHOOK_RESTORE_WINDOW_HOURS = int(os.environ.get("WEBHOOK_RESTORE_WINDOW_HOURS", "24"))
+# Provider webhooks: bodies over 1 MB are refused with 413 (Django enforces the same ceiling).
+WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
+# Addresses (or CIDR ranges) of our own reverse proxies; only they may set X-Forwarded-For.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+# Re-processing a stored rejected submission calls the same service as the live endpoint. The
+# service is named here, not imported, so `providers` never imports the apps layered above it.
+REJECTED_SUBMISSION_HANDLERS = {"lead": "leads.services.lead_ingest"}
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
+# Analytics: days the nightly rollup re-runs, KPI cache lifetime, where archived events go.
+ANALYTICS_ROLLUP_DAYS = int(os.environ.get("ANALYTICS_ROLLUP_DAYS", "7"))
+ANALYTICS_CACHE_TTL_SECONDS = int(os.environ.get("ANALYTICS_CACHE_TTL_SECONDS", "600"))
+ARCHIVE_DIR = Path(os.environ.get("ARCHIVE_DIR", str(BASE_DIR / "archive")))
 
 LOGGING = {
     "version": 1,

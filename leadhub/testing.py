@@ -63,3 +63,100 @@ def make_lead(contact=None, **fields):
     fields.setdefault("email", "ada@example.com")
     fields.setdefault("phone", contact.phone)
     return Lead.objects.create(contact=contact, **fields)
+
+
+def make_contact_history(contact=None, workspace=None, conversion_value="100.00"):
+    """A contact with a row in every table that hangs off it: two leads with events, status
+    history and an activity, workspace tracking, an appointment with an event, and a conversion
+    with an event that is counted in the workspace's totals (as conversion recording does).
+
+    Returns a dict of the rows by name, so tests can check each one.
+    """
+    from decimal import Decimal
+
+    from django.db.models import F
+    from django.utils import timezone
+
+    contact = contact or make_contact()
+    workspace = workspace or make_workspace()
+    value = Decimal(conversion_value)
+    leads = [make_lead(contact, workspace=workspace), make_lead(contact, lead_type=LeadType.HVAC)]
+    for lead in leads:
+        lead.events.create(event_type="received", event_data={"source": "test"})
+        lead.status_history.create(old_status="new", new_status="contacted", changed_by="ops")
+        lead.activities.create(activity_type="call", title="First call", created_by="ops")
+    tracking = contact.workspace_tracking.create(lead=leads[0], workspace=workspace, action="sent")
+    appointment = contact.appointments.create(lead=leads[0], scheduled_at=timezone.now(), matched_workspace=workspace)
+    appointment.events.create(event_type="created", created_by="intake")
+    conversion = contact.conversions.create(
+        lead=leads[0], workspace=workspace, conversion_type="sale", conversion_value=value
+    )
+    conversion.events.create(event_type="created", created_by="partner")
+    contact.events.create(event_type="created")
+    type(workspace).objects.filter(pk=workspace.pk).update(
+        total_conversions=F("total_conversions") + 1, total_revenue=F("total_revenue") + value
+    )
+    workspace.refresh_from_db()
+    return {
+        "contact": contact,
+        "workspace": workspace,
+        "leads": leads,
+        "tracking": tracking,
+        "appointment": appointment,
+        "conversion": conversion,
+    }
+
+
+def admin_url(obj_or_model, view, *args):
+    """The admin URL of `view` ("changelist", "add", "change", "delete") for a model or row."""
+    from django.urls import reverse
+
+    opts = obj_or_model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
+
+
+def assert_admin_pages_render(client, obj):
+    """The changelist (with `obj` listed) and the change page of `obj` render for `client`."""
+    changelist = client.get(admin_url(obj, "changelist"))
+    assert changelist.status_code == 200, changelist.content[:500]
+    assert obj.pk in [row.pk for row in changelist.context["cl"].result_list]
+    change = client.get(admin_url(obj, "change", obj.pk))
+    assert change.status_code == 200, change.content[:500]
+
+
+def assert_admin_read_only(client, obj):
+    """Even a superuser cannot add, change or delete rows of an audit table in the admin."""
+    assert client.get(admin_url(obj, "add")).status_code == 403
+    assert client.post(admin_url(obj, "change", obj.pk), {}).status_code == 403
+    assert client.post(admin_url(obj, "delete", obj.pk), {"post": "yes"}).status_code == 403
+    assert type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def backdate(obj, **timestamps):
+    """Set auto-managed timestamps (created_at, updated_at …) that `create()` would overwrite."""
+    type(obj).objects.filter(pk=obj.pk).update(**timestamps)
+    obj.refresh_from_db()
+    return obj
+
+
+def make_conversion(lead=None, contact=None, workspace=None, conversion_value="100.00", **fields):
+    """A conversion row as recorded (no aggregates touched: tests of counters use the service)."""
+    from decimal import Decimal
+
+    from conversions.models import Conversion
+
+    contact = contact or (lead.contact if lead is not None else make_contact())
+    fields.setdefault("conversion_type", "sale")
+    return Conversion.objects.create(
+        contact=contact, lead=lead, workspace=workspace, conversion_value=Decimal(conversion_value), **fields
+    )
+
+
+def make_appointment(contact=None, lead=None, **fields):
+    from django.utils import timezone
+
+    from appointments.models import Appointment
+
+    contact = contact or (lead.contact if lead is not None else make_contact())
+    fields.setdefault("scheduled_at", timezone.now())
+    return Appointment.objects.create(contact=contact, lead=lead, **fields)

@@ -99,6 +99,9 @@ class Lead(TimeStampedModel):
     consent_description = models.TextField(blank=True)
     consent_value = models.BooleanField(default=False)
     tcpa_compliance = models.BooleanField(default=False)
+    # Set at ingest when consent_value and tcpa_compliance are not both true: such a lead is
+    # never auto-assigned or forwarded until ops release it by hand.
+    held_for_consent = models.BooleanField(default=False, db_index=True)
     raw_payload = models.JSONField(default=dict, blank=True)
     ip_address = models.CharField(max_length=45, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)

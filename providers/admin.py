@@ -1,3 +1,115 @@
-from django.contrib import admin
+"""Ops screens for lead sources: webhooks, providers (with key rotation), usage and refused posts."""
+from django.contrib import admin, messages
 
-# Register your models here.
+from leadhub.phones import normalize_phone
+from providers import services
+from providers.models import LeadSourceProvider, ProviderUsageLog, RejectedSubmission, WebhookConfig
+
+
+@admin.register(WebhookConfig)
+class WebhookConfigAdmin(admin.ModelAdmin):
+    list_display = ("webhook_id", "name", "lead_type", "is_active", "rate_limit", "rate_window", "total_leads",
+                    "last_lead_at", "deleted_at")
+    list_filter = ("lead_type", "is_active", ("deleted_at", admin.EmptyFieldListFilter))
+    search_fields = ("webhook_id", "name", "description")
+    readonly_fields = ("total_leads", "last_lead_at", "created_at", "updated_at", "deleted_at", "deleted_reason",
+                       "deleted_by", "deletion_finalized_at")
+
+
+@admin.register(LeadSourceProvider)
+class LeadSourceProviderAdmin(admin.ModelAdmin):
+    list_display = ("provider_id", "provider_name", "company_name", "is_active", "has_api_key", "rate_limit",
+                    "last_used_at")
+    list_filter = ("is_active",)
+    search_fields = ("provider_id", "provider_name", "company_name", "contact_email")
+    readonly_fields = ("has_api_key", "last_used_at", "created_at", "updated_at")
+    actions = ("generate_api_key",)
+
+    @admin.display(boolean=True, description="API key")
+    def has_api_key(self, obj):
+        return bool(obj.api_key)
+
+    @admin.action(description="Generate new API key", permissions=["change"])
+    def generate_api_key(self, request, queryset):
+        for provider in queryset:
+            raw_key = services.provider_key_rotate(provider=provider)
+            self.message_user(
+                request,
+                f"New API key for {provider.provider_id} (shown only now; the old key no longer works): {raw_key}",
+                messages.WARNING,
+            )
+
+
+@admin.register(ProviderUsageLog)
+class ProviderUsageLogAdmin(admin.ModelAdmin):
+    """Written only by ingestion's counters; read-only here."""
+
+    list_display = ("date", "provider", "webhook_id", "request_count")
+    list_filter = ("date",)
+    search_fields = ("provider__provider_id", "webhook_id")
+    date_hierarchy = "date"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReprocessedFilter(admin.SimpleListFilter):
+    title = "re-processed"
+    parameter_name = "reprocessed"
+
+    def lookups(self, request, model_admin):
+        return (("in", "Lead created"), ("failed", "Tried, failed"), ("no", "Not tried"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "in":
+            return queryset.filter(reprocessed_lead_id__isnull=False)
+        if self.value() == "failed":
+            return queryset.filter(reprocessed_at__isnull=False, reprocessed_lead_id__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(reprocessed_at__isnull=True)
+        return queryset
+
+
+@admin.register(RejectedSubmission)
+class RejectedSubmissionAdmin(admin.ModelAdmin):
+    """Every refused post, as received. Rows are evidence: read-only, re-processable, deletable."""
+
+    list_display = ("created_at", "http_status", "reason_code", "webhook_id", "provider_id", "occurrences",
+                    "last_seen_at", "request_id", "reprocessed_lead_id")
+    list_filter = ("http_status", "reason_code", "endpoint", ReprocessedFilter, "created_at")
+    search_fields = ("webhook_id", "provider_id", "reason_code", "=request_id", "=phone_normalized")
+    date_hierarchy = "created_at"
+    actions = ("reprocess",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        """A phone typed in any common form also finds the rows stored under its normalised form."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            phone = normalize_phone(search_term)
+        except ValueError:
+            return results, may_have_duplicates
+        return results | queryset.filter(phone_normalized=phone), may_have_duplicates
+
+    @admin.action(description="Re-process (after fixing the cause)", permissions=["change"])
+    def reprocess(self, request, queryset):
+        for submission in queryset:
+            already = submission.reprocessed_lead_id
+            submission = services.rejected_submission_reprocess(submission=submission)
+            if already:
+                self.message_user(request, f"#{submission.pk}: already re-processed as lead #{already}.",
+                                  messages.INFO)
+            elif submission.reprocessed_lead_id:
+                self.message_user(request, f"#{submission.pk}: lead #{submission.reprocessed_lead_id} created.",
+                                  messages.SUCCESS)
+            else:
+                self.message_user(request, f"#{submission.pk}: still refused: {submission.reprocess_error}",
+                                  messages.ERROR)

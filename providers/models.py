@@ -1,6 +1,7 @@
 """Lead sources: the providers that post to us, the webhook endpoints they post to, and usage."""
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from leadhub.choices import LeadType
 from leadhub.models import CreatedAtModel, TimeStampedModel, choices_constraint
@@ -89,3 +90,49 @@ class ProviderUsageLog(CreatedAtModel):
 
     def __str__(self):
         return f"{self.provider_id}/{self.webhook_id} {self.date}: {self.request_count}"
+
+
+class RejectedSubmission(CreatedAtModel):
+    """A refused webhook post, kept so nothing a provider sent is lost and ops can re-process it.
+
+    Values are stored as sent (text, not foreign keys): the webhook or provider may not exist,
+    which is often why the post was refused.
+    """
+
+    BODY_LIMIT = 64 * 1024
+
+    endpoint = models.CharField(max_length=20, default="lead")
+    webhook_id = models.CharField(max_length=255, db_index=True)
+    provider_id = models.CharField(max_length=255, blank=True)
+    reason_code = models.CharField(max_length=50)
+    reason = models.TextField()
+    http_status = models.PositiveSmallIntegerField()
+    errors = models.JSONField(default=dict, blank=True)
+    raw_body = models.TextField(blank=True)
+    body_size = models.PositiveIntegerField(default=0)
+    body_truncated = models.BooleanField(default=False)
+    content_type = models.CharField(max_length=255, blank=True)
+    ip_address = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    request_id = models.CharField(max_length=128, blank=True, db_index=True)
+    # Normalised phone of the payload (best effort), so purging a person reaches these rows too.
+    phone_normalized = models.CharField(max_length=16, blank=True, db_index=True)
+    occurrences = models.PositiveIntegerField(default=1)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    reprocessed_at = models.DateTimeField(null=True, blank=True)
+    reprocessed_lead_id = models.BigIntegerField(null=True, blank=True)
+    reprocess_error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "rejected_submissions"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["provider_id", "webhook_id", "reason_code", "created_at"],
+                name="rejected_flood_lookup_idx",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.http_status} {self.reason_code} on {self.webhook_id} ({self.created_at:%Y-%m-%d %H:%M})"
+

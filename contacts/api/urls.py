@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401  (routes are added as the API grows)
+from rest_framework.routers import SimpleRouter
 
-urlpatterns = []
+from contacts.api.views import ContactViewSet
+
+router = SimpleRouter()
+router.register("contacts", ContactViewSet, basename="partner-contact")
+
+urlpatterns = router.urls

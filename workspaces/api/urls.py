@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401  (routes are added as the API grows)
+from django.urls import path
 
-urlpatterns = []
+from workspaces.api.views import WorkspaceProfileView, WorkspaceWebhookView
+
+urlpatterns = [
+    path("workspace/", WorkspaceProfileView.as_view(), name="partner-workspace"),
+    path("workspace/webhook/", WorkspaceWebhookView.as_view(), name="partner-workspace-webhook"),
+]

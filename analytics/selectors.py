@@ -1,0 +1,326 @@
+"""KPI reads for the API and the dashboard.
+
+Every function takes `workspace_id` (None = ops, every workspace) and an inclusive UTC date range.
+A workspace sees its own leads, appointments and conversions only. Each KPI is one or two
+set-based statements (no per-row Python), written once for PostgreSQL and SQLite via
+`analytics.sql`. Money comes back as `Decimal`, rates as percentages 0–100 with two decimals.
+
+Definitions:
+- lead cohorts (ratios, geography, providers, funnel): leads created in the range; "converted" =
+  has a non-void conversion (any time so far); revenue = those conversions' value.
+- conversions without a lead count in workspace efficiency only.
+"""
+import statistics
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from analytics import sql
+from leads.models import LeadPipelineStage
+
+CENT = Decimal("0.01")
+
+
+def money(value) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
+def rate(part, whole) -> float:
+    return round(100.0 * part / whole, 2) if whole else 0.0
+
+
+def seconds(value):
+    return None if value is None else round(float(value), 3)
+
+
+def _params(workspace_id, date_from, date_to):
+    start, end = sql.day_bounds(date_from, date_to)
+    return {"start": start, "end": end, "ws": workspace_id}
+
+
+def _lead_scope(workspace_id, alias="l"):
+    return f"AND {alias}.workspace_id = %(ws)s" if workspace_id else ""
+
+
+def _cohort_conversions(workspace_id):
+    """Per lead of the cohort: its non-void conversions' revenue and first conversion time."""
+    scope = "AND cv.workspace_id = %(ws)s" if workspace_id else ""
+    return f"""
+        SELECT cv.lead_id, SUM(cv.conversion_value) AS revenue, MIN(cv.converted_at) AS first_at
+        FROM conversions cv
+        JOIN leads cl ON cl.id = cv.lead_id
+        WHERE cv.voided_at IS NULL AND cl.created_at >= %(start)s AND cl.created_at < %(end)s {scope}
+        GROUP BY cv.lead_id
+    """
+
+
+def contact_lead_ratio(*, workspace_id: str | None, date_from: date, date_to: date) -> dict:
+    """Leads per distinct contact, overall and per lead_type, in one scan of the leads."""
+    query = f"""
+        WITH pairs AS (
+            SELECT l.lead_type, l.contact_id, COUNT(*) AS n
+            FROM leads l
+            WHERE l.created_at >= %(start)s AND l.created_at < %(end)s {_lead_scope(workspace_id)}
+            GROUP BY l.lead_type, l.contact_id
+        )
+        SELECT lead_type, SUM(n) AS leads, COUNT(*) AS contacts FROM pairs GROUP BY lead_type
+        UNION ALL
+        SELECT NULL, SUM(n), COUNT(*) FROM (SELECT contact_id, SUM(n) AS n FROM pairs GROUP BY contact_id) per_contact
+    """
+    rows = sql.fetch_dicts(query, _params(workspace_id, date_from, date_to))
+
+    def shape(row):
+        leads, contacts = int(row["leads"] or 0), int(row["contacts"] or 0)
+        return {"leads": leads, "contacts": contacts, "ratio": round(leads / contacts, 4) if contacts else 0.0}
+
+    overall = next(row for row in rows if row["lead_type"] is None)
+    by_type = sorted((row for row in rows if row["lead_type"] is not None), key=lambda row: row["lead_type"])
+    return {"overall": shape(overall), "by_lead_type": [{"lead_type": row["lead_type"], **shape(row)} for row in by_type]}
+
+
+def appointment_conversion(*, workspace_id: str | None, date_from: date, date_to: date) -> dict:
+    """Appointments created in the range that were followed by a conversion of the same contact.
+
+    When the appointment was routed, only a conversion reported by that workspace counts, so
+    ops and the workspace see the same figure.
+    """
+    scope = "AND a.matched_workspace_id = %(ws)s" if workspace_id else ""
+    query = f"""
+        SELECT a.appointment_type,
+               COUNT(*) AS appointments,
+               SUM(CASE WHEN EXISTS (
+                   SELECT 1 FROM conversions cv
+                   WHERE cv.contact_id = a.contact_id AND cv.voided_at IS NULL
+                     AND cv.converted_at >= a.created_at
+                     AND (a.matched_workspace_id IS NULL OR cv.workspace_id = a.matched_workspace_id)
+               ) THEN 1 ELSE 0 END) AS converted
+        FROM appointments a
+        WHERE a.created_at >= %(start)s AND a.created_at < %(end)s {scope}
+        GROUP BY a.appointment_type
+        ORDER BY a.appointment_type
+    """
+    rows = sql.fetch_dicts(query, _params(workspace_id, date_from, date_to))
+    by_type = [
+        {
+            "appointment_type": row["appointment_type"],
+            "appointments": int(row["appointments"]),
+            "converted": int(row["converted"]),
+            "conversion_rate": rate(int(row["converted"]), int(row["appointments"])),
+        }
+        for row in rows
+    ]
+    total = sum(row["appointments"] for row in by_type)
+    converted = sum(row["converted"] for row in by_type)
+    return {
+        "overall": {"appointments": total, "converted": converted, "conversion_rate": rate(converted, total)},
+        "by_appointment_type": by_type,
+    }
+
+
+def provider_performance(*, workspace_id: str | None, date_from: date, date_to: date) -> list[dict]:
+    """Leads, conversions, revenue and rejected submissions per provider, best revenue first.
+
+    A lead's provider is the `provider_id` of its `received` lead event. Rejected submissions
+    are refused before any workspace is involved, so only ops see them (None for a workspace).
+    """
+    query = f"""
+        SELECT {sql.json_text("e.event_data", "provider_id")} AS provider_id,
+               COUNT(*) AS leads,
+               COUNT(c.lead_id) AS converted_leads,
+               SUM(c.revenue) AS revenue
+        FROM leads l
+        LEFT JOIN lead_events e ON e.lead_id = l.id AND e.event_type = 'received'
+        LEFT JOIN ({_cohort_conversions(workspace_id)}) c ON c.lead_id = l.id
+        WHERE l.created_at >= %(start)s AND l.created_at < %(end)s {_lead_scope(workspace_id)}
+        GROUP BY {sql.json_text("e.event_data", "provider_id")}
+    """
+    params = _params(workspace_id, date_from, date_to)
+    stats = {row["provider_id"]: row for row in sql.fetch_dicts(query, params)}
+    rejected = {}
+    if not workspace_id:
+        rejected = {
+            row["provider_id"] or None: int(row["rejected"])
+            for row in sql.fetch_dicts(
+                """
+                SELECT provider_id, SUM(occurrences) AS rejected FROM rejected_submissions
+                WHERE created_at >= %(start)s AND created_at < %(end)s
+                GROUP BY provider_id
+                """,
+                params,
+            )
+        }
+    results = []
+    for provider_id in set(stats) | set(rejected):
+        row = stats.get(provider_id, {})
+        leads, converted = int(row.get("leads") or 0), int(row.get("converted_leads") or 0)
+        rejected_count = None if workspace_id else rejected.get(provider_id, 0)
+        results.append(
+            {
+                "provider_id": provider_id,
+                "leads": leads,
+                "converted_leads": converted,
+                "conversion_rate": rate(converted, leads),
+                "revenue": money(row.get("revenue")),
+                "rejected_submissions": rejected_count,
+                "rejection_rate": None if workspace_id else rate(rejected_count, leads + rejected_count),
+            }
+        )
+    return sorted(results, key=lambda r: (-r["revenue"], -r["leads"], r["provider_id"] or ""))
+
+
+def workspace_efficiency(*, workspace_id: str | None, date_from: date, date_to: date) -> list[dict]:
+    """Per workspace: non-void conversions in the range, revenue, mean and median seconds from the
+    lead's creation to the conversion (conversions without a lead count in revenue only)."""
+    scope = "AND cv.workspace_id = %(ws)s" if workspace_id else ""
+    elapsed = sql.seconds_between("l.created_at", "cv.converted_at")
+    median = f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {elapsed})" if sql.is_postgres() else "NULL"
+    base = f"""
+        FROM conversions cv
+        LEFT JOIN leads l ON l.id = cv.lead_id
+        WHERE cv.voided_at IS NULL AND cv.converted_at >= %(start)s AND cv.converted_at < %(end)s {scope}
+    """
+    query = f"""
+        SELECT cv.workspace_id, COUNT(*) AS conversions, SUM(cv.conversion_value) AS revenue,
+               AVG({elapsed}) AS mean_seconds, {median} AS median_seconds
+        {base}
+        GROUP BY cv.workspace_id
+    """
+    params = _params(workspace_id, date_from, date_to)
+    rows = sql.fetch_dicts(query, params)
+    if not sql.is_postgres():
+        # SQLite has no percentile_cont: the exact median from the ordered durations.
+        durations = defaultdict(list)
+        for row in sql.fetch_dicts(f"SELECT cv.workspace_id, {elapsed} AS s {base} AND cv.lead_id IS NOT NULL", params):
+            durations[row["workspace_id"]].append(row["s"])
+        for row in rows:
+            values = durations.get(row["workspace_id"])
+            row["median_seconds"] = statistics.median(values) if values else None
+    results = [
+        {
+            "workspace_id": row["workspace_id"],
+            "conversions": int(row["conversions"]),
+            "revenue": money(row["revenue"]),
+            "mean_seconds_to_conversion": seconds(row["mean_seconds"]),
+            "median_seconds_to_conversion": seconds(row["median_seconds"]),
+        }
+        for row in rows
+    ]
+    return sorted(results, key=lambda r: (-r["revenue"], r["workspace_id"] or ""))
+
+
+GEO_COLUMNS = {"state": "state", "zip": "zip_code"}
+
+
+def geographic_performance(
+    *, workspace_id: str | None, date_from: date, date_to: date, group: str = "state", limit: int = 100
+) -> list[dict]:
+    """Leads, conversion rate and revenue per state or ZIP, best revenue first."""
+    column = GEO_COLUMNS[group]
+    query = f"""
+        SELECT l.{column} AS area, COUNT(*) AS leads, COUNT(c.lead_id) AS converted_leads, SUM(c.revenue) AS revenue
+        FROM leads l
+        LEFT JOIN ({_cohort_conversions(workspace_id)}) c ON c.lead_id = l.id
+        WHERE l.created_at >= %(start)s AND l.created_at < %(end)s {_lead_scope(workspace_id)}
+        GROUP BY l.{column}
+        ORDER BY COALESCE(SUM(c.revenue), 0) DESC, COUNT(*) DESC, l.{column}
+        LIMIT %(limit)s
+    """
+    rows = sql.fetch_dicts(query, {**_params(workspace_id, date_from, date_to), "limit": limit})
+    return [
+        {
+            group: row["area"],
+            "leads": int(row["leads"]),
+            "converted_leads": int(row["converted_leads"]),
+            "conversion_rate": rate(int(row["converted_leads"]), int(row["leads"])),
+            "revenue": money(row["revenue"]),
+        }
+        for row in rows
+    ]
+
+
+def daily_series(*, workspace_id: str | None, date_from: date, date_to: date) -> list[dict]:
+    """Per UTC day and lead_type: leads received, non-void conversions made and their revenue
+    (a conversion is dated by `converted_at` and typed by its lead)."""
+    params = _params(workspace_id, date_from, date_to)
+    leads = sql.fetch_dicts(
+        f"""
+        SELECT {sql.utc_day("l.created_at")} AS day, l.lead_type, COUNT(*) AS leads
+        FROM leads l
+        WHERE l.created_at >= %(start)s AND l.created_at < %(end)s {_lead_scope(workspace_id)}
+        GROUP BY {sql.utc_day("l.created_at")}, l.lead_type
+        """,
+        params,
+    )
+    scope = "AND cv.workspace_id = %(ws)s" if workspace_id else ""
+    conversions = sql.fetch_dicts(
+        f"""
+        SELECT {sql.utc_day("cv.converted_at")} AS day, l.lead_type, COUNT(*) AS conversions,
+               SUM(cv.conversion_value) AS revenue
+        FROM conversions cv
+        JOIN leads l ON l.id = cv.lead_id
+        WHERE cv.voided_at IS NULL AND cv.converted_at >= %(start)s AND cv.converted_at < %(end)s {scope}
+        GROUP BY {sql.utc_day("cv.converted_at")}, l.lead_type
+        """,
+        params,
+    )
+    series = defaultdict(lambda: {"leads": 0, "conversions": 0, "revenue": Decimal("0")})
+    for row in leads:
+        series[(sql.as_date(row["day"]), row["lead_type"])]["leads"] = int(row["leads"])
+    for row in conversions:
+        point = series[(sql.as_date(row["day"]), row["lead_type"])]
+        point["conversions"] = int(row["conversions"])
+        point["revenue"] = money(row["revenue"])
+    return [
+        {"date": day, "lead_type": lead_type, **point, "revenue": money(point["revenue"])}
+        for (day, lead_type), point in sorted(series.items())
+    ]
+
+
+def pipeline_funnel(*, workspace_id: str | None, date_from: date, date_to: date) -> list[dict]:
+    """Leads of the range → each pipeline stage in its configured order → appointment → conversion.
+
+    A stage counts the leads that are or ever were in it (current status or status history), so
+    deactivated stages and reordered pipelines keep old leads readable.
+    """
+    params = _params(workspace_id, date_from, date_to)
+    scope = _lead_scope(workspace_id)
+    cohort = f"l.created_at >= %(start)s AND l.created_at < %(end)s {scope}"
+    reached = {
+        row["status"]: int(row["leads"])
+        for row in sql.fetch_dicts(
+            f"""
+            SELECT status, COUNT(*) AS leads FROM (
+                SELECT l.id, l.status FROM leads l WHERE {cohort}
+                UNION
+                SELECT h.lead_id, h.new_status FROM lead_status_history h JOIN leads l ON l.id = h.lead_id WHERE {cohort}
+            ) visited
+            GROUP BY status
+            """,
+            params,
+        )
+    }
+    conversion_scope = "AND cv.workspace_id = %(ws)s" if workspace_id else ""
+    appointment_scope = "AND a.matched_workspace_id = %(ws)s" if workspace_id else ""
+    totals = sql.fetch_dicts(
+        f"""
+        SELECT COUNT(*) AS leads,
+               SUM(CASE WHEN EXISTS (SELECT 1 FROM appointments a WHERE a.lead_id = l.id {appointment_scope})
+                   THEN 1 ELSE 0 END) AS appointment,
+               SUM(CASE WHEN EXISTS (SELECT 1 FROM conversions cv
+                                     WHERE cv.lead_id = l.id AND cv.voided_at IS NULL {conversion_scope})
+                   THEN 1 ELSE 0 END) AS conversion
+        FROM leads l WHERE {cohort}
+        """,
+        params,
+    )[0]
+    steps = [{"step": "leads", "label": "Leads", "leads": int(totals["leads"] or 0), "is_active": True}]
+    for stage in LeadPipelineStage.objects.order_by("order_index", "name"):
+        if stage.is_active or reached.get(stage.name):
+            steps.append(
+                {"step": stage.name, "label": stage.name.replace("_", " ").capitalize(),
+                 "leads": reached.get(stage.name, 0), "is_active": stage.is_active}
+            )
+    steps.append({"step": "appointment", "label": "Appointment", "leads": int(totals["appointment"] or 0), "is_active": True})
+    steps.append({"step": "conversion", "label": "Conversion", "leads": int(totals["conversion"] or 0), "is_active": True})
+    return steps
+

@@ -1,0 +1,16 @@
+"""`GET /api/v1/contacts/` and `/api/v1/contacts/{id}/` (scope `contacts:read`)."""
+from rest_framework import viewsets
+
+from contacts.api.serializers import ContactSerializer
+from contacts.filters import ContactFilterSet
+from contacts.selectors import contact_list
+from leadhub.api.views import PartnerAPIMixin
+
+
+class ContactViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilterSet
+    required_scopes = {"list": "contacts:read", "retrieve": "contacts:read"}
+
+    def get_queryset(self):
+        return contact_list(workspace=self.caller_workspace())

@@ -1,0 +1,364 @@
+"""Validation and normalisation of an incoming lead payload (pure: no database access).
+
+Every ingest path (webhook, CSV import, re-processing of rejected submissions) goes through
+`clean_lead`, so one payload gets one answer whichever door it came in by.
+
+Field names
+-----------
+Keys are matched after lower-casing and dropping everything that is not a letter or digit, so
+`first_name`, `firstName`, `FirstName` and `first-name` are the same key. One level of nested
+objects is flattened by joining the keys (`{"consent": {"value": true}}` is `consentValue`,
+`{"utm": {"source": "fb"}}` is `utmSource`); form posts can send the same as `consent[value]`.
+Unknown keys are not refused: the whole original payload is kept in `leads.raw_payload`.
+
+=====================  ==============================================================
+seed column            accepted keys (besides the column name itself)
+=====================  ==============================================================
+id                     lead_id, leadId
+lead_type              leadType, vertical
+first_name             firstName, firstname, first, fname
+last_name              lastName, lastname, last, lname, surname
+email                  emailAddress, email_address
+phone                  phone_number, phoneNumber, phone1, telephone, mobile
+address                address1, address_line1, street, street_address
+address2               address_line2
+zip_code               zip, zipCode, zipcode, postal_code, postalCode
+utm_source/medium/...  utmSource, utmMedium, utmCampaign, utm: {source, medium, campaign}
+campaign_id            campaignId
+landing_page_url       landingPageUrl, landing_page
+consent_description    consent: {description}, consent_text
+consent_value          consent: {value}, consent (a plain boolean)
+tcpa_compliance        tcpa, tcpa_compliant, tcpaCompliant
+monthly_electric_bill  electric_bill, monthly_bill
+property_size          square_feet, sqft
+coverage_amount        coverage
+current_premium        premium
+=====================  ==============================================================
+
+Every other seed column (city, state, source, subsource, productid, property_type, ...) is
+accepted by its own name in any case style (`roofAge`, `shadeCoverage`, ...).
+"""
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+
+from leadhub.choices import LeadType
+from leadhub.phones import normalize_phone
+
+from .models import Lead
+
+TEXT_COLUMNS = (
+    "first_name", "last_name", "email", "address", "address2", "city", "source", "campaign_id",
+    "utm_source", "utm_medium", "utm_campaign", "subsource", "landing_page_url", "productid",
+    "property_type", "roof_condition", "shade_coverage", "system_type", "service_type", "urgency",
+    "policy_type", "claims_history", "consent_description",
+)
+INTEGER_COLUMNS = ("roof_age", "system_age", "property_size")
+MONEY_COLUMNS = ("monthly_electric_bill", "coverage_amount", "current_premium", "property_value")
+BOOLEAN_COLUMNS = ("consent_value", "tcpa_compliance")
+OTHER_COLUMNS = ("id", "lead_type", "phone", "state", "zip_code")
+REQUIRED_COLUMNS = ("first_name", "last_name", "email", "phone")
+
+ALIASES = {
+    "id": ("lead_id",),
+    "lead_type": ("vertical",),
+    "first_name": ("first", "fname"),
+    "last_name": ("last", "lname", "surname"),
+    "email": ("email_address",),
+    "phone": ("phone_number", "phone1", "telephone", "mobile"),
+    "address": ("address1", "address_line1", "street", "street_address"),
+    "address2": ("address_line2",),
+    "zip_code": ("zip", "postal_code"),
+    "landing_page_url": ("landing_page",),
+    "consent_description": ("consent_text",),
+    "consent_value": ("consent",),
+    "tcpa_compliance": ("tcpa", "tcpa_compliant"),
+    "monthly_electric_bill": ("electric_bill", "monthly_bill"),
+    "property_size": ("square_feet", "sqft"),
+    "coverage_amount": ("coverage",),
+    "current_premium": ("premium",),
+}
+
+
+def _key(name):
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+KEY_TO_COLUMN = {
+    _key(name): column
+    for column in TEXT_COLUMNS + INTEGER_COLUMNS + MONEY_COLUMNS + BOOLEAN_COLUMNS + OTHER_COLUMNS
+    for name in (column, *ALIASES.get(column, ()))
+}
+
+# Vertical rules: keyed on the lead type, never on webhook ids. Input is case-insensitive and
+# spaces/hyphens count as underscores ("Needs Replacement" is stored as "needs_replacement").
+VERTICAL_CHOICES = {
+    LeadType.SOLAR: {
+        "shade_coverage": frozenset({"none", "light", "partial", "heavy", "full", "unknown"}),
+        "roof_condition": frozenset({"excellent", "good", "fair", "poor", "needs_replacement", "unknown"}),
+    },
+    LeadType.HVAC: {
+        "urgency": frozenset({"emergency", "immediate", "within_week", "within_month", "flexible", "researching"}),
+        "service_type": frozenset({"installation", "replacement", "repair", "maintenance", "inspection"}),
+    },
+    LeadType.INSURANCE: {
+        "policy_type": frozenset(
+            {"homeowners", "renters", "condo", "landlord", "flood", "earthquake", "umbrella", "auto", "life"}
+        ),
+    },
+}
+VERTICAL_MAXIMUMS = {
+    LeadType.SOLAR: {"roof_age": 100},
+    LeadType.HVAC: {"system_age": 60},
+}
+
+US_STATES = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "FL": "Florida", "GA": "Georgia",
+    "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas",
+    "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts",
+    "MI": "Michigan", "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana",
+    "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico",
+    "NY": "New York", "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma",
+    "OR": "Oregon", "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina",
+    "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont",
+    "VA": "Virginia", "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
+    "DC": "District of Columbia", "AS": "American Samoa", "GU": "Guam",
+    "MP": "Northern Mariana Islands", "PR": "Puerto Rico", "VI": "U.S. Virgin Islands",
+}
+STATE_BY_NAME = {name.lower(): code for code, name in US_STATES.items()}
+
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "on"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "off"})
+BOOLEAN_HELP = "Must be true or false (also yes/no, 1/0, on/off, y/n)."
+
+MAX_LEAD_ID = 2**63 - 1
+MAX_INTEGER = 2**31 - 1  # PositiveIntegerField's portable upper bound
+MONEY_LIMIT = Decimal("1000000000000")  # max_digits=14, decimal_places=2
+CENT = Decimal("0.01")
+ZIP_RE = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
+
+validate_email = EmailValidator()
+
+
+@dataclass(frozen=True)
+class CleanedLead:
+    values: dict  # seed column -> typed value, ready for Lead(**values)
+    custom_id: int | None = None
+    errors: dict = field(default_factory=dict)  # seed column -> [message, ...]
+
+    @property
+    def consent_ok(self):
+        return bool(self.values.get("consent_value") and self.values.get("tcpa_compliance"))
+
+
+def canonical_json(payload) -> str:
+    """Key-order independent form of a payload, used to recognise an idempotent re-post."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def column_for(key):
+    """The seed column a payload key maps to, or None for an unknown key."""
+    return KEY_TO_COLUMN.get(_key(key))
+
+
+def clean_lead(payload, *, lead_type) -> CleanedLead:
+    """Map aliases, coerce types and apply every rule; never raises for bad input."""
+    if not isinstance(payload, dict):
+        return CleanedLead(values={}, errors={"non_field_errors": ["Expected an object of lead fields."]})
+    errors = {}
+    given = _collect(payload, errors)
+    values = {}
+    for column, candidates in given.items():
+        if column in errors:
+            continue
+        try:
+            cleaned = [(key, _clean_value(column, raw)) for key, raw in candidates]
+        except ValueError as exc:
+            errors[column] = [str(exc)]
+            continue
+        (first_key, value), *others = cleaned
+        clashing = [key for key, other in others if other != value]
+        if clashing:
+            errors[column] = [f"Given twice with different values ('{first_key}' and '{clashing[0]}')."]
+        else:
+            values[column] = value
+    for column in REQUIRED_COLUMNS:
+        if column not in given and column not in errors:
+            errors[column] = ["This field is required."]
+    _check_lead_type(values, lead_type, errors)
+    _check_vertical(values, errors)
+    for column in BOOLEAN_COLUMNS:
+        values.setdefault(column, False)
+    custom_id = values.pop("id", None)
+    return CleanedLead(values=values, custom_id=custom_id, errors=errors)
+
+
+def _collect(payload, errors):
+    """{column: [(key, raw value), ...]} from the payload's keys and aliases; blanks are absent."""
+    found = {}
+    for key, value in _flatten(payload):
+        column = KEY_TO_COLUMN.get(_key(key))
+        if column is None or _is_blank(value):
+            continue
+        if isinstance(value, (dict, list)):
+            errors[column] = ["Must be a single value, not a list or object."]
+            continue
+        found.setdefault(column, []).append((key, value))
+    return found
+
+
+def _flatten(payload):
+    for key, value in payload.items():
+        if isinstance(value, dict):
+            for sub_key, sub_value in value.items():
+                yield f"{key}_{sub_key}", sub_value
+        else:
+            yield key, value
+
+
+def _is_blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _clean_value(column, raw):
+    if column == "id":
+        return _to_lead_id(raw)
+    if column == "phone":
+        return normalize_phone(raw)
+    if column == "lead_type":
+        return _to_text(raw).lower()
+    if column == "state":
+        return _to_state(raw)
+    if column == "zip_code":
+        return _to_zip(raw)
+    if column in INTEGER_COLUMNS:
+        return _to_integer(raw)
+    if column in MONEY_COLUMNS:
+        return _to_money(raw)
+    if column in BOOLEAN_COLUMNS:
+        return _to_boolean(raw)
+    text = _to_text(raw)
+    max_length = Lead._meta.get_field(column).max_length
+    if max_length and len(text) > max_length:
+        raise ValueError(f"Ensure this value has at most {max_length} characters (it has {len(text)}).")
+    if column == "email":
+        try:
+            validate_email(text)
+        except ValidationError:
+            raise ValueError(f"'{text}' is not a valid email address.") from None
+    return text
+
+
+def _to_text(raw):
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise ValueError("Must be text.")
+    return str(raw).strip()
+
+
+def _to_lead_id(raw):
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 2**53:
+        raw = int(raw)
+    if isinstance(raw, str) and re.fullmatch(r"\s*[+-]?\d+\s*", raw):
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise ValueError("Must be a whole number, e.g. 12345.")
+    if not 1 <= raw <= MAX_LEAD_ID:
+        raise ValueError(f"Must be between 1 and {MAX_LEAD_ID}.")
+    return raw
+
+
+def _to_state(raw):
+    text = _to_text(raw)
+    code = text.upper() if len(text) == 2 else STATE_BY_NAME.get(text.lower(), "")
+    if code not in US_STATES:
+        raise ValueError(f"'{text}' is not a US state or territory code (e.g. CA, NY, DC, PR).")
+    return code
+
+
+def _to_zip(raw):
+    text = _to_text(raw)
+    match = ZIP_RE.match(text)
+    if not match:
+        raise ValueError(f"'{text}' is not a ZIP code: use 5 digits or ZIP+4 (12345 or 12345-6789).")
+    zip5, plus4 = match.groups()
+    return f"{zip5}-{plus4}" if plus4 else zip5
+
+
+def _to_number(raw):
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise ValueError("Must be a number.")
+    text = str(raw).strip().replace(",", "").removeprefix("$")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"'{raw}' is not a number.") from None
+    if not number.is_finite():
+        raise ValueError("Must be a finite number.")
+    if number < 0:
+        raise ValueError("Must be zero or more.")
+    return number
+
+
+def _to_integer(raw):
+    number = _to_number(raw)
+    if number != number.to_integral_value():
+        raise ValueError(f"'{raw}' is not a whole number.")
+    if number > MAX_INTEGER:
+        raise ValueError(f"Must be at most {MAX_INTEGER}.")
+    return int(number)
+
+
+def _to_money(raw):
+    number = _to_number(raw)
+    if number >= MONEY_LIMIT or number.quantize(CENT, rounding=ROUND_HALF_UP) >= MONEY_LIMIT:
+        raise ValueError(f"Must be less than {MONEY_LIMIT}.")
+    return number.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _to_boolean(raw):
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int) and raw in (0, 1):
+        return bool(raw)
+    word = str(raw).strip().lower() if isinstance(raw, str) else None
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(BOOLEAN_HELP)
+
+
+def _check_lead_type(values, webhook_lead_type, errors):
+    """Absent means the webhook's type; a different one is refused, not silently rewritten."""
+    given = values.get("lead_type", webhook_lead_type)
+    if given not in LeadType.values:
+        errors.setdefault("lead_type", []).append(
+            f"'{given}' is not a lead type; use one of: {', '.join(LeadType.values)}."
+        )
+    elif given != webhook_lead_type:
+        errors.setdefault("lead_type", []).append(
+            f"This webhook takes '{webhook_lead_type}' leads, not '{given}'."
+        )
+    values["lead_type"] = webhook_lead_type
+
+
+def _check_vertical(values, errors):
+    lead_type = values["lead_type"]
+    for column, maximum in VERTICAL_MAXIMUMS.get(lead_type, {}).items():
+        if values.get(column) is not None and values[column] > maximum:
+            errors.setdefault(column, []).append(f"Must be between 0 and {maximum} for {lead_type} leads.")
+    for column, allowed in VERTICAL_CHOICES.get(lead_type, {}).items():
+        if column not in values:
+            continue
+        choice = re.sub(r"[\s-]+", "_", values[column].lower())
+        if choice in allowed:
+            values[column] = choice
+        else:
+            errors.setdefault(column, []).append(
+                f"'{values[column]}' is not a {lead_type} {column}; use one of: {', '.join(sorted(allowed))}."
+            )

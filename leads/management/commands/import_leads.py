@@ -1,0 +1,104 @@
+"""`manage.py import_leads FILE.csv --webhook ID --provider ID`: bulk ingest through `lead_ingest`."""
+import csv
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from leads.ingest import REQUIRED_COLUMNS, clean_lead, column_for
+from leads.selectors import lead_exists_with_payload
+from leads.services import IngestError, lead_ingest
+from providers.selectors import provider_get, webhook_get, webhook_is_open
+
+PROGRESS_WIDTH = 30
+USER_AGENT = "manage.py import_leads"
+
+
+class Command(BaseCommand):
+    help = (
+        "Import leads from a CSV file with the same validation, dedup and bookkeeping as the webhook "
+        "(each row is its own transaction). The header row names the fields, with the webhook's "
+        "aliases (firstName, zip, phone_number, ...). Refused rows are written to an error report "
+        "(row, field, message; the header is row 1), by default FILE.errors.csv next to the file. "
+        "Re-running a file imports nothing twice: a row with an id/lead_id is idempotent by that id, "
+        "and a row without one is skipped when a lead with the same webhook, phone and identical "
+        "row (raw payload) already exists, so identical rows within one file are imported once."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="CSV file with a header row.")
+        parser.add_argument("--webhook", required=True, help="webhook_id the leads arrive on.")
+        parser.add_argument("--provider", required=True, help="provider_id the leads are counted for.")
+        parser.add_argument("--errors", help="Error report path (default: FILE.errors.csv).")
+
+    def handle(self, *args, file, webhook, provider, errors, **options):
+        webhook, provider = self._source(webhook, provider)
+        path = Path(file)
+        errors_path = Path(errors) if errors else path.with_suffix(".errors.csv")
+        total = self._check_file(path)
+        counts = {"created": 0, "replayed": 0, "failed": 0}
+        with path.open(newline="", encoding="utf-8-sig") as source, errors_path.open("w", newline="", encoding="utf-8") as report:
+            writer = csv.writer(report)
+            writer.writerow(["row", "field", "message"])
+            reader = csv.DictReader(source)
+            for done, row in enumerate(reader, start=1):
+                outcome, problems = self._import_row(row, webhook=webhook, provider=provider)
+                counts[outcome] += 1
+                writer.writerows([reader.line_num, field, message] for field, message in problems)
+                self._progress(done, total)
+        if total:
+            self.stderr.write("", style_func=str)
+        self.stdout.write(
+            f"{counts['created']} created, {counts['replayed']} replayed (already imported), "
+            f"{counts['failed']} failed; error report: {errors_path}"
+        )
+
+    def _source(self, webhook_id, provider_id):
+        webhook = webhook_get(webhook_id=webhook_id)
+        if not webhook_is_open(webhook):
+            raise CommandError(f"No active webhook '{webhook_id}'.")
+        provider = provider_get(provider_id=provider_id)
+        if provider is None or not provider.is_active:
+            raise CommandError(f"No active provider '{provider_id}'.")
+        if provider.allowed_webhooks is not None and webhook.webhook_id not in provider.allowed_webhooks:
+            raise CommandError(f"Provider '{provider_id}' may not post to webhook '{webhook_id}'.")
+        return webhook, provider
+
+    def _check_file(self, path):
+        """Refuse a file that cannot work before importing anything; returns its row count."""
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as source:
+                reader = csv.reader(source)
+                header = next(reader, None)
+                total = sum(1 for row in reader if row)  # DictReader skips blank lines too
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise CommandError(f"Cannot read {path}: {exc}") from exc
+        if not header:
+            raise CommandError(f"{path} has no header row.")
+        missing = set(REQUIRED_COLUMNS) - {column_for(name) for name in header}
+        if missing:
+            raise CommandError(f"{path} header lacks required field(s): {', '.join(sorted(missing))}.")
+        return total
+
+    def _import_row(self, row, *, webhook, provider):
+        """(outcome, [(field, message), ...]) for one CSV row."""
+        payload = {key: value for key, value in row.items() if key is not None}  # drop surplus cells
+        cleaned = clean_lead(payload, lead_type=webhook.lead_type)
+        if (
+            not cleaned.errors
+            and cleaned.custom_id is None
+            and lead_exists_with_payload(webhook_id=webhook.webhook_id, phone=cleaned.values["phone"], raw_payload=payload)
+        ):
+            return "replayed", []
+        try:
+            result = lead_ingest(webhook=webhook, payload=payload, provider=provider, user_agent=USER_AGENT)
+        except IngestError as exc:
+            problems = [(field, message) for field, messages in exc.errors.items() for message in messages]
+            return "failed", problems or [("", exc.reason)]
+        return ("created" if result.created else "replayed"), []
+
+    def _progress(self, done, total):
+        if done != total and done * 100 // total == (done - 1) * 100 // total:
+            return  # redraw once per percent
+        filled = PROGRESS_WIDTH * done // total
+        bar = "#" * filled + "-" * (PROGRESS_WIDTH - filled)
+        self.stderr.write(f"\r[{bar}] {done * 100 // total:3d}% {done}/{total} rows", style_func=str, ending="")

@@ -1,0 +1,117 @@
+"""Lead reads for the partner API, admin and analytics. Tenancy is enforced here.
+
+`workspace=None` means the ops view across all workspaces; views only pass None for staff.
+Audit rows written on behalf of a workspace carry its id (`metadata.workspace_id` /
+`event_data.workspace_id`); a workspace never sees rows attributed to another one, so a lead
+re-assigned from A to B does not show A's calls, notes or status changes to B.
+"""
+from django.db.models import Q
+
+from leads.models import Lead, LeadActivity, LeadEvent, LeadStatusHistory
+
+
+def lead_list(*, workspace):
+    leads = Lead.objects.all()
+    if workspace is not None:
+        leads = leads.filter(workspace=workspace)
+    return leads
+
+
+def _attributed_to(workspace, field):
+    """Rows with no workspace attribution (system, ops) or attributed to this workspace."""
+    if workspace is None:
+        return Q()
+    return ~Q(**{f"{field}__has_key": "workspace_id"}) | Q(**{f"{field}__workspace_id": workspace.pk})
+
+
+def lead_activity_list(*, lead, workspace):
+    return LeadActivity.objects.filter(lead=lead).filter(_attributed_to(workspace, "metadata"))
+
+
+def lead_timeline(*, lead, workspace) -> list[dict]:
+    """The lead's events, status history, activities, appointments and conversions, oldest first
+    (five queries, whatever the lead's history)."""
+    items = []
+    for event in LeadEvent.objects.filter(lead=lead).filter(_attributed_to(workspace, "event_data")):
+        items.append(_item("event", event.created_at, event.pk, event.event_type, event.event_data))
+    for change in LeadStatusHistory.objects.filter(lead=lead).filter(_attributed_to(workspace, "metadata")):
+        items.append(
+            _item(
+                "status_change",
+                change.created_at,
+                change.pk,
+                f"{change.old_status} → {change.new_status}",
+                {
+                    "old_status": change.old_status,
+                    "new_status": change.new_status,
+                    "changed_by": change.changed_by,
+                    "changed_by_name": change.changed_by_name,
+                    "reason": change.reason,
+                    "notes": change.notes,
+                },
+            )
+        )
+    for activity in lead_activity_list(lead=lead, workspace=workspace):
+        items.append(
+            _item(
+                "activity",
+                activity.activity_date,
+                activity.pk,
+                activity.title,
+                {
+                    "activity_type": activity.activity_type,
+                    "description": activity.description,
+                    "created_by": activity.created_by,
+                    "created_by_name": activity.created_by_name,
+                },
+            )
+        )
+    appointments = lead.appointments.all()
+    conversions = lead.conversions.all()
+    if workspace is not None:
+        appointments = appointments.filter(Q(matched_workspace=workspace) | Q(matched_workspace__isnull=True))
+        conversions = conversions.filter(Q(workspace=workspace) | Q(workspace__isnull=True))
+    for appointment in appointments:
+        items.append(
+            _item(
+                "appointment",
+                appointment.created_at,
+                appointment.pk,
+                f"{appointment.appointment_type} {appointment.status}",
+                {
+                    "appointment_type": appointment.appointment_type,
+                    "status": appointment.status,
+                    "scheduled_at": appointment.scheduled_at.isoformat(),
+                    "duration_minutes": appointment.duration_minutes,
+                    "outcome": appointment.outcome,
+                },
+            )
+        )
+    for conversion in conversions:
+        items.append(
+            _item(
+                "conversion",
+                conversion.converted_at,
+                str(conversion.pk),
+                conversion.conversion_type,
+                {
+                    "conversion_type": conversion.conversion_type,
+                    "conversion_value": str(conversion.conversion_value),
+                    "currency": conversion.currency,
+                },
+            )
+        )
+    items.sort(key=lambda item: (item["at"], KIND_ORDER[item["kind"]], str(item["id"])))
+    return items
+
+
+KIND_ORDER = {"event": 0, "status_change": 1, "activity": 2, "appointment": 3, "conversion": 4}
+
+
+def _item(kind, at, pk, summary, data):
+    return {"kind": kind, "at": at, "id": pk, "summary": summary, "data": data}
+
+
+def lead_exists_with_payload(*, webhook_id, phone, raw_payload) -> bool:
+    """Was this exact payload already accepted for this webhook and phone? (CSV re-runs.)"""
+    return Lead.objects.filter(webhook_id=webhook_id, phone=phone, raw_payload=raw_payload).exists()

@@ -1,0 +1,86 @@
+"""Real concurrent posts on PostgreSQL: separate connections, committed transactions, no mocks."""
+import threading
+
+import pytest
+from django.db import connection
+
+from contacts.models import Contact
+from leadhub.testing import make_provider, make_webhook, valid_phone
+from leads.models import Lead
+from leads.services import IngestConflict, lead_ingest
+from providers.models import ProviderUsageLog
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+def run_at_once(count, work):
+    """Call work(i) from `count` threads released together; return (results, exceptions)."""
+    barrier = threading.Barrier(count)
+    results, errors = [None] * count, []
+
+    def target(i):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = work(i)
+        except Exception as exc:  # collected and asserted on by the test
+            errors.append(exc)
+        finally:
+            connection.close()  # each thread opened its own connection
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return results, errors
+
+
+def payload(phone, i, **fields):
+    return {"first_name": "Ada", "last_name": f"Lovelace{i}", "email": f"ada{i}@example.com", "phone": phone, **fields}
+
+
+def test_fifty_posts_for_one_phone_make_one_contact_and_fifty_leads():
+    webhook, provider = make_webhook(), make_provider()
+    phone = valid_phone()
+    forms = [phone, phone[2:], f"({phone[2:5]}) {phone[5:8]}-{phone[8:]}"]
+
+    results, errors = run_at_once(
+        50, lambda i: lead_ingest(webhook=webhook, payload=payload(forms[i % 3], i), provider=provider)
+    )
+
+    assert errors == []
+    contact = Contact.objects.get()
+    assert contact.phone == phone
+    assert Lead.objects.filter(contact=contact).count() == 50
+    assert sorted(r.contact_status for r in results) == ["existing"] * 49 + ["new"]
+    assert contact.events.filter(event_type="created").count() == 1
+    assert contact.events.filter(event_type="updated").count() == 49
+    webhook.refresh_from_db()
+    assert webhook.total_leads == 50
+    assert ProviderUsageLog.objects.get(provider=provider, webhook_id=webhook.webhook_id).request_count == 50
+
+
+def test_racing_posts_of_one_new_custom_id_make_one_lead_and_replays():
+    webhook = make_webhook()
+    same = payload(valid_phone(), 0, id=770001)
+
+    results, errors = run_at_once(12, lambda i: lead_ingest(webhook=webhook, payload=same))
+
+    assert errors == []
+    assert Lead.objects.get().pk == 770001
+    assert sorted(r.created for r in results) == [False] * 11 + [True]
+    assert {r.lead.pk for r in results} == {770001}
+    webhook.refresh_from_db()
+    assert webhook.total_leads == 1
+
+
+def test_racing_posts_of_one_new_custom_id_with_different_payloads_conflict():
+    webhook = make_webhook()
+
+    results, errors = run_at_once(12, lambda i: lead_ingest(webhook=webhook, payload=payload(valid_phone(), i, id=770002)))
+
+    assert len([r for r in results if r is not None]) == 1
+    assert len(errors) == 11 and all(isinstance(e, IngestConflict) for e in errors)
+    assert Lead.objects.get().pk == 770002
+    assert Contact.objects.count() == 1  # the losers' contacts were rolled back with them

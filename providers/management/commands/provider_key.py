@@ -1,0 +1,23 @@
+"""`manage.py provider_key <provider_id>`: issue a new API key; the raw key is the last line."""
+from django.core.management.base import BaseCommand, CommandError
+
+from providers import selectors, services
+
+
+class Command(BaseCommand):
+    help = "Generate a new API key for a lead source provider (replaces the old one) and print it once."
+
+    def add_arguments(self, parser):
+        parser.add_argument("provider_id")
+
+    def handle(self, *args, provider_id, **options):
+        provider = selectors.provider_get(provider_id=provider_id)
+        if provider is None:
+            raise CommandError(f"No provider '{provider_id}'.")
+        raw_key = services.provider_key_rotate(provider=provider)
+        self.stdout.write(
+            f"New API key for {provider.provider_id}; only its digest is stored, so keep it now. "
+            "The previous key no longer works."
+        )
+        # Last line of the output, alone, so scripts can take it with `tail -n 1`.
+        self.stdout.write(raw_key)

@@ -1,0 +1,75 @@
+"""Turning a webhook body into a payload dict: JSON objects and HTML-form encodings.
+
+Works on the raw bytes and the Content-Type header alone (not on a live request), so a stored
+rejected submission is re-processed through exactly the parse a live post gets.
+"""
+import json
+from io import BytesIO
+
+from django.conf import settings
+from django.http import QueryDict
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.core.exceptions import TooManyFieldsSent
+from django.core.files.uploadhandler import MemoryFileUploadHandler
+from django.utils.http import parse_header_parameters
+
+from leadhub.api.exceptions import Refusal
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+ACCEPTED_MEDIA_TYPES = (JSON, FORM, MULTIPART)
+
+
+def media_type(content_type: str) -> tuple[str, dict]:
+    media, params = parse_header_parameters(content_type or "")
+    return media.lower(), params
+
+
+def content_type_check(content_type: str) -> None:
+    if media_type(content_type)[0] not in ACCEPTED_MEDIA_TYPES:
+        raise Refusal(
+            415,
+            "unsupported_media_type",
+            f"Content-Type '{content_type or '(none)'}' is not accepted; send {', '.join(ACCEPTED_MEDIA_TYPES)}.",
+        )
+
+
+def body_too_large(size: int | None) -> Refusal:
+    limit = settings.WEBHOOK_MAX_BODY_BYTES
+    told = f"Body is {size} bytes" if size is not None else "Body is too large"
+    return Refusal(413, "body_too_large", f"{told}; at most {limit} bytes are accepted.")
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _form_to_dict(querydict) -> dict:
+    """Single values stay strings; a repeated field becomes a list, as a JSON client would send it."""
+    return {key: values[0] if len(values) == 1 else values for key, values in querydict.lists()}
+
+
+def parse_body(body: bytes, content_type: str) -> dict:
+    """The payload as a dict, or a 400/415 Refusal naming what is wrong with the body."""
+    content_type_check(content_type)
+    media, params = media_type(content_type)
+    charset = params.get("charset") or settings.DEFAULT_CHARSET
+    try:
+        if media == JSON:
+            try:
+                payload = json.loads(body, parse_constant=_reject_constant)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise Refusal(400, "malformed_json", f"Body is not valid JSON: {exc}.") from None
+            if not isinstance(payload, dict):
+                raise Refusal(400, "json_not_object", f"JSON body must be an object, not {type(payload).__name__}.")
+            return payload
+        if media == FORM:
+            return _form_to_dict(QueryDict(body, encoding=charset))
+        meta = {"CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body))}
+        fields, _files = MultiPartParser(meta, BytesIO(body), [MemoryFileUploadHandler()], charset).parse()
+        return _form_to_dict(fields)
+    except TooManyFieldsSent:
+        raise Refusal(400, "too_many_fields", "Form body has too many fields.") from None
+    except (MultiPartParserError, LookupError) as exc:  # LookupError: unknown charset
+        raise Refusal(400, "malformed_form", f"Form body could not be parsed: {exc}.") from None

@@ -1,0 +1,19 @@
+"""Reads for the provider side: the lookups every webhook post makes, and the rejected log."""
+from providers.models import LeadSourceProvider, RejectedSubmission, WebhookConfig
+
+
+def webhook_get(*, webhook_id: str) -> WebhookConfig | None:
+    """Any webhook, active or not: callers decide, so they can say why one is unusable."""
+    return WebhookConfig.objects.filter(webhook_id=webhook_id).first()
+
+
+def webhook_is_open(webhook: WebhookConfig | None) -> bool:
+    return webhook is not None and webhook.is_active and webhook.deleted_at is None
+
+
+def provider_get(*, provider_id: str) -> LeadSourceProvider | None:
+    return LeadSourceProvider.objects.filter(provider_id=provider_id).first()
+
+
+def rejected_submissions_for_phone(*, phone: str):
+    return RejectedSubmission.objects.filter(phone_normalized=phone)

@@ -1,0 +1,183 @@
+"""Provider-side writes: API keys, and the log of refused webhook posts (record, re-process, purge)."""
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from leadhub.api.exceptions import Refusal
+from leadhub.keys import generate_key, key_digest
+from leadhub.phones import normalize_phone
+from providers import selectors
+from providers.models import LeadSourceProvider, RejectedSubmission
+from providers.payloads import parse_body
+
+PROVIDER_KEY_PREFIX = "lhp_"
+# Payload keys that may carry the phone (compared lower-case, letters and digits only), enough to
+# find a person's rows when purging them.
+PHONE_KEYS = ("phone", "phonenumber", "phone1", "telephone", "mobile")
+FLOOD_STATUS = 429
+FLOOD_BUCKET_SECONDS = 60
+
+
+def provider_key_rotate(*, provider: LeadSourceProvider) -> str:
+    """Give the provider a new API key; returns the raw key, which is shown once and never stored."""
+    raw_key = generate_key(PROVIDER_KEY_PREFIX)
+    digest = key_digest(raw_key)
+    LeadSourceProvider.objects.filter(pk=provider.pk).update(api_key=digest, updated_at=timezone.now())
+    provider.api_key = digest
+    return raw_key
+
+
+def _phone_from_body(body: bytes, content_type: str) -> str:
+    try:
+        payload = parse_body(body, content_type)
+    except Refusal:
+        return ""
+    for key, value in payload.items():
+        if re.sub(r"[^a-z0-9]", "", str(key).lower()) in PHONE_KEYS:
+            try:
+                return normalize_phone(value)
+            except ValueError:
+                continue
+    return ""
+
+
+def _clip(value: str, length: int) -> str:
+    return (value or "")[:length]
+
+
+def _flood_row_id(*, provider_id, webhook_id, reason_code, now):
+    """(row id to count this 429 on, None) or (None, cache key to remember the new row under).
+
+    The cache decides cheaply (one `add` per request); when it is down, or the minute's first
+    row is still being inserted, the database is asked instead.
+    """
+    bucket = int(now.timestamp()) // FLOOD_BUCKET_SECONDS
+    key = f"rejected-flood:{provider_id}:{webhook_id}:{reason_code}:{bucket}"
+    if cache.add(key, 0, FLOOD_BUCKET_SECONDS * 2):
+        return None, key
+    row_id = cache.get(key)
+    if not row_id:  # cache down, or the first request of the minute is still inserting
+        row_id = (
+            RejectedSubmission.objects.filter(
+                provider_id=provider_id,
+                webhook_id=webhook_id,
+                reason_code=reason_code,
+                created_at__gte=now - timedelta(seconds=now.timestamp() % FLOOD_BUCKET_SECONDS),
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+    return row_id, None
+
+
+def rejected_submission_record(
+    *,
+    webhook_id: str,
+    provider_id: str,
+    reason_code: str,
+    reason: str,
+    http_status: int,
+    errors: dict | None = None,
+    body: bytes = b"",
+    body_size: int | None = None,
+    content_type: str = "",
+    ip_address: str = "",
+    user_agent: str = "",
+    request_id: str = "",
+    endpoint: str = "lead",
+) -> RejectedSubmission | None:
+    """Keep a refused post so nothing is lost. Returns the new row, or None when counted on an
+    existing one: repeated 429s from one provider to one webhook make one row a minute."""
+    now = timezone.now()
+    body_size = len(body) if body_size is None else body_size
+    kept = body[: RejectedSubmission.BODY_LIMIT]
+    webhook_id, provider_id = _clip(webhook_id, 255), _clip(provider_id, 255)
+    flood_key = None
+    if http_status == FLOOD_STATUS:
+        row_id, flood_key = _flood_row_id(
+            provider_id=provider_id, webhook_id=webhook_id, reason_code=reason_code, now=now
+        )
+        if row_id and RejectedSubmission.objects.filter(pk=row_id).update(
+            occurrences=F("occurrences") + 1, last_seen_at=now
+        ):
+            return None
+    submission = RejectedSubmission.objects.create(
+        endpoint=endpoint,
+        webhook_id=webhook_id,
+        provider_id=provider_id,
+        reason_code=reason_code,
+        reason=reason,
+        http_status=http_status,
+        errors=errors or {},
+        raw_body=kept.decode("utf-8", errors="replace"),
+        body_size=body_size,
+        body_truncated=body_size > len(kept),
+        content_type=_clip(content_type, 255),
+        ip_address=_clip(ip_address, 45),
+        user_agent=_clip(user_agent, 512),
+        request_id=_clip(request_id, 128),
+        phone_normalized="" if body_size > len(kept) else _phone_from_body(body, content_type),
+        last_seen_at=now,
+    )
+    if flood_key:
+        cache.set(flood_key, submission.pk, FLOOD_BUCKET_SECONDS * 2)
+    return submission
+
+
+def _reprocess_refusal(exc) -> str:
+    errors = getattr(exc, "errors", None)
+    detail = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in (errors or {}).items())
+    return f"{exc.code}: {exc.reason}" + (f" ({detail})" if detail else "")
+
+
+def rejected_submission_reprocess(*, submission: RejectedSubmission) -> RejectedSubmission:
+    """Run a stored post through the live parse + ingest path, once its cause has been fixed.
+
+    Auth, signature and rate limits are skipped on purpose: ops decided to accept it. The outcome
+    (the lead id, or why it failed again) is written on the row. The ingest service is the one
+    named in settings.REJECTED_SUBMISSION_HANDLERS; the refusals it raises carry `code`,
+    `reason` and `errors`, like `Refusal`.
+    """
+    handler = import_string(settings.REJECTED_SUBMISSION_HANDLERS[submission.endpoint])
+    with transaction.atomic():
+        submission = RejectedSubmission.objects.select_for_update().get(pk=submission.pk)
+        if submission.reprocessed_lead_id is not None:
+            return submission  # already in: re-processing twice must not create twice
+        submission.reprocessed_at = timezone.now()
+        submission.reprocess_error = ""
+        webhook = selectors.webhook_get(webhook_id=submission.webhook_id)
+        if submission.body_truncated:
+            submission.reprocess_error = f"The body was {submission.body_size} bytes; only the first 64 KB was kept."
+        elif not selectors.webhook_is_open(webhook):
+            submission.reprocess_error = f"No active webhook '{submission.webhook_id}'."
+        else:
+            try:
+                result = handler(
+                    webhook=webhook,
+                    payload=parse_body(submission.raw_body.encode("utf-8"), submission.content_type),
+                    provider=selectors.provider_get(provider_id=submission.provider_id),
+                    ip_address=submission.ip_address,
+                    user_agent=submission.user_agent,
+                )
+            except Exception as exc:
+                if not (hasattr(exc, "code") and hasattr(exc, "reason")):
+                    raise  # a bug, not a refusal: let it surface
+                submission.reprocess_error = _reprocess_refusal(exc)
+            else:
+                submission.reprocessed_lead_id = result.lead.pk
+        submission.save(update_fields=["reprocessed_at", "reprocessed_lead_id", "reprocess_error"])
+    return submission
+
+
+def rejected_submissions_purge_for_phone(*, phone: str) -> int:
+    """Delete every stored rejected post of this person (called by the contact purge)."""
+    if not phone:
+        return 0
+    deleted, _ = selectors.rejected_submissions_for_phone(phone=phone).delete()
+    return deleted

@@ -1,0 +1,77 @@
+"""Webhook signatures: `X-Leadhub-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`.
+
+The MAC covers "<t>.<raw body>", so a captured request cannot be replayed after the tolerance
+window, nor its body altered. Several `v1=` entries are accepted so a secret can be rotated
+while the provider still signs with both.
+"""
+import hashlib
+import hmac
+import time
+
+SIGNATURE_HEADER = "X-Leadhub-Signature"
+TOLERANCE_SECONDS = 5 * 60
+
+
+class SignatureError(Exception):
+    def __init__(self, code, reason):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def _mac(secret: str, timestamp: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def sign(secret: str, body: bytes, t: int | None = None) -> str:
+    """The header value a provider sends for `body` (used by tests, the bench and partner docs)."""
+    timestamp = str(int(time.time()) if t is None else int(t))
+    return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
+
+
+def _parse(header: str):
+    timestamp, candidates = None, []
+    for part in header.split(","):
+        name, sep, value = part.strip().partition("=")
+        if not sep:
+            continue
+        if name == "t":
+            timestamp = value
+        elif name == "v1":
+            candidates.append(value)
+    if timestamp is None or not timestamp.isdigit() or not candidates:
+        raise SignatureError(
+            "signature_malformed",
+            f"{SIGNATURE_HEADER} must look like 't=<unix seconds>,v1=<hex HMAC-SHA256>'.",
+        )
+    return timestamp, candidates
+
+
+def verify(secret: str, header: str | None, body: bytes, now: float | None = None) -> None:
+    """Raise SignatureError saying what is wrong, or return None for a valid, fresh signature."""
+    if not header:
+        raise SignatureError("signature_missing", f"This webhook requires the {SIGNATURE_HEADER} header.")
+    timestamp, candidates = _parse(header)
+    now = time.time() if now is None else now
+    age = now - int(timestamp)
+    if age > TOLERANCE_SECONDS:
+        raise SignatureError(
+            "signature_expired",
+            f"Signature timestamp is {int(age)} s old; at most {TOLERANCE_SECONDS} s is accepted.",
+        )
+    if -age > TOLERANCE_SECONDS:
+        raise SignatureError(
+            "signature_in_future",
+            f"Signature timestamp is {int(-age)} s in the future; at most {TOLERANCE_SECONDS} s is accepted "
+            "(check the sender's clock).",
+        )
+    expected = _mac(secret, timestamp, body)
+    # Check every candidate (no early exit) so timing does not reveal which one matched.
+    matched = False
+    for candidate in candidates:
+        matched |= hmac.compare_digest(expected.encode(), candidate.strip().lower().encode())
+    if not matched:
+        raise SignatureError(
+            "signature_invalid",
+            "Signature does not match the body: sign '<t>.<raw body>' with the webhook's secret (HMAC-SHA256, hex).",
+        )
