@@ -6,6 +6,7 @@ from django.db.models import Count, DecimalField, F, IntegerField, Q, Sum, Value
 from django.db.models.functions import Greatest
 
 from contacts.models import Contact, ContactPurge
+from providers.services import rejected_submissions_purge_for_phone
 from workspaces.models import Workspace
 
 
@@ -18,11 +19,11 @@ def _reverse_conversion_totals(conversions):
     """Take `conversions` back out of their workspaces' totals, one F() update per workspace.
 
     Floored at zero: a data-deletion request must go through even if a total had drifted.
-    Every conversion counts today; once conversions can be voided, exclude the voided ones here
-    (their reversal already happened when they were voided).
+    Voided conversions are skipped: they left the totals when they were voided.
     """
     per_workspace = (
         conversions.exclude(workspace=None)
+        .filter(voided_at__isnull=True)
         .order_by()
         .values("workspace_id")
         .annotate(count=Count("pk"), revenue=Sum("conversion_value"))
@@ -97,7 +98,7 @@ def contact_purge(*, contact, reason, by):
     deleted_counts = {queryset.model._meta.db_table: 0 for queryset in steps}
     for queryset in steps:
         _add_counts(deleted_counts, queryset.delete())
-    # WIRE-UP (lead engineer): also delete providers' rejected submissions with phone_normalized == contact.phone.
+    deleted_counts["rejected_submissions"] = rejected_submissions_purge_for_phone(phone=contact.phone)
     contact_id = contact.pk
     _add_counts(deleted_counts, contact.delete())
 

@@ -72,6 +72,7 @@ def test_purge_removes_every_row_of_the_contact_and_nothing_of_another():
         "conversions": 1,
         "appointments": 1,
         "leads": 2,
+        "rejected_submissions": 0,
         "contacts": 1,
     }
     deleted_tables = [
@@ -90,6 +91,7 @@ def test_purge_removes_every_row_of_the_contact_and_nothing_of_another():
         "conversions",
         "appointments",
         "leads",
+        "rejected_submissions",
         "contacts",
     ]
 
@@ -177,3 +179,30 @@ def test_purge_of_a_contact_without_other_rows():
     assert not Contact.objects.filter(pk=contact.pk).exists()
     assert record.deleted_counts["contacts"] == 1
     assert sum(record.deleted_counts.values()) == 1
+
+
+@pytest.mark.django_db
+def test_purge_removes_the_persons_rejected_submissions_and_skips_voided_conversions():
+    from django.utils import timezone
+
+    from providers.models import RejectedSubmission
+
+    workspace = make_workspace()
+    make_contact_history(workspace=workspace, conversion_value="99.99")
+    history = make_contact_history(workspace=workspace, conversion_value="300.00")
+    contact = history["contact"]
+    voided = contact.conversions.create(
+        workspace=workspace, conversion_type="sale", conversion_value=Decimal("50.00"), voided_at=timezone.now()
+    )
+    assert voided.pk
+    common = {"webhook_id": "wh-x", "reason_code": "validation", "reason": "bad", "http_status": 422}
+    RejectedSubmission.objects.create(phone_normalized=contact.phone, **common)
+    other = RejectedSubmission.objects.create(phone_normalized="+12125550199", **common)
+
+    record = contact_purge(contact=contact, reason="DSR-7", by="ops")
+
+    assert record.deleted_counts["rejected_submissions"] == 1
+    assert list(RejectedSubmission.objects.values_list("pk", flat=True)) == [other.pk]
+    workspace.refresh_from_db()
+    # Only the live 300.00 conversion was in the totals; the voided 50.00 must not be subtracted.
+    assert (workspace.total_conversions, workspace.total_revenue) == (1, Decimal("99.99"))

@@ -22,6 +22,8 @@ class HasScope(permissions.BasePermission):
         workspace = getattr(user, "workspace", None)
         if workspace is None:
             raise exceptions.PermissionDenied("Only workspace API keys and staff users may use this API.")
+        if not hasattr(view, request.method.lower()):
+            return True  # no such verb here: let DRF answer 405 rather than a scope error
         scope = required_scope(request, view)
         if scope is UNDECLARED:
             raise exceptions.PermissionDenied("This endpoint declares no scope, so API keys may not use it.")

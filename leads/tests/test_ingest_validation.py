@@ -92,7 +92,9 @@ def test_unknown_fields_are_ignored_not_refused():
 
 
 def test_an_alias_and_its_column_with_different_values_is_an_error():
-    assert errors_of(firstName="Grace") == {"first_name": ["Given twice with different values ('first_name' and 'firstName')."]}
+    assert errors_of(firstName="Grace") == {
+        "first_name": ["Given twice with different values ('first_name' and 'firstName')."]
+    }
     assert errors_of(firstName=" Ada ") == {}
     assert clean(consent_value=True, consent={"value": "yes"}).errors == {}  # same meaning, other spelling
     assert list(errors_of(consent_value=True, consent={"value": "no"})) == ["consent_value"]
@@ -142,7 +144,9 @@ class TestLeadType:
         }
 
 
-@pytest.mark.parametrize(("given", "stored"), [("ca", "CA"), ("NY", "NY"), (" dc ", "DC"), ("California", "CA"), ("puerto rico", "PR")])
+@pytest.mark.parametrize(
+    ("given", "stored"), [("ca", "CA"), ("NY", "NY"), (" dc ", "DC"), ("California", "CA"), ("puerto rico", "PR")]
+)
 def test_state_is_a_two_letter_code(given, stored):
     assert clean(state=given).values["state"] == stored
 
@@ -254,7 +258,10 @@ class TestVerticalRules:
         assert cleaned.values["shade_coverage"] == "Some"
 
 
-@pytest.mark.parametrize(("key", "given", "expected"), [("id", 42, 42), ("lead_id", "42", 42), ("leadId", 2**63 - 1, 2**63 - 1), ("id", 7.0, 7)])
+@pytest.mark.parametrize(
+    ("key", "given", "expected"),
+    [("id", 42, 42), ("lead_id", "42", 42), ("leadId", 2**63 - 1, 2**63 - 1), ("id", 7.0, 7)],
+)
 def test_custom_id(key, given, expected):
     cleaned = clean(**{key: given})
     assert cleaned.errors == {}

@@ -36,7 +36,10 @@ class Command(BaseCommand):
         errors_path = Path(errors) if errors else path.with_suffix(".errors.csv")
         total = self._check_file(path)
         counts = {"created": 0, "replayed": 0, "failed": 0}
-        with path.open(newline="", encoding="utf-8-sig") as source, errors_path.open("w", newline="", encoding="utf-8") as report:
+        with (
+            path.open(newline="", encoding="utf-8-sig") as source,
+            errors_path.open("w", newline="", encoding="utf-8") as report,
+        ):
             writer = csv.writer(report)
             writer.writerow(["row", "field", "message"])
             reader = csv.DictReader(source)
@@ -83,10 +86,8 @@ class Command(BaseCommand):
         """(outcome, [(field, message), ...]) for one CSV row."""
         payload = {key: value for key, value in row.items() if key is not None}  # drop surplus cells
         cleaned = clean_lead(payload, lead_type=webhook.lead_type)
-        if (
-            not cleaned.errors
-            and cleaned.custom_id is None
-            and lead_exists_with_payload(webhook_id=webhook.webhook_id, phone=cleaned.values["phone"], raw_payload=payload)
+        if not cleaned.errors and cleaned.custom_id is None and lead_exists_with_payload(
+            webhook_id=webhook.webhook_id, phone=cleaned.values["phone"], raw_payload=payload
         ):
             return "replayed", []
         try:
