@@ -293,6 +293,8 @@ def pipeline_funnel(*, workspace_id: str | None, date_from: date, date_to: date)
                 SELECT l.id, l.status FROM leads l WHERE {cohort}
                 UNION
                 SELECT h.lead_id, h.new_status FROM lead_status_history h JOIN leads l ON l.id = h.lead_id WHERE {cohort}
+                UNION
+                SELECT h.lead_id, h.old_status FROM lead_status_history h JOIN leads l ON l.id = h.lead_id WHERE {cohort}
             ) visited
             GROUP BY status
             """,

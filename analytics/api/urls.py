@@ -1,3 +1,17 @@
-from django.urls import path  # noqa: F401  (routes are added as the API grows)
+from django.urls import path
 
-urlpatterns = []
+from analytics.api import views
+
+urlpatterns = [
+    path("analytics/contact-lead-ratio/", views.ContactLeadRatioView.as_view(), name="partner-analytics-contact-lead-ratio"),
+    path(
+        "analytics/appointment-conversion/",
+        views.AppointmentConversionView.as_view(),
+        name="partner-analytics-appointment-conversion",
+    ),
+    path("analytics/providers/", views.ProviderPerformanceView.as_view(), name="partner-analytics-providers"),
+    path("analytics/workspaces/", views.WorkspaceEfficiencyView.as_view(), name="partner-analytics-workspaces"),
+    path("analytics/geography/", views.GeographyView.as_view(), name="partner-analytics-geography"),
+    path("analytics/daily/", views.DailySeriesView.as_view(), name="partner-analytics-daily"),
+    path("analytics/funnel/", views.FunnelView.as_view(), name="partner-analytics-funnel"),
+]

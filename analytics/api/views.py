@@ -1,0 +1,126 @@
+"""KPI endpoints under /api/v1/analytics/ (`analytics:read`; staff see every workspace).
+
+Each answer is cached per caller and query in `conversion_analytics_cache` for
+ANALYTICS_CACHE_TTL_SECONDS; `cached` in the body tells whether it came from there.
+"""
+from django.apps import apps
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics import selectors
+from analytics.api.serializers import GeographyQuerySerializer, KpiQuerySerializer
+from analytics.services import analytics_cached
+from leadhub.api.views import PartnerAPIMixin
+
+RANGE_PARAMETERS = [
+    OpenApiParameter("from", OpenApiTypes.DATE, description="First UTC day (default: 29 days before `to`)."),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="Last UTC day, inclusive (default: today)."),
+    OpenApiParameter("workspace", OpenApiTypes.STR, description="Staff only: one workspace instead of all."),
+]
+
+
+class KpiView(PartnerAPIMixin, APIView):
+    required_scopes = {"GET": "analytics:read"}
+    pagination_class = None
+    query_serializer = KpiQuerySerializer
+    kpi = ""
+    selector = None
+
+    def scope_workspace_id(self, requested):
+        """The caller's own workspace; staff: all (None) or the one they ask for."""
+        workspace = self.caller_workspace()
+        if workspace is not None:
+            if requested and requested != workspace.pk:
+                raise exceptions.ValidationError({"workspace": ["Only staff may choose a workspace."]})
+            return workspace.pk
+        if requested and not apps.get_model("workspaces", "Workspace").objects.filter(pk=requested).exists():
+            raise exceptions.NotFound(f"No workspace '{requested}'.")
+        return requested or None
+
+    def get(self, request):
+        query = self.query_serializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        options = dict(query.validated_data)
+        workspace_id = self.scope_workspace_id(options.pop("workspace", None))
+        date_from, date_to = options.pop("from"), options.pop("to")
+        caller = f"ws:{workspace_id}" if self.caller_workspace() is not None else "ops"
+        params = {"workspace": workspace_id, "from": date_from, "to": date_to, **options}
+        data, cached = analytics_cached(
+            kpi=self.kpi,
+            caller=caller,
+            params=params,
+            compute=lambda: self.selector(workspace_id=workspace_id, date_from=date_from, date_to=date_to, **options),
+        )
+        return Response(
+            {"kpi": self.kpi, "from": date_from, "to": date_to, "workspace": workspace_id, "cached": cached, "results": data}
+        )
+
+
+GEOGRAPHY_PARAMETERS = RANGE_PARAMETERS + [
+    OpenApiParameter("group", OpenApiTypes.STR, enum=["state", "zip"], description="Default: state."),
+    OpenApiParameter("limit", OpenApiTypes.INT, description="Top N areas by revenue (1–1000, default 100)."),
+]
+
+
+def documented(summary, parameters=RANGE_PARAMETERS):
+    return extend_schema(parameters=parameters, responses=OpenApiTypes.OBJECT, summary=summary)
+
+
+class ContactLeadRatioView(KpiView):
+    kpi, selector = "contact-lead-ratio", staticmethod(selectors.contact_lead_ratio)
+
+    @documented("Leads per contact, overall and per lead type.")
+    def get(self, request):
+        return super().get(request)
+
+
+class AppointmentConversionView(KpiView):
+    kpi, selector = "appointment-conversion", staticmethod(selectors.appointment_conversion)
+
+    @documented("Appointments followed by a conversion of the same contact, overall and per type.")
+    def get(self, request):
+        return super().get(request)
+
+
+class ProviderPerformanceView(KpiView):
+    kpi, selector = "providers", staticmethod(selectors.provider_performance)
+
+    @documented("Leads, rejected submissions, conversion rate and revenue per provider.")
+    def get(self, request):
+        return super().get(request)
+
+
+class WorkspaceEfficiencyView(KpiView):
+    kpi, selector = "workspaces", staticmethod(selectors.workspace_efficiency)
+
+    @documented("Revenue, conversions, median and mean time to conversion per workspace.")
+    def get(self, request):
+        return super().get(request)
+
+
+class GeographyView(KpiView):
+    kpi, selector = "geography", staticmethod(selectors.geographic_performance)
+    query_serializer = GeographyQuerySerializer
+
+    @documented("Leads, conversion rate and revenue by state or ZIP.", GEOGRAPHY_PARAMETERS)
+    def get(self, request):
+        return super().get(request)
+
+
+class DailySeriesView(KpiView):
+    kpi, selector = "daily", staticmethod(selectors.daily_series)
+
+    @documented("Leads, conversions and revenue per UTC day and lead type.")
+    def get(self, request):
+        return super().get(request)
+
+
+class FunnelView(KpiView):
+    kpi, selector = "funnel", staticmethod(selectors.pipeline_funnel)
+
+    @documented("Leads through the configured pipeline stages to appointment and conversion.")
+    def get(self, request):
+        return super().get(request)

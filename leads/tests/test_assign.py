@@ -1,0 +1,87 @@
+"""lead_assign (ops and routing) and lead_auto_assign (routing rules, consent hold)."""
+import pytest
+
+from leadhub.testing import make_lead, make_workspace
+from leads.models import LeadEvent, WorkspaceTracking
+from leads.services import lead_assign, lead_auto_assign
+from workspaces.models import AppointmentRoutingRule
+
+pytestmark = pytest.mark.django_db
+
+
+def tracking(lead):
+    return list(WorkspaceTracking.objects.filter(lead=lead).order_by("id").values_list("workspace_id", "action"))
+
+
+def test_assign_sets_fields_and_records_sent_and_an_event():
+    lead, workspace = make_lead(), make_workspace()
+    lead_assign(lead=lead, workspace=workspace, by="ops:ada")
+    lead.refresh_from_db()
+    assert (lead.workspace_id, lead.workspace_status) == (workspace.pk, "assigned")
+    assert lead.workspace_assigned_at is not None
+    assert tracking(lead) == [(workspace.pk, "sent")]
+    tracked = WorkspaceTracking.objects.get(lead=lead)
+    assert tracked.contact_id == lead.contact_id and tracked.performed_by == "ops:ada"
+    event = lead.events.get(event_type=LeadEvent.ASSIGNED)
+    assert event.event_data == {"workspace_id": workspace.pk, "by": "ops:ada"}
+
+
+def test_reassignment_records_both_sides():
+    lead, old, new = make_lead(), make_workspace(), make_workspace()
+    lead_assign(lead=lead, workspace=old, by="ops")
+    lead_assign(lead=lead, workspace=new, by="ops")
+    lead.refresh_from_db()
+    assert lead.workspace_id == new.pk and lead.workspace_status == "assigned"
+    assert tracking(lead) == [(old.pk, "sent"), (old.pk, "updated"), (new.pk, "sent")]
+    assert lead.events.filter(event_type=LeadEvent.UNASSIGNED, event_data__workspace_id=old.pk).exists()
+
+
+def test_assigning_again_to_the_same_workspace_changes_nothing():
+    lead, workspace = make_lead(), make_workspace()
+    lead_assign(lead=lead, workspace=workspace, by="ops")
+    lead_assign(lead=lead, workspace=workspace, by="ops")
+    assert tracking(lead) == [(workspace.pk, "sent")]
+
+
+def test_reassigning_a_rejected_lead_to_the_same_workspace_sends_it_again():
+    lead, workspace = make_lead(), make_workspace()
+    lead_assign(lead=lead, workspace=workspace, by="ops")
+    type(lead).objects.filter(pk=lead.pk).update(workspace_status="rejected")
+    lead_assign(lead=lead, workspace=workspace, by="ops")
+    lead.refresh_from_db()
+    assert lead.workspace_status == "assigned"
+    assert tracking(lead) == [(workspace.pk, "sent"), (workspace.pk, "sent")]
+
+
+def test_manual_assignment_releases_a_lead_held_for_consent():
+    lead, workspace = make_lead(held_for_consent=True), make_workspace()
+    lead_assign(lead=lead, workspace=workspace, by="ops")
+    lead.refresh_from_db()
+    assert lead.workspace_id == workspace.pk
+
+
+def test_auto_assign_follows_the_routing_rules():
+    workspace = make_workspace()
+    rule = AppointmentRoutingRule.objects.create(workspace=workspace, zip_codes=["94105"], product_types=["Solar"])
+    lead = make_lead(zip_code="94105")
+    assert lead_auto_assign(lead=lead).workspace_id == workspace.pk
+    assert WorkspaceTracking.objects.get(lead=lead).performed_by == f"system:routing:rule-{rule.pk}"
+
+
+def test_auto_assign_never_assigns_a_lead_held_for_consent():
+    workspace = make_workspace()
+    AppointmentRoutingRule.objects.create(workspace=workspace, zip_codes=["94105"])
+    lead = make_lead(zip_code="94105", held_for_consent=True)
+    assert lead_auto_assign(lead=lead) is None
+    lead.refresh_from_db()
+    assert lead.workspace_id is None and not WorkspaceTracking.objects.filter(lead=lead).exists()
+
+
+def test_auto_assign_without_a_match_or_on_an_assigned_lead_is_a_no_op():
+    AppointmentRoutingRule.objects.create(workspace=make_workspace(), zip_codes=["10001"])
+    assert lead_auto_assign(lead=make_lead(zip_code="94105")) is None
+    holder = make_workspace()
+    assigned = make_lead(zip_code="10001", workspace=holder, workspace_status="accepted")
+    assert lead_auto_assign(lead=assigned) is None
+    assigned.refresh_from_db()
+    assert assigned.workspace_id == holder.pk

@@ -1,0 +1,103 @@
+"""Admin screens for providers: they render, search by phone, rotate keys and re-process posts."""
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from leadhub.keys import digests_match
+from leadhub.testing import make_provider, make_webhook
+from leads.models import Lead
+from providers.models import LeadSourceProvider, RejectedSubmission, WebhookConfig
+from providers.services import rejected_submission_record
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    user = get_user_model().objects.create_superuser("ops", "ops@example.com", "pw-not-used-1")
+    client.force_login(user)
+    return client
+
+
+def stored(webhook_id, phone="(415) 555-0132"):
+    body = {"first_name": "Ada", "last_name": "L", "email": "a@example.com", "phone": phone}
+    return rejected_submission_record(
+        webhook_id=webhook_id, provider_id="", reason_code="webhook_not_found", reason="No active webhook.",
+        http_status=404, body=json.dumps(body).encode(), content_type="application/json", request_id="req-1",
+    )
+
+
+@pytest.mark.parametrize("model", ["webhookconfig", "leadsourceprovider", "providerusagelog", "rejectedsubmission"])
+def test_changelists_render(admin_client, model):
+    make_webhook()
+    make_provider()
+    stored("wh-x")
+
+    assert admin_client.get(f"/admin/providers/{model}/").status_code == 200
+
+
+def test_rejected_submission_detail_is_read_only(admin_client):
+    row = stored("wh-x")
+
+    response = admin_client.get(f"/admin/providers/rejectedsubmission/{row.pk}/change/")
+
+    assert response.status_code == 200
+    assert b'name="raw_body"' not in response.content  # shown, not editable
+
+
+def test_search_finds_a_phone_typed_in_any_form(admin_client):
+    mine, other = stored("wh-x"), stored("wh-x", phone="2125550188")
+
+    response = admin_client.get("/admin/providers/rejectedsubmission/", {"q": "415.555.0132"})
+
+    assert list(response.context["cl"].result_list) == [mine]
+    assert other not in response.context["cl"].result_list
+
+
+def test_search_by_request_id(admin_client):
+    row = stored("wh-x")
+
+    response = admin_client.get("/admin/providers/rejectedsubmission/", {"q": "req-1"})
+
+    assert list(response.context["cl"].result_list) == [row]
+
+
+def test_generate_key_action_shows_the_key_once_and_stores_the_digest(admin_client):
+    provider = make_provider()
+
+    response = admin_client.post(
+        "/admin/providers/leadsourceprovider/",
+        {"action": "generate_api_key", "_selected_action": [provider.pk]},
+        follow=True,
+    )
+
+    (message,) = [m.message for m in response.context["messages"]]
+    raw_key = message.rsplit(" ", 1)[-1]
+    assert raw_key.startswith("lhp_")
+    assert digests_match(LeadSourceProvider.objects.get(pk=provider.pk).api_key, raw_key)
+
+
+def test_reprocess_action_creates_the_lead_once_the_cause_is_fixed(admin_client):
+    webhook = make_webhook(is_active=False)
+    row = stored(webhook.webhook_id)
+    WebhookConfig.objects.filter(pk=webhook.pk).update(is_active=True)
+
+    admin_client.post(
+        "/admin/providers/rejectedsubmission/", {"action": "reprocess", "_selected_action": [row.pk]}, follow=True
+    )
+
+    row.refresh_from_db()
+    assert Lead.objects.get(pk=row.reprocessed_lead_id).phone == "+14155550132"
+
+
+def test_reprocess_action_reports_a_submission_still_refused(admin_client):
+    row = stored("never-created")
+
+    response = admin_client.post(
+        "/admin/providers/rejectedsubmission/", {"action": "reprocess", "_selected_action": [row.pk]}, follow=True
+    )
+
+    messages = [m.message for m in response.context["messages"]]
+    assert any("still refused" in message and "never-created" in message for message in messages)
+    assert RejectedSubmission.objects.get(pk=row.pk).reprocess_error

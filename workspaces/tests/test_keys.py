@@ -1,0 +1,195 @@
+"""Workspace API keys: issue, rotate, hashed storage, and how the partner API authenticates."""
+import io
+
+import pytest
+from django.contrib.admin.sites import site
+from django.core.cache import cache
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from leadhub.api.testing import ALL_SCOPES, workspace_with_key
+from leadhub.keys import key_digest
+from leadhub.testing import make_lead, make_workspace
+from workspaces.models import Workspace
+from workspaces.services import workspace_key_rotate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def client_with(header):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+    return client
+
+
+def test_key_is_prefixed_high_entropy_and_stored_only_as_digest():
+    workspace = make_workspace()
+    raw_key = workspace_key_rotate(workspace=workspace)
+    assert raw_key.startswith("lh_live_") and len(raw_key) >= 40
+    workspace.refresh_from_db()
+    assert workspace.api_key == key_digest(raw_key) != raw_key
+    dump = io.StringIO()
+    call_command("dumpdata", stdout=dump)
+    assert raw_key not in dump.getvalue()
+    assert raw_key[len("lh_live_"):] not in dump.getvalue()
+
+
+def test_rotation_invalidates_the_old_key():
+    workspace = make_workspace(permissions=ALL_SCOPES)
+    old_key = workspace_key_rotate(workspace=workspace)
+    new_key = workspace_key_rotate(workspace=workspace)
+    assert client_with(f"Bearer {old_key}").get("/api/v1/leads/").status_code == 401
+    assert client_with(f"Bearer {new_key}").get("/api/v1/leads/").status_code == 200
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "Api-Key", "bearer"])
+def test_both_header_forms_are_accepted(scheme):
+    workspace = make_workspace(permissions=ALL_SCOPES)
+    raw_key = workspace_key_rotate(workspace=workspace)
+    assert client_with(f"{scheme} {raw_key}").get("/api/v1/workspace/").json()["id"] == workspace.pk
+
+
+@pytest.mark.parametrize(
+    "header", [None, "Bearer", "Bearer lh_live_wrong", "Bearer a b", "Token lh_live_x", "Basic Zm9vOmJhcg=="]
+)
+def test_missing_or_wrong_key_is_401(header):
+    workspace_with_key()
+    client = APIClient() if header is None else client_with(header)
+    response = client.get("/api/v1/leads/")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_inactive_workspace_is_401():
+    workspace, client = workspace_with_key()
+    Workspace.objects.filter(pk=workspace.pk).update(is_active=False)
+    response = client.get("/api/v1/leads/")
+    assert response.status_code == 401
+    assert "inactive" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "method, url, body, scope",
+    [
+        ("get", "/api/v1/leads/", None, "leads:read"),
+        ("get", "/api/v1/leads/{pk}/", None, "leads:read"),
+        ("get", "/api/v1/leads/{pk}/timeline/", None, "leads:read"),
+        ("get", "/api/v1/leads/{pk}/activities/", None, "leads:read"),
+        ("post", "/api/v1/leads/{pk}/activities/", {"activity_type": "note"}, "leads:write"),
+        ("patch", "/api/v1/leads/{pk}/", {"notes": "x"}, "leads:write"),
+        ("post", "/api/v1/leads/", {"lead_type": "solar"}, "leads:write"),
+        ("get", "/api/v1/contacts/", None, "contacts:read"),
+        ("get", "/api/v1/contacts/{contact}/", None, "contacts:read"),
+        ("post", "/api/v1/workspace/webhook/", {"webhook_active": False}, "leads:write"),
+    ],
+)
+def test_each_endpoint_names_its_missing_scope(method, url, body, scope):
+    workspace, client = workspace_with_key(scopes=[s for s in ALL_SCOPES if s != scope])
+    lead = make_lead(workspace=workspace, workspace_status="assigned")
+    response = getattr(client, method)(url.format(pk=lead.pk, contact=lead.contact_id), body, format="json")
+    assert response.status_code == 403
+    assert response.json()["missing_scope"] == scope
+    assert scope in response.json()["detail"]
+
+
+def test_profile_needs_no_scope():
+    workspace, client = workspace_with_key(scopes=[])
+    assert client.get("/api/v1/workspace/").status_code == 200
+
+
+def test_last_activity_is_stamped_at_most_once_a_minute(django_assert_num_queries):
+    workspace, client = workspace_with_key()
+    assert workspace.last_activity_at is None
+    client.get("/api/v1/workspace/")
+    workspace.refresh_from_db()
+    first = workspace.last_activity_at
+    assert first is not None and (timezone.now() - first).total_seconds() < 5
+    with django_assert_num_queries(2):  # key lookup + the profile; no activity write
+        client.get("/api/v1/workspace/")
+    workspace.refresh_from_db()
+    assert workspace.last_activity_at == first
+    cache.delete(f"workspace-activity:{workspace.pk}")  # the minute has passed
+    client.get("/api/v1/workspace/")
+    workspace.refresh_from_db()
+    assert workspace.last_activity_at > first
+
+
+def test_throttle_is_per_workspace_and_answers_429_with_retry_after():
+    busy, busy_client = workspace_with_key(metadata={"api_rate": "3/min"})
+    calm, calm_client = workspace_with_key(metadata={"api_rate": "3/min"})
+    statuses = [busy_client.get("/api/v1/workspace/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = busy_client.get("/api/v1/workspace/")
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 61
+    assert calm_client.get("/api/v1/workspace/").status_code == 200
+
+
+@override_settings(REST_FRAMEWORK={"DEFAULT_THROTTLE_RATES": {"workspace": "2/hour"}})
+def test_default_rate_comes_from_settings():
+    workspace, client = workspace_with_key()
+    assert [client.get("/api/v1/workspace/").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_management_command_rotates_and_prints_key_last():
+    workspace, old_client = workspace_with_key()
+    out = io.StringIO()
+    call_command("workspace_key", workspace.pk, stdout=out)
+    raw_key = out.getvalue().strip().splitlines()[-1]
+    assert raw_key.startswith("lh_live_")
+    assert old_client.get("/api/v1/workspace/").status_code == 401
+    assert client_with(f"Bearer {raw_key}").get("/api/v1/workspace/").status_code == 200
+
+
+def test_management_command_refuses_unknown_workspace():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="no-such"):
+        call_command("workspace_key", "no-such", stdout=io.StringIO())
+
+
+def test_admin_action_rotates_and_shows_the_key_once(admin_client):
+    workspace, old_client = workspace_with_key()
+    response = admin_client.post(
+        "/admin/workspaces/workspace/",
+        {"action": "rotate_api_key", "_selected_action": [workspace.pk]},
+        follow=True,
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert len(shown) == 1 and "lh_live_" in shown[0]
+    raw_key = shown[0].rsplit(" ", 1)[-1]
+    assert client_with(f"Bearer {raw_key}").get("/api/v1/workspace/").status_code == 200
+    assert old_client.get("/api/v1/workspace/").status_code == 401
+    assert admin_client.get("/admin/workspaces/workspace/").content.count(raw_key.encode()) == 0
+    assert site.is_registered(Workspace)
+
+
+def test_unknown_scope_is_refused_by_model_validation():
+    from django.core.exceptions import ValidationError
+
+    workspace = make_workspace()
+    workspace.permissions = ["leads:read", "leads:delete"]
+    with pytest.raises(ValidationError, match="leads:delete"):
+        workspace.full_clean()
+
+
+def test_staff_token_auth_works_across_workspaces(django_user_model):
+    from rest_framework.authtoken.models import Token
+
+    staff = django_user_model.objects.create_user("ops", is_staff=True)
+    token = Token.objects.create(user=staff)
+    workspace, _ = workspace_with_key()
+    lead = make_lead(workspace=workspace, workspace_status="assigned")
+    client = client_with(f"Token {token.key}")
+    assert client.get(f"/api/v1/leads/{lead.pk}/").status_code == 200
+    assert client.get("/api/v1/workspace/").status_code == 400  # staff must name the workspace
+    assert client.get("/api/v1/workspace/", {"workspace": workspace.pk}).json()["id"] == workspace.pk
