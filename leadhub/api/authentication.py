@@ -68,19 +68,14 @@ class WorkspaceKeyAuthentication(authentication.BaseAuthentication):
 
 class WorkspaceKeyScheme(OpenApiAuthenticationExtension):
     target_class = "leadhub.api.authentication.WorkspaceKeyAuthentication"
-    name = ["workspaceKey", "workspaceApiKey"]
+    name = "workspaceKey"
 
     def get_security_definition(self, auto_schema):
-        return [
-            {
-                "type": "http",
-                "scheme": "bearer",
-                "description": "Workspace API key (`lh_live_...`): `Authorization: Bearer <key>`.",
-            },
-            {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "Alternative form: `Authorization: Api-Key <key>`.",
-            },
-        ]
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": (
+                "Workspace API key (`lh_live_...`): `Authorization: Bearer <key>`; "
+                "`Authorization: Api-Key <key>` is accepted too."
+            ),
+        }

@@ -132,6 +132,7 @@ class Command(BaseCommand):
                          "insurance": workspaces["shield-insurance"]}
         for index, (webhook, (_, _, lead_type, area, zips, state)) in enumerate(zip(webhooks, WEBHOOKS)):
             rng = random.Random(index)
+            work_rng = random.Random(1000 + index)  # separate stream: payloads must not depend on what a run did
             phones = [valid_demo_phone(rng, area) for _ in range(LEADS_PER_WEBHOOK * 3 // 4)]
             for n in range(LEADS_PER_WEBHOOK):
                 lead_id = DEMO_LEAD_ID_BASE + index * 1000 + n
@@ -151,7 +152,7 @@ class Command(BaseCommand):
                 if not result.created:
                     continue
                 created += 1
-                self._work_lead(rng, result.lead, workspace_for[lead_type])
+                self._work_lead(work_rng, result.lead, workspace_for[lead_type])
         if created:
             self._refresh_aggregates()
         return created

@@ -1,0 +1,80 @@
+"""GET /api/v1/workspace/ and POST /api/v1/workspace/webhook/, and the OpenAPI schema."""
+import io
+
+import pytest
+import yaml
+from django.core.cache import cache
+from django.core.management import call_command
+
+from leadhub.api.testing import workspace_with_key
+from leadhub.testing import make_lead
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_profile_shows_settings_and_totals():
+    workspace, client = workspace_with_key(scopes=["leads:read"], total_conversions=2, total_revenue="150.00")
+    for status in ("assigned", "assigned", "accepted", "rejected"):
+        make_lead(workspace=workspace, workspace_status=status)
+    make_lead()  # not ours
+    body = client.get("/api/v1/workspace/").json()
+    assert body["id"] == workspace.pk and body["scopes"] == ["leads:read"]
+    assert body["total_conversions"] == 2 and body["total_revenue"] == "150.00"
+    assert body["totals"] == {
+        "leads_total": 4, "leads_assigned": 2, "leads_accepted": 1, "leads_rejected": 1, "leads_converted": 0
+    }
+    assert "api_key" not in body
+
+
+def test_webhook_set_and_disable():
+    workspace, client = workspace_with_key()
+    response = client.post(
+        "/api/v1/workspace/webhook/", {"outbound_webhook_url": "https://hooks.example.com/lh", "webhook_active": True},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["webhook_active"] is True
+    workspace.refresh_from_db()
+    assert (workspace.outbound_webhook_url, workspace.webhook_active) == ("https://hooks.example.com/lh", True)
+    client.post("/api/v1/workspace/webhook/", {"webhook_active": False}, format="json")
+    workspace.refresh_from_db()
+    assert workspace.webhook_active is False and workspace.outbound_webhook_url == "https://hooks.example.com/lh"
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"outbound_webhook_url": "not a url"}, "outbound_webhook_url"),
+        ({"webhook_active": True}, "outbound_webhook_url"),  # active needs a URL
+        ({"webhook_active": "maybe"}, "webhook_active"),
+        ({}, "outbound_webhook_url"),
+    ],
+)
+def test_bad_webhook_settings_are_400_naming_the_field(body, field):
+    workspace, client = workspace_with_key()
+    response = client.post("/api/v1/workspace/webhook/", body, format="json")
+    assert response.status_code == 400 and field in response.json(), response.content
+    workspace.refresh_from_db()
+    assert workspace.webhook_active is False
+
+
+def test_openapi_schema_validates_and_documents_the_auth_schemes():
+    out = io.StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    schema = yaml.safe_load(out.getvalue())
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["workspaceKey"] == {**schemes["workspaceKey"], "type": "http", "scheme": "bearer"}
+    assert "Api-Key" in schemes["workspaceKey"]["description"]
+    assert {"cookieAuth", "tokenAuth"} <= set(schemes)  # staff: session or token
+    for path in ("/api/v1/leads/", "/api/v1/leads/{id}/timeline/", "/api/v1/contacts/", "/api/v1/workspace/"):
+        operation = schema["paths"][path]["get"]
+        assert {"workspaceKey": []} in operation["security"], path
+    assert "patch" in schema["paths"]["/api/v1/leads/{id}/"]
+    assert "put" not in schema["paths"]["/api/v1/leads/{id}/"]
