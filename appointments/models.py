@@ -78,7 +78,11 @@ class Appointment(TimeStampedModel):
         db_column="matched_workspace_id",
         related_name="appointments",
     )
-    routing_method = models.CharField(max_length=50, blank=True)
+    leads = models.ManyToManyField(
+        "leads.Lead", through="AppointmentLead", related_name="covering_appointments", blank=True
+    )
+    # Human-readable: which rule matched and why, or who named the workspace.
+    routing_method = models.CharField(max_length=255, blank=True)
     forwarded_at = models.DateTimeField(null=True, blank=True)
     forward_status = models.CharField(max_length=20, choices=ForwardStatus.choices, blank=True)
     forward_response = models.TextField(blank=True)
@@ -95,9 +99,35 @@ class Appointment(TimeStampedModel):
             choices_constraint("appointments", "outcome", Outcome.choices, allow_blank=True),
             choices_constraint("appointments", "forward_status", ForwardStatus.choices, allow_blank=True),
         ]
+        # Double-booking check: one rep's appointments around a time.
+        indexes = [models.Index(fields=["assigned_to", "scheduled_at"], name="appointments_rep_time_idx")]
 
     def __str__(self):
         return f"appointment #{self.pk} {self.appointment_type} at {self.scheduled_at:%Y-%m-%d %H:%M}"
+
+
+class UnroutedAppointment(Appointment):
+    """Appointments no rule matched: their own admin list, where ops route them by hand."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "unrouted appointment"
+
+
+class AppointmentLead(CreatedAtModel):
+    """Every lead an appointment covers (the primary `lead` too); all of the appointment's contact."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="lead_links")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="appointment_links")
+
+    class Meta:
+        db_table = "appointment_leads"
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "lead"], name="appointment_leads_uniq"),
+        ]
+
+    def __str__(self):
+        return f"appointment #{self.appointment_id} covers lead #{self.lead_id}"
 
 
 class AppointmentEvent(CreatedAtModel):
@@ -106,6 +136,10 @@ class AppointmentEvent(CreatedAtModel):
     RESCHEDULED = "rescheduled"
     CANCELLED = "cancelled"
     COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    UPDATED = "updated"
+    ROUTED = "routed"
+    FORWARDED = "forwarded"
 
     appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="events")
     event_type = models.CharField(max_length=50, db_index=True)

@@ -10,6 +10,10 @@ from leadhub.models import CreatedAtModel, TimeStampedModel, choices_constraint
 from leadhub.validators import validate_json_object
 
 
+ISO_4217 = RegexValidator(r"^[A-Z]{3}$", "ISO 4217 code, e.g. USD.")
+USD = "USD"
+
+
 class ConversionType(models.TextChoices):
     SALE = "sale", "Sale"
     APPOINTMENT = "appointment", "Appointment"
@@ -39,8 +43,15 @@ class Conversion(TimeStampedModel):
         max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
     )
     currency = models.CharField(
-        max_length=3, default="USD", validators=[RegexValidator(r"^[A-Z]{3}$", "ISO 4217 code, e.g. USD.")]
+        max_length=3, default="USD", validators=[ISO_4217]
     )
+    # As reported by the workspace. `conversion_value`/`currency` hold the USD amount every
+    # aggregate sums: original_value × exchange_rate (the rate of the `converted_at` date).
+    original_value = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    original_currency = models.CharField(max_length=3, default="USD", validators=[ISO_4217])
+    exchange_rate = models.DecimalField(max_digits=18, decimal_places=8, default=Decimal("1"))
     custom_data = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
     # A voided conversion is kept for the audit trail but no longer counts in any aggregate.
     voided_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -78,3 +89,59 @@ class ConversionEvent(CreatedAtModel):
 
     def __str__(self):
         return f"{self.event_type} conversion {self.conversion_id}"
+
+
+class CurrencyRate(TimeStampedModel):
+    """USD value of one unit of `currency` on `date` (UTC), kept by ops in the admin.
+
+    A conversion reported in another currency is valued at the rate of its `converted_at` date;
+    without a row for that exact day it is refused, never guessed from another day.
+    """
+
+    currency = models.CharField(max_length=3, validators=[ISO_4217])
+    date = models.DateField()
+    usd_rate = models.DecimalField(
+        max_digits=18, decimal_places=8, validators=[MinValueValidator(Decimal("0.00000001"))],
+        help_text="USD per one unit of the currency, e.g. 1.08 for EUR.",
+    )
+    updated_by = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        db_table = "currency_rates"
+        ordering = ["-date", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "date"], name="currency_rates_currency_date_uniq"),
+            models.CheckConstraint(condition=models.Q(usd_rate__gt=0), name="currency_rates_rate_positive"),
+            models.CheckConstraint(condition=~models.Q(currency=USD), name="currency_rates_not_usd"),
+        ]
+
+    def __str__(self):
+        return f"1 {self.currency} = {self.usd_rate} USD on {self.date}"
+
+
+class ConversionIdempotencyKey(CreatedAtModel):
+    """An `Idempotency-Key` a workspace sent with `POST /api/v1/conversions/`.
+
+    The row is inserted before the conversion in the same transaction, so a concurrent request
+    with the same key waits on the unique index and then sees the first one's outcome.
+    `fingerprint` is a hash of the request body: same key + same body replays, else 409.
+    """
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, db_column="workspace_id", related_name="+"
+    )
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    # Null only inside the creating transaction, between the key insert and the conversion insert.
+    conversion = models.ForeignKey(
+        Conversion, on_delete=models.CASCADE, null=True, related_name="idempotency_keys"
+    )
+
+    class Meta:
+        db_table = "conversion_idempotency_keys"
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "key"], name="conversion_idem_workspace_key_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.workspace_id}:{self.key}"

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from leadhub.health import healthz
 
 urlpatterns = [
+    path(f"{settings.ADMIN_URL}dashboard/", include("analytics.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

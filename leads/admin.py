@@ -1,8 +1,12 @@
 """Leads admin: leads are looked at and annotated here; their audit trail is read-only."""
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 
 from contacts.admin import ExactSearchMixin, LatestRowsFormSet, ReadOnlyAdmin, ReadOnlyInline
 from leads.models import Lead, LeadActivity, LeadEvent, LeadPipelineStage, LeadStatusHistory, WorkspaceTracking
+from leads.services import lead_assign
+from workspaces.models import Workspace
 
 LATEST = LatestRowsFormSet.limit
 
@@ -48,6 +52,10 @@ class LeadActivityInline(ReadOnlyInline):
     model = LeadActivity
     fields = ["activity_type", "title", "created_by", "activity_date"]
     verbose_name_plural = f"activities (latest {LATEST})"
+
+
+class AssignToWorkspaceForm(forms.Form):
+    workspace = forms.ModelChoiceField(queryset=Workspace.objects.filter(is_active=True), label="Workspace")
 
 
 @admin.register(Lead)
@@ -97,10 +105,36 @@ class LeadAdmin(ExactSearchMixin, admin.ModelAdmin):
         "updated_at",
     ]
     inlines = [LeadStatusHistoryInline, LeadEventInline, LeadActivityInline]
+    actions = ["assign_to_workspace"]
+    assign_limit = 500
 
     def has_add_permission(self, request):
         # Every lead is created by lead_ingest (contact upsert, events, counters).
         return False
+
+    @admin.action(description="Assign to workspace", permissions=["change"])
+    def assign_to_workspace(self, request, queryset):
+        """Choose the workspace on an intermediate page, then assign each lead through lead_assign."""
+        leads = list(queryset.order_by("id")[: self.assign_limit + 1])
+        if len(leads) > self.assign_limit:
+            self.message_user(request, f"Select at most {self.assign_limit} leads at once.", messages.ERROR)
+            return None
+        form = AssignToWorkspaceForm(request.POST if "post" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            workspace, by = form.cleaned_data["workspace"], f"staff:{request.user.get_username()}"
+            for lead in leads:
+                lead_assign(lead=lead, workspace=workspace, by=by)
+            self.message_user(request, f"Assigned {len(leads)} lead(s) to {workspace}.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Assign leads to a workspace",
+            "opts": self.opts,
+            "leads": leads,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/leads/lead/assign_to_workspace.html", context)
 
 
 @admin.register(LeadEvent)

@@ -1,15 +1,7 @@
-"""Workspace reads: key lookup and the profile a partner sees about itself."""
+"""Workspace reads: the profile a partner sees about itself."""
 from django.db.models import Count, Q
 
-from leadhub.keys import key_digest
 from workspaces.models import Workspace
-
-
-def workspace_get_by_key(*, raw_key: str) -> Workspace | None:
-    """One indexed equality lookup on the digest; the raw key is never stored or compared."""
-    if not raw_key:
-        return None
-    return Workspace.objects.filter(api_key=key_digest(raw_key)).first()
 
 
 def workspace_profile(*, workspace: Workspace) -> dict:

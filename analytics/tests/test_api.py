@@ -22,6 +22,7 @@ KPI_URLS = [
     "/api/v1/analytics/daily/",
     "/api/v1/analytics/funnel/",
 ]
+RATIO = KPI_URLS[0]
 
 
 @pytest.fixture
@@ -38,10 +39,6 @@ def grant(workspace, scopes):
     return key_client(workspace)
 
 
-def ratio_url():
-    return KPI_URLS[0]
-
-
 @pytest.mark.parametrize("url", KPI_URLS)
 def test_every_kpi_answers_staff_with_the_range_echoed(kpi_data, staff_client, url):
     response = staff_client.get(url, RANGE)
@@ -55,15 +52,15 @@ def test_every_kpi_answers_staff_with_the_range_echoed(kpi_data, staff_client, u
 def test_workspace_key_sees_only_its_own_figures_and_staff_may_narrow(kpi_data, staff_client):
     client_a = grant(kpi_data["ws_a"], ["analytics:read"])
 
-    mine = client_a.get(ratio_url(), RANGE).json()
+    mine = client_a.get(RATIO, RANGE).json()
     assert (mine["workspace"], mine["results"]["overall"]["leads"]) == ("ws-a", 3)
-    assert staff_client.get(ratio_url(), RANGE).json()["results"]["overall"]["leads"] == 5
-    narrowed = staff_client.get(ratio_url(), {**RANGE, "workspace": "ws-b"}).json()
+    assert staff_client.get(RATIO, RANGE).json()["results"]["overall"]["leads"] == 5
+    narrowed = staff_client.get(RATIO, {**RANGE, "workspace": "ws-b"}).json()
     assert (narrowed["workspace"], narrowed["results"]["overall"]["leads"]) == ("ws-b", 1)
 
-    refused = client_a.get(ratio_url(), {**RANGE, "workspace": "ws-b"})
+    refused = client_a.get(RATIO, {**RANGE, "workspace": "ws-b"})
     assert refused.status_code == 400 and "workspace" in refused.json()
-    assert staff_client.get(ratio_url(), {**RANGE, "workspace": "nope"}).status_code == 404
+    assert staff_client.get(RATIO, {**RANGE, "workspace": "nope"}).status_code == 404
 
 
 def test_money_is_a_decimal_string_in_json(kpi_data, staff_client):
@@ -73,18 +70,18 @@ def test_money_is_a_decimal_string_in_json(kpi_data, staff_client):
 
 def test_scope_and_credentials_are_required(kpi_data):
     no_scope = grant(kpi_data["ws_a"], ["leads:read"])
-    response = no_scope.get(ratio_url(), RANGE)
+    response = no_scope.get(RATIO, RANGE)
     assert response.status_code == 403
     assert "analytics:read" in response.content.decode()
-    assert APIClient().get(ratio_url(), RANGE).status_code == 401
+    assert APIClient().get(RATIO, RANGE).status_code == 401
 
 
 @pytest.mark.parametrize(
     ("url", "params", "field"),
     [
-        (ratio_url(), {"from": "01/04/2025"}, "from"),
-        (ratio_url(), {"to": "2025-13-01"}, "to"),
-        (ratio_url(), {"from": "2025-04-03", "to": "2025-04-01"}, "from"),
+        (RATIO, {"from": "01/04/2025"}, "from"),
+        (RATIO, {"to": "2025-13-01"}, "to"),
+        (RATIO, {"from": "2025-04-03", "to": "2025-04-01"}, "from"),
         ("/api/v1/analytics/geography/", {"group": "county"}, "group"),
         ("/api/v1/analytics/geography/", {"limit": "0"}, "limit"),
     ],
@@ -97,31 +94,31 @@ def test_bad_query_parameters_get_400_naming_the_field(staff_client, url, params
 
 def test_answers_are_cached_per_caller_until_they_expire(kpi_data, staff_client):
     client_a = grant(kpi_data["ws_a"], ["analytics:read"])
-    first = client_a.get(ratio_url(), RANGE).json()
+    first = client_a.get(RATIO, RANGE).json()
     make_lead(kpi_data["leads"][0].contact, workspace=kpi_data["ws_a"])  # created today: outside RANGE
     make_lead(kpi_data["leads"][0].contact, workspace=kpi_data["ws_a"])
 
     today = {"from": "2025-04-01", "to": str(timezone.now().date())}
-    before = client_a.get(ratio_url(), today).json()
+    before = client_a.get(RATIO, today).json()
     assert before["cached"] is False and before["results"]["overall"]["leads"] == 5
 
-    second = client_a.get(ratio_url(), RANGE).json()
+    second = client_a.get(RATIO, RANGE).json()
     assert second["cached"] is True and second["results"] == first["results"]
 
     # Another caller with the same query does not read ws-a's row.
-    assert staff_client.get(ratio_url(), RANGE).json()["cached"] is False
+    assert staff_client.get(RATIO, RANGE).json()["cached"] is False
 
     make_lead(kpi_data["leads"][0].contact, workspace=kpi_data["ws_a"])
-    assert client_a.get(ratio_url(), today).json()["results"]["overall"]["leads"] == 5  # still the cached answer
+    assert client_a.get(RATIO, today).json()["results"]["overall"]["leads"] == 5  # still the cached answer
     ConversionAnalyticsCache.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    fresh = client_a.get(ratio_url(), today).json()
+    fresh = client_a.get(RATIO, today).json()
     assert fresh["cached"] is False and fresh["results"]["overall"]["leads"] == 6
 
 
 def test_cache_rows_expire_after_the_configured_ttl_and_are_purged(kpi_data, staff_client, settings):
     settings.ANALYTICS_CACHE_TTL_SECONDS = 120
     started = timezone.now()
-    staff_client.get(ratio_url(), RANGE)
+    staff_client.get(RATIO, RANGE)
     staff_client.get("/api/v1/analytics/daily/", RANGE)
     rows = list(ConversionAnalyticsCache.objects.all())
     assert len(rows) == 2

@@ -1,18 +1,10 @@
 """GET /api/v1/contacts/: contacts reached through the caller's leads."""
 import pytest
-from django.core.cache import cache
 
 from leadhub.api.testing import result_ids, workspace_with_key
 from leadhub.testing import make_contact, make_lead
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_contact_appears_once_whatever_its_number_of_leads():

@@ -19,11 +19,11 @@ that list endpoints cost the same number of queries at 10 and 200 rows. A covera
 """
 import glob
 import importlib
+import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
@@ -52,7 +52,13 @@ def key_client(workspace) -> APIClient:
 
 
 def workspace_with_key(*, scopes=None, **fields):
-    """A workspace (all scopes unless told) and a client authenticated with its key."""
+    """A workspace (all scopes unless told) and a client authenticated with its key.
+
+    The id is random: throttle counters and activity stamps live in the shared cache, which
+    parallel test workers share, so ids must not repeat across workers (and the cache is never
+    cleared, which would wipe other workers' rate-limit state).
+    """
+    fields.setdefault("workspace_id", f"ws-{uuid.uuid4().hex[:12]}")
     workspace = make_workspace(permissions=list(ALL_SCOPES if scopes is None else scopes), **fields)
     return workspace, key_client(workspace)
 
@@ -87,12 +93,6 @@ class IsolationSuite:
 
     def url(self, template, obj):
         return template.format(pk=obj.pk)
-
-    @pytest.fixture(autouse=True)
-    def _fresh_cache(self):
-        cache.clear()  # throttle windows and activity stamps must not leak between tests
-        yield
-        cache.clear()
 
     @pytest.fixture
     def tenants(self, db):

@@ -3,7 +3,6 @@ and referrals through the ingest service."""
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from contacts.models import Contact
@@ -13,13 +12,6 @@ from leads.models import Lead, LeadPipelineStage, WorkspaceTracking
 from leads.services import lead_assign
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -3,20 +3,12 @@ import io
 
 import pytest
 import yaml
-from django.core.cache import cache
 from django.core.management import call_command
 
 from leadhub.api.testing import workspace_with_key
 from leadhub.testing import make_lead
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_profile_shows_settings_and_totals():

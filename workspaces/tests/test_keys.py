@@ -18,13 +18,6 @@ from workspaces.services import workspace_key_rotate
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def client_with(header):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=header)

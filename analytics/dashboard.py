@@ -1,0 +1,119 @@
+"""The ops dashboard's charts: each one is a table (also its CSV download) plus an SVG drawing.
+
+Figures come from the same KPI selectors and cache as the API (caller "ops", all workspaces), so
+the dashboard and `GET /api/v1/analytics/...` always agree.
+"""
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from analytics import charts, selectors
+from analytics.services import analytics_cached
+from leadhub.choices import LeadType
+
+TOP = 10
+
+
+@dataclass
+class Chart:
+    slug: str
+    title: str
+    columns: list
+    rows: list
+    svg: str = ""
+    notes: str = ""
+
+
+def _kpi(name, selector, date_from, date_to, **options):
+    params = {"workspace": None, "from": date_from, "to": date_to, **options}
+    data, _cached = analytics_cached(
+        kpi=name, caller="ops", params=params,
+        compute=lambda: selector(workspace_id=None, date_from=date_from, date_to=date_to, **options),
+    )
+    return data
+
+
+def leads_per_day(date_from, date_to):
+    points = _kpi("daily", selectors.daily_series, date_from, date_to)
+    days = [date_from + timedelta(days=offset) for offset in range((date_to - date_from).days + 1)]
+    verticals = list(LeadType.values)
+    counts = {(point["date"], point["lead_type"]): point["leads"] for point in points}
+    rows = [[day.isoformat(), *(counts.get((day.isoformat(), vertical), 0) for vertical in verticals)] for day in days]
+    series = {LeadType(vertical).label: [row[1 + index] for row in rows] for index, vertical in enumerate(verticals)}
+    return Chart(
+        "leads-per-day", "Leads per day by vertical", ["date", *verticals], rows,
+        charts.line_chart([day.isoformat() for day in days], series),
+    )
+
+
+def funnel(date_from, date_to):
+    steps = _kpi("funnel", selectors.pipeline_funnel, date_from, date_to)
+    rows = [[step["step"], step["leads"], step["is_active"]] for step in steps]
+    labels = [(step["label"] + ("" if step["is_active"] else " (inactive)"), step["leads"]) for step in steps]
+    return Chart(
+        "funnel", "Funnel: leads → pipeline stages (configured order) → appointment → conversion",
+        ["step", "leads", "stage_active"], rows, charts.bar_chart(labels),
+        notes="A stage counts leads that are or ever were in it.",
+    )
+
+
+PROVIDER_COLUMNS = ["provider_id", "leads", "converted_leads", "conversion_rate", "revenue",
+                    "rejected_submissions", "rejection_rate"]
+
+
+def _providers(date_from, date_to):
+    return _kpi("providers", selectors.provider_performance, date_from, date_to)
+
+
+def providers_by_revenue(date_from, date_to):
+    providers = _providers(date_from, date_to)
+    rows = [[provider[column] for column in PROVIDER_COLUMNS] for provider in providers]
+    top = [(provider["provider_id"] or "(none)", Decimal(provider["revenue"])) for provider in providers[:TOP]]
+    return Chart("providers-by-revenue", "Top providers by revenue", PROVIDER_COLUMNS, rows, charts.bar_chart(top, unit="$"))
+
+
+def providers_by_rejection(date_from, date_to):
+    providers = sorted(_providers(date_from, date_to), key=lambda p: (-p["rejection_rate"], p["provider_id"] or ""))
+    rows = [[provider[column] for column in PROVIDER_COLUMNS] for provider in providers]
+    top = [(provider["provider_id"] or "(none)", provider["rejection_rate"]) for provider in providers[:TOP]]
+    return Chart(
+        "providers-by-rejection", "Top providers by rejection rate", PROVIDER_COLUMNS, rows,
+        charts.bar_chart(top, unit="%"), notes="Rejected ÷ (rejected + accepted leads).",
+    )
+
+
+def workspace_revenue(date_from, date_to):
+    workspaces = _kpi("workspaces", selectors.workspace_efficiency, date_from, date_to)
+    columns = ["workspace_id", "conversions", "revenue", "mean_seconds_to_conversion", "median_seconds_to_conversion"]
+    rows = [[workspace[column] for column in columns] for workspace in workspaces]
+    bars = [(workspace["workspace_id"] or "(none)", Decimal(workspace["revenue"])) for workspace in workspaces[:TOP]]
+    return Chart("workspace-revenue", "Workspace revenue", columns, rows, charts.bar_chart(bars, unit="$"))
+
+
+def _geography(group, title, date_from, date_to):
+    areas = _kpi("geography", selectors.geographic_performance, date_from, date_to, group=group, limit=50)
+    columns = [group, "leads", "converted_leads", "conversion_rate", "revenue"]
+    return Chart(group + "s", title, columns, [[area[column] for column in columns] for area in areas])
+
+
+def states(date_from, date_to):
+    return _geography("state", "Top states by revenue", date_from, date_to)
+
+
+def zips(date_from, date_to):
+    return _geography("zip", "Top ZIP codes by revenue", date_from, date_to)
+
+
+CHARTS = {
+    "leads-per-day": leads_per_day,
+    "funnel": funnel,
+    "providers-by-revenue": providers_by_revenue,
+    "providers-by-rejection": providers_by_rejection,
+    "workspace-revenue": workspace_revenue,
+    "states": states,
+    "zips": zips,
+}
+
+
+def dashboard_charts(date_from: date, date_to: date) -> list[Chart]:
+    return [build(date_from, date_to) for build in CHARTS.values()]

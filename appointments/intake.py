@@ -1,0 +1,139 @@
+"""Validation of an appointment payload (pure: no database access).
+
+The provider webhook, the partner API, the admin and re-processing of rejected submissions all
+clean a payload here, so one body gets one answer whichever door it came in by. Keys are the
+seed's appointment columns; unknown keys are ignored here and kept in `raw_payload`.
+"""
+import re
+from dataclasses import dataclass
+
+from django import forms
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from appointments.models import AppointmentType, LocationType
+from leadhub.phones import normalize_phone
+
+# Longest appointment we accept; also bounds the window the double-booking check looks back over.
+MAX_DURATION_MINUTES = 24 * 60
+ZIP_RE = re.compile(r"^\d{5}(-\d{4})?$")
+
+
+def parse_scheduled_at(value):
+    """ISO 8601 with a UTC offset ("2026-12-01T15:00:00-08:00"), returned in UTC."""
+    if hasattr(value, "tzinfo"):
+        parsed = value
+    else:
+        try:
+            parsed = parse_datetime(str(value).strip())
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise forms.ValidationError(
+            f"'{value}' is not an ISO 8601 date-time; send e.g. 2026-12-01T15:00:00-08:00.", code="invalid"
+        )
+    if timezone.is_naive(parsed):
+        raise forms.ValidationError(
+            f"'{value}' has no UTC offset; add one, e.g. 2026-12-01T15:00:00-08:00 or ...Z.", code="naive"
+        )
+    return parsed.astimezone(timezone.UTC)
+
+
+class ScheduledAtField(forms.Field):
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        return parse_scheduled_at(value)
+
+
+class LeadIdsField(forms.Field):
+    """A list of lead ids: a JSON array, a repeated form field, or "1,2,3"."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return []
+        items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+        ids = []
+        for item in items:
+            text = str(item).strip()
+            if isinstance(item, bool) or not text.isdigit() or int(text) < 1:
+                raise forms.ValidationError(f"'{item}' is not a lead id (a positive whole number).", code="invalid")
+            ids.append(int(text))
+        return list(dict.fromkeys(ids))
+
+
+class AppointmentFieldsForm(forms.Form):
+    """The scheduling fields every creation path accepts."""
+
+    scheduled_at = ScheduledAtField()
+    duration_minutes = forms.IntegerField(min_value=1, max_value=MAX_DURATION_MINUTES, required=False)
+    appointment_type = forms.ChoiceField(choices=AppointmentType.choices, required=False)
+    location_type = forms.ChoiceField(choices=LocationType.choices, required=False)
+    location_address = forms.CharField(max_length=500, required=False)
+    notes = forms.CharField(required=False, strip=False)
+    customer_notes = forms.CharField(required=False, strip=False)
+    assigned_to = forms.CharField(max_length=255, required=False)
+    customer_name = forms.CharField(max_length=200, required=False)
+    customer_phone = forms.CharField(required=False)
+    customer_email = forms.EmailField(required=False)
+    customer_zip = forms.CharField(max_length=10, required=False)
+    service_type = forms.CharField(max_length=100, required=False)
+    estimated_value = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    lead_id = forms.IntegerField(min_value=1, required=False)
+    lead_ids = LeadIdsField(required=False)
+    workspace_id = forms.CharField(max_length=64, required=False)
+
+    def clean_customer_phone(self):
+        value = self.cleaned_data["customer_phone"]
+        if not value:
+            return ""
+        try:
+            return normalize_phone(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+
+    def clean_customer_zip(self):
+        value = self.cleaned_data["customer_zip"].strip()
+        if value and not ZIP_RE.match(value):
+            raise forms.ValidationError(f"'{value}' is not a US ZIP code (12345 or 12345-6789).", code="invalid")
+        return value
+
+
+class ProviderIntakeForm(AppointmentFieldsForm):
+    """Providers identify the customer by phone: it finds or creates the contact."""
+
+    customer_phone = forms.CharField()
+
+
+@dataclass(frozen=True)
+class CleanedAppointment:
+    values: dict  # Appointment columns
+    lead_ids: list  # primary lead first
+    workspace_id: str
+    errors: dict
+
+
+APPOINTMENT_COLUMNS = (
+    "scheduled_at", "duration_minutes", "appointment_type", "location_type", "location_address", "notes",
+    "customer_notes", "assigned_to", "customer_name", "customer_phone", "customer_email", "customer_zip",
+    "service_type", "estimated_value",
+)
+
+
+def clean_appointment(payload, *, form_class=AppointmentFieldsForm) -> CleanedAppointment:
+    """Cleaned Appointment columns, the leads to link and the named workspace, or `errors` per field."""
+    if not isinstance(payload, dict):
+        return CleanedAppointment({}, [], "", {"non_field_errors": ["Send one appointment as a JSON object."]})
+    form = form_class(data={key: value for key, value in payload.items() if value is not None})
+    if not form.is_valid():
+        return CleanedAppointment({}, [], "", {field: list(messages) for field, messages in form.errors.items()})
+    data = form.cleaned_data
+    values = {name: data[name] for name in APPOINTMENT_COLUMNS if data.get(name) not in (None, "")}
+    lead_ids = ([data["lead_id"]] if data.get("lead_id") else []) + data["lead_ids"]
+    return CleanedAppointment(values, list(dict.fromkeys(lead_ids)), data["workspace_id"].strip(), {})
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """'Mary Ann Smith' → ('Mary Ann', 'Smith'): split at the last space; one word is a first name."""
+    first, _, last = (name or "").strip().rpartition(" ")
+    return (first.strip(), last) if first else (last, "")

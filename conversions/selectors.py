@@ -1,0 +1,79 @@
+"""Conversion reads: the partner API's querysets, rate look-ups and aggregate drift.
+
+`workspace=None` is the ops view across all workspaces; views pass None only for staff.
+"""
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from contacts.models import Contact
+from conversions.models import USD, Conversion, CurrencyRate
+from workspaces.models import Workspace
+
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+def conversion_list(*, workspace):
+    """Conversions recorded by `workspace` (voided ones included, marked by `voided_at`)."""
+    conversions = Conversion.objects.all()
+    if workspace is not None:
+        conversions = conversions.filter(workspace=workspace)
+    return conversions
+
+
+def usd_rate(*, currency: str, on: date):
+    """USD per unit of `currency` on day `on`; 1 for USD; None when ops have not entered it."""
+    if currency == USD:
+        return Decimal("1")
+    return CurrencyRate.objects.filter(currency=currency, date=on).values_list("usd_rate", flat=True).first()
+
+
+def _counted(**outer):
+    """Non-void conversions of the outer row (`contact` or `workspace` = OuterRef("pk"))."""
+    return Conversion.objects.filter(voided_at__isnull=True, **outer).order_by().values(*outer)
+
+
+def actual_count(**outer):
+    rows = _counted(**outer).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0), output_field=IntegerField())
+
+
+def actual_sum(**outer):
+    rows = _counted(**outer).annotate(total=Sum("conversion_value")).values("total")
+    return Coalesce(Subquery(rows, output_field=MONEY), Value(0, output_field=MONEY), output_field=MONEY)
+
+
+def contact_aggregate_drift():
+    """Contacts whose stored count / lifetime value differ from their non-void conversions.
+
+    One set-based query: correlated sub-selects over `conversions`, no per-row Python.
+    """
+    return (
+        Contact.objects.annotate(
+            actual_count=actual_count(contact=OuterRef("pk")),
+            actual_value=actual_sum(contact=OuterRef("pk")),
+        )
+        .filter(~Q(conversion_count=F("actual_count")) | ~Q(lifetime_value=F("actual_value")))
+        .order_by("pk")
+    )
+
+
+def workspace_aggregate_drift():
+    """Workspaces whose stored totals differ from their non-void conversions."""
+    return (
+        Workspace.objects.annotate(
+            actual_count=actual_count(workspace=OuterRef("pk")),
+            actual_value=actual_sum(workspace=OuterRef("pk")),
+        )
+        .filter(~Q(total_conversions=F("actual_count")) | ~Q(total_revenue=F("actual_value")))
+        .order_by("pk")
+    )
+
+
+def latest_counted_conversion(*, contact_id=None, lead_id=None):
+    """The newest non-void conversion (by `converted_at`) of a contact or of a lead, or None."""
+    conversions = Conversion.objects.filter(voided_at__isnull=True)
+    conversions = conversions.filter(contact_id=contact_id) if contact_id is not None else conversions.filter(lead_id=lead_id)
+    return conversions.order_by("-converted_at", "-created_at").first()
