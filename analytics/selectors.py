@@ -305,13 +305,13 @@ def pipeline_funnel(*, workspace_id: str | None, date_from: date, date_to: date)
     appointment_scope = "AND a.matched_workspace_id = %(ws)s" if workspace_id else ""
     totals = sql.fetch_dicts(
         f"""
-        SELECT COUNT(*) AS leads,
-               SUM(CASE WHEN EXISTS (SELECT 1 FROM appointments a WHERE a.lead_id = l.id {appointment_scope})
-                   THEN 1 ELSE 0 END) AS appointment,
-               SUM(CASE WHEN EXISTS (SELECT 1 FROM conversions cv
-                                     WHERE cv.lead_id = l.id AND cv.voided_at IS NULL {conversion_scope})
-                   THEN 1 ELSE 0 END) AS conversion
-        FROM leads l WHERE {cohort}
+        SELECT COUNT(*) AS leads, COUNT(a.lead_id) AS appointment, COUNT(c.lead_id) AS conversion
+        FROM leads l
+        LEFT JOIN (SELECT DISTINCT a.lead_id FROM appointments a
+                   WHERE a.lead_id IS NOT NULL {appointment_scope}) a ON a.lead_id = l.id
+        LEFT JOIN (SELECT DISTINCT cv.lead_id FROM conversions cv
+                   WHERE cv.lead_id IS NOT NULL AND cv.voided_at IS NULL {conversion_scope}) c ON c.lead_id = l.id
+        WHERE {cohort}
         """,
         params,
     )[0]

@@ -1,9 +1,39 @@
-"""Appointments admin: scheduling details are editable; routing, forwarding and the audit trail
-belong to the intake, status and forwarding services."""
-from django.contrib import admin
+"""Appointments admin. Creation, edits, status changes, routing and forwarding all go through
+appointments.services, so the admin writes the same events and outbox rows as the APIs."""
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import ValidationError
 
-from appointments.models import Appointment, AppointmentEvent
-from contacts.admin import ExactSearchMixin, LatestRowsFormSet, ReadOnlyAdmin, ReadOnlyInline
+from appointments.models import Appointment, AppointmentEvent, AppointmentLead, AppointmentStatus, UnroutedAppointment
+from appointments.services import (
+    TRANSITIONS,
+    AppointmentError,
+    appointment_create,
+    appointment_forward_again,
+    appointment_route,
+    appointment_status_change,
+    appointment_update,
+)
+from leadhub.admin import ExactSearchMixin, LatestRowsFormSet, ReadOnlyAdmin, ReadOnlyInline
+from workspaces.models import Workspace
+from workspaces.routing import route
+
+SCHEDULING_FIELDS = [
+    "scheduled_at", "duration_minutes", "appointment_type", "location_type", "location_address", "assigned_to",
+    "notes", "customer_notes", "estimated_value",
+]
+CUSTOMER_FIELDS = ["customer_name", "customer_phone", "customer_email", "customer_zip", "service_type"]
+# Who the customer is and what routing used: set at creation, not edited afterwards.
+FIXED_AFTER_CREATION = ["customer_name", "customer_phone", "customer_zip"]
+ROUTING_FIELDS = [
+    "status", "outcome", "next_action", "next_action_date", "matched_workspace", "routing_method", "forward_status",
+    "forwarded_at", "forward_attempts", "forward_response", "created_by", "raw_payload", "created_at", "updated_at",
+]
+
+
+def staff(request):
+    return f"staff:{request.user.get_username()}"
 
 
 class AppointmentEventInline(ReadOnlyInline):
@@ -12,19 +42,44 @@ class AppointmentEventInline(ReadOnlyInline):
     verbose_name_plural = f"appointment events (latest {LatestRowsFormSet.limit})"
 
 
-@admin.register(Appointment)
-class AppointmentAdmin(ExactSearchMixin, admin.ModelAdmin):
+class AppointmentLeadInline(ReadOnlyInline):
+    model = AppointmentLead
+    fields = ["lead", "created_at"]
+    verbose_name_plural = "leads covered"
+
+
+class AppointmentForm(forms.ModelForm):
+    class Meta:
+        model = Appointment
+        fields = ["contact", "lead", *SCHEDULING_FIELDS, *CUSTOMER_FIELDS]
+
+    def clean(self):
+        cleaned = super().clean()
+        instance = self.instance
+        if instance.pk and "scheduled_at" in self.changed_data:
+            if AppointmentStatus.RESCHEDULED not in TRANSITIONS[instance.status]:
+                self.add_error("scheduled_at", f"A {instance.get_status_display().lower()} appointment cannot be "
+                                               "rescheduled.")
+        lead, contact = cleaned.get("lead"), cleaned.get("contact")
+        if lead and contact and lead.contact_id != contact.pk:
+            self.add_error("lead", "This lead belongs to another contact.")
+        return cleaned
+
+
+class RouteActionForm(ActionForm):
+    workspace = forms.ModelChoiceField(
+        Workspace.objects.filter(is_active=True), required=False, label="Workspace",
+        help_text="For “Route to the chosen workspace”.",
+    )
+
+
+class AppointmentAdminBase(ExactSearchMixin, admin.ModelAdmin):
+    form = AppointmentForm
     list_display = [
-        "id",
-        "appointment_type",
-        "scheduled_at",
-        "status",
-        "customer_name",
-        "customer_zip",
-        "matched_workspace",
-        "forward_status",
+        "id", "appointment_type", "scheduled_at", "status", "customer_name", "customer_zip", "service_type",
+        "matched_workspace", "forward_status",
     ]
-    list_filter = ["status", "appointment_type", "location_type", "forward_status", "matched_workspace", "scheduled_at"]
+    list_filter = ["status", "appointment_type", "location_type", "forward_status", "scheduled_at"]
     search_fields = ["=customer_email", "^customer_name", "=customer_zip", "=assigned_to"]
     search_help_text = "Customer phone in any format, id, email, ZIP, assignee, or the start of a name."
     phone_search_field = "customer_phone"
@@ -32,25 +87,115 @@ class AppointmentAdmin(ExactSearchMixin, admin.ModelAdmin):
     list_select_related = ["matched_workspace"]
     raw_id_fields = ["contact", "lead", "matched_workspace"]
     show_full_result_count = False
-    readonly_fields = [
-        "contact",
-        "lead",
-        "status",
-        "matched_workspace",
-        "routing_method",
-        "forwarded_at",
-        "forward_status",
-        "forward_response",
-        "forward_attempts",
-        "raw_payload",
-        "created_by",
-        "created_at",
-        "updated_at",
-    ]
-    inlines = [AppointmentEventInline]
+    inlines = [AppointmentLeadInline, AppointmentEventInline]
+    action_form = RouteActionForm
+    actions = ["forward_again", "route_by_rules", "route_to_chosen", "confirm", "cancel", "mark_no_show"]
+
+    def get_fieldsets(self, request, obj=None):
+        people = ["contact", "lead"]
+        return [
+            (None, {"fields": people + SCHEDULING_FIELDS}),
+            ("Customer", {"fields": CUSTOMER_FIELDS}),
+            ("Status, routing and forwarding", {"fields": ROUTING_FIELDS}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Status moves through the actions (the status machine); routing and forwarding through services.
+        return ROUTING_FIELDS + (["contact", "lead", *FIXED_AFTER_CREATION] if obj else [])
+
+    def save_model(self, request, obj, form, change):
+        values = {name: form.cleaned_data[name] for name in SCHEDULING_FIELDS + CUSTOMER_FIELDS
+                  if name in form.cleaned_data}
+        try:
+            if change:
+                changes = {name: values[name] for name in form.changed_data if name in values}
+                _, warnings = appointment_update(appointment=obj, changed_by=staff(request), **changes)
+            else:
+                lead = form.cleaned_data.get("lead")
+                result = appointment_create(
+                    contact=form.cleaned_data["contact"],
+                    values={name: value for name, value in values.items() if value not in (None, "")},
+                    lead_ids=[lead.pk] if lead else [],
+                    created_by=staff(request),
+                )
+                obj.pk = obj.id = result.appointment.pk
+                warnings = result.warnings
+        except AppointmentError as exc:
+            if not change:
+                raise  # the form checked what can fail here; anything else is a bug worth a trace
+            self.message_user(request, f"Not saved: {exc.reason}", messages.ERROR)
+            return
+        for warning in warnings:
+            self.message_user(request, warning["message"], messages.WARNING)
+
+    def _each(self, request, queryset, act, done):
+        count = 0
+        for appointment in queryset:
+            try:
+                act(appointment)
+                count += 1
+            except (AppointmentError, ValidationError) as exc:
+                reason = getattr(exc, "reason", None) or "; ".join(exc.messages)
+                self.message_user(request, f"#{appointment.pk}: {reason}", messages.ERROR)
+        if count:
+            self.message_user(request, f"{count} appointment(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Forward again (send appointment.created once more)")
+    def forward_again(self, request, queryset):
+        self._each(request, queryset, lambda a: appointment_forward_again(appointment=a, by=staff(request)), "queued")
+
+    @admin.action(description="Route by the rules now")
+    def route_by_rules(self, request, queryset):
+        def act(appointment):
+            match = route(zip_code=appointment.customer_zip, product=appointment.service_type)
+            if match is None:
+                raise ValidationError("Still no rule serves this ZIP and product.")
+            appointment_route(appointment=appointment, workspace=match.workspace, by=staff(request),
+                              method=f"re-routed by {staff(request)}: {match.reason}")
+
+        self._each(request, queryset, act, "routed")
+
+    @admin.action(description="Route to the chosen workspace")
+    def route_to_chosen(self, request, queryset):
+        workspace = Workspace.objects.filter(pk=request.POST.get("workspace"), is_active=True).first()
+        if workspace is None:
+            self.message_user(request, "Choose an active workspace next to the action.", messages.ERROR)
+            return
+        self._each(request, queryset, lambda a: appointment_route(appointment=a, workspace=workspace,
+                                                                  by=staff(request)), f"routed to {workspace.pk}")
+
+    def _status_action(self, request, queryset, status):
+        self._each(request, queryset, lambda a: appointment_status_change(
+            appointment=a, new_status=status, changed_by=staff(request)), status.replace("_", " "))
+
+    @admin.action(description="Confirm")
+    def confirm(self, request, queryset):
+        self._status_action(request, queryset, AppointmentStatus.CONFIRMED)
+
+    @admin.action(description="Cancel")
+    def cancel(self, request, queryset):
+        self._status_action(request, queryset, AppointmentStatus.CANCELLED)
+
+    @admin.action(description="Mark no-show")
+    def mark_no_show(self, request, queryset):
+        self._status_action(request, queryset, AppointmentStatus.NO_SHOW)
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(AppointmentAdminBase):
+    list_filter = [*AppointmentAdminBase.list_filter, "matched_workspace"]
+
+
+@admin.register(UnroutedAppointment)
+class UnroutedAppointmentAdmin(AppointmentAdminBase):
+    """No rule matched these: route them by the rules (after adding one) or to a chosen workspace."""
+
+    actions = ["route_to_chosen", "route_by_rules", "cancel"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(matched_workspace__isnull=True)
 
     def has_add_permission(self, request):
-        # Appointments enter through intake, which routes them and writes the "created" event.
         return False
 
 
@@ -62,4 +207,12 @@ class AppointmentEventAdmin(ExactSearchMixin, ReadOnlyAdmin):
     number_search_fields = ["appointment_id"]
     raw_id_fields = ["appointment"]
     list_select_related = ["appointment"]
+    show_full_result_count = False
+
+
+@admin.register(AppointmentLead)
+class AppointmentLeadAdmin(ReadOnlyAdmin):
+    list_display = ["id", "appointment", "lead", "created_at"]
+    raw_id_fields = ["appointment", "lead"]
+    list_select_related = ["appointment", "lead"]
     show_full_result_count = False

@@ -5,6 +5,7 @@ clean a payload here, so one body gets one answer whichever door it came in by. 
 seed's appointment columns; unknown keys are ignored here and kept in `raw_payload`.
 """
 import re
+from datetime import timezone as dt_timezone
 from dataclasses import dataclass
 
 from django import forms
@@ -36,7 +37,7 @@ def parse_scheduled_at(value):
         raise forms.ValidationError(
             f"'{value}' has no UTC offset; add one, e.g. 2026-12-01T15:00:00-08:00 or ...Z.", code="naive"
         )
-    return parsed.astimezone(timezone.UTC)
+    return parsed.astimezone(dt_timezone.utc)
 
 
 class ScheduledAtField(forms.Field):

@@ -1,113 +1,73 @@
-"""Contacts admin, plus the small admin building blocks the higher apps (leads, appointments,
-conversions, analytics) reuse: read-only audit tables, bounded inlines and exact phone search.
+"""Contacts admin: find a person by phone in any format, see everything that hangs off them,
+merge duplicates and purge on a data request — each through its service.
 
-Leads, events and so on are reached through the contact's reverse relations, never imported:
-`contacts/` sits below those apps.
+Leads, appointments and conversions are reached through the contact's reverse relations, never
+imported: `contacts/` sits below those apps. The shared admin building blocks live in
+`leadhub/admin.py`; they are re-exported here for the admins that still import them from this
+module.
 """
-import re
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, ProtectedError, Q
-from django.forms.models import BaseInlineFormSet
+from django.db.models.functions import Lower
 from django.template.response import TemplateResponse
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 
 from contacts.models import Contact, ContactEvent, ContactPurge
-from contacts.services import contact_purge, related_model
-
-PHONE_CHARS = re.compile(r"^[\d\s+().-]+$")
-
-
-def phone_from_search(term):
-    """The normalised +1XXXXXXXXXX form of a typed phone ("(415) 555-0123"), or None.
-
-    Deliberately simple digit extraction; the full normaliser lives in the base layer.
-    """
-    term = term.strip()
-    if not PHONE_CHARS.match(term):
-        return None
-    digits = re.sub(r"\D", "", term)
-    if len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")):
-        return f"+1{digits[-10:]}"
-    return None
+from contacts.services import contact_merge, contact_purge, related_model
+from leadhub.admin import (  # noqa: F401 (re-exported)
+    CsvExportMixin,
+    ExactSearchMixin,
+    LatestRowsFormSet,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ReasonForm,
+    change_link,
+    changelist_link,
+    phone_from_search,
+)
+from leadhub.paginator import EstimatedCountPaginator
 
 
-class ExactSearchMixin:
-    """Search hook (`get_search_results`): a term that looks like a phone ("(415) 555-0123") is
-    matched exactly against the normalised phone column, whatever punctuation was typed; a bare
-    number also matches the id-like `number_search_fields`. Both are indexed equality lookups,
-    unlike the LIKE scans of `search_fields`, which still handle every other term."""
-
-    phone_search_field = None
-    number_search_fields = ["pk"]
-
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        phone = phone_from_search(term) if self.phone_search_field else None
-        if phone:
-            return queryset.filter(**{self.phone_search_field: phone}), False
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if term.isdigit() and len(term) <= 18:
-            by_number = Q.create([(field, int(term)) for field in self.number_search_fields], connector=Q.OR)
-            results |= queryset.filter(by_number)
-        return results, may_have_duplicates
+def live_contacts():
+    """Contacts that were not merged away."""
+    return Contact.objects.filter(merged_into__isnull=True)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit and history tables: viewable, never added, edited or deleted by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+def merge_candidates(contact):
+    """Other live contacts that look like the same person: the same phone under another webhook,
+    or the same email in any case. Both are indexed lookups."""
+    same = Q(phone=contact.phone)
+    if contact.email:
+        same |= Q(email_lower=contact.email.lower())
+    return live_contacts().annotate(email_lower=Lower("email")).filter(same).exclude(pk=contact.pk).order_by("pk")
 
 
-class LatestRowsFormSet(BaseInlineFormSet):
-    """Only the newest rows, so the page of a busy record stays fast; the changelist has the rest."""
+class MergeCandidatesFilter(admin.SimpleListFilter):
+    """Contacts sharing a phone (across webhooks) or an email with another live contact."""
 
-    limit = 20
+    title = "duplicates"
+    parameter_name = "duplicates"
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if not queryset.query.is_sliced:
-            queryset = self._queryset = queryset[: self.limit]
-        return queryset
+    def lookups(self, request, model_admin):
+        return [("candidates", "Merge candidates"), ("merged", "Merged away")]
 
-
-class ReadOnlyInline(admin.TabularInline):
-    """A bounded, view-only list of related rows with links to each row's own page."""
-
-    formset = LatestRowsFormSet
-    extra = 0
-    show_change_link = True
-    can_delete = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def changelist_link(model, label, **filters):
-    """A link to `model`'s changelist filtered by `filters` (e.g. contact__id__exact=5)."""
-    opts = model._meta
-    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-    query = "&".join(f"{key}={value}" for key, value in filters.items())
-    return format_html('<a href="{}?{}">{}</a>', url, query, label)
+    def queryset(self, request, queryset):
+        if self.value() == "merged":
+            return queryset.filter(merged_into__isnull=False)
+        if self.value() != "candidates":
+            return queryset
+        live = live_contacts().order_by()
+        shared_phones = live.values("phone").annotate(n=Count("pk")).filter(n__gt=1).values("phone")
+        shared_emails = (
+            live.exclude(email="").annotate(e=Lower("email")).values("e").annotate(n=Count("pk")).filter(n__gt=1).values("e")
+        )
+        return (
+            queryset.filter(merged_into__isnull=True)
+            .annotate(email_lower=Lower("email"))
+            .filter(Q(phone__in=shared_phones) | Q(email_lower__in=shared_emails))
+        )
 
 
 class ContactLeadInline(ReadOnlyInline):
@@ -119,13 +79,31 @@ class ContactLeadInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("workspace")
 
 
+class ContactAppointmentInline(ReadOnlyInline):
+    model = related_model(Contact, "appointments")
+    fields = ["appointment_type", "scheduled_at", "status", "matched_workspace", "forward_status", "lead"]
+    verbose_name_plural = f"appointments (latest {LatestRowsFormSet.limit})"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("matched_workspace", "lead")
+
+
+class ContactConversionInline(ReadOnlyInline):
+    model = related_model(Contact, "conversions")
+    fields = ["conversion_type", "conversion_value", "currency", "workspace", "lead", "converted_at", "voided_at"]
+    verbose_name_plural = f"conversions (latest {LatestRowsFormSet.limit})"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("workspace", "lead")
+
+
 class ContactEventInline(ReadOnlyInline):
     model = ContactEvent
     fields = ["event_type", "event_data", "created_at"]
     verbose_name_plural = f"contact events (latest {LatestRowsFormSet.limit})"
 
 
-class PurgeForm(forms.Form):
+class PurgeForm(ReasonForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=2000,
@@ -134,17 +112,39 @@ class PurgeForm(forms.Form):
     )
 
 
+class MergeForm(forms.Form):
+    survivor = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect, label="Keep")
+
+    def __init__(self, *args, contacts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["survivor"].choices = [(c.pk, f"#{c.pk} {c} — webhook {c.webhook_id}") for c in contacts]
+        self.fields["survivor"].initial = contacts[0].pk if contacts else None
+
+
 @admin.register(Contact)
-class ContactAdmin(ExactSearchMixin, admin.ModelAdmin):
+class ContactAdmin(CsvExportMixin, ExactSearchMixin, admin.ModelAdmin):
     list_display = ["id", "first_name", "last_name", "phone", "email", "webhook_id", "conversion_status", "created_at"]
     list_display_links = ["id", "first_name", "last_name"]
-    list_filter = ["conversion_status", "created_at"]
+    list_filter = [MergeCandidatesFilter, "conversion_status", "created_at"]
     search_fields = ["=email", "^last_name", "^first_name", "=webhook_id"]
-    search_help_text = "Phone in any format, id, email, webhook id, or the start of a name."
+    search_help_text = "Phone in any format, contact or lead id, email, webhook id, or the start of a name."
     phone_search_field = "phone"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    export_fields = [
+        "id", "webhook_id", "phone", "first_name", "last_name", "email", "city", "state", "zip_code",
+        "conversion_status", "conversion_count", "lifetime_value", "merged_into_id", "created_at",
+    ]
     fieldsets = [
-        (None, {"fields": ["first_name", "last_name", "phone", "email", "webhook_id", "related_records"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "first_name", "last_name", "phone", "email", "webhook_id", "related_records",
+                    "merged_into", "duplicates",
+                ]
+            },
+        ),
         ("Address", {"fields": ["address", "address2", "city", "state", "zip_code"]}),
         (
             "Conversion",
@@ -176,12 +176,24 @@ class ContactAdmin(ExactSearchMixin, admin.ModelAdmin):
         "conversion_count",
         "last_conversion_id",
         "related_records",
+        "merged_into",
+        "duplicates",
         "created_at",
         "updated_at",
     ]
-    inlines = [ContactLeadInline, ContactEventInline]
-    actions = ["purge"]
+    inlines = [ContactLeadInline, ContactAppointmentInline, ContactConversionInline, ContactEventInline]
+    actions = ["merge", "export_csv", "purge"]
     purge_limit = 100
+    merge_limit = 20
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also the contact of a lead id, so a lead number read out on the phone finds the person."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term.isdigit() and len(term) <= 18:
+            leads = related_model(Contact, "leads").objects.filter(pk=int(term)).values("contact_id")
+            results |= queryset.filter(pk__in=leads)
+        return results, may_have_duplicates
 
     def has_add_permission(self, request):
         # Contacts are born in lead ingest (normalised phone, dedupe, events), never by hand.
@@ -194,6 +206,52 @@ class ContactAdmin(ExactSearchMixin, admin.ModelAdmin):
             label = f"{accessor.replace('_', ' ')} ({getattr(obj, accessor).count()})"
             links.append(changelist_link(related_model(Contact, accessor), label, contact__id__exact=obj.pk))
         return format_html_join(" · ", "{}", ((link,) for link in links))
+
+    @admin.display(description="Possible duplicates")
+    def duplicates(self, obj):
+        if obj.merged_into_id:
+            return "—"
+        candidates = list(merge_candidates(obj)[:10])
+        if not candidates:
+            return "None found (same phone under another webhook, or same email)."
+        return format_html_join(" · ", "{}", ((change_link(c, f"#{c.pk} {c} [{c.webhook_id}]"),) for c in candidates))
+
+    @admin.action(description="Merge selected duplicates", permissions=["change"])
+    def merge(self, request, queryset):
+        """Pick the contact to keep on an intermediate page; the others are merged into it."""
+        contacts = list(queryset.order_by("pk")[: self.merge_limit + 1])
+        if not 2 <= len(contacts) <= self.merge_limit:
+            self.message_user(
+                request, f"Select between 2 and {self.merge_limit} contacts to merge.", messages.ERROR
+            )
+            return None
+        form = MergeForm(request.POST if "post" in request.POST else None, contacts=contacts)
+        if form.is_bound and form.is_valid():
+            survivor = next(c for c in contacts if c.pk == form.cleaned_data["survivor"])
+            try:
+                survivor = contact_merge(
+                    survivor=survivor,
+                    duplicates=[c for c in contacts if c.pk != survivor.pk],
+                    by=f"staff:{request.user.get_username()}",
+                )
+            except ValidationError as exc:
+                self.message_user(request, f"Nothing was merged: {'; '.join(exc.messages)}", messages.ERROR)
+                return None
+            self.message_user(
+                request, f"Merged {len(contacts) - 1} contact(s) into #{survivor.pk} {survivor}.", messages.SUCCESS
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Merge duplicate contacts",
+            "opts": self.opts,
+            "contacts": queryset.filter(pk__in=[c.pk for c in contacts]).order_by("pk").annotate(
+                lead_count=Count("leads", distinct=True), conversion_count_now=Count("conversions", distinct=True)
+            ),
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/contacts/contact/merge_confirmation.html", context)
 
     @admin.action(description="Purge (data request)", permissions=["delete"])
     def purge(self, request, queryset):
@@ -251,6 +309,7 @@ class ContactEventAdmin(ExactSearchMixin, ReadOnlyAdmin):
     raw_id_fields = ["contact"]
     list_select_related = ["contact"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
 
 @admin.register(ContactPurge)

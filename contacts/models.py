@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 from django.db import models
+from django.db.models.functions import Lower
 
 from leadhub.models import CreatedAtModel, TimeStampedModel, choices_constraint
 from leadhub.validators import validate_json_object
@@ -36,6 +37,11 @@ class Contact(TimeStampedModel):
     conversion_count = models.PositiveIntegerField(default=0)
     last_conversion_id = models.CharField(max_length=36, blank=True)
     qualification_score = models.FloatField(null=True, blank=True)
+    # Set by contact_merge on the merged-away duplicate; ingest follows it to the survivor.
+    # Always one hop: a merge re-points contacts that were merged into the merged-away one.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from"
+    )
 
     class Meta:
         db_table = "contacts"
@@ -44,6 +50,8 @@ class Contact(TimeStampedModel):
             models.UniqueConstraint(fields=["webhook_id", "phone"], name="contacts_webhook_phone_uniq"),
             choices_constraint("contacts", "conversion_status", ConversionStatus.choices),
         ]
+        # Merge candidates are found by email whatever its case.
+        indexes = [models.Index(Lower("email"), name="contacts_email_lower_idx")]
 
     def __str__(self):
         return f"{self.first_name} {self.last_name} ({self.phone})"

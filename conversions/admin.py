@@ -1,9 +1,14 @@
-"""Conversions admin, view-only: recording, changing or voiding a conversion moves the contact
-and workspace aggregates, so it happens only through the conversion services."""
-from django.contrib import admin
+"""Conversions admin. Conversions are view-only: recording, changing or voiding one moves contact
+and workspace aggregates, so the only write here is the "Void" action, through the service.
+The currency rate table is the one thing ops edit by hand."""
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 
 from contacts.admin import ExactSearchMixin, LatestRowsFormSet, ReadOnlyAdmin, ReadOnlyInline
-from conversions.models import Conversion, ConversionEvent
+from conversions.models import Conversion, ConversionEvent, ConversionIdempotencyKey, CurrencyRate
+from conversions.services import ConversionVoided, conversion_void
 
 
 class ConversionEventInline(ReadOnlyInline):
@@ -12,10 +17,34 @@ class ConversionEventInline(ReadOnlyInline):
     verbose_name_plural = f"conversion events (latest {LatestRowsFormSet.limit})"
 
 
+class VoidStateFilter(admin.SimpleListFilter):
+    title = "void state"
+    parameter_name = "voided"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Counted"), ("yes", "Voided")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(voided_at__isnull=self.value() == "no")
+        return queryset
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        help_text="Why these conversions no longer count (kept on each row and in its events).",
+    )
+
+
 @admin.register(Conversion)
 class ConversionAdmin(ExactSearchMixin, ReadOnlyAdmin):
-    list_display = ["id", "conversion_type", "conversion_value", "currency", "workspace", "contact", "converted_at"]
-    list_filter = ["conversion_type", "workspace", "converted_at"]
+    list_display = [
+        "id", "conversion_type", "conversion_value", "currency", "original_value", "original_currency",
+        "workspace", "contact", "converted_at", "voided_at",
+    ]
+    list_filter = [VoidStateFilter, "conversion_type", "original_currency", "workspace", "converted_at"]
     search_fields = ["=id", "=converted_by"]
     search_help_text = "Conversion UUID, contact or lead id, or who converted."
     number_search_fields = ["contact_id", "lead_id"]
@@ -23,6 +52,42 @@ class ConversionAdmin(ExactSearchMixin, ReadOnlyAdmin):
     raw_id_fields = ["contact", "lead", "workspace"]
     show_full_result_count = False
     inlines = [ConversionEventInline]
+    actions = ["void"]
+    void_limit = 200
+
+    def has_void_permission(self, request):
+        return request.user.has_perm("conversions.change_conversion")
+
+    @admin.action(description="Void (take out of all totals)", permissions=["void"])
+    def void(self, request, queryset):
+        """Ask for the reason on an intermediate page, then void each conversion through the service."""
+        conversions = list(queryset.select_related("workspace", "contact").order_by("converted_at")[: self.void_limit + 1])
+        if len(conversions) > self.void_limit:
+            self.message_user(request, f"Select at most {self.void_limit} conversions at once.", messages.ERROR)
+            return None
+        form = VoidForm(request.POST if "post" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            by = f"staff:{request.user.get_username()}"
+            voided = 0
+            for conversion in conversions:
+                try:
+                    conversion_void(conversion=conversion, by=by, reason=form.cleaned_data["reason"])
+                except (ConversionVoided, ValidationError) as exc:
+                    self.message_user(request, f"Conversion {conversion.pk} not voided: {exc}", messages.WARNING)
+                    continue
+                voided += 1
+            if voided:
+                self.message_user(request, f"Voided {voided} conversion(s); totals updated.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Void conversions",
+            "opts": self.opts,
+            "conversions": conversions,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/conversions/conversion/void_confirmation.html", context)
 
 
 @admin.register(ConversionEvent)
@@ -32,4 +97,31 @@ class ConversionEventAdmin(ReadOnlyAdmin):
     search_fields = ["=conversion__id", "=event_type", "=created_by"]
     raw_id_fields = ["conversion"]
     list_select_related = ["conversion"]
+    show_full_result_count = False
+
+
+@admin.register(CurrencyRate)
+class CurrencyRateAdmin(admin.ModelAdmin):
+    """One row per currency and day. A conversion reported in that currency on that day (UTC) is
+    valued at this rate when it is recorded; changing a rate later does not revalue it."""
+
+    list_display = ["currency", "date", "usd_rate", "updated_by", "updated_at"]
+    list_filter = ["currency"]
+    search_fields = ["=currency"]
+    date_hierarchy = "date"
+    readonly_fields = ["updated_by", "created_at", "updated_at"]
+    fields = ["currency", "date", "usd_rate", "updated_by", "created_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user.get_username()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ConversionIdempotencyKey)
+class ConversionIdempotencyKeyAdmin(ReadOnlyAdmin):
+    list_display = ["key", "workspace", "conversion", "created_at"]
+    list_filter = ["created_at"]
+    search_fields = ["=key", "=workspace__id"]
+    raw_id_fields = ["workspace", "conversion"]
+    list_select_related = ["workspace", "conversion"]
     show_full_result_count = False

@@ -132,9 +132,10 @@ class ConversionIdempotencyKey(CreatedAtModel):
     )
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
-    # Null only inside the creating transaction, between the key insert and the conversion insert.
+    # Null inside the creating transaction (between the key and the conversion insert), and after
+    # a contact purge deleted the conversion: the key stays used, so a replay is refused, not redone.
     conversion = models.ForeignKey(
-        Conversion, on_delete=models.CASCADE, null=True, related_name="idempotency_keys"
+        Conversion, on_delete=models.SET_NULL, null=True, related_name="idempotency_keys"
     )
 
     class Meta:

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 
 from contacts.models import Contact
 from conversions.models import USD, Conversion, CurrencyRate
@@ -48,14 +48,16 @@ def actual_sum(**outer):
 def contact_aggregate_drift():
     """Contacts whose stored count / lifetime value differ from their non-void conversions.
 
-    One set-based query: correlated sub-selects over `conversions`, no per-row Python.
+    One set-based query: correlated sub-selects over `conversions`, no per-row Python. Money is
+    compared rounded to cents: exact on PostgreSQL's numeric, and SQLite keeps decimals as REAL.
     """
     return (
         Contact.objects.annotate(
             actual_count=actual_count(contact=OuterRef("pk")),
             actual_value=actual_sum(contact=OuterRef("pk")),
+            stored_cents=Round("lifetime_value", 2),
         )
-        .filter(~Q(conversion_count=F("actual_count")) | ~Q(lifetime_value=F("actual_value")))
+        .filter(~Q(conversion_count=F("actual_count")) | ~Q(stored_cents=Round("actual_value", 2)))
         .order_by("pk")
     )
 
@@ -66,8 +68,9 @@ def workspace_aggregate_drift():
         Workspace.objects.annotate(
             actual_count=actual_count(workspace=OuterRef("pk")),
             actual_value=actual_sum(workspace=OuterRef("pk")),
+            stored_cents=Round("total_revenue", 2),
         )
-        .filter(~Q(total_conversions=F("actual_count")) | ~Q(total_revenue=F("actual_value")))
+        .filter(~Q(total_conversions=F("actual_count")) | ~Q(stored_cents=Round("actual_value", 2)))
         .order_by("pk")
     )
 

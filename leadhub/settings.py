@@ -172,7 +172,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Outbox sweeper period (workspaces.delivery): due retries and events whose enqueue failed.
+OUTBOX_SWEEP_SECONDS = float(os.environ.get("OUTBOX_SWEEP_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "workspaces.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     # Nightly: re-run the last ANALYTICS_ROLLUP_DAYS cohorts so late conversions reach their day.
     "analytics-rollup-nightly": {
         "task": "analytics.tasks.rollup_recent_days",
@@ -221,6 +224,20 @@ ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
 ANALYTICS_ROLLUP_DAYS = int(os.environ.get("ANALYTICS_ROLLUP_DAYS", "7"))
 ANALYTICS_CACHE_TTL_SECONDS = int(os.environ.get("ANALYTICS_CACHE_TTL_SECONDS", "600"))
 ARCHIVE_DIR = Path(os.environ.get("ARCHIVE_DIR", str(BASE_DIR / "archive")))
+
+# Outbound webhooks (workspaces.delivery): per-request timeout, retry budget (12 attempts with
+# backoff 1 min × 2^n capped at 8 h ≈ 24 h), how long a claimed attempt may run before the event is
+# due again, when the sweeper re-enqueues a row whose task vanished, and how many consecutive
+# failed events switch a workspace's webhook off. OUTBOUND_OWN_HOSTS: our public hosts beyond
+# ALLOWED_HOSTS, so forwarding never targets our own ingest URLs.
+OUTBOUND_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("OUTBOUND_WEBHOOK_TIMEOUT_SECONDS", "10"))
+OUTBOUND_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("OUTBOUND_WEBHOOK_MAX_ATTEMPTS", "12"))
+OUTBOUND_WEBHOOK_RETRY_BASE_SECONDS = int(os.environ.get("OUTBOUND_WEBHOOK_RETRY_BASE_SECONDS", "60"))
+OUTBOUND_WEBHOOK_RETRY_MAX_SECONDS = int(os.environ.get("OUTBOUND_WEBHOOK_RETRY_MAX_SECONDS", str(8 * 3600)))
+OUTBOUND_WEBHOOK_CLAIM_SECONDS = int(os.environ.get("OUTBOUND_WEBHOOK_CLAIM_SECONDS", "120"))
+OUTBOUND_WEBHOOK_FAILURE_LIMIT = int(os.environ.get("OUTBOUND_WEBHOOK_FAILURE_LIMIT", "20"))
+OUTBOX_REENQUEUE_SECONDS = int(os.environ.get("OUTBOX_REENQUEUE_SECONDS", "300"))
+OUTBOUND_OWN_HOSTS = env_list("OUTBOUND_OWN_HOSTS")
 
 LOGGING = {
     "version": 1,

@@ -1,26 +1,94 @@
-"""Leads admin: leads are looked at and annotated here; their audit trail is read-only."""
+"""Leads admin: find a lead, see its whole history (inlines and the merged timeline), and act on
+it through the lead services: assign, change status with a reason, release a consent hold,
+export. Work queues: "My follow-ups" and "Held for consent". The audit trail is read-only."""
+import json
+from datetime import datetime, time, timedelta
+
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.html import format_html
 
-from contacts.admin import ExactSearchMixin, LatestRowsFormSet, ReadOnlyAdmin, ReadOnlyInline
+from leadhub.admin import (
+    CsvExportMixin,
+    ExactSearchMixin,
+    LatestRowsFormSet,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ReasonForm,
+)
+from leadhub.paginator import EstimatedCountPaginator
+from leads.ingest import US_STATES
 from leads.models import Lead, LeadActivity, LeadEvent, LeadPipelineStage, LeadStatusHistory, WorkspaceTracking
-from leads.services import lead_assign
+from leads.selectors import lead_timeline
+from leads.services import lead_assign, lead_consent_release, lead_status_change
+from providers.models import WebhookConfig
 from workspaces.models import Workspace
 
 LATEST = LatestRowsFormSet.limit
+Appointment = Lead._meta.get_field("appointments").related_model
+Conversion = Lead._meta.get_field("conversions").related_model
+# The follow-ups page lists at most this many rows of each kind; the rest wait for the next visit.
+QUEUE_LIMIT = 200
+
+
+ENTRY_STAGE = "new"  # every ingested lead starts here
+
+
+class LeadPipelineStageForm(forms.ModelForm):
+    class Meta:
+        model = LeadPipelineStage
+        fields = ["name", "description", "order_index", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        name = cleaned.get("name", self.instance.name)  # read-only or not on the changelist form
+        if name == ENTRY_STAGE and not cleaned.get("is_active", True):
+            raise forms.ValidationError({"is_active": f"'{ENTRY_STAGE}' receives every new lead; it stays active."})
+        return cleaned
+
+
+def stage_in_use(stage) -> bool:
+    """`leads.status` and the status history store the stage *name*: such a stage is kept as is."""
+    return (
+        Lead.objects.filter(status=stage.name).exists()
+        or LeadStatusHistory.objects.filter(Q(new_status=stage.name) | Q(old_status=stage.name)).exists()
+    )
 
 
 @admin.register(LeadPipelineStage)
 class LeadPipelineStageAdmin(admin.ModelAdmin):
+    """The pipeline as a tool: order by `order_index`, add, deactivate (old leads keep their
+    status, no new lead may enter it). Stages in use cannot be renamed or deleted."""
+
+    form = LeadPipelineStageForm
     list_display = ["name", "order_index", "is_active", "description"]
     list_editable = ["order_index", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
+    ordering = ["order_index", "name"]
+    actions = ["deactivate_stages"]
+
+    @admin.action(description="Deactivate selected stages (leads in them keep their status)")
+    def deactivate_stages(self, request, queryset):
+        changed = queryset.exclude(name=ENTRY_STAGE).update(is_active=False)
+        self.message_user(request, f"{changed} stage(s) deactivated; '{ENTRY_STAGE}' always stays active.")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # bulk delete would skip the in-use check
+        return actions
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["name"] if obj is not None and stage_in_use(obj) else []
 
     def has_delete_permission(self, request, obj=None):
-        # `leads.status` stores the stage name, so a stage in use is deactivated, not deleted.
-        return False
+        return obj is not None and super().has_delete_permission(request, obj) and not stage_in_use(obj)
 
 
 class PipelineStageFilter(admin.SimpleListFilter):
@@ -34,6 +102,30 @@ class PipelineStageFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+class WebhookFilter(admin.SimpleListFilter):
+    """Choices from the webhook config table (small), not a DISTINCT scan over every lead."""
+
+    title = "webhook"
+    parameter_name = "webhook_id"
+
+    def lookups(self, request, model_admin):
+        return list(WebhookConfig.objects.order_by("webhook_id").values_list("webhook_id", "name"))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(webhook_id=self.value()) if self.value() else queryset
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return sorted(US_STATES.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(state=self.value()) if self.value() else queryset
 
 
 class LeadEventInline(ReadOnlyInline):
@@ -54,30 +146,99 @@ class LeadActivityInline(ReadOnlyInline):
     verbose_name_plural = f"activities (latest {LATEST})"
 
 
+class LeadAppointmentInline(ReadOnlyInline):
+    model = Appointment
+    fk_name = "lead"
+    fields = ["appointment_type", "scheduled_at", "status", "assigned_to", "matched_workspace", "forward_status"]
+    verbose_name_plural = f"appointments (latest {LATEST})"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("matched_workspace")
+
+
+class LeadConversionInline(ReadOnlyInline):
+    model = Conversion
+    fields = ["conversion_type", "conversion_value", "currency", "workspace", "converted_at", "voided_at"]
+    verbose_name_plural = f"conversions (latest {LATEST})"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("workspace")
+
+
 class AssignToWorkspaceForm(forms.Form):
     workspace = forms.ModelChoiceField(queryset=Workspace.objects.filter(is_active=True), label="Workspace")
 
 
+class ChangeStatusForm(ReasonForm):
+    new_status = forms.ChoiceField(label="New status")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), required=False, max_length=4000)
+    field_order = ["new_status", "reason", "notes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stages = LeadPipelineStage.objects.filter(is_active=True).values_list("name", flat=True)
+        self.fields["new_status"].choices = [(name, name) for name in stages]
+
+
+def _pretty_json(value):
+    return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def _due_before():
+    """Due or overdue: anything dated before tomorrow (the staff member's day, in TIME_ZONE)."""
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    return timezone.make_aware(datetime.combine(tomorrow, time.min))
+
+
 @admin.register(Lead)
-class LeadAdmin(ExactSearchMixin, admin.ModelAdmin):
+class LeadAdmin(CsvExportMixin, ExactSearchMixin, admin.ModelAdmin):
     list_display = ["id", "lead_type", "first_name", "last_name", "phone", "status", "workspace", "webhook_id", "created_at"]
     list_display_links = ["id", "first_name", "last_name"]
+    # Every filter is an indexed column or a small lookup table.
     list_filter = [
         "lead_type",
         PipelineStageFilter,
-        "workspace_status",
         "workspace",
+        "workspace_status",
+        WebhookFilter,
+        StateFilter,
         "held_for_consent",
         "tcpa_compliance",
         "created_at",
+        "follow_up_date",
     ]
     search_fields = ["=email", "^last_name", "=webhook_id", "=campaign_id"]
-    search_help_text = "Phone in any format, id, email, webhook id, campaign id, or the start of a last name."
+    search_help_text = "Phone in any format, lead or contact id, email, webhook id, campaign id, or the start of a last name."
     phone_search_field = "phone"
     number_search_fields = ["pk", "contact_id"]
     list_select_related = ["workspace"]
     raw_id_fields = ["contact", "workspace"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    export_fields = [
+        "id", "contact_id", "webhook_id", "lead_type", "first_name", "last_name", "email", "phone", "city",
+        "state", "zip_code", "source", "campaign_id", "utm_source", "utm_medium", "utm_campaign", "status",
+        "priority", "assigned_to", "follow_up_date", "workspace_id", "workspace_status", "consent_value",
+        "tcpa_compliance", "held_for_consent", "created_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["contact", "webhook_id", "lead_type", "first_name", "last_name", "email", "phone"]}),
+        ("Address", {"fields": ["address", "address2", "city", "state", "zip_code"]}),
+        ("Work", {"fields": ["status", "status_changed_at", "status_changed_by", "priority", "assigned_to",
+                             "follow_up_date", "contact_attempts", "notes", "conversion_score", "revenue_potential"]}),
+        ("Workspace", {"fields": ["workspace", "workspace_status", "workspace_assigned_at", "conversion_id",
+                                  "conversion_metadata"]}),
+        ("Consent", {"fields": ["consent_description", "consent_value", "tcpa_compliance", "held_for_consent",
+                                "ip_address", "user_agent", "processed_at"]}),
+        ("Source", {"classes": ["collapse"], "fields": [
+            "source", "campaign_id", "utm_source", "utm_medium", "utm_campaign", "subsource", "landing_page_url",
+            "productid"]}),
+        ("Details", {"classes": ["collapse"], "fields": [
+            "monthly_electric_bill", "property_type", "roof_condition", "roof_age", "shade_coverage", "system_type",
+            "system_age", "service_type", "urgency", "property_size", "policy_type", "coverage_amount",
+            "current_premium", "property_value", "claims_history"]}),
+        ("Raw payload", {"fields": ["raw_payload_pretty", "created_at", "updated_at"]}),
+    ]
     # Status and assignment change only through their services (history, tracking, outbox);
     # what arrived from the provider is the record of the submission.
     readonly_fields = [
@@ -93,7 +254,7 @@ class LeadAdmin(ExactSearchMixin, admin.ModelAdmin):
         "workspace_assigned_at",
         "conversion_id",
         "conversion_metadata",
-        "raw_payload",
+        "raw_payload_pretty",
         "ip_address",
         "user_agent",
         "consent_description",
@@ -104,20 +265,104 @@ class LeadAdmin(ExactSearchMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    inlines = [LeadStatusHistoryInline, LeadEventInline, LeadActivityInline]
-    actions = ["assign_to_workspace"]
+    inlines = [LeadStatusHistoryInline, LeadActivityInline, LeadEventInline, LeadAppointmentInline, LeadConversionInline]
+    actions = ["assign_to_workspace", "change_status", "release_consent", "export_csv"]
     assign_limit = 500
 
     def has_add_permission(self, request):
         # Every lead is created by lead_ingest (contact upsert, events, counters).
         return False
 
+    def get_urls(self):
+        opts = self.opts
+        return [
+            path(
+                "follow-ups/",
+                self.admin_site.admin_view(self.follow_ups_view),
+                name=f"{opts.app_label}_{opts.model_name}_follow_ups",
+            ),
+            path(
+                "<int:object_id>/timeline/",
+                self.admin_site.admin_view(self.timeline_view),
+                name=f"{opts.app_label}_{opts.model_name}_timeline",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Raw payload")
+    def raw_payload_pretty(self, obj):
+        return _pretty_json(obj.raw_payload)
+
+    def timeline_view(self, request, object_id):
+        """The lead's merged timeline (the partner API's, unfiltered by workspace) with its consent
+        record and the payload as received."""
+        lead = get_object_or_404(Lead.objects.select_related("contact", "workspace"), pk=object_id)
+        if not self.has_view_or_change_permission(request, lead):
+            raise PermissionDenied
+        items = [{**item, "data_pretty": _pretty_json(item["data"])} for item in lead_timeline(lead=lead, workspace=None)]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Timeline of {lead}",
+            "opts": self.opts,
+            "original": lead,
+            "lead": lead,
+            "items": items,
+            "raw_payload": _pretty_json(lead.raw_payload),
+        }
+        return TemplateResponse(request, "admin/leads/lead/timeline.html", context)
+
+    def follow_ups_view(self, request):
+        """My follow-ups: my leads and appointments whose follow-up / next action is due, oldest first."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        me, due = request.user.get_username(), _due_before()
+        leads = (
+            Lead.objects.filter(assigned_to=me, follow_up_date__lt=due)
+            .select_related("workspace")
+            .order_by("follow_up_date", "id")[:QUEUE_LIMIT]
+        )
+        appointments = (
+            Appointment.objects.filter(assigned_to=me, next_action_date__lt=due)
+            .select_related("contact", "lead")
+            .order_by("next_action_date", "id")[:QUEUE_LIMIT]
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "My follow-ups",
+            "opts": self.opts,
+            "assignee": me,
+            "leads": leads,
+            "appointments": appointments,
+            "now": timezone.now(),
+            "appointment_opts": Appointment._meta,
+            "limit": QUEUE_LIMIT,
+        }
+        return TemplateResponse(request, "admin/leads/lead/follow_ups.html", context)
+
+    def _intermediate(self, request, leads, form, *, title, action, template):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "leads": leads,
+            "form": form,
+            "action": action,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, template, context)
+
+    def _selected(self, request, queryset):
+        leads = list(queryset.select_related("workspace").order_by("id")[: self.assign_limit + 1])
+        if len(leads) > self.assign_limit:
+            self.message_user(request, f"Select at most {self.assign_limit} leads at once.", messages.ERROR)
+            return None
+        return leads
+
     @admin.action(description="Assign to workspace", permissions=["change"])
     def assign_to_workspace(self, request, queryset):
         """Choose the workspace on an intermediate page, then assign each lead through lead_assign."""
-        leads = list(queryset.order_by("id")[: self.assign_limit + 1])
-        if len(leads) > self.assign_limit:
-            self.message_user(request, f"Select at most {self.assign_limit} leads at once.", messages.ERROR)
+        leads = self._selected(request, queryset)
+        if leads is None:
             return None
         form = AssignToWorkspaceForm(request.POST if "post" in request.POST else None)
         if form.is_bound and form.is_valid():
@@ -126,15 +371,58 @@ class LeadAdmin(ExactSearchMixin, admin.ModelAdmin):
                 lead_assign(lead=lead, workspace=workspace, by=by)
             self.message_user(request, f"Assigned {len(leads)} lead(s) to {workspace}.", messages.SUCCESS)
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Assign leads to a workspace",
-            "opts": self.opts,
-            "leads": leads,
-            "form": form,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/leads/lead/assign_to_workspace.html", context)
+        return self._intermediate(
+            request, leads, form, title="Assign leads to a workspace", action="assign_to_workspace",
+            template="admin/leads/lead/assign_to_workspace.html",
+        )
+
+    @admin.action(description="Change status (with a reason)", permissions=["change"])
+    def change_status(self, request, queryset):
+        """Ask for the new status and the reason, then change each lead through lead_status_change."""
+        leads = self._selected(request, queryset)
+        if leads is None:
+            return None
+        form = ChangeStatusForm(request.POST if "post" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            data, user = form.cleaned_data, request.user
+            for lead in leads:
+                lead_status_change(
+                    lead=lead,
+                    new_status=data["new_status"],
+                    changed_by=f"staff:{user.get_username()}",
+                    changed_by_name=user.get_full_name() or user.get_username(),
+                    reason=data["reason"],
+                    notes=data["notes"],
+                )
+            self.message_user(
+                request, f"Changed the status of {len(leads)} lead(s) to {data['new_status']}.", messages.SUCCESS
+            )
+            return None
+        return self._intermediate(
+            request, leads, form, title="Change the status of leads", action="change_status",
+            template="admin/leads/lead/action_form.html",
+        )
+
+    @admin.action(description="Release consent hold", permissions=["change"])
+    def release_consent(self, request, queryset):
+        """Lift the hold of leads flagged at ingest, with the reason, through lead_consent_release."""
+        leads = self._selected(request, queryset.filter(held_for_consent=True))
+        if leads is None:
+            return None
+        if not leads:
+            self.message_user(request, "None of the selected leads is held for consent.", messages.WARNING)
+            return None
+        form = ReasonForm(request.POST if "post" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            by = f"staff:{request.user.get_username()}"
+            for lead in leads:
+                lead_consent_release(lead=lead, by=by, reason=form.cleaned_data["reason"])
+            self.message_user(request, f"Released {len(leads)} lead(s) from the consent hold.", messages.SUCCESS)
+            return None
+        return self._intermediate(
+            request, leads, form, title="Release leads held for consent", action="release_consent",
+            template="admin/leads/lead/action_form.html",
+        )
 
 
 @admin.register(LeadEvent)
@@ -146,6 +434,7 @@ class LeadEventAdmin(ExactSearchMixin, ReadOnlyAdmin):
     raw_id_fields = ["lead"]
     list_select_related = ["lead"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
 
 @admin.register(LeadStatusHistory)
@@ -157,6 +446,7 @@ class LeadStatusHistoryAdmin(ExactSearchMixin, ReadOnlyAdmin):
     raw_id_fields = ["lead"]
     list_select_related = ["lead"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
 
 @admin.register(LeadActivity)
@@ -168,6 +458,7 @@ class LeadActivityAdmin(ExactSearchMixin, ReadOnlyAdmin):
     raw_id_fields = ["lead"]
     list_select_related = ["lead"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
 
 @admin.register(WorkspaceTracking)
@@ -179,3 +470,4 @@ class WorkspaceTrackingAdmin(ExactSearchMixin, ReadOnlyAdmin):
     raw_id_fields = ["contact", "lead", "workspace"]
     list_select_related = ["workspace", "contact", "lead"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator

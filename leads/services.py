@@ -8,6 +8,10 @@ from django.utils import timezone
 from contacts.models import Contact, ContactEvent
 from providers.models import LeadSourceProvider, WebhookConfig
 
+from workspaces.forwarding import lead_forward_rules_apply
+from workspaces.models import EventType
+
+from .events import lead_event_data, lead_event_emit
 from .ingest import canonical_json, clean_lead
 from .models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
 
@@ -128,6 +132,8 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
     if provider is not None:
         _usage_increment(provider_id=provider.provider_id, webhook_id=webhook.webhook_id, now=now)
         LeadSourceProvider.objects.filter(pk=provider.pk).update(last_used_at=now)
+    # Forwarding rules only queue outbox rows here; delivery happens after commit.
+    lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
     return IngestResult(lead=lead, contact=contact, contact_status=contact_status, created=True)
 
 
@@ -152,7 +158,10 @@ def _contact_upsert(*, webhook_id, phone, values, now):
     )
     params = [f.get_db_prep_save(getattr(contact, f.attname), connection) for f in fields]
     (contact,) = list(Contact.objects.raw(sql, params))
-    if contact.inserted:
+    if contact.merged_into_id is not None:
+        # A duplicate merged away by ops: this person's leads now belong to the survivor.
+        contact = Contact.objects.select_for_update().get(pk=contact.merged_into_id)
+    elif contact.inserted:
         return contact, True, []
     fill = {name: value for name, value in values.items() if value and not getattr(contact, name)}
     if fill:
@@ -278,6 +287,10 @@ def lead_assign(*, lead, workspace, by: str):
     LeadEvent.objects.create(
         lead=lead, event_type=LeadEvent.ASSIGNED, event_data={"workspace_id": workspace.pk, "by": by}
     )
+    lead_event_emit(
+        lead=lead, workspace=workspace, event_type=EventType.LEAD_ASSIGNED, assigned_by=by,
+        previous_workspace_id=previous_id,
+    )
     return lead
 
 
@@ -355,6 +368,41 @@ def lead_status_change(
             details=f"status {old_status} → {new_status}" + (f": {reason}" if reason else ""),
             metadata={"old_status": old_status, "new_status": new_status},
         )
+    if lead.workspace_id:
+        lead_event_emit(
+            lead=lead, workspace=lead.workspace, event_type=EventType.LEAD_STATUS_CHANGED, old_status=old_status,
+            new_status=new_status, changed_by=changed_by, reason=reason,
+        )
+    return lead
+
+
+CONSENT_RELEASED = "consent_released"
+
+
+@_transaction.atomic
+def lead_consent_release(*, lead, by: str, reason: str):
+    """Ops confirm that a lead held at ingest for missing consent may be worked after all (e.g.
+    consent was obtained on a call): the hold is lifted and a `consent_released` lead event keeps
+    who and why. Routing and forwarding then treat it like any other lead. Releasing a lead
+    that is not held changes nothing."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise _ValidationError({"reason": ["Say why the lead may be worked (e.g. consent obtained by phone)."]})
+    lead = _locked(lead)
+    if not lead.held_for_consent:
+        return lead
+    lead.held_for_consent = False
+    lead.save(update_fields=["held_for_consent", "updated_at"])
+    LeadEvent.objects.create(
+        lead=lead,
+        event_type=CONSENT_RELEASED,
+        event_data={
+            "by": by,
+            "reason": reason,
+            "consent_value": lead.consent_value,
+            "tcpa_compliance": lead.tcpa_compliance,
+        },
+    )
     return lead
 
 

@@ -2,7 +2,7 @@
 from django.contrib import admin, messages
 
 from workspaces.models import AppointmentRoutingRule, Workspace
-from workspaces.services import workspace_key_rotate
+from workspaces.services import workspace_key_rotate, workspace_signing_secret_rotate
 
 
 class RoutingRuleInline(admin.TabularInline):
@@ -16,9 +16,44 @@ class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ("id", "name", "is_active", "has_key", "webhook_active", "last_activity_at", "total_conversions")
     list_filter = ("is_active", "webhook_active")
     search_fields = ("id", "name")
-    readonly_fields = ("has_key", "last_activity_at", "total_conversions", "total_revenue", "created_at", "updated_at")
+    readonly_fields = (
+        "has_key", "last_activity_at", "total_conversions", "total_revenue", "created_at", "updated_at",
+        "webhook_failure_streak", "webhook_disabled_reason", "webhook_disabled_at", "outbound_events_link",
+    )
     inlines = [RoutingRuleInline]
-    actions = ["rotate_api_key"]
+    actions = ["rotate_api_key", "rotate_signing_secret", "redeliver_failed_events"]
+
+    @admin.display(description="Outbound events")
+    def outbound_events_link(self, obj):
+        from leadhub.admin import changelist_link
+        from workspaces.models import OutboundEvent
+
+        return changelist_link(OutboundEvent, "events of this workspace", workspace__id__exact=obj.pk)
+
+    @admin.action(description="Rotate webhook signing secret")
+    def rotate_signing_secret(self, request, queryset):
+        for workspace in queryset:
+            secret = workspace_signing_secret_rotate(workspace=workspace)
+            self.message_user(
+                request,
+                f"New webhook signing secret for {workspace.id} (give it to the partner now, it will not be "
+                f"shown again): {secret}",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Send again all failed/skipped outbound events")
+    def redeliver_failed_events(self, request, queryset):
+        from django.core.exceptions import ValidationError
+
+        from workspaces.delivery import workspace_events_redeliver
+
+        for workspace in queryset:
+            try:
+                count = workspace_events_redeliver(workspace=workspace)
+            except ValidationError as exc:
+                self.message_user(request, f"{workspace.id}: {'; '.join(exc.messages)}", messages.ERROR)
+            else:
+                self.message_user(request, f"{workspace.id}: {count} event(s) queued for delivery.")
 
     @admin.display(boolean=True, description="API key issued")
     def has_key(self, obj):
@@ -42,3 +77,134 @@ class AppointmentRoutingRuleAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("workspace__id", "workspace__name", "notes")
     list_select_related = ("workspace",)
+
+
+# --- Outbound delivery and lead forwarding -----------------------------------------------------
+from django import forms  # noqa: E402
+from django.core.exceptions import ValidationError  # noqa: E402
+
+from leadhub.admin import ReadOnlyAdmin, ReadOnlyInline  # noqa: E402
+from workspaces.delivery import outbound_event_redeliver  # noqa: E402
+from workspaces.forwarding import (  # noqa: E402
+    forwarding_rule_secret_rotate,
+    forwarding_rule_zips_load,
+    zip_entries_from_csv,
+)
+from workspaces.models import DeliveryAttempt, LeadForwardingConfig, LeadForwardingRule, OutboundEvent  # noqa: E402
+
+
+class DeliveryAttemptInline(ReadOnlyInline):
+    model = DeliveryAttempt
+    fields = ("created_at", "outcome", "status_code", "latency_ms", "error", "response_body", "target_url")
+    show_change_link = False
+
+
+@admin.register(OutboundEvent)
+class OutboundEventAdmin(ReadOnlyAdmin):
+    """The outbox: every event, its delivery state and attempts. Read-only except "Send again"."""
+
+    list_display = (
+        "id", "event_type", "workspace", "forwarding_rule", "status", "attempts", "next_attempt_at",
+        "last_status_code", "created_at",
+    )
+    list_filter = ("status", "event_type")
+    search_fields = ("=id", "=workspace__id", "=subject_id", "target_url")
+    list_select_related = ("workspace", "forwarding_rule")
+    date_hierarchy = "created_at"
+    inlines = [DeliveryAttemptInline]
+    actions = ["send_again"]
+
+    def has_redeliver_permission(self, request):
+        return request.user.has_perm("workspaces.change_outboundevent")
+
+    @admin.action(description="Send again", permissions=["redeliver"])
+    def send_again(self, request, queryset):
+        queued, refused = 0, []
+        for event in queryset.select_related("workspace"):
+            try:
+                queued += outbound_event_redeliver(event=event)
+            except ValidationError as exc:
+                refused.append(f"{event.pk}: {'; '.join(exc.messages)}")
+        self.message_user(request, f"{queued} event(s) queued for delivery.")
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+
+
+@admin.register(LeadForwardingConfig)
+class LeadForwardingConfigAdmin(admin.ModelAdmin):
+    list_display = ("webhook_id", "is_enabled", "mode", "updated_at")
+    list_filter = ("is_enabled", "mode")
+    search_fields = ("webhook_id",)
+
+
+class LeadForwardingRuleForm(forms.ModelForm):
+    zip_csv = forms.FileField(
+        required=False, label="ZIP entries from CSV", help_text="Every cell is a ZIP, range (90210-90299) or prefix (902*)."
+    )
+    zip_csv_mode = forms.ChoiceField(
+        choices=[("replace", "Replace the ZIP entries"), ("append", "Add to the ZIP entries")], initial="replace"
+    )
+
+    class Meta:
+        model = LeadForwardingRule
+        fields = (
+            "webhook_id", "name", "priority", "product_types", "zip_codes", "states", "target_workspace", "target_url",
+            "is_active",
+        )
+
+    def clean_zip_csv(self):
+        upload = self.cleaned_data.get("zip_csv")
+        if upload is None:
+            return None
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError("The CSV must be UTF-8 text.")
+        try:
+            zip_entries_from_csv(text)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages)
+        return text
+
+
+@admin.register(LeadForwardingRule)
+class LeadForwardingRuleAdmin(admin.ModelAdmin):
+    """Per-rule counts, last delivery and failures; ZIP entries can be bulk-loaded from a CSV."""
+
+    form = LeadForwardingRuleForm
+    list_display = (
+        "id", "webhook_id", "name", "priority", "target", "is_active", "forwarded_count", "failed_count",
+        "last_delivered_at", "last_failed_at",
+    )
+    list_filter = ("is_active",)
+    search_fields = ("webhook_id", "name", "target_url", "target_workspace__id")
+    list_select_related = ("target_workspace",)
+    readonly_fields = ("forwarded_count", "failed_count", "last_delivered_at", "last_failed_at", "created_at", "updated_at")
+    actions = ["rotate_signing_secret"]
+
+    @admin.display(description="Target")
+    def target(self, obj):
+        return obj.target_workspace_id or obj.target_url
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        csv_text = form.cleaned_data.get("zip_csv")
+        if csv_text:
+            replace = form.cleaned_data.get("zip_csv_mode") != "append"
+            forwarding_rule_zips_load(rule=obj, csv_text=csv_text, replace=replace)
+            self.message_user(request, f"The rule now has {len(obj.zip_codes)} ZIP entries.")
+        if not change and obj.target_url:
+            self.message_user(
+                request,
+                f"Signing secret for {obj.target_url} (give it to the receiver now, it will not be shown again): "
+                f"{obj.signing_secret}",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Rotate signing secret (external targets)")
+    def rotate_signing_secret(self, request, queryset):
+        for rule in queryset.exclude(target_url=""):
+            secret = forwarding_rule_secret_rotate(rule=rule)
+            self.message_user(
+                request, f"New signing secret for rule #{rule.pk} (shown once): {secret}", messages.WARNING
+            )

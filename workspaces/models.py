@@ -1,11 +1,15 @@
 """Tenants (workspaces) and the ZIP/product rules that route work to them."""
+import secrets
+import uuid
+import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
-from leadhub.models import TimeStampedModel
+from leadhub.models import TimeStampedModel, choices_constraint
 from leadhub.validators import validate_json_object, validate_string_array
 
 
@@ -31,6 +35,34 @@ def validate_scopes(value):
         )
 
 
+def generate_signing_secret():
+    """A fresh HMAC secret for signing outbound deliveries (kept in clear: it must sign)."""
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+class EventType(models.TextChoices):
+    """Every event a workspace can subscribe to; `lead.forwarded` is a forwarding-rule delivery."""
+
+    LEAD_ASSIGNED = "lead.assigned", "Lead assigned"
+    LEAD_STATUS_CHANGED = "lead.status_changed", "Lead status changed"
+    LEAD_FORWARDED = "lead.forwarded", "Lead forwarded"
+    APPOINTMENT_CREATED = "appointment.created", "Appointment created"
+    APPOINTMENT_UPDATED = "appointment.updated", "Appointment updated"
+    CONVERSION_CREATED = "conversion.created", "Conversion created"
+    CONVERSION_UPDATED = "conversion.updated", "Conversion updated"
+    CONVERSION_VOIDED = "conversion.voided", "Conversion voided"
+
+
+def validate_event_types(value):
+    validate_string_array(value)
+    unknown = sorted(set(value) - set(EventType.values))
+    if unknown:
+        raise ValidationError(
+            f"Unknown event type(s): {', '.join(unknown)}. Allowed: {', '.join(EventType.values)}.",
+            code="invalid_event_type",
+        )
+
+
 class Workspace(TimeStampedModel):
     id = models.CharField(
         primary_key=True,
@@ -48,6 +80,13 @@ class Workspace(TimeStampedModel):
     total_conversions = models.PositiveIntegerField(default=0)
     total_revenue = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     metadata = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
+    # Outbound webhook (workspaces.delivery): the secret signs every delivery, so it is kept in
+    # clear, never shown after it is issued; an empty event list subscribes to every type.
+    webhook_secret = models.CharField(max_length=128, default=generate_signing_secret, editable=False)
+    webhook_events = models.JSONField(default=list, blank=True, validators=[validate_event_types])
+    webhook_failure_streak = models.PositiveIntegerField(default=0, editable=False)
+    webhook_disabled_reason = models.TextField(blank=True)
+    webhook_disabled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "workspaces"
@@ -60,21 +99,320 @@ class Workspace(TimeStampedModel):
         return scope in (self.permissions or [])
 
 
+ANY = "*"  # the derived-row value meaning "any ZIP" / "any product" (a rule's empty list)
+_EXACT = re.compile(r"^\d{5}$")
+_RANGE = re.compile(r"^(\d{5})\s*-\s*(\d{5})$")
+_PREFIX = re.compile(r"^(\d{3})\*$")
+
+
+class ZipEntryKind(models.IntegerChoices):
+    """How a ZIP entry matches; the value is its rank when rules tie (lower = more specific)."""
+
+    EXACT = 0, "exact ZIP"
+    RANGE = 1, "ZIP range"
+    PREFIX = 2, "3-digit prefix"
+    ANY = 3, "any ZIP"
+
+
+def parse_zip_entry(entry: str):
+    """`"90210"`, `"90210-90299"` or `"902*"` → (kind, low, high); ValueError saying what is wrong."""
+    text = str(entry).strip()
+    if _EXACT.match(text):
+        return ZipEntryKind.EXACT, text, text
+    if match := _RANGE.match(text):
+        low, high = match.groups()
+        if low > high:
+            raise ValueError(f"'{text}': a range goes from the lower ZIP to the higher one.")
+        return ZipEntryKind.RANGE, low, high
+    if match := _PREFIX.match(text):
+        return ZipEntryKind.PREFIX, f"{match.group(1)}00", f"{match.group(1)}99"
+    raise ValueError(f"'{text}' is not a ZIP entry: use 90210, a range 90210-90299 or a prefix 902*.")
+
+
+def validate_zip_entries(value):
+    validate_string_array(value)
+    errors = []
+    for entry in value:
+        try:
+            parse_zip_entry(entry)
+        except ValueError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise ValidationError(" ".join(errors), code="invalid_zip_entry")
+
+
 class AppointmentRoutingRule(TimeStampedModel):
+    """Serve `zip_codes` × `product_types` (an empty list means any). The higher `priority` wins.
+
+    Matching never reads the JSON columns: `save()` rewrites the rule's derived, indexed rows
+    (RoutingZipEntry, RoutingProductEntry), so write rules through `save()` (the service
+    `workspaces.services.routing_rule_save`, the admin, `objects.create`), never `update()`.
+    """
+
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, db_column="workspace_id", related_name="routing_rules"
     )
     product_types = models.JSONField(default=list, blank=True, validators=[validate_string_array])
-    zip_codes = models.JSONField(default=list, blank=True, validators=[validate_string_array])
-    priority = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    zip_codes = models.JSONField(default=list, blank=True, validators=[validate_zip_entries])
+    priority = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1)], help_text="Higher wins: a priority 5 rule beats priority 1."
+    )
     is_active = models.BooleanField(default=True)
     created_by = models.CharField(max_length=255, blank=True)
     notes = models.TextField(blank=True)
 
     class Meta:
         db_table = "appointment_routing_rules"
-        ordering = ["priority", "id"]
+        ordering = ["-priority", "created_at", "id"]
         indexes = [models.Index(fields=["is_active", "priority"], name="routing_active_priority_idx")]
 
     def __str__(self):
         return f"rule #{self.pk} → {self.workspace_id} (priority {self.priority})"
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self.reindex()
+
+    def reindex(self):
+        """Rewrite this rule's derived rows from its ZIP and product lists."""
+        self.zip_entries.all().delete()
+        self.product_entries.all().delete()
+        RoutingZipEntry.objects.bulk_create(RoutingZipEntry.rows_for(self), batch_size=1000)
+        products = sorted({str(p).strip().casefold() for p in self.product_types if str(p).strip()}) or [ANY]
+        RoutingProductEntry.objects.bulk_create(RoutingProductEntry(rule=self, product=p) for p in products)
+
+
+class RoutingZipEntry(models.Model):
+    """One ZIP entry of a rule, derived by `AppointmentRoutingRule.reindex` (never edited by hand).
+
+    `bucket` is what a lookup asks for by equality: an exact entry's own ZIP, every 3-digit
+    prefix a range or prefix covers, or "*". A customer ZIP asks for (itself, its first three
+    digits, "*") and checks `low <= zip <= high`, so the rows read do not grow with the rule set.
+    """
+
+    rule = models.ForeignKey(AppointmentRoutingRule, on_delete=models.CASCADE, related_name="zip_entries")
+    bucket = models.CharField(max_length=5)
+    kind = models.PositiveSmallIntegerField(choices=ZipEntryKind.choices)
+    low = models.CharField(max_length=5)
+    high = models.CharField(max_length=5)
+    span = models.PositiveIntegerField(help_text="ZIPs covered: on a tie the narrower range wins.")
+    entry = models.CharField(max_length=20, help_text="As written in the rule.")
+
+    class Meta:
+        db_table = "appointment_routing_zip_entries"
+        indexes = [models.Index(fields=["bucket", "low"], name="routing_zip_bucket_idx")]
+
+    def __str__(self):
+        return f"{self.entry} of rule #{self.rule_id}"
+
+    @classmethod
+    def rows_for(cls, rule):
+        if not rule.zip_codes:
+            return [cls(rule=rule, bucket=ANY, kind=ZipEntryKind.ANY, low="00000", high="99999", span=100000,
+                        entry="any ZIP")]
+        rows = []
+        for entry in dict.fromkeys(str(z).strip() for z in rule.zip_codes):
+            kind, low, high = parse_zip_entry(entry)
+            span = int(high) - int(low) + 1
+            buckets = [low] if kind == ZipEntryKind.EXACT else [f"{p:03d}" for p in range(int(low[:3]), int(high[:3]) + 1)]
+            rows += [cls(rule=rule, bucket=b, kind=kind, low=low, high=high, span=span, entry=entry) for b in buckets]
+        return rows
+
+
+class RoutingProductEntry(models.Model):
+    """One lower-cased product of a rule ("*" when the rule serves any product); derived, like zips."""
+
+    rule = models.ForeignKey(AppointmentRoutingRule, on_delete=models.CASCADE, related_name="product_entries")
+    product = models.CharField(max_length=100)
+
+    class Meta:
+        db_table = "appointment_routing_product_entries"
+        constraints = [models.UniqueConstraint(fields=["rule", "product"], name="routing_product_rule_uniq")]
+
+    def __str__(self):
+        return f"{self.product} of rule #{self.rule_id}"
+
+
+# --- Outbound delivery (outbox) and lead forwarding rules: see workspaces.delivery ------------
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped (webhook off)"
+
+
+class AttemptOutcome(models.TextChoices):
+    DELIVERED = "delivered", "Delivered"
+    RETRY = "retry", "Retry scheduled"
+    FAILED = "failed", "Failed"
+
+
+class ForwardingMode(models.TextChoices):
+    FIRST_MATCH = "first_match", "First match (next rule if delivery finally fails)"
+    ALL_MATCHES = "all_matches", "All matches"
+
+
+class LeadForwardingConfig(TimeStampedModel):
+    """The per-inbound-webhook switch and mode for lead forwarding rules."""
+
+    webhook_id = models.CharField(max_length=100, unique=True)
+    is_enabled = models.BooleanField(default=True)
+    mode = models.CharField(max_length=20, choices=ForwardingMode.choices, default=ForwardingMode.FIRST_MATCH)
+
+    class Meta:
+        db_table = "lead_forwarding_configs"
+        ordering = ["webhook_id"]
+        constraints = [choices_constraint("lead_forwarding_configs", "mode", ForwardingMode.choices)]
+
+    def __str__(self):
+        return f"forwarding for {self.webhook_id} ({self.mode}{'' if self.is_enabled else ', off'})"
+
+
+class LeadForwardingRule(TimeStampedModel):
+    """Send accepted leads of one inbound webhook on to a workspace or an external URL.
+
+    `webhook_id` is the inbound webhook's text id (providers sit beside workspaces, so no foreign
+    key). Product, ZIP and state lists accept `*` (or an empty list) for "any"; ZIP entries may be
+    exact, a range `90210-90299` or a prefix `902*`. Higher `priority` is tried first, then the
+    oldest rule. The counters are kept by the delivery module (F() updates).
+    """
+
+    webhook_id = models.CharField(max_length=100, db_index=True)
+    name = models.CharField(max_length=200, blank=True)
+    priority = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    product_types = models.JSONField(default=list, blank=True, validators=[validate_string_array])
+    zip_codes = models.JSONField(default=list, blank=True, validators=[validate_string_array])
+    states = models.JSONField(default=list, blank=True, validators=[validate_string_array])
+    target_workspace = models.ForeignKey(
+        Workspace, on_delete=models.PROTECT, null=True, blank=True, related_name="forwarding_rules"
+    )
+    target_url = models.URLField(max_length=500, blank=True)
+    signing_secret = models.CharField(max_length=128, default=generate_signing_secret, editable=False)
+    is_active = models.BooleanField(default=True)
+    forwarded_count = models.PositiveIntegerField(default=0, editable=False)
+    failed_count = models.PositiveIntegerField(default=0, editable=False)
+    last_delivered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        db_table = "lead_forwarding_rules"
+        ordering = ["webhook_id", "-priority", "id"]
+        indexes = [models.Index(fields=["webhook_id", "is_active", "priority"], name="fwd_rule_webhook_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(target_workspace__isnull=False) & models.Q(target_url=""))
+                | (models.Q(target_workspace__isnull=True) & ~models.Q(target_url="")),
+                name="lead_forwarding_rules_one_target",
+            )
+        ]
+
+    def __str__(self):
+        target = self.target_workspace_id or self.target_url
+        return f"{self.webhook_id} → {target} (priority {self.priority})"
+
+    def clean(self):
+        from workspaces.delivery import is_own_ingest_url
+
+        errors = {}
+        if bool(self.target_workspace_id) == bool(self.target_url):
+            errors["target_url"] = ["Give either a target workspace or an external URL, not both."]
+        elif self.target_url and is_own_ingest_url(self.target_url):
+            errors["target_url"] = ["This is leadhub's own ingest URL: forwarding there would loop."]
+        zip_errors = []
+        for entry in self.zip_codes or []:
+            if str(entry).strip() != ANY:
+                try:
+                    parse_zip_entry(entry)
+                except ValueError as exc:
+                    zip_errors.append(str(exc))
+        if zip_errors:
+            errors["zip_codes"] = zip_errors
+        bad_states = [s for s in self.states or [] if s.strip() != ANY and not re.fullmatch(r"[A-Za-z]{2}", s.strip())]
+        if bad_states:
+            errors["states"] = [f"Use 2-letter state codes or *: {', '.join(bad_states)}."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class OutboundEvent(models.Model):
+    """One outbox row: written in the transaction of the service that caused the event, then
+    delivered (and retried) by workspaces.delivery. The UUID is the envelope id receivers dedupe on.
+
+    `contact_id` is a plain indexed number (not a foreign key) so a contact purge removes the
+    payloads about that person with one delete; `subject_*` say which row the event is about.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event_type = models.CharField(max_length=50, choices=EventType.choices, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, null=True, blank=True, related_name="outbound_events"
+    )
+    forwarding_rule = models.ForeignKey(
+        LeadForwardingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    target_url = models.URLField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # When the next attempt is due; while an attempt is in flight it is the claim's expiry, so a
+    # killed worker's event becomes due again by itself.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Set when a delivery task was handed to the broker; the sweeper re-enqueues only rows whose
+    # task is missing or stale, so a broker backlog does not fill with duplicates.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_response = models.TextField(blank=True)
+    contact_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    subject_type = models.CharField(max_length=30, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True)
+    # first-match forwarding: the rules still to try, in order, if this delivery finally fails.
+    fallback_rule_ids = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        db_table = "outbound_events"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbound_due_idx"),
+            models.Index(fields=["workspace", "-created_at"], name="outbound_workspace_idx"),
+            models.Index(fields=["subject_type", "subject_id"], name="outbound_subject_idx"),
+        ]
+        constraints = [
+            choices_constraint("outbound_events", "status", DeliveryStatus.choices),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} {self.id} → {self.workspace_id or self.target_url} ({self.status})"
+
+    def envelope(self):
+        """The JSON body sent: `{id, type, created_at, data}`."""
+        return {"id": str(self.id), "type": self.event_type, "created_at": self.created_at.isoformat(), "data": self.data}
+
+
+class DeliveryAttempt(models.Model):
+    """One HTTP attempt of an outbound event: what came back and how long it took."""
+
+    RESPONSE_LIMIT = 2048
+
+    event = models.ForeignKey(OutboundEvent, on_delete=models.CASCADE, related_name="attempt_log")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    target_url = models.URLField(max_length=500)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    response_body = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    outcome = models.CharField(max_length=20, choices=AttemptOutcome.choices)
+
+    class Meta:
+        db_table = "outbound_delivery_attempts"
+        ordering = ["-created_at", "-id"]
+        constraints = [choices_constraint("outbound_delivery_attempts", "outcome", AttemptOutcome.choices)]
+
+    def __str__(self):
+        return f"{self.outcome} {self.status_code or self.error[:40]} ({self.latency_ms} ms)"

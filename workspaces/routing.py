@@ -1,28 +1,64 @@
-"""The one ZIP/product matcher shared by lead auto-assignment and appointment routing."""
-from workspaces.models import AppointmentRoutingRule, Workspace
+"""The one ZIP/product matcher shared by lead auto-assignment and appointment routing.
+
+Which rule wins, deterministically:
+1. only active rules of active workspaces whose ZIP entries contain the ZIP (exact `90210`,
+   range `90210-90299`, 3-digit prefix `902*`; an empty list means any ZIP) and whose product
+   types contain the product, case-insensitively (an empty list means any product);
+2. the highest `priority` number (the seed's default is 1; a rule with 5 beats it);
+3. on a tie, the most specific ZIP entry: exact, then range (narrower first), then prefix,
+   then "any ZIP";
+4. then the oldest rule (created first, then lowest id).
+
+One indexed query over the rules' derived rows (workspaces.models.RoutingZipEntry /
+RoutingProductEntry), so its cost does not grow with the number of rules or ZIPs.
+"""
+import re
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef
+
+from workspaces.models import ANY, AppointmentRoutingRule, RoutingProductEntry, RoutingZipEntry, Workspace, ZipEntryKind
+
+_ZIP5 = re.compile(r"^(\d{5})(-?\d{4})?$")
+
+
+@dataclass(frozen=True)
+class RoutingMatch:
+    workspace: Workspace
+    rule: AppointmentRoutingRule
+    entry: RoutingZipEntry
+
+    @property
+    def reason(self) -> str:
+        """Human-readable: which rule and why (stored as an appointment's routing_method)."""
+        kind = ZipEntryKind(self.entry.kind)
+        where = "any ZIP" if kind == ZipEntryKind.ANY else f"{kind.label} {self.entry.entry}"
+        products = ", ".join(self.rule.product_types) or "any product"
+        return f"rule #{self.rule.pk} (priority {self.rule.priority}): {where}; products {products}"
+
+
+def route(*, zip_code: str, product: str = "") -> RoutingMatch | None:
+    """The winning rule for this ZIP (5 digits or ZIP+4) and product, or None."""
+    match = _ZIP5.match((zip_code or "").strip())
+    zip5 = match.group(1) if match else None
+    products = RoutingProductEntry.objects.filter(
+        rule_id=OuterRef("rule_id"), product__in=[(product or "").strip().casefold(), ANY]
+    )
+    entries = RoutingZipEntry.objects.filter(rule__is_active=True, rule__workspace__is_active=True)
+    if zip5:
+        entries = entries.filter(bucket__in=[zip5, zip5[:3], ANY], low__lte=zip5, high__gte=zip5)
+    else:  # no usable ZIP: only rules serving any ZIP can take it
+        entries = entries.filter(bucket=ANY)
+    best = (
+        entries.filter(Exists(products))
+        .select_related("rule__workspace")
+        .order_by("-rule__priority", "kind", "span", "rule__created_at", "rule_id")
+        .first()
+    )
+    return RoutingMatch(best.rule.workspace, best.rule, best) if best else None
 
 
 def match_workspace(*, zip_code: str, product: str = "") -> tuple[Workspace, AppointmentRoutingRule] | None:
-    """First active rule (of an active workspace) serving this ZIP and product.
-
-    A rule's empty `product_types` or `zip_codes` means "any". Products compare
-    case-insensitively ("solar" matches "Solar"); ZIPs compare on their 5-digit part, so a
-    ZIP+4 matches a rule listing the 5-digit code. Lowest `priority` number wins, then the
-    oldest rule (lowest id), so the outcome is deterministic.
-    """
-    zip5 = (zip_code or "").strip()[:5]
-    product = (product or "").strip().casefold()
-    rules = (
-        AppointmentRoutingRule.objects.filter(is_active=True, workspace__is_active=True)
-        .select_related("workspace")
-        .order_by("priority", "id")
-    )
-    for rule in rules:
-        zips = {str(z).strip()[:5] for z in rule.zip_codes}
-        products = {str(p).strip().casefold() for p in rule.product_types}
-        if zips and zip5 not in zips:
-            continue
-        if products and product not in products:
-            continue
-        return rule.workspace, rule
-    return None
+    """(workspace, rule) of `route()`, for callers that do not need the reason."""
+    match = route(zip_code=zip_code, product=product)
+    return (match.workspace, match.rule) if match else None

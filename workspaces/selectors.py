@@ -14,3 +14,11 @@ def workspace_profile(*, workspace: Workspace) -> dict:
         leads_converted=Count("id", filter=Q(workspace_status="converted")),
     )
     return {"workspace": workspace, "totals": totals}
+
+
+def outbound_events_visible_to(*, workspace: Workspace | None):
+    """A partner's own outbound events (staff, `workspace=None`, see all), newest first."""
+    from workspaces.models import OutboundEvent
+
+    events = OutboundEvent.objects.all() if workspace is None else OutboundEvent.objects.filter(workspace=workspace)
+    return events.order_by("-created_at")

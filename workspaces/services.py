@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leadhub.keys import generate_key, key_digest
-from workspaces.models import Workspace
+from workspaces.models import AppointmentRoutingRule, Workspace, generate_signing_secret
 
 KEY_PREFIX = "lh_live_"
 
@@ -20,15 +20,65 @@ def workspace_key_rotate(*, workspace: Workspace) -> str:
 
 
 @transaction.atomic
-def workspace_webhook_update(*, workspace: Workspace, outbound_webhook_url=None, webhook_active=None) -> Workspace:
+def workspace_webhook_update(
+    *, workspace: Workspace, outbound_webhook_url=None, webhook_active=None, webhook_events=None
+) -> Workspace:
     """Partners point leadhub at their own endpoint; an active webhook needs a URL to call."""
     if outbound_webhook_url is not None:
         workspace.outbound_webhook_url = outbound_webhook_url
+    if webhook_events is not None:
+        workspace.webhook_events = webhook_events
     if webhook_active is not None:
+        if webhook_active and not workspace.webhook_active:
+            # Switching on again (e.g. after the automatic switch-off) starts a fresh failure count.
+            workspace.webhook_failure_streak = 0
+            workspace.webhook_disabled_reason = ""
+            workspace.webhook_disabled_at = None
         workspace.webhook_active = webhook_active
     if workspace.webhook_active and not workspace.outbound_webhook_url:
         raise ValidationError({"outbound_webhook_url": ["Required when webhook_active is true."]})
     workspace.full_clean(validate_unique=False, validate_constraints=False)
-    workspace.save(update_fields=["outbound_webhook_url", "webhook_active", "updated_at"])
+    workspace.save(
+        update_fields=[
+            "outbound_webhook_url", "webhook_active", "webhook_events", "webhook_failure_streak",
+            "webhook_disabled_reason", "webhook_disabled_at", "updated_at",
+        ]
+    )
     return workspace
 
+
+@transaction.atomic
+def workspace_signing_secret_rotate(*, workspace: Workspace) -> str:
+    """Issue a new secret for signing this workspace's outbound webhooks and return it (shown
+    once). Deliveries from now on, retries included, are signed with the new one."""
+    secret = generate_signing_secret()
+    Workspace.objects.filter(pk=workspace.pk).update(webhook_secret=secret, updated_at=timezone.now())
+    workspace.webhook_secret = secret
+    return secret
+
+
+
+@transaction.atomic
+def routing_rule_save(
+    *,
+    workspace: Workspace,
+    zip_codes: list,
+    product_types: list,
+    priority: int = 1,
+    is_active: bool = True,
+    notes: str = "",
+    created_by: str = "",
+    rule=None,
+):
+    """Create or change a routing rule. Entries are validated (exact ZIP, `90210-90299`, `902*`)
+    and the rule's derived index rows rewritten in the same transaction (the model's save)."""
+    rule = rule or AppointmentRoutingRule(created_by=created_by)
+    rule.workspace = workspace
+    rule.zip_codes = [str(entry).strip() for entry in zip_codes]
+    rule.product_types = [str(product).strip() for product in product_types]
+    rule.priority = priority
+    rule.is_active = is_active
+    rule.notes = notes
+    rule.full_clean()
+    rule.save()
+    return rule

@@ -73,6 +73,8 @@ def test_purge_removes_every_row_of_the_contact_and_nothing_of_another():
         "appointments": 1,
         "leads": 2,
         "rejected_submissions": 0,
+        "outbound_delivery_attempts": 0,
+        "outbound_events": 0,
         "contacts": 1,
     }
     deleted_tables = [

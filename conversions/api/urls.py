@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401  (routes are added as the API grows)
+from rest_framework.routers import SimpleRouter
 
-urlpatterns = []
+from conversions.api.views import ConversionViewSet
+
+router = SimpleRouter()
+router.register("conversions", ConversionViewSet, basename="partner-conversion")
+
+urlpatterns = router.urls

@@ -20,7 +20,9 @@ def test_lead_and_stage_pages_render(admin_client, history):
     assert_admin_pages_render(admin_client, LeadPipelineStage.objects.first())
     page = admin_client.get(admin_url(lead, "change", lead.pk))
     inline_models = {inline.opts.model for inline in page.context["inline_admin_formsets"]}
-    assert inline_models == {LeadEvent, LeadStatusHistory, LeadActivity}
+    assert inline_models == {
+        LeadEvent, LeadStatusHistory, LeadActivity, type(history["appointment"]), type(history["conversion"])
+    }
 
 
 @pytest.mark.django_db

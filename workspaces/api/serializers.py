@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from workspaces.models import Workspace
+from workspaces.models import DeliveryAttempt, EventType, OutboundEvent, Workspace
 
 
 class WorkspaceTotalsSerializer(serializers.Serializer):
@@ -24,6 +24,8 @@ class WorkspaceProfileSerializer(serializers.ModelSerializer):
             "scopes",
             "outbound_webhook_url",
             "webhook_active",
+            "webhook_events",
+            "webhook_disabled_reason",
             "last_activity_at",
             "total_conversions",
             "total_revenue",
@@ -37,6 +39,11 @@ class WorkspaceProfileSerializer(serializers.ModelSerializer):
 class WorkspaceWebhookSerializer(serializers.Serializer):
     outbound_webhook_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     webhook_active = serializers.BooleanField(required=False)
+    webhook_events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EventType.choices),
+        required=False,
+        help_text="Event types to receive; an empty list means all of them.",
+    )
 
     def validate(self, attrs):
         if not attrs:
@@ -44,3 +51,46 @@ class WorkspaceWebhookSerializer(serializers.Serializer):
                 {"outbound_webhook_url": ["Give outbound_webhook_url and/or webhook_active."]}
             )
         return attrs
+
+
+class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeliveryAttempt
+        fields = ["created_at", "outcome", "status_code", "latency_ms", "error", "response_body"]
+        read_only_fields = fields
+
+
+class OutboundEventSerializer(serializers.ModelSerializer):
+    """An event as the partner receives it (`envelope`) plus its delivery state."""
+
+    type = serializers.CharField(source="event_type", read_only=True)
+
+    class Meta:
+        model = OutboundEvent
+        fields = [
+            "id", "type", "created_at", "data", "status", "attempts", "next_attempt_at", "last_attempt_at",
+            "delivered_at", "last_status_code", "last_response", "target_url",
+        ]
+        read_only_fields = fields
+
+
+class OutboundEventDetailSerializer(OutboundEventSerializer):
+    attempt_log = DeliveryAttemptSerializer(many=True, read_only=True)
+
+    class Meta(OutboundEventSerializer.Meta):
+        fields = OutboundEventSerializer.Meta.fields + ["attempt_log"]
+        read_only_fields = fields
+
+
+class RedeliverSerializer(serializers.Serializer):
+    event_id = serializers.UUIDField(
+        required=False, help_text="One event to send again; without it, every failed or skipped event is."
+    )
+
+
+class RedeliverResultSerializer(serializers.Serializer):
+    queued = serializers.IntegerField()
+
+
+class SigningSecretSerializer(serializers.Serializer):
+    signing_secret = serializers.CharField()

@@ -45,3 +45,80 @@ class WorkspaceWebhookView(PartnerAPIMixin, APIView):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict)
         return _profile_response(workspace)
+
+
+# --- Outbound events: the partner's own deliveries, sending again, the signing secret -------------
+from django.shortcuts import get_object_or_404  # noqa: E402
+from rest_framework import generics, status  # noqa: E402
+
+from leadhub.api.pagination import IdCursorPagination  # noqa: E402
+from workspaces.api.serializers import (  # noqa: E402
+    OutboundEventDetailSerializer,
+    OutboundEventSerializer,
+    RedeliverResultSerializer,
+    RedeliverSerializer,
+    SigningSecretSerializer,
+)
+from workspaces.delivery import outbound_event_redeliver, workspace_events_redeliver  # noqa: E402
+from workspaces.filters import OutboundEventFilterSet  # noqa: E402
+from workspaces.selectors import outbound_events_visible_to  # noqa: E402
+from workspaces.services import workspace_signing_secret_rotate  # noqa: E402
+
+
+class EventCursorPagination(IdCursorPagination):
+    ordering = "-created_at"  # event ids are random UUIDs: page by time
+
+
+class OutboundEventListView(PartnerAPIMixin, generics.ListAPIView):
+    """`GET /api/v1/workspace/events/`: the caller's events and their delivery state."""
+
+    serializer_class = OutboundEventSerializer
+    filterset_class = OutboundEventFilterSet
+    pagination_class = EventCursorPagination
+    required_scopes = {"GET": "leads:read"}
+
+    def get_queryset(self):
+        return outbound_events_visible_to(workspace=self.caller_workspace())
+
+
+class OutboundEventDetailView(PartnerAPIMixin, generics.RetrieveAPIView):
+    """One event with every delivery attempt."""
+
+    serializer_class = OutboundEventDetailSerializer
+    required_scopes = {"GET": "leads:read"}
+
+    def get_queryset(self):
+        return outbound_events_visible_to(workspace=self.caller_workspace()).prefetch_related("attempt_log")
+
+
+class WebhookRedeliverView(PartnerAPIMixin, APIView):
+    """`POST /api/v1/workspace/webhook/redeliver/`: send one event, or every failed/skipped one, again."""
+
+    required_scopes = {"POST": "leads:write"}
+
+    @extend_schema(request=RedeliverSerializer, responses={202: RedeliverResultSerializer})
+    def post(self, request):
+        workspace = self.acting_workspace()
+        serializer = RedeliverSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event_id = serializer.validated_data.get("event_id")
+        try:
+            if event_id is None:
+                queued = workspace_events_redeliver(workspace=workspace)
+            else:
+                event = get_object_or_404(outbound_events_visible_to(workspace=workspace), pk=event_id)
+                queued = outbound_event_redeliver(event=event)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict)
+        return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
+
+
+class WebhookSecretView(PartnerAPIMixin, APIView):
+    """`POST /api/v1/workspace/webhook/secret/`: a new signing secret, shown in this response only."""
+
+    required_scopes = {"POST": "leads:write"}
+
+    @extend_schema(request=None, responses=SigningSecretSerializer)
+    def post(self, request):
+        secret = workspace_signing_secret_rotate(workspace=self.acting_workspace())
+        return Response({"signing_secret": secret})

@@ -1,41 +1,130 @@
-"""The shared ZIP/product matcher."""
+"""The shared ZIP/product matcher: entry kinds, products, priority, tie-breaks, derived rows."""
 import pytest
+from django.core.exceptions import ValidationError
 
-from leadhub.testing import make_workspace
-from workspaces.models import AppointmentRoutingRule
-from workspaces.routing import match_workspace
+from leadhub.testing import backdate, make_workspace
+from workspaces.models import AppointmentRoutingRule, RoutingProductEntry, RoutingZipEntry
+from workspaces.routing import match_workspace, route
+from workspaces.services import routing_rule_save
 
 pytestmark = pytest.mark.django_db
 
 
-def rule(workspace=None, **fields):
-    return AppointmentRoutingRule.objects.create(workspace=workspace or make_workspace(), **fields)
+def rule(workspace=None, zip_codes=(), product_types=(), **fields):
+    return routing_rule_save(
+        workspace=workspace or make_workspace(), zip_codes=list(zip_codes), product_types=list(product_types), **fields
+    )
 
 
-def test_zip_and_product_must_both_match_case_insensitively():
-    solar = rule(zip_codes=["94105", "94107"], product_types=["Solar"])
-    rule(zip_codes=["94105"], product_types=["Kitchen"])
-    assert match_workspace(zip_code="94107", product="solar") == (solar.workspace, solar)
-    assert match_workspace(zip_code="94107-1234", product="SOLAR") == (solar.workspace, solar)
-    assert match_workspace(zip_code="10001", product="solar") is None
-    assert match_workspace(zip_code="94107", product="bath") is None
+def winner(zip_code, product="solar"):
+    match = route(zip_code=zip_code, product=product)
+    return match.rule if match else None
 
 
-def test_empty_product_list_means_any_product():
-    any_product = rule(zip_codes=["60601"], product_types=[])
-    assert match_workspace(zip_code="60601", product="Roofing") == (any_product.workspace, any_product)
+def test_exact_zip_and_zip_plus_four():
+    exact = rule(zip_codes=["94105", "94107"], product_types=["Solar"])
+    assert winner("94107") == exact
+    assert winner("94107-1234") == exact
+    assert winner("941071234") == exact
+    assert winner("94106") is None
 
 
-def test_lowest_priority_number_wins_then_oldest_rule():
-    first_low = rule(zip_codes=["94105"], priority=2)
-    rule(zip_codes=["94105"], priority=3)
-    assert match_workspace(zip_code="94105", product="x")[1] == first_low
-    top = rule(zip_codes=["94105"], priority=1)
+def test_range_includes_both_bounds_and_nothing_outside():
+    ranged = rule(zip_codes=["90210-90299"], product_types=["solar"])
+    assert [winner(z) for z in ("90209", "90210", "90255", "90299", "90300")] == [None, ranged, ranged, ranged, None]
+
+
+def test_range_across_three_digit_prefixes():
+    wide = rule(zip_codes=["10090-10210"], product_types=["solar"])
+    assert winner("10095") == wide and winner("10150") == wide and winner("10210") == wide
+    assert winner("10089") is None and winner("10211") is None
+    assert RoutingZipEntry.objects.filter(rule=wide).count() == 3  # buckets 100, 101, 102
+
+
+def test_prefix_matches_its_hundred_zips():
+    prefixed = rule(zip_codes=["902*"], product_types=["solar"])
+    assert winner("90200") == prefixed and winner("90299") == prefixed
+    assert winner("90300") is None and winner("90199") is None
+
+
+def test_product_is_case_insensitive_and_must_match():
+    kitchen = rule(zip_codes=["94105"], product_types=["Kitchen", "Bath"])
+    assert winner("94105", "KITCHEN") == kitchen
+    assert winner("94105", "bath") == kitchen
+    assert winner("94105", "Solar") is None
+    assert winner("94105", "") is None
+
+
+def test_empty_lists_mean_any_product_and_any_zip():
+    any_product = rule(zip_codes=["60601"])
+    nationwide = rule(product_types=["Insurance"])
+    assert winner("60601", "Roofing") == any_product
+    assert winner("99501", "insurance") == nationwide
+    assert winner("", "insurance") == nationwide  # no ZIP at all: only "any ZIP" rules can take it
+    assert winner("", "roofing") is None
+
+
+def test_higher_priority_number_wins_over_specificity_and_age():
     rule(zip_codes=["94105"], priority=1)
-    assert match_workspace(zip_code="94105", product="x")[1] == top
+    top = rule(zip_codes=["941*"], priority=5)
+    rule(zip_codes=["94105"], priority=3)
+    assert winner("94105") == top
+
+
+def test_ties_go_to_exact_then_narrower_range_then_prefix_then_any():
+    any_zip = rule(priority=2)
+    prefix = rule(zip_codes=["941*"], priority=2)
+    wide = rule(zip_codes=["94100-94199"], priority=2)
+    narrow = rule(zip_codes=["94100-94110"], priority=2)
+    exact = rule(zip_codes=["94105"], priority=2)
+    assert winner("94105") == exact
+    exact.delete()
+    assert winner("94105") == narrow
+    narrow.delete()
+    assert winner("94105") == wide  # a range beats a prefix even when it is wider
+    wide.delete()
+    assert winner("94105") == prefix
+    prefix.delete()
+    assert winner("94105") == any_zip
+
+
+def test_full_tie_goes_to_the_oldest_rule(django_capture_on_commit_callbacks):
+    newer = rule(zip_codes=["94105"])
+    older = rule(zip_codes=["94105"])
+    backdate(older, created_at=newer.created_at.replace(year=2020))
+    assert winner("94105") == older
+    backdate(older, created_at=newer.created_at)  # same instant: the lower id
+    assert winner("94105") == newer
 
 
 def test_inactive_rules_and_inactive_workspaces_never_match():
     rule(zip_codes=["94105"], is_active=False)
     rule(make_workspace(is_active=False), zip_codes=["94105"])
+    assert winner("94105") is None
     assert match_workspace(zip_code="94105", product="solar") is None
+
+
+def test_match_workspace_returns_the_workspace_and_rule_and_route_says_why():
+    served = rule(zip_codes=["90210-90299"], product_types=["Solar"], priority=4)
+    assert match_workspace(zip_code="90215", product="solar") == (served.workspace, served)
+    reason = route(zip_code="90215", product="solar").reason
+    assert f"rule #{served.pk}" in reason and "priority 4" in reason and "90210-90299" in reason
+
+
+def test_saving_a_rule_rewrites_its_derived_rows():
+    changed = rule(zip_codes=["94105"], product_types=["Solar"])
+    routing_rule_save(rule=changed, workspace=changed.workspace, zip_codes=["10001"], product_types=["HVAC"])
+    assert winner("94105") is None
+    assert winner("10001", "hvac") == changed
+    assert list(RoutingProductEntry.objects.filter(rule=changed).values_list("product", flat=True)) == ["hvac"]
+    # The ORM path (admin, objects.create) keeps them too.
+    created = AppointmentRoutingRule.objects.create(workspace=make_workspace(), zip_codes=["33101"], priority=9)
+    assert winner("33101", "anything") == created
+
+
+@pytest.mark.parametrize("entry", ["9021", "90299-90210", "90*", "abcde", "90210-9029"])
+def test_bad_zip_entries_are_refused_by_the_service(entry):
+    with pytest.raises(ValidationError) as caught:
+        rule(zip_codes=[entry])
+    assert entry in str(caught.value.message_dict["zip_codes"])
+    assert not AppointmentRoutingRule.objects.exists()

@@ -1,0 +1,122 @@
+"""Appointment API serializers: documentation of bodies and the partner read shape.
+
+Validation of appointment bodies is appointments.intake's job (one cleaning for every door);
+the PATCH serializer only checks shapes before appointments.services.appointment_update.
+"""
+from rest_framework import serializers
+
+from appointments.intake import MAX_DURATION_MINUTES, parse_scheduled_at
+from appointments.models import Appointment, AppointmentStatus, AppointmentType, LocationType, Outcome
+
+
+class ScheduledAtField(serializers.Field):
+    """ISO 8601 with a UTC offset; stored and returned in UTC."""
+
+    def to_internal_value(self, data):
+        from django import forms
+
+        try:
+            return parse_scheduled_at(data)
+        except forms.ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+    def to_representation(self, value):
+        return serializers.DateTimeField().to_representation(value)
+
+
+def _text(help_text="", **kwargs):
+    return serializers.CharField(required=False, allow_blank=True, help_text=help_text, **kwargs)
+
+
+class AppointmentRequestSerializer(serializers.Serializer):
+    """The appointment body (webhook and partner create). Documentation only."""
+
+    customer_name = _text("Required when no contact has this phone yet; split at the last space into "
+                          "first/last name.", max_length=200)
+    customer_phone = _text("US/NANP phone in any common form; required on the provider webhook (finds or "
+                           "creates the contact).")
+    customer_email = serializers.EmailField(required=False)
+    customer_zip = _text("5 digits or ZIP+4; used for routing.")
+    service_type = _text("The product (e.g. Solar, Kitchen); used for routing and lead linking.")
+    scheduled_at = serializers.DateTimeField(help_text="ISO 8601 with a UTC offset; stored in UTC.")
+    duration_minutes = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DURATION_MINUTES)
+    appointment_type = serializers.ChoiceField(AppointmentType.choices, required=False)
+    location_type = serializers.ChoiceField(LocationType.choices, required=False)
+    location_address = _text()
+    notes = _text()
+    customer_notes = _text()
+    assigned_to = _text("Sales rep or tech; an overlapping booking comes back as a warning.")
+    estimated_value = serializers.DecimalField(14, 2, required=False, min_value=0)
+    lead_id = serializers.IntegerField(required=False, help_text="The primary lead (of this contact).")
+    lead_ids = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                     help_text="More leads of the same contact; another contact's lead → 422.")
+    workspace_id = _text("Route to this workspace if it is active; otherwise the routing rules decide.")
+
+
+class WarningSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    appointment_ids = serializers.ListField(child=serializers.IntegerField())
+
+
+class AppointmentCreatedSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(["success"])
+    appointment_id = serializers.IntegerField()
+    contact_id = serializers.IntegerField()
+    lead_id = serializers.IntegerField(allow_null=True)
+    matched_workspace_id = serializers.CharField(allow_null=True)
+    routing_method = serializers.CharField()
+    routing_status = serializers.ChoiceField(["routed", "unrouted"])
+    warnings = WarningSerializer(many=True)
+
+
+def created_body(result):
+    appointment = result.appointment
+    return {
+        "outcome": "success",
+        "appointment_id": appointment.pk,
+        "contact_id": result.contact.pk,
+        "lead_id": appointment.lead_id,
+        "matched_workspace_id": appointment.matched_workspace_id,
+        "routing_method": appointment.routing_method,
+        "routing_status": result.routing_status,
+        "warnings": result.warnings,
+    }
+
+
+class PartnerAppointmentSerializer(serializers.ModelSerializer):
+    contact_id = serializers.IntegerField(read_only=True)
+    lead_id = serializers.IntegerField(read_only=True)
+    lead_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id", "contact_id", "lead_id", "lead_ids", "appointment_type", "scheduled_at", "duration_minutes",
+            "status", "location_type", "location_address", "notes", "customer_notes", "assigned_to", "outcome",
+            "next_action", "next_action_date", "created_by", "customer_name", "customer_phone", "customer_email",
+            "service_type", "customer_zip", "estimated_value", "routing_method", "forward_status", "forwarded_at",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_lead_ids(self, obj) -> list[int]:
+        return [link.lead_id for link in obj.lead_links.all()]
+
+
+class AppointmentPatchSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(AppointmentStatus.choices, required=False,
+                                     help_text="An illegal transition → 422 listing the allowed next states.")
+    scheduled_at = ScheduledAtField(required=False, help_text="A new time sets status `rescheduled`.")
+    outcome = serializers.ChoiceField(Outcome.choices, required=False, help_text="With status `completed` only.")
+    next_action = serializers.CharField(required=False, max_length=255, help_text="With status `completed` only.")
+    next_action_date = serializers.DateTimeField(required=False, help_text="With status `completed` only.")
+    reason = serializers.CharField(required=False, allow_blank=True, help_text="Kept on the event.")
+    appointment_type = serializers.ChoiceField(AppointmentType.choices, required=False)
+    duration_minutes = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DURATION_MINUTES)
+    location_type = serializers.ChoiceField(LocationType.choices, required=False)
+    location_address = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    customer_notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    assigned_to = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    estimated_value = serializers.DecimalField(14, 2, required=False, min_value=0, allow_null=True)

@@ -1,0 +1,36 @@
+"""Appointment reads: tenancy-scoped lists for the partner API and admin, and the clash check."""
+from datetime import timedelta
+
+from appointments.intake import MAX_DURATION_MINUTES
+from appointments.models import Appointment, AppointmentStatus
+
+
+def appointment_list(*, workspace=None):
+    """Appointments routed to `workspace` (None: staff, every appointment)."""
+    queryset = Appointment.objects.prefetch_related("lead_links")
+    if workspace is not None:
+        queryset = queryset.filter(matched_workspace=workspace)
+    return queryset
+
+
+def appointment_overlaps(*, appointment):
+    """Other live appointments of the same rep that overlap this one in time.
+
+    Candidates start at most MAX_DURATION_MINUTES before this one ends (an indexed range on
+    (assigned_to, scheduled_at)); the exact end-time check is done on those few rows.
+    """
+    if not appointment.assigned_to:
+        return []
+    start = appointment.scheduled_at
+    end = start + timedelta(minutes=appointment.duration_minutes)
+    candidates = (
+        Appointment.objects.filter(
+            assigned_to=appointment.assigned_to,
+            scheduled_at__lt=end,
+            scheduled_at__gt=start - timedelta(minutes=MAX_DURATION_MINUTES),
+        )
+        .exclude(pk=appointment.pk)
+        .exclude(status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW])
+        .order_by("scheduled_at", "id")
+    )
+    return [other for other in candidates if other.scheduled_at + timedelta(minutes=other.duration_minutes) > start]

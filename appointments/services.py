@@ -1,0 +1,542 @@
+"""Appointment use cases (writes): intake, creation, routing, the status machine, edits.
+
+Every path that creates an appointment (provider webhook, partner API, admin, re-processing)
+ends in `appointment_create`; every status change goes through `_transition`, reached only via
+`appointment_status_change` and `appointment_update`.
+"""
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from appointments.intake import ProviderIntakeForm, clean_appointment, split_name
+from appointments.models import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentLead,
+    AppointmentStatus,
+    ForwardStatus,
+    Outcome,
+)
+from appointments.selectors import appointment_overlaps
+from contacts.models import Contact, ContactEvent
+from leads.models import Lead, TrackingAction, WorkspaceTracking
+from leads.services import lead_status_change
+from providers.models import LeadSourceProvider
+from workspaces.delivery import outbound_event_redeliver, outbox_emit
+from workspaces.models import DeliveryStatus, EventType, OutboundEvent, Workspace
+from workspaces.routing import route
+
+S = AppointmentStatus
+# The status machine (issue 5). Final states allow nothing.
+TRANSITIONS = {
+    S.SCHEDULED: (S.CONFIRMED, S.RESCHEDULED, S.CANCELLED, S.NO_SHOW),
+    S.CONFIRMED: (S.COMPLETED, S.RESCHEDULED, S.CANCELLED, S.NO_SHOW),
+    S.RESCHEDULED: (S.CONFIRMED, S.RESCHEDULED, S.CANCELLED, S.NO_SHOW),
+    S.COMPLETED: (),
+    S.CANCELLED: (),
+    S.NO_SHOW: (),
+}
+# A lead in one of these is settled: an appointment may cover it but does not move it back.
+CLOSED_LEAD_STATUSES = ("converted", "rejected", "lost")
+LEAD_SCHEDULED = "scheduled"
+SUBJECT_TYPE = "appointment"  # outbox rows about an appointment: subject_id is its id
+COMPLETION_FIELDS = ("outcome", "next_action", "next_action_date")
+WORKING_FIELDS = (
+    "appointment_type", "duration_minutes", "location_type", "location_address", "notes", "customer_notes",
+    "assigned_to", "estimated_value", "service_type", "customer_email",
+)
+
+
+class AppointmentError(Exception):
+    """A refused appointment write: `reason` for people, `code` for machines, `errors` per field."""
+
+    code = "validation"
+
+    def __init__(self, reason, *, errors=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.errors = errors or {}
+
+
+class AppointmentInvalid(AppointmentError):
+    @classmethod
+    def from_errors(cls, errors):
+        return cls(f"Invalid appointment data: {', '.join(sorted(errors))}.", errors=errors)
+
+
+class TransitionNotAllowed(AppointmentError):
+    code = "transition_not_allowed"
+
+    def __init__(self, old, new):
+        self.allowed = list(TRANSITIONS[old])
+        allowed = ", ".join(self.allowed) if self.allowed else f"none ('{old}' is final)"
+        message = f"Cannot go from '{old}' to '{new}'. Allowed next: {allowed}."
+        super().__init__(message, errors={"status": [message]})
+
+
+@dataclass(frozen=True)
+class AppointmentResult:
+    appointment: Appointment
+    contact: Contact
+    contact_status: str  # "new" | "existing"
+    warnings: list = field(default_factory=list)
+
+    @property
+    def lead(self):
+        return self.appointment.lead
+
+    @property
+    def routing_status(self):
+        return "routed" if self.appointment.matched_workspace_id else "unrouted"
+
+
+def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_agent="") -> AppointmentResult:
+    """A provider's appointment (webhook or re-processing): contact by (webhook, phone), then create."""
+    cleaned = clean_appointment(payload, form_class=ProviderIntakeForm)
+    if cleaned.errors:
+        raise AppointmentInvalid.from_errors(cleaned.errors)
+    created_by = f"provider:{provider.provider_id}" if provider else f"webhook:{webhook.webhook_id}"
+    with transaction.atomic():
+        contact, contact_created = _contact_find_or_create(webhook_id=webhook.webhook_id, values=cleaned.values)
+        result = appointment_create(
+            contact=contact,
+            values=cleaned.values,
+            lead_ids=cleaned.lead_ids,
+            workspace_id=cleaned.workspace_id,
+            created_by=created_by,
+            raw_payload=payload,
+            source={"webhook_id": webhook.webhook_id, "provider_id": provider.provider_id if provider else None,
+                    "ip_address": ip_address},
+        )
+        if provider is not None:
+            LeadSourceProvider.objects.filter(pk=provider.pk).update(last_used_at=timezone.now())
+    return AppointmentResult(result.appointment, contact, "new" if contact_created else "existing", result.warnings)
+
+
+def appointment_submit(*, payload, created_by: str, workspace=None) -> AppointmentResult:
+    """Partner API and admin: an appointment for leads the caller can see (the contact is theirs).
+
+    A workspace key creates appointments for itself; staff (`workspace=None`) may name a
+    `workspace_id` or let routing decide.
+    """
+    cleaned = clean_appointment(payload)
+    if cleaned.errors:
+        raise AppointmentInvalid.from_errors(cleaned.errors)
+    if not cleaned.lead_ids:
+        raise AppointmentInvalid.from_errors({"lead_id": ["Required: name the lead (or lead_ids) this is for."]})
+    if workspace is not None and cleaned.workspace_id not in ("", workspace.pk):
+        raise AppointmentInvalid.from_errors({"workspace_id": ["A workspace key creates appointments for itself."]})
+    visible = Lead.objects.filter(pk__in=cleaned.lead_ids)
+    if workspace is not None:
+        visible = visible.filter(workspace=workspace)
+    contacts = dict(visible.values_list("pk", "contact_id"))
+    missing = [str(pk) for pk in cleaned.lead_ids if pk not in contacts]
+    if missing:
+        raise AppointmentInvalid.from_errors({"lead_ids": [f"No lead with id {', '.join(missing)}."]})
+    contact = Contact.objects.get(pk=contacts[cleaned.lead_ids[0]])
+    return appointment_create(
+        contact=contact, values=cleaned.values, lead_ids=cleaned.lead_ids, workspace=workspace,
+        workspace_id=cleaned.workspace_id, created_by=created_by, raw_payload=payload,
+    )
+
+
+def _contact_find_or_create(*, webhook_id, values):
+    """The (webhook, phone) contact; a new one is named from `customer_name` split at the last space.
+
+    get_or_create is race-safe here: the (webhook_id, phone) unique constraint makes the loser of
+    a concurrent insert re-read the winner's row (inside a savepoint).
+    """
+    first_name, last_name = split_name(values.get("customer_name", ""))
+    if not first_name and not Contact.objects.filter(webhook_id=webhook_id, phone=values["customer_phone"]).exists():
+        raise AppointmentInvalid.from_errors({"customer_name": ["Required: no contact has this phone yet."]})
+    contact, created = Contact.objects.get_or_create(
+        webhook_id=webhook_id,
+        phone=values["customer_phone"],
+        defaults={
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": values.get("customer_email", ""),
+            "zip_code": values.get("customer_zip", ""),
+        },
+    )
+    if created:
+        ContactEvent.objects.create(contact=contact, event_type=ContactEvent.CREATED, event_data={"source": "appointment"})
+    return contact, created
+
+
+@transaction.atomic
+def appointment_create(
+    *,
+    contact,
+    values: dict,
+    created_by: str,
+    lead_ids=(),
+    workspace=None,
+    workspace_id: str = "",
+    raw_payload=None,
+    source=None,
+) -> AppointmentResult:
+    """Create, link leads, route, record, move linked leads to `scheduled` and queue the forward.
+
+    `workspace` is an already-authorised owner (a partner creating its own appointment);
+    `workspace_id` is a caller's wish, honoured only when that workspace is active.
+    """
+    values = dict(values)
+    leads = _leads_to_cover(contact=contact, lead_ids=lead_ids, service_type=values.get("service_type", ""))
+    values.setdefault("customer_phone", contact.phone)
+    values.setdefault("customer_name", f"{contact.first_name} {contact.last_name}".strip())
+    values.setdefault("customer_zip", contact.zip_code)
+    matched, routing_method = _decide_workspace(
+        workspace=workspace, workspace_id=workspace_id, zip_code=values.get("customer_zip", ""),
+        product=values.get("service_type", ""),
+    )
+    appointment = Appointment(
+        contact=contact,
+        lead=leads[0] if leads else None,
+        matched_workspace=matched,
+        routing_method=routing_method[:255],
+        forward_status=ForwardStatus.PENDING if matched else "",
+        created_by=created_by,
+        raw_payload=raw_payload if raw_payload is not None else {},
+        **values,
+    )
+    appointment.full_clean(exclude=["contact", "lead", "matched_workspace", "leads"], validate_constraints=False)
+    appointment.save()
+    AppointmentLead.objects.bulk_create(AppointmentLead(appointment=appointment, lead=lead) for lead in leads)
+    AppointmentEvent.objects.create(
+        appointment=appointment,
+        event_type=AppointmentEvent.CREATED,
+        new_value=appointment.status,
+        created_by=created_by,
+        event_data={
+            "lead_ids": [lead.pk for lead in leads],
+            "matched_workspace_id": matched.pk if matched else None,
+            "routing_method": routing_method,
+            **(source or {}),
+        },
+    )
+    for lead in leads:
+        if lead.status not in CLOSED_LEAD_STATUSES:
+            lead_status_change(
+                lead=lead, new_status=LEAD_SCHEDULED, changed_by=created_by,
+                reason=f"Appointment #{appointment.pk} scheduled.", metadata={"appointment_id": appointment.pk},
+            )
+    if matched:
+        _forward(appointment)
+    return AppointmentResult(appointment, contact, "existing", _double_booking(appointment))
+
+
+def _leads_to_cover(*, contact, lead_ids, service_type):
+    """Named leads (all of this contact), or else the contact's one open lead for this product."""
+    if lead_ids:
+        found = {lead.pk: lead for lead in Lead.objects.filter(pk__in=lead_ids)}
+        missing = [str(pk) for pk in lead_ids if pk not in found]
+        if missing:
+            raise AppointmentInvalid.from_errors({"lead_ids": [f"No lead with id {', '.join(missing)}."]})
+        foreign = [str(pk) for pk in lead_ids if found[pk].contact_id != contact.pk]
+        if foreign:
+            raise AppointmentInvalid.from_errors({"lead_ids": [
+                f"Lead {', '.join(foreign)} belongs to another contact; an appointment covers leads of "
+                f"one contact (#{contact.pk})."
+            ]})
+        return [found[pk] for pk in lead_ids]
+    product = (service_type or "").strip()
+    if not product:
+        return []
+    candidates = list(
+        contact.leads.exclude(status__in=CLOSED_LEAD_STATUSES)
+        .filter(Q(productid__iexact=product) | Q(lead_type__iexact=product))[:2]
+    )
+    return candidates if len(candidates) == 1 else []
+
+
+def _decide_workspace(*, workspace, workspace_id, zip_code, product):
+    """(workspace or None, human-readable routing_method)."""
+    if workspace is not None:
+        return workspace, f"owner: created by workspace '{workspace.pk}'"
+    prefix = ""
+    if workspace_id:
+        named = Workspace.objects.filter(pk=workspace_id).first()
+        if named is not None and named.is_active:
+            return named, f"named: workspace '{named.pk}' given by the caller"
+        why = "is inactive" if named is not None else "does not exist"
+        prefix = f"named workspace '{workspace_id}' {why}, routing decided; "
+    match = route(zip_code=zip_code, product=product)
+    if match is None:
+        return None, f"{prefix}unrouted: no active rule serves ZIP '{zip_code or '-'}' and product '{product or '-'}'"
+    return match.workspace, f"{prefix}{match.reason}"
+
+
+def _double_booking(appointment):
+    """Warnings (not errors): the rep is already booked at an overlapping time."""
+    clashes = appointment_overlaps(appointment=appointment)
+    if not clashes:
+        return []
+    ids = [clash.pk for clash in clashes]
+    return [{
+        "code": "double_booking",
+        "message": f"{appointment.assigned_to} already has appointment(s) {', '.join(map(str, ids))} at an "
+                   "overlapping time.",
+        "appointment_ids": ids,
+    }]
+
+
+def _forward(appointment):
+    """Queue the `appointment.created` delivery to the matched workspace: that delivery IS the
+    forward, and `appointment_forward_mirror` copies its state onto the appointment."""
+    event = outbox_emit(
+        workspace=appointment.matched_workspace, event_type=EventType.APPOINTMENT_CREATED,
+        data=appointment_payload(appointment), contact_id=appointment.contact_id,
+        subject_type=SUBJECT_TYPE, subject_id=str(appointment.pk),
+    )
+    if event is None:  # nowhere to send it: say so instead of leaving it pending forever
+        appointment.forward_status = ForwardStatus.FAILED
+        appointment.forward_response = (
+            f"Not sent: workspace '{appointment.matched_workspace_id}' has no outbound webhook URL or does not "
+            f"subscribe to {EventType.APPOINTMENT_CREATED}."
+        )
+        appointment.save(update_fields=["forward_status", "forward_response", "updated_at"])
+    return event
+
+
+# Delivery state → forward_status. `skipped` (the workspace's webhook is off) is not a forward.
+FORWARD_STATUS = {
+    DeliveryStatus.PENDING: ForwardStatus.PENDING,
+    DeliveryStatus.DELIVERED: ForwardStatus.COMPLETED,
+    DeliveryStatus.FAILED: ForwardStatus.FAILED,
+    DeliveryStatus.SKIPPED: ForwardStatus.FAILED,
+}
+
+
+def appointment_forward_mirror(*, event, attempt=None):
+    """Copy an `appointment.created` delivery's state onto its appointment (in the delivery's
+    transaction). A successful attempt is a forward: tracking `sent` and a `forwarded` event."""
+    if event.event_type != EventType.APPOINTMENT_CREATED or event.subject_type != SUBJECT_TYPE:
+        return
+    appointment = Appointment.objects.select_for_update().filter(pk=event.subject_id).first()
+    if appointment is None:
+        return
+    appointment.forward_status = FORWARD_STATUS[event.status]
+    appointment.forward_attempts = event.attempts
+    if event.status == DeliveryStatus.SKIPPED:
+        appointment.forward_response = "Not sent: the workspace's webhook is switched off (send it again later)."
+    elif attempt is not None:
+        code = attempt.status_code if attempt.status_code is not None else "no response"
+        appointment.forward_response = f"{code}: {attempt.response_body or attempt.error}"[:2048]
+    fields = ["forward_status", "forward_attempts", "forward_response", "updated_at"]
+    delivered = attempt is not None and event.status == DeliveryStatus.DELIVERED
+    if delivered:
+        appointment.forwarded_at = event.delivered_at
+        fields.append("forwarded_at")
+    appointment.save(update_fields=fields)
+    if delivered:
+        WorkspaceTracking.objects.create(
+            contact_id=appointment.contact_id, lead_id=appointment.lead_id, workspace_id=event.workspace_id,
+            action=TrackingAction.SENT, performed_by="system:forwarding",
+            action_details=f"Appointment #{appointment.pk} forwarded.",
+            metadata={"appointment_id": appointment.pk, "event_id": str(event.pk)},
+        )
+        AppointmentEvent.objects.create(
+            appointment=appointment, event_type=AppointmentEvent.FORWARDED, new_value=str(attempt.status_code),
+            created_by="system:forwarding",
+            event_data={"event_id": str(event.pk), "workspace_id": event.workspace_id, "attempts": event.attempts,
+                        "latency_ms": attempt.latency_ms},
+        )
+
+
+@transaction.atomic
+def appointment_forward_again(*, appointment, by: str):
+    """Admin "Forward again": send the appointment's `appointment.created` event once more, or a
+    new one when none was stored (e.g. the workspace had no webhook URL then)."""
+    appointment = _locked(appointment)
+    if not appointment.matched_workspace_id:
+        raise AppointmentInvalid.from_errors({"matched_workspace": ["Unrouted: route it before forwarding."]})
+    event = (
+        OutboundEvent.objects.filter(
+            event_type=EventType.APPOINTMENT_CREATED, subject_type=SUBJECT_TYPE, subject_id=str(appointment.pk),
+            workspace_id=appointment.matched_workspace_id,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    AppointmentEvent.objects.create(
+        appointment=appointment, event_type="forward_requested", created_by=by,
+        event_data={"event_id": str(event.pk) if event else None},
+    )
+    if event is None:
+        return _forward(appointment)
+    outbound_event_redeliver(event=event)
+    return event
+
+
+def appointment_payload(appointment) -> dict:
+    """The `data` of appointment.* events: what the workspace needs to act on it."""
+    def iso(value):
+        return value.isoformat() if value else None
+
+    return {
+        "appointment_id": appointment.pk,
+        "contact_id": appointment.contact_id,
+        "lead_id": appointment.lead_id,
+        "lead_ids": list(appointment.lead_links.values_list("lead_id", flat=True)),
+        "status": appointment.status,
+        "appointment_type": appointment.appointment_type,
+        "scheduled_at": iso(appointment.scheduled_at),
+        "duration_minutes": appointment.duration_minutes,
+        "location_type": appointment.location_type,
+        "location_address": appointment.location_address,
+        "customer_name": appointment.customer_name,
+        "customer_phone": appointment.customer_phone,
+        "customer_email": appointment.customer_email,
+        "customer_zip": appointment.customer_zip,
+        "service_type": appointment.service_type,
+        "estimated_value": str(appointment.estimated_value) if appointment.estimated_value is not None else None,
+        "assigned_to": appointment.assigned_to,
+        "notes": appointment.notes,
+        "customer_notes": appointment.customer_notes,
+        "outcome": appointment.outcome,
+        "next_action": appointment.next_action,
+        "next_action_date": iso(appointment.next_action_date),
+    }
+
+
+def _locked(appointment):
+    return Appointment.objects.select_for_update().get(pk=appointment.pk)
+
+
+def _transition(appointment, *, new_status, changed_by, scheduled_at=None, reason="", completion=None):
+    """THE status machine: one legal step, its event, and the completion details."""
+    completion = {name: value for name, value in (completion or {}).items() if value not in (None, "")}
+    if new_status not in S.values:
+        raise AppointmentInvalid.from_errors({"status": [f"'{new_status}' is not a status; one of: {', '.join(S.values)}."]})
+    old_status = appointment.status
+    if new_status not in TRANSITIONS[old_status]:
+        raise TransitionNotAllowed(old_status, new_status)
+    if new_status == S.RESCHEDULED and scheduled_at is None:
+        raise AppointmentInvalid.from_errors({"scheduled_at": ["Rescheduling means a new scheduled_at; send it."]})
+    if completion and new_status != S.COMPLETED:
+        raise AppointmentInvalid.from_errors(
+            {name: ["Recorded only when the appointment is completed."] for name in completion}
+        )
+    if "outcome" in completion and completion["outcome"] not in Outcome.values:
+        raise AppointmentInvalid.from_errors({"outcome": [f"One of: {', '.join(Outcome.values)}."]})
+    event_data = {"old_status": old_status, "new_status": new_status}
+    if reason:
+        event_data["reason"] = reason
+    old_value, new_value = old_status, new_status
+    if new_status == S.RESCHEDULED:
+        event_data["old_scheduled_at"] = appointment.scheduled_at.isoformat()
+        event_data["new_scheduled_at"] = scheduled_at.isoformat()
+        old_value, new_value = event_data["old_scheduled_at"], event_data["new_scheduled_at"]
+        appointment.scheduled_at = scheduled_at
+    for name, value in completion.items():
+        setattr(appointment, name, value)
+        event_data[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    appointment.status = new_status
+    appointment.save(update_fields=["status", "scheduled_at", *completion, "updated_at"])
+    AppointmentEvent.objects.create(
+        appointment=appointment, event_type=new_status, old_value=old_value, new_value=new_value,
+        created_by=changed_by, event_data=event_data,
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_status_change(
+    *, appointment, new_status, changed_by: str, scheduled_at=None, reason: str = "", outcome: str = "",
+    next_action: str = "", next_action_date=None,
+) -> Appointment:
+    """One status change (rescheduling needs the new `scheduled_at`); emits appointment.updated."""
+    appointment = _transition(
+        _locked(appointment), new_status=new_status, changed_by=changed_by, scheduled_at=scheduled_at,
+        reason=reason, completion={"outcome": outcome, "next_action": next_action, "next_action_date": next_action_date},
+    )
+    _emit_updated(appointment, changes=["status"])
+    return appointment
+
+
+@transaction.atomic
+def appointment_update(*, appointment, changed_by: str, reason: str = "", **changes):
+    """One edit as one transaction: a new `scheduled_at` reschedules, then `status` (with the
+    completion fields), then the working fields. Returns (appointment, double-booking warnings).
+
+    Sending the current status again is not a transition and changes nothing.
+    """
+    unknown = sorted(set(changes) - {"status", "scheduled_at", *COMPLETION_FIELDS, *WORKING_FIELDS})
+    if unknown:
+        raise AppointmentInvalid.from_errors({name: ["This field cannot be changed here."] for name in unknown})
+    appointment = _locked(appointment)
+    changed = []
+    scheduled_at = changes.pop("scheduled_at", None)
+    if scheduled_at is not None and scheduled_at != appointment.scheduled_at:
+        _transition(appointment, new_status=S.RESCHEDULED, changed_by=changed_by, scheduled_at=scheduled_at, reason=reason)
+        changed.append("scheduled_at")
+    completion = {name: changes.pop(name) for name in COMPLETION_FIELDS if name in changes}
+    status = changes.pop("status", None)
+    if status is not None and (status != appointment.status or status == S.RESCHEDULED and scheduled_at is None):
+        _transition(appointment, new_status=status, changed_by=changed_by, reason=reason, completion=completion)
+        changed.append("status")
+    elif any(value not in (None, "") for value in completion.values()):
+        raise AppointmentInvalid.from_errors(
+            {name: ["Recorded only when the appointment is completed (send status: completed)."] for name in completion}
+        )
+    edits = {name: value for name, value in changes.items() if getattr(appointment, name) != value}
+    if edits:
+        old = {name: getattr(appointment, name) for name in edits}
+        for name, value in edits.items():
+            setattr(appointment, name, value)
+        appointment.full_clean(exclude=[f.name for f in Appointment._meta.fields if f.name not in edits],
+                               validate_unique=False, validate_constraints=False)
+        appointment.save(update_fields=[*edits, "updated_at"])
+        AppointmentEvent.objects.create(
+            appointment=appointment, event_type=AppointmentEvent.UPDATED, created_by=changed_by,
+            old_value=", ".join(f"{name}={_text(value)}" for name, value in old.items()),
+            new_value=", ".join(f"{name}={_text(value)}" for name, value in edits.items()),
+            event_data={"changes": {name: [_text(old[name]), _text(value)] for name, value in edits.items()}},
+        )
+        changed.extend(edits)
+    if changed:
+        _emit_updated(appointment, changes=changed)
+    warnings = _double_booking(appointment) if {"scheduled_at", "assigned_to", "duration_minutes"} & set(changed) else []
+    return appointment, warnings
+
+
+def _text(value):
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _emit_updated(appointment, *, changes):
+    if appointment.matched_workspace_id is None:
+        return
+    outbox_emit(
+        workspace=appointment.matched_workspace, event_type=EventType.APPOINTMENT_UPDATED,
+        data={**appointment_payload(appointment), "changes": changes}, contact_id=appointment.contact_id,
+        subject_type=SUBJECT_TYPE, subject_id=str(appointment.pk),
+    )
+
+
+@transaction.atomic
+def appointment_route(*, appointment, workspace, by: str, method: str = "") -> Appointment:
+    """Ops route an unrouted appointment (admin one-click: a chosen workspace, or the rules again
+    after one was added); it is then forwarded."""
+    appointment = _locked(appointment)
+    if appointment.matched_workspace_id:
+        raise AppointmentInvalid.from_errors(
+            {"matched_workspace": [f"Already routed to '{appointment.matched_workspace_id}'."]}
+        )
+    if not workspace.is_active:
+        raise AppointmentInvalid.from_errors({"matched_workspace": [f"Workspace '{workspace.pk}' is inactive."]})
+    appointment.matched_workspace = workspace
+    appointment.routing_method = (method or f"manual: routed to '{workspace.pk}' by {by}")[:255]
+    appointment.forward_status = ForwardStatus.PENDING
+    appointment.save(update_fields=["matched_workspace", "routing_method", "forward_status", "updated_at"])
+    AppointmentEvent.objects.create(
+        appointment=appointment, event_type=AppointmentEvent.ROUTED, new_value=workspace.pk, created_by=by,
+        event_data={"routing_method": appointment.routing_method},
+    )
+    _forward(appointment)
+    return appointment

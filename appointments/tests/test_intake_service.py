@@ -1,0 +1,208 @@
+"""Appointment creation: contact lookup, lead linking, routing decision and the forward it queues."""
+from datetime import datetime, timedelta, timezone as dt_timezone
+
+import pytest
+
+from appointments.models import AppointmentEvent, ForwardStatus
+from appointments.services import AppointmentInvalid, appointment_intake, appointment_route, appointment_submit
+from contacts.models import Contact, ContactEvent
+from leadhub.testing import make_contact, make_lead, make_webhook, make_workspace, valid_phone
+from leads.models import LeadStatusHistory
+from workspaces.models import OutboundEvent
+from workspaces.services import routing_rule_save
+
+pytestmark = pytest.mark.django_db
+
+
+def body(**fields):
+    payload = {
+        "customer_name": "Mary Ann Smith",
+        "customer_phone": "(415) 555-0132".replace("555-0132", "234-5678"),
+        "customer_email": "mary@example.com",
+        "customer_zip": "90215",
+        "service_type": "Solar",
+        "scheduled_at": "2026-12-01T15:00:00-08:00",
+    }
+    payload.update(fields)
+    return payload
+
+
+def served_workspace(zip_codes=("902*",), products=("Solar",), **fields):
+    workspace = make_workspace(outbound_webhook_url="https://partner.example.com/hook", webhook_active=True, **fields)
+    rule = routing_rule_save(workspace=workspace, zip_codes=list(zip_codes), product_types=list(products), priority=2)
+    return workspace, rule
+
+
+def test_new_contact_is_created_with_the_name_split_at_the_last_space():
+    webhook = make_webhook()
+    result = appointment_intake(webhook=webhook, payload=body())
+    contact = result.contact
+    assert (contact.first_name, contact.last_name, contact.phone, contact.webhook_id) == (
+        "Mary Ann", "Smith", "+14152345678", webhook.webhook_id
+    )
+    assert result.contact_status == "new"
+    assert ContactEvent.objects.filter(contact=contact, event_type="created").count() == 1
+    appointment = result.appointment
+    assert appointment.scheduled_at == datetime(2026, 12, 1, 23, 0, tzinfo=dt_timezone.utc)
+    assert appointment.raw_payload == body()
+    assert AppointmentEvent.objects.filter(appointment=appointment, event_type="created").count() == 1
+
+
+def test_existing_contact_is_found_by_webhook_and_phone():
+    webhook = make_webhook()
+    contact = make_contact(webhook_id=webhook.webhook_id, phone="+14152345678")
+    make_contact(webhook_id="another-webhook", phone="+14152345678")
+    result = appointment_intake(webhook=webhook, payload=body(customer_phone="415.234.5678", customer_name=""))
+    assert result.contact == contact and result.contact_status == "existing"
+    assert Contact.objects.filter(phone="+14152345678").count() == 2
+
+
+def test_a_new_contact_needs_a_name():
+    with pytest.raises(AppointmentInvalid) as caught:
+        appointment_intake(webhook=make_webhook(), payload=body(customer_name=""))
+    assert "customer_name" in caught.value.errors
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize("field,value", [
+    ("customer_phone", "123"), ("customer_phone", None), ("scheduled_at", "2026-12-01T15:00:00"),
+    ("scheduled_at", "tomorrow"), ("customer_zip", "9021"), ("duration_minutes", 0), ("duration_minutes", 5000),
+    ("appointment_type", "party"), ("location_type", "moon"), ("customer_email", "mary@"), ("estimated_value", "-1"),
+    ("lead_ids", ["x"]),
+])
+def test_bad_fields_are_named(field, value):
+    payload = body(**{field: value})
+    if value is None:
+        payload.pop(field)
+    with pytest.raises(AppointmentInvalid) as caught:
+        appointment_intake(webhook=make_webhook(), payload=payload)
+    assert list(caught.value.errors) == [field]
+
+
+def test_the_one_open_lead_for_the_product_is_linked_and_moves_to_scheduled():
+    webhook = make_webhook()
+    contact = make_contact(webhook_id=webhook.webhook_id, phone="+14152345678")
+    solar = make_lead(contact, lead_type="solar")
+    make_lead(contact, lead_type="hvac")
+    make_lead(contact, lead_type="solar", status="lost")
+    result = appointment_intake(webhook=webhook, payload=body())
+    assert result.lead == solar
+    assert list(result.appointment.leads.all()) == [solar]
+    solar.refresh_from_db()
+    assert solar.status == "scheduled"
+    history = LeadStatusHistory.objects.get(lead=solar)
+    assert (history.old_status, history.new_status) == ("new", "scheduled")
+    assert history.metadata["appointment_id"] == result.appointment.pk
+
+
+def test_productid_matches_too_and_two_open_candidates_link_nothing():
+    webhook = make_webhook()
+    contact = make_contact(webhook_id=webhook.webhook_id, phone="+14152345678")
+    kitchen = make_lead(contact, lead_type="hvac", productid="KITCHEN")
+    assert appointment_intake(webhook=webhook, payload=body(service_type="kitchen")).lead == kitchen
+    make_lead(contact, lead_type="hvac", productid="Kitchen")
+    assert appointment_intake(webhook=webhook, payload=body(service_type="Kitchen")).lead is None
+
+
+def test_named_leads_of_the_same_contact_are_all_covered():
+    webhook = make_webhook()
+    contact = make_contact(webhook_id=webhook.webhook_id, phone="+14152345678")
+    first, second = make_lead(contact), make_lead(contact, lead_type="hvac", status="converted")
+    result = appointment_intake(webhook=webhook, payload=body(lead_id=first.pk, lead_ids=[second.pk]))
+    assert result.lead == first
+    assert set(result.appointment.leads.all()) == {first, second}
+    second.refresh_from_db()
+    assert second.status == "converted"  # settled leads are covered but not moved back
+
+
+def test_multi_lead_appointment_across_two_contacts_is_refused():
+    webhook = make_webhook()
+    contact = make_contact(webhook_id=webhook.webhook_id, phone="+14152345678")
+    mine, theirs = make_lead(contact), make_lead(make_contact())
+    with pytest.raises(AppointmentInvalid) as caught:
+        appointment_intake(webhook=webhook, payload=body(lead_ids=[mine.pk, theirs.pk]))
+    assert str(theirs.pk) in caught.value.errors["lead_ids"][0]
+    assert "another contact" in caught.value.errors["lead_ids"][0]
+    mine.refresh_from_db()
+    assert mine.status == "new"
+    with pytest.raises(AppointmentInvalid) as caught:
+        appointment_intake(webhook=webhook, payload=body(lead_id=99999999))
+    assert "99999999" in caught.value.errors["lead_ids"][0]
+
+
+def test_routing_stores_the_workspace_and_why_and_queues_the_forward():
+    workspace, rule = served_workspace()
+    result = appointment_intake(webhook=make_webhook(), payload=body())
+    appointment = result.appointment
+    assert result.routing_status == "routed" and appointment.matched_workspace == workspace
+    assert f"rule #{rule.pk}" in appointment.routing_method and "902*" in appointment.routing_method
+    assert appointment.forward_status == ForwardStatus.PENDING
+    event = OutboundEvent.objects.get()
+    assert (event.event_type, event.workspace_id, event.subject_type, event.subject_id, event.contact_id) == (
+        "appointment.created", workspace.pk, "appointment", str(appointment.pk), result.contact.pk
+    )
+    assert event.data["appointment_id"] == appointment.pk and event.data["customer_zip"] == "90215"
+
+
+def test_no_rule_leaves_it_unrouted_and_unforwarded():
+    served_workspace(zip_codes=["10001"])
+    result = appointment_intake(webhook=make_webhook(), payload=body())
+    assert result.routing_status == "unrouted" and result.appointment.matched_workspace is None
+    assert result.appointment.routing_method.startswith("unrouted:")
+    assert result.appointment.forward_status == ""
+    assert not OutboundEvent.objects.exists()
+
+
+def test_a_named_active_workspace_wins_and_an_inactive_one_falls_back_to_routing():
+    routed, _ = served_workspace()
+    named = make_workspace()
+    result = appointment_intake(webhook=make_webhook(), payload=body(workspace_id=named.pk))
+    assert result.appointment.matched_workspace == named
+    assert result.appointment.routing_method.startswith("named:")
+    asleep = make_workspace(is_active=False)
+    result = appointment_intake(webhook=make_webhook(), payload=body(workspace_id=asleep.pk))
+    assert result.appointment.matched_workspace == routed
+    assert f"named workspace '{asleep.pk}' is inactive" in result.appointment.routing_method
+    result = appointment_intake(webhook=make_webhook(), payload=body(workspace_id="nobody"))
+    assert "does not exist" in result.appointment.routing_method
+
+
+def test_a_workspace_without_an_outbound_webhook_gets_a_failed_forward_saying_why():
+    workspace = make_workspace()
+    result = appointment_intake(webhook=make_webhook(), payload=body(workspace_id=workspace.pk))
+    assert result.appointment.forward_status == ForwardStatus.FAILED
+    assert "no outbound webhook URL" in result.appointment.forward_response
+
+
+def test_manual_route_of_an_unrouted_appointment_forwards_it():
+    result = appointment_intake(webhook=make_webhook(), payload=body())
+    workspace = make_workspace(outbound_webhook_url="https://partner.example.com/hook", webhook_active=True)
+    appointment = appointment_route(appointment=result.appointment, workspace=workspace, by="staff:ops")
+    assert appointment.matched_workspace == workspace and "manual" in appointment.routing_method
+    assert OutboundEvent.objects.get().subject_id == str(appointment.pk)
+    with pytest.raises(AppointmentInvalid):
+        appointment_route(appointment=appointment, workspace=make_workspace(), by="staff:ops")
+
+
+def test_partner_submission_uses_the_leads_contact_and_only_its_own_leads():
+    workspace = make_workspace()
+    lead = make_lead(workspace=workspace)
+    result = appointment_submit(payload=body(lead_id=lead.pk), created_by=workspace.pk, workspace=workspace)
+    assert result.contact == lead.contact and result.appointment.matched_workspace == workspace
+    foreign = make_lead(workspace=make_workspace())
+    with pytest.raises(AppointmentInvalid) as caught:
+        appointment_submit(payload=body(lead_id=foreign.pk), created_by=workspace.pk, workspace=workspace)
+    assert "lead_ids" in caught.value.errors
+    with pytest.raises(AppointmentInvalid) as caught:
+        appointment_submit(payload=body(), created_by=workspace.pk, workspace=workspace)
+    assert "lead_id" in caught.value.errors
+
+
+def test_double_booking_at_intake_is_a_warning():
+    webhook = make_webhook()
+    first = appointment_intake(webhook=webhook, payload=body(assigned_to="rep-7"))
+    assert first.warnings == []
+    second = appointment_intake(webhook=webhook, payload=body(
+        assigned_to="rep-7", customer_phone=valid_phone(), scheduled_at="2026-12-01T23:30:00Z"
+    ))
+    assert second.warnings[0]["appointment_ids"] == [first.appointment.pk]

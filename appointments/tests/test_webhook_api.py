@@ -1,0 +1,165 @@
+"""The appointment webhook over HTTP: every status code, the response contract, what is stored."""
+import json
+import time
+import uuid
+
+import pytest
+from django.test import override_settings
+
+from appointments.models import Appointment
+from leadhub.keys import key_digest
+from leadhub.testing import make_contact, make_lead, make_provider, make_webhook, make_workspace
+from providers.models import RejectedSubmission
+from providers.signatures import sign
+from workspaces.services import routing_rule_save
+
+pytestmark = pytest.mark.django_db
+API_KEY = "lhp_appointment-test-key"
+
+
+def unique(prefix):
+    # Rate-limit counters live in the shared cache and outlive the test database.
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def webhook():
+    return make_webhook(unique("wh"))
+
+
+@pytest.fixture
+def provider():
+    return make_provider(unique("prov"), api_key=key_digest(API_KEY))
+
+
+def appointment_body(**fields):
+    body = {
+        "customer_name": "Grace Brewster Hopper",
+        "customer_phone": "(212) 555-0188",
+        "customer_zip": "90215",
+        "service_type": "Solar",
+        "scheduled_at": "2026-12-01T15:00:00-08:00",
+        "appointment_type": "estimate",
+    }
+    body.update(fields)
+    return body
+
+
+def post(client, webhook_id, provider=None, body=None, *, raw=None, content_type="application/json", key=API_KEY,
+         headers=None):
+    data = raw if raw is not None else json.dumps(appointment_body() if body is None else body)
+    sent = {"X-Api-Key": key} if key else {}
+    if provider is not None:
+        sent["X-Provider-Id"] = provider.provider_id
+    sent.update(headers or {})
+    return client.post(f"/api/v1/webhooks/{webhook_id}/appointments/", data=data, content_type=content_type,
+                       headers=sent)
+
+
+def assert_refused(response, status, code, webhook_id):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert (body["outcome"], body["code"]) == ("failure", code) and body["reason"]
+    stored = RejectedSubmission.objects.get(webhook_id=webhook_id, reason_code__startswith=code.split("_")[0])
+    assert (stored.endpoint, stored.http_status) == ("appointment", status)
+    return body
+
+
+def test_201_routed_with_the_contract_body(client, webhook, provider):
+    workspace = make_workspace()
+    rule = routing_rule_save(workspace=workspace, zip_codes=["90210-90299"], product_types=["solar"])
+    response = post(client, webhook.webhook_id, provider)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    appointment = Appointment.objects.get(pk=body["appointment_id"])
+    assert body == {
+        "outcome": "success",
+        "appointment_id": appointment.pk,
+        "contact_id": appointment.contact_id,
+        "lead_id": None,
+        "matched_workspace_id": workspace.pk,
+        "routing_method": appointment.routing_method,
+        "routing_status": "routed",
+        "warnings": [],
+    }
+    assert f"rule #{rule.pk}" in body["routing_method"]
+    assert appointment.customer_phone == "+12125550188" and appointment.raw_payload == appointment_body()
+    assert appointment.created_by == f"provider:{provider.provider_id}"
+    assert response["X-RateLimit-Limit"] == str(webhook.rate_limit)
+
+
+def test_201_unrouted_links_the_lead_and_form_bodies_work(client, webhook, provider):
+    contact = make_contact(webhook_id=webhook.webhook_id, phone="+12125550188")
+    lead = make_lead(contact)
+    form = "customer_phone=2125550188&scheduled_at=2026-12-01T23%3A00%3A00Z&lead_id=" + str(lead.pk)
+    response = post(client, webhook.webhook_id, provider, raw=form, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["lead_id"], body["contact_id"], body["routing_status"]) == (lead.pk, contact.pk, "unrouted")
+    assert body["matched_workspace_id"] is None
+
+
+def test_422_names_the_fields(client, webhook, provider):
+    response = post(client, webhook.webhook_id, provider, appointment_body(scheduled_at="soon", customer_zip="1"))
+    body = assert_refused(response, 422, "validation", webhook.webhook_id)
+    assert set(body["errors"]) == {"scheduled_at", "customer_zip"}
+
+
+def test_422_for_leads_of_another_contact(client, webhook, provider):
+    contact = make_contact(webhook_id=webhook.webhook_id, phone="+12125550188")
+    response = post(client, webhook.webhook_id, provider,
+                    appointment_body(lead_ids=[make_lead(contact).pk, make_lead().pk]))
+    body = assert_refused(response, 422, "validation", webhook.webhook_id)
+    assert "another contact" in body["errors"]["lead_ids"][0]
+    assert not Appointment.objects.exists()
+
+
+def test_400_malformed_json(client, webhook, provider):
+    assert_refused(post(client, webhook.webhook_id, provider, raw="{nope"), 400, "malformed_json", webhook.webhook_id)
+
+
+def test_401_without_provider_and_with_a_wrong_key(client, webhook, provider):
+    assert post(client, webhook.webhook_id).status_code == 401
+    response = post(client, webhook.webhook_id, provider, key="lhp_wrong")
+    assert response.status_code == 401 and response.json()["code"] == "provider_auth_failed"
+
+
+def test_401_bad_signature_and_201_with_a_good_one(client, provider):
+    webhook = make_webhook(unique("wh"), secret_key="s3cret")
+    raw = json.dumps(appointment_body())
+    assert post(client, webhook.webhook_id, provider, raw=raw).json()["code"] == "signature_missing"
+    bad = post(client, webhook.webhook_id, provider, raw=raw, headers={"X-Leadhub-Signature": sign("other", raw.encode())})
+    assert bad.status_code == 401 and bad.json()["code"] == "signature_invalid"
+    good = post(client, webhook.webhook_id, provider, raw=raw,
+                headers={"X-Leadhub-Signature": sign("s3cret", raw.encode(), t=time.time())})
+    assert good.status_code == 201, good.content
+
+
+def test_403_webhook_not_allowed_for_the_provider(client, webhook):
+    limited = make_provider(unique("prov"), api_key=key_digest(API_KEY), allowed_webhooks=["somewhere-else"])
+    assert_refused(post(client, webhook.webhook_id, limited), 403, "webhook_not_allowed", webhook.webhook_id)
+
+
+def test_404_unknown_or_inactive_webhook(client, provider):
+    assert post(client, "no-such-webhook", provider).status_code == 404
+    inactive = make_webhook(unique("wh"), is_active=False)
+    assert_refused(post(client, inactive.webhook_id, provider), 404, "webhook_not_found", inactive.webhook_id)
+
+
+@override_settings(WEBHOOK_MAX_BODY_BYTES=200)
+def test_413_body_too_large(client, webhook, provider):
+    response = post(client, webhook.webhook_id, provider, appointment_body(notes="x" * 500))
+    assert_refused(response, 413, "body_too_large", webhook.webhook_id)
+
+
+def test_415_unsupported_media_type(client, webhook, provider):
+    response = post(client, webhook.webhook_id, provider, raw="hello", content_type="text/plain")
+    assert_refused(response, 415, "unsupported_media_type", webhook.webhook_id)
+
+
+def test_429_rate_limited_shares_the_lead_webhook_counter(client, provider):
+    webhook = make_webhook(unique("wh"), rate_limit=1, rate_window=60)
+    assert post(client, webhook.webhook_id, provider).status_code == 201
+    response = post(client, webhook.webhook_id, provider, appointment_body(customer_phone="3125550199"))
+    assert response.status_code == 429 and response["Retry-After"]
+    assert response.json()["code"] == "webhook_rate_limited"

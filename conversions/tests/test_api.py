@@ -1,0 +1,256 @@
+"""POST / GET / PATCH / void on /api/v1/conversions/: scopes, validation, idempotency, errors."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+
+from contacts.models import Contact
+from conversions.models import Conversion, CurrencyRate
+from leadhub.api.testing import workspace_with_key
+from leadhub.testing import make_contact, make_lead
+from workspaces.models import Workspace
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/conversions/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def partner():
+    workspace, client = workspace_with_key()
+    lead = make_lead(make_contact(), workspace=workspace, workspace_status="assigned")
+    return workspace, client, lead
+
+
+def post(client, body, key=None):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
+    return client.post(URL, body, format="json", **headers)
+
+
+def test_record_by_lead_returns_the_conversion_and_moves_the_totals(partner):
+    workspace, client, lead = partner
+    response = post(client, {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "1500.00",
+                             "converted_by": "rep-7", "custom_data": {"invoice": "I-9"}})
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["contact_id"], body["lead_id"], body["workspace_id"]) == (lead.contact_id, lead.pk, workspace.pk)
+    assert (body["conversion_value"], body["currency"], body["converted_by"]) == ("1500.00", "USD", "rep-7")
+    assert body["custom_data"] == {"invoice": "I-9"} and body["voided_at"] is None
+    workspace.refresh_from_db()
+    assert (workspace.total_conversions, workspace.total_revenue) == (1, Decimal("1500.00"))
+    lead.refresh_from_db()
+    assert (lead.status, lead.conversion_id) == ("converted", body["id"])
+
+
+def test_record_by_contact_alone_when_the_caller_holds_one_of_its_leads(partner):
+    workspace, client, lead = partner
+    response = post(client, {"contact_id": lead.contact_id, "conversion_type": "qualified", "conversion_value": "0"})
+    assert response.status_code == 201, response.content
+    assert response.json()["lead_id"] is None
+    assert response.json()["converted_by"] == workspace.pk  # default: who called
+    assert Contact.objects.get(pk=lead.contact_id).conversion_count == 1
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"conversion_type": "sale", "conversion_value": "1.00"}, "contact_id"),
+        ({"conversion_type": "refund", "conversion_value": "1.00"}, "conversion_type"),
+        ({"conversion_type": "sale", "conversion_value": "-1"}, "conversion_value"),
+        ({"conversion_type": "sale", "conversion_value": "1.001"}, "conversion_value"),
+        ({"conversion_type": "sale"}, "conversion_value"),
+        ({"conversion_type": "sale", "conversion_value": "1", "currency": "euro"}, "currency"),
+        ({"conversion_type": "sale", "conversion_value": "1", "custom_data": [1]}, "custom_data"),
+        ({"conversion_type": "sale", "conversion_value": "1", "converted_at": "yesterday"}, "converted_at"),
+        ({"conversion_type": "sale", "conversion_value": "1", "workspace_id": "other"}, "workspace_id"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field(partner, body, field):
+    workspace, client, lead = partner
+    if field != "contact_id":
+        body = {"lead_id": lead.pk, **body}
+    response = post(client, body)
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not Conversion.objects.exists()
+
+
+def test_lead_of_another_contact_is_a_400_naming_lead_id(partner):
+    workspace, client, lead = partner
+    other = make_lead(make_contact(), workspace=workspace, workspace_status="assigned")
+    response = post(client, {"lead_id": lead.pk, "contact_id": other.contact_id, "conversion_type": "sale",
+                             "conversion_value": "1"})
+    assert response.status_code == 400 and "lead_id" in response.json()
+
+
+def test_unassigned_lead_or_unknown_contact_is_a_404_naming_the_field(partner):
+    workspace, client, lead = partner
+    stranger = make_lead(make_contact())
+    response = post(client, {"lead_id": stranger.pk, "conversion_type": "sale", "conversion_value": "1"})
+    assert response.status_code == 404 and "lead_id" in response.json()
+    response = post(client, {"contact_id": stranger.contact_id, "conversion_type": "sale", "conversion_value": "1"})
+    assert response.status_code == 404 and "contact_id" in response.json()
+
+
+def test_foreign_currency_needs_a_rate_for_its_day_else_422_naming_currency(partner):
+    workspace, client, lead = partner
+    body = {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "100.00", "currency": "EUR",
+            "converted_at": "2026-02-01T23:30:00-05:00"}  # 2026-02-02 in UTC
+
+    CurrencyRate.objects.create(currency="EUR", date=date(2026, 2, 1), usd_rate=Decimal("1.5"))
+    response = post(client, body)
+    assert response.status_code == 422, response.content
+    assert "EUR on 2026-02-02" in response.json()["currency"][0]
+
+    CurrencyRate.objects.create(currency="EUR", date=date(2026, 2, 2), usd_rate=Decimal("1.1"))
+    response = post(client, body)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["conversion_value"], body["currency"]) == ("110.00", "USD")
+    assert (body["original_value"], body["original_currency"], Decimal(body["exchange_rate"])) == ("100.00", "EUR", Decimal("1.1"))
+
+
+def test_idempotency_key_replay_returns_the_original_with_200(partner):
+    workspace, client, lead = partner
+    body = {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "99.00"}
+    first = post(client, body, key="order-42")
+    replay = post(client, {**body, "conversion_value": "99"}, key="order-42")
+
+    assert (first.status_code, replay.status_code) == (201, 200)
+    assert replay.json() == first.json()
+    assert replay["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
+    assert Conversion.objects.count() == 1
+    workspace.refresh_from_db()
+    assert workspace.total_revenue == Decimal("99.00")
+
+
+def test_idempotency_key_with_another_body_is_a_409(partner):
+    workspace, client, lead = partner
+    body = {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "99.00"}
+    assert post(client, body, key="order-42").status_code == 201
+    response = post(client, {**body, "conversion_value": "100.00"}, key="order-42")
+    assert response.status_code == 409
+    assert "Idempotency-Key" in response.json()
+    assert Conversion.objects.count() == 1
+
+
+def test_idempotency_keys_are_per_workspace(partner):
+    workspace, client, lead = partner
+    other, other_client = workspace_with_key()
+    other_lead = make_lead(make_contact(), workspace=other, workspace_status="assigned")
+    assert post(client, {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "1"}, key="k").status_code == 201
+    response = post(other_client, {"lead_id": other_lead.pk, "conversion_type": "sale", "conversion_value": "2"}, key="k")
+    assert response.status_code == 201
+
+
+def test_unusable_idempotency_key_is_a_400_naming_the_header(partner):
+    workspace, client, lead = partner
+    response = post(client, {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "1"}, key="x" * 256)
+    assert response.status_code == 400 and "Idempotency-Key" in response.json()
+
+
+def test_patch_changes_value_type_and_custom_data(partner):
+    workspace, client, lead = partner
+    conversion_id = post(client, {"lead_id": lead.pk, "conversion_type": "proposal", "conversion_value": "10.00"}).json()["id"]
+    response = client.patch(f"{URL}{conversion_id}/", {"conversion_value": "25.50", "conversion_type": "contract",
+                                                        "custom_data": {"signed": True}}, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["conversion_value"], response.json()["conversion_type"]) == ("25.50", "contract")
+    workspace.refresh_from_db()
+    assert workspace.total_revenue == Decimal("25.50")
+    kinds = set(Conversion.objects.get(pk=conversion_id).events.values_list("event_type", flat=True))
+    assert kinds == {"created", "value_update", "status_change", "custom_data_update"}
+
+
+@pytest.mark.parametrize("body, field", [({}, "non_field_errors"), ({"currency": "EUR"}, "currency"),
+                                         ({"conversion_value": "-5"}, "conversion_value")])
+def test_patch_refuses_bad_or_unknown_fields_by_name(partner, body, field):
+    workspace, client, lead = partner
+    conversion_id = post(client, {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "10.00"}).json()["id"]
+    response = client.patch(f"{URL}{conversion_id}/", body, format="json")
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_void_reverses_the_totals_and_a_second_void_or_patch_is_a_409(partner):
+    workspace, client, lead = partner
+    conversion_id = post(client, {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "10.00"}).json()["id"]
+    assert client.post(f"{URL}{conversion_id}/void/", {}, format="json").json().keys() == {"reason"}
+
+    response = client.post(f"{URL}{conversion_id}/void/", {"reason": "customer cancelled"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["voided_at"] and response.json()["void_reason"] == "customer cancelled"
+    assert response.json()["voided_by"] == workspace.pk
+    workspace.refresh_from_db()
+    assert (workspace.total_conversions, workspace.total_revenue) == (0, Decimal("0"))
+
+    assert client.post(f"{URL}{conversion_id}/void/", {"reason": "again"}, format="json").status_code == 409
+    assert client.patch(f"{URL}{conversion_id}/", {"conversion_value": "1"}, format="json").status_code == 409
+
+
+def test_list_filters(partner):
+    workspace, client, lead = partner
+    sale = post(client, {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "1",
+                         "converted_at": "2026-01-10T00:00:00Z"}).json()["id"]
+    other_lead = make_lead(make_contact(), workspace=workspace, workspace_status="assigned")
+    contract = post(client, {"lead_id": other_lead.pk, "conversion_type": "contract", "conversion_value": "2",
+                             "converted_at": "2026-03-10T00:00:00Z"}).json()["id"]
+    client.post(f"{URL}{contract}/void/", {"reason": "x"}, format="json")
+
+    def ids(**params):
+        response = client.get(URL, params)
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids() == [contract, sale]  # newest first
+    assert ids(conversion_type="sale") == [sale]
+    assert ids(converted_at_after="2026-02-01T00:00:00Z") == [contract]
+    assert ids(converted_at_before="2026-02-01T00:00:00Z") == [sale]
+    assert ids(lead_id=other_lead.pk) == [contract]
+    assert ids(contact_id=lead.contact_id) == [sale]
+    assert ids(voided="true") == [contract]
+    assert ids(voided="false") == [sale]
+    response = client.get(URL, {"conversion_type": "refund"})
+    assert response.status_code == 400 and "conversion_type" in response.json()
+
+
+@pytest.mark.parametrize(
+    "scopes, method, path, expected",
+    [
+        (["conversions:read"], "post", "", 403),
+        (["conversions:write"], "get", "", 403),
+        (["conversions:read"], "get", "", 200),
+    ],
+)
+def test_scopes(scopes, method, path, expected):
+    workspace, client = workspace_with_key(scopes=scopes)
+    response = getattr(client, method)(URL + path, {}, format="json")
+    assert response.status_code == expected
+    if expected == 403:
+        assert response.json()["missing_scope"] in ("conversions:read", "conversions:write")
+
+
+def test_void_and_patch_need_the_write_scope(partner):
+    workspace, client, lead = partner
+    conversion_id = post(client, {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "1"}).json()["id"]
+    Workspace.objects.filter(pk=workspace.pk).update(permissions=["conversions:read"])
+    assert client.post(f"{URL}{conversion_id}/void/", {"reason": "x"}, format="json").status_code == 403
+    assert client.patch(f"{URL}{conversion_id}/", {"conversion_value": "2"}, format="json").status_code == 403
+    assert client.get(f"{URL}{conversion_id}/").status_code == 200
+
+
+def test_staff_record_for_a_named_workspace(admin_client, partner):
+    workspace, client, lead = partner
+    body = {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "3.00"}
+    response = admin_client.post(URL, body, content_type="application/json")
+    assert response.status_code == 400 and "workspace" in response.json()
+    response = admin_client.post(f"{URL}?workspace={workspace.pk}", body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert Conversion.objects.get().workspace_id == workspace.pk

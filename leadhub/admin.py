@@ -1,0 +1,219 @@
+"""Admin building blocks every app's admin reuses: exact phone/number search, read-only audit
+tables, bounded inlines, reason forms, CSV export, and the staff roles (groups) the admin honours.
+
+Base layer: imports no project app; models are reached through what each admin passes in.
+"""
+import csv
+import re
+
+from django import forms
+from django.apps import apps as global_apps
+from django.contrib import admin
+from django.contrib.auth.management import create_permissions
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Q
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
+from django.forms.models import BaseInlineFormSet
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+PHONE_CHARS = re.compile(r"^[\d\s+().-]+$")
+
+
+def phone_from_search(term):
+    """The normalised +1XXXXXXXXXX form of a typed phone ("(415) 555-0123"), or None.
+
+    Deliberately digit extraction, not `leadhub.phones.normalize_phone`: search must find what is
+    stored, including numbers the strict normaliser would refuse today (the fictional 555 range).
+    """
+    term = term.strip()
+    if not PHONE_CHARS.match(term):
+        return None
+    digits = re.sub(r"\D", "", term)
+    if len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")):
+        return f"+1{digits[-10:]}"
+    return None
+
+
+class ExactSearchMixin:
+    """Search hook (`get_search_results`): a term that looks like a phone ("(415) 555-0123") is
+    matched exactly against the normalised phone column, whatever punctuation was typed; a bare
+    number also matches the id-like `number_search_fields`. Both are indexed equality lookups,
+    unlike the LIKE scans of `search_fields`, which still handle every other term."""
+
+    phone_search_field = None
+    number_search_fields = ["pk"]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        phone = phone_from_search(term) if self.phone_search_field else None
+        if phone:
+            return queryset.filter(**{self.phone_search_field: phone}), False
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if term.isdigit() and len(term) <= 18:
+            by_number = Q.create([(field, int(term)) for field in self.number_search_fields], connector=Q.OR)
+            results |= queryset.filter(by_number)
+        return results, may_have_duplicates
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit and history tables: viewable, never added, edited or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LatestRowsFormSet(BaseInlineFormSet):
+    """Only the newest rows, so the page of a busy record stays fast; the changelist has the rest."""
+
+    limit = 20
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if not queryset.query.is_sliced:
+            queryset = self._queryset = queryset[: self.limit]
+        return queryset
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A bounded, view-only list of related rows with links to each row's own page."""
+
+    formset = LatestRowsFormSet
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def changelist_link(model, label, **filters):
+    """A link to `model`'s changelist filtered by `filters` (e.g. contact__id__exact=5)."""
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    query = "&".join(f"{key}={value}" for key, value in filters.items())
+    return format_html('<a href="{}?{}">{}</a>', url, query, label)
+
+
+def change_link(obj, label=None):
+    """A link to `obj`'s admin change page."""
+    opts = obj._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, label or str(obj))
+
+
+class ReasonForm(forms.Form):
+    """The "why" an intermediate action page asks for; it ends up in the audit trail."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        help_text="Kept in the audit trail; do not paste personal data here.",
+    )
+
+
+# --- CSV export ----------------------------------------------------------------------------------
+
+# Spreadsheet apps run a cell starting with these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d.]*$")
+
+
+def csv_cell(value):
+    if value is None:
+        return ""
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if text.startswith(FORMULA_START) and not PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_response(queryset, fields, filename):
+    """Stream `fields` (column names) of `queryset` as CSV, row by row, without loading it all."""
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(fields)
+        for values in queryset.values_list(*fields).iterator(chunk_size=2000):
+            yield writer.writerow([csv_cell(value) for value in values])
+
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
+    return response
+
+
+class CsvExportMixin:
+    """"Export selected to CSV" for anyone who may view the rows (read-only analysts included)."""
+
+    export_fields = ()
+
+    @admin.action(description="Export selected to CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        fields = list(self.export_fields) or [f.attname for f in self.model._meta.concrete_fields]
+        return csv_response(queryset.order_by("pk"), fields, self.model._meta.db_table)
+
+
+# --- Staff roles ---------------------------------------------------------------------------------
+
+OPERATIONS = "Operations"
+READ_ONLY_ANALYST = "Read-only analyst"
+# The apps whose data staff work on; framework tables (users, sessions, tokens) are not theirs.
+ROLE_APPS = ("workspaces", "providers", "contacts", "leads", "appointments", "conversions", "analytics")
+
+
+def sync_role_groups(apps, using=DEFAULT_DB_ALIAS):
+    """Create (or top up) the staff groups: Operations may do everything to the business data,
+    a read-only analyst may only view it (the admin lets viewers export CSV).
+
+    Takes an `apps` registry so the data migration (historical models) and the post-migrate
+    hook (models added by later migrations) share one definition of the roles. Only adds
+    permissions: what the roles mean is defined here, in code, not by hand in the admin.
+    """
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for app_config in apps.get_app_configs():
+        if app_config.label not in ROLE_APPS:
+            continue
+        # Historical app stubs carry no models module, which create_permissions takes for "no models".
+        stub = getattr(app_config, "models_module", None) is None
+        if stub:
+            app_config.models_module = True
+        create_permissions(app_config, apps=apps, using=using, verbosity=0)
+        if stub:
+            app_config.models_module = None
+    business = Permission.objects.using(using).filter(content_type__app_label__in=ROLE_APPS)
+    operations, _ = Group.objects.using(using).get_or_create(name=OPERATIONS)
+    operations.permissions.add(*business)
+    analyst, _ = Group.objects.using(using).get_or_create(name=READ_ONLY_ANALYST)
+    analyst.permissions.add(*business.filter(codename__startswith="view_"))
+
+
+@receiver(post_migrate, dispatch_uid="leadhub.sync_role_groups")
+def _sync_role_groups_after_migrate(sender, apps, using=DEFAULT_DB_ALIAS, **kwargs):
+    """After the last app has migrated, give the roles the permissions of models added since."""
+    if sender.label == list(global_apps.get_app_configs())[-1].label:
+        sync_role_groups(apps, using=using)

@@ -1,0 +1,32 @@
+"""What leadhub tells partners about a lead: the `data` of lead.* outbound events.
+
+Internal columns (raw payload, IP, user agent, ops notes) never leave leadhub.
+"""
+from workspaces.delivery import outbox_emit
+from workspaces.models import EventType
+
+LEAD_EVENT_FIELDS = (
+    "webhook_id", "lead_type", "first_name", "last_name", "email", "phone", "address", "address2",
+    "city", "state", "zip_code", "source", "campaign_id", "utm_source", "utm_medium", "utm_campaign",
+    "subsource", "landing_page_url", "productid", "monthly_electric_bill", "property_type",
+    "roof_condition", "roof_age", "shade_coverage", "system_type", "system_age", "service_type",
+    "urgency", "property_size", "policy_type", "coverage_amount", "current_premium", "property_value",
+    "claims_history", "consent_description", "consent_value", "tcpa_compliance", "status",
+    "priority", "workspace_id", "workspace_status", "workspace_assigned_at", "created_at",
+)
+
+
+def lead_event_data(lead) -> dict:
+    return {"lead_id": lead.pk, "contact_id": lead.contact_id, **{name: getattr(lead, name) for name in LEAD_EVENT_FIELDS}}
+
+
+def lead_event_emit(*, lead, workspace, event_type: EventType, **extra):
+    """Queue a lead.* event for `workspace` in the caller's transaction (see workspaces.delivery)."""
+    return outbox_emit(
+        workspace=workspace,
+        event_type=event_type,
+        data={**lead_event_data(lead), **extra},
+        contact_id=lead.contact_id,
+        subject_type="lead",
+        subject_id=lead.pk,
+    )

@@ -1,0 +1,74 @@
+"""The provider webhook gate every provider endpoint (leads, appointments) runs a post through.
+
+Order fixed by the endpoint contract: size and content type (413/415), webhook (404), provider
+identity and permission (401/403), signature (401), rate limits (429), body (400), then the
+endpoint's own handler, whose refusals (422/409) it raises as `Refusal`. Every refusal is stored
+as a rejected submission under the endpoint's name, so ops can re-process it.
+"""
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+
+from leadhub.api.exceptions import Refusal, refusal_response
+from leadhub.middleware import client_ip
+from providers.auth import PROVIDER_HEADER, provider_authenticate, signature_check, webhook_for_post
+from providers.models import RejectedSubmission
+from providers.payloads import body_too_large, content_type_check, parse_body
+from providers.ratelimit import rate_limits_hit
+from providers.services import rejected_submission_record
+
+
+def webhook_post(http, *, webhook_id: str, endpoint: str, handle):
+    """Answer one provider post. `handle(webhook=, payload=, provider=, ip_address=, user_agent=)`
+    returns the success response or raises Refusal; `http` is the Django HttpRequest."""
+    content_type = http.META.get("CONTENT_TYPE", "")
+    body, body_size, limits = b"", 0, None
+    try:
+        body_size = _declared_length(http)
+        if body_size > settings.WEBHOOK_MAX_BODY_BYTES:
+            body = http.read(RejectedSubmission.BODY_LIMIT)  # a sample for ops; the rest is never read
+            raise body_too_large(body_size)
+        try:
+            body = http.body
+        except RequestDataTooBig:  # no or understated Content-Length; Django measured the real body
+            raise body_too_large(None) from None
+        body_size = len(body)
+        content_type_check(content_type)
+        webhook = webhook_for_post(webhook_id=webhook_id)
+        provider = provider_authenticate(headers=http.headers, webhook=webhook)
+        signature_check(headers=http.headers, webhook=webhook, body=body)
+        limits = rate_limits_hit(webhook=webhook, provider=provider)
+        response = handle(
+            webhook=webhook,
+            payload=parse_body(body, content_type),
+            provider=provider,
+            ip_address=client_ip(http),
+            user_agent=http.headers.get("User-Agent", ""),
+        )
+    except Refusal as refusal:
+        rejected_submission_record(
+            webhook_id=webhook_id,
+            provider_id=http.headers.get(PROVIDER_HEADER, ""),
+            reason_code=refusal.stored_code,
+            reason=refusal.stored_reason,
+            http_status=refusal.status,
+            errors=refusal.errors,
+            body=body,
+            body_size=body_size,
+            content_type=content_type,
+            ip_address=client_ip(http),
+            user_agent=http.headers.get("User-Agent", ""),
+            request_id=http.request_id,
+            endpoint=endpoint,
+        )
+        response = refusal_response(refusal, request_id=http.request_id)
+    if limits is not None:
+        for name, value in limits.headers().items():
+            response.setdefault(name, value)
+    return response
+
+
+def _declared_length(http):
+    try:
+        return max(int(http.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0

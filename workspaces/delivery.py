@@ -1,0 +1,480 @@
+"""Outbound delivery: the one module every outbound HTTP call goes through (the outbox).
+
+A service that causes an event calls `outbox_emit` (or `outbox_emit_to_rule`) inside its own
+transaction, so the outbox row commits or rolls back with the change it reports. After commit a
+Celery task is enqueued; if the broker is down that is logged and the beat sweeper, which
+re-enqueues due rows every minute, picks the row up later. Retries are rows with a future
+`next_attempt_at` (exponential backoff with jitter, about 24 h in all), never long Celery
+countdowns, which a Redis broker's visibility timeout would turn into duplicates.
+
+An attempt first *claims* the row (row lock with SKIP LOCKED on PostgreSQL, then
+`next_attempt_at` pushed out by OUTBOUND_WEBHOOK_CLAIM_SECONDS), sends without holding a
+transaction open, then records the outcome. Two workers therefore never send one event at once,
+and an event whose worker died mid-send becomes due again when the claim expires: delivery is
+at-least-once, and receivers dedupe on `X-Leadhub-Event-Id`.
+"""
+import http.client
+import json
+import logging
+import random
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F, Q
+from django.http.request import validate_host
+from django.utils import timezone
+
+from leadhub.signing import sign
+from workspaces.models import (
+    AttemptOutcome,
+    DeliveryAttempt,
+    DeliveryStatus,
+    EventType,
+    LeadForwardingRule,
+    OutboundEvent,
+    Workspace,
+)
+from workspaces.signals import delivery_recorded
+
+logger = logging.getLogger(__name__)
+
+EVENT_ID_HEADER = "X-Leadhub-Event-Id"
+EVENT_TYPE_HEADER = "X-Leadhub-Event-Type"
+SIGNATURE_HEADER = "X-Leadhub-Signature"
+RETRYABLE_STATUS_CODES = {408, 429}
+OWN_INGEST_PATH_PREFIX = "/api/v1/webhooks/"
+REDELIVERABLE = (DeliveryStatus.FAILED, DeliveryStatus.SKIPPED, DeliveryStatus.DELIVERED)
+
+
+# --- emitting ------------------------------------------------------------------------------------
+
+
+def subscribes_to(workspace: Workspace, event_type: str) -> bool:
+    """An empty `webhook_events` list means every event type."""
+    return not workspace.webhook_events or event_type in workspace.webhook_events
+
+
+def outbox_emit(
+    *, workspace: Workspace, event_type: str, data: dict, contact_id=None, subject_type="", subject_id=""
+) -> OutboundEvent | None:
+    """Store `event_type` for `workspace` in the caller's transaction; deliver after commit.
+
+    Returns None (nothing stored) when the workspace has no outbound URL or does not subscribe
+    to the type. An inactive workspace or switched-off webhook stores the event as `skipped`, so
+    it can be sent again later. `data` must be JSON-serialisable (dates and Decimals are fine).
+    """
+    if event_type not in EventType.values:
+        raise ValueError(f"Unknown event type {event_type!r}")
+    # Re-read the switch: the delivery side may have turned the webhook off since `workspace` loaded.
+    current = Workspace.objects.only(
+        "outbound_webhook_url", "webhook_active", "webhook_events", "is_active"
+    ).get(pk=workspace.pk)
+    if not current.outbound_webhook_url or not subscribes_to(current, event_type):
+        return None
+    live = current.is_active and current.webhook_active
+    return _event_create(
+        workspace=current,
+        event_type=event_type,
+        data=data,
+        target_url=current.outbound_webhook_url,
+        status=DeliveryStatus.PENDING if live else DeliveryStatus.SKIPPED,
+        contact_id=contact_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+    )
+
+
+def outbox_emit_to_rule(
+    *, rule: LeadForwardingRule, data: dict, contact_id=None, subject_type="", subject_id="", fallback_rule_ids=()
+) -> OutboundEvent | None:
+    """A `lead.forwarded` event for one forwarding rule: to its workspace's webhook (which must
+    be set up and subscribed) or to its external URL, signed with the rule's own secret."""
+    common = dict(
+        event_type=EventType.LEAD_FORWARDED,
+        data=data,
+        contact_id=contact_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        forwarding_rule=rule,
+        fallback_rule_ids=list(fallback_rule_ids),
+    )
+    if rule.target_workspace_id is None:
+        return _event_create(workspace=None, target_url=rule.target_url, status=DeliveryStatus.PENDING, **common)
+    current = Workspace.objects.get(pk=rule.target_workspace_id)
+    if not current.outbound_webhook_url or not subscribes_to(current, EventType.LEAD_FORWARDED):
+        return None
+    live = current.is_active and current.webhook_active
+    return _event_create(
+        workspace=current,
+        target_url=current.outbound_webhook_url,
+        status=DeliveryStatus.PENDING if live else DeliveryStatus.SKIPPED,
+        **common,
+    )
+
+
+def _event_create(*, workspace, event_type, data, target_url, status, **fields) -> OutboundEvent:
+    now = timezone.now()
+    event = OutboundEvent.objects.create(
+        workspace=workspace,
+        event_type=event_type,
+        data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
+        target_url=target_url,
+        status=status,
+        created_at=now,
+        next_attempt_at=now if status == DeliveryStatus.PENDING else None,
+        enqueued_at=now if status == DeliveryStatus.PENDING else None,
+        **fields,
+    )
+    if status == DeliveryStatus.PENDING:
+        transaction.on_commit(partial(_enqueue, event.pk))
+    else:
+        delivery_recorded.send(sender=OutboundEvent, event=event, attempt=None)
+    return event
+
+
+def _enqueue(event_id):
+    """Hand one event to Celery. Never raises: a broker outage must not fail the request that
+    caused the event; the row stays due and the sweeper enqueues it again."""
+    from workspaces.tasks import deliver_event
+
+    try:
+        deliver_event.delay(str(event_id))
+    except Exception:
+        logger.exception("outbox: could not enqueue event %s; the sweeper will retry it", event_id)
+        OutboundEvent.objects.filter(pk=event_id, status=DeliveryStatus.PENDING).update(enqueued_at=None)
+
+
+# --- delivering ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    status_code: int | None
+    body: str
+    error: str
+    latency_ms: int
+
+    @property
+    def ok(self):
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def retryable(self):
+        if self.status_code is None:
+            return not self.error.startswith("refused:")  # timeouts and connection errors
+        return self.status_code >= 500 or self.status_code in RETRYABLE_STATUS_CODES
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered, not followed: re-POSTing a signed body elsewhere is not ours to do."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def is_own_ingest_url(url: str) -> bool:
+    """True for leadhub's own provider webhook endpoints (forwarding there would loop)."""
+    parts = urlsplit(url)
+    own_hosts = [host for host in settings.ALLOWED_HOSTS if host != "*"] + list(settings.OUTBOUND_OWN_HOSTS)
+    return bool(parts.hostname) and validate_host(parts.hostname.lower(), own_hosts) and (
+        parts.path.startswith(OWN_INGEST_PATH_PREFIX)
+    )
+
+
+def envelope_body(event: OutboundEvent) -> bytes:
+    return json.dumps(event.envelope(), cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+
+
+def http_post(*, url: str, body: bytes, headers: dict) -> HttpResult:
+    """POST once with the configured timeout; any failure comes back as data, never raised."""
+    if is_own_ingest_url(url):
+        return HttpResult(None, "", "refused: this is leadhub's own ingest URL (it would loop)", 0)
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    limit = DeliveryAttempt.RESPONSE_LIMIT
+    started = time.monotonic()
+    status, text, error = None, b"", ""
+    try:
+        with _opener.open(request, timeout=settings.OUTBOUND_WEBHOOK_TIMEOUT_SECONDS) as response:
+            status, text = response.status, response.read(limit)
+    except urllib.error.HTTPError as exc:
+        status, text = exc.code, (exc.read(limit) if exc.fp else b"")
+    except urllib.error.URLError as exc:
+        timed_out = isinstance(exc.reason, (TimeoutError, socket.timeout))
+        error = f"timeout after {settings.OUTBOUND_WEBHOOK_TIMEOUT_SECONDS} s" if timed_out else f"connection error: {exc.reason}"
+    except (TimeoutError, socket.timeout):
+        error = f"timeout after {settings.OUTBOUND_WEBHOOK_TIMEOUT_SECONDS} s"
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        error = f"connection error: {exc.__class__.__name__}: {exc}"
+    latency_ms = int((time.monotonic() - started) * 1000)
+    return HttpResult(status, text.decode("utf-8", "replace"), error, latency_ms)
+
+
+def outbox_deliver(*, event_id) -> OutboundEvent | None:
+    """Make one attempt at a due event. Returns the event as recorded, or None when there was
+    nothing to do (not due, already delivered, or another worker holds it)."""
+    claim = _claim(event_id)
+    if claim is None:
+        return None
+    event, url, secret = claim
+    body = envelope_body(event)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "leadhub-webhooks/1",
+        EVENT_ID_HEADER: str(event.pk),
+        EVENT_TYPE_HEADER: event.event_type,
+        SIGNATURE_HEADER: sign(secret, body),
+    }
+    result = http_post(url=url, body=body, headers=headers)
+    return _record(event.pk, url=url, result=result)
+
+
+def _claim(event_id):
+    """Lock a due pending row (skipping rows another worker holds) and push its `next_attempt_at`
+    out by the claim time. Returns (event, url, secret) or None."""
+    now = timezone.now()
+    with transaction.atomic():
+        event = (
+            OutboundEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("workspace", "forwarding_rule")
+            .filter(pk=event_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .first()
+        )
+        if event is None:
+            return None
+        workspace, rule = event.workspace, event.forwarding_rule
+        if workspace is not None:
+            if not (workspace.is_active and workspace.webhook_active and workspace.outbound_webhook_url):
+                _mark_skipped(event)
+                return None
+            url, secret = workspace.outbound_webhook_url, workspace.webhook_secret
+        elif rule is not None:
+            url, secret = event.target_url, rule.signing_secret
+        else:
+            _mark_failed_unsendable(event, "the forwarding rule of this event was deleted")
+            return None
+        event.attempts = F("attempts") + 1
+        event.next_attempt_at = now + timedelta(seconds=settings.OUTBOUND_WEBHOOK_CLAIM_SECONDS)
+        event.enqueued_at = None
+        event.last_attempt_at = now
+        event.save(update_fields=["attempts", "next_attempt_at", "enqueued_at", "last_attempt_at", "updated_at"])
+        event.refresh_from_db(fields=["attempts"])
+        return event, url, secret
+
+
+def _mark_skipped(event):
+    event.status = DeliveryStatus.SKIPPED
+    event.next_attempt_at = None
+    event.last_response = "webhook is switched off"
+    event.save(update_fields=["status", "next_attempt_at", "last_response", "updated_at"])
+    delivery_recorded.send(sender=OutboundEvent, event=event, attempt=None)
+
+
+def _mark_failed_unsendable(event, reason):
+    event.status = DeliveryStatus.FAILED
+    event.next_attempt_at = None
+    event.last_response = reason
+    event.save(update_fields=["status", "next_attempt_at", "last_response", "updated_at"])
+    delivery_recorded.send(sender=OutboundEvent, event=event, attempt=None)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the `attempts`-th failure: base × 2^(n-1), capped, ±20 % jitter so a
+    recovering partner is not hit by every queued event in the same second."""
+    seconds = min(
+        settings.OUTBOUND_WEBHOOK_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0),
+        settings.OUTBOUND_WEBHOOK_RETRY_MAX_SECONDS,
+    )
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+def _record(event_id, *, url, result: HttpResult) -> OutboundEvent:
+    now = timezone.now()
+    with transaction.atomic():
+        event = (
+            OutboundEvent.objects.select_for_update(of=("self",))
+            .select_related("workspace", "forwarding_rule")
+            .get(pk=event_id)
+        )
+        if result.ok:
+            outcome = AttemptOutcome.DELIVERED
+            event.status, event.delivered_at, event.next_attempt_at = DeliveryStatus.DELIVERED, now, None
+        elif result.retryable and event.attempts < settings.OUTBOUND_WEBHOOK_MAX_ATTEMPTS:
+            outcome = AttemptOutcome.RETRY
+            event.next_attempt_at = now + retry_delay(event.attempts)
+        else:
+            outcome = AttemptOutcome.FAILED
+            event.status, event.next_attempt_at = DeliveryStatus.FAILED, None
+        event.last_status_code = result.status_code
+        event.last_response = (result.body if result.status_code is not None else result.error)[
+            : DeliveryAttempt.RESPONSE_LIMIT
+        ]
+        event.save(
+            update_fields=["status", "delivered_at", "next_attempt_at", "last_status_code", "last_response", "updated_at"]
+        )
+        attempt = DeliveryAttempt.objects.create(
+            event=event,
+            created_at=now,
+            target_url=url,
+            status_code=result.status_code,
+            latency_ms=result.latency_ms,
+            response_body=result.body[: DeliveryAttempt.RESPONSE_LIMIT],
+            error=result.error,
+            outcome=outcome,
+        )
+        if outcome != AttemptOutcome.RETRY:
+            _settle(event, delivered=outcome == AttemptOutcome.DELIVERED, now=now)
+        delivery_recorded.send(sender=OutboundEvent, event=event, attempt=attempt)
+    return event
+
+
+def _settle(event, *, delivered, now):
+    """Bookkeeping once an event is finally delivered or failed: the workspace's failure streak
+    (switching the webhook off at the limit), the forwarding rule's counters, and first-match
+    fallback to the next matching rule."""
+    if event.workspace_id is not None:
+        workspaces = Workspace.objects.filter(pk=event.workspace_id)
+        if delivered:
+            workspaces.filter(webhook_failure_streak__gt=0).update(webhook_failure_streak=0)
+        else:
+            workspaces.update(webhook_failure_streak=F("webhook_failure_streak") + 1)
+            limit = settings.OUTBOUND_WEBHOOK_FAILURE_LIMIT
+            switched_off = workspaces.filter(webhook_active=True, webhook_failure_streak__gte=limit).update(
+                webhook_active=False,
+                webhook_disabled_at=now,
+                webhook_disabled_reason=(
+                    f"Switched off automatically at {now:%Y-%m-%d %H:%M} UTC after {limit} consecutive failed "
+                    f"events; last: {event.last_status_code or event.last_response[:200]}"
+                ),
+            )
+            if switched_off:
+                logger.warning("outbox: webhook of workspace %s switched off after %s failures", event.workspace_id, limit)
+    if event.forwarding_rule_id is not None:
+        rules = LeadForwardingRule.objects.filter(pk=event.forwarding_rule_id)
+        if delivered:
+            rules.update(forwarded_count=F("forwarded_count") + 1, last_delivered_at=now)
+        else:
+            rules.update(failed_count=F("failed_count") + 1, last_failed_at=now)
+            _forward_to_next_rule(event)
+
+
+def _forward_to_next_rule(event):
+    """first-match: the delivery to this rule finally failed, so try the next matching rule."""
+    remaining = list(event.fallback_rule_ids)
+    active = LeadForwardingRule.objects.filter(pk__in=remaining, is_active=True).in_bulk()
+    while remaining:
+        rule = active.get(remaining.pop(0))
+        if rule is None:
+            continue
+        created = outbox_emit_to_rule(
+            rule=rule,
+            data=event.data,
+            contact_id=event.contact_id,
+            subject_type=event.subject_type,
+            subject_id=event.subject_id,
+            fallback_rule_ids=remaining,
+        )
+        if created is not None:
+            return created
+    return None
+
+
+# --- sweeping and sending again ------------------------------------------------------------------
+
+
+def outbox_sweep(*, limit: int = 1000) -> int:
+    """Enqueue due pending events whose task is missing (never enqueued, enqueue failed, claimed
+    and then lost) or stale. Run by Celery beat every OUTBOX_SWEEP_SECONDS; returns how many."""
+    from workspaces.tasks import deliver_event
+
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.OUTBOX_REENQUEUE_SECONDS)
+    due = list(
+        OutboundEvent.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    OutboundEvent.objects.filter(pk__in=due).update(enqueued_at=now)
+    for sent, event_id in enumerate(due):
+        try:
+            deliver_event.delay(str(event_id))
+        except Exception:
+            logger.exception("outbox sweep: broker unavailable; %s event(s) left for the next sweep", len(due) - sent)
+            OutboundEvent.objects.filter(pk__in=due[sent:]).update(enqueued_at=None)
+            return sent
+    return len(due)
+
+
+def _requeue(events) -> int:
+    """Reset events to pending with a fresh retry budget, then tell the mirror (appointments)."""
+    now = timezone.now()
+    events = list(events.select_for_update(of=("self",)))
+    ids = [event.pk for event in events]
+    OutboundEvent.objects.filter(pk__in=ids).update(
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, enqueued_at=None, delivered_at=None, updated_at=now
+    )
+    for event in OutboundEvent.objects.filter(pk__in=ids):
+        delivery_recorded.send(sender=OutboundEvent, event=event, attempt=None)
+    if ids:
+        transaction.on_commit(_sweep_soon)
+    return len(ids)
+
+
+def _sweep_soon():
+    from workspaces.tasks import sweep_outbox
+
+    try:
+        sweep_outbox.delay()
+    except Exception:
+        logger.exception("outbox: could not enqueue a sweep; beat will run one within a minute")
+
+
+def _require_live_webhook(workspace):
+    workspace.refresh_from_db(fields=["outbound_webhook_url", "webhook_active", "is_active"])
+    if not workspace.outbound_webhook_url:
+        raise ValidationError({"outbound_webhook_url": ["Set an outbound webhook URL before sending events again."]})
+    if not workspace.webhook_active:
+        raise ValidationError({"webhook_active": ["The webhook is switched off: turn it on before sending events again."]})
+
+
+@transaction.atomic
+def outbound_event_redeliver(*, event: OutboundEvent) -> int:
+    """Send one event again (failed, skipped, or delivered and wanted once more)."""
+    if event.status not in REDELIVERABLE:
+        raise ValidationError({"event_id": [f"Event {event.pk} is already queued for delivery."]})
+    if event.workspace_id is not None:
+        _require_live_webhook(event.workspace)
+    return _requeue(OutboundEvent.objects.filter(pk=event.pk))
+
+
+@transaction.atomic
+def workspace_events_redeliver(*, workspace: Workspace) -> int:
+    """Send again every failed or skipped event of a workspace; returns how many were queued."""
+    _require_live_webhook(workspace)
+    return _requeue(
+        OutboundEvent.objects.filter(workspace=workspace, status__in=[DeliveryStatus.FAILED, DeliveryStatus.SKIPPED])
+    )
+
+
+def outbox_purge_for_contacts(*, contact_ids) -> dict:
+    """Delete outbox payloads and attempt logs about these people (contact purge); returns the
+    counts keyed by table."""
+    event_ids = list(OutboundEvent.objects.filter(contact_id__in=contact_ids).values_list("pk", flat=True))
+    attempts = events = 0
+    if event_ids:
+        attempts, _ = DeliveryAttempt.objects.filter(event_id__in=event_ids).delete()
+        events, _ = OutboundEvent.objects.filter(pk__in=event_ids).delete()
+    return {DeliveryAttempt._meta.db_table: attempts, OutboundEvent._meta.db_table: events}

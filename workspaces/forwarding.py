@@ -1,0 +1,156 @@
+"""Lead forwarding rules: each accepted lead of an inbound webhook sent on in real time.
+
+Ops configure rules per inbound webhook (workspaces.models.LeadForwardingRule) and, optionally,
+a LeadForwardingConfig row for that webhook: its on/off switch and mode (no row = on,
+first-match). Matching happens inside the ingest transaction and only writes outbox rows, so the
+provider's request never waits on a third party; delivery, signing, retries and the attempt log
+are workspaces.delivery's. Leads held for missing consent are never forwarded.
+
+Rules of one webhook are few, so they are matched in Python against the lead:
+- product: any of the lead's `productid`, `service_type` or `lead_type` equals an entry,
+  case-insensitively (empty list or `*` = any product);
+- ZIP: the lead's 5-digit ZIP is in an entry, exact `90210`, range `90210-90299`, prefix `902*`
+  (empty list or `*` = any ZIP; a lead without a ZIP only matches "any");
+- state: the lead's state is listed (empty list or `*` = any state).
+Order: higher `priority` first, then the oldest rule.
+"""
+import csv
+import io
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from workspaces.delivery import outbox_emit_to_rule
+from workspaces.models import (
+    ANY,
+    ForwardingMode,
+    LeadForwardingConfig,
+    LeadForwardingRule,
+    generate_signing_secret,
+    parse_zip_entry,
+)
+
+_ZIP5 = re.compile(r"^(\d{5})(-?\d{4})?$")
+
+
+def _is_any(values) -> bool:
+    return not values or any(str(value).strip() == ANY for value in values)
+
+
+def zip_matches(entries, zip_code: str) -> bool:
+    if _is_any(entries):
+        return True
+    match = _ZIP5.match((zip_code or "").strip())
+    if not match:
+        return False
+    zip5 = match.group(1)
+    for entry in entries:
+        _kind, low, high = parse_zip_entry(entry)
+        if low <= zip5 <= high:
+            return True
+    return False
+
+
+def rule_matches(rule: LeadForwardingRule, *, products, zip_code: str, state: str) -> bool:
+    if not _is_any(rule.product_types):
+        wanted = {str(p).strip().casefold() for p in rule.product_types}
+        if not wanted & {str(p).strip().casefold() for p in products if p}:
+            return False
+    if not _is_any(rule.states) and (state or "").strip().upper() not in {s.strip().upper() for s in rule.states}:
+        return False
+    return zip_matches(rule.zip_codes, zip_code)
+
+
+def forwarding_rules_matching(*, webhook_id: str, products, zip_code: str, state: str) -> list[LeadForwardingRule]:
+    """Active rules of this webhook that match, in the order they are tried."""
+    rules = LeadForwardingRule.objects.filter(webhook_id=webhook_id, is_active=True).order_by(
+        "-priority", "created_at", "id"
+    )
+    return [rule for rule in rules if rule_matches(rule, products=products, zip_code=zip_code, state=state)]
+
+
+def lead_forward_rules_apply(*, lead, data: dict) -> list:
+    """Queue `data` (the lead as partners see it) for the webhook's matching forwarding rules.
+
+    Called by lead ingest inside its transaction. first-match queues only the first rule and
+    keeps the others on the event as fallbacks (workspaces.delivery moves on when that delivery
+    finally fails); all-matches queues one event per rule. Returns the events queued.
+    """
+    if lead.held_for_consent:
+        return []
+    rules = forwarding_rules_matching(
+        webhook_id=lead.webhook_id,
+        products=(lead.productid, lead.service_type, lead.lead_type),
+        zip_code=lead.zip_code,
+        state=lead.state,
+    )
+    if not rules:
+        return []  # the common case costs the ingest one query
+    config = LeadForwardingConfig.objects.filter(webhook_id=lead.webhook_id).first()
+    if config is not None and not config.is_enabled:
+        return []
+    common = {"data": data, "contact_id": lead.contact_id, "subject_type": "lead", "subject_id": lead.pk}
+    events = []
+    if config is not None and config.mode == ForwardingMode.ALL_MATCHES:
+        for rule in rules:
+            if event := outbox_emit_to_rule(rule=rule, **common):
+                events.append(event)
+        return events
+    for index, rule in enumerate(rules):
+        # A workspace target without a webhook URL stores nothing: fall through to the next rule.
+        fallback = [later.pk for later in rules[index + 1 :]]
+        if event := outbox_emit_to_rule(rule=rule, fallback_rule_ids=fallback, **common):
+            return [event]
+    return events
+
+
+def zip_entries_from_csv(text: str) -> list[str]:
+    """ZIP entries from a CSV (any layout: every non-empty cell is an entry; a header row whose
+    cells are not ZIP entries is skipped). Invalid cells → ValidationError naming row and value."""
+    entries, errors = [], []
+    for row_number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = [cell.strip() for cell in row if cell.strip()]
+        parsed = []
+        for cell in cells:
+            if cell == ANY:
+                parsed.append(ANY)
+                continue
+            try:
+                parse_zip_entry(cell)
+                parsed.append(cell)
+            except ValueError as exc:
+                parsed.append(exc)
+        if row_number == 1 and cells and all(isinstance(item, ValueError) for item in parsed):
+            continue  # header
+        for item in parsed:
+            if isinstance(item, ValueError):
+                errors.append(f"row {row_number}: {item}")
+            elif item not in entries:
+                entries.append(item)
+    if errors:
+        raise ValidationError({"zip_csv": errors[:20] + ([f"… and {len(errors) - 20} more"] if len(errors) > 20 else [])})
+    if not entries:
+        raise ValidationError({"zip_csv": ["The CSV holds no ZIP entries."]})
+    return entries
+
+
+@transaction.atomic
+def forwarding_rule_zips_load(*, rule: LeadForwardingRule, csv_text: str, replace: bool = True) -> LeadForwardingRule:
+    """Bulk-load a rule's ZIP entries from a CSV (replacing them, or adding to them)."""
+    entries = zip_entries_from_csv(csv_text)
+    if not replace:
+        entries = list(dict.fromkeys([*rule.zip_codes, *entries]))
+    rule.zip_codes = entries
+    rule.full_clean()
+    rule.save(update_fields=["zip_codes", "updated_at"])
+    return rule
+
+
+@transaction.atomic
+def forwarding_rule_secret_rotate(*, rule: LeadForwardingRule) -> str:
+    """A new secret for an external target (returned once); later deliveries, retries included,
+    are signed with it."""
+    rule.signing_secret = generate_signing_secret()
+    rule.save(update_fields=["signing_secret", "updated_at"])
+    return rule.signing_secret

@@ -1,0 +1,183 @@
+"""Lead forwarding rules: matching, modes, consent hold, loop guard, CSV load, delivery."""
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from leadhub.testing import WebhookReceiver, make_webhook, make_workspace, valid_phone
+from leads.services import lead_ingest
+from providers.signatures import verify
+from workspaces.delivery import outbox_deliver
+from workspaces.forwarding import forwarding_rule_zips_load, forwarding_rules_matching, zip_entries_from_csv
+from workspaces.models import (
+    DeliveryStatus,
+    EventType,
+    ForwardingMode,
+    LeadForwardingConfig,
+    LeadForwardingRule,
+    OutboundEvent,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def make_rule(webhook, **fields):
+    if "target_workspace" not in fields:
+        fields.setdefault("target_url", "https://partner.example/leads")
+    rule = LeadForwardingRule(webhook_id=webhook.webhook_id, **fields)
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+def ingest(webhook, **fields):
+    payload = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@example.com",
+        "phone": valid_phone(),
+        "consent_value": True,
+        "tcpa_compliance": True,
+        "zip_code": "90210",
+        "state": "CA",
+        "productid": "Roof-Solar",
+    }
+    payload.update(fields)
+    return lead_ingest(webhook=webhook, payload=payload).lead
+
+
+def forwarded(lead):
+    return list(
+        OutboundEvent.objects.filter(subject_type="lead", subject_id=str(lead.pk), event_type=EventType.LEAD_FORWARDED)
+        .order_by("created_at")
+    )
+
+
+@pytest.mark.parametrize(
+    "zip_codes, zip_code, matches",
+    [
+        (["90210"], "90210", True),
+        (["90210"], "90211", False),
+        (["90200-90299"], "90250", True),
+        (["90200-90299"], "90300", False),
+        (["902*"], "90299", True),
+        (["902*"], "90310", False),
+        (["*"], "10001", True),
+        ([], "10001", True),
+        (["90210"], "90210-1234", True),
+        (["90210"], "", False),
+        (["*"], "", True),
+    ],
+)
+def test_zip_entries_exact_range_prefix_and_any(zip_codes, zip_code, matches):
+    webhook = make_webhook()
+    make_rule(webhook, zip_codes=zip_codes)
+    found = forwarding_rules_matching(webhook_id=webhook.webhook_id, products=["solar"], zip_code=zip_code, state="CA")
+    assert bool(found) is matches
+
+
+def test_product_and_state_match_case_insensitively_and_priority_orders_rules():
+    webhook = make_webhook()
+    low = make_rule(webhook, priority=1, product_types=["roof-solar"], states=["ca"])
+    high = make_rule(webhook, priority=5, product_types=["*"], states=["*"])
+    oldest_tie = make_rule(webhook, priority=5, product_types=["HVAC"], states=["CA"])
+    make_rule(webhook, priority=9, product_types=["insurance"])  # wrong product
+    make_rule(webhook, priority=9, states=["NY"])  # wrong state
+    make_rule(make_webhook(), priority=9)  # another webhook's rule
+    found = forwarding_rules_matching(
+        webhook_id=webhook.webhook_id, products=["Roof-Solar", "", "hvac"], zip_code="90210", state="CA"
+    )
+    assert found == [high, oldest_tie, low]
+
+
+def test_first_match_forwards_to_the_first_rule_and_falls_back_when_it_finally_fails():
+    webhook = make_webhook()
+    with WebhookReceiver([(400, "we do not want it", 0)]) as first_receiver, WebhookReceiver([200]) as second_receiver:
+        first = make_rule(webhook, priority=5, target_url=first_receiver.url)
+        second = make_rule(webhook, priority=1, target_url=second_receiver.url)
+        lead = ingest(webhook)
+        (event,) = forwarded(lead)
+        assert (event.forwarding_rule, event.fallback_rule_ids, event.workspace) == (first, [second.pk], None)
+        assert outbox_deliver(event_id=event.pk).status == DeliveryStatus.FAILED
+        failed, fallback = forwarded(lead)
+        assert fallback.forwarding_rule == second and fallback.fallback_rule_ids == []
+        assert outbox_deliver(event_id=fallback.pk).status == DeliveryStatus.DELIVERED
+
+    (request,) = second_receiver.requests
+    verify(second.signing_secret, request["headers"]["X-Leadhub-Signature"], request["body"])  # rule's own secret
+    envelope = json.loads(request["body"])
+    assert envelope["type"] == "lead.forwarded" and envelope["data"]["lead_id"] == lead.pk
+    assert envelope["data"]["zip_code"] == "90210" and "raw_payload" not in envelope["data"]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.failed_count, first.forwarded_count, first.last_failed_at is not None) == (1, 0, True)
+    assert (second.forwarded_count, second.failed_count, second.last_delivered_at is not None) == (1, 0, True)
+
+
+def test_all_matches_queues_one_event_per_matching_rule():
+    webhook = make_webhook()
+    LeadForwardingConfig.objects.create(webhook_id=webhook.webhook_id, mode=ForwardingMode.ALL_MATCHES)
+    rules = [make_rule(webhook, priority=p) for p in (3, 2, 1)]
+    make_rule(webhook, zip_codes=["10001"])
+    events = forwarded(ingest(webhook))
+    assert sorted(e.forwarding_rule_id for e in events) == sorted(r.pk for r in rules)
+    assert all(e.fallback_rule_ids == [] for e in events)
+
+
+def test_switched_off_webhook_forwarding_and_consent_held_leads_are_never_forwarded():
+    webhook = make_webhook()
+    make_rule(webhook)
+    assert forwarded(ingest(webhook, consent_value=False)) == []
+    LeadForwardingConfig.objects.create(webhook_id=webhook.webhook_id, is_enabled=False)
+    assert forwarded(ingest(webhook)) == []
+
+
+def test_a_workspace_target_uses_its_outbound_webhook_and_secret():
+    webhook = make_webhook()
+    with WebhookReceiver([200]) as receiver:
+        workspace = make_workspace(outbound_webhook_url=receiver.url, webhook_active=True)
+        make_rule(webhook, target_workspace=workspace)
+        (event,) = forwarded(ingest(webhook))
+        assert event.workspace == workspace
+        outbox_deliver(event_id=event.pk)
+    (request,) = receiver.requests
+    verify(workspace.webhook_secret, request["headers"]["X-Leadhub-Signature"], request["body"])
+
+
+def test_first_match_skips_a_workspace_without_webhook_to_the_next_rule():
+    webhook = make_webhook()
+    make_rule(webhook, priority=5, target_workspace=make_workspace())  # no outbound URL
+    external = make_rule(webhook, priority=1)
+    (event,) = forwarded(ingest(webhook))
+    assert event.forwarding_rule == external
+
+
+def test_rule_validation_refuses_loops_bad_zips_and_two_targets(settings):
+    settings.ALLOWED_HOSTS = ["leads.example.com"]
+    webhook = make_webhook()
+    with pytest.raises(ValidationError) as refused:
+        make_rule(webhook, target_url="https://leads.example.com/api/v1/webhooks/other/leads/")
+    assert "own ingest URL" in str(refused.value.message_dict["target_url"])
+    with pytest.raises(ValidationError) as refused:
+        make_rule(webhook, zip_codes=["9021", "90299-90200"], states=["California"])
+    assert set(refused.value.message_dict) == {"zip_codes", "states"}
+    with pytest.raises(ValidationError) as refused:
+        make_rule(webhook, target_workspace=make_workspace(), target_url="https://partner.example/x")
+    assert "target_url" in refused.value.message_dict
+
+
+def test_zip_entries_load_from_csv_with_header_ranges_and_prefixes():
+    rule = make_rule(make_webhook(), zip_codes=["10001"])
+    text = "zip,notes\n90210,Beverly Hills\n90300-90399\n\n941*, 90210\n"
+    with pytest.raises(ValidationError):
+        zip_entries_from_csv(text)  # "Beverly Hills" is not a ZIP entry
+    text = "zip\n90210\n90300-90399\n941*,90210\n"
+    assert zip_entries_from_csv(text) == ["90210", "90300-90399", "941*"]
+    forwarding_rule_zips_load(rule=rule, csv_text=text, replace=False)
+    assert rule.zip_codes == ["10001", "90210", "90300-90399", "941*"]
+    forwarding_rule_zips_load(rule=rule, csv_text="73301\n")
+    rule.refresh_from_db()
+    assert rule.zip_codes == ["73301"]
+    with pytest.raises(ValidationError) as refused:
+        zip_entries_from_csv("zip\n12\n")
+    assert "row 2" in refused.value.message_dict["zip_csv"][0]
