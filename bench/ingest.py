@@ -183,6 +183,31 @@ def load(port, path, headers, bodies, concurrency):
     return time.perf_counter() - started, latencies, statuses
 
 
+def _cpu_seconds(pid):
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def server_cpu(server):
+    """CPU seconds used so far by the gunicorn workers and their PostgreSQL backends.
+
+    Per-request CPU is a fairer cost measure than wall time on a shared 2-core machine, where
+    other processes (and this client) compete for the same cores.
+    """
+    from django.db import connection
+
+    workers = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        backends = [row[0] for row in cursor.fetchall()]
+    return sum(_cpu_seconds(pid) for pid in workers), sum(_cpu_seconds(pid) for pid in backends)
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -201,10 +226,12 @@ def queries_per_request(path, headers, body):
     return len(captured.captured_queries)
 
 
-def measure(name, port, path, headers, bodies, args):
+def measure(name, server, port, path, headers, bodies, args):
     warm, measured = bodies[: args.warmup], bodies[args.warmup:]
     load(port, path, headers, warm, args.concurrency)
+    app_before, db_before = server_cpu(server)
     elapsed, latencies, statuses = load(port, path, headers, measured, args.concurrency)
+    app_after, db_after = server_cpu(server)
     accepted = statuses.get(201, 0)
     return {
         "name": name,
@@ -215,6 +242,8 @@ def measure(name, port, path, headers, bodies, args):
         "per_second": accepted / elapsed,
         "p50": statistics.median(latencies),
         "p99": percentile(latencies, 0.99),
+        "app_cpu_ms": (app_after - app_before) * 1000 / len(measured),
+        "db_cpu_ms": (db_after - db_before) * 1000 / len(measured),
     }
 
 
@@ -237,8 +266,8 @@ def main():
                         API_KEY_HEADER: raw_key}
         lead_path = f"/api/v1/webhooks/{webhook.webhook_id}/leads/"
 
-        bare = measure("bare endpoint", port, "/bench/bare/", bare_headers, bare_bodies, args)
-        ingest = measure("lead webhook", port, lead_path, lead_headers, lead_bodies, args)
+        bare = measure("bare endpoint", server, port, "/bench/bare/", bare_headers, bare_bodies, args)
+        ingest = measure("lead webhook", server, port, lead_path, lead_headers, lead_bodies, args)
         bare["queries"] = queries_per_request("/bench/bare/", bare_headers,
                                               json.dumps(lead_payload(2 * total, run)))
         ingest["queries"] = queries_per_request(lead_path, lead_headers,
@@ -256,11 +285,11 @@ def main():
           f"{args.workers} workers x {args.threads} threads; Redis rate limits: "
           f"{'yes' if os.environ.get('REDIS_URL') else 'no (local memory)'}\n")
     print(f"{'endpoint':<16}{'accepted':>9}{'429s':>6}{'other':>8}{'leads/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'queries':>9}")
+          f"{'queries':>9}{'app CPU ms':>12}{'DB CPU ms':>11}")
     for result in (bare, ingest):
         print(f"{result['name']:<16}{result['accepted']:>9}{result['rate_limited']:>6}"
               f"{sum(result['other'].values()):>8}{result['per_second']:>10.1f}{result['p50']:>9.1f}"
-              f"{result['p99']:>9.1f}{result['queries']:>9}")
+              f"{result['p99']:>9.1f}{result['queries']:>9}{result['app_cpu_ms']:>12.2f}{result['db_cpu_ms']:>11.2f}")
         if result["other"]:
             print(f"  non-201/429 statuses: {result['other']}")
     throughput = ingest["per_second"] / bare["per_second"]
@@ -272,6 +301,8 @@ def main():
         (f"rejected or failed requests {ingest['rate_limited'] + sum(ingest['other'].values())} (target 0)",
          ingest["accepted"] == ingest["requests"]),
     ]
+    cost = (ingest["app_cpu_ms"] + ingest["db_cpu_ms"]) / (bare["app_cpu_ms"] + bare["db_cpu_ms"])
+    print(f"\nserver CPU per request (gunicorn + PostgreSQL): {cost:.1f}x the bare endpoint's")
     print()
     for label, ok in checks:
         print(f"{'PASS' if ok else 'MISS'}  {label}")

@@ -178,12 +178,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="time a database kept by an earlier --keep run")
     options = parser.parse_args()
 
-    recreate_database()
     env = {**os.environ, "DATABASE_URL": f"{SERVER}/{DATABASE}"}
     env.pop("REDIS_URL", None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    if not options.reuse:
+        recreate_database()
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     os.environ.update({"DATABASE_URL": env["DATABASE_URL"], "DJANGO_SETTINGS_MODULE": "leadhub.settings"})
     os.environ.pop("REDIS_URL", None)
     sys.path.insert(0, str(ROOT))
@@ -195,9 +197,10 @@ def main():
     from analytics.services import lead_analytics_rollup
 
     try:
-        started = time.perf_counter()
-        generate(options.leads)
-        print(f"generated {options.leads:,} leads (+ events, conversions, appointments) in {time.perf_counter() - started:.1f}s")
+        if not options.reuse:
+            started = time.perf_counter()
+            generate(options.leads)
+            print(f"generated {options.leads:,} leads (+ events, conversions, appointments) in {time.perf_counter() - started:.1f}s")
 
         floor_query()  # warm the same pages every later query reads
         floor = timed(floor_query)
@@ -224,7 +227,7 @@ def main():
             "KPI geography by zip": lambda: selectors.geographic_performance(**scope, group="zip"),
             "KPI daily series": lambda: selectors.daily_series(**scope),
             "KPI funnel": lambda: selectors.pipeline_funnel(**scope),
-            "KPI providers, one workspace": lambda: selectors.provider_performance(**{**scope, "workspace_id": "ws-01"}),
+            "KPI providers, one workspace": lambda: selectors.provider_performance(**{**scope, "workspace_id": "ws-02"}),
         }
         for label, kpi in kpis.items():
             report(label, timed(kpi))

@@ -213,7 +213,8 @@ def sync_role_groups(apps, using=DEFAULT_DB_ALIAS):
 
 
 @receiver(post_migrate, dispatch_uid="leadhub.sync_role_groups")
-def _sync_role_groups_after_migrate(sender, apps, using=DEFAULT_DB_ALIAS, **kwargs):
-    """After the last app has migrated, give the roles the permissions of models added since."""
+def _sync_role_groups_after_migrate(sender, apps=global_apps, using=DEFAULT_DB_ALIAS, **kwargs):
+    """After the last app has migrated (or a flush), give the roles the permissions of models
+    added since."""
     if sender.label == list(global_apps.get_app_configs())[-1].label:
         sync_role_groups(apps, using=using)

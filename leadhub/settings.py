@@ -207,6 +207,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status` / `outcome` field with different choices: name them apart.
+    "ENUM_NAME_OVERRIDES": {
+        "DeliveryStatusEnum": "workspaces.models.DeliveryStatus",
+        "DeliveryAttemptOutcomeEnum": "workspaces.models.AttemptOutcome",
+    },
 }
 
 # --- Domain settings ------------------------------------------------------------------------------

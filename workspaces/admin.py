@@ -1,7 +1,20 @@
-"""Ops admin for workspaces and routing rules; key rotation goes through the service."""
+"""Ops admin for workspaces, routing and forwarding rules, and the outbox; actions call services."""
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models
 
-from workspaces.models import AppointmentRoutingRule, Workspace
+from leadhub.admin import ReadOnlyAdmin, ReadOnlyInline, changelist_link
+from workspaces.delivery import outbound_event_redeliver, workspace_events_redeliver
+from workspaces.forwarding import forwarding_rule_secret_rotate, forwarding_rule_zips_load, zip_entries_from_csv
+from workspaces.models import (
+    AppointmentRoutingRule,
+    DeliveryAttempt,
+    LeadForwardingConfig,
+    LeadForwardingRule,
+    OutboundEvent,
+    Workspace,
+)
 from workspaces.services import workspace_key_rotate, workspace_signing_secret_rotate
 
 
@@ -25,9 +38,6 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
     @admin.display(description="Outbound events")
     def outbound_events_link(self, obj):
-        from leadhub.admin import changelist_link
-        from workspaces.models import OutboundEvent
-
         return changelist_link(OutboundEvent, "events of this workspace", workspace__id__exact=obj.pk)
 
     @admin.action(description="Rotate webhook signing secret")
@@ -43,10 +53,6 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send again all failed/skipped outbound events")
     def redeliver_failed_events(self, request, queryset):
-        from django.core.exceptions import ValidationError
-
-        from workspaces.delivery import workspace_events_redeliver
-
         for workspace in queryset:
             try:
                 count = workspace_events_redeliver(workspace=workspace)
@@ -80,18 +86,6 @@ class AppointmentRoutingRuleAdmin(admin.ModelAdmin):
 
 
 # --- Outbound delivery and lead forwarding -----------------------------------------------------
-from django import forms  # noqa: E402
-from django.core.exceptions import ValidationError  # noqa: E402
-
-from leadhub.admin import ReadOnlyAdmin, ReadOnlyInline  # noqa: E402
-from workspaces.delivery import outbound_event_redeliver  # noqa: E402
-from workspaces.forwarding import (  # noqa: E402
-    forwarding_rule_secret_rotate,
-    forwarding_rule_zips_load,
-    zip_entries_from_csv,
-)
-from workspaces.models import DeliveryAttempt, LeadForwardingConfig, LeadForwardingRule, OutboundEvent  # noqa: E402
-
 
 class DeliveryAttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
@@ -111,6 +105,7 @@ class OutboundEventAdmin(ReadOnlyAdmin):
     search_fields = ("=id", "=workspace__id", "=subject_id", "target_url")
     list_select_related = ("workspace", "forwarding_rule")
     date_hierarchy = "created_at"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [DeliveryAttemptInline]
     actions = ["send_again"]
 
@@ -138,6 +133,7 @@ class LeadForwardingConfigAdmin(admin.ModelAdmin):
 
 
 class LeadForwardingRuleForm(forms.ModelForm):
+    target_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
     zip_csv = forms.FileField(
         required=False, label="ZIP entries from CSV", help_text="Every cell is a ZIP, range (90210-90299) or prefix (902*)."
     )

@@ -187,36 +187,51 @@ class RoutingZipEntry(models.Model):
     """One ZIP entry of a rule, derived by `AppointmentRoutingRule.reindex` (never edited by hand).
 
     `bucket` is what a lookup asks for by equality: an exact entry's own ZIP, every 3-digit
-    prefix a range or prefix covers, or "*". A customer ZIP asks for (itself, its first three
-    digits, "*") and checks `low <= zip <= high`, so the rows read do not grow with the rule set.
+    prefix a range or prefix covers, or "*". The rule's priority, age and switch are copied here
+    so one index lists a bucket's entries already in winning order: a lookup walks it and stops
+    at the first entry that contains the ZIP and whose rule sells the product, however many
+    rules there are.
     """
 
     rule = models.ForeignKey(AppointmentRoutingRule, on_delete=models.CASCADE, related_name="zip_entries")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, db_index=False, related_name="+")
     bucket = models.CharField(max_length=5)
     kind = models.PositiveSmallIntegerField(choices=ZipEntryKind.choices)
     low = models.CharField(max_length=5)
     high = models.CharField(max_length=5)
     span = models.PositiveIntegerField(help_text="ZIPs covered: on a tie the narrower range wins.")
     entry = models.CharField(max_length=20, help_text="As written in the rule.")
+    priority = models.PositiveIntegerField()
+    rule_created_at = models.DateTimeField()
+    is_active = models.BooleanField()
+
+    # The order `workspaces.routing.route` walks: the module docstring's tie-breaks.
+    WINNING_ORDER = ("-priority", "kind", "span", "rule_created_at", "rule_id")
 
     class Meta:
         db_table = "appointment_routing_zip_entries"
-        indexes = [models.Index(fields=["bucket", "low"], name="routing_zip_bucket_idx")]
+        indexes = [
+            models.Index(
+                fields=["bucket", "-priority", "kind", "span", "rule_created_at", "rule"], name="routing_zip_walk_idx"
+            )
+        ]
 
     def __str__(self):
         return f"{self.entry} of rule #{self.rule_id}"
 
     @classmethod
     def rows_for(cls, rule):
+        copied = dict(rule=rule, workspace_id=rule.workspace_id, priority=rule.priority,
+                      rule_created_at=rule.created_at, is_active=rule.is_active)
         if not rule.zip_codes:
-            return [cls(rule=rule, bucket=ANY, kind=ZipEntryKind.ANY, low="00000", high="99999", span=100000,
-                        entry="any ZIP")]
+            return [cls(bucket=ANY, kind=ZipEntryKind.ANY, low="00000", high="99999", span=100000, entry="any ZIP",
+                        **copied)]
         rows = []
         for entry in dict.fromkeys(str(z).strip() for z in rule.zip_codes):
             kind, low, high = parse_zip_entry(entry)
             span = int(high) - int(low) + 1
             buckets = [low] if kind == ZipEntryKind.EXACT else [f"{p:03d}" for p in range(int(low[:3]), int(high[:3]) + 1)]
-            rows += [cls(rule=rule, bucket=b, kind=kind, low=low, high=high, span=span, entry=entry) for b in buckets]
+            rows += [cls(bucket=b, kind=kind, low=low, high=high, span=span, entry=entry, **copied) for b in buckets]
         return rows
 
 

@@ -9,13 +9,14 @@ Which rule wins, deterministically:
    then "any ZIP";
 4. then the oldest rule (created first, then lowest id).
 
-One indexed query over the rules' derived rows (workspaces.models.RoutingZipEntry /
-RoutingProductEntry), so its cost does not grow with the number of rules or ZIPs.
+Routing reads the rules' derived, indexed rows (workspaces.models.RoutingZipEntry /
+RoutingProductEntry), never the JSON lists, so its cost does not grow with the number of rules
+or ZIPs (bench/routing.py measures it).
 """
 import re
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 
 from workspaces.models import ANY, AppointmentRoutingRule, RoutingProductEntry, RoutingZipEntry, Workspace, ZipEntryKind
 
@@ -38,21 +39,26 @@ class RoutingMatch:
 
 
 def route(*, zip_code: str, product: str = "") -> RoutingMatch | None:
-    """The winning rule for this ZIP (5 digits or ZIP+4) and product, or None."""
+    """The winning rule for this ZIP (5 digits or ZIP+4) and product, or None.
+
+    One query: for each bucket the ZIP can be in (itself, its 3-digit prefix, "any"), a LIMIT 1
+    walk of that bucket's index in winning order; the best of those (at most three) wins.
+    """
     match = _ZIP5.match((zip_code or "").strip())
     zip5 = match.group(1) if match else None
-    products = RoutingProductEntry.objects.filter(
+    sells = RoutingProductEntry.objects.filter(
         rule_id=OuterRef("rule_id"), product__in=[(product or "").strip().casefold(), ANY]
     )
-    entries = RoutingZipEntry.objects.filter(rule__is_active=True, rule__workspace__is_active=True)
+    candidates = RoutingZipEntry.objects.filter(is_active=True, workspace__is_active=True).filter(Exists(sells))
+    walks = [candidates.filter(bucket=ANY)]
     if zip5:
-        entries = entries.filter(bucket__in=[zip5, zip5[:3], ANY], low__lte=zip5, high__gte=zip5)
-    else:  # no usable ZIP: only rules serving any ZIP can take it
-        entries = entries.filter(bucket=ANY)
+        in_range = candidates.filter(low__lte=zip5, high__gte=zip5)
+        walks += [in_range.filter(bucket=zip5), in_range.filter(bucket=zip5[:3])]
+    firsts = [Subquery(walk.order_by(*RoutingZipEntry.WINNING_ORDER).values("pk")[:1]) for walk in walks]
     best = (
-        entries.filter(Exists(products))
+        RoutingZipEntry.objects.filter(pk__in=firsts)
         .select_related("rule__workspace")
-        .order_by("-rule__priority", "kind", "span", "rule__created_at", "rule_id")
+        .order_by(*RoutingZipEntry.WINNING_ORDER)
         .first()
     )
     return RoutingMatch(best.rule.workspace, best.rule, best) if best else None

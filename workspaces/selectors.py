@@ -1,7 +1,7 @@
 """Workspace reads: the profile a partner sees about itself."""
 from django.db.models import Count, Q
 
-from workspaces.models import Workspace
+from workspaces.models import OutboundEvent, Workspace
 
 
 def workspace_profile(*, workspace: Workspace) -> dict:
@@ -18,7 +18,5 @@ def workspace_profile(*, workspace: Workspace) -> dict:
 
 def outbound_events_visible_to(*, workspace: Workspace | None):
     """A partner's own outbound events (staff, `workspace=None`, see all), newest first."""
-    from workspaces.models import OutboundEvent
-
     events = OutboundEvent.objects.all() if workspace is None else OutboundEvent.objects.filter(workspace=workspace)
     return events.order_by("-created_at")

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         ("conversions", "0004_idempotency_key_survives_purge"),
         ("leads", "0003_lead_held_for_consent"),
         ("providers", "0002_rejectedsubmission"),
-        ("workspaces", "0004_routing_entries"),
+        ("workspaces", "0003_outbound_delivery"),
     ]
 
     operations = [migrations.RunPython(create_role_groups, delete_role_groups)]

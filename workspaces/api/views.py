@@ -1,14 +1,26 @@
-"""The caller's own workspace: `GET /api/v1/workspace/` and `POST /api/v1/workspace/webhook/`."""
+"""The caller's own workspace: profile, outbound webhook settings, its outbound events."""
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from leadhub.api.pagination import IdCursorPagination
 from leadhub.api.views import PartnerAPIMixin
-from workspaces.api.serializers import WorkspaceProfileSerializer, WorkspaceWebhookSerializer
-from workspaces.selectors import workspace_profile
-from workspaces.services import workspace_webhook_update
+from workspaces.api.serializers import (
+    OutboundEventDetailSerializer,
+    OutboundEventSerializer,
+    RedeliverResultSerializer,
+    RedeliverSerializer,
+    SigningSecretSerializer,
+    WorkspaceProfileSerializer,
+    WorkspaceWebhookSerializer,
+)
+from workspaces.delivery import outbound_event_redeliver, workspace_events_redeliver
+from workspaces.filters import OutboundEventFilterSet
+from workspaces.selectors import outbound_events_visible_to, workspace_profile
+from workspaces.services import workspace_signing_secret_rotate, workspace_webhook_update
 
 
 def _profile_response(workspace):
@@ -48,22 +60,6 @@ class WorkspaceWebhookView(PartnerAPIMixin, APIView):
 
 
 # --- Outbound events: the partner's own deliveries, sending again, the signing secret -------------
-from django.shortcuts import get_object_or_404  # noqa: E402
-from rest_framework import generics, status  # noqa: E402
-
-from leadhub.api.pagination import IdCursorPagination  # noqa: E402
-from workspaces.api.serializers import (  # noqa: E402
-    OutboundEventDetailSerializer,
-    OutboundEventSerializer,
-    RedeliverResultSerializer,
-    RedeliverSerializer,
-    SigningSecretSerializer,
-)
-from workspaces.delivery import outbound_event_redeliver, workspace_events_redeliver  # noqa: E402
-from workspaces.filters import OutboundEventFilterSet  # noqa: E402
-from workspaces.selectors import outbound_events_visible_to  # noqa: E402
-from workspaces.services import workspace_signing_secret_rotate  # noqa: E402
-
 
 class EventCursorPagination(IdCursorPagination):
     ordering = "-created_at"  # event ids are random UUIDs: page by time

@@ -310,3 +310,14 @@ def test_own_ingest_urls_are_refused(settings):
     )
     event = outbox_deliver(event_id=emit(workspace).pk)
     assert event.status == DeliveryStatus.FAILED and "own ingest URL" in event.last_response
+
+
+def test_embedded_mode_delivers_right_after_commit(eager_celery, django_capture_on_commit_callbacks):
+    """Without Redis, Celery runs eagerly: the on-commit enqueue sends at once."""
+    with WebhookReceiver([200]) as receiver:
+        workspace = partner(receiver)
+        with django_capture_on_commit_callbacks(execute=True):
+            event = emit(workspace)
+            assert not receiver.requests  # nothing leaves before commit
+    assert receiver.event_ids == [str(event.pk)]
+    assert OutboundEvent.objects.get(pk=event.pk).status == DeliveryStatus.DELIVERED

@@ -10,13 +10,13 @@ from decimal import Decimal
 import phonenumbers
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.db.models import Count, Sum
 from django.utils import timezone
 
 from appointments.models import Appointment
 from contacts.models import Contact
 from conversions.models import Conversion
 from leadhub.keys import key_digest
+from conversions.services import conversion_create
 from leads.models import Lead
 from leads.services import lead_assign, lead_ingest
 from providers.models import LeadSourceProvider, WebhookConfig
@@ -153,8 +153,6 @@ class Command(BaseCommand):
                     continue
                 created += 1
                 self._work_lead(work_rng, result.lead, workspace_for[lead_type])
-        if created:
-            self._refresh_aggregates()
         return created
 
     def _work_lead(self, rng, lead, workspace):
@@ -162,6 +160,7 @@ class Command(BaseCommand):
         if lead.held_for_consent or rng.random() < 0.2:
             return
         lead_assign(lead=lead, workspace=workspace, by="seed_demo")
+        lead.refresh_from_db()
         if rng.random() < 0.4:
             when = timezone.now() + timedelta(days=rng.randint(-10, 14), hours=rng.randint(8, 17))
             Appointment.objects.create(
@@ -172,25 +171,12 @@ class Command(BaseCommand):
                 status=rng.choice(["scheduled", "confirmed", "completed"]),
             )
         if rng.random() < 0.25:
-            conversion = Conversion.objects.create(
-                contact=lead.contact, lead=lead, workspace=workspace, converted_by="seed_demo",
+            conversion_create(
+                workspace=workspace, lead=lead, converted_by="seed_demo", created_by="seed_demo",
                 conversion_type=rng.choice(["sale", "proposal", "contract", "qualified"]),
-                conversion_value=Decimal(rng.randint(5, 400) * 100), converted_at=timezone.now() - timedelta(days=rng.randint(0, 20)),
+                conversion_value=Decimal(rng.randint(5, 400) * 100),
+                converted_at=timezone.now() - timedelta(days=rng.randint(0, 20)),
             )
-            Lead.objects.filter(pk=lead.pk).update(conversion_id=str(conversion.pk), status="converted",
-                                                   workspace_status="converted")
-
-    def _refresh_aggregates(self):
-        """Demo conversions bypass the conversion service, so recompute the stored aggregates from the rows."""
-        for row in Conversion.objects.values("contact_id").annotate(n=Count("id"), total=Sum("conversion_value")):
-            latest = Conversion.objects.filter(contact_id=row["contact_id"]).order_by("-converted_at").first()
-            Contact.objects.filter(pk=row["contact_id"]).update(
-                conversion_count=row["n"], lifetime_value=row["total"], conversion_status="converted",
-                last_conversion_id=str(latest.pk), converted_timestamp=latest.converted_at,
-                converted_from_workspace=latest.workspace_id or "", converted_by=latest.converted_by,
-            )
-        for row in Conversion.objects.values("workspace_id").annotate(n=Count("id"), total=Sum("conversion_value")):
-            Workspace.objects.filter(pk=row["workspace_id"]).update(total_conversions=row["n"], total_revenue=row["total"])
 
     def _print_summary(self, created):
         out = self.stdout.write
