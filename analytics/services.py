@@ -10,31 +10,42 @@ from django.utils import timezone
 from analytics import sql
 from analytics.models import ConversionAnalyticsCache, LeadAnalytics
 
-# One statement: aggregate the cohort (leads created on each UTC day per webhook, joined to their
-# non-void conversions) and upsert it on UNIQUE(webhook_id, date). `WHERE true` keeps SQLite's
+# One statement: the cohort (leads created on each UTC day per webhook) and its converted leads
+# (first non-void conversion, total value) are aggregated separately, so the per-row date and
+# elapsed-time expressions run once per lead and once per converted lead, then joined on
+# (webhook_id, day) and upserted on UNIQUE(webhook_id, date). `WHERE true` keeps SQLite's
 # INSERT … SELECT … ON CONFLICT unambiguous; PostgreSQL accepts it as is.
 ROLLUP_SQL = """
+WITH cohort AS (
+    SELECT l.webhook_id, {day} AS cohort_day, COUNT(*) AS total_leads
+    FROM leads l
+    WHERE l.created_at >= %(start)s AND l.created_at < %(end)s
+    GROUP BY l.webhook_id, {day}
+), converted AS (
+    SELECT webhook_id, cohort_day, COUNT(*) AS converted_leads, SUM(revenue) AS revenue, AVG(seconds) AS seconds
+    FROM (
+        SELECT l.webhook_id, {day} AS cohort_day, SUM(cv.conversion_value) AS revenue, {seconds} AS seconds
+        FROM conversions cv
+        JOIN leads l ON l.id = cv.lead_id
+        WHERE cv.voided_at IS NULL AND l.created_at >= %(start)s AND l.created_at < %(end)s
+        GROUP BY cv.lead_id, l.webhook_id, l.created_at
+    ) per_lead
+    GROUP BY webhook_id, cohort_day
+)
 INSERT INTO lead_analytics (webhook_id, date, total_leads, converted_leads, conversion_rate,
                             total_revenue, avg_time_to_conversion, created_at, updated_at)
-SELECT l.webhook_id,
-       {day},
-       COUNT(*),
-       COUNT(c.lead_id),
-       ROUND(100.0 * COUNT(c.lead_id) / COUNT(*), 2),
-       COALESCE(ROUND(SUM(c.revenue), 2), 0),
-       COALESCE(ROUND(AVG({seconds}), 3), 0),
+SELECT co.webhook_id,
+       co.cohort_day,
+       co.total_leads,
+       COALESCE(cv.converted_leads, 0),
+       ROUND(100.0 * COALESCE(cv.converted_leads, 0) / co.total_leads, 2),
+       COALESCE(ROUND(cv.revenue, 2), 0),
+       COALESCE(ROUND(cv.seconds, 3), 0),
        %(now)s,
        %(now)s
-FROM leads l
-LEFT JOIN (
-    SELECT cv.lead_id, MIN(cv.converted_at) AS first_at, SUM(cv.conversion_value) AS revenue
-    FROM conversions cv
-    JOIN leads cl ON cl.id = cv.lead_id
-    WHERE cv.voided_at IS NULL AND cl.created_at >= %(start)s AND cl.created_at < %(end)s
-    GROUP BY cv.lead_id
-) c ON c.lead_id = l.id
-WHERE true AND l.created_at >= %(start)s AND l.created_at < %(end)s
-GROUP BY l.webhook_id, {day}
+FROM cohort co
+LEFT JOIN converted cv ON cv.webhook_id = co.webhook_id AND cv.cohort_day = co.cohort_day
+WHERE true
 ON CONFLICT (webhook_id, date) DO UPDATE SET
     total_leads = excluded.total_leads,
     converted_leads = excluded.converted_leads,
@@ -60,12 +71,15 @@ def lead_analytics_rollup(*, date_from: date, date_to: date) -> int:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('analytics.rollup'))")
     run_at = timezone.now()
     start, end = sql.day_bounds(date_from, date_to)
-    statement = ROLLUP_SQL.format(day=sql.utc_day("l.created_at"), seconds=sql.seconds_between("l.created_at", "c.first_at"))
+    statement = ROLLUP_SQL.format(
+        day=sql.utc_day("l.created_at"), seconds=sql.seconds_between("l.created_at", "MIN(cv.converted_at)")
+    )
+    sql.analytic_work_mem()
     with connection.cursor() as cursor:
         cursor.execute(statement, {"now": sql.ts(run_at), "start": start, "end": end})
-        written = cursor.rowcount
-    LeadAnalytics.objects.filter(date__gte=date_from, date__lte=date_to, updated_at__lt=run_at).delete()
-    return written
+    in_range = LeadAnalytics.objects.filter(date__gte=date_from, date__lte=date_to)
+    in_range.filter(updated_at__lt=run_at).delete()
+    return in_range.count()  # (SQLite reports no rowcount for a WITH … INSERT)
 
 
 def lead_analytics_rollup_recent(*, days: int | None = None, today: date | None = None) -> int:

@@ -2,6 +2,7 @@
 written once and runs set-based on both backends (the embedded mode uses the same code)."""
 from datetime import date, datetime, time, timedelta, timezone
 
+from django.conf import settings
 from django.db import connection
 
 UTC = timezone.utc
@@ -9,6 +10,14 @@ UTC = timezone.utc
 
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+def analytic_work_mem():
+    """Inside a transaction on PostgreSQL: give this transaction's aggregates and hash joins
+    ANALYTICS_WORK_MEM, so a year of leads is grouped in memory instead of spilling to disk."""
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.ANALYTICS_WORK_MEM])
 
 
 def utc_day(column):

@@ -16,13 +16,12 @@ EXACT_BELOW = 10_000
 class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self):
-        estimate = self._estimate()
-        if estimate is not None and estimate >= EXACT_BELOW:
-            return estimate
-        return super().count
+        count = self._unfiltered_count()
+        return super().count if count is None else count
 
-    def _estimate(self):
-        """reltuples of the queryset's table when the query has no WHERE clause, else None."""
+    def _unfiltered_count(self):
+        """For a query without WHERE on PostgreSQL: the planner's estimate, or an exact count
+        while the table is small (or never analysed), in one query either way. Else None."""
         queryset = self.object_list
         query = getattr(queryset, "query", None)
         if query is None or query.where or query.is_sliced or query.distinct or query.combinator:
@@ -30,11 +29,13 @@ class EstimatedCountPaginator(Paginator):
         connection = connections[queryset.db]
         if connection.vendor != "postgresql":
             return None
+        table = connection.ops.quote_name(queryset.model._meta.db_table)
         with connection.cursor() as cursor:
+            # CASE runs the COUNT sub-select only when its branch is taken.
             cursor.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
-                [connection.ops.quote_name(queryset.model._meta.db_table)],
+                "SELECT CASE WHEN reltuples >= %s THEN reltuples::bigint "
+                f"ELSE (SELECT count(*) FROM {table}) END FROM pg_class WHERE oid = to_regclass(%s)",
+                [EXACT_BELOW, table],
             )
             row = cursor.fetchone()
-        # -1: never analysed yet (PostgreSQL 14+); no row: not a plain table.
-        return row[0] if row and row[0] >= 0 else None
+        return row[0] if row else None

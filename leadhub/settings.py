@@ -211,6 +211,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DeliveryStatusEnum": "workspaces.models.DeliveryStatus",
         "DeliveryAttemptOutcomeEnum": "workspaces.models.AttemptOutcome",
+        # `outcome` of webhook answers (leads and appointments): one fixed value each.
+        "SuccessOutcomeEnum": ["success"],
+        "FailureOutcomeEnum": ["failure"],
     },
 }
 
@@ -228,6 +231,8 @@ ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
 # Analytics: days the nightly rollup re-runs, KPI cache lifetime, where archived events go.
 ANALYTICS_ROLLUP_DAYS = int(os.environ.get("ANALYTICS_ROLLUP_DAYS", "7"))
 ANALYTICS_CACHE_TTL_SECONDS = int(os.environ.get("ANALYTICS_CACHE_TTL_SECONDS", "600"))
+# PostgreSQL work_mem for analytics statements only (rollup, KPIs), set per transaction.
+ANALYTICS_WORK_MEM = os.environ.get("ANALYTICS_WORK_MEM", "64MB")
 ARCHIVE_DIR = Path(os.environ.get("ARCHIVE_DIR", str(BASE_DIR / "archive")))
 
 # Outbound webhooks (workspaces.delivery): per-request timeout, retry budget (12 attempts with

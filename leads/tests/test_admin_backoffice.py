@@ -185,7 +185,7 @@ def test_unfiltered_changelist_uses_the_planner_estimate_and_filtered_counts_exa
     unfiltered_sql = [query["sql"] for query in captured]  # the next request resets the log
     filtered = admin_client.get(CHANGELIST, {"status": "contacted"})
 
-    assert not any("COUNT(" in sql.upper() and '"leads"' in sql for sql in unfiltered_sql)
-    assert any("reltuples" in sql for sql in unfiltered_sql)
+    counting = [sql for sql in unfiltered_sql if "COUNT(" in sql.upper() and '"leads"' in sql]
+    assert len(counting) == 1 and "reltuples" in counting[0]
     assert unfiltered.context["cl"].result_count == 4  # ANALYZE of a small table is exact
     assert filtered.context["cl"].result_count == 3

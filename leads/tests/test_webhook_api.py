@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from contacts.models import Contact
 from leadhub.keys import key_digest
+from leadhub.middleware import client_ip
 from leadhub.testing import make_provider, make_webhook
 from leads.models import Lead
 from providers.models import RejectedSubmission, WebhookConfig
@@ -482,6 +483,22 @@ def test_forwarded_for_from_trusted_proxy_gives_rightmost_untrusted_address(clie
                     headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9, 192.0.2.1"})
 
     assert Lead.objects.get(pk=response.json()["lead_id"]).ip_address == "203.0.113.9"
+
+
+@pytest.mark.parametrize(
+    "remote, forwarded, expected",
+    [
+        ("10.0.0.5", "", "10.0.0.5"),  # a trusted proxy that forwarded nothing
+        ("10.0.0.5", "10.0.0.9, 10.0.0.7", "10.0.0.9"),  # every hop ours: the first one
+        ("10.0.0.5", "203.0.113.9, not-an-ip", "10.0.0.5"),  # garbled hop: what we saw
+        ("2001:db8::1", "203.0.113.9", "2001:db8::1"),  # untrusted IPv6 peer
+    ],
+)
+def test_client_ip_edge_cases(rf, settings, remote, forwarded, expected):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert client_ip(request) == expected
 
 
 # --- re-processing -----------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from django.apps import apps
 from django.contrib.auth.models import Group
 
 from leadhub.admin import OPERATIONS, READ_ONLY_ANALYST, sync_role_groups
-from leadhub.testing import make_contact, make_lead, make_workspace
-from leads.models import LeadPipelineStage, LeadStatusHistory, WorkspaceTracking
+from leadhub.testing import ensure_pipeline_stages, make_contact, make_lead, make_workspace
+from leads.models import LeadStatusHistory, WorkspaceTracking
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,8 +21,7 @@ def login(live_server, context, django_user_model):
     """A page logged in through the admin's login form as a staff member of `group`."""
     # A transactional test starts from a flushed database: bring back what migrations seeded.
     sync_role_groups(apps)
-    for order, name in enumerate(["new", "contacted", "qualified"]):
-        LeadPipelineStage.objects.get_or_create(name=name, defaults={"order_index": order})
+    ensure_pipeline_stages()
 
     def as_member(group):
         username = f"{group.split()[0].lower()}-staff"
