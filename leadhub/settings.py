@@ -181,6 +181,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.rollup_recent_days",
         "schedule": crontab(hour=1, minute=15),
     },
+    "webhook-deletions-finalize": {
+        "task": "providers.tasks.finalize_webhook_deletions",
+        "schedule": crontab(minute=5),
+    },
     "analytics-cache-purge": {
         "task": "analytics.tasks.purge_analytics_cache",
         "schedule": crontab(minute="*/15"),
@@ -189,7 +193,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "leadhub.api.schema.LeadhubAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -214,6 +218,8 @@ SPECTACULAR_SETTINGS = {
         # `outcome` of webhook answers (leads and appointments): one fixed value each.
         "SuccessOutcomeEnum": ["success"],
         "FailureOutcomeEnum": ["failure"],
+        "AppointmentStatusEnum": "appointments.models.AppointmentStatus",
+        "AppointmentOutcomeEnum": "appointments.models.Outcome",
     },
 }
 

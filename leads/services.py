@@ -1,8 +1,9 @@
 """Lead use cases (writes). Every path that creates or changes a lead calls one function here."""
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
@@ -128,13 +129,24 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
             contact=contact, lead=lead, workspace=sent_from_workspace, action=TrackingAction.RECEIVED,
             action_details="Lead referred by this workspace.", metadata={"webhook_id": webhook.webhook_id},
         )
+    # Forwarding rules only queue outbox rows here; delivery happens after commit.
+    lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
+    if webhook.auto_assign:
+        lead_auto_assign(lead=lead)
+    _counters_increment(webhook=webhook, provider=provider, now=now)
+    return IngestResult(lead=lead, contact=contact, contact_status=contact_status, created=True)
+
+
+def _counters_increment(*, webhook, provider, now):
+    """Shared counters, written last: every post to a webhook updates the same rows, so their row
+    locks are held only from here to COMMIT. `last_used_at` moves at most once a minute, which
+    keeps the provider row out of the hot path."""
     WebhookConfig.objects.filter(pk=webhook.pk).update(total_leads=F("total_leads") + 1, last_lead_at=now)
     if provider is not None:
         _usage_increment(provider_id=provider.provider_id, webhook_id=webhook.webhook_id, now=now)
-        LeadSourceProvider.objects.filter(pk=provider.pk).update(last_used_at=now)
-    # Forwarding rules only queue outbox rows here; delivery happens after commit.
-    lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
-    return IngestResult(lead=lead, contact=contact, contact_status=contact_status, created=True)
+        LeadSourceProvider.objects.filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(minutes=1)), pk=provider.pk
+        ).update(last_used_at=now)
 
 
 def _contact_upsert(*, webhook_id, phone, values, now):

@@ -1,19 +1,98 @@
 """Ops screens for lead sources: webhooks, providers (with key rotation), usage and refused posts."""
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 
 from leadhub.phones import normalize_phone
 from providers import services
-from providers.models import LeadSourceProvider, ProviderUsageLog, RejectedSubmission, WebhookConfig
+from providers.models import (
+    LeadSourceProvider,
+    ProviderUsageLog,
+    RejectedSubmission,
+    WebhookConfig,
+    WebhookConfigEvent,
+)
 
 
 @admin.register(WebhookConfig)
 class WebhookConfigAdmin(admin.ModelAdmin):
-    list_display = ("webhook_id", "name", "lead_type", "is_active", "rate_limit", "rate_window", "total_leads",
-                    "last_lead_at", "deleted_at")
-    list_filter = ("lead_type", "is_active", ("deleted_at", admin.EmptyFieldListFilter))
+    """Webhook ids are never reused, so Django's hard delete is replaced by a restorable soft delete."""
+
+    list_display = ("webhook_id", "name", "lead_type", "is_active", "auto_assign", "rate_limit", "rate_window",
+                    "total_leads", "last_lead_at", "deleted_at", "restore_until")
+    list_filter = ("lead_type", "is_active", "auto_assign", ("deleted_at", admin.EmptyFieldListFilter))
     search_fields = ("webhook_id", "name", "description")
     readonly_fields = ("total_leads", "last_lead_at", "created_at", "updated_at", "deleted_at", "deleted_reason",
-                       "deleted_by", "deletion_finalized_at")
+                       "deleted_by", "deletion_finalized_at", "restore_until")
+    actions = ("soft_delete", "restore")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The id is the providers' URL: fixed once created.
+        return self.readonly_fields + (("webhook_id",) if obj else ())
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_soft_delete_permission(self, request):
+        return request.user.has_perm("providers.delete_webhookconfig")
+
+    @admin.display(description="Restorable until")
+    def restore_until(self, obj):
+        if obj.deleted_at and not obj.deletion_finalized_at:
+            return services.webhook_restore_deadline(obj)
+        return None
+
+    @admin.action(description="Delete selected webhooks (restorable for a while)", permissions=["soft_delete"])
+    def soft_delete(self, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if "apply" in request.POST and reason:
+            for webhook in queryset:
+                try:
+                    deleted = services.webhook_soft_delete(webhook=webhook, reason=reason, by=request.user.get_username())
+                    deadline = services.webhook_restore_deadline(deleted)
+                    self.message_user(request, f"Deleted {deleted.webhook_id}; restorable until {deadline:%Y-%m-%d %H:%M} UTC.")
+                except ValidationError as exc:
+                    self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            return None
+        if "apply" in request.POST:
+            self.message_user(request, "Give a reason for the deletion.", messages.ERROR)
+        return TemplateResponse(request, "admin/providers/webhookconfig/soft_delete.html", {
+            **self.admin_site.each_context(request),
+            "title": "Delete webhooks",
+            "opts": self.model._meta,
+            "webhooks": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "window_hours": settings.WEBHOOK_RESTORE_WINDOW_HOURS,
+        })
+
+    @admin.action(description="Restore selected deleted webhooks", permissions=["soft_delete"])
+    def restore(self, request, queryset):
+        for webhook in queryset:
+            try:
+                services.webhook_restore(webhook=webhook, by=request.user.get_username())
+                self.message_user(request, f"Restored {webhook.webhook_id}.")
+            except ValidationError as exc:
+                self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+
+
+@admin.register(WebhookConfigEvent)
+class WebhookConfigEventAdmin(admin.ModelAdmin):
+    """Audit of deletions and restores; read-only for everyone."""
+
+    list_display = ("created_at", "webhook_id", "event_type", "created_by", "reason")
+    list_filter = ("event_type",)
+    search_fields = ("webhook_id", "created_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(LeadSourceProvider)

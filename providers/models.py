@@ -23,6 +23,9 @@ class WebhookConfig(TimeStampedModel):
     rate_window = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
     total_leads = models.PositiveIntegerField(default=0)
     last_lead_at = models.DateTimeField(null=True, blank=True)
+    auto_assign = models.BooleanField(
+        default=False, help_text="Assign each accepted lead by the ZIP/product routing rules (never consent-held leads)."
+    )
     # Soft delete: inactive at once, restorable until the window closes, then finalised for good.
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     deleted_reason = models.TextField(blank=True)
@@ -136,3 +139,23 @@ class RejectedSubmission(CreatedAtModel):
     def __str__(self):
         return f"{self.http_status} {self.reason_code} on {self.webhook_id} ({self.created_at:%Y-%m-%d %H:%M})"
 
+
+
+class WebhookConfigEvent(CreatedAtModel):
+    """Audit of a webhook config's lifecycle; survives the config's final deletion."""
+
+    DELETED = "deleted"
+    RESTORED = "restored"
+    FINALIZED = "finalized"
+
+    webhook_id = models.CharField(max_length=100, db_index=True)
+    event_type = models.CharField(max_length=20)
+    reason = models.TextField(blank=True)
+    created_by = models.CharField(max_length=255)
+
+    class Meta:
+        db_table = "webhook_config_events"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.event_type} {self.webhook_id}"

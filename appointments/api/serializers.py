@@ -3,25 +3,21 @@
 Validation of appointment bodies is appointments.intake's job (one cleaning for every door);
 the PATCH serializer only checks shapes before appointments.services.appointment_update.
 """
+from django import forms
 from rest_framework import serializers
 
 from appointments.intake import MAX_DURATION_MINUTES, parse_scheduled_at
 from appointments.models import Appointment, AppointmentStatus, AppointmentType, LocationType, Outcome
 
 
-class ScheduledAtField(serializers.Field):
-    """ISO 8601 with a UTC offset; stored and returned in UTC."""
+class ScheduledAtField(serializers.DateTimeField):
+    """ISO 8601 with a UTC offset (a naive time is refused); stored and returned in UTC."""
 
     def to_internal_value(self, data):
-        from django import forms
-
         try:
             return parse_scheduled_at(data)
         except forms.ValidationError as exc:
             raise serializers.ValidationError(exc.messages) from None
-
-    def to_representation(self, value):
-        return serializers.DateTimeField().to_representation(value)
 
 
 def _text(help_text="", **kwargs):

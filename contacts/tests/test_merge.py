@@ -113,3 +113,17 @@ def test_invalid_merges_are_refused_and_change_nothing(case):
     assert set(refused.value.message_dict) <= {"survivor", "duplicates", "by"}
     assert ContactEvent.objects.count() == events_before
     assert Contact.objects.filter(merged_into__isnull=False).count() == 1
+
+
+def test_purging_a_survivor_also_purges_the_duplicates_merged_into_it():
+    from contacts.services import contact_purge
+
+    survivor = make_contact_history(make_contact(webhook_id="wh-a", phone="+14152220177"))["contact"]
+    duplicate = make_contact(webhook_id="wh-b", phone="+14152220178", email="same@example.com")
+    contact_merge(survivor=survivor, duplicates=[duplicate], by="ops")
+
+    record = contact_purge(contact=survivor, reason="DSR-9", by="ops")
+
+    assert not Contact.objects.filter(pk__in=[survivor.pk, duplicate.pk]).exists()
+    assert record.deleted_counts["contacts"] == 2
+    assert not ContactEvent.objects.filter(contact_id__in=[survivor.pk, duplicate.pk]).exists()

@@ -91,6 +91,7 @@ def test_purge_removes_every_row_of_the_contact_and_nothing_of_another():
         "conversion_events",
         "contact_events",
         "conversions",
+        "appointment_leads",  # cascades with its appointment
         "appointments",
         "leads",
         "rejected_submissions",

@@ -1,19 +1,14 @@
 """Lead API views: thin HTTP adapters around leads.services."""
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.views import APIView
 
-from leadhub.api.exceptions import Refusal, refusal_response
-from leadhub.middleware import client_ip
+from leadhub.api.exceptions import Refusal
 from leads.api import serializers
 from leads.services import IngestConflict, IngestError, lead_ingest
-from providers.auth import API_KEY_HEADER, PROVIDER_HEADER, provider_authenticate, signature_check, webhook_for_post
-from providers.models import RejectedSubmission
-from providers.payloads import ACCEPTED_MEDIA_TYPES, body_too_large, content_type_check, parse_body
-from providers.ratelimit import rate_limits_hit
-from providers.services import rejected_submission_record
+from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
+from providers.gate import webhook_post
+from providers.payloads import ACCEPTED_MEDIA_TYPES
 from providers.signatures import SIGNATURE_HEADER
 
 
@@ -129,8 +124,8 @@ WEBHOOK_SCHEMA = extend_schema(
 class LeadWebhookView(APIView):
     """`POST /api/v1/webhooks/<webhook_id>/leads/`: providers deliver leads here.
 
-    The body is read raw (the signature covers the exact bytes) and parsed by providers.payloads,
-    the same parse re-processing uses; every refusal is stored as a rejected submission.
+    providers.gate reads the body raw (the signature covers the exact bytes), runs the shared
+    checks, parses it as re-processing does, and stores every refusal as a rejected submission.
     """
 
     authentication_classes = []
@@ -138,72 +133,24 @@ class LeadWebhookView(APIView):
 
     @WEBHOOK_SCHEMA
     def post(self, request, webhook_id):
-        http = request._request
-        content_type = http.META.get("CONTENT_TYPE", "")
-        body, body_size, limits = b"", 0, None
-        try:
-            body_size = _declared_length(http)
-            if body_size > settings.WEBHOOK_MAX_BODY_BYTES:
-                body = http.read(RejectedSubmission.BODY_LIMIT)  # a sample for ops; the rest is never read
-                raise body_too_large(body_size)
-            try:
-                body = http.body
-            except RequestDataTooBig:  # no or understated Content-Length; Django measured the real body
-                raise body_too_large(None) from None
-            body_size = len(body)
-            content_type_check(content_type)
-            webhook = webhook_for_post(webhook_id=webhook_id)
-            provider = provider_authenticate(headers=http.headers, webhook=webhook)
-            signature_check(headers=http.headers, webhook=webhook, body=body)
-            limits = rate_limits_hit(webhook=webhook, provider=provider)
-            try:
-                result = lead_ingest(
-                    webhook=webhook,
-                    payload=parse_body(body, content_type),
-                    provider=provider,
-                    ip_address=client_ip(http),
-                    user_agent=http.headers.get("User-Agent", ""),
-                )
-            except IngestError as exc:
-                status = 409 if isinstance(exc, IngestConflict) else 422
-                raise Refusal(status, exc.code, exc.reason, errors=exc.errors if status == 422 else None) from None
-        except Refusal as refusal:
-            rejected_submission_record(
-                webhook_id=webhook_id,
-                provider_id=http.headers.get(PROVIDER_HEADER, ""),
-                reason_code=refusal.stored_code,
-                reason=refusal.stored_reason,
-                http_status=refusal.status,
-                errors=refusal.errors,
-                body=body,
-                body_size=body_size,
-                content_type=content_type,
-                ip_address=client_ip(http),
-                user_agent=http.headers.get("User-Agent", ""),
-                request_id=http.request_id,
-            )
-            response = refusal_response(refusal, request_id=http.request_id)
-        else:
-            response = JsonResponse(
-                {
-                    "outcome": "success",
-                    "lead_id": result.lead.pk,
-                    "contact_id": result.contact.pk,
-                    "contact_status": result.contact_status,
-                },
-                status=201 if result.created else 200,
-            )
-        if limits is not None:
-            for name, value in limits.headers().items():
-                response.setdefault(name, value)
-        return response
+        return webhook_post(request._request, webhook_id=webhook_id, endpoint="lead", handle=_ingest)
 
 
-def _declared_length(http):
+def _ingest(**post):
     try:
-        return max(int(http.META.get("CONTENT_LENGTH") or 0), 0)
-    except ValueError:
-        return 0
+        result = lead_ingest(**post)
+    except IngestError as exc:
+        status = 409 if isinstance(exc, IngestConflict) else 422
+        raise Refusal(status, exc.code, exc.reason, errors=exc.errors if status == 422 else None) from None
+    return JsonResponse(
+        {
+            "outcome": "success",
+            "lead_id": result.lead.pk,
+            "contact_id": result.contact.pk,
+            "contact_status": result.contact_status,
+        },
+        status=201 if result.created else 200,
+    )
 
 
 

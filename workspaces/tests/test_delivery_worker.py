@@ -6,24 +6,14 @@ on the same test database, so rows are committed (`transaction=True`) for them t
 """
 import logging
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from contextlib import contextmanager
 
 import pytest
-import redis
-from django.conf import settings
 from django.db import connection, transaction
 
-from leadhub.celery import app as celery_app
 from leadhub.testing import WebhookReceiver, make_workspace
+from leadhub.testprocs import REDIS_SERVER, CeleryWorkers, PrivateRedis, celery_broker, database_url, wait_for
 from workspaces.delivery import outbox_emit
 from workspaces.models import DeliveryAttempt, DeliveryStatus, EventType, OutboundEvent
-
-REDIS_SERVER = shutil.which("redis-server")
 
 pytestmark = [
     pytest.mark.postgres_only,  # the worker process must reach the test database
@@ -31,62 +21,6 @@ pytestmark = [
     pytest.mark.skipif(REDIS_SERVER is None, reason="needs the redis-server binary to start a private broker"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class PrivateRedis:
-    def __init__(self):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-
-def _reset_celery_connections():
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@contextmanager
-def celery_broker(url):
-    """This process's Celery app publishes to `url` (and really publishes, not eagerly)."""
-    saved = celery_app.conf.broker_url, celery_app.conf.task_always_eager
-    _reset_celery_connections()
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = url, False
-    try:
-        yield
-    finally:
-        _reset_celery_connections()
-        celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
 
 
 @pytest.fixture
@@ -98,63 +32,26 @@ def broker():
     server.stop()
 
 
-def worker_database_url():
-    params = connection.settings_dict
-    auth = params["USER"] + (f":{params['PASSWORD']}" if params["PASSWORD"] else "")
-    return f"postgres://{auth}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{params['NAME']}"
-
-
 @pytest.fixture
 def workers(transactional_db, broker, tmp_path):
     """Start `celery worker` subprocesses (solo pool: the task runs in the process we may kill).
     Requests transactional_db so workers are gone before the test database is flushed."""
-    started = []
+    pool = CeleryWorkers(tmp_path, env={
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "DB_CONN_MAX_AGE": "0",
+        "REDIS_URL": broker.url,
+        "CACHE_KEY_PREFIX": f"h7w{broker.port}",
+        "OUTBOUND_WEBHOOK_TIMEOUT_SECONDS": "5",
+        "OUTBOUND_WEBHOOK_CLAIM_SECONDS": "2",
+        "OUTBOX_SWEEP_SECONDS": "1",
+        "OUTBOX_REENQUEUE_SECONDS": "1",
+    })
 
     def start(*, beat=False):
-        log = tmp_path / f"worker-{len(started)}.log"
-        env = {
-            **os.environ,
-            "DATABASE_URL": worker_database_url(),
-            "DB_CONN_MAX_AGE": "0",
-            "REDIS_URL": broker.url,
-            "CACHE_KEY_PREFIX": f"h7w{broker.port}",
-            "OUTBOUND_WEBHOOK_TIMEOUT_SECONDS": "5",
-            "OUTBOUND_WEBHOOK_CLAIM_SECONDS": "2",
-            "OUTBOX_SWEEP_SECONDS": "1",
-            "OUTBOX_REENQUEUE_SECONDS": "1",
-        }
-        command = [
-            sys.executable, "-m", "celery", "-A", "leadhub", "worker", "--pool=solo", "--loglevel=INFO",
-            "--without-gossip", "--without-mingle", "--without-heartbeat", f"--hostname=h7test-{broker.port}-{len(started)}@%h",
-        ]
-        if beat:
-            command += ["--beat", f"--schedule={tmp_path / 'beat-schedule'}"]
-        process = subprocess.Popen(
-            command, cwd=settings.BASE_DIR, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
-        )
-        process.log = log
-        started.append(process)
-        return process
+        return pool.start(name="h7test", beat=beat)
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def wait_for(condition, *, timeout=40, what="condition", logs=()):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    tails = "\n".join(f"--- {log}\n{log.read_text()[-3000:]}" for log in logs)
-    raise AssertionError(f"timed out waiting for {what}\n{tails}")
+    pool.stop_all()
 
 
 def emit_committed(workspace):

@@ -128,3 +128,13 @@ def test_bad_zip_entries_are_refused_by_the_service(entry):
         rule(zip_codes=[entry])
     assert entry in str(caught.value.message_dict["zip_codes"])
     assert not AppointmentRoutingRule.objects.exists()
+
+
+def test_switching_a_rule_off_or_changing_its_priority_takes_effect_at_once():
+    low = rule(zip_codes=["94105"], priority=1)
+    high = rule(zip_codes=["94105"], priority=2)
+    assert winner("94105") == high
+    routing_rule_save(rule=high, workspace=high.workspace, zip_codes=high.zip_codes, product_types=[], is_active=False)
+    assert winner("94105") == low
+    routing_rule_save(rule=high, workspace=high.workspace, zip_codes=high.zip_codes, product_types=[], priority=3)
+    assert winner("94105") == high

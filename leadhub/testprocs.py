@@ -1,0 +1,234 @@
+"""Real processes for tests that need more than the test client: a private redis-server, Celery
+workers on the test database, a TCP proxy in front of PostgreSQL that can cut connections.
+
+Fault tests stop or cut these, never the shared Redis/PostgreSQL the rest of the suite uses.
+"""
+import os
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+REDIS_SERVER = shutil.which("redis-server")
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(condition, *, timeout=40, what="condition", logs=()):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    tails = "\n".join(f"--- {log}\n{Path(log).read_text()[-3000:]}" for log in logs)
+    raise AssertionError(f"timed out waiting for {what}\n{tails}")
+
+
+class PrivateRedis:
+    """A redis-server of our own on a free port: stop(), freeze() (SIGSTOP: connections hang
+    instead of being refused) and start() again on the same port."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        import redis
+
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def freeze(self):
+        self.process.send_signal(19)  # SIGSTOP
+
+    def thaw(self):
+        self.process.send_signal(18)  # SIGCONT
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.thaw()
+            self.process.terminate()
+            self.process.wait(10)
+
+
+def _reset_celery_connections(celery_app):
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@contextmanager
+def celery_broker(url):
+    """This process's Celery app publishes to `url` (and really publishes, not eagerly)."""
+    from leadhub.celery import app as celery_app
+
+    saved = celery_app.conf.broker_url, celery_app.conf.task_always_eager
+    _reset_celery_connections(celery_app)
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = url, False
+    try:
+        yield
+    finally:
+        _reset_celery_connections(celery_app)
+        celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
+
+
+def database_url(settings_dict):
+    """A DATABASE_URL for subprocesses that must see the (test) database `settings_dict` names."""
+    auth = settings_dict["USER"] + (f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else "")
+    host = settings_dict["HOST"] or "127.0.0.1"
+    return f"postgres://{auth}@{host}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+
+
+class CeleryWorkers:
+    """`celery -A leadhub worker` subprocesses; each keeps its log at `process.log`."""
+
+    def __init__(self, log_dir, env):
+        self.log_dir = Path(log_dir)
+        self.env = env
+        self.started = []
+
+    def start(self, *, name="worker", pool="solo", concurrency=1, beat=False, extra_env=None):
+        index = len(self.started)
+        log = self.log_dir / f"{name}-{index}.log"
+        command = [
+            sys.executable, "-m", "celery", "-A", "leadhub", "worker", f"--pool={pool}", "--loglevel=INFO",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            f"--hostname={name}-{os.getpid()}-{index}@%h",
+        ]
+        if pool != "solo":
+            command.append(f"--concurrency={concurrency}")
+        if beat:
+            command += ["--beat", f"--schedule={self.log_dir / f'beat-schedule-{index}'}"]
+        process = subprocess.Popen(
+            command, cwd=BASE_DIR, env={**os.environ, **self.env, **(extra_env or {})},
+            stdout=log.open("w"), stderr=subprocess.STDOUT,
+        )
+        process.log = log
+        self.started.append(process)
+        return process
+
+    def stop_all(self):
+        for process in self.started:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+class CuttingProxy:
+    """A TCP proxy on a free port in front of `upstream` (host, port), in a thread.
+
+    `cut_on(pattern)`: the first client→server packet containing `pattern` is not forwarded and
+    both sides of that connection are closed (a database dying mid-transaction); `cut_all()`
+    closes every open connection now. `refuse(True)` closes new connections at once.
+    """
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.pairs = []
+        self.cut_pattern = None
+        self.cuts = 0
+        self.refusing = False
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self.listener.close()
+        self.cut_all()
+
+    def cut_on(self, pattern: bytes):
+        self.cut_pattern = pattern
+
+    def refuse(self, refusing=True):
+        self.refusing = refusing
+
+    def cut_all(self):
+        with self._lock:
+            pairs, self.pairs = self.pairs, []
+        for pair in pairs:
+            for sock in pair:
+                self._close(sock)
+
+    @staticmethod
+    def _close(sock):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+    def _accept(self):
+        while not self._stop.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.refusing:
+                self._close(client)
+                continue
+            server = socket.create_connection(self.upstream)
+            with self._lock:
+                self.pairs.append((client, server))
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+
+    def _pump(self, client, server):
+        sockets = [client, server]
+        try:
+            while True:
+                readable, _, _ = select.select(sockets, [], [], 0.5)
+                if self._stop.is_set():
+                    break
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    if sock is client and self.cut_pattern and self.cut_pattern in data:
+                        self.cut_pattern = None
+                        self.cuts += 1
+                        return
+                    (server if sock is client else client).sendall(data)
+        except (OSError, ValueError):
+            pass
+        finally:
+            with self._lock:
+                if (client, server) in self.pairs:
+                    self.pairs.remove((client, server))
+            self._close(client)
+            self._close(server)
