@@ -1,7 +1,7 @@
 """Appointment use cases (writes): intake, creation, routing, the status machine, edits.
 
-Every path that creates an appointment (provider webhook, partner API, admin, re-processing)
-ends in `appointment_create`; every status change goes through `_transition`, reached only via
+Every path that creates an appointment (provider webhook, partner API, admin) ends in
+`appointment_create`; every status change goes through `_transition`, reached only via
 `appointment_status_change` and `appointment_update`.
 """
 from dataclasses import dataclass, field
@@ -93,7 +93,8 @@ class AppointmentResult:
 
 
 def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_agent="") -> AppointmentResult:
-    """A provider's appointment (webhook or re-processing): contact by (webhook, phone), then create."""
+    """A provider's appointment (the webhook): contact by (webhook, phone), then create. Takes
+    lead_ingest's arguments, so rejected-submission re-processing can call it the same way."""
     cleaned = clean_appointment(payload, form_class=ProviderIntakeForm)
     if cleaned.errors:
         raise AppointmentInvalid.from_errors(cleaned.errors)
@@ -116,7 +117,7 @@ def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_a
 
 
 def appointment_submit(*, payload, created_by: str, workspace=None) -> AppointmentResult:
-    """Partner API and admin: an appointment for leads the caller can see (the contact is theirs).
+    """Partner API: an appointment for leads the caller can see (the contact is theirs).
 
     A workspace key creates appointments for itself; staff (`workspace=None`) may name a
     `workspace_id` or let routing decide.

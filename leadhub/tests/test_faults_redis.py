@@ -1,0 +1,173 @@
+"""Fault: Redis (cache, rate-limit counters, Celery broker) goes away while leads arrive.
+
+The app runs in-process with its production Redis configuration (read from leadhub/settings.py
+with REDIS_URL set) pointed at a private redis-server on a free port, which the tests stop
+(connections refused) or freeze with SIGSTOP (connections hang). Leads must still be accepted,
+quickly, with rate limiting failing open; the outbox rows written meanwhile are delivered by a
+real worker's sweeper once Redis is back.
+"""
+import json
+import logging
+import runpy
+import time
+import uuid
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.test import override_settings
+
+from contacts.models import Contact
+from leadhub.keys import key_digest
+from leadhub.testing import WebhookReceiver, make_provider, make_webhook, make_workspace, valid_phone
+from leadhub.testprocs import REDIS_SERVER, CeleryWorkers, PrivateRedis, celery_broker, database_url, wait_for
+from leads.models import Lead
+from providers.models import WebhookConfig
+from workspaces.models import DeliveryStatus, EventType, LeadForwardingRule, OutboundEvent
+
+pytestmark = [
+    pytest.mark.skipif(REDIS_SERVER is None, reason="needs the redis-server binary for a private Redis"),
+    pytest.mark.django_db(transaction=True),  # on_commit must fire: that is where the broker is called
+]
+
+API_KEY = "lhp_faults-redis-0123456789"
+# A request may spend a few 1 s socket timeouts on a dead Redis (rate limits, enqueue), not more.
+REQUEST_BUDGET_SECONDS = 8
+
+
+def production_redis_settings(url):
+    """CACHES and Celery broker options exactly as leadhub/settings.py builds them for REDIS_URL."""
+    import os
+
+    saved = os.environ.get("REDIS_URL")
+    os.environ["REDIS_URL"] = url
+    try:
+        built = runpy.run_path(str(settings.BASE_DIR / "leadhub" / "settings.py"))
+    finally:
+        if saved is None:
+            del os.environ["REDIS_URL"]
+        else:
+            os.environ["REDIS_URL"] = saved
+    caches = built["CACHES"]
+    caches["default"]["KEY_PREFIX"] = f"faults-{uuid.uuid4().hex[:8]}"
+    return built, caches
+
+
+@pytest.fixture
+def redis_app():
+    """The in-process app on a private Redis: cache, rate limits and Celery publishing."""
+    server = PrivateRedis()
+    server.start()
+    built, caches = production_redis_settings(server.url)
+    overrides = {
+        "CACHES": caches,
+        "DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS": built["DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS"],
+    }
+    from leadhub.celery import app as celery_app
+
+    saved_options = dict(celery_app.conf.broker_transport_options or {})
+    celery_app.conf.broker_transport_options = built.get("CELERY_BROKER_TRANSPORT_OPTIONS", {})
+    try:
+        with override_settings(**overrides), celery_broker(server.url):
+            yield server
+    finally:
+        celery_app.conf.broker_transport_options = saved_options
+        server.stop()
+
+
+@pytest.fixture
+def source():
+    """A provider posting to a webhook whose leads are forwarded to a workspace's receiver."""
+    receiver = WebhookReceiver([200])
+    receiver.__enter__()
+    workspace = make_workspace(outbound_webhook_url=receiver.url, webhook_active=True)
+    webhook = make_webhook(f"wh-faults-{uuid.uuid4().hex[:10]}", rate_limit=2)
+    provider = make_provider(f"prov-faults-{uuid.uuid4().hex[:10]}", api_key=key_digest(API_KEY))
+    LeadForwardingRule.objects.create(webhook_id=webhook.webhook_id, target_workspace=workspace)
+    yield webhook, provider, receiver
+    receiver.__exit__(None, None, None)
+
+
+def post_lead(client, webhook, provider):
+    body = {
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "email": "grace@example.com",
+        "phone": valid_phone(),
+        "zip_code": "94105",
+        "consent": {"description": "Yes, call me.", "value": True},
+        "tcpa_compliance": True,
+    }
+    started = time.monotonic()
+    response = client.post(
+        f"/api/v1/webhooks/{webhook.webhook_id}/leads/",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"X-Provider-Id": provider.provider_id, "X-Api-Key": API_KEY},
+    )
+    return response, time.monotonic() - started
+
+
+def test_the_private_redis_really_backs_the_cache_and_the_rate_limits(client, redis_app, source):
+    """Control: while Redis is up the webhook's limit of 2 per minute is enforced from Redis."""
+    webhook, provider, _receiver = source
+    assert cache.set("faults-probe", 1) is None and cache.get("faults-probe") == 1
+    statuses = [post_lead(client, webhook, provider)[0] for _ in range(3)]
+    assert [response.status_code for response in statuses] == [201, 201, 429]
+    assert statuses[0]["X-RateLimit-Remaining"] == "1"
+
+
+@pytest.mark.parametrize("outage", ["stopped", "frozen"])
+def test_leads_are_accepted_quickly_while_redis_is_down(client, redis_app, source, outage, caplog):
+    webhook, provider, _receiver = source
+    post_lead(client, webhook, provider)  # warm: pooled cache and broker connections exist
+    if outage == "stopped":
+        redis_app.stop()  # connections refused
+    else:
+        redis_app.freeze()  # connections accepted but never answered: only timeouts end them
+
+    with caplog.at_level(logging.WARNING):
+        results = [post_lead(client, webhook, provider) for _ in range(3)]  # over the limit of 2: fail-open
+
+    for response, seconds in results:
+        assert response.status_code == 201, response.content
+        assert seconds < REQUEST_BUDGET_SECONDS, f"a request took {seconds:.1f} s with Redis {outage}"
+        assert "X-RateLimit-Remaining" not in response  # no counter could be read: limits not applied
+    assert Lead.objects.filter(webhook_id=webhook.webhook_id).count() == 4
+    assert WebhookConfig.objects.get(pk=webhook.pk).total_leads == 4
+    assert "could not enqueue" in caplog.text
+    # The outbox rows of the leads accepted during the outage wait for the sweeper.
+    waiting = OutboundEvent.objects.filter(event_type=EventType.LEAD_FORWARDED, enqueued_at__isnull=True)
+    assert waiting.filter(status=DeliveryStatus.PENDING).count() == 3
+
+
+@pytest.mark.postgres_only  # the worker process must reach the test database
+def test_events_written_while_redis_was_down_are_delivered_once_it_returns(client, redis_app, source, tmp_path):
+    webhook, provider, receiver = source
+    redis_app.stop()
+    accepted = [post_lead(client, webhook, provider)[0] for _ in range(2)]
+    assert [response.status_code for response in accepted] == [201, 201]
+    lead_ids = sorted(response.json()["lead_id"] for response in accepted)
+
+    redis_app.start()  # same port: the app and the worker find it again
+    workers = CeleryWorkers(tmp_path, env={
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "DB_CONN_MAX_AGE": "0",
+        "REDIS_URL": redis_app.url,
+        "CACHE_KEY_PREFIX": f"faults{redis_app.port}",
+        "OUTBOX_SWEEP_SECONDS": "1",
+        "OUTBOX_REENQUEUE_SECONDS": "1",
+    })
+    try:
+        worker = workers.start(name="faults-redis", beat=True)
+        delivered = OutboundEvent.objects.filter(event_type=EventType.LEAD_FORWARDED, status=DeliveryStatus.DELIVERED)
+        wait_for(lambda: delivered.count() == 2, what="the sweeper's deliveries", logs=[worker.log])
+    finally:
+        workers.stop_all()
+    sent = sorted(json.loads(request["body"])["data"]["id"] for request in receiver.requests)
+    assert sent == lead_ids
+    # And the cache works again for the same app: the webhook's limit is counted once more.
+    response, _ = post_lead(client, webhook, provider)
+    assert response.status_code == 201 and "X-RateLimit-Remaining" in response
+    assert Contact.objects.count() == 3
