@@ -54,7 +54,6 @@ def _cohort_conversions(workspace_id):
     """
 
 
-@sql.analytic
 def contact_lead_ratio(*, workspace_id: str | None, date_from: date, date_to: date) -> dict:
     """Leads per distinct contact, overall and per lead_type, in one scan of the leads."""
     query = f"""
@@ -79,7 +78,6 @@ def contact_lead_ratio(*, workspace_id: str | None, date_from: date, date_to: da
     return {"overall": shape(overall), "by_lead_type": [{"lead_type": row["lead_type"], **shape(row)} for row in by_type]}
 
 
-@sql.analytic
 def appointment_conversion(*, workspace_id: str | None, date_from: date, date_to: date) -> dict:
     """Appointments created in the range that were followed by a conversion of the same contact.
 
@@ -119,7 +117,6 @@ def appointment_conversion(*, workspace_id: str | None, date_from: date, date_to
     }
 
 
-@sql.analytic
 def provider_performance(*, workspace_id: str | None, date_from: date, date_to: date) -> list[dict]:
     """Leads, conversions, revenue and rejected submissions per provider, best revenue first.
 
@@ -171,7 +168,6 @@ def provider_performance(*, workspace_id: str | None, date_from: date, date_to: 
     return sorted(results, key=lambda r: (-r["revenue"], -r["leads"], r["provider_id"] or ""))
 
 
-@sql.analytic
 def workspace_efficiency(*, workspace_id: str | None, date_from: date, date_to: date) -> list[dict]:
     """Per workspace: non-void conversions in the range, revenue, mean and median seconds from the
     lead's creation to the conversion (conversions without a lead count in revenue only)."""
@@ -215,7 +211,6 @@ def workspace_efficiency(*, workspace_id: str | None, date_from: date, date_to: 
 GEO_COLUMNS = {"state": "state", "zip": "zip_code"}
 
 
-@sql.analytic
 def geographic_performance(
     *, workspace_id: str | None, date_from: date, date_to: date, group: str = "state", limit: int = 100
 ) -> list[dict]:
@@ -243,7 +238,6 @@ def geographic_performance(
     ]
 
 
-@sql.analytic
 def daily_series(*, workspace_id: str | None, date_from: date, date_to: date) -> list[dict]:
     """Per UTC day and lead_type: leads received, non-void conversions made and their revenue
     (a conversion is dated by `converted_at` and typed by its lead)."""
@@ -282,7 +276,6 @@ def daily_series(*, workspace_id: str | None, date_from: date, date_to: date) ->
     ]
 
 
-@sql.analytic
 def pipeline_funnel(*, workspace_id: str | None, date_from: date, date_to: date) -> list[dict]:
     """Leads of the range → each pipeline stage in its configured order → appointment → conversion.
 

@@ -2,6 +2,7 @@
 import hashlib
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -10,58 +11,34 @@ from django.utils import timezone
 from analytics import sql
 from analytics.models import ConversionAnalyticsCache, LeadAnalytics
 
-# One statement: the cohort (leads created on each UTC day per webhook) and its converted leads
-# (first non-void conversion, total value) are aggregated separately, so the per-row date and
-# elapsed-time expressions run once per lead and once per converted lead, then joined on
-# (webhook_id, day) and upserted on UNIQUE(webhook_id, date). `WHERE true` keeps SQLite's
-# INSERT … SELECT … ON CONFLICT unambiguous; PostgreSQL accepts it as is.
+CENT = Decimal("0.01")
+
+# One aggregate query and one scan of the leads: each lead of the range is joined to its
+# conversions summarised per lead (first non-void conversion, total value) and grouped per
+# (webhook_id, UTC day). A plain SELECT (not INSERT … SELECT) so PostgreSQL may run it in parallel.
 ROLLUP_SQL = """
-WITH cohort AS (
-    SELECT l.webhook_id, {day} AS cohort_day, COUNT(*) AS total_leads
-    FROM leads l
-    WHERE l.created_at >= %(start)s AND l.created_at < %(end)s
-    GROUP BY l.webhook_id, {day}
-), converted AS (
-    SELECT webhook_id, cohort_day, COUNT(*) AS converted_leads, SUM(revenue) AS revenue, AVG(seconds) AS seconds
-    FROM (
-        SELECT l.webhook_id, {day} AS cohort_day, SUM(cv.conversion_value) AS revenue, {seconds} AS seconds
-        FROM conversions cv
-        JOIN leads l ON l.id = cv.lead_id
-        WHERE cv.voided_at IS NULL AND l.created_at >= %(start)s AND l.created_at < %(end)s
-        GROUP BY cv.lead_id, l.webhook_id, l.created_at
-    ) per_lead
-    GROUP BY webhook_id, cohort_day
-)
-INSERT INTO lead_analytics (webhook_id, date, total_leads, converted_leads, conversion_rate,
-                            total_revenue, avg_time_to_conversion, created_at, updated_at)
-SELECT co.webhook_id,
-       co.cohort_day,
-       co.total_leads,
-       COALESCE(cv.converted_leads, 0),
-       ROUND(100.0 * COALESCE(cv.converted_leads, 0) / co.total_leads, 2),
-       COALESCE(ROUND(cv.revenue, 2), 0),
-       COALESCE(ROUND(cv.seconds, 3), 0),
-       %(now)s,
-       %(now)s
-FROM cohort co
-LEFT JOIN converted cv ON cv.webhook_id = co.webhook_id AND cv.cohort_day = co.cohort_day
-WHERE true
-ON CONFLICT (webhook_id, date) DO UPDATE SET
-    total_leads = excluded.total_leads,
-    converted_leads = excluded.converted_leads,
-    conversion_rate = excluded.conversion_rate,
-    total_revenue = excluded.total_revenue,
-    avg_time_to_conversion = excluded.avg_time_to_conversion,
-    updated_at = excluded.updated_at
+SELECT l.webhook_id, {day} AS cohort_day, COUNT(*) AS total_leads, COUNT(c.lead_id) AS converted_leads,
+       SUM(c.revenue) AS revenue, AVG({seconds}) AS seconds
+FROM leads l
+LEFT JOIN (
+    SELECT cv.lead_id, MIN(cv.converted_at) AS first_at, SUM(cv.conversion_value) AS revenue
+    FROM conversions cv
+    WHERE cv.voided_at IS NULL AND cv.lead_id IS NOT NULL
+    GROUP BY cv.lead_id
+) c ON c.lead_id = l.id
+WHERE l.created_at >= %(start)s AND l.created_at < %(end)s
+GROUP BY l.webhook_id, {day}
 """
+ROLLUP_FIELDS = ["total_leads", "converted_leads", "conversion_rate", "total_revenue", "avg_time_to_conversion", "updated_at"]
 
 
 @transaction.atomic
 def lead_analytics_rollup(*, date_from: date, date_to: date) -> int:
     """(Re)compute `lead_analytics` for the UTC days [date_from, date_to]; returns rows written.
 
-    Idempotent: a re-run rewrites the same rows, picks up late conversions and voids, and drops
-    rows of days whose leads no longer exist (e.g. purged contacts).
+    One aggregate query, then one bulk upsert of its rows (one per webhook and day, never per
+    lead) on UNIQUE(webhook_id, date). Idempotent: a re-run rewrites the same rows, picks up late
+    conversions and voids, and drops rows of days whose leads no longer exist (purged contacts).
     """
     if date_from > date_to:
         raise ValueError("date_from must not be after date_to")
@@ -72,14 +49,25 @@ def lead_analytics_rollup(*, date_from: date, date_to: date) -> int:
     run_at = timezone.now()
     start, end = sql.day_bounds(date_from, date_to)
     statement = ROLLUP_SQL.format(
-        day=sql.utc_day("l.created_at"), seconds=sql.seconds_between("l.created_at", "MIN(cv.converted_at)")
+        day=sql.utc_day("l.created_at"), seconds=sql.seconds_between("l.created_at", "c.first_at")
     )
-    sql.analytic_work_mem()
-    with connection.cursor() as cursor:
-        cursor.execute(statement, {"now": sql.ts(run_at), "start": start, "end": end})
-    in_range = LeadAnalytics.objects.filter(date__gte=date_from, date__lte=date_to)
-    in_range.filter(updated_at__lt=run_at).delete()
-    return in_range.count()  # (SQLite reports no rowcount for a WITH … INSERT)
+    rows = [
+        LeadAnalytics(
+            webhook_id=row["webhook_id"],
+            date=sql.as_date(row["cohort_day"]),
+            total_leads=row["total_leads"],
+            converted_leads=row["converted_leads"] or 0,
+            conversion_rate=round(100.0 * (row["converted_leads"] or 0) / row["total_leads"], 2),
+            total_revenue=Decimal(str(row["revenue"] or 0)).quantize(CENT),
+            avg_time_to_conversion=round(float(row["seconds"] or 0), 3),
+        )
+        for row in sql.fetch_dicts(statement, {"start": start, "end": end})
+    ]
+    LeadAnalytics.objects.bulk_create(
+        rows, batch_size=2000, update_conflicts=True, unique_fields=["webhook_id", "date"], update_fields=ROLLUP_FIELDS
+    )
+    LeadAnalytics.objects.filter(date__gte=date_from, date__lte=date_to, updated_at__lt=run_at).delete()
+    return len(rows)
 
 
 def lead_analytics_rollup_recent(*, days: int | None = None, today: date | None = None) -> int:

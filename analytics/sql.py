@@ -1,36 +1,14 @@
 """The few SQL fragments that differ between PostgreSQL and SQLite, so each analytics query is
 written once and runs set-based on both backends (the embedded mode uses the same code)."""
-import functools
 from datetime import date, datetime, time, timedelta, timezone
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 UTC = timezone.utc
 
 
 def is_postgres():
     return connection.vendor == "postgresql"
-
-
-def analytic_work_mem():
-    """Inside a transaction on PostgreSQL: give this transaction's aggregates and hash joins
-    ANALYTICS_WORK_MEM, so a year of leads is grouped in memory instead of spilling to disk."""
-    if is_postgres():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.ANALYTICS_WORK_MEM])
-
-
-def analytic(selector):
-    """Run a KPI read in its own transaction with the analytics work_mem (see above)."""
-
-    @functools.wraps(selector)
-    def wrapper(*args, **kwargs):
-        with transaction.atomic():
-            analytic_work_mem()
-            return selector(*args, **kwargs)
-
-    return wrapper
 
 
 def utc_day(column):

@@ -197,7 +197,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "leadhub.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["leadhub.api.filters.UTCFilterBackend"],
     "UNAUTHENTICATED_USER": None,
     # Partner API: per-workspace requests per window (a workspace may override via metadata["api_rate"]).
     "DEFAULT_THROTTLE_RATES": {"workspace": os.environ.get("WORKSPACE_API_RATE", "600/min")},
@@ -234,11 +239,12 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 # service is named here, not imported, so `providers` never imports the apps layered above it.
 REJECTED_SUBMISSION_HANDLERS = {"lead": "leads.services.lead_ingest"}
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
+# Failed admin logins allowed per window (leadhub.admin_login), per client address and per username.
+ADMIN_LOGIN_RATE_PER_IP = os.environ.get("ADMIN_LOGIN_RATE_PER_IP", "20/15m")
+ADMIN_LOGIN_RATE_PER_USERNAME = os.environ.get("ADMIN_LOGIN_RATE_PER_USERNAME", "5/15m")
 # Analytics: days the nightly rollup re-runs, KPI cache lifetime, where archived events go.
 ANALYTICS_ROLLUP_DAYS = int(os.environ.get("ANALYTICS_ROLLUP_DAYS", "7"))
 ANALYTICS_CACHE_TTL_SECONDS = int(os.environ.get("ANALYTICS_CACHE_TTL_SECONDS", "600"))
-# PostgreSQL work_mem for analytics statements only (rollup, KPIs), set per transaction.
-ANALYTICS_WORK_MEM = os.environ.get("ANALYTICS_WORK_MEM", "64MB")
 ARCHIVE_DIR = Path(os.environ.get("ARCHIVE_DIR", str(BASE_DIR / "archive")))
 
 # Outbound webhooks (workspaces.delivery): per-request timeout, retry budget (12 attempts with
@@ -254,11 +260,15 @@ OUTBOUND_WEBHOOK_CLAIM_SECONDS = int(os.environ.get("OUTBOUND_WEBHOOK_CLAIM_SECO
 OUTBOUND_WEBHOOK_FAILURE_LIMIT = int(os.environ.get("OUTBOUND_WEBHOOK_FAILURE_LIMIT", "20"))
 OUTBOX_REENQUEUE_SECONDS = int(os.environ.get("OUTBOX_REENQUEUE_SECONDS", "300"))
 OUTBOUND_OWN_HOSTS = env_list("OUTBOUND_OWN_HOSTS")
+# SSRF guard (leadhub.netguard): outbound webhook and forwarding URLs must resolve to public
+# addresses. Development and tests run their receivers on loopback, so only production refuses.
+OUTBOUND_ALLOW_PRIVATE_TARGETS = env_bool("OUTBOUND_ALLOW_PRIVATE_TARGETS", not PRODUCTION)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secrets": {"()": "leadhub.logging.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 

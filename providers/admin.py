@@ -1,4 +1,5 @@
 """Ops screens for lead sources: webhooks, providers (with key rotation), usage and refused posts."""
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -16,10 +17,33 @@ from providers.models import (
 )
 
 
+class WebhookConfigForm(forms.ModelForm):
+    """The signing secret is write-only: typed in, never rendered back into the page."""
+
+    secret_key = forms.CharField(
+        required=False, max_length=255, widget=forms.PasswordInput(render_value=False),
+        help_text="Signs every post to this webhook. Leave blank to keep the current secret.",
+    )
+    clear_secret_key = forms.BooleanField(required=False, label="Remove the signing secret")
+
+    class Meta:
+        model = WebhookConfig
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("clear_secret_key"):
+            cleaned["secret_key"] = ""
+        elif not cleaned.get("secret_key"):
+            cleaned["secret_key"] = self.instance.secret_key
+        return cleaned
+
+
 @admin.register(WebhookConfig)
 class WebhookConfigAdmin(admin.ModelAdmin):
     """Webhook ids are never reused, so Django's hard delete is replaced by a restorable soft delete."""
 
+    form = WebhookConfigForm
     list_display = ("webhook_id", "name", "lead_type", "is_active", "auto_assign", "rate_limit", "rate_window",
                     "total_leads", "last_lead_at", "deleted_at", "restore_until")
     list_filter = ("lead_type", "is_active", "auto_assign", ("deleted_at", admin.EmptyFieldListFilter))

@@ -14,6 +14,7 @@ from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.utils.http import parse_header_parameters
 
 from leadhub.api.exceptions import Refusal
+from leadhub.api.parsers import JSON_TOO_DEEP, json_depth_exceeds
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -41,6 +42,10 @@ def body_too_large(size: int | None) -> Refusal:
     return Refusal(413, "body_too_large", f"{told}; at most {limit} bytes are accepted.")
 
 
+def _json_too_deep() -> Refusal:
+    return Refusal(400, "json_too_deep", JSON_TOO_DEEP)
+
+
 def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
@@ -61,6 +66,10 @@ def parse_body(body: bytes, content_type: str) -> dict:
                 payload = json.loads(body, parse_constant=_reject_constant)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise Refusal(400, "malformed_json", f"Body is not valid JSON: {exc}.") from None
+            except RecursionError:  # nested far past the limit
+                raise _json_too_deep() from None
+            if json_depth_exceeds(payload):
+                raise _json_too_deep()
             if not isinstance(payload, dict):
                 raise Refusal(400, "json_not_object", f"JSON body must be an object, not {type(payload).__name__}.")
             return payload

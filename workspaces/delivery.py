@@ -34,6 +34,7 @@ from django.db.models import F, Q
 from django.http.request import validate_host
 from django.utils import timezone
 
+from leadhub.netguard import BlockedTarget, GuardedHTTPHandler, GuardedHTTPSHandler
 from leadhub.signing import sign
 from workspaces.models import (
     AttemptOutcome,
@@ -182,7 +183,8 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+# The guarded handlers refuse non-public addresses at connect time (leadhub.netguard).
+_opener = urllib.request.build_opener(_NoRedirects, GuardedHTTPHandler, GuardedHTTPSHandler)
 
 
 def is_own_ingest_url(url: str) -> bool:
@@ -214,6 +216,8 @@ def http_post(*, url: str, body: bytes, headers: dict) -> HttpResult:
     except urllib.error.URLError as exc:
         timed_out = isinstance(exc.reason, (TimeoutError, socket.timeout))
         error = f"timeout after {settings.OUTBOUND_WEBHOOK_TIMEOUT_SECONDS} s" if timed_out else f"connection error: {exc.reason}"
+        if isinstance(exc.reason, BlockedTarget):
+            error = f"refused: {exc.reason}"  # not retried: the address will not become public
     except (TimeoutError, socket.timeout):
         error = f"timeout after {settings.OUTBOUND_WEBHOOK_TIMEOUT_SECONDS} s"
     except (OSError, http.client.HTTPException, ValueError) as exc:

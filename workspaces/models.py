@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from leadhub.models import TimeStampedModel, choices_constraint
+from leadhub.netguard import outbound_url_check
 from leadhub.validators import validate_json_object, validate_string_array
 
 
@@ -97,6 +98,12 @@ class Workspace(TimeStampedModel):
 
     def has_scope(self, scope):
         return scope in (self.permissions or [])
+
+    def clean(self):
+        try:
+            outbound_url_check(self.outbound_webhook_url)
+        except ValidationError as exc:
+            raise ValidationError({"outbound_webhook_url": exc.messages}) from None
 
 
 ANY = "*"  # the derived-row value meaning "any ZIP" / "any product" (a rule's empty list)
@@ -336,6 +343,11 @@ class LeadForwardingRule(TimeStampedModel):
             errors["target_url"] = ["Give either a target workspace or an external URL, not both."]
         elif self.target_url and is_own_ingest_url(self.target_url):
             errors["target_url"] = ["This is leadhub's own ingest URL: forwarding there would loop."]
+        elif self.target_url:
+            try:
+                outbound_url_check(self.target_url)
+            except ValidationError as exc:
+                errors["target_url"] = exc.messages
         zip_errors = []
         for entry in self.zip_codes or []:
             if str(entry).strip() != ANY:

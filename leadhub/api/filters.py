@@ -1,6 +1,11 @@
 """Filter building blocks shared by the partner API's FilterSets."""
+from datetime import datetime, timezone
+
 import django_filters
 from django.db.models import Q
+from django_filters import utils as filter_utils
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError
 
 from leadhub.phones import normalize_phone
 
@@ -36,3 +41,34 @@ class PartnerFilterSet(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(person_search_q(value))
+
+
+def _as_utc(value):
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc)
+    if isinstance(value, slice):
+        return slice(_as_utc(value.start), _as_utc(value.stop))
+    return value
+
+
+class UTCFilterBackend(DjangoFilterBackend):
+    """DjangoFilterBackend that hands the database UTC datetimes.
+
+    ISO 8601 allows offsets up to ±23:59 but PostgreSQL only ±15:59, so `?created_at__gte=...+17:00`
+    would be a 500 there; in UTC it is just an instant. One that leaves the calendar (year 1 or
+    9999 shifted past the edge) is a 400 naming the filter.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            raise filter_utils.translate_validation(filterset.errors)
+        cleaned = filterset.form.cleaned_data
+        for name, value in cleaned.items():
+            try:
+                cleaned[name] = _as_utc(value)
+            except OverflowError:
+                raise ValidationError({name: ["Date and time is out of range."]}) from None
+        return filterset.qs

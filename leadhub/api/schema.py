@@ -1,11 +1,17 @@
 """OpenAPI generation: every status a partner endpoint can answer is in its schema.
 
 drf-spectacular documents only the success response. The refusals follow from what a view is
-built from (authentication → 401, permissions → 403, throttling → 429, a path id or a cursor
-page → 404, a body or query parameters → 400), so they are added here once, from the view's
+built from (authentication → 401, permissions → 403, throttling → 429, an object, a cursor page
+or a staff caller's `?workspace=` that is not there → 404, a body or query parameters → 400), so they are added here once, from the view's
 classes, instead of being repeated on every view. A view's own `extend_schema(responses=...)`
 for a status always wins.
+
+Read-only model fields lose `allow_blank` in DRF, so a blank email, URL or choice column would be
+documented as "must be an email/URL/one of ..." and every stored "" would break the contract:
+such fields also admit "" here.
 """
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -25,7 +31,30 @@ VALIDATION_ERROR_SCHEMA = {
 }
 
 
+def allows_blank(field) -> bool:
+    """Whether the serializer field can carry "" (itself, or as a read-only copy of a blank column)."""
+    if getattr(field, "allow_blank", False):
+        return True
+    model = getattr(getattr(getattr(field, "parent", None), "Meta", None), "model", None)
+    if model is None or not field.read_only or not field.source or "." in field.source:
+        return False
+    try:
+        model_field = model._meta.get_field(field.source)
+    except FieldDoesNotExist:
+        return False
+    return model_field.blank and isinstance(model_field, (models.CharField, models.TextField))
+
+
 class LeadhubAutoSchema(AutoSchema):
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        if schema.get("type") != "string" or not allows_blank(field):
+            return
+        if "enum" in schema and "" not in schema["enum"]:
+            schema["enum"] = [*schema["enum"], ""]  # the enum post-processing splits out BlankEnum
+        elif "format" in schema:
+            schema["anyOf"] = [{"format": schema.pop("format")}, {"maxLength": 0}]
+
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
@@ -44,13 +73,17 @@ class LeadhubAutoSchema(AutoSchema):
         )
         if has_input:
             refusals["400"] = OpenApiResponse(VALIDATION_ERROR_SCHEMA, description="Invalid input.")
-        if getattr(view, "authentication_classes", None) and getattr(view, "permission_classes", None):
+        authenticated = bool(getattr(view, "authentication_classes", None) and getattr(view, "permission_classes", None))
+        if authenticated:
             refusals["401"] = OpenApiResponse(ErrorSerializer, description="Missing or invalid credentials.")
             refusals["403"] = OpenApiResponse(
                 ErrorSerializer, description="Credentials lack the scope (`missing_scope`) or the role."
             )
-        if "{" in self.path or (self._is_list_view() and self._get_paginator() is not None):
-            refusals["404"] = OpenApiResponse(ErrorSerializer, description="No such object here, or a bad cursor.")
+        if authenticated or "{" in self.path:
+            refusals["404"] = OpenApiResponse(
+                ErrorSerializer,
+                description="No such object for this caller, a bad page cursor, or (staff) an unknown `?workspace=`.",
+            )
         if getattr(view, "throttle_classes", None):
             refusals["429"] = OpenApiResponse(ErrorSerializer, description="Rate limit exceeded; see Retry-After.")
         return refusals

@@ -87,3 +87,16 @@ def test_api_conforms_to_its_schema(case, fuzz_world):
         case.path_parameters["webhook_id"] = fuzz_world["webhook_id"]
     response = case.call(headers=fuzz_world["headers"])
     case.validate_response(response, checks=CHECKS)
+
+
+@pytest.mark.parametrize("media_type", ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"])
+def test_the_signing_hook_signs_the_bytes_sent(fuzz_world, media_type):
+    """Without this the fuzzer could be meeting nothing but 401s on the webhooks."""
+    from leadhub.testing import valid_phone
+
+    operation = schema["/api/v1/webhooks/{webhook_id}/leads/"]["POST"]
+    lead = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "phone": valid_phone(),
+            "consent_value": "yes", "tcpa_compliance": "yes"}
+    case = operation.Case(body=lead, media_type=media_type, path_parameters={"webhook_id": fuzz_world["webhook_id"]})
+    response = case.call(headers=fuzz_world["headers"])
+    assert response.status_code == 201, response.text

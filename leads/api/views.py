@@ -165,6 +165,7 @@ from rest_framework.decorators import action as _action  # noqa: E402
 from rest_framework.exceptions import ValidationError as _DRFValidationError  # noqa: E402
 from rest_framework.response import Response as _Response  # noqa: E402
 
+from leadhub.api.exceptions import failure_body as _failure_body  # noqa: E402
 from leadhub.api.views import PartnerAPIMixin  # noqa: E402
 from leadhub.middleware import client_ip as _client_ip  # noqa: E402
 from leads.api import serializers as _serializers  # noqa: E402
@@ -201,7 +202,12 @@ class PartnerLeadViewSet(PartnerAPIMixin, _mixins.ListModelMixin, _mixins.Retrie
 
     @_extend_schema(
         request=dict,
-        responses={201: _serializers.ReferralResultSerializer, 200: _serializers.ReferralResultSerializer},
+        responses={
+            201: _serializers.ReferralResultSerializer,
+            200: _serializers.ReferralResultSerializer,
+            409: _serializers.WebhookFailureSerializer,
+            422: _serializers.WebhookFailureSerializer,
+        },
         summary="Refer a lead (send one in)",
         description=(
             "Same body, validation and dedup as the provider webhook; lands on this workspace's own "
@@ -223,7 +229,7 @@ class PartnerLeadViewSet(PartnerAPIMixin, _mixins.ListModelMixin, _mixins.Retrie
             )
         except _IngestError as exc:
             status_code = 409 if isinstance(exc, _IngestConflict) else 422
-            body = {"outcome": "failure", "reason": exc.reason, "code": exc.code, "errors": exc.errors}
+            body = _failure_body(code=exc.code, reason=exc.reason, request_id=request.request_id, errors=exc.errors)
             return _Response(body, status=status_code)
         body = {
             "outcome": "success",
@@ -233,7 +239,16 @@ class PartnerLeadViewSet(PartnerAPIMixin, _mixins.ListModelMixin, _mixins.Retrie
         }
         return _Response(body, status=_status.HTTP_201_CREATED if result.created else _status.HTTP_200_OK)
 
-    @_extend_schema(request=_serializers.PartnerLeadPatchSerializer, responses=_serializers.PartnerLeadSerializer)
+    @_extend_schema(
+        request=_serializers.PartnerLeadPatchSerializer,
+        responses={
+            200: _serializers.PartnerLeadSerializer,
+            422: OpenApiResponse(
+                {"type": "object", "additionalProperties": {}},
+                description="Status not allowed: messages per field and `allowed`, the statuses it may take.",
+            ),
+        },
+    )
     def partial_update(self, request, pk=None):
         lead = self.get_object()
         patch = _serializers.PartnerLeadPatchSerializer(data=request.data)
