@@ -91,11 +91,15 @@ def guarded_create_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, s
 
 
 class _GuardedHTTPConnection(http.client.HTTPConnection):
-    _create_connection = staticmethod(guarded_create_connection)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = guarded_create_connection  # http.client's own hook for connecting
 
 
 class _GuardedHTTPSConnection(http.client.HTTPSConnection):
-    _create_connection = staticmethod(guarded_create_connection)  # TLS still verifies the host name
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = guarded_create_connection  # TLS still verifies the host name
 
 
 class GuardedHTTPHandler(urllib.request.HTTPHandler):

@@ -171,6 +171,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Publishing happens inside web requests (on commit): a Redis that accepts connections but never
+# answers must cost a bounded few seconds (about 3 × socket_timeout), not hang the request
+# (leadhub/tests/test_faults_redis.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TIMEZONE = "UTC"
 # Outbox sweeper period (workspaces.delivery): due retries and events whose enqueue failed.
 OUTBOX_SWEEP_SECONDS = float(os.environ.get("OUTBOX_SWEEP_SECONDS", "60"))
@@ -202,7 +207,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["leadhub.api.filters.UTCFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["leadhub.api.filters.DatabaseSafeFilterBackend"],
     "UNAUTHENTICATED_USER": None,
     # Partner API: per-workspace requests per window (a workspace may override via metadata["api_rate"]).
     "DEFAULT_THROTTLE_RATES": {"workspace": os.environ.get("WORKSPACE_API_RATE", "600/min")},

@@ -14,7 +14,7 @@ from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.utils.http import parse_header_parameters
 
 from leadhub.api.exceptions import Refusal
-from leadhub.api.parsers import JSON_TOO_DEEP, json_depth_exceeds
+from leadhub.api.parsers import JSON_TOO_DEEP, NUL_CHARACTER, contains_nul, json_depth_exceeds
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -57,6 +57,13 @@ def _form_to_dict(querydict) -> dict:
 
 def parse_body(body: bytes, content_type: str) -> dict:
     """The payload as a dict, or a 400/415 Refusal naming what is wrong with the body."""
+    payload = _parse(body, content_type)
+    if contains_nul(payload):
+        raise Refusal(400, "nul_character", NUL_CHARACTER)
+    return payload
+
+
+def _parse(body: bytes, content_type: str) -> dict:
     content_type_check(content_type)
     media, params = media_type(content_type)
     charset = params.get("charset") or settings.DEFAULT_CHARSET

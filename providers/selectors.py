@@ -4,6 +4,8 @@ from providers.models import LeadSourceProvider, RejectedSubmission, WebhookConf
 
 def webhook_get(*, webhook_id: str) -> WebhookConfig | None:
     """Any webhook, active or not: callers decide, so they can say why one is unusable."""
+    if "\x00" in webhook_id:  # from a URL's %00: no such id, and PostgreSQL cannot even compare it
+        return None
     return WebhookConfig.objects.filter(webhook_id=webhook_id).first()
 
 
@@ -12,6 +14,8 @@ def webhook_is_open(webhook: WebhookConfig | None) -> bool:
 
 
 def provider_get(*, provider_id: str) -> LeadSourceProvider | None:
+    if "\x00" in provider_id:
+        return None
     return LeadSourceProvider.objects.filter(provider_id=provider_id).first()
 
 

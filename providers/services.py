@@ -1,5 +1,6 @@
 """Provider-side writes: API keys, webhook config lifecycle, and the log of refused webhook posts
 (record, re-process, purge)."""
+import json
 import re
 from datetime import timedelta
 
@@ -49,8 +50,13 @@ def _phone_from_body(body: bytes, content_type: str) -> str:
     return ""
 
 
+def _storable(text: str) -> str:
+    """Refused posts may carry NUL characters, which PostgreSQL text and jsonb cannot hold."""
+    return (text or "").replace("\x00", "\ufffd")
+
+
 def _clip(value: str, length: int) -> str:
-    return (value or "")[:length]
+    return _storable(value)[:length]
 
 
 def _flood_row_id(*, provider_id, webhook_id, reason_code, now):
@@ -114,10 +120,10 @@ def rejected_submission_record(
         webhook_id=webhook_id,
         provider_id=provider_id,
         reason_code=reason_code,
-        reason=reason,
+        reason=_storable(reason),
         http_status=http_status,
-        errors=errors or {},
-        raw_body=kept.decode("utf-8", errors="replace"),
+        errors=json.loads(json.dumps(errors or {}).replace("\\u0000", "\\ufffd")),
+        raw_body=_storable(kept.decode("utf-8", errors="replace")),
         body_size=body_size,
         body_truncated=body_size > len(kept),
         content_type=_clip(content_type, 255),

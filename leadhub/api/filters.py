@@ -1,5 +1,6 @@
 """Filter building blocks shared by the partner API's FilterSets."""
 from datetime import datetime, timezone
+from decimal import Decimal
 
 import django_filters
 from django.db.models import Q
@@ -43,20 +44,27 @@ class PartnerFilterSet(django_filters.FilterSet):
         return queryset.filter(person_search_q(value))
 
 
-def _as_utc(value):
+MAX_DB_INTEGER = 2**63 - 1  # the widest integer column either database stores
+
+
+def _database_safe(value):
+    """`value` as the database can take it: datetimes in UTC, integers within 64 bits."""
+    if isinstance(value, slice):
+        return slice(_database_safe(value.start), _database_safe(value.stop))
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(timezone.utc)
-    if isinstance(value, slice):
-        return slice(_as_utc(value.start), _as_utc(value.stop))
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool) and abs(value) > MAX_DB_INTEGER:
+        raise OverflowError
     return value
 
 
-class UTCFilterBackend(DjangoFilterBackend):
-    """DjangoFilterBackend that hands the database UTC datetimes.
+class DatabaseSafeFilterBackend(DjangoFilterBackend):
+    """DjangoFilterBackend whose filter values cannot crash the database.
 
     ISO 8601 allows offsets up to ±23:59 but PostgreSQL only ±15:59, so `?created_at__gte=...+17:00`
-    would be a 500 there; in UTC it is just an instant. One that leaves the calendar (year 1 or
-    9999 shifted past the edge) is a 400 naming the filter.
+    would be a 500 there; in UTC it is just an instant. Numbers past 64 bits (`?contact=1e19`)
+    overflow SQLite's driver. Either, and a date shifted off the calendar (year 1 or 9999 moved
+    past the edge), is a 400 naming the filter.
     """
 
     def filter_queryset(self, request, queryset, view):
@@ -68,7 +76,7 @@ class UTCFilterBackend(DjangoFilterBackend):
         cleaned = filterset.form.cleaned_data
         for name, value in cleaned.items():
             try:
-                cleaned[name] = _as_utc(value)
+                cleaned[name] = _database_safe(value)
             except OverflowError:
-                raise ValidationError({name: ["Date and time is out of range."]}) from None
+                raise ValidationError({name: ["Value is out of range."]}) from None
         return filterset.qs

@@ -1,14 +1,17 @@
-"""JSON nesting limit, shared by the provider webhooks (providers.payloads) and the partner API.
+"""Limits on JSON bodies, shared by the provider webhooks (providers.payloads) and the partner API.
 
-No lead, appointment or conversion needs more than a few levels of grouping. Deeper bodies are
-refused with a 400 naming the problem before anything walks them; without the limit a 1 MB body
-of brackets drives Python's parser into RecursionError, which would surface as a 500.
+- Nesting: no lead, appointment or conversion needs more than a few levels of grouping. Deeper
+  bodies are refused with a 400 before anything walks them; without the limit a 1 MB body of
+  brackets drives Python's parser into RecursionError, which would surface as a 500.
+- NUL characters (`\\u0000`): PostgreSQL cannot store them in text or jsonb, so a value carrying
+  one would fail at INSERT time as a 500; it is refused up front as a 400 instead.
 """
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 MAX_JSON_DEPTH = 20
 JSON_TOO_DEEP = f"JSON body nests arrays/objects more than {MAX_JSON_DEPTH} levels deep."
+NUL_CHARACTER = "Text may not contain NUL characters (\\u0000): they cannot be stored."
 
 
 def json_depth_exceeds(value, limit=MAX_JSON_DEPTH, depth=1) -> bool:
@@ -23,8 +26,19 @@ def json_depth_exceeds(value, limit=MAX_JSON_DEPTH, depth=1) -> bool:
     return any(json_depth_exceeds(child, limit, depth + 1) for child in children)
 
 
+def contains_nul(value) -> bool:
+    """Whether any key or string in a parsed body holds a NUL character (depth-checked bodies only)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(item) for item in value)
+    return False
+
+
 class DepthLimitedJSONParser(JSONParser):
-    """DRF's JSON parser plus the nesting limit."""
+    """DRF's JSON parser plus the nesting and NUL limits."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
@@ -33,4 +47,6 @@ class DepthLimitedJSONParser(JSONParser):
             raise ParseError(JSON_TOO_DEEP) from None
         if json_depth_exceeds(data):
             raise ParseError(JSON_TOO_DEEP)
+        if contains_nul(data):
+            raise ParseError(NUL_CHARACTER)
         return data

@@ -2,9 +2,10 @@
 
 drf-spectacular documents only the success response. The refusals follow from what a view is
 built from (authentication → 401, permissions → 403, throttling → 429, an object, a cursor page
-or a staff caller's `?workspace=` that is not there → 404, a body or query parameters → 400), so they are added here once, from the view's
-classes, instead of being repeated on every view. A view's own `extend_schema(responses=...)`
-for a status always wins.
+or a staff caller's `?workspace=` that is not there → 404, a body or query parameters → 400, a
+body in another media type → 415), so they are added here once, from the view's classes,
+instead of being repeated on every view. A view's own `extend_schema(responses=...)` for a
+status always wins.
 
 Read-only model fields lose `allow_blank` in DRF, so a blank email, URL or choice column would be
 documented as "must be an email/URL/one of ..." and every stored "" would break the contract:
@@ -21,6 +22,38 @@ class ErrorSerializer(serializers.Serializer):
     """DRF's refusal body; permission errors may add keys such as `missing_scope`."""
 
     detail = serializers.CharField()
+
+
+class FailureSerializer(serializers.Serializer):
+    """The webhooks' and services' refusal body (leadhub.api.exceptions.failure_body)."""
+
+    outcome = serializers.ChoiceField(["failure"])
+    reason = serializers.CharField(help_text="What is wrong, for people.")
+    code = serializers.CharField(help_text="What is wrong, for machines.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False,
+        help_text="Messages per field (422).",
+    )
+    allowed = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="An illegal status change: the allowed next ones."
+    )
+    request_id = serializers.CharField()
+
+
+def webhook_refusals(**own) -> dict:
+    """Responses every provider webhook (providers.gate) can give besides its own (`own`)."""
+    described = {
+        400: "Malformed body (`code`: malformed_json, json_not_object, json_too_deep, nul_character, ...).",
+        401: "Provider or signature refused (`code` says which).",
+        403: "Provider may not post to this webhook.",
+        404: "Unknown, inactive or deleted webhook.",
+        413: "Body over 1 MB.",
+        415: "Unsupported Content-Type.",
+        422: "Invalid data; `errors` names each field.",
+        429: "Webhook or provider rate limit exceeded; see Retry-After.",
+    }
+    return {**{status: OpenApiResponse(FailureSerializer, description=text) for status, text in described.items()},
+            **own}
 
 
 # Field name → messages (or nested errors); "non_field_errors" for the body as a whole.
@@ -73,6 +106,9 @@ class LeadhubAutoSchema(AutoSchema):
         )
         if has_input:
             refusals["400"] = OpenApiResponse(VALIDATION_ERROR_SCHEMA, description="Invalid input.")
+        if "requestBody" in operation:
+            refusals["415"] = OpenApiResponse(ErrorSerializer, description="Body sent without a Content-Type "
+                                                                           "listed for this operation.")
         authenticated = bool(getattr(view, "authentication_classes", None) and getattr(view, "permission_classes", None))
         if authenticated:
             refusals["401"] = OpenApiResponse(ErrorSerializer, description="Missing or invalid credentials.")

@@ -283,3 +283,46 @@ def test_log_filter_masks_key_and_secret_shaped_strings(caplog):
     message = record.getMessage()
     assert "AAAAbbbb" not in message and "opaque-token-9" not in message
     assert message.count(REDACTED) == 2
+
+
+# --- NUL characters (PostgreSQL cannot store them) ------------------------------------------------
+
+
+def test_webhook_json_with_a_nul_character_is_400(open_webhook):
+    url, headers = open_webhook
+    body = json.dumps({"first_name": "Ada\u0000", "last_name": "L", "email": "a@example.com"}).encode()
+    response = Client().post(url, data=body, content_type="application/json", headers=headers)
+    assert response.status_code == 400
+    assert response.json()["code"] == "nul_character"
+
+
+def test_webhook_form_with_a_nul_character_is_400(open_webhook):
+    url, headers = open_webhook
+    response = Client().post(url, data=b"first_name=Ada%00&phone=4152002000",
+                             content_type="application/x-www-form-urlencoded", headers=headers)
+    assert response.status_code == 400 and response.json()["code"] == "nul_character"
+
+
+def test_refused_body_with_nul_bytes_is_kept_as_a_rejected_submission(open_webhook):
+    from providers.models import RejectedSubmission
+
+    url, headers = open_webhook
+    response = Client().post(url, data=b"{\x00 not json", content_type="application/json", headers=headers)
+    assert response.status_code == 400 and response.json()["code"] == "malformed_json"
+    assert "\x00" not in RejectedSubmission.objects.get(request_id=response["X-Request-ID"]).raw_body
+
+
+@pytest.mark.django_db
+def test_webhook_id_with_a_nul_character_is_404():
+    response = Client().post("/api/v1/webhooks/wh%00x/leads/", data=b"{}", content_type="application/json",
+                             headers={"X-Provider-Id": "p\x00"})
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_partner_api_json_with_a_nul_character_is_400():
+    _, client = workspace_with_key()
+    response = client.post("/api/v1/leads/", data=json.dumps({"lead_type": "solar", "first_name": "A\u0000"}),
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
