@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo serve check clean
+.PHONY: run test install migrate demo serve check clean prod-check
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,11 @@ check: install
 
 test: check
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile
+
+# Production settings, end to end: gunicorn + worker + beat on the local PostgreSQL (throwaway
+# database) and Redis; a signed lead in over HTTP, forwarded out to a local receiver.
+prod-check: install
+	$(BIN)/python scripts/prod_check.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

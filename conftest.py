@@ -34,3 +34,28 @@ def isolated_cache_namespace():
     caches["default"]["KEY_PREFIX"] = f"{caches['default'].get('KEY_PREFIX', '')}-test-{uuid.uuid4().hex[:8]}"
     with override_settings(CACHES=caches):
         yield
+
+
+def _is_transactional(item):
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends with a flush that also wipes rows seeded by data migrations
+    (pipeline stages, role groups); put them back so the tests after it see a migrated database."""
+    result = yield
+    if _is_transactional(item):
+        from django.apps import apps
+        from pytest_django.plugin import blocking_manager_key
+
+        from leadhub.admin import sync_role_groups
+        from leadhub.testing import ensure_pipeline_stages
+
+        with item.config.stash[blocking_manager_key].unblock():
+            ensure_pipeline_stages()
+            sync_role_groups(apps)
+    return result

@@ -1,10 +1,17 @@
 """Request metadata every layer needs: a request id for tracing, and the real client address."""
 import ipaddress
+import logging
 import re
 import uuid
 from functools import lru_cache
 
+from django import db
 from django.conf import settings
+from django.http import JsonResponse
+
+from leadhub.api.exceptions import failure_body
+
+logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client's id is echoed only if it is short and plain, so it is safe in logs, headers and JSON.
@@ -25,6 +32,39 @@ class RequestIdMiddleware:
         request.request_id = sent if _SANE_REQUEST_ID.match(sent) else uuid.uuid4().hex
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that loses its database connection answers 503 with a JSON reason, not a 500 page.
+
+    The transaction the view was in is gone with the connection, so nothing of it was committed
+    (leadhub/tests/test_faults_postgres.py); the client may simply retry later.
+    """
+
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (db.OperationalError, db.InterfaceError)):
+            return None
+        request_id = getattr(request, "request_id", "")
+        logger.error("database unavailable during %s %s (request %s): %s", request.method, request.path,
+                     request_id, exception.__class__.__name__)
+        response = JsonResponse(
+            failure_body(
+                code="database_unavailable",
+                reason="The database is unavailable; nothing was saved. Retry in a few seconds.",
+                request_id=request_id,
+            ),
+            status=503,
+        )
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         return response
 
 

@@ -17,6 +17,8 @@ from appointments.services import (
     appointment_update,
 )
 from leadhub.api.exceptions import Refusal, failure_body
+from leadhub.api.schema import FailureSerializer, webhook_refusals
+from leadhub.api.schema import FailureSerializer, webhook_refusals
 from leadhub.api.views import PartnerAPIMixin
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import webhook_post
@@ -69,7 +71,7 @@ class AppointmentWebhookView(APIView):
             OpenApiParameter(SIGNATURE_HEADER, str, OpenApiParameter.HEADER),
         ],
         request={media: serializers.AppointmentRequestSerializer for media in ACCEPTED_MEDIA_TYPES},
-        responses={201: serializers.AppointmentCreatedSerializer},
+        responses=webhook_refusals({201: serializers.AppointmentCreatedSerializer}),
     )
     def post(self, request, webhook_id):
         return webhook_post(request._request, webhook_id=webhook_id, endpoint="appointment", handle=_intake)
@@ -96,7 +98,7 @@ class PartnerAppointmentViewSet(
 
     @extend_schema(
         request=serializers.AppointmentRequestSerializer,
-        responses={201: serializers.AppointmentCreatedSerializer},
+        responses={201: serializers.AppointmentCreatedSerializer, 422: FailureSerializer},
         summary="Create an appointment for one of your leads",
         description="The contact is the lead's; `lead_ids` adds more leads of that contact. A workspace key's "
                     "appointment is its own (no routing). 422 names each invalid field.",
@@ -110,7 +112,10 @@ class PartnerAppointmentViewSet(
             return error_response(request, exc)
         return Response(serializers.created_body(result), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=serializers.AppointmentPatchSerializer, responses=serializers.PartnerAppointmentSerializer)
+    @extend_schema(
+        request=serializers.AppointmentPatchSerializer,
+        responses={200: serializers.PartnerAppointmentSerializer, 422: FailureSerializer},
+    )
     def partial_update(self, request, pk=None):
         """Status (enforced machine), a new time (→ rescheduled), completion details, working fields.
         The response carries `warnings` (e.g. a double booking of `assigned_to`)."""

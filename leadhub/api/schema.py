@@ -40,8 +40,8 @@ class FailureSerializer(serializers.Serializer):
     request_id = serializers.CharField()
 
 
-def webhook_refusals(**own) -> dict:
-    """Responses every provider webhook (providers.gate) can give besides its own (`own`)."""
+def webhook_refusals(own: dict) -> dict:
+    """`own` responses plus those every provider webhook (providers.gate) can give."""
     described = {
         400: "Malformed body (`code`: malformed_json, json_not_object, json_too_deep, nul_character, ...).",
         401: "Provider or signature refused (`code` says which).",
@@ -52,8 +52,8 @@ def webhook_refusals(**own) -> dict:
         422: "Invalid data; `errors` names each field.",
         429: "Webhook or provider rate limit exceeded; see Retry-After.",
     }
-    return {**{status: OpenApiResponse(FailureSerializer, description=text) for status, text in described.items()},
-            **own}
+    refusals = {status: OpenApiResponse(FailureSerializer, description=text) for status, text in described.items()}
+    return {**refusals, **own}
 
 
 # Field name → messages (or nested errors); "non_field_errors" for the body as a whole.

@@ -37,21 +37,6 @@ def browser():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="module", autouse=True)
-def reseed_after_flush(django_db_blocker):
-    """The live-server tests are transactional: the flush after each one also wipes the rows that
-    migrations seeded. Put them back once the module is done, for the tests that run after it."""
-    yield
-    from django.apps import apps
-
-    from leadhub.admin import sync_role_groups
-    from leadhub.testing import ensure_pipeline_stages
-
-    with django_db_blocker.unblock():
-        ensure_pipeline_stages()
-        sync_role_groups(apps)
-
-
 @pytest.fixture
 def context(browser, request, tmp_path):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
