@@ -3,7 +3,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 
 from contacts.models import Contact
 from conversions.models import Conversion, CurrencyRate
@@ -13,13 +12,6 @@ from workspaces.models import Workspace
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/conversions/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
