@@ -48,7 +48,9 @@ def pytest_runtest_teardown(item, nextitem):
     """A transactional test ends with a flush that also wipes rows seeded by data migrations
     (pipeline stages, role groups); put them back so the tests after it see a migrated database."""
     result = yield
-    if _is_transactional(item):
+    # No next test (end of the session, or of an xdist worker's share): the test database is
+    # already gone, and nothing needs the rows.
+    if _is_transactional(item) and nextitem is not None:
         from django.apps import apps
         from pytest_django.plugin import blocking_manager_key
 

@@ -23,7 +23,7 @@ from appointments.selectors import appointment_overlaps
 from contacts.models import Contact, ContactEvent
 from leads.models import Lead, TrackingAction, WorkspaceTracking
 from leads.services import lead_status_change
-from providers.models import LeadSourceProvider
+from providers.services import provider_usage_record
 from workspaces.delivery import outbound_event_redeliver, outbox_emit
 from workspaces.models import DeliveryStatus, EventType, OutboundEvent, Workspace
 from workspaces.routing import route
@@ -88,6 +88,11 @@ class AppointmentResult:
         return self.appointment.lead
 
     @property
+    def object_id(self):
+        """What rejected-submission re-processing records as created."""
+        return self.appointment.pk
+
+    @property
     def routing_status(self):
         return "routed" if self.appointment.matched_workspace_id else "unrouted"
 
@@ -112,7 +117,7 @@ def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_a
                     "ip_address": ip_address},
         )
         if provider is not None:
-            LeadSourceProvider.objects.filter(pk=provider.pk).update(last_used_at=timezone.now())
+            provider_usage_record(provider=provider, webhook_id=webhook.webhook_id, now=timezone.now())
     return AppointmentResult(result.appointment, contact, "new" if contact_created else "existing", result.warnings)
 
 

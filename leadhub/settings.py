@@ -243,7 +243,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 # Re-processing a stored rejected submission calls the same service as the live endpoint. The
 # service is named here, not imported, so `providers` never imports the apps layered above it.
-REJECTED_SUBMISSION_HANDLERS = {"lead": "leads.services.lead_ingest"}
+REJECTED_SUBMISSION_HANDLERS = {
+    "lead": "leads.services.lead_ingest",
+    "appointment": "appointments.services.appointment_intake",
+}
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
 # Failed admin logins allowed per window (leadhub.admin_login), per client address and per username.
 ADMIN_LOGIN_RATE_PER_IP = os.environ.get("ADMIN_LOGIN_RATE_PER_IP", "20/15m")

@@ -1,13 +1,13 @@
 """Lead use cases (writes). Every path that creates or changes a lead calls one function here."""
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
-from providers.models import LeadSourceProvider, WebhookConfig
+from providers.models import WebhookConfig
+from providers.services import provider_usage_record
 
 from workspaces.forwarding import lead_forward_rules_apply
 from workspaces.models import EventType
@@ -48,6 +48,11 @@ class IngestResult:
     contact: Contact
     contact_status: str  # "new" | "existing"
     created: bool  # False: idempotent replay of an earlier post, nothing was written
+
+    @property
+    def object_id(self):
+        """What rejected-submission re-processing records as created."""
+        return self.lead.pk
 
 
 def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent="",
@@ -143,10 +148,7 @@ def _counters_increment(*, webhook, provider, now):
     keeps the provider row out of the hot path."""
     WebhookConfig.objects.filter(pk=webhook.pk).update(total_leads=F("total_leads") + 1, last_lead_at=now)
     if provider is not None:
-        _usage_increment(provider_id=provider.provider_id, webhook_id=webhook.webhook_id, now=now)
-        LeadSourceProvider.objects.filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(minutes=1)), pk=provider.pk
-        ).update(last_used_at=now)
+        provider_usage_record(provider=provider, webhook_id=webhook.webhook_id, now=now)
 
 
 def _contact_upsert(*, webhook_id, phone, values, now):
@@ -181,19 +183,6 @@ def _contact_upsert(*, webhook_id, phone, values, now):
         for name, value in fill.items():
             setattr(contact, name, value)
     return contact, False, sorted(fill)
-
-
-def _usage_increment(*, provider_id, webhook_id, now):
-    """One row per (provider, webhook, UTC day), counted up inside the database."""
-    ops = connection.ops
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO provider_usage_log (provider_id, webhook_id, date, request_count, created_at) "
-            "VALUES (%s, %s, %s, 1, %s) "
-            "ON CONFLICT (provider_id, webhook_id, date) "
-            "DO UPDATE SET request_count = provider_usage_log.request_count + 1",
-            [provider_id, webhook_id, ops.adapt_datefield_value(now.date()), ops.adapt_datetimefield_value(now)],
-        )
 
 
 def _lead_with_id(lead_id):

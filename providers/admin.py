@@ -168,9 +168,9 @@ class ReprocessedFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "in":
-            return queryset.filter(reprocessed_lead_id__isnull=False)
+            return queryset.filter(reprocessed_object_id__isnull=False)
         if self.value() == "failed":
-            return queryset.filter(reprocessed_at__isnull=False, reprocessed_lead_id__isnull=True)
+            return queryset.filter(reprocessed_at__isnull=False, reprocessed_object_id__isnull=True)
         if self.value() == "no":
             return queryset.filter(reprocessed_at__isnull=True)
         return queryset
@@ -181,7 +181,7 @@ class RejectedSubmissionAdmin(admin.ModelAdmin):
     """Every refused post, as received. Rows are evidence: read-only, re-processable, deletable."""
 
     list_display = ("created_at", "http_status", "reason_code", "webhook_id", "provider_id", "occurrences",
-                    "last_seen_at", "request_id", "reprocessed_lead_id")
+                    "last_seen_at", "request_id", "reprocessed_object_id")
     list_filter = ("http_status", "reason_code", "endpoint", ReprocessedFilter, "created_at")
     search_fields = ("webhook_id", "provider_id", "reason_code", "=request_id", "=phone_normalized")
     date_hierarchy = "created_at"
@@ -205,13 +205,13 @@ class RejectedSubmissionAdmin(admin.ModelAdmin):
     @admin.action(description="Re-process (after fixing the cause)", permissions=["change"])
     def reprocess(self, request, queryset):
         for submission in queryset:
-            already = submission.reprocessed_lead_id
+            already = submission.reprocessed_object_id
             submission = services.rejected_submission_reprocess(submission=submission)
             if already:
                 self.message_user(request, f"#{submission.pk}: already re-processed as lead #{already}.",
                                   messages.INFO)
-            elif submission.reprocessed_lead_id:
-                self.message_user(request, f"#{submission.pk}: lead #{submission.reprocessed_lead_id} created.",
+            elif submission.reprocessed_object_id:
+                self.message_user(request, f"#{submission.pk}: {submission.endpoint} #{submission.reprocessed_object_id} created.",
                                   messages.SUCCESS)
             else:
                 self.message_user(request, f"#{submission.pk}: still refused: {submission.reprocess_error}",

@@ -123,7 +123,8 @@ class RejectedSubmission(CreatedAtModel):
     occurrences = models.PositiveIntegerField(default=1)
     last_seen_at = models.DateTimeField(default=timezone.now)
     reprocessed_at = models.DateTimeField(null=True, blank=True)
-    reprocessed_lead_id = models.BigIntegerField(null=True, blank=True)
+    # The lead or appointment the re-processing created (by `endpoint`).
+    reprocessed_object_id = models.BigIntegerField(null=True, blank=True)
     reprocess_error = models.TextField(blank=True)
 
     class Meta:

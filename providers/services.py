@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -34,6 +34,23 @@ def provider_key_rotate(*, provider: LeadSourceProvider) -> str:
     LeadSourceProvider.objects.filter(pk=provider.pk).update(api_key=digest, updated_at=timezone.now())
     provider.api_key = digest
     return raw_key
+
+
+def provider_usage_record(*, provider, webhook_id, now):
+    """Count one accepted post: the (provider, webhook, UTC day) row goes up inside the database,
+    and `last_used_at` moves at most once a minute so the provider row stays out of the hot path."""
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO provider_usage_log (provider_id, webhook_id, date, request_count, created_at) "
+            "VALUES (%s, %s, %s, 1, %s) "
+            "ON CONFLICT (provider_id, webhook_id, date) "
+            "DO UPDATE SET request_count = provider_usage_log.request_count + 1",
+            [provider.provider_id, webhook_id, ops.adapt_datefield_value(now.date()), ops.adapt_datetimefield_value(now)],
+        )
+    LeadSourceProvider.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(minutes=1)), pk=provider.pk
+    ).update(last_used_at=now)
 
 
 def _phone_from_body(body: bytes, content_type: str) -> str:
@@ -148,14 +165,14 @@ def rejected_submission_reprocess(*, submission: RejectedSubmission) -> Rejected
     """Run a stored post through the live parse + ingest path, once its cause has been fixed.
 
     Auth, signature and rate limits are skipped on purpose: ops decided to accept it. The outcome
-    (the lead id, or why it failed again) is written on the row. The ingest service is the one
+    (the created row's id, or why it failed again) is written on the row. The ingest service is the one
     named in settings.REJECTED_SUBMISSION_HANDLERS; the refusals it raises carry `code`,
     `reason` and `errors`, like `Refusal`.
     """
     handler = import_string(settings.REJECTED_SUBMISSION_HANDLERS[submission.endpoint])
     with transaction.atomic():
         submission = RejectedSubmission.objects.select_for_update().get(pk=submission.pk)
-        if submission.reprocessed_lead_id is not None:
+        if submission.reprocessed_object_id is not None:
             return submission  # already in: re-processing twice must not create twice
         submission.reprocessed_at = timezone.now()
         submission.reprocess_error = ""
@@ -178,8 +195,8 @@ def rejected_submission_reprocess(*, submission: RejectedSubmission) -> Rejected
                     raise  # a bug, not a refusal: let it surface
                 submission.reprocess_error = _reprocess_refusal(exc)
             else:
-                submission.reprocessed_lead_id = result.lead.pk
-        submission.save(update_fields=["reprocessed_at", "reprocessed_lead_id", "reprocess_error"])
+                submission.reprocessed_object_id = result.object_id
+        submission.save(update_fields=["reprocessed_at", "reprocessed_object_id", "reprocess_error"])
     return submission
 
 

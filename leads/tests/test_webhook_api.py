@@ -512,7 +512,7 @@ def test_reprocessing_after_the_webhook_is_reactivated_creates_the_lead(client, 
 
     stored = rejected_submission_reprocess(submission=stored)
 
-    lead = Lead.objects.get(pk=stored.reprocessed_lead_id)
+    lead = Lead.objects.get(pk=stored.reprocessed_object_id)
     assert stored.reprocessed_at and stored.reprocess_error == ""
     assert (lead.webhook_id, lead.phone, lead.user_agent, lead.ip_address) == (
         webhook.webhook_id, "+14155550132", "acme/1", "127.0.0.1"
@@ -530,7 +530,7 @@ def test_reprocessing_a_form_post_after_the_provider_is_created(client, webhook)
 
     stored = rejected_submission_reprocess(submission=stored)
 
-    assert Lead.objects.get(pk=stored.reprocessed_lead_id).first_name == "Ada"
+    assert Lead.objects.get(pk=stored.reprocessed_object_id).first_name == "Ada"
 
 
 def test_reprocessing_a_body_that_is_still_invalid_records_why(client, webhook, provider):
@@ -539,7 +539,7 @@ def test_reprocessing_a_body_that_is_still_invalid_records_why(client, webhook, 
 
     stored = rejected_submission_reprocess(submission=stored)
 
-    assert stored.reprocessed_lead_id is None and stored.reprocessed_at
+    assert stored.reprocessed_object_id is None and stored.reprocessed_at
     assert stored.reprocess_error.startswith("validation:") and "email" in stored.reprocess_error
     assert not Lead.objects.exists()
 

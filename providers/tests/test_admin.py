@@ -88,7 +88,7 @@ def test_reprocess_action_creates_the_lead_once_the_cause_is_fixed(admin_client)
     )
 
     row.refresh_from_db()
-    assert Lead.objects.get(pk=row.reprocessed_lead_id).phone == "+14155550132"
+    assert Lead.objects.get(pk=row.reprocessed_object_id).phone == "+14155550132"
 
 
 def test_reprocess_action_reports_a_submission_still_refused(admin_client):

@@ -134,7 +134,7 @@ def test_reprocess_twice_creates_one_lead():
     first = rejected_submission_reprocess(submission=row)
     second = rejected_submission_reprocess(submission=row)
 
-    assert first.reprocessed_lead_id and second.reprocessed_lead_id == first.reprocessed_lead_id
+    assert first.reprocessed_object_id and second.reprocessed_object_id == first.reprocessed_object_id
     assert Lead.objects.count() == 1
 
 
@@ -144,7 +144,7 @@ def test_reprocess_refuses_a_truncated_body():
 
     row = rejected_submission_reprocess(submission=row)
 
-    assert row.reprocessed_lead_id is None and "64 KB" in row.reprocess_error
+    assert row.reprocessed_object_id is None and "64 KB" in row.reprocess_error
 
 
 def test_reprocess_while_the_webhook_is_still_missing_records_why():
@@ -152,7 +152,7 @@ def test_reprocess_while_the_webhook_is_still_missing_records_why():
 
     row = rejected_submission_reprocess(submission=row)
 
-    assert row.reprocessed_at and row.reprocessed_lead_id is None
+    assert row.reprocessed_at and row.reprocessed_object_id is None
     assert "still-missing" in row.reprocess_error
 
 
