@@ -61,3 +61,19 @@ def pytest_runtest_teardown(item, nextitem):
             ensure_pipeline_stages()
             sync_role_groups(apps)
     return result
+
+
+@pytest.fixture
+def webhook(db):
+    """A webhook whose id no earlier run used (its rate-limit counters start at zero)."""
+    from leadhub.testing import make_webhook, unique_id
+
+    return make_webhook(unique_id("wh"))
+
+
+@pytest.fixture
+def provider(db):
+    """A provider, new to the rate limiter, that authenticates with `leadhub.testing.PROVIDER_API_KEY`."""
+    from leadhub.testing import make_keyed_provider
+
+    return make_keyed_provider()

@@ -3,7 +3,7 @@ entry may be deleted by hand to force a recompute."""
 from django.contrib import admin
 
 from analytics.models import ConversionAnalyticsCache, LeadAnalytics
-from contacts.admin import ReadOnlyAdmin
+from leadhub.admin import ReadOnlyAdmin
 
 
 @admin.register(LeadAnalytics)

@@ -15,7 +15,14 @@ from appointments.services import (
     appointment_status_change,
     appointment_update,
 )
-from leadhub.admin import ExactSearchMixin, LatestRowsFormSet, ReadOnlyAdmin, ReadOnlyInline
+from leadhub.admin import (
+    AuditLogAdmin,
+    ExactSearchMixin,
+    LargeTableMixin,
+    LatestRowsFormSet,
+    ReadOnlyInline,
+    staff_actor,
+)
 from workspaces.models import Workspace
 from workspaces.routing import route
 
@@ -30,10 +37,6 @@ ROUTING_FIELDS = [
     "status", "outcome", "next_action", "next_action_date", "matched_workspace", "routing_method", "forward_status",
     "forwarded_at", "forward_attempts", "forward_response", "created_by", "raw_payload", "created_at", "updated_at",
 ]
-
-
-def staff(request):
-    return f"staff:{request.user.get_username()}"
 
 
 class AppointmentEventInline(ReadOnlyInline):
@@ -73,7 +76,7 @@ class RouteActionForm(ActionForm):
     )
 
 
-class AppointmentAdminBase(ExactSearchMixin, admin.ModelAdmin):
+class AppointmentAdminBase(ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
     form = AppointmentForm
     list_display = [
         "id", "appointment_type", "scheduled_at", "status", "customer_name", "customer_zip", "service_type",
@@ -86,7 +89,6 @@ class AppointmentAdminBase(ExactSearchMixin, admin.ModelAdmin):
     number_search_fields = ["pk", "contact_id", "lead_id"]
     list_select_related = ["matched_workspace"]
     raw_id_fields = ["contact", "lead", "matched_workspace"]
-    show_full_result_count = False
     inlines = [AppointmentLeadInline, AppointmentEventInline]
     action_form = RouteActionForm
     actions = ["forward_again", "route_by_rules", "route_to_chosen", "confirm", "cancel", "mark_no_show"]
@@ -109,14 +111,14 @@ class AppointmentAdminBase(ExactSearchMixin, admin.ModelAdmin):
         try:
             if change:
                 changes = {name: values[name] for name in form.changed_data if name in values}
-                _, warnings = appointment_update(appointment=obj, changed_by=staff(request), **changes)
+                _, warnings = appointment_update(appointment=obj, changed_by=staff_actor(request), **changes)
             else:
                 lead = form.cleaned_data.get("lead")
                 result = appointment_create(
                     contact=form.cleaned_data["contact"],
                     values={name: value for name, value in values.items() if value not in (None, "")},
                     lead_ids=[lead.pk] if lead else [],
-                    created_by=staff(request),
+                    created_by=staff_actor(request),
                 )
                 obj.pk = obj.id = result.appointment.pk
                 warnings = result.warnings
@@ -142,7 +144,9 @@ class AppointmentAdminBase(ExactSearchMixin, admin.ModelAdmin):
 
     @admin.action(description="Forward again (send appointment.created once more)")
     def forward_again(self, request, queryset):
-        self._each(request, queryset, lambda a: appointment_forward_again(appointment=a, by=staff(request)), "queued")
+        self._each(
+            request, queryset, lambda a: appointment_forward_again(appointment=a, by=staff_actor(request)), "queued"
+        )
 
     @admin.action(description="Route by the rules now")
     def route_by_rules(self, request, queryset):
@@ -150,8 +154,8 @@ class AppointmentAdminBase(ExactSearchMixin, admin.ModelAdmin):
             match = route(zip_code=appointment.customer_zip, product=appointment.service_type)
             if match is None:
                 raise ValidationError("Still no rule serves this ZIP and product.")
-            appointment_route(appointment=appointment, workspace=match.workspace, by=staff(request),
-                              method=f"re-routed by {staff(request)}: {match.reason}")
+            appointment_route(appointment=appointment, workspace=match.workspace, by=staff_actor(request),
+                              method=f"re-routed by {staff_actor(request)}: {match.reason}")
 
         self._each(request, queryset, act, "routed")
 
@@ -162,11 +166,11 @@ class AppointmentAdminBase(ExactSearchMixin, admin.ModelAdmin):
             self.message_user(request, "Choose an active workspace next to the action.", messages.ERROR)
             return
         self._each(request, queryset, lambda a: appointment_route(appointment=a, workspace=workspace,
-                                                                  by=staff(request)), f"routed to {workspace.pk}")
+                                                                  by=staff_actor(request)), f"routed to {workspace.pk}")
 
     def _status_action(self, request, queryset, status):
         self._each(request, queryset, lambda a: appointment_status_change(
-            appointment=a, new_status=status, changed_by=staff(request)), status.replace("_", " "))
+            appointment=a, new_status=status, changed_by=staff_actor(request)), status.replace("_", " "))
 
     @admin.action(description="Confirm")
     def confirm(self, request, queryset):
@@ -200,19 +204,15 @@ class UnroutedAppointmentAdmin(AppointmentAdminBase):
 
 
 @admin.register(AppointmentEvent)
-class AppointmentEventAdmin(ExactSearchMixin, ReadOnlyAdmin):
+class AppointmentEventAdmin(ExactSearchMixin, AuditLogAdmin):
     list_display = ["id", "appointment", "event_type", "old_value", "new_value", "created_by", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["=event_type", "=created_by"]
     number_search_fields = ["appointment_id"]
-    raw_id_fields = ["appointment"]
-    list_select_related = ["appointment"]
-    show_full_result_count = False
+    raw_id_fields = list_select_related = ["appointment"]
 
 
 @admin.register(AppointmentLead)
-class AppointmentLeadAdmin(ReadOnlyAdmin):
+class AppointmentLeadAdmin(AuditLogAdmin):
     list_display = ["id", "appointment", "lead", "created_at"]
-    raw_id_fields = ["appointment", "lead"]
-    list_select_related = ["appointment", "lead"]
-    show_full_result_count = False
+    raw_id_fields = list_select_related = ["appointment", "lead"]

@@ -21,6 +21,7 @@ from appointments.models import (
 )
 from appointments.selectors import appointment_overlaps
 from contacts.models import Contact, ContactEvent
+from leadhub.errors import ServiceRefusal
 from leads.models import Lead, TrackingAction, WorkspaceTracking
 from leads.services import lead_status_change
 from providers.services import provider_usage_record
@@ -49,15 +50,10 @@ WORKING_FIELDS = (
 )
 
 
-class AppointmentError(Exception):
-    """A refused appointment write: `reason` for people, `code` for machines, `errors` per field."""
+class AppointmentError(ServiceRefusal):
+    """A refused appointment write."""
 
     code = "validation"
-
-    def __init__(self, reason, *, errors=None):
-        super().__init__(reason)
-        self.reason = reason
-        self.errors = errors or {}
 
 
 class AppointmentInvalid(AppointmentError):

@@ -2,32 +2,32 @@
 merge duplicates and purge on a data request — each through its service.
 
 Leads, appointments and conversions are reached through the contact's reverse relations, never
-imported: `contacts/` sits below those apps. The shared admin building blocks live in
-`leadhub/admin.py`; they are re-exported here for the admins that still import them from this
-module.
+imported: `contacts/` sits below those apps.
 """
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, ProtectedError, Q
 from django.db.models.functions import Lower
-from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 
 from contacts.models import Contact, ContactEvent, ContactPurge
 from contacts.services import contact_merge, contact_purge, related_model
-from leadhub.admin import (  # noqa: F401 (re-exported)
+from leadhub.admin import (
+    AuditLogAdmin,
+    ConfirmationPageMixin,
     CsvExportMixin,
     ExactSearchMixin,
+    LargeTableMixin,
     LatestRowsFormSet,
     ReadOnlyAdmin,
     ReadOnlyInline,
     ReasonForm,
     change_link,
     changelist_link,
-    phone_from_search,
+    reason_field,
+    staff_actor,
 )
-from leadhub.paginator import EstimatedCountPaginator
 
 
 def live_contacts():
@@ -104,11 +104,9 @@ class ContactEventInline(ReadOnlyInline):
 
 
 class PurgeForm(ReasonForm):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        max_length=2000,
-        help_text="Why this person's data is deleted (e.g. the data request reference). "
-        "Kept in the purge audit record; do not paste personal data here.",
+    reason = reason_field(
+        "Why this person's data is deleted (e.g. the data request reference). "
+        "Kept in the purge audit record; do not paste personal data here."
     )
 
 
@@ -122,15 +120,13 @@ class MergeForm(forms.Form):
 
 
 @admin.register(Contact)
-class ContactAdmin(CsvExportMixin, ExactSearchMixin, admin.ModelAdmin):
+class ContactAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
     list_display = ["id", "first_name", "last_name", "phone", "email", "webhook_id", "conversion_status", "created_at"]
     list_display_links = ["id", "first_name", "last_name"]
     list_filter = [MergeCandidatesFilter, "conversion_status", "created_at"]
     search_fields = ["=email", "^last_name", "^first_name", "=webhook_id"]
     search_help_text = "Phone in any format, contact or lead id, email, webhook id, or the start of a name."
     phone_search_field = "phone"
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     export_fields = [
         "id", "webhook_id", "phone", "first_name", "last_name", "email", "city", "state", "zip_code",
         "conversion_status", "conversion_count", "lifetime_value", "merged_into_id", "created_at",
@@ -225,14 +221,14 @@ class ContactAdmin(CsvExportMixin, ExactSearchMixin, admin.ModelAdmin):
                 request, f"Select between 2 and {self.merge_limit} contacts to merge.", messages.ERROR
             )
             return None
-        form = MergeForm(request.POST if "post" in request.POST else None, contacts=contacts)
+        form = MergeForm(self.confirmation_data(request), contacts=contacts)
         if form.is_bound and form.is_valid():
             survivor = next(c for c in contacts if c.pk == form.cleaned_data["survivor"])
             try:
                 survivor = contact_merge(
                     survivor=survivor,
                     duplicates=[c for c in contacts if c.pk != survivor.pk],
-                    by=f"staff:{request.user.get_username()}",
+                    by=staff_actor(request),
                 )
             except ValidationError as exc:
                 self.message_user(request, f"Nothing was merged: {'; '.join(exc.messages)}", messages.ERROR)
@@ -241,17 +237,16 @@ class ContactAdmin(CsvExportMixin, ExactSearchMixin, admin.ModelAdmin):
                 request, f"Merged {len(contacts) - 1} contact(s) into #{survivor.pk} {survivor}.", messages.SUCCESS
             )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Merge duplicate contacts",
-            "opts": self.opts,
-            "contacts": queryset.filter(pk__in=[c.pk for c in contacts]).order_by("pk").annotate(
+        return self.confirmation_page(
+            request,
+            template="admin/contacts/contact/merge_confirmation.html",
+            title="Merge duplicate contacts",
+            action="merge",
+            selected=queryset.filter(pk__in=[c.pk for c in contacts]).order_by("pk").annotate(
                 lead_count=Count("leads", distinct=True), conversion_count_now=Count("conversions", distinct=True)
             ),
-            "form": form,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/contacts/contact/merge_confirmation.html", context)
+            form=form,
+        )
 
     @admin.action(description="Purge (data request)", permissions=["delete"])
     def purge(self, request, queryset):
@@ -268,18 +263,17 @@ class ContactAdmin(CsvExportMixin, ExactSearchMixin, admin.ModelAdmin):
                 request, f"Select at most {self.purge_limit} contacts to purge at once.", messages.ERROR
             )
             return None
-        form = PurgeForm(request.POST if "post" in request.POST else None)
+        form = PurgeForm(self.confirmation_data(request))
         if form.is_bound and form.is_valid():
             return self._purge_confirmed(request, contacts, form.cleaned_data["reason"])
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Purge contacts (data request)",
-            "opts": self.opts,
-            "contacts": contacts,
-            "form": form,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/contacts/contact/purge_confirmation.html", context)
+        return self.confirmation_page(
+            request,
+            template="admin/contacts/contact/purge_confirmation.html",
+            title="Purge contacts (data request)",
+            action="purge",
+            selected=contacts,
+            form=form,
+        )
 
     def _purge_confirmed(self, request, contacts, reason):
         by = request.user.get_username()
@@ -301,15 +295,12 @@ class ContactAdmin(CsvExportMixin, ExactSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(ContactEvent)
-class ContactEventAdmin(ExactSearchMixin, ReadOnlyAdmin):
+class ContactEventAdmin(ExactSearchMixin, AuditLogAdmin):
     list_display = ["id", "contact", "event_type", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["=event_type"]
     number_search_fields = ["contact_id"]
-    raw_id_fields = ["contact"]
-    list_select_related = ["contact"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
+    raw_id_fields = list_select_related = ["contact"]
 
 
 @admin.register(ContactPurge)

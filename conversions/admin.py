@@ -1,14 +1,23 @@
 """Conversions admin. Conversions are view-only: recording, changing or voiding one moves contact
 and workspace aggregates, so the only write here is the "Void" action, through the service.
 The currency rate table is the one thing ops edit by hand."""
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.template.response import TemplateResponse
 
-from contacts.admin import ExactSearchMixin, LatestRowsFormSet, ReadOnlyAdmin, ReadOnlyInline
 from conversions.models import Conversion, ConversionEvent, ConversionIdempotencyKey, CurrencyRate
 from conversions.services import ConversionVoided, conversion_void
+from leadhub.admin import (
+    AuditLogAdmin,
+    ConfirmationPageMixin,
+    ExactSearchMixin,
+    LargeTableMixin,
+    LatestRowsFormSet,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ReasonForm,
+    reason_field,
+    staff_actor,
+)
 
 
 class ConversionEventInline(ReadOnlyInline):
@@ -30,16 +39,12 @@ class VoidStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class VoidForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        max_length=2000,
-        help_text="Why these conversions no longer count (kept on each row and in its events).",
-    )
+class VoidForm(ReasonForm):
+    reason = reason_field("Why these conversions no longer count (kept on each row and in its events).")
 
 
 @admin.register(Conversion)
-class ConversionAdmin(ExactSearchMixin, ReadOnlyAdmin):
+class ConversionAdmin(ConfirmationPageMixin, ExactSearchMixin, LargeTableMixin, ReadOnlyAdmin):
     list_display = [
         "id", "conversion_type", "conversion_value", "currency", "original_value", "original_currency",
         "workspace", "contact", "converted_at", "voided_at",
@@ -50,7 +55,6 @@ class ConversionAdmin(ExactSearchMixin, ReadOnlyAdmin):
     number_search_fields = ["contact_id", "lead_id"]
     list_select_related = ["workspace", "contact"]
     raw_id_fields = ["contact", "lead", "workspace"]
-    show_full_result_count = False
     inlines = [ConversionEventInline]
     actions = ["void"]
     void_limit = 200
@@ -65,9 +69,9 @@ class ConversionAdmin(ExactSearchMixin, ReadOnlyAdmin):
         if len(conversions) > self.void_limit:
             self.message_user(request, f"Select at most {self.void_limit} conversions at once.", messages.ERROR)
             return None
-        form = VoidForm(request.POST if "post" in request.POST else None)
+        form = VoidForm(self.confirmation_data(request))
         if form.is_bound and form.is_valid():
-            by = f"staff:{request.user.get_username()}"
+            by = staff_actor(request)
             voided = 0
             for conversion in conversions:
                 try:
@@ -79,25 +83,18 @@ class ConversionAdmin(ExactSearchMixin, ReadOnlyAdmin):
             if voided:
                 self.message_user(request, f"Voided {voided} conversion(s); totals updated.", messages.SUCCESS)
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Void conversions",
-            "opts": self.opts,
-            "conversions": conversions,
-            "form": form,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/conversions/conversion/void_confirmation.html", context)
+        return self.confirmation_page(
+            request, template="admin/conversions/conversion/void_confirmation.html", title="Void conversions",
+            action="void", selected=conversions, form=form,
+        )
 
 
 @admin.register(ConversionEvent)
-class ConversionEventAdmin(ReadOnlyAdmin):
+class ConversionEventAdmin(AuditLogAdmin):
     list_display = ["id", "conversion", "event_type", "created_by", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["=conversion__id", "=event_type", "=created_by"]
-    raw_id_fields = ["conversion"]
-    list_select_related = ["conversion"]
-    show_full_result_count = False
+    raw_id_fields = list_select_related = ["conversion"]
 
 
 @admin.register(CurrencyRate)
@@ -118,10 +115,8 @@ class CurrencyRateAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConversionIdempotencyKey)
-class ConversionIdempotencyKeyAdmin(ReadOnlyAdmin):
+class ConversionIdempotencyKeyAdmin(AuditLogAdmin):
     list_display = ["key", "workspace", "conversion", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["=key", "=workspace__id"]
-    raw_id_fields = ["workspace", "conversion"]
-    list_select_related = ["workspace", "conversion"]
-    show_full_result_count = False
+    raw_id_fields = list_select_related = ["workspace", "conversion"]

@@ -45,33 +45,33 @@ def actual_sum(**outer):
     return Coalesce(Subquery(rows, output_field=MONEY), Value(0, output_field=MONEY), output_field=MONEY)
 
 
-def contact_aggregate_drift():
-    """Contacts whose stored count / lifetime value differ from their non-void conversions.
+def _aggregate_drift(model, *, owner, count_field, value_field):
+    """Rows of `model` whose stored `count_field` / `value_field` differ from the non-void
+    conversions whose `owner` they are.
 
     One set-based query: correlated sub-selects over `conversions`, no per-row Python. Money is
     compared rounded to cents: exact on PostgreSQL's numeric, and SQLite keeps decimals as REAL.
     """
     return (
-        Contact.objects.annotate(
-            actual_count=actual_count(contact=OuterRef("pk")),
-            actual_value=actual_sum(contact=OuterRef("pk")),
-            stored_cents=Round("lifetime_value", 2),
+        model.objects.annotate(
+            actual_count=actual_count(**{owner: OuterRef("pk")}),
+            actual_value=actual_sum(**{owner: OuterRef("pk")}),
+            stored_cents=Round(value_field, 2),
         )
-        .filter(~Q(conversion_count=F("actual_count")) | ~Q(stored_cents=Round("actual_value", 2)))
+        .filter(~Q(**{count_field: F("actual_count")}) | ~Q(stored_cents=Round("actual_value", 2)))
         .order_by("pk")
     )
 
 
+def contact_aggregate_drift():
+    """Contacts whose stored count / lifetime value differ from their non-void conversions."""
+    return _aggregate_drift(Contact, owner="contact", count_field="conversion_count", value_field="lifetime_value")
+
+
 def workspace_aggregate_drift():
     """Workspaces whose stored totals differ from their non-void conversions."""
-    return (
-        Workspace.objects.annotate(
-            actual_count=actual_count(workspace=OuterRef("pk")),
-            actual_value=actual_sum(workspace=OuterRef("pk")),
-            stored_cents=Round("total_revenue", 2),
-        )
-        .filter(~Q(total_conversions=F("actual_count")) | ~Q(stored_cents=Round("actual_value", 2)))
-        .order_by("pk")
+    return _aggregate_drift(
+        Workspace, owner="workspace", count_field="total_conversions", value_field="total_revenue"
     )
 
 

@@ -1,5 +1,6 @@
 """Admin building blocks every app's admin reuses: exact phone/number search, read-only audit
-tables, bounded inlines, reason forms, CSV export, and the staff roles (groups) the admin honours.
+tables, big-table changelists, bounded inlines, confirmation pages with reason forms, CSV export,
+and the staff roles (groups) the admin honours.
 
 Base layer: imports no project app; models are reached through what each admin passes in.
 """
@@ -9,6 +10,7 @@ import re
 from django import forms
 from django.apps import apps as global_apps
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.management import create_permissions
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q
@@ -16,9 +18,12 @@ from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from django.forms.models import BaseInlineFormSet
 from django.http import StreamingHttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+
+from leadhub.paginator import EstimatedCountPaginator
 
 PHONE_CHARS = re.compile(r"^[\d\s+().-]+$")
 
@@ -59,8 +64,8 @@ class ExactSearchMixin:
         return results, may_have_duplicates
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit and history tables: viewable, never added, edited or deleted by hand."""
+class NoWritesMixin:
+    """Rows that are viewed, never added, edited or deleted by hand (admins and inlines alike)."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -70,6 +75,24 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(NoWritesMixin, admin.ModelAdmin):
+    """Audit and history tables: viewable, never added, edited or deleted by hand."""
+
+
+class LargeTableMixin:
+    """Changelists of tables that grow without bound: the page links are sized from the planner's
+    row estimate, and the "N total" link (a second full COUNT(*)) is not shown."""
+
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+
+class AuditLogAdmin(LargeTableMixin, ReadOnlyAdmin):
+    """Append-only rows hanging off a parent (events, history, tracking): read-only and large.
+    Subclasses name the parents in `raw_id_fields` (no <select> of every parent) and
+    `list_select_related` (joined in the page's one query)."""
 
 
 class LatestRowsFormSet(BaseInlineFormSet):
@@ -84,7 +107,7 @@ class LatestRowsFormSet(BaseInlineFormSet):
         return queryset
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(NoWritesMixin, admin.TabularInline):
     """A bounded, view-only list of related rows with links to each row's own page."""
 
     formset = LatestRowsFormSet
@@ -94,15 +117,6 @@ class ReadOnlyInline(admin.TabularInline):
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def changelist_link(model, label, **filters):
@@ -120,14 +134,47 @@ def change_link(obj, label=None):
     return format_html('<a href="{}">{}</a>', url, label or str(obj))
 
 
-class ReasonForm(forms.Form):
-    """The "why" an intermediate action page asks for; it ends up in the audit trail."""
+def staff_actor(request):
+    """How services record a change made by hand in the admin: `staff:<username>`."""
+    return f"staff:{request.user.get_username()}"
 
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        max_length=2000,
-        help_text="Kept in the audit trail; do not paste personal data here.",
+
+def reason_field(help_text="Kept in the audit trail; do not paste personal data here.", **kwargs):
+    """The "why" an intermediate action page asks for; it ends up in the audit trail."""
+    return forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=2000, help_text=help_text, **kwargs
     )
+
+
+class ReasonForm(forms.Form):
+    reason = reason_field()
+
+
+class ConfirmationPageMixin:
+    """Actions that ask before they act: an intermediate page lists the selected rows and the
+    action's form, and posts both back with `post=yes`. Its template extends
+    admin/leadhub/action_confirmation.html and adds only what the page says and lists."""
+
+    @staticmethod
+    def confirmation_data(request):
+        """The posted-back form data, or None on the first visit (the form starts unbound)."""
+        return request.POST if "post" in request.POST else None
+
+    def confirmation_page(self, request, *, template, title, action, selected, form=None, **context):
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": self.opts,
+                "action": action,
+                "selected": selected,
+                "form": form,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                **context,
+            },
+        )
 
 
 # --- CSV export ----------------------------------------------------------------------------------

@@ -1,15 +1,23 @@
-"""HMAC signatures on webhook bodies: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+"""HMAC signatures on webhook bodies: `X-Leadhub-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`.
 
-Outbound deliveries (workspaces.delivery) sign with this; it is the same scheme providers use
-towards us (providers/signatures.py verifies it), so one partner-side verifier fits both.
+The MAC covers "<t>.<raw body>", so a captured request cannot be replayed after the receiver's
+tolerance window, nor its body altered. One scheme both ways: outbound deliveries
+(workspaces.delivery) sign with it, and providers sign their posts to us with it
+(providers/signatures.py verifies), so one partner-side implementation fits both.
 """
 import hashlib
 import hmac
 import time
 
+SIGNATURE_HEADER = "X-Leadhub-Signature"
+
+
+def signature_mac(secret: str, timestamp: str, body: bytes) -> str:
+    """The hex `v1` value for `body` signed at `timestamp` (unix seconds, as sent)."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
 
 def sign(secret: str, body: bytes, t: int | None = None) -> str:
     """The `X-Leadhub-Signature` value for `body`, timestamped now unless `t` is given."""
     timestamp = str(int(time.time()) if t is None else int(t))
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
+    return f"t={timestamp},v1={signature_mac(secret, timestamp, body)}"

@@ -250,3 +250,36 @@ def ensure_pipeline_stages():
     seeded = importlib.import_module("leads.migrations.0002_default_pipeline_stages")
     for index, (name, description) in enumerate(seeded.DEFAULT_STAGES, start=1):
         LeadPipelineStage.objects.get_or_create(name=name, defaults={"description": description, "order_index": index * 10})
+
+
+# --- Posting to the provider webhooks ------------------------------------------------------------
+
+PROVIDER_API_KEY = "lhp_test-key-0123456789"
+
+
+def unique_id(prefix):
+    """An id no earlier run used: rate-limit counters live in the shared cache (Redis in CI) and
+    outlive the test database, so webhook and provider ids must not repeat across runs."""
+    import uuid
+
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def make_keyed_provider(provider_id=None, **fields):
+    """A provider that authenticates with PROVIDER_API_KEY (stored as its digest, as rotation does)."""
+    from leadhub.keys import key_digest
+
+    return make_provider(provider_id or unique_id("prov"), api_key=key_digest(PROVIDER_API_KEY), **fields)
+
+
+def provider_post(client, path, data, *, provider=None, key=PROVIDER_API_KEY, headers=None,
+                  content_type="application/json", **extra):
+    """POST `data` to a provider webhook as `provider` would: its id and `key` (none if falsy) in
+    the headers, then `headers` (a signature, or overrides)."""
+    sent = {}
+    if provider is not None:
+        sent["X-Provider-Id"] = provider.provider_id
+    if key:
+        sent["X-Api-Key"] = key
+    sent.update(headers or {})
+    return client.post(path, data=data, content_type=content_type, headers=sent, **extra)

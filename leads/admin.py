@@ -15,14 +15,16 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from leadhub.admin import (
+    AuditLogAdmin,
+    ConfirmationPageMixin,
     CsvExportMixin,
     ExactSearchMixin,
+    LargeTableMixin,
     LatestRowsFormSet,
-    ReadOnlyAdmin,
     ReadOnlyInline,
     ReasonForm,
+    staff_actor,
 )
-from leadhub.paginator import EstimatedCountPaginator
 from leads.ingest import US_STATES
 from leads.models import Lead, LeadActivity, LeadEvent, LeadPipelineStage, LeadStatusHistory, WorkspaceTracking
 from leads.selectors import lead_timeline
@@ -191,7 +193,7 @@ def _due_before():
 
 
 @admin.register(Lead)
-class LeadAdmin(CsvExportMixin, ExactSearchMixin, admin.ModelAdmin):
+class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
     list_display = ["id", "lead_type", "first_name", "last_name", "phone", "status", "workspace", "webhook_id", "created_at"]
     list_display_links = ["id", "first_name", "last_name"]
     # Every filter is an indexed column or a small lookup table.
@@ -213,8 +215,6 @@ class LeadAdmin(CsvExportMixin, ExactSearchMixin, admin.ModelAdmin):
     number_search_fields = ["pk", "contact_id"]
     list_select_related = ["workspace"]
     raw_id_fields = ["contact", "workspace"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     export_fields = [
         "id", "contact_id", "webhook_id", "lead_type", "first_name", "last_name", "email", "phone", "city",
         "state", "zip_code", "source", "campaign_id", "utm_source", "utm_medium", "utm_campaign", "status",
@@ -339,18 +339,6 @@ class LeadAdmin(CsvExportMixin, ExactSearchMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/leads/lead/follow_ups.html", context)
 
-    def _intermediate(self, request, leads, form, *, title, action, template):
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "opts": self.opts,
-            "leads": leads,
-            "form": form,
-            "action": action,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, template, context)
-
     def _selected(self, request, queryset):
         leads = list(queryset.select_related("workspace").order_by("id")[: self.assign_limit + 1])
         if len(leads) > self.assign_limit:
@@ -364,16 +352,16 @@ class LeadAdmin(CsvExportMixin, ExactSearchMixin, admin.ModelAdmin):
         leads = self._selected(request, queryset)
         if leads is None:
             return None
-        form = AssignToWorkspaceForm(request.POST if "post" in request.POST else None)
+        form = AssignToWorkspaceForm(self.confirmation_data(request))
         if form.is_bound and form.is_valid():
-            workspace, by = form.cleaned_data["workspace"], f"staff:{request.user.get_username()}"
+            workspace, by = form.cleaned_data["workspace"], staff_actor(request)
             for lead in leads:
                 lead_assign(lead=lead, workspace=workspace, by=by)
             self.message_user(request, f"Assigned {len(leads)} lead(s) to {workspace}.", messages.SUCCESS)
             return None
-        return self._intermediate(
-            request, leads, form, title="Assign leads to a workspace", action="assign_to_workspace",
-            template="admin/leads/lead/assign_to_workspace.html",
+        return self.confirmation_page(
+            request, template="admin/leads/lead/assign_to_workspace.html", title="Assign leads to a workspace",
+            action="assign_to_workspace", selected=leads, form=form,
         )
 
     @admin.action(description="Change status (with a reason)", permissions=["change"])
@@ -382,14 +370,14 @@ class LeadAdmin(CsvExportMixin, ExactSearchMixin, admin.ModelAdmin):
         leads = self._selected(request, queryset)
         if leads is None:
             return None
-        form = ChangeStatusForm(request.POST if "post" in request.POST else None)
+        form = ChangeStatusForm(self.confirmation_data(request))
         if form.is_bound and form.is_valid():
             data, user = form.cleaned_data, request.user
             for lead in leads:
                 lead_status_change(
                     lead=lead,
                     new_status=data["new_status"],
-                    changed_by=f"staff:{user.get_username()}",
+                    changed_by=staff_actor(request),
                     changed_by_name=user.get_full_name() or user.get_username(),
                     reason=data["reason"],
                     notes=data["notes"],
@@ -398,9 +386,9 @@ class LeadAdmin(CsvExportMixin, ExactSearchMixin, admin.ModelAdmin):
                 request, f"Changed the status of {len(leads)} lead(s) to {data['new_status']}.", messages.SUCCESS
             )
             return None
-        return self._intermediate(
-            request, leads, form, title="Change the status of leads", action="change_status",
-            template="admin/leads/lead/action_form.html",
+        return self.confirmation_page(
+            request, template="admin/leads/lead/action_form.html", title="Change the status of leads",
+            action="change_status", selected=leads, form=form,
         )
 
     @admin.action(description="Release consent hold", permissions=["change"])
@@ -412,62 +400,50 @@ class LeadAdmin(CsvExportMixin, ExactSearchMixin, admin.ModelAdmin):
         if not leads:
             self.message_user(request, "None of the selected leads is held for consent.", messages.WARNING)
             return None
-        form = ReasonForm(request.POST if "post" in request.POST else None)
+        form = ReasonForm(self.confirmation_data(request))
         if form.is_bound and form.is_valid():
-            by = f"staff:{request.user.get_username()}"
+            by = staff_actor(request)
             for lead in leads:
                 lead_consent_release(lead=lead, by=by, reason=form.cleaned_data["reason"])
             self.message_user(request, f"Released {len(leads)} lead(s) from the consent hold.", messages.SUCCESS)
             return None
-        return self._intermediate(
-            request, leads, form, title="Release leads held for consent", action="release_consent",
-            template="admin/leads/lead/action_form.html",
+        return self.confirmation_page(
+            request, template="admin/leads/lead/action_form.html", title="Release leads held for consent",
+            action="release_consent", selected=leads, form=form,
         )
 
 
 @admin.register(LeadEvent)
-class LeadEventAdmin(ExactSearchMixin, ReadOnlyAdmin):
+class LeadEventAdmin(ExactSearchMixin, AuditLogAdmin):
     list_display = ["id", "lead", "event_type", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["=event_type"]
     number_search_fields = ["lead_id"]
-    raw_id_fields = ["lead"]
-    list_select_related = ["lead"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
+    raw_id_fields = list_select_related = ["lead"]
 
 
 @admin.register(LeadStatusHistory)
-class LeadStatusHistoryAdmin(ExactSearchMixin, ReadOnlyAdmin):
+class LeadStatusHistoryAdmin(ExactSearchMixin, AuditLogAdmin):
     list_display = ["id", "lead", "old_status", "new_status", "changed_by", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["=changed_by"]
     number_search_fields = ["lead_id"]
-    raw_id_fields = ["lead"]
-    list_select_related = ["lead"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
+    raw_id_fields = list_select_related = ["lead"]
 
 
 @admin.register(LeadActivity)
-class LeadActivityAdmin(ExactSearchMixin, ReadOnlyAdmin):
+class LeadActivityAdmin(ExactSearchMixin, AuditLogAdmin):
     list_display = ["id", "lead", "activity_type", "title", "created_by", "activity_date"]
     list_filter = ["activity_type", "activity_date"]
     search_fields = ["=created_by", "^title"]
     number_search_fields = ["lead_id"]
-    raw_id_fields = ["lead"]
-    list_select_related = ["lead"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
+    raw_id_fields = list_select_related = ["lead"]
 
 
 @admin.register(WorkspaceTracking)
-class WorkspaceTrackingAdmin(ExactSearchMixin, ReadOnlyAdmin):
+class WorkspaceTrackingAdmin(ExactSearchMixin, AuditLogAdmin):
     list_display = ["id", "workspace", "action", "contact", "lead", "performed_by", "timestamp"]
     list_filter = ["action", "timestamp"]
     search_fields = ["=workspace__id", "=performed_by"]
     number_search_fields = ["contact_id", "lead_id"]
-    raw_id_fields = ["contact", "lead", "workspace"]
-    list_select_related = ["workspace", "contact", "lead"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
+    raw_id_fields = list_select_related = ["contact", "lead", "workspace"]

@@ -47,6 +47,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
 from leadhub.choices import LeadType
+from leadhub.payload_aliases import PHONE_ALIASES, payload_key
 from leadhub.phones import normalize_phone
 
 from .models import Lead
@@ -69,7 +70,7 @@ ALIASES = {
     "first_name": ("first", "fname"),
     "last_name": ("last", "lname", "surname"),
     "email": ("email_address",),
-    "phone": ("phone_number", "phone1", "telephone", "mobile"),
+    "phone": PHONE_ALIASES,
     "address": ("address1", "address_line1", "street", "street_address"),
     "address2": ("address_line2",),
     "zip_code": ("zip", "postal_code"),
@@ -84,12 +85,8 @@ ALIASES = {
 }
 
 
-def _key(name):
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
-
-
 KEY_TO_COLUMN = {
-    _key(name): column
+    payload_key(name): column
     for column in TEXT_COLUMNS + INTEGER_COLUMNS + MONEY_COLUMNS + BOOLEAN_COLUMNS + OTHER_COLUMNS
     for name in (column, *ALIASES.get(column, ()))
 }
@@ -163,7 +160,7 @@ def canonical_json(payload) -> str:
 
 def column_for(key):
     """The seed column a payload key maps to, or None for an unknown key."""
-    return KEY_TO_COLUMN.get(_key(key))
+    return KEY_TO_COLUMN.get(payload_key(key))
 
 
 def clean_lead(payload, *, lead_type) -> CleanedLead:
@@ -202,7 +199,7 @@ def _collect(payload, errors):
     """{column: [(key, raw value), ...]} from the payload's keys and aliases; blanks are absent."""
     found = {}
     for key, value in _flatten(payload):
-        column = KEY_TO_COLUMN.get(_key(key))
+        column = KEY_TO_COLUMN.get(payload_key(key))
         if column is None or _is_blank(value):
             continue
         if isinstance(value, (dict, list)):

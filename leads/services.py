@@ -6,6 +6,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
+from leadhub.errors import ServiceRefusal
 from providers.models import WebhookConfig
 from providers.services import provider_usage_record
 
@@ -23,15 +24,8 @@ CONTACT_FILL_FIELDS = (
 )
 
 
-class IngestError(Exception):
-    """A refused lead: `reason` for people, `code` for machines, `errors` per seed column."""
-
-    code = "error"
-
-    def __init__(self, reason, *, errors=None):
-        super().__init__(reason)
-        self.reason = reason
-        self.errors = errors or {}
+class IngestError(ServiceRefusal):
+    """A refused lead; `errors` are per seed column."""
 
 
 class IngestValidationError(IngestError):

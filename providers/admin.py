@@ -2,10 +2,9 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.template.response import TemplateResponse
 
+from leadhub.admin import ConfirmationPageMixin, ReadOnlyAdmin, ReasonForm, reason_field
 from leadhub.phones import normalize_phone
 from providers import services
 from providers.models import (
@@ -39,8 +38,12 @@ class WebhookConfigForm(forms.ModelForm):
         return cleaned
 
 
+class SoftDeleteForm(ReasonForm):
+    reason = reason_field("Kept with the deletion in the webhook's history.", label="Reason (required)")
+
+
 @admin.register(WebhookConfig)
-class WebhookConfigAdmin(admin.ModelAdmin):
+class WebhookConfigAdmin(ConfirmationPageMixin, admin.ModelAdmin):
     """Webhook ids are never reused, so Django's hard delete is replaced by a restorable soft delete."""
 
     form = WebhookConfigForm
@@ -70,26 +73,22 @@ class WebhookConfigAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete selected webhooks (restorable for a while)", permissions=["soft_delete"])
     def soft_delete(self, request, queryset):
-        reason = request.POST.get("reason", "").strip()
-        if "apply" in request.POST and reason:
+        form = SoftDeleteForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
             for webhook in queryset:
                 try:
-                    deleted = services.webhook_soft_delete(webhook=webhook, reason=reason, by=request.user.get_username())
+                    deleted = services.webhook_soft_delete(
+                        webhook=webhook, reason=form.cleaned_data["reason"], by=request.user.get_username()
+                    )
                     deadline = services.webhook_restore_deadline(deleted)
                     self.message_user(request, f"Deleted {deleted.webhook_id}; restorable until {deadline:%Y-%m-%d %H:%M} UTC.")
                 except ValidationError as exc:
                     self.message_user(request, "; ".join(exc.messages), messages.ERROR)
             return None
-        if "apply" in request.POST:
-            self.message_user(request, "Give a reason for the deletion.", messages.ERROR)
-        return TemplateResponse(request, "admin/providers/webhookconfig/soft_delete.html", {
-            **self.admin_site.each_context(request),
-            "title": "Delete webhooks",
-            "opts": self.model._meta,
-            "webhooks": queryset,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "window_hours": settings.WEBHOOK_RESTORE_WINDOW_HOURS,
-        })
+        return self.confirmation_page(
+            request, template="admin/providers/webhookconfig/soft_delete.html", title="Delete webhooks",
+            action="soft_delete", selected=queryset, form=form, window_hours=settings.WEBHOOK_RESTORE_WINDOW_HOURS,
+        )
 
     @admin.action(description="Restore selected deleted webhooks", permissions=["soft_delete"])
     def restore(self, request, queryset):
@@ -102,21 +101,12 @@ class WebhookConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookConfigEvent)
-class WebhookConfigEventAdmin(admin.ModelAdmin):
+class WebhookConfigEventAdmin(ReadOnlyAdmin):
     """Audit of deletions and restores; read-only for everyone."""
 
     list_display = ("created_at", "webhook_id", "event_type", "created_by", "reason")
     list_filter = ("event_type",)
     search_fields = ("webhook_id", "created_by")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LeadSourceProvider)

@@ -1,7 +1,6 @@
 """Provider-side writes: API keys, webhook config lifecycle, and the log of refused webhook posts
 (record, re-process, purge)."""
 import json
-import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,15 +13,13 @@ from django.utils.module_loading import import_string
 
 from leadhub.api.exceptions import Refusal
 from leadhub.keys import generate_key, key_digest
+from leadhub.payload_aliases import PHONE_KEYS, payload_key
 from leadhub.phones import normalize_phone
 from providers import selectors
 from providers.models import LeadSourceProvider, RejectedSubmission, WebhookConfig, WebhookConfigEvent
 from providers.payloads import parse_body
 
 PROVIDER_KEY_PREFIX = "lhp_"
-# Payload keys that may carry the phone (compared lower-case, letters and digits only), enough to
-# find a person's rows when purging them.
-PHONE_KEYS = ("phone", "phonenumber", "phone1", "telephone", "mobile")
 FLOOD_STATUS = 429
 FLOOD_BUCKET_SECONDS = 60
 
@@ -59,7 +56,7 @@ def _phone_from_body(body: bytes, content_type: str) -> str:
     except Refusal:
         return ""
     for key, value in payload.items():
-        if re.sub(r"[^a-z0-9]", "", str(key).lower()) in PHONE_KEYS:
+        if payload_key(key) in PHONE_KEYS:
             try:
                 return normalize_phone(value)
             except ValueError:

@@ -1,14 +1,13 @@
-"""Webhook signatures: `X-Leadhub-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`.
+"""Checking the signature a provider puts on its webhook posts (the scheme is leadhub.signing's).
 
-The MAC covers "<t>.<raw body>", so a captured request cannot be replayed after the tolerance
-window, nor its body altered. Several `v1=` entries are accepted so a secret can be rotated
-while the provider still signs with both.
+Several `v1=` entries are accepted so a secret can be rotated while the provider still signs
+with both. `sign` is re-exported: it is what a provider runs (tests, the bench, partner docs).
 """
-import hashlib
 import hmac
 import time
 
-SIGNATURE_HEADER = "X-Leadhub-Signature"
+from leadhub.signing import SIGNATURE_HEADER, sign, signature_mac  # noqa: F401 (sign re-exported)
+
 TOLERANCE_SECONDS = 5 * 60
 
 
@@ -17,16 +16,6 @@ class SignatureError(Exception):
         super().__init__(reason)
         self.code = code
         self.reason = reason
-
-
-def _mac(secret: str, timestamp: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-
-
-def sign(secret: str, body: bytes, t: int | None = None) -> str:
-    """The header value a provider sends for `body` (used by tests, the bench and partner docs)."""
-    timestamp = str(int(time.time()) if t is None else int(t))
-    return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
 
 
 def _parse(header: str):
@@ -65,7 +54,7 @@ def verify(secret: str, header: str | None, body: bytes, now: float | None = Non
             f"Signature timestamp is {int(-age)} s in the future; at most {TOLERANCE_SECONDS} s is accepted "
             "(check the sender's clock).",
         )
-    expected = _mac(secret, timestamp, body)
+    expected = signature_mac(secret, timestamp, body)
     # Check every candidate (no early exit) so timing does not reveal which one matched.
     matched = False
     for candidate in candidates:

@@ -1,35 +1,26 @@
 """The appointment webhook over HTTP: every status code, the response contract, what is stored."""
 import json
 import time
-import uuid
 
 import pytest
 from django.test import override_settings
 
 from appointments.models import Appointment
-from leadhub.keys import key_digest
-from leadhub.testing import make_contact, make_lead, make_provider, make_webhook, make_workspace
+from leadhub.testing import (
+    make_contact,
+    make_keyed_provider,
+    make_lead,
+    make_webhook,
+    make_workspace,
+    provider_post,
+    unique_id,
+)
 from providers.models import RejectedSubmission
 from providers.signatures import sign
 from workspaces.services import routing_rule_save
 
 pytestmark = pytest.mark.django_db
-API_KEY = "lhp_appointment-test-key"
-
-
-def unique(prefix):
-    # Rate-limit counters live in the shared cache and outlive the test database.
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def webhook():
-    return make_webhook(unique("wh"))
-
-
-@pytest.fixture
-def provider():
-    return make_provider(unique("prov"), api_key=key_digest(API_KEY))
+# `webhook` and `provider` (keyed with PROVIDER_API_KEY) are the shared fixtures of conftest.py.
 
 
 def appointment_body(**fields):
@@ -45,15 +36,9 @@ def appointment_body(**fields):
     return body
 
 
-def post(client, webhook_id, provider=None, body=None, *, raw=None, content_type="application/json", key=API_KEY,
-         headers=None):
+def post(client, webhook_id, provider=None, body=None, *, raw=None, **options):
     data = raw if raw is not None else json.dumps(appointment_body() if body is None else body)
-    sent = {"X-Api-Key": key} if key else {}
-    if provider is not None:
-        sent["X-Provider-Id"] = provider.provider_id
-    sent.update(headers or {})
-    return client.post(f"/api/v1/webhooks/{webhook_id}/appointments/", data=data, content_type=content_type,
-                       headers=sent)
+    return provider_post(client, f"/api/v1/webhooks/{webhook_id}/appointments/", data, provider=provider, **options)
 
 
 def assert_refused(response, status, code, webhook_id):
@@ -125,7 +110,7 @@ def test_401_without_provider_and_with_a_wrong_key(client, webhook, provider):
 
 
 def test_401_bad_signature_and_201_with_a_good_one(client, provider):
-    webhook = make_webhook(unique("wh"), secret_key="s3cret")
+    webhook = make_webhook(unique_id("wh"), secret_key="s3cret")
     raw = json.dumps(appointment_body())
     assert post(client, webhook.webhook_id, provider, raw=raw).json()["code"] == "signature_missing"
     bad = post(client, webhook.webhook_id, provider, raw=raw, headers={"X-Leadhub-Signature": sign("other", raw.encode())})
@@ -136,13 +121,13 @@ def test_401_bad_signature_and_201_with_a_good_one(client, provider):
 
 
 def test_403_webhook_not_allowed_for_the_provider(client, webhook):
-    limited = make_provider(unique("prov"), api_key=key_digest(API_KEY), allowed_webhooks=["somewhere-else"])
+    limited = make_keyed_provider(allowed_webhooks=["somewhere-else"])
     assert_refused(post(client, webhook.webhook_id, limited), 403, "webhook_not_allowed", webhook.webhook_id)
 
 
 def test_404_unknown_or_inactive_webhook(client, provider):
     assert post(client, "no-such-webhook", provider).status_code == 404
-    inactive = make_webhook(unique("wh"), is_active=False)
+    inactive = make_webhook(unique_id("wh"), is_active=False)
     assert_refused(post(client, inactive.webhook_id, provider), 404, "webhook_not_found", inactive.webhook_id)
 
 
@@ -158,7 +143,7 @@ def test_415_unsupported_media_type(client, webhook, provider):
 
 
 def test_429_rate_limited_shares_the_lead_webhook_counter(client, provider):
-    webhook = make_webhook(unique("wh"), rate_limit=1, rate_window=60)
+    webhook = make_webhook(unique_id("wh"), rate_limit=1, rate_window=60)
     assert post(client, webhook.webhook_id, provider).status_code == 201
     response = post(client, webhook.webhook_id, provider, appointment_body(customer_phone="3125550199"))
     assert response.status_code == 429 and response["Retry-After"]

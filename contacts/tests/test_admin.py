@@ -5,9 +5,9 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 
-from contacts.admin import phone_from_search
 from contacts.models import Contact, ContactEvent, ContactPurge
 from contacts.services import contact_purge
+from leadhub.admin import phone_from_search
 from leadhub.testing import (
     admin_url,
     assert_admin_pages_render,

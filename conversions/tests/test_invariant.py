@@ -19,7 +19,7 @@ from contacts.models import Contact
 from conversions.models import Conversion, ConversionType, CurrencyRate
 from conversions.selectors import contact_aggregate_drift, workspace_aggregate_drift
 from conversions.services import ConversionVoided, conversion_create, conversion_update, conversion_void
-from leadhub.testing import ensure_pipeline_stages, make_contact, make_lead, make_workspace
+from leadhub.testing import make_contact, make_lead, make_workspace
 from workspaces.models import Workspace
 
 DAY = datetime(2026, 5, 4, 12, 0, tzinfo=dt_timezone.utc)
@@ -123,7 +123,6 @@ def run_concurrently(jobs):
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_conversions_for_one_contact():
-    ensure_pipeline_stages()
     workspace = make_workspace()
     lead = make_lead(workspace=workspace, workspace_status="assigned")
     values = [Decimal(f"{i}.{i:02d}") for i in range(1, 21)]
@@ -154,7 +153,6 @@ def test_twenty_concurrent_conversions_for_one_contact():
     actions=st.lists(st.sampled_from(["update", "void", "both"]), min_size=6, max_size=6),
 )
 def test_concurrent_random_creates_updates_and_voids_keep_the_invariant(new_values, fresh_values, actions):
-    ensure_pipeline_stages()
     workspace = make_workspace()
     lead = make_lead(workspace=workspace, workspace_status="assigned")
     existing = [
@@ -193,7 +191,6 @@ def _update_unless_voided(conversion, value):
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_with_one_idempotency_key_record_one_conversion():
-    ensure_pipeline_stages()
     workspace = make_workspace()
     lead = make_lead(workspace=workspace, workspace_status="assigned")
     results = []

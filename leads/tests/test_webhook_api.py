@@ -1,7 +1,6 @@
 """The provider webhook over HTTP: every status code, its reason body, and what each one stores."""
 import json
 import time
-import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -10,9 +9,8 @@ from django.test.client import FakePayload
 from django.utils import timezone
 
 from contacts.models import Contact
-from leadhub.keys import key_digest
 from leadhub.middleware import client_ip
-from leadhub.testing import make_provider, make_webhook
+from leadhub.testing import PROVIDER_API_KEY, make_provider, make_webhook, provider_post, unique_id
 from leads.models import Lead
 from providers.models import RejectedSubmission, WebhookConfig
 from providers.services import rejected_submission_reprocess
@@ -20,23 +18,8 @@ from providers.signatures import sign
 
 pytestmark = pytest.mark.django_db
 
-API_KEY = "lhp_test-key-0123456789"
-
-
-def unique(prefix):
-    # Rate-limit counters live in the shared cache (Redis in CI) and outlive the test database,
-    # so every test gets webhook and provider ids no other run has used.
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def webhook():
-    return make_webhook(unique("wh"))
-
-
-@pytest.fixture
-def provider():
-    return make_provider(unique("prov"), api_key=key_digest(API_KEY))
+# `webhook` and `provider` (keyed with PROVIDER_API_KEY) are the shared fixtures of conftest.py;
+# every other id comes from unique_id(): rate-limit counters outlive the test database.
 
 
 def lead_body(**fields):
@@ -52,18 +35,9 @@ def lead_body(**fields):
     return body
 
 
-def post(client, webhook_id, provider=None, body=None, *, raw=None, content_type="application/json",
-         key=API_KEY, headers=None, **extra):
+def post(client, webhook_id, provider=None, body=None, *, raw=None, **options):
     data = raw if raw is not None else json.dumps(lead_body() if body is None else body)
-    sent = {}
-    if provider is not None:
-        sent["X-Provider-Id"] = provider.provider_id
-    if key:
-        sent["X-Api-Key"] = key
-    sent.update(headers or {})
-    return client.post(
-        f"/api/v1/webhooks/{webhook_id}/leads/", data=data, content_type=content_type, headers=sent, **extra
-    )
+    return provider_post(client, f"/api/v1/webhooks/{webhook_id}/leads/", data, provider=provider, **options)
 
 
 def assert_failure(response, status, code):
@@ -115,7 +89,7 @@ def test_multipart_form_body_is_accepted(client, webhook, provider):
     fields = {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com", "phone": "3125550199"}
     response = client.post(
         f"/api/v1/webhooks/{webhook.webhook_id}/leads/", data=fields,
-        headers={"X-Provider-Id": provider.provider_id, "X-Api-Key": API_KEY},
+        headers={"X-Provider-Id": provider.provider_id, "X-Api-Key": PROVIDER_API_KEY},
     )
 
     assert response.status_code == 201, response.content
@@ -136,7 +110,7 @@ def test_replay_of_custom_id_returns_200_with_original_ids(client, webhook, prov
 
 
 def test_provider_without_key_needs_no_api_key(client, webhook):
-    keyless = make_provider(unique("prov"))
+    keyless = make_provider(unique_id("prov"))
 
     response = post(client, webhook.webhook_id, keyless, key=None)
 
@@ -171,9 +145,9 @@ def test_missing_api_key_is_401(client, webhook, provider):
     [("unknown", "provider_unknown"), ("inactive", "provider_inactive"), ("wrong_key", "api_key_invalid")],
 )
 def test_provider_auth_failures_are_401_with_one_public_answer(client, webhook, provider, case, stored_code):
-    key = API_KEY
+    key = PROVIDER_API_KEY
     if case == "unknown":
-        provider.provider_id = unique("nobody")  # unsaved: only the header changes
+        provider.provider_id = unique_id("nobody")  # unsaved: only the header changes
     elif case == "inactive":
         provider.is_active = False
         provider.save()
@@ -189,7 +163,7 @@ def test_provider_auth_failures_are_401_with_one_public_answer(client, webhook, 
 
 
 def test_provider_not_allowed_on_webhook_is_403(client, webhook):
-    limited = make_provider(unique("prov"), allowed_webhooks=["some-other-webhook"])
+    limited = make_provider(unique_id("prov"), allowed_webhooks=["some-other-webhook"])
 
     body = assert_failure(post(client, webhook.webhook_id, limited, key=None), 403, "webhook_not_allowed")
 
@@ -197,7 +171,7 @@ def test_provider_not_allowed_on_webhook_is_403(client, webhook):
 
 
 def test_provider_allowed_on_listed_webhook(client, webhook):
-    listed = make_provider(unique("prov"), allowed_webhooks=[webhook.webhook_id])
+    listed = make_provider(unique_id("prov"), allowed_webhooks=[webhook.webhook_id])
 
     assert post(client, webhook.webhook_id, listed, key=None).status_code == 201
 
@@ -206,7 +180,7 @@ def test_provider_allowed_on_listed_webhook(client, webhook):
 def test_unusable_webhook_is_404(client, webhook, provider, state):
     webhook_id = webhook.webhook_id
     if state == "unknown":
-        webhook_id = unique("nowhere")
+        webhook_id = unique_id("nowhere")
     elif state == "inactive":
         WebhookConfig.objects.filter(pk=webhook.pk).update(is_active=False)
     else:
@@ -260,7 +234,7 @@ def test_body_without_content_length_is_measured_when_read(webhook, provider):
             (b"host", b"testserver"),
             (b"content-type", b"application/json"),
             (b"x-provider-id", provider.provider_id.encode()),
-            (b"x-api-key", API_KEY.encode()),
+            (b"x-api-key", PROVIDER_API_KEY.encode()),
         ],
         "_body_file": FakePayload(big),
     }
@@ -293,7 +267,7 @@ def test_invalid_lead_is_422_with_field_errors(client, webhook, provider):
 
 
 def test_over_the_webhook_limit_is_429_with_retry_after(client, provider):
-    tight = make_webhook(unique("wh"), rate_limit=2, rate_window=3600)
+    tight = make_webhook(unique_id("wh"), rate_limit=2, rate_window=3600)
     assert post(client, tight.webhook_id, provider).status_code == 201
     second = post(client, tight.webhook_id, provider, lead_body(phone="4155550133"))
     assert second["X-RateLimit-Remaining"] == "0"
@@ -308,7 +282,7 @@ def test_over_the_webhook_limit_is_429_with_retry_after(client, provider):
 
 
 def test_over_the_provider_limit_is_429(client, webhook):
-    tight = make_provider(unique("prov"), rate_limit=1)
+    tight = make_provider(unique_id("prov"), rate_limit=1)
     assert post(client, webhook.webhook_id, tight, key=None).status_code == 201
 
     response = post(client, webhook.webhook_id, tight, lead_body(phone="4155550135"), key=None)
@@ -319,7 +293,7 @@ def test_over_the_provider_limit_is_429(client, webhook):
 
 
 def test_rate_limit_headers_show_the_tighter_limit(client, webhook):
-    tight = make_provider(unique("prov"), rate_limit=5)
+    tight = make_provider(unique_id("prov"), rate_limit=5)
 
     response = post(client, webhook.webhook_id, tight, key=None)
 
@@ -327,7 +301,7 @@ def test_rate_limit_headers_show_the_tighter_limit(client, webhook):
 
 
 def test_refusals_before_the_rate_limit_do_not_count_against_it(client, provider):
-    tight = make_webhook(unique("wh"), rate_limit=1, rate_window=3600)
+    tight = make_webhook(unique_id("wh"), rate_limit=1, rate_window=3600)
     for _ in range(3):
         post(client, tight.webhook_id, provider, key="lhp_wrong")
 
@@ -335,7 +309,7 @@ def test_refusals_before_the_rate_limit_do_not_count_against_it(client, provider
 
 
 def test_a_429_flood_is_stored_once_a_minute_with_a_count(client, provider):
-    tight = make_webhook(unique("wh"), rate_limit=1, rate_window=3600)
+    tight = make_webhook(unique_id("wh"), rate_limit=1, rate_window=3600)
     post(client, tight.webhook_id, provider)
     minute = int(time.time()) // 60
     for n in range(6):
@@ -351,7 +325,7 @@ def test_a_429_flood_is_stored_once_a_minute_with_a_count(client, provider):
 REFUSALS = {
     "400": dict(raw="{oops"),
     "401": dict(key="lhp_wrong"),
-    "403": dict(provider=lambda: make_provider(unique("prov"), allowed_webhooks=[])),
+    "403": dict(provider=lambda: make_provider(unique_id("prov"), allowed_webhooks=[])),
     "404": dict(webhook_id="no-such-webhook"),
     "409": dict(body=lead_body(id=7_000_999, first_name="Other")),
     "413": dict(raw=json.dumps(lead_body(notes="y" * (1024 * 1024 + 1)))),
@@ -395,7 +369,7 @@ def test_rejected_submission_keeps_the_normalised_phone(client, webhook, provide
 
 @pytest.fixture
 def signed_webhook():
-    return make_webhook(unique("wh"), secret_key="whsec_test_secret")
+    return make_webhook(unique_id("wh"), secret_key="whsec_test_secret")
 
 
 def signed_post(client, webhook, provider, signature, raw=None):
@@ -521,7 +495,7 @@ def test_reprocessing_after_the_webhook_is_reactivated_creates_the_lead(client, 
 
 
 def test_reprocessing_a_form_post_after_the_provider_is_created(client, webhook):
-    provider_id = unique("late")
+    provider_id = unique_id("late")
     form = "first_name=Ada&last_name=L&email=a%40example.com&phone=4155550132"
     client.post(f"/api/v1/webhooks/{webhook.webhook_id}/leads/", data=form,
                 content_type="application/x-www-form-urlencoded", headers={"X-Provider-Id": provider_id})

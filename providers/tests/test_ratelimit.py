@@ -4,13 +4,13 @@ import os
 import subprocess
 import sys
 import textwrap
-import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from leadhub.api.exceptions import Refusal
+from leadhub.testing import unique_id
 from providers.models import LeadSourceProvider, WebhookConfig
 from providers.ratelimit import rate_limits_hit
 
@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Unsaved instances: the limits read only ids and numbers, no database.
 def limits(*, webhook_limit=100, window=3600, provider_limit=1000):
     return {
-        "webhook": WebhookConfig(webhook_id=f"wh-{uuid.uuid4().hex[:12]}", rate_limit=webhook_limit, rate_window=window),
-        "provider": LeadSourceProvider(provider_id=f"prov-{uuid.uuid4().hex[:12]}", rate_limit=provider_limit),
+        "webhook": WebhookConfig(webhook_id=unique_id("wh"), rate_limit=webhook_limit, rate_window=window),
+        "provider": LeadSourceProvider(provider_id=unique_id("prov"), rate_limit=provider_limit),
     }
 
 
@@ -83,7 +83,7 @@ WORKER = textwrap.dedent(
 def test_limits_hold_across_two_processes():
     if not settings.REDIS_URL:
         pytest.skip("needs Redis (REDIS_URL): the embedded cache is per process by design")
-    webhook_id, provider_id = f"wh-{uuid.uuid4().hex[:12]}", f"prov-{uuid.uuid4().hex[:12]}"
+    webhook_id, provider_id = unique_id("wh"), unique_id("prov")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "leadhub.settings", "REDIS_URL": settings.REDIS_URL}
     workers = [
         subprocess.Popen(

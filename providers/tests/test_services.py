@@ -1,13 +1,12 @@
 """Provider services: key rotation, the rejected-submission log (flood control, purge, re-process)."""
 import json
-import uuid
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leadhub.keys import digests_match
-from leadhub.testing import make_provider, make_webhook
+from leadhub.testing import make_provider, make_webhook, unique_id
 from leads.models import Lead
 from providers.models import LeadSourceProvider, RejectedSubmission
 from providers.services import (
@@ -23,7 +22,7 @@ LEAD = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"
 
 
 def record(**fields):
-    fields.setdefault("webhook_id", f"wh-{uuid.uuid4().hex[:12]}")
+    fields.setdefault("webhook_id", unique_id("wh"))
     fields.setdefault("provider_id", "prov-x")
     fields.setdefault("reason_code", "webhook_not_found")
     fields.setdefault("reason", "No active webhook.")
@@ -76,7 +75,7 @@ def test_repeated_429s_are_counted_on_one_row(settings, cache_up):
         if not settings.REDIS_URL:
             pytest.skip("needs Redis (REDIS_URL) to simulate its outage")
         settings.CACHES = {"default": dict(settings.CACHES["default"], LOCATION="redis://127.0.0.1:1/0")}
-    webhook_id = f"wh-{uuid.uuid4().hex[:12]}"
+    webhook_id = unique_id("wh")
     flood = dict(webhook_id=webhook_id, http_status=429, reason_code="webhook_rate_limited", reason="Too many.")
 
     first = record(**flood)
@@ -89,7 +88,7 @@ def test_repeated_429s_are_counted_on_one_row(settings, cache_up):
 
 
 def test_a_counted_429_costs_one_update():
-    flood = dict(webhook_id=f"wh-{uuid.uuid4().hex[:12]}", http_status=429, reason_code="webhook_rate_limited",
+    flood = dict(webhook_id=unique_id("wh"), http_status=429, reason_code="webhook_rate_limited",
                  reason="Too many.")
     record(**flood)
 
@@ -100,7 +99,7 @@ def test_a_counted_429_costs_one_update():
 
 
 def test_other_refusals_are_never_merged():
-    webhook_id = f"wh-{uuid.uuid4().hex[:12]}"
+    webhook_id = unique_id("wh")
 
     rows = [record(webhook_id=webhook_id) for _ in range(3)]
 
@@ -108,7 +107,7 @@ def test_other_refusals_are_never_merged():
 
 
 def test_429s_of_another_provider_get_their_own_row():
-    webhook_id = f"wh-{uuid.uuid4().hex[:12]}"
+    webhook_id = unique_id("wh")
     flood = dict(webhook_id=webhook_id, http_status=429, reason_code="webhook_rate_limited", reason="Too many.")
 
     record(provider_id="a", **flood)

@@ -4,11 +4,10 @@ dashboard, and a read-only analyst who gets no change buttons."""
 import re
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import Group
 
-from leadhub.admin import OPERATIONS, READ_ONLY_ANALYST, sync_role_groups
-from leadhub.testing import ensure_pipeline_stages, make_contact, make_lead, make_workspace
+from leadhub.admin import OPERATIONS, READ_ONLY_ANALYST
+from leadhub.testing import make_contact, make_lead, make_workspace
 from leads.models import LeadStatusHistory, WorkspaceTracking
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,10 +18,6 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def login(live_server, context, django_user_model):
     """A page logged in through the admin's login form as a staff member of `group`."""
-    # A transactional test starts from a flushed database: bring back what migrations seeded.
-    sync_role_groups(apps)
-    ensure_pipeline_stages()
-
     def as_member(group):
         username = f"{group.split()[0].lower()}-staff"
         user = django_user_model.objects.create_user(username, password=PASSWORD, is_staff=True)

@@ -1,0 +1,13 @@
+"""The exception a service raises when it refuses a write, shared by every app's services."""
+
+
+class ServiceRefusal(Exception):
+    """A refused write: `reason` for people, `code` for machines, `errors` per field. Subclasses
+    set `code`; the API layer turns all three into its 4xx body."""
+
+    code = "error"
+
+    def __init__(self, reason, *, errors=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.errors = errors or {}

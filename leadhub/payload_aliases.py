@@ -1,0 +1,17 @@
+"""Which keys of a provider's payload carry the phone, for every app that reads raw payloads.
+
+Lead ingest (leads/ingest.py) maps every seed column's aliases; the refused-post recorder
+(providers/services.py) only needs the phone, to find a person's refused posts when purging
+them. Neither may import the other, so the phone's part of the alias table lives here.
+"""
+import re
+
+PHONE_ALIASES = ("phone_number", "phone1", "telephone", "mobile")
+
+
+def payload_key(name) -> str:
+    """A payload key as compared: lower case, letters and digits only (`phoneNumber` is `phonenumber`)."""
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+PHONE_KEYS = frozenset(payload_key(name) for name in ("phone", *PHONE_ALIASES))
