@@ -53,9 +53,11 @@ def run(stack):
     health = json.loads(body)
     check(status == 200 and health["database"] == "ok" and health["redis"] == "ok", f"/healthz: {health}")
 
-    status, headers, _ = stack.request("GET", "/healthz", proxied=False)
+    status, headers, _ = stack.request("GET", "/admin/login/", proxied=False)
     check(status == 301 and headers.get("Location", "").startswith("https://"),
           f"plain http is redirected to https ({status} → {headers.get('Location')})")
+    status, _, _ = stack.request("GET", "/healthz", proxied=False)
+    check(status == 200, f"/healthz answers load-balancer probes over plain http ({status})")
 
     with WebhookReceiver([200]) as receiver:
         workspace = set_up_data(receiver.url)
