@@ -45,9 +45,13 @@ def provider_usage_record(*, provider, webhook_id, now):
             "DO UPDATE SET request_count = provider_usage_log.request_count + 1",
             [provider.provider_id, webhook_id, ops.adapt_datefield_value(now.date()), ops.adapt_datetimefield_value(now)],
         )
-    LeadSourceProvider.objects.filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(minutes=1)), pk=provider.pk
-    ).update(last_used_at=now)
+    stale = now - timedelta(minutes=1)
+    if provider.last_used_at is not None and provider.last_used_at >= stale:
+        return  # stamped within the minute when this request loaded the provider: no statement at all
+    LeadSourceProvider.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=provider.pk).update(
+        last_used_at=now
+    )
+    provider.last_used_at = now
 
 
 def _phone_from_body(body: bytes, content_type: str) -> str:
