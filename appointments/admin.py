@@ -142,13 +142,13 @@ class AppointmentAdminBase(ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
         if count:
             self.message_user(request, f"{count} appointment(s) {done}.", messages.SUCCESS)
 
-    @admin.action(description="Forward again (send appointment.created once more)")
+    @admin.action(description="Forward again (send appointment.created once more)", permissions=["change"])
     def forward_again(self, request, queryset):
         self._each(
             request, queryset, lambda a: appointment_forward_again(appointment=a, by=staff_actor(request)), "queued"
         )
 
-    @admin.action(description="Route by the rules now")
+    @admin.action(description="Route by the rules now", permissions=["change"])
     def route_by_rules(self, request, queryset):
         def act(appointment):
             match = route(zip_code=appointment.customer_zip, product=appointment.service_type)
@@ -159,7 +159,7 @@ class AppointmentAdminBase(ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
 
         self._each(request, queryset, act, "routed")
 
-    @admin.action(description="Route to the chosen workspace")
+    @admin.action(description="Route to the chosen workspace", permissions=["change"])
     def route_to_chosen(self, request, queryset):
         workspace = Workspace.objects.filter(pk=request.POST.get("workspace"), is_active=True).first()
         if workspace is None:
@@ -172,15 +172,15 @@ class AppointmentAdminBase(ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
         self._each(request, queryset, lambda a: appointment_status_change(
             appointment=a, new_status=status, changed_by=staff_actor(request)), status.replace("_", " "))
 
-    @admin.action(description="Confirm")
+    @admin.action(description="Confirm", permissions=["change"])
     def confirm(self, request, queryset):
         self._status_action(request, queryset, AppointmentStatus.CONFIRMED)
 
-    @admin.action(description="Cancel")
+    @admin.action(description="Cancel", permissions=["change"])
     def cancel(self, request, queryset):
         self._status_action(request, queryset, AppointmentStatus.CANCELLED)
 
-    @admin.action(description="Mark no-show")
+    @admin.action(description="Mark no-show", permissions=["change"])
     def mark_no_show(self, request, queryset):
         self._status_action(request, queryset, AppointmentStatus.NO_SHOW)
 

@@ -76,7 +76,7 @@ class LeadPipelineStageAdmin(admin.ModelAdmin):
     ordering = ["order_index", "name"]
     actions = ["deactivate_stages"]
 
-    @admin.action(description="Deactivate selected stages (leads in them keep their status)")
+    @admin.action(description="Deactivate selected stages (leads in them keep their status)", permissions=["change"])
     def deactivate_stages(self, request, queryset):
         changed = queryset.exclude(name=ENTRY_STAGE).update(is_active=False)
         self.message_user(request, f"{changed} stage(s) deactivated; '{ENTRY_STAGE}' always stays active.")

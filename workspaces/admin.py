@@ -40,7 +40,7 @@ class WorkspaceAdmin(admin.ModelAdmin):
     def outbound_events_link(self, obj):
         return changelist_link(OutboundEvent, "events of this workspace", workspace__id__exact=obj.pk)
 
-    @admin.action(description="Rotate webhook signing secret")
+    @admin.action(description="Rotate webhook signing secret", permissions=["change"])
     def rotate_signing_secret(self, request, queryset):
         for workspace in queryset:
             secret = workspace_signing_secret_rotate(workspace=workspace)
@@ -51,7 +51,7 @@ class WorkspaceAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description="Send again all failed/skipped outbound events")
+    @admin.action(description="Send again all failed/skipped outbound events", permissions=["change"])
     def redeliver_failed_events(self, request, queryset):
         for workspace in queryset:
             try:
@@ -65,7 +65,7 @@ class WorkspaceAdmin(admin.ModelAdmin):
     def has_key(self, obj):
         return bool(obj.api_key)
 
-    @admin.action(description="Rotate API key")
+    @admin.action(description="Rotate API key", permissions=["change"])
     def rotate_api_key(self, request, queryset):
         # Shown once here and never again: only the digest is stored.
         for workspace in queryset:
@@ -197,7 +197,7 @@ class LeadForwardingRuleAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description="Rotate signing secret (external targets)")
+    @admin.action(description="Rotate signing secret (external targets)", permissions=["change"])
     def rotate_signing_secret(self, request, queryset):
         for rule in queryset.exclude(target_url=""):
             secret = forwarding_rule_secret_rotate(rule=rule)

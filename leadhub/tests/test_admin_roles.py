@@ -101,3 +101,23 @@ def test_staff_without_a_role_sees_nothing(client, django_user_model):
 
     assert client.get(CHANGELIST).status_code == 403
     assert client.get(f"{CHANGELIST}follow-ups/").status_code == 403
+
+
+def test_analyst_is_offered_no_write_action_on_any_admin(rf, django_user_model):
+    """Every action but CSV export needs a write permission (an action without `permissions=` is
+    offered to anyone who may view the list: an analyst could rotate a partner's key)."""
+    from django.contrib import admin as django_admin
+
+    analyst = django_user_model.objects.create_user("analyst", password="x", is_staff=True)
+    analyst.groups.add(Group.objects.get(name=READ_ONLY_ANALYST))
+    request = rf.get("/")
+    request.user = django_user_model.objects.get(pk=analyst.pk)  # fresh permission cache
+    offered = {
+        f"{model._meta.label}.{name}"
+        for model, model_admin in django_admin.site._registry.items()
+        if model._meta.app_label in ROLE_APPS and model_admin.has_view_permission(request)
+        for name in model_admin.get_actions(request)
+        if name != "export_csv"
+    }
+
+    assert offered == set()
