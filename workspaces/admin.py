@@ -43,13 +43,8 @@ class WorkspaceAdmin(admin.ModelAdmin):
     @admin.action(description="Rotate webhook signing secret", permissions=["change"])
     def rotate_signing_secret(self, request, queryset):
         for workspace in queryset:
-            secret = workspace_signing_secret_rotate(workspace=workspace)
-            self.message_user(
-                request,
-                f"New webhook signing secret for {workspace.id} (give it to the partner now, it will not be "
-                f"shown again): {secret}",
-                messages.WARNING,
-            )
+            self._show_once(request, f"New webhook signing secret for {workspace.id}",
+                            workspace_signing_secret_rotate(workspace=workspace))
 
     @admin.action(description="Send again all failed/skipped outbound events", permissions=["change"])
     def redeliver_failed_events(self, request, queryset):
@@ -67,14 +62,20 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rotate API key", permissions=["change"])
     def rotate_api_key(self, request, queryset):
-        # Shown once here and never again: only the digest is stored.
         for workspace in queryset:
-            raw_key = workspace_key_rotate(workspace=workspace)
-            self.message_user(
-                request,
-                f"New API key for {workspace.id} (copy it now, it will not be shown again): {raw_key}",
-                messages.WARNING,
-            )
+            self._show_once(request, f"New API key for {workspace.id}", workspace_key_rotate(workspace=workspace))
+
+    def save_model(self, request, obj, form, change):
+        """A new workspace gets its API key and signing secret at once, each shown this one time."""
+        super().save_model(request, obj, form, change)
+        if not change:
+            self._show_once(request, f"API key for {obj.id}", workspace_key_rotate(workspace=obj))
+            self._show_once(request, f"Webhook signing secret for {obj.id}", workspace_signing_secret_rotate(workspace=obj))
+
+    def _show_once(self, request, what, secret):
+        # Only a digest (key) or nothing the admin renders (secret) is kept: this message is the one sight of it.
+        self.message_user(request, f"{what} (give it to the partner now, it will not be shown again): {secret}",
+                          messages.WARNING)
 
 
 @admin.register(AppointmentRoutingRule)

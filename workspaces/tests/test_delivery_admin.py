@@ -97,3 +97,22 @@ def test_forwarding_rule_admin_loads_zips_from_csv_and_shows_counts(admin_client
     assert response.status_code == 200 and "row 2" in response.content.decode()  # form error, nothing saved
     rule.refresh_from_db()
     assert rule.zip_codes == ["90210", "90300-90399", "941*"]
+
+
+def test_a_workspace_added_in_the_admin_gets_its_key_and_secret_shown_once(admin_client):
+    from leadhub.keys import key_digest
+
+    response = admin_client.post(
+        admin_url(Workspace, "add"),
+        {"id": "ws-added", "name": "Added", "permissions": '["leads:read"]', "is_active": "on", "metadata": "{}",
+         "webhook_events": "[]", "outbound_webhook_url": "", "routing_rules-TOTAL_FORMS": "0",
+         "routing_rules-INITIAL_FORMS": "0"},
+        follow=True,
+    )
+
+    workspace = Workspace.objects.get(pk="ws-added")
+    page = response.content.decode()
+    shown_key = page.split("API key for ws-added (give it to the partner now, it will not be shown again): ")[1]
+    assert workspace.api_key == key_digest(shown_key.split("<")[0].strip())
+    assert workspace.webhook_secret in page
+    assert workspace.webhook_secret not in admin_client.get(admin_url(workspace, "change", workspace.pk)).content.decode()
