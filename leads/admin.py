@@ -209,8 +209,11 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
         "created_at",
         "follow_up_date",
     ]
-    search_fields = ["=email", "^last_name", "=webhook_id", "=campaign_id"]
-    search_help_text = "Phone in any format, lead or contact id, email, webhook id, campaign id, or the start of a last name."
+    search_fields = ["=email", "^last_name", "^first_name", "=webhook_id", "=campaign_id"]
+    search_help_text = (
+        "Phone in any format, lead or contact id, email, webhook id, campaign id, or the start of a first "
+        "and/or last name."
+    )
     phone_search_field = "phone"
     number_search_fields = ["pk", "contact_id"]
     list_select_related = ["workspace"]

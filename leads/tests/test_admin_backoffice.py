@@ -36,6 +36,16 @@ def test_lead_and_contact_search_normalise_a_phone_typed_in_any_format(admin_cli
     assert listed(admin_client.get(admin_url(Contact, "changelist"), {"q": typed})) == [lead.contact_id]
 
 
+def test_a_name_finds_the_lead_by_first_last_or_both(admin_client):
+    ada = make_lead(first_name="Ada", last_name="Lovelace")
+    make_lead(first_name="Grace", last_name="Hopper")
+    make_lead(first_name="Ada", last_name="Byron")
+
+    assert listed(admin_client.get(CHANGELIST, {"q": "Ada Lovelace"})) == [ada.pk]
+    assert listed(admin_client.get(CHANGELIST, {"q": "lovel"})) == [ada.pk]
+    assert len(listed(admin_client.get(CHANGELIST, {"q": "ada"}))) == 2
+
+
 def test_a_lead_id_finds_the_lead_and_its_contact(admin_client):
     lead = make_lead()
     make_lead()
