@@ -2,72 +2,93 @@
 import hashlib
 import json
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from analytics import sql
-from analytics.models import ConversionAnalyticsCache, LeadAnalytics
+from analytics.models import ConversionAnalyticsCache
 
-CENT = Decimal("0.01")
 
-# One aggregate query and one scan of the leads: each lead of the range is joined to its
-# conversions summarised per lead (first non-void conversion, total value) and grouped per
-# (webhook_id, UTC day). A plain SELECT (not INSERT … SELECT) so PostgreSQL may run it in parallel.
+# Two aggregates joined on the cohort key: the leads counted per (webhook_id, UTC day) — the
+# scan floor itself — and only the converted leads (their non-void conversions summarised per
+# lead) with revenue and time to first conversion. Aggregating the conversion columns over every
+# lead would cost a hash join and four aggregates per lead; most leads never convert.
 ROLLUP_SQL = """
-SELECT l.webhook_id, {day} AS cohort_day, COUNT(*) AS total_leads, COUNT(c.lead_id) AS converted_leads,
-       SUM(c.revenue) AS revenue, AVG({seconds}) AS seconds
-FROM leads l
-LEFT JOIN (
-    SELECT cv.lead_id, MIN(cv.converted_at) AS first_at, SUM(cv.conversion_value) AS revenue
-    FROM conversions cv
-    WHERE cv.voided_at IS NULL AND cv.lead_id IS NOT NULL
-    GROUP BY cv.lead_id
-) c ON c.lead_id = l.id
-WHERE l.created_at >= %(start)s AND l.created_at < %(end)s
-GROUP BY l.webhook_id, {day}
+WITH cohort AS (
+    SELECT l.webhook_id, {day} AS cohort_day, COUNT(*) AS total_leads
+    FROM leads l
+    WHERE l.created_at >= %(start)s AND l.created_at < %(end)s
+    GROUP BY l.webhook_id, {day}
+), converted AS (
+    SELECT l.webhook_id, {day} AS cohort_day, COUNT(*) AS converted_leads, SUM(c.revenue) AS revenue,
+           AVG({seconds}) AS seconds
+    FROM (
+        SELECT cv.lead_id, MIN(cv.converted_at) AS first_at, SUM(cv.conversion_value) AS revenue
+        FROM conversions cv
+        WHERE cv.voided_at IS NULL AND cv.lead_id IS NOT NULL
+        GROUP BY cv.lead_id
+    ) c
+    JOIN leads l ON l.id = c.lead_id
+    WHERE l.created_at >= %(start)s AND l.created_at < %(end)s
+    GROUP BY l.webhook_id, {day}
+)
+SELECT cohort.webhook_id, cohort.cohort_day, cohort.total_leads,
+       COALESCE(converted.converted_leads, 0) AS converted_leads,
+       COALESCE(converted.revenue, 0) AS revenue, COALESCE(converted.seconds, 0) AS seconds
+FROM cohort
+LEFT JOIN converted ON converted.webhook_id = cohort.webhook_id AND converted.cohort_day = cohort.cohort_day
 """
-ROLLUP_FIELDS = ["total_leads", "converted_leads", "conversion_rate", "total_revenue", "avg_time_to_conversion", "updated_at"]
+# The rows stay in the database: CREATE TABLE … AS may run the aggregate in parallel (an
+# INSERT … SELECT may not), and the upsert then reads the small result table. Shipping the rows
+# through Python and back cost more than the aggregate itself. ("WHERE true" lets SQLite parse
+# ON CONFLICT after a SELECT.)
+UPSERT_SQL = """
+INSERT INTO lead_analytics (webhook_id, date, total_leads, converted_leads, conversion_rate, total_revenue,
+                            avg_time_to_conversion, created_at, updated_at)
+SELECT webhook_id, cohort_day, total_leads, converted_leads, ROUND(100.0 * converted_leads / total_leads, 2),
+       ROUND(revenue, 2), ROUND(CAST(seconds AS NUMERIC), 3), %(run_at)s, %(run_at)s
+FROM lead_analytics_run
+WHERE true
+ON CONFLICT (webhook_id, date) DO UPDATE SET
+    total_leads = excluded.total_leads, converted_leads = excluded.converted_leads,
+    conversion_rate = excluded.conversion_rate, total_revenue = excluded.total_revenue,
+    avg_time_to_conversion = excluded.avg_time_to_conversion, updated_at = excluded.updated_at
+"""
 
 
 @transaction.atomic
 def lead_analytics_rollup(*, date_from: date, date_to: date) -> int:
     """(Re)compute `lead_analytics` for the UTC days [date_from, date_to]; returns rows written.
 
-    One aggregate query, then one bulk upsert of its rows (one per webhook and day, never per
-    lead) on UNIQUE(webhook_id, date). Idempotent: a re-run rewrites the same rows, picks up late
-    conversions and voids, and drops rows of days whose leads no longer exist (purged contacts).
+    One aggregate query into a temporary table, then one upsert of its rows (one per webhook and
+    day, never per lead) on UNIQUE(webhook_id, date). Idempotent: a re-run rewrites the same rows,
+    picks up late conversions and voids, and drops rows of days whose leads no longer exist
+    (purged contacts).
     """
     if date_from > date_to:
         raise ValueError("date_from must not be after date_to")
-    if sql.is_postgres():
-        # Two overlapping runs (beat + a manual backfill) would otherwise race on the same rows.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('analytics.rollup'))")
-    run_at = timezone.now()
     start, end = sql.day_bounds(date_from, date_to)
-    statement = ROLLUP_SQL.format(
+    run_at = sql.ts(timezone.now())
+    adapt_date = connection.ops.adapt_datefield_value
+    aggregate = ROLLUP_SQL.format(
         day=sql.utc_day("l.created_at"), seconds=sql.seconds_between("l.created_at", "c.first_at")
     )
-    rows = [
-        LeadAnalytics(
-            webhook_id=row["webhook_id"],
-            date=sql.as_date(row["cohort_day"]),
-            total_leads=row["total_leads"],
-            converted_leads=row["converted_leads"] or 0,
-            conversion_rate=round(100.0 * (row["converted_leads"] or 0) / row["total_leads"], 2),
-            total_revenue=Decimal(str(row["revenue"] or 0)).quantize(CENT),
-            avg_time_to_conversion=round(float(row["seconds"] or 0), 3),
+    with connection.cursor() as cursor:
+        if sql.is_postgres():
+            # Two overlapping runs (beat + a manual backfill) would otherwise race on the same rows.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('analytics.rollup'))")
+        # A failure rolls the whole transaction back, the temporary table with it.
+        cursor.execute(f"CREATE TEMPORARY TABLE lead_analytics_run AS {aggregate}", {"start": start, "end": end})
+        cursor.execute(UPSERT_SQL, {"run_at": run_at})
+        written = cursor.rowcount
+        cursor.execute(
+            "DELETE FROM lead_analytics WHERE date >= %s AND date <= %s AND updated_at < %s",
+            [adapt_date(date_from), adapt_date(date_to), run_at],
         )
-        for row in sql.fetch_dicts(statement, {"start": start, "end": end})
-    ]
-    LeadAnalytics.objects.bulk_create(
-        rows, batch_size=2000, update_conflicts=True, unique_fields=["webhook_id", "date"], update_fields=ROLLUP_FIELDS
-    )
-    LeadAnalytics.objects.filter(date__gte=date_from, date__lte=date_to, updated_at__lt=run_at).delete()
-    return len(rows)
+        cursor.execute("DROP TABLE lead_analytics_run")
+    return written
 
 
 def lead_analytics_rollup_recent(*, days: int | None = None, today: date | None = None) -> int:
