@@ -273,8 +273,8 @@ class AttemptOutcome(models.TextChoices):
 
 
 class ForwardingMode(models.TextChoices):
-    FIRST_MATCH = "first_match", "First match (next rule if delivery finally fails)"
-    ALL_MATCHES = "all_matches", "All matches"
+    FIRST_MATCH = "first-match", "First match (next rule if delivery finally fails)"
+    ALL_MATCHES = "all-matches", "All matches"
 
 
 class LeadForwardingConfig(TimeStampedModel):
