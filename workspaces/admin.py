@@ -26,6 +26,7 @@ class RoutingRuleInline(admin.TabularInline):
 
 @admin.register(Workspace)
 class WorkspaceAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("id", "name", "is_active", "has_key", "webhook_active", "last_activity_at", "total_conversions")
     list_filter = ("is_active", "webhook_active")
     search_fields = ("id", "name")

@@ -9,6 +9,6 @@ def test_ensure_admin_creates_one_superuser_and_prints_its_login(capsys):
     call_command("ensure_admin")
     assert "user=admin" in capsys.readouterr().out
     call_command("ensure_admin")
-    assert "already exists" in capsys.readouterr().out
+    assert "user(s) admin; password unchanged" in capsys.readouterr().out
     assert get_user_model().objects.filter(is_superuser=True).count() == 1
     assert get_user_model().objects.get(username="admin").check_password("admin")

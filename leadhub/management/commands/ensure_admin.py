@@ -12,8 +12,12 @@ class Command(BaseCommand):
         User = get_user_model()
         username = os.environ.get("ADMIN_USERNAME", "admin")
         password = os.environ.get("ADMIN_PASSWORD", "admin")
-        if User.objects.filter(is_superuser=True).exists():
-            self.stdout.write("An admin user already exists; login unchanged.")
+        existing = list(User.objects.filter(is_superuser=True).values_list("username", flat=True)[:3])
+        if existing:
+            self.stdout.write(
+                f"Admin login: http://127.0.0.1:8000/admin/  user(s) {', '.join(existing)}; password unchanged "
+                "(the one set when the user was created)."
+            )
             return
         User.objects.create_superuser(username=username, email=f"{username}@example.com", password=password)
         self.stdout.write(self.style.SUCCESS(f"Admin login: http://127.0.0.1:8000/admin/  user={username}  password={password}"))
