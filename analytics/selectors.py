@@ -120,19 +120,34 @@ def appointment_conversion(*, workspace_id: str | None, date_from: date, date_to
 def provider_performance(*, workspace_id: str | None, date_from: date, date_to: date) -> list[dict]:
     """Leads, conversions, revenue and rejected submissions per provider, best revenue first.
 
-    A lead's provider is the `provider_id` of its `received` lead event. Rejected submissions
-    are refused before any workspace is involved, so only ops see them (None for a workspace).
+    A lead's provider is `leads.provider_id` (None when no provider posted it). Rejected
+    submissions are refused before any workspace is involved, so only ops see them (None for a
+    workspace). Two aggregates, as in the rollup: the cohort counted per provider, and only the
+    converted leads summed; joining the conversion summary to every lead costs far more.
     """
+    cohort = f"l.created_at >= %(start)s AND l.created_at < %(end)s {_lead_scope(workspace_id)}"
+    conversion_scope = "AND cv.workspace_id = %(ws)s" if workspace_id else ""
     query = f"""
-        SELECT {sql.json_text("e.event_data", "provider_id")} AS provider_id,
-               COUNT(*) AS leads,
-               COUNT(c.lead_id) AS converted_leads,
-               SUM(c.revenue) AS revenue
-        FROM leads l
-        LEFT JOIN lead_events e ON e.lead_id = l.id AND e.event_type = 'received'
-        LEFT JOIN ({_cohort_conversions(workspace_id)}) c ON c.lead_id = l.id
-        WHERE l.created_at >= %(start)s AND l.created_at < %(end)s {_lead_scope(workspace_id)}
-        GROUP BY {sql.json_text("e.event_data", "provider_id")}
+        WITH counted AS (
+            SELECT NULLIF(l.provider_id, '') AS provider_id, COUNT(*) AS leads
+            FROM leads l WHERE {cohort}
+            GROUP BY NULLIF(l.provider_id, '')
+        ), converted AS (
+            SELECT NULLIF(l.provider_id, '') AS provider_id, COUNT(*) AS converted_leads, SUM(c.revenue) AS revenue
+            FROM (
+                SELECT cv.lead_id, SUM(cv.conversion_value) AS revenue
+                FROM conversions cv
+                WHERE cv.voided_at IS NULL AND cv.lead_id IS NOT NULL {conversion_scope}
+                GROUP BY cv.lead_id
+            ) c
+            JOIN leads l ON l.id = c.lead_id
+            WHERE {cohort}
+            GROUP BY NULLIF(l.provider_id, '')
+        )
+        SELECT counted.provider_id, counted.leads, converted.converted_leads, converted.revenue
+        FROM counted
+        LEFT JOIN converted ON converted.provider_id = counted.provider_id
+            OR (converted.provider_id IS NULL AND counted.provider_id IS NULL)
     """
     params = _params(workspace_id, date_from, date_to)
     stats = {row["provider_id"]: row for row in sql.fetch_dicts(query, params)}

@@ -100,6 +100,7 @@ def generate(leads):
         insert_series(cursor, "leads", leads, {
             "contact_id": contact,
             "webhook_id": f"'wh-' || (1 + {contact} % 30)",
+            "provider_id": "'prov-' || (1 + g % 10)",  # as the lead's received event says below
             "lead_type": f"(ARRAY['solar','hvac','insurance'])[1 + (1 + {contact} % 30) % 3]",
             "first_name": "'Ada'", "last_name": "'Lovelace'", "email": "'ada@example.com'",
             "phone": f"'+1415' || lpad({contact}::text, 7, '0')",

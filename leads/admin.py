@@ -219,13 +219,14 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
     list_select_related = ["workspace"]
     raw_id_fields = ["contact", "workspace"]
     export_fields = [
-        "id", "contact_id", "webhook_id", "lead_type", "first_name", "last_name", "email", "phone", "city",
+        "id", "contact_id", "webhook_id", "provider_id", "lead_type", "first_name", "last_name", "email", "phone", "city",
         "state", "zip_code", "source", "campaign_id", "utm_source", "utm_medium", "utm_campaign", "status",
         "priority", "assigned_to", "follow_up_date", "workspace_id", "workspace_status", "consent_value",
         "tcpa_compliance", "held_for_consent", "created_at",
     ]
     fieldsets = [
-        (None, {"fields": ["contact", "webhook_id", "lead_type", "first_name", "last_name", "email", "phone"]}),
+        (None, {"fields": ["contact", "webhook_id", "provider_id", "lead_type", "first_name", "last_name", "email",
+                           "phone"]}),
         ("Address", {"fields": ["address", "address2", "city", "state", "zip_code"]}),
         ("Work", {"fields": ["status", "status_changed_at", "status_changed_by", "priority", "assigned_to",
                              "follow_up_date", "contact_attempts", "notes", "conversion_score", "revenue_potential"]}),
@@ -247,6 +248,7 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
     readonly_fields = [
         "contact",
         "webhook_id",
+        "provider_id",
         "lead_type",
         "phone",
         "status",

@@ -63,6 +63,10 @@ class Lead(TimeStampedModel):
     id = models.BigAutoField(primary_key=True)
     contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="leads")
     webhook_id = models.CharField(max_length=100, db_index=True)
+    # The provider that posted it ("" for referrals and imports without one): plain text like
+    # webhook_id, so per-provider analytics group the leads directly instead of joining every
+    # lead's `received` event.
+    provider_id = models.CharField(max_length=100, blank=True, default="")
     lead_type = models.CharField(max_length=20, choices=LeadType.choices)
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)

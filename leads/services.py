@@ -101,6 +101,7 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         processed_at=now,
         status="new",
         held_for_consent=held,
+        provider_id=provider.provider_id if provider else "",
         **values,
     )
     contact_status = "new" if created_contact else "existing"

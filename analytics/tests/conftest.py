@@ -32,7 +32,8 @@ def kpi_data(db):
     c4 = make_contact(webhook_id="wh-i")
 
     def lead(contact, lead_type, workspace, state, zip_code, created_at, provider):
-        row = make_lead(contact, lead_type=lead_type, workspace=workspace, state=state, zip_code=zip_code)
+        row = make_lead(contact, lead_type=lead_type, workspace=workspace, state=state, zip_code=zip_code,
+                        provider_id=provider.provider_id if provider else "")
         row.events.create(event_type="received", event_data={"provider_id": provider.provider_id if provider else None})
         return backdate(row, created_at=created_at)
 

@@ -26,8 +26,8 @@ class TestAnalyticsIsolation(IsolationSuite):
     )
 
     def make_object(self, workspace):
-        lead = make_lead(workspace=workspace, state="CA", zip_code="94105")
         provider = make_provider()
+        lead = make_lead(workspace=workspace, state="CA", zip_code="94105", provider_id=provider.provider_id)
         lead.events.create(event_type="received", event_data={"provider_id": provider.provider_id})
         appointment = make_appointment(lead=lead, matched_workspace=workspace)
         make_conversion(lead, workspace=workspace, conversion_value="250.00")

@@ -70,6 +70,7 @@ def test_an_accepted_lead_writes_everything_in_one_go(webhook, provider):
     event = lead.events.get()
     assert event.event_type == "received"
     assert event.event_data["contact_status"] == "new" and event.event_data["provider_id"] == provider.provider_id
+    assert lead.provider_id == provider.provider_id
 
     webhook.refresh_from_db()
     provider.refresh_from_db()
