@@ -42,9 +42,19 @@ def _lead_scope(workspace_id, alias="l"):
     return f"AND {alias}.workspace_id = %(ws)s" if workspace_id else ""
 
 
+def _cohort(workspace_id):
+    """Leads `l` created in the range (and the workspace's own, for a workspace)."""
+    return f"l.created_at >= %(start)s AND l.created_at < %(end)s {_lead_scope(workspace_id)}"
+
+
+def _conversion_scope(workspace_id):
+    """A workspace counts only the conversions it reported (`cv`)."""
+    return "AND cv.workspace_id = %(ws)s" if workspace_id else ""
+
+
 def _cohort_conversions(workspace_id):
     """Per lead of the cohort: its non-void conversions' revenue and first conversion time."""
-    scope = "AND cv.workspace_id = %(ws)s" if workspace_id else ""
+    scope = _conversion_scope(workspace_id)
     return f"""
         SELECT cv.lead_id, SUM(cv.conversion_value) AS revenue, MIN(cv.converted_at) AS first_at
         FROM conversions cv
@@ -60,7 +70,7 @@ def contact_lead_ratio(*, workspace_id: str | None, date_from: date, date_to: da
         WITH pairs AS (
             SELECT l.lead_type, l.contact_id, COUNT(*) AS n
             FROM leads l
-            WHERE l.created_at >= %(start)s AND l.created_at < %(end)s {_lead_scope(workspace_id)}
+            WHERE {_cohort(workspace_id)}
             GROUP BY l.lead_type, l.contact_id
         )
         SELECT lead_type, SUM(n) AS leads, COUNT(*) AS contacts FROM pairs GROUP BY lead_type
@@ -125,15 +135,15 @@ def provider_performance(*, workspace_id: str | None, date_from: date, date_to: 
     workspace). Two aggregates, as in the rollup: the cohort counted per provider, and only the
     converted leads summed; joining the conversion summary to every lead costs far more.
     """
-    cohort = f"l.created_at >= %(start)s AND l.created_at < %(end)s {_lead_scope(workspace_id)}"
-    conversion_scope = "AND cv.workspace_id = %(ws)s" if workspace_id else ""
+    cohort = _cohort(workspace_id)
+    conversion_scope = _conversion_scope(workspace_id)
     query = f"""
         WITH counted AS (
-            SELECT NULLIF(l.provider_id, '') AS provider_id, COUNT(*) AS leads
+            SELECT l.provider_id, COUNT(*) AS leads
             FROM leads l WHERE {cohort}
-            GROUP BY NULLIF(l.provider_id, '')
+            GROUP BY l.provider_id
         ), converted AS (
-            SELECT NULLIF(l.provider_id, '') AS provider_id, COUNT(*) AS converted_leads, SUM(c.revenue) AS revenue
+            SELECT l.provider_id, COUNT(*) AS converted_leads, SUM(c.revenue) AS revenue
             FROM (
                 SELECT cv.lead_id, SUM(cv.conversion_value) AS revenue
                 FROM conversions cv
@@ -142,12 +152,11 @@ def provider_performance(*, workspace_id: str | None, date_from: date, date_to: 
             ) c
             JOIN leads l ON l.id = c.lead_id
             WHERE {cohort}
-            GROUP BY NULLIF(l.provider_id, '')
+            GROUP BY l.provider_id
         )
-        SELECT counted.provider_id, counted.leads, converted.converted_leads, converted.revenue
+        SELECT NULLIF(counted.provider_id, '') AS provider_id, counted.leads, converted.converted_leads, converted.revenue
         FROM counted
         LEFT JOIN converted ON converted.provider_id = counted.provider_id
-            OR (converted.provider_id IS NULL AND counted.provider_id IS NULL)
     """
     params = _params(workspace_id, date_from, date_to)
     stats = {row["provider_id"]: row for row in sql.fetch_dicts(query, params)}
@@ -186,7 +195,7 @@ def provider_performance(*, workspace_id: str | None, date_from: date, date_to: 
 def workspace_efficiency(*, workspace_id: str | None, date_from: date, date_to: date) -> list[dict]:
     """Per workspace: non-void conversions in the range, revenue, mean and median seconds from the
     lead's creation to the conversion (conversions without a lead count in revenue only)."""
-    scope = "AND cv.workspace_id = %(ws)s" if workspace_id else ""
+    scope = _conversion_scope(workspace_id)
     elapsed = sql.seconds_between("l.created_at", "cv.converted_at")
     median = f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {elapsed})" if sql.is_postgres() else "NULL"
     base = f"""
@@ -235,7 +244,7 @@ def geographic_performance(
         SELECT l.{column} AS area, COUNT(*) AS leads, COUNT(c.lead_id) AS converted_leads, SUM(c.revenue) AS revenue
         FROM leads l
         LEFT JOIN ({_cohort_conversions(workspace_id)}) c ON c.lead_id = l.id
-        WHERE l.created_at >= %(start)s AND l.created_at < %(end)s {_lead_scope(workspace_id)}
+        WHERE {_cohort(workspace_id)}
         GROUP BY l.{column}
         ORDER BY COALESCE(SUM(c.revenue), 0) DESC, COUNT(*) DESC, l.{column}
         LIMIT %(limit)s
@@ -261,12 +270,12 @@ def daily_series(*, workspace_id: str | None, date_from: date, date_to: date) ->
         f"""
         SELECT {sql.utc_day("l.created_at")} AS day, l.lead_type, COUNT(*) AS leads
         FROM leads l
-        WHERE l.created_at >= %(start)s AND l.created_at < %(end)s {_lead_scope(workspace_id)}
+        WHERE {_cohort(workspace_id)}
         GROUP BY {sql.utc_day("l.created_at")}, l.lead_type
         """,
         params,
     )
-    scope = "AND cv.workspace_id = %(ws)s" if workspace_id else ""
+    scope = _conversion_scope(workspace_id)
     conversions = sql.fetch_dicts(
         f"""
         SELECT {sql.utc_day("cv.converted_at")} AS day, l.lead_type, COUNT(*) AS conversions,
@@ -298,8 +307,7 @@ def pipeline_funnel(*, workspace_id: str | None, date_from: date, date_to: date)
     deactivated stages and reordered pipelines keep old leads readable.
     """
     params = _params(workspace_id, date_from, date_to)
-    scope = _lead_scope(workspace_id)
-    cohort = f"l.created_at >= %(start)s AND l.created_at < %(end)s {scope}"
+    cohort = _cohort(workspace_id)
     reached = {
         row["status"]: int(row["leads"])
         for row in sql.fetch_dicts(
@@ -316,7 +324,7 @@ def pipeline_funnel(*, workspace_id: str | None, date_from: date, date_to: date)
             params,
         )
     }
-    conversion_scope = "AND cv.workspace_id = %(ws)s" if workspace_id else ""
+    conversion_scope = _conversion_scope(workspace_id)
     appointment_scope = "AND a.matched_workspace_id = %(ws)s" if workspace_id else ""
     totals = sql.fetch_dicts(
         f"""
