@@ -9,7 +9,7 @@ import re
 
 from django import forms
 from django.apps import apps as global_apps
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.management import create_permissions
 from django.db import DEFAULT_DB_ALIAS
@@ -132,6 +132,12 @@ def change_link(obj, label=None):
     opts = obj._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
     return format_html('<a href="{}">{}</a>', url, label or str(obj))
+
+
+def show_secret_once(model_admin, request, what, secret):
+    """A key or secret just issued: only its digest (keys) or nothing the admin renders (signing
+    secrets) is kept, so this message is the one sight of it."""
+    model_admin.message_user(request, f"{what} (copy it now, it will not be shown again): {secret}", messages.WARNING)
 
 
 def staff_actor(request):

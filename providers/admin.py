@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from leadhub.admin import ConfirmationPageMixin, ReadOnlyAdmin, ReasonForm, reason_field
+from leadhub.admin import ConfirmationPageMixin, ReadOnlyAdmin, ReasonForm, reason_field, show_secret_once
 from leadhub.phones import normalize_phone
 from providers import services
 from providers.models import (
@@ -125,12 +125,8 @@ class LeadSourceProviderAdmin(admin.ModelAdmin):
     @admin.action(description="Generate new API key", permissions=["change"])
     def generate_api_key(self, request, queryset):
         for provider in queryset:
-            raw_key = services.provider_key_rotate(provider=provider)
-            self.message_user(
-                request,
-                f"New API key for {provider.provider_id} (shown only now; the old key no longer works): {raw_key}",
-                messages.WARNING,
-            )
+            show_secret_once(self, request, f"New API key for {provider.provider_id}; the old key no longer works",
+                             services.provider_key_rotate(provider=provider))
 
 
 @admin.register(ProviderUsageLog)

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from leadhub.admin import ReadOnlyAdmin, ReadOnlyInline, changelist_link
+from leadhub.admin import ReadOnlyAdmin, ReadOnlyInline, changelist_link, show_secret_once
 from workspaces.delivery import outbound_event_redeliver, workspace_events_redeliver
 from workspaces.forwarding import forwarding_rule_secret_rotate, forwarding_rule_zips_load, zip_entries_from_csv
 from workspaces.models import (
@@ -44,8 +44,8 @@ class WorkspaceAdmin(admin.ModelAdmin):
     @admin.action(description="Rotate webhook signing secret", permissions=["change"])
     def rotate_signing_secret(self, request, queryset):
         for workspace in queryset:
-            self._show_once(request, f"New webhook signing secret for {workspace.id}",
-                            workspace_signing_secret_rotate(workspace=workspace))
+            show_secret_once(self, request, f"New webhook signing secret for {workspace.id}",
+                             workspace_signing_secret_rotate(workspace=workspace))
 
     @admin.action(description="Send again all failed/skipped outbound events", permissions=["change"])
     def redeliver_failed_events(self, request, queryset):
@@ -64,19 +64,15 @@ class WorkspaceAdmin(admin.ModelAdmin):
     @admin.action(description="Rotate API key", permissions=["change"])
     def rotate_api_key(self, request, queryset):
         for workspace in queryset:
-            self._show_once(request, f"New API key for {workspace.id}", workspace_key_rotate(workspace=workspace))
+            show_secret_once(self, request, f"New API key for {workspace.id}", workspace_key_rotate(workspace=workspace))
 
     def save_model(self, request, obj, form, change):
-        """A new workspace gets its API key and signing secret at once, each shown this one time."""
+        """A new workspace gets its API key at once; both it and the signing secret generated with
+        the row are shown this one time."""
         super().save_model(request, obj, form, change)
         if not change:
-            self._show_once(request, f"API key for {obj.id}", workspace_key_rotate(workspace=obj))
-            self._show_once(request, f"Webhook signing secret for {obj.id}", workspace_signing_secret_rotate(workspace=obj))
-
-    def _show_once(self, request, what, secret):
-        # Only a digest (key) or nothing the admin renders (secret) is kept: this message is the one sight of it.
-        self.message_user(request, f"{what} (give it to the partner now, it will not be shown again): {secret}",
-                          messages.WARNING)
+            show_secret_once(self, request, f"API key for {obj.id}", workspace_key_rotate(workspace=obj))
+            show_secret_once(self, request, f"Webhook signing secret for {obj.id}", obj.webhook_secret)
 
 
 @admin.register(AppointmentRoutingRule)
@@ -192,17 +188,10 @@ class LeadForwardingRuleAdmin(admin.ModelAdmin):
             forwarding_rule_zips_load(rule=obj, csv_text=csv_text, replace=replace)
             self.message_user(request, f"The rule now has {len(obj.zip_codes)} ZIP entries.")
         if not change and obj.target_url:
-            self.message_user(
-                request,
-                f"Signing secret for {obj.target_url} (give it to the receiver now, it will not be shown again): "
-                f"{obj.signing_secret}",
-                messages.WARNING,
-            )
+            show_secret_once(self, request, f"Signing secret for {obj.target_url}", obj.signing_secret)
 
     @admin.action(description="Rotate signing secret (external targets)", permissions=["change"])
     def rotate_signing_secret(self, request, queryset):
         for rule in queryset.exclude(target_url=""):
-            secret = forwarding_rule_secret_rotate(rule=rule)
-            self.message_user(
-                request, f"New signing secret for rule #{rule.pk} (shown once): {secret}", messages.WARNING
-            )
+            show_secret_once(self, request, f"New signing secret for rule #{rule.pk}",
+                             forwarding_rule_secret_rotate(rule=rule))

@@ -112,7 +112,7 @@ def test_a_workspace_added_in_the_admin_gets_its_key_and_secret_shown_once(admin
 
     workspace = Workspace.objects.get(pk="ws-added")
     page = response.content.decode()
-    shown_key = page.split("API key for ws-added (give it to the partner now, it will not be shown again): ")[1]
+    shown_key = page.split("API key for ws-added (copy it now, it will not be shown again): ")[1]
     assert workspace.api_key == key_digest(shown_key.split("<")[0].strip())
     assert workspace.webhook_secret in page
     assert workspace.webhook_secret not in admin_client.get(admin_url(workspace, "change", workspace.pk)).content.decode()
