@@ -6,7 +6,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
-from leadhub.errors import ServiceRefusal
+from leadhub.errors import ServiceConflict, ServiceRefusal
 from providers.models import WebhookConfig
 from providers.services import provider_usage_record
 
@@ -32,7 +32,7 @@ class IngestValidationError(IngestError):
     code = "validation"
 
 
-class IngestConflict(IngestError):
+class IngestConflict(IngestError, ServiceConflict):
     code = "conflict"
 
 

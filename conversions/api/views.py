@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from contacts.selectors import contact_list
+from leadhub.api.exceptions import MalformedRequest
 from conversions.api.serializers import (
     ConversionCreateSerializer,
     ConversionPatchSerializer,
@@ -73,7 +74,7 @@ def idempotency_key(request):
         return None
     key = key.strip()
     if not key or len(key) > 255 or not key.isascii() or not key.isprintable():
-        raise exceptions.ValidationError({IDEMPOTENCY_HEADER: ["1 to 255 printable ASCII characters."]})
+        raise MalformedRequest({IDEMPOTENCY_HEADER: ["1 to 255 printable ASCII characters."]})
     return key
 
 
@@ -98,6 +99,7 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     serializer_class = ConversionSerializer
     filterset_class = ConversionFilterSet
+    ordering_fields = ("id", "converted_at", "created_at", "updated_at")
     pagination_class = ConversionPagination
     lookup_value_regex = r"[0-9a-fA-F-]{36}"
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -198,7 +200,7 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
         summary="Void a conversion",
         description="Takes it out of every total. The row stays, marked void with your reason.",
     )
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"], filterset_class=None, ordering_fields=None)
     def void(self, request, pk=None):
         conversion = self.get_object()
         body = ConversionVoidSerializer(data=request.data)

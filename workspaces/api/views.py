@@ -70,6 +70,7 @@ class OutboundEventListView(PartnerAPIMixin, generics.ListAPIView):
 
     serializer_class = OutboundEventSerializer
     filterset_class = OutboundEventFilterSet
+    ordering_fields = ("created_at",)
     pagination_class = EventCursorPagination
     required_scopes = {"GET": "leads:read"}
 
