@@ -305,3 +305,11 @@ def assert_error(response, status, *, code=None, field=None):
     if field is not None:
         assert field in body["errors"], body
     return body
+
+
+def assert_webhook_error(response, status, *, code=None, field=None):
+    """`assert_error` for a provider webhook's answer, which adds `outcome` and `reason`."""
+    body = assert_error(response, status, code=code, field=field)
+    assert body["outcome"] == ("error" if status >= 500 else "failure"), body
+    assert body["reason"] == body["message"], body
+    return body

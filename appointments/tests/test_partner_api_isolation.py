@@ -3,7 +3,7 @@ import pytest
 
 from appointments.models import Appointment
 from leadhub.api.testing import IsolationSuite, result_ids, workspace_with_key
-from leadhub.testing import make_appointment, make_contact, make_lead
+from leadhub.testing import assert_error, make_appointment, make_contact, make_lead
 
 
 class TestAppointmentIsolation(IsolationSuite):
@@ -53,9 +53,9 @@ class TestAppointmentIsolation(IsolationSuite):
         assert (created["matched_workspace_id"], created["routing_status"]) == (workspace_a.pk, "routed")
         url = f"/api/v1/appointments/{created['appointment_id']}/"
 
-        illegal = client_a.patch(url, {"status": "completed"}, format="json")
-        assert illegal.status_code == 422
-        assert set(illegal.json()["allowed"]) == {"confirmed", "rescheduled", "cancelled", "no_show"}
+        illegal = assert_error(client_a.patch(url, {"status": "completed"}, format="json"), 422,
+                               code="transition_not_allowed", field="status")
+        assert set(illegal["allowed"]) == {"confirmed", "rescheduled", "cancelled", "no_show"}
         moved = client_a.patch(url, {"scheduled_at": "2026-12-02T09:00:00Z"}, format="json")
         assert moved.status_code == 200 and moved.json()["status"] == "rescheduled"
         assert client_a.patch(url, {"status": "confirmed"}, format="json").json()["status"] == "confirmed"
@@ -64,7 +64,7 @@ class TestAppointmentIsolation(IsolationSuite):
         assert (done["status"], done["outcome"], done["next_action"], done["warnings"]) == (
             "completed", "qualified", "Send proposal", []
         )
-        assert client_a.patch(url, {"scheduled_at": "naive 2026"}, format="json").status_code == 400
+        assert_error(client_a.patch(url, {"scheduled_at": "naive 2026"}, format="json"), 422, field="scheduled_at")
 
     def test_double_booking_comes_back_as_a_warning(self, tenants):
         workspace_a, client_a, *_ = tenants

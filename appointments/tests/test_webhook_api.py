@@ -7,6 +7,7 @@ from django.test import override_settings
 
 from appointments.models import Appointment
 from leadhub.testing import (
+    assert_webhook_error,
     make_contact,
     make_keyed_provider,
     make_lead,
@@ -42,9 +43,7 @@ def post(client, webhook_id, provider=None, body=None, *, raw=None, **options):
 
 
 def assert_refused(response, status, code, webhook_id):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert (body["outcome"], body["code"]) == ("failure", code) and body["reason"]
+    body = assert_webhook_error(response, status, code=code)
     stored = RejectedSubmission.objects.get(webhook_id=webhook_id, reason_code__startswith=code.split("_")[0])
     assert (stored.endpoint, stored.http_status) == ("appointment", status)
     return body

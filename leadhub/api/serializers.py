@@ -17,11 +17,14 @@ def unknown_fields_check(data, accepted) -> None:
 
 
 class StrictSerializer(serializers.Serializer):
-    """Refuses body fields it cannot write, by name (400), before validating the values (422)."""
+    """Refuses body fields it cannot write, by name (400), before validating the values (422).
 
-    def to_internal_value(self, data):
-        unknown_fields_check(data, [field.field_name for field in self._writable_fields])
-        return super().to_internal_value(data)
+    The check raises even from `is_valid()` without `raise_exception`: an unknown field makes the
+    request malformed, which is not one of the value errors `.errors` reports."""
+
+    def is_valid(self, *, raise_exception=False):
+        unknown_fields_check(self.initial_data, [field.field_name for field in self._writable_fields])
+        return super().is_valid(raise_exception=raise_exception)
 
 
 class StrictModelSerializer(StrictSerializer, serializers.ModelSerializer):

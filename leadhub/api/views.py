@@ -63,8 +63,8 @@ def accepted_query_params(view) -> set:
     filterset_class = getattr(view, "filterset_class", None)
     if filterset_class is not None:
         for name, filter_ in filterset_class.base_filters.items():
-            widget = filter_.field.widget
-            names.update(f"{name}{suffix}" for suffix in getattr(widget, "widgets_names", [""]))
+            suffixes = getattr(filter_.field.widget, "suffixes", None) or [""]  # ranges: `<name>_after`, ...
+            names.update(f"{name}_{suffix}" if suffix else name for suffix in suffixes)
     paginator = getattr(view, "paginator", None)
     if paginator is not None:
         names.update({paginator.cursor_query_param, paginator.page_size_query_param})

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from leadhub.api.testing import ALL_SCOPES, workspace_with_key
 from leadhub.keys import key_digest
-from leadhub.testing import make_lead, make_workspace
+from leadhub.testing import assert_error, make_lead, make_workspace
 from workspaces.models import Workspace
 from workspaces.services import workspace_key_rotate
 
@@ -65,9 +65,8 @@ def test_missing_or_wrong_key_is_401(header):
 def test_inactive_workspace_is_401():
     workspace, client = workspace_with_key()
     Workspace.objects.filter(pk=workspace.pk).update(is_active=False)
-    response = client.get("/api/v1/leads/")
-    assert response.status_code == 401
-    assert "inactive" in response.json()["detail"]
+    body = assert_error(client.get("/api/v1/leads/"), 401, code="authentication_failed")
+    assert "inactive" in body["message"]
 
 
 @pytest.mark.parametrize(
@@ -89,9 +88,9 @@ def test_each_endpoint_names_its_missing_scope(method, url, body, scope):
     workspace, client = workspace_with_key(scopes=[s for s in ALL_SCOPES if s != scope])
     lead = make_lead(workspace=workspace, workspace_status="assigned")
     response = getattr(client, method)(url.format(pk=lead.pk, contact=lead.contact_id), body, format="json")
-    assert response.status_code == 403
-    assert response.json()["missing_scope"] == scope
-    assert scope in response.json()["detail"]
+    body = assert_error(response, 403, code="permission_denied")
+    assert body["missing_scope"] == scope
+    assert scope in body["message"]
 
 
 def test_profile_needs_no_scope():
@@ -184,5 +183,5 @@ def test_staff_token_auth_works_across_workspaces(django_user_model):
     lead = make_lead(workspace=workspace, workspace_status="assigned")
     client = client_with(f"Token {token.key}")
     assert client.get(f"/api/v1/leads/{lead.pk}/").status_code == 200
-    assert client.get("/api/v1/workspace/").status_code == 400  # staff must name the workspace
+    assert_error(client.get("/api/v1/workspace/"), 400, field="workspace")  # staff must name the workspace
     assert client.get("/api/v1/workspace/", {"workspace": workspace.pk}).json()["id"] == workspace.pk
