@@ -34,6 +34,7 @@ from conversions.services import (
     conversion_void,
 )
 from leadhub.api.pagination import IdCursorPagination
+from leadhub.api.schema import error_response
 from leadhub.api.views import PartnerAPIMixin
 from leads.selectors import lead_list
 
@@ -120,9 +121,9 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
         responses={
             201: ConversionSerializer,
             200: OpenApiResponse(ConversionSerializer, description="Idempotency-Key replay: the original conversion."),
-            404: OpenApiResponse(description="The lead or contact is not visible to you (names the field)."),
-            409: OpenApiResponse(description="Idempotency-Key already used with a different body."),
-            422: OpenApiResponse(description="No exchange rate for `currency` on the `converted_at` day."),
+            404: error_response("The lead or contact is not visible to you (names the field)."),
+            409: error_response("Idempotency-Key already used with a different body."),
+            422: error_response("No exchange rate for `currency` on the `converted_at` day."),
         },
         summary="Record a conversion",
         description=(
@@ -178,7 +179,7 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     @extend_schema(
         request=ConversionPatchSerializer,
-        responses={200: ConversionSerializer, 409: OpenApiResponse(description="The conversion is voided.")},
+        responses={200: ConversionSerializer, 409: error_response("The conversion is voided.")},
         summary="Correct a conversion's value, type or custom data",
         description=(
             "`conversion_value` is in the currency the conversion was reported in and is valued at the "
@@ -196,7 +197,7 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     @extend_schema(
         request=ConversionVoidSerializer,
-        responses={200: ConversionSerializer, 409: OpenApiResponse(description="Already voided.")},
+        responses={200: ConversionSerializer, 409: error_response("Already voided.")},
         summary="Void a conversion",
         description="Takes it out of every total. The row stays, marked void with your reason.",
     )

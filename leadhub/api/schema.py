@@ -2,10 +2,11 @@
 
 drf-spectacular documents only the success response. The refusals follow from what a view is
 built from (authentication → 401, permissions → 403, throttling → 429, an object, a cursor page
-or a staff caller's `?workspace=` that is not there → 404, a body or query parameters → 400, a
-body in another media type → 415), so they are added here once, from the view's classes,
-instead of being repeated on every view. A view's own `extend_schema(responses=...)` for a
-status always wins.
+or a staff caller's `?workspace=` that is not there → 404, a body or query parameters → 400, body
+values → 422, a body in another media type → 415), so they are added here once, from the view's
+classes, instead of being repeated on every view. A view's own `extend_schema(responses=...)` for
+a status always wins. Every one of them is the `Error` component (provider webhooks: `Error` plus
+`outcome` and `reason`).
 
 Read-only model fields lose `allow_blank` in DRF, so a blank email, URL or choice column would be
 documented as "must be an email/URL/one of ..." and every stored "" would break the contract:
