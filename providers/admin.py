@@ -4,7 +4,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from leadhub.admin import ConfirmationPageMixin, ReadOnlyAdmin, ReasonForm, reason_field, show_secret_once
+from leadhub.admin import ConfirmationPageMixin, ReadOnlyAdmin, ReasonForm, reason_field, rotation_action
+from leadhub.keys import previous_key_note
 from leadhub.phones import normalize_phone
 from providers import services
 from providers.models import (
@@ -110,7 +111,7 @@ class WebhookConfigEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LeadSourceProvider)
-class LeadSourceProviderAdmin(admin.ModelAdmin):
+class LeadSourceProviderAdmin(ConfirmationPageMixin, admin.ModelAdmin):
     list_display = ("provider_id", "provider_name", "company_name", "is_active", "has_api_key", "rate_limit",
                     "last_used_at")
     list_filter = ("is_active",)
@@ -124,9 +125,11 @@ class LeadSourceProviderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Generate new API key", permissions=["change"])
     def generate_api_key(self, request, queryset):
-        for provider in queryset:
-            show_secret_once(self, request, f"New API key for {provider.provider_id}; the old key no longer works",
-                             services.provider_key_rotate(provider=provider))
+        return rotation_action(
+            self, request, queryset, title="Generate new API keys", action="generate_api_key",
+            rotate=lambda provider, grace: services.provider_key_rotate(provider=provider, grace=grace),
+            describe=lambda provider: f"New API key for {provider.provider_id}. {previous_key_note(provider)}",
+        )
 
 
 @admin.register(ProviderUsageLog)

@@ -4,7 +4,15 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from leadhub.admin import ReadOnlyAdmin, ReadOnlyInline, changelist_link, show_secret_once
+from leadhub.admin import (
+    ConfirmationPageMixin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    changelist_link,
+    rotation_action,
+    show_secret_once,
+)
+from leadhub.keys import previous_key_note
 from workspaces.delivery import outbound_event_redeliver, workspace_events_redeliver
 from workspaces.forwarding import forwarding_rule_secret_rotate, forwarding_rule_zips_load, zip_entries_from_csv
 from workspaces.models import (
@@ -25,7 +33,7 @@ class RoutingRuleInline(admin.TabularInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
+class WorkspaceAdmin(ConfirmationPageMixin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("id", "name", "is_active", "has_key", "webhook_active", "last_activity_at", "total_conversions")
     list_filter = ("is_active", "webhook_active")
@@ -43,9 +51,12 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rotate webhook signing secret", permissions=["change"])
     def rotate_signing_secret(self, request, queryset):
-        for workspace in queryset:
-            show_secret_once(self, request, f"New webhook signing secret for {workspace.id}",
-                             workspace_signing_secret_rotate(workspace=workspace))
+        return rotation_action(
+            self, request, queryset, title="Rotate webhook signing secrets", action="rotate_signing_secret",
+            rotate=lambda workspace, grace: workspace_signing_secret_rotate(workspace=workspace, grace=grace),
+            describe=lambda workspace: f"New webhook signing secret for {workspace.id} (deliveries are signed with "
+                                       "both secrets during the grace)",
+        )
 
     @admin.action(description="Send again all failed/skipped outbound events", permissions=["change"])
     def redeliver_failed_events(self, request, queryset):
@@ -63,8 +74,11 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rotate API key", permissions=["change"])
     def rotate_api_key(self, request, queryset):
-        for workspace in queryset:
-            show_secret_once(self, request, f"New API key for {workspace.id}", workspace_key_rotate(workspace=workspace))
+        return rotation_action(
+            self, request, queryset, title="Rotate API keys", action="rotate_api_key",
+            rotate=lambda workspace, grace: workspace_key_rotate(workspace=workspace, grace=grace),
+            describe=lambda workspace: f"New API key for {workspace.id}. {previous_key_note(workspace)}",
+        )
 
     def save_model(self, request, obj, form, change):
         """A new workspace gets its API key at once; both it and the signing secret generated with

@@ -95,3 +95,7 @@ class RedeliverResultSerializer(serializers.Serializer):
 
 class SigningSecretSerializer(serializers.Serializer):
     signing_secret = serializers.CharField()
+    previous_secret_valid_until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Until then deliveries carry two `v1=` signatures, with the new and the previous secret.",
+    )

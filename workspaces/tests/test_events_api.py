@@ -83,7 +83,12 @@ def test_subscriptions_and_secret_rotation():
     bad = client.post("/api/v1/workspace/webhook/", {"webhook_events": ["lead.exploded"]}, format="json")
     assert_error(bad, 422, field="webhook_events.0")
 
-    secret = client.post("/api/v1/workspace/webhook/secret/").json()["signing_secret"]
+    old_secret = workspace.webhook_secret
+    rotated = client.post("/api/v1/workspace/webhook/secret/").json()
+    secret = rotated["signing_secret"]
     workspace.refresh_from_db()
     assert secret.startswith("whsec_") and workspace.webhook_secret == secret
+    assert workspace.webhook_secret_previous == old_secret  # still signs, next to the new one, for 24 hours
+    assert rotated["previous_secret_valid_until"] == workspace.webhook_secret_previous_expires_at.isoformat().replace(
+        "+00:00", "Z")
     assert secret not in client.get("/api/v1/workspace/").content.decode()  # never shown again
