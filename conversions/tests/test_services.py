@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from contacts.models import Contact
-from contacts.services import contact_purge
+from people.services import contact_purge
 from conversions.models import Conversion, ConversionEvent, CurrencyRate
 from conversions.selectors import contact_aggregate_drift, workspace_aggregate_drift
 from conversions.services import (

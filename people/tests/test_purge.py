@@ -10,7 +10,7 @@ from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 
 from contacts.models import Contact, ContactPurge
-from contacts.services import contact_purge
+from people.services import contact_purge
 from leadhub.testing import make_contact, make_contact_history, make_lead, make_workspace
 
 # Every table that hangs off a contact, reached through reverse relations as the service does.

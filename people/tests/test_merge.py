@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
-from contacts.services import contact_merge
+from people.services import contact_merge
 from leadhub.testing import make_contact, make_contact_history, make_conversion, make_webhook, make_workspace
 from leads.services import lead_ingest
 
@@ -116,7 +116,7 @@ def test_invalid_merges_are_refused_and_change_nothing(case):
 
 
 def test_purging_a_survivor_also_purges_the_duplicates_merged_into_it():
-    from contacts.services import contact_purge
+    from people.services import contact_purge
 
     survivor = make_contact_history(make_contact(webhook_id="wh-a", phone="+14152220177"))["contact"]
     duplicate = make_contact(webhook_id="wh-b", phone="+14152220178", email="same@example.com")
