@@ -161,10 +161,12 @@ def _contact_find_or_create(*, webhook_id, values):
             "zip_code": values.get("customer_zip", ""),
         },
     )
-    if created and not first_name:
-        raise AppointmentInvalid.from_errors({"customer_name": ["Required: no contact has this phone yet."]})
     if created:
-        ContactEvent.objects.create(contact=contact, event_type=ContactEvent.CREATED, event_data={"source": "appointment"})
+        if not first_name:
+            raise AppointmentInvalid.from_errors({"customer_name": ["Required: no contact has this phone yet."]})
+        ContactEvent.objects.create(
+            contact=contact, event_type=ContactEvent.CREATED, event_data={"source": "appointment"}
+        )
     return contact, created
 
 

@@ -10,13 +10,13 @@ from contacts.services import contact_upsert
 from leadhub.errors import ServiceRefusal
 from providers.models import WebhookConfig
 from providers.services import provider_usage_record
-
 from workspaces.forwarding import lead_forward_rules_apply
 from workspaces.models import EventType
 
 from .events import lead_event_data, lead_event_emit
 from .ingest import canonical_json, clean_lead
 from .models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
+
 
 class IngestError(ServiceRefusal):
     """A refused lead; `errors` are per seed column."""

@@ -34,10 +34,12 @@ from leads.admin import LeadAdmin
 from leads.models import Lead, WorkspaceTracking
 from people.services import contact_merge, contact_purge
 
-
 # What hangs off a contact, as linked from its change page.
 RELATED_RECORDS = (
-    ("leads", Lead), ("appointments", Appointment), ("conversions", Conversion), ("workspace tracking", WorkspaceTracking)
+    ("leads", Lead),
+    ("appointments", Appointment),
+    ("conversions", Conversion),
+    ("workspace tracking", WorkspaceTracking),
 )
 
 
@@ -90,22 +92,32 @@ class ContactLeadInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("workspace")
 
 
-class ContactAppointmentInline(ReadOnlyInline):
+class AppointmentInline(ReadOnlyInline):
+    """A contact's or a lead's appointments."""
+
     model = Appointment
-    fields = ["appointment_type", "scheduled_at", "status", "matched_workspace", "forward_status", "lead"]
     verbose_name_plural = f"appointments (latest {LatestRowsFormSet.limit})"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("matched_workspace", "lead")
 
 
-class ContactConversionInline(ReadOnlyInline):
+class ConversionInline(ReadOnlyInline):
+    """A contact's or a lead's conversions."""
+
     model = Conversion
-    fields = ["conversion_type", "conversion_value", "currency", "workspace", "lead", "converted_at", "voided_at"]
     verbose_name_plural = f"conversions (latest {LatestRowsFormSet.limit})"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("workspace", "lead")
+
+
+class ContactAppointmentInline(AppointmentInline):
+    fields = ["appointment_type", "scheduled_at", "status", "matched_workspace", "forward_status", "lead"]
+
+
+class ContactConversionInline(ConversionInline):
+    fields = ["conversion_type", "conversion_value", "currency", "workspace", "lead", "converted_at", "voided_at"]
 
 
 class ContactEventInline(ReadOnlyInline):
@@ -315,23 +327,13 @@ def _due_before():
     return timezone.make_aware(datetime.combine(tomorrow, time.min))
 
 
-class LeadAppointmentInline(ReadOnlyInline):
-    model = Appointment
+class LeadAppointmentInline(AppointmentInline):
     fk_name = "lead"
     fields = ["appointment_type", "scheduled_at", "status", "assigned_to", "matched_workspace", "forward_status"]
-    verbose_name_plural = f"appointments (latest {LatestRowsFormSet.limit})"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("matched_workspace")
 
 
-class LeadConversionInline(ReadOnlyInline):
-    model = Conversion
+class LeadConversionInline(ConversionInline):
     fields = ["conversion_type", "conversion_value", "currency", "workspace", "converted_at", "voided_at"]
-    verbose_name_plural = f"conversions (latest {LatestRowsFormSet.limit})"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("workspace")
 
 
 @admin.register(Lead)

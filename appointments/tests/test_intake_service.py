@@ -1,5 +1,6 @@
 """Appointment creation: contact lookup, lead linking, routing decision and the forward it queues."""
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 import pytest
 

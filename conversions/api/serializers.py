@@ -5,7 +5,6 @@ from conversions.models import Conversion, ConversionType
 from leadhub.models import MONEY
 
 
-
 class ConversionSerializer(serializers.ModelSerializer):
     """`conversion_value` / `currency` are the USD amount every total counts; `original_value` /
     `original_currency` what was reported, valued at `exchange_rate` (USD per unit, that day)."""
@@ -54,7 +53,10 @@ class ConversionCreateSerializer(StrictSerializer):
 
 class ConversionPatchSerializer(StrictSerializer):
     conversion_value = serializers.DecimalField(
-        **MONEY, min_value=0, required=False, help_text="In the currency the conversion was reported in (`original_currency`)."
+        **MONEY,
+        min_value=0,
+        required=False,
+        help_text="In the currency the conversion was reported in (`original_currency`).",
     )
     conversion_type = serializers.ChoiceField(choices=ConversionType.choices, required=False)
     custom_data = serializers.DictField(required=False, help_text="Replaces the whole object.")
