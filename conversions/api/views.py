@@ -13,8 +13,6 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from contacts.selectors import contact_list
-from leadhub.api.exceptions import MalformedRequest
 from conversions.api.serializers import (
     ConversionCreateSerializer,
     ConversionPatchSerializer,
@@ -33,10 +31,11 @@ from conversions.services import (
     conversion_update,
     conversion_void,
 )
+from leadhub.api.exceptions import MalformedRequest
 from leadhub.api.pagination import IdCursorPagination
 from leadhub.api.schema import error_response
 from leadhub.api.views import PartnerAPIMixin
-from leads.selectors import lead_list
+from leads.selectors import contact_list, lead_list
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
