@@ -46,7 +46,7 @@ class TestAppointmentIsolation(IsolationSuite):
         lead_a = make_lead(workspace=workspace_a, workspace_status="assigned")
         body = {"lead_id": lead_a.pk, "scheduled_at": "2026-12-01T15:00:00-08:00", "assigned_to": "rep-1"}
         refused = client_b.post(self.list_url, body, format="json")
-        assert refused.status_code == 422 and "lead_ids" in refused.json()["errors"]
+        assert_error(refused, 422, field="lead_ids")
         created = client_a.post(self.list_url, body, format="json")
         assert created.status_code == 201, created.content
         created = created.json()
@@ -79,7 +79,7 @@ class TestAppointmentIsolation(IsolationSuite):
         appointment = self.make_object(reader)
         assert client.get(self.list_url).status_code == 200
         response = client.patch(f"/api/v1/appointments/{appointment.pk}/", {"notes": "x"}, format="json")
-        assert response.status_code == 403 and response.json()["missing_scope"] == "appointments:write"
+        assert assert_error(response, 403, code="permission_denied")["missing_scope"] == "appointments:write"
         _, blind = workspace_with_key(scopes=["leads:read"])
         assert blind.get(self.list_url).status_code == 403
 

@@ -54,7 +54,8 @@ class WorkspaceKeyAuthentication(authentication.BaseAuthentication):
             raw_key = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        workspace = apps.get_model("workspaces", "Workspace").objects.filter(key_lookup(raw_key, timezone.now())).first()
+        workspaces = apps.get_model("workspaces", "Workspace").objects
+        workspace = workspaces.filter(key_lookup(raw_key, timezone.now())).first()
         if workspace is None:
             raise exceptions.AuthenticationFailed("Invalid API key.")
         if not workspace.is_active:

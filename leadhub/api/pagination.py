@@ -27,7 +27,7 @@ class IdCursorPagination(CursorPagination):
         response_schema = super().get_paginated_response_schema(schema)
         response_schema["properties"]["next_cursor"] = {
             "type": "string", "nullable": True,
-            "description": f"The `{self.cursor_query_param}` of the next page (the same as in `next`); null on the last.",
+            "description": f"The `{self.cursor_query_param}` of the next page (as in `next`); null on the last.",
         }
         return response_schema
 

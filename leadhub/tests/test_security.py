@@ -144,8 +144,7 @@ def test_webhook_body_over_1_mb_is_413(open_webhook, settings):
     url, headers = open_webhook
     body = json.dumps({"notes": "x" * settings.WEBHOOK_MAX_BODY_BYTES}).encode()
     response = Client().post(url, data=body, content_type="application/json", headers=headers)
-    assert response.status_code == 413
-    assert response.json()["code"] == "body_too_large"
+    assert_webhook_error(response, 413, code="body_too_large")
 
 
 def _nested(depth):

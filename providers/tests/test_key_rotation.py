@@ -19,8 +19,8 @@ LEAD = {"first_name": "Ada", "last_name": "L", "email": "a@example.com", "phone"
 
 
 def post(webhook, provider, key, phone):
-    return provider_post(Client(), f"/api/v1/webhooks/{webhook.webhook_id}/leads/", json.dumps({**LEAD, "phone": phone}),
-                         provider=provider, key=key)
+    body = json.dumps({**LEAD, "phone": phone})
+    return provider_post(Client(), f"/api/v1/webhooks/{webhook.webhook_id}/leads/", body, provider=provider, key=key)
 
 
 def test_both_provider_keys_work_during_the_grace_and_only_the_new_one_after(webhook):
