@@ -23,7 +23,7 @@ from appointments.selectors import appointment_overlaps
 from contacts.models import Contact, ContactEvent
 from leadhub.errors import ServiceRefusal
 from leads.models import Lead, TrackingAction, WorkspaceTracking
-from leads.services import lead_status_change
+from leads.services.status import lead_status_change
 from providers.services import provider_usage_record
 from workspaces.delivery import outbound_event_redeliver, outbox_emit
 from workspaces.models import DeliveryStatus, EventType, OutboundEvent, Workspace

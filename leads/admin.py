@@ -28,7 +28,8 @@ from leadhub.admin import (
 from leads.ingest import US_STATES
 from leads.models import Lead, LeadActivity, LeadEvent, LeadPipelineStage, LeadStatusHistory, WorkspaceTracking
 from leads.selectors import lead_timeline
-from leads.services import lead_assign, lead_consent_release, lead_status_change
+from leads.services.assignment import lead_assign
+from leads.services.status import lead_consent_release, lead_status_change
 from providers.models import WebhookConfig
 from workspaces.models import Workspace
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from contacts.models import Contact, ContactEvent
 from contacts.services import contact_merge
 from leadhub.testing import make_contact, make_contact_history, make_conversion, make_webhook, make_workspace
-from leads.services import lead_ingest
+from leads.services.ingest import lead_ingest
 
 pytestmark = pytest.mark.django_db
 

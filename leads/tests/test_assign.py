@@ -3,7 +3,7 @@ import pytest
 
 from leadhub.testing import make_lead, make_workspace
 from leads.models import LeadEvent, WorkspaceTracking
-from leads.services import lead_assign, lead_auto_assign
+from leads.services.assignment import lead_assign, lead_auto_assign
 from workspaces.models import AppointmentRoutingRule
 
 pytestmark = pytest.mark.django_db

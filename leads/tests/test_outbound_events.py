@@ -4,7 +4,8 @@ import pytest
 
 from contacts.services import contact_purge
 from leadhub.testing import WebhookReceiver, make_contact_history, make_lead, make_workspace
-from leads.services import lead_assign, lead_status_change
+from leads.services.assignment import lead_assign
+from leads.services.status import lead_status_change
 from workspaces.delivery import outbox_deliver
 from workspaces.models import DeliveryAttempt, EventType, OutboundEvent
 

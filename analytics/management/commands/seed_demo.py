@@ -15,10 +15,11 @@ from django.utils import timezone
 from appointments.models import Appointment
 from contacts.models import Contact
 from conversions.models import Conversion
-from leadhub.keys import key_digest
 from conversions.services import conversion_create
+from leadhub.keys import key_digest
 from leads.models import Lead
-from leads.services import lead_assign, lead_ingest
+from leads.services.assignment import lead_assign
+from leads.services.ingest import lead_ingest
 from providers.models import LeadSourceProvider, WebhookConfig
 from workspaces.models import AppointmentRoutingRule, Workspace
 
