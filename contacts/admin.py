@@ -13,6 +13,7 @@ from django.utils.html import format_html_join
 
 from contacts.models import Contact, ContactEvent, ContactPurge
 from contacts.services import contact_merge, contact_purge, related_model
+from leadhub.actors import actor_for_user
 from leadhub.admin import (
     AuditLogAdmin,
     ConfirmationPageMixin,
@@ -26,7 +27,6 @@ from leadhub.admin import (
     change_link,
     changelist_link,
     reason_field,
-    staff_actor,
 )
 
 
@@ -228,7 +228,7 @@ class ContactAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, Larg
                 survivor = contact_merge(
                     survivor=survivor,
                     duplicates=[c for c in contacts if c.pk != survivor.pk],
-                    by=staff_actor(request),
+                    by=actor_for_user(request.user),
                 )
             except ValidationError as exc:
                 self.message_user(request, f"Nothing was merged: {'; '.join(exc.messages)}", messages.ERROR)
@@ -276,7 +276,7 @@ class ContactAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, Larg
         )
 
     def _purge_confirmed(self, request, contacts, reason):
-        by = request.user.get_username()
+        by = actor_for_user(request.user)
         totals = {}
         for contact in contacts:
             try:

@@ -106,7 +106,7 @@ class PartnerAppointmentViewSet(
     def create(self, request):
         payload = request.data.dict() if isinstance(request.data, QueryDict) else request.data
         try:
-            result = appointment_submit(payload=payload, created_by=self.changed_by(),
+            result = appointment_submit(payload=payload, created_by=self.actor(),
                                         workspace=self.caller_workspace())
         except AppointmentError as exc:
             return error_response(request, exc)
@@ -126,7 +126,7 @@ class PartnerAppointmentViewSet(
         data = dict(patch.validated_data)
         try:
             appointment, warnings = appointment_update(
-                appointment=appointment, changed_by=self.changed_by(), reason=data.pop("reason", ""), **data
+                appointment=appointment, changed_by=self.actor(), reason=data.pop("reason", ""), **data
             )
         except AppointmentError as exc:
             return error_response(request, exc)

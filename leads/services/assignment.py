@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from leadhub.actors import SYSTEM
 from leads.events import lead_event_emit
 from leads.models import LeadEvent, TrackingAction, WorkspaceStatus
 from leads.services.tracking import lead_lock, workspace_tracking_record
@@ -11,8 +12,9 @@ from workspaces.routing import match_workspace
 
 
 @transaction.atomic
-def lead_assign(*, lead, workspace, by: str):
-    """Give a lead to a workspace (ops, the admin bulk action, routing).
+def lead_assign(*, lead, workspace, by: str, rule=None):
+    """Give a lead to a workspace (ops, the admin bulk action, routing: `rule` is the routing rule
+    that chose it, kept on the `assigned` event and the `sent` tracking row).
 
     Re-assignment records both sides: the previous workspace gets tracking `updated` (not
     `rejected`, which is reserved for a workspace refusing the lead itself, so partner rejection
@@ -41,9 +43,12 @@ def lead_assign(*, lead, workspace, by: str):
         LeadEvent.objects.create(
             lead=lead, event_type=LeadEvent.UNASSIGNED, event_data={"workspace_id": previous_id, "by": by}
         )
-    workspace_tracking_record(lead=lead, workspace_id=workspace.pk, action=TrackingAction.SENT, performed_by=by)
+    chosen_by = {"routing_rule_id": rule.pk} if rule is not None else {}
+    workspace_tracking_record(
+        lead=lead, workspace_id=workspace.pk, action=TrackingAction.SENT, performed_by=by, metadata=chosen_by
+    )
     LeadEvent.objects.create(
-        lead=lead, event_type=LeadEvent.ASSIGNED, event_data={"workspace_id": workspace.pk, "by": by}
+        lead=lead, event_type=LeadEvent.ASSIGNED, event_data={"workspace_id": workspace.pk, "by": by, **chosen_by}
     )
     lead_event_emit(
         lead=lead, workspace=workspace, event_type=EventType.LEAD_ASSIGNED, assigned_by=by,
@@ -52,7 +57,7 @@ def lead_assign(*, lead, workspace, by: str):
     return lead
 
 
-def lead_auto_assign(*, lead, by: str = "system:routing"):
+def lead_auto_assign(*, lead):
     """Assign by the shared ZIP/product routing rules (the product is the lead type). A no-op
     returning None for leads held for consent, leads that already have a workspace, or no match."""
     if lead.held_for_consent or lead.workspace_id:
@@ -61,7 +66,7 @@ def lead_auto_assign(*, lead, by: str = "system:routing"):
     if match is None:
         return None
     workspace, rule = match
-    return lead_assign(lead=lead, workspace=workspace, by=f"{by}:rule-{rule.pk}")
+    return lead_assign(lead=lead, workspace=workspace, by=SYSTEM, rule=rule)
 
 
 # What a partner may answer about a lead assigned to it, and how tracking records the answer.

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
+from leadhub.actors import SYSTEM, actor_for_provider, actor_for_workspace
 from leadhub.choices import LeadType
 from leadhub.errors import ServiceRefusal
 from leads.events import lead_event_data
@@ -114,10 +115,15 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
             contact=contact, event_type=ContactEvent.UPDATED,
             event_data={"lead_id": lead.pk, "changed_fields": changed},
         )
+    if sent_from_workspace is not None:
+        by = actor_for_workspace(sent_from_workspace)
+    else:
+        by = actor_for_provider(provider) if provider else SYSTEM
     LeadEvent.objects.create(
         lead=lead,
         event_type=LeadEvent.RECEIVED,
         event_data={
+            "by": by,
             "webhook_id": webhook.webhook_id,
             "provider_id": provider.provider_id if provider else None,
             "contact_id": contact.pk,
@@ -129,7 +135,8 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
     if sent_from_workspace is not None:
         WorkspaceTracking.objects.create(
             contact=contact, lead=lead, workspace=sent_from_workspace, action=TrackingAction.RECEIVED,
-            action_details="Lead referred by this workspace.", metadata={"webhook_id": webhook.webhook_id},
+            action_details="Lead referred by this workspace.", performed_by=by,
+            metadata={"webhook_id": webhook.webhook_id},
         )
     # Forwarding rules only queue outbox rows here; delivery happens after commit.
     lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))

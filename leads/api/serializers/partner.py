@@ -26,8 +26,12 @@ class PartnerLeadSerializer(serializers.ModelSerializer):
 
 
 class PartnerLeadPatchSerializer(serializers.Serializer):
-    """`PATCH /api/v1/leads/{id}/`. `changed_by`, `changed_by_name` and `reason` only describe a
-    status change (who and why, for the status history); unknown fields are refused by name."""
+    """`PATCH /api/v1/leads/{id}/`. `changed_by_name` and `reason` only describe a status change
+    (your own user's name and why, for the status history); unknown fields are refused by name.
+
+    Who acted is always the calling workspace (or staff user), whatever the body says: `changed_by`
+    is kept as the older name of `changed_by_name`, so a partner cannot record a change as anyone else.
+    """
 
     status = serializers.CharField(required=False, max_length=50)
     workspace_status = serializers.ChoiceField(
@@ -38,8 +42,13 @@ class PartnerLeadPatchSerializer(serializers.Serializer):
     assigned_to = serializers.CharField(required=False, allow_blank=True, max_length=255)
     follow_up_date = serializers.DateTimeField(required=False, allow_null=True)
     contact_attempts = serializers.IntegerField(required=False, min_value=0)
-    changed_by = serializers.CharField(required=False, max_length=255)
-    changed_by_name = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    changed_by = serializers.CharField(
+        required=False, max_length=255, help_text="Your own user's name; the same as `changed_by_name`."
+    )
+    changed_by_name = serializers.CharField(
+        required=False, allow_blank=True, max_length=255,
+        help_text="Your own user's name, kept on the status history next to the workspace that acted.",
+    )
     reason = serializers.CharField(required=False, allow_blank=True)
 
     def validate(self, attrs):
@@ -50,6 +59,11 @@ class PartnerLeadPatchSerializer(serializers.Serializer):
             )
         if not attrs:
             raise serializers.ValidationError({"non_field_errors": ["Nothing to change."]})
+        name = attrs.pop("changed_by", None)
+        if name is not None and attrs.setdefault("changed_by_name", name) != name:
+            raise serializers.ValidationError(
+                {"changed_by": ["Same as changed_by_name (your own user's name): send one of them, or the same."]}
+            )
         return attrs
 
 

@@ -96,10 +96,10 @@ class PartnerLeadViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.Retrieve
         lead = self.get_object()
         patch = serializers.PartnerLeadPatchSerializer(data=request.data)
         patch.is_valid(raise_exception=True)
-        data = dict(patch.validated_data)
-        changed_by = data.pop("changed_by", None) or self.changed_by()
         try:
-            lead = lead_patch(lead=lead, changed_by=changed_by, workspace=self.caller_workspace(), **data)
+            lead = lead_patch(
+                lead=lead, changed_by=self.actor(), workspace=self.caller_workspace(), **patch.validated_data
+            )
         except LeadStatusInvalid as exc:
             return Response(
                 {**exc.message_dict, "allowed": exc.allowed}, status=status.HTTP_422_UNPROCESSABLE_ENTITY
@@ -133,6 +133,6 @@ class PartnerLeadViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.Retrieve
         serializer = serializers.PartnerActivitySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         activity = lead_activity_add(
-            lead=lead, created_by=self.changed_by(), workspace=workspace, **serializer.validated_data
+            lead=lead, created_by=self.actor(), workspace=workspace, **serializer.validated_data
         )
         return Response(serializers.PartnerActivitySerializer(activity).data, status=status.HTTP_201_CREATED)
