@@ -15,7 +15,15 @@ from appointments.services import appointment_intake
 from contacts.models import ContactPurge
 from leadhub.actors import SYSTEM, actor_for_caller, actor_for_provider, actor_for_user, actor_for_workspace
 from leadhub.legacy_actors import legacy_actor
-from leadhub.testing import WebhookReceiver, make_contact, make_lead, make_webhook, make_workspace, provider_post
+from leadhub.testing import (
+    WebhookReceiver,
+    make_contact,
+    make_lead,
+    make_provider,
+    make_webhook,
+    make_workspace,
+    provider_post,
+)
 from leads.models import Lead, LeadActivity, LeadEvent, LeadStatusHistory, WorkspaceTracking
 from providers.models import WebhookConfigEvent
 from workspaces.models import AppointmentRoutingRule, OutboundEvent
@@ -35,7 +43,8 @@ def test_the_four_forms():
     workspace = make_workspace()
     assert actor_for_user(user) == "staff:ada"
     assert actor_for_workspace(workspace) == f"workspace:{workspace.pk}"
-    assert actor_for_provider(type("P", (), {"provider_id": "acme"})) == "provider:acme"
+    provider = make_provider()
+    assert actor_for_provider(provider) == f"provider:{provider.provider_id}"
     assert SYSTEM == "system"
     user.workspace = workspace
     assert actor_for_caller(user) == f"workspace:{workspace.pk}"
