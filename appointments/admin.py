@@ -15,13 +15,13 @@ from appointments.services import (
     appointment_status_change,
     appointment_update,
 )
+from leadhub.actors import actor_for_user
 from leadhub.admin import (
     AuditLogAdmin,
     ExactSearchMixin,
     LargeTableMixin,
     LatestRowsFormSet,
     ReadOnlyInline,
-    staff_actor,
 )
 from workspaces.models import Workspace
 from workspaces.routing import route
@@ -111,14 +111,14 @@ class AppointmentAdminBase(ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
         try:
             if change:
                 changes = {name: values[name] for name in form.changed_data if name in values}
-                _, warnings = appointment_update(appointment=obj, changed_by=staff_actor(request), **changes)
+                _, warnings = appointment_update(appointment=obj, changed_by=actor_for_user(request.user), **changes)
             else:
                 lead = form.cleaned_data.get("lead")
                 result = appointment_create(
                     contact=form.cleaned_data["contact"],
                     values={name: value for name, value in values.items() if value not in (None, "")},
                     lead_ids=[lead.pk] if lead else [],
-                    created_by=staff_actor(request),
+                    created_by=actor_for_user(request.user),
                 )
                 obj.pk = obj.id = result.appointment.pk
                 warnings = result.warnings
@@ -144,18 +144,19 @@ class AppointmentAdminBase(ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
 
     @admin.action(description="Forward again (send appointment.created once more)", permissions=["change"])
     def forward_again(self, request, queryset):
-        self._each(
-            request, queryset, lambda a: appointment_forward_again(appointment=a, by=staff_actor(request)), "queued"
-        )
+        by = actor_for_user(request.user)
+        self._each(request, queryset, lambda a: appointment_forward_again(appointment=a, by=by), "queued")
 
     @admin.action(description="Route by the rules now", permissions=["change"])
     def route_by_rules(self, request, queryset):
+        by = actor_for_user(request.user)
+
         def act(appointment):
             match = route(zip_code=appointment.customer_zip, product=appointment.service_type)
             if match is None:
                 raise ValidationError("Still no rule serves this ZIP and product.")
-            appointment_route(appointment=appointment, workspace=match.workspace, by=staff_actor(request),
-                              method=f"re-routed by {staff_actor(request)}: {match.reason}")
+            appointment_route(appointment=appointment, workspace=match.workspace, by=by,
+                              method=f"re-routed by {by}: {match.reason}")
 
         self._each(request, queryset, act, "routed")
 
@@ -165,12 +166,14 @@ class AppointmentAdminBase(ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
         if workspace is None:
             self.message_user(request, "Choose an active workspace next to the action.", messages.ERROR)
             return
-        self._each(request, queryset, lambda a: appointment_route(appointment=a, workspace=workspace,
-                                                                  by=staff_actor(request)), f"routed to {workspace.pk}")
+        by = actor_for_user(request.user)
+        self._each(request, queryset, lambda a: appointment_route(appointment=a, workspace=workspace, by=by),
+                   f"routed to {workspace.pk}")
 
     def _status_action(self, request, queryset, status):
+        by = actor_for_user(request.user)
         self._each(request, queryset, lambda a: appointment_status_change(
-            appointment=a, new_status=status, changed_by=staff_actor(request)), status.replace("_", " "))
+            appointment=a, new_status=status, changed_by=by), status.replace("_", " "))
 
     @admin.action(description="Confirm", permissions=["change"])
     def confirm(self, request, queryset):

@@ -22,9 +22,10 @@ from appointments.models import (
 from appointments.selectors import appointment_overlaps
 from contacts.models import Contact, ContactEvent
 from contacts.services import contact_upsert
+from leadhub.actors import SYSTEM, actor_for_provider
 from leadhub.errors import ServiceRefusal
 from leads.models import Lead, TrackingAction, WorkspaceTracking
-from leads.services import lead_status_change
+from leads.services.status import lead_status_change
 from providers.services import provider_usage_record
 from workspaces.delivery import outbound_event_redeliver, outbox_emit
 from workspaces.models import DeliveryStatus, EventType, OutboundEvent, Workspace
@@ -100,7 +101,7 @@ def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_a
     cleaned = clean_appointment(payload, form_class=ProviderIntakeForm)
     if cleaned.errors:
         raise AppointmentInvalid.from_errors(cleaned.errors)
-    created_by = f"provider:{provider.provider_id}" if provider else f"webhook:{webhook.webhook_id}"
+    created_by = actor_for_provider(provider) if provider else SYSTEM
     with transaction.atomic():
         contact, contact_created = _contact_find_or_create(webhook_id=webhook.webhook_id, values=cleaned.values)
         result = appointment_create(
@@ -338,13 +339,13 @@ def appointment_forward_mirror(*, event, attempt=None):
     if delivered:
         WorkspaceTracking.objects.create(
             contact_id=appointment.contact_id, lead_id=appointment.lead_id, workspace_id=event.workspace_id,
-            action=TrackingAction.SENT, performed_by="system:forwarding",
+            action=TrackingAction.SENT, performed_by=SYSTEM,
             action_details=f"Appointment #{appointment.pk} forwarded.",
             metadata={"appointment_id": appointment.pk, "event_id": str(event.pk)},
         )
         AppointmentEvent.objects.create(
             appointment=appointment, event_type=AppointmentEvent.FORWARDED, new_value=str(attempt.status_code),
-            created_by="system:forwarding",
+            created_by=SYSTEM,
             event_data={"event_id": str(event.pk), "workspace_id": event.workspace_id, "attempts": event.attempts,
                         "latency_ms": attempt.latency_ms},
         )

@@ -121,7 +121,7 @@ def generate(leads):
         cursor.execute("""
             INSERT INTO lead_status_history (lead_id, old_status, new_status, changed_by, changed_by_name, reason, notes,
                                              metadata, created_at)
-            SELECT id, 'new', status, 'bench', '', '', '', '{}'::jsonb, created_at + interval '1 hour'
+            SELECT id, 'new', status, 'system', '', '', '', '{}'::jsonb, created_at + interval '1 hour'
             FROM leads WHERE status <> 'new'
         """)
         # ~12% of leads convert (2% of those later voided), a second sale for 1 in 5 of those,

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from conversions.models import Conversion, ConversionEvent, ConversionIdempotencyKey, CurrencyRate
 from conversions.services import ConversionVoided, conversion_void
+from leadhub.actors import actor_for_user
 from leadhub.admin import (
     AuditLogAdmin,
     ConfirmationPageMixin,
@@ -16,7 +17,6 @@ from leadhub.admin import (
     ReadOnlyInline,
     ReasonForm,
     reason_field,
-    staff_actor,
 )
 
 
@@ -71,7 +71,7 @@ class ConversionAdmin(ConfirmationPageMixin, ExactSearchMixin, LargeTableMixin, 
             return None
         form = VoidForm(self.confirmation_data(request))
         if form.is_bound and form.is_valid():
-            by = staff_actor(request)
+            by = actor_for_user(request.user)
             voided = 0
             for conversion in conversions:
                 try:
@@ -110,7 +110,7 @@ class CurrencyRateAdmin(admin.ModelAdmin):
     fields = ["currency", "date", "usd_rate", "updated_by", "created_at", "updated_at"]
 
     def save_model(self, request, obj, form, change):
-        obj.updated_by = request.user.get_username()
+        obj.updated_by = actor_for_user(request.user)
         super().save_model(request, obj, form, change)
 
 

@@ -35,7 +35,7 @@ from conversions.selectors import (
 from leadhub.models import MONEY
 from leads.ingest import canonical_json
 from leads.models import Lead, TrackingAction, WorkspaceStatus, WorkspaceTracking
-from leads.services import lead_status_change
+from leads.services.status import lead_status_change
 from workspaces.delivery import outbox_emit
 from workspaces.models import EventType, Workspace
 

@@ -141,11 +141,6 @@ def show_secret_once(model_admin, request, what, secret):
     model_admin.message_user(request, f"{what} (copy it now, it will not be shown again): {secret}", messages.WARNING)
 
 
-def staff_actor(request):
-    """How services record a change made by hand in the admin: `staff:<username>`."""
-    return f"staff:{request.user.get_username()}"
-
-
 def reason_field(help_text="Kept in the audit trail; do not paste personal data here.", **kwargs):
     """The "why" an intermediate action page asks for; it ends up in the audit trail."""
     return forms.CharField(

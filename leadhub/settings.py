@@ -250,7 +250,7 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 # Re-processing a stored rejected submission calls the same service as the live endpoint. The
 # service is named here, not imported, so `providers` never imports the apps layered above it.
 REJECTED_SUBMISSION_HANDLERS = {
-    "lead": "leads.services.lead_ingest",
+    "lead": "leads.services.ingest.lead_ingest",
     "appointment": "appointments.services.appointment_intake",
 }
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 
+from leadhub.actors import actor_for_user
 from leadhub.admin import (
     AuditLogAdmin,
     ConfirmationPageMixin,
@@ -23,12 +24,12 @@ from leadhub.admin import (
     LatestRowsFormSet,
     ReadOnlyInline,
     ReasonForm,
-    staff_actor,
 )
 from leads.ingest import US_STATES
 from leads.models import Lead, LeadActivity, LeadEvent, LeadPipelineStage, LeadStatusHistory, WorkspaceTracking
 from leads.selectors import lead_timeline
-from leads.services import lead_assign, lead_consent_release, lead_status_change
+from leads.services.assignment import lead_assign
+from leads.services.status import lead_consent_release, lead_status_change
 from providers.models import WebhookConfig
 from workspaces.models import Workspace
 
@@ -296,7 +297,7 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
             return None
         form = AssignToWorkspaceForm(self.confirmation_data(request))
         if form.is_bound and form.is_valid():
-            workspace, by = form.cleaned_data["workspace"], staff_actor(request)
+            workspace, by = form.cleaned_data["workspace"], actor_for_user(request.user)
             for lead in leads:
                 lead_assign(lead=lead, workspace=workspace, by=by)
             self.message_user(request, f"Assigned {len(leads)} lead(s) to {workspace}.", messages.SUCCESS)
@@ -319,7 +320,7 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
                 lead_status_change(
                     lead=lead,
                     new_status=data["new_status"],
-                    changed_by=staff_actor(request),
+                    changed_by=actor_for_user(request.user),
                     changed_by_name=user.get_full_name() or user.get_username(),
                     reason=data["reason"],
                     notes=data["notes"],
@@ -344,7 +345,7 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
             return None
         form = ReasonForm(self.confirmation_data(request))
         if form.is_bound and form.is_valid():
-            by = staff_actor(request)
+            by = actor_for_user(request.user)
             for lead in leads:
                 lead_consent_release(lead=lead, by=by, reason=form.cleaned_data["reason"])
             self.message_user(request, f"Released {len(leads)} lead(s) from the consent hold.", messages.SUCCESS)

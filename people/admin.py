@@ -17,6 +17,7 @@ from django.utils.html import format_html_join
 from appointments.models import Appointment
 from contacts.models import Contact, ContactEvent
 from conversions.models import Conversion
+from leadhub.actors import actor_for_user
 from leadhub.admin import (
     ConfirmationPageMixin,
     CsvExportMixin,
@@ -28,7 +29,6 @@ from leadhub.admin import (
     change_link,
     changelist_link,
     reason_field,
-    staff_actor,
 )
 from leads.admin import LeadAdmin
 from leads.models import Lead, WorkspaceTracking
@@ -251,7 +251,7 @@ class ContactAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, Larg
                 survivor = contact_merge(
                     survivor=survivor,
                     duplicates=[c for c in contacts if c.pk != survivor.pk],
-                    by=staff_actor(request),
+                    by=actor_for_user(request.user),
                 )
             except ValidationError as exc:
                 self.message_user(request, f"Nothing was merged: {'; '.join(exc.messages)}", messages.ERROR)
@@ -299,7 +299,7 @@ class ContactAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, Larg
         )
 
     def _purge_confirmed(self, request, contacts, reason):
-        by = request.user.get_username()
+        by = actor_for_user(request.user)
         totals = {}
         for contact in contacts:
             try:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from leadhub.actors import actor_for_user
 from leadhub.admin import ConfirmationPageMixin, ReadOnlyAdmin, ReasonForm, reason_field, rotation_action
 from leadhub.keys import previous_key_note
 from leadhub.phones import normalize_phone
@@ -79,7 +80,7 @@ class WebhookConfigAdmin(ConfirmationPageMixin, admin.ModelAdmin):
             for webhook in queryset:
                 try:
                     deleted = services.webhook_soft_delete(
-                        webhook=webhook, reason=form.cleaned_data["reason"], by=request.user.get_username()
+                        webhook=webhook, reason=form.cleaned_data["reason"], by=actor_for_user(request.user)
                     )
                     deadline = services.webhook_restore_deadline(deleted)
                     self.message_user(request, f"Deleted {deleted.webhook_id}; restorable until {deadline:%Y-%m-%d %H:%M} UTC.")
@@ -95,7 +96,7 @@ class WebhookConfigAdmin(ConfirmationPageMixin, admin.ModelAdmin):
     def restore(self, request, queryset):
         for webhook in queryset:
             try:
-                services.webhook_restore(webhook=webhook, by=request.user.get_username())
+                services.webhook_restore(webhook=webhook, by=actor_for_user(request.user))
                 self.message_user(request, f"Restored {webhook.webhook_id}.")
             except ValidationError as exc:
                 self.message_user(request, "; ".join(exc.messages), messages.ERROR)

@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from leadhub.actors import SYSTEM
 from leadhub.api.exceptions import Refusal
 from leadhub.keys import DEFAULT_ROTATION_GRACE, generate_key, key_digest, rotate
 from leadhub.payload_aliases import PHONE_KEYS, payload_key
@@ -268,7 +269,7 @@ def webhook_finalize_deletions(*, now=None):
             webhook.deletion_finalized_at = now
             webhook.save(update_fields=["secret_key", "deletion_finalized_at", "updated_at"])
             WebhookConfigEvent.objects.create(
-                webhook_id=webhook.webhook_id, event_type=WebhookConfigEvent.FINALIZED, created_by="system"
+                webhook_id=webhook.webhook_id, event_type=WebhookConfigEvent.FINALIZED, created_by=SYSTEM
             )
             finalized += 1
     return finalized

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from leadhub.actors import actor_for_user
 from leadhub.admin import (
     ConfirmationPageMixin,
     ReadOnlyAdmin,
@@ -44,6 +45,16 @@ class WorkspaceAdmin(ConfirmationPageMixin, admin.ModelAdmin):
     )
     inlines = [RoutingRuleInline]
     actions = ["rotate_api_key", "rotate_signing_secret", "redeliver_failed_events"]
+
+    def save_formset(self, request, form, formset, change):
+        """Routing rules added inline record who created them, like those added on their own page."""
+        for rule in formset.save(commit=False):
+            if rule._state.adding:
+                rule.created_by = actor_for_user(request.user)
+            rule.save()
+        for rule in formset.deleted_objects:
+            rule.delete()
+        formset.save_m2m()
 
     @admin.display(description="Outbound events")
     def outbound_events_link(self, obj):
@@ -95,6 +106,12 @@ class AppointmentRoutingRuleAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("workspace__id", "workspace__name", "notes")
     list_select_related = ("workspace",)
+    readonly_fields = ("created_by",)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = actor_for_user(request.user)
+        super().save_model(request, obj, form, change)
 
 
 # --- Outbound delivery and lead forwarding -----------------------------------------------------

@@ -97,7 +97,7 @@ class PartnerAppointmentViewSet(
     def create(self, request):
         payload = request.data.dict() if isinstance(request.data, QueryDict) else request.data
         unknown_fields_check(payload, serializers.AppointmentRequestSerializer().fields)
-        result = appointment_submit(payload=payload, created_by=self.changed_by(), workspace=self.caller_workspace())
+        result = appointment_submit(payload=payload, created_by=self.actor(), workspace=self.caller_workspace())
         return Response(serializers.created_body(result), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -116,7 +116,7 @@ class PartnerAppointmentViewSet(
             raise ValidationError(patch.errors)
         data = dict(patch.validated_data)
         appointment, warnings = appointment_update(
-            appointment=appointment, changed_by=self.changed_by(), reason=data.pop("reason", ""), **data
+            appointment=appointment, changed_by=self.actor(), reason=data.pop("reason", ""), **data
         )
         appointment = self.get_queryset().get(pk=appointment.pk)
         return Response({**self.get_serializer(appointment).data, "warnings": warnings})

@@ -144,7 +144,7 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
             "conversion_value": data["conversion_value"],
             "currency": data["currency"],
             "converted_at": data.get("converted_at"),
-            "converted_by": data.get("converted_by", self.changed_by()),
+            "converted_by": data.get("converted_by", self.actor()),
             "custom_data": data.get("custom_data"),
         }
         if key:
@@ -166,7 +166,7 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
                 raise exceptions.NotFound({"contact_id": [f"No contact {data['contact_id']} with a lead assigned to you."]})
         with service_errors():
             result = conversion_create(
-                workspace=workspace, contact=contact, lead=lead, created_by=self.changed_by(), idempotency_key=key,
+                workspace=workspace, contact=contact, lead=lead, created_by=self.actor(), idempotency_key=key,
                 **reported,
             )
         if not result.created:
@@ -191,7 +191,7 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
         body = ConversionPatchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with service_errors():
-            conversion = conversion_update(conversion=conversion, by=self.changed_by(), **body.validated_data)
+            conversion = conversion_update(conversion=conversion, by=self.actor(), **body.validated_data)
         return Response(ConversionSerializer(conversion).data)
 
     @extend_schema(
@@ -206,5 +206,5 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
         body = ConversionVoidSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with service_errors():
-            conversion = conversion_void(conversion=conversion, by=self.changed_by(), reason=body.validated_data["reason"])
+            conversion = conversion_void(conversion=conversion, by=self.actor(), reason=body.validated_data["reason"])
         return Response(ConversionSerializer(conversion).data)

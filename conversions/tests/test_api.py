@@ -47,7 +47,7 @@ def test_record_by_contact_alone_when_the_caller_holds_one_of_its_leads(partner)
     response = post(client, {"contact_id": lead.contact_id, "conversion_type": "qualified", "conversion_value": "0"})
     assert response.status_code == 201, response.content
     assert response.json()["lead_id"] is None
-    assert response.json()["converted_by"] == workspace.pk  # default: who called
+    assert response.json()["converted_by"] == f"workspace:{workspace.pk}"  # default: who called
     assert Contact.objects.get(pk=lead.contact_id).conversion_count == 1
 
 
@@ -175,7 +175,7 @@ def test_void_reverses_the_totals_and_a_second_void_or_patch_is_a_409(partner):
     response = client.post(f"{URL}{conversion_id}/void/", {"reason": "customer cancelled"}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["voided_at"] and response.json()["void_reason"] == "customer cancelled"
-    assert response.json()["voided_by"] == workspace.pk
+    assert response.json()["voided_by"] == f"workspace:{workspace.pk}"
     workspace.refresh_from_db()
     assert (workspace.total_conversions, workspace.total_revenue) == (0, Decimal("0"))
 

@@ -8,6 +8,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.settings import api_settings
 
+from leadhub.actors import actor_for_caller
 from leadhub.api.authentication import WorkspaceKeyAuthentication
 from leadhub.api.exceptions import MalformedRequest
 from leadhub.api.pagination import IdCursorPagination
@@ -50,10 +51,10 @@ class PartnerAPIMixin:
             raise exceptions.NotFound(f"No workspace '{workspace_id}'.")
         return workspace
 
-    def changed_by(self):
-        """Who to record in audit rows: the workspace id, or the staff username."""
-        workspace = getattr(self.request.user, "workspace", None)
-        return workspace.pk if workspace is not None else f"staff:{self.request.user.get_username()}"
+    def actor(self):
+        """Who to record in audit rows (leadhub.actors): the key's workspace, or the staff user."""
+        return actor_for_caller(self.request.user)
+
 
 
 def accepted_query_params(view) -> set:

@@ -3,7 +3,7 @@ import pytest
 
 from leadhub.testing import make_lead, make_workspace
 from leads.models import LeadEvent, WorkspaceTracking
-from leads.services import lead_assign, lead_auto_assign
+from leads.services.assignment import lead_assign, lead_auto_assign
 from workspaces.models import AppointmentRoutingRule
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,10 @@ def test_auto_assign_follows_the_routing_rules():
     rule = AppointmentRoutingRule.objects.create(workspace=workspace, zip_codes=["94105"], product_types=["Solar"])
     lead = make_lead(zip_code="94105")
     assert lead_auto_assign(lead=lead).workspace_id == workspace.pk
-    assert WorkspaceTracking.objects.get(lead=lead).performed_by == f"system:routing:rule-{rule.pk}"
+    tracked = WorkspaceTracking.objects.get(lead=lead)
+    assert (tracked.performed_by, tracked.metadata) == ("system", {"routing_rule_id": rule.pk})
+    event = lead.events.get(event_type="assigned")
+    assert event.event_data == {"workspace_id": workspace.pk, "by": "system", "routing_rule_id": rule.pk}
 
 
 def test_auto_assign_never_assigns_a_lead_held_for_consent():

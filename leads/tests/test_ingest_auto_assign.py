@@ -2,7 +2,7 @@
 import pytest
 
 from leadhub.testing import make_webhook, make_workspace
-from leads.services import lead_ingest
+from leads.services.ingest import lead_ingest
 from workspaces.models import AppointmentRoutingRule
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.db import connection
 from contacts.models import Contact
 from leadhub.testing import PROVIDER_API_KEY, make_keyed_provider, make_provider, make_webhook, unique_id, valid_phone
 from leads.models import Lead
-from leads.services import IngestConflict, lead_ingest
+from leads.services.ingest import IngestConflict, lead_ingest
 from providers.models import ProviderUsageLog
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]

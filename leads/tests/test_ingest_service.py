@@ -7,7 +7,7 @@ from django.utils import timezone
 from contacts.models import Contact, ContactEvent
 from leadhub.testing import make_contact, make_provider, make_webhook, make_workspace, valid_phone
 from leads.models import Lead, LeadEvent, WorkspaceTracking
-from leads.services import IngestConflict, IngestError, IngestValidationError, lead_ingest
+from leads.services.ingest import IngestConflict, IngestError, IngestValidationError, lead_ingest
 from providers.models import ProviderUsageLog
 
 pytestmark = pytest.mark.django_db

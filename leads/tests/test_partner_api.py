@@ -9,7 +9,7 @@ from contacts.models import Contact
 from leadhub.api.testing import result_ids, workspace_with_key
 from leadhub.testing import assert_error, backdate, make_appointment, make_contact, make_conversion, make_lead
 from leads.models import Lead, LeadPipelineStage, WorkspaceTracking
-from leads.services import lead_assign
+from leads.services.assignment import lead_assign
 
 pytestmark = pytest.mark.django_db
 
@@ -104,23 +104,39 @@ def test_patch_status_writes_history_with_workspace_as_default_author(partner):
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "qualified"
     history = lead.status_history.get()
-    assert (history.old_status, history.new_status, history.changed_by) == ("new", "qualified", workspace.pk)
+    assert (history.old_status, history.new_status, history.changed_by) == ("new", "qualified", f"workspace:{workspace.pk}")
     assert (history.reason, history.notes) == ("budget ok", "call back")
     assert lead.events.filter(event_type="status_changed").exists()
     assert WorkspaceTracking.objects.filter(lead=lead, workspace=workspace, action="qualified").exists()
 
 
-def test_patch_status_with_explicit_author(partner):
+def test_patch_changed_by_is_the_partners_user_name_never_the_actor(partner):
     workspace, client = partner
     lead = assigned_lead(workspace)
-    client.patch(
-        f"/api/v1/leads/{lead.pk}/",
-        {"status": "rejected", "changed_by": "rep-42", "changed_by_name": "Sam Rep", "reason": "not a homeowner"},
+    response = client.patch(
+        f"/api/v1/leads/{lead.pk}/", {"status": "rejected", "changed_by": "mallory", "reason": "not a homeowner"},
         format="json",
     )
+    assert response.status_code == 200, response.content
+    actor = f"workspace:{workspace.pk}"
     history = lead.status_history.get()
-    assert (history.changed_by, history.changed_by_name, history.new_status) == ("rep-42", "Sam Rep", "rejected")
-    assert WorkspaceTracking.objects.filter(lead=lead, action="rejected").exists()
+    assert (history.changed_by, history.changed_by_name, history.new_status) == (actor, "mallory", "rejected")
+    lead.refresh_from_db()
+    assert lead.status_changed_by == actor
+    assert lead.events.get(event_type="status_changed").event_data["changed_by"] == actor
+    assert WorkspaceTracking.objects.get(lead=lead, action="rejected").performed_by == actor
+
+
+def test_patch_changed_by_name_is_kept_and_a_different_changed_by_is_a_422(partner):
+    workspace, client = partner
+    lead = assigned_lead(workspace)
+    url = f"/api/v1/leads/{lead.pk}/"
+    clash = client.patch(url, {"status": "rejected", "changed_by": "rep-42", "changed_by_name": "Sam Rep"}, format="json")
+    assert_error(clash, 422, field="changed_by")
+    assert not lead.status_history.exists()
+    assert client.patch(url, {"status": "rejected", "changed_by_name": "Sam Rep"}, format="json").status_code == 200
+    history = lead.status_history.get()
+    assert (history.changed_by, history.changed_by_name) == (f"workspace:{workspace.pk}", "Sam Rep")
 
 
 def test_invalid_status_is_422_listing_allowed_values(partner):
@@ -206,7 +222,7 @@ def test_activities_post_and_list_and_calls_count_as_attempts(partner):
     url = f"/api/v1/leads/{lead.pk}/activities/"
     call = client.post(url, {"activity_type": "call", "title": "Intro call", "description": "voicemail"}, format="json")
     assert call.status_code == 201, call.content
-    assert call.json()["created_by"] == workspace.pk
+    assert call.json()["created_by"] == f"workspace:{workspace.pk}"
     assert client.post(url, {"activity_type": "note"}, format="json").json()["title"] == "Note"
     lead.refresh_from_db()
     assert lead.contact_attempts == 1
@@ -279,8 +295,9 @@ def test_referral_goes_through_ingest_and_stays_invisible_to_the_sender(partner)
     assert lead.webhook_id == f"ws-{workspace.pk}-solar" and lead.phone == "+12127365000"
     assert lead.workspace_id is None
     assert Contact.objects.get(pk=body["contact_id"]).sent_from_workspace == workspace.pk
-    assert WorkspaceTracking.objects.filter(lead=lead, workspace=workspace, action="received").exists()
-    assert lead.events.filter(event_type="received").exists()
+    actor = f"workspace:{workspace.pk}"
+    assert WorkspaceTracking.objects.get(lead=lead, workspace=workspace, action="received").performed_by == actor
+    assert lead.events.get(event_type="received").event_data["by"] == actor
     assert str(lead.pk) not in result_ids(client.get("/api/v1/leads/"))
     assert client.get(f"/api/v1/leads/{lead.pk}/").status_code == 404
     again = client.post("/api/v1/leads/", referral(phone="212-736-5000"), format="json")

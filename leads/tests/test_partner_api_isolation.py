@@ -4,7 +4,9 @@ import pytest
 from leadhub.api.testing import IsolationSuite, result_ids, workspace_with_key
 from leadhub.testing import make_appointment, make_contact, make_conversion, make_lead
 from leads.models import Lead
-from leads.services import lead_activity_add, lead_assign, lead_status_change
+from leads.services.assignment import lead_assign
+from leads.services.status import lead_status_change
+from leads.services.working import lead_activity_add
 
 
 class TestLeadIsolation(IsolationSuite):

@@ -3,7 +3,7 @@ import pytest
 
 from leadhub.testing import make_lead, make_workspace
 from leads.models import LeadPipelineStage, WorkspaceTracking
-from leads.services import LeadStatusInvalid, lead_status_change
+from leads.services.status import LeadStatusInvalid, lead_status_change
 
 pytestmark = pytest.mark.django_db
 

@@ -173,7 +173,7 @@ def test_purge_action_asks_for_a_reason_then_purges(admin_client):
     assert not Contact.objects.filter(pk=purged["contact"].pk).exists()
     assert Contact.objects.filter(pk=kept["contact"].pk).exists()
     record = ContactPurge.objects.get()
-    assert (record.contact_id, record.reason, record.performed_by) == (purged["contact"].pk, "DSR-55", "admin")
+    assert (record.contact_id, record.reason, record.performed_by) == (purged["contact"].pk, "DSR-55", "staff:admin")
     assert any("leads: 2" in str(message) for message in done.context["messages"])
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
 from leadhub.testing import make_contact, make_contact_history, make_conversion, make_webhook, make_workspace
-from leads.services import lead_ingest
+from leads.services.ingest import lead_ingest
 from people.services import contact_merge
 
 pytestmark = pytest.mark.django_db

@@ -62,7 +62,8 @@ def test_after_the_window_the_deletion_is_finalised_and_cannot_be_restored(setti
     assert young.deletion_finalized_at is None
     with pytest.raises(ValidationError):
         webhook_restore(webhook=webhook, by="ops")
-    assert WebhookConfigEvent.objects.filter(webhook_id=webhook.webhook_id, event_type="finalized").exists()
+    finalized = WebhookConfigEvent.objects.get(webhook_id=webhook.webhook_id, event_type="finalized")
+    assert finalized.created_by == "system"
 
 
 def test_a_deleted_webhook_id_is_never_reused():
@@ -95,7 +96,7 @@ def test_admin_soft_delete_asks_for_a_reason_then_restore(ops_client):
     assert confirm.status_code == 200 and b"Reason (required)" in confirm.content
     ops_client.post(url, {**selection, "apply": "1", "reason": "contract ended"})
     webhook.refresh_from_db()
-    assert webhook.deleted_at is not None and webhook.deleted_by == "ops"
+    assert webhook.deleted_at is not None and webhook.deleted_by == "staff:ops"
 
     page = ops_client.get(url)
     assert b"Restorable until" in page.content

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from leadhub.testing import WebhookReceiver, make_webhook, make_workspace, valid_phone
-from leads.services import lead_ingest
+from leads.services.ingest import lead_ingest
 from providers.signatures import verify
 from workspaces.delivery import outbox_deliver
 from workspaces.forwarding import forwarding_rule_zips_load, forwarding_rules_matching, zip_entries_from_csv

@@ -15,10 +15,12 @@ from django.utils import timezone
 from appointments.models import Appointment
 from contacts.models import Contact
 from conversions.models import Conversion
-from leadhub.keys import key_digest
 from conversions.services import conversion_create
+from leadhub.actors import SYSTEM
+from leadhub.keys import key_digest
 from leads.models import Lead
-from leads.services import lead_assign, lead_ingest
+from leads.services.assignment import lead_assign
+from leads.services.ingest import lead_ingest
 from providers.models import LeadSourceProvider, WebhookConfig
 from workspaces.models import AppointmentRoutingRule, Workspace
 
@@ -101,7 +103,7 @@ class Command(BaseCommand):
             )
             AppointmentRoutingRule.objects.update_or_create(
                 workspace=workspace, notes="demo rule",
-                defaults={"zip_codes": zips, "product_types": products, "priority": 1, "created_by": "seed_demo"},
+                defaults={"zip_codes": zips, "product_types": products, "priority": 1, "created_by": SYSTEM},
             )
             workspaces[workspace_id] = workspace
         return workspaces
@@ -159,7 +161,7 @@ class Command(BaseCommand):
         """Assign most leads, book appointments for some and convert a few, as a real week would."""
         if lead.held_for_consent or rng.random() < 0.2:
             return
-        lead_assign(lead=lead, workspace=workspace, by="seed_demo")
+        lead_assign(lead=lead, workspace=workspace, by=SYSTEM)
         lead.refresh_from_db()
         if rng.random() < 0.4:
             when = timezone.now() + timedelta(days=rng.randint(-10, 14), hours=rng.randint(8, 17))
@@ -167,12 +169,12 @@ class Command(BaseCommand):
                 lead=lead, contact=lead.contact, scheduled_at=when, customer_name=f"{lead.first_name} {lead.last_name}",
                 customer_phone=lead.phone, customer_email=lead.email, customer_zip=lead.zip_code,
                 service_type=lead.productid, estimated_value=Decimal(rng.randint(2, 30) * 1000),
-                matched_workspace=workspace, routing_method="zip_product", created_by="seed_demo",
+                matched_workspace=workspace, routing_method="zip_product", created_by=SYSTEM,
                 status=rng.choice(["scheduled", "confirmed", "completed"]),
             )
         if rng.random() < 0.25:
             conversion_create(
-                workspace=workspace, lead=lead, converted_by="seed_demo", created_by="seed_demo",
+                workspace=workspace, lead=lead, converted_by="seed_demo", created_by=SYSTEM,
                 conversion_type=rng.choice(["sale", "proposal", "contract", "qualified"]),
                 conversion_value=Decimal(rng.randint(5, 400) * 100),
                 converted_at=timezone.now() - timedelta(days=rng.randint(0, 20)),

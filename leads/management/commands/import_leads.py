@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from leads.ingest import REQUIRED_COLUMNS, clean_lead, column_for
 from leads.selectors import lead_exists_with_payload
-from leads.services import IngestError, lead_ingest
+from leads.services.ingest import IngestError, lead_ingest
 from providers.selectors import provider_get, webhook_get, webhook_is_open
 
 PROGRESS_WIDTH = 30

@@ -1,12 +1,12 @@
-"""Lead API views: thin HTTP adapters around leads.services."""
+"""The provider lead webhook: a thin HTTP adapter around lead ingest."""
 from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.views import APIView
 
 from leadhub.api.exceptions import Refusal, failure_body
 from leadhub.api.schema import webhook_error_response
-from leads.api import serializers
-from leads.services import IngestError, lead_ingest
+from leads.api.serializers import webhook as serializers
+from leads.services.ingest import IngestError, lead_ingest
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import webhook_post
 from providers.payloads import ACCEPTED_MEDIA_TYPES
@@ -155,122 +155,3 @@ def _ingest(**post):
     except IngestError as exc:
         raise Refusal.from_service(exc) from None
     return JsonResponse(serializers.ingest_result_body(result), status=201 if result.created else 200)
-
-
-
-# ---- Partner API (issue 4): workspaces read, refer and work their leads ------------------------
-from django.http import QueryDict as _QueryDict  # noqa: E402
-from drf_spectacular.utils import extend_schema as _extend_schema  # noqa: E402
-from rest_framework import mixins as _mixins  # noqa: E402
-from rest_framework import status as _status  # noqa: E402
-from rest_framework import viewsets as _viewsets  # noqa: E402
-from rest_framework.decorators import action as _action  # noqa: E402
-from leadhub.api.exceptions import MalformedRequest  # noqa: E402
-from rest_framework.response import Response as _Response  # noqa: E402
-
-from leadhub.api.schema import error_response  # noqa: E402
-from leadhub.api.views import PartnerAPIMixin  # noqa: E402
-from leadhub.middleware import client_ip as _client_ip  # noqa: E402
-from leads.api import serializers as _serializers  # noqa: E402
-from leads.filters import LeadFilterSet  # noqa: E402
-from leads.selectors import lead_activity_list, lead_list, lead_timeline  # noqa: E402
-from leads.services import lead_activity_add, lead_patch, lead_refer  # noqa: E402
-
-
-class PartnerLeadViewSet(PartnerAPIMixin, _mixins.ListModelMixin, _mixins.RetrieveModelMixin, _viewsets.GenericViewSet):
-    """Leads assigned to the calling workspace (all leads for staff).
-
-    `?search=` matches a phone in any format, an email or a name. Invalid status → 422 with the
-    allowed values.
-    """
-
-    serializer_class = _serializers.PartnerLeadSerializer
-    filterset_class = LeadFilterSet
-    ordering_fields = ("id", "created_at", "updated_at")
-    lookup_value_regex = r"\d+"
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    required_scopes = {
-        "list": "leads:read",
-        "retrieve": "leads:read",
-        "timeline": "leads:read",
-        "activities:GET": "leads:read",
-        "activities:POST": "leads:write",
-        "create": "leads:write",
-        "partial_update": "leads:write",
-    }
-
-    def get_queryset(self):
-        return lead_list(workspace=self.caller_workspace())
-
-    @_extend_schema(
-        request=dict,
-        responses={
-            201: _serializers.LeadWebhookSuccessSerializer,
-            200: _serializers.LeadWebhookSuccessSerializer,
-            409: error_response("Custom id already used with another payload or webhook."),
-        },
-        summary="Refer a lead (send one in)",
-        description=(
-            "Same body, validation and dedup as the provider webhook; lands on this workspace's own "
-            "inbound webhook for the lead's `lead_type` (required). The sender does not see the lead "
-            "afterwards unless it is assigned to it. 422 lists field errors, 409 a conflicting id."
-        ),
-    )
-    def create(self, request):
-        workspace = self.acting_workspace()
-        payload = request.data.dict() if isinstance(request.data, _QueryDict) else request.data
-        if not isinstance(payload, dict):
-            raise MalformedRequest({"non_field_errors": ["Send one lead as a JSON object."]})
-        result = lead_refer(
-            workspace=workspace,
-            payload=payload,
-            ip_address=_client_ip(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
-        )
-        body = _serializers.ingest_result_body(result)
-        return _Response(body, status=_status.HTTP_201_CREATED if result.created else _status.HTTP_200_OK)
-
-    @_extend_schema(
-        request=_serializers.PartnerLeadPatchSerializer,
-        responses={
-            200: _serializers.PartnerLeadSerializer,
-            422: error_response("Invalid values; a status not allowed also lists `allowed`, the statuses it may take."),
-        },
-    )
-    def partial_update(self, request, pk=None):
-        lead = self.get_object()
-        patch = _serializers.PartnerLeadPatchSerializer(data=request.data)
-        patch.is_valid(raise_exception=True)
-        data = dict(patch.validated_data)
-        changed_by = data.pop("changed_by", None) or self.changed_by()
-        lead = lead_patch(lead=lead, changed_by=changed_by, workspace=self.caller_workspace(), **data)
-        return _Response(self.get_serializer(lead).data)
-
-    @_extend_schema(responses=_serializers.TimelineSerializer)
-    @_action(detail=True, methods=["get"])
-    def timeline(self, request, pk=None):
-        """Events, status history, activities, appointments and conversions, oldest first."""
-        lead = self.get_object()
-        items = lead_timeline(lead=lead, workspace=self.caller_workspace())
-        return _Response(_serializers.TimelineSerializer({"lead_id": lead.pk, "items": items}).data)
-
-    @_extend_schema(
-        methods=["GET"], responses=_serializers.PartnerActivitySerializer(many=True), filters=False
-    )
-    @_extend_schema(
-        methods=["POST"], request=_serializers.PartnerActivitySerializer, responses={201: _serializers.PartnerActivitySerializer}
-    )
-    @_action(detail=True, methods=["get", "post"], filterset_class=None, ordering_fields=None)
-    def activities(self, request, pk=None):
-        """Calls, emails, meetings and notes on the lead; a call adds one contact attempt."""
-        lead = self.get_object()
-        workspace = self.caller_workspace()
-        if request.method == "GET":
-            page = self.paginate_queryset(lead_activity_list(lead=lead, workspace=workspace).order_by("-id"))
-            return self.get_paginated_response(_serializers.PartnerActivitySerializer(page, many=True).data)
-        serializer = _serializers.PartnerActivitySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        activity = lead_activity_add(
-            lead=lead, created_by=self.changed_by(), workspace=workspace, **serializer.validated_data
-        )
-        return _Response(_serializers.PartnerActivitySerializer(activity).data, status=_status.HTTP_201_CREATED)

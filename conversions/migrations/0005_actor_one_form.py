@@ -1,0 +1,38 @@
+"""Audit columns of conversion events, voids, currency rates in the one actor form of leadhub.actors.
+
+The mapping of the old forms is leadhub.legacy_actors.legacy_actor.
+"""
+from django.conf import settings
+from django.db import migrations
+
+from leadhub.legacy_actors import actors_rewrite
+
+
+def lookups(apps):
+    def ids(app_label, model_name, field):
+        return frozenset(apps.get_model(app_label, model_name).objects.values_list(field, flat=True))
+
+    return {
+        "usernames": ids(*settings.AUTH_USER_MODEL.split("."), "username"),
+        "workspace_ids": ids("workspaces", "Workspace", "id"),
+        "provider_ids": ids("providers", "LeadSourceProvider", "provider_id"),
+    }
+
+
+def forwards(apps, schema_editor):
+    found = lookups(apps)
+    actors_rewrite(apps.get_model("conversions", "Conversion"), lookups=found, columns=["voided_by"])
+    actors_rewrite(apps.get_model("conversions", "ConversionEvent"), lookups=found, columns=["created_by"])
+    actors_rewrite(apps.get_model("conversions", "CurrencyRate"), lookups=found, columns=["updated_by"])
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("conversions", "0004_idempotency_key_survives_purge"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("workspaces", "0006_forwarding_mode_names"),
+        ("providers", "0004_reprocessed_object_id"),
+    ]
+
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -1,0 +1,1 @@
+"""Lead API serializers by resource: `webhook` and `partner`, as in `leads.api.views`."""

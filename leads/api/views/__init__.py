@@ -1,0 +1,1 @@
+"""Lead API views by resource: `webhook` (providers post leads) and `partner` (workspaces work them)."""

@@ -1,0 +1,114 @@
+"""The partner lead API (`/api/v1/leads/`): workspaces read, refer and work their leads."""
+from django.http import QueryDict
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from leadhub.api.exceptions import MalformedRequest
+from leadhub.api.schema import error_response
+from leadhub.api.views import PartnerAPIMixin
+from leadhub.middleware import client_ip
+from leads.api.serializers import partner as serializers
+from leads.api.serializers.webhook import LeadWebhookSuccessSerializer, ingest_result_body
+from leads.filters import LeadFilterSet
+from leads.selectors import lead_activity_list, lead_list, lead_timeline
+from leads.services.ingest import lead_refer
+from leads.services.working import lead_activity_add, lead_patch
+
+
+class PartnerLeadViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Leads assigned to the calling workspace (all leads for staff).
+
+    `?search=` matches a phone in any format, an email or a name. Invalid status → 422 with the
+    allowed values.
+    """
+
+    serializer_class = serializers.PartnerLeadSerializer
+    filterset_class = LeadFilterSet
+    ordering_fields = ("id", "created_at", "updated_at")
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    required_scopes = {
+        "list": "leads:read",
+        "retrieve": "leads:read",
+        "timeline": "leads:read",
+        "activities:GET": "leads:read",
+        "activities:POST": "leads:write",
+        "create": "leads:write",
+        "partial_update": "leads:write",
+    }
+
+    def get_queryset(self):
+        return lead_list(workspace=self.caller_workspace())
+
+    @extend_schema(
+        request=dict,
+        responses={
+            201: LeadWebhookSuccessSerializer,
+            200: LeadWebhookSuccessSerializer,
+            409: error_response("Custom id already used with another payload or webhook."),
+        },
+        summary="Refer a lead (send one in)",
+        description=(
+            "Same body, validation and dedup as the provider webhook; lands on this workspace's own "
+            "inbound webhook for the lead's `lead_type` (required). The sender does not see the lead "
+            "afterwards unless it is assigned to it. 422 lists field errors, 409 a conflicting id."
+        ),
+    )
+    def create(self, request):
+        workspace = self.acting_workspace()
+        payload = request.data.dict() if isinstance(request.data, QueryDict) else request.data
+        if not isinstance(payload, dict):
+            raise MalformedRequest({"non_field_errors": ["Send one lead as a JSON object."]})
+        result = lead_refer(
+            workspace=workspace,
+            payload=payload,
+            ip_address=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+        )
+        body = ingest_result_body(result)
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+    @extend_schema(
+        request=serializers.PartnerLeadPatchSerializer,
+        responses={
+            200: serializers.PartnerLeadSerializer,
+            422: error_response("Invalid values; a status not allowed also lists `allowed`, the statuses it may take."),
+        },
+    )
+    def partial_update(self, request, pk=None):
+        lead = self.get_object()
+        patch = serializers.PartnerLeadPatchSerializer(data=request.data)
+        patch.is_valid(raise_exception=True)
+        lead = lead_patch(lead=lead, changed_by=self.actor(), workspace=self.caller_workspace(), **patch.validated_data)
+        return Response(self.get_serializer(lead).data)
+
+    @extend_schema(responses=serializers.TimelineSerializer)
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, pk=None):
+        """Events, status history, activities, appointments and conversions, oldest first."""
+        lead = self.get_object()
+        items = lead_timeline(lead=lead, workspace=self.caller_workspace())
+        return Response(serializers.TimelineSerializer({"lead_id": lead.pk, "items": items}).data)
+
+    @extend_schema(methods=["GET"], responses=serializers.PartnerActivitySerializer(many=True), filters=False)
+    @extend_schema(
+        methods=["POST"],
+        request=serializers.PartnerActivitySerializer,
+        responses={201: serializers.PartnerActivitySerializer},
+    )
+    @action(detail=True, methods=["get", "post"], filterset_class=None, ordering_fields=None)
+    def activities(self, request, pk=None):
+        """Calls, emails, meetings and notes on the lead; a call adds one contact attempt."""
+        lead = self.get_object()
+        workspace = self.caller_workspace()
+        if request.method == "GET":
+            page = self.paginate_queryset(lead_activity_list(lead=lead, workspace=workspace).order_by("-id"))
+            return self.get_paginated_response(serializers.PartnerActivitySerializer(page, many=True).data)
+        serializer = serializers.PartnerActivitySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        activity = lead_activity_add(
+            lead=lead, created_by=self.actor(), workspace=workspace, **serializer.validated_data
+        )
+        return Response(serializers.PartnerActivitySerializer(activity).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,193 @@
+"""Lead ingest: every door a new lead comes in by (provider webhook, CSV import, re-processing of
+rejected submissions, partner referral) ends in `lead_ingest`, so validation, dedup and
+bookkeeping cannot drift apart between them."""
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from contacts.models import Contact, ContactEvent
+from contacts.services import contact_upsert
+from leadhub.actors import SYSTEM, actor_for_provider, actor_for_workspace
+from leadhub.choices import LeadType
+from leadhub.errors import ServiceConflict, ServiceRefusal
+from leads.events import lead_event_data
+from leads.ingest import canonical_json, clean_lead, column_for
+from leads.models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
+from leads.services.assignment import lead_auto_assign
+from providers.models import WebhookConfig
+from providers.services import provider_usage_record
+from workspaces.forwarding import lead_forward_rules_apply
+
+
+class IngestError(ServiceRefusal):
+    """A refused lead; `errors` are per seed column."""
+
+
+class IngestValidationError(IngestError):
+    code = "validation"
+
+
+class IngestConflict(IngestError, ServiceConflict):
+    code = "conflict"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    lead: Lead
+    contact: Contact
+    contact_status: str  # "new" | "existing"
+    created: bool  # False: idempotent replay of an earlier post, nothing was written
+
+    @property
+    def object_id(self):
+        """What rejected-submission re-processing records as created."""
+        return self.lead.pk
+
+
+def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent="",
+                sent_from_workspace=None) -> IngestResult:
+    """Accept one lead for `webhook`: contact upsert, lead, audit events and counters, atomically.
+
+    The webhook view, the CSV import and re-processing of rejected submissions all call this,
+    so validation, dedup and bookkeeping cannot drift apart between them.
+    """
+    cleaned = clean_lead(payload, lead_type=webhook.lead_type)
+    if cleaned.errors:
+        raise IngestValidationError(
+            f"Invalid lead data: {', '.join(sorted(cleaned.errors))}.", errors=cleaned.errors
+        )
+    custom_id = cleaned.custom_id
+    if custom_id is not None and (existing := _lead_with_id(custom_id)):
+        return _replay_or_conflict(existing, webhook=webhook, payload=payload)
+    try:
+        with transaction.atomic():
+            return _create(
+                cleaned, webhook=webhook, payload=payload, provider=provider, ip_address=ip_address,
+                user_agent=user_agent, sent_from_workspace=sent_from_workspace,
+            )
+    except IntegrityError:
+        # Lost a race for the same new custom id; the atomic block has rolled back (to its
+        # savepoint when nested), so answer as if this post had arrived second.
+        existing = custom_id is not None and _lead_with_id(custom_id)
+        if not existing:
+            raise
+        return _replay_or_conflict(existing, webhook=webhook, payload=payload)
+
+
+def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent_from_workspace):
+    now = timezone.now()
+    values = cleaned.values
+    contact, created_contact, changed = contact_upsert(
+        webhook_id=webhook.webhook_id, phone=values["phone"], now=now,
+        values={**values, "sent_from_workspace": sent_from_workspace.pk if sent_from_workspace else ""},
+    )
+    if cleaned.custom_id is not None:
+        Lead.objects.reserve_id(cleaned.custom_id)
+    held = not cleaned.consent_ok
+    lead = Lead.objects.create(
+        id=cleaned.custom_id,
+        contact=contact,
+        webhook_id=webhook.webhook_id,
+        raw_payload=payload,
+        ip_address=(ip_address or "")[:45],
+        user_agent=(user_agent or "")[:512],
+        processed_at=now,
+        status="new",
+        held_for_consent=held,
+        provider_id=provider.provider_id if provider else "",
+        **values,
+    )
+    contact_status = "new" if created_contact else "existing"
+    if created_contact:
+        ContactEvent.objects.create(contact=contact, event_type=ContactEvent.CREATED, event_data={"lead_id": lead.pk})
+    else:
+        ContactEvent.objects.create(
+            contact=contact, event_type=ContactEvent.UPDATED,
+            event_data={"lead_id": lead.pk, "changed_fields": changed},
+        )
+    if sent_from_workspace is not None:
+        by = actor_for_workspace(sent_from_workspace)
+    else:
+        by = actor_for_provider(provider) if provider else SYSTEM
+    LeadEvent.objects.create(
+        lead=lead,
+        event_type=LeadEvent.RECEIVED,
+        event_data={
+            "by": by,
+            "webhook_id": webhook.webhook_id,
+            "provider_id": provider.provider_id if provider else None,
+            "contact_id": contact.pk,
+            "contact_status": contact_status,
+            "held_for_consent": held,
+            "sent_from_workspace": sent_from_workspace.pk if sent_from_workspace else None,
+        },
+    )
+    if sent_from_workspace is not None:
+        WorkspaceTracking.objects.create(
+            contact=contact, lead=lead, workspace=sent_from_workspace, action=TrackingAction.RECEIVED,
+            action_details="Lead referred by this workspace.", performed_by=by,
+            metadata={"webhook_id": webhook.webhook_id},
+        )
+    # Forwarding rules only queue outbox rows here; delivery happens after commit.
+    lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
+    if webhook.auto_assign:
+        lead_auto_assign(lead=lead)
+    _counters_increment(webhook=webhook, provider=provider, now=now)
+    return IngestResult(lead=lead, contact=contact, contact_status=contact_status, created=True)
+
+
+def _counters_increment(*, webhook, provider, now):
+    """Shared counters, written last: every post to a webhook updates the same rows, so their row
+    locks are held only from here to COMMIT. `last_used_at` moves at most once a minute, which
+    keeps the provider row out of the hot path."""
+    WebhookConfig.objects.filter(pk=webhook.pk).update(total_leads=F("total_leads") + 1, last_lead_at=now)
+    if provider is not None:
+        provider_usage_record(provider=provider, webhook_id=webhook.webhook_id, now=now)
+
+
+def _lead_with_id(lead_id):
+    return Lead.objects.select_related("contact").filter(pk=lead_id).first()
+
+
+def _replay_or_conflict(existing, *, webhook, payload):
+    """Same id, webhook and payload is a retry (answer with the original); anything else is a 409."""
+    if existing.webhook_id != webhook.webhook_id:
+        raise IngestConflict(
+            f"Lead id {existing.pk} is already used by another webhook.",
+            errors={"id": ["This id is already used by another webhook."]},
+        )
+    if canonical_json(existing.raw_payload) != canonical_json(payload):
+        raise IngestConflict(
+            f"Lead id {existing.pk} already exists with a different payload.",
+            errors={"id": ["This id was already received with a different payload."]},
+        )
+    return IngestResult(lead=existing, contact=existing.contact, contact_status="existing", created=False)
+
+
+def lead_refer(*, workspace, payload: dict, ip_address: str = "", user_agent: str = "") -> IngestResult:
+    """A workspace sends a lead in (`POST /api/v1/leads/`): the same ingest as provider webhooks,
+    on the workspace's own inbound webhook config for the lead type, `ws-<workspace>-<type>`,
+    created on first use (ops deactivate it to stop that workspace's referrals)."""
+    given = next((value for key, value in payload.items() if column_for(key) == "lead_type"), "")
+    lead_type = str(given or "").strip().lower()
+    if lead_type not in LeadType.values:
+        raise IngestValidationError(
+            "Invalid lead data: lead_type.",
+            errors={"lead_type": [f"Required for referrals; one of: {', '.join(LeadType.values)}."]},
+        )
+    webhook, _ = WebhookConfig.objects.get_or_create(
+        webhook_id=f"ws-{workspace.pk}-{lead_type}",
+        defaults={
+            "name": f"Referrals from {workspace.name} ({lead_type})",
+            "description": f"Leads referred by workspace {workspace.pk} through the partner API.",
+            "lead_type": lead_type,
+        },
+    )
+    if not webhook.is_active or webhook.deleted_at:
+        raise PermissionDenied(f"Referrals from workspace '{workspace.pk}' are disabled.")
+    return lead_ingest(
+        webhook=webhook, payload=payload, ip_address=ip_address, user_agent=user_agent, sent_from_workspace=workspace
+    )

@@ -1,0 +1,118 @@
+"""How a workspace or ops work a lead: its working fields, logged activities, and the partner
+PATCH that combines those with a status change and an accept/reject in one transaction."""
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from leads.models import ActivityType, Lead, LeadActivity, LeadEvent, TrackingAction
+from leads.services.assignment import lead_workspace_respond
+from leads.services.status import lead_status_change
+from leads.services.tracking import lead_lock, workspace_tracking_record
+
+LEAD_WORKING_FIELDS = ("notes", "priority", "assigned_to", "follow_up_date", "contact_attempts")
+
+
+@transaction.atomic
+def lead_update(*, lead, data: dict, by: str, workspace=None):
+    """Working fields (notes, priority, assigned_to, follow-up date, attempts). Changes are
+    recorded as an `updated` lead event and, for a workspace, tracking `updated`."""
+    unknown = sorted(set(data) - set(LEAD_WORKING_FIELDS))
+    if unknown:
+        raise ValidationError({field: ["This field cannot be changed here."] for field in unknown})
+    lead = lead_lock(lead)
+    changes = {}
+    for field, value in data.items():
+        old = getattr(lead, field)
+        if old != value:
+            changes[field] = [_jsonable(old), _jsonable(value)]
+            setattr(lead, field, value)
+    if not changes:
+        return lead
+    lead.full_clean(exclude=[f.name for f in Lead._meta.fields if f.name not in changes], validate_unique=False)
+    lead.save(update_fields=[*changes, "updated_at"])
+    event_data = {"changes": changes, "by": by}
+    if workspace is not None:
+        event_data["workspace_id"] = workspace.pk
+        workspace_tracking_record(
+            lead=lead,
+            workspace_id=workspace.pk,
+            action=TrackingAction.UPDATED,
+            performed_by=by,
+            details="changed " + ", ".join(changes),
+            metadata={"fields": sorted(changes)},
+        )
+    LeadEvent.objects.create(lead=lead, event_type="updated", event_data=event_data)
+    return lead
+
+
+def _jsonable(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+@transaction.atomic
+def lead_activity_add(
+    *,
+    lead,
+    activity_type: str,
+    created_by: str,
+    title: str = "",
+    description: str = "",
+    activity_date=None,
+    created_by_name: str = "",
+    workspace=None,
+    metadata=None,
+):
+    """Log a call, email, meeting or note; a call also counts as a contact attempt (DB-side +1)."""
+    if activity_type not in ActivityType.values:
+        raise ValidationError({"activity_type": [f"Must be one of: {', '.join(ActivityType.values)}."]})
+    metadata = dict(metadata or {})
+    if workspace is not None:
+        metadata.setdefault("workspace_id", workspace.pk)
+    activity = LeadActivity.objects.create(
+        lead=lead,
+        activity_type=activity_type,
+        title=title or ActivityType(activity_type).label,
+        description=description,
+        activity_date=activity_date or timezone.now(),
+        created_by=created_by,
+        created_by_name=created_by_name,
+        metadata=metadata,
+    )
+    if activity_type == ActivityType.CALL:
+        Lead.objects.filter(pk=lead.pk).update(contact_attempts=F("contact_attempts") + 1, updated_at=timezone.now())
+    return activity
+
+
+@transaction.atomic
+def lead_patch(
+    *,
+    lead,
+    changed_by: str,
+    workspace=None,
+    status=None,
+    workspace_status=None,
+    changed_by_name: str = "",
+    reason: str = "",
+    **fields,
+):
+    """One partner/ops edit as one transaction: status (through lead_status_change, with the
+    edit's `notes` on the history row), accept/reject, then the working fields."""
+    if status is not None:
+        lead = lead_status_change(
+            lead=lead,
+            new_status=status,
+            changed_by=changed_by,
+            changed_by_name=changed_by_name,
+            reason=reason,
+            notes=fields.get("notes", ""),
+            workspace=workspace,
+        )
+    if workspace_status is not None:
+        responder = workspace or lead.workspace
+        if responder is None:
+            raise ValidationError({"workspace_status": ["The lead is not assigned to a workspace."]})
+        lead = lead_workspace_respond(lead=lead, workspace=responder, response=workspace_status, by=changed_by)
+    if fields:
+        lead = lead_update(lead=lead, data=fields, by=changed_by, workspace=workspace)
+    return lead

@@ -1,0 +1,33 @@
+"""Audit columns of appointment routing rules in the one actor form of leadhub.actors.
+
+The mapping of the old forms is leadhub.legacy_actors.legacy_actor.
+"""
+from django.conf import settings
+from django.db import migrations
+
+from leadhub.legacy_actors import actors_rewrite
+
+
+def lookups(apps):
+    def ids(app_label, model_name, field):
+        return frozenset(apps.get_model(app_label, model_name).objects.values_list(field, flat=True))
+
+    return {
+        "usernames": ids(*settings.AUTH_USER_MODEL.split("."), "username"),
+        "workspace_ids": ids("workspaces", "Workspace", "id"),
+    }
+
+
+def forwards(apps, schema_editor):
+    found = lookups(apps)
+    actors_rewrite(apps.get_model("workspaces", "AppointmentRoutingRule"), lookups=found, columns=["created_by"])
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("workspaces", "0007_key_rotation_grace"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
