@@ -1,4 +1,4 @@
-"""Admin building blocks every app's admin reuses: exact phone/number search, read-only audit
+"""Admin building blocks every app's admin reuses: person and number search, read-only audit
 tables, big-table changelists, bounded inlines, confirmation pages with reason forms, CSV export,
 and the staff roles (groups) the admin honours.
 
@@ -24,41 +24,32 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from leadhub.paginator import EstimatedCountPaginator
-
-PHONE_CHARS = re.compile(r"^[\d\s+().-]+$")
-
-
-def phone_from_search(term):
-    """The normalised +1XXXXXXXXXX form of a typed phone ("(415) 555-0123"), or None.
-
-    Deliberately digit extraction, not `leadhub.phones.normalize_phone`: search must find what is
-    stored, including numbers the strict normaliser would refuse today (the fictional 555 range).
-    """
-    term = term.strip()
-    if not PHONE_CHARS.match(term):
-        return None
-    digits = re.sub(r"\D", "", term)
-    if len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")):
-        return f"+1{digits[-10:]}"
-    return None
-
+from leadhub.search import person_search_q, phone_from_search
 
 class ExactSearchMixin:
-    """Search hook (`get_search_results`): a term that looks like a phone ("(415) 555-0123") is
-    matched exactly against the normalised phone column, whatever punctuation was typed; a bare
-    number also matches the id-like `number_search_fields`. Both are indexed equality lookups,
-    unlike the LIKE scans of `search_fields`, which still handle every other term."""
+    """Search hook (`get_search_results`): the person in the row (`person_search_fields`, the
+    columns `leadhub.search.person_search_q` reads) is found by phone in any format, email or name,
+    exactly as the partner API's `?search=` finds them; a bare number also matches the id-like
+    `number_search_fields`, and `search_fields` handle every other term. A phone is matched alone:
+    one indexed equality lookup, none of the LIKE scans."""
 
-    phone_search_field = None
+    person_search_fields = None
     number_search_fields = ["pk"]
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
-        phone = phone_from_search(term) if self.phone_search_field else None
-        if phone:
-            return queryset.filter(**{self.phone_search_field: phone}), False
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if term.isdigit() and len(term) <= 18:
+        if not term:
+            return queryset, False
+        person = person_search_q(term, **self.person_search_fields) if self.person_search_fields else None
+        if person is not None and phone_from_search(term):
+            return queryset.filter(person), False
+        if self.get_search_fields(request):
+            results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        else:
+            results, may_have_duplicates = queryset.none(), False
+        if person is not None:
+            results |= queryset.filter(person)
+        if self.number_search_fields and term.isdigit() and len(term) <= 18:
             by_number = Q.create([(field, int(term)) for field in self.number_search_fields], connector=Q.OR)
             results |= queryset.filter(by_number)
         return results, may_have_duplicates
