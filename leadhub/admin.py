@@ -1,6 +1,6 @@
 """Admin building blocks every app's admin reuses: person and number search, read-only audit
-tables, big-table changelists, bounded inlines, confirmation pages with reason forms, CSV export,
-and the staff roles (groups) the admin honours.
+tables, big-table changelists, bounded inlines, confirmation pages with reason forms, CSV export.
+The staff roles (groups) the admin honours are leadhub.roles'.
 
 Base layer: imports no project app; models are reached through what each admin passes in.
 """
@@ -8,14 +8,9 @@ import csv
 import re
 
 from django import forms
-from django.apps import apps as global_apps
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.management import create_permissions
-from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q
-from django.db.models.signals import post_migrate
-from django.dispatch import receiver
 from django.forms.models import BaseInlineFormSet
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -219,46 +214,3 @@ class CsvExportMixin:
     def export_csv(self, request, queryset):
         fields = list(self.export_fields) or [f.attname for f in self.model._meta.concrete_fields]
         return csv_response(queryset.order_by("pk"), fields, self.model._meta.db_table)
-
-
-# --- Staff roles ---------------------------------------------------------------------------------
-
-OPERATIONS = "Operations"
-READ_ONLY_ANALYST = "Read-only analyst"
-# The apps whose data staff work on; framework tables (users, sessions, tokens) are not theirs.
-ROLE_APPS = ("workspaces", "providers", "contacts", "leads", "appointments", "conversions", "analytics")
-
-
-def sync_role_groups(apps, using=DEFAULT_DB_ALIAS):
-    """Create (or top up) the staff groups: Operations may do everything to the business data,
-    a read-only analyst may only view it (the admin lets viewers export CSV).
-
-    Takes an `apps` registry so the data migration (historical models) and the post-migrate
-    hook (models added by later migrations) share one definition of the roles. Only adds
-    permissions: what the roles mean is defined here, in code, not by hand in the admin.
-    """
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for app_config in apps.get_app_configs():
-        if app_config.label not in ROLE_APPS:
-            continue
-        # Historical app stubs carry no models module, which create_permissions takes for "no models".
-        stub = getattr(app_config, "models_module", None) is None
-        if stub:
-            app_config.models_module = True
-        create_permissions(app_config, apps=apps, using=using, verbosity=0)
-        if stub:
-            app_config.models_module = None
-    business = Permission.objects.using(using).filter(content_type__app_label__in=ROLE_APPS)
-    operations, _ = Group.objects.using(using).get_or_create(name=OPERATIONS)
-    operations.permissions.add(*business)
-    analyst, _ = Group.objects.using(using).get_or_create(name=READ_ONLY_ANALYST)
-    analyst.permissions.add(*business.filter(codename__startswith="view_"))
-
-
-@receiver(post_migrate, dispatch_uid="leadhub.sync_role_groups")
-def _sync_role_groups_after_migrate(sender, apps=global_apps, using=DEFAULT_DB_ALIAS, **kwargs):
-    """After the last app has migrated (or a flush), give the roles the permissions of models
-    added since."""
-    if sender.label == list(global_apps.get_app_configs())[-1].label:
-        sync_role_groups(apps, using=using)

@@ -10,7 +10,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from leadhub.models import TimeStampedModel, choices_constraint
-from leadhub.netguard import outbound_url_check
+from leadhub.netguard import is_own_ingest_url, outbound_url_check
 from leadhub.validators import validate_json_object, validate_string_array
 from workspaces.zips import ANY, ZipEntryKind, parse_zip_entry
 
@@ -312,8 +312,6 @@ class LeadForwardingRule(TimeStampedModel):
         return f"{self.webhook_id} → {target} (priority {self.priority})"
 
     def clean(self):
-        from workspaces.delivery import is_own_ingest_url
-
         errors = {}
         if bool(self.target_workspace_id) == bool(self.target_url):
             errors["target_url"] = ["Give either a target workspace or an external URL, not both."]

@@ -1,4 +1,5 @@
 """Workspace use cases (writes): API keys and outbound webhook settings."""
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -7,6 +8,14 @@ from leadhub.keys import generate_key, key_digest
 from workspaces.models import AppointmentRoutingRule, Workspace, generate_signing_secret
 
 KEY_PREFIX = "lh_live_"
+ACTIVITY_STAMP_SECONDS = 60
+
+
+def workspace_activity_touch(*, workspace_id: str) -> None:
+    """Stamp `last_activity_at` at most once a minute per workspace: the cache key decides, so
+    API traffic never becomes a write per request."""
+    if cache.add(f"workspace-activity:{workspace_id}", 1, ACTIVITY_STAMP_SECONDS):
+        Workspace.objects.filter(pk=workspace_id).update(last_activity_at=timezone.now())
 
 
 @transaction.atomic

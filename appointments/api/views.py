@@ -19,7 +19,7 @@ from appointments.services import (
 from leadhub.api.exceptions import Refusal, failure_body
 from leadhub.api.schema import FailureSerializer, webhook_refusals
 from leadhub.api.schema import FailureSerializer, webhook_refusals
-from leadhub.api.views import PartnerAPIMixin
+from workspaces.api.partner import PartnerAPIMixin
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import webhook_post
 from providers.payloads import ACCEPTED_MEDIA_TYPES

@@ -4,7 +4,7 @@ from rest_framework import viewsets
 from contacts.api.serializers import ContactSerializer
 from contacts.filters import ContactFilterSet
 from contacts.selectors import contact_list
-from leadhub.api.views import PartnerAPIMixin
+from workspaces.api.partner import PartnerAPIMixin
 
 
 class ContactViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):

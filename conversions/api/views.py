@@ -33,7 +33,7 @@ from conversions.services import (
     conversion_void,
 )
 from leadhub.api.pagination import IdCursorPagination
-from leadhub.api.views import PartnerAPIMixin
+from workspaces.api.partner import PartnerAPIMixin
 from leads.selectors import lead_list
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -166,7 +166,7 @@ from rest_framework.exceptions import ValidationError as _DRFValidationError  # 
 from rest_framework.response import Response as _Response  # noqa: E402
 
 from leadhub.api.exceptions import failure_body as _failure_body  # noqa: E402
-from leadhub.api.views import PartnerAPIMixin  # noqa: E402
+from workspaces.api.partner import PartnerAPIMixin  # noqa: E402
 from leadhub.middleware import client_ip as _client_ip  # noqa: E402
 from leads.api import serializers as _serializers  # noqa: E402
 from leads.filters import LeadFilterSet  # noqa: E402

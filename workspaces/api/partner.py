@@ -3,14 +3,14 @@
 Tenancy rule: a view asks `caller_workspace()` and hands it to a selector. A workspace key gets
 its own workspace; a staff user gets None, which selectors read as "all workspaces".
 """
-from django.apps import apps
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 
-from leadhub.api.authentication import WorkspaceKeyAuthentication
 from leadhub.api.pagination import IdCursorPagination
-from leadhub.api.permissions import HasScope, is_staff_user
+from leadhub.api.permissions import HasScope
 from leadhub.api.throttles import WorkspaceRateThrottle
+from workspaces.api.authentication import WorkspaceKeyAuthentication
+from workspaces.selectors import caller_workspace, workspace_get
 
 
 class PartnerAPIMixin:
@@ -24,12 +24,7 @@ class PartnerAPIMixin:
         """The caller's workspace, or None for staff (who see every workspace)."""
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no rows
             return None
-        workspace = getattr(self.request.user, "workspace", None)
-        if workspace is not None:
-            return workspace
-        if is_staff_user(self.request.user):
-            return None
-        raise exceptions.PermissionDenied("Only workspace API keys and staff users may use this API.")
+        return caller_workspace(self.request.user)
 
     def acting_workspace(self):
         """For endpoints about one workspace: the key's own, or for staff `?workspace=<id>`."""
@@ -39,10 +34,7 @@ class PartnerAPIMixin:
         workspace_id = self.request.query_params.get("workspace", "")
         if not workspace_id:
             raise exceptions.ValidationError({"workspace": ["Staff must name the workspace: ?workspace=<id>."]})
-        workspace = apps.get_model("workspaces", "Workspace").objects.filter(pk=workspace_id).first()
-        if workspace is None:
-            raise exceptions.NotFound(f"No workspace '{workspace_id}'.")
-        return workspace
+        return workspace_get(workspace_id=workspace_id)
 
     def changed_by(self):
         """Who to record in audit rows: the workspace id, or the staff username."""
