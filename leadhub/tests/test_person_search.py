@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from appointments.models import Appointment
 from contacts.models import Contact
-from leadhub.api.testing import result_ids, workspace_with_key
+from leadhub.testing.api import result_ids, workspace_with_key
 from leadhub.search import PERSON_SEARCH_FIELDS, person_search_q
 from leadhub.testing import make_appointment, make_contact, make_lead
 from leads.models import Lead
