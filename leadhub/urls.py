@@ -20,7 +20,6 @@ urlpatterns = [
     path("api/v1/", include("appointments.api.urls")),
     path("api/v1/", include("conversions.api.urls")),
     path("api/v1/", include("analytics.api.urls")),
-    path("api/v1/", include("providers.api.urls")),
 ]
 
 # Under /api/ Django's own 404 and 500 pages are JSON, like every other API answer.

@@ -18,12 +18,11 @@ from appointments.services import (
 )
 from leadhub.api.exceptions import Refusal, failure_body
 from leadhub.api.schema import FailureSerializer, webhook_refusals
-from leadhub.api.schema import FailureSerializer, webhook_refusals
-from workspaces.api.partner import PartnerAPIMixin
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import webhook_post
 from providers.payloads import ACCEPTED_MEDIA_TYPES
 from providers.signatures import SIGNATURE_HEADER
+from workspaces.api.partner import PartnerAPIMixin
 
 
 def error_response(request, exc):
