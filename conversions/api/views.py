@@ -13,7 +13,6 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from contacts.selectors import contact_list
 from conversions.api.serializers import (
     ConversionCreateSerializer,
     ConversionPatchSerializer,
@@ -33,8 +32,8 @@ from conversions.services import (
     conversion_void,
 )
 from leadhub.api.pagination import IdCursorPagination
+from leads.selectors import contact_list, lead_list
 from workspaces.api.partner import PartnerAPIMixin
-from leads.selectors import lead_list
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_ORDER = ["leadhub", "workspaces", "providers", "contacts", "leads", "appointments", "conversions", "analytics"]
+APP_ORDER = [
+    "leadhub", "workspaces", "providers", "contacts", "leads", "appointments", "conversions", "people", "analytics",
+]
 TEST_PACKAGE = "leadhub.testing"
 
 
