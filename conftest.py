@@ -54,7 +54,7 @@ def pytest_runtest_teardown(item, nextitem):
         from django.apps import apps
         from pytest_django.plugin import blocking_manager_key
 
-        from leadhub.admin import sync_role_groups
+        from leadhub.roles import sync_role_groups
         from leadhub.testing import ensure_pipeline_stages
 
         with item.config.stash[blocking_manager_key].unblock():

@@ -24,12 +24,6 @@ def seconds_between(start, end):
     return f"((julianday({end}) - julianday({start})) * 86400.0)"
 
 
-def json_text(column, key):
-    if is_postgres():
-        return f"(({column}) ->> '{key}')"
-    return f"json_extract({column}, '$.{key}')"
-
-
 def ts(value: datetime):
     """A timestamp parameter as the backend stores it (SQLite compares naive UTC text)."""
     return connection.ops.adapt_datetimefield_value(value)

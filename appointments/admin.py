@@ -6,6 +6,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 
 from appointments.models import Appointment, AppointmentEvent, AppointmentLead, AppointmentStatus, UnroutedAppointment
+from appointments.selectors import CUSTOMER_SEARCH_FIELDS
 from appointments.services import (
     TRANSITIONS,
     AppointmentError,
@@ -83,9 +84,9 @@ class AppointmentAdminBase(ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
         "matched_workspace", "forward_status",
     ]
     list_filter = ["status", "appointment_type", "location_type", "forward_status", "scheduled_at"]
-    search_fields = ["=customer_email", "^customer_name", "=customer_zip", "=assigned_to"]
-    search_help_text = "Customer phone in any format, id, email, ZIP, assignee, or the start of a name."
-    phone_search_field = "customer_phone"
+    search_fields = ["=customer_zip", "=assigned_to"]
+    search_help_text = "Customer phone in any format, id, email, ZIP, assignee, or the words of a name."
+    person_search_fields = CUSTOMER_SEARCH_FIELDS
     number_search_fields = ["pk", "contact_id", "lead_id"]
     list_select_related = ["matched_workspace"]
     raw_id_fields = ["contact", "lead", "matched_workspace"]

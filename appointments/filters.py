@@ -1,13 +1,13 @@
 """Partner API appointment filters."""
 import django_filters
-from django.db.models import Q
 
 from appointments.models import Appointment, AppointmentStatus, AppointmentType
+from appointments.selectors import CUSTOMER_SEARCH_FIELDS
 from leadhub.api.filters import PartnerFilterSet
-from leadhub.phones import normalize_phone
 
 
 class AppointmentFilterSet(PartnerFilterSet):
+    person_search_fields = CUSTOMER_SEARCH_FIELDS
     status = django_filters.MultipleChoiceFilter(choices=AppointmentStatus.choices)
     appointment_type = django_filters.ChoiceFilter(choices=AppointmentType.choices)
     scheduled_at = django_filters.IsoDateTimeFromToRangeFilter()
@@ -22,18 +22,3 @@ class AppointmentFilterSet(PartnerFilterSet):
     class Meta:
         model = Appointment
         fields = {"created_at": ["gte", "lte"], "updated_at": ["gte", "lte"], "scheduled_at": ["gte", "lte"]}
-
-    def filter_search(self, queryset, name, value):
-        """The customer's phone (any format), email, or every word of the name."""
-        value = (value or "").strip()
-        if not value:
-            return queryset
-        condition = Q(customer_email__iexact=value)
-        try:
-            condition |= Q(customer_phone=normalize_phone(value))
-        except ValueError:
-            pass
-        words = Q()
-        for word in value.split():
-            words &= Q(customer_name__icontains=word)
-        return queryset.filter(condition | words)

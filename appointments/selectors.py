@@ -4,6 +4,9 @@ from datetime import timedelta
 from appointments.intake import MAX_DURATION_MINUTES
 from appointments.models import Appointment, AppointmentStatus
 
+# Where an appointment keeps its customer, for `leadhub.search.person_search_q` (admin and API search).
+CUSTOMER_SEARCH_FIELDS = {"phone": "customer_phone", "email": "customer_email", "names": ("customer_name",)}
+
 
 def appointment_list(*, workspace=None):
     """Appointments routed to `workspace` (None: staff, every appointment)."""

@@ -32,7 +32,7 @@ from workspaces.models import DeliveryStatus, EventType, OutboundEvent, Workspac
 from workspaces.routing import route
 
 S = AppointmentStatus
-# The status machine (issue 5). Final states allow nothing.
+# The status machine. Final states allow nothing.
 TRANSITIONS = {
     S.SCHEDULED: (S.CONFIRMED, S.RESCHEDULED, S.CANCELLED, S.NO_SHOW),
     S.CONFIRMED: (S.COMPLETED, S.RESCHEDULED, S.CANCELLED, S.NO_SHOW),

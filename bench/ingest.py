@@ -91,7 +91,8 @@ def prepare(leads):
     from django.db import connection
 
     from bench.urls import BARE_TABLE
-    from leadhub.testing import make_provider, make_webhook
+    from leadhub.choices import LeadType
+    from providers.models import LeadSourceProvider, WebhookConfig
     from providers.services import provider_key_rotate
 
     call_command("migrate", verbosity=0)
@@ -103,8 +104,11 @@ def prepare(leads):
         )
     run = uuid.uuid4().hex[:8]
     ceiling = 10 * leads + 10_000
-    webhook = make_webhook(f"bench-{run}", rate_limit=ceiling, rate_window=3600)
-    provider = make_provider(f"bench-{run}", rate_limit=ceiling)
+    webhook = WebhookConfig.objects.create(
+        webhook_id=f"bench-{run}", name=f"Bench {run}", lead_type=LeadType.SOLAR, rate_limit=ceiling, rate_window=3600
+    )
+    provider = LeadSourceProvider.objects.create(provider_id=f"bench-{run}", provider_name=f"Bench {run}",
+                                                 rate_limit=ceiling)
     return webhook, provider, provider_key_rotate(provider=provider)
 
 

@@ -250,7 +250,7 @@ def drain_outbox(receiver):
 
 def main():
     args = parse_args()
-    from leadhub.testing import WebhookReceiver
+    from leadhub.receiver import WebhookReceiver
 
     print(f"load: gunicorn ({args.web_workers}×4 threads) + worker ({args.worker_concurrency}) in production "
           f"settings; {args.clients} clients for {args.seconds} s …")

@@ -1,6 +1,6 @@
-"""Admin building blocks every app's admin reuses: exact phone/number search, read-only audit
-tables, big-table changelists, bounded inlines, confirmation pages with reason forms, CSV export,
-and the staff roles (groups) the admin honours.
+"""Admin building blocks every app's admin reuses: person and number search, read-only audit
+tables, big-table changelists, bounded inlines, confirmation pages with reason forms, CSV export.
+The staff roles (groups) the admin honours are leadhub.roles'.
 
 Base layer: imports no project app; models are reached through what each admin passes in.
 """
@@ -9,14 +9,9 @@ import re
 from datetime import timedelta
 
 from django import forms
-from django.apps import apps as global_apps
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.management import create_permissions
-from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q
-from django.db.models.signals import post_migrate
-from django.dispatch import receiver
 from django.forms.models import BaseInlineFormSet
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -25,41 +20,32 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from leadhub.paginator import EstimatedCountPaginator
-
-PHONE_CHARS = re.compile(r"^[\d\s+().-]+$")
-
-
-def phone_from_search(term):
-    """The normalised +1XXXXXXXXXX form of a typed phone ("(415) 555-0123"), or None.
-
-    Deliberately digit extraction, not `leadhub.phones.normalize_phone`: search must find what is
-    stored, including numbers the strict normaliser would refuse today (the fictional 555 range).
-    """
-    term = term.strip()
-    if not PHONE_CHARS.match(term):
-        return None
-    digits = re.sub(r"\D", "", term)
-    if len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")):
-        return f"+1{digits[-10:]}"
-    return None
-
+from leadhub.search import person_search_q, phone_from_search
 
 class ExactSearchMixin:
-    """Search hook (`get_search_results`): a term that looks like a phone ("(415) 555-0123") is
-    matched exactly against the normalised phone column, whatever punctuation was typed; a bare
-    number also matches the id-like `number_search_fields`. Both are indexed equality lookups,
-    unlike the LIKE scans of `search_fields`, which still handle every other term."""
+    """Search hook (`get_search_results`): the person in the row (`person_search_fields`, the
+    columns `leadhub.search.person_search_q` reads) is found by phone in any format, email or name,
+    exactly as the partner API's `?search=` finds them; a bare number also matches the id-like
+    `number_search_fields`, and `search_fields` handle every other term. A phone is matched alone:
+    one indexed equality lookup, none of the LIKE scans."""
 
-    phone_search_field = None
+    person_search_fields = None
     number_search_fields = ["pk"]
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
-        phone = phone_from_search(term) if self.phone_search_field else None
-        if phone:
-            return queryset.filter(**{self.phone_search_field: phone}), False
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if term.isdigit() and len(term) <= 18:
+        if not term:
+            return queryset, False
+        person = person_search_q(term, **self.person_search_fields) if self.person_search_fields else None
+        if person is not None and phone_from_search(term):
+            return queryset.filter(person), False
+        if self.get_search_fields(request):
+            results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        else:
+            results, may_have_duplicates = queryset.none(), False
+        if person is not None:
+            results |= queryset.filter(person)
+        if self.number_search_fields and term.isdigit() and len(term) <= 18:
             by_number = Q.create([(field, int(term)) for field in self.number_search_fields], connector=Q.OR)
             results |= queryset.filter(by_number)
         return results, may_have_duplicates
@@ -249,46 +235,3 @@ class CsvExportMixin:
     def export_csv(self, request, queryset):
         fields = list(self.export_fields) or [f.attname for f in self.model._meta.concrete_fields]
         return csv_response(queryset.order_by("pk"), fields, self.model._meta.db_table)
-
-
-# --- Staff roles ---------------------------------------------------------------------------------
-
-OPERATIONS = "Operations"
-READ_ONLY_ANALYST = "Read-only analyst"
-# The apps whose data staff work on; framework tables (users, sessions, tokens) are not theirs.
-ROLE_APPS = ("workspaces", "providers", "contacts", "leads", "appointments", "conversions", "analytics")
-
-
-def sync_role_groups(apps, using=DEFAULT_DB_ALIAS):
-    """Create (or top up) the staff groups: Operations may do everything to the business data,
-    a read-only analyst may only view it (the admin lets viewers export CSV).
-
-    Takes an `apps` registry so the data migration (historical models) and the post-migrate
-    hook (models added by later migrations) share one definition of the roles. Only adds
-    permissions: what the roles mean is defined here, in code, not by hand in the admin.
-    """
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for app_config in apps.get_app_configs():
-        if app_config.label not in ROLE_APPS:
-            continue
-        # Historical app stubs carry no models module, which create_permissions takes for "no models".
-        stub = getattr(app_config, "models_module", None) is None
-        if stub:
-            app_config.models_module = True
-        create_permissions(app_config, apps=apps, using=using, verbosity=0)
-        if stub:
-            app_config.models_module = None
-    business = Permission.objects.using(using).filter(content_type__app_label__in=ROLE_APPS)
-    operations, _ = Group.objects.using(using).get_or_create(name=OPERATIONS)
-    operations.permissions.add(*business)
-    analyst, _ = Group.objects.using(using).get_or_create(name=READ_ONLY_ANALYST)
-    analyst.permissions.add(*business.filter(codename__startswith="view_"))
-
-
-@receiver(post_migrate, dispatch_uid="leadhub.sync_role_groups")
-def _sync_role_groups_after_migrate(sender, apps=global_apps, using=DEFAULT_DB_ALIAS, **kwargs):
-    """After the last app has migrated (or a flush), give the roles the permissions of models
-    added since."""
-    if sender.label == list(global_apps.get_app_configs())[-1].label:
-        sync_role_groups(apps, using=using)

@@ -7,6 +7,7 @@ OUTBOUND_ALLOW_PRIVATE_TARGETS is on (development and tests, whose receivers run
 
 - `outbound_url_check` refuses such URLs when they are saved (model `clean()`, hence API and
   admin), resolving the host and checking every address it resolves to;
+- `is_own_ingest_url` spots leadhub's own provider webhook endpoints, where forwarding would loop;
 - `GuardedHTTPHandler` / `GuardedHTTPSHandler` check again when connecting, on the very address
   the socket connects to, so a DNS answer that changed since the save (DNS rebinding) is refused
   too.
@@ -19,6 +20,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http.request import validate_host
+
+OWN_INGEST_PATH_PREFIX = "/api/v1/webhooks/"
 
 
 class BlockedTarget(OSError):
@@ -71,6 +75,15 @@ def outbound_url_check(url: str) -> None:
         raise ValidationError("The URL's port is not valid.", code="outbound_url") from None
     except BlockedTarget as exc:
         raise ValidationError(f"Outbound webhooks must reach a public address: {exc}.", code="outbound_url") from None
+
+
+def is_own_ingest_url(url: str) -> bool:
+    """True for leadhub's own provider webhook endpoints (forwarding there would loop)."""
+    parts = urlsplit(url)
+    own_hosts = [host for host in settings.ALLOWED_HOSTS if host != "*"] + list(settings.OUTBOUND_OWN_HOSTS)
+    return bool(parts.hostname) and validate_host(parts.hostname.lower(), own_hosts) and (
+        parts.path.startswith(OWN_INGEST_PATH_PREFIX)
+    )
 
 
 def guarded_create_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, **kwargs):

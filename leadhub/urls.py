@@ -20,5 +20,4 @@ urlpatterns = [
     path("api/v1/", include("appointments.api.urls")),
     path("api/v1/", include("conversions.api.urls")),
     path("api/v1/", include("analytics.api.urls")),
-    path("api/v1/", include("providers.api.urls")),
 ]

@@ -25,6 +25,7 @@ from leadhub.admin import (
     ReadOnlyInline,
     ReasonForm,
 )
+from leadhub.search import PERSON_SEARCH_FIELDS
 from leads.ingest import US_STATES
 from leads.models import Lead, LeadActivity, LeadEvent, LeadPipelineStage, LeadStatusHistory, WorkspaceTracking
 from leads.selectors import lead_timeline
@@ -180,12 +181,12 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
         "created_at",
         "follow_up_date",
     ]
-    search_fields = ["=email", "^last_name", "^first_name", "=webhook_id", "=campaign_id"]
+    search_fields = ["=webhook_id", "=campaign_id"]
     search_help_text = (
-        "Phone in any format, lead or contact id, email, webhook id, campaign id, or the start of a first "
+        "Phone in any format, lead or contact id, email, webhook id, campaign id, or the words of a first "
         "and/or last name."
     )
-    phone_search_field = "phone"
+    person_search_fields = PERSON_SEARCH_FIELDS
     number_search_fields = ["pk", "contact_id"]
     list_select_related = ["workspace"]
     raw_id_fields = ["contact", "workspace"]

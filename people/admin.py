@@ -30,6 +30,7 @@ from leadhub.admin import (
     changelist_link,
     reason_field,
 )
+from leadhub.search import PERSON_SEARCH_FIELDS
 from leads.admin import LeadAdmin
 from leads.models import Lead, WorkspaceTracking
 from people.services import contact_merge, contact_purge
@@ -147,9 +148,9 @@ class ContactAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, Larg
     list_display = ["id", "first_name", "last_name", "phone", "email", "webhook_id", "conversion_status", "created_at"]
     list_display_links = ["id", "first_name", "last_name"]
     list_filter = [MergeCandidatesFilter, "conversion_status", "created_at"]
-    search_fields = ["=email", "^last_name", "^first_name", "=webhook_id"]
-    search_help_text = "Phone in any format, contact or lead id, email, webhook id, or the start of a name."
-    phone_search_field = "phone"
+    search_fields = ["=webhook_id"]
+    search_help_text = "Phone in any format, contact or lead id, email, webhook id, or the words of a name."
+    person_search_fields = PERSON_SEARCH_FIELDS
     export_fields = [
         "id", "webhook_id", "phone", "first_name", "last_name", "email", "city", "state", "zip_code",
         "conversion_status", "conversion_count", "lifetime_value", "merged_into_id", "created_at",

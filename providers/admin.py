@@ -5,9 +5,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from leadhub.actors import actor_for_user
-from leadhub.admin import ConfirmationPageMixin, ReadOnlyAdmin, ReasonForm, reason_field, rotation_action
+from leadhub.admin import ConfirmationPageMixin, ExactSearchMixin, ReadOnlyAdmin, ReasonForm, reason_field, rotation_action
 from leadhub.keys import previous_key_note
-from leadhub.phones import normalize_phone
 from providers import services
 from providers.models import (
     LeadSourceProvider,
@@ -167,13 +166,16 @@ class ReprocessedFilter(admin.SimpleListFilter):
 
 
 @admin.register(RejectedSubmission)
-class RejectedSubmissionAdmin(admin.ModelAdmin):
+class RejectedSubmissionAdmin(ExactSearchMixin, admin.ModelAdmin):
     """Every refused post, as received. Rows are evidence: read-only, re-processable, deletable."""
 
     list_display = ("created_at", "http_status", "reason_code", "webhook_id", "provider_id", "occurrences",
                     "last_seen_at", "request_id", "reprocessed_object_id")
     list_filter = ("http_status", "reason_code", "endpoint", ReprocessedFilter, "created_at")
-    search_fields = ("webhook_id", "provider_id", "reason_code", "=request_id", "=phone_normalized")
+    search_fields = ("webhook_id", "provider_id", "reason_code", "=request_id")
+    # A phone typed in any form finds the rows stored under its normalised form (the payload's phone).
+    person_search_fields = {"phone": "phone_normalized"}
+    number_search_fields = []
     date_hierarchy = "created_at"
     actions = ("reprocess",)
 
@@ -182,15 +184,6 @@ class RejectedSubmissionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-    def get_search_results(self, request, queryset, search_term):
-        """A phone typed in any common form also finds the rows stored under its normalised form."""
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        try:
-            phone = normalize_phone(search_term)
-        except ValueError:
-            return results, may_have_duplicates
-        return results | queryset.filter(phone_normalized=phone), may_have_duplicates
 
     @admin.action(description="Re-process (after fixing the cause)", permissions=["change"])
     def reprocess(self, request, queryset):

@@ -47,7 +47,7 @@ def set_up_data(receiver_url):
 
 def run(stack):
     from leadhub.signing import sign
-    from leadhub.testing import WebhookReceiver
+    from leadhub.receiver import WebhookReceiver
 
     status, _, body = stack.request("GET", "/healthz")
     health = json.loads(body)

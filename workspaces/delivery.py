@@ -24,18 +24,16 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Q
-from django.http.request import validate_host
 from django.utils import timezone
 
 from leadhub.keys import previous_valid
-from leadhub.netguard import BlockedTarget, GuardedHTTPHandler, GuardedHTTPSHandler
+from leadhub.netguard import BlockedTarget, GuardedHTTPHandler, GuardedHTTPSHandler, is_own_ingest_url
 from leadhub.signing import sign
 from workspaces.models import (
     AttemptOutcome,
@@ -54,7 +52,6 @@ EVENT_ID_HEADER = "X-Leadhub-Event-Id"
 EVENT_TYPE_HEADER = "X-Leadhub-Event-Type"
 SIGNATURE_HEADER = "X-Leadhub-Signature"
 RETRYABLE_STATUS_CODES = {408, 429}
-OWN_INGEST_PATH_PREFIX = "/api/v1/webhooks/"
 REDELIVERABLE = (DeliveryStatus.FAILED, DeliveryStatus.SKIPPED, DeliveryStatus.DELIVERED)
 
 
@@ -186,15 +183,6 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 # The guarded handlers refuse non-public addresses at connect time (leadhub.netguard).
 _opener = urllib.request.build_opener(_NoRedirects, GuardedHTTPHandler, GuardedHTTPSHandler)
-
-
-def is_own_ingest_url(url: str) -> bool:
-    """True for leadhub's own provider webhook endpoints (forwarding there would loop)."""
-    parts = urlsplit(url)
-    own_hosts = [host for host in settings.ALLOWED_HOSTS if host != "*"] + list(settings.OUTBOUND_OWN_HOSTS)
-    return bool(parts.hostname) and validate_host(parts.hostname.lower(), own_hosts) and (
-        parts.path.startswith(OWN_INGEST_PATH_PREFIX)
-    )
 
 
 def envelope_body(event: OutboundEvent) -> bytes:

@@ -16,22 +16,13 @@ Order: higher `priority` first, then the oldest rule.
 """
 import csv
 import io
-import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from workspaces.delivery import outbox_emit_to_rule
-from workspaces.models import (
-    ANY,
-    ForwardingMode,
-    LeadForwardingConfig,
-    LeadForwardingRule,
-    generate_signing_secret,
-    parse_zip_entry,
-)
-
-_ZIP5 = re.compile(r"^(\d{5})(-?\d{4})?$")
+from workspaces.models import ForwardingMode, LeadForwardingConfig, LeadForwardingRule, generate_signing_secret
+from workspaces.zips import ANY, ZipEntryKind, parse_zip_entry, zip5
 
 
 def _is_any(values) -> bool:
@@ -39,15 +30,12 @@ def _is_any(values) -> bool:
 
 
 def zip_matches(entries, zip_code: str) -> bool:
-    if _is_any(entries):
+    if not entries:
         return True
-    match = _ZIP5.match((zip_code or "").strip())
-    if not match:
-        return False
-    zip5 = match.group(1)
+    five = zip5(zip_code)
     for entry in entries:
-        _kind, low, high = parse_zip_entry(entry)
-        if low <= zip5 <= high:
+        kind, low, high = parse_zip_entry(entry)
+        if kind == ZipEntryKind.ANY or (five and low <= five <= high):
             return True
     return False
 
@@ -113,9 +101,6 @@ def zip_entries_from_csv(text: str) -> list[str]:
         cells = [cell.strip() for cell in row if cell.strip()]
         parsed = []
         for cell in cells:
-            if cell == ANY:
-                parsed.append(ANY)
-                continue
             try:
                 parse_zip_entry(cell)
                 parsed.append(cell)

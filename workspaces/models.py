@@ -10,8 +10,9 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from leadhub.models import MONEY, TimeStampedModel, choices_constraint
-from leadhub.netguard import outbound_url_check
+from leadhub.netguard import is_own_ingest_url, outbound_url_check
 from leadhub.validators import validate_json_object, validate_string_array
+from workspaces.zips import ANY, ZipEntryKind, parse_zip_entry
 
 
 class Scope(models.TextChoices):
@@ -110,36 +111,6 @@ class Workspace(TimeStampedModel):
             outbound_url_check(self.outbound_webhook_url)
         except ValidationError as exc:
             raise ValidationError({"outbound_webhook_url": exc.messages}) from None
-
-
-ANY = "*"  # the derived-row value meaning "any ZIP" / "any product" (a rule's empty list)
-_EXACT = re.compile(r"^\d{5}$")
-_RANGE = re.compile(r"^(\d{5})\s*-\s*(\d{5})$")
-_PREFIX = re.compile(r"^(\d{3})\*$")
-
-
-class ZipEntryKind(models.IntegerChoices):
-    """How a ZIP entry matches; the value is its rank when rules tie (lower = more specific)."""
-
-    EXACT = 0, "exact ZIP"
-    RANGE = 1, "ZIP range"
-    PREFIX = 2, "3-digit prefix"
-    ANY = 3, "any ZIP"
-
-
-def parse_zip_entry(entry: str):
-    """`"90210"`, `"90210-90299"` or `"902*"` → (kind, low, high); ValueError saying what is wrong."""
-    text = str(entry).strip()
-    if _EXACT.match(text):
-        return ZipEntryKind.EXACT, text, text
-    if match := _RANGE.match(text):
-        low, high = match.groups()
-        if low > high:
-            raise ValueError(f"'{text}': a range goes from the lower ZIP to the higher one.")
-        return ZipEntryKind.RANGE, low, high
-    if match := _PREFIX.match(text):
-        return ZipEntryKind.PREFIX, f"{match.group(1)}00", f"{match.group(1)}99"
-    raise ValueError(f"'{text}' is not a ZIP entry: use 90210, a range 90210-90299 or a prefix 902*.")
 
 
 def validate_zip_entries(value):
@@ -243,7 +214,12 @@ class RoutingZipEntry(models.Model):
         for entry in dict.fromkeys(str(z).strip() for z in rule.zip_codes):
             kind, low, high = parse_zip_entry(entry)
             span = int(high) - int(low) + 1
-            buckets = [low] if kind == ZipEntryKind.EXACT else [f"{p:03d}" for p in range(int(low[:3]), int(high[:3]) + 1)]
+            if kind == ZipEntryKind.ANY:
+                buckets = [ANY]
+            elif kind == ZipEntryKind.EXACT:
+                buckets = [low]
+            else:
+                buckets = [f"{p:03d}" for p in range(int(low[:3]), int(high[:3]) + 1)]
             rows += [cls(bucket=b, kind=kind, low=low, high=high, span=span, entry=entry, **copied) for b in buckets]
         return rows
 
@@ -342,8 +318,6 @@ class LeadForwardingRule(TimeStampedModel):
         return f"{self.webhook_id} → {target} (priority {self.priority})"
 
     def clean(self):
-        from workspaces.delivery import is_own_ingest_url
-
         errors = {}
         if bool(self.target_workspace_id) == bool(self.target_url):
             errors["target_url"] = ["Give either a target workspace or an external URL, not both."]
@@ -356,11 +330,10 @@ class LeadForwardingRule(TimeStampedModel):
                 errors["target_url"] = exc.messages
         zip_errors = []
         for entry in self.zip_codes or []:
-            if str(entry).strip() != ANY:
-                try:
-                    parse_zip_entry(entry)
-                except ValueError as exc:
-                    zip_errors.append(str(exc))
+            try:
+                parse_zip_entry(entry)
+            except ValueError as exc:
+                zip_errors.append(str(exc))
         if zip_errors:
             errors["zip_codes"] = zip_errors
         bad_states = [s for s in self.states or [] if s.strip() != ANY and not re.fullmatch(r"[A-Za-z]{2}", s.strip())]

@@ -1,9 +1,10 @@
 """The one ZIP/product matcher shared by lead auto-assignment and appointment routing.
 
 Which rule wins, deterministically:
-1. only active rules of active workspaces whose ZIP entries contain the ZIP (exact `90210`,
-   range `90210-90299`, 3-digit prefix `902*`; an empty list means any ZIP) and whose product
-   types contain the product, case-insensitively (an empty list means any product);
+1. only active rules of active workspaces whose ZIP entries contain the ZIP (workspaces.zips:
+   exact `90210`, range `90210-90299`, 3-digit prefix `902*`, `*`; an empty list also means any
+   ZIP) and whose product types contain the product, case-insensitively (an empty list means any
+   product);
 2. the highest `priority` number (the seed's default is 1; a rule with 5 beats it);
 3. on a tie, the most specific ZIP entry: exact, then range (narrower first), then prefix,
    then "any ZIP";
@@ -13,14 +14,12 @@ Routing reads the rules' derived, indexed rows (workspaces.models.RoutingZipEntr
 RoutingProductEntry), never the JSON lists, so its cost does not grow with the number of rules
 or ZIPs (bench/routing.py measures it).
 """
-import re
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Subquery
 
-from workspaces.models import ANY, AppointmentRoutingRule, RoutingProductEntry, RoutingZipEntry, Workspace, ZipEntryKind
-
-_ZIP5 = re.compile(r"^(\d{5})(-?\d{4})?$")
+from workspaces.models import AppointmentRoutingRule, RoutingProductEntry, RoutingZipEntry, Workspace
+from workspaces.zips import ANY, ZipEntryKind, zip5
 
 
 @dataclass(frozen=True)
@@ -44,16 +43,15 @@ def route(*, zip_code: str, product: str = "") -> RoutingMatch | None:
     One query: for each bucket the ZIP can be in (itself, its 3-digit prefix, "any"), a LIMIT 1
     walk of that bucket's index in winning order; the best of those (at most three) wins.
     """
-    match = _ZIP5.match((zip_code or "").strip())
-    zip5 = match.group(1) if match else None
+    five = zip5(zip_code)
     sells = RoutingProductEntry.objects.filter(
         rule_id=OuterRef("rule_id"), product__in=[(product or "").strip().casefold(), ANY]
     )
     candidates = RoutingZipEntry.objects.filter(is_active=True, workspace__is_active=True).filter(Exists(sells))
     walks = [candidates.filter(bucket=ANY)]
-    if zip5:
-        in_range = candidates.filter(low__lte=zip5, high__gte=zip5)
-        walks += [in_range.filter(bucket=zip5), in_range.filter(bucket=zip5[:3])]
+    if five:
+        in_range = candidates.filter(low__lte=five, high__gte=five)
+        walks += [in_range.filter(bucket=five), in_range.filter(bucket=five[:3])]
     firsts = [Subquery(walk.order_by(*RoutingZipEntry.WINNING_ORDER).values("pk")[:1]) for walk in walks]
     best = (
         RoutingZipEntry.objects.filter(pk__in=firsts)

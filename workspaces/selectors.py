@@ -1,7 +1,38 @@
-"""Workspace reads: the profile a partner sees about itself."""
+"""Workspace reads: which workspace a partner API caller is, and the profile it sees about itself."""
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import Http404
+from django.utils import timezone
 
+from leadhub.api.permissions import is_staff_user
+from leadhub.keys import key_lookup
 from workspaces.models import OutboundEvent, Workspace
+
+
+def workspace_for_key(raw_key: str) -> Workspace | None:
+    """The workspace whose API key this is, current or within a rotation's grace (one indexed lookup
+    of the peppered digest), or None."""
+    return Workspace.objects.filter(key_lookup(raw_key, timezone.now())).first()
+
+
+def caller_workspace(user) -> Workspace | None:
+    """Partner tenancy: the workspace a caller acts as. A workspace key's principal is its own
+    workspace; a staff user is None, read by every selector as "all workspaces"; anyone else is
+    no tenant at all and is refused."""
+    workspace = getattr(user, "workspace", None)
+    if workspace is not None:
+        return workspace
+    if is_staff_user(user):
+        return None
+    raise PermissionDenied("Only workspace API keys and staff users may use this API.")
+
+
+def workspace_get(*, workspace_id: str) -> Workspace:
+    """The workspace staff named (`?workspace=<id>`); a 404 naming the id when there is none."""
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:
+        raise Http404(f"No workspace '{workspace_id}'.")
+    return workspace
 
 
 def workspace_profile(*, workspace: Workspace) -> dict:

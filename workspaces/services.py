@@ -1,13 +1,23 @@
 """Workspace use cases (writes): API keys and outbound webhook settings."""
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from leadhub.keys import DEFAULT_ROTATION_GRACE, generate_key, key_digest, rotate
 from workspaces.models import AppointmentRoutingRule, Workspace, generate_signing_secret
 
 KEY_PREFIX = "lh_live_"
+ACTIVITY_STAMP_SECONDS = 60
+
+
+def workspace_activity_touch(*, workspace_id: str) -> None:
+    """Stamp `last_activity_at` at most once a minute per workspace: the cache key decides, so
+    API traffic never becomes a write per request."""
+    if cache.add(f"workspace-activity:{workspace_id}", 1, ACTIVITY_STAMP_SECONDS):
+        Workspace.objects.filter(pk=workspace_id).update(last_activity_at=timezone.now())
 
 
 def workspace_key_rotate(*, workspace: Workspace, grace: timedelta = DEFAULT_ROTATION_GRACE) -> str:

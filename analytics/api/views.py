@@ -3,10 +3,8 @@
 Each answer is cached per caller and query in `conversion_analytics_cache` for
 ANALYTICS_CACHE_TTL_SECONDS; `cached` in the body tells whether it came from there.
 """
-from django.apps import apps
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,7 +12,8 @@ from analytics import selectors
 from analytics.api.serializers import GeographyQuerySerializer, KpiQuerySerializer
 from analytics.services import analytics_cached
 from leadhub.api.exceptions import MalformedRequest
-from leadhub.api.views import PartnerAPIMixin
+from workspaces.api.partner import PartnerAPIMixin
+from workspaces.selectors import workspace_get
 
 RANGE_PARAMETERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="First UTC day (default: 29 days before `to`)."),
@@ -37,9 +36,7 @@ class KpiView(PartnerAPIMixin, APIView):
             if requested and requested != workspace.pk:
                 raise MalformedRequest({"workspace": ["Only staff may choose a workspace."]})
             return workspace.pk
-        if requested and not apps.get_model("workspaces", "Workspace").objects.filter(pk=requested).exists():
-            raise exceptions.NotFound(f"No workspace '{requested}'.")
-        return requested or None
+        return workspace_get(workspace_id=requested).pk if requested else None
 
     def get(self, request):
         query = self.query_serializer(data=request.query_params)

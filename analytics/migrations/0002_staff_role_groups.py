@@ -4,7 +4,7 @@ permissions exist; models added later are given to the roles by the post-migrate
 shares `sync_role_groups`."""
 from django.db import migrations
 
-from leadhub.admin import OPERATIONS, READ_ONLY_ANALYST, sync_role_groups
+from leadhub.roles import OPERATIONS, READ_ONLY_ANALYST, sync_role_groups
 
 
 def create_role_groups(apps, schema_editor):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from analytics.models import ConversionAnalyticsCache
 from analytics.tests.test_api import KPI_URLS
-from leadhub.api.testing import IsolationSuite
+from leadhub.testing.api import IsolationSuite
 from leadhub.testing import make_appointment, make_conversion, make_lead, make_provider
 
 

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from analytics.models import ConversionAnalyticsCache
 from analytics.services import analytics_cache_purge
 from analytics.tasks import purge_analytics_cache
-from leadhub.api.testing import key_client
+from leadhub.testing.api import key_client
 from leadhub.testing import assert_error, make_lead
 
 pytestmark = pytest.mark.django_db

@@ -101,16 +101,6 @@ class PartnerAppointmentSerializer(serializers.ModelSerializer):
         return [link.lead_id for link in obj.lead_links.all()]
 
 
-class PartnerAppointmentResponseSerializer(PartnerAppointmentSerializer):
-    """An edited appointment, with the edit's warnings (e.g. a double booking)."""
-
-    warnings = WarningSerializer(many=True, read_only=True)
-
-    class Meta(PartnerAppointmentSerializer.Meta):
-        fields = [*PartnerAppointmentSerializer.Meta.fields, "warnings"]
-        read_only_fields = fields
-
-
 class AppointmentPatchSerializer(StrictSerializer):
     status = serializers.ChoiceField(AppointmentStatus.choices, required=False,
                                      help_text="An illegal transition → 422 listing the allowed next states.")

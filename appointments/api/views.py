@@ -18,11 +18,11 @@ from appointments.services import (
 from leadhub.api.exceptions import Refusal
 from leadhub.api.schema import error_response, webhook_refusals
 from leadhub.api.serializers import unknown_fields_check
-from leadhub.api.views import PartnerAPIMixin
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import webhook_post
 from providers.payloads import ACCEPTED_MEDIA_TYPES
 from providers.signatures import SIGNATURE_HEADER
+from workspaces.api.partner import PartnerAPIMixin
 
 
 def _intake(**post):

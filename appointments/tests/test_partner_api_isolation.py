@@ -2,7 +2,7 @@
 import pytest
 
 from appointments.models import Appointment
-from leadhub.api.testing import IsolationSuite, result_ids, workspace_with_key
+from leadhub.testing.api import IsolationSuite, result_ids, workspace_with_key
 from leadhub.testing import assert_error, make_appointment, make_contact, make_lead
 
 

@@ -34,8 +34,8 @@ from conversions.services import (
 from leadhub.api.exceptions import MalformedRequest
 from leadhub.api.pagination import IdCursorPagination
 from leadhub.api.schema import error_response
-from leadhub.api.views import PartnerAPIMixin
 from leads.selectors import contact_list, lead_list
+from workspaces.api.partner import PartnerAPIMixin
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -6,7 +6,7 @@ import pytest
 
 from contacts.models import Contact
 from conversions.models import Conversion, CurrencyRate
-from leadhub.api.testing import workspace_with_key
+from leadhub.testing.api import workspace_with_key
 from leadhub.testing import assert_error, make_contact, make_lead
 from workspaces.models import Workspace
 

@@ -1,6 +1,6 @@
 """Tenant isolation of /api/v1/conversions/ (the shared IsolationSuite)."""
 from conversions.models import Conversion
-from leadhub.api.testing import IsolationSuite
+from leadhub.testing.api import IsolationSuite
 from leadhub.testing import assert_error, make_contact, make_conversion, make_lead
 
 

@@ -3,38 +3,20 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import django_filters
-from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.filters import OrderingFilter
 
 from leadhub.api.exceptions import MalformedRequest
 
-from leadhub.phones import normalize_phone
-
-
-def person_search_q(value: str) -> Q:
-    """`?search=`: a phone in any common form (normalised before matching), an email, or a name.
-
-    Every whitespace-separated word must match a first or last name, so "ada lovelace" works.
-    """
-    value = (value or "").strip()
-    if not value:
-        return Q()
-    condition = Q(email__icontains=value)
-    try:
-        condition |= Q(phone=normalize_phone(value))
-    except ValueError:
-        pass
-    words = value.split()
-    name_q = Q()
-    for word in words:
-        name_q &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
-    return condition | name_q
+from leadhub.search import PERSON_SEARCH_FIELDS, person_search_q
 
 
 class PartnerFilterSet(django_filters.FilterSet):
     """Common filters: `search`, `updated_since`, and created_at/updated_at ranges in two spellings
-    (`created_at__gte=...&created_at__lte=...` or `created_at_after=...&created_at_before=...`)."""
+    (`created_at__gte=...&created_at__lte=...` or `created_at_after=...&created_at_before=...`).
+    `person_search_fields` names the columns holding the person `?search=` looks for."""
+
+    person_search_fields = PERSON_SEARCH_FIELDS
 
     search = django_filters.CharFilter(method="filter_search", label="Phone (any format), email or name")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
@@ -42,7 +24,7 @@ class PartnerFilterSet(django_filters.FilterSet):
     updated_at = django_filters.IsoDateTimeFromToRangeFilter()
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(person_search_q(value))
+        return queryset.filter(person_search_q(value, **self.person_search_fields))
 
 
 MAX_DB_INTEGER = 2**63 - 1  # the widest integer column either database stores

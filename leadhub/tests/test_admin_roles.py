@@ -3,7 +3,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 
-from leadhub.admin import OPERATIONS, READ_ONLY_ANALYST, ROLE_APPS, sync_role_groups
+from leadhub.roles import OPERATIONS, READ_ONLY_ANALYST, ROLE_APPS, sync_role_groups
 from leadhub.testing import admin_url, make_lead, make_workspace
 from leads.models import Lead, WorkspaceTracking
 

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
-from leadhub.api.testing import workspace_with_key
+from leadhub.testing.api import workspace_with_key
 from leadhub.testing import assert_error, assert_webhook_error, make_lead, make_workspace, provider_post
 from leads.models import Lead
 
@@ -48,10 +48,10 @@ def test_wrong_method_is_the_json_405_in_every_mode(debug, webhook):
 
 
 def test_a_crash_under_api_is_the_json_500_in_every_mode(debug, monkeypatch):
-    def crash(workspace_id):
+    def crash(*, workspace_id):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("leadhub.api.authentication.touch_activity", crash)
+    monkeypatch.setattr("workspaces.api.authentication.workspace_activity_touch", crash)
     workspace = make_workspace()
     from workspaces.services import workspace_key_rotate
 

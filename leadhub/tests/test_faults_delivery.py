@@ -15,7 +15,7 @@ import pytest
 from django.db import connection, transaction
 
 from leadhub.testing import WebhookReceiver, make_workspace
-from leadhub.testprocs import REDIS_SERVER, CeleryWorkers, PrivateRedis, celery_broker, database_url, wait_for
+from leadhub.testing.procs import REDIS_SERVER, CeleryWorkers, PrivateRedis, celery_broker, database_url, wait_for
 from workspaces.delivery import outbox_emit
 from workspaces.models import AttemptOutcome, DeliveryAttempt, DeliveryStatus, EventType, OutboundEvent
 

@@ -17,7 +17,7 @@ from contacts.models import Contact, ContactEvent
 from leadhub.keys import key_digest
 from leadhub.middleware import DatabaseUnavailableMiddleware
 from leadhub.testing import assert_webhook_error, make_provider, make_webhook, make_workspace, valid_phone
-from leadhub.testprocs import CuttingProxy
+from leadhub.testing.procs import CuttingProxy
 from leads.models import Lead, LeadEvent
 from providers.models import ProviderUsageLog, WebhookConfig
 from workspaces.models import LeadForwardingRule, OutboundEvent

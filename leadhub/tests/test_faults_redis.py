@@ -22,7 +22,7 @@ from django.test import override_settings
 from contacts.models import Contact
 from leadhub.keys import key_digest
 from leadhub.testing import WebhookReceiver, make_provider, make_webhook, make_workspace, valid_phone
-from leadhub.testprocs import REDIS_SERVER, CeleryWorkers, PrivateRedis, celery_broker, database_url, wait_for
+from leadhub.testing.procs import REDIS_SERVER, CeleryWorkers, PrivateRedis, celery_broker, database_url, wait_for
 from leads.models import Lead
 from providers.models import WebhookConfig
 from workspaces.models import DeliveryStatus, EventType, LeadForwardingRule, OutboundEvent

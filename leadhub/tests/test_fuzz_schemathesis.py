@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 from werkzeug.test import EnvironBuilder
 
 from conversions.services import conversion_create
-from leadhub.api.testing import ALL_SCOPES
+from leadhub.testing.api import ALL_SCOPES
 from leadhub.testing import (
     make_appointment,
     make_contact,

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from leadhub.testprocs import database_url
+from leadhub.testing.procs import database_url
 
 pytestmark = [
     pytest.mark.postgres_only,

@@ -70,5 +70,6 @@ def test_every_seed_column_has_a_model_field_of_the_seed_type():
 
 
 def test_the_repository_copy_of_the_seed_is_the_shared_seed():
-    if SHARED_SEED.exists():  # beside the original checkout; a clone elsewhere has only the copy
-        assert SEED.read_text() == SHARED_SEED.read_text(), "docs/seed-schema.md drifted from ../shared/seed-schema.md"
+    if not SHARED_SEED.exists():  # only the original checkout has the seed beside it
+        pytest.skip(f"needs the shared seed at {SHARED_SEED} to compare docs/seed-schema.md with")
+    assert SEED.read_text() == SHARED_SEED.read_text(), "docs/seed-schema.md drifted from ../shared/seed-schema.md"

@@ -15,7 +15,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from leadhub.api.parsers import MAX_JSON_DEPTH
-from leadhub.api.testing import workspace_with_key
+from leadhub.testing.api import workspace_with_key
 from leadhub.logging import REDACTED, RedactSecretsFilter
 from leadhub.netguard import address_blocked, outbound_url_check
 from leadhub.testing import (

@@ -15,13 +15,13 @@ from django.forms.models import model_to_dict
 from django.test import Client
 
 from leadhub.testing import WebhookReceiver, admin_url, make_provider, make_webhook, valid_phone
-from leadhub.api.testing import workspace_with_key
+from leadhub.testing.api import workspace_with_key
 from providers.admin import WebhookConfigForm
 from providers.models import RejectedSubmission, WebhookConfig
 from providers.services import provider_key_rotate
 from providers.signatures import SIGNATURE_HEADER, sign
 from workspaces.delivery import outbox_deliver, outbox_emit
-from workspaces.models import DeliveryStatus, EventType, LeadForwardingRule, OutboundEvent
+from workspaces.models import DeliveryStatus, EventType, LeadForwardingRule
 from workspaces.services import workspace_key_rotate
 
 WEBHOOK_SECRET = "whsec-provider-side-Zq81mX0pLw3"

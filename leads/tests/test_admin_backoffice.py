@@ -38,7 +38,7 @@ def test_lead_and_contact_search_normalise_a_phone_typed_in_any_format(admin_cli
 
 def test_a_name_finds_the_lead_by_first_last_or_both(admin_client):
     ada = make_lead(first_name="Ada", last_name="Lovelace")
-    make_lead(first_name="Grace", last_name="Hopper")
+    make_lead(first_name="Grace", last_name="Hopper", email="grace@navy.example")
     make_lead(first_name="Ada", last_name="Byron")
 
     assert listed(admin_client.get(CHANGELIST, {"q": "Ada Lovelace"})) == [ada.pk]

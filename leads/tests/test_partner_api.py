@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from contacts.models import Contact
-from leadhub.api.testing import result_ids, workspace_with_key
+from leadhub.testing.api import result_ids, workspace_with_key
 from leadhub.testing import assert_error, backdate, make_appointment, make_contact, make_conversion, make_lead
 from leads.models import Lead, LeadPipelineStage, WorkspaceTracking
 from leads.services.assignment import lead_assign

@@ -1,7 +1,7 @@
 """Tenant isolation of /api/v1/leads/ and its nested endpoints (the shared IsolationSuite)."""
 import pytest
 
-from leadhub.api.testing import IsolationSuite, result_ids, workspace_with_key
+from leadhub.testing.api import IsolationSuite, result_ids, workspace_with_key
 from leadhub.testing import make_appointment, make_contact, make_conversion, make_lead
 from leads.models import Lead
 from leads.services.assignment import lead_assign

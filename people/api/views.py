@@ -2,9 +2,9 @@
 from rest_framework import viewsets
 
 from contacts.filters import ContactFilterSet
-from leadhub.api.views import PartnerAPIMixin
 from leads.selectors import contact_list
 from people.api.serializers import ContactSerializer
+from workspaces.api.partner import PartnerAPIMixin
 
 
 class ContactViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 
 from contacts.models import Contact, ContactEvent, ContactPurge
-from leadhub.admin import phone_from_search
+from leadhub.search import phone_from_search
 from leadhub.testing import (
     admin_url,
     assert_admin_pages_render,

@@ -1,7 +1,7 @@
 """GET /api/v1/contacts/: contacts reached through the caller's leads."""
 import pytest
 
-from leadhub.api.testing import result_ids, workspace_with_key
+from leadhub.testing.api import result_ids, workspace_with_key
 from leadhub.testing import assert_error, make_contact, make_lead
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 """Tenant isolation of /api/v1/contacts/ (the shared IsolationSuite)."""
 from contacts.models import Contact
-from leadhub.api.testing import IsolationSuite
+from leadhub.testing.api import IsolationSuite
 from leadhub.testing import make_contact, make_lead
 
 

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from leadhub.api.pagination import IdCursorPagination
-from leadhub.api.views import PartnerAPIMixin
+from workspaces.api.partner import PartnerAPIMixin
 from workspaces.api.serializers import (
     OutboundEventDetailSerializer,
     OutboundEventSerializer,

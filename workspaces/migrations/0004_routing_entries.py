@@ -10,7 +10,7 @@ def index_existing_rules(apps, schema_editor):
     """Rules saved before the derived rows existed get them now (the rows Rule.reindex writes).
     Entries the old matcher accepted loosely (e.g. ZIP+4) are read on their first 5 characters;
     anything still unreadable is left out rather than failing the migration."""
-    from workspaces.models import ANY, ZipEntryKind, parse_zip_entry
+    from workspaces.zips import ANY, ZipEntryKind, parse_zip_entry
 
     Rule = apps.get_model("workspaces", "AppointmentRoutingRule")
     ZipEntry = apps.get_model("workspaces", "RoutingZipEntry")

@@ -9,7 +9,7 @@ def drop_entries(apps, schema_editor):
 
 
 def rebuild_entries(apps, schema_editor):
-    from workspaces.models import ANY, ZipEntryKind, parse_zip_entry
+    from workspaces.zips import ANY, ZipEntryKind, parse_zip_entry
 
     Rule = apps.get_model("workspaces", "AppointmentRoutingRule")
     ZipEntry = apps.get_model("workspaces", "RoutingZipEntry")

@@ -5,7 +5,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from leadhub.api.testing import workspace_with_key
+from leadhub.testing.api import workspace_with_key
 from leadhub.testing import assert_error, make_lead
 
 pytestmark = pytest.mark.django_db

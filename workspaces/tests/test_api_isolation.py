@@ -1,6 +1,6 @@
 """Isolation of the caller's own-workspace endpoints, and the check that every partner route
 has an isolation suite (so later endpoints cannot skip it)."""
-from leadhub.api.testing import IsolationSuite, assert_partner_routes_covered
+from leadhub.testing.api import IsolationSuite, assert_partner_routes_covered
 from workspaces.models import Workspace
 
 

@@ -8,10 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from leadhub.celery import app as celery_app
+from leadhub.netguard import is_own_ingest_url
 from leadhub.testing import WebhookReceiver, make_workspace
 from providers.signatures import SignatureError, verify
 from workspaces.delivery import (
-    is_own_ingest_url,
     outbound_event_redeliver,
     outbox_deliver,
     outbox_emit,

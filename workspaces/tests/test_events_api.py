@@ -1,7 +1,7 @@
 """Partner API for outbound webhooks: events, sending again, subscriptions, the signing secret."""
 import pytest
 
-from leadhub.api.testing import workspace_with_key
+from leadhub.testing.api import workspace_with_key
 from leadhub.testing import WebhookReceiver, assert_error
 from workspaces.delivery import outbox_deliver, outbox_emit
 from workspaces.models import DeliveryStatus, EventType, OutboundEvent

@@ -1,5 +1,5 @@
 """Outbound events on the partner API: a workspace only ever sees or re-sends its own."""
-from leadhub.api.testing import IsolationSuite
+from leadhub.testing.api import IsolationSuite
 from workspaces.models import DeliveryStatus, EventType, OutboundEvent
 
 

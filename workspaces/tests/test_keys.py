@@ -11,7 +11,7 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from leadhub.api.testing import ALL_SCOPES, workspace_with_key
+from leadhub.testing.api import ALL_SCOPES, workspace_with_key
 from leadhub.keys import key_digest
 from leadhub.testing import assert_error, make_lead, make_workspace
 from workspaces.models import Workspace

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 
-from leadhub.admin import OPERATIONS, READ_ONLY_ANALYST
+from leadhub.roles import OPERATIONS, READ_ONLY_ANALYST
 from leadhub.testing import make_contact, make_lead, make_workspace
 from leads.models import LeadStatusHistory, WorkspaceTracking
 

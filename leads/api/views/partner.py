@@ -7,7 +7,6 @@ from rest_framework.response import Response
 
 from leadhub.api.exceptions import MalformedRequest
 from leadhub.api.schema import error_response
-from leadhub.api.views import PartnerAPIMixin
 from leadhub.middleware import client_ip
 from leads.api.serializers import partner as serializers
 from leads.api.serializers.webhook import LeadWebhookSuccessSerializer, ingest_result_body
@@ -15,6 +14,7 @@ from leads.filters import LeadFilterSet
 from leads.selectors import lead_activity_list, lead_list, lead_timeline
 from leads.services.ingest import lead_refer
 from leads.services.working import lead_activity_add, lead_patch
+from workspaces.api.partner import PartnerAPIMixin
 
 
 class PartnerLeadViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -177,7 +177,7 @@ class IsolationSuite:
 
 def partner_route_names():
     """Names of every route served by a partner API view (PartnerAPIMixin)."""
-    from leadhub.api.views import PartnerAPIMixin
+    from workspaces.api.partner import PartnerAPIMixin
 
     names = set()
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REDIS_SERVER = shutil.which("redis-server")
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def free_port():

@@ -3,17 +3,16 @@
 Tenancy rule: a view asks `caller_workspace()` and hands it to a selector. A workspace key gets
 its own workspace; a staff user gets None, which selectors read as "all workspaces".
 """
-from django.apps import apps
-from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.settings import api_settings
 
 from leadhub.actors import actor_for_caller
-from leadhub.api.authentication import WorkspaceKeyAuthentication
 from leadhub.api.exceptions import MalformedRequest
 from leadhub.api.pagination import IdCursorPagination
-from leadhub.api.permissions import HasScope, is_staff_user
+from leadhub.api.permissions import HasScope
 from leadhub.api.throttles import WorkspaceRateThrottle
+from workspaces.api.authentication import WorkspaceKeyAuthentication
+from workspaces.selectors import caller_workspace, workspace_get
 
 
 class PartnerAPIMixin:
@@ -31,12 +30,7 @@ class PartnerAPIMixin:
         """The caller's workspace, or None for staff (who see every workspace)."""
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no rows
             return None
-        workspace = getattr(self.request.user, "workspace", None)
-        if workspace is not None:
-            return workspace
-        if is_staff_user(self.request.user):
-            return None
-        raise exceptions.PermissionDenied("Only workspace API keys and staff users may use this API.")
+        return caller_workspace(self.request.user)
 
     def acting_workspace(self):
         """For endpoints about one workspace: the key's own, or for staff `?workspace=<id>`."""
@@ -46,10 +40,7 @@ class PartnerAPIMixin:
         workspace_id = self.request.query_params.get("workspace", "")
         if not workspace_id:
             raise MalformedRequest({"workspace": ["Staff must name the workspace: ?workspace=<id>."]})
-        workspace = apps.get_model("workspaces", "Workspace").objects.filter(pk=workspace_id).first()
-        if workspace is None:
-            raise exceptions.NotFound(f"No workspace '{workspace_id}'.")
-        return workspace
+        return workspace_get(workspace_id=workspace_id)
 
     def actor(self):
         """Who to record in audit rows (leadhub.actors): the key's workspace, or the staff user."""

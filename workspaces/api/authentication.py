@@ -1,19 +1,16 @@
 """Workspace API keys on the partner API: `Authorization: Bearer <key>` (or `Api-Key <key>`).
 
 The key is found by one indexed lookup of its peppered digest (see leadhub.keys), the current key
-or, during a rotation's grace, the previous one. The workspace
-model is reached through the app registry, not an import, because this is the base layer.
+or, during a rotation's grace, the previous one; the caller becomes a WorkspacePrincipal, which
+`workspaces.selectors.caller_workspace` reads as its tenant.
 """
-from django.apps import apps
-from django.core.cache import cache
-from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from leadhub.keys import key_lookup
+from workspaces.selectors import workspace_for_key
+from workspaces.services import workspace_activity_touch
 
 SCHEMES = ("bearer", "api-key")
-ACTIVITY_STAMP_SECONDS = 60
 
 
 class WorkspacePrincipal:
@@ -32,15 +29,6 @@ class WorkspacePrincipal:
         return self.pk
 
 
-def touch_activity(workspace_id):
-    """Stamp `last_activity_at` at most once a minute per workspace: the cache key decides, so
-    API traffic never becomes a write per request."""
-    if cache.add(f"workspace-activity:{workspace_id}", 1, ACTIVITY_STAMP_SECONDS):
-        apps.get_model("workspaces", "Workspace").objects.filter(pk=workspace_id).update(
-            last_activity_at=timezone.now()
-        )
-
-
 class WorkspaceKeyAuthentication(authentication.BaseAuthentication):
     """Sets `request.user` to a WorkspacePrincipal and `request.auth` to the Workspace."""
 
@@ -53,14 +41,13 @@ class WorkspaceKeyAuthentication(authentication.BaseAuthentication):
         try:
             raw_key = parts[1].decode("ascii")
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid API key.")
-        workspaces = apps.get_model("workspaces", "Workspace").objects
-        workspace = workspaces.filter(key_lookup(raw_key, timezone.now())).first()
+            raise exceptions.AuthenticationFailed("Invalid API key.") from None
+        workspace = workspace_for_key(raw_key)
         if workspace is None:
             raise exceptions.AuthenticationFailed("Invalid API key.")
         if not workspace.is_active:
             raise exceptions.AuthenticationFailed("Workspace is inactive.")
-        touch_activity(workspace.pk)
+        workspace_activity_touch(workspace_id=workspace.pk)
         return WorkspacePrincipal(workspace), workspace
 
     def authenticate_header(self, request):
@@ -69,7 +56,7 @@ class WorkspaceKeyAuthentication(authentication.BaseAuthentication):
 
 
 class WorkspaceKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "leadhub.api.authentication.WorkspaceKeyAuthentication"
+    target_class = "workspaces.api.authentication.WorkspaceKeyAuthentication"
     name = "workspaceKey"
 
     def get_security_definition(self, auto_schema):

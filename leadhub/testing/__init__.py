@@ -1,11 +1,14 @@
 """Shared test builders: one place that knows how to make valid rows, so tests stay short.
 
+Test code only: nothing that runs in production, nor bench/ or scripts/, imports this package.
+
 Phones use real US area codes (415, 212, 312 ...): `phonenumbers` refuses the fictional 555 range
 as a whole number, and ingestion refuses what it does not consider valid.
 """
 import itertools
 
 from leadhub.choices import LeadType
+from leadhub.receiver import WebhookReceiver  # noqa: F401  (tests build it from here with the rest)
 
 _seq = itertools.count(1)
 
@@ -160,84 +163,6 @@ def make_appointment(contact=None, lead=None, **fields):
     contact = contact or (lead.contact if lead is not None else make_contact())
     fields.setdefault("scheduled_at", timezone.now())
     return Appointment.objects.create(contact=contact, lead=lead, **fields)
-
-
-class WebhookReceiver:
-    """A real HTTP server on 127.0.0.1 (free port) in a thread: the partner end of outbound
-    webhook tests. `script` is what it answers, in order, the last entry repeating: a status
-    code, or (status, body, delay seconds). `hold` makes the first request wait until
-    `release()` (to kill a worker mid-send). Every request is kept in `requests` as a dict of
-    method, path, headers and raw body; `event_ids` lists X-Leadhub-Event-Id values, so a test
-    can dedupe like a real receiver would.
-
-        with WebhookReceiver([500, 500, 200]) as receiver:
-            workspace = make_workspace(outbound_webhook_url=receiver.url, webhook_active=True)
-    """
-
-    def __init__(self, script=(200,), *, hold=False, path="/hooks/leadhub"):
-        import threading
-
-        self.script = [entry if isinstance(entry, tuple) else (entry, "ok", 0) for entry in script]
-        self.path = path
-        self.requests = []
-        self.arrived = threading.Event()
-        self._released = threading.Event()
-        if not hold:
-            self._released.set()
-        self._lock = threading.Lock()
-
-    def __enter__(self):
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with receiver._lock:
-                    index = len(receiver.requests)
-                    receiver.requests.append(
-                        {"method": "POST", "path": self.path, "headers": dict(self.headers), "body": body}
-                    )
-                    status, text, delay = receiver.script[min(index, len(receiver.script) - 1)]
-                receiver.arrived.set()
-                receiver._released.wait(60)
-                if delay:
-                    import time
-
-                    time.sleep(delay)
-                payload = text.encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "text/plain")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except OSError:
-                    pass  # the sender gave up (timeout) or died: nothing to answer
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}{self.path}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def release(self):
-        self._released.set()
-
-    def __exit__(self, *exc):
-        self._released.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def event_ids(self):
-        return [request["headers"].get("X-Leadhub-Event-Id") for request in self.requests]
 
 
 def ensure_pipeline_stages():
