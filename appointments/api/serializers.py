@@ -4,6 +4,7 @@ Validation of appointment bodies is appointments.intake's job (one cleaning for 
 the PATCH serializer only checks shapes before appointments.services.appointment_update.
 """
 from django import forms
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from appointments.intake import MAX_DURATION_MINUTES, parse_scheduled_at
@@ -24,8 +25,10 @@ def _text(help_text="", **kwargs):
     return serializers.CharField(required=False, allow_blank=True, help_text=help_text, **kwargs)
 
 
+# Describes the body for the schema; appointments.services validates it.
+@extend_schema_serializer(component_name="NewAppointment")
 class AppointmentRequestSerializer(serializers.Serializer):
-    """The appointment body (webhook and partner create). Documentation only."""
+    """One appointment: the provider webhook's and the partner create's body."""
 
     customer_name = _text("Required when no contact has this phone yet; split at the last space into "
                           "first/last name.", max_length=200)

@@ -18,11 +18,10 @@ from appointments.services import (
 )
 from leadhub.api.exceptions import Refusal, failure_body
 from leadhub.api.schema import FailureSerializer, webhook_refusals
-from leadhub.api.schema import FailureSerializer, webhook_refusals
 from leadhub.api.views import PartnerAPIMixin
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import webhook_post
-from providers.payloads import ACCEPTED_MEDIA_TYPES
+from providers.payloads import DOCUMENTED_MEDIA_TYPES
 from providers.signatures import SIGNATURE_HEADER
 
 
@@ -70,7 +69,7 @@ class AppointmentWebhookView(APIView):
             OpenApiParameter(API_KEY_HEADER, str, OpenApiParameter.HEADER),
             OpenApiParameter(SIGNATURE_HEADER, str, OpenApiParameter.HEADER),
         ],
-        request={media: serializers.AppointmentRequestSerializer for media in ACCEPTED_MEDIA_TYPES},
+        request={media: serializers.AppointmentRequestSerializer for media in DOCUMENTED_MEDIA_TYPES},
         responses=webhook_refusals({201: serializers.AppointmentCreatedSerializer}),
     )
     def post(self, request, webhook_id):
@@ -114,7 +113,7 @@ class PartnerAppointmentViewSet(
 
     @extend_schema(
         request=serializers.AppointmentPatchSerializer,
-        responses={200: serializers.PartnerAppointmentSerializer, 422: FailureSerializer},
+        responses={200: serializers.PartnerAppointmentResponseSerializer, 422: FailureSerializer},
     )
     def partial_update(self, request, pk=None):
         """Status (enforced machine), a new time (→ rescheduled), completion details, working fields.

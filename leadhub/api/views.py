@@ -5,16 +5,19 @@ its own workspace; a staff user gets None, which selectors read as "all workspac
 """
 from django.apps import apps
 from rest_framework import exceptions
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 
 from leadhub.api.authentication import WorkspaceKeyAuthentication
 from leadhub.api.pagination import IdCursorPagination
+from leadhub.api.parsers import DepthLimitedJSONParser
 from leadhub.api.permissions import HasScope, is_staff_user
 from leadhub.api.throttles import WorkspaceRateThrottle
 
 
 class PartnerAPIMixin:
-    authentication_classes = [WorkspaceKeyAuthentication, SessionAuthentication, TokenAuthentication]
+    authentication_classes = [WorkspaceKeyAuthentication, SessionAuthentication]
+    # Partner bodies are JSON only: one documented media type that client generators handle.
+    parser_classes = [DepthLimitedJSONParser]
     permission_classes = [HasScope]
     throttle_classes = [WorkspaceRateThrottle]
     pagination_class = IdCursorPagination

@@ -1,4 +1,5 @@
 """Lead API serializers."""
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from leadhub.choices import LeadType
@@ -8,8 +9,10 @@ def _text(help_text="", **kwargs):
     return serializers.CharField(required=False, help_text=help_text, **kwargs)
 
 
+# Describes the body for the schema; leads.ingest.clean_lead validates it.
+@extend_schema_serializer(component_name="LeadWebhook")
 class LeadWebhookRequestSerializer(serializers.Serializer):
-    """Documents the webhook body for OpenAPI only: validation is leads.ingest.clean_lead's job.
+    """One lead, as a provider posts it.
 
     Keys match in any case style (`first_name`, `firstName`, `FirstName`); one level of nesting is
     flattened (`consent: {value, description}`, `utm: {source, medium, campaign}`); unknown keys are
@@ -99,8 +102,10 @@ from leads.models import WorkspaceStatus as _WorkspaceStatus  # noqa: E402
 
 
 class PartnerLeadSerializer(_drf.ModelSerializer):
-    """What a workspace sees of its lead. Provider plumbing (raw payload, webhook) and
-    cross-workspace fields (conversion links, who last changed the status) stay internal."""
+    """A lead assigned to your workspace."""
+
+    # Not exposed: provider plumbing (raw payload, webhook) and cross-workspace fields
+    # (conversion links, who last changed the status).
 
     class Meta:
         model = _Lead

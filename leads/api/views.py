@@ -8,7 +8,7 @@ from leads.api import serializers
 from leads.services import IngestConflict, IngestError, lead_ingest
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import webhook_post
-from providers.payloads import ACCEPTED_MEDIA_TYPES
+from providers.payloads import DOCUMENTED_MEDIA_TYPES
 from providers.signatures import SIGNATURE_HEADER
 
 
@@ -78,7 +78,7 @@ WEBHOOK_SCHEMA = extend_schema(
         OpenApiParameter("Retry-After", int, OpenApiParameter.HEADER, response=[429],
                          description="Seconds until the exceeded window resets."),
     ],
-    request={media: serializers.LeadWebhookRequestSerializer for media in ACCEPTED_MEDIA_TYPES},
+    request={media: serializers.LeadWebhookRequestSerializer for media in DOCUMENTED_MEDIA_TYPES},
     examples=[OpenApiExample("solar lead", value=_REQUEST_EXAMPLE, request_only=True)],
     responses={
         201: OpenApiResponse(
