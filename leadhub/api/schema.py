@@ -98,7 +98,9 @@ class LeadhubAutoSchema(AutoSchema):
         if model is not None and getattr(self.view, "lookup_field", None) == "pk":
             for parameter in parameters:
                 if parameter["name"] == "id":
-                    parameter["schema"] = self._map_model_field(model._meta.pk, direction=None)
+                    schema = self._map_model_field(model._meta.pk, direction=None)
+                    schema.pop("readOnly", None)
+                    parameter["schema"] = schema
         return parameters
 
     def _insert_field_validators(self, field, schema):
