@@ -1,6 +1,6 @@
 """Appointment API views: thin HTTP adapters around appointments.services."""
 from django.http import JsonResponse, QueryDict
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -13,11 +13,12 @@ from appointments.services import (
     AppointmentError,
     TransitionNotAllowed,
     appointment_intake,
+    appointment_intake_validate,
     appointment_submit,
     appointment_update,
 )
 from leadhub.api.exceptions import Refusal, failure_body
-from leadhub.api.schema import FailureSerializer, webhook_refusals
+from leadhub.api.schema import FailureSerializer, WebhookTestModeSerializer, webhook_refusals
 from leadhub.api.views import PartnerAPIMixin
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import webhook_post
@@ -32,6 +33,13 @@ def error_response(request, exc):
     if isinstance(exc, TransitionNotAllowed):
         body["allowed"] = exc.allowed
     return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+
+def _validate(*, webhook, payload):
+    try:
+        appointment_intake_validate(payload=payload)
+    except AppointmentError as exc:
+        raise Refusal(422, exc.code, exc.reason, errors=exc.errors) from None
 
 
 def _intake(**post):
@@ -70,10 +78,15 @@ class AppointmentWebhookView(APIView):
             OpenApiParameter(SIGNATURE_HEADER, str, OpenApiParameter.HEADER),
         ],
         request={media: serializers.AppointmentRequestSerializer for media in DOCUMENTED_MEDIA_TYPES},
-        responses=webhook_refusals({201: serializers.AppointmentCreatedSerializer}),
+        responses=webhook_refusals({
+            201: serializers.AppointmentCreatedSerializer,
+            200: OpenApiResponse(WebhookTestModeSerializer,
+                                 description="A webhook in test mode: the appointment is valid; nothing stored."),
+        }),
     )
     def post(self, request, webhook_id):
-        return webhook_post(request._request, webhook_id=webhook_id, endpoint="appointment", handle=_intake)
+        return webhook_post(request._request, webhook_id=webhook_id, endpoint="appointment", handle=_intake,
+                            validate=_validate)
 
 
 class PartnerAppointmentViewSet(

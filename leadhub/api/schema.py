@@ -44,6 +44,14 @@ class FailureSerializer(serializers.Serializer):
     request_id = serializers.CharField()
 
 
+class WebhookTestModeSerializer(serializers.Serializer):
+    """A valid post on a webhook in test mode: checked as usual, nothing stored."""
+
+    outcome = serializers.ChoiceField(["success"])
+    test_mode = serializers.BooleanField(help_text="Always true: this webhook is in test mode.")
+    reason = serializers.CharField(help_text="Says that nothing was stored.")
+
+
 def webhook_refusals(own: dict) -> dict:
     """`own` responses plus those every provider webhook (providers.gate) can give."""
     described = {

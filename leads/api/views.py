@@ -1,11 +1,18 @@
 """Lead API views: thin HTTP adapters around leads.services."""
 from django.http import JsonResponse
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework.views import APIView
 
 from leadhub.api.exceptions import Refusal
+from leadhub.api.schema import WebhookTestModeSerializer
 from leads.api import serializers
-from leads.services import IngestConflict, IngestError, lead_ingest
+from leads.services import IngestConflict, IngestError, lead_ingest, lead_validate
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import webhook_post
 from providers.payloads import DOCUMENTED_MEDIA_TYPES
@@ -87,12 +94,20 @@ WEBHOOK_SCHEMA = extend_schema(
             examples=[OpenApiExample("created", value=_SUCCESS_EXAMPLE, status_codes=["201"], response_only=True)],
         ),
         200: OpenApiResponse(
-            serializers.LeadWebhookSuccessSerializer,
-            description="Replay of an earlier post with the same id and payload: nothing created, original ids.",
-            examples=[OpenApiExample(
-                "replay", value={**_SUCCESS_EXAMPLE, "contact_status": "existing"}, status_codes=["200"],
-                response_only=True,
-            )],
+            PolymorphicProxySerializer(
+                component_name="LeadWebhookUnchanged",
+                serializers=[serializers.LeadWebhookSuccessSerializer, WebhookTestModeSerializer],
+                resource_type_field_name=None,
+            ),
+            description="Replay of an earlier post with the same id and payload: nothing created, original ids. "
+                        "Or, on a webhook in test mode, a valid lead: nothing stored (`test_mode: true`).",
+            examples=[
+                OpenApiExample("replay", value={**_SUCCESS_EXAMPLE, "contact_status": "existing"},
+                               status_codes=["200"], response_only=True),
+                OpenApiExample("test mode", value={"outcome": "success", "test_mode": True,
+                                                   "reason": "Test mode: this lead is valid and was not stored."},
+                               status_codes=["200"], response_only=True),
+            ],
         ),
         400: _failure(400, "Malformed body.", "malformed_json",
                       "Body is not valid JSON: Expecting value: line 1 column 1 (char 0)."),
@@ -133,15 +148,27 @@ class LeadWebhookView(APIView):
 
     @WEBHOOK_SCHEMA
     def post(self, request, webhook_id):
-        return webhook_post(request._request, webhook_id=webhook_id, endpoint="lead", handle=_ingest)
+        return webhook_post(request._request, webhook_id=webhook_id, endpoint="lead", handle=_ingest,
+                            validate=_validate)
+
+
+def _refusal(exc: IngestError) -> Refusal:
+    status = 409 if isinstance(exc, IngestConflict) else 422
+    return Refusal(status, exc.code, exc.reason, errors=exc.errors if status == 422 else None)
+
+
+def _validate(*, webhook, payload):
+    try:
+        lead_validate(webhook=webhook, payload=payload)
+    except IngestError as exc:
+        raise _refusal(exc) from None
 
 
 def _ingest(**post):
     try:
         result = lead_ingest(**post)
     except IngestError as exc:
-        status = 409 if isinstance(exc, IngestConflict) else 422
-        raise Refusal(status, exc.code, exc.reason, errors=exc.errors if status == 422 else None) from None
+        raise _refusal(exc) from None
     return JsonResponse(
         {
             "outcome": "success",
