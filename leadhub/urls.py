@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from leadhub.admin_login import admin_login
 from leadhub.health import healthz
+from providers.views import provider_quickstart
 
 urlpatterns = [
     path(f"{settings.ADMIN_URL}dashboard/", include("analytics.urls")),
@@ -13,6 +14,7 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/providers/", provider_quickstart, name="api-docs-providers"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("contacts.api.urls")),
