@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "leads",
     "appointments",
     "conversions",
+    "people",
     "analytics",
 ]
 
