@@ -210,6 +210,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": ["leadhub.api.filters.DatabaseSafeFilterBackend"],
     "UNAUTHENTICATED_USER": None,
+    # Partner bodies are JSON only (PartnerAPIMixin), so tests post JSON unless they say otherwise.
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Partner API: per-workspace requests per window (a workspace may override via metadata["api_rate"]).
     "DEFAULT_THROTTLE_RATES": {"workspace": os.environ.get("WORKSPACE_API_RATE", "600/min")},
 }

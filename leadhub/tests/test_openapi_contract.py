@@ -4,6 +4,9 @@ import re
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from leadhub.api.testing import workspace_with_key
+from leadhub.testing import make_lead
+
 PROVIDER_WEBHOOKS = ("/api/v1/webhooks/{webhook_id}/leads/", "/api/v1/webhooks/{webhook_id}/appointments/")
 # Notes for developers, not partners: dotted module paths and "clean_lead's job" (quoted names
 # such as `lead.assigned` are API values, and "e.g." is prose).
@@ -90,3 +93,14 @@ def test_an_edited_appointment_documents_its_warnings(schema):
     response = schema["paths"]["/api/v1/appointments/{id}/"]["patch"]["responses"]["200"]
     body = component(schema, response["content"]["application/json"]["schema"]["$ref"])
     assert "warnings" in body["properties"]
+
+
+@pytest.mark.django_db
+def test_the_partner_api_takes_the_json_it_documents_and_refuses_forms():
+    workspace, client = workspace_with_key()
+    lead = make_lead(workspace=workspace, workspace_status="assigned")
+    url = f"/api/v1/leads/{lead.pk}/activities/"
+    assert client.post(url, {"activity_type": "note", "title": "hi"}, format="json").status_code == 201
+    form = client.post(url, {"activity_type": "note", "title": "hi"}, format="multipart")
+    assert form.status_code == 415
+    assert "multipart/form-data" in form.content.decode()  # names what was sent
