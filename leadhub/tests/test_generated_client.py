@@ -26,10 +26,11 @@ GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 
 
 @pytest.fixture(scope="module")
-def generated_client(live_server, tmp_path_factory):
+def generated_client(live_server, tmp_path_factory, django_db_setup, django_db_blocker):
     """The client package generated from `/api/schema/` of the running server, importable."""
     out = tmp_path_factory.mktemp("client")
-    with urllib.request.urlopen(f"{live_server.url}/api/schema/?format=json") as response:
+    # Module-scoped, so outside any test's database access; the schema view's middleware may query.
+    with django_db_blocker.unblock(), urllib.request.urlopen(f"{live_server.url}/api/schema/?format=json") as response:
         (out / "schema.json").write_bytes(response.read())
     (out / "config.json").write_text(json.dumps({"post_hooks": [], "package_name_override": PACKAGE}))
     done = subprocess.run(
