@@ -95,12 +95,19 @@ class AppointmentResult:
         return "routed" if self.appointment.matched_workspace_id else "unrouted"
 
 
-def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_agent="") -> AppointmentResult:
-    """A provider's appointment (the webhook): contact by (webhook, phone), then create. Takes
-    lead_ingest's arguments, so rejected-submission re-processing can call it the same way."""
+def appointment_intake_validate(*, payload):
+    """The body checks of `appointment_intake`, nothing written (a test-mode webhook's posts):
+    the cleaned appointment, or AppointmentInvalid."""
     cleaned = clean_appointment(payload, form_class=ProviderIntakeForm)
     if cleaned.errors:
         raise AppointmentInvalid.from_errors(cleaned.errors)
+    return cleaned
+
+
+def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_agent="") -> AppointmentResult:
+    """A provider's appointment (the webhook): contact by (webhook, phone), then create. Takes
+    lead_ingest's arguments, so rejected-submission re-processing can call it the same way."""
+    cleaned = appointment_intake_validate(payload=payload)
     created_by = actor_for_provider(provider) if provider else SYSTEM
     with transaction.atomic():
         contact, contact_created = _contact_find_or_create(webhook_id=webhook.webhook_id, values=cleaned.values)

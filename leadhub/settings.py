@@ -47,7 +47,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -216,6 +215,8 @@ REST_FRAMEWORK = {
         "leadhub.api.filters.PartnerOrderingFilter",
     ],
     "UNAUTHENTICATED_USER": None,
+    # Partner bodies are JSON only (PartnerAPIMixin), so tests post JSON unless they say otherwise.
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Partner API: per-workspace requests per window (a workspace may override via metadata["api_rate"]).
     "DEFAULT_THROTTLE_RATES": {"workspace": os.environ.get("WORKSPACE_API_RATE", "600/min")},
 }
@@ -224,6 +225,21 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Provider webhooks and the workspace partner API.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Tags and operation ids start after the version: `leads`, `leads_list`, not `v1_leads_list`.
+    "SCHEMA_PATH_PREFIX": r"/api/v1/",
+    # Request bodies get their own components, without read-only fields (`LeadActivityRequest`).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "TAGS": [
+        {"name": "webhooks", "description": "Provider webhooks: post leads and appointments. "
+                                            "Quick start: [/api/docs/providers/](/api/docs/providers/)."},
+        {"name": "leads", "description": "Leads assigned to your workspace."},
+        {"name": "contacts", "description": "The people behind your leads."},
+        {"name": "appointments", "description": "Appointments routed to your workspace."},
+        {"name": "conversions", "description": "Sales and other outcomes of your leads."},
+        {"name": "workspace", "description": "Your workspace profile and outbound webhook."},
+        {"name": "events", "description": "Events sent to your outbound webhook, to page through or replay."},
+        {"name": "analytics", "description": "Funnel, daily and provider figures."},
+    ],
     # /api/docs/ works without internet: Swagger UI and Redoc are served from our static files.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -4,9 +4,14 @@ Order fixed by the endpoint contract: size and content type (413/415), webhook (
 identity and permission (401/403), signature (401), rate limits (429), body (400), then the
 endpoint's own handler, whose refusals (422/409) it raises as `Refusal`. Every refusal is stored
 as a rejected submission under the endpoint's name, so ops can re-process it.
+
+A webhook in test mode runs the same checks and the endpoint's body validation only, and says
+so in its answer: a provider wiring up an integration stores nothing, and its refusals are not
+queued for ops to re-process into real leads.
 """
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
 
 from leadhub.api.exceptions import Refusal, refusal_response
 from leadhub.middleware import client_ip
@@ -17,12 +22,20 @@ from providers.ratelimit import rate_limits_hit
 from providers.services import rejected_submission_record
 
 
-def webhook_post(http, *, webhook_id: str, endpoint: str, handle, refusal_fields=None):
+def test_mode_body(endpoint: str) -> dict:
+    """The answer to a valid post on a test-mode webhook (documented as WebhookTestModeSerializer)."""
+    return {"outcome": "success", "test_mode": True,
+            "reason": f"Test mode: this {endpoint} is valid and was not stored."}
+
+
+def webhook_post(http, *, webhook_id: str, endpoint: str, handle, validate, refusal_fields=None):
     """Answer one provider post. `handle(webhook=, payload=, provider=, ip_address=, user_agent=)`
-    returns the success response or raises Refusal; `http` is the Django HttpRequest.
-    `refusal_fields` are added to every refusal body, so the endpoint's answers share one set of keys."""
+    returns the success response or raises Refusal; `validate(webhook=, payload=)` raises the
+    same refusals for an invalid body and stands in for it in test mode. `http` is the Django
+    HttpRequest. `refusal_fields` are added to every refusal body, so the endpoint's answers share
+    one set of keys."""
     content_type = http.META.get("CONTENT_TYPE", "")
-    body, body_size, limits = b"", 0, None
+    body, body_size, limits, webhook = b"", 0, None, None
     try:
         body_size = _declared_length(http)
         if body_size > settings.WEBHOOK_MAX_BODY_BYTES:
@@ -38,29 +51,35 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle, refusal_fields
         provider = provider_authenticate(headers=http.headers, webhook=webhook)
         signature_check(headers=http.headers, webhook=webhook, body=body)
         limits = rate_limits_hit(webhook=webhook, provider=provider)
-        response = handle(
-            webhook=webhook,
-            payload=parse_body(body, content_type),
-            provider=provider,
-            ip_address=client_ip(http),
-            user_agent=http.headers.get("User-Agent", ""),
-        )
+        payload = parse_body(body, content_type)
+        if webhook.test_mode:
+            validate(webhook=webhook, payload=payload)
+            response = JsonResponse(test_mode_body(endpoint), status=200)
+        else:
+            response = handle(
+                webhook=webhook,
+                payload=payload,
+                provider=provider,
+                ip_address=client_ip(http),
+                user_agent=http.headers.get("User-Agent", ""),
+            )
     except Refusal as refusal:
-        rejected_submission_record(
-            webhook_id=webhook_id,
-            provider_id=http.headers.get(PROVIDER_HEADER, ""),
-            reason_code=refusal.stored_code,
-            reason=refusal.stored_reason,
-            http_status=refusal.status,
-            errors=refusal.errors,
-            body=body,
-            body_size=body_size,
-            content_type=content_type,
-            ip_address=client_ip(http),
-            user_agent=http.headers.get("User-Agent", ""),
-            request_id=http.request_id,
-            endpoint=endpoint,
-        )
+        if webhook is None or not webhook.test_mode:
+            rejected_submission_record(
+                webhook_id=webhook_id,
+                provider_id=http.headers.get(PROVIDER_HEADER, ""),
+                reason_code=refusal.stored_code,
+                reason=refusal.stored_reason,
+                http_status=refusal.status,
+                errors=refusal.errors,
+                body=body,
+                body_size=body_size,
+                content_type=content_type,
+                ip_address=client_ip(http),
+                user_agent=http.headers.get("User-Agent", ""),
+                request_id=http.request_id,
+                endpoint=endpoint,
+            )
         response = refusal_response(refusal, request_id=http.request_id, **(refusal_fields or {}))
     if limits is not None:
         for name, value in limits.headers().items():

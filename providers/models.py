@@ -26,6 +26,11 @@ class WebhookConfig(TimeStampedModel):
     auto_assign = models.BooleanField(
         default=False, help_text="Assign each accepted lead by the ZIP/product routing rules (never consent-held leads)."
     )
+    test_mode = models.BooleanField(
+        default=False,
+        help_text="For a provider's integration: posts are checked and answered as usual, but no lead or "
+                  "appointment is stored.",
+    )
     # Soft delete: inactive at once, restorable until the window closes, then finalised for good.
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     deleted_reason = models.TextField(blank=True)

@@ -4,6 +4,7 @@ Validation of appointment bodies is appointments.intake's job (one cleaning for 
 the PATCH serializer only checks shapes before appointments.services.appointment_update.
 """
 from django import forms
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from appointments.intake import MAX_DURATION_MINUTES, parse_scheduled_at
@@ -25,8 +26,10 @@ def _text(help_text="", **kwargs):
     return serializers.CharField(required=False, allow_blank=True, help_text=help_text, **kwargs)
 
 
+# Describes the body for the schema; appointments.services validates it.
+@extend_schema_serializer(component_name="NewAppointment")
 class AppointmentRequestSerializer(serializers.Serializer):
-    """The appointment body (webhook and partner create). Documentation only."""
+    """One appointment: the provider webhook's and the partner create's body."""
 
     customer_name = _text("Required when no contact has this phone yet; split at the last space into "
                           "first/last name.", max_length=200)
@@ -99,6 +102,16 @@ class PartnerAppointmentSerializer(serializers.ModelSerializer):
 
     def get_lead_ids(self, obj) -> list[int]:
         return [link.lead_id for link in obj.lead_links.all()]
+
+
+class PartnerAppointmentResponseSerializer(PartnerAppointmentSerializer):
+    """An edited appointment, with the edit's warnings (e.g. a double booking)."""
+
+    warnings = WarningSerializer(many=True, read_only=True)
+
+    class Meta(PartnerAppointmentSerializer.Meta):
+        fields = [*PartnerAppointmentSerializer.Meta.fields, "warnings"]
+        read_only_fields = fields
 
 
 class AppointmentPatchSerializer(StrictSerializer):

@@ -1,6 +1,6 @@
 """Appointment API views: thin HTTP adapters around appointments.services."""
 from django.http import JsonResponse, QueryDict
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -12,17 +12,25 @@ from appointments.selectors import appointment_list
 from appointments.services import (
     AppointmentError,
     appointment_intake,
+    appointment_intake_validate,
     appointment_submit,
     appointment_update,
 )
 from leadhub.api.exceptions import Refusal
-from leadhub.api.schema import error_response, webhook_refusals
+from leadhub.api.schema import WebhookTestModeSerializer, error_response, webhook_refusals
 from leadhub.api.serializers import unknown_fields_check
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import webhook_post
-from providers.payloads import ACCEPTED_MEDIA_TYPES
+from providers.payloads import DOCUMENTED_MEDIA_TYPES
 from providers.signatures import SIGNATURE_HEADER
 from workspaces.api.partner import PartnerAPIMixin
+
+
+def _validate(*, webhook, payload):
+    try:
+        appointment_intake_validate(payload=payload)
+    except AppointmentError as exc:
+        raise Refusal(422, exc.code, exc.reason, errors=exc.errors) from None
 
 
 def _intake(**post):
@@ -60,11 +68,16 @@ class AppointmentWebhookView(APIView):
             OpenApiParameter(API_KEY_HEADER, str, OpenApiParameter.HEADER),
             OpenApiParameter(SIGNATURE_HEADER, str, OpenApiParameter.HEADER),
         ],
-        request={media: serializers.AppointmentRequestSerializer for media in ACCEPTED_MEDIA_TYPES},
-        responses=webhook_refusals({201: serializers.AppointmentCreatedSerializer}),
+        request={media: serializers.AppointmentRequestSerializer for media in DOCUMENTED_MEDIA_TYPES},
+        responses=webhook_refusals({
+            201: serializers.AppointmentCreatedSerializer,
+            200: OpenApiResponse(WebhookTestModeSerializer,
+                                 description="A webhook in test mode: the appointment is valid; nothing stored."),
+        }),
     )
     def post(self, request, webhook_id):
-        return webhook_post(request._request, webhook_id=webhook_id, endpoint="appointment", handle=_intake)
+        return webhook_post(request._request, webhook_id=webhook_id, endpoint="appointment", handle=_intake,
+                            validate=_validate)
 
 
 class PartnerAppointmentViewSet(
@@ -103,7 +116,7 @@ class PartnerAppointmentViewSet(
     @extend_schema(
         request=serializers.AppointmentPatchSerializer,
         responses={
-            200: serializers.PartnerAppointmentSerializer,
+            200: serializers.PartnerAppointmentResponseSerializer,
             422: error_response("Invalid values; an illegal status change also lists `allowed`, the next ones."),
         },
     )

@@ -16,6 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from leadhub.api.parsers import JSON_SENT_AS_FORM, is_json_sent_as_form
 from leadhub.errors import ServiceConflict, ServiceRefusal
 
 
@@ -105,6 +106,14 @@ def _as_api_exception(exc):
     return exc
 
 
+def _is_json_sent_as_form(request) -> bool:
+    """A JSON-only endpoint given curl's default form content type with a JSON body: say what to
+    fix (send `Content-Type: application/json`) rather than only that the type is unsupported."""
+    if request is None or not request.content_type.startswith("application/x-www-form-urlencoded"):
+        return False
+    return is_json_sent_as_form(request._request.body)
+
+
 def api_exception_handler(exc, context):
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: every exception a view raises, in the one body."""
     request = context.get("request")
@@ -121,6 +130,8 @@ def api_exception_handler(exc, context):
         extra = {"allowed": exc.allowed} if hasattr(exc, "allowed") else {}
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
         exc.extra = extra
+    if isinstance(exc, exceptions.UnsupportedMediaType) and _is_json_sent_as_form(request):
+        exc = exceptions.ParseError(JSON_SENT_AS_FORM, code="json_sent_as_form")
     exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)  # status, Retry-After, WWW-Authenticate, rollback
     if response is None:

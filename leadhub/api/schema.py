@@ -14,13 +14,15 @@ such fields also admit "" here.
 """
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import get_view_model
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 
 class ErrorSerializer(serializers.Serializer):
-    """The one error body of every 4xx/5xx under /api/ (leadhub.api.exceptions.error_body)."""
+    """The one error body of every 4xx/5xx under /api/."""
 
     code = serializers.CharField(help_text="What is wrong, for machines (e.g. `validation`, `not_found`).")
     message = serializers.CharField(help_text="What is wrong, for people.")
@@ -62,6 +64,14 @@ def webhook_error_response(description, **kwargs) -> OpenApiResponse:
     return OpenApiResponse(WEBHOOK_ERROR_SCHEMA, description=description, **kwargs)
 
 
+class WebhookTestModeSerializer(serializers.Serializer):
+    """A valid post on a webhook in test mode: checked as usual, nothing stored."""
+
+    outcome = serializers.ChoiceField(["success"])
+    test_mode = serializers.BooleanField(help_text="Always true: this webhook is in test mode.")
+    reason = serializers.CharField(help_text="Says that nothing was stored.")
+
+
 def webhook_refusals(own: dict) -> dict:
     """`own` responses plus those every provider webhook (providers.gate) can give."""
     described = {
@@ -94,6 +104,26 @@ def allows_blank(field) -> bool:
 
 
 class LeadhubAutoSchema(AutoSchema):
+    def get_tags(self):
+        """One tag per resource: the first path segment after /api/v1/, except the workspace's
+        outbound events, which are a resource of their own."""
+        if self.path.startswith("/api/v1/workspace/events/"):
+            return ["events"]
+        return super().get_tags()
+
+    def _resolve_path_parameters(self, variables):
+        """A view's `lookup_value_regex` (e.g. `\\d+`) only narrows the URL; the parameter's type
+        comes from the model's primary key (integer, UUID), not the regex's "string"."""
+        parameters = super()._resolve_path_parameters(variables)
+        model = get_view_model(self.view, emit_warnings=False)
+        if model is not None and getattr(self.view, "lookup_field", None) == "pk":
+            for parameter in parameters:
+                if parameter["name"] == "id":
+                    schema = self._map_model_field(model._meta.pk, direction=None)
+                    schema.pop("readOnly", None)
+                    parameter["schema"] = schema
+        return parameters
+
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)
         if schema.get("type") != "string" or not allows_blank(field):
@@ -138,3 +168,20 @@ class LeadhubAutoSchema(AutoSchema):
         if getattr(view, "throttle_classes", None):
             refusals["429"] = error_response("Rate limit exceeded; see Retry-After.")
         return refusals
+
+
+class StaffSessionScheme(OpenApiAuthenticationExtension):
+    """Replaces drf-spectacular's generic cookie scheme: the session only ever belongs to staff."""
+
+    target_class = "rest_framework.authentication.SessionAuthentication"
+    name = "staffSession"
+    priority = 1
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "sessionid",
+            "description": "Staff only: the admin login's session cookie (unsafe methods also need the CSRF "
+                           "token in `X-CSRFToken`). Staff see every workspace. Partners use `workspaceKey`.",
+        }

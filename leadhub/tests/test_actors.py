@@ -7,7 +7,6 @@ import json
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from appointments.models import AppointmentEvent
@@ -73,10 +72,10 @@ def test_appointment_webhook_without_a_provider_is_the_system():
     assert appointment.events.get(event_type="created").created_by == SYSTEM
 
 
-def test_a_staff_token_on_the_partner_api_records_the_staff_user():
-    staff = get_user_model().objects.create_user("ops-token", password="x", is_staff=True)
+def test_a_staff_session_on_the_partner_api_records_the_staff_user():
+    staff = get_user_model().objects.create_superuser("ops-token", password="x")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}")
+    client.force_login(staff)
     lead = make_lead(workspace=make_workspace(), workspace_status="assigned")
     response = client.patch(f"/api/v1/leads/{lead.pk}/", {"status": "contacted", "changed_by": "mallory"},
                             format="json")

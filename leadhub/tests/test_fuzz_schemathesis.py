@@ -8,6 +8,7 @@ only documented statuses and content types, and bodies that match their document
 """
 import os
 import zlib
+from collections import defaultdict
 
 import pytest
 import schemathesis
@@ -15,6 +16,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import override_settings
 from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core import NOT_SET
 from schemathesis.specs.openapi.checks import (
@@ -50,6 +52,11 @@ SIGNATURE_HEADER = "X-Leadhub-Signature"
 WEBHOOK_SECRET = "fuzz-webhook-signing-secret"
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+# Valid and deliberately invalid data for every operation, in each media type it documents.
+MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
+schema.config.generation.update(modes=MODES)
+# What the run sent: operation → {(generation mode, media type)}, checked once every operation ran.
+SENT = defaultdict(set)
 
 
 @schemathesis.hook
@@ -87,9 +94,9 @@ def fuzz_world(db):
         "ids": {
             "/api/v1/leads/": lead.pk,
             "/api/v1/contacts/": contact.pk,
-            "/api/v1/conversions/": conversion_create(
+            "/api/v1/conversions/": str(conversion_create(
                 workspace=workspace, lead=lead, conversion_type="sale", conversion_value="100.00", created_by="fuzz"
-            ).conversion.pk,
+            ).conversion.pk),
             "/api/v1/appointments/": make_appointment(lead=lead, matched_workspace=workspace).pk,
             "/api/v1/workspace/events/": str(event.pk),
         },
@@ -118,8 +125,27 @@ def test_api_conforms_to_its_schema(case, fuzz_world):
         # Half the cases reach a real object (random ids are almost always 404s).
         collection = case.operation.path.split("{id}")[0]
         case.path_parameters["id"] = fuzz_world["ids"][collection]
+    SENT[case.operation.label].add((case.meta.generation.mode, case.media_type))
     response = case.call(headers=fuzz_world["headers"])
     case.validate_response(response, checks=CHECKS)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def every_mode_and_media_type_was_sent():
+    """After a full run: each operation got valid and invalid data, and each body operation
+    every media type it documents (a run of a few operations, `-k`, is not judged)."""
+    yield
+    operations = list(schema.get_all_operations())
+    if len(SENT) < len(operations):
+        return
+    missing = {}
+    for result in operations:
+        operation = result.ok()
+        documented = {media for body in operation.body for media in [body.media_type]} or {None}
+        wanted = {(mode, media) for mode in MODES for media in documented}
+        if gaps := wanted - SENT[operation.label]:
+            missing[operation.label] = sorted(map(str, gaps))
+    assert missing == {}
 
 
 @pytest.mark.parametrize("media_type", ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"])

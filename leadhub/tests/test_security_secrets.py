@@ -81,7 +81,8 @@ def test_no_secret_appears_after_it_was_issued(admin_client, all_loggers_at_debu
 
         # Partner API, with the key and with wrong or old keys.
         seen.response(partner.post("/api/v1/workspace/webhook/", {"outbound_webhook_url": receiver.url,
-                                                                 "webhook_active": True}))
+                                                                 "webhook_active": True},
+                                   content_type="application/json"))
         for path in ("/api/v1/workspace/", "/api/v1/leads/", "/api/v1/workspace/events/", "/api/v1/nope/"):
             seen.response(partner.get(path))
         for header in (f"Bearer {old_workspace_key}", f"Bearer {workspace_key}x", f"Bearer {workspace_key} extra",

@@ -47,6 +47,17 @@ class IngestResult:
         return self.lead.pk
 
 
+def lead_validate(*, webhook, payload):
+    """The body checks of `lead_ingest`, nothing written (a test-mode webhook's posts): the
+    cleaned lead, or IngestValidationError."""
+    cleaned = clean_lead(payload, lead_type=webhook.lead_type)
+    if cleaned.errors:
+        raise IngestValidationError(
+            f"Invalid lead data: {', '.join(sorted(cleaned.errors))}.", errors=cleaned.errors
+        )
+    return cleaned
+
+
 def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent="",
                 sent_from_workspace=None) -> IngestResult:
     """Accept one lead for `webhook`: contact upsert, lead, audit events and counters, atomically.
@@ -54,11 +65,7 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
     The webhook view, the CSV import and re-processing of rejected submissions all call this,
     so validation, dedup and bookkeeping cannot drift apart between them.
     """
-    cleaned = clean_lead(payload, lead_type=webhook.lead_type)
-    if cleaned.errors:
-        raise IngestValidationError(
-            f"Invalid lead data: {', '.join(sorted(cleaned.errors))}.", errors=cleaned.errors
-        )
+    cleaned = lead_validate(webhook=webhook, payload=payload)
     custom_id = cleaned.custom_id
     if custom_id is not None and (existing := _lead_with_id(custom_id)):
         return _replay_or_conflict(existing, webhook=webhook, payload=payload)

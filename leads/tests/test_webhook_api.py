@@ -545,9 +545,7 @@ def test_openapi_schema_documents_the_webhook(client):
     assert set(operation["responses"]) == {"200", "201", "400", "401", "403", "404", "409", "413", "415", "422", "429"}
     headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
     assert {"X-Provider-Id", "X-Api-Key", "X-Leadhub-Signature"} <= headers
-    assert set(operation["requestBody"]["content"]) == {
-        "application/json", "application/x-www-form-urlencoded", "multipart/form-data"
-    }
+    assert set(operation["requestBody"]["content"]) == {"application/json", "application/x-www-form-urlencoded"}
     assert operation["requestBody"]["content"]["application/json"]["examples"]
     assert operation["responses"]["201"]["content"]["application/json"]["examples"]
     assert "Retry-After" in operation["responses"]["429"]["headers"]

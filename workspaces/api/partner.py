@@ -3,12 +3,13 @@
 Tenancy rule: a view asks `caller_workspace()` and hands it to a selector. A workspace key gets
 its own workspace; a staff user gets None, which selectors read as "all workspaces".
 """
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.settings import api_settings
 
 from leadhub.actors import actor_for_caller
 from leadhub.api.exceptions import MalformedRequest
 from leadhub.api.pagination import IdCursorPagination
+from leadhub.api.parsers import DepthLimitedJSONParser
 from leadhub.api.permissions import HasScope
 from leadhub.api.throttles import WorkspaceRateThrottle
 from workspaces.api.authentication import WorkspaceKeyAuthentication
@@ -16,7 +17,9 @@ from workspaces.selectors import caller_workspace, workspace_get
 
 
 class PartnerAPIMixin:
-    authentication_classes = [WorkspaceKeyAuthentication, SessionAuthentication, TokenAuthentication]
+    authentication_classes = [WorkspaceKeyAuthentication, SessionAuthentication]
+    # Partner bodies are JSON only: one documented media type that client generators handle.
+    parser_classes = [DepthLimitedJSONParser]
     permission_classes = [HasScope]
     throttle_classes = [WorkspaceRateThrottle]
     pagination_class = IdCursorPagination

@@ -177,17 +177,16 @@ def test_unknown_scope_is_refused_by_model_validation():
         workspace.full_clean()
 
 
-def test_staff_token_auth_works_across_workspaces(django_user_model):
-    from rest_framework.authtoken.models import Token
-
+def test_staff_session_works_across_workspaces_and_token_auth_is_gone(django_user_model):
     staff = django_user_model.objects.create_user("ops", is_staff=True)
-    token = Token.objects.create(user=staff)
     workspace, _ = workspace_with_key()
     lead = make_lead(workspace=workspace, workspace_status="assigned")
-    client = client_with(f"Token {token.key}")
+    client = APIClient()
+    client.force_login(staff)
     assert client.get(f"/api/v1/leads/{lead.pk}/").status_code == 200
     assert_error(client.get("/api/v1/workspace/"), 400, field="workspace")  # staff must name the workspace
     assert client.get("/api/v1/workspace/", {"workspace": workspace.pk}).json()["id"] == workspace.pk
+    assert client_with("Token 0123456789abcdef").get("/api/v1/leads/").status_code == 401
 
 
 # --- rotation with a grace period -----------------------------------------------------------------

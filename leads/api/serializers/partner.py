@@ -6,8 +6,10 @@ from leads.models import ActivityType, Lead, LeadActivity, WorkspaceStatus
 
 
 class PartnerLeadSerializer(serializers.ModelSerializer):
-    """What a workspace sees of its lead. Provider plumbing (raw payload, webhook) and
-    cross-workspace fields (conversion links, who last changed the status) stay internal."""
+    """A lead assigned to your workspace."""
+
+    # Not exposed: provider plumbing (raw payload, webhook) and cross-workspace fields
+    # (conversion links, who last changed the status).
 
     class Meta:
         model = Lead

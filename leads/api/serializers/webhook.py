@@ -1,4 +1,5 @@
 """Serializers of the provider lead webhook (documentation of its body and answers)."""
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from leadhub.choices import LeadType
@@ -8,8 +9,10 @@ def _text(help_text="", **kwargs):
     return serializers.CharField(required=False, help_text=help_text, **kwargs)
 
 
+# Describes the body for the schema; leads.ingest.clean_lead validates it.
+@extend_schema_serializer(component_name="LeadWebhook")
 class LeadWebhookRequestSerializer(serializers.Serializer):
-    """Documents the webhook body for OpenAPI only: validation is leads.ingest.clean_lead's job.
+    """One lead, as a provider posts it.
 
     Keys match in any case style (`first_name`, `firstName`, `FirstName`); one level of nesting is
     flattened (`consent: {value, description}`, `utm: {source, medium, campaign}`); unknown keys are

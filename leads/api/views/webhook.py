@@ -1,15 +1,21 @@
 """The provider lead webhook: a thin HTTP adapter around lead ingest."""
 from django.http import JsonResponse
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework.views import APIView
 
 from leadhub.api.exceptions import Refusal, failure_body
-from leadhub.api.schema import webhook_error_response
+from leadhub.api.schema import WebhookTestModeSerializer, webhook_error_response
 from leads.api.serializers import webhook as serializers
-from leads.services.ingest import IngestError, lead_ingest
+from leads.services.ingest import IngestError, lead_ingest, lead_validate
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import webhook_post
-from providers.payloads import ACCEPTED_MEDIA_TYPES
+from providers.payloads import DOCUMENTED_MEDIA_TYPES
 from providers.signatures import SIGNATURE_HEADER
 
 
@@ -87,7 +93,7 @@ WEBHOOK_SCHEMA = extend_schema(
         OpenApiParameter("Retry-After", int, OpenApiParameter.HEADER, response=[429],
                          description="Seconds until the exceeded window resets."),
     ],
-    request={media: serializers.LeadWebhookRequestSerializer for media in ACCEPTED_MEDIA_TYPES},
+    request={media: serializers.LeadWebhookRequestSerializer for media in DOCUMENTED_MEDIA_TYPES},
     examples=[OpenApiExample("solar lead", value=_REQUEST_EXAMPLE, request_only=True)],
     responses={
         201: OpenApiResponse(
@@ -99,12 +105,20 @@ WEBHOOK_SCHEMA = extend_schema(
             ],
         ),
         200: OpenApiResponse(
-            serializers.LeadWebhookSuccessSerializer,
-            description="Replay of an earlier post with the same id and payload: nothing created, original ids.",
-            examples=[OpenApiExample(
-                "replay", value={**_SUCCESS_EXAMPLE, "contact_status": "existing"}, status_codes=["200"],
-                response_only=True,
-            )],
+            PolymorphicProxySerializer(
+                component_name="LeadWebhookUnchanged",
+                serializers=[serializers.LeadWebhookSuccessSerializer, WebhookTestModeSerializer],
+                resource_type_field_name=None,
+            ),
+            description="Replay of an earlier post with the same id and payload: nothing created, original ids. "
+                        "Or, on a webhook in test mode, a valid lead: nothing stored (`test_mode: true`).",
+            examples=[
+                OpenApiExample("replay", value={**_SUCCESS_EXAMPLE, "contact_status": "existing"},
+                               status_codes=["200"], response_only=True),
+                OpenApiExample("test mode", value={"outcome": "success", "test_mode": True,
+                                                   "reason": "Test mode: this lead is valid and was not stored."},
+                               status_codes=["200"], response_only=True),
+            ],
         ),
         400: _failure(400, "Malformed body.", "malformed_json",
                       "Body is not valid JSON: Expecting value: line 1 column 1 (char 0)."),
@@ -146,7 +160,14 @@ class LeadWebhookView(APIView):
     @WEBHOOK_SCHEMA
     def post(self, request, webhook_id):
         return webhook_post(request._request, webhook_id=webhook_id, endpoint="lead", handle=_ingest,
-                            refusal_fields=NO_LEAD)
+                            validate=_validate, refusal_fields=NO_LEAD)
+
+
+def _validate(*, webhook, payload):
+    try:
+        lead_validate(webhook=webhook, payload=payload)
+    except IngestError as exc:
+        raise Refusal.from_service(exc) from None
 
 
 def _ingest(**post):
