@@ -8,7 +8,7 @@ class Command(BaseCommand):
     help = "Generate a new API key for a lead source provider (replaces the old one) and print it once."
 
     def add_arguments(self, parser):
-        parser.add_argument("provider_id")
+        parser.add_argument("provider_id", help="The provider whose API key is issued or rotated.")
 
     def handle(self, *args, provider_id, **options):
         provider = selectors.provider_get(provider_id=provider_id)

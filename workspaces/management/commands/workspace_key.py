@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = "Rotate a workspace's API key. The old key stops working; the new key is the last line."
 
     def add_arguments(self, parser):
-        parser.add_argument("workspace_id")
+        parser.add_argument("workspace_id", help="The workspace whose API key is issued or rotated.")
 
     def handle(self, *args, workspace_id, **options):
         workspace = Workspace.objects.filter(pk=workspace_id).first()
