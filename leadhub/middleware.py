@@ -9,6 +9,8 @@ from functools import lru_cache
 
 from django import db
 from django.conf import settings
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import JsonResponse
 from django.utils import timezone
 
@@ -37,16 +39,19 @@ class RequestIdMiddleware:
     def __call__(self, request):
         sent = request.headers.get(REQUEST_ID_HEADER, "")
         request.request_id = sent if _SANE_REQUEST_ID.match(sent) else uuid.uuid4().hex
-        token = request_id_var.set(request.request_id)
+        # Cleared on request_finished, not here: Django logs a 4xx/5xx response after the middleware returns.
+        request_id_var.set(request.request_id)
         started = time.monotonic()
-        try:
-            response = self.get_response(request)
-            response[REQUEST_ID_HEADER] = request.request_id
-            access_logger.info("%s %s %s %dms", request.method, request.path, response.status_code,
-                               (time.monotonic() - started) * 1000)
-            return response
-        finally:
-            request_id_var.reset(token)
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request.request_id
+        access_logger.info("%s %s %s %dms", request.method, request.path, response.status_code,
+                           (time.monotonic() - started) * 1000)
+        return response
+
+
+@receiver(request_finished, dispatch_uid="leadhub.request_id_clear")
+def _request_id_clear(**kwargs):
+    request_id_var.set("-")
 
 
 class OpsTimeZoneMiddleware:
