@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "leads",
     "appointments",
     "conversions",
+    "people",
     "analytics",
 ]
 
