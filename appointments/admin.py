@@ -112,8 +112,7 @@ class AppointmentAdminBase(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPa
                            LargeTableMixin, admin.ModelAdmin):
     form = AppointmentForm
     list_display = [
-        "id", "appointment_type", "scheduled_at", "status", "customer_name", "phone", "customer_zip", "service_type",
-        "workspace", "value", "forward_status",
+        "id", "scheduled_at", "status", "customer", "phone", "service_type", "workspace", "value", "forward_status",
     ]
     list_filter = ["status", "appointment_type", "location_type", "forward_status", "scheduled_at"]
     search_fields = ["=customer_email", "^customer_name", "=customer_zip", "=assigned_to"]
@@ -136,6 +135,10 @@ class AppointmentAdminBase(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPa
                  "mark_no_show": AppointmentStatus.NO_SHOW}
         return [button for button in super().record_action_buttons(request, obj)
                 if button["name"] not in steps or steps[button["name"]] in allowed]
+
+    @admin.display(description="Customer", ordering="customer_name")
+    def customer(self, obj):
+        return f"{obj.customer_name} · {obj.customer_zip}" if obj.customer_zip else obj.customer_name
 
     @admin.display(description="Phone", ordering="customer_phone")
     def phone(self, obj):

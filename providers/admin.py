@@ -269,8 +269,8 @@ class ReprocessForm(forms.Form):
 class RejectedSubmissionAdmin(ConfirmationPageMixin, RecordActionsMixin, admin.ModelAdmin):
     """Every refused post, as received. Rows are evidence: read-only, re-processable, deletable."""
 
-    list_display = ("created_at", "http_status", "reason_text", "webhook", "provider_id", "phone", "occurrences",
-                    "last_seen_at", "short_request_id", "created_object")
+    list_display = ("created_at", "reason_text", "webhook", "provider_id", "phone", "seen", "short_request_id",
+                    "created_object")
     list_filter = ("http_status", "reason_code", "endpoint", ReprocessedFilter, "created_at")
     search_fields = ("webhook_id", "provider_id", "reason_code", "=request_id", "=phone_normalized")
     date_hierarchy = "created_at"
@@ -293,7 +293,11 @@ class RejectedSubmissionAdmin(ConfirmationPageMixin, RecordActionsMixin, admin.M
 
     @admin.display(description="Reason", ordering="reason_code")
     def reason_text(self, obj):
-        return format_html('<span title="{}">{}</span>', obj.reason_code, obj.reason[:140])
+        return format_html('<span title="{}">{} · {}</span>', obj.reason_code, obj.http_status, obj.reason[:140])
+
+    @admin.display(description="Seen", ordering="last_seen_at")
+    def seen(self, obj):
+        return "once" if obj.occurrences == 1 else f"{obj.occurrences}×"
 
     @admin.display(description="Webhook", ordering="webhook_id")
     def webhook(self, obj):

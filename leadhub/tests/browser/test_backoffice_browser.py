@@ -121,7 +121,7 @@ def test_merge_two_contacts_sharing_a_phone_and_unmerge_them(live_server, ops_pa
     assert Contact.objects.get(pk=keep.pk).email == ""
 
 
-def test_every_changelist_fits_1440_px(live_server, ops_page, browser, request, tmp_path):
+def test_every_changelist_fits_1440_px(live_server, ops_page, tmp_path):
     workspace = make_workspace("acme-solar", name="Acme Solar")
     for _ in range(3):
         make_lead(workspace=workspace, first_name="Bartholomew-Maximilian", last_name="Featherstonehaugh-Smythe")
@@ -135,8 +135,14 @@ def test_every_changelist_fits_1440_px(live_server, ops_page, browser, request, 
         if response.status == 403:
             continue  # not an Operations screen (users, groups, tokens)
         assert response.status == 200, url
-        width = page.evaluate("document.documentElement.scrollWidth")
-        if width > 1440:
+        # The document must not scroll sideways, nor the results table inside its own scroll box
+        # (that is how the admin hides cut columns).
+        document, table, box = page.evaluate("""() => {
+            const results = document.querySelector('#changelist .results');
+            return [document.documentElement.scrollWidth, results ? results.scrollWidth : 0,
+                    results ? results.clientWidth : 0];
+        }""")
+        if document > 1440 or table > box:
             page.screenshot(path=str(tmp_path / f"{opts.app_label}-{opts.model_name}.png"), full_page=True)
-            too_wide.append(f"{opts.app_label}.{opts.model_name}: {width}px")
+            too_wide.append(f"{opts.app_label}.{opts.model_name}: document {document}px, table {table}px in {box}px")
     assert not too_wide, f"wider than 1440 px (screenshots in {tmp_path}): {too_wide}"
