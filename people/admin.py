@@ -37,6 +37,7 @@ from leadhub.admin import (
     reason_field,
     staff_actor,
 )
+from leadhub.admin_fields import KeyValueField
 from leads.admin import LeadAdmin
 from leads.models import Lead, WorkspaceTracking
 from people.services import contact_merge, contact_purge, contact_unmerge, contact_unmerge_deadline
@@ -301,9 +302,22 @@ class MergeForm(forms.Form):
         return cleaned
 
 
+class ContactForm(forms.ModelForm):
+    custom_metadata = KeyValueField(help_text="Key/value rows; empty a row to remove it.")
+
+    class Meta:
+        model = Contact
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["custom_metadata"].original = self.instance.custom_metadata
+
+
 @admin.register(Contact)
 class ContactAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin,
                    LargeTableMixin, admin.ModelAdmin):
+    form = ContactForm
     list_display = ["id", "name", "phone_number", "email", "webhook_id", "conversion_status", "value", "created_at"]
     list_display_links = ["id", "name"]
     list_filter = [MergeCandidatesFilter, "conversion_status", "created_at"]
@@ -319,7 +333,7 @@ class ContactAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin,
             None,
             {
                 "fields": [
-                    "first_name", "last_name", "phone", "email", "webhook_id", "related_records",
+                    "first_name", "last_name", "phone_number", "email", "webhook_id", "related_records",
                     "merged_into", "duplicates",
                 ]
             },
@@ -334,7 +348,7 @@ class ContactAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin,
                     "converted_timestamp",
                     "converted_by",
                     "converted_from_workspace",
-                    "lifetime_value",
+                    "value",
                     "conversion_count",
                     "last_conversion_id",
                     "qualification_score",
@@ -347,6 +361,8 @@ class ContactAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin,
     readonly_fields = [
         "webhook_id",
         "phone",
+        "phone_number",
+        "value",
         "conversion_status",
         "converted_timestamp",
         "converted_by",
