@@ -84,7 +84,7 @@ def logging_config(*, level="INFO", fmt="text"):
     is written once, and runserver's per-request line is left to leadhub.request, which carries
     the request id."""
     formatter = {"()": "leadhub.logging.JsonFormatter"} if fmt == "json" else {"format": TEXT_FORMAT}
-    shared = {"handlers": [], "propagate": True}
+    shared = {"handlers": [], "propagate": True}  # written once, by the root handler
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -104,8 +104,9 @@ def logging_config(*, level="INFO", fmt="text"):
         "loggers": {
             "django": {**shared, "level": level},
             "django.server": {**shared, "level": "WARNING"},
-            "gunicorn.error": {**shared, "level": level},
+            # gunicorn keeps the levels it sets from its own --log-level; Celery configures its own
+            # loggers (workers and beat run with their --loglevel).
+            "gunicorn.error": shared,
             "gunicorn.access": {**shared, "level": "WARNING"},
-            "celery": {**shared, "level": level},
         },
     }

@@ -49,6 +49,7 @@ class WorkspaceForm(forms.ModelForm):
                                      unknown_message="Unknown event type(s): {value}.",
                                      help_text="None ticked: every event is sent.")
     metadata = KeyValueField(help_text="Free-form notes as key/value rows; empty a row to remove it.")
+    outbound_webhook_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
 
     class Meta:
         model = Workspace

@@ -73,7 +73,7 @@ def test_open_a_leads_timeline(live_server, login):
     page.click("a.timeline-link")
 
     page.wait_for_url(re.compile(r"/timeline/$"))
-    assert page.locator("#timeline > tbody > tr").count() == 2
+    assert page.locator("#timeline > table > tbody > tr").count() == 2
     assert "new → contacted" in page.inner_text("#timeline")
     assert "I agree to receive calls" in page.inner_text("#consent")
     assert "198.51.100.7" in page.inner_text("#consent")
