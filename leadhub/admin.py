@@ -8,6 +8,7 @@ Base layer: imports no project app; models are reached through what each admin p
 import csv
 import json
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
@@ -318,6 +319,31 @@ class ConfirmationPageMixin:
                 **context,
             },
         )
+
+
+class KeyRotationForm(forms.Form):
+    grace_hours = forms.DecimalField(
+        label="Grace (hours)", min_value=0, max_value=24 * 30, decimal_places=2, initial=24,
+        help_text="How long the old value keeps working, so its holder can switch without an outage. "
+                  "0 ends it at once: use 0 for a leaked key. A previous value still in its grace ends now.",
+    )
+    confirm = forms.BooleanField(label="Yes, rotate now", help_text="The new value is shown once, on the next page.")
+
+
+def rotation_action(model_admin, request, queryset, *, title, action, rotate, describe):
+    """An admin action that rotates a key or secret of each selected row after asking for the
+    grace period and a confirmation: `rotate(obj, grace)` returns the new raw value and
+    `describe(obj)` what the message about it says (after the rotation)."""
+    form = KeyRotationForm(model_admin.confirmation_data(request))
+    if form.is_bound and form.is_valid():
+        grace = timedelta(hours=float(form.cleaned_data["grace_hours"]))
+        for obj in queryset:
+            raw = rotate(obj, grace)
+            show_secret_once(model_admin, request, describe(obj), raw)
+        return None
+    return model_admin.confirmation_page(
+        request, template="admin/leadhub/key_rotation.html", title=title, action=action, selected=queryset, form=form
+    )
 
 
 # --- CSV export ----------------------------------------------------------------------------------

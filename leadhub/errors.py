@@ -11,3 +11,9 @@ class ServiceRefusal(Exception):
         super().__init__(reason)
         self.reason = reason
         self.errors = errors or {}
+
+
+class ServiceConflict(ServiceRefusal):
+    """A refused write that clashes with what is stored (the API answers 409, not 422)."""
+
+    code = "conflict"

@@ -12,9 +12,10 @@ from django.conf import settings
 from django.core.signals import request_finished
 from django.dispatch import receiver
 from django.http import JsonResponse
+from django.urls import is_valid_path
 from django.utils import timezone
 
-from leadhub.api.exceptions import failure_body
+from leadhub.api.exceptions import failure_body, status_error_response
 from leadhub.logging import request_id_var
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,40 @@ class OpsTimeZoneMiddleware:
             return self.get_response(request)
 
 
+API_PREFIX = "/api/"
+
+
+class ApiMiddleware:
+    """Under /api/: every route answers with and without its trailing slash, and every error is JSON.
+
+    - A path without the slash is served by the route with it, for every method. Django's
+      APPEND_SLASH would answer a POST with a 301 that clients follow as a GET (or, with DEBUG,
+      a 500 page), and the posted lead would be lost.
+    - Answers Django gives itself (no such route, a crash, the DEBUG pages) come back in the one
+      error body (leadhub.api.exceptions), never as HTML. The admin keeps its HTML pages.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(API_PREFIX):
+            return self.get_response(request)
+        if not request.path_info.endswith("/") and not is_valid_path(request.path_info) and is_valid_path(
+            f"{request.path_info}/"
+        ):
+            request.path_info = f"{request.path_info}/"
+            request.path = f"{request.path}/"
+        response = self.get_response(request)
+        if response.status_code >= 400 and not response.get("Content-Type", "").startswith("application/json"):
+            replacement = status_error_response(response.status_code, request_id=getattr(request, "request_id", ""))
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    replacement[header] = response[header]
+            return replacement
+        return response
+
+
 class DatabaseUnavailableMiddleware:
     """A view that loses its database connection answers 503 with a JSON reason, not a 500 page.
 
@@ -95,6 +130,7 @@ class DatabaseUnavailableMiddleware:
                 code="database_unavailable",
                 reason="The database is unavailable; nothing was saved. Retry in a few seconds.",
                 request_id=request_id,
+                status_code=503,
             ),
             status=503,
         )

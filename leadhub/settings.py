@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "leadhub.middleware.RequestIdMiddleware",
+    "leadhub.middleware.ApiMiddleware",
     "leadhub.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -207,15 +208,19 @@ CELERY_BEAT_SCHEDULE = {
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "leadhub.api.schema.LeadhubAutoSchema",
+    "EXCEPTION_HANDLER": "leadhub.api.exceptions.api_exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "leadhub.api.parsers.DepthLimitedJSONParser",
-        "rest_framework.parsers.FormParser",
+        "leadhub.api.parsers.JSONAwareFormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["leadhub.api.filters.DatabaseSafeFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "leadhub.api.filters.DatabaseSafeFilterBackend",
+        "leadhub.api.filters.PartnerOrderingFilter",
+    ],
     "UNAUTHENTICATED_USER": None,
     # Partner API: per-workspace requests per window (a workspace may override via metadata["api_rate"]).
     "DEFAULT_THROTTLE_RATES": {"workspace": os.environ.get("WORKSPACE_API_RATE", "600/min")},

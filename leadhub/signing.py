@@ -17,7 +17,10 @@ def signature_mac(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def sign(secret: str, body: bytes, t: int | None = None) -> str:
-    """The `X-Leadhub-Signature` value for `body`, timestamped now unless `t` is given."""
+def sign(secret: str, body: bytes, t: int | None = None, *, previous: str | None = None) -> str:
+    """The `X-Leadhub-Signature` value for `body`, timestamped now unless `t` is given. With a
+    `previous` secret (a rotation's grace) a second `v1=` follows, so a receiver that still has
+    the old secret accepts the delivery: `t=...,v1=<new>,v1=<old>`."""
     timestamp = str(int(time.time()) if t is None else int(t))
-    return f"t={timestamp},v1={signature_mac(secret, timestamp, body)}"
+    secrets = [secret] + ([previous] if previous else [])
+    return ",".join([f"t={timestamp}"] + [f"v1={signature_mac(key, timestamp, body)}" for key in secrets])

@@ -283,3 +283,33 @@ def provider_post(client, path, data, *, provider=None, key=PROVIDER_API_KEY, he
         sent["X-Api-Key"] = key
     sent.update(headers or {})
     return client.post(path, data=data, content_type=content_type, headers=sent, **extra)
+
+
+ERROR_KEYS = ("code", "message", "errors", "request_id")
+
+
+def assert_error(response, status, *, code=None, field=None):
+    """The one error body (leadhub.api.exceptions) with `status`, and `code` / a message for
+    `field` when given; returns the body for further checks. Every API error test asserts
+    through this, so the format is checked everywhere it is answered."""
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    body = response.json()
+    assert all(key in body for key in ERROR_KEYS), body
+    assert isinstance(body["message"], str) and body["message"], body
+    assert isinstance(body["errors"], dict), body
+    assert all(isinstance(messages, list) and messages for messages in body["errors"].values()), body
+    assert body["request_id"] and body["request_id"] == response["X-Request-ID"], body
+    if code is not None:
+        assert body["code"] == code, body
+    if field is not None:
+        assert field in body["errors"], body
+    return body
+
+
+def assert_webhook_error(response, status, *, code=None, field=None):
+    """`assert_error` for a provider webhook's answer, which adds `outcome` and `reason`."""
+    body = assert_error(response, status, code=code, field=field)
+    assert body["outcome"] == ("error" if status >= 500 else "failure"), body
+    assert body["reason"] == body["message"], body
+    return body

@@ -26,7 +26,3 @@ urlpatterns = [
     path("api/v1/", include("analytics.api.urls")),
     path("api/v1/", include("providers.api.urls")),
 ]
-
-# Under /api/ Django's own 404 and 500 pages are JSON, like every other API answer.
-handler404 = "leadhub.api.handlers.page_not_found"
-handler500 = "leadhub.api.handlers.server_error"

@@ -1,13 +1,20 @@
 """Partner API lead filters."""
 import django_filters
+from django.core.exceptions import ValidationError
 
 from leadhub.api.filters import PartnerFilterSet
 from leadhub.choices import LeadType
-from leads.models import Lead, WorkspaceStatus
+from leads.models import Lead, LeadPipelineStage, WorkspaceStatus
+
+
+def _known_stage(value):
+    """Any stage a lead can be in (active or since retired): anything else matches nothing, so it is a 400."""
+    if not LeadPipelineStage.objects.filter(name=value).exists():
+        raise ValidationError(f"'{value}' is not a pipeline stage.", code="invalid_choice")
 
 
 class LeadFilterSet(PartnerFilterSet):
-    status = django_filters.CharFilter()
+    status = django_filters.CharFilter(validators=[_known_stage], label="A pipeline stage name")
     lead_type = django_filters.ChoiceFilter(choices=LeadType.choices)
     workspace_status = django_filters.ChoiceFilter(choices=WorkspaceStatus.choices)
     state = django_filters.CharFilter(lookup_expr="iexact")

@@ -153,6 +153,15 @@ class Lead(TimeStampedModel):
     def __str__(self):
         return f"lead #{self.pk} {self.lead_type} {self.first_name} {self.last_name}"
 
+    @property
+    def held_reason(self) -> str | None:
+        """Why the lead is held, naming the consent flags that were not true; None when it is not held."""
+        if not self.held_for_consent:
+            return None
+        missing = [name for name in ("consent_value", "tcpa_compliance") if not getattr(self, name)]
+        return (f"Held for consent: {' and '.join(missing) or 'consent'} not true. The lead is stored but "
+                "not assigned or forwarded until consent is confirmed.")
+
 
 class LeadEvent(CreatedAtModel):
     RECEIVED = "received"

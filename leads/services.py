@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
 from contacts.services import contact_upsert
-from leadhub.errors import ServiceRefusal
+from leadhub.errors import ServiceConflict, ServiceRefusal
 from providers.models import WebhookConfig
 from providers.services import provider_usage_record
 from workspaces.forwarding import lead_forward_rules_apply
@@ -26,7 +26,7 @@ class IngestValidationError(IngestError):
     code = "validation"
 
 
-class IngestConflict(IngestError):
+class IngestConflict(IngestError, ServiceConflict):
     code = "conflict"
 
 

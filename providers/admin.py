@@ -14,10 +14,12 @@ from leadhub.admin import (
     json_display,
     phone_display,
     reason_field,
+    rotation_action,
     show_secret_once,
     short_id,
 )
 from leadhub.admin_fields import ChoiceListField, KeyValueField
+from leadhub.keys import previous_key_note
 from leadhub.payload_aliases import is_evidence_key
 from leadhub.phones import normalize_phone
 from providers import services
@@ -179,7 +181,7 @@ class LeadSourceProviderForm(forms.ModelForm):
 
 
 @admin.register(LeadSourceProvider)
-class LeadSourceProviderAdmin(admin.ModelAdmin):
+class LeadSourceProviderAdmin(ConfirmationPageMixin, admin.ModelAdmin):
     form = LeadSourceProviderForm
     fields = ("provider_id", "provider_name", "company_name", "contact_name", "contact_email", "contact_phone",
               "is_active", "every_webhook", "allowed_webhooks", "rate_limit", "notes", "has_api_key", "last_used_at",
@@ -203,9 +205,11 @@ class LeadSourceProviderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Generate new API key", permissions=["change"])
     def generate_api_key(self, request, queryset):
-        for provider in queryset:
-            show_secret_once(self, request, f"New API key for {provider.provider_id}; the old key no longer works",
-                             services.provider_key_rotate(provider=provider))
+        return rotation_action(
+            self, request, queryset, title="Generate new API keys", action="generate_api_key",
+            rotate=lambda provider, grace: services.provider_key_rotate(provider=provider, grace=grace),
+            describe=lambda provider: f"New API key for {provider.provider_id}. {previous_key_note(provider)}",
+        )
 
 
 @admin.register(ProviderUsageLog)

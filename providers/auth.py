@@ -3,8 +3,10 @@
 Plain functions raising `Refusal`, called in the order the endpoint contract fixes (404 before
 401/403 before the signature), so every webhook view refuses the same way.
 """
+from django.utils import timezone
+
 from leadhub.api.exceptions import Refusal
-from leadhub.keys import digests_match
+from leadhub.keys import key_accepted
 from providers import selectors
 from providers.models import LeadSourceProvider, WebhookConfig
 from providers.signatures import SIGNATURE_HEADER, SignatureError, verify
@@ -48,7 +50,7 @@ def provider_authenticate(*, headers, webhook: WebhookConfig) -> LeadSourceProvi
         raw_key = headers.get(API_KEY_HEADER, "")
         if not raw_key:
             raise Refusal(401, "api_key_missing", f"The {API_KEY_HEADER} header is required for this provider.")
-        if not digests_match(provider.api_key, raw_key):
+        if not key_accepted(provider, raw_key, timezone.now()):
             raise Refusal(401, "provider_auth_failed", _AUTH_FAILED, stored_code="api_key_invalid",
                           stored_reason=f"Wrong API key for provider '{provider_id}'.")
     if provider.allowed_webhooks is not None and webhook.webhook_id not in provider.allowed_webhooks:

@@ -17,9 +17,10 @@ from providers.ratelimit import rate_limits_hit
 from providers.services import rejected_submission_record
 
 
-def webhook_post(http, *, webhook_id: str, endpoint: str, handle):
+def webhook_post(http, *, webhook_id: str, endpoint: str, handle, refusal_fields=None):
     """Answer one provider post. `handle(webhook=, payload=, provider=, ip_address=, user_agent=)`
-    returns the success response or raises Refusal; `http` is the Django HttpRequest."""
+    returns the success response or raises Refusal; `http` is the Django HttpRequest.
+    `refusal_fields` are added to every refusal body, so the endpoint's answers share one set of keys."""
     content_type = http.META.get("CONTENT_TYPE", "")
     body, body_size, limits = b"", 0, None
     try:
@@ -60,7 +61,7 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle):
             request_id=http.request_id,
             endpoint=endpoint,
         )
-        response = refusal_response(refusal, request_id=http.request_id)
+        response = refusal_response(refusal, request_id=http.request_id, **(refusal_fields or {}))
     if limits is not None:
         for name, value in limits.headers().items():
             response.setdefault(name, value)

@@ -14,7 +14,14 @@ from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.utils.http import parse_header_parameters
 
 from leadhub.api.exceptions import Refusal
-from leadhub.api.parsers import JSON_TOO_DEEP, NUL_CHARACTER, contains_nul, json_depth_exceeds
+from leadhub.api.parsers import (
+    JSON_SENT_AS_FORM,
+    JSON_TOO_DEEP,
+    NUL_CHARACTER,
+    contains_nul,
+    is_json_sent_as_form,
+    json_depth_exceeds,
+)
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -81,6 +88,8 @@ def _parse(body: bytes, content_type: str) -> dict:
                 raise Refusal(400, "json_not_object", f"JSON body must be an object, not {type(payload).__name__}.")
             return payload
         if media == FORM:
+            if is_json_sent_as_form(body):
+                raise Refusal(400, "json_sent_as_form", JSON_SENT_AS_FORM)
             return _form_to_dict(QueryDict(body, encoding=charset))
         meta = {"CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body))}
         fields, _files = MultiPartParser(meta, BytesIO(body), [MemoryFileUploadHandler()], charset).parse()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from leadhub.api.exceptions import Refusal
-from leadhub.keys import generate_key, key_digest
+from leadhub.keys import DEFAULT_ROTATION_GRACE, generate_key, key_digest, rotate
 from leadhub.payload_aliases import PHONE_KEYS, is_evidence_key, payload_key
 from leadhub.phones import normalize_phone
 from providers import selectors
@@ -24,12 +24,11 @@ FLOOD_STATUS = 429
 FLOOD_BUCKET_SECONDS = 60
 
 
-def provider_key_rotate(*, provider: LeadSourceProvider) -> str:
-    """Give the provider a new API key; returns the raw key, which is shown once and never stored."""
+def provider_key_rotate(*, provider: LeadSourceProvider, grace: timedelta = DEFAULT_ROTATION_GRACE) -> str:
+    """Give the provider a new API key; returns the raw key, which is shown once and never stored.
+    The old key keeps working for `grace` (zero: it stops at once, for a leaked key)."""
     raw_key = generate_key(PROVIDER_KEY_PREFIX)
-    digest = key_digest(raw_key)
-    LeadSourceProvider.objects.filter(pk=provider.pk).update(api_key=digest, updated_at=timezone.now())
-    provider.api_key = digest
+    rotate(provider, field="api_key", new=key_digest(raw_key), grace=grace)
     return raw_key
 
 

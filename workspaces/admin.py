@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from leadhub.admin import (
+    ConfirmationPageMixin,
     NoBulkDeleteMixin,
     ReadOnlyAdmin,
     ReadOnlyInline,
@@ -14,10 +15,12 @@ from leadhub.admin import (
     changelist_link,
     json_display,
     money_display,
+    rotation_action,
     short_id,
     show_secret_once,
 )
 from leadhub.admin_fields import ChoiceListField, KeyValueField
+from leadhub.keys import previous_key_note
 from workspaces.delivery import outbound_event_redeliver, workspace_events_redeliver
 from workspaces.forwarding import forwarding_rule_secret_rotate, forwarding_rule_zips_load, zip_entries_from_csv
 from workspaces.models import (
@@ -63,7 +66,7 @@ class WorkspaceForm(forms.ModelForm):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(NoBulkDeleteMixin, RecordActionsMixin, admin.ModelAdmin):
+class WorkspaceAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, admin.ModelAdmin):
     form = WorkspaceForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("id", "name", "is_active", "has_key", "webhook_active", "last_activity_at", "total_conversions",
@@ -105,9 +108,12 @@ class WorkspaceAdmin(NoBulkDeleteMixin, RecordActionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Rotate webhook signing secret", permissions=["change"])
     def rotate_signing_secret(self, request, queryset):
-        for workspace in queryset:
-            show_secret_once(self, request, f"New webhook signing secret for {workspace.id}",
-                             workspace_signing_secret_rotate(workspace=workspace))
+        return rotation_action(
+            self, request, queryset, title="Rotate webhook signing secrets", action="rotate_signing_secret",
+            rotate=lambda workspace, grace: workspace_signing_secret_rotate(workspace=workspace, grace=grace),
+            describe=lambda workspace: f"New webhook signing secret for {workspace.id} (deliveries are signed with "
+                                       "both secrets during the grace)",
+        )
 
     @admin.action(description="Send again all failed/skipped outbound events", permissions=["change"])
     def redeliver_failed_events(self, request, queryset):
@@ -125,8 +131,11 @@ class WorkspaceAdmin(NoBulkDeleteMixin, RecordActionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Rotate API key", permissions=["change"])
     def rotate_api_key(self, request, queryset):
-        for workspace in queryset:
-            show_secret_once(self, request, f"New API key for {workspace.id}", workspace_key_rotate(workspace=workspace))
+        return rotation_action(
+            self, request, queryset, title="Rotate API keys", action="rotate_api_key",
+            rotate=lambda workspace, grace: workspace_key_rotate(workspace=workspace, grace=grace),
+            describe=lambda workspace: f"New API key for {workspace.id}. {previous_key_note(workspace)}",
+        )
 
     def save_model(self, request, obj, form, change):
         """A new workspace gets its API key at once; both it and the signing secret generated with

@@ -34,6 +34,7 @@ from django.db.models import F, Q
 from django.http.request import validate_host
 from django.utils import timezone
 
+from leadhub.keys import previous_valid
 from leadhub.netguard import BlockedTarget, GuardedHTTPHandler, GuardedHTTPSHandler
 from leadhub.signing import sign
 from workspaces.models import (
@@ -232,14 +233,14 @@ def outbox_deliver(*, event_id) -> OutboundEvent | None:
     claim = _claim(event_id)
     if claim is None:
         return None
-    event, url, secret = claim
+    event, url, secret, previous_secret = claim
     body = envelope_body(event)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "leadhub-webhooks/1",
         EVENT_ID_HEADER: str(event.pk),
         EVENT_TYPE_HEADER: event.event_type,
-        SIGNATURE_HEADER: sign(secret, body),
+        SIGNATURE_HEADER: sign(secret, body, previous=previous_secret),
     }
     result = http_post(url=url, body=body, headers=headers)
     return _record(event.pk, url=url, result=result)
@@ -247,7 +248,8 @@ def outbox_deliver(*, event_id) -> OutboundEvent | None:
 
 def _claim(event_id):
     """Lock a due pending row (skipping rows another worker holds) and push its `next_attempt_at`
-    out by the claim time. Returns (event, url, secret) or None."""
+    out by the claim time. Returns (event, url, secret, previous secret during a rotation's grace)
+    or None."""
     now = timezone.now()
     with transaction.atomic():
         event = (
@@ -264,8 +266,9 @@ def _claim(event_id):
                 _mark_skipped(event)
                 return None
             url, secret = workspace.outbound_webhook_url, workspace.webhook_secret
+            previous_secret = previous_valid(workspace, "webhook_secret", now)
         elif rule is not None:
-            url, secret = event.target_url, rule.signing_secret
+            url, secret, previous_secret = event.target_url, rule.signing_secret, None
         else:
             _mark_failed_unsendable(event, "the forwarding rule of this event was deleted")
             return None
@@ -275,7 +278,7 @@ def _claim(event_id):
         event.last_attempt_at = now
         event.save(update_fields=["attempts", "next_attempt_at", "enqueued_at", "last_attempt_at", "updated_at"])
         event.refresh_from_db(fields=["attempts"])
-        return event, url, secret
+        return event, url, secret, previous_secret
 
 
 def _mark_skipped(event):

@@ -1,21 +1,20 @@
 """Workspace use cases (writes): API keys and outbound webhook settings."""
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
-from leadhub.keys import generate_key, key_digest
+from leadhub.keys import DEFAULT_ROTATION_GRACE, generate_key, key_digest, rotate
 from workspaces.models import AppointmentRoutingRule, Workspace, generate_signing_secret
 
 KEY_PREFIX = "lh_live_"
 
 
-@transaction.atomic
-def workspace_key_rotate(*, workspace: Workspace) -> str:
-    """Issue a new key and return it raw. Only its digest is stored, so the old key stops working
-    at once and the new one can never be shown again."""
+def workspace_key_rotate(*, workspace: Workspace, grace: timedelta = DEFAULT_ROTATION_GRACE) -> str:
+    """Issue a new key and return it raw (only its digest is stored, so it is never shown again).
+    The old key keeps working for `grace` (zero: it stops at once, for a leaked key)."""
     raw_key = generate_key(KEY_PREFIX)
-    Workspace.objects.filter(pk=workspace.pk).update(api_key=key_digest(raw_key), updated_at=timezone.now())
-    workspace.api_key = key_digest(raw_key)
+    rotate(workspace, field="api_key", new=key_digest(raw_key), grace=grace)
     return raw_key
 
 
@@ -48,12 +47,12 @@ def workspace_webhook_update(
 
 
 @transaction.atomic
-def workspace_signing_secret_rotate(*, workspace: Workspace) -> str:
+def workspace_signing_secret_rotate(*, workspace: Workspace, grace: timedelta = DEFAULT_ROTATION_GRACE) -> str:
     """Issue a new secret for signing this workspace's outbound webhooks and return it (shown
-    once). Deliveries from now on, retries included, are signed with the new one."""
+    once). Deliveries from now on, retries included, are signed with the new one, and during
+    `grace` with the old one too (two `v1=` values), so the receiver can switch without an outage."""
     secret = generate_signing_secret()
-    Workspace.objects.filter(pk=workspace.pk).update(webhook_secret=secret, updated_at=timezone.now())
-    workspace.webhook_secret = secret
+    rotate(workspace, field="webhook_secret", new=secret, grace=grace)
     return secret
 
 

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from analytics import selectors
 from analytics.api.serializers import GeographyQuerySerializer, KpiQuerySerializer
 from analytics.services import analytics_cached
+from leadhub.api.exceptions import MalformedRequest
 from leadhub.api.views import PartnerAPIMixin
 
 RANGE_PARAMETERS = [
@@ -34,7 +35,7 @@ class KpiView(PartnerAPIMixin, APIView):
         workspace = self.caller_workspace()
         if workspace is not None:
             if requested and requested != workspace.pk:
-                raise exceptions.ValidationError({"workspace": ["Only staff may choose a workspace."]})
+                raise MalformedRequest({"workspace": ["Only staff may choose a workspace."]})
             return workspace.pk
         if requested and not apps.get_model("workspaces", "Workspace").objects.filter(pk=requested).exists():
             raise exceptions.NotFound(f"No workspace '{requested}'.")
@@ -42,7 +43,8 @@ class KpiView(PartnerAPIMixin, APIView):
 
     def get(self, request):
         query = self.query_serializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        if not query.is_valid():
+            raise MalformedRequest(query.errors)
         options = dict(query.validated_data)
         workspace_id = self.scope_workspace_id(options.pop("workspace", None))
         date_from, date_to = options.pop("from"), options.pop("to")

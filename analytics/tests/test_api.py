@@ -9,7 +9,7 @@ from analytics.models import ConversionAnalyticsCache
 from analytics.services import analytics_cache_purge
 from analytics.tasks import purge_analytics_cache
 from leadhub.api.testing import key_client
-from leadhub.testing import make_lead
+from leadhub.testing import assert_error, make_lead
 
 pytestmark = pytest.mark.django_db
 RANGE = {"from": "2025-04-01", "to": "2025-04-03"}
@@ -59,7 +59,7 @@ def test_workspace_key_sees_only_its_own_figures_and_staff_may_narrow(kpi_data, 
     assert (narrowed["workspace"], narrowed["results"]["overall"]["leads"]) == ("ws-b", 1)
 
     refused = client_a.get(RATIO, {**RANGE, "workspace": "ws-b"})
-    assert refused.status_code == 400 and "workspace" in refused.json()
+    assert_error(refused, 400, field="workspace")
     assert staff_client.get(RATIO, {**RANGE, "workspace": "nope"}).status_code == 404
 
 
@@ -87,9 +87,7 @@ def test_scope_and_credentials_are_required(kpi_data):
     ],
 )
 def test_bad_query_parameters_get_400_naming_the_field(staff_client, url, params, field):
-    response = staff_client.get(url, params)
-    assert response.status_code == 400
-    assert field in response.json()
+    assert_error(staff_client.get(url, params), 400, code="invalid_request", field=field)
 
 
 def test_answers_are_cached_per_caller_until_they_expire(kpi_data, staff_client):

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from appointments.intake import MAX_DURATION_MINUTES, parse_scheduled_at
 from appointments.models import Appointment, AppointmentStatus, AppointmentType, LocationType, Outcome
+from leadhub.api.serializers import StrictSerializer
 
 
 class ScheduledAtField(serializers.DateTimeField):
@@ -110,7 +111,7 @@ class PartnerAppointmentResponseSerializer(PartnerAppointmentSerializer):
         read_only_fields = fields
 
 
-class AppointmentPatchSerializer(serializers.Serializer):
+class AppointmentPatchSerializer(StrictSerializer):
     status = serializers.ChoiceField(AppointmentStatus.choices, required=False,
                                      help_text="An illegal transition → 422 listing the allowed next states.")
     scheduled_at = ScheduledAtField(required=False, help_text="A new time sets status `rescheduled`.")

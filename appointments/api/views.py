@@ -11,14 +11,13 @@ from appointments.filters import AppointmentFilterSet
 from appointments.selectors import appointment_list
 from appointments.services import (
     AppointmentError,
-    TransitionNotAllowed,
     appointment_intake,
     appointment_submit,
     appointment_update,
 )
-from leadhub.api.exceptions import Refusal, failure_body
-from leadhub.api.schema import FailureSerializer, webhook_refusals
-from leadhub.api.schema import FailureSerializer, webhook_refusals
+from leadhub.api.exceptions import Refusal
+from leadhub.api.schema import error_response, webhook_refusals
+from leadhub.api.serializers import unknown_fields_check
 from leadhub.api.views import PartnerAPIMixin
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import webhook_post
@@ -26,20 +25,11 @@ from providers.payloads import ACCEPTED_MEDIA_TYPES
 from providers.signatures import SIGNATURE_HEADER
 
 
-def error_response(request, exc):
-    """422 in the one failure shape; an illegal transition also lists `allowed` next states."""
-    body = failure_body(code=exc.code, reason=exc.reason, errors=exc.errors,
-                        request_id=getattr(request._request, "request_id", ""))
-    if isinstance(exc, TransitionNotAllowed):
-        body["allowed"] = exc.allowed
-    return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
-
-
 def _intake(**post):
     try:
         result = appointment_intake(**post)
     except AppointmentError as exc:
-        raise Refusal(422, exc.code, exc.reason, errors=exc.errors) from None
+        raise Refusal.from_service(exc) from None
     return JsonResponse(serializers.created_body(result), status=201)
 
 
@@ -84,6 +74,7 @@ class PartnerAppointmentViewSet(
 
     serializer_class = serializers.PartnerAppointmentSerializer
     filterset_class = AppointmentFilterSet
+    ordering_fields = ("id", "scheduled_at", "created_at", "updated_at")
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "head", "options"]
     required_scopes = {
@@ -98,23 +89,23 @@ class PartnerAppointmentViewSet(
 
     @extend_schema(
         request=serializers.AppointmentRequestSerializer,
-        responses={201: serializers.AppointmentCreatedSerializer, 422: FailureSerializer},
+        responses={201: serializers.AppointmentCreatedSerializer},
         summary="Create an appointment for one of your leads",
         description="The contact is the lead's; `lead_ids` adds more leads of that contact. A workspace key's "
                     "appointment is its own (no routing). 422 names each invalid field.",
     )
     def create(self, request):
         payload = request.data.dict() if isinstance(request.data, QueryDict) else request.data
-        try:
-            result = appointment_submit(payload=payload, created_by=self.changed_by(),
-                                        workspace=self.caller_workspace())
-        except AppointmentError as exc:
-            return error_response(request, exc)
+        unknown_fields_check(payload, serializers.AppointmentRequestSerializer().fields)
+        result = appointment_submit(payload=payload, created_by=self.changed_by(), workspace=self.caller_workspace())
         return Response(serializers.created_body(result), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=serializers.AppointmentPatchSerializer,
-        responses={200: serializers.PartnerAppointmentSerializer, 422: FailureSerializer},
+        responses={
+            200: serializers.PartnerAppointmentSerializer,
+            422: error_response("Invalid values; an illegal status change also lists `allowed`, the next ones."),
+        },
     )
     def partial_update(self, request, pk=None):
         """Status (enforced machine), a new time (→ rescheduled), completion details, working fields.
@@ -124,11 +115,8 @@ class PartnerAppointmentViewSet(
         if not patch.is_valid():
             raise ValidationError(patch.errors)
         data = dict(patch.validated_data)
-        try:
-            appointment, warnings = appointment_update(
-                appointment=appointment, changed_by=self.changed_by(), reason=data.pop("reason", ""), **data
-            )
-        except AppointmentError as exc:
-            return error_response(request, exc)
+        appointment, warnings = appointment_update(
+            appointment=appointment, changed_by=self.changed_by(), reason=data.pop("reason", ""), **data
+        )
         appointment = self.get_queryset().get(pk=appointment.pk)
         return Response({**self.get_serializer(appointment).data, "warnings": warnings})

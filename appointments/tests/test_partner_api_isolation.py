@@ -3,7 +3,7 @@ import pytest
 
 from appointments.models import Appointment
 from leadhub.api.testing import IsolationSuite, result_ids, workspace_with_key
-from leadhub.testing import make_appointment, make_contact, make_lead
+from leadhub.testing import assert_error, make_appointment, make_contact, make_lead
 
 
 class TestAppointmentIsolation(IsolationSuite):
@@ -46,16 +46,16 @@ class TestAppointmentIsolation(IsolationSuite):
         lead_a = make_lead(workspace=workspace_a, workspace_status="assigned")
         body = {"lead_id": lead_a.pk, "scheduled_at": "2026-12-01T15:00:00-08:00", "assigned_to": "rep-1"}
         refused = client_b.post(self.list_url, body, format="json")
-        assert refused.status_code == 422 and "lead_ids" in refused.json()["errors"]
+        assert_error(refused, 422, field="lead_ids")
         created = client_a.post(self.list_url, body, format="json")
         assert created.status_code == 201, created.content
         created = created.json()
         assert (created["matched_workspace_id"], created["routing_status"]) == (workspace_a.pk, "routed")
         url = f"/api/v1/appointments/{created['appointment_id']}/"
 
-        illegal = client_a.patch(url, {"status": "completed"}, format="json")
-        assert illegal.status_code == 422
-        assert set(illegal.json()["allowed"]) == {"confirmed", "rescheduled", "cancelled", "no_show"}
+        illegal = assert_error(client_a.patch(url, {"status": "completed"}, format="json"), 422,
+                               code="transition_not_allowed", field="status")
+        assert set(illegal["allowed"]) == {"confirmed", "rescheduled", "cancelled", "no_show"}
         moved = client_a.patch(url, {"scheduled_at": "2026-12-02T09:00:00Z"}, format="json")
         assert moved.status_code == 200 and moved.json()["status"] == "rescheduled"
         assert client_a.patch(url, {"status": "confirmed"}, format="json").json()["status"] == "confirmed"
@@ -64,7 +64,7 @@ class TestAppointmentIsolation(IsolationSuite):
         assert (done["status"], done["outcome"], done["next_action"], done["warnings"]) == (
             "completed", "qualified", "Send proposal", []
         )
-        assert client_a.patch(url, {"scheduled_at": "naive 2026"}, format="json").status_code == 400
+        assert_error(client_a.patch(url, {"scheduled_at": "naive 2026"}, format="json"), 422, field="scheduled_at")
 
     def test_double_booking_comes_back_as_a_warning(self, tenants):
         workspace_a, client_a, *_ = tenants
@@ -79,7 +79,7 @@ class TestAppointmentIsolation(IsolationSuite):
         appointment = self.make_object(reader)
         assert client.get(self.list_url).status_code == 200
         response = client.patch(f"/api/v1/appointments/{appointment.pk}/", {"notes": "x"}, format="json")
-        assert response.status_code == 403 and response.json()["missing_scope"] == "appointments:write"
+        assert assert_error(response, 403, code="permission_denied")["missing_scope"] == "appointments:write"
         _, blind = workspace_with_key(scopes=["leads:read"])
         assert blind.get(self.list_url).status_code == 403
 

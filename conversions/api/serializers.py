@@ -2,6 +2,7 @@
 from rest_framework import serializers
 
 from conversions.models import Conversion, ConversionType
+from leadhub.api.serializers import StrictSerializer
 from leadhub.models import MONEY
 
 
@@ -17,16 +18,6 @@ class ConversionSerializer(serializers.ModelSerializer):
             "custom_data", "voided_at", "voided_by", "void_reason", "created_at", "updated_at",
         ]
         read_only_fields = fields
-
-
-class StrictSerializer(serializers.Serializer):
-    """Refuses fields it does not know, by name, instead of silently ignoring them."""
-
-    def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({field: ["Unknown or read-only field."] for field in unknown})
-        return attrs
 
 
 class ConversionCreateSerializer(StrictSerializer):
@@ -45,7 +36,6 @@ class ConversionCreateSerializer(StrictSerializer):
     custom_data = serializers.DictField(required=False, help_text="A JSON object.")
 
     def validate(self, attrs):
-        attrs = super().validate(attrs)
         if "contact_id" not in attrs and "lead_id" not in attrs:
             raise serializers.ValidationError({"contact_id": ["Give contact_id or lead_id."]})
         return attrs
@@ -62,7 +52,6 @@ class ConversionPatchSerializer(StrictSerializer):
     custom_data = serializers.DictField(required=False, help_text="Replaces the whole object.")
 
     def validate(self, attrs):
-        attrs = super().validate(attrs)
         if not attrs:
             raise serializers.ValidationError({"non_field_errors": ["Nothing to change."]})
         return attrs

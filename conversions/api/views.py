@@ -31,7 +31,9 @@ from conversions.services import (
     conversion_update,
     conversion_void,
 )
+from leadhub.api.exceptions import MalformedRequest
 from leadhub.api.pagination import IdCursorPagination
+from leadhub.api.schema import error_response
 from leadhub.api.views import PartnerAPIMixin
 from leads.selectors import contact_list, lead_list
 
@@ -72,7 +74,7 @@ def idempotency_key(request):
         return None
     key = key.strip()
     if not key or len(key) > 255 or not key.isascii() or not key.isprintable():
-        raise exceptions.ValidationError({IDEMPOTENCY_HEADER: ["1 to 255 printable ASCII characters."]})
+        raise MalformedRequest({IDEMPOTENCY_HEADER: ["1 to 255 printable ASCII characters."]})
     return key
 
 
@@ -97,6 +99,7 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     serializer_class = ConversionSerializer
     filterset_class = ConversionFilterSet
+    ordering_fields = ("id", "converted_at", "created_at", "updated_at")
     pagination_class = ConversionPagination
     lookup_value_regex = r"[0-9a-fA-F-]{36}"
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -117,9 +120,9 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
         responses={
             201: ConversionSerializer,
             200: OpenApiResponse(ConversionSerializer, description="Idempotency-Key replay: the original conversion."),
-            404: OpenApiResponse(description="The lead or contact is not visible to you (names the field)."),
-            409: OpenApiResponse(description="Idempotency-Key already used with a different body."),
-            422: OpenApiResponse(description="No exchange rate for `currency` on the `converted_at` day."),
+            404: error_response("The lead or contact is not visible to you (names the field)."),
+            409: error_response("Idempotency-Key already used with a different body."),
+            422: error_response("No exchange rate for `currency` on the `converted_at` day."),
         },
         summary="Record a conversion",
         description=(
@@ -175,7 +178,7 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     @extend_schema(
         request=ConversionPatchSerializer,
-        responses={200: ConversionSerializer, 409: OpenApiResponse(description="The conversion is voided.")},
+        responses={200: ConversionSerializer, 409: error_response("The conversion is voided.")},
         summary="Correct a conversion's value, type or custom data",
         description=(
             "`conversion_value` is in the currency the conversion was reported in and is valued at the "
@@ -193,11 +196,11 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     @extend_schema(
         request=ConversionVoidSerializer,
-        responses={200: ConversionSerializer, 409: OpenApiResponse(description="Already voided.")},
+        responses={200: ConversionSerializer, 409: error_response("Already voided.")},
         summary="Void a conversion",
         description="Takes it out of every total. The row stays, marked void with your reason.",
     )
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"], filterset_class=None, ordering_fields=None)
     def void(self, request, pk=None):
         conversion = self.get_object()
         body = ConversionVoidSerializer(data=request.data)

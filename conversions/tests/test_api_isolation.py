@@ -1,7 +1,7 @@
 """Tenant isolation of /api/v1/conversions/ (the shared IsolationSuite)."""
 from conversions.models import Conversion
 from leadhub.api.testing import IsolationSuite
-from leadhub.testing import make_contact, make_conversion, make_lead
+from leadhub.testing import assert_error, make_contact, make_conversion, make_lead
 
 
 class TestConversionIsolation(IsolationSuite):
@@ -35,6 +35,5 @@ class TestConversionIsolation(IsolationSuite):
             response = client_b.post(
                 self.list_url, {**body, "conversion_type": "sale", "conversion_value": "5.00"}, format="json"
             )
-            assert response.status_code == 404, response.content
-            assert list(body)[0] in response.json()
+            assert_error(response, 404, code="not_found", field=list(body)[0])
         assert not Conversion.objects.exists()

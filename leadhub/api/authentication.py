@@ -1,6 +1,7 @@
 """Workspace API keys on the partner API: `Authorization: Bearer <key>` (or `Api-Key <key>`).
 
-The key is found by one indexed lookup of its peppered digest (see leadhub.keys). The workspace
+The key is found by one indexed lookup of its peppered digest (see leadhub.keys), the current key
+or, during a rotation's grace, the previous one. The workspace
 model is reached through the app registry, not an import, because this is the base layer.
 """
 from django.apps import apps
@@ -9,7 +10,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from leadhub.keys import key_digest
+from leadhub.keys import key_lookup
 
 SCHEMES = ("bearer", "api-key")
 ACTIVITY_STAMP_SECONDS = 60
@@ -53,7 +54,8 @@ class WorkspaceKeyAuthentication(authentication.BaseAuthentication):
             raw_key = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        workspace = apps.get_model("workspaces", "Workspace").objects.filter(api_key=key_digest(raw_key)).first()
+        workspaces = apps.get_model("workspaces", "Workspace").objects
+        workspace = workspaces.filter(key_lookup(raw_key, timezone.now())).first()
         if workspace is None:
             raise exceptions.AuthenticationFailed("Invalid API key.")
         if not workspace.is_active:

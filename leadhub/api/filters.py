@@ -4,9 +4,10 @@ from decimal import Decimal
 
 import django_filters
 from django.db.models import Q
-from django_filters import utils as filter_utils
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+
+from leadhub.api.exceptions import MalformedRequest
 
 from leadhub.phones import normalize_phone
 
@@ -72,11 +73,44 @@ class DatabaseSafeFilterBackend(DjangoFilterBackend):
         if filterset is None:
             return queryset
         if not filterset.is_valid():
-            raise filter_utils.translate_validation(filterset.errors)
+            raise MalformedRequest({name: list(messages) for name, messages in filterset.errors.items()})
         cleaned = filterset.form.cleaned_data
         for name, value in cleaned.items():
             try:
                 cleaned[name] = _database_safe(value)
             except OverflowError:
-                raise ValidationError({name: ["Value is out of range."]}) from None
+                raise MalformedRequest({name: ["Value is out of range."]}) from None
         return filterset.qs
+
+
+class PartnerOrderingFilter(OrderingFilter):
+    """`?ordering=<field>` or `-<field>` on list endpoints that declare `ordering_fields`; anything
+    else is a 400 naming `ordering` (DRF's own filter ignores it silently). The id breaks ties,
+    so cursor pages stay stable when many rows share a value."""
+
+    def get_ordering(self, request, queryset, view):
+        fields = getattr(view, "ordering_fields", None)
+        value = request.query_params.get(self.ordering_param)
+        if not fields or value is None:
+            return None
+        allowed = ordering_choices(fields)
+        if value not in allowed:
+            raise MalformedRequest({self.ordering_param: [f"'{value}' is not one of: {', '.join(allowed)}."]})
+        tiebreak = "-id" if value.startswith("-") else "id"
+        return (value,) if value.lstrip("-") == "id" else (value, tiebreak)
+
+    def get_schema_operation_parameters(self, view):
+        fields = getattr(view, "ordering_fields", None)
+        if not fields:
+            return []
+        return [{
+            "name": self.ordering_param,
+            "required": False,
+            "in": "query",
+            "description": "Sort order: a field, `-` first for descending. Default: newest first.",
+            "schema": {"type": "string", "enum": ordering_choices(fields)},
+        }]
+
+
+def ordering_choices(fields):
+    return [choice for field in fields for choice in (field, f"-{field}")]

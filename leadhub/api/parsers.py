@@ -6,8 +6,11 @@
 - NUL characters (`\\u0000`): PostgreSQL cannot store them in text or jsonb, so a value carrying
   one would fail at INSERT time as a 500; it is refused up front as a 400 instead.
 """
+import io
+import json
+
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser
 
 MAX_JSON_DEPTH = 20
 JSON_TOO_DEEP = f"JSON body nests arrays/objects more than {MAX_JSON_DEPTH} levels deep."
@@ -50,3 +53,32 @@ class DepthLimitedJSONParser(JSONParser):
         if contains_nul(data):
             raise ParseError(NUL_CHARACTER)
         return data
+
+
+JSON_SENT_AS_FORM = (
+    "The body is JSON but was sent as a form (Content-Type: application/x-www-form-urlencoded, curl's "
+    "default for -d); send it with `Content-Type: application/json`."
+)
+
+
+def is_json_sent_as_form(body: bytes) -> bool:
+    """Whether a form-encoded body is really a JSON object or array (a client that forgot the
+    Content-Type). Parsed as a form it would be one nameless field and every real field "missing"."""
+    text = body.strip()
+    if text[:1] not in (b"{", b"["):
+        return False
+    try:
+        json.loads(text)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return True
+
+
+class JSONAwareFormParser(FormParser):
+    """DRF's form parser, but a JSON body sent with the form content type is a 400 that says so."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = stream.read() if stream is not None else b""
+        if is_json_sent_as_form(body):
+            raise ParseError(JSON_SENT_AS_FORM, code="json_sent_as_form")
+        return super().parse(io.BytesIO(body), media_type, parser_context)

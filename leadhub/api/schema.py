@@ -2,10 +2,11 @@
 
 drf-spectacular documents only the success response. The refusals follow from what a view is
 built from (authentication → 401, permissions → 403, throttling → 429, an object, a cursor page
-or a staff caller's `?workspace=` that is not there → 404, a body or query parameters → 400, a
-body in another media type → 415), so they are added here once, from the view's classes,
-instead of being repeated on every view. A view's own `extend_schema(responses=...)` for a
-status always wins.
+or a staff caller's `?workspace=` that is not there → 404, a body or query parameters → 400, body
+values → 422, a body in another media type → 415), so they are added here once, from the view's
+classes, instead of being repeated on every view. A view's own `extend_schema(responses=...)` for
+a status always wins. Every one of them is the `Error` component (provider webhooks: `Error` plus
+`outcome` and `reason`).
 
 Read-only model fields lose `allow_blank` in DRF, so a blank email, URL or choice column would be
 documented as "must be an email/URL/one of ..." and every stored "" would break the contract:
@@ -19,31 +20,53 @@ from rest_framework import serializers
 
 
 class ErrorSerializer(serializers.Serializer):
-    """DRF's refusal body; permission errors may add keys such as `missing_scope`."""
+    """The one error body of every 4xx/5xx under /api/ (leadhub.api.exceptions.error_body)."""
 
-    detail = serializers.CharField()
-
-
-class FailureSerializer(serializers.Serializer):
-    """The webhooks' and services' refusal body (leadhub.api.exceptions.failure_body)."""
-
-    outcome = serializers.ChoiceField(["failure"])
-    reason = serializers.CharField(help_text="What is wrong, for people.")
-    code = serializers.CharField(help_text="What is wrong, for machines.")
+    code = serializers.CharField(help_text="What is wrong, for machines (e.g. `validation`, `not_found`).")
+    message = serializers.CharField(help_text="What is wrong, for people.")
     errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False,
-        help_text="Messages per field (422).",
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per field (dotted for nested fields; `non_field_errors` for the whole body); "
+                  "empty when no field is at fault.",
     )
+    missing_scope = serializers.CharField(required=False, help_text="403: the scope the API key lacks.")
     allowed = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="An illegal status change: the allowed next ones."
     )
-    request_id = serializers.CharField()
+    request_id = serializers.CharField(help_text="Also in the X-Request-ID header; quote it when asking us.")
+
+
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+# Provider webhooks answer the error body plus `outcome` and `reason` (the same text as `message`).
+WEBHOOK_ERROR_SCHEMA = {
+    "allOf": [
+        ERROR_REF,
+        {
+            "type": "object",
+            "properties": {
+                "outcome": {"type": "string", "enum": ["failure", "error"],
+                            "description": "`error` when the fault is ours (5xx)."},
+                "reason": {"type": "string", "description": "The same as `message`."},
+            },
+            "required": ["outcome", "reason"],
+        },
+    ]
+}
+
+
+def error_response(description, **kwargs) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description, **kwargs)
+
+
+def webhook_error_response(description, **kwargs) -> OpenApiResponse:
+    return OpenApiResponse(WEBHOOK_ERROR_SCHEMA, description=description, **kwargs)
 
 
 def webhook_refusals(own: dict) -> dict:
     """`own` responses plus those every provider webhook (providers.gate) can give."""
     described = {
-        400: "Malformed body (`code`: malformed_json, json_not_object, json_too_deep, nul_character, ...).",
+        400: "Malformed body (`code`: malformed_json, json_not_object, json_too_deep, nul_character, "
+             "json_sent_as_form, ...).",
         401: "Provider or signature refused (`code` says which).",
         403: "Provider may not post to this webhook.",
         404: "Unknown, inactive or deleted webhook.",
@@ -52,16 +75,8 @@ def webhook_refusals(own: dict) -> dict:
         422: "Invalid data; `errors` names each field.",
         429: "Webhook or provider rate limit exceeded; see Retry-After.",
     }
-    refusals = {status: OpenApiResponse(FailureSerializer, description=text) for status, text in described.items()}
+    refusals = {status: webhook_error_response(text) for status, text in described.items()}
     return {**refusals, **own}
-
-
-# Field name → messages (or nested errors); "non_field_errors" for the body as a whole.
-VALIDATION_ERROR_SCHEMA = {
-    "type": "object",
-    "additionalProperties": {},
-    "description": "Field name → list of messages (nested for nested fields).",
-}
 
 
 def allows_blank(field) -> bool:
@@ -105,21 +120,21 @@ class LeadhubAutoSchema(AutoSchema):
             parameter.get("in") == "query" for parameter in operation.get("parameters", ())
         )
         if has_input:
-            refusals["400"] = OpenApiResponse(VALIDATION_ERROR_SCHEMA, description="Invalid input.")
+            refusals["400"] = error_response(
+                "Malformed request: an unknown or invalid query parameter, an unknown body field, or a body "
+                "that is not JSON; `errors` names each."
+            )
         if "requestBody" in operation:
-            refusals["415"] = OpenApiResponse(ErrorSerializer, description="Body sent without a Content-Type "
-                                                                           "listed for this operation.")
+            refusals["415"] = error_response("Body sent without a Content-Type listed for this operation.")
+            refusals["422"] = error_response("Invalid values in the body; `errors` names each field.")
         authenticated = bool(getattr(view, "authentication_classes", None) and getattr(view, "permission_classes", None))
         if authenticated:
-            refusals["401"] = OpenApiResponse(ErrorSerializer, description="Missing or invalid credentials.")
-            refusals["403"] = OpenApiResponse(
-                ErrorSerializer, description="Credentials lack the scope (`missing_scope`) or the role."
-            )
+            refusals["401"] = error_response("Missing or invalid credentials.")
+            refusals["403"] = error_response("Credentials lack the scope (`missing_scope`) or the role.")
         if authenticated or "{" in self.path:
-            refusals["404"] = OpenApiResponse(
-                ErrorSerializer,
-                description="No such object for this caller, a bad page cursor, or (staff) an unknown `?workspace=`.",
+            refusals["404"] = error_response(
+                "No such object for this caller, a bad page cursor, or (staff) an unknown `?workspace=`."
             )
         if getattr(view, "throttle_classes", None):
-            refusals["429"] = OpenApiResponse(ErrorSerializer, description="Rate limit exceeded; see Retry-After.")
+            refusals["429"] = error_response("Rate limit exceeded; see Retry-After.")
         return refusals

@@ -18,7 +18,14 @@ from leadhub.api.parsers import MAX_JSON_DEPTH
 from leadhub.api.testing import workspace_with_key
 from leadhub.logging import REDACTED, RedactSecretsFilter
 from leadhub.netguard import address_blocked, outbound_url_check
-from leadhub.testing import WebhookReceiver, make_provider, make_webhook, make_workspace
+from leadhub.testing import (
+    WebhookReceiver,
+    assert_error,
+    assert_webhook_error,
+    make_provider,
+    make_webhook,
+    make_workspace,
+)
 from workspaces.delivery import outbox_deliver, outbox_emit
 from workspaces.models import DeliveryStatus, EventType, LeadForwardingRule
 
@@ -137,8 +144,7 @@ def test_webhook_body_over_1_mb_is_413(open_webhook, settings):
     url, headers = open_webhook
     body = json.dumps({"notes": "x" * settings.WEBHOOK_MAX_BODY_BYTES}).encode()
     response = Client().post(url, data=body, content_type="application/json", headers=headers)
-    assert response.status_code == 413
-    assert response.json()["code"] == "body_too_large"
+    assert_webhook_error(response, 413, code="body_too_large")
 
 
 def _nested(depth):
@@ -156,9 +162,8 @@ def _nested(depth):
 def test_webhook_json_nested_too_deep_is_400_naming_the_problem(open_webhook, body):
     url, headers = open_webhook
     response = Client().post(url, data=body, content_type="application/json", headers=headers)
-    assert response.status_code == 400
-    assert response.json()["code"] == "json_too_deep"
-    assert f"more than {MAX_JSON_DEPTH} levels" in response.json()["reason"]
+    body = assert_webhook_error(response, 400, code="json_too_deep")
+    assert f"more than {MAX_JSON_DEPTH} levels" in body["reason"]
 
 
 @pytest.mark.django_db
@@ -166,8 +171,7 @@ def test_partner_api_json_nested_too_deep_is_400_not_500():
     _, client = workspace_with_key()
     for body in (json.dumps(_nested(MAX_JSON_DEPTH + 1)), "[" * 100_000):
         response = client.post("/api/v1/leads/", data=body, content_type="application/json")
-        assert response.status_code == 400
-        assert "levels deep" in response.json()["detail"]
+        assert "levels deep" in assert_error(response, 400, code="parse_error")["message"]
 
 
 # --- SSRF guard ------------------------------------------------------------------------------------
@@ -228,8 +232,7 @@ def test_partner_api_refuses_a_webhook_url_that_resolves_to_a_private_address(mo
     _resolve_hostname_to(monkeypatch, "10.20.30.40")
     workspace, client = workspace_with_key()
     response = client.post("/api/v1/workspace/webhook/", {"outbound_webhook_url": "https://partner.example/hook"})
-    assert response.status_code == 400
-    assert "outbound_webhook_url" in response.json()
+    assert_error(response, 422, field="outbound_webhook_url")
     workspace.refresh_from_db()
     assert workspace.outbound_webhook_url == ""
 
@@ -292,15 +295,14 @@ def test_webhook_json_with_a_nul_character_is_400(open_webhook):
     url, headers = open_webhook
     body = json.dumps({"first_name": "Ada\u0000", "last_name": "L", "email": "a@example.com"}).encode()
     response = Client().post(url, data=body, content_type="application/json", headers=headers)
-    assert response.status_code == 400
-    assert response.json()["code"] == "nul_character"
+    assert_webhook_error(response, 400, code="nul_character")
 
 
 def test_webhook_form_with_a_nul_character_is_400(open_webhook):
     url, headers = open_webhook
     response = Client().post(url, data=b"first_name=Ada%00&phone=4152002000",
                              content_type="application/x-www-form-urlencoded", headers=headers)
-    assert response.status_code == 400 and response.json()["code"] == "nul_character"
+    assert_webhook_error(response, 400, code="nul_character")
 
 
 def test_refused_body_with_nul_bytes_is_kept_as_a_rejected_submission(open_webhook):
@@ -308,7 +310,7 @@ def test_refused_body_with_nul_bytes_is_kept_as_a_rejected_submission(open_webho
 
     url, headers = open_webhook
     response = Client().post(url, data=b"{\x00 not json", content_type="application/json", headers=headers)
-    assert response.status_code == 400 and response.json()["code"] == "malformed_json"
+    assert_webhook_error(response, 400, code="malformed_json")
     assert "\x00" not in RejectedSubmission.objects.get(request_id=response["X-Request-ID"]).raw_body
 
 
@@ -316,7 +318,7 @@ def test_refused_body_with_nul_bytes_is_kept_as_a_rejected_submission(open_webho
 def test_webhook_id_with_a_nul_character_is_404():
     response = Client().post("/api/v1/webhooks/wh%00x/leads/", data=b"{}", content_type="application/json",
                              headers={"X-Provider-Id": "p\x00"})
-    assert response.status_code == 404
+    assert_webhook_error(response, 404, code="webhook_not_found")
 
 
 @pytest.mark.django_db
@@ -324,5 +326,4 @@ def test_partner_api_json_with_a_nul_character_is_400():
     _, client = workspace_with_key()
     response = client.post("/api/v1/leads/", data=json.dumps({"lead_type": "solar", "first_name": "A\u0000"}),
                            content_type="application/json")
-    assert response.status_code == 400
-    assert "NUL" in response.json()["detail"]
+    assert "NUL" in assert_error(response, 400, code="parse_error")["message"]

@@ -7,6 +7,7 @@ changelists and change pages) while capturing every log record at DEBUG, and gre
 saw for the raw values.
 """
 import json
+from datetime import timedelta
 import logging
 
 import pytest
@@ -66,9 +67,9 @@ def test_no_secret_appears_after_it_was_issued(admin_client, all_loggers_at_debu
 
         # Issue (and re-issue) each secret; the answer that issues one may show it, once.
         old_workspace_key = workspace_key_rotate(workspace=workspace)
-        workspace_key = workspace_key_rotate(workspace=workspace)
+        workspace_key = workspace_key_rotate(workspace=workspace, grace=timedelta(0))
         old_provider_key = provider_key_rotate(provider=provider)
-        provider_key = provider_key_rotate(provider=provider)
+        provider_key = provider_key_rotate(provider=provider, grace=timedelta(0))
         partner = Client(headers={"Authorization": f"Bearer {workspace_key}"})
         signing_secret = partner.post("/api/v1/workspace/webhook/secret/").json()["signing_secret"]
         secrets = {

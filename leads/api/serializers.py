@@ -71,27 +71,42 @@ class LeadWebhookRequestSerializer(serializers.Serializer):
     tcpa_compliance = serializers.BooleanField(required=False, help_text="Aliases `tcpa`, `tcpa_compliant`.")
 
 
+class DispositionSerializer(serializers.Serializer):
+    """What became of the lead. Never names who receives it."""
+
+    held_for_consent = serializers.BooleanField(
+        help_text="Stored but not assigned or forwarded: consent_value and tcpa_compliance were not both true."
+    )
+    held_reason = serializers.CharField(allow_null=True, help_text="Why it is held; null when it is not.")
+
+
 class LeadWebhookSuccessSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(["success"])
+    reason = serializers.CharField(allow_null=True, help_text="null on a plain success; why the lead is held if it is.")
     lead_id = serializers.IntegerField()
     contact_id = serializers.IntegerField()
     contact_status = serializers.ChoiceField(["new", "existing"])
+    disposition = DispositionSerializer()
 
 
-class WebhookFailureSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(["failure"])
-    reason = serializers.CharField(help_text="What is wrong, for people.")
-    code = serializers.CharField(help_text="What is wrong, for machines.")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False,
-        help_text="422 only: messages per field.",
-    )
-    request_id = serializers.CharField()
+def ingest_result_body(result) -> dict:
+    """The answer to an accepted lead (webhook post or referral), LeadWebhookSuccessSerializer's shape."""
+    lead = result.lead
+    return {
+        "outcome": "success",
+        "reason": lead.held_reason,
+        "lead_id": lead.pk,
+        "contact_id": result.contact.pk,
+        "contact_status": result.contact_status,
+        "disposition": {"held_for_consent": lead.held_for_consent, "held_reason": lead.held_reason},
+    }
 
 
 # ---- Partner API (issue 4): the workspace's view of its leads -----------------------------------
 from rest_framework import serializers as _drf  # noqa: E402
 
+from leadhub.api.serializers import StrictModelSerializer as _StrictModelSerializer  # noqa: E402
+from leadhub.api.serializers import StrictSerializer as _StrictSerializer  # noqa: E402
 from leads.models import ActivityType as _ActivityType  # noqa: E402
 from leads.models import Lead as _Lead  # noqa: E402
 from leads.models import LeadActivity as _LeadActivity  # noqa: E402
@@ -119,7 +134,7 @@ class PartnerLeadSerializer(_drf.ModelSerializer):
         read_only_fields = fields
 
 
-class PartnerLeadPatchSerializer(_drf.Serializer):
+class PartnerLeadPatchSerializer(_StrictSerializer):
     """`PATCH /api/v1/leads/{id}/`. `changed_by`, `changed_by_name` and `reason` only describe a
     status change (who and why, for the status history); unknown fields are refused by name."""
 
@@ -137,15 +152,12 @@ class PartnerLeadPatchSerializer(_drf.Serializer):
     reason = _drf.CharField(required=False, allow_blank=True)
 
     def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise _drf.ValidationError({field: ["This field cannot be changed through the API."] for field in unknown})
         if not attrs:
             raise _drf.ValidationError({"non_field_errors": ["Nothing to change."]})
         return attrs
 
 
-class PartnerActivitySerializer(_drf.ModelSerializer):
+class PartnerActivitySerializer(_StrictModelSerializer):
     activity_type = _drf.ChoiceField(
         choices=[_ActivityType.CALL, _ActivityType.EMAIL, _ActivityType.MEETING, _ActivityType.NOTE]
     )
@@ -172,10 +184,3 @@ class TimelineItemSerializer(_drf.Serializer):
 class TimelineSerializer(_drf.Serializer):
     lead_id = _drf.IntegerField()
     items = TimelineItemSerializer(many=True)
-
-
-class ReferralResultSerializer(_drf.Serializer):
-    outcome = _drf.CharField()
-    lead_id = _drf.IntegerField()
-    contact_id = _drf.IntegerField()
-    contact_status = _drf.ChoiceField(choices=["new", "existing"])

@@ -3,28 +3,37 @@ from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.views import APIView
 
-from leadhub.api.exceptions import Refusal
+from leadhub.api.exceptions import Refusal, failure_body
+from leadhub.api.schema import webhook_error_response
 from leads.api import serializers
-from leads.services import IngestConflict, IngestError, lead_ingest
+from leads.services import IngestError, lead_ingest
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import webhook_post
 from providers.payloads import ACCEPTED_MEDIA_TYPES
 from providers.signatures import SIGNATURE_HEADER
 
 
+# A refused post stored no lead: the answer still carries every key a success has.
+NO_LEAD = {"lead_id": None, "contact_status": None, "disposition": None}
+
+
 def _failure(status, description, code, reason, errors=None):
-    example = {"outcome": "failure", "reason": reason, "code": code}
-    if errors:
-        example["errors"] = errors
-    example["request_id"] = "3f2c1d0e9b8a47c6a5d4e3f2a1b0c9d8"
-    return OpenApiResponse(
-        serializers.WebhookFailureSerializer,
-        description=description,
-        examples=[OpenApiExample(code, value=example, status_codes=[str(status)], response_only=True)],
+    example = failure_body(code=code, reason=reason, request_id="3f2c1d0e9b8a47c6a5d4e3f2a1b0c9d8",
+                           status_code=status, errors=errors, **NO_LEAD)
+    return webhook_error_response(
+        description, examples=[OpenApiExample(code, value=example, status_codes=[str(status)], response_only=True)]
     )
 
 
-_SUCCESS_EXAMPLE = {"outcome": "success", "lead_id": 120045, "contact_id": 88012, "contact_status": "new"}
+_SUCCESS_EXAMPLE = {
+    "outcome": "success", "reason": None, "lead_id": 120045, "contact_id": 88012, "contact_status": "new",
+    "disposition": {"held_for_consent": False, "held_reason": None},
+}
+_HELD_REASON = ("Held for consent: tcpa_compliance not true. The lead is stored but not assigned or forwarded "
+                "until consent is confirmed.")
+_HELD_EXAMPLE = {
+    **_SUCCESS_EXAMPLE, "reason": _HELD_REASON, "disposition": {"held_for_consent": True, "held_reason": _HELD_REASON},
+}
 _REQUEST_EXAMPLE = {
     "first_name": "Ada",
     "last_name": "Lovelace",
@@ -84,7 +93,10 @@ WEBHOOK_SCHEMA = extend_schema(
         201: OpenApiResponse(
             serializers.LeadWebhookSuccessSerializer,
             description="Lead created.",
-            examples=[OpenApiExample("created", value=_SUCCESS_EXAMPLE, status_codes=["201"], response_only=True)],
+            examples=[
+                OpenApiExample("created", value=_SUCCESS_EXAMPLE, status_codes=["201"], response_only=True),
+                OpenApiExample("held for consent", value=_HELD_EXAMPLE, status_codes=["201"], response_only=True),
+            ],
         ),
         200: OpenApiResponse(
             serializers.LeadWebhookSuccessSerializer,
@@ -133,47 +145,36 @@ class LeadWebhookView(APIView):
 
     @WEBHOOK_SCHEMA
     def post(self, request, webhook_id):
-        return webhook_post(request._request, webhook_id=webhook_id, endpoint="lead", handle=_ingest)
+        return webhook_post(request._request, webhook_id=webhook_id, endpoint="lead", handle=_ingest,
+                            refusal_fields=NO_LEAD)
 
 
 def _ingest(**post):
     try:
         result = lead_ingest(**post)
     except IngestError as exc:
-        status = 409 if isinstance(exc, IngestConflict) else 422
-        raise Refusal(status, exc.code, exc.reason, errors=exc.errors if status == 422 else None) from None
-    return JsonResponse(
-        {
-            "outcome": "success",
-            "lead_id": result.lead.pk,
-            "contact_id": result.contact.pk,
-            "contact_status": result.contact_status,
-        },
-        status=201 if result.created else 200,
-    )
+        raise Refusal.from_service(exc) from None
+    return JsonResponse(serializers.ingest_result_body(result), status=201 if result.created else 200)
 
 
 
 # ---- Partner API (issue 4): workspaces read, refer and work their leads ------------------------
-from django.core.exceptions import ValidationError as _DjangoValidationError  # noqa: E402
 from django.http import QueryDict as _QueryDict  # noqa: E402
 from drf_spectacular.utils import extend_schema as _extend_schema  # noqa: E402
 from rest_framework import mixins as _mixins  # noqa: E402
 from rest_framework import status as _status  # noqa: E402
 from rest_framework import viewsets as _viewsets  # noqa: E402
 from rest_framework.decorators import action as _action  # noqa: E402
-from rest_framework.exceptions import ValidationError as _DRFValidationError  # noqa: E402
+from leadhub.api.exceptions import MalformedRequest  # noqa: E402
 from rest_framework.response import Response as _Response  # noqa: E402
 
-from leadhub.api.exceptions import failure_body as _failure_body  # noqa: E402
+from leadhub.api.schema import error_response  # noqa: E402
 from leadhub.api.views import PartnerAPIMixin  # noqa: E402
 from leadhub.middleware import client_ip as _client_ip  # noqa: E402
 from leads.api import serializers as _serializers  # noqa: E402
 from leads.filters import LeadFilterSet  # noqa: E402
 from leads.selectors import lead_activity_list, lead_list, lead_timeline  # noqa: E402
-from leads.services import IngestConflict as _IngestConflict  # noqa: E402
-from leads.services import IngestError as _IngestError  # noqa: E402
-from leads.services import LeadStatusInvalid, lead_activity_add, lead_patch, lead_refer  # noqa: E402
+from leads.services import lead_activity_add, lead_patch, lead_refer  # noqa: E402
 
 
 class PartnerLeadViewSet(PartnerAPIMixin, _mixins.ListModelMixin, _mixins.RetrieveModelMixin, _viewsets.GenericViewSet):
@@ -185,6 +186,7 @@ class PartnerLeadViewSet(PartnerAPIMixin, _mixins.ListModelMixin, _mixins.Retrie
 
     serializer_class = _serializers.PartnerLeadSerializer
     filterset_class = LeadFilterSet
+    ordering_fields = ("id", "created_at", "updated_at")
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "head", "options"]
     required_scopes = {
@@ -203,10 +205,9 @@ class PartnerLeadViewSet(PartnerAPIMixin, _mixins.ListModelMixin, _mixins.Retrie
     @_extend_schema(
         request=dict,
         responses={
-            201: _serializers.ReferralResultSerializer,
-            200: _serializers.ReferralResultSerializer,
-            409: _serializers.WebhookFailureSerializer,
-            422: _serializers.WebhookFailureSerializer,
+            201: _serializers.LeadWebhookSuccessSerializer,
+            200: _serializers.LeadWebhookSuccessSerializer,
+            409: error_response("Custom id already used with another payload or webhook."),
         },
         summary="Refer a lead (send one in)",
         description=(
@@ -219,34 +220,21 @@ class PartnerLeadViewSet(PartnerAPIMixin, _mixins.ListModelMixin, _mixins.Retrie
         workspace = self.acting_workspace()
         payload = request.data.dict() if isinstance(request.data, _QueryDict) else request.data
         if not isinstance(payload, dict):
-            raise _DRFValidationError({"non_field_errors": ["Send one lead as a JSON object."]})
-        try:
-            result = lead_refer(
-                workspace=workspace,
-                payload=payload,
-                ip_address=_client_ip(request),
-                user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
-            )
-        except _IngestError as exc:
-            status_code = 409 if isinstance(exc, _IngestConflict) else 422
-            body = _failure_body(code=exc.code, reason=exc.reason, request_id=request.request_id, errors=exc.errors)
-            return _Response(body, status=status_code)
-        body = {
-            "outcome": "success",
-            "lead_id": result.lead.pk,
-            "contact_id": result.contact.pk,
-            "contact_status": result.contact_status,
-        }
+            raise MalformedRequest({"non_field_errors": ["Send one lead as a JSON object."]})
+        result = lead_refer(
+            workspace=workspace,
+            payload=payload,
+            ip_address=_client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+        )
+        body = _serializers.ingest_result_body(result)
         return _Response(body, status=_status.HTTP_201_CREATED if result.created else _status.HTTP_200_OK)
 
     @_extend_schema(
         request=_serializers.PartnerLeadPatchSerializer,
         responses={
             200: _serializers.PartnerLeadSerializer,
-            422: OpenApiResponse(
-                {"type": "object", "additionalProperties": {}},
-                description="Status not allowed: messages per field and `allowed`, the statuses it may take.",
-            ),
+            422: error_response("Invalid values; a status not allowed also lists `allowed`, the statuses it may take."),
         },
     )
     def partial_update(self, request, pk=None):
@@ -255,14 +243,7 @@ class PartnerLeadViewSet(PartnerAPIMixin, _mixins.ListModelMixin, _mixins.Retrie
         patch.is_valid(raise_exception=True)
         data = dict(patch.validated_data)
         changed_by = data.pop("changed_by", None) or self.changed_by()
-        try:
-            lead = lead_patch(lead=lead, changed_by=changed_by, workspace=self.caller_workspace(), **data)
-        except LeadStatusInvalid as exc:
-            return _Response(
-                {**exc.message_dict, "allowed": exc.allowed}, status=_status.HTTP_422_UNPROCESSABLE_ENTITY
-            )
-        except _DjangoValidationError as exc:
-            raise _DRFValidationError(exc.message_dict)
+        lead = lead_patch(lead=lead, changed_by=changed_by, workspace=self.caller_workspace(), **data)
         return _Response(self.get_serializer(lead).data)
 
     @_extend_schema(responses=_serializers.TimelineSerializer)
@@ -279,7 +260,7 @@ class PartnerLeadViewSet(PartnerAPIMixin, _mixins.ListModelMixin, _mixins.Retrie
     @_extend_schema(
         methods=["POST"], request=_serializers.PartnerActivitySerializer, responses={201: _serializers.PartnerActivitySerializer}
     )
-    @_action(detail=True, methods=["get", "post"], filterset_class=None)
+    @_action(detail=True, methods=["get", "post"], filterset_class=None, ordering_fields=None)
     def activities(self, request, pk=None):
         """Calls, emails, meetings and notes on the lead; a call adds one contact attempt."""
         lead = self.get_object()

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from contacts.models import Contact
 from leadhub.api.testing import result_ids, workspace_with_key
-from leadhub.testing import backdate, make_appointment, make_contact, make_conversion, make_lead
+from leadhub.testing import assert_error, backdate, make_appointment, make_contact, make_conversion, make_lead
 from leads.models import Lead, LeadPipelineStage, WorkspaceTracking
 from leads.services import lead_assign
 
@@ -68,9 +68,9 @@ def test_date_ranges_and_updated_since(partner):
 
 def test_bad_filter_value_is_400_naming_the_field(partner):
     workspace, client = partner
-    response = client.get("/api/v1/leads/", {"updated_since": "yesterday"})
-    assert response.status_code == 400 and "updated_since" in response.json()
-    assert "lead_type" in client.get("/api/v1/leads/", {"lead_type": "boats"}).json()
+    assert_error(client.get("/api/v1/leads/", {"updated_since": "yesterday"}), 400, field="updated_since")
+    assert_error(client.get("/api/v1/leads/", {"lead_type": "boats"}), 400, field="lead_type")
+    assert_error(client.get("/api/v1/leads/", {"status": "bogus"}), 400, field="status")
 
 
 def test_cursor_pagination_walks_every_lead_once(partner):
@@ -126,10 +126,9 @@ def test_patch_status_with_explicit_author(partner):
 def test_invalid_status_is_422_listing_allowed_values(partner):
     workspace, client = partner
     lead = assigned_lead(workspace)
-    response = client.patch(f"/api/v1/leads/{lead.pk}/", {"status": "won"}, format="json")
-    assert response.status_code == 422
-    body = response.json()
-    assert "status" in body and set(body["allowed"]) == set(
+    body = assert_error(client.patch(f"/api/v1/leads/{lead.pk}/", {"status": "won"}, format="json"), 422,
+                        code="validation", field="status")
+    assert set(body["allowed"]) == set(
         LeadPipelineStage.objects.filter(is_active=True).values_list("name", flat=True)
     )
     lead.refresh_from_db()
@@ -172,22 +171,21 @@ def test_patch_workspace_status_accept_or_reject(partner, response_value, action
 
 
 @pytest.mark.parametrize(
-    "body, field",
+    "body, status, field",
     [
-        ({"workspace_status": "converted"}, "workspace_status"),
-        ({"workspace_status": "assigned"}, "workspace_status"),
-        ({"priority": 9}, "priority"),
-        ({"contact_attempts": -1}, "contact_attempts"),
-        ({"email": "x@example.com"}, "email"),
-        ({"workspace": "someone-else"}, "workspace"),
-        ({"follow_up_date": "soon"}, "follow_up_date"),
+        ({"workspace_status": "converted"}, 422, "workspace_status"),
+        ({"workspace_status": "assigned"}, 422, "workspace_status"),
+        ({"priority": 9}, 422, "priority"),
+        ({"contact_attempts": -1}, 422, "contact_attempts"),
+        ({"email": "x@example.com"}, 400, "email"),  # not a field of the patch: malformed, not invalid
+        ({"workspace": "someone-else"}, 400, "workspace"),
+        ({"follow_up_date": "soon"}, 422, "follow_up_date"),
     ],
 )
-def test_bad_patch_is_400_naming_the_field(partner, body, field):
+def test_bad_patch_is_refused_naming_the_field(partner, body, status, field):
     workspace, client = partner
     lead = assigned_lead(workspace)
-    response = client.patch(f"/api/v1/leads/{lead.pk}/", body, format="json")
-    assert response.status_code == 400 and field in response.json(), response.content
+    assert_error(client.patch(f"/api/v1/leads/{lead.pk}/", body, format="json"), status, field=field)
     assert Lead.objects.get(pk=lead.pk).updated_at == lead.updated_at
 
 
@@ -216,12 +214,15 @@ def test_activities_post_and_list_and_calls_count_as_attempts(partner):
     assert [row["activity_type"] for row in listed] == ["note", "call"]
 
 
-@pytest.mark.parametrize("body, field", [({"activity_type": "status_change"}, "activity_type"), ({}, "activity_type")])
-def test_bad_activity_is_400_naming_the_field(partner, body, field):
+@pytest.mark.parametrize("body, status, field", [
+    ({"activity_type": "status_change"}, 422, "activity_type"),
+    ({}, 422, "activity_type"),
+    ({"activity_type": "call", "id": 5}, 400, "id"),
+])
+def test_bad_activity_is_refused_naming_the_field(partner, body, status, field):
     workspace, client = partner
     lead = assigned_lead(workspace)
-    response = client.post(f"/api/v1/leads/{lead.pk}/activities/", body, format="json")
-    assert response.status_code == 400 and field in response.json()
+    assert_error(client.post(f"/api/v1/leads/{lead.pk}/activities/", body, format="json"), status, field=field)
 
 
 def test_timeline_merges_everything_in_time_order(partner):
@@ -288,10 +289,9 @@ def test_referral_goes_through_ingest_and_stays_invisible_to_the_sender(partner)
 
 def test_referral_needs_a_lead_type_and_valid_fields(partner):
     workspace, client = partner
-    missing = client.post("/api/v1/leads/", referral(lead_type=""), format="json")
-    assert missing.status_code == 422 and "lead_type" in missing.json()["errors"]
-    bad = client.post("/api/v1/leads/", referral(email="nope", phone="123"), format="json")
-    assert bad.status_code == 422 and {"email", "phone"} <= set(bad.json()["errors"])
+    assert_error(client.post("/api/v1/leads/", referral(lead_type=""), format="json"), 422, field="lead_type")
+    bad = assert_error(client.post("/api/v1/leads/", referral(email="nope", phone="123"), format="json"), 422)
+    assert {"email", "phone"} <= set(bad["errors"])
     assert not Lead.objects.exists()
 
 

@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from contacts.models import Contact
 from leadhub.middleware import client_ip
-from leadhub.testing import PROVIDER_API_KEY, make_provider, make_webhook, provider_post, unique_id
+from leadhub.testing import (
+    PROVIDER_API_KEY,
+    assert_webhook_error,
+    make_provider,
+    make_webhook,
+    provider_post,
+    unique_id,
+)
 from leads.models import Lead
 from providers.models import RejectedSubmission, WebhookConfig
 from providers.services import rejected_submission_reprocess
@@ -41,12 +48,8 @@ def post(client, webhook_id, provider=None, body=None, *, raw=None, **options):
 
 
 def assert_failure(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["outcome"] == "failure"
-    assert body["code"] == code
-    assert body["reason"]
-    assert body["request_id"] == response["X-Request-ID"]
+    body = assert_webhook_error(response, status, code=code)
+    assert (body["lead_id"], body["contact_status"], body["disposition"]) == (None, None, None)
     return body
 
 
@@ -59,7 +62,10 @@ def test_json_post_creates_lead_and_contact(client, webhook, provider):
     assert response.status_code == 201, response.content
     body = response.json()
     lead = Lead.objects.get(pk=body["lead_id"])
-    assert body == {"outcome": "success", "lead_id": lead.pk, "contact_id": lead.contact_id, "contact_status": "new"}
+    assert body == {
+        "outcome": "success", "reason": None, "lead_id": lead.pk, "contact_id": lead.contact_id,
+        "contact_status": "new", "disposition": {"held_for_consent": False, "held_reason": None},
+    }
     assert lead.phone == "+14155550132" and lead.webhook_id == webhook.webhook_id
     assert response["X-Request-ID"]
     assert response["X-RateLimit-Limit"] == str(webhook.rate_limit)
@@ -200,7 +206,7 @@ def test_custom_id_with_different_payload_is_409(client, webhook, provider):
     )
 
     assert "7000456" in body["reason"]
-    assert "errors" not in body
+    assert list(body["errors"]) == ["id"]
 
 
 def test_body_over_one_megabyte_is_413(client, webhook, provider):

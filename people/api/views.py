@@ -10,6 +10,7 @@ from people.api.serializers import ContactSerializer
 class ContactViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ContactSerializer
     filterset_class = ContactFilterSet
+    ordering_fields = ("id", "created_at", "updated_at")
     required_scopes = {"list": "contacts:read", "retrieve": "contacts:read"}
 
     def get_queryset(self):

@@ -2,7 +2,7 @@
 import pytest
 
 from leadhub.api.testing import result_ids, workspace_with_key
-from leadhub.testing import make_contact, make_lead
+from leadhub.testing import assert_error, make_contact, make_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -34,5 +34,4 @@ def test_contact_filters_and_bad_filter():
         make_lead(contact, workspace=workspace, workspace_status="assigned")
     assert result_ids(client.get("/api/v1/contacts/", {"state": "ny"})) == {str(ny.pk)}
     assert result_ids(client.get("/api/v1/contacts/", {"zip_code": "94105"})) == {str(ca.pk)}
-    response = client.get("/api/v1/contacts/", {"created_at__gte": "not-a-date"})
-    assert response.status_code == 400 and "created_at__gte" in response.json()
+    assert_error(client.get("/api/v1/contacts/", {"created_at__gte": "not-a-date"}), 400, field="created_at__gte")

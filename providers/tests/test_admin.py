@@ -68,7 +68,8 @@ def test_generate_key_action_shows_the_key_once_and_stores_the_digest(admin_clie
 
     response = admin_client.post(
         "/admin/providers/leadsourceprovider/",
-        {"action": "generate_api_key", "_selected_action": [provider.pk]},
+        {"action": "generate_api_key", "_selected_action": [provider.pk], "post": "yes", "grace_hours": "0",
+         "confirm": "on"},
         follow=True,
     )
 

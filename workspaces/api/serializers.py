@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from leadhub.api.serializers import StrictSerializer
 from workspaces.models import DeliveryAttempt, EventType, OutboundEvent, Workspace
 
 
@@ -36,7 +37,7 @@ class WorkspaceProfileSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class WorkspaceWebhookSerializer(serializers.Serializer):
+class WorkspaceWebhookSerializer(StrictSerializer):
     outbound_webhook_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     webhook_active = serializers.BooleanField(required=False)
     webhook_events = serializers.ListField(
@@ -82,7 +83,7 @@ class OutboundEventDetailSerializer(OutboundEventSerializer):
         read_only_fields = fields
 
 
-class RedeliverSerializer(serializers.Serializer):
+class RedeliverSerializer(StrictSerializer):
     event_id = serializers.UUIDField(
         required=False, help_text="One event to send again; without it, every failed or skipped event is."
     )
@@ -94,3 +95,7 @@ class RedeliverResultSerializer(serializers.Serializer):
 
 class SigningSecretSerializer(serializers.Serializer):
     signing_secret = serializers.CharField()
+    previous_secret_valid_until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Until then deliveries carry two `v1=` signatures, with the new and the previous secret.",
+    )

@@ -70,6 +70,7 @@ class OutboundEventListView(PartnerAPIMixin, generics.ListAPIView):
 
     serializer_class = OutboundEventSerializer
     filterset_class = OutboundEventFilterSet
+    ordering_fields = ("created_at",)
     pagination_class = EventCursorPagination
     required_scopes = {"GET": "leads:read"}
 
@@ -110,11 +111,15 @@ class WebhookRedeliverView(PartnerAPIMixin, APIView):
 
 
 class WebhookSecretView(PartnerAPIMixin, APIView):
-    """`POST /api/v1/workspace/webhook/secret/`: a new signing secret, shown in this response only."""
+    """`POST /api/v1/workspace/webhook/secret/`: a new signing secret, shown in this response only.
+    The previous one keeps signing too for 24 hours, so the receiver can switch without an outage."""
 
     required_scopes = {"POST": "leads:write"}
 
     @extend_schema(request=None, responses=SigningSecretSerializer)
     def post(self, request):
-        secret = workspace_signing_secret_rotate(workspace=self.acting_workspace())
-        return Response({"signing_secret": secret})
+        workspace = self.acting_workspace()
+        secret = workspace_signing_secret_rotate(workspace=workspace)
+        return Response(SigningSecretSerializer(
+            {"signing_secret": secret, "previous_secret_valid_until": workspace.webhook_secret_previous_expires_at}
+        ).data)

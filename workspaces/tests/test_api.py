@@ -6,7 +6,7 @@ import yaml
 from django.core.management import call_command
 
 from leadhub.api.testing import workspace_with_key
-from leadhub.testing import make_lead
+from leadhub.testing import assert_error, make_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -49,10 +49,9 @@ def test_webhook_set_and_disable():
         ({}, "outbound_webhook_url"),
     ],
 )
-def test_bad_webhook_settings_are_400_naming_the_field(body, field):
+def test_bad_webhook_settings_are_422_naming_the_field(body, field):
     workspace, client = workspace_with_key()
-    response = client.post("/api/v1/workspace/webhook/", body, format="json")
-    assert response.status_code == 400 and field in response.json(), response.content
+    assert_error(client.post("/api/v1/workspace/webhook/", body, format="json"), 422, field=field)
     workspace.refresh_from_db()
     assert workspace.webhook_active is False
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from leadhub.celery import app as celery_app
 from leadhub.testing import WebhookReceiver, make_workspace
-from providers.signatures import verify
+from providers.signatures import SignatureError, verify
 from workspaces.delivery import (
     is_own_ingest_url,
     outbound_event_redeliver,
@@ -20,7 +20,7 @@ from workspaces.delivery import (
     workspace_events_redeliver,
 )
 from workspaces.models import AttemptOutcome, DeliveryStatus, EventType, OutboundEvent, Workspace
-from workspaces.services import workspace_webhook_update
+from workspaces.services import workspace_signing_secret_rotate, workspace_webhook_update
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +70,34 @@ def test_delivered_once_with_a_signature_the_receiver_verifies():
     assert request["headers"]["Content-Type"] == "application/json"
     (attempt,) = delivered.attempt_log.all()
     assert (attempt.status_code, attempt.outcome, attempt.response_body) == (200, AttemptOutcome.DELIVERED, "ok")
+
+
+def test_during_a_secret_rotation_grace_deliveries_carry_both_signatures():
+    with WebhookReceiver([200, 200, 200]) as receiver:
+        workspace = partner(receiver)
+        old_secret = workspace.webhook_secret
+        new_secret = workspace_signing_secret_rotate(workspace=workspace, grace=timedelta(hours=1))
+        outbox_deliver(event_id=emit(workspace).pk)
+        Workspace.objects.filter(pk=workspace.pk).update(
+            webhook_secret_previous_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        outbox_deliver(event_id=emit(workspace).pk)
+        workspace_signing_secret_rotate(workspace=workspace, grace=timedelta(0))
+        outbox_deliver(event_id=emit(workspace).pk)
+
+    during, after, leaked = receiver.requests
+    header = during["headers"]["X-Leadhub-Signature"]
+    assert header.count("v1=") == 2  # t=...,v1=<new>,v1=<old>
+    verify(new_secret, header, during["body"])
+    verify(old_secret, header, during["body"])  # a receiver not yet switched still accepts it
+    header = after["headers"]["X-Leadhub-Signature"]
+    assert header.count("v1=") == 1
+    verify(new_secret, header, after["body"])
+    with pytest.raises(SignatureError):
+        verify(old_secret, header, after["body"])
+    with pytest.raises(SignatureError):  # grace 0: the secret just replaced signs nothing
+        verify(new_secret, leaked["headers"]["X-Leadhub-Signature"], leaked["body"])
+    assert leaked["headers"]["X-Leadhub-Signature"].count("v1=") == 1
 
 
 def test_receiver_500_twice_then_200_is_delivered_with_every_attempt_logged():

@@ -46,7 +46,8 @@ def test_workspace_actions_rotate_secret_once_and_show_the_switch_off_reason(adm
 
     response = admin_client.post(
         admin_url(workspace, "changelist"),
-        {"action": "rotate_signing_secret", "_selected_action": [workspace.pk]},
+        {"action": "rotate_signing_secret", "_selected_action": [workspace.pk], "post": "yes", "grace_hours": "1",
+         "confirm": "on"},
         follow=True,
     )
     new_secret = Workspace.objects.get(pk=workspace.pk).webhook_secret

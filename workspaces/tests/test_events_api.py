@@ -2,7 +2,7 @@
 import pytest
 
 from leadhub.api.testing import workspace_with_key
-from leadhub.testing import WebhookReceiver
+from leadhub.testing import WebhookReceiver, assert_error
 from workspaces.delivery import outbox_deliver, outbox_emit
 from workspaces.models import DeliveryStatus, EventType, OutboundEvent
 
@@ -33,7 +33,7 @@ def test_events_list_pages_and_filters_with_delivery_state_and_attempts():
     assert [(a["outcome"], a["status_code"], a["response_body"]) for a in detail["attempt_log"]] == [
         ("failed", 400, "no such lead")
     ]
-    assert client.get("/api/v1/workspace/events/", {"status": "lost"}).status_code == 400
+    assert_error(client.get("/api/v1/workspace/events/", {"status": "lost"}), 400, field="status")
 
 
 def test_redeliver_one_or_all_failed_events_and_refusals_name_the_field():
@@ -47,16 +47,19 @@ def test_redeliver_one_or_all_failed_events_and_refusals_name_the_field():
     one = client.post("/api/v1/workspace/webhook/redeliver/", {"event_id": str(failed[2].pk)}, format="json")
     assert (one.status_code, one.json()) == (202, {"queued": 1})
     again = client.post("/api/v1/workspace/webhook/redeliver/", {"event_id": str(failed[2].pk)}, format="json")
-    assert again.status_code == 400 and "event_id" in again.json()
+    assert_error(again, 422, field="event_id")
     assert client.post("/api/v1/workspace/webhook/redeliver/", {}, format="json").json() == {"queued": 2}
     assert set(OutboundEvent.objects.values_list("status", flat=True)) == {DeliveryStatus.PENDING}
 
     bad = client.post("/api/v1/workspace/webhook/redeliver/", {"event_id": "not-a-uuid"}, format="json")
-    assert bad.status_code == 400 and "event_id" in bad.json()
+    assert_error(bad, 422, field="event_id")
+    # A misspelled field is not "every failed event".
+    misspelled = client.post("/api/v1/workspace/webhook/redeliver/", {"event_ids": [str(failed[0].pk)]}, format="json")
+    assert_error(misspelled, 400, code="invalid_request", field="event_ids")
 
     client.post("/api/v1/workspace/webhook/", {"webhook_active": False}, format="json")
     off = client.post("/api/v1/workspace/webhook/redeliver/", {}, format="json")
-    assert off.status_code == 400 and "webhook_active" in off.json()
+    assert_error(off, 422, field="webhook_active")
 
 
 def test_read_only_key_cannot_redeliver_or_rotate():
@@ -78,9 +81,14 @@ def test_subscriptions_and_secret_rotation():
     assert outbox_emit(workspace=workspace, event_type=EventType.LEAD_ASSIGNED, data={}) is None
     assert outbox_emit(workspace=workspace, event_type=EventType.CONVERSION_CREATED, data={}) is not None
     bad = client.post("/api/v1/workspace/webhook/", {"webhook_events": ["lead.exploded"]}, format="json")
-    assert bad.status_code == 400 and "webhook_events" in bad.json()
+    assert_error(bad, 422, field="webhook_events.0")
 
-    secret = client.post("/api/v1/workspace/webhook/secret/").json()["signing_secret"]
+    old_secret = workspace.webhook_secret
+    rotated = client.post("/api/v1/workspace/webhook/secret/").json()
+    secret = rotated["signing_secret"]
     workspace.refresh_from_db()
     assert secret.startswith("whsec_") and workspace.webhook_secret == secret
+    assert workspace.webhook_secret_previous == old_secret  # still signs, next to the new one, for 24 hours
+    assert rotated["previous_secret_valid_until"] == workspace.webhook_secret_previous_expires_at.isoformat().replace(
+        "+00:00", "Z")
     assert secret not in client.get("/api/v1/workspace/").content.decode()  # never shown again

@@ -1,17 +1,19 @@
 """Workspace API keys: issue, rotate, hashed storage, and how the partner API authenticates."""
 import io
+from datetime import timedelta
 
 import pytest
 from django.contrib.admin.sites import site
 from django.core.cache import cache
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from leadhub.api.testing import ALL_SCOPES, workspace_with_key
 from leadhub.keys import key_digest
-from leadhub.testing import make_lead, make_workspace
+from leadhub.testing import assert_error, make_lead, make_workspace
 from workspaces.models import Workspace
 from workspaces.services import workspace_key_rotate
 
@@ -36,10 +38,10 @@ def test_key_is_prefixed_high_entropy_and_stored_only_as_digest():
     assert raw_key[len("lh_live_"):] not in dump.getvalue()
 
 
-def test_rotation_invalidates_the_old_key():
+def test_rotation_without_grace_invalidates_the_old_key():
     workspace = make_workspace(permissions=ALL_SCOPES)
     old_key = workspace_key_rotate(workspace=workspace)
-    new_key = workspace_key_rotate(workspace=workspace)
+    new_key = workspace_key_rotate(workspace=workspace, grace=timedelta(0))
     assert client_with(f"Bearer {old_key}").get("/api/v1/leads/").status_code == 401
     assert client_with(f"Bearer {new_key}").get("/api/v1/leads/").status_code == 200
 
@@ -65,9 +67,8 @@ def test_missing_or_wrong_key_is_401(header):
 def test_inactive_workspace_is_401():
     workspace, client = workspace_with_key()
     Workspace.objects.filter(pk=workspace.pk).update(is_active=False)
-    response = client.get("/api/v1/leads/")
-    assert response.status_code == 401
-    assert "inactive" in response.json()["detail"]
+    body = assert_error(client.get("/api/v1/leads/"), 401, code="authentication_failed")
+    assert "inactive" in body["message"]
 
 
 @pytest.mark.parametrize(
@@ -89,9 +90,9 @@ def test_each_endpoint_names_its_missing_scope(method, url, body, scope):
     workspace, client = workspace_with_key(scopes=[s for s in ALL_SCOPES if s != scope])
     lead = make_lead(workspace=workspace, workspace_status="assigned")
     response = getattr(client, method)(url.format(pk=lead.pk, contact=lead.contact_id), body, format="json")
-    assert response.status_code == 403
-    assert response.json()["missing_scope"] == scope
-    assert scope in response.json()["detail"]
+    body = assert_error(response, 403, code="permission_denied")
+    assert body["missing_scope"] == scope
+    assert scope in body["message"]
 
 
 def test_profile_needs_no_scope():
@@ -136,9 +137,9 @@ def test_default_rate_comes_from_settings():
 def test_management_command_rotates_and_prints_key_last():
     workspace, old_client = workspace_with_key()
     out = io.StringIO()
-    call_command("workspace_key", workspace.pk, stdout=out)
+    call_command("workspace_key", workspace.pk, "--grace", "0", stdout=out)
     raw_key = out.getvalue().strip().splitlines()[-1]
-    assert raw_key.startswith("lh_live_")
+    assert raw_key.startswith("lh_live_") and "no longer works" in out.getvalue()
     assert old_client.get("/api/v1/workspace/").status_code == 401
     assert client_with(f"Bearer {raw_key}").get("/api/v1/workspace/").status_code == 200
 
@@ -154,7 +155,8 @@ def test_admin_action_rotates_and_shows_the_key_once(admin_client):
     workspace, old_client = workspace_with_key()
     response = admin_client.post(
         "/admin/workspaces/workspace/",
-        {"action": "rotate_api_key", "_selected_action": [workspace.pk]},
+        {"action": "rotate_api_key", "_selected_action": [workspace.pk], "post": "yes", "grace_hours": "0",
+         "confirm": "on"},
         follow=True,
     )
     shown = [str(m) for m in response.context["messages"]]
@@ -184,5 +186,63 @@ def test_staff_token_auth_works_across_workspaces(django_user_model):
     lead = make_lead(workspace=workspace, workspace_status="assigned")
     client = client_with(f"Token {token.key}")
     assert client.get(f"/api/v1/leads/{lead.pk}/").status_code == 200
-    assert client.get("/api/v1/workspace/").status_code == 400  # staff must name the workspace
+    assert_error(client.get("/api/v1/workspace/"), 400, field="workspace")  # staff must name the workspace
     assert client.get("/api/v1/workspace/", {"workspace": workspace.pk}).json()["id"] == workspace.pk
+
+
+# --- rotation with a grace period -----------------------------------------------------------------
+
+
+def test_during_the_grace_both_keys_work_and_after_it_only_the_new_one():
+    workspace = make_workspace(permissions=ALL_SCOPES)
+    old_key = workspace_key_rotate(workspace=workspace)
+    new_key = workspace_key_rotate(workspace=workspace, grace=timedelta(hours=2))
+    assert client_with(f"Bearer {old_key}").get("/api/v1/workspace/").status_code == 200
+    assert client_with(f"Bearer {new_key}").get("/api/v1/workspace/").status_code == 200
+    Workspace.objects.filter(pk=workspace.pk).update(api_key_previous_expires_at=timezone.now() - timedelta(seconds=1))
+    assert_error(client_with(f"Bearer {old_key}").get("/api/v1/workspace/"), 401, code="authentication_failed")
+    assert client_with(f"Bearer {new_key}").get("/api/v1/workspace/").status_code == 200
+
+
+def test_the_default_grace_is_24_hours_and_a_second_rotation_ends_the_previous_key_at_once():
+    workspace = make_workspace(permissions=ALL_SCOPES)
+    first = workspace_key_rotate(workspace=workspace)
+    before = timezone.now()
+    second = workspace_key_rotate(workspace=workspace)
+    workspace.refresh_from_db()
+    assert timedelta(hours=24) <= workspace.api_key_previous_expires_at - before < timedelta(hours=24, minutes=1)
+    third = workspace_key_rotate(workspace=workspace)
+    assert client_with(f"Bearer {first}").get("/api/v1/workspace/").status_code == 401
+    assert client_with(f"Bearer {second}").get("/api/v1/workspace/").status_code == 200
+    assert client_with(f"Bearer {third}").get("/api/v1/workspace/").status_code == 200
+
+
+def test_management_command_grace_keeps_the_old_key_for_that_long():
+    workspace, old_client = workspace_with_key()
+    out = io.StringIO()
+    call_command("workspace_key", workspace.pk, "--grace", "90m", stdout=out)
+    raw_key = out.getvalue().strip().splitlines()[-1]
+    assert "keeps working until" in out.getvalue()
+    workspace.refresh_from_db()
+    assert timedelta(minutes=89) < workspace.api_key_previous_expires_at - timezone.now() <= timedelta(minutes=90)
+    assert old_client.get("/api/v1/workspace/").status_code == 200
+    assert client_with(f"Bearer {raw_key}").get("/api/v1/workspace/").status_code == 200
+    with pytest.raises(CommandError):
+        call_command("workspace_key", workspace.pk, "--grace", "soon", stdout=io.StringIO())
+
+
+def test_admin_rotation_asks_for_the_grace_and_a_confirmation_first(admin_client):
+    workspace, old_client = workspace_with_key()
+    key_before = Workspace.objects.get(pk=workspace.pk).api_key
+    url = "/admin/workspaces/workspace/"
+    selection = {"action": "rotate_api_key", "_selected_action": [workspace.pk]}
+    page = admin_client.post(url, selection)
+    assert page.status_code == 200 and b"grace_hours" in page.content and b'name="confirm"' in page.content
+    unconfirmed = admin_client.post(url, {**selection, "post": "yes", "grace_hours": "24"})
+    assert unconfirmed.status_code == 200 and unconfirmed.context["form"].errors["confirm"]
+    assert Workspace.objects.get(pk=workspace.pk).api_key == key_before
+    response = admin_client.post(url, {**selection, "post": "yes", "grace_hours": "24", "confirm": "on"}, follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert len(shown) == 1 and "keeps working until" in shown[0]
+    assert old_client.get("/api/v1/workspace/").status_code == 200
+    assert client_with(f"Bearer {shown[0].rsplit(' ', 1)[-1]}").get("/api/v1/workspace/").status_code == 200

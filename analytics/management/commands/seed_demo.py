@@ -192,4 +192,5 @@ class Command(BaseCommand):
         out("Try: curl -X POST http://127.0.0.1:8000/api/v1/webhooks/solar-demo/leads/ "
             "-H 'Content-Type: application/json' -H 'X-Provider-Id: demo-leadgen' "
             f"-H 'X-Api-Key: {demo_provider_key('demo-leadgen')}' "
-            "-d '{\"first_name\":\"Ada\",\"last_name\":\"Lovelace\",\"email\":\"ada@example.com\",\"phone\":\"(415) 867-5309\"}'")
+            "-d '{\"first_name\":\"Ada\",\"last_name\":\"Lovelace\",\"email\":\"ada@example.com\","
+            "\"phone\":\"(415) 867-5309\",\"consent_value\":true,\"tcpa_compliance\":true}'")

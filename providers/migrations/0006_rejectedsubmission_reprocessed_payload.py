@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('providers', '0004_reprocessed_object_id'),
+        ('providers', '0005_key_rotation_grace'),
     ]
 
     operations = [
