@@ -115,9 +115,10 @@ def _delete_batch(spec: ArchivedTable, ids):
 
 def events_archive(
     *, older_than: timedelta, archive_dir, batch_size: int = 5000, dry_run: bool = False, now=None,
-    delete_batch=_delete_batch,
+    delete_batch=_delete_batch, on_batch=None,
 ) -> dict:
     """Archive and delete rows older than `now - older_than`; returns {table: rows} (to be) moved.
+    `on_batch(rows)` is told of each batch moved (the command's progress display).
 
     `delete_batch` is the one step tests replace to simulate a crash between write and delete.
     """
@@ -135,6 +136,8 @@ def events_archive(
         while rows := list(old_rows.values(*spec.columns)[:batch_size]):
             _archive_batch(spec, table_dir, rows, delete_batch)
             moved[spec.table] += len(rows)
+            if on_batch:
+                on_batch(len(rows))
     return moved
 
 

@@ -9,9 +9,48 @@ from decimal import Decimal
 
 from analytics import charts, selectors
 from analytics.services import analytics_cached
+from leadhub.admin import money_display, percent_display
 from leadhub.choices import LeadType
 
 TOP = 10
+
+# The page's table headers in words (the CSV keeps the column names, for spreadsheets and scripts).
+HEADINGS = {
+    "date": "Day", "step": "Step", "leads": "Leads", "stage_active": "Stage active", "provider_id": "Provider",
+    "converted_leads": "Converted leads", "conversion_rate": "Conversion rate", "revenue": "Revenue",
+    "rejected_submissions": "Rejected posts", "rejection_rate": "Rejection rate", "workspace_id": "Workspace",
+    "conversions": "Conversions", "mean_seconds_to_conversion": "Mean time to conversion",
+    "median_seconds_to_conversion": "Median time to conversion", "state": "State", "zip": "ZIP code",
+    **{vertical: label for vertical, label in LeadType.choices},
+}
+
+
+def duration_display(seconds):
+    if seconds is None:
+        return None
+    minutes = round(float(seconds) / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min"
+    return f"{hours // 24} days {hours % 24} h"
+
+
+def _readable(column, value):
+    if value is None:
+        return None
+    if column == "revenue":
+        return money_display(value)
+    if column.endswith("_rate"):
+        return percent_display(value)
+    if column.endswith("_seconds_to_conversion"):
+        return duration_display(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if column in ("provider_id", "workspace_id") and value == "":
+        return "(none)"
+    return value
 
 
 @dataclass
@@ -22,6 +61,14 @@ class Chart:
     rows: list
     svg: str = ""
     notes: str = ""
+
+    @property
+    def headings(self):
+        return [HEADINGS.get(column, column.replace("_", " ").capitalize()) for column in self.columns]
+
+    @property
+    def readable_rows(self):
+        return [[_readable(column, value) for column, value in zip(self.columns, row)] for row in self.rows]
 
 
 def _kpi(name, selector, date_from, date_to, **options):

@@ -2,10 +2,18 @@
 appointments.services, so the admin writes the same events and outbox rows as the APIs."""
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import widgets
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 
-from appointments.models import Appointment, AppointmentEvent, AppointmentLead, AppointmentStatus, UnroutedAppointment
+from appointments.models import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentLead,
+    AppointmentStatus,
+    Outcome,
+    UnroutedAppointment,
+)
 from appointments.selectors import CUSTOMER_SEARCH_FIELDS
 from appointments.services import (
     TRANSITIONS,
@@ -19,10 +27,19 @@ from appointments.services import (
 from leadhub.actors import actor_for_user
 from leadhub.admin import (
     AuditLogAdmin,
+    ConfirmationPageMixin,
     ExactSearchMixin,
     LargeTableMixin,
     LatestRowsFormSet,
+    NoBulkDeleteMixin,
     ReadOnlyInline,
+    ReasonForm,
+    RecordActionsMixin,
+    change_link,
+    json_display,
+    money_display,
+    phone_display,
+    reason_field,
 )
 from workspaces.models import Workspace
 from workspaces.routing import route
@@ -36,7 +53,7 @@ CUSTOMER_FIELDS = ["customer_name", "customer_phone", "customer_email", "custome
 FIXED_AFTER_CREATION = ["customer_name", "customer_phone", "customer_zip"]
 ROUTING_FIELDS = [
     "status", "outcome", "next_action", "next_action_date", "matched_workspace", "routing_method", "forward_status",
-    "forwarded_at", "forward_attempts", "forward_response", "created_by", "raw_payload", "created_at", "updated_at",
+    "forwarded_at", "forward_attempts", "forward_response", "created_by", "raw_payload_rows", "created_at", "updated_at",
 ]
 
 
@@ -70,6 +87,21 @@ class AppointmentForm(forms.ModelForm):
         return cleaned
 
 
+class CancelForm(ReasonForm):
+    reason = reason_field("Why it is cancelled; kept in the appointment's events.")
+
+
+class CompleteForm(forms.Form):
+    outcome = forms.ChoiceField(choices=Outcome.choices)
+    next_action = forms.CharField(max_length=255, required=False)
+    next_action_date = forms.SplitDateTimeField(required=False, widget=widgets.AdminSplitDateTime)
+
+
+class RescheduleForm(forms.Form):
+    scheduled_at = forms.SplitDateTimeField(label="New time", widget=widgets.AdminSplitDateTime)
+    reason = forms.CharField(max_length=2000, required=False)
+
+
 class RouteActionForm(ActionForm):
     workspace = forms.ModelChoiceField(
         Workspace.objects.filter(is_active=True), required=False, label="Workspace",
@@ -77,11 +109,11 @@ class RouteActionForm(ActionForm):
     )
 
 
-class AppointmentAdminBase(ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
+class AppointmentAdminBase(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, ExactSearchMixin,
+                           LargeTableMixin, admin.ModelAdmin):
     form = AppointmentForm
     list_display = [
-        "id", "appointment_type", "scheduled_at", "status", "customer_name", "customer_zip", "service_type",
-        "matched_workspace", "forward_status",
+        "id", "scheduled_at", "status", "customer", "phone", "service_type", "workspace", "value", "forward_status",
     ]
     list_filter = ["status", "appointment_type", "location_type", "forward_status", "scheduled_at"]
     search_fields = ["=customer_zip", "=assigned_to"]
@@ -92,7 +124,38 @@ class AppointmentAdminBase(ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
     raw_id_fields = ["contact", "lead", "matched_workspace"]
     inlines = [AppointmentLeadInline, AppointmentEventInline]
     action_form = RouteActionForm
-    actions = ["forward_again", "route_by_rules", "route_to_chosen", "confirm", "cancel", "mark_no_show"]
+    actions = ["forward_again", "route_by_rules", "route_to_chosen", "confirm", "complete", "reschedule", "cancel",
+               "mark_no_show"]
+    record_actions = ["confirm", "complete", "reschedule", "cancel", "mark_no_show", "forward_again"]
+
+    def record_action_buttons(self, request, obj):
+        """Only the steps the status machine allows from where the appointment is."""
+        allowed = TRANSITIONS[obj.status]
+        steps = {"confirm": AppointmentStatus.CONFIRMED, "complete": AppointmentStatus.COMPLETED,
+                 "reschedule": AppointmentStatus.RESCHEDULED, "cancel": AppointmentStatus.CANCELLED,
+                 "mark_no_show": AppointmentStatus.NO_SHOW}
+        return [button for button in super().record_action_buttons(request, obj)
+                if button["name"] not in steps or steps[button["name"]] in allowed]
+
+    @admin.display(description="Customer", ordering="customer_name")
+    def customer(self, obj):
+        return f"{obj.customer_name} · {obj.customer_zip}" if obj.customer_zip else obj.customer_name
+
+    @admin.display(description="Phone", ordering="customer_phone")
+    def phone(self, obj):
+        return phone_display(obj.customer_phone)
+
+    @admin.display(description="Workspace", ordering="matched_workspace")
+    def workspace(self, obj):
+        return change_link(obj.matched_workspace, obj.matched_workspace.name) if obj.matched_workspace else "—"
+
+    @admin.display(description="Est. value", ordering="estimated_value")
+    def value(self, obj):
+        return money_display(obj.estimated_value) if obj.estimated_value is not None else "—"
+
+    @admin.display(description="Raw payload")
+    def raw_payload_rows(self, obj):
+        return json_display(obj.raw_payload)
 
     def get_fieldsets(self, request, obj=None):
         people = ["contact", "lead"]
@@ -171,18 +234,39 @@ class AppointmentAdminBase(ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
         self._each(request, queryset, lambda a: appointment_route(appointment=a, workspace=workspace, by=by),
                    f"routed to {workspace.pk}")
 
-    def _status_action(self, request, queryset, status):
-        by = actor_for_user(request.user)
+    def _status_action(self, request, queryset, status, **details):
         self._each(request, queryset, lambda a: appointment_status_change(
-            appointment=a, new_status=status, changed_by=by), status.replace("_", " "))
+            appointment=a, new_status=status, changed_by=actor_for_user(request.user), **details), status.replace("_", " "))
+
+    def _with_form(self, request, queryset, *, form_class, action, title, status):
+        """Ask for the step's details on an intermediate page, then take the step on each appointment."""
+        form = form_class(self.confirmation_data(request))
+        if form.is_bound and form.is_valid():
+            self._status_action(request, queryset, status, **form.cleaned_data)
+            return None
+        return self.confirmation_page(
+            request, template="admin/appointments/appointment/action_form.html", title=title, action=action,
+            selected=list(queryset.select_related("matched_workspace")), form=form,
+        )
 
     @admin.action(description="Confirm", permissions=["change"])
     def confirm(self, request, queryset):
         self._status_action(request, queryset, AppointmentStatus.CONFIRMED)
 
-    @admin.action(description="Cancel", permissions=["change"])
+    @admin.action(description="Complete (with the outcome)", permissions=["change"])
+    def complete(self, request, queryset):
+        return self._with_form(request, queryset, form_class=CompleteForm, action="complete",
+                               title="Complete appointments", status=AppointmentStatus.COMPLETED)
+
+    @admin.action(description="Reschedule", permissions=["change"])
+    def reschedule(self, request, queryset):
+        return self._with_form(request, queryset, form_class=RescheduleForm, action="reschedule",
+                               title="Reschedule appointments", status=AppointmentStatus.RESCHEDULED)
+
+    @admin.action(description="Cancel (with a reason)", permissions=["change"])
     def cancel(self, request, queryset):
-        self._status_action(request, queryset, AppointmentStatus.CANCELLED)
+        return self._with_form(request, queryset, form_class=CancelForm, action="cancel",
+                               title="Cancel appointments", status=AppointmentStatus.CANCELLED)
 
     @admin.action(description="Mark no-show", permissions=["change"])
     def mark_no_show(self, request, queryset):

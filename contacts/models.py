@@ -62,6 +62,7 @@ class ContactEvent(CreatedAtModel):
     CREATED = "created"
     UPDATED = "updated"
     MERGED = "merged"
+    UNMERGED = "unmerged"
 
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="events")
     event_type = models.CharField(max_length=50, db_index=True)
@@ -73,6 +74,28 @@ class ContactEvent(CreatedAtModel):
 
     def __str__(self):
         return f"{self.event_type} contact #{self.contact_id}"
+
+
+class ContactMerge(CreatedAtModel):
+    """The manifest of one duplicate folded into a survivor (people.services.contact_merge): the
+    rows that moved and the survivor fields it filled, so an unmerge restores exactly that. Goes
+    with either contact when it is purged (it holds their personal data)."""
+
+    survivor = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges_kept")
+    duplicate = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges_folded")
+    merged_by = models.CharField(max_length=255)
+    moved = models.JSONField(default=dict, blank=True)  # {db_table: [primary key, ...]}
+    filled = models.JSONField(default=dict, blank=True)  # {survivor field: value taken from the duplicate}
+    repointed = models.JSONField(default=list, blank=True)  # contacts merged into the duplicate before
+    unmerged_at = models.DateTimeField(null=True, blank=True)
+    unmerged_by = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        db_table = "contact_merges"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"contact #{self.duplicate_id} merged into #{self.survivor_id}"
 
 
 class ContactPurge(CreatedAtModel):

@@ -16,14 +16,23 @@ from leadhub.admin import (
     ReadOnlyAdmin,
     ReadOnlyInline,
     ReasonForm,
+    RecordActionsMixin,
+    change_link,
+    json_display,
+    money_display,
     reason_field,
+    short_id,
 )
 
 
 class ConversionEventInline(ReadOnlyInline):
     model = ConversionEvent
-    fields = ["event_type", "event_data", "created_by", "created_at"]
+    fields = ["event_type", "details", "created_by", "created_at"]
     verbose_name_plural = f"conversion events (latest {LatestRowsFormSet.limit})"
+
+    @admin.display(description="Details")
+    def details(self, obj):
+        return json_display(obj.event_data)
 
 
 class VoidStateFilter(admin.SimpleListFilter):
@@ -44,11 +53,12 @@ class VoidForm(ReasonForm):
 
 
 @admin.register(Conversion)
-class ConversionAdmin(ConfirmationPageMixin, ExactSearchMixin, LargeTableMixin, ReadOnlyAdmin):
+class ConversionAdmin(RecordActionsMixin, ConfirmationPageMixin, ExactSearchMixin, LargeTableMixin, ReadOnlyAdmin):
     list_display = [
-        "id", "conversion_type", "conversion_value", "currency", "original_value", "original_currency",
-        "workspace", "contact", "converted_at", "voided_at",
+        "short_conversion_id", "conversion_type", "value", "reported_as", "workspace_link", "contact_link",
+        "converted_at", "voided_at",
     ]
+    list_display_links = ["short_conversion_id"]
     list_filter = [VoidStateFilter, "conversion_type", "original_currency", "workspace", "converted_at"]
     search_fields = ["=id", "=converted_by"]
     search_help_text = "Conversion UUID, contact or lead id, or who converted."
@@ -57,7 +67,43 @@ class ConversionAdmin(ConfirmationPageMixin, ExactSearchMixin, LargeTableMixin, 
     raw_id_fields = ["contact", "lead", "workspace"]
     inlines = [ConversionEventInline]
     actions = ["void"]
+    record_actions = ["void"]
     void_limit = 200
+
+    def get_fields(self, request, obj=None):
+        return [name if name != "custom_data" else "custom_data_rows" for name in super().get_fields(request, obj)]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "custom_data_rows"]
+
+    def record_action_buttons(self, request, obj):
+        return [] if obj.voided_at else super().record_action_buttons(request, obj)
+
+    @admin.display(description="Id", ordering="id")
+    def short_conversion_id(self, obj):
+        return short_id(obj.pk)
+
+    @admin.display(description="Value (USD)", ordering="conversion_value")
+    def value(self, obj):
+        return money_display(obj.conversion_value, obj.currency)
+
+    @admin.display(description="Reported as")
+    def reported_as(self, obj):
+        if obj.original_value is None or obj.original_currency in ("", obj.currency):
+            return "—"
+        return money_display(obj.original_value, obj.original_currency)
+
+    @admin.display(description="Workspace", ordering="workspace")
+    def workspace_link(self, obj):
+        return change_link(obj.workspace, obj.workspace.name) if obj.workspace else "—"
+
+    @admin.display(description="Contact", ordering="contact")
+    def contact_link(self, obj):
+        return change_link(obj.contact) if obj.contact else "—"
+
+    @admin.display(description="Custom data")
+    def custom_data_rows(self, obj):
+        return json_display(obj.custom_data)
 
     def has_void_permission(self, request):
         return request.user.has_perm("conversions.change_conversion")

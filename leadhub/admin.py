@@ -1,23 +1,28 @@
 """Admin building blocks every app's admin reuses: person and number search, read-only audit
-tables, big-table changelists, bounded inlines, confirmation pages with reason forms, CSV export.
+tables, big-table changelists, bounded inlines, confirmation pages with reason forms, buttons on a
+record for its list actions, readable values (phones, money, rates, JSON, long ids), CSV export.
 The staff roles (groups) the admin honours are leadhub.roles'.
 
 Base layer: imports no project app; models are reached through what each admin passes in.
 """
 import csv
+import json
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import quote, unquote
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
-from django.http import StreamingHttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from leadhub.paginator import EstimatedCountPaginator
 from leadhub.search import person_search_q, phone_from_search
@@ -119,6 +124,138 @@ def change_link(obj, label=None):
     opts = obj._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
     return format_html('<a href="{}">{}</a>', url, label or str(obj))
+
+
+def change_link_by_id(model, pk, label=None):
+    """A link to the change page of `model` row `pk` without loading it (ids held as plain values)."""
+    if pk in (None, ""):
+        return "—"
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(pk)])
+    return format_html('<a href="{}">{}</a>', url, label or pk)
+
+
+# --- Readable values -----------------------------------------------------------------------------
+
+NANP = re.compile(r"^\+1(\d{3})(\d{3})(\d{4})$")
+
+
+def phone_display(phone):
+    """`+14158161212` as `(415) 816-1212`; anything else (foreign, partial) as stored."""
+    match = NANP.match(phone or "")
+    return f"({match[1]}) {match[2]}-{match[3]}" if match else (phone or "—")
+
+
+def money_display(value, currency="USD"):
+    """`13500` as `$13,500.00`; another currency as `13,500.00 EUR`."""
+    if value is None:
+        return "—"
+    amount = f"{Decimal(value):,.2f}"
+    if currency in ("", None, "USD"):
+        return f"-${amount[1:]}" if amount.startswith("-") else f"${amount}"
+    return f"{amount} {currency}"
+
+
+def percent_display(value):
+    """A percentage stored as 0–100: `12.5%`."""
+    return "—" if value is None else f"{value:,.1f}%"
+
+
+def short_id(value, length=8):
+    """A long id cut to `length` characters, the whole id in the title (hover) so it can be copied."""
+    text = "" if value is None else str(value)
+    if len(text) <= length + 1:
+        return text or "—"
+    return format_html('<span class="short-id" title="{}">{}…</span>', text, text[:length])
+
+
+def _flatten(value, prefix=""):
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            yield from _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list) and value and any(isinstance(item, (dict, list)) for item in value):
+        for index, item in enumerate(value):
+            yield from _flatten(item, f"{prefix}[{index}]")
+    else:
+        if isinstance(value, list):
+            value = ", ".join(str(item) for item in value)
+        elif value is None or value == {} or value == []:
+            value = "—"
+        yield prefix or "(value)", value
+
+
+def json_display(value):
+    """JSON data as key/value rows (nested keys dotted), the raw JSON one click away."""
+    raw = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    if value in (None, {}, []):
+        return "—"
+    rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", _flatten(value))
+    return format_html(
+        '<table class="json-rows"><tbody>{}</tbody></table>'
+        '<details class="raw-json"><summary>Raw JSON</summary><pre>{}</pre></details>',
+        rows, raw,
+    )
+
+
+class RecordActionsMixin:
+    """Buttons on a record's change page for the list actions named in `record_actions`. A button
+    posts that one record to the very action function the changelist runs (same service, same
+    confirmation page and permission check), then comes back to the record."""
+
+    record_actions = ()
+
+    def get_urls(self):
+        opts = self.opts
+        return [
+            path(
+                "<path:object_id>/action/<str:action>/",
+                self.admin_site.admin_view(self.record_action_view),
+                name=f"{opts.app_label}_{opts.model_name}_record_action",
+            ),
+            *super().get_urls(),
+        ]
+
+    def record_action_buttons(self, request, obj):
+        actions = self.get_actions(request)
+        opts = self.opts
+        return [
+            {
+                "name": name,
+                "label": actions[name][2] % {"verbose_name_plural": opts.verbose_name_plural},
+                "url": reverse(f"admin:{opts.app_label}_{opts.model_name}_record_action", args=[quote(obj.pk), name]),
+            }
+            for name in self.record_actions
+            if name in actions
+        ]
+
+    def record_action_view(self, request, object_id, action):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        actions = self.get_actions(request)
+        if action not in self.record_actions or action not in actions:
+            raise PermissionDenied
+        response = actions[action][0](self, request, self.get_queryset(request).filter(pk=obj.pk))
+        if response is not None:
+            return response
+        opts = self.opts
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)]))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["record_actions"] = self.record_action_buttons(request, obj)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+
+class NoBulkDeleteMixin:
+    """No "Delete selected" on records whose removal has an audited way (purge, cancel, void)."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 def show_secret_once(model_admin, request, what, secret):

@@ -2,17 +2,24 @@
 import ipaddress
 import logging
 import re
+import time
 import uuid
+import zoneinfo
 from functools import lru_cache
 
 from django import db
 from django.conf import settings
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import JsonResponse
 from django.urls import is_valid_path
+from django.utils import timezone
 
 from leadhub.api.exceptions import failure_body, status_error_response
+from leadhub.logging import request_id_var
 
 logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("leadhub.request")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client's id is echoed only if it is short and plain, so it is safe in logs, headers and JSON.
@@ -20,7 +27,9 @@ _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
 class RequestIdMiddleware:
-    """Gives every request an id (`request.request_id`) and every response an `X-Request-ID`.
+    """Gives every request an id (`request.request_id`) and every response an `X-Request-ID`,
+    puts the id on every log line written while serving it, and writes the one access line
+    (method, path, status, duration) in place of runserver's and gunicorn's own.
 
     First in the middleware list, so even responses produced by other middleware carry it.
     """
@@ -31,9 +40,34 @@ class RequestIdMiddleware:
     def __call__(self, request):
         sent = request.headers.get(REQUEST_ID_HEADER, "")
         request.request_id = sent if _SANE_REQUEST_ID.match(sent) else uuid.uuid4().hex
+        # Cleared on request_finished, not here: Django logs a 4xx/5xx response after the middleware returns.
+        request_id_var.set(request.request_id)
+        started = time.monotonic()
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id
+        access_logger.info("%s %s %s %dms", request.method, request.path, response.status_code,
+                           (time.monotonic() - started) * 1000)
         return response
+
+
+@receiver(request_finished, dispatch_uid="leadhub.request_id_clear")
+def _request_id_clear(**kwargs):
+    request_id_var.set("-")
+
+
+class OpsTimeZoneMiddleware:
+    """The admin renders times in `OPS_TIME_ZONE` (the formats name the zone on each); the APIs
+    keep answering in UTC, so this applies to admin pages only."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.zone = zoneinfo.ZoneInfo(settings.OPS_TIME_ZONE)
+
+    def __call__(self, request):
+        if not request.path.startswith(f"/{settings.ADMIN_URL}"):
+            return self.get_response(request)
+        with timezone.override(self.zone):
+            return self.get_response(request)
 
 
 API_PREFIX = "/api/"

@@ -15,3 +15,13 @@ def payload_key(name) -> str:
 
 
 PHONE_KEYS = frozenset(payload_key(name) for name in ("phone", *PHONE_ALIASES))
+
+
+# Keys that are the record of consent (what the person agreed to, and the proof of when and from
+# where): a re-processed post may have other fields corrected, never these.
+EVIDENCE_PREFIXES = ("consent", "tcpa", "trustedform", "xxtrustedform", "jornaya", "universalleadid", "ipaddress",
+                     "useragent")
+
+
+def is_evidence_key(name) -> bool:
+    return payload_key(name).startswith(EVIDENCE_PREFIXES)

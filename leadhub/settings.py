@@ -11,6 +11,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from leadhub.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -73,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "leadhub.middleware.OpsTimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "leadhub.urls"
@@ -125,6 +128,9 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Times are stored in UTC; the admin shows them in the operations team's zone, named on every time.
+OPS_TIME_ZONE = os.environ.get("OPS_TIME_ZONE", "UTC")
+FORMAT_MODULE_PATH = ["leadhub.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -270,6 +276,8 @@ REJECTED_SUBMISSION_HANDLERS = {
     "appointment": "appointments.services.appointment_intake",
 }
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
+# How long a contact merge can be undone from its manifest (people.services.contact_unmerge).
+CONTACT_UNMERGE_DAYS = int(os.environ.get("CONTACT_UNMERGE_DAYS", "30"))
 # Failed admin logins allowed per window (leadhub.admin_login), per client address and per username.
 ADMIN_LOGIN_RATE_PER_IP = os.environ.get("ADMIN_LOGIN_RATE_PER_IP", "20/15m")
 ADMIN_LOGIN_RATE_PER_USERNAME = os.environ.get("ADMIN_LOGIN_RATE_PER_USERNAME", "5/15m")
@@ -295,13 +303,10 @@ OUTBOUND_OWN_HOSTS = env_list("OUTBOUND_OWN_HOSTS")
 # addresses. Development and tests run their receivers on loopback, so only production refuses.
 OUTBOUND_ALLOW_PRIVATE_TARGETS = env_bool("OUTBOUND_ALLOW_PRIVATE_TARGETS", not PRODUCTION)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "leadhub.logging.RedactSecretsFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'text' or 'json', not {LOG_FORMAT!r}.")
+LOGGING = logging_config(level=os.environ.get("LOG_LEVEL", "INFO"), fmt=LOG_FORMAT)
 
 # --- Production hardening ---------------------------------------------------------------------
 if PRODUCTION:

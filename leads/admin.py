@@ -1,8 +1,9 @@
 """Leads admin: find a lead, see its whole history (inlines and the merged timeline), and act on
-it through the lead services: assign, change status with a reason, release a consent hold,
-export. Work queue: "Held for consent". The audit trail is read-only. `LeadAdmin` is registered
-by people/admin.py, which adds what the higher apps hang off a lead (appointments, conversions,
-the follow-ups queue)."""
+it through the lead services: assign, change status with a reason, release a consent hold, add
+an activity (list actions and buttons on the lead), export. Work queue: "Held for consent", with
+why each lead is held. The audit trail is read-only. `LeadAdmin` is registered by
+people/admin.py, which adds what the higher apps hang off a lead (appointments, conversions, the
+follow-ups queue)."""
 import json
 
 from django import forms
@@ -22,15 +23,21 @@ from leadhub.admin import (
     ExactSearchMixin,
     LargeTableMixin,
     LatestRowsFormSet,
+    NoBulkDeleteMixin,
     ReadOnlyInline,
     ReasonForm,
+    RecordActionsMixin,
+    change_link,
+    json_display,
+    phone_display,
 )
 from leadhub.search import PERSON_SEARCH_FIELDS
 from leads.ingest import US_STATES
-from leads.models import Lead, LeadActivity, LeadEvent, LeadPipelineStage, LeadStatusHistory, WorkspaceTracking
+from leads.models import ActivityType, Lead, LeadActivity, LeadEvent, LeadPipelineStage, LeadStatusHistory, WorkspaceTracking
 from leads.selectors import lead_timeline
 from leads.services.assignment import lead_assign
 from leads.services.status import lead_consent_release, lead_status_change
+from leads.services.working import lead_activity_add
 from providers.models import WebhookConfig
 from workspaces.models import Workspace
 
@@ -130,8 +137,12 @@ class StateFilter(admin.SimpleListFilter):
 
 class LeadEventInline(ReadOnlyInline):
     model = LeadEvent
-    fields = ["event_type", "event_data", "created_at"]
+    fields = ["event_type", "details", "created_at"]
     verbose_name_plural = f"lead events (latest {LATEST})"
+
+    @admin.display(description="Details")
+    def details(self, obj):
+        return json_display(obj.event_data)
 
 
 class LeadStatusHistoryInline(ReadOnlyInline):
@@ -150,6 +161,16 @@ class AssignToWorkspaceForm(forms.Form):
     workspace = forms.ModelChoiceField(queryset=Workspace.objects.filter(is_active=True), label="Workspace")
 
 
+class AddActivityForm(forms.Form):
+    activity_type = forms.ChoiceField(
+        choices=[(value, label) for value, label in ActivityType.choices if value != ActivityType.STATUS_CHANGE],
+        label="Activity", help_text="A call also counts as a contact attempt.",
+    )
+    title = forms.CharField(max_length=255, required=False, help_text="Default: the activity's name.")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), required=False,
+                                  max_length=4000)
+
+
 class ChangeStatusForm(ReasonForm):
     new_status = forms.ChoiceField(label="New status")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), required=False, max_length=4000)
@@ -165,9 +186,17 @@ def _pretty_json(value):
     return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str))
 
 
-class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
-    list_display = ["id", "lead_type", "first_name", "last_name", "phone", "status", "workspace", "webhook_id", "created_at"]
-    list_display_links = ["id", "first_name", "last_name"]
+def hold_reason(lead):
+    """Why ingest held the lead (lead_ingest holds it unless both consent and TCPA are given)."""
+    missing = [what for what, given in (("no consent", lead.consent_value), ("no TCPA compliance", lead.tcpa_compliance))
+               if not given]
+    return ", ".join(missing) or "consent given since"
+
+
+class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin,
+                LargeTableMixin, admin.ModelAdmin):
+    list_display = ["id", "name", "phone_number", "lead_type", "status", "workspace_link", "webhook_id", "created_at"]
+    list_display_links = ["id", "name"]
     # Every filter is an indexed column or a small lookup table.
     list_filter = [
         "lead_type",
@@ -198,12 +227,12 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
     ]
     fieldsets = [
         (None, {"fields": ["contact", "webhook_id", "provider_id", "lead_type", "first_name", "last_name", "email",
-                           "phone"]}),
+                           "phone_number"]}),
         ("Address", {"fields": ["address", "address2", "city", "state", "zip_code"]}),
         ("Work", {"fields": ["status", "status_changed_at", "status_changed_by", "priority", "assigned_to",
                              "follow_up_date", "contact_attempts", "notes", "conversion_score", "revenue_potential"]}),
         ("Workspace", {"fields": ["workspace", "workspace_status", "workspace_assigned_at", "conversion_id",
-                                  "conversion_metadata"]}),
+                                  "conversion_metadata_rows"]}),
         ("Consent", {"fields": ["consent_description", "consent_value", "tcpa_compliance", "held_for_consent",
                                 "ip_address", "user_agent", "processed_at"]}),
         ("Source", {"classes": ["collapse"], "fields": [
@@ -223,6 +252,7 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
         "provider_id",
         "lead_type",
         "phone",
+        "phone_number",
         "status",
         "status_changed_at",
         "status_changed_by",
@@ -230,7 +260,7 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
         "workspace_status",
         "workspace_assigned_at",
         "conversion_id",
-        "conversion_metadata",
+        "conversion_metadata_rows",
         "raw_payload_pretty",
         "ip_address",
         "user_agent",
@@ -243,8 +273,40 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
         "updated_at",
     ]
     inlines = [LeadStatusHistoryInline, LeadActivityInline, LeadEventInline]
-    actions = ["assign_to_workspace", "change_status", "release_consent", "export_csv"]
+    actions = ["change_status", "assign_to_workspace", "release_consent", "add_activity", "export_csv"]
+    record_actions = ["change_status", "assign_to_workspace", "release_consent", "add_activity"]
     assign_limit = 500
+    HELD = "held_for_consent__exact"
+
+    def get_list_display(self, request):
+        """The held-for-consent queue says why each lead is held."""
+        if request.GET.get(self.HELD) == "1":
+            return [*self.list_display[:3], "held_because", *self.list_display[3:]]
+        return self.list_display
+
+    def record_action_buttons(self, request, obj):
+        buttons = super().record_action_buttons(request, obj)
+        return [button for button in buttons if button["name"] != "release_consent" or obj.held_for_consent]
+
+    @admin.display(description="Name", ordering="last_name")
+    def name(self, obj):
+        return f"{obj.first_name} {obj.last_name}".strip() or "—"
+
+    @admin.display(description="Phone", ordering="phone")
+    def phone_number(self, obj):
+        return phone_display(obj.phone)
+
+    @admin.display(description="Workspace", ordering="workspace")
+    def workspace_link(self, obj):
+        return change_link(obj.workspace, obj.workspace.name) if obj.workspace else "—"
+
+    @admin.display(description="Held because")
+    def held_because(self, obj):
+        return hold_reason(obj) if obj.held_for_consent else "—"
+
+    @admin.display(description="Conversion metadata")
+    def conversion_metadata_rows(self, obj):
+        return json_display(obj.conversion_metadata)
 
     def has_add_permission(self, request):
         # Every lead is created by lead_ingest (contact upsert, events, counters).
@@ -271,7 +333,7 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
         lead = get_object_or_404(Lead.objects.select_related("contact", "workspace"), pk=object_id)
         if not self.has_view_or_change_permission(request, lead):
             raise PermissionDenied
-        items = [{**item, "data_pretty": _pretty_json(item["data"])} for item in lead_timeline(lead=lead, workspace=None)]
+        items = [{**item, "data_pretty": json_display(item["data"])} for item in lead_timeline(lead=lead, workspace=None)]
         context = {
             **self.admin_site.each_context(request),
             "title": f"Timeline of {lead}",
@@ -314,7 +376,9 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
         leads = self._selected(request, queryset)
         if leads is None:
             return None
-        form = ChangeStatusForm(self.confirmation_data(request))
+        statuses = {lead.status for lead in leads}
+        form = ChangeStatusForm(self.confirmation_data(request),
+                                initial={"new_status": statuses.pop()} if len(statuses) == 1 else None)
         if form.is_bound and form.is_valid():
             data, user = form.cleaned_data, request.user
             for lead in leads:
@@ -354,6 +418,27 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
         return self.confirmation_page(
             request, template="admin/leads/lead/action_form.html", title="Release leads held for consent",
             action="release_consent", selected=leads, form=form,
+        )
+
+
+    @admin.action(description="Add activity (call, email, meeting, note)", permissions=["change"])
+    def add_activity(self, request, queryset):
+        """Log the same activity on each lead through lead_activity_add."""
+        leads = self._selected(request, queryset)
+        if leads is None:
+            return None
+        form = AddActivityForm(self.confirmation_data(request))
+        if form.is_bound and form.is_valid():
+            data, user = form.cleaned_data, request.user
+            for lead in leads:
+                lead_activity_add(lead=lead, activity_type=data["activity_type"], title=data["title"],
+                                  description=data["description"], created_by=actor_for_user(request.user),
+                                  created_by_name=user.get_full_name() or user.get_username())
+            self.message_user(request, f"Added the {data['activity_type']} to {len(leads)} lead(s).", messages.SUCCESS)
+            return None
+        return self.confirmation_page(
+            request, template="admin/leads/lead/action_form.html", title="Add an activity to leads",
+            action="add_activity", selected=leads, form=form,
         )
 
 

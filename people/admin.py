@@ -5,6 +5,7 @@ They live here, above those apps, so they import their models."""
 from datetime import datetime, time, timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, ProtectedError, Q
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 from appointments.models import Appointment
-from contacts.models import Contact, ContactEvent
+from contacts.models import Contact, ContactEvent, ContactMerge
 from conversions.models import Conversion
 from leadhub.actors import actor_for_user
 from leadhub.admin import (
@@ -24,16 +25,23 @@ from leadhub.admin import (
     ExactSearchMixin,
     LargeTableMixin,
     LatestRowsFormSet,
+    NoBulkDeleteMixin,
+    ReadOnlyAdmin,
     ReadOnlyInline,
     ReasonForm,
+    RecordActionsMixin,
     change_link,
     changelist_link,
+    json_display,
+    money_display,
+    phone_display,
     reason_field,
 )
 from leadhub.search import PERSON_SEARCH_FIELDS
+from leadhub.admin_fields import KeyValueField
 from leads.admin import LeadAdmin
 from leads.models import Lead, WorkspaceTracking
-from people.services import contact_merge, contact_purge
+from people.services import contact_merge, contact_purge, contact_unmerge, contact_unmerge_deadline
 
 # What hangs off a contact, as linked from its change page.
 RELATED_RECORDS = (
@@ -49,13 +57,47 @@ def live_contacts():
     return Contact.objects.filter(merged_into__isnull=True)
 
 
-def merge_candidates(contact):
-    """Other live contacts that look like the same person: the same phone under another webhook,
-    or the same email in any case. Both are indexed lookups."""
-    same = Q(phone=contact.phone)
+MATCHES = ("phone", "email", "name + ZIP")
+
+
+def contact_matches(a, b):
+    """What two contacts share that makes them look like one person (a subset of MATCHES)."""
+    shared = []
+    if a.phone and a.phone == b.phone:
+        shared.append("phone")
+    if a.email and a.email.lower() == b.email.lower():
+        shared.append("email")
+    names = lambda c: (c.first_name.strip().lower(), c.last_name.strip().lower(), c.zip_code[:5])  # noqa: E731
+    if all(names(a)) and names(a) == names(b):
+        shared.append("name + ZIP")
+    return shared
+
+
+def merge_candidates_by_match(contact, limit=10):
+    """Other live contacts that look like the same person, grouped by what matched: the same phone
+    (under another webhook), the same email in any case, the same first and last name in the same
+    ZIP. [(match, [contacts])], empty groups left out."""
+    others = live_contacts().exclude(pk=contact.pk).order_by("pk")
+    groups = [("phone", others.filter(phone=contact.phone))]
     if contact.email:
-        same |= Q(email_lower=contact.email.lower())
-    return live_contacts().annotate(email_lower=Lower("email")).filter(same).exclude(pk=contact.pk).order_by("pk")
+        groups.append(("email", others.annotate(email_lower=Lower("email")).filter(email_lower=contact.email.lower())))
+    if contact.first_name and contact.last_name and contact.zip_code:
+        groups.append(("name + ZIP", others.filter(first_name__iexact=contact.first_name.strip(),
+                                                   last_name__iexact=contact.last_name.strip(),
+                                                   zip_code__startswith=contact.zip_code[:5])))
+    return [(match, rows) for match, queryset in groups if (rows := list(queryset[:limit]))]
+
+
+def what_they_share(contacts):
+    """{contact pk: "phone with #2, email with #3"} over the selection; "" for one that shares nothing."""
+    shares = {}
+    for contact in contacts:
+        parts = []
+        for other in contacts:
+            if other.pk != contact.pk and (shared := contact_matches(contact, other)):
+                parts.append(f"{' and '.join(shared)} with #{other.pk}")
+        shares[contact.pk] = "; ".join(parts)
+    return shares
 
 
 class MergeCandidatesFilter(admin.SimpleListFilter):
@@ -112,19 +154,95 @@ class ConversionInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("workspace", "lead")
 
+    @admin.display(description="Value")
+    def value(self, obj):
+        return money_display(obj.conversion_value, obj.currency)
+
 
 class ContactAppointmentInline(AppointmentInline):
     fields = ["appointment_type", "scheduled_at", "status", "matched_workspace", "forward_status", "lead"]
 
 
 class ContactConversionInline(ConversionInline):
-    fields = ["conversion_type", "conversion_value", "currency", "workspace", "lead", "converted_at", "voided_at"]
+    fields = ["conversion_type", "value", "workspace", "lead", "converted_at", "voided_at"]
 
 
 class ContactEventInline(ReadOnlyInline):
     model = ContactEvent
-    fields = ["event_type", "event_data", "created_at"]
+    fields = ["event_type", "details", "created_at"]
     verbose_name_plural = f"contact events (latest {LatestRowsFormSet.limit})"
+
+    @admin.display(description="Details")
+    def details(self, obj):
+        return json_display(obj.event_data)
+
+
+def moved_summary(merge):
+    return ", ".join(f"{len(ids)} {table.replace('_', ' ')}" for table, ids in merge.moved.items() if ids) or "nothing"
+
+
+class ContactMergeInline(ReadOnlyInline):
+    model = ContactMerge
+    fk_name = "survivor"
+    fields = ["created_at", "duplicate", "merged_by", "moved_rows", "unmerged_at"]
+    verbose_name_plural = "merges into this contact (open one to undo it)"
+
+    @admin.display(description="Moved")
+    def moved_rows(self, obj):
+        return moved_summary(obj)
+
+
+@admin.register(ContactMerge)
+class ContactMergeAdmin(RecordActionsMixin, ReadOnlyAdmin):
+    """Each merge's manifest; "Unmerge" restores exactly what it moved and filled, within the window."""
+
+    list_display = ["created_at", "survivor_link", "duplicate_link", "merged_by", "moved_rows", "restorable_until",
+                    "unmerged_at"]
+    list_filter = [("unmerged_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["=survivor__id", "=duplicate__id", "=merged_by"]
+    list_select_related = ["survivor", "duplicate"]
+    fields = ["created_at", "survivor_link", "duplicate_link", "merged_by", "moved_rows", "filled_rows",
+              "restorable_until", "unmerged_at", "unmerged_by"]
+    readonly_fields = fields
+    actions = ["unmerge"]
+    record_actions = ["unmerge"]
+
+    def has_unmerge_permission(self, request):
+        return request.user.has_perm("contacts.change_contact")
+
+    def record_action_buttons(self, request, obj):
+        return [] if obj.unmerged_at else super().record_action_buttons(request, obj)
+
+    @admin.display(description="Kept")
+    def survivor_link(self, obj):
+        return change_link(obj.survivor, f"#{obj.survivor_id} {obj.survivor}")
+
+    @admin.display(description="Merged away")
+    def duplicate_link(self, obj):
+        return change_link(obj.duplicate, f"#{obj.duplicate_id} {obj.duplicate}")
+
+    @admin.display(description="Moved")
+    def moved_rows(self, obj):
+        return moved_summary(obj)
+
+    @admin.display(description="Fields filled on the kept contact")
+    def filled_rows(self, obj):
+        return json_display(obj.filled)
+
+    @admin.display(description="Restorable until")
+    def restorable_until(self, obj):
+        return None if obj.unmerged_at else contact_unmerge_deadline(obj)
+
+    @admin.action(description="Unmerge (restore what the merge moved)", permissions=["unmerge"])
+    def unmerge(self, request, queryset):
+        for merge in queryset.select_related("survivor", "duplicate"):
+            try:
+                contact_unmerge(merge=merge, by=actor_for_user(request.user))
+            except ValidationError as exc:
+                self.message_user(request, f"{merge}: not undone: {'; '.join(exc.messages)}", messages.ERROR)
+            else:
+                self.message_user(request, f"Unmerged: #{merge.duplicate_id} is its own contact again, with what the "
+                                           "merge had moved.", messages.SUCCESS)
 
 
 class PurgeForm(ReasonForm):
@@ -135,18 +253,74 @@ class PurgeForm(ReasonForm):
 
 
 class MergeForm(forms.Form):
-    survivor = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect, label="Keep")
+    """Which contact to keep, and (started from one contact's page) which of its candidates to fold
+    in. Records that share no phone, email or name + ZIP with the others are refused unless
+    `override` is ticked."""
 
-    def __init__(self, *args, contacts, **kwargs):
+    others = forms.TypedMultipleChoiceField(coerce=int, widget=forms.CheckboxSelectMultiple,
+                                            label="Merge with", required=True)
+    survivor = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect, label="Keep")
+    override = forms.BooleanField(required=False, label="Merge even though some records share nothing",
+                                  help_text="Only when you know they are one person (e.g. they told you so).")
+
+    def __init__(self, *args, contacts, candidates=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["survivor"].choices = [(c.pk, f"#{c.pk} {c} — webhook {c.webhook_id}") for c in contacts]
+        self.contacts = {c.pk: c for c in contacts}
+        if candidates:
+            self.fields["others"].choices = [
+                (match, [(c.pk, f"#{c.pk} {c} — {c.phone} {c.email} {c.zip_code} (webhook {c.webhook_id})")
+                         for c in rows])
+                for match, rows in candidates
+            ]
+            for _match, rows in candidates:
+                self.contacts.update((c.pk, c) for c in rows)
+        else:
+            del self.fields["others"]
+        self.fields["survivor"].choices = [(c.pk, f"#{c.pk} {c} — webhook {c.webhook_id}") for c in self.contacts.values()]
         self.fields["survivor"].initial = contacts[0].pk if contacts else None
+
+    def chosen(self):
+        """The contacts to merge (the survivor among them)."""
+        if "others" not in self.fields:
+            return list(self.contacts.values())
+        first = next(iter(self.contacts))
+        return [self.contacts[pk] for pk in dict.fromkeys([first, *self.cleaned_data["others"]])]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        chosen = self.chosen()
+        if cleaned["survivor"] not in {c.pk for c in chosen}:
+            self.add_error("survivor", "Keep one of the contacts being merged.")
+        shares = what_they_share(chosen)
+        lonely = [f"#{pk}" for pk, text in shares.items() if not text]
+        if lonely and not cleaned.get("override"):
+            raise forms.ValidationError(
+                f"{', '.join(lonely)} share(s) no phone, email or name + ZIP with the others. Tick the override "
+                "only if you know they are one person."
+            )
+        return cleaned
+
+
+class ContactForm(forms.ModelForm):
+    custom_metadata = KeyValueField(help_text="Key/value rows; empty a row to remove it.")
+
+    class Meta:
+        model = Contact
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["custom_metadata"].original = self.instance.custom_metadata
 
 
 @admin.register(Contact)
-class ContactAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
-    list_display = ["id", "first_name", "last_name", "phone", "email", "webhook_id", "conversion_status", "created_at"]
-    list_display_links = ["id", "first_name", "last_name"]
+class ContactAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin,
+                   LargeTableMixin, admin.ModelAdmin):
+    form = ContactForm
+    list_display = ["id", "name", "phone_number", "email", "webhook_id", "conversion_status", "value", "created_at"]
+    list_display_links = ["id", "name"]
     list_filter = [MergeCandidatesFilter, "conversion_status", "created_at"]
     search_fields = ["=webhook_id"]
     search_help_text = "Phone in any format, contact or lead id, email, webhook id, or the words of a name."
@@ -160,7 +334,7 @@ class ContactAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, Larg
             None,
             {
                 "fields": [
-                    "first_name", "last_name", "phone", "email", "webhook_id", "related_records",
+                    "first_name", "last_name", "phone_number", "email", "webhook_id", "related_records",
                     "merged_into", "duplicates",
                 ]
             },
@@ -175,7 +349,7 @@ class ContactAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, Larg
                     "converted_timestamp",
                     "converted_by",
                     "converted_from_workspace",
-                    "lifetime_value",
+                    "value",
                     "conversion_count",
                     "last_conversion_id",
                     "qualification_score",
@@ -188,6 +362,8 @@ class ContactAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, Larg
     readonly_fields = [
         "webhook_id",
         "phone",
+        "phone_number",
+        "value",
         "conversion_status",
         "converted_timestamp",
         "converted_by",
@@ -201,8 +377,10 @@ class ContactAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, Larg
         "created_at",
         "updated_at",
     ]
-    inlines = [ContactLeadInline, ContactAppointmentInline, ContactConversionInline, ContactEventInline]
+    inlines = [ContactLeadInline, ContactAppointmentInline, ContactConversionInline, ContactMergeInline,
+               ContactEventInline]
     actions = ["merge", "export_csv", "purge"]
+    record_actions = ["merge", "purge"]
     purge_limit = 100
     merge_limit = 20
 
@@ -214,6 +392,18 @@ class ContactAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, Larg
             leads = Lead.objects.filter(pk=int(term)).values("contact_id")
             results |= queryset.filter(pk__in=leads)
         return results, may_have_duplicates
+
+    @admin.display(description="Name", ordering="last_name")
+    def name(self, obj):
+        return f"{obj.first_name} {obj.last_name}".strip() or "—"
+
+    @admin.display(description="Phone", ordering="phone")
+    def phone_number(self, obj):
+        return phone_display(obj.phone)
+
+    @admin.display(description="Lifetime value", ordering="lifetime_value")
+    def value(self, obj):
+        return money_display(obj.lifetime_value)
 
     def has_add_permission(self, request):
         # Contacts are born in lead ingest (normalised phone, dedupe, events), never by hand.
@@ -231,22 +421,37 @@ class ContactAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, Larg
     def duplicates(self, obj):
         if obj.merged_into_id:
             return "—"
-        candidates = list(merge_candidates(obj)[:10])
-        if not candidates:
-            return "None found (same phone under another webhook, or same email)."
-        return format_html_join(" · ", "{}", ((change_link(c, f"#{c.pk} {c} [{c.webhook_id}]"),) for c in candidates))
+        groups = merge_candidates_by_match(obj)
+        if not groups:
+            return "None found (same phone under another webhook, same email, or same name in the same ZIP)."
+        return format_html_join(
+            "", '<div class="duplicates-by-{}"><strong>Same {}:</strong> {}</div>',
+            ((match.replace(" + ", "-").lower(), match, format_html_join(
+                " · ", "{}", ((change_link(c, f"#{c.pk} {c} [{c.webhook_id}]"),) for c in rows)))
+             for match, rows in groups),
+        )
+
+    def record_action_buttons(self, request, obj):
+        return [] if obj.merged_into_id else super().record_action_buttons(request, obj)
 
     @admin.action(description="Merge selected duplicates", permissions=["change"])
     def merge(self, request, queryset):
-        """Pick the contact to keep on an intermediate page; the others are merged into it."""
+        """Pick the contact to keep on an intermediate page; the others are merged into it. From one
+        contact's page, its candidates (grouped by what matched) are offered to merge with."""
         contacts = list(queryset.order_by("pk")[: self.merge_limit + 1])
-        if not 2 <= len(contacts) <= self.merge_limit:
+        candidates = merge_candidates_by_match(contacts[0]) if len(contacts) == 1 else None
+        if len(contacts) == 1 and not candidates:
+            self.message_user(request, f"#{contacts[0].pk} has no merge candidates (same phone, email or name + "
+                                       "ZIP); select the contacts to merge on the list.", messages.WARNING)
+            return None
+        if not 1 <= len(contacts) <= self.merge_limit:
             self.message_user(
                 request, f"Select between 2 and {self.merge_limit} contacts to merge.", messages.ERROR
             )
             return None
-        form = MergeForm(self.confirmation_data(request), contacts=contacts)
+        form = MergeForm(self.confirmation_data(request), contacts=contacts, candidates=candidates)
         if form.is_bound and form.is_valid():
+            contacts = form.chosen()
             survivor = next(c for c in contacts if c.pk == form.cleaned_data["survivor"])
             try:
                 survivor = contact_merge(
@@ -261,15 +466,21 @@ class ContactAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, Larg
                 request, f"Merged {len(contacts) - 1} contact(s) into #{survivor.pk} {survivor}.", messages.SUCCESS
             )
             return None
+        selected = list(queryset.filter(pk__in=[c.pk for c in contacts]).order_by("pk").annotate(
+            lead_count=Count("leads", distinct=True), conversion_count_now=Count("conversions", distinct=True)
+        ))
+        shares = what_they_share(selected)
+        for contact in selected:
+            contact.shares = shares[contact.pk]
         return self.confirmation_page(
             request,
             template="admin/contacts/contact/merge_confirmation.html",
             title="Merge duplicate contacts",
             action="merge",
-            selected=queryset.filter(pk__in=[c.pk for c in contacts]).order_by("pk").annotate(
-                lead_count=Count("leads", distinct=True), conversion_count_now=Count("conversions", distinct=True)
-            ),
+            selected=selected,
             form=form,
+            from_one=candidates is not None,
+            unmerge_days=settings.CONTACT_UNMERGE_DAYS,
         )
 
     @admin.action(description="Purge (data request)", permissions=["delete"])
@@ -334,7 +545,7 @@ class LeadAppointmentInline(AppointmentInline):
 
 
 class LeadConversionInline(ConversionInline):
-    fields = ["conversion_type", "conversion_value", "currency", "workspace", "converted_at", "voided_at"]
+    fields = ["conversion_type", "value", "workspace", "converted_at", "voided_at"]
 
 
 @admin.register(Lead)

@@ -3,14 +3,17 @@
 This app sits above leads, appointments and conversions, so it imports their models and calls
 the conversion aggregates writer directly; `contacts/` keeps only the contact row and its dedup.
 """
+from datetime import timedelta
+
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentEvent
-from contacts.models import Contact, ContactEvent, ContactPurge
+from contacts.models import Contact, ContactEvent, ContactMerge, ContactPurge
 from contacts.services import CONTACT_FILL_FIELDS
 from conversions.models import Conversion, ConversionEvent
 from conversions.services import conversion_aggregates_move
@@ -138,15 +141,21 @@ def contact_merge(*, survivor, duplicates, by):
     moved_totals = _counted_totals(Conversion.objects.filter(contact_id__in=duplicate_ids), "contact_id")
     for pk in duplicate_ids:
         duplicate = locked[pk]
-        moved = {}
+        moved, manifest = {}, {}
         for model in MERGE_MOVES:
-            changes = {"contact": survivor}
-            if any(field.name == "updated_at" for field in model._meta.concrete_fields):
-                changes["updated_at"] = now
-            moved[model._meta.db_table] = model.objects.filter(contact=duplicate).update(**changes)
+            ids = list(model.objects.filter(contact=duplicate).values_list("pk", flat=True))
+            _move(model, ids, to=survivor, now=now)
+            moved[model._meta.db_table] = len(ids)
+            manifest[model._meta.db_table] = [key if isinstance(key, int) else str(key) for key in ids]
+        filled = {}
         for name in CONTACT_FILL_FIELDS:
             if not getattr(survivor, name) and getattr(duplicate, name):
                 setattr(survivor, name, getattr(duplicate, name))
+                filled[name] = getattr(duplicate, name)
+        ContactMerge.objects.create(
+            survivor=survivor, duplicate=duplicate, merged_by=by, moved=manifest, filled=filled,
+            repointed=list(Contact.objects.filter(merged_into_id=pk).values_list("pk", flat=True)),
+        )
         ContactEvent.objects.create(
             contact=survivor,
             event_type=ContactEvent.MERGED,
@@ -168,3 +177,70 @@ def contact_merge(*, survivor, duplicates, by):
     )
     survivor.refresh_from_db()
     return survivor
+
+
+def _move(model, ids, *, to, now):
+    changes = {"contact": to}
+    if any(field.name == "updated_at" for field in model._meta.concrete_fields):
+        changes["updated_at"] = now
+    model.objects.filter(pk__in=ids).update(**changes)
+
+
+def contact_unmerge_deadline(merge):
+    return merge.created_at + timedelta(days=settings.CONTACT_UNMERGE_DAYS)
+
+
+@transaction.atomic
+def contact_unmerge(*, merge, by):
+    """Undo one merge from its manifest: the rows it moved go back to the duplicate, the survivor
+    fields it filled are blanked again (unless edited since), the duplicate is live again and the
+    moved conversions' totals go back with them.
+
+    Refused after CONTACT_UNMERGE_DAYS, and when a moved lead has been converted since the merge:
+    that conversion was recorded against the merged person and must not silently change owner.
+    """
+    by = (by or "").strip()
+    if not by:
+        raise ValidationError({"by": "Say who undoes the merge."})
+    merge = ContactMerge.objects.select_for_update().get(pk=merge.pk)
+    if merge.unmerged_at:
+        raise ValidationError(f"This merge was already undone on {merge.unmerged_at:%Y-%m-%d %H:%M} UTC by {merge.unmerged_by}.")
+    now = timezone.now()
+    if now > contact_unmerge_deadline(merge):
+        raise ValidationError(f"Merges can be undone for {settings.CONTACT_UNMERGE_DAYS} days; this one is older.")
+    contacts = {c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=[merge.survivor_id, merge.duplicate_id])}
+    survivor, duplicate = contacts[merge.survivor_id], contacts[merge.duplicate_id]
+    if survivor.merged_into_id:
+        raise ValidationError(f"Contact #{survivor.pk} was itself merged into #{survivor.merged_into_id} since; "
+                              "undo that merge first.")
+    lead_ids = merge.moved.get(Lead._meta.db_table, [])
+    converted = sorted(
+        {*Conversion.objects.filter(lead_id__in=lead_ids, created_at__gt=merge.created_at).values_list("lead_id", flat=True),
+         *Lead.objects.filter(pk__in=lead_ids, status="converted", status_changed_at__gt=merge.created_at)
+         .values_list("pk", flat=True)}
+    )
+    if converted:
+        raise ValidationError(f"Lead(s) {', '.join(f'#{pk}' for pk in converted)} moved by this merge have been "
+                              "converted since; the merge cannot be undone.")
+    conversion_ids = merge.moved.get(Conversion._meta.db_table, [])
+    totals = _counted_totals(Conversion.objects.filter(pk__in=conversion_ids, contact=survivor), "contact_id")
+    for model in MERGE_MOVES:
+        ids = merge.moved.get(model._meta.db_table, [])
+        _move(model, list(model.objects.filter(pk__in=ids, contact=survivor).values_list("pk", flat=True)),
+              to=duplicate, now=now)
+    restored = [name for name, value in merge.filled.items() if getattr(survivor, name) == value]
+    for name in restored:
+        setattr(survivor, name, "")
+    survivor.save(update_fields=[*restored, "updated_at"])
+    Contact.objects.filter(pk=duplicate.pk).update(merged_into=None, updated_at=now)
+    Contact.objects.filter(pk__in=merge.repointed, merged_into=survivor).update(merged_into=duplicate, updated_at=now)
+    count, value = totals.get(survivor.pk, (0, 0))
+    if count or value:
+        conversion_aggregates_move(contact_id=survivor.pk, count=-count, value=-value)
+        conversion_aggregates_move(contact_id=duplicate.pk, count=count, value=value)
+    for contact, other in ((survivor, duplicate), (duplicate, survivor)):
+        ContactEvent.objects.create(contact=contact, event_type=ContactEvent.UNMERGED,
+                                    event_data={"merge_id": merge.pk, "other_contact_id": other.pk, "by": by})
+    merge.unmerged_at, merge.unmerged_by = now, by
+    merge.save(update_fields=["unmerged_at", "unmerged_by"])
+    return merge

@@ -134,6 +134,8 @@ class RejectedSubmission(CreatedAtModel):
     # The lead or appointment the re-processing created (by `endpoint`).
     reprocessed_object_id = models.BigIntegerField(null=True, blank=True)
     reprocess_error = models.TextField(blank=True)
+    # Ops' corrected copy of the payload the last re-processing used (null: the body as received).
+    reprocessed_payload = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "rejected_submissions"

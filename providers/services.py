@@ -14,7 +14,7 @@ from django.utils.module_loading import import_string
 from leadhub.actors import SYSTEM
 from leadhub.api.exceptions import Refusal
 from leadhub.keys import DEFAULT_ROTATION_GRACE, generate_key, key_digest, rotate
-from leadhub.payload_aliases import PHONE_KEYS, payload_key
+from leadhub.payload_aliases import PHONE_KEYS, is_evidence_key, payload_key
 from leadhub.phones import normalize_phone
 from providers import selectors
 from providers.models import LeadSourceProvider, RejectedSubmission, WebhookConfig, WebhookConfigEvent
@@ -162,8 +162,27 @@ def _reprocess_refusal(exc) -> str:
     return f"{exc.code}: {exc.reason}" + (f" ({detail})" if detail else "")
 
 
-def rejected_submission_reprocess(*, submission: RejectedSubmission) -> RejectedSubmission:
+def rejected_submission_payload(submission: RejectedSubmission) -> dict:
+    """The stored body parsed as the webhook would; a Refusal if it cannot be (or was cut short)."""
+    if submission.body_truncated:
+        raise ValidationError(f"The body was {submission.body_size} bytes; only the first 64 KB was kept.")
+    return parse_body(submission.raw_body.encode("utf-8"), submission.content_type)
+
+
+def _evidence_unchanged(original: dict, edited: dict):
+    changed = sorted(key for key in {*original, *edited} if is_evidence_key(key) and original.get(key) != edited.get(key))
+    if changed:
+        raise ValidationError(
+            {"payload": [f"'{key}' is consent or evidence as the provider sent it and cannot be edited." for key in changed]}
+        )
+
+
+def rejected_submission_reprocess(*, submission: RejectedSubmission, payload: dict | None = None) -> RejectedSubmission:
     """Run a stored post through the live parse + ingest path, once its cause has been fixed.
+
+    `payload` is ops' corrected copy of the parsed body: it is what is ingested and it is kept on
+    the row (`reprocessed_payload`) next to the original body, which stays as received. Consent
+    and evidence keys must be exactly as sent (a ValidationError names the one that is not).
 
     Auth, signature and rate limits are skipped on purpose: ops decided to accept it. The outcome
     (the created row's id, or why it failed again) is written on the row. The ingest service is the one
@@ -171,6 +190,8 @@ def rejected_submission_reprocess(*, submission: RejectedSubmission) -> Rejected
     `reason` and `errors`, like `Refusal`.
     """
     handler = import_string(settings.REJECTED_SUBMISSION_HANDLERS[submission.endpoint])
+    if payload is not None:
+        _evidence_unchanged(rejected_submission_payload(submission), payload)
     with transaction.atomic():
         submission = RejectedSubmission.objects.select_for_update().get(pk=submission.pk)
         if submission.reprocessed_object_id is not None:
@@ -184,9 +205,11 @@ def rejected_submission_reprocess(*, submission: RejectedSubmission) -> Rejected
             submission.reprocess_error = f"No active webhook '{submission.webhook_id}'."
         else:
             try:
+                if payload is not None:
+                    submission.reprocessed_payload = payload
                 result = handler(
                     webhook=webhook,
-                    payload=parse_body(submission.raw_body.encode("utf-8"), submission.content_type),
+                    payload=payload if payload is not None else rejected_submission_payload(submission),
                     provider=selectors.provider_get(provider_id=submission.provider_id),
                     ip_address=submission.ip_address,
                     user_agent=submission.user_agent,
@@ -197,7 +220,7 @@ def rejected_submission_reprocess(*, submission: RejectedSubmission) -> Rejected
                 submission.reprocess_error = _reprocess_refusal(exc)
             else:
                 submission.reprocessed_object_id = result.object_id
-        submission.save(update_fields=["reprocessed_at", "reprocessed_object_id", "reprocess_error"])
+        submission.save(update_fields=["reprocessed_at", "reprocessed_object_id", "reprocess_error", "reprocessed_payload"])
     return submission
 
 

@@ -3,16 +3,24 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html
 
 from leadhub.actors import actor_for_user
 from leadhub.admin import (
     ConfirmationPageMixin,
+    NoBulkDeleteMixin,
     ReadOnlyAdmin,
     ReadOnlyInline,
+    RecordActionsMixin,
     changelist_link,
+    json_display,
+    money_display,
     rotation_action,
+    short_id,
     show_secret_once,
 )
+from leadhub.admin_fields import ChoiceListField, KeyValueField
 from leadhub.keys import previous_key_note
 from workspaces.delivery import outbound_event_redeliver, workspace_events_redeliver
 from workspaces.forwarding import forwarding_rule_secret_rotate, forwarding_rule_zips_load, zip_entries_from_csv
@@ -21,7 +29,9 @@ from workspaces.models import (
     DeliveryAttempt,
     LeadForwardingConfig,
     LeadForwardingRule,
+    EventType,
     OutboundEvent,
+    Scope,
     Workspace,
 )
 from workspaces.services import workspace_key_rotate, workspace_signing_secret_rotate
@@ -33,18 +43,65 @@ class RoutingRuleInline(admin.TabularInline):
     fields = ("priority", "zip_codes", "product_types", "is_active", "notes")
 
 
+class WorkspaceForm(forms.ModelForm):
+    """Scopes and webhook events are ticked, metadata is key/value rows: nobody types JSON."""
+
+    permissions = ChoiceListField(choices=Scope.choices, label="Scopes",
+                                  unknown_message="Unknown scope(s): {value}.",
+                                  help_text="What the workspace's API key may do.")
+    webhook_events = ChoiceListField(choices=EventType.choices, label="Webhook events",
+                                     unknown_message="Unknown event type(s): {value}.",
+                                     help_text="None ticked: every event is sent.")
+    metadata = KeyValueField(help_text="Free-form notes as key/value rows; empty a row to remove it.")
+    outbound_webhook_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Workspace
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["permissions"].show_unknown(self.instance.permissions)
+        self.fields["webhook_events"].show_unknown(self.instance.webhook_events)
+        self.fields["metadata"].original = self.instance.metadata
+
+
 @admin.register(Workspace)
-class WorkspaceAdmin(ConfirmationPageMixin, admin.ModelAdmin):
+class WorkspaceAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, admin.ModelAdmin):
+    form = WorkspaceForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ("id", "name", "is_active", "has_key", "webhook_active", "last_activity_at", "total_conversions")
+    list_display = ("id", "name", "is_active", "has_key", "webhook_active", "last_activity_at", "total_conversions",
+                    "revenue")
     list_filter = ("is_active", "webhook_active")
     search_fields = ("id", "name")
     readonly_fields = (
-        "has_key", "last_activity_at", "total_conversions", "total_revenue", "created_at", "updated_at",
+        "has_key", "last_activity_at", "total_conversions", "revenue", "created_at", "updated_at",
         "webhook_failure_streak", "webhook_disabled_reason", "webhook_disabled_at", "outbound_events_link",
     )
     inlines = [RoutingRuleInline]
     actions = ["rotate_api_key", "rotate_signing_secret", "redeliver_failed_events"]
+    record_actions = actions
+
+    def get_readonly_fields(self, request, obj=None):
+        return (("workspace_id",) if obj else ()) + self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        fields = [name for name in super().get_fields(request, obj) if name != "total_revenue"]
+        if obj is not None:
+            fields = ["workspace_id", *(name for name in fields if name not in ("id", "workspace_id"))]
+        return fields
+
+    @admin.display(description="Workspace id")
+    def workspace_id(self, obj):
+        return format_html(
+            "<strong>{}</strong><div class=\"help\">The id cannot be changed: it is in the partners' API calls, "
+            "the webhook payloads they receive and every lead, appointment and conversion assigned to it. To use "
+            "another id, add a new workspace and deactivate this one.</div>", obj.pk,
+        )
+
+    @admin.display(description="Total revenue", ordering="total_revenue")
+    def revenue(self, obj):
+        return money_display(obj.total_revenue)
 
     def save_formset(self, request, form, formset, change):
         """Routing rules added inline record who created them, like those added on their own page."""
@@ -122,14 +179,33 @@ class DeliveryAttemptInline(ReadOnlyInline):
     show_change_link = False
 
 
+# The admin page of an event's subject, by subject type; named by URL (the apps that own those rows
+# sit above workspaces).
+SUBJECT_ADMIN_URL = {
+    "lead": "admin:leads_lead_change",
+    "appointment": "admin:appointments_appointment_change",
+    "conversion": "admin:conversions_conversion_change",
+}
+CONTACT_ADMIN_URL = "admin:contacts_contact_change"
+
+
+def _admin_link(url_name, pk, label):
+    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), label)
+
+
 @admin.register(OutboundEvent)
-class OutboundEventAdmin(ReadOnlyAdmin):
+class OutboundEventAdmin(RecordActionsMixin, ReadOnlyAdmin):
     """The outbox: every event, its delivery state and attempts. Read-only except "Send again"."""
 
     list_display = (
-        "id", "event_type", "workspace", "forwarding_rule", "status", "attempts", "next_attempt_at",
-        "last_status_code", "created_at",
+        "short_event_id", "event_type", "workspace", "forwarding_rule", "subject", "status", "attempts",
+        "next_attempt_at", "last_status_code", "created_at",
     )
+    fields = ("id", "event_type", "status", "workspace", "forwarding_rule", "target_url", "contact", "subject",
+              "data_rows", "attempts", "next_attempt_at", "enqueued_at", "last_attempt_at", "delivered_at",
+              "last_status_code", "last_response", "created_at", "updated_at")
+    readonly_fields = fields
+    record_actions = ("send_again",)
     list_filter = ("status", "event_type")
     search_fields = ("=id", "=workspace__id", "=subject_id", "target_url")
     list_select_related = ("workspace", "forwarding_rule")
@@ -137,6 +213,26 @@ class OutboundEventAdmin(ReadOnlyAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [DeliveryAttemptInline]
     actions = ["send_again"]
+
+    @admin.display(description="Id")
+    def short_event_id(self, obj):
+        return short_id(obj.pk)
+
+    @admin.display(description="Contact")
+    def contact(self, obj):
+        return _admin_link(CONTACT_ADMIN_URL, obj.contact_id, f"contact #{obj.contact_id}") if obj.contact_id else "—"
+
+    @admin.display(description="About")
+    def subject(self, obj):
+        url_name = SUBJECT_ADMIN_URL.get(obj.subject_type)
+        if not (url_name and obj.subject_id):
+            return "—"
+        label = f"{obj.subject_type} {obj.subject_id if obj.subject_type != 'conversion' else obj.subject_id[:8] + '…'}"
+        return _admin_link(url_name, obj.subject_id, label)
+
+    @admin.display(description="Payload")
+    def data_rows(self, obj):
+        return json_display(obj.data)
 
     def has_redeliver_permission(self, request):
         return request.user.has_perm("workspaces.change_outboundevent")

@@ -76,3 +76,14 @@ def test_charts_escape_labels_and_handle_empty_data():
     assert "No data" in bar_chart([])
     assert "No data" in line_chart(["2025-04-01"], {"Solar": [0]})
     assert svg.count("<rect") == 2
+
+
+def test_dashboard_tables_have_worded_headers_and_readable_values(kpi_data, staff):
+    html = staff.get("/admin/dashboard/", RANGE).content.decode()
+
+    assert ">Conversion rate<" in html and ">ZIP code<" in html and ">Converted leads<" in html
+    assert ">conversion_rate<" not in html and ">converted_leads<" not in html
+    assert ">$1,100.00<" in html  # CA revenue
+    assert re.search(r">\d+\.\d%<", html)
+    csv_header = staff.get("/admin/dashboard/states.csv", RANGE).content.decode().splitlines()[0]
+    assert csv_header == "state,leads,converted_leads,conversion_rate,revenue"  # the CSV keeps column names

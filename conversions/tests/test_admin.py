@@ -121,3 +121,26 @@ def test_idempotency_keys_are_viewable_and_read_only(admin_client):
     row = ConversionIdempotencyKey.objects.get()
     assert_admin_pages_render(admin_client, row)
     assert_admin_read_only(admin_client, row)
+
+
+@pytest.mark.django_db
+def test_conversion_list_reads_as_money_and_names_and_the_page_voids(admin_client):
+    conversion = conversion_create(
+        workspace=make_workspace(name="Acme Solar"), contact=make_contact(), conversion_type="sale",
+        conversion_value="13500", created_by="t", custom_data={"deal": {"stage": "signed"}},
+    ).conversion
+
+    page = admin_client.get(admin_url(conversion, "changelist")).content.decode()
+    assert "$13,500.00" in page
+    assert f'title="{conversion.pk}"' in page
+    assert f'>{conversion.workspace.name}</a>' in page
+
+    detail = admin_client.get(admin_url(conversion, "change", conversion.pk)).content.decode()
+    assert "<th>deal.stage</th><td>signed</td>" in detail and "Raw JSON" in detail
+    assert f"/admin/conversions/conversion/{conversion.pk}/action/void/" in detail
+
+    response = admin_client.post(f"/admin/conversions/conversion/{conversion.pk}/action/void/",
+                                 {"post": "yes", "reason": "Refunded"})
+    assert response.status_code == 302
+    conversion.refresh_from_db()
+    assert conversion.voided_at is not None and conversion.void_reason == "Refunded"

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from contacts.models import Contact
+from contacts.models import Contact, ContactMerge
 from leadhub import paginator
 from leadhub.testing import admin_url, make_appointment, make_contact, make_contact_history, make_lead, make_workspace
 from leads.models import Lead, LeadEvent, LeadStatusHistory
@@ -162,7 +162,7 @@ def test_contact_and_lead_pages_show_every_related_kind(admin_client):
 
     inline_models = {inline.opts.model for inline in page.context["inline_admin_formsets"]}
     assert inline_models == {
-        Lead, type(history["appointment"]), type(history["conversion"]), type(contact.events.first())
+        Lead, type(history["appointment"]), type(history["conversion"]), type(contact.events.first()), ContactMerge
     }
 
 

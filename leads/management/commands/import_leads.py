@@ -4,12 +4,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from leadhub.progress import Progress
 from leads.ingest import REQUIRED_COLUMNS, clean_lead, column_for
 from leads.selectors import lead_exists_with_payload
 from leads.services.ingest import IngestError, lead_ingest
 from providers.selectors import provider_get, webhook_get, webhook_is_open
 
-PROGRESS_WIDTH = 30
 USER_AGENT = "manage.py import_leads"
 
 
@@ -26,9 +26,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="CSV file with a header row.")
-        parser.add_argument("--webhook", required=True, help="webhook_id the leads arrive on.")
-        parser.add_argument("--provider", required=True, help="provider_id the leads are counted for.")
-        parser.add_argument("--errors", help="Error report path (default: FILE.errors.csv).")
+        parser.add_argument("--webhook", required=True, help="webhook_id the leads arrive on (required, no default).")
+        parser.add_argument("--provider", required=True,
+                            help="provider_id the leads are counted for (required, no default).")
+        parser.add_argument("--errors", help="Error report path (default: FILE.errors.csv next to FILE).")
 
     def handle(self, *args, file, webhook, provider, errors, **options):
         webhook, provider = self._source(webhook, provider)
@@ -43,13 +44,13 @@ class Command(BaseCommand):
             writer = csv.writer(report)
             writer.writerow(["row", "field", "message"])
             reader = csv.DictReader(source)
+            progress = Progress(self.stderr, total=total, unit="rows")
             for done, row in enumerate(reader, start=1):
                 outcome, problems = self._import_row(row, webhook=webhook, provider=provider)
                 counts[outcome] += 1
                 writer.writerows([reader.line_num, field, message] for field, message in problems)
-                self._progress(done, total)
-        if total:
-            self.stderr.write("", style_func=str)
+                progress.update(done)
+            progress.finish()
         self.stdout.write(
             f"{counts['created']} created, {counts['replayed']} replayed (already imported), "
             f"{counts['failed']} failed; error report: {errors_path}"
@@ -96,10 +97,3 @@ class Command(BaseCommand):
             problems = [(field, message) for field, messages in exc.errors.items() for message in messages]
             return "failed", problems or [("", exc.reason)]
         return ("created" if result.created else "replayed"), []
-
-    def _progress(self, done, total):
-        if done != total and done * 100 // total == (done - 1) * 100 // total:
-            return  # redraw once per percent
-        filled = PROGRESS_WIDTH * done // total
-        bar = "#" * filled + "-" * (PROGRESS_WIDTH - filled)
-        self.stderr.write(f"\r[{bar}] {done * 100 // total:3d}% {done}/{total} rows", style_func=str, ending="")

@@ -10,7 +10,7 @@ class Command(BaseCommand):
             "for --grace (default 24h; 0 ends it at once, for a leaked key).")
 
     def add_arguments(self, parser):
-        parser.add_argument("provider_id")
+        parser.add_argument("provider_id", help="The provider whose API key is issued or rotated.")
         grace_argument(parser)
 
     def handle(self, *args, provider_id, grace, **options):

@@ -11,7 +11,7 @@ class Command(BaseCommand):
             "once, for a leaked key); the new key is the last line.")
 
     def add_arguments(self, parser):
-        parser.add_argument("workspace_id")
+        parser.add_argument("workspace_id", help="The workspace whose API key is issued or rotated.")
         grace_argument(parser)
 
     def handle(self, *args, workspace_id, grace, **options):
