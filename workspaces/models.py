@@ -64,6 +64,9 @@ def validate_event_types(value):
         )
 
 
+MANAGE_SECRETS = "workspaces.manage_workspace_secrets"
+
+
 class Workspace(TimeStampedModel):
     id = models.CharField(
         primary_key=True,
@@ -92,6 +95,9 @@ class Workspace(TimeStampedModel):
     class Meta:
         db_table = "workspaces"
         ordering = ["id"]
+        # Signing secrets and the outbound webhook URL decide where lead data goes and who can
+        # forge deliveries: changing them takes more than `change_workspace`.
+        permissions = [("manage_workspace_secrets", "Can rotate secrets and change the outbound webhook URL")]
 
     def __str__(self):
         return f"{self.name} ({self.id})"

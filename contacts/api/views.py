@@ -11,6 +11,7 @@ class ContactViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ContactSerializer
     filterset_class = ContactFilterSet
     required_scopes = {"list": "contacts:read", "retrieve": "contacts:read"}
+    required_permissions = {"list": "contacts.view_contact", "retrieve": "contacts.view_contact"}
 
     def get_queryset(self):
         return contact_list(workspace=self.caller_workspace())

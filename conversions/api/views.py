@@ -108,6 +108,13 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
         "partial_update": "conversions:write",
         "void": "conversions:write",
     }
+    required_permissions = {
+        "list": "conversions.view_conversion",
+        "retrieve": "conversions.view_conversion",
+        "create": "conversions.add_conversion",
+        "partial_update": "conversions.change_conversion",
+        "void": "conversions.change_conversion",
+    }
 
     def get_queryset(self):
         return conversion_list(workspace=self.caller_workspace())

@@ -178,7 +178,7 @@ def test_unknown_scope_is_refused_by_model_validation():
 def test_staff_token_auth_works_across_workspaces(django_user_model):
     from rest_framework.authtoken.models import Token
 
-    staff = django_user_model.objects.create_user("ops", is_staff=True)
+    staff = django_user_model.objects.create_user("ops", is_staff=True, is_superuser=True)
     token = Token.objects.create(user=staff)
     workspace, _ = workspace_with_key()
     lead = make_lead(workspace=workspace, workspace_status="assigned")
