@@ -31,8 +31,8 @@ def webhook_for_post(*, webhook_id: str) -> WebhookConfig:
 def provider_authenticate(*, headers, webhook: WebhookConfig) -> LeadSourceProvider:
     """The posting provider, or a Refusal: 401 for identity, 403 for a webhook it may not use.
 
-    Unknown provider, inactive provider and wrong key get one public answer (no probing which
-    provider ids exist); the stored rejection keeps the precise cause for ops.
+    Unknown provider, inactive provider, missing and wrong key get one public answer (no probing
+    which provider ids exist); the stored rejection keeps the precise cause for ops.
     """
     provider_id = headers.get(PROVIDER_HEADER, "").strip()
     if not provider_id:
@@ -47,7 +47,8 @@ def provider_authenticate(*, headers, webhook: WebhookConfig) -> LeadSourceProvi
     if provider.api_key:
         raw_key = headers.get(API_KEY_HEADER, "")
         if not raw_key:
-            raise Refusal(401, "api_key_missing", f"The {API_KEY_HEADER} header is required for this provider.")
+            raise Refusal(401, "provider_auth_failed", _AUTH_FAILED, stored_code="api_key_missing",
+                          stored_reason=f"No {API_KEY_HEADER} header for provider '{provider_id}', which has a key.")
         if not digests_match(provider.api_key, raw_key):
             raise Refusal(401, "provider_auth_failed", _AUTH_FAILED, stored_code="api_key_invalid",
                           stored_reason=f"Wrong API key for provider '{provider_id}'.")

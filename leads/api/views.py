@@ -96,7 +96,7 @@ WEBHOOK_SCHEMA = extend_schema(
         ),
         400: _failure(400, "Malformed body.", "malformed_json",
                       "Body is not valid JSON: Expecting value: line 1 column 1 (char 0)."),
-        401: _failure(401, "Provider or signature refused (code says which: provider_id_missing, api_key_missing, "
+        401: _failure(401, "Provider or signature refused (code says which: provider_id_missing, "
                            "provider_auth_failed, signature_missing, signature_malformed, signature_invalid, "
                            "signature_expired, signature_in_future).",
                       "signature_expired", "Signature timestamp is 912 s old; at most 300 s is accepted."),
