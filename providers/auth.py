@@ -3,6 +3,8 @@
 Plain functions raising `Refusal`, called in the order the endpoint contract fixes (404 before
 401/403 before the signature), so every webhook view refuses the same way.
 """
+import hashlib
+
 from leadhub.api.exceptions import Refusal
 from leadhub.keys import digests_match
 from providers import selectors
@@ -61,11 +63,16 @@ def provider_authenticate(*, headers, webhook: WebhookConfig) -> LeadSourceProvi
     return provider
 
 
-def signature_check(*, headers, webhook: WebhookConfig, body: bytes) -> None:
-    """Webhooks with a secret only take bodies signed with it (see providers.signatures)."""
+def signature_check(*, headers, webhook: WebhookConfig, body: bytes) -> str | None:
+    """Webhooks with a secret only take bodies signed with it (see providers.signatures).
+    Returns what identifies this signed post (webhook, timestamp, body) for the replay check,
+    or None for a webhook without a secret."""
     if not webhook.secret_key:
-        return
+        return None
     try:
-        verify(webhook.secret_key, headers.get(SIGNATURE_HEADER), body)
+        timestamp = verify(webhook.secret_key, headers.get(SIGNATURE_HEADER), body)
     except SignatureError as exc:
-        raise Refusal(401, exc.code, exc.reason) from None
+        raise Refusal(401, exc.code, exc.reason, errors={SIGNATURE_HEADER: [exc.reason]}) from None
+    digest = hashlib.sha256(f"{webhook.webhook_id}\n{timestamp}\n".encode())
+    digest.update(body)
+    return digest.hexdigest()

@@ -3,10 +3,15 @@
 Order fixed by the endpoint contract: size and content type (413/415), webhook (404), provider
 identity and permission (401/403), signature (401), rate limits (429), body (400), then the
 endpoint's own handler, whose refusals (422/409) it raises as `Refusal`. Every refusal is stored
-as a rejected submission under the endpoint's name, so ops can re-process it.
+as a rejected submission under the endpoint's name, so ops can re-process it. A signed post
+sent again inside the signature's window gets its first answer back (200), and nothing is
+written a second time.
 """
+import json
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
 
 from leadhub.api.exceptions import Refusal, refusal_response
 from leadhub.middleware import client_ip
@@ -14,14 +19,14 @@ from providers.auth import PROVIDER_HEADER, provider_authenticate, signature_che
 from providers.models import RejectedSubmission
 from providers.payloads import body_too_large, content_type_check, parse_body
 from providers.ratelimit import rate_limits_hit
-from providers.services import rejected_submission_record
+from providers.services import rejected_submission_record, signature_receipt_claim, signature_receipt_settle
 
 
 def webhook_post(http, *, webhook_id: str, endpoint: str, handle):
     """Answer one provider post. `handle(webhook=, payload=, provider=, ip_address=, user_agent=)`
     returns the success response or raises Refusal; `http` is the Django HttpRequest."""
     content_type = http.META.get("CONTENT_TYPE", "")
-    body, body_size, limits = b"", 0, None
+    body, body_size, limits, provider, receipt = b"", 0, None, None, None
     try:
         body_size = _declared_length(http)
         if body_size > settings.WEBHOOK_MAX_BODY_BYTES:
@@ -35,7 +40,12 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle):
         content_type_check(content_type)
         webhook = webhook_for_post(webhook_id=webhook_id)
         provider = provider_authenticate(headers=http.headers, webhook=webhook)
-        signature_check(headers=http.headers, webhook=webhook, body=body)
+        digest = signature_check(headers=http.headers, webhook=webhook, body=body)
+        if digest is not None:
+            original = signature_receipt_claim(digest=digest, webhook_id=webhook_id)
+            if original is not None:
+                return JsonResponse(original, status=200)  # a replay: the first answer, nothing written
+            receipt = digest
         limits = rate_limits_hit(webhook=webhook, provider=provider)
         response = handle(
             webhook=webhook,
@@ -44,6 +54,9 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle):
             ip_address=client_ip(http),
             user_agent=http.headers.get("User-Agent", ""),
         )
+        if receipt is not None:
+            signature_receipt_settle(digest=receipt, response=json.loads(response.content))
+            receipt = None
     except Refusal as refusal:
         rejected_submission_record(
             webhook_id=webhook_id,
@@ -59,12 +72,26 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle):
             user_agent=http.headers.get("User-Agent", ""),
             request_id=http.request_id,
             endpoint=endpoint,
+            authenticated=provider is not None or _authenticates(http, webhook_id),
         )
         response = refusal_response(refusal, request_id=http.request_id)
+    finally:
+        if receipt is not None:  # refused or failed after the claim: a replay is judged again
+            signature_receipt_settle(digest=receipt, response=None)
     if limits is not None:
         for name, value in limits.headers().items():
             response.setdefault(name, value)
     return response
+
+
+def _authenticates(http, webhook_id):
+    """For a post refused before its provider was checked (size, content type): would the
+    provider's id and key have been accepted? Decides how much of the refused body is kept."""
+    try:
+        provider_authenticate(headers=http.headers, webhook=webhook_for_post(webhook_id=webhook_id))
+    except Refusal:
+        return False
+    return True
 
 
 def _declared_length(http):
