@@ -33,7 +33,7 @@ class Contact(TimeStampedModel):
     converted_timestamp = models.DateTimeField(null=True, blank=True)
     converted_by = models.CharField(max_length=255, blank=True)
     custom_metadata = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
-    lifetime_value = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    lifetime_value = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal("0"))
     conversion_count = models.PositiveIntegerField(default=0)
     last_conversion_id = models.CharField(max_length=36, blank=True)
     qualification_score = models.FloatField(null=True, blank=True)

@@ -30,7 +30,7 @@ def _reverse_conversion_totals(conversions):
         .values("workspace_id")
         .annotate(count=Count("pk"), revenue=Sum("conversion_value"))
     )
-    money = DecimalField(max_digits=14, decimal_places=2)
+    money = DecimalField(max_digits=20, decimal_places=2)
     for row in per_workspace:
         Workspace.objects.filter(pk=row["workspace_id"]).update(
             total_conversions=Greatest(

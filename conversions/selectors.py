@@ -12,7 +12,7 @@ from contacts.models import Contact
 from conversions.models import USD, Conversion, CurrencyRate
 from workspaces.models import Workspace
 
-MONEY = DecimalField(max_digits=14, decimal_places=2)
+MONEY = DecimalField(max_digits=20, decimal_places=2)  # sums: numeric(20,2), like the aggregates
 
 
 def conversion_list(*, workspace):

@@ -31,6 +31,7 @@ from conversions.selectors import (
     usd_rate,
     workspace_aggregate_drift,
 )
+from leadhub.validators import MONEY_MAX
 from leads.ingest import canonical_json
 from leads.models import Lead, TrackingAction, WorkspaceStatus, WorkspaceTracking
 from leads.services import lead_status_change
@@ -38,8 +39,14 @@ from workspaces.delivery import outbox_emit
 from workspaces.models import EventType, Workspace
 
 CENT = Decimal("0.01")
-MONEY = DecimalField(max_digits=14, decimal_places=2)
-MAX_VALUE = Decimal("999999999999.99")  # max_digits=14, decimal_places=2
+MONEY = DecimalField(max_digits=20, decimal_places=2)
+
+
+class MoneyTooLarge(ValidationError):
+    """An amount over MONEY_MAX, as reported or once valued in USD (the API's 422)."""
+
+    def __init__(self, message):
+        super().__init__({"conversion_value": [message]}, code="money_too_large")
 
 
 class RateMissing(ValidationError):
@@ -384,12 +391,17 @@ def _validate(*, contact, lead, workspace, conversion_type, value, currency, cus
         ISO_4217(currency or "")
     except ValidationError:
         errors["currency"] = ["An ISO 4217 code in capitals, e.g. USD or EUR."]
+    too_large = None
     try:
         _validate_fields(conversion_type=conversion_type, value=value, custom_data=custom_data, required=True)
+    except MoneyTooLarge as exc:
+        too_large = exc  # well-formed but refused (422), once nothing else is wrong (400)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
+    if too_large:
+        raise too_large
 
 
 def _validate_fields(*, conversion_type, value, custom_data, required=False):
@@ -402,8 +414,10 @@ def _validate_fields(*, conversion_type, value, custom_data, required=False):
             amount = Decimal(value)
         except (TypeError, ArithmeticError, ValueError):
             amount = None
-        if amount is None or not amount.is_finite() or amount < 0 or amount > MAX_VALUE or amount != amount.quantize(CENT):
+        if amount is None or not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT):
             errors["conversion_value"] = ["A non-negative amount with at most two decimals."]
+        elif amount > MONEY_MAX:
+            raise MoneyTooLarge(f"At most {MONEY_MAX:,} is accepted.")
     if custom_data is not None and not isinstance(custom_data, dict):
         errors["custom_data"] = ["Must be a JSON object."]
     if errors:
@@ -419,7 +433,10 @@ def _rate(*, currency, converted_at) -> Decimal:
 
 
 def _usd(amount: Decimal, rate: Decimal) -> Decimal:
-    return (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    usd = (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    if usd > MONEY_MAX:
+        raise MoneyTooLarge(f"Worth {usd:,} USD at the day's rate; at most {MONEY_MAX:,} USD is accepted.")
+    return usd
 
 
 def _money(conversion):

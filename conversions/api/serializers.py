@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from conversions.models import Conversion, ConversionType
 
+# At most MONEY_MAX (also after conversion to USD): the service checks that, answering 422.
 MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 
 

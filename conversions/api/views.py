@@ -25,6 +25,7 @@ from conversions.selectors import conversion_list
 from conversions.services import (
     ConversionVoided,
     IdempotencyConflict,
+    MoneyTooLarge,
     RateMissing,
     conversion_create,
     conversion_fingerprint,
@@ -56,7 +57,7 @@ class Conflict(exceptions.APIException):
 def service_errors():
     try:
         yield
-    except RateMissing as exc:
+    except (RateMissing, MoneyTooLarge) as exc:
         raise Unprocessable(exc.message_dict) from None
     except DjangoValidationError as exc:
         raise exceptions.ValidationError(exc.message_dict) from None
