@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "leads",
     "appointments",
     "conversions",
+    "people",
     "analytics",
 ]
 

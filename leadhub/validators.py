@@ -1,12 +1,5 @@
-"""Validators that keep JSON columns in the shape the seed schema documents, and the money cap."""
-from decimal import Decimal
-
+"""Validators that keep JSON columns in the shape the seed schema documents."""
 from django.core.exceptions import ValidationError
-
-# The largest amount any one money input may carry (after currency conversion too). Stored sums
-# are numeric(20,2), so no count of such inputs a database can hold overflows them, and no
-# tenant's data can make another tenant's write fail.
-MONEY_MAX = Decimal("10000000.00")
 
 
 def validate_json_object(value):

@@ -49,7 +49,7 @@ from django.core.validators import EmailValidator
 from leadhub.choices import LeadType
 from leadhub.payload_aliases import PHONE_ALIASES, payload_key
 from leadhub.phones import normalize_phone
-from leadhub.validators import MONEY_MAX
+from leadhub.models import MONEY_MAX
 
 from .models import Lead
 

@@ -9,7 +9,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.utils import timezone
 
-from leadhub.models import TimeStampedModel, choices_constraint
+from leadhub.models import MONEY_TOTAL, TimeStampedModel, choices_constraint
 from leadhub.netguard import outbound_url_check
 from leadhub.validators import validate_json_object, validate_string_array
 
@@ -82,7 +82,7 @@ class Workspace(TimeStampedModel):
     webhook_active = models.BooleanField(default=False)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     total_conversions = models.PositiveIntegerField(default=0)
-    total_revenue = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal("0"))
+    total_revenue = models.DecimalField(**MONEY_TOTAL, default=Decimal("0"))
     metadata = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
     # Outbound webhook (workspaces.delivery): the secret signs every delivery, so it is kept in
     # clear, never shown after it is issued; an empty event list subscribes to every type.

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from appointments.intake import MAX_DURATION_MINUTES, parse_scheduled_at
 from appointments.models import Appointment, AppointmentStatus, AppointmentType, LocationType, Outcome
-from leadhub.validators import MONEY_MAX
+from leadhub.models import MONEY_MAX
 
 
 class ScheduledAtField(serializers.DateTimeField):

@@ -8,7 +8,7 @@ from django.db import connection
 from conversions.models import Conversion, CurrencyRate
 from leadhub.api.testing import workspace_with_key
 from leadhub.testing import make_contact, make_lead
-from leadhub.validators import MONEY_MAX
+from leadhub.models import MONEY_MAX
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/conversions/"
