@@ -139,7 +139,8 @@ def test_each_role_gets_what_its_permissions_allow_on_every_partner_route(role, 
 
 def test_secret_changes_need_the_dedicated_permission_which_only_operations_holds():
     assert Group.objects.get(name=OPERATIONS).permissions.filter(codename="manage_workspace_secrets").exists()
-    assert not Group.objects.get(name=READ_ONLY_ANALYST).permissions.filter(codename="manage_workspace_secrets").exists()
+    analyst = Group.objects.get(name=READ_ONLY_ANALYST)
+    assert not analyst.permissions.filter(codename="manage_workspace_secrets").exists()
 
 
 @pytest.mark.parametrize("role, status", [(READ_ONLY_ANALYST, 200), (OPERATIONS, 200), ("no group", 403)])

@@ -116,7 +116,8 @@ WEBHOOK_SCHEMA = extend_schema(
                       errors={"email": ["'ada@' is not a valid email address."],
                               "phone": ["'(555) 555-0100' is not a valid US/NANP phone number."]}),
         429: _failure(429, "Webhook or provider rate limit exceeded; see Retry-After.", "webhook_rate_limited",
-                      "Webhook 'solar-ca' allows 100 requests per 60 s. This post was not stored: send it again in 23 s."),
+                      "Webhook 'solar-ca' allows 100 requests per 60 s. This post was not stored: "
+                      "send it again in 23 s."),
     },
 )
 
