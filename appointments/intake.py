@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from appointments.models import AppointmentType, LocationType
-from leadhub.models import MONEY
+from leadhub.models import MONEY, MONEY_MAX
 from leadhub.phones import normalize_phone
 
 # Longest appointment we accept; also bounds the window the double-booking check looks back over.
@@ -38,7 +38,10 @@ def parse_scheduled_at(value):
         raise forms.ValidationError(
             f"'{value}' has no UTC offset; add one, e.g. 2026-12-01T15:00:00-08:00 or ...Z.", code="naive"
         )
-    return parsed.astimezone(dt_timezone.utc)
+    try:
+        return parsed.astimezone(dt_timezone.utc)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is in year 10000 in UTC; 0001-01-01T01:00+05:00 in year 0
+        raise forms.ValidationError(f"'{value}' is outside the supported date range.", code="out_of_range") from None
 
 
 class ScheduledAtField(forms.Field):
@@ -80,7 +83,7 @@ class AppointmentFieldsForm(forms.Form):
     customer_email = forms.EmailField(required=False)
     customer_zip = forms.CharField(max_length=10, required=False)
     service_type = forms.CharField(max_length=100, required=False)
-    estimated_value = forms.DecimalField(**MONEY, min_value=0, required=False)
+    estimated_value = forms.DecimalField(**MONEY, min_value=0, max_value=MONEY_MAX, required=False)
     lead_id = forms.IntegerField(min_value=1, required=False)
     lead_ids = LeadIdsField(required=False)
     workspace_id = forms.CharField(max_length=64, required=False)

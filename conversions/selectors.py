@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce, Round
 
 from contacts.models import Contact
 from conversions.models import USD, Conversion, CurrencyRate
-from leadhub.models import MONEY
+from leadhub.models import MONEY_TOTAL
 from workspaces.models import Workspace
 
 
@@ -41,7 +41,7 @@ def actual_count(**outer):
 
 def actual_sum(**outer):
     rows = _counted(**outer).annotate(total=Sum("conversion_value")).values("total")
-    money = DecimalField(**MONEY)
+    money = DecimalField(**MONEY_TOTAL)
     return Coalesce(Subquery(rows, output_field=money), Value(0, output_field=money), output_field=money)
 
 

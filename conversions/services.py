@@ -32,7 +32,7 @@ from conversions.selectors import (
     usd_rate,
     workspace_aggregate_drift,
 )
-from leadhub.models import MONEY
+from leadhub.models import MONEY_MAX, MONEY_TOTAL
 from leads.ingest import canonical_json
 from leads.models import Lead, TrackingAction, WorkspaceStatus, WorkspaceTracking
 from leads.services.status import lead_status_change
@@ -40,7 +40,11 @@ from workspaces.delivery import outbox_emit
 from workspaces.models import EventType, Workspace
 
 CENT = Decimal("0.01")
-MAX_VALUE = Decimal("999999999999.99")  # max_digits=14, decimal_places=2
+class MoneyTooLarge(ValidationError):
+    """An amount over MONEY_MAX, as reported or once valued in USD (the API's 422)."""
+
+    def __init__(self, message):
+        super().__init__({"conversion_value": [message]}, code="money_too_large")
 
 
 class RateMissing(ValidationError):
@@ -359,7 +363,7 @@ def conversion_aggregates_move(*, count: int, value: Decimal, contact_id=None, w
     floored at zero: a data-deletion request must go through even where a total had drifted
     (`aggregates_repair` puts drift right).
     """
-    money = DecimalField(**MONEY)
+    money = DecimalField(**MONEY_TOTAL)
 
     def moved(column, delta, output_field):
         return Greatest(F(column) + Value(delta, output_field=output_field), Value(0, output_field=output_field),
@@ -402,12 +406,17 @@ def _validate(*, contact, lead, workspace, conversion_type, value, currency, cus
         ISO_4217(currency or "")
     except ValidationError:
         errors["currency"] = ["An ISO 4217 code in capitals, e.g. USD or EUR."]
+    too_large = None
     try:
         _validate_fields(conversion_type=conversion_type, value=value, custom_data=custom_data, required=True)
+    except MoneyTooLarge as exc:
+        too_large = exc  # well-formed but refused (422), once nothing else is wrong (400)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
+    if too_large:
+        raise too_large
 
 
 def _validate_fields(*, conversion_type, value, custom_data, required=False):
@@ -420,8 +429,10 @@ def _validate_fields(*, conversion_type, value, custom_data, required=False):
             amount = Decimal(value)
         except (TypeError, ArithmeticError, ValueError):
             amount = None
-        if amount is None or not amount.is_finite() or amount < 0 or amount > MAX_VALUE or amount != amount.quantize(CENT):
+        if amount is None or not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT):
             errors["conversion_value"] = ["A non-negative amount with at most two decimals."]
+        elif amount > MONEY_MAX:
+            raise MoneyTooLarge(f"At most {MONEY_MAX:,} is accepted.")
     if custom_data is not None and not isinstance(custom_data, dict):
         errors["custom_data"] = ["Must be a JSON object."]
     if errors:
@@ -437,7 +448,10 @@ def _rate(*, currency, converted_at) -> Decimal:
 
 
 def _usd(amount: Decimal, rate: Decimal) -> Decimal:
-    return (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    usd = (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    if usd > MONEY_MAX:
+        raise MoneyTooLarge(f"Worth {usd:,} USD at the day's rate; at most {MONEY_MAX:,} USD is accepted.")
+    return usd
 
 
 def _money(conversion):

@@ -1,8 +1,16 @@
-"""Shared model building blocks: timestamps and database-enforced choices."""
+"""Shared model building blocks: money, timestamps and database-enforced choices."""
+from decimal import Decimal
+
 from django.db import models
 
 # Every amount of money in leadhub, as the seed stores it: numeric(14, 2), to the cent.
 MONEY = {"max_digits": 14, "decimal_places": 2}
+# The largest amount any one money input may carry (after currency conversion too).
+MONEY_MAX = Decimal("10000000.00")
+# Stored sums of amounts (lifetime value, revenue totals): numeric(20,2), so no count of inputs up
+# to MONEY_MAX a database can hold overflows them, and no tenant's data can make another
+# tenant's write fail.
+MONEY_TOTAL = {"max_digits": 20, "decimal_places": 2}
 
 
 class CreatedAtModel(models.Model):

@@ -29,12 +29,28 @@ class BlockedTarget(OSError):
     """Raised instead of connecting to a non-public address."""
 
 
+SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def address_blocked(address: str) -> bool:
     """Loopback, private, link-local, multicast, reserved, unspecified, shared or otherwise
-    non-global addresses (IPv4-mapped IPv6 judged as its IPv4)."""
+    non-global addresses. IPv6 that carries an IPv4 is judged by it: IPv4-mapped, and the
+    Teredo and NAT64 forms a relay or gateway would forward to that IPv4. 6to4 is refused
+    outright: its relays are anycast, so where such a packet ends up is no one's promise."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in SIX_TO_FOUR:
+            return True
+        embedded = [ip.ipv4_mapped] if ip.ipv4_mapped is not None else []
+        if ip.teredo is not None:
+            embedded.extend(ip.teredo)
+        if ip in NAT64:
+            embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if any(address_blocked(str(ipv4)) for ipv4 in embedded):
+            return True
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
     return (
         ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
         or ip.is_unspecified or not ip.is_global

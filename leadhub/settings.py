@@ -198,6 +198,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "providers.tasks.finalize_webhook_deletions",
         "schedule": crontab(minute=5),
     },
+    "rejected-submissions-purge": {
+        "task": "providers.tasks.purge_rejected_submissions",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "signature-receipts-purge": {
+        "task": "providers.tasks.purge_signature_receipts",
+        "schedule": crontab(minute="*/10"),
+    },
     "analytics-cache-purge": {
         "task": "analytics.tasks.purge_analytics_cache",
         "schedule": crontab(minute="*/15"),
@@ -281,6 +289,8 @@ CONTACT_UNMERGE_DAYS = int(os.environ.get("CONTACT_UNMERGE_DAYS", "30"))
 # Failed admin logins allowed per window (leadhub.admin_login), per client address and per username.
 ADMIN_LOGIN_RATE_PER_IP = os.environ.get("ADMIN_LOGIN_RATE_PER_IP", "20/15m")
 ADMIN_LOGIN_RATE_PER_USERNAME = os.environ.get("ADMIN_LOGIN_RATE_PER_USERNAME", "5/15m")
+# Refused webhook posts are kept this many days (providers.tasks.purge_rejected_submissions).
+REJECTED_RETENTION_DAYS = int(os.environ.get("REJECTED_RETENTION_DAYS", "30"))
 # Analytics: days the nightly rollup re-runs, KPI cache lifetime, where archived events go.
 ANALYTICS_ROLLUP_DAYS = int(os.environ.get("ANALYTICS_ROLLUP_DAYS", "7"))
 ANALYTICS_CACHE_TTL_SECONDS = int(os.environ.get("ANALYTICS_CACHE_TTL_SECONDS", "600"))

@@ -49,6 +49,7 @@ from django.core.validators import EmailValidator
 from leadhub.choices import LeadType
 from leadhub.payload_aliases import PHONE_ALIASES, payload_key
 from leadhub.phones import normalize_phone
+from leadhub.models import MONEY_MAX
 
 from .models import Lead
 
@@ -135,7 +136,6 @@ BOOLEAN_HELP = "Must be true or false (also yes/no, 1/0, on/off, y/n)."
 
 MAX_LEAD_ID = 2**63 - 1
 MAX_INTEGER = 2**31 - 1  # PositiveIntegerField's portable upper bound
-MONEY_LIMIT = Decimal("1000000000000")  # max_digits=14, decimal_places=2
 CENT = Decimal("0.01")
 ZIP_RE = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
 
@@ -312,8 +312,8 @@ def _to_integer(raw):
 
 def _to_money(raw):
     number = _to_number(raw)
-    if number >= MONEY_LIMIT or number.quantize(CENT, rounding=ROUND_HALF_UP) >= MONEY_LIMIT:
-        raise ValueError(f"Must be less than {MONEY_LIMIT}.")
+    if number > MONEY_MAX or number.quantize(CENT, rounding=ROUND_HALF_UP) > MONEY_MAX:
+        raise ValueError(f"Must be at most {MONEY_MAX:,}.")
     return number.quantize(CENT, rounding=ROUND_HALF_UP)
 
 

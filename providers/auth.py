@@ -3,6 +3,7 @@
 Plain functions raising `Refusal`, called in the order the endpoint contract fixes (404 before
 401/403 before the signature), so every webhook view refuses the same way.
 """
+import hashlib
 from django.utils import timezone
 
 from leadhub.api.exceptions import Refusal
@@ -33,8 +34,8 @@ def webhook_for_post(*, webhook_id: str) -> WebhookConfig:
 def provider_authenticate(*, headers, webhook: WebhookConfig) -> LeadSourceProvider:
     """The posting provider, or a Refusal: 401 for identity, 403 for a webhook it may not use.
 
-    Unknown provider, inactive provider and wrong key get one public answer (no probing which
-    provider ids exist); the stored rejection keeps the precise cause for ops.
+    Unknown provider, inactive provider, missing and wrong key get one public answer (no probing
+    which provider ids exist); the stored rejection keeps the precise cause for ops.
     """
     provider_id = headers.get(PROVIDER_HEADER, "").strip()
     if not provider_id:
@@ -49,7 +50,8 @@ def provider_authenticate(*, headers, webhook: WebhookConfig) -> LeadSourceProvi
     if provider.api_key:
         raw_key = headers.get(API_KEY_HEADER, "")
         if not raw_key:
-            raise Refusal(401, "api_key_missing", f"The {API_KEY_HEADER} header is required for this provider.")
+            raise Refusal(401, "provider_auth_failed", _AUTH_FAILED, stored_code="api_key_missing",
+                          stored_reason=f"No {API_KEY_HEADER} header for provider '{provider_id}', which has a key.")
         if not key_accepted(provider, raw_key, timezone.now()):
             raise Refusal(401, "provider_auth_failed", _AUTH_FAILED, stored_code="api_key_invalid",
                           stored_reason=f"Wrong API key for provider '{provider_id}'.")
@@ -62,11 +64,16 @@ def provider_authenticate(*, headers, webhook: WebhookConfig) -> LeadSourceProvi
     return provider
 
 
-def signature_check(*, headers, webhook: WebhookConfig, body: bytes) -> None:
-    """Webhooks with a secret only take bodies signed with it (see providers.signatures)."""
+def signature_check(*, headers, webhook: WebhookConfig, body: bytes) -> str | None:
+    """Webhooks with a secret only take bodies signed with it (see providers.signatures).
+    Returns what identifies this signed post (webhook, timestamp, body) for the replay check,
+    or None for a webhook without a secret."""
     if not webhook.secret_key:
-        return
+        return None
     try:
-        verify(webhook.secret_key, headers.get(SIGNATURE_HEADER), body)
+        timestamp = verify(webhook.secret_key, headers.get(SIGNATURE_HEADER), body)
     except SignatureError as exc:
-        raise Refusal(401, exc.code, exc.reason) from None
+        raise Refusal(401, exc.code, exc.reason, errors={SIGNATURE_HEADER: [exc.reason]}) from None
+    digest = hashlib.sha256(f"{webhook.webhook_id}\n{timestamp}\n".encode())
+    digest.update(body)
+    return digest.hexdigest()

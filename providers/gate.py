@@ -3,12 +3,16 @@
 Order fixed by the endpoint contract: size and content type (413/415), webhook (404), provider
 identity and permission (401/403), signature (401), rate limits (429), body (400), then the
 endpoint's own handler, whose refusals (422/409) it raises as `Refusal`. Every refusal is stored
-as a rejected submission under the endpoint's name, so ops can re-process it.
+as a rejected submission under the endpoint's name, so ops can re-process it. A signed post
+sent again inside the signature's window gets its first answer back (200), and nothing is
+written a second time.
 
 A webhook in test mode runs the same checks and the endpoint's body validation only, and says
 so in its answer: a provider wiring up an integration stores nothing, and its refusals are not
 queued for ops to re-process into real leads.
 """
+import json
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
@@ -19,7 +23,7 @@ from providers.auth import PROVIDER_HEADER, provider_authenticate, signature_che
 from providers.models import RejectedSubmission
 from providers.payloads import body_too_large, content_type_check, parse_body
 from providers.ratelimit import rate_limits_hit
-from providers.services import rejected_submission_record
+from providers.services import rejected_submission_record, signature_receipt_claim, signature_receipt_settle
 
 
 def test_mode_body(endpoint: str) -> dict:
@@ -35,7 +39,7 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle, validate, refu
     HttpRequest. `refusal_fields` are added to every refusal body, so the endpoint's answers share
     one set of keys."""
     content_type = http.META.get("CONTENT_TYPE", "")
-    body, body_size, limits, webhook = b"", 0, None, None
+    body, body_size, limits, webhook, provider, receipt = b"", 0, None, None, None, None
     try:
         body_size = _declared_length(http)
         if body_size > settings.WEBHOOK_MAX_BODY_BYTES:
@@ -49,7 +53,12 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle, validate, refu
         content_type_check(content_type)
         webhook = webhook_for_post(webhook_id=webhook_id)
         provider = provider_authenticate(headers=http.headers, webhook=webhook)
-        signature_check(headers=http.headers, webhook=webhook, body=body)
+        digest = signature_check(headers=http.headers, webhook=webhook, body=body)
+        if digest is not None:
+            original = signature_receipt_claim(digest=digest, webhook_id=webhook_id)
+            if original is not None:
+                return JsonResponse(original, status=200)  # a replay: the first answer, nothing written
+            receipt = digest
         limits = rate_limits_hit(webhook=webhook, provider=provider)
         payload = parse_body(body, content_type)
         if webhook.test_mode:
@@ -63,6 +72,9 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle, validate, refu
                 ip_address=client_ip(http),
                 user_agent=http.headers.get("User-Agent", ""),
             )
+        if receipt is not None:
+            signature_receipt_settle(digest=receipt, response=json.loads(response.content))
+            receipt = None
     except Refusal as refusal:
         if webhook is None or not webhook.test_mode:
             rejected_submission_record(
@@ -79,12 +91,26 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle, validate, refu
                 user_agent=http.headers.get("User-Agent", ""),
                 request_id=http.request_id,
                 endpoint=endpoint,
+                authenticated=provider is not None or _authenticates(http, webhook_id),
             )
         response = refusal_response(refusal, request_id=http.request_id, **(refusal_fields or {}))
+    finally:
+        if receipt is not None:  # refused or failed after the claim: a replay is judged again
+            signature_receipt_settle(digest=receipt, response=None)
     if limits is not None:
         for name, value in limits.headers().items():
             response.setdefault(name, value)
     return response
+
+
+def _authenticates(http, webhook_id):
+    """For a post refused before its provider was checked (size, content type): would the
+    provider's id and key have been accepted? Decides how much of the refused body is kept."""
+    try:
+        provider_authenticate(headers=http.headers, webhook=webhook_for_post(webhook_id=webhook_id))
+    except Refusal:
+        return False
+    return True
 
 
 def _declared_length(http):

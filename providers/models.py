@@ -111,6 +111,9 @@ class RejectedSubmission(CreatedAtModel):
     """
 
     BODY_LIMIT = 64 * 1024
+    # Posts refused before a provider proved who it is (unknown webhook or provider, bad key):
+    # anyone can send those, so only this much is kept, on one row per client IP and minute.
+    UNAUTHENTICATED_BODY_LIMIT = 1024
 
     endpoint = models.CharField(max_length=20, default="lead")
     webhook_id = models.CharField(max_length=255, db_index=True)
@@ -144,12 +147,29 @@ class RejectedSubmission(CreatedAtModel):
             models.Index(
                 fields=["provider_id", "webhook_id", "reason_code", "created_at"],
                 name="rejected_flood_lookup_idx",
-            )
+            ),
+            models.Index(fields=["ip_address", "reason_code", "created_at"], name="rejected_ip_flood_lookup_idx"),
         ]
 
     def __str__(self):
         return f"{self.http_status} {self.reason_code} on {self.webhook_id} ({self.created_at:%Y-%m-%d %H:%M})"
 
+
+
+class SignatureReceipt(CreatedAtModel):
+    """A signed webhook post seen inside the signature's tolerance window, so the same signed
+    body sent again is answered, not processed again. `response` is the original success body,
+    or NULL while the first post is still being processed."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    webhook_id = models.CharField(max_length=255)
+    response = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        db_table = "webhook_signature_receipts"
+
+    def __str__(self):
+        return f"{self.webhook_id} {self.digest[:12]}"
 
 
 class WebhookConfigEvent(CreatedAtModel):

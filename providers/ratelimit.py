@@ -68,7 +68,8 @@ def rate_limits_hit(*, webhook: WebhookConfig, provider: LeadSourceProvider) -> 
         raise Refusal(
             429,
             binding.code,
-            f"{binding.label} allows {binding.limit} requests per {binding.seconds} s; retry in {retry_after} s.",
+            f"{binding.label} allows {binding.limit} requests per {binding.seconds} s. This post was not "
+            f"stored: send it again in {retry_after} s.",
             headers={"Retry-After": str(retry_after), **tightest.headers()},
         )
     return tightest

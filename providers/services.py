@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -17,8 +17,15 @@ from leadhub.keys import DEFAULT_ROTATION_GRACE, generate_key, key_digest, rotat
 from leadhub.payload_aliases import PHONE_KEYS, is_evidence_key, payload_key
 from leadhub.phones import normalize_phone
 from providers import selectors
-from providers.models import LeadSourceProvider, RejectedSubmission, WebhookConfig, WebhookConfigEvent
+from providers.models import (
+    LeadSourceProvider,
+    RejectedSubmission,
+    SignatureReceipt,
+    WebhookConfig,
+    WebhookConfigEvent,
+)
 from providers.payloads import parse_body
+from providers.signatures import TOLERANCE_SECONDS
 
 PROVIDER_KEY_PREFIX = "lhp_"
 FLOOD_STATUS = 429
@@ -77,24 +84,22 @@ def _clip(value: str, length: int) -> str:
     return _storable(value)[:length]
 
 
-def _flood_row_id(*, provider_id, webhook_id, reason_code, now):
-    """(row id to count this 429 on, None) or (None, cache key to remember the new row under).
+def _flood_row_id(*, merge: dict, now):
+    """(row id to count this refusal on, None) or (None, cache key to remember the new row under).
+    `merge` names the columns whose equal values, within one minute, share a row.
 
     The cache decides cheaply (one `add` per request); when it is down, or the minute's first
     row is still being inserted, the database is asked instead.
     """
     bucket = int(now.timestamp()) // FLOOD_BUCKET_SECONDS
-    key = f"rejected-flood:{provider_id}:{webhook_id}:{reason_code}:{bucket}"
+    key = "rejected-flood:" + ":".join(f"{name}={value}" for name, value in sorted(merge.items())) + f":{bucket}"
     if cache.add(key, 0, FLOOD_BUCKET_SECONDS * 2):
         return None, key
     row_id = cache.get(key)
     if not row_id:  # cache down, or the first request of the minute is still inserting
         row_id = (
             RejectedSubmission.objects.filter(
-                provider_id=provider_id,
-                webhook_id=webhook_id,
-                reason_code=reason_code,
-                created_at__gte=now - timedelta(seconds=now.timestamp() % FLOOD_BUCKET_SECONDS),
+                **merge, created_at__gte=now - timedelta(seconds=now.timestamp() % FLOOD_BUCKET_SECONDS)
             )
             .values_list("pk", flat=True)
             .first()
@@ -117,18 +122,33 @@ def rejected_submission_record(
     user_agent: str = "",
     request_id: str = "",
     endpoint: str = "lead",
+    authenticated: bool = True,
 ) -> RejectedSubmission | None:
     """Keep a refused post so nothing is lost. Returns the new row, or None when counted on an
-    existing one: repeated 429s from one provider to one webhook make one row a minute."""
+    existing one: repeated 429s from one provider to one webhook make one row a minute, with a
+    count and no body (the 429 tells the sender to send it again).
+
+    A post refused before its provider proved who it is (`authenticated=False`: unknown webhook
+    or provider, missing or wrong key) could come from anyone, so it must not cost storage in
+    proportion to what is sent: a short prefix of the body is kept, and such refusals from one
+    client IP make one row a minute per reason, with a count.
+    """
     now = timezone.now()
     body_size = len(body) if body_size is None else body_size
-    kept = body[: RejectedSubmission.BODY_LIMIT]
-    webhook_id, provider_id = _clip(webhook_id, 255), _clip(provider_id, 255)
-    flood_key = None
     if http_status == FLOOD_STATUS:
-        row_id, flood_key = _flood_row_id(
-            provider_id=provider_id, webhook_id=webhook_id, reason_code=reason_code, now=now
-        )
+        kept = b""  # the sender was told the post was not stored and when to send it again
+    else:
+        kept = body[: RejectedSubmission.BODY_LIMIT if authenticated else RejectedSubmission.UNAUTHENTICATED_BODY_LIMIT]
+    webhook_id, provider_id = _clip(webhook_id, 255), _clip(provider_id, 255)
+    ip_address = _clip(ip_address, 45)
+    merge = None
+    if not authenticated:
+        merge = {"ip_address": ip_address, "reason_code": reason_code}
+    elif http_status == FLOOD_STATUS:
+        merge = {"provider_id": provider_id, "webhook_id": webhook_id, "reason_code": reason_code}
+    flood_key = None
+    if merge:
+        row_id, flood_key = _flood_row_id(merge=merge, now=now)
         if row_id and RejectedSubmission.objects.filter(pk=row_id).update(
             occurrences=F("occurrences") + 1, last_seen_at=now
         ):
@@ -145,7 +165,7 @@ def rejected_submission_record(
         body_size=body_size,
         body_truncated=body_size > len(kept),
         content_type=_clip(content_type, 255),
-        ip_address=_clip(ip_address, 45),
+        ip_address=ip_address,
         user_agent=_clip(user_agent, 512),
         request_id=_clip(request_id, 128),
         phone_normalized="" if body_size > len(kept) else _phone_from_body(body, content_type),
@@ -154,6 +174,55 @@ def rejected_submission_record(
     if flood_key:
         cache.set(flood_key, submission.pk, FLOOD_BUCKET_SECONDS * 2)
     return submission
+
+
+def rejected_submissions_purge(*, now=None) -> int:
+    """Forget refused posts last seen more than REJECTED_RETENTION_DAYS ago; returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.REJECTED_RETENTION_DAYS)
+    deleted, _ = RejectedSubmission.objects.filter(last_seen_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- Signature replays -----------------------------------------------------------------------------
+
+class ReplayInProgress(Refusal):
+    def __init__(self):
+        super().__init__(409, "replay_in_progress",
+                         "The same signed post is still being processed; send it again in a few seconds.")
+
+
+def signature_receipt_claim(*, digest: str, webhook_id: str) -> dict | None:
+    """Claim a signed post for processing: None when this is its first sight (go ahead), the
+    original answer when it was already accepted. The unique digest decides, so of two
+    simultaneous copies exactly one is processed; the other is told to retry."""
+    try:
+        with transaction.atomic():
+            SignatureReceipt.objects.create(digest=digest, webhook_id=_clip(webhook_id, 255))
+        return None
+    except IntegrityError:
+        pass
+    response = SignatureReceipt.objects.filter(digest=digest).values_list("response", flat=True).first()
+    if response is None:
+        raise ReplayInProgress()
+    return response
+
+
+def signature_receipt_settle(*, digest: str, response: dict | None) -> None:
+    """Record the accepted post's answer for its replays, or (None: refused or failed) drop the
+    claim, so sending it again is judged again."""
+    receipts = SignatureReceipt.objects.filter(digest=digest)
+    if response is None:
+        receipts.delete()
+    else:
+        receipts.update(response=response)
+
+
+def signature_receipts_purge(*, now=None) -> int:
+    """Receipts outlive their signature's window only by a margin: an older timestamp is refused
+    as expired anyway."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=TOLERANCE_SECONDS * 2 + 60)
+    deleted, _ = SignatureReceipt.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def _reprocess_refusal(exc) -> str:

@@ -4,11 +4,15 @@ Several `v1=` entries are accepted so a secret can be rotated while the provider
 with both. `sign` is re-exported: it is what a provider runs (tests, the bench, partner docs).
 """
 import hmac
+import re
 import time
 
 from leadhub.signing import SIGNATURE_HEADER, sign, signature_mac  # noqa: F401 (sign re-exported)
 
 TOLERANCE_SECONDS = 5 * 60
+# ASCII digits only (str.isdigit() takes "²" too) and no more than a clock can show: a longer
+# number is no timestamp, and a 5,000-digit one is more than int() or float arithmetic take.
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 class SignatureError(Exception):
@@ -28,7 +32,7 @@ def _parse(header: str):
             timestamp = value
         elif name == "v1":
             candidates.append(value)
-    if timestamp is None or not timestamp.isdigit() or not candidates:
+    if timestamp is None or not TIMESTAMP.fullmatch(timestamp) or not candidates:
         raise SignatureError(
             "signature_malformed",
             f"{SIGNATURE_HEADER} must look like 't=<unix seconds>,v1=<hex HMAC-SHA256>'.",
@@ -36,8 +40,8 @@ def _parse(header: str):
     return timestamp, candidates
 
 
-def verify(secret: str, header: str | None, body: bytes, now: float | None = None) -> None:
-    """Raise SignatureError saying what is wrong, or return None for a valid, fresh signature."""
+def verify(secret: str, header: str | None, body: bytes, now: float | None = None) -> int:
+    """Raise SignatureError saying what is wrong, or return the timestamp of a valid, fresh signature."""
     if not header:
         raise SignatureError("signature_missing", f"This webhook requires the {SIGNATURE_HEADER} header.")
     timestamp, candidates = _parse(header)
@@ -64,3 +68,4 @@ def verify(secret: str, header: str | None, body: bytes, now: float | None = Non
             "signature_invalid",
             "Signature does not match the body: sign '<t>.<raw body>' with the webhook's secret (HMAC-SHA256, hex).",
         )
+    return int(timestamp)

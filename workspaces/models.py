@@ -9,7 +9,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.utils import timezone
 
-from leadhub.models import MONEY, TimeStampedModel, choices_constraint
+from leadhub.models import MONEY_TOTAL, TimeStampedModel, choices_constraint
 from leadhub.netguard import is_own_ingest_url, outbound_url_check
 from leadhub.validators import validate_json_object, validate_string_array
 from workspaces.zips import ANY, ZipEntryKind, parse_zip_entry
@@ -65,6 +65,9 @@ def validate_event_types(value):
         )
 
 
+MANAGE_SECRETS = "workspaces.manage_workspace_secrets"
+
+
 class Workspace(TimeStampedModel):
     id = models.CharField(
         primary_key=True,
@@ -83,7 +86,7 @@ class Workspace(TimeStampedModel):
     webhook_active = models.BooleanField(default=False)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     total_conversions = models.PositiveIntegerField(default=0)
-    total_revenue = models.DecimalField(**MONEY, default=Decimal("0"))
+    total_revenue = models.DecimalField(**MONEY_TOTAL, default=Decimal("0"))
     metadata = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
     # Outbound webhook (workspaces.delivery): the secret signs every delivery, so it is kept in
     # clear, never shown after it is issued; an empty event list subscribes to every type.
@@ -99,6 +102,9 @@ class Workspace(TimeStampedModel):
     class Meta:
         db_table = "workspaces"
         ordering = ["id"]
+        # Signing secrets and the outbound webhook URL decide where lead data goes and who can
+        # forge deliveries: changing them takes more than `change_workspace`.
+        permissions = [("manage_workspace_secrets", "Can rotate secrets and change the outbound webhook URL")]
 
     def __str__(self):
         return f"{self.name} ({self.id})"

@@ -24,6 +24,7 @@ RANGE_PARAMETERS = [
 
 class KpiView(PartnerAPIMixin, APIView):
     required_scopes = {"GET": "analytics:read"}
+    required_permissions = {"GET": "analytics.view_leadanalytics"}
     pagination_class = None
     query_serializer = KpiQuerySerializer
     kpi = ""

@@ -27,7 +27,7 @@ RATIO = KPI_URLS[0]
 
 @pytest.fixture
 def staff_client(db):
-    user = get_user_model().objects.create_user("ops", password="x", is_staff=True)
+    user = get_user_model().objects.create_user("ops", password="x", is_staff=True, is_superuser=True)
     client = APIClient()
     client.force_login(user)
     return client

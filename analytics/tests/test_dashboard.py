@@ -13,7 +13,7 @@ RANGE = {"date_from": "2025-04-01", "date_to": "2025-04-03"}
 
 @pytest.fixture
 def staff(client):
-    client.force_login(get_user_model().objects.create_user("ops", password="x", is_staff=True))
+    client.force_login(get_user_model().objects.create_user("ops", password="x", is_staff=True, is_superuser=True))
     return client
 
 

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from appointments.intake import MAX_DURATION_MINUTES, parse_scheduled_at
 from appointments.models import Appointment, AppointmentStatus, AppointmentType, LocationType, Outcome
 from leadhub.api.serializers import StrictSerializer
+from leadhub.models import MONEY_MAX
 
 
 class ScheduledAtField(serializers.DateTimeField):
@@ -46,7 +47,7 @@ class AppointmentRequestSerializer(serializers.Serializer):
     notes = _text()
     customer_notes = _text()
     assigned_to = _text("Sales rep or tech; an overlapping booking comes back as a warning.")
-    estimated_value = serializers.DecimalField(14, 2, required=False, min_value=0)
+    estimated_value = serializers.DecimalField(14, 2, required=False, min_value=0, max_value=MONEY_MAX)
     lead_id = serializers.IntegerField(required=False, help_text="The primary lead (of this contact).")
     lead_ids = serializers.ListField(child=serializers.IntegerField(), required=False,
                                      help_text="More leads of the same contact; another contact's lead → 422.")
@@ -129,4 +130,5 @@ class AppointmentPatchSerializer(StrictSerializer):
     notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     customer_notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     assigned_to = serializers.CharField(required=False, allow_blank=True, max_length=255)
-    estimated_value = serializers.DecimalField(14, 2, required=False, min_value=0, allow_null=True)
+    estimated_value = serializers.DecimalField(14, 2, required=False, min_value=0, max_value=MONEY_MAX,
+                                               allow_null=True)

@@ -96,6 +96,12 @@ class PartnerAppointmentViewSet(
         "create": "appointments:write",
         "partial_update": "appointments:write",
     }
+    required_permissions = {
+        "list": "appointments.view_appointment",
+        "retrieve": "appointments.view_appointment",
+        "create": "appointments.add_appointment",
+        "partial_update": "appointments.change_appointment",
+    }
 
     def get_queryset(self):
         return appointment_list(workspace=self.caller_workspace())

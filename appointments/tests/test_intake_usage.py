@@ -29,8 +29,8 @@ def test_accepted_appointment_counts_in_the_usage_log():
 def test_a_refused_appointment_post_is_reprocessed_once_through_intake():
     webhook, provider = make_webhook(), make_provider()
     stored = rejected_submission_record(
-        webhook_id=webhook.webhook_id, provider_id=provider.provider_id, reason_code="rate_limited",
-        reason="Too many requests.", http_status=429, body=json.dumps(BODY).encode(),
+        webhook_id=webhook.webhook_id, provider_id=provider.provider_id, reason_code="signature_invalid",
+        reason="Signature does not match.", http_status=401, body=json.dumps(BODY).encode(),
         content_type="application/json", request_id="req-a", endpoint="appointment",
     )
 

@@ -88,5 +88,5 @@ class TestAppointmentIsolation(IsolationSuite):
 def test_staff_see_every_appointment(client, django_user_model):
     routed = make_appointment(matched_workspace=workspace_with_key()[0])
     unrouted = make_appointment()
-    client.force_login(django_user_model.objects.create_user("ops", password="x", is_staff=True))
+    client.force_login(django_user_model.objects.create_user("ops", password="x", is_staff=True, is_superuser=True))
     assert {str(routed.pk), str(unrouted.pk)} <= result_ids(client.get("/api/v1/appointments/"))

@@ -24,6 +24,7 @@ from conversions.selectors import conversion_list
 from conversions.services import (
     ConversionVoided,
     IdempotencyConflict,
+    MoneyTooLarge,
     RateMissing,
     conversion_create,
     conversion_fingerprint,
@@ -57,7 +58,7 @@ class Conflict(exceptions.APIException):
 def service_errors():
     try:
         yield
-    except RateMissing as exc:
+    except (RateMissing, MoneyTooLarge) as exc:
         raise Unprocessable(exc.message_dict) from None
     except DjangoValidationError as exc:
         raise exceptions.ValidationError(exc.message_dict) from None
@@ -109,6 +110,13 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
         "create": "conversions:write",
         "partial_update": "conversions:write",
         "void": "conversions:write",
+    }
+    required_permissions = {
+        "list": "conversions.view_conversion",
+        "retrieve": "conversions.view_conversion",
+        "create": "conversions.add_conversion",
+        "partial_update": "conversions.change_conversion",
+        "void": "conversions.change_conversion",
     }
 
     def get_queryset(self):

@@ -5,12 +5,16 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -124,6 +128,36 @@ def test_admin_login_is_locked_per_address_after_repeated_failures(staff_user):
     assert _login(staff_user, "correct-horse-battery", _fresh_ip()).status_code == 302  # other addresses log in
 
 
+@pytest.mark.django_db(transaction=True)
+@override_settings(ADMIN_LOGIN_RATE_PER_USERNAME="5/15m", ADMIN_LOGIN_RATE_PER_IP="1000/15m")
+def test_concurrent_wrong_passwords_reach_at_most_the_limit_of_password_checks():
+    """40 wrong passwords for one user at once (threads, each with its own connection): the count
+    is taken before the password is checked, so only 5 of them get to check it."""
+    username = f"ops-{uuid.uuid4().hex[:8]}"
+    get_user_model().objects.create_user(username, password="correct-horse-battery", is_staff=True)
+    checks, lock, start = [], threading.Lock(), threading.Barrier(40)
+
+    def count_check(sender, credentials, **kwargs):
+        with lock:
+            checks.append(credentials.get("username"))
+
+    def attempt(_):
+        start.wait()
+        try:
+            return _login(username, "wrong", _fresh_ip()).status_code
+        finally:
+            connections.close_all()
+
+    user_login_failed.connect(count_check)
+    try:
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            statuses = list(pool.map(attempt, range(40)))
+    finally:
+        user_login_failed.disconnect(count_check)
+    assert len(checks) <= 5, len(checks)
+    assert statuses.count(429) >= 35
+
+
 @override_settings(ADMIN_LOGIN_RATE_PER_USERNAME="2/15m", ADMIN_LOGIN_RATE_PER_IP="2/15m")
 def test_successful_admin_logins_are_not_counted(staff_user):
     ip = _fresh_ip()
@@ -183,6 +217,16 @@ def test_partner_api_json_nested_too_deep_is_400_not_500():
      "224.0.0.1", "240.0.0.1", "255.255.255.255", "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "ff02::1"],
 )
 def test_non_public_addresses_are_blocked(address):
+    assert address_blocked(address)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["2002:7f00:1::1", "2002:808:808::1", "2001:0:4136:e378:8000:63bf:f5ff:fffe", "64:ff9b::a00:1",
+     "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe"],
+)
+def test_ipv6_forms_that_embed_an_ipv4_are_blocked(address):
+    """6to4 always; Teredo and NAT64 when the IPv4 they carry is private (10/8, loopback, metadata)."""
     assert address_blocked(address)
 
 

@@ -80,7 +80,7 @@ def test_staff_see_every_workspace_and_may_narrow_by_workspace(client, django_us
     lead_a = make_lead(workspace=workspace_a, workspace_status="assigned")
     lead_b = make_lead(workspace=workspace_b, workspace_status="assigned")
     unassigned = make_lead()
-    staff = django_user_model.objects.create_user("ops", password="x", is_staff=True)
+    staff = django_user_model.objects.create_user("ops", password="x", is_staff=True, is_superuser=True)
     client.force_login(staff)
     assert {str(lead_a.pk), str(lead_b.pk), str(unassigned.pk)} <= result_ids(client.get("/api/v1/leads/"))
     assert result_ids(client.get("/api/v1/leads/", {"workspace": workspace_a.pk})) == {str(lead_a.pk)}

@@ -141,9 +141,12 @@ def test_missing_provider_header_is_401(client, webhook):
     assert "X-Provider-Id" in body["reason"]
 
 
-def test_missing_api_key_is_401(client, webhook, provider):
-    body = assert_failure(post(client, webhook.webhook_id, provider, key=None), 401, "api_key_missing")
-    assert "X-Api-Key" in body["reason"]
+def test_missing_api_key_gets_one_answer_whether_the_provider_exists_or_not(client, webhook, provider):
+    known = assert_failure(post(client, webhook.webhook_id, provider, key=None), 401, "provider_auth_failed")
+    provider.provider_id = unique_id("nobody")  # unsaved: only the header changes
+    unknown = assert_failure(post(client, webhook.webhook_id, provider, key=None), 401, "provider_auth_failed")
+    assert known["reason"] == unknown["reason"]
+    assert RejectedSubmission.objects.get(request_id=known["request_id"]).reason_code == "api_key_missing"
 
 
 @pytest.mark.parametrize(

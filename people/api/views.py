@@ -12,6 +12,7 @@ class ContactViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = ContactFilterSet
     ordering_fields = ("id", "created_at", "updated_at")
     required_scopes = {"list": "contacts:read", "retrieve": "contacts:read"}
+    required_permissions = {"list": "contacts.view_contact", "retrieve": "contacts.view_contact"}
 
     def get_queryset(self):
         return contact_list(workspace=self.caller_workspace())

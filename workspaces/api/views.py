@@ -19,6 +19,7 @@ from workspaces.api.serializers import (
 )
 from workspaces.delivery import outbound_event_redeliver, workspace_events_redeliver
 from workspaces.filters import OutboundEventFilterSet
+from workspaces.models import MANAGE_SECRETS
 from workspaces.selectors import outbound_events_visible_to, workspace_profile
 from workspaces.services import workspace_signing_secret_rotate, workspace_webhook_update
 
@@ -33,6 +34,7 @@ class WorkspaceProfileView(PartnerAPIMixin, APIView):
     """Any valid key may read its own workspace; staff name one with `?workspace=<id>`."""
 
     required_scopes = {"GET": None}
+    required_permissions = {"GET": "workspaces.view_workspace"}
 
     @extend_schema(responses=WorkspaceProfileSerializer, operation_id="workspace_retrieve")
     def get(self, request):
@@ -44,6 +46,7 @@ class WorkspaceWebhookView(PartnerAPIMixin, APIView):
     lead data, so a read-only key must not be able to redirect it."""
 
     required_scopes = {"POST": "leads:write"}
+    required_permissions = {"POST": MANAGE_SECRETS}
 
     @extend_schema(
         request=WorkspaceWebhookSerializer, responses=WorkspaceProfileSerializer, operation_id="workspace_webhook_set"
@@ -73,6 +76,7 @@ class OutboundEventListView(PartnerAPIMixin, generics.ListAPIView):
     ordering_fields = ("created_at",)
     pagination_class = EventCursorPagination
     required_scopes = {"GET": "leads:read"}
+    required_permissions = {"GET": "workspaces.view_outboundevent"}
 
     def get_queryset(self):
         return outbound_events_visible_to(workspace=self.caller_workspace())
@@ -83,6 +87,7 @@ class OutboundEventDetailView(PartnerAPIMixin, generics.RetrieveAPIView):
 
     serializer_class = OutboundEventDetailSerializer
     required_scopes = {"GET": "leads:read"}
+    required_permissions = {"GET": "workspaces.view_outboundevent"}
 
     def get_queryset(self):
         return outbound_events_visible_to(workspace=self.caller_workspace()).prefetch_related("attempt_log")
@@ -92,6 +97,7 @@ class WebhookRedeliverView(PartnerAPIMixin, APIView):
     """`POST /api/v1/workspace/webhook/redeliver/`: send one event, or every failed/skipped one, again."""
 
     required_scopes = {"POST": "leads:write"}
+    required_permissions = {"POST": "workspaces.change_outboundevent"}
 
     @extend_schema(request=RedeliverSerializer, responses={202: RedeliverResultSerializer})
     def post(self, request):
@@ -115,6 +121,7 @@ class WebhookSecretView(PartnerAPIMixin, APIView):
     The previous one keeps signing too for 24 hours, so the receiver can switch without an outage."""
 
     required_scopes = {"POST": "leads:write"}
+    required_permissions = {"POST": MANAGE_SECRETS}
 
     @extend_schema(request=None, responses=SigningSecretSerializer)
     def post(self, request):

@@ -178,7 +178,7 @@ def test_unknown_scope_is_refused_by_model_validation():
 
 
 def test_staff_session_works_across_workspaces_and_token_auth_is_gone(django_user_model):
-    staff = django_user_model.objects.create_user("ops", is_staff=True)
+    staff = django_user_model.objects.create_user("ops", is_staff=True, is_superuser=True)
     workspace, _ = workspace_with_key()
     lead = make_lead(workspace=workspace, workspace_status="assigned")
     client = APIClient()

@@ -38,6 +38,15 @@ class PartnerLeadViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.Retrieve
         "create": "leads:write",
         "partial_update": "leads:write",
     }
+    required_permissions = {
+        "list": "leads.view_lead",
+        "retrieve": "leads.view_lead",
+        "timeline": "leads.view_lead",
+        "activities:GET": "leads.view_leadactivity",
+        "activities:POST": "leads.add_leadactivity",
+        "create": "leads.add_lead",
+        "partial_update": "leads.change_lead",
+    }
 
     def get_queryset(self):
         return lead_list(workspace=self.caller_workspace())

@@ -122,7 +122,7 @@ WEBHOOK_SCHEMA = extend_schema(
         ),
         400: _failure(400, "Malformed body.", "malformed_json",
                       "Body is not valid JSON: Expecting value: line 1 column 1 (char 0)."),
-        401: _failure(401, "Provider or signature refused (code says which: provider_id_missing, api_key_missing, "
+        401: _failure(401, "Provider or signature refused (code says which: provider_id_missing, "
                            "provider_auth_failed, signature_missing, signature_malformed, signature_invalid, "
                            "signature_expired, signature_in_future).",
                       "signature_expired", "Signature timestamp is 912 s old; at most 300 s is accepted."),
@@ -142,7 +142,8 @@ WEBHOOK_SCHEMA = extend_schema(
                       errors={"email": ["'ada@' is not a valid email address."],
                               "phone": ["'(555) 555-0100' is not a valid US/NANP phone number."]}),
         429: _failure(429, "Webhook or provider rate limit exceeded; see Retry-After.", "webhook_rate_limited",
-                      "Webhook 'solar-ca' allows 100 requests per 60 s; retry in 23 s."),
+                      "Webhook 'solar-ca' allows 100 requests per 60 s. This post was not stored: "
+                      "send it again in 23 s."),
     },
 )
 
