@@ -117,7 +117,7 @@ class AppointmentAdminBase(ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
                 result = appointment_create(
                     contact=form.cleaned_data["contact"],
                     values={name: value for name, value in values.items() if value not in (None, "")},
-                    lead_ids=[lead.pk] if lead else [],
+                    leads=[lead] if lead else [],
                     created_by=staff_actor(request),
                 )
                 obj.pk = obj.id = result.appointment.pk
