@@ -71,11 +71,20 @@ class LeadWebhookRequestSerializer(serializers.Serializer):
     tcpa_compliance = serializers.BooleanField(required=False, help_text="Aliases `tcpa`, `tcpa_compliant`.")
 
 
+class LeadDispositionSerializer(serializers.Serializer):
+    ignored_fields = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Fields of another vertical (e.g. monthly_electric_bill on an HVAC webhook): not stored in "
+                  "the lead's column, kept in the contact's custom_metadata.",
+    )
+
+
 class LeadWebhookSuccessSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(["success"])
     lead_id = serializers.IntegerField()
     contact_id = serializers.IntegerField()
     contact_status = serializers.ChoiceField(["new", "existing"])
+    disposition = LeadDispositionSerializer()
 
 
 class WebhookFailureSerializer(serializers.Serializer):

@@ -24,7 +24,8 @@ def _failure(status, description, code, reason, errors=None):
     )
 
 
-_SUCCESS_EXAMPLE = {"outcome": "success", "lead_id": 120045, "contact_id": 88012, "contact_status": "new"}
+_SUCCESS_EXAMPLE = {"outcome": "success", "lead_id": 120045, "contact_id": 88012, "contact_status": "new",
+                    "disposition": {"ignored_fields": []}}
 _REQUEST_EXAMPLE = {
     "first_name": "Ada",
     "last_name": "Lovelace",
@@ -148,6 +149,7 @@ def _ingest(**post):
             "lead_id": result.lead.pk,
             "contact_id": result.contact.pk,
             "contact_status": result.contact_status,
+            "disposition": {"ignored_fields": list(result.ignored_fields)},
         },
         status=201 if result.created else 200,
     )
