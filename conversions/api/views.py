@@ -128,7 +128,8 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
             "Give `lead_id` (assigned to you) or `contact_id` (a contact you hold a lead of), or both. "
             "The conversion counts at once in the contact's lifetime value and your totals, in USD: "
             "another currency is valued at the rate in force on its `converted_at` day (UTC: the latest "
-            "rate dated on or before it) from the rate table ops keep, and the reported amount stays in `original_value` / `original_currency`. "
+            "rate dated on or before it) from the rate table ops keep, and the reported amount stays in "
+            "`original_value` / `original_currency`. "
             "A given lead moves to status `converted`. Staff name the workspace with `?workspace=<id>`."
         ),
     )

@@ -134,7 +134,8 @@ def test_a_rate_holds_from_its_date_until_the_next_rate():
     CurrencyRate.objects.create(currency="EUR", date=date(2026, 3, 1), usd_rate=Decimal("1.1"))
     CurrencyRate.objects.create(currency="EUR", date=date(2026, 3, 20), usd_rate=Decimal("1.3"))
     rates = [
-        record(workspace, contact=make_past_contact(), currency="EUR", converted_at=DAY + timedelta(days=days)).exchange_rate
+        record(workspace, contact=make_past_contact(), currency="EUR",
+               converted_at=DAY + timedelta(days=days)).exchange_rate
         for days in (0, 6, 11)
     ]
     assert rates == [Decimal("1.1"), Decimal("1.3"), Decimal("1.3")]
@@ -325,7 +326,8 @@ def test_idempotency_keys_are_per_workspace():
 
 def test_refused_request_does_not_burn_its_idempotency_key():
     workspace = make_workspace()
-    kwargs = {"workspace": workspace, "contact": make_past_contact(), "conversion_type": "sale", "conversion_value": "5.00",
+    kwargs = {"workspace": workspace, "contact": make_past_contact(), "conversion_type": "sale",
+              "conversion_value": "5.00",
               "currency": "EUR", "converted_at": DAY, "created_by": "x", "idempotency_key": "k"}
     with pytest.raises(RateMissing):
         conversion_create(**kwargs)
