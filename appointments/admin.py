@@ -181,7 +181,7 @@ class AppointmentAdminBase(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPa
                 result = appointment_create(
                     contact=form.cleaned_data["contact"],
                     values={name: value for name, value in values.items() if value not in (None, "")},
-                    lead_ids=[lead.pk] if lead else [],
+                    leads=[lead] if lead else [],
                     created_by=actor_for_user(request.user),
                 )
                 obj.pk = obj.id = result.appointment.pk

@@ -105,17 +105,32 @@ class AppointmentFieldsForm(forms.Form):
 
 
 class ProviderIntakeForm(AppointmentFieldsForm):
-    """Providers identify the customer by phone: it finds or creates the contact."""
+    """Providers identify the customer by phone (it finds or creates the contact) or by a lead,
+    whose contact, customer fields, product and ZIP the appointment then takes."""
 
-    customer_phone = forms.CharField()
+    def clean(self):
+        data = super().clean()
+        if not data.get("customer_phone") and "customer_phone" not in self.errors and not lead_references(data):
+            self.add_error("customer_phone", forms.ValidationError(
+                "Required unless lead_id names the lead this appointment is for.", code="required"
+            ))
+        return data
 
 
 @dataclass(frozen=True)
 class CleanedAppointment:
     values: dict  # Appointment columns
-    lead_ids: list  # primary lead first
+    lead_references: list  # (field sent, value) per lead named, primary lead first
     workspace_id: str
     errors: dict
+
+
+def lead_references(data) -> list:
+    """The leads a cleaned payload names as (field, value), primary first, each once: an unknown
+    one is reported under the field that named it."""
+    references = [("lead_id", data["lead_id"])] if data.get("lead_id") else []
+    references += [("lead_ids", pk) for pk in data.get("lead_ids") or () if pk != data.get("lead_id")]
+    return references
 
 
 APPOINTMENT_COLUMNS = (
@@ -134,8 +149,7 @@ def clean_appointment(payload, *, form_class=AppointmentFieldsForm) -> CleanedAp
         return CleanedAppointment({}, [], "", {field: list(messages) for field, messages in form.errors.items()})
     data = form.cleaned_data
     values = {name: data[name] for name in APPOINTMENT_COLUMNS if data.get(name) not in (None, "")}
-    lead_ids = ([data["lead_id"]] if data.get("lead_id") else []) + data["lead_ids"]
-    return CleanedAppointment(values, list(dict.fromkeys(lead_ids)), data["workspace_id"].strip(), {})
+    return CleanedAppointment(values, lead_references(data), data["workspace_id"].strip(), {})
 
 
 def split_name(name: str) -> tuple[str, str]:

@@ -110,11 +110,15 @@ def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_a
     cleaned = appointment_intake_validate(payload=payload)
     created_by = actor_for_provider(provider) if provider else SYSTEM
     with transaction.atomic():
-        contact, contact_created = _contact_find_or_create(webhook_id=webhook.webhook_id, values=cleaned.values)
+        leads = _leads_referenced(cleaned.lead_references)
+        if leads:  # the lead names the customer: its contact, whatever phone was sent
+            contact, contact_created = leads[0].contact, False
+        else:
+            contact, contact_created = _contact_find_or_create(webhook_id=webhook.webhook_id, values=cleaned.values)
         result = appointment_create(
             contact=contact,
             values=cleaned.values,
-            lead_ids=cleaned.lead_ids,
+            leads=leads,
             workspace_id=cleaned.workspace_id,
             created_by=created_by,
             raw_payload=payload,
@@ -135,22 +139,38 @@ def appointment_submit(*, payload, created_by: str, workspace=None) -> Appointme
     cleaned = clean_appointment(payload)
     if cleaned.errors:
         raise AppointmentInvalid.from_errors(cleaned.errors)
-    if not cleaned.lead_ids:
+    if not cleaned.lead_references:
         raise AppointmentInvalid.from_errors({"lead_id": ["Required: name the lead (or lead_ids) this is for."]})
     if workspace is not None and cleaned.workspace_id not in ("", workspace.pk):
         raise AppointmentInvalid.from_errors({"workspace_id": ["A workspace key creates appointments for itself."]})
-    visible = Lead.objects.filter(pk__in=cleaned.lead_ids)
-    if workspace is not None:
-        visible = visible.filter(workspace=workspace)
-    contacts = dict(visible.values_list("pk", "contact_id"))
-    missing = [str(pk) for pk in cleaned.lead_ids if pk not in contacts]
-    if missing:
-        raise AppointmentInvalid.from_errors({"lead_ids": [f"No lead with id {', '.join(missing)}."]})
-    contact = Contact.objects.get(pk=contacts[cleaned.lead_ids[0]])
+    visible = Lead.objects.filter(workspace=workspace) if workspace is not None else Lead.objects.all()
+    leads = _leads_referenced(cleaned.lead_references, within=visible)
     return appointment_create(
-        contact=contact, values=cleaned.values, lead_ids=cleaned.lead_ids, workspace=workspace,
+        contact=leads[0].contact, values=cleaned.values, leads=leads, workspace=workspace,
         workspace_id=cleaned.workspace_id, created_by=created_by, raw_payload=payload,
     )
+
+
+# How each lead reference field finds its lead.
+LEAD_REFERENCE_LOOKUPS = {"lead_id": "pk", "lead_ids": "pk"}
+
+
+def _leads_referenced(references, *, within=None):
+    """THE lookup of the leads a payload names, in order; a reference that finds none (or none the
+    caller may see, `within`) is refused under the field that was sent."""
+    within = Lead.objects.all() if within is None else within
+    leads, missing = [], {}
+    for name, value in references:
+        lead = within.select_related("contact").filter(**{LEAD_REFERENCE_LOOKUPS[name]: value}).first()
+        if lead is None:
+            missing.setdefault(name, []).append(str(value))
+        elif lead not in leads:
+            leads.append(lead)
+    if missing:
+        raise AppointmentInvalid.from_errors(
+            {name: [f"No lead with {name.removesuffix('s')} {', '.join(values)}."] for name, values in missing.items()}
+        )
+    return leads
 
 
 def _contact_find_or_create(*, webhook_id, values):
@@ -184,7 +204,7 @@ def appointment_create(
     contact,
     values: dict,
     created_by: str,
-    lead_ids=(),
+    leads=(),
     workspace=None,
     workspace_id: str = "",
     raw_payload=None,
@@ -193,10 +213,20 @@ def appointment_create(
     """Create, link leads, route, record, move linked leads to `scheduled` and queue the forward.
 
     `workspace` is an already-authorised owner (a partner creating its own appointment);
-    `workspace_id` is a caller's wish, honoured only when that workspace is active.
+    `workspace_id` is a caller's wish, honoured only when that workspace is active. What the
+    caller did not send comes from the primary lead (customer, product, ZIP), then the contact.
     """
     values = dict(values)
-    leads = _leads_to_cover(contact=contact, lead_ids=lead_ids, service_type=values.get("service_type", ""))
+    leads = _leads_to_cover(contact=contact, leads=leads, service_type=values.get("service_type", ""))
+    if leads:
+        lead = leads[0]
+        for name, value in (
+            ("customer_name", f"{lead.first_name} {lead.last_name}".strip()), ("customer_phone", lead.phone),
+            ("customer_email", lead.email), ("customer_zip", lead.zip_code),
+            ("service_type", lead.get_lead_type_display()),
+        ):
+            if value:
+                values.setdefault(name, value)
     values.setdefault("customer_phone", contact.phone)
     values.setdefault("customer_name", f"{contact.first_name} {contact.last_name}".strip())
     values.setdefault("customer_zip", contact.zip_code)
@@ -240,20 +270,16 @@ def appointment_create(
     return AppointmentResult(appointment, contact, "existing", _double_booking(appointment))
 
 
-def _leads_to_cover(*, contact, lead_ids, service_type):
+def _leads_to_cover(*, contact, leads, service_type):
     """Named leads (all of this contact), or else the contact's one open lead for this product."""
-    if lead_ids:
-        found = {lead.pk: lead for lead in Lead.objects.filter(pk__in=lead_ids)}
-        missing = [str(pk) for pk in lead_ids if pk not in found]
-        if missing:
-            raise AppointmentInvalid.from_errors({"lead_ids": [f"No lead with id {', '.join(missing)}."]})
-        foreign = [str(pk) for pk in lead_ids if found[pk].contact_id != contact.pk]
+    if leads:
+        foreign = [str(lead.pk) for lead in leads if lead.contact_id != contact.pk]
         if foreign:
             raise AppointmentInvalid.from_errors({"lead_ids": [
                 f"Lead {', '.join(foreign)} belongs to another contact; an appointment covers leads of "
                 f"one contact (#{contact.pk})."
             ]})
-        return [found[pk] for pk in lead_ids]
+        return list(leads)
     product = (service_type or "").strip()
     if not product:
         return []

@@ -94,8 +94,9 @@ class ConversionEvent(CreatedAtModel):
 class CurrencyRate(TimeStampedModel):
     """USD value of one unit of `currency` on `date` (UTC), kept by ops in the admin.
 
-    A conversion reported in another currency is valued at the rate of its `converted_at` date;
-    without a row for that exact day it is refused, never guessed from another day.
+    A rate holds from its date until the next rate of that currency: a conversion reported in
+    another currency is valued at the latest rate dated on or before its `converted_at` day, and
+    refused when there is none (never guessed from a later rate).
     """
 
     currency = models.CharField(max_length=3, validators=[ISO_4217])

@@ -23,10 +23,14 @@ def conversion_list(*, workspace):
 
 
 def usd_rate(*, currency: str, on: date):
-    """USD per unit of `currency` on day `on`; 1 for USD; None when ops have not entered it."""
+    """USD per unit of `currency` on day `on`: a rate holds from its date until the next one; 1 for
+    USD; None when ops have entered none on or before that day."""
     if currency == USD:
         return Decimal("1")
-    return CurrencyRate.objects.filter(currency=currency, date=on).values_list("usd_rate", flat=True).first()
+    return (
+        CurrencyRate.objects.filter(currency=currency, date__lte=on)
+        .order_by("-date").values_list("usd_rate", flat=True).first()
+    )
 
 
 def _counted(**outer):

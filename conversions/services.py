@@ -13,6 +13,7 @@ stay on the row (`original_value`, `original_currency`, `exchange_rate`).
 """
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 from datetime import timezone as dt_timezone
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -47,14 +48,26 @@ class MoneyTooLarge(ValidationError):
         super().__init__({"conversion_value": [message]}, code="money_too_large")
 
 
+CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of our clock a caller's converted_at may be
+
+
 class RateMissing(ValidationError):
     """A non-USD conversion whose `converted_at` day has no rate in the table (the API's 422)."""
 
     def __init__(self, currency, day):
         super().__init__(
-            {"currency": [f"No USD rate for {currency} on {day.isoformat()}; ops add it in the admin's currency rates."]},
+            {"currency": [f"No USD rate for {currency} on or before {day.isoformat()}; ops add it in the admin's "
+                          "currency rates."]},
             code="rate_missing",
         )
+
+
+class ConvertedAtOutOfRange(ValidationError):
+    """A `converted_at` before its lead (or contact) existed or in the future: it would make the
+    time to conversion negative or count a sale that has not happened (the API's 422)."""
+
+    def __init__(self, message):
+        super().__init__({"converted_at": [message]}, code="converted_at_out_of_range")
 
 
 class IdempotencyConflict(Exception):
@@ -172,6 +185,7 @@ def _create(*, workspace, contact, lead, conversion_type, conversion_value, curr
     custom_data = {} if custom_data is None else custom_data
     _validate(contact=contact, lead=lead, workspace=workspace, conversion_type=conversion_type,
               value=conversion_value, currency=currency, custom_data=custom_data)
+    _converted_at_check(converted_at, since=lead or contact)
     original_value = Decimal(conversion_value).quantize(CENT)
     rate = _rate(currency=currency, converted_at=converted_at)
 
@@ -437,6 +451,21 @@ def _validate_fields(*, conversion_type, value, custom_data, required=False):
         errors["custom_data"] = ["Must be a JSON object."]
     if errors:
         raise ValidationError(errors)
+
+
+def _converted_at_check(converted_at, *, since):
+    """Refuse a conversion time before `since` (its lead, else its contact) was created or more
+    than CLOCK_SKEW ahead of now."""
+    if converted_at < since.created_at:
+        raise ConvertedAtOutOfRange(
+            f"{converted_at.isoformat()} is before the {since._meta.verbose_name} was created "
+            f"({since.created_at.isoformat()})."
+        )
+    latest = timezone.now() + CLOCK_SKEW
+    if converted_at > latest:
+        raise ConvertedAtOutOfRange(
+            f"{converted_at.isoformat()} is in the future; send a time up to {latest.isoformat()}."
+        )
 
 
 def _rate(*, currency, converted_at) -> Decimal:

@@ -109,6 +109,13 @@ VERTICAL_CHOICES = {
         ),
     },
 }
+# Columns that belong to one vertical: sent on another vertical's webhook they are not stored in
+# the column but kept in the contact's custom_metadata and listed as `ignored_fields`.
+VERTICAL_COLUMNS = {
+    LeadType.SOLAR: ("monthly_electric_bill", "roof_condition", "roof_age", "shade_coverage"),
+    LeadType.HVAC: ("system_type", "system_age", "service_type", "urgency"),
+    LeadType.INSURANCE: ("policy_type", "coverage_amount", "current_premium", "claims_history"),
+}
 VERTICAL_MAXIMUMS = {
     LeadType.SOLAR: {"roof_age": 100},
     LeadType.HVAC: {"system_age": 60},
@@ -147,6 +154,7 @@ class CleanedLead:
     values: dict  # seed column -> typed value, ready for Lead(**values)
     custom_id: int | None = None
     errors: dict = field(default_factory=dict)  # seed column -> [message, ...]
+    other_vertical: dict = field(default_factory=dict)  # another vertical's column -> JSON value
 
     @property
     def consent_ok(self):
@@ -188,11 +196,16 @@ def clean_lead(payload, *, lead_type) -> CleanedLead:
         if column not in given and column not in errors:
             errors[column] = ["This field is required."]
     _check_lead_type(values, lead_type, errors)
+    other_vertical = {
+        column: str(values.pop(column)) if isinstance(values[column], Decimal) else values.pop(column)
+        for vertical, columns in VERTICAL_COLUMNS.items() if vertical != values["lead_type"]
+        for column in columns if column in values
+    }
     _check_vertical(values, errors)
     for column in BOOLEAN_COLUMNS:
         values.setdefault(column, False)
     custom_id = values.pop("id", None)
-    return CleanedLead(values=values, custom_id=custom_id, errors=errors)
+    return CleanedLead(values=values, custom_id=custom_id, errors=errors, other_vertical=other_vertical)
 
 
 def _collect(payload, errors):

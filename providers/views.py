@@ -42,7 +42,7 @@ def provider_quickstart(request):
         "body": EXAMPLE_BODY,
         "created": _pretty({
             "outcome": "success", "reason": None, "lead_id": 120045, "contact_id": 88012, "contact_status": "new",
-            "disposition": {"held_for_consent": False, "held_reason": None},
+            "disposition": {"held_for_consent": False, "held_reason": None, "ignored_fields": []},
         }),
         "failure": _pretty(json.loads(invalid.content)),
         "test_mode": _pretty(test_mode_body("lead")),

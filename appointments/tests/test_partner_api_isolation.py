@@ -46,7 +46,7 @@ class TestAppointmentIsolation(IsolationSuite):
         lead_a = make_lead(workspace=workspace_a, workspace_status="assigned")
         body = {"lead_id": lead_a.pk, "scheduled_at": "2026-12-01T15:00:00-08:00", "assigned_to": "rep-1"}
         refused = client_b.post(self.list_url, body, format="json")
-        assert_error(refused, 422, field="lead_ids")
+        assert list(assert_error(refused, 422, field="lead_id")["errors"]) == ["lead_id"]
         created = client_a.post(self.list_url, body, format="json")
         assert created.status_code == 201, created.content
         created = created.json()

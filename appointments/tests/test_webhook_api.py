@@ -98,6 +98,31 @@ def test_422_for_leads_of_another_contact(client, webhook, provider):
     assert not Appointment.objects.exists()
 
 
+def test_an_appointment_for_a_lead_takes_its_customer_product_and_zip(client, webhook, provider):
+    workspace = make_workspace()
+    routing_rule_save(workspace=workspace, zip_codes=["94110"], product_types=["solar"])
+    contact = make_contact(webhook_id="another-webhook", first_name="Grace", last_name="Hopper")
+    lead = make_lead(contact, lead_type="solar", zip_code="94110", email="grace@example.com")
+    response = post(client, webhook.webhook_id, provider,
+                    {"lead_id": lead.pk, "scheduled_at": "2026-12-01T15:00:00-08:00"})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["lead_id"], body["contact_id"], body["matched_workspace_id"]) == (lead.pk, contact.pk, workspace.pk)
+    appointment = Appointment.objects.get(pk=body["appointment_id"])
+    assert (appointment.customer_name, appointment.customer_phone, appointment.customer_email,
+            appointment.customer_zip, appointment.service_type) == (
+        "Grace Hopper", lead.phone, "grace@example.com", "94110", "Solar"
+    )
+
+
+def test_a_bad_lead_reference_is_refused_under_the_field_sent(client, webhook, provider):
+    response = post(client, webhook.webhook_id, provider, {"lead_id": 99999999, "scheduled_at": "2026-12-01T15:00:00Z"})
+    body = assert_refused(response, 422, "validation", webhook.webhook_id)
+    assert list(body["errors"]) == ["lead_id"] and "99999999" in body["errors"]["lead_id"][0]
+    response = post(client, webhook.webhook_id, provider, {"scheduled_at": "2026-12-01T15:00:00Z"})
+    assert response.status_code == 422 and list(response.json()["errors"]) == ["customer_phone"]
+
+
 def test_400_malformed_json(client, webhook, provider):
     assert_refused(post(client, webhook.webhook_id, provider, raw="{nope"), 400, "malformed_json", webhook.webhook_id)
 

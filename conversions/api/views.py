@@ -23,6 +23,7 @@ from conversions.filters import ConversionFilterSet
 from conversions.selectors import conversion_list
 from conversions.services import (
     ConversionVoided,
+    ConvertedAtOutOfRange,
     IdempotencyConflict,
     MoneyTooLarge,
     RateMissing,
@@ -58,7 +59,7 @@ class Conflict(exceptions.APIException):
 def service_errors():
     try:
         yield
-    except (RateMissing, MoneyTooLarge) as exc:
+    except (RateMissing, MoneyTooLarge, ConvertedAtOutOfRange) as exc:
         raise Unprocessable(exc.message_dict) from None
     except DjangoValidationError as exc:
         raise exceptions.ValidationError(exc.message_dict) from None
@@ -130,14 +131,16 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
             200: OpenApiResponse(ConversionSerializer, description="Idempotency-Key replay: the original conversion."),
             404: error_response("The lead or contact is not visible to you (names the field)."),
             409: error_response("Idempotency-Key already used with a different body."),
-            422: error_response("No exchange rate for `currency` on the `converted_at` day."),
+            422: error_response("No exchange rate for `currency` on or before the `converted_at` day, or "
+                                "`converted_at` before the lead was created or in the future."),
         },
         summary="Record a conversion",
         description=(
             "Give `lead_id` (assigned to you) or `contact_id` (a contact you hold a lead of), or both. "
             "The conversion counts at once in the contact's lifetime value and your totals, in USD: "
-            "another currency is valued at the rate of its `converted_at` day (UTC) from the rate table "
-            "ops keep, and the reported amount stays in `original_value` / `original_currency`. "
+            "another currency is valued at the rate in force on its `converted_at` day (UTC: the latest "
+            "rate dated on or before it) from the rate table ops keep, and the reported amount stays in "
+            "`original_value` / `original_currency`. "
             "A given lead moves to status `converted`. Staff name the workspace with `?workspace=<id>`."
         ),
     )

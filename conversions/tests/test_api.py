@@ -7,7 +7,7 @@ import pytest
 from contacts.models import Contact
 from conversions.models import Conversion, CurrencyRate
 from leadhub.testing.api import workspace_with_key
-from leadhub.testing import assert_error, make_contact, make_lead
+from leadhub.testing import assert_error, make_contact, make_lead, make_past_lead
 from workspaces.models import Workspace
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ URL = "/api/v1/conversions/"
 @pytest.fixture
 def partner():
     workspace, client = workspace_with_key()
-    lead = make_lead(make_contact(), workspace=workspace, workspace_status="assigned")
+    lead = make_past_lead(workspace=workspace, workspace_status="assigned")
     return workspace, client, lead
 
 
@@ -91,21 +91,30 @@ def test_unassigned_lead_or_unknown_contact_is_a_404_naming_the_field(partner):
     assert_error(response, 404, field="contact_id")
 
 
-def test_foreign_currency_needs_a_rate_for_its_day_else_422_naming_currency(partner):
+def test_foreign_currency_needs_a_rate_in_force_on_its_day_else_422_naming_currency(partner):
     workspace, client, lead = partner
     body = {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "100.00", "currency": "EUR",
             "converted_at": "2026-02-01T23:30:00-05:00"}  # 2026-02-02 in UTC
 
-    CurrencyRate.objects.create(currency="EUR", date=date(2026, 2, 1), usd_rate=Decimal("1.5"))
+    CurrencyRate.objects.create(currency="EUR", date=date(2026, 2, 3), usd_rate=Decimal("1.5"))
     response = post(client, body)
-    assert "EUR on 2026-02-02" in assert_error(response, 422, field="currency")["errors"]["currency"][0]
+    assert "EUR on or before 2026-02-02" in assert_error(response, 422, field="currency")["errors"]["currency"][0]
 
-    CurrencyRate.objects.create(currency="EUR", date=date(2026, 2, 2), usd_rate=Decimal("1.1"))
+    CurrencyRate.objects.create(currency="EUR", date=date(2026, 1, 20), usd_rate=Decimal("1.1"))
     response = post(client, body)
     assert response.status_code == 201, response.content
     body = response.json()
     assert (body["conversion_value"], body["currency"]) == ("110.00", "USD")
     assert (body["original_value"], body["original_currency"], Decimal(body["exchange_rate"])) == ("100.00", "EUR", Decimal("1.1"))
+
+
+@pytest.mark.parametrize("converted_at", ["2020-01-01T00:00:00Z", "2031-01-01T00:00:00Z"])
+def test_converted_at_before_the_lead_or_in_the_future_is_422_naming_it(partner, converted_at):
+    workspace, client, lead = partner
+    response = post(client, {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "1",
+                             "converted_at": converted_at})
+    assert list(assert_error(response, 422, field="converted_at")["errors"]) == ["converted_at"]
+    assert not Conversion.objects.exists()
 
 
 def test_idempotency_key_replay_returns_the_original_with_200(partner):
@@ -187,7 +196,7 @@ def test_list_filters(partner):
     workspace, client, lead = partner
     sale = post(client, {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "1",
                          "converted_at": "2026-01-10T00:00:00Z"}).json()["id"]
-    other_lead = make_lead(make_contact(), workspace=workspace, workspace_status="assigned")
+    other_lead = make_past_lead(workspace=workspace, workspace_status="assigned")
     contract = post(client, {"lead_id": other_lead.pk, "conversion_type": "contract", "conversion_value": "2",
                              "converted_at": "2026-03-10T00:00:00Z"}).json()["id"]
     client.post(f"{URL}{contract}/void/", {"reason": "x"}, format="json")

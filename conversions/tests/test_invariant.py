@@ -19,7 +19,7 @@ from contacts.models import Contact
 from conversions.models import Conversion, ConversionType, CurrencyRate
 from conversions.selectors import contact_aggregate_drift, workspace_aggregate_drift
 from conversions.services import ConversionVoided, conversion_create, conversion_update, conversion_void
-from leadhub.testing import make_contact, make_lead, make_workspace
+from leadhub.testing import make_lead, make_past_contact, make_past_lead, make_workspace
 from workspaces.models import Workspace
 
 DAY = datetime(2026, 5, 4, 12, 0, tzinfo=dt_timezone.utc)
@@ -51,9 +51,9 @@ class TestInvariantUnderRandomSequences(TestCase):
     def test_stored_aggregates_equal_the_rows(self, ops):
         CurrencyRate.objects.create(currency="EUR", date=DAY.date(), usd_rate=EUR_RATE)
         workspaces = [make_workspace(), make_workspace()]
-        contacts = [make_contact() for _ in range(3)]
+        contacts = [make_past_contact() for _ in range(3)]
         leads = {
-            (c, w): make_lead(contacts[c], workspace=workspaces[w], workspace_status="assigned")
+            (c, w): make_past_lead(contacts[c], workspace=workspaces[w], workspace_status="assigned")
             for c in range(3)
             for w in range(2)
         }

@@ -1,5 +1,5 @@
 """No money input can overflow a stored sum, and no tenant's amounts can break another's writes."""
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -44,6 +44,7 @@ def test_ten_million_itself_is_accepted(partner):
 def test_the_cap_holds_after_currency_conversion(partner):
     workspace, client, lead = partner
     CurrencyRate.objects.create(currency="EUR", date=date(2026, 2, 2), usd_rate=Decimal("1.5"))
+    type(lead).objects.filter(pk=lead.pk).update(created_at=datetime(2026, 1, 1, tzinfo=UTC))  # converted after it
     response = client.post(URL, {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "9000000.00",
                                  "currency": "EUR", "converted_at": "2026-02-02T12:00:00Z"}, format="json")
     assert response.status_code == 422, response.content

@@ -5,19 +5,21 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from contacts.models import Contact
 from conversions.models import Conversion, ConversionEvent, CurrencyRate
 from conversions.selectors import contact_aggregate_drift, workspace_aggregate_drift
 from conversions.services import (
     ConversionVoided,
+    ConvertedAtOutOfRange,
     IdempotencyConflict,
     RateMissing,
     conversion_create,
     conversion_update,
     conversion_void,
 )
-from leadhub.testing import make_contact, make_lead, make_workspace
+from leadhub.testing import make_contact, make_past_contact, make_past_lead, make_workspace
 from leads.models import Lead, WorkspaceTracking
 from people.services import contact_purge
 from workspaces.models import Workspace
@@ -28,7 +30,7 @@ DAY = datetime(2026, 3, 14, 15, 0, tzinfo=dt_timezone.utc)
 
 
 def assigned_lead(workspace, contact=None):
-    return make_lead(contact or make_contact(), workspace=workspace, workspace_status="assigned")
+    return make_past_lead(contact, workspace=workspace, workspace_status="assigned")
 
 
 def record(workspace, *, lead=None, contact=None, value="100.00", **fields):
@@ -74,7 +76,7 @@ def test_create_applies_the_conversion_to_contact_lead_workspace_and_audit_trail
 
 def test_contact_only_conversion_and_latest_is_by_converted_at():
     workspace = make_workspace()
-    contact = make_contact()
+    contact = make_past_contact()
     recent = record(workspace, contact=contact, value="10.00", converted_at=DAY)
     backdated = record(workspace, contact=contact, value="5.00", converted_at=DAY - timedelta(days=30))
 
@@ -87,7 +89,7 @@ def test_contact_only_conversion_and_latest_is_by_converted_at():
 
 def test_money_is_decimal_exact():
     workspace = make_workspace()
-    contact = make_contact()
+    contact = make_past_contact()
     for _ in range(3):
         record(workspace, contact=contact, value="0.10")
     contact.refresh_from_db()
@@ -97,7 +99,7 @@ def test_money_is_decimal_exact():
 
 def test_non_usd_is_valued_at_the_rate_of_its_day_and_keeps_what_was_reported():
     workspace = make_workspace()
-    contact = make_contact()
+    contact = make_past_contact()
     CurrencyRate.objects.create(currency="EUR", date=date(2026, 3, 14), usd_rate=Decimal("1.08500000"))
     CurrencyRate.objects.create(currency="EUR", date=date(2026, 3, 15), usd_rate=Decimal("2"))
     conversion = record(workspace, contact=contact, value="200.01", currency="EUR", converted_at=DAY)
@@ -111,20 +113,46 @@ def test_non_usd_is_valued_at_the_rate_of_its_day_and_keeps_what_was_reported():
     assert_no_drift()
 
 
-def test_non_usd_without_a_rate_for_that_day_is_refused_naming_currency_and_writes_nothing():
+def test_non_usd_without_a_rate_on_or_before_its_day_is_refused_naming_currency_and_writes_nothing():
     workspace = make_workspace()
     lead = assigned_lead(workspace)
-    CurrencyRate.objects.create(currency="EUR", date=date(2026, 3, 13), usd_rate=Decimal("1.1"))
+    CurrencyRate.objects.create(currency="EUR", date=date(2026, 3, 15), usd_rate=Decimal("1.1"))
 
     with pytest.raises(RateMissing) as caught:
         record(workspace, lead=lead, currency="EUR", converted_at=DAY)
 
-    assert "EUR on 2026-03-14" in caught.value.message_dict["currency"][0]
+    assert "EUR on or before 2026-03-14" in caught.value.message_dict["currency"][0]
     assert not Conversion.objects.exists()
     lead.refresh_from_db()
     assert (lead.status, lead.conversion_id) == ("new", "")
     workspace.refresh_from_db()
     assert workspace.total_conversions == 0
+
+
+def test_a_rate_holds_from_its_date_until_the_next_rate():
+    workspace = make_workspace()
+    CurrencyRate.objects.create(currency="EUR", date=date(2026, 3, 1), usd_rate=Decimal("1.1"))
+    CurrencyRate.objects.create(currency="EUR", date=date(2026, 3, 20), usd_rate=Decimal("1.3"))
+    rates = [
+        record(workspace, contact=make_past_contact(), currency="EUR",
+               converted_at=DAY + timedelta(days=days)).exchange_rate
+        for days in (0, 6, 11)
+    ]
+    assert rates == [Decimal("1.1"), Decimal("1.3"), Decimal("1.3")]
+
+
+def test_converted_at_before_the_lead_or_ahead_of_the_clock_is_refused_naming_it():
+    workspace = make_workspace()
+    lead = assigned_lead(workspace)
+    for converted_at in (lead.created_at - timedelta(seconds=1), timezone.now() + timedelta(minutes=6)):
+        with pytest.raises(ConvertedAtOutOfRange) as caught:
+            record(workspace, lead=lead, converted_at=converted_at)
+        assert list(caught.value.message_dict) == ["converted_at"]
+    contact = make_contact()
+    with pytest.raises(ConvertedAtOutOfRange):
+        record(workspace, contact=contact, converted_at=contact.created_at - timedelta(seconds=1))
+    assert not Conversion.objects.exists()
+    assert record(workspace, lead=lead, converted_at=timezone.now() + timedelta(minutes=4)).lead == lead
 
 
 @pytest.mark.parametrize(
@@ -141,7 +169,7 @@ def test_non_usd_without_a_rate_for_that_day_is_refused_naming_currency_and_writ
 def test_invalid_input_names_the_field(fields, field):
     workspace = make_workspace()
     with pytest.raises(ValidationError) as caught:
-        record(workspace, contact=make_contact(), **fields)
+        record(workspace, contact=make_past_contact(), **fields)
     assert field in caught.value.message_dict
     assert not Conversion.objects.exists()
 
@@ -150,7 +178,7 @@ def test_lead_must_belong_to_the_contact_and_be_assigned_to_the_workspace():
     workspace = make_workspace()
     lead = assigned_lead(workspace)
     with pytest.raises(ValidationError) as caught:
-        record(workspace, lead=lead, contact=make_contact())
+        record(workspace, lead=lead, contact=make_past_contact())
     assert "does not belong" in caught.value.message_dict["lead_id"][0]
     with pytest.raises(ValidationError) as caught:
         record(make_workspace(), lead=lead)
@@ -187,7 +215,7 @@ def test_update_moves_aggregates_by_the_difference_and_logs_old_and_new():
 def test_update_of_a_foreign_currency_value_uses_the_conversions_own_rate():
     workspace = make_workspace()
     rate = CurrencyRate.objects.create(currency="GBP", date=DAY.date(), usd_rate=Decimal("1.25"))
-    conversion = record(workspace, contact=make_contact(), value="100.00", currency="GBP", converted_at=DAY)
+    conversion = record(workspace, contact=make_past_contact(), value="100.00", currency="GBP", converted_at=DAY)
     rate.usd_rate = Decimal("9")  # a later correction of the table does not revalue recorded rows
     rate.save()
 
@@ -200,7 +228,7 @@ def test_update_of_a_foreign_currency_value_uses_the_conversions_own_rate():
 
 def test_update_without_changes_writes_nothing():
     workspace = make_workspace()
-    conversion = record(workspace, contact=make_contact(), value="10.00")
+    conversion = record(workspace, contact=make_past_contact(), value="10.00")
     conversion_update(conversion=conversion, by="ops", conversion_value="10", conversion_type="sale", custom_data={})
     assert list(conversion.events.values_list("event_type", flat=True)) == ["created"]
 
@@ -250,7 +278,7 @@ def test_void_on_drifted_totals_floors_them_at_zero_and_repair_puts_them_right()
 
 def test_a_voided_conversion_cannot_be_voided_again_or_changed():
     workspace = make_workspace()
-    conversion = record(workspace, contact=make_contact(), value="10.00")
+    conversion = record(workspace, contact=make_past_contact(), value="10.00")
     conversion_void(conversion=conversion, by="ops", reason="test")
     with pytest.raises(ConversionVoided):
         conversion_void(conversion=conversion, by="ops", reason="again")
@@ -262,7 +290,7 @@ def test_a_voided_conversion_cannot_be_voided_again_or_changed():
 
 def test_void_needs_a_reason():
     workspace = make_workspace()
-    conversion = record(workspace, contact=make_contact())
+    conversion = record(workspace, contact=make_past_contact())
     with pytest.raises(ValidationError) as caught:
         conversion_void(conversion=conversion, by="ops", reason="  ")
     assert "reason" in caught.value.message_dict
@@ -271,7 +299,7 @@ def test_void_needs_a_reason():
 
 def test_idempotency_key_replays_the_same_request_and_refuses_another():
     workspace = make_workspace()
-    contact = make_contact()
+    contact = make_past_contact()
     kwargs = {"workspace": workspace, "contact": contact, "conversion_type": "sale", "created_by": "x",
               "idempotency_key": "order-1"}
     first = conversion_create(conversion_value="10.00", **kwargs)
@@ -287,7 +315,7 @@ def test_idempotency_key_replays_the_same_request_and_refuses_another():
 
 
 def test_idempotency_keys_are_per_workspace():
-    contact = make_contact()
+    contact = make_past_contact()
     ours, theirs = make_workspace(), make_workspace()
     kwargs = {"contact": contact, "conversion_type": "sale", "conversion_value": "1.00", "created_by": "x",
               "idempotency_key": "same"}
@@ -298,7 +326,8 @@ def test_idempotency_keys_are_per_workspace():
 
 def test_refused_request_does_not_burn_its_idempotency_key():
     workspace = make_workspace()
-    kwargs = {"workspace": workspace, "contact": make_contact(), "conversion_type": "sale", "conversion_value": "5.00",
+    kwargs = {"workspace": workspace, "contact": make_past_contact(), "conversion_type": "sale",
+              "conversion_value": "5.00",
               "currency": "EUR", "converted_at": DAY, "created_by": "x", "idempotency_key": "k"}
     with pytest.raises(RateMissing):
         conversion_create(**kwargs)
@@ -308,8 +337,8 @@ def test_refused_request_does_not_burn_its_idempotency_key():
 
 def test_purging_a_contact_after_a_void_keeps_workspace_totals_true():
     workspace = make_workspace()
-    keep = record(workspace, contact=make_contact(), value="7.00")
-    contact = make_contact()
+    keep = record(workspace, contact=make_past_contact(), value="7.00")
+    contact = make_past_contact()
     voided = record(workspace, contact=contact, value="30.00")
     record(workspace, contact=contact, value="20.00")
     conversion_void(conversion=voided, by="ops", reason="wrong")
@@ -347,13 +376,13 @@ def test_a_refused_conversion_leaves_no_event_behind():
 
     workspace = make_workspace(outbound_webhook_url="https://partner.example.com/hooks", webhook_active=True)
     with pytest.raises(RateMissing):
-        record(workspace, contact=make_contact(), currency="JPY", converted_at=DAY)
+        record(workspace, contact=make_past_contact(), currency="JPY", converted_at=DAY)
     assert not OutboundEvent.objects.filter(subject_type="conversion").exists()
 
 
 def test_a_key_whose_conversion_was_purged_is_not_replayed_nor_reused():
     workspace = make_workspace()
-    contact = make_contact()
+    contact = make_past_contact()
     kwargs = {"workspace": workspace, "contact": contact, "conversion_type": "sale", "conversion_value": "5.00",
               "created_by": "x", "idempotency_key": "order-9"}
     conversion_create(**kwargs)

@@ -6,11 +6,14 @@ Phones use real US area codes (415, 212, 312 ...): `phonenumbers` refuses the fi
 as a whole number, and ingestion refuses what it does not consider valid.
 """
 import itertools
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from leadhub.choices import LeadType
 from leadhub.receiver import WebhookReceiver  # noqa: F401  (tests build it from here with the rest)
 
 _seq = itertools.count(1)
+LONG_AGO = datetime(2025, 1, 1, tzinfo=dt_timezone.utc)  # before every fixed date a test converts at
 
 
 def unique_suffix():
@@ -66,6 +69,16 @@ def make_lead(contact=None, **fields):
     fields.setdefault("email", "ada@example.com")
     fields.setdefault("phone", contact.phone)
     return Lead.objects.create(contact=contact, **fields)
+
+
+def make_past_contact(**fields):
+    """A contact created at LONG_AGO, so fixed past dates (conversions, appointments) come after it."""
+    return backdate(make_contact(**fields), created_at=LONG_AGO)
+
+
+def make_past_lead(contact=None, **fields):
+    """A lead (of a past contact) created at LONG_AGO."""
+    return backdate(make_lead(contact or make_past_contact(), **fields), created_at=LONG_AGO)
 
 
 def make_contact_history(contact=None, workspace=None, conversion_value="100.00"):

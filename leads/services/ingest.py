@@ -40,6 +40,7 @@ class IngestResult:
     contact: Contact
     contact_status: str  # "new" | "existing"
     created: bool  # False: idempotent replay of an earlier post, nothing was written
+    ignored_fields: list = ()  # another vertical's fields: kept in the contact's custom_metadata
 
     @property
     def object_id(self):
@@ -103,10 +104,14 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         user_agent=(user_agent or "")[:512],
         processed_at=now,
         status="new",
+        source=values.get("source") or webhook.name[:255],
         held_for_consent=held,
         provider_id=provider.provider_id if provider else "",
-        **values,
+        **{name: value for name, value in values.items() if name != "source"},
     )
+    if cleaned.other_vertical:
+        contact.custom_metadata = {**contact.custom_metadata, **cleaned.other_vertical}
+        Contact.objects.filter(pk=contact.pk).update(custom_metadata=contact.custom_metadata)
     contact_status = "new" if created_contact else "existing"
     if created_contact:
         ContactEvent.objects.create(contact=contact, event_type=ContactEvent.CREATED, event_data={"lead_id": lead.pk})
@@ -143,7 +148,8 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
     if webhook.auto_assign:
         lead_auto_assign(lead=lead)
     _counters_increment(webhook=webhook, provider=provider, now=now)
-    return IngestResult(lead=lead, contact=contact, contact_status=contact_status, created=True)
+    return IngestResult(lead=lead, contact=contact, contact_status=contact_status, created=True,
+                        ignored_fields=sorted(cleaned.other_vertical))
 
 
 def _counters_increment(*, webhook, provider, now):

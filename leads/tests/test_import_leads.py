@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from leadhub.testing import make_provider, make_webhook
+from leads.management.commands.import_leads import Command
 from leads.models import Lead
 from providers.models import ProviderUsageLog
 
@@ -73,6 +74,15 @@ def test_good_rows_are_imported_and_bad_rows_reported(tmp_path, source):
     assert webhook.total_leads == 3
     assert ProviderUsageLog.objects.get().request_count == 3
     assert "\r" not in err and "progress: 100% 6/6 rows (done)" in err  # piped: plain lines, no bar
+
+
+def test_the_help_names_the_report_file_that_is_written(tmp_path, source):
+    help_text = " ".join(Command().create_parser("manage.py", "import_leads").format_help().split())
+    assert "leads.csv → leads.errors.csv" in help_text and "FILE.errors.csv" not in help_text
+    webhook, provider = source
+    out, _ = run(write_csv(tmp_path / "leads.csv", ROWS), webhook, provider)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["leads.csv", "leads.errors.csv"]
+    assert f"error report: {tmp_path / 'leads.errors.csv'}" in out
 
 
 def test_a_rerun_imports_nothing_twice(tmp_path, source):

@@ -253,10 +253,12 @@ class TestVerticalRules:
         assert set(errors_of("insurance", policy_type="pet", coverage_amount="-5")) == {"policy_type", "coverage_amount"}
 
     def test_rules_follow_the_lead_type_not_the_field(self):
-        """A solar-only rule does not apply to an insurance lead that happens to carry the field."""
+        """A solar-only rule does not apply to an insurance lead that happens to carry the field:
+        the field is set aside (another vertical's), not refused and not stored in the column."""
         cleaned = clean("insurance", roof_age=150, shade_coverage="Some")
         assert cleaned.errors == {}
-        assert cleaned.values["shade_coverage"] == "Some"
+        assert "shade_coverage" not in cleaned.values and "roof_age" not in cleaned.values
+        assert cleaned.other_vertical == {"roof_age": 150, "shade_coverage": "Some"}
 
 
 @pytest.mark.parametrize(

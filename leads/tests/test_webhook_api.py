@@ -64,12 +64,34 @@ def test_json_post_creates_lead_and_contact(client, webhook, provider):
     lead = Lead.objects.get(pk=body["lead_id"])
     assert body == {
         "outcome": "success", "reason": None, "lead_id": lead.pk, "contact_id": lead.contact_id,
-        "contact_status": "new", "disposition": {"held_for_consent": False, "held_reason": None},
+        "contact_status": "new", "disposition": {"held_for_consent": False, "held_reason": None, "ignored_fields": []},
     }
     assert lead.phone == "+14155550132" and lead.webhook_id == webhook.webhook_id
     assert response["X-Request-ID"]
     assert response["X-RateLimit-Limit"] == str(webhook.rate_limit)
     assert response["X-RateLimit-Remaining"] == str(webhook.rate_limit - 1)
+
+
+def test_another_verticals_fields_are_kept_in_custom_metadata_and_listed_as_ignored(client, provider):
+    webhook = make_webhook(lead_type="hvac")
+    response = post(client, webhook.webhook_id, provider,
+                    lead_body(monthly_electric_bill="210.50", roof_age=12, system_age=9))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["disposition"]["ignored_fields"] == ["monthly_electric_bill", "roof_age"]
+    lead = Lead.objects.get(pk=body["lead_id"])
+    assert (lead.monthly_electric_bill, lead.roof_age, lead.system_age) == (None, None, 9)
+    assert lead.contact.custom_metadata == {"monthly_electric_bill": "210.50", "roof_age": 12}
+
+
+def test_source_defaults_to_the_webhooks_name(client, provider):
+    webhook = make_webhook(name="Spring solar campaign")
+    lead = Lead.objects.get(pk=post(client, webhook.webhook_id, provider).json()["lead_id"])
+    assert lead.source == "Spring solar campaign"
+    lead = Lead.objects.get(pk=post(client, webhook.webhook_id, provider, lead_body(
+        source="fb-ads", phone="(415) 200-4009"
+    )).json()["lead_id"])
+    assert lead.source == "fb-ads"
 
 
 def test_second_lead_for_same_phone_reuses_contact(client, webhook, provider):

@@ -1,18 +1,25 @@
-"""Demo data for a first run: workspaces, providers, webhooks and a few hundred realistic leads.
+"""Demo data for a first run: workspaces, providers, webhooks and a few hundred realistic leads
+with a month of history behind them.
 
-Idempotent: fixed ids and fixed demo keys; leads are posted through the real ingest service with
-fixed custom lead ids, so a second run replays instead of duplicating.
+Every row is made by the services production traffic uses (ingest, assignment, the working
+fields, appointment intake and its status machine, conversions), in time order: each lead
+arrives at its moment of the last 30 days and its later steps happen after it, never after now.
+Idempotent: fixed ids and fixed demo keys; leads are posted with fixed custom lead ids, so a
+second run replays them and does nothing else.
 """
 import random
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 import phonenumbers
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from appointments.models import Appointment
+from appointments.models import Appointment, Outcome
+from appointments.services import appointment_intake, appointment_status_change
 from contacts.models import Contact
 from conversions.models import Conversion
 from conversions.services import conversion_create
@@ -21,11 +28,15 @@ from leadhub.keys import key_digest
 from leads.models import Lead
 from leads.services.assignment import lead_assign
 from leads.services.ingest import lead_ingest
+from leads.services.working import lead_update
 from providers.models import LeadSourceProvider, WebhookConfig
 from workspaces.models import AppointmentRoutingRule, Workspace
 
 DEMO_LEAD_ID_BASE = 9_000_000
 LEADS_PER_WEBHOOK = 100
+HISTORY_DAYS = 30
+# "admin" is ensure_admin's default user, so its "My follow-ups" has work on the first login.
+ASSIGNEES = ["admin", "maria.ortiz", "sam.chen"]
 
 WORKSPACES = [
     # id, name, scopes, ZIPs served, products
@@ -82,8 +93,16 @@ def vertical_fields(rng, lead_type):
             "productid": "Insurance"}
 
 
+@contextmanager
+def demo_clock(moment):
+    """Run the services as if at `moment`: they and every auto-stamped column read
+    django.utils.timezone.now, so a demo month gets truthful timestamps in one run."""
+    with mock.patch.object(timezone, "now", return_value=moment):
+        yield
+
+
 class Command(BaseCommand):
-    help = "Create idempotent demo data and print the demo keys."
+    help = "Create idempotent demo data (a month of history) and print the demo keys."
 
     def handle(self, *args, **options):
         with transaction.atomic():
@@ -129,56 +148,95 @@ class Command(BaseCommand):
         return webhooks
 
     def _leads(self, webhooks, provider, workspaces):
-        created = 0
+        """Leads arrive across the last HISTORY_DAYS, the three webhooks interleaved."""
+        now = timezone.now()
+        start = now - timedelta(days=HISTORY_DAYS)
+        total = LEADS_PER_WEBHOOK * len(WEBHOOKS)
         workspace_for = {"solar": workspaces["sunrise-solar"], "hvac": workspaces["coolair-hvac"],
                          "insurance": workspaces["shield-insurance"]}
-        for index, (webhook, (_, _, lead_type, area, zips, state)) in enumerate(zip(webhooks, WEBHOOKS)):
-            rng = random.Random(index)
-            work_rng = random.Random(1000 + index)  # separate stream: payloads must not depend on what a run did
-            phones = [valid_demo_phone(rng, area) for _ in range(LEADS_PER_WEBHOOK * 3 // 4)]
-            for n in range(LEADS_PER_WEBHOOK):
+        rngs = [random.Random(index) for index in range(len(WEBHOOKS))]
+        # separate streams: payloads must not depend on what a run did
+        work_rngs = [random.Random(1000 + index) for index in range(len(WEBHOOKS))]
+        phones = [[valid_demo_phone(rng, area) for _ in range(LEADS_PER_WEBHOOK * 3 // 4)]
+                  for rng, (*_, area, _zips, _state) in zip(rngs, WEBHOOKS)]
+        created = 0
+        for n in range(LEADS_PER_WEBHOOK):
+            for index, (webhook, (_, _, lead_type, _area, zips, state)) in enumerate(zip(webhooks, WEBHOOKS)):
+                rng = rngs[index]
                 lead_id = DEMO_LEAD_ID_BASE + index * 1000 + n
                 first, last = rng.choice(FIRST), rng.choice(LAST)
                 payload = {
                     "lead_id": lead_id, "first_name": first, "last_name": last,
                     "email": f"{first.lower()}.{last.lower()}{n}@example.com",
-                    "phone": rng.choice(phones),  # some people come back: repeated phones dedupe to one contact
+                    "phone": rng.choice(phones[index]),  # some people come back: repeated phones dedupe to one contact
                     "address": f"{rng.randint(10, 9999)} {rng.choice(STREETS)}", "city": "Demo City", "state": state,
                     "zip_code": rng.choice(zips), "source": "demo", "utm_source": rng.choice(["google", "facebook", "bing"]),
                     "consent_value": rng.random() > 0.1, "tcpa_compliance": True,
                     "consent_description": "I agree to be contacted about home services.",
                     **vertical_fields(rng, lead_type),
                 }
-                result = lead_ingest(webhook=webhook, payload=payload, provider=provider, ip_address="127.0.0.1",
-                                     user_agent="seed_demo")
+                received = start + (now - start) * (n * len(WEBHOOKS) + index) / total
+                with demo_clock(received):
+                    result = lead_ingest(webhook=webhook, payload=payload, provider=provider,
+                                         ip_address="127.0.0.1", user_agent="seed_demo")
                 if not result.created:
                     continue
                 created += 1
-                self._work_lead(work_rng, result.lead, workspace_for[lead_type])
+                self._work_lead(work_rngs[index], result.lead, workspace_for[lead_type], webhook, provider,
+                                received=received, now=now)
         return created
 
-    def _work_lead(self, rng, lead, workspace):
-        """Assign most leads, book appointments for some and convert a few, as a real week would."""
+    def _work_lead(self, rng, lead, workspace, webhook, provider, *, received, now):
+        """What a real month does to a lead after it arrives: most are assigned and worked by a
+        rep, some get an appointment (confirmed, then completed once its time has passed), and
+        some convert. A step whose moment is still in the future has not happened."""
         if lead.held_for_consent or rng.random() < 0.2:
             return
-        lead_assign(lead=lead, workspace=workspace, by=SYSTEM)
-        lead.refresh_from_db()
-        if rng.random() < 0.4:
-            when = timezone.now() + timedelta(days=rng.randint(-10, 14), hours=rng.randint(8, 17))
-            Appointment.objects.create(
-                lead=lead, contact=lead.contact, scheduled_at=when, customer_name=f"{lead.first_name} {lead.last_name}",
-                customer_phone=lead.phone, customer_email=lead.email, customer_zip=lead.zip_code,
-                service_type=lead.productid, estimated_value=Decimal(rng.randint(2, 30) * 1000),
-                matched_workspace=workspace, routing_method="zip_product", created_by=SYSTEM,
-                status=rng.choice(["scheduled", "confirmed", "completed"]),
+        moment = received + timedelta(minutes=rng.randint(5, 90))
+        with demo_clock(moment):
+            lead = lead_assign(lead=lead, workspace=workspace, by=SYSTEM)
+        assignee = rng.choice(ASSIGNEES)
+        moment += timedelta(hours=rng.randint(1, 6))
+        if moment < now:
+            with demo_clock(moment):
+                lead = lead_update(lead=lead, by=f"workspace:{workspace.pk}", workspace=workspace, data={
+                    "assigned_to": assignee, "priority": rng.randint(1, 5),
+                    "follow_up_date": moment + timedelta(days=rng.randint(1, 10)),
+                })
+        completed_at = None
+        if rng.random() < 0.4 and (moment := moment + timedelta(hours=rng.randint(1, 24))) < now:
+            scheduled_at = (moment + timedelta(days=rng.randint(1, 10))).replace(
+                hour=rng.randint(15, 23), minute=0, second=0, microsecond=0
             )
-        if rng.random() < 0.25:
-            conversion_create(
-                workspace=workspace, lead=lead, converted_by="seed_demo", created_by=SYSTEM,
-                conversion_type=rng.choice(["sale", "proposal", "contract", "qualified"]),
-                conversion_value=Decimal(rng.randint(5, 400) * 100),
-                converted_at=timezone.now() - timedelta(days=rng.randint(0, 20)),
-            )
+            with demo_clock(moment):
+                appointment = appointment_intake(webhook=webhook, provider=provider, ip_address="127.0.0.1", payload={
+                    "lead_id": lead.pk, "scheduled_at": scheduled_at.isoformat(), "assigned_to": assignee,
+                    "appointment_type": rng.choice(["consultation", "estimate"]),
+                    "estimated_value": str(rng.randint(2, 30) * 1000),
+                }).appointment
+            confirmed = max(moment, scheduled_at - timedelta(days=1))
+            if confirmed < now:
+                with demo_clock(confirmed):
+                    appointment_status_change(appointment=appointment, new_status="confirmed", changed_by=assignee)
+            done = scheduled_at + timedelta(hours=2)
+            if done < now:
+                outcome = rng.choice(Outcome.values)
+                with demo_clock(done):
+                    appointment_status_change(
+                        appointment=appointment, new_status="completed", changed_by=assignee, outcome=outcome,
+                        next_action="Call back with a quote" if outcome == Outcome.NEEDS_FOLLOW_UP else "",
+                        next_action_date=done + timedelta(days=2) if outcome == Outcome.NEEDS_FOLLOW_UP else None,
+                    )
+                if outcome != Outcome.NOT_INTERESTED:
+                    completed_at = done
+        converted_at = (completed_at or moment) + timedelta(days=rng.randint(1, 5), hours=rng.randint(0, 8))
+        if (completed_at or rng.random() < 0.15) and rng.random() < 0.6 and converted_at < now:
+            with demo_clock(converted_at):
+                conversion_create(
+                    workspace=workspace, lead=lead, converted_by=assignee, created_by=f"workspace:{workspace.pk}",
+                    conversion_type=rng.choice(["sale", "proposal", "contract", "qualified"]),
+                    conversion_value=Decimal(rng.randint(5, 400) * 100), converted_at=converted_at,
+                )
 
     def _print_summary(self, created):
         out = self.stdout.write

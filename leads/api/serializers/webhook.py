@@ -81,6 +81,11 @@ class DispositionSerializer(serializers.Serializer):
         help_text="Stored but not assigned or forwarded: consent_value and tcpa_compliance were not both true."
     )
     held_reason = serializers.CharField(allow_null=True, help_text="Why it is held; null when it is not.")
+    ignored_fields = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Fields of another vertical (e.g. monthly_electric_bill on an HVAC webhook): not stored in "
+                  "the lead's column, kept in the contact's custom_metadata.",
+    )
 
 
 class LeadWebhookSuccessSerializer(serializers.Serializer):
@@ -101,5 +106,9 @@ def ingest_result_body(result) -> dict:
         "lead_id": lead.pk,
         "contact_id": result.contact.pk,
         "contact_status": result.contact_status,
-        "disposition": {"held_for_consent": lead.held_for_consent, "held_reason": lead.held_reason},
+        "disposition": {
+            "held_for_consent": lead.held_for_consent,
+            "held_reason": lead.held_reason,
+            "ignored_fields": list(result.ignored_fields),
+        },
     }

@@ -18,7 +18,8 @@ class Command(BaseCommand):
         "Import leads from a CSV file with the same validation, dedup and bookkeeping as the webhook "
         "(each row is its own transaction). The header row names the fields, with the webhook's "
         "aliases (firstName, zip, phone_number, ...). Refused rows are written to an error report "
-        "(row, field, message; the header is row 1), by default FILE.errors.csv next to the file. "
+        "(row, field, message; the header is row 1), by default next to the file with .errors.csv in place of "
+        "its extension (leads.csv → leads.errors.csv). "
         "Re-running a file imports nothing twice: a row with an id/lead_id is idempotent by that id, "
         "and a row without one is skipped when a lead with the same webhook, phone and identical "
         "row (raw payload) already exists, so identical rows within one file are imported once."
@@ -29,12 +30,12 @@ class Command(BaseCommand):
         parser.add_argument("--webhook", required=True, help="webhook_id the leads arrive on (required, no default).")
         parser.add_argument("--provider", required=True,
                             help="provider_id the leads are counted for (required, no default).")
-        parser.add_argument("--errors", help="Error report path (default: FILE.errors.csv next to FILE).")
+        parser.add_argument("--errors", help="Error report path (default: leads.errors.csv for leads.csv).")
 
     def handle(self, *args, file, webhook, provider, errors, **options):
         webhook, provider = self._source(webhook, provider)
         path = Path(file)
-        errors_path = Path(errors) if errors else path.with_suffix(".errors.csv")
+        errors_path = Path(errors) if errors else path.with_suffix(".errors.csv")  # as the help says
         total = self._check_file(path)
         counts = {"created": 0, "replayed": 0, "failed": 0}
         with (
