@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "providers",
     "contacts",
     "leads",
+    "distribution",
     "appointments",
     "conversions",
     "analytics",

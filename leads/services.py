@@ -16,6 +16,7 @@ from workspaces.models import EventType
 from .events import lead_event_data, lead_event_emit
 from .ingest import canonical_json, clean_lead
 from .models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
+from .signals import lead_accepted
 
 # Contact columns an incoming lead may fill when they are still blank (never overwritten).
 CONTACT_FILL_FIELDS = (
@@ -50,11 +51,13 @@ class IngestResult:
 
 
 def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent="",
-                sent_from_workspace=None) -> IngestResult:
+                sent_from_workspace=None, distribute=True) -> IngestResult:
     """Accept one lead for `webhook`: contact upsert, lead, audit events and counters, atomically.
 
     The webhook view, the CSV import and re-processing of rejected submissions all call this,
-    so validation, dedup and bookkeeping cannot drift apart between them.
+    so validation, dedup and bookkeeping cannot drift apart between them. A new lead of a
+    webhook with a distribution strategy is then distributed (`lead_accepted`) in its own
+    transaction, after the lead's: a failed distribution never loses the lead.
     """
     cleaned = clean_lead(payload, lead_type=webhook.lead_type)
     if cleaned.errors:
@@ -66,7 +69,7 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
         return _replay_or_conflict(existing, webhook=webhook, payload=payload)
     try:
         with transaction.atomic():
-            return _create(
+            result = _create(
                 cleaned, webhook=webhook, payload=payload, provider=provider, ip_address=ip_address,
                 user_agent=user_agent, sent_from_workspace=sent_from_workspace,
             )
@@ -77,6 +80,9 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
         if not existing:
             raise
         return _replay_or_conflict(existing, webhook=webhook, payload=payload)
+    if distribute and webhook.distribution_strategy:
+        lead_accepted.send(sender=Lead, lead=result.lead, webhook=webhook, sent_from_workspace=sent_from_workspace)
+    return result
 
 
 def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent_from_workspace):
@@ -131,8 +137,6 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         )
     # Forwarding rules only queue outbox rows here; delivery happens after commit.
     lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
-    if webhook.auto_assign:
-        lead_auto_assign(lead=lead)
     _counters_increment(webhook=webhook, provider=provider, now=now)
     return IngestResult(lead=lead, contact=contact, contact_status=contact_status, created=True)
 
@@ -256,7 +260,7 @@ def lead_assign(*, lead, workspace, by: str):
     `rejected`, which is reserved for a workspace refusing the lead itself, so partner rejection
     rates stay truthful) and an `unassigned` lead event; the new one gets `sent` and `assigned`.
     Assigning by hand a lead held for consent is allowed (that is how ops release it);
-    `lead_auto_assign` is the path that refuses it. Re-assigning to the workspace that already
+    distribution (`distribution.services.lead_distribute`) is the path that refuses it. Re-assigning to the workspace that already
     holds the lead as `assigned` changes nothing.
     """
     lead = _locked(lead)
@@ -288,20 +292,6 @@ def lead_assign(*, lead, workspace, by: str):
         previous_workspace_id=previous_id,
     )
     return lead
-
-
-def lead_auto_assign(*, lead, by: str = "system:routing"):
-    """Assign by the shared ZIP/product routing rules (the product is the lead type). A no-op
-    returning None for leads held for consent, leads that already have a workspace, or no match."""
-    from workspaces.routing import match_workspace
-
-    if lead.held_for_consent or lead.workspace_id:
-        return None
-    match = match_workspace(zip_code=lead.zip_code, product=lead.lead_type)
-    if match is None:
-        return None
-    workspace, rule = match
-    return lead_assign(lead=lead, workspace=workspace, by=f"{by}:rule-{rule.pk}")
 
 
 STATUS_TRACKING = {"qualified": TrackingAction.QUALIFIED, "rejected": TrackingAction.REJECTED}

@@ -28,9 +28,13 @@ class Command(BaseCommand):
         parser.add_argument("file", help="CSV file with a header row.")
         parser.add_argument("--webhook", required=True, help="webhook_id the leads arrive on.")
         parser.add_argument("--provider", required=True, help="provider_id the leads are counted for.")
+        parser.add_argument(
+            "--distribute", action="store_true",
+            help="Distribute each imported lead by its webhook's strategy (off by default: imports are often old leads).",
+        )
         parser.add_argument("--errors", help="Error report path (default: FILE.errors.csv).")
 
-    def handle(self, *args, file, webhook, provider, errors, **options):
+    def handle(self, *args, file, webhook, provider, errors, distribute, **options):
         webhook, provider = self._source(webhook, provider)
         path = Path(file)
         errors_path = Path(errors) if errors else path.with_suffix(".errors.csv")
@@ -44,7 +48,7 @@ class Command(BaseCommand):
             writer.writerow(["row", "field", "message"])
             reader = csv.DictReader(source)
             for done, row in enumerate(reader, start=1):
-                outcome, problems = self._import_row(row, webhook=webhook, provider=provider)
+                outcome, problems = self._import_row(row, webhook=webhook, provider=provider, distribute=distribute)
                 counts[outcome] += 1
                 writer.writerows([reader.line_num, field, message] for field, message in problems)
                 self._progress(done, total)
@@ -82,7 +86,7 @@ class Command(BaseCommand):
             raise CommandError(f"{path} header lacks required field(s): {', '.join(sorted(missing))}.")
         return total
 
-    def _import_row(self, row, *, webhook, provider):
+    def _import_row(self, row, *, webhook, provider, distribute):
         """(outcome, [(field, message), ...]) for one CSV row."""
         payload = {key: value for key, value in row.items() if key is not None}  # drop surplus cells
         cleaned = clean_lead(payload, lead_type=webhook.lead_type)
@@ -91,7 +95,9 @@ class Command(BaseCommand):
         ):
             return "replayed", []
         try:
-            result = lead_ingest(webhook=webhook, payload=payload, provider=provider, user_agent=USER_AGENT)
+            result = lead_ingest(
+                webhook=webhook, payload=payload, provider=provider, user_agent=USER_AGENT, distribute=distribute
+            )
         except IngestError as exc:
             problems = [(field, message) for field, messages in exc.errors.items() for message in messages]
             return "failed", problems or [("", exc.reason)]
