@@ -35,13 +35,18 @@ def _parser(column):
     return parse
 
 
+_NUMERIC = frozenset(
+    f.name for f in Lead._meta.concrete_fields if isinstance(f, (models.IntegerField, models.DecimalField))
+)
+
+
 def _lead_value(lead, column):
     value = getattr(lead, column, None)
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         return value
-    if isinstance(value, (int, Decimal, float)):
+    if column in _NUMERIC:
         return Decimal(str(value))
     return str(value).strip().casefold()
 

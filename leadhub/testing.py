@@ -4,6 +4,7 @@ Phones use real US area codes (415, 212, 312 ...): `phonenumbers` refuses the fi
 as a whole number, and ingestion refuses what it does not consider valid.
 """
 import itertools
+import threading
 
 from leadhub.choices import LeadType
 
@@ -283,3 +284,29 @@ def provider_post(client, path, data, *, provider=None, key=PROVIDER_API_KEY, he
         sent["X-Api-Key"] = key
     sent.update(headers or {})
     return client.post(path, data=data, content_type=content_type, headers=sent, **extra)
+
+
+def run_at_once(count, work):
+    """Call work(i) from `count` threads released together; return (results, exceptions). For
+    PostgreSQL concurrency tests: each thread uses (and closes) its own connection."""
+    from django.db import connection
+
+    barrier = threading.Barrier(count)
+    results, errors = [None] * count, []
+
+    def target(i):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = work(i)
+        except Exception as exc:  # collected and asserted on by the test
+            errors.append(exc)
+        finally:
+            connection.close()  # each thread opened its own connection
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return results, errors
