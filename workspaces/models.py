@@ -26,7 +26,6 @@ class Scope(models.TextChoices):
     CONVERSIONS_READ = "conversions:read", "Read conversions"
     CONVERSIONS_WRITE = "conversions:write", "Write conversions"
     ANALYTICS_READ = "analytics:read", "Read analytics"
-    OFFERS_READ = "offers:read", "Read offers"
     OFFERS_WRITE = "offers:write", "Pause and resume offers"
 
 

@@ -39,6 +39,7 @@ ALL_SCOPES = [
     "conversions:read",
     "conversions:write",
     "analytics:read",
+    "offers:write",
 ]
 
 
