@@ -1,4 +1,5 @@
 """Offers in the admin (text boxes, each wrong entry named), decisions, and the simulate page."""
+import html
 import json
 
 import pytest
@@ -54,7 +55,7 @@ def test_each_wrong_entry_is_named(admin_client):
     assert "ZZ" in " ".join(errors["states_text"])
     assert "'9-5' is not a time window" in " ".join(errors["hours_tue"])
     assert "2026-13-01" in " ".join(errors["dates_off_text"])
-    assert "monthly_electric_bill is a number, not 'lots'" in response.content.decode()
+    assert "monthly_electric_bill is a number, not 'lots'" in html.unescape(response.content.decode())
     assert not Offer.objects.exists()
 
 
