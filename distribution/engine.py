@@ -1,9 +1,11 @@
 """The one eligibility engine: which offers may take a lead (or appointment), and who gets it.
 
 1. Candidates: live or not, offers of the right kind whose products contain the product and
-   whose where-rows contain the ZIP or state — one query over the indexed OfferWhere rows (each
-   bucket the lead can be in is walked in winning order and stops after MAX_CANDIDATES rows), plus
-   one for the candidates' filters. Its cost does not grow with the number of offers.
+   whose where-rows contain the ZIP or state — each bucket the lead can be in (its ZIP, its
+   3-digit prefix, its state, "any") is walked along one index in winning order and stops after a
+   few rows per candidate: on PostgreSQL one UNION query for the row ids, one for the rows with
+   their offers and workspaces, one for the candidates' filters. The cost does not grow with
+   the number of offers.
 2. Verdicts, in this order, the first failed check named: `inactive` (offer off, paused, or its
    workspace inactive), `own_referral` (the buyer sent the lead in), `consent_hold`,
    `buyer_webhook_off` (the buyer's outbound webhook is configured but switched off), then
@@ -88,9 +90,15 @@ def candidates_for(*, kind: str, zip_code: str, state: str, product: str) -> lis
         walks.append(rows.filter(bucket=f"st:{state.strip().upper()}"))
     if zip5 := _zip5(zip_code):
         walks += [rows.filter(bucket=zip5), rows.filter(bucket=zip5[:3], low__lte=zip5, high__gte=zip5)]
-    firsts = Q()
-    for walk in walks:
-        firsts |= Q(pk__in=Subquery(walk.order_by(*OfferWhere.WINNING_ORDER).values("pk")[:_ROWS_PER_BUCKET]))
+    walks = [walk.order_by(*OfferWhere.WINNING_ORDER).values_list("pk", flat=True)[:_ROWS_PER_BUCKET] for walk in walks]
+    if connection.features.supports_slicing_ordering_in_compound:
+        # PostgreSQL: each walk is its own LIMITed index scan; OR-ed IN subqueries would make the
+        # planner scan every row instead.
+        firsts = Q(pk__in=list(walks[0].union(*walks[1:], all=True)))
+    else:
+        firsts = Q()
+        for walk in walks:
+            firsts |= Q(pk__in=Subquery(walk))
     found = (
         OfferWhere.objects.filter(firsts)
         .select_related("offer__workspace")
