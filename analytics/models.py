@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.db import models
 
-from leadhub.models import CreatedAtModel, TimeStampedModel
+from leadhub.models import MONEY, CreatedAtModel, TimeStampedModel
 
 
 class LeadAnalytics(TimeStampedModel):
@@ -13,7 +13,7 @@ class LeadAnalytics(TimeStampedModel):
     total_leads = models.PositiveIntegerField(default=0)
     converted_leads = models.PositiveIntegerField(default=0)
     conversion_rate = models.FloatField(default=0, help_text="Percentage 0–100")
-    total_revenue = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    total_revenue = models.DecimalField(**MONEY, default=Decimal("0"))
     avg_time_to_conversion = models.FloatField(default=0, help_text="Seconds")
 
     class Meta:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from appointments.models import AppointmentType, LocationType
+from leadhub.models import MONEY
 from leadhub.phones import normalize_phone
 
 # Longest appointment we accept; also bounds the window the double-booking check looks back over.
@@ -79,7 +80,7 @@ class AppointmentFieldsForm(forms.Form):
     customer_email = forms.EmailField(required=False)
     customer_zip = forms.CharField(max_length=10, required=False)
     service_type = forms.CharField(max_length=100, required=False)
-    estimated_value = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    estimated_value = forms.DecimalField(**MONEY, min_value=0, required=False)
     lead_id = forms.IntegerField(min_value=1, required=False)
     lead_ids = LeadIdsField(required=False)
     workspace_id = forms.CharField(max_length=64, required=False)

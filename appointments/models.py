@@ -2,7 +2,7 @@
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from leadhub.models import CreatedAtModel, TimeStampedModel, choices_constraint
+from leadhub.models import MONEY, CreatedAtModel, TimeStampedModel, choices_constraint
 from leadhub.validators import validate_json_object
 
 
@@ -69,7 +69,7 @@ class Appointment(TimeStampedModel):
     customer_email = models.EmailField(blank=True)
     service_type = models.CharField(max_length=100, blank=True)
     customer_zip = models.CharField(max_length=10, blank=True, db_index=True)
-    estimated_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    estimated_value = models.DecimalField(**MONEY, null=True, blank=True)
     matched_workspace = models.ForeignKey(
         "workspaces.Workspace",
         on_delete=models.PROTECT,

@@ -21,6 +21,7 @@ from appointments.models import (
 )
 from appointments.selectors import appointment_overlaps
 from contacts.models import Contact, ContactEvent
+from contacts.services import contact_upsert
 from leadhub.errors import ServiceRefusal
 from leads.models import Lead, TrackingAction, WorkspaceTracking
 from leads.services import lead_status_change
@@ -145,18 +146,15 @@ def appointment_submit(*, payload, created_by: str, workspace=None) -> Appointme
 
 
 def _contact_find_or_create(*, webhook_id, values):
-    """The (webhook, phone) contact; a new one is named from `customer_name` split at the last space.
-
-    get_or_create is race-safe here: the (webhook_id, phone) unique constraint makes the loser of
-    a concurrent insert re-read the winner's row (inside a savepoint).
-    """
+    """The live (webhook, phone) contact through the one contact dedup; a new one is named from
+    `customer_name` split at the last space and must have a name (the caller's transaction rolls
+    the insert back otherwise)."""
     first_name, last_name = split_name(values.get("customer_name", ""))
-    if not first_name and not Contact.objects.filter(webhook_id=webhook_id, phone=values["customer_phone"]).exists():
-        raise AppointmentInvalid.from_errors({"customer_name": ["Required: no contact has this phone yet."]})
-    contact, created = Contact.objects.get_or_create(
+    contact, created, _changed = contact_upsert(
         webhook_id=webhook_id,
         phone=values["customer_phone"],
-        defaults={
+        now=timezone.now(),
+        values={
             "first_name": first_name,
             "last_name": last_name,
             "email": values.get("customer_email", ""),
@@ -164,7 +162,11 @@ def _contact_find_or_create(*, webhook_id, values):
         },
     )
     if created:
-        ContactEvent.objects.create(contact=contact, event_type=ContactEvent.CREATED, event_data={"source": "appointment"})
+        if not first_name:
+            raise AppointmentInvalid.from_errors({"customer_name": ["Required: no contact has this phone yet."]})
+        ContactEvent.objects.create(
+            contact=contact, event_type=ContactEvent.CREATED, event_data={"source": "appointment"}
+        )
     return contact, created
 
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models.functions import Lower
 
-from leadhub.models import CreatedAtModel, TimeStampedModel, choices_constraint
+from leadhub.models import MONEY, CreatedAtModel, TimeStampedModel, choices_constraint
 from leadhub.validators import validate_json_object
 
 
@@ -33,7 +33,7 @@ class Contact(TimeStampedModel):
     converted_timestamp = models.DateTimeField(null=True, blank=True)
     converted_by = models.CharField(max_length=255, blank=True)
     custom_metadata = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
-    lifetime_value = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    lifetime_value = models.DecimalField(**MONEY, default=Decimal("0"))
     conversion_count = models.PositiveIntegerField(default=0)
     last_conversion_id = models.CharField(max_length=36, blank=True)
     qualification_score = models.FloatField(null=True, blank=True)

@@ -6,7 +6,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from leadhub.models import CreatedAtModel, TimeStampedModel, choices_constraint
+from leadhub.models import MONEY, CreatedAtModel, TimeStampedModel, choices_constraint
 from leadhub.validators import validate_json_object
 
 
@@ -40,7 +40,7 @@ class Conversion(TimeStampedModel):
     converted_at = models.DateTimeField(default=timezone.now, db_index=True)
     conversion_type = models.CharField(max_length=20, choices=ConversionType.choices)
     conversion_value = models.DecimalField(
-        max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+        **MONEY, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
     )
     currency = models.CharField(
         max_length=3, default="USD", validators=[ISO_4217]
@@ -48,7 +48,7 @@ class Conversion(TimeStampedModel):
     # As reported by the workspace. `conversion_value`/`currency` hold the USD amount every
     # aggregate sums: original_value × exchange_rate (the rate of the `converted_at` date).
     original_value = models.DecimalField(
-        max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+        **MONEY, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
     )
     original_currency = models.CharField(max_length=3, default="USD", validators=[ISO_4217])
     exchange_rate = models.DecimalField(max_digits=18, decimal_places=8, default=Decimal("1"))

@@ -10,9 +10,8 @@ from django.db.models.functions import Coalesce, Round
 
 from contacts.models import Contact
 from conversions.models import USD, Conversion, CurrencyRate
+from leadhub.models import MONEY
 from workspaces.models import Workspace
-
-MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
 def conversion_list(*, workspace):
@@ -42,7 +41,8 @@ def actual_count(**outer):
 
 def actual_sum(**outer):
     rows = _counted(**outer).annotate(total=Sum("conversion_value")).values("total")
-    return Coalesce(Subquery(rows, output_field=MONEY), Value(0, output_field=MONEY), output_field=MONEY)
+    money = DecimalField(**MONEY)
+    return Coalesce(Subquery(rows, output_field=money), Value(0, output_field=money), output_field=money)
 
 
 def _aggregate_drift(model, *, owner, count_field, value_field):

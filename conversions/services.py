@@ -5,7 +5,7 @@ Invariant kept here: for every contact and workspace, the stored aggregates (`co
 over its non-void conversions. Each service locks the contact row first (so concurrent
 conversions of one person queue up), then moves the aggregates by the delta with F()
 expressions in the same transaction as the rows. Lock order is always contact → conversion →
-lead → workspace, the order `contact_purge` uses too.
+lead → workspace, the order `people.services.contact_purge` uses too.
 
 Money is Decimal throughout. Aggregates are in USD: a conversion reported in another currency is
 valued with the rate-table rate of its `converted_at` day (UTC); the reported amount and currency
@@ -18,7 +18,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, F, OuterRef, Value
+from django.db.models import DecimalField, F, IntegerField, OuterRef, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from contacts.models import Contact, ConversionStatus
@@ -31,6 +32,7 @@ from conversions.selectors import (
     usd_rate,
     workspace_aggregate_drift,
 )
+from leadhub.models import MONEY
 from leads.ingest import canonical_json
 from leads.models import Lead, TrackingAction, WorkspaceStatus, WorkspaceTracking
 from leads.services import lead_status_change
@@ -38,7 +40,6 @@ from workspaces.delivery import outbox_emit
 from workspaces.models import EventType, Workspace
 
 CENT = Decimal("0.01")
-MONEY = DecimalField(max_digits=14, decimal_places=2)
 MAX_VALUE = Decimal("999999999999.99")  # max_digits=14, decimal_places=2
 
 
@@ -194,7 +195,7 @@ def _create(*, workspace, contact, lead, conversion_type, conversion_value, curr
     ConversionEvent.objects.create(
         conversion=conversion, event_type=ConversionEvent.CREATED, event_data=_snapshot(conversion), created_by=created_by
     )
-    _move_aggregates(conversion, count=1, value=conversion.conversion_value)
+    _aggregates_move(conversion, count=1, value=conversion.conversion_value)
     if lead is not None:
         lead_status_change(
             lead=lead,
@@ -264,7 +265,7 @@ def conversion_update(*, conversion, by: str, conversion_value=None, conversion_
         ]
     )
     if delta:
-        _move_aggregates(conversion, count=0, value=delta)
+        _aggregates_move(conversion, count=0, value=delta)
     if conversion.lead_id:
         Lead.objects.filter(pk=conversion.lead_id, conversion_id=str(conversion.pk)).update(
             conversion_metadata=_lead_metadata(conversion), updated_at=timezone.now()
@@ -296,7 +297,7 @@ def conversion_void(*, conversion, by: str, reason: str):
         conversion=conversion, event_type="voided", created_by=by,
         event_data={"reason": reason, "reversed": _money(conversion)},
     )
-    _move_aggregates(conversion, count=-1, value=-conversion.conversion_value)
+    _aggregates_move(conversion, count=-1, value=-conversion.conversion_value)
     if conversion.lead_id:
         fallback = latest_counted_conversion(lead_id=conversion.lead_id)
         Lead.objects.filter(pk=conversion.lead_id, conversion_id=str(conversion.pk)).update(
@@ -348,28 +349,45 @@ def _event_data(conversion):
     }
 
 
-def _move_aggregates(conversion, *, count: int, value: Decimal):
-    """Apply one conversion's delta to its contact (row already locked) and its workspace.
+def conversion_aggregates_move(*, count: int, value: Decimal, contact_id=None, workspace_id=None):
+    """Move a contact's and/or a workspace's stored aggregates by a change of (`count`, `value`) in
+    their non-void conversions: the one writer of those columns (recording, changing, voiding,
+    merging and purging all call it; only `aggregates_repair` overwrites them).
 
-    The contact's "latest conversion" fields are re-read from the rows, since a backdated or
-    voided conversion need not be the latest one.
+    The contact's "latest conversion" fields are re-read from the rows, since a backdated, voided
+    or moved conversion need not be the latest one; lock the contact row first. Aggregates are
+    floored at zero: a data-deletion request must go through even where a total had drifted
+    (`aggregates_repair` puts drift right).
     """
-    latest = latest_counted_conversion(contact_id=conversion.contact_id)
-    Contact.objects.filter(pk=conversion.contact_id).update(
-        conversion_count=F("conversion_count") + count,
-        lifetime_value=F("lifetime_value") + Value(value, output_field=MONEY),
-        last_conversion_id=str(latest.pk) if latest else "",
-        conversion_status=ConversionStatus.CONVERTED if latest else ConversionStatus.PENDING,
-        converted_timestamp=latest.converted_at if latest else None,
-        converted_by=latest.converted_by if latest else "",
-        converted_from_workspace=(latest.workspace_id or "") if latest else "",
-        updated_at=timezone.now(),
-    )
-    if conversion.workspace_id:
-        Workspace.objects.filter(pk=conversion.workspace_id).update(
-            total_conversions=F("total_conversions") + count,
-            total_revenue=F("total_revenue") + Value(value, output_field=MONEY),
+    money = DecimalField(**MONEY)
+
+    def moved(column, delta, output_field):
+        return Greatest(F(column) + Value(delta, output_field=output_field), Value(0, output_field=output_field),
+                        output_field=output_field)
+
+    if contact_id is not None:
+        latest = latest_counted_conversion(contact_id=contact_id)
+        Contact.objects.filter(pk=contact_id).update(
+            conversion_count=moved("conversion_count", count, IntegerField()),
+            lifetime_value=moved("lifetime_value", value, money),
+            last_conversion_id=str(latest.pk) if latest else "",
+            conversion_status=ConversionStatus.CONVERTED if latest else ConversionStatus.PENDING,
+            converted_timestamp=latest.converted_at if latest else None,
+            converted_by=latest.converted_by if latest else "",
+            converted_from_workspace=(latest.workspace_id or "") if latest else "",
+            updated_at=timezone.now(),
         )
+    if workspace_id is not None:
+        Workspace.objects.filter(pk=workspace_id).update(
+            total_conversions=moved("total_conversions", count, IntegerField()),
+            total_revenue=moved("total_revenue", value, money),
+        )
+
+
+def _aggregates_move(conversion, *, count, value):
+    conversion_aggregates_move(
+        contact_id=conversion.contact_id, workspace_id=conversion.workspace_id, count=count, value=value
+    )
 
 
 def _validate(*, contact, lead, workspace, conversion_type, value, currency, custom_data):

@@ -1,6 +1,9 @@
 """Shared model building blocks: timestamps and database-enforced choices."""
 from django.db import models
 
+# Every amount of money in leadhub, as the seed stores it: numeric(14, 2), to the cent.
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
 
 class CreatedAtModel(models.Model):
     """Append-only rows (events, history, logs) only know when they were written."""

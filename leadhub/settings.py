@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "distribution",
     "appointments",
     "conversions",
+    "people",
     "analytics",
 ]
 

@@ -1,8 +1,9 @@
 """Leads admin: find a lead, see its whole history (inlines and the merged timeline), and act on
 it through the lead services: assign, change status with a reason, release a consent hold,
-export. Work queues: "My follow-ups" and "Held for consent". The audit trail is read-only."""
+export. Work queue: "Held for consent". The audit trail is read-only. `LeadAdmin` is registered
+by people/admin.py, which adds what the higher apps hang off a lead (appointments, conversions,
+the follow-ups queue)."""
 import json
-from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,7 +12,6 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
 from django.utils.html import format_html
 
 from leadhub.admin import (
@@ -33,10 +33,6 @@ from providers.models import WebhookConfig
 from workspaces.models import Workspace
 
 LATEST = LatestRowsFormSet.limit
-Appointment = Lead._meta.get_field("appointments").related_model
-Conversion = Lead._meta.get_field("conversions").related_model
-# The follow-ups page lists at most this many rows of each kind; the rest wait for the next visit.
-QUEUE_LIMIT = 200
 
 
 ENTRY_STAGE = "new"  # every ingested lead starts here
@@ -148,25 +144,6 @@ class LeadActivityInline(ReadOnlyInline):
     verbose_name_plural = f"activities (latest {LATEST})"
 
 
-class LeadAppointmentInline(ReadOnlyInline):
-    model = Appointment
-    fk_name = "lead"
-    fields = ["appointment_type", "scheduled_at", "status", "assigned_to", "matched_workspace", "forward_status"]
-    verbose_name_plural = f"appointments (latest {LATEST})"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("matched_workspace")
-
-
-class LeadConversionInline(ReadOnlyInline):
-    model = Conversion
-    fields = ["conversion_type", "conversion_value", "currency", "workspace", "converted_at", "voided_at"]
-    verbose_name_plural = f"conversions (latest {LATEST})"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("workspace")
-
-
 class AssignToWorkspaceForm(forms.Form):
     workspace = forms.ModelChoiceField(queryset=Workspace.objects.filter(is_active=True), label="Workspace")
 
@@ -186,13 +163,6 @@ def _pretty_json(value):
     return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str))
 
 
-def _due_before():
-    """Due or overdue: anything dated before tomorrow (the staff member's day, in TIME_ZONE)."""
-    tomorrow = timezone.localdate() + timedelta(days=1)
-    return timezone.make_aware(datetime.combine(tomorrow, time.min))
-
-
-@admin.register(Lead)
 class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTableMixin, admin.ModelAdmin):
     list_display = ["id", "lead_type", "first_name", "last_name", "phone", "status", "workspace", "webhook_id", "created_at"]
     list_display_links = ["id", "first_name", "last_name"]
@@ -270,7 +240,7 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
         "created_at",
         "updated_at",
     ]
-    inlines = [LeadStatusHistoryInline, LeadActivityInline, LeadEventInline, LeadAppointmentInline, LeadConversionInline]
+    inlines = [LeadStatusHistoryInline, LeadActivityInline, LeadEventInline]
     actions = ["assign_to_workspace", "change_status", "release_consent", "export_csv"]
     assign_limit = 500
 
@@ -281,11 +251,6 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
     def get_urls(self):
         opts = self.opts
         return [
-            path(
-                "follow-ups/",
-                self.admin_site.admin_view(self.follow_ups_view),
-                name=f"{opts.app_label}_{opts.model_name}_follow_ups",
-            ),
             path(
                 "<int:object_id>/timeline/",
                 self.admin_site.admin_view(self.timeline_view),
@@ -315,34 +280,6 @@ class LeadAdmin(ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin, LargeTa
             "raw_payload": _pretty_json(lead.raw_payload),
         }
         return TemplateResponse(request, "admin/leads/lead/timeline.html", context)
-
-    def follow_ups_view(self, request):
-        """My follow-ups: my leads and appointments whose follow-up / next action is due, oldest first."""
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        me, due = request.user.get_username(), _due_before()
-        leads = (
-            Lead.objects.filter(assigned_to=me, follow_up_date__lt=due)
-            .select_related("workspace")
-            .order_by("follow_up_date", "id")[:QUEUE_LIMIT]
-        )
-        appointments = (
-            Appointment.objects.filter(assigned_to=me, next_action_date__lt=due)
-            .select_related("contact", "lead")
-            .order_by("next_action_date", "id")[:QUEUE_LIMIT]
-        )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "My follow-ups",
-            "opts": self.opts,
-            "assignee": me,
-            "leads": leads,
-            "appointments": appointments,
-            "now": timezone.now(),
-            "appointment_opts": Appointment._meta,
-            "limit": QUEUE_LIMIT,
-        }
-        return TemplateResponse(request, "admin/leads/lead/follow_ups.html", context)
 
     def _selected(self, request, queryset):
         leads = list(queryset.select_related("workspace").order_by("id")[: self.assign_limit + 1])

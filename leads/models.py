@@ -5,10 +5,10 @@ from django.db import connection, models
 from django.utils import timezone
 
 from leadhub.choices import LeadType
-from leadhub.models import CreatedAtModel, TimeStampedModel, choices_constraint
+from leadhub.models import MONEY, CreatedAtModel, TimeStampedModel, choices_constraint
 from leadhub.validators import validate_json_object
 
-MONEY = {"max_digits": 14, "decimal_places": 2, "null": True, "blank": True}
+MONEY_OR_NULL = {**MONEY, "null": True, "blank": True}
 
 
 class WorkspaceStatus(models.TextChoices):
@@ -85,7 +85,7 @@ class Lead(TimeStampedModel):
     subsource = models.CharField(max_length=255, blank=True)
     landing_page_url = models.CharField(max_length=2048, blank=True)
     productid = models.CharField(max_length=100, blank=True)
-    monthly_electric_bill = models.DecimalField(**MONEY)
+    monthly_electric_bill = models.DecimalField(**MONEY_OR_NULL)
     property_type = models.CharField(max_length=50, blank=True)
     roof_condition = models.CharField(max_length=50, blank=True)
     roof_age = models.PositiveIntegerField(null=True, blank=True)
@@ -96,9 +96,9 @@ class Lead(TimeStampedModel):
     urgency = models.CharField(max_length=50, blank=True)
     property_size = models.PositiveIntegerField(null=True, blank=True)
     policy_type = models.CharField(max_length=50, blank=True)
-    coverage_amount = models.DecimalField(**MONEY)
-    current_premium = models.DecimalField(**MONEY)
-    property_value = models.DecimalField(**MONEY)
+    coverage_amount = models.DecimalField(**MONEY_OR_NULL)
+    current_premium = models.DecimalField(**MONEY_OR_NULL)
+    property_value = models.DecimalField(**MONEY_OR_NULL)
     claims_history = models.TextField(blank=True)
     consent_description = models.TextField(blank=True)
     consent_value = models.BooleanField(default=False)
@@ -121,7 +121,7 @@ class Lead(TimeStampedModel):
     follow_up_date = models.DateTimeField(null=True, blank=True, db_index=True)
     contact_attempts = models.PositiveIntegerField(default=0)
     conversion_score = models.FloatField(null=True, blank=True)
-    revenue_potential = models.DecimalField(**MONEY)
+    revenue_potential = models.DecimalField(**MONEY_OR_NULL)
     workspace = models.ForeignKey(
         "workspaces.Workspace",
         on_delete=models.PROTECT,

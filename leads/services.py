@@ -1,15 +1,15 @@
 """Lead use cases (writes). Every path that creates or changes a lead calls one function here."""
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
+from contacts.services import contact_upsert
 from leadhub.errors import ServiceRefusal
 from providers.models import WebhookConfig
 from providers.services import provider_usage_record
-
 from workspaces.forwarding import lead_forward_rules_apply
 from workspaces.models import EventType
 
@@ -17,12 +17,6 @@ from .events import lead_event_data, lead_event_emit
 from .ingest import canonical_json, clean_lead
 from .models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
 from .signals import lead_accepted
-
-# Contact columns an incoming lead may fill when they are still blank (never overwritten).
-CONTACT_FILL_FIELDS = (
-    "first_name", "last_name", "email", "address", "address2", "city", "state", "zip_code",
-    "sent_from_workspace",
-)
 
 
 class IngestError(ServiceRefusal):
@@ -88,11 +82,9 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
 def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent_from_workspace):
     now = timezone.now()
     values = cleaned.values
-    contact_values = {name: values.get(name, "") for name in CONTACT_FILL_FIELDS}
-    if sent_from_workspace is not None:
-        contact_values["sent_from_workspace"] = sent_from_workspace.pk
-    contact, created_contact, changed = _contact_upsert(
-        webhook_id=webhook.webhook_id, phone=values["phone"], values=contact_values, now=now
+    contact, created_contact, changed = contact_upsert(
+        webhook_id=webhook.webhook_id, phone=values["phone"], now=now,
+        values={**values, "sent_from_workspace": sent_from_workspace.pk if sent_from_workspace else ""},
     )
     if cleaned.custom_id is not None:
         Lead.objects.reserve_id(cleaned.custom_id)
@@ -148,40 +140,6 @@ def _counters_increment(*, webhook, provider, now):
     WebhookConfig.objects.filter(pk=webhook.pk).update(total_leads=F("total_leads") + 1, last_lead_at=now)
     if provider is not None:
         provider_usage_record(provider=provider, webhook_id=webhook.webhook_id, now=now)
-
-
-def _contact_upsert(*, webhook_id, phone, values, now):
-    """Create or lock the (webhook_id, phone) contact in one statement; fill its blank fields.
-
-    INSERT ... ON CONFLICT DO UPDATE both bumps `updated_at` and row-locks an existing contact,
-    so concurrent posts for one phone queue up behind each other instead of racing, and no
-    IntegrityError can occur. Returns (contact, created, changed field names).
-    """
-    contact = Contact(webhook_id=webhook_id, phone=phone, created_at=now, updated_at=now, **values)
-    fields = [f for f in Contact._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    # PostgreSQL marks a freshly inserted row with xmax = 0; SQLite (writers serialised) can
-    # compare the two timestamps, which only an insert sets to the same value.
-    inserted = "(xmax = 0)" if connection.vendor == "postgresql" else "(created_at = updated_at)"
-    sql = (
-        f"INSERT INTO {quote(Contact._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        "ON CONFLICT (webhook_id, phone) DO UPDATE SET updated_at = excluded.updated_at "
-        f"RETURNING *, {inserted} AS inserted"
-    )
-    params = [f.get_db_prep_save(getattr(contact, f.attname), connection) for f in fields]
-    (contact,) = list(Contact.objects.raw(sql, params))
-    if contact.merged_into_id is not None:
-        # A duplicate merged away by ops: this person's leads now belong to the survivor.
-        contact = Contact.objects.select_for_update().get(pk=contact.merged_into_id)
-    elif contact.inserted:
-        return contact, True, []
-    fill = {name: value for name, value in values.items() if value and not getattr(contact, name)}
-    if fill:
-        Contact.objects.filter(pk=contact.pk).update(**fill)
-        for name, value in fill.items():
-            setattr(contact, name, value)
-    return contact, False, sorted(fill)
 
 
 def _lead_with_id(lead_id):

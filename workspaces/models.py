@@ -10,7 +10,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.utils import timezone
 
-from leadhub.models import TimeStampedModel, choices_constraint
+from leadhub.models import MONEY, TimeStampedModel, choices_constraint
 from leadhub.netguard import outbound_url_check
 from leadhub.validators import validate_json_object, validate_string_array
 
@@ -86,7 +86,7 @@ class Workspace(TimeStampedModel):
     webhook_active = models.BooleanField(default=False)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     total_conversions = models.PositiveIntegerField(default=0)
-    total_revenue = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    total_revenue = models.DecimalField(**MONEY, default=Decimal("0"))
     metadata = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
     time_zone = models.CharField(
         max_length=64, default="UTC", validators=[validate_time_zone],

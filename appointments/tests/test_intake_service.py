@@ -1,5 +1,6 @@
 """Appointment creation: contact lookup, lead linking, routing decision and the forward it queues."""
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 import pytest
 
@@ -8,6 +9,7 @@ from appointments.services import AppointmentInvalid, appointment_intake, appoin
 from contacts.models import Contact, ContactEvent
 from leadhub.testing import make_contact, make_lead, make_webhook, make_workspace, valid_phone
 from leads.models import LeadStatusHistory
+from people.services import contact_merge
 from workspaces.models import OutboundEvent
 from workspaces.services import routing_rule_save
 
@@ -55,6 +57,21 @@ def test_existing_contact_is_found_by_webhook_and_phone():
     result = appointment_intake(webhook=webhook, payload=body(customer_phone="415.234.5678", customer_name=""))
     assert result.contact == contact and result.contact_status == "existing"
     assert Contact.objects.filter(phone="+14152345678").count() == 2
+
+
+def test_an_appointment_for_a_merged_away_phone_lands_on_the_surviving_contact():
+    webhook = make_webhook()
+    duplicate = make_contact(webhook_id=webhook.webhook_id, phone="+14152345678")
+    survivor = make_contact(webhook_id="another-webhook", phone="+14152345678", email="")
+    contact_merge(survivor=survivor, duplicates=[duplicate], by="ops")
+
+    result = appointment_intake(webhook=webhook, payload=body())
+
+    assert result.contact.pk == survivor.pk and result.contact_status == "existing"
+    assert result.appointment.contact_id == survivor.pk
+    assert not duplicate.appointments.exists()
+    survivor.refresh_from_db()
+    assert survivor.email == "mary@example.com"  # blank fields filled, as ingest does
 
 
 def test_a_new_contact_needs_a_name():

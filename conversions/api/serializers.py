@@ -2,8 +2,7 @@
 from rest_framework import serializers
 
 from conversions.models import Conversion, ConversionType
-
-MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
+from leadhub.models import MONEY
 
 
 class ConversionSerializer(serializers.ModelSerializer):
@@ -36,7 +35,7 @@ class ConversionCreateSerializer(StrictSerializer):
         required=False, min_value=1, help_text="Optional; must be assigned to you (and belong to contact_id)."
     )
     conversion_type = serializers.ChoiceField(choices=ConversionType.choices)
-    conversion_value = serializers.DecimalField(**MONEY, help_text="In `currency`; at most two decimals.")
+    conversion_value = serializers.DecimalField(**MONEY, min_value=0, help_text="In `currency`; at most two decimals.")
     currency = serializers.RegexField(
         r"^[A-Z]{3}$", required=False, default="USD", help_text="ISO 4217, e.g. EUR. Default USD.",
         error_messages={"invalid": "An ISO 4217 code in capitals, e.g. USD or EUR."},
@@ -54,7 +53,10 @@ class ConversionCreateSerializer(StrictSerializer):
 
 class ConversionPatchSerializer(StrictSerializer):
     conversion_value = serializers.DecimalField(
-        **MONEY, required=False, help_text="In the currency the conversion was reported in (`original_currency`)."
+        **MONEY,
+        min_value=0,
+        required=False,
+        help_text="In the currency the conversion was reported in (`original_currency`).",
     )
     conversion_type = serializers.ChoiceField(choices=ConversionType.choices, required=False)
     custom_data = serializers.DictField(required=False, help_text="Replaces the whole object.")

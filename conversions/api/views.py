@@ -13,7 +13,6 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from contacts.selectors import contact_list
 from conversions.api.serializers import (
     ConversionCreateSerializer,
     ConversionPatchSerializer,
@@ -34,7 +33,7 @@ from conversions.services import (
 )
 from leadhub.api.pagination import IdCursorPagination
 from leadhub.api.views import PartnerAPIMixin
-from leads.selectors import lead_list
+from leads.selectors import contact_list, lead_list
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

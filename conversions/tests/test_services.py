@@ -7,7 +7,6 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from contacts.models import Contact
-from contacts.services import contact_purge
 from conversions.models import Conversion, ConversionEvent, CurrencyRate
 from conversions.selectors import contact_aggregate_drift, workspace_aggregate_drift
 from conversions.services import (
@@ -20,6 +19,7 @@ from conversions.services import (
 )
 from leadhub.testing import make_contact, make_lead, make_workspace
 from leads.models import Lead, WorkspaceTracking
+from people.services import contact_purge
 from workspaces.models import Workspace
 
 pytestmark = pytest.mark.django_db
@@ -230,6 +230,21 @@ def test_void_reverses_everything_and_falls_back_to_the_previous_conversion():
     assert (contact.conversion_count, contact.lifetime_value, contact.conversion_status) == (0, Decimal("0"), "pending")
     assert (contact.last_conversion_id, contact.converted_timestamp) == ("", None)
     assert Lead.objects.get(pk=lead.pk).conversion_id == ""
+    assert_no_drift()
+
+
+def test_void_on_drifted_totals_floors_them_at_zero_and_repair_puts_them_right():
+    workspace = make_workspace()
+    lead = assigned_lead(workspace)
+    conversion = record(workspace, lead=lead, value="40.00")
+    Workspace.objects.filter(pk=workspace.pk).update(total_conversions=0, total_revenue=Decimal("10.00"))
+    Contact.objects.filter(pk=lead.contact_id).update(conversion_count=0)
+
+    conversion_void(conversion=conversion, by="ops:1", reason="refunded")
+
+    workspace.refresh_from_db()
+    assert (workspace.total_conversions, workspace.total_revenue) == (0, Decimal("0.00"))
+    assert Contact.objects.get(pk=lead.contact_id).conversion_count == 0
     assert_no_drift()
 
 

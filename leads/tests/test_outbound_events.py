@@ -2,9 +2,9 @@
 causes them, in its transaction; a purged contact takes its outbox rows along."""
 import pytest
 
-from contacts.services import contact_purge
 from leadhub.testing import WebhookReceiver, make_contact_history, make_lead, make_workspace
 from leads.services import lead_assign, lead_status_change
+from people.services import contact_purge
 from workspaces.delivery import outbox_deliver
 from workspaces.models import DeliveryAttempt, EventType, OutboundEvent
 

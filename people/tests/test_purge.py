@@ -10,8 +10,8 @@ from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 
 from contacts.models import Contact, ContactPurge
-from contacts.services import contact_purge
 from leadhub.testing import make_contact, make_contact_history, make_lead, make_workspace
+from people.services import contact_purge
 
 # Every table that hangs off a contact, reached through reverse relations as the service does.
 PER_CONTACT = {

@@ -6,7 +6,6 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 
 from contacts.models import Contact, ContactEvent, ContactPurge
-from contacts.services import contact_purge
 from leadhub.admin import phone_from_search
 from leadhub.testing import (
     admin_url,
@@ -16,6 +15,7 @@ from leadhub.testing import (
     make_contact_history,
     make_lead,
 )
+from people.services import contact_purge
 
 CHANGELIST = admin_url(Contact, "changelist")
 

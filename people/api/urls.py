@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from contacts.api.views import ContactViewSet
+from people.api.views import ContactViewSet
 
 router = SimpleRouter()
 router.register("contacts", ContactViewSet, basename="partner-contact")

@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
-from contacts.services import contact_merge
 from leadhub.testing import make_contact, make_contact_history, make_conversion, make_webhook, make_workspace
 from leads.services import lead_ingest
+from people.services import contact_merge
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +68,15 @@ def test_merge_fills_blank_survivor_fields_and_never_overwrites():
     assert (merged.email, merged.city, merged.zip_code) == ("ada@example.com", "Oakland", "94704")
 
 
+def test_merge_fills_a_blank_survivor_name_like_ingest_does():
+    survivor = make_contact(first_name="", last_name="", webhook_id="wh-a")
+    duplicate = make_contact(first_name="Ada", last_name="Lovelace", webhook_id="wh-b")
+
+    merged = contact_merge(survivor=survivor, duplicates=[duplicate], by="ops")
+
+    assert (merged.first_name, merged.last_name) == ("Ada", "Lovelace")
+
+
 def test_next_lead_for_a_merged_away_webhook_and_phone_lands_on_the_survivor():
     webhook = make_webhook()
     payload = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "phone": "(415) 222-0132"}
@@ -116,7 +125,7 @@ def test_invalid_merges_are_refused_and_change_nothing(case):
 
 
 def test_purging_a_survivor_also_purges_the_duplicates_merged_into_it():
-    from contacts.services import contact_purge
+    from people.services import contact_purge
 
     survivor = make_contact_history(make_contact(webhook_id="wh-a", phone="+14152220177"))["contact"]
     duplicate = make_contact(webhook_id="wh-b", phone="+14152220178", email="same@example.com")

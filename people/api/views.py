@@ -1,10 +1,10 @@
 """`GET /api/v1/contacts/` and `/api/v1/contacts/{id}/` (scope `contacts:read`)."""
 from rest_framework import viewsets
 
-from contacts.api.serializers import ContactSerializer
 from contacts.filters import ContactFilterSet
-from contacts.selectors import contact_list
 from leadhub.api.views import PartnerAPIMixin
+from leads.selectors import contact_list
+from people.api.serializers import ContactSerializer
 
 
 class ContactViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):

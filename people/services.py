@@ -1,0 +1,170 @@
+"""A person's lifecycle across the apps: merge duplicates, purge on a data-deletion request.
+
+This app sits above leads, appointments and conversions, so it imports their models and calls
+the conversion aggregates writer directly; `contacts/` keeps only the contact row and its dedup.
+"""
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from appointments.models import Appointment, AppointmentEvent
+from contacts.models import Contact, ContactEvent, ContactPurge
+from contacts.services import CONTACT_FILL_FIELDS
+from conversions.models import Conversion, ConversionEvent
+from conversions.services import conversion_aggregates_move
+from leads.models import Lead, LeadActivity, LeadEvent, LeadStatusHistory, WorkspaceTracking
+from providers.services import rejected_submissions_purge_for_phone
+from workspaces.delivery import outbox_purge_for_contacts
+
+
+def _counted_totals(conversions, owner):
+    """{owner id: (COUNT, SUM)} of the non-void rows among `conversions`: what they add to their
+    owners' aggregates (`owner` is "contact_id" or "workspace_id")."""
+    rows = (
+        conversions.filter(voided_at__isnull=True).exclude(**{owner: None}).order_by()
+        .values(owner).annotate(count=Count("pk"), value=Sum("conversion_value"))
+    )
+    return {row[owner]: (row["count"], row["value"]) for row in rows}
+
+
+def _add_counts(counts, deletion):
+    """Add a `delete()` result ({"app.Model": n}) to `counts` keyed by table name."""
+    _total, per_model = deletion
+    for label, deleted in per_model.items():
+        table = apps.get_model(label)._meta.db_table
+        counts[table] = counts.get(table, 0) + deleted
+
+
+@transaction.atomic
+def contact_purge(*, contact, reason, by):
+    """Delete everything leadhub holds about one person (a consumer data-deletion request).
+
+    Rows go in the seed's CRITICAL DELETE ORDER (events, conversions, appointments, leads, the
+    contact) because every foreign key PROTECTs. Workspace totals lose this person's conversions
+    first so aggregates stay true. The returned audit record holds ids and counts only.
+    """
+    reason = (reason or "").strip()
+    by = (by or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "A reason is required to purge a contact."})
+    if not by:
+        raise ValidationError({"by": "Say who performs the purge."})
+
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    # Duplicates merged into this person are the same person: their rows go too.
+    merged_away = list(Contact.objects.select_for_update().filter(merged_into=contact).order_by("pk"))
+
+    # Rows of this person reached directly or through one of their leads.
+    own = Q(contact=contact) | Q(lead__contact=contact)
+    conversions = Conversion.objects.filter(own)
+    appointments = Appointment.objects.filter(own)
+
+    # Another contact's row that points at one of this person's leads keeps its row, not the link.
+    foreign_links = Q(lead__contact=contact) & ~Q(contact=contact)
+    for model in (Appointment, Conversion, WorkspaceTracking):
+        model.objects.filter(foreign_links).update(lead=None)
+
+    # Workspace totals lose this person's conversions; voided ones left them when voided.
+    for workspace_id, (count, value) in _counted_totals(conversions, "workspace_id").items():
+        conversion_aggregates_move(workspace_id=workspace_id, count=-count, value=-value)
+
+    steps = [
+        LeadEvent.objects.filter(lead__contact=contact),
+        LeadStatusHistory.objects.filter(lead__contact=contact),
+        LeadActivity.objects.filter(lead__contact=contact),
+        WorkspaceTracking.objects.filter(contact=contact),
+        AppointmentEvent.objects.filter(appointment__in=appointments),
+        ConversionEvent.objects.filter(conversion__in=conversions),
+        ContactEvent.objects.filter(contact__in=[contact, *merged_away]),
+        conversions,
+        appointments,
+        Lead.objects.filter(contact=contact),
+    ]
+    deleted_counts = {queryset.model._meta.db_table: 0 for queryset in steps}
+    for queryset in steps:
+        _add_counts(deleted_counts, queryset.delete())
+    phones = dict.fromkeys([contact.phone, *(duplicate.phone for duplicate in merged_away)])
+    deleted_counts["rejected_submissions"] = sum(rejected_submissions_purge_for_phone(phone=p) for p in phones)
+    # Outbound webhook payloads about this person, with their attempt logs.
+    deleted_counts.update(outbox_purge_for_contacts(contact_ids=[contact.pk, *(d.pk for d in merged_away)]))
+    contact_id = contact.pk
+    if merged_away:
+        _add_counts(deleted_counts, Contact.objects.filter(merged_into=contact).delete())
+    _add_counts(deleted_counts, contact.delete())
+
+    return ContactPurge.objects.create(
+        contact_id=contact_id, reason=reason, performed_by=by, deleted_counts=deleted_counts
+    )
+
+
+# What a merge moves from the duplicate to the survivor; lead, appointment and conversion events
+# follow their rows.
+MERGE_MOVES = (Lead, Appointment, Conversion, WorkspaceTracking, ContactEvent)
+
+
+@transaction.atomic
+def contact_merge(*, survivor, duplicates, by):
+    """Fold duplicate contacts (the same person under another webhook or phone) into `survivor`.
+
+    Their leads, appointments, conversions, workspace tracking and contact events move to the
+    survivor, and their non-void conversions' count and value move with them through the
+    conversion aggregates writer; blank survivor fields are filled from the duplicates (the
+    fields an incoming record may fill). Each duplicate stays as an empty record with
+    `merged_into` set, so ingest sends the next lead for its (webhook, phone) to the survivor.
+    Both sides get a `merged` contact event. Workspace totals do not change: the conversions only
+    change hands between contacts of one person.
+    """
+    by = (by or "").strip()
+    if not by:
+        raise ValidationError({"by": "Say who performs the merge."})
+    duplicate_ids = sorted({duplicate.pk for duplicate in duplicates} - {survivor.pk})
+    if not duplicate_ids:
+        raise ValidationError({"duplicates": "Choose at least one other contact to merge into the survivor."})
+    involved = Contact.objects.select_for_update().filter(pk__in=[survivor.pk, *duplicate_ids]).order_by("pk")
+    locked = {contact.pk: contact for contact in involved}
+    missing = sorted(set(duplicate_ids) - set(locked))
+    if survivor.pk not in locked or missing:
+        raise ValidationError({"duplicates": f"Contact(s) {missing or [survivor.pk]} no longer exist."})
+    survivor = locked[survivor.pk]
+    if survivor.merged_into_id:
+        raise ValidationError({"survivor": f"Contact #{survivor.pk} was itself merged into #{survivor.merged_into_id}."})
+    already = [pk for pk in duplicate_ids if locked[pk].merged_into_id]
+    if already:
+        raise ValidationError({"duplicates": f"Contact(s) {already} were already merged."})
+
+    now = timezone.now()
+    moved_totals = _counted_totals(Conversion.objects.filter(contact_id__in=duplicate_ids), "contact_id")
+    for pk in duplicate_ids:
+        duplicate = locked[pk]
+        moved = {}
+        for model in MERGE_MOVES:
+            changes = {"contact": survivor}
+            if any(field.name == "updated_at" for field in model._meta.concrete_fields):
+                changes["updated_at"] = now
+            moved[model._meta.db_table] = model.objects.filter(contact=duplicate).update(**changes)
+        for name in CONTACT_FILL_FIELDS:
+            if not getattr(survivor, name) and getattr(duplicate, name):
+                setattr(survivor, name, getattr(duplicate, name))
+        ContactEvent.objects.create(
+            contact=survivor,
+            event_type=ContactEvent.MERGED,
+            event_data={"merged_contact_id": pk, "webhook_id": duplicate.webhook_id, "moved": moved, "by": by},
+        )
+        ContactEvent.objects.create(
+            contact=duplicate, event_type=ContactEvent.MERGED, event_data={"merged_into": survivor.pk, "by": by}
+        )
+    # Keep merged_into one hop: whatever pointed at a duplicate now points at the survivor.
+    Contact.objects.filter(merged_into_id__in=duplicate_ids).update(merged_into=survivor, updated_at=now)
+    Contact.objects.filter(pk__in=duplicate_ids).update(merged_into=survivor, updated_at=now)
+    survivor.save(update_fields=[*CONTACT_FILL_FIELDS, "updated_at"])
+    for pk, (count, value) in moved_totals.items():
+        conversion_aggregates_move(contact_id=pk, count=-count, value=-value)
+    conversion_aggregates_move(
+        contact_id=survivor.pk,
+        count=sum(count for count, _value in moved_totals.values()),
+        value=sum(value for _count, value in moved_totals.values()),
+    )
+    survivor.refresh_from_db()
+    return survivor
