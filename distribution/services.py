@@ -116,12 +116,6 @@ def lead_simulate(*, lead, strategy: str) -> Outcome:
     return outcome
 
 
-def appointment_decide(*, zip_code: str, product: str) -> Outcome:
-    """An appointment goes to one buyer: the first eligible appointment offer (priority)."""
-    return decide(kind=OfferKind.APPOINTMENT, subject=None, zip_code=zip_code, state="", product=product,
-                  strategy=DistributionStrategy.PRIORITY, key="appointments")
-
-
 @transaction.atomic
 def offer_pause(*, offer: Offer) -> Offer:
     offer = Offer.objects.select_for_update().get(pk=offer.pk)
