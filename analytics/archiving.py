@@ -24,6 +24,7 @@ from django.utils import timezone as dj_timezone
 from appointments.models import AppointmentEvent
 from contacts.models import ContactEvent
 from conversions.models import ConversionEvent
+from distribution.models import Decision
 from leads.models import LeadActivity, LeadEvent, LeadStatusHistory, WorkspaceTracking
 
 JOURNAL = ".journal.json"
@@ -51,6 +52,7 @@ ARCHIVED_TABLES = [
     ArchivedTable(LeadStatusHistory, "created_at"),
     ArchivedTable(LeadActivity, "created_at"),
     ArchivedTable(WorkspaceTracking, "timestamp"),
+    ArchivedTable(Decision, "created_at"),
 ]
 
 

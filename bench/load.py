@@ -55,7 +55,7 @@ def set_up(receiver_url):
     for n in range(SOURCES):
         webhook = WebhookConfig.objects.create(
             webhook_id=f"load-{n:02d}", name=f"Load {n}", lead_type="solar", secret_key=f"load-secret-{n:02d}-abcdef",
-            auto_assign=True, rate_limit=10_000_000, rate_window=60,
+            distribution_strategy="priority", rate_limit=10_000_000, rate_window=60,
         )
         api_key = f"lhp_load-provider-{n:02d}-0123456789"
         LeadSourceProvider.objects.create(

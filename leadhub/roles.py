@@ -11,7 +11,9 @@ from django.db import DEFAULT_DB_ALIAS
 OPERATIONS = "Operations"
 READ_ONLY_ANALYST = "Read-only analyst"
 # The apps whose data staff work on; framework tables (users, sessions, tokens) are not theirs.
-ROLE_APPS = ("workspaces", "providers", "contacts", "leads", "appointments", "conversions", "analytics")
+ROLE_APPS = (
+    "workspaces", "providers", "contacts", "leads", "distribution", "appointments", "conversions", "people", "analytics",
+)
 
 
 def sync_role_groups(apps, using=DEFAULT_DB_ALIAS):

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "providers",
     "contacts",
     "leads",
+    "distribution",
     "appointments",
     "conversions",
     "people",
@@ -253,6 +254,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "workspace", "description": "Your workspace profile and outbound webhook."},
         {"name": "events", "description": "Events sent to your outbound webhook, to page through or replay."},
         {"name": "analytics", "description": "Funnel, daily and provider figures."},
+        {"name": "offers", "description": "What your workspace buys: products, where, which leads and when."},
     ],
     # /api/docs/ works without internet: Swagger UI and Redoc are served from our static files.
     "SWAGGER_UI_DIST": "SIDECAR",

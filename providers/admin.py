@@ -63,9 +63,9 @@ class WebhookConfigAdmin(ConfirmationPageMixin, admin.ModelAdmin):
     """Webhook ids are never reused, so Django's hard delete is replaced by a restorable soft delete."""
 
     form = WebhookConfigForm
-    list_display = ("webhook_id", "name", "lead_type", "is_active", "test_mode", "auto_assign", "rate",
+    list_display = ("webhook_id", "name", "lead_type", "is_active", "test_mode", "distribution_strategy", "rate",
                     "total_leads", "last_lead_at", "deleted_at", "restore_until")
-    list_filter = ("lead_type", "is_active", "test_mode", "auto_assign", ("deleted_at", admin.EmptyFieldListFilter))
+    list_filter = ("lead_type", "is_active", "test_mode", "distribution_strategy", ("deleted_at", admin.EmptyFieldListFilter))
     search_fields = ("webhook_id", "name", "description")
     readonly_fields = ("total_leads", "last_lead_at", "created_at", "updated_at", "deleted_at", "deleted_reason",
                        "deleted_by", "deletion_finalized_at", "restore_until")

@@ -8,6 +8,16 @@ from leadhub.models import CreatedAtModel, TimeStampedModel, choices_constraint
 from leadhub.validators import validate_optional_string_array
 
 
+class DistributionStrategy(models.TextChoices):
+    """How a webhook's accepted leads are distributed to buyers' offers (distribution.engine)."""
+
+    PRIORITY = "priority", "Priority (waterfall)"
+    ROUND_ROBIN = "round_robin", "Round robin (top priority)"
+    WEIGHTED = "weighted", "Weighted random"
+    FIRST_MATCH = "first_match", "First match"
+    ALL_MATCHES = "all_matches", "All matches"
+
+
 class WebhookConfig(TimeStampedModel):
     webhook_id = models.CharField(
         max_length=100,
@@ -23,8 +33,9 @@ class WebhookConfig(TimeStampedModel):
     rate_window = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
     total_leads = models.PositiveIntegerField(default=0)
     last_lead_at = models.DateTimeField(null=True, blank=True)
-    auto_assign = models.BooleanField(
-        default=False, help_text="Assign each accepted lead by the ZIP/product routing rules (never consent-held leads)."
+    distribution_strategy = models.CharField(
+        max_length=20, choices=DistributionStrategy.choices, blank=True,
+        help_text="Distribute each accepted lead to buyers' offers by this strategy; blank = do not distribute.",
     )
     test_mode = models.BooleanField(
         default=False,
@@ -40,7 +51,12 @@ class WebhookConfig(TimeStampedModel):
     class Meta:
         db_table = "webhook_configs"
         ordering = ["webhook_id"]
-        constraints = [choices_constraint("webhook_configs", "lead_type", LeadType.choices)]
+        constraints = [
+            choices_constraint("webhook_configs", "lead_type", LeadType.choices),
+            choices_constraint(
+                "webhook_configs", "distribution_strategy", DistributionStrategy.choices, allow_blank=True
+            ),
+        ]
 
     def __str__(self):
         return self.webhook_id

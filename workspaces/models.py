@@ -1,5 +1,6 @@
 """Tenants (workspaces) and the ZIP/product rules that route work to them."""
 import secrets
+import zoneinfo
 import uuid
 import re
 from decimal import Decimal
@@ -26,6 +27,7 @@ class Scope(models.TextChoices):
     CONVERSIONS_READ = "conversions:read", "Read conversions"
     CONVERSIONS_WRITE = "conversions:write", "Write conversions"
     ANALYTICS_READ = "analytics:read", "Read analytics"
+    OFFERS_WRITE = "offers:write", "Pause and resume offers"
 
 
 def validate_scopes(value):
@@ -35,6 +37,11 @@ def validate_scopes(value):
         raise ValidationError(
             f"Unknown scope(s): {', '.join(unknown)}. Allowed: {', '.join(Scope.values)}.", code="invalid_scope"
         )
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{value}' is not an IANA time zone (e.g. America/New_York).", code="invalid_time_zone")
 
 
 def generate_signing_secret():
@@ -88,6 +95,10 @@ class Workspace(TimeStampedModel):
     total_conversions = models.PositiveIntegerField(default=0)
     total_revenue = models.DecimalField(**MONEY_TOTAL, default=Decimal("0"))
     metadata = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone],
+        help_text="IANA zone the buyer's offer schedules are read in (e.g. America/Chicago).",
+    )
     # Outbound webhook (workspaces.delivery): the secret signs every delivery, so it is kept in
     # clear, never shown after it is issued; an empty event list subscribes to every type.
     webhook_secret = models.CharField(max_length=128, default=generate_signing_secret, editable=False)

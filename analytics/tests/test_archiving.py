@@ -108,3 +108,19 @@ def test_run_interrupted_after_delete_commit_is_not_archived_twice(history, tmp_
     assert len(read_archive(jan)) == 2
     with gzip.open(jan, "rt") as handle:
         assert len(handle.read().splitlines()) == 2
+
+
+def test_distribution_decisions_are_archived_with_the_events(tmp_path):
+    from distribution.models import Decision
+    from distribution.services import lead_distribute
+    from leadhub.testing import make_lead
+
+    old = lead_distribute(lead=make_lead(), strategy="priority")
+    recent = lead_distribute(lead=make_lead(), strategy="priority")
+    backdate(old, created_at=OLD_JAN)
+    rows = snapshot(Decision)
+    moved = events_archive(older_than=timedelta(days=180), archive_dir=tmp_path, batch_size=2, now=NOW)
+    assert moved["distribution_decisions"] == 1
+    archived = read_archive(tmp_path / "distribution_decisions" / "distribution_decisions-2025-01.jsonl.gz")
+    assert archived == [row for row in rows if row["id"] == old.pk]
+    assert list(Decision.objects.values_list("pk", flat=True)) == [recent.pk]

@@ -6,6 +6,7 @@ Phones use real US area codes (415, 212, 312 ...): `phonenumbers` refuses the fi
 as a whole number, and ingestion refuses what it does not consider valid.
 """
 import itertools
+import threading
 from datetime import datetime
 from datetime import timezone as dt_timezone
 
@@ -251,3 +252,29 @@ def assert_webhook_error(response, status, *, code=None, field=None):
     assert body["outcome"] == ("error" if status >= 500 else "failure"), body
     assert body["reason"] == body["message"], body
     return body
+
+
+def run_at_once(count, work):
+    """Call work(i) from `count` threads released together; return (results, exceptions). For
+    PostgreSQL concurrency tests: each thread uses (and closes) its own connection."""
+    from django.db import connection
+
+    barrier = threading.Barrier(count)
+    results, errors = [None] * count, []
+
+    def target(i):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = work(i)
+        except Exception as exc:  # collected and asserted on by the test
+            errors.append(exc)
+        finally:
+            connection.close()  # each thread opened its own connection
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return results, errors

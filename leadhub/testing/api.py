@@ -40,6 +40,7 @@ ALL_SCOPES = [
     "conversions:read",
     "conversions:write",
     "analytics:read",
+    "offers:write",
 ]
 
 

@@ -52,7 +52,7 @@ def test_the_four_forms():
 def test_provider_webhook_records_the_provider_and_routing_records_the_system(client, provider):
     workspace = make_workspace()
     rule = AppointmentRoutingRule.objects.create(workspace=workspace, zip_codes=["94105"], product_types=["solar"])
-    webhook = make_webhook(auto_assign=True)
+    webhook = make_webhook(distribution_strategy="priority")
     response = provider_post(client, f"/api/v1/webhooks/{webhook.webhook_id}/leads/", json.dumps(LEAD),
                              provider=provider)
     assert response.status_code == 201, response.content

@@ -151,7 +151,7 @@ def test_json_sent_with_the_form_content_type_is_a_400_saying_to_send_json(webho
 
 def test_webhook_answer_has_the_disposition_and_never_names_a_buyer(webhook, provider):
     buyer = make_workspace()
-    webhook.auto_assign = True
+    webhook.distribution_strategy = "priority"
     webhook.save()
     response = provider_post(Client(), f"/api/v1/webhooks/{webhook.webhook_id}/leads/", json.dumps(LEAD),
                              provider=provider)

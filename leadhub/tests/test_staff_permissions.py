@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
+from distribution.models import Offer
 from leadhub.roles import OPERATIONS, READ_ONLY_ANALYST
 from leadhub.testing.api import partner_route_names
 from leadhub.testing import make_appointment, make_conversion, make_lead, make_workspace
@@ -53,6 +54,10 @@ ROUTES = {
     **{
         f"partner-analytics-{name}": [("get", f"/api/v1/analytics/{name}/", None, VIEW)] for name in ANALYTICS
     },
+    "partner-offer-list": [("get", "/api/v1/offers/?workspace={workspace}", None, VIEW)],
+    "partner-offer-detail": [("get", "/api/v1/offers/{offer}/?workspace={workspace}", None, VIEW)],
+    "partner-offer-pause": [("post", "/api/v1/offers/{offer}/pause/?workspace={workspace}", None, WRITE)],
+    "partner-offer-resume": [("post", "/api/v1/offers/{offer}/resume/?workspace={workspace}", None, WRITE)],
     "partner-workspace": [("get", "/api/v1/workspace/?workspace={workspace}", None, VIEW)],
     "partner-workspace-webhook": [
         ("post", "/api/v1/workspace/webhook/?workspace={workspace}",
@@ -96,6 +101,7 @@ def objects():
         "appointment": make_appointment(lead=lead, matched_workspace=workspace).pk,
         "conversion": make_conversion(lead=lead, workspace=workspace).pk,
         "event": event.pk,
+        "offer": Offer.objects.create(workspace=workspace, products=["solar"]).pk,
     }
 
 

@@ -3,12 +3,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from leadhub.actors import SYSTEM
 from leads.events import lead_event_emit
 from leads.models import LeadEvent, TrackingAction, WorkspaceStatus
 from leads.services.tracking import lead_lock, workspace_tracking_record
 from workspaces.models import EventType
-from workspaces.routing import match_workspace
 
 
 @transaction.atomic
@@ -20,7 +18,7 @@ def lead_assign(*, lead, workspace, by: str, rule=None):
     `rejected`, which is reserved for a workspace refusing the lead itself, so partner rejection
     rates stay truthful) and an `unassigned` lead event; the new one gets `sent` and `assigned`.
     Assigning by hand a lead held for consent is allowed (that is how ops release it);
-    `lead_auto_assign` is the path that refuses it. Re-assigning to the workspace that already
+    distribution (`distribution.services.lead_distribute`) is the path that refuses it. Re-assigning to the workspace that already
     holds the lead as `assigned` changes nothing.
     """
     lead = lead_lock(lead)
@@ -55,18 +53,6 @@ def lead_assign(*, lead, workspace, by: str, rule=None):
         previous_workspace_id=previous_id,
     )
     return lead
-
-
-def lead_auto_assign(*, lead):
-    """Assign by the shared ZIP/product routing rules (the product is the lead type). A no-op
-    returning None for leads held for consent, leads that already have a workspace, or no match."""
-    if lead.held_for_consent or lead.workspace_id:
-        return None
-    match = match_workspace(zip_code=lead.zip_code, product=lead.lead_type)
-    if match is None:
-        return None
-    workspace, rule = match
-    return lead_assign(lead=lead, workspace=workspace, by=SYSTEM, rule=rule)
 
 
 # What a partner may answer about a lead assigned to it, and how tracking records the answer.

@@ -16,7 +16,7 @@ from leadhub.errors import ServiceConflict, ServiceRefusal
 from leads.events import lead_event_data
 from leads.ingest import canonical_json, clean_lead, column_for
 from leads.models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
-from leads.services.assignment import lead_auto_assign
+from leads.signals import lead_accepted
 from providers.models import WebhookConfig
 from providers.services import provider_usage_record
 from workspaces.forwarding import lead_forward_rules_apply
@@ -60,11 +60,13 @@ def lead_validate(*, webhook, payload):
 
 
 def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent="",
-                sent_from_workspace=None) -> IngestResult:
+                sent_from_workspace=None, distribute=True) -> IngestResult:
     """Accept one lead for `webhook`: contact upsert, lead, audit events and counters, atomically.
 
     The webhook view, the CSV import and re-processing of rejected submissions all call this,
-    so validation, dedup and bookkeeping cannot drift apart between them.
+    so validation, dedup and bookkeeping cannot drift apart between them. A new lead of a
+    webhook with a distribution strategy is then distributed (`lead_accepted`) in its own
+    transaction, after the lead's: a failed distribution never loses the lead.
     """
     cleaned = lead_validate(webhook=webhook, payload=payload)
     custom_id = cleaned.custom_id
@@ -72,7 +74,7 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
         return _replay_or_conflict(existing, webhook=webhook, payload=payload)
     try:
         with transaction.atomic():
-            return _create(
+            result = _create(
                 cleaned, webhook=webhook, payload=payload, provider=provider, ip_address=ip_address,
                 user_agent=user_agent, sent_from_workspace=sent_from_workspace,
             )
@@ -83,6 +85,9 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
         if not existing:
             raise
         return _replay_or_conflict(existing, webhook=webhook, payload=payload)
+    if distribute and webhook.distribution_strategy:
+        lead_accepted.send(sender=Lead, lead=result.lead, webhook=webhook, sent_from_workspace=sent_from_workspace)
+    return result
 
 
 def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent_from_workspace):
@@ -145,8 +150,6 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         )
     # Forwarding rules only queue outbox rows here; delivery happens after commit.
     lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
-    if webhook.auto_assign:
-        lead_auto_assign(lead=lead)
     _counters_increment(webhook=webhook, provider=provider, now=now)
     return IngestResult(lead=lead, contact=contact, contact_status=contact_status, created=True,
                         ignored_fields=sorted(cleaned.other_vertical))

@@ -1,10 +1,9 @@
-"""lead_assign (ops and routing) and lead_auto_assign (routing rules, consent hold)."""
+"""lead_assign (ops, routing and distribution)."""
 import pytest
 
 from leadhub.testing import make_lead, make_workspace
 from leads.models import LeadEvent, WorkspaceTracking
-from leads.services.assignment import lead_assign, lead_auto_assign
-from workspaces.models import AppointmentRoutingRule
+from leads.services.assignment import lead_assign
 
 pytestmark = pytest.mark.django_db
 
@@ -59,32 +58,3 @@ def test_manual_assignment_releases_a_lead_held_for_consent():
     lead.refresh_from_db()
     assert lead.workspace_id == workspace.pk
 
-
-def test_auto_assign_follows_the_routing_rules():
-    workspace = make_workspace()
-    rule = AppointmentRoutingRule.objects.create(workspace=workspace, zip_codes=["94105"], product_types=["Solar"])
-    lead = make_lead(zip_code="94105")
-    assert lead_auto_assign(lead=lead).workspace_id == workspace.pk
-    tracked = WorkspaceTracking.objects.get(lead=lead)
-    assert (tracked.performed_by, tracked.metadata) == ("system", {"routing_rule_id": rule.pk})
-    event = lead.events.get(event_type="assigned")
-    assert event.event_data == {"workspace_id": workspace.pk, "by": "system", "routing_rule_id": rule.pk}
-
-
-def test_auto_assign_never_assigns_a_lead_held_for_consent():
-    workspace = make_workspace()
-    AppointmentRoutingRule.objects.create(workspace=workspace, zip_codes=["94105"])
-    lead = make_lead(zip_code="94105", held_for_consent=True)
-    assert lead_auto_assign(lead=lead) is None
-    lead.refresh_from_db()
-    assert lead.workspace_id is None and not WorkspaceTracking.objects.filter(lead=lead).exists()
-
-
-def test_auto_assign_without_a_match_or_on_an_assigned_lead_is_a_no_op():
-    AppointmentRoutingRule.objects.create(workspace=make_workspace(), zip_codes=["10001"])
-    assert lead_auto_assign(lead=make_lead(zip_code="94105")) is None
-    holder = make_workspace()
-    assigned = make_lead(zip_code="10001", workspace=holder, workspace_status="accepted")
-    assert lead_auto_assign(lead=assigned) is None
-    assigned.refresh_from_db()
-    assert assigned.workspace_id == holder.pk

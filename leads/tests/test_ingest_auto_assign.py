@@ -19,7 +19,7 @@ def routed_workspace():
 
 
 def test_switched_on_webhook_assigns_by_routing_rules(routed_workspace):
-    webhook = make_webhook(auto_assign=True)
+    webhook = make_webhook(distribution_strategy="priority")
     lead = lead_ingest(webhook=webhook, payload=PAYLOAD).lead
     lead.refresh_from_db()
     assert (lead.workspace_id, lead.workspace_status) == (routed_workspace.pk, "assigned")
@@ -33,7 +33,7 @@ def test_switched_off_webhook_leaves_leads_unassigned(routed_workspace):
 
 
 def test_lead_without_consent_is_never_auto_assigned(routed_workspace):
-    webhook = make_webhook(auto_assign=True)
+    webhook = make_webhook(distribution_strategy="priority")
     lead = lead_ingest(webhook=webhook, payload={**PAYLOAD, "tcpa_compliance": "no"}).lead
     lead.refresh_from_db()
     assert lead.held_for_consent and lead.workspace_id is None

@@ -8,38 +8,16 @@ from contextlib import contextmanager
 import pytest
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.core.wsgi import get_wsgi_application
-from django.db import connection
 
 from contacts.models import Contact
-from leadhub.testing import PROVIDER_API_KEY, make_keyed_provider, make_provider, make_webhook, unique_id, valid_phone
+from leadhub.testing import (
+    PROVIDER_API_KEY, make_keyed_provider, make_provider, make_webhook, run_at_once, unique_id, valid_phone,
+)
 from leads.models import Lead
 from leads.services.ingest import IngestConflict, lead_ingest
 from providers.models import ProviderUsageLog
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def run_at_once(count, work):
-    """Call work(i) from `count` threads released together; return (results, exceptions)."""
-    barrier = threading.Barrier(count)
-    results, errors = [None] * count, []
-
-    def target(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-        finally:
-            connection.close()  # each thread opened its own connection
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results, errors
 
 
 def payload(phone, i, **fields):

@@ -93,6 +93,7 @@ def test_purge_removes_every_row_of_the_contact_and_nothing_of_another():
         "conversions",
         "appointment_leads",  # cascades with its appointment
         "appointments",
+        "distribution_decisions",  # cascades with its lead
         "leads",
         "rejected_submissions",
         "contact_merges",  # merge manifests hold the person's data too; they cascade with the contact

@@ -30,9 +30,13 @@ class Command(BaseCommand):
         parser.add_argument("--webhook", required=True, help="webhook_id the leads arrive on (required, no default).")
         parser.add_argument("--provider", required=True,
                             help="provider_id the leads are counted for (required, no default).")
+        parser.add_argument(
+            "--distribute", action="store_true",
+            help="Distribute each imported lead by its webhook's strategy (default: off; imports are often old leads).",
+        )
         parser.add_argument("--errors", help="Error report path (default: leads.errors.csv for leads.csv).")
 
-    def handle(self, *args, file, webhook, provider, errors, **options):
+    def handle(self, *args, file, webhook, provider, errors, distribute, **options):
         webhook, provider = self._source(webhook, provider)
         path = Path(file)
         errors_path = Path(errors) if errors else path.with_suffix(".errors.csv")  # as the help says
@@ -47,7 +51,7 @@ class Command(BaseCommand):
             reader = csv.DictReader(source)
             progress = Progress(self.stderr, total=total, unit="rows")
             for done, row in enumerate(reader, start=1):
-                outcome, problems = self._import_row(row, webhook=webhook, provider=provider)
+                outcome, problems = self._import_row(row, webhook=webhook, provider=provider, distribute=distribute)
                 counts[outcome] += 1
                 writer.writerows([reader.line_num, field, message] for field, message in problems)
                 progress.update(done)
@@ -84,7 +88,7 @@ class Command(BaseCommand):
             raise CommandError(f"{path} header lacks required field(s): {', '.join(sorted(missing))}.")
         return total
 
-    def _import_row(self, row, *, webhook, provider):
+    def _import_row(self, row, *, webhook, provider, distribute):
         """(outcome, [(field, message), ...]) for one CSV row."""
         payload = {key: value for key, value in row.items() if key is not None}  # drop surplus cells
         cleaned = clean_lead(payload, lead_type=webhook.lead_type)
@@ -93,7 +97,9 @@ class Command(BaseCommand):
         ):
             return "replayed", []
         try:
-            result = lead_ingest(webhook=webhook, payload=payload, provider=provider, user_agent=USER_AGENT)
+            result = lead_ingest(
+                webhook=webhook, payload=payload, provider=provider, user_agent=USER_AGENT, distribute=distribute
+            )
         except IngestError as exc:
             problems = [(field, message) for field, messages in exc.errors.items() for message in messages]
             return "failed", problems or [("", exc.reason)]

@@ -1,0 +1,136 @@
+"""Admin forms: offers typed as ops think of them (no JSON), and the simulate form."""
+import json
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from leads.ingest import US_STATES, clean_lead
+from leads.models import Lead
+from providers.models import DistributionStrategy, WebhookConfig
+from workspaces.models import parse_zip_entry
+
+from .models import DAYS, Offer, parse_windows, split_entries
+
+
+def _hours(day):
+    return forms.CharField(
+        label=f"{day.title()} hours", required=False,
+        help_text="e.g. 09:00-12:00, 13:00-17:00 in the buyer's time zone; empty = closed that day "
+                  "(every day empty = open at all hours)",
+    )
+
+
+class OfferForm(forms.ModelForm):
+    """ZIP entries and states: one text box each, separated by commas, spaces or newlines; each
+    day's hours `09:00-12:00, 13:00-17:00`; dates off one per line. Every wrong entry is named."""
+
+    zip_text = forms.CharField(
+        label="ZIP entries", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Exact 90210, ranges 90210-90299, prefixes 902*; commas, spaces or new lines. Empty = any.",
+    )
+    states_text = forms.CharField(label="States", required=False, help_text="e.g. CA, NV")
+    products_text = forms.CharField(
+        label="Products", required=False, help_text="Lead types or appointment products, comma-separated; empty = any."
+    )
+    hours_mon, hours_tue, hours_wed, hours_thu = _hours("mon"), _hours("tue"), _hours("wed"), _hours("thu")
+    hours_fri, hours_sat, hours_sun = _hours("fri"), _hours("sat"), _hours("sun")
+    dates_off_text = forms.CharField(
+        label="Dates off", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="YYYY-MM-DD, one a line."
+    )
+
+    class Meta:
+        model = Offer
+        fields = ["workspace", "name", "kind", "radius_zip", "radius_miles", "priority", "weight", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        offer = self.instance
+        for day in DAYS:
+            self.initial[f"hours_{day}"] = ", ".join(f"{a}-{b}" for a, b in (offer.schedule or {}).get(day, []))
+        self.initial.update(
+            zip_text="\n".join(offer.zip_codes), states_text=", ".join(offer.states),
+            products_text=", ".join(offer.products), dates_off_text="\n".join(offer.dates_off),
+        )
+
+    def clean_zip_text(self):
+        entries, errors = split_entries(self.cleaned_data["zip_text"]), []
+        for entry in entries:
+            try:
+                parse_zip_entry(entry)
+            except ValueError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise ValidationError(errors)
+        return list(dict.fromkeys(entries))
+
+    def clean_states_text(self):
+        states = [s.upper() for s in split_entries(self.cleaned_data["states_text"])]
+        bad = [s for s in states if s not in US_STATES]
+        if bad:
+            raise ValidationError(f"Not US state codes: {', '.join(bad)}.")
+        return list(dict.fromkeys(states))
+
+    def clean_products_text(self):
+        return [p.strip() for p in self.cleaned_data["products_text"].split(",") if p.strip()]
+
+    def clean_dates_off_text(self):
+        dates, bad = [], []
+        for text in split_entries(self.cleaned_data["dates_off_text"]):
+            try:
+                dates.append(date.fromisoformat(text).isoformat())
+            except ValueError:
+                bad.append(text)
+        if bad:
+            raise ValidationError(f"Not dates (use YYYY-MM-DD): {', '.join(bad)}.")
+        return sorted(set(dates))
+
+    def clean(self):
+        cleaned = super().clean()
+        schedule = {}
+        for day in DAYS:
+            try:
+                windows = parse_windows(cleaned.get(f"hours_{day}", ""))
+            except ValueError as exc:
+                self.add_error(f"hours_{day}", str(exc))
+                continue
+            if windows:
+                schedule[day] = windows
+        offer = self.instance
+        offer.zip_codes = cleaned.get("zip_text", offer.zip_codes)
+        offer.states = cleaned.get("states_text", offer.states)
+        offer.products = cleaned.get("products_text", offer.products)
+        offer.dates_off = cleaned.get("dates_off_text", offer.dates_off)
+        offer.schedule = schedule
+        return cleaned
+
+
+class SimulateForm(forms.Form):
+    """A saved lead, or a payload as a provider would post it, and the webhook it arrives on."""
+
+    lead_id = forms.IntegerField(required=False, label="Existing lead id")
+    webhook = forms.ModelChoiceField(WebhookConfig.objects.all(), required=False, to_field_name="webhook_id")
+    payload = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
+                              help_text='JSON, e.g. {"zip_code": "94105", "monthly_electric_bill": 180, ...}')
+    strategy = forms.ChoiceField(choices=DistributionStrategy.choices, initial=DistributionStrategy.PRIORITY)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("lead_id"):
+            lead = Lead.objects.filter(pk=cleaned["lead_id"]).first()
+            if lead is None:
+                raise ValidationError({"lead_id": f"No lead {cleaned['lead_id']}."})
+            cleaned["lead"] = lead
+            return cleaned
+        if not cleaned.get("webhook") or not cleaned.get("payload"):
+            raise ValidationError("Give an existing lead id, or a webhook and a payload.")
+        try:
+            payload = json.loads(cleaned["payload"])
+        except ValueError as exc:
+            raise ValidationError({"payload": f"Not JSON: {exc}."}) from None
+        webhook = cleaned["webhook"]
+        result = clean_lead(payload, lead_type=webhook.lead_type)
+        if result.errors:
+            raise ValidationError({"payload": [f"{field}: {'; '.join(m)}" for field, m in result.errors.items()]})
+        cleaned["lead"] = Lead(webhook_id=webhook.webhook_id, held_for_consent=not result.consent_ok, **result.values)
+        return cleaned

@@ -1,0 +1,343 @@
+"""Buyers' offers (what, where, which leads, when), their derived match rows, and decisions.
+
+An offer's ZIP entries, states and radius are written as the buyer states them; `save()` derives
+the indexed `OfferWhere` rows the engine reads (never the text), like workspaces' routing rules.
+"""
+import re
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models, transaction
+
+from leadhub.models import CreatedAtModel, TimeStampedModel, choices_constraint
+from leadhub.validators import validate_string_array
+from leads.ingest import US_STATES
+from leads.models import Lead
+from workspaces.models import ANY, AppointmentRoutingRule, LeadForwardingRule, Workspace
+from workspaces.zips import ZipEntryKind, parse_zip_entry
+
+from .geo import zips_within
+
+
+class OfferKind(models.TextChoices):
+    LEAD = "lead", "Leads"
+    APPOINTMENT = "appointment", "Appointments"
+    ANY = "any", "Leads and appointments"
+
+
+class WhereKind(models.IntegerChoices):
+    """How an offer covers a ZIP; the value is its rank on a tie (lower = more specific)."""
+
+    EXACT = 0, "exact ZIP"
+    RADIUS = 1, "radius"
+    RANGE = 2, "ZIP range"
+    PREFIX = 3, "3-digit prefix"
+    STATE = 4, "state"
+    ANY = 5, "any ZIP"
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WINDOW = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+
+def parse_windows(text: str) -> list[list[str]]:
+    """`"09:00-12:00, 13:00-17:30"` → [["09:00", "12:00"], ...]; `24:00` ends a day. ValueError names
+    the bad window."""
+    windows = []
+    for part in re.split(r"[,;\s]+(?=\d)", (text or "").strip()):
+        if not part:
+            continue
+        match = _WINDOW.match(part.strip())
+        if not match:
+            raise ValueError(f"'{part}' is not a time window: use 09:00-17:00.")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
+            raise ValueError(f"'{part}' is not a time of day.")
+        if (h1, m1) >= (h2, m2):
+            raise ValueError(f"'{part}': the window must end after it starts (split a night at 24:00).")
+        windows.append([f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"])
+    return windows
+
+
+def validate_schedule(value):
+    if not isinstance(value, dict) or set(value) - set(DAYS):
+        raise ValidationError(f"A schedule maps days ({', '.join(DAYS)}) to time windows.")
+    for day, windows in value.items():
+        parse_windows(", ".join(f"{a}-{b}" for a, b in windows))
+
+
+def validate_dates(value):
+    validate_string_array(value)
+    bad = []
+    for text in value:
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            bad.append(text)
+    if bad:
+        raise ValidationError(f"Not dates (use YYYY-MM-DD): {', '.join(bad)}.")
+
+
+def split_entries(text: str) -> list[str]:
+    """ZIP entries or states as typed: separated by commas, spaces or newlines; a range may be
+    written with spaces around its dash."""
+    text = re.sub(r"\s*-\s*", "-", text or "")
+    return [part for part in re.split(r"[\s,;]+", text) if part]
+
+
+class Offer(TimeStampedModel):
+    """What a buyer (workspace) buys, where, which leads and when.
+
+    `routing_rule` / `forwarding_rule` name the older rule an offer was made from: such an offer
+    is kept equal to its rule by `distribution.receivers`, so the rule tables keep their meaning.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="offers")
+    name = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=20, choices=OfferKind.choices, default=OfferKind.LEAD)
+    products = models.JSONField(
+        default=list, blank=True, validators=[validate_string_array],
+        help_text="Lead types (lead offers) or appointment product types; empty = any.",
+    )
+    zip_codes = models.JSONField(default=list, blank=True, validators=[validate_string_array])
+    states = models.JSONField(default=list, blank=True, validators=[validate_string_array])
+    radius_zip = models.CharField(max_length=5, blank=True)
+    radius_miles = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+    schedule = models.JSONField(
+        default=dict, blank=True, validators=[validate_schedule], help_text="Empty = open at all hours."
+    )
+    dates_off = models.JSONField(default=list, blank=True, validators=[validate_dates])
+    priority = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)], help_text="Higher wins.")
+    weight = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    is_active = models.BooleanField(default=True)
+    paused_at = models.DateTimeField(null=True, blank=True, help_text="Set when the buyer paused the offer.")
+    routing_rule = models.OneToOneField(
+        AppointmentRoutingRule, on_delete=models.CASCADE, null=True, blank=True, related_name="offer"
+    )
+    forwarding_rule = models.OneToOneField(
+        LeadForwardingRule, on_delete=models.CASCADE, null=True, blank=True, related_name="offer"
+    )
+
+    class Meta:
+        db_table = "distribution_offers"
+        ordering = ["-priority", "created_at", "id"]
+        constraints = [choices_constraint("distribution_offers", "kind", OfferKind.choices)]
+
+    def __str__(self):
+        return self.name or f"offer #{self.pk} of {self.workspace_id}"
+
+    @property
+    def is_live(self):
+        return self.is_active and self.paused_at is None and self.workspace.is_active
+
+    def clean(self):
+        errors = {}
+        zip_errors = []
+        for entry in self.zip_codes or []:
+            try:
+                parse_zip_entry(entry)
+            except ValueError as exc:
+                zip_errors.append(str(exc))
+        if zip_errors:
+            errors["zip_codes"] = zip_errors
+        bad_states = [s for s in self.states or [] if str(s).upper() not in US_STATES]
+        if bad_states:
+            errors["states"] = [f"Not US state codes: {', '.join(bad_states)}."]
+        if bool(self.radius_zip) != bool(self.radius_miles):
+            errors["radius_miles"] = ["Give both a ZIP and a number of miles for a radius, or neither."]
+        elif self.radius_zip:
+            try:
+                zips_within(self.radius_zip, self.radius_miles)
+            except ValueError as exc:
+                errors["radius_zip"] = [str(exc)]
+        if errors:
+            raise ValidationError(errors)
+
+    # Columns the derived rows copy: a save that changes none of them (a pause) keeps the rows.
+    INDEXED = frozenset({"kind", "products", "zip_codes", "states", "radius_zip", "radius_miles", "priority"})
+
+    def save(self, *args, **kwargs):
+        self.states = [str(s).strip().upper() for s in self.states or []]
+        update_fields = kwargs.get("update_fields")
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if update_fields is None or self.INDEXED & set(update_fields):
+                self.reindex()
+
+    def reindex(self):
+        """Rewrite the derived match rows from the offer's products and where-lists."""
+        self.where_rows.all().delete()
+        self.product_rows.all().delete()
+        OfferWhere.objects.bulk_create(OfferWhere.rows_for(self), batch_size=1000)
+        OfferProduct.objects.bulk_create(OfferProduct(offer=self, product=p) for p in product_values(self))
+
+
+def where_values(offer) -> list[dict]:
+    """The OfferWhere columns for an offer (pure, so data migrations derive the same rows)."""
+    kinds = [OfferKind.LEAD, OfferKind.APPOINTMENT] if offer.kind == OfferKind.ANY else [offer.kind]
+    return [row for kind in kinds for row in _where_values(offer, kind)]
+
+
+def _where_values(offer, offer_kind):
+    copied = dict(offer_kind=offer_kind, priority=offer.priority, offer_created_at=offer.created_at)
+    rows = []
+    for entry in dict.fromkeys(str(z).strip() for z in offer.zip_codes):
+        kind, low, high = parse_zip_entry(entry)
+        if kind == ZipEntryKind.ANY:
+            rows.append(dict(bucket=ANY, kind=WhereKind.ANY, low=low, high=high, span=100000, entry=entry, **copied))
+            continue
+        kind = {ZipEntryKind.EXACT: WhereKind.EXACT, ZipEntryKind.RANGE: WhereKind.RANGE,
+                ZipEntryKind.PREFIX: WhereKind.PREFIX}[kind]
+        span = int(high) - int(low) + 1
+        buckets = [low] if kind == WhereKind.EXACT else [f"{p:03d}" for p in range(int(low[:3]), int(high[:3]) + 1)]
+        rows += [dict(bucket=b, kind=kind, low=low, high=high, span=span, entry=entry, **copied) for b in buckets]
+    if offer.radius_zip:
+        entry = f"{offer.radius_miles} mi of {offer.radius_zip}"
+        zips = zips_within(offer.radius_zip, offer.radius_miles)
+        rows += [dict(bucket=z, kind=WhereKind.RADIUS, low=z, high=z, span=len(zips), entry=entry, **copied)
+                 for z in zips]
+    for state in dict.fromkeys(offer.states):
+        rows.append(dict(bucket=f"st:{state}", kind=WhereKind.STATE, low="00000", high="99999", span=100000,
+                         entry=f"state {state}", **copied))
+    if not rows:
+        rows.append(dict(bucket=ANY, kind=WhereKind.ANY, low="00000", high="99999", span=100000, entry="any ZIP",
+                         **copied))
+    return rows
+
+
+def product_values(offer) -> list[str]:
+    return sorted({str(p).strip().casefold() for p in offer.products if str(p).strip()}) or [ANY]
+
+
+class OfferWhere(models.Model):
+    """One place an offer covers (derived; never edited by hand). `bucket` is what a lookup asks
+    for by equality: an exact or radius ZIP itself, each 3-digit prefix a range/prefix covers,
+    `st:CA` for a state, or `*`. The offer's kind, priority and age are copied so one index lists
+    a bucket in winning order."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="where_rows")
+    bucket = models.CharField(max_length=8)
+    kind = models.PositiveSmallIntegerField(choices=WhereKind.choices)
+    low = models.CharField(max_length=5)
+    high = models.CharField(max_length=5)
+    span = models.PositiveIntegerField()
+    entry = models.CharField(max_length=40)
+    offer_kind = models.CharField(max_length=20)
+    priority = models.PositiveIntegerField()
+    offer_created_at = models.DateTimeField()
+
+    WINNING_ORDER = ("-priority", "kind", "span", "offer_created_at", "offer_id")
+
+    class Meta:
+        db_table = "distribution_offer_where"
+        indexes = [
+            models.Index(
+                fields=["offer_kind", "bucket", "-priority", "kind", "span", "offer_created_at", "offer"],
+                name="offer_where_walk_idx",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.entry} of offer #{self.offer_id}"
+
+    @classmethod
+    def rows_for(cls, offer):
+        return [cls(offer=offer, **values) for values in where_values(offer)]
+
+
+class OfferProduct(models.Model):
+    """One lower-cased product of an offer (`*` = any); derived like OfferWhere."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="product_rows")
+    product = models.CharField(max_length=100)
+
+    class Meta:
+        db_table = "distribution_offer_products"
+        constraints = [models.UniqueConstraint(fields=["offer", "product"], name="offer_product_uniq")]
+
+
+class FilterOp(models.TextChoices):
+    EQ = "eq", "equals"
+    IN = "in", "is one of"
+    NOT_IN = "not_in", "is none of"
+    GTE = "gte", "at least"
+    LTE = "lte", "at most"
+    BETWEEN = "between", "between (inclusive)"
+    PRESENT = "present", "is present"
+    ABSENT = "absent", "is absent"
+
+
+# Lead columns an offer may filter on: the lead's own data, not bookkeeping or working fields.
+FILTERABLE_COLUMNS = tuple(
+    f.name for f in Lead._meta.concrete_fields
+    if not f.is_relation and f.name not in {
+        "id", "raw_payload", "ip_address", "user_agent", "processed_at", "created_at", "updated_at",
+        "workspace_assigned_at", "workspace_status", "notes", "assigned_to", "priority", "follow_up_date",
+        "contact_attempts", "status_changed_at", "status_changed_by",
+    } and not isinstance(f, models.JSONField)
+)
+
+
+class OfferFilter(models.Model):
+    """`<lead column> <op> <value>`; list values (in, not_in, between) are comma-separated."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="filters")
+    column = models.CharField(max_length=50, choices=[(c, c) for c in FILTERABLE_COLUMNS])
+    op = models.CharField(max_length=10, choices=FilterOp.choices)
+    value = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        db_table = "distribution_offer_filters"
+        ordering = ["id"]
+        constraints = [choices_constraint("distribution_offer_filters", "op", FilterOp.choices)]
+
+    def __str__(self):
+        return f"{self.column} {self.op} {self.value}".strip()
+
+    def clean(self):
+        from .filters import filter_compile
+
+        try:
+            filter_compile(self.column, self.op, self.value)
+        except ValueError as exc:
+            raise ValidationError({"value": [str(exc)]}) from None
+
+
+class RoundRobinCursor(models.Model):
+    """Where round robin stands for one webhook and priority level; moved by one atomic UPDATE."""
+
+    key = models.CharField(max_length=150, unique=True)
+    position = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "distribution_round_robin"
+
+
+class DecisionResult(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned"
+    UNSOLD = "unsold", "No offer took it"
+    FAILED = "failed", "Failed (queued for retry)"
+
+
+class Decision(CreatedAtModel):
+    """Why a lead went where it went: the candidates (≤ 50) that passed product and geography, each
+    with its verdict, the refusals counted per check, and the result."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="decisions")
+    webhook_id = models.CharField(max_length=100, blank=True)
+    strategy = models.CharField(max_length=20)
+    result = models.CharField(max_length=20, choices=DecisionResult.choices)
+    workspace_ids = models.JSONField(default=list, blank=True)
+    offer_ids = models.JSONField(default=list, blank=True)
+    candidates = models.JSONField(default=list, blank=True)
+    refused = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "distribution_decisions"
+        ordering = ["-created_at", "-id"]
+        constraints = [choices_constraint("distribution_decisions", "result", DecisionResult.choices)]
+
+    def __str__(self):
+        return f"lead {self.lead_id}: {self.result} ({self.strategy})"

@@ -1,0 +1,9 @@
+"""Celery: retry a distribution that failed (the lead stayed unsold)."""
+from celery import shared_task
+
+from .services import lead_distribute_retry
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def distribute_lead(lead_id, attempt=2):
+    lead_distribute_retry(lead_id=lead_id, attempt=attempt)

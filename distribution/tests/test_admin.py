@@ -1,0 +1,87 @@
+"""Offers in the admin (text boxes, each wrong entry named), decisions, and the simulate page."""
+import html
+import json
+
+import pytest
+
+from distribution.models import Decision, Offer
+from distribution.services import lead_distribute
+from leadhub.testing import (
+    admin_url, assert_admin_pages_render, assert_admin_read_only, make_lead, make_webhook, make_workspace,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(workspace, **fields):
+    data = {
+        "workspace": workspace.pk, "name": "Bay Area solar", "kind": "lead", "products_text": "solar",
+        "priority": 3, "weight": 1, "is_active": "on", "zip_text": "", "states_text": "", "radius_zip": "",
+        "radius_miles": "", "dates_off_text": "",
+        "filters-TOTAL_FORMS": 1, "filters-INITIAL_FORMS": 0, "filters-MIN_NUM_FORMS": 0, "filters-MAX_NUM_FORMS": 1000,
+        "filters-0-column": "monthly_electric_bill", "filters-0-op": "gte", "filters-0-value": "150",
+        **{f"hours_{d}": "" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    }
+    data.update(fields)
+    return data
+
+
+def test_an_offer_is_typed_in_text_boxes(admin_client):
+    workspace = make_workspace()
+    response = admin_client.post(admin_url(Offer, "add"), form_data(
+        workspace, zip_text="94105, 94107\n94100 - 94199  941*", states_text="ca nv", hours_mon="09:00-12:00, 13:00-17:00",
+        dates_off_text="2026-12-25",
+    ))
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    offer = Offer.objects.get()
+    assert offer.zip_codes == ["94105", "94107", "94100-94199", "941*"]
+    assert offer.states == ["CA", "NV"]
+    assert offer.schedule == {"mon": [["09:00", "12:00"], ["13:00", "17:00"]]}
+    assert offer.dates_off == ["2026-12-25"]
+    assert [(f.column, f.op, f.value) for f in offer.filters.all()] == [("monthly_electric_bill", "gte", "150")]
+    assert offer.where_rows.filter(bucket="94105").exists()
+    assert_admin_pages_render(admin_client, offer)
+
+
+def test_each_wrong_entry_is_named(admin_client):
+    response = admin_client.post(admin_url(Offer, "add"), form_data(
+        make_workspace(), zip_text="94105, 9410, 94199-94100", states_text="CA, ZZ", hours_tue="9-5",
+        dates_off_text="2026-13-01", **{"filters-0-value": "lots"},
+    ))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "'9410' is not a ZIP entry" in " ".join(errors["zip_text"])
+    assert "94199-94100" in " ".join(errors["zip_text"])
+    assert "ZZ" in " ".join(errors["states_text"])
+    assert "'9-5' is not a time window" in " ".join(errors["hours_tue"])
+    assert "2026-13-01" in " ".join(errors["dates_off_text"])
+    assert "monthly_electric_bill is a number, not 'lots'" in html.unescape(response.content.decode())
+    assert not Offer.objects.exists()
+
+
+def test_simulate_shows_the_decision_table_without_distributing(admin_client):
+    good = Offer.objects.create(workspace=make_workspace(), zip_codes=["94105"], products=["solar"])
+    Offer.objects.create(workspace=make_workspace(), zip_codes=["94105"], products=["solar"], is_active=False)
+    webhook = make_webhook()
+    payload = {"first_name": "Ada", "last_name": "B", "email": "a@example.com", "phone": "(415) 867-5309",
+               "zip_code": "94105", "consent_value": True, "tcpa_compliance": True}
+    url = admin_url(Offer, "simulate")
+    page = admin_client.post(url, {"webhook": webhook.webhook_id, "payload": json.dumps(payload),
+                                   "strategy": "priority"})
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert f"Would go to {good.workspace_id} (offer #{good.pk})" in body
+    assert "inactive" in body and "eligible" in body
+    lead = make_lead(zip_code="94105")
+    page = admin_client.get(url, {"lead_id": lead.pk, "strategy": "priority"})
+    assert f"Would go to {good.workspace_id}" in page.content.decode()
+    assert not Decision.objects.exists()
+    bad = admin_client.post(url, {"webhook": webhook.webhook_id, "payload": "{nope", "strategy": "priority"})
+    assert "Not JSON" in bad.content.decode()
+
+
+def test_decisions_are_read_only(admin_client):
+    Offer.objects.create(workspace=make_workspace())
+    decision = lead_distribute(lead=make_lead(), strategy="priority")
+    assert_admin_pages_render(admin_client, decision)
+    assert_admin_read_only(admin_client, decision)

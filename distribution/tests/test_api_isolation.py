@@ -1,0 +1,42 @@
+"""`/api/v1/offers/`: a workspace sees and switches only its own offers; pausing needs offers:write."""
+import pytest
+
+from distribution.models import Offer
+from distribution.services import lead_simulate
+from leadhub.testing.api import IsolationSuite, workspace_with_key
+from leadhub.testing import make_lead
+
+pytestmark = pytest.mark.django_db
+
+
+class TestOfferIsolation(IsolationSuite):
+    url_names = ("partner-offer-list", "partner-offer-detail", "partner-offer-pause", "partner-offer-resume")
+    list_url = "/api/v1/offers/"
+    detail_url = "/api/v1/offers/{pk}/"
+    write_requests = (("post", "/api/v1/offers/{pk}/pause/", {}), ("post", "/api/v1/offers/{pk}/resume/", {}))
+
+    def make_object(self, workspace):
+        return Offer.objects.create(workspace=workspace, products=["solar"], zip_codes=["94105"])
+
+
+def test_pause_and_resume_switch_distribution():
+    workspace, client = workspace_with_key()
+    offer = Offer.objects.create(workspace=workspace, zip_codes=["94105"])
+    body = client.get("/api/v1/offers/").json()
+    row = (body["results"] if isinstance(body, dict) else body)[0]
+    assert (row["id"], row["zip_codes"], row["is_paused"], row["time_zone"]) == (offer.pk, ["94105"], False, "UTC")
+    paused = client.post(f"/api/v1/offers/{offer.pk}/pause/")
+    assert paused.status_code == 200 and paused.json()["is_paused"] is True
+    assert lead_simulate(lead=make_lead(zip_code="94105"), strategy="priority").candidates[0].verdict == "inactive"
+    assert client.post(f"/api/v1/offers/{offer.pk}/resume/").json()["is_paused"] is False
+
+
+def test_pausing_needs_the_offers_write_scope():
+    workspace, client = workspace_with_key(scopes=["leads:read"])
+    offer = Offer.objects.create(workspace=workspace)
+    assert client.get("/api/v1/offers/").status_code == 200
+    response = client.post(f"/api/v1/offers/{offer.pk}/pause/")
+    assert response.status_code == 403
+    assert "offers:write" in response.content.decode()
+    offer.refresh_from_db()
+    assert offer.paused_at is None

@@ -1,0 +1,7 @@
+"""Signals leads sends for the apps above it (which may not be imported from here)."""
+from django.dispatch import Signal
+
+# Sent by `lead_ingest` once a new lead's own transaction has ended (committed, or released to
+# the caller's transaction), only when the caller asks for distribution. Arguments: lead,
+# webhook, sent_from_workspace. Receivers must not raise: the lead is already accepted.
+lead_accepted = Signal()
