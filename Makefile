@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo serve check clean prod-check
+.PHONY: run test install migrate demo serve check lint clean prod-check
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,7 +30,10 @@ check: install
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-test: check
+lint: install
+	$(BIN)/ruff check .
+
+test: check lint
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile
 
 # Production settings, end to end: gunicorn + worker + beat on the local PostgreSQL (throwaway
