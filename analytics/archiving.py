@@ -14,7 +14,7 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from decimal import Decimal
 from pathlib import Path
 
@@ -70,7 +70,7 @@ def archive_line(row) -> bytes:
 
 
 def archive_path(archive_dir: Path, table: str, moment: datetime) -> Path:
-    return Path(archive_dir) / table / f"{table}-{moment.astimezone(timezone.utc):%Y-%m}.jsonl.gz"
+    return Path(archive_dir) / table / f"{table}-{moment.astimezone(UTC):%Y-%m}.jsonl.gz"
 
 
 def _fsync_write(path: Path, data: bytes, mode="wb"):

@@ -67,7 +67,8 @@ def line_chart(labels, series, *, width=720, height=260):
     for number, (name, values) in enumerate(series.items()):
         color = PALETTE[number % len(PALETTE)]
         points = " ".join(point(index, value) for index, value in enumerate(values))
-        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}"><title>{escape(name)}</title></polyline>')
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}">'
+                     f'<title>{escape(name)}</title></polyline>')
         legend_y = top + 14 + number * 18
         parts.append(
             f'<rect x="{left + plot_w + 14}" y="{legend_y - 10}" width="12" height="12" fill="{color}"/>'

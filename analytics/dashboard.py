@@ -68,7 +68,7 @@ class Chart:
 
     @property
     def readable_rows(self):
-        return [[_readable(column, value) for column, value in zip(self.columns, row)] for row in self.rows]
+        return [[_readable(column, value) for column, value in zip(self.columns, row, strict=False)] for row in self.rows]
 
 
 def _kpi(name, selector, date_from, date_to, **options):

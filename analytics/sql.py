@@ -1,10 +1,10 @@
 """The few SQL fragments that differ between PostgreSQL and SQLite, so each analytics query is
 written once and runs set-based on both backends (the embedded mode uses the same code)."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, UTC
 
 from django.db import connection
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def is_postgres():
@@ -45,4 +45,4 @@ def fetch_dicts(sql, params):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [col[0] for col in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]

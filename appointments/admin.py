@@ -77,10 +77,10 @@ class AppointmentForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         instance = self.instance
-        if instance.pk and "scheduled_at" in self.changed_data:
-            if AppointmentStatus.RESCHEDULED not in TRANSITIONS[instance.status]:
-                self.add_error("scheduled_at", f"A {instance.get_status_display().lower()} appointment cannot be "
-                                               "rescheduled.")
+        if (instance.pk and "scheduled_at" in self.changed_data
+                and AppointmentStatus.RESCHEDULED not in TRANSITIONS[instance.status]):
+            self.add_error("scheduled_at", f"A {instance.get_status_display().lower()} appointment cannot be "
+                                           "rescheduled.")
         lead, contact = cleaned.get("lead"), cleaned.get("contact")
         if lead and contact and lead.contact_id != contact.pk:
             self.add_error("lead", "This lead belongs to another contact.")

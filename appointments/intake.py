@@ -5,7 +5,7 @@ clean a payload here, so one body gets one answer whichever door it came in by. 
 seed's appointment columns; unknown keys are ignored here and kept in `raw_payload`.
 """
 import re
-from datetime import timezone as dt_timezone
+from datetime import UTC
 from dataclasses import dataclass
 
 from django import forms
@@ -39,7 +39,7 @@ def parse_scheduled_at(value):
             f"'{value}' has no UTC offset; add one, e.g. 2026-12-01T15:00:00-08:00 or ...Z.", code="naive"
         )
     try:
-        return parsed.astimezone(dt_timezone.utc)
+        return parsed.astimezone(UTC)
     except OverflowError:  # 9999-12-31T23:00-05:00 is in year 10000 in UTC; 0001-01-01T01:00+05:00 in year 0
         raise forms.ValidationError(f"'{value}' is outside the supported date range.", code="out_of_range") from None
 

@@ -157,7 +157,7 @@ def webhook_throughput(rng, count):
     for _ in range(count):
         for side, webhook in (("off", off), ("on", on)):
             counter = []
-            with connection.execute_wrapper(lambda execute, *a: (counter.append(1), execute(*a))[1]):
+            with connection.execute_wrapper(lambda execute, *a, counter=counter: (counter.append(1), execute(*a))[1]):
                 started = time.perf_counter()
                 response = post(webhook)
                 seconds[side] += time.perf_counter() - started

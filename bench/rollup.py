@@ -212,7 +212,8 @@ def main():
         if not options.reuse:
             started = time.perf_counter()
             generate(options.leads)
-            print(f"generated {options.leads:,} leads (+ events, conversions, appointments) in {time.perf_counter() - started:.1f}s")
+            print(f"generated {options.leads:,} leads (+ events, conversions, appointments) "
+                  f"in {time.perf_counter() - started:.1f}s")
 
         first, last = START, START + timedelta(days=DAYS - 1)
 

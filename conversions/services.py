@@ -14,7 +14,7 @@ stay on the row (`original_value`, `original_currency`, `exchange_rate`).
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
@@ -99,7 +99,7 @@ def conversion_fingerprint(*, contact_id, lead_id, conversion_type, conversion_v
                 "conversion_type": conversion_type,
                 "conversion_value": _amount_text(conversion_value),
                 "currency": currency,
-                "converted_at": converted_at.astimezone(dt_timezone.utc).isoformat() if converted_at else None,
+                "converted_at": converted_at.astimezone(UTC).isoformat() if converted_at else None,
                 "converted_by": converted_by,
                 "custom_data": custom_data,
             }
@@ -265,7 +265,8 @@ def conversion_update(*, conversion, by: str, conversion_value=None, conversion_
         conversion.conversion_value = new_usd
         events.append((ConversionEvent.VALUE_UPDATE, "conversion_value", {"old": old, "new": _money(conversion)}))
     if conversion_type is not None and conversion_type != conversion.conversion_type:
-        events.append((ConversionEvent.STATUS_CHANGE, "conversion_type", {"old": conversion.conversion_type, "new": conversion_type}))
+        change = {"old": conversion.conversion_type, "new": conversion_type}
+        events.append((ConversionEvent.STATUS_CHANGE, "conversion_type", change))
         conversion.conversion_type = conversion_type
     if custom_data is not None and custom_data != conversion.custom_data:
         events.append(("custom_data_update", "custom_data", {"old": conversion.custom_data, "new": custom_data}))
@@ -435,9 +436,8 @@ def _validate(*, contact, lead, workspace, conversion_type, value, currency, cus
 
 def _validate_fields(*, conversion_type, value, custom_data, required=False):
     errors = {}
-    if conversion_type is not None or required:
-        if conversion_type not in ConversionType.values:
-            errors["conversion_type"] = [f"One of: {', '.join(ConversionType.values)}."]
+    if (conversion_type is not None or required) and conversion_type not in ConversionType.values:
+        errors["conversion_type"] = [f"One of: {', '.join(ConversionType.values)}."]
     if value is not None or required:
         try:
             amount = Decimal(value)
@@ -469,7 +469,7 @@ def _converted_at_check(converted_at, *, since):
 
 
 def _rate(*, currency, converted_at) -> Decimal:
-    day = converted_at.astimezone(dt_timezone.utc).date()
+    day = converted_at.astimezone(UTC).date()
     rate = usd_rate(currency=currency, on=day)
     if rate is None:
         raise RateMissing(currency, day)

@@ -63,7 +63,7 @@ def parse_windows(text: str) -> list[list[str]]:
 def validate_schedule(value):
     if not isinstance(value, dict) or set(value) - set(DAYS):
         raise ValidationError(f"A schedule maps days ({', '.join(DAYS)}) to time windows.")
-    for day, windows in value.items():
+    for _day, windows in value.items():
         parse_windows(", ".join(f"{a}-{b}" for a, b in windows))
 
 
@@ -256,6 +256,9 @@ class OfferProduct(models.Model):
         db_table = "distribution_offer_products"
         constraints = [models.UniqueConstraint(fields=["offer", "product"], name="offer_product_uniq")]
 
+    def __str__(self):
+        return f"offer {self.offer_id}: {self.product}"
+
 
 class FilterOp(models.TextChoices):
     EQ = "eq", "equals"
@@ -312,6 +315,9 @@ class RoundRobinCursor(models.Model):
 
     class Meta:
         db_table = "distribution_round_robin"
+
+    def __str__(self):
+        return f"{self.key} at {self.position}"
 
 
 class DecisionResult(models.TextChoices):

@@ -18,6 +18,7 @@ from django.utils.html import escape
 from django_ratelimit.core import _split_rate
 
 from leadhub.middleware import client_ip
+import contextlib
 
 GROUP = "admin-login"
 
@@ -62,8 +63,6 @@ def admin_login(request, extra_context=None):
     response = admin.site.login(request, extra_context)
     if request.method == "POST" and request.user.is_authenticated:
         for key, *_ in counted:
-            try:
+            with contextlib.suppress(ValueError):
                 cache.decr(key)
-            except ValueError:
-                pass
     return response

@@ -44,7 +44,7 @@ _GRACE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 def parse_grace(value: str) -> timedelta:
     """`24h`, `90m`, `2d`, `30s`, or a bare number of hours; `0` for none."""
     text = str(value).strip().lower()
-    unit = _GRACE_UNITS.get(text[-1:], None)
+    unit = _GRACE_UNITS.get(text[-1:])
     number = text[:-1] if unit else text
     try:
         amount = float(number)

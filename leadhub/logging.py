@@ -13,7 +13,7 @@ import contextvars
 import json
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 REDACTED = "[redacted]"
 SECRET_PATTERNS = (
@@ -75,7 +75,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
     def formatTime(self, record, datefmt=None):
-        return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
 
 
 def logging_config(*, level="INFO", fmt="text"):

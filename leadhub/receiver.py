@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class WebhookReceiver:
     """A real HTTP server on 127.0.0.1 (free port) in a thread: the partner end of outbound
-    webhooks, for tests, the load bench and the production check. `script` is what it answers, in order, the last entry repeating: a status
+    webhooks, for tests, the load bench and the production check. `script` is what it answers, in
+    order, the last entry repeating: a status
     code, or (status, body, delay seconds). `hold` makes the first request wait until
     `release()` (to kill a worker mid-send). Every request is kept in `requests` as a dict of
     method, path, headers and raw body; `event_ids` lists X-Leadhub-Event-Id values, so a test

@@ -43,7 +43,7 @@ class WebhookConfigForm(forms.ModelForm):
 
     class Meta:
         model = WebhookConfig
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 the ModelAdmin's fieldsets choose what is shown
 
     def clean(self):
         cleaned = super().clean()
@@ -158,7 +158,7 @@ class LeadSourceProviderForm(forms.ModelForm):
 
     class Meta:
         model = LeadSourceProvider
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 the ModelAdmin's fieldsets choose what is shown
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

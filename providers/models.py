@@ -74,9 +74,9 @@ class LeadSourceProvider(TimeStampedModel):
     contact_name = models.CharField(max_length=200, blank=True)
     contact_phone = models.CharField(max_length=32, blank=True)
     # HMAC-SHA256 digest of the provider's key; indexed because every request looks it up.
-    api_key = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)
+    api_key = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001 NULL = none issued (unique)
     # The key before the last rotation, accepted until its grace ends (leadhub.keys).
-    api_key_previous = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)
+    api_key_previous = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001 NULL = none issued (unique)
     api_key_previous_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     allowed_webhooks = models.JSONField(

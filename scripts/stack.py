@@ -141,7 +141,7 @@ class Stack:
         for process in self.processes.values():
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for name, process in self.processes.items():
+        for _name, process in self.processes.items():
             try:
                 process.wait(20)
             except subprocess.TimeoutExpired:

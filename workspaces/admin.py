@@ -57,7 +57,7 @@ class WorkspaceForm(forms.ModelForm):
 
     class Meta:
         model = Workspace
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 the ModelAdmin's fieldsets choose what is shown
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -280,11 +280,11 @@ class LeadForwardingRuleForm(forms.ModelForm):
         try:
             text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ValidationError("The CSV must be UTF-8 text.")
+            raise ValidationError("The CSV must be UTF-8 text.") from None
         try:
             zip_entries_from_csv(text)
         except ValidationError as exc:
-            raise ValidationError(exc.messages)
+            raise ValidationError(exc.messages) from None
         return text
 
 

@@ -207,7 +207,7 @@ def http_post(*, url: str, body: bytes, headers: dict) -> HttpResult:
         error = f"timeout after {settings.OUTBOUND_WEBHOOK_TIMEOUT_SECONDS} s" if timed_out else f"connection error: {exc.reason}"
         if isinstance(exc.reason, BlockedTarget):
             error = f"refused: {exc.reason}"  # not retried: the address will not become public
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         error = f"timeout after {settings.OUTBOUND_WEBHOOK_TIMEOUT_SECONDS} s"
     except (OSError, http.client.HTTPException, ValueError) as exc:
         error = f"connection error: {exc.__class__.__name__}: {exc}"

@@ -83,9 +83,9 @@ class Workspace(TimeStampedModel):
     )
     name = models.CharField(max_length=200)
     # HMAC-SHA256 digest of the key (never the key itself); NULL until a key is issued.
-    api_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    api_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)  # noqa: DJ001 NULL = none issued (unique)
     # The key before the last rotation, accepted until its grace ends (leadhub.keys).
-    api_key_previous = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)
+    api_key_previous = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001 NULL = none issued (unique)
     api_key_previous_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     permissions = models.JSONField(default=list, blank=True, validators=[validate_scopes])
     is_active = models.BooleanField(default=True)
@@ -103,7 +103,7 @@ class Workspace(TimeStampedModel):
     # clear, never shown after it is issued; an empty event list subscribes to every type.
     webhook_secret = models.CharField(max_length=128, default=generate_signing_secret, editable=False)
     # During a rotation's grace deliveries carry a second `v1=` signature made with this one.
-    webhook_secret_previous = models.CharField(max_length=128, null=True, blank=True, editable=False)
+    webhook_secret_previous = models.CharField(max_length=128, null=True, blank=True, editable=False)  # noqa: DJ001 NULL = none issued (unique)
     webhook_secret_previous_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     webhook_events = models.JSONField(default=list, blank=True, validators=[validate_event_types])
     webhook_failure_streak = models.PositiveIntegerField(default=0, editable=False)

@@ -1,5 +1,5 @@
 """A small fixed data set with hand-computed KPI answers (see the numbers in test_selectors)."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 
 import pytest
 
@@ -18,7 +18,7 @@ FROM, TO = date(2025, 4, 1), date(2025, 4, 3)
 
 
 def at(day, hour=0, minute=0):
-    return datetime(2025, 4, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2025, 4, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.fixture

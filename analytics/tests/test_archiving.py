@@ -1,6 +1,6 @@
 import gzip
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -11,8 +11,8 @@ from leadhub.testing import backdate, make_contact_history
 from leads.models import LeadEvent, LeadStatusHistory, WorkspaceTracking
 
 pytestmark = pytest.mark.django_db
-NOW = datetime(2025, 12, 1, tzinfo=timezone.utc)
-OLD_JAN, OLD_FEB = datetime(2025, 1, 15, 8, 30, 1, 123456, tzinfo=timezone.utc), datetime(2025, 2, 3, tzinfo=timezone.utc)
+NOW = datetime(2025, 12, 1, tzinfo=UTC)
+OLD_JAN, OLD_FEB = datetime(2025, 1, 15, 8, 30, 1, 123456, tzinfo=UTC), datetime(2025, 2, 3, tzinfo=UTC)
 
 
 @pytest.fixture

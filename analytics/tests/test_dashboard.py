@@ -22,7 +22,8 @@ def test_dashboard_renders_every_chart_for_staff(kpi_data, staff):
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.count("<svg xmlns=\"http://www.w3.org/2000/svg\" width=") == 5  # leads per day, funnel, providers ×2, workspace revenue
+    # leads per day, funnel, providers ×2, workspace revenue
+    assert html.count("<svg xmlns=\"http://www.w3.org/2000/svg\" width=") == 5
     assert "download CSV" in html and "/admin/dashboard/states.csv?date_from=2025-04-01" in html
     assert ">Contacted<" in html and ">CA<" in html and ">94105<" in html
     assert not re.search(r"(src|href)=\"(https?:)?//", html)  # nothing loaded from another host

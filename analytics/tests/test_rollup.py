@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from decimal import Decimal
 
 import pytest
@@ -16,7 +16,7 @@ DAY1, DAY2 = date(2025, 3, 1), date(2025, 3, 2)
 
 
 def at(day, hour=0, minute=0, second=0):
-    return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=UTC)
 
 
 def lead(webhook_id, created_at, lead_type=LeadType.SOLAR):

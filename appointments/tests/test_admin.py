@@ -97,7 +97,8 @@ def test_unrouted_list_routes_to_the_chosen_workspace_in_one_action(admin_client
     assert response.status_code == 302
     unrouted.refresh_from_db()
     assert unrouted.matched_workspace == workspace and "staff:admin" in unrouted.routing_method
-    assert routed.pk not in [r.pk for r in admin_client.get(admin_url(UnroutedAppointment, "changelist")).context["cl"].result_list]
+    unrouted_page = admin_client.get(admin_url(UnroutedAppointment, "changelist"))
+    assert routed.pk not in [r.pk for r in unrouted_page.context["cl"].result_list]
 
 
 def test_status_actions_use_the_status_machine(admin_client):

@@ -1,6 +1,6 @@
 """Appointment creation: contact lookup, lead linking, routing decision and the forward it queues."""
 from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 import pytest
 
@@ -45,7 +45,7 @@ def test_new_contact_is_created_with_the_name_split_at_the_last_space():
     assert result.contact_status == "new"
     assert ContactEvent.objects.filter(contact=contact, event_type="created").count() == 1
     appointment = result.appointment
-    assert appointment.scheduled_at == datetime(2026, 12, 1, 23, 0, tzinfo=dt_timezone.utc)
+    assert appointment.scheduled_at == datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
     assert appointment.raw_payload == body()
     assert AppointmentEvent.objects.filter(appointment=appointment, event_type="created").count() == 1
 

@@ -101,7 +101,9 @@ def test_currency_rates_are_edited_in_the_admin_and_record_who(admin_client):
     add = admin_client.post(admin_url(CurrencyRate, "add"), {"currency": "EUR", "date": "2026-04-01", "usd_rate": "1.0825"})
     assert add.status_code == 302, add.content[:2000]
     rate = CurrencyRate.objects.get()
-    assert (rate.currency, rate.date, rate.usd_rate, rate.updated_by) == ("EUR", date(2026, 4, 1), Decimal("1.0825"), "staff:admin")
+    assert (rate.currency, rate.date, rate.usd_rate, rate.updated_by) == (
+        "EUR", date(2026, 4, 1), Decimal("1.0825"), "staff:admin"
+    )
 
     for bad in ({"currency": "eur", "usd_rate": "1"}, {"currency": "GBP", "usd_rate": "0"}, {"currency": "USD", "usd_rate": "1"},
                 {"currency": "EUR", "usd_rate": "2"}):

@@ -1,6 +1,6 @@
 """Recording, changing and voiding conversions: every aggregate moves with the rows, exactly."""
 from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC
 from decimal import Decimal
 
 import pytest
@@ -26,7 +26,7 @@ from workspaces.models import Workspace
 
 pytestmark = pytest.mark.django_db
 
-DAY = datetime(2026, 3, 14, 15, 0, tzinfo=dt_timezone.utc)
+DAY = datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
 
 
 def assigned_lead(workspace, contact=None):

@@ -1,5 +1,5 @@
 """Filter building blocks shared by the partner API's FilterSets."""
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from decimal import Decimal
 
 import django_filters
@@ -35,7 +35,7 @@ def _database_safe(value):
     if isinstance(value, slice):
         return slice(_database_safe(value.start), _database_safe(value.stop))
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool) and abs(value) > MAX_DB_INTEGER:
         raise OverflowError
     return value

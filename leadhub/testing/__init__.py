@@ -8,13 +8,13 @@ as a whole number, and ingestion refuses what it does not consider valid.
 import itertools
 import threading
 from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 from leadhub.choices import LeadType
 from leadhub.receiver import WebhookReceiver  # noqa: F401  (tests build it from here with the rest)
 
 _seq = itertools.count(1)
-LONG_AGO = datetime(2025, 1, 1, tzinfo=dt_timezone.utc)  # before every fixed date a test converts at
+LONG_AGO = datetime(2025, 1, 1, tzinfo=UTC)  # before every fixed date a test converts at
 
 
 def unique_suffix():

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -188,10 +188,8 @@ class CuttingProxy:
 
     @staticmethod
     def _close(sock):
-        try:
+        with suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         sock.close()
 
     def _accept(self):

@@ -17,7 +17,8 @@ def perms(group_name):
 
 
 def business_perms():
-    return set(Permission.objects.filter(content_type__app_label__in=ROLE_APPS).values_list("content_type__app_label", "codename"))
+    permissions = Permission.objects.filter(content_type__app_label__in=ROLE_APPS)
+    return set(permissions.values_list("content_type__app_label", "codename"))
 
 
 @pytest.fixture

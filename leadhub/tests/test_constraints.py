@@ -15,9 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 def refused(callable_):
-    with pytest.raises(IntegrityError):
-        with transaction.atomic():
-            callable_()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        callable_()
 
 
 def test_duplicate_webhook_and_phone_is_refused_but_other_webhook_is_fine():
@@ -36,14 +35,17 @@ def test_duplicate_webhook_and_phone_is_refused_but_other_webhook_is_fine():
         (lambda: make_contact(), "conversion_status", "won"),
         (lambda: make_webhook(), "lead_type", "plumbing"),
         (lambda: Appointment.objects.create(contact=make_contact(), scheduled_at="2026-01-01T10:00Z"), "status", "lost"),
-        (lambda: Appointment.objects.create(contact=make_contact(), scheduled_at="2026-01-01T10:00Z"), "appointment_type", "party"),
+        (lambda: Appointment.objects.create(contact=make_contact(), scheduled_at="2026-01-01T10:00Z"),
+         "appointment_type", "party"),
         (lambda: Appointment.objects.create(contact=make_contact(), scheduled_at="2026-01-01T10:00Z"), "location_type", "moon"),
         (lambda: Appointment.objects.create(contact=make_contact(), scheduled_at="2026-01-01T10:00Z"), "outcome", "great"),
         (lambda: Appointment.objects.create(contact=make_contact(), scheduled_at="2026-01-01T10:00Z"), "forward_status", "lost"),
         (lambda: Conversion.objects.create(contact=make_contact(), conversion_type="sale"), "conversion_type", "gift"),
         (lambda: Conversion.objects.create(contact=make_contact(), conversion_type="sale"), "conversion_value", -1),
-        (lambda: LeadActivity.objects.create(lead=make_lead(), activity_type="call", title="t", created_by="x"), "activity_type", "fax"),
-        (lambda: WorkspaceTracking.objects.create(contact=make_contact(), workspace=make_workspace(), action="sent"), "action", "teleported"),
+        (lambda: LeadActivity.objects.create(lead=make_lead(), activity_type="call", title="t", created_by="x"),
+         "activity_type", "fax"),
+        (lambda: WorkspaceTracking.objects.create(contact=make_contact(), workspace=make_workspace(), action="sent"),
+         "action", "teleported"),
     ],
 )
 def test_bad_enum_values_are_refused_by_the_database(model_factory, field, bad):

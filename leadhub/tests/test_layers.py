@@ -35,9 +35,9 @@ def imported_modules(path):
 def registry_lookups(path):
     """App labels named in `apps.get_model("<label>", ...)` / `get_model("<label>.<Model>")` calls."""
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "get_model":
-            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                yield node.args[0].value.split(".")[0]
+        is_call = isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "get_model"
+        if is_call and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            yield node.args[0].value.split(".")[0]
 
 
 def test_imports_point_down_the_app_order():

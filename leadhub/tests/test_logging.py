@@ -14,16 +14,15 @@ from pathlib import Path
 import pytest
 
 from leadhub.testing.procs import BASE_DIR, free_port, wait_for
+import contextlib
 
 TEXT_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING|ERROR) [\w.]+ \[[\w-]+\] ")
 
 
 def _get(url, request_id):
     request = urllib.request.Request(url, headers={"X-Request-ID": request_id})
-    try:
+    with contextlib.suppress(urllib.error.HTTPError):
         urllib.request.urlopen(request, timeout=10)
-    except urllib.error.HTTPError:
-        pass
 
 
 def _served(command, tmp_path, **env):

@@ -51,8 +51,8 @@ def test_lead_changelist_filters_by_stage_and_finds_typed_phone(admin_client, hi
     by_stage = admin_client.get(admin_url(Lead, "changelist"), {"status": "new"})
     by_phone = admin_client.get(admin_url(Lead, "changelist"), {"q": typed})
 
-    assert {row.pk for row in by_stage.context["cl"].result_list} == {l.pk for l in history["leads"]}
-    assert {row.pk for row in by_phone.context["cl"].result_list} == {l.pk for l in history["leads"]}
+    assert {row.pk for row in by_stage.context["cl"].result_list} == {lead.pk for lead in history["leads"]}
+    assert {row.pk for row in by_phone.context["cl"].result_list} == {lead.pk for lead in history["leads"]}
 
 
 def test_every_leads_model_is_in_the_admin():

@@ -78,7 +78,7 @@ def test_an_accepted_lead_writes_everything_in_one_go(webhook, provider):
     assert provider.last_used_at >= before
     log = ProviderUsageLog.objects.get()
     assert (log.provider_id, log.webhook_id, log.request_count) == (provider.provider_id, webhook.webhook_id, 1)
-    assert log.date == datetime.datetime.now(datetime.timezone.utc).date()
+    assert log.date == datetime.datetime.now(datetime.UTC).date()
 
 
 def test_counters_add_up_over_several_leads(webhook, provider):

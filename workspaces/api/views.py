@@ -58,7 +58,7 @@ class WorkspaceWebhookView(PartnerAPIMixin, APIView):
         try:
             workspace_webhook_update(workspace=workspace, **serializer.validated_data)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict)
+            raise serializers.ValidationError(exc.message_dict) from None
         return _profile_response(workspace)
 
 
@@ -112,7 +112,7 @@ class WebhookRedeliverView(PartnerAPIMixin, APIView):
                 event = get_object_or_404(outbound_events_visible_to(workspace=workspace), pk=event_id)
                 queued = outbound_event_redeliver(event=event)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict)
+            raise serializers.ValidationError(exc.message_dict) from None
         return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
 
 

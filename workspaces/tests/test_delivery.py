@@ -57,7 +57,7 @@ def test_delivered_once_with_a_signature_the_receiver_verifies():
     (request,) = receiver.requests
     body = request["body"]
     verify(workspace.webhook_secret, request["headers"]["X-Leadhub-Signature"], body)  # raises if invalid
-    with pytest.raises(Exception):
+    with pytest.raises(SignatureError):
         verify("another-secret", request["headers"]["X-Leadhub-Signature"], body)
     envelope = json.loads(body)
     assert envelope == {
@@ -182,10 +182,9 @@ def test_backoff_grows_exponentially_with_jitter_to_about_a_day(settings):
 
 def test_event_commits_and_rolls_back_with_the_callers_transaction():
     workspace = make_workspace(outbound_webhook_url="https://partner.example/hook", webhook_active=True)
-    with pytest.raises(RuntimeError):
-        with transaction.atomic():
-            emit(workspace)
-            raise RuntimeError("the service failed")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        emit(workspace)
+        raise RuntimeError("the service failed")
     assert not OutboundEvent.objects.exists()
 
 

@@ -12,7 +12,7 @@ def parse_day(option, value):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"{option} must be a date like 2025-01-31, got {value!r}.")
+        raise CommandError(f"{option} must be a date like 2025-01-31, got {value!r}.") from None
 
 
 class Command(BaseCommand):

@@ -158,10 +158,10 @@ class Command(BaseCommand):
         # separate streams: payloads must not depend on what a run did
         work_rngs = [random.Random(1000 + index) for index in range(len(WEBHOOKS))]
         phones = [[valid_demo_phone(rng, area) for _ in range(LEADS_PER_WEBHOOK * 3 // 4)]
-                  for rng, (*_, area, _zips, _state) in zip(rngs, WEBHOOKS)]
+                  for rng, (*_, area, _zips, _state) in zip(rngs, WEBHOOKS, strict=False)]
         created = 0
         for n in range(LEADS_PER_WEBHOOK):
-            for index, (webhook, (_, _, lead_type, _area, zips, state)) in enumerate(zip(webhooks, WEBHOOKS)):
+            for index, (webhook, (_, _, lead_type, _area, zips, state)) in enumerate(zip(webhooks, WEBHOOKS, strict=False)):
                 rng = rngs[index]
                 lead_id = DEMO_LEAD_ID_BASE + index * 1000 + n
                 first, last = rng.choice(FIRST), rng.choice(LAST)

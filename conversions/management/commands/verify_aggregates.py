@@ -22,7 +22,8 @@ class Command(BaseCommand):
     help = "Report (and with --fix repair) drift between stored conversion aggregates and the conversion rows."
 
     def add_arguments(self, parser):
-        parser.add_argument("--fix", action="store_true", help="Set drifted aggregates back to the sums of the rows (default: off, only report).")
+        parser.add_argument("--fix", action="store_true",
+                            help="Set drifted aggregates back to the sums of the rows (default: off, only report).")
 
     def handle(self, *args, fix=False, **options):
         contacts = list(contact_aggregate_drift()[: SHOWN + 1])

@@ -38,7 +38,8 @@ _SUCCESS_EXAMPLE = {
 _HELD_REASON = ("Held for consent: tcpa_compliance not true. The lead is stored but not assigned or forwarded "
                 "until consent is confirmed.")
 _HELD_EXAMPLE = {
-    **_SUCCESS_EXAMPLE, "reason": _HELD_REASON, "disposition": {"held_for_consent": True, "held_reason": _HELD_REASON, "ignored_fields": []},
+    **_SUCCESS_EXAMPLE, "reason": _HELD_REASON,
+    "disposition": {"held_for_consent": True, "held_reason": _HELD_REASON, "ignored_fields": []},
 }
 _REQUEST_EXAMPLE = {
     "first_name": "Ada",
