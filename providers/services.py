@@ -149,7 +149,9 @@ def rejected_submission_record(
     flood_key = None
     if merge:
         row_id, flood_key = _flood_row_id(merge=merge, now=now)
-        if row_id and RejectedSubmission.objects.filter(pk=row_id).update(
+        # The cached id is only a hint: the row must still be this merge's (SQLite reuses the ids
+        # of deleted rows, and a purge may have removed it).
+        if row_id and RejectedSubmission.objects.filter(pk=row_id, **merge).update(
             occurrences=F("occurrences") + 1, last_seen_at=now
         ):
             return None
