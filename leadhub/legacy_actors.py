@@ -5,6 +5,7 @@ that tell a workspace from a user or a provider are looked up there and passed i
 """
 import re
 
+from django.conf import settings
 from django.db.models import Q
 
 from leadhub.actors import KINDS, SYSTEM
@@ -51,6 +52,21 @@ def _in_form(column):
     for kind in KINDS:
         done |= Q(**{f"{column}__startswith": f"{kind}:"})
     return done
+
+
+def actor_lookups(apps) -> dict:
+    """What the old forms are checked against (`legacy_actor`'s keyword arguments), read through a
+    migration's historical `apps`, which must include the providers app: the usernames, workspace
+    ids and provider ids that exist."""
+
+    def ids(app_label, model_name, field):
+        return frozenset(apps.get_model(app_label, model_name).objects.values_list(field, flat=True))
+
+    return {
+        "usernames": ids(*settings.AUTH_USER_MODEL.split("."), "username"),
+        "workspace_ids": ids("workspaces", "Workspace", "id"),
+        "provider_ids": ids("providers", "LeadSourceProvider", "provider_id"),
+    }
 
 
 def actors_rewrite(model, *, lookups, columns=(), json_keys=(), json_column="", name_column="", workspace_of=None):

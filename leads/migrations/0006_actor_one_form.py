@@ -5,22 +5,11 @@ The mapping of the old forms is leadhub.legacy_actors.legacy_actor.
 from django.conf import settings
 from django.db import migrations
 
-from leadhub.legacy_actors import actors_rewrite
-
-
-def lookups(apps):
-    def ids(app_label, model_name, field):
-        return frozenset(apps.get_model(app_label, model_name).objects.values_list(field, flat=True))
-
-    return {
-        "usernames": ids(*settings.AUTH_USER_MODEL.split("."), "username"),
-        "workspace_ids": ids("workspaces", "Workspace", "id"),
-        "provider_ids": ids("providers", "LeadSourceProvider", "provider_id"),
-    }
+from leadhub.legacy_actors import actor_lookups, actors_rewrite
 
 
 def forwards(apps, schema_editor):
-    found = lookups(apps)
+    found = actor_lookups(apps)
     Lead = apps.get_model("leads", "Lead")
     actors_rewrite(Lead, lookups=found, columns=["status_changed_by"], workspace_of=lambda row: row.workspace_id)
     actors_rewrite(
