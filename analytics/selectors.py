@@ -166,9 +166,10 @@ def provider_performance(*, workspace_id: str | None, date_from: date, date_to: 
             row["provider_id"] or None: int(row["rejected"])
             for row in sql.fetch_dicts(
                 """
-                SELECT provider_id, SUM(occurrences) AS rejected FROM rejected_submissions
-                WHERE created_at >= %(start)s AND created_at < %(end)s
-                GROUP BY provider_id
+                SELECT r.provider_id, SUM(t.occurrences) AS rejected
+                FROM rejected_submissions r JOIN rejected_submission_tallies t ON t.submission_id = r.id
+                WHERE r.created_at >= %(start)s AND r.created_at < %(end)s
+                GROUP BY r.provider_id
                 """,
                 params,
             )

@@ -151,10 +151,11 @@ def generate(leads):
         cursor.execute(f"INSERT INTO appointments ({names}) SELECT {values} FROM leads l WHERE l.id % 10 = 0")
         insert_series(cursor, "rejected_submissions", leads // 20, {
             "endpoint": "'lead'", "webhook_id": "'wh-' || (1 + g % 30)", "provider_id": "'prov-' || (1 + g % 10)",
-            "reason_code": "'invalid_payload'", "reason": "'bad'", "http_status": "422", "occurrences": "1 + g % 3",
+            "reason_code": "'invalid_payload'", "reason": "'bad'", "http_status": "422",
             "created_at": f"timestamptz '{START}' + (random() * {span}) * interval '1 second'",
-            "last_seen_at": "now()",
         })
+        cursor.execute("INSERT INTO rejected_submission_tallies (submission_id, occurrences, last_seen_at) "
+                       "SELECT id, 1 + id % 3, now() FROM rejected_submissions")
         cursor.execute("ANALYZE")
 
 

@@ -290,7 +290,9 @@ class RejectedSubmissionAdmin(ConfirmationPageMixin, RecordActionsMixin, ExactSe
                                          "user_agent", "phone_normalized")}),
         ("Re-processing", {"fields": ("reprocessed_at", "reprocess_error", "reprocessed_payload_rows")}),
     )
-    readonly_fields = ("errors_rows", "payload_rows", "reprocessed_payload_rows", "created_object")
+    readonly_fields = ("errors_rows", "payload_rows", "reprocessed_payload_rows", "created_object", "occurrences",
+                       "last_seen_at")
+    list_select_related = ("tally",)
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields] + list(self.readonly_fields)
@@ -302,7 +304,7 @@ class RejectedSubmissionAdmin(ConfirmationPageMixin, RecordActionsMixin, ExactSe
     def reason_text(self, obj):
         return format_html('<span title="{}">{} · {}</span>', obj.reason_code, obj.http_status, obj.reason[:140])
 
-    @admin.display(description="Seen", ordering="last_seen_at")
+    @admin.display(description="Seen", ordering="tally__last_seen_at")
     def seen(self, obj):
         return "once" if obj.occurrences == 1 else f"{obj.occurrences}×"
 

@@ -147,8 +147,6 @@ class RejectedSubmission(CreatedAtModel):
     request_id = models.CharField(max_length=128, blank=True, db_index=True)
     # Normalised phone of the payload (best effort), so purging a person reaches these rows too.
     phone_normalized = models.CharField(max_length=16, blank=True, db_index=True)
-    occurrences = models.PositiveIntegerField(default=1)
-    last_seen_at = models.DateTimeField(default=timezone.now)
     reprocessed_at = models.DateTimeField(null=True, blank=True)
     # The lead or appointment the re-processing created (by `endpoint`).
     reprocessed_object_id = models.BigIntegerField(null=True, blank=True)
@@ -169,6 +167,32 @@ class RejectedSubmission(CreatedAtModel):
 
     def __str__(self):
         return f"{self.http_status} {self.reason_code} on {self.webhook_id} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def occurrences(self) -> int:
+        return self.tally.occurrences
+
+    @property
+    def last_seen_at(self):
+        return self.tally.last_seen_at
+
+
+class RejectedSubmissionTally(models.Model):
+    """How often a refusal recurred, and when last. Merged refusals (a flood from one client IP, a
+    provider's 429s) count here rather than on the refused post's row, so each repeat rewrites a
+    row of a few dozen bytes, not one holding a body: a flood's storage stays bounded even while
+    PostgreSQL cannot yet reclaim the old row versions."""
+
+    submission = models.OneToOneField(RejectedSubmission, primary_key=True, on_delete=models.CASCADE,
+                                      related_name="tally")
+    occurrences = models.PositiveIntegerField(default=1)
+    last_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        db_table = "rejected_submission_tallies"
+
+    def __str__(self):
+        return f"{self.occurrences}× (last {self.last_seen_at:%Y-%m-%d %H:%M})"
 
 
 

@@ -20,6 +20,7 @@ from providers import selectors
 from providers.models import (
     LeadSourceProvider,
     RejectedSubmission,
+    RejectedSubmissionTally,
     SignatureReceipt,
     WebhookConfig,
     WebhookConfigEvent,
@@ -151,38 +152,44 @@ def rejected_submission_record(
         row_id, flood_key = _flood_row_id(merge=merge, now=now)
         # The cached id is only a hint: the row must still be this merge's (SQLite reuses the ids
         # of deleted rows, and a purge may have removed it).
-        if row_id and RejectedSubmission.objects.filter(pk=row_id, **merge).update(
-            occurrences=F("occurrences") + 1, last_seen_at=now
-        ):
+        if row_id and RejectedSubmissionTally.objects.filter(
+            submission_id=row_id, **{f"submission__{name}": value for name, value in merge.items()}
+        ).update(occurrences=F("occurrences") + 1, last_seen_at=now):
             return None
-    submission = RejectedSubmission.objects.create(
-        endpoint=endpoint,
-        webhook_id=webhook_id,
-        provider_id=provider_id,
-        reason_code=reason_code,
-        reason=_storable(reason),
-        http_status=http_status,
-        errors=json.loads(json.dumps(errors or {}).replace("\\u0000", "\\ufffd")),
-        raw_body=_storable(kept.decode("utf-8", errors="replace")),
-        body_size=body_size,
-        body_truncated=body_size > len(kept),
-        content_type=_clip(content_type, 255),
-        ip_address=ip_address,
-        user_agent=_clip(user_agent, 512),
-        request_id=_clip(request_id, 128),
-        phone_normalized="" if body_size > len(kept) else _phone_from_body(body, content_type),
-        last_seen_at=now,
-    )
+    with transaction.atomic():
+        submission = RejectedSubmission.objects.create(
+            endpoint=endpoint,
+            webhook_id=webhook_id,
+            provider_id=provider_id,
+            reason_code=reason_code,
+            reason=_storable(reason),
+            http_status=http_status,
+            errors=json.loads(json.dumps(errors or {}).replace("\\u0000", "\\ufffd")),
+            raw_body=_storable(kept.decode("utf-8", errors="replace")),
+            body_size=body_size,
+            body_truncated=body_size > len(kept),
+            content_type=_clip(content_type, 255),
+            ip_address=ip_address,
+            user_agent=_clip(user_agent, 512),
+            request_id=_clip(request_id, 128),
+            phone_normalized="" if body_size > len(kept) else _phone_from_body(body, content_type),
+        )
+        RejectedSubmissionTally.objects.create(submission=submission, last_seen_at=now)
     if flood_key:
         cache.set(flood_key, submission.pk, FLOOD_BUCKET_SECONDS * 2)
     return submission
 
 
+def _rejected_submissions_delete(queryset) -> int:
+    """Delete the refused posts (their tallies go with them); returns how many posts."""
+    _, deleted = queryset.delete()
+    return deleted.get(RejectedSubmission._meta.label, 0)
+
+
 def rejected_submissions_purge(*, now=None) -> int:
     """Forget refused posts last seen more than REJECTED_RETENTION_DAYS ago; returns how many."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.REJECTED_RETENTION_DAYS)
-    deleted, _ = RejectedSubmission.objects.filter(last_seen_at__lt=cutoff).delete()
-    return deleted
+    return _rejected_submissions_delete(RejectedSubmission.objects.filter(tally__last_seen_at__lt=cutoff))
 
 
 # --- Signature replays -----------------------------------------------------------------------------
@@ -299,8 +306,7 @@ def rejected_submissions_purge_for_phone(*, phone: str) -> int:
     """Delete every stored rejected post of this person (called by the contact purge)."""
     if not phone:
         return 0
-    deleted, _ = selectors.rejected_submissions_for_phone(phone=phone).delete()
-    return deleted
+    return _rejected_submissions_delete(selectors.rejected_submissions_for_phone(phone=phone))
 
 
 # --- Webhook config lifecycle -----------------------------------------------------------------

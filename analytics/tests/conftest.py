@@ -23,7 +23,7 @@ def at(day, hour=0, minute=0):
 
 @pytest.fixture
 def kpi_data(db):
-    from providers.models import RejectedSubmission
+    from providers.models import RejectedSubmission, RejectedSubmissionTally
 
     ws_a, ws_b = make_workspace("ws-a"), make_workspace("ws-b")
     p1, p2 = make_provider("p1"), make_provider("p2")
@@ -60,13 +60,11 @@ def kpi_data(db):
         backdate(make_appointment(contact, row, matched_workspace=workspace, appointment_type=kind), created_at=created)
 
     for provider_id, occurrences in [("p1", 3), ("p2", 1), ("", 1)]:
-        backdate(
-            RejectedSubmission.objects.create(
-                webhook_id="wh-s", provider_id=provider_id, reason_code="invalid_payload", reason="bad",
-                http_status=422, occurrences=occurrences,
-            ),
-            created_at=at(1, 6),
+        refused = RejectedSubmission.objects.create(
+            webhook_id="wh-s", provider_id=provider_id, reason_code="invalid_payload", reason="bad", http_status=422,
         )
+        RejectedSubmissionTally.objects.create(submission=refused, occurrences=occurrences)
+        backdate(refused, created_at=at(1, 6))
 
     from leads.models import Lead
 

@@ -119,7 +119,7 @@ def test_no_secret_appears_after_it_was_issued(admin_client, all_loggers_at_debu
     assert seen.leaks(secrets, all_loggers_at_debug) == {}
     # The flows did run: five refusals (the two wrong keys share a row, as unauthenticated ones do).
     refused = RejectedSubmission.objects.filter(webhook_id=webhook.webhook_id)
-    assert sum(refused.values_list("occurrences", flat=True)) == 5
+    assert sum(refused.values_list("tally__occurrences", flat=True)) == 5
     assert len(receiver.requests) == 1
 
 

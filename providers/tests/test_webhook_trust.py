@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from leadhub.testing import make_webhook, provider_post, unique_id
 from leads.models import Lead
-from providers.models import RejectedSubmission, SignatureReceipt
+from providers.models import RejectedSubmission, RejectedSubmissionTally, SignatureReceipt
 from providers.services import rejected_submissions_purge, signature_receipts_purge
 from providers.signatures import sign
 
@@ -81,10 +81,10 @@ def test_a_429_says_the_post_was_not_stored_and_when_to_retry(provider):
 
 def test_rejected_submissions_older_than_the_retention_are_purged(settings):
     settings.REJECTED_RETENTION_DAYS = 30
-    old = RejectedSubmission.objects.create(webhook_id="x", reason_code="c", reason="r", http_status=400,
-                                            last_seen_at=timezone.now() - timedelta(days=31))
-    recent = RejectedSubmission.objects.create(webhook_id="x", reason_code="c", reason="r", http_status=400,
-                                               last_seen_at=timezone.now() - timedelta(days=29))
+    old, recent = (RejectedSubmission.objects.create(webhook_id="x", reason_code="c", reason="r", http_status=400)
+                   for _ in range(2))
+    RejectedSubmissionTally.objects.create(submission=old, last_seen_at=timezone.now() - timedelta(days=31))
+    RejectedSubmissionTally.objects.create(submission=recent, last_seen_at=timezone.now() - timedelta(days=29))
     assert rejected_submissions_purge() == 1
     assert not RejectedSubmission.objects.filter(pk=old.pk).exists()
     assert RejectedSubmission.objects.filter(pk=recent.pk).exists()
