@@ -14,7 +14,7 @@ Unknown keys are not refused: the whole original payload is kept in `leads.raw_p
 =====================  ==============================================================
 seed column            accepted keys (besides the column name itself)
 =====================  ==============================================================
-id                     lead_id, leadId
+external_id            id, lead_id, leadId, externalId, reference (the sender's own reference)
 lead_type              leadType, vertical
 first_name             firstName, firstname, first, fname
 last_name              lastName, lastname, last, lname, surname
@@ -62,11 +62,11 @@ TEXT_COLUMNS = (
 INTEGER_COLUMNS = ("roof_age", "system_age", "property_size")
 MONEY_COLUMNS = ("monthly_electric_bill", "coverage_amount", "current_premium", "property_value")
 BOOLEAN_COLUMNS = ("consent_value", "tcpa_compliance")
-OTHER_COLUMNS = ("id", "lead_type", "phone", "state", "zip_code")
+OTHER_COLUMNS = ("external_id", "lead_type", "phone", "state", "zip_code")
 REQUIRED_COLUMNS = ("first_name", "last_name", "email", "phone")
 
 ALIASES = {
-    "id": ("lead_id",),
+    "external_id": ("id", "lead_id", "reference"),
     "lead_type": ("vertical",),
     "first_name": ("first", "fname"),
     "last_name": ("last", "lname", "surname"),
@@ -141,7 +141,10 @@ TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "on"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "off"})
 BOOLEAN_HELP = "Must be true or false (also yes/no, 1/0, on/off, y/n)."
 
-MAX_LEAD_ID = 2**63 - 1
+# Ids an earlier system's leads may keep (`import_leads --keep-ids`): far below bigint's limit, so
+# the id sequence always has room to go on after them.
+MAX_KEPT_LEAD_ID = 10**12
+EXTERNAL_ID_MAX_LENGTH = 100
 MAX_INTEGER = 2**31 - 1  # PositiveIntegerField's portable upper bound
 CENT = Decimal("0.01")
 ZIP_RE = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
@@ -152,7 +155,7 @@ validate_email = EmailValidator()
 @dataclass(frozen=True)
 class CleanedLead:
     values: dict  # seed column -> typed value, ready for Lead(**values)
-    custom_id: int | None = None
+    external_id: str | None = None  # the sender's reference, never the lead's id
     errors: dict = field(default_factory=dict)  # seed column -> [message, ...]
     other_vertical: dict = field(default_factory=dict)  # another vertical's column -> JSON value
 
@@ -204,8 +207,8 @@ def clean_lead(payload, *, lead_type) -> CleanedLead:
     _check_vertical(values, errors)
     for column in BOOLEAN_COLUMNS:
         values.setdefault(column, False)
-    custom_id = values.pop("id", None)
-    return CleanedLead(values=values, custom_id=custom_id, errors=errors, other_vertical=other_vertical)
+    external_id = values.pop("external_id", None)
+    return CleanedLead(values=values, external_id=external_id, errors=errors, other_vertical=other_vertical)
 
 
 def _collect(payload, errors):
@@ -236,8 +239,8 @@ def _is_blank(value):
 
 
 def _clean_value(column, raw):
-    if column == "id":
-        return _to_lead_id(raw)
+    if column == "external_id":
+        return to_external_id(raw)
     if column == "phone":
         return normalize_phone(raw)
     if column == "lead_type":
@@ -270,16 +273,28 @@ def _to_text(raw):
     return str(raw).strip()
 
 
-def _to_lead_id(raw):
+def to_external_id(raw) -> str:
+    """A sender's reference as stored: a whole number or a text of printable characters, at most
+    EXTERNAL_ID_MAX_LENGTH; the number 777001 and the text "777001" are the same reference."""
     if isinstance(raw, float) and raw.is_integer() and abs(raw) < 2**53:
         raw = int(raw)
-    if isinstance(raw, str) and re.fullmatch(r"\s*[+-]?\d+\s*", raw):
-        raw = int(raw)
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        raise ValueError("Must be a whole number, e.g. 12345.")
-    if not 1 <= raw <= MAX_LEAD_ID:
-        raise ValueError(f"Must be between 1 and {MAX_LEAD_ID}.")
-    return raw
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        raise ValueError(f"Must be a whole number or a text of at most {EXTERNAL_ID_MAX_LENGTH} characters.")
+    if isinstance(raw, int) and raw.bit_length() > 4 * EXTERNAL_ID_MAX_LENGTH:  # str() of it would be too long
+        raise ValueError(f"Ensure this value has at most {EXTERNAL_ID_MAX_LENGTH} characters.")
+    text = str(raw).strip()
+    if len(text) > EXTERNAL_ID_MAX_LENGTH:
+        raise ValueError(f"Ensure this value has at most {EXTERNAL_ID_MAX_LENGTH} characters (it has {len(text)}).")
+    if not text.isprintable():
+        raise ValueError("Must be printable characters only (no control characters or line breaks).")
+    return text
+
+
+def to_kept_lead_id(reference: str) -> int:
+    """An earlier system's lead id kept as leads.id (`import_leads --keep-ids`)."""
+    if not reference.isascii() or not reference.isdigit() or not 1 <= int(reference) <= MAX_KEPT_LEAD_ID:
+        raise ValueError(f"Must be a whole number between 1 and {MAX_KEPT_LEAD_ID:,} to be kept as the lead id.")
+    return int(reference)
 
 
 def _to_state(raw):

@@ -1,7 +1,7 @@
 """Leads (one campaign interest of a contact), their audit trail and the sales pipeline."""
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 
 from leadhub.choices import LeadType
@@ -16,26 +16,6 @@ class WorkspaceStatus(models.TextChoices):
     ACCEPTED = "accepted", "Accepted"
     REJECTED = "rejected", "Rejected"
     CONVERTED = "converted", "Converted"
-
-
-class LeadQuerySet(models.QuerySet):
-    def reserve_id(self, lead_id):
-        """Make a provider-chosen id safe: move the id sequence past it before it is inserted.
-
-        PostgreSQL's identity sequence does not know about explicit ids, so without this a later
-        generated id would collide with a custom one. The advisory lock serialises concurrent
-        reservations so the sequence only ever moves forward. SQLite's AUTOINCREMENT already
-        continues after the largest id ever used.
-        """
-        if connection.vendor != "postgresql":
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('leads.id'))")
-            cursor.execute(
-                "SELECT setval(seq, GREATEST(%s, COALESCE(pg_sequence_last_value(seq), 0))) "
-                "FROM (SELECT pg_get_serial_sequence('leads', 'id')::regclass AS seq) s",
-                [lead_id],
-            )
 
 
 class LeadPipelineStage(CreatedAtModel):
@@ -67,6 +47,10 @@ class Lead(TimeStampedModel):
     # webhook_id, so per-provider analytics group the leads directly instead of joining every
     # lead's `received` event.
     provider_id = models.CharField(max_length=100, blank=True, default="")
+    # The sender's own reference for the lead (`id`, `lead_id`, `external_id` or `reference` in a
+    # payload), never its `id`: leadhub alone numbers leads. NULL when none was sent, so leads
+    # without one never clash in the (webhook, provider, reference) unique constraint.
+    external_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 NULL = none sent (unique)
     lead_type = models.CharField(max_length=20, choices=LeadType.choices)
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
@@ -135,8 +119,6 @@ class Lead(TimeStampedModel):
     workspace_assigned_at = models.DateTimeField(null=True, blank=True)
     workspace_status = models.CharField(max_length=20, choices=WorkspaceStatus.choices, blank=True)
 
-    objects = LeadQuerySet.as_manager()
-
     class Meta:
         db_table = "leads"
         ordering = ["-id"]
@@ -144,6 +126,10 @@ class Lead(TimeStampedModel):
             choices_constraint("leads", "lead_type", LeadType.choices),
             choices_constraint("leads", "workspace_status", WorkspaceStatus.choices, allow_blank=True),
             models.CheckConstraint(condition=models.Q(priority__gte=1, priority__lte=5), name="leads_priority_1_5"),
+            # Also the index of the replay lookup at ingest.
+            models.UniqueConstraint(
+                fields=["webhook_id", "provider_id", "external_id"], name="leads_webhook_provider_external_id_uniq"
+            ),
         ]
         indexes = [
             models.Index(fields=["webhook_id", "created_at"], name="leads_webhook_created_idx"),

@@ -41,7 +41,8 @@ def provider_quickstart(request):
         "tolerance_minutes": TOLERANCE_SECONDS // 60,
         "body": EXAMPLE_BODY,
         "created": _pretty({
-            "outcome": "success", "reason": None, "lead_id": 120045, "contact_id": 88012, "contact_status": "new",
+            "outcome": "success", "reason": None, "lead_id": 120045, "external_id": None, "contact_id": 88012,
+            "contact_status": "new",
             "disposition": {"held_for_consent": False, "held_reason": None, "ignored_fields": []},
         }),
         "failure": _pretty(json.loads(invalid.content)),

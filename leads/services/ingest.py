@@ -14,7 +14,7 @@ from leadhub.actors import SYSTEM, actor_for_provider, actor_for_workspace
 from leadhub.choices import LeadType
 from leadhub.errors import ServiceConflict, ServiceRefusal
 from leads.events import lead_event_data
-from leads.ingest import canonical_json, clean_lead, column_for
+from leads.ingest import clean_lead, column_for
 from leads.models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
 from leads.signals import lead_accepted
 from providers.models import WebhookConfig
@@ -60,48 +60,54 @@ def lead_validate(*, webhook, payload):
 
 
 def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent="",
-                sent_from_workspace=None, distribute=True) -> IngestResult:
+                sent_from_workspace=None, distribute=True, lead_id=None) -> IngestResult:
     """Accept one lead for `webhook`: contact upsert, lead, audit events and counters, atomically.
 
     The webhook view, the CSV import and re-processing of rejected submissions all call this,
     so validation, dedup and bookkeeping cannot drift apart between them. A new lead of a
     webhook with a distribution strategy is then distributed (`lead_accepted`) in its own
     transaction, after the lead's: a failed distribution never loses the lead.
+
+    leadhub numbers every lead itself; a sender's own id is only its reference (`external_id`),
+    unique per (webhook, provider), so a retry is recognised by one indexed lookup. `lead_id` is
+    for ops moving leads from an earlier system (`import_leads --keep-ids`) only.
     """
     cleaned = lead_validate(webhook=webhook, payload=payload)
-    custom_id = cleaned.custom_id
-    if custom_id is not None and (existing := _lead_with_id(custom_id)):
-        return _replay_or_conflict(existing, webhook=webhook, payload=payload)
+    reference = {"webhook_id": webhook.webhook_id, "provider_id": provider.provider_id if provider else "",
+                 "external_id": cleaned.external_id}
+    if cleaned.external_id is not None and (existing := _lead_with_reference(reference)):
+        return _replay_or_conflict(existing, cleaned)
     try:
         with transaction.atomic():
             result = _create(
                 cleaned, webhook=webhook, payload=payload, provider=provider, ip_address=ip_address,
-                user_agent=user_agent, sent_from_workspace=sent_from_workspace,
+                user_agent=user_agent, sent_from_workspace=sent_from_workspace, lead_id=lead_id,
             )
     except IntegrityError:
-        # Lost a race for the same new custom id; the atomic block has rolled back (to its
+        # Lost a race for the same new reference; the atomic block has rolled back (to its
         # savepoint when nested), so answer as if this post had arrived second.
-        existing = custom_id is not None and _lead_with_id(custom_id)
-        if not existing:
-            raise
-        return _replay_or_conflict(existing, webhook=webhook, payload=payload)
+        if cleaned.external_id is not None and (existing := _lead_with_reference(reference)):
+            return _replay_or_conflict(existing, cleaned)
+        if lead_id is not None and Lead.objects.filter(pk=lead_id).exists():
+            raise IngestConflict(f"Lead id {lead_id} is already taken.",
+                                 errors={"id": [f"Lead id {lead_id} is already taken by another lead."]}) from None
+        raise
     if distribute and webhook.distribution_strategy:
         lead_accepted.send(sender=Lead, lead=result.lead, webhook=webhook, sent_from_workspace=sent_from_workspace)
     return result
 
 
-def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent_from_workspace):
+def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent_from_workspace, lead_id):
     now = timezone.now()
     values = cleaned.values
     contact, created_contact, changed = contact_upsert(
         webhook_id=webhook.webhook_id, phone=values["phone"], now=now,
         values={**values, "sent_from_workspace": sent_from_workspace.pk if sent_from_workspace else ""},
     )
-    if cleaned.custom_id is not None:
-        Lead.objects.reserve_id(cleaned.custom_id)
     held = not cleaned.consent_ok
     lead = Lead.objects.create(
-        id=cleaned.custom_id,
+        id=lead_id,
+        external_id=cleaned.external_id,
         contact=contact,
         webhook_id=webhook.webhook_id,
         raw_payload=payload,
@@ -164,23 +170,30 @@ def _counters_increment(*, webhook, provider, now):
         provider_usage_record(provider=provider, webhook_id=webhook.webhook_id, now=now)
 
 
-def _lead_with_id(lead_id):
-    return Lead.objects.select_related("contact").filter(pk=lead_id).first()
+def _lead_with_reference(reference):
+    """The lead this sender already sent under this reference: one query on the unique constraint's index."""
+    return Lead.objects.select_related("contact").filter(**reference).first()
 
 
-def _replay_or_conflict(existing, *, webhook, payload):
-    """Same id, webhook and payload is a retry (answer with the original); anything else is a 409."""
-    if existing.webhook_id != webhook.webhook_id:
+def _replay_or_conflict(existing, cleaned):
+    """The same reference with the same cleaned values (a phone in another format is the same
+    phone) is a retry: the original answer, nothing written. Different values are a 409 naming
+    each field that differs."""
+    before = clean_lead(existing.raw_payload, lead_type=existing.lead_type)
+    changed = sorted(
+        name for name in {*before.values, *cleaned.values, *before.other_vertical, *cleaned.other_vertical}
+        if before.values.get(name, before.other_vertical.get(name))
+        != cleaned.values.get(name, cleaned.other_vertical.get(name))
+    )
+    if changed:
         raise IngestConflict(
-            f"Lead id {existing.pk} is already used by another webhook.",
-            errors={"id": ["This id is already used by another webhook."]},
+            f"Reference '{cleaned.external_id}' was already received with other values "
+            f"(lead {existing.pk}): {', '.join(changed)}.",
+            errors={name: [f"Differs from the lead already received with reference '{cleaned.external_id}'."]
+                    for name in changed},
         )
-    if canonical_json(existing.raw_payload) != canonical_json(payload):
-        raise IngestConflict(
-            f"Lead id {existing.pk} already exists with a different payload.",
-            errors={"id": ["This id was already received with a different payload."]},
-        )
-    return IngestResult(lead=existing, contact=existing.contact, contact_status="existing", created=False)
+    return IngestResult(lead=existing, contact=existing.contact, contact_status="existing", created=False,
+                        ignored_fields=sorted(cleaned.other_vertical))
 
 
 def lead_refer(*, workspace, payload: dict, ip_address: str = "", user_agent: str = "") -> IngestResult:

@@ -24,7 +24,7 @@ def test_a_minimal_lead_is_clean_and_typed():
         "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "phone": "+14152000132",
         "lead_type": "solar", "consent_value": False, "tcpa_compliance": False,
     }
-    assert cleaned.custom_id is None
+    assert cleaned.external_id is None
     assert cleaned.consent_ok is False
 
 
@@ -88,7 +88,7 @@ def test_unknown_fields_are_ignored_not_refused():
     cleaned = clean(favourite_colour="teal", meta={"id": 7}, tags=["a", "b"])
     assert cleaned.errors == {}
     assert "favourite_colour" not in cleaned.values
-    assert cleaned.custom_id is None
+    assert cleaned.external_id is None
 
 
 def test_an_alias_and_its_column_with_different_values_is_an_error():
@@ -263,23 +263,33 @@ class TestVerticalRules:
 
 @pytest.mark.parametrize(
     ("key", "given", "expected"),
-    [("id", 42, 42), ("lead_id", "42", 42), ("leadId", 2**63 - 1, 2**63 - 1), ("id", 7.0, 7)],
+    [("id", 42, "42"), ("lead_id", "42", "42"), ("leadId", 2**63 - 1, "9223372036854775807"), ("id", 7.0, "7"),
+     ("external_id", " A-77/b ", "A-77/b"), ("externalId", "x" * 100, "x" * 100), ("reference", 2**70, str(2**70)),
+     ("Reference", "Lead #5 (Ana)", "Lead #5 (Ana)"), ("id", -4, "-4")],
 )
-def test_custom_id(key, given, expected):
+def test_external_id(key, given, expected):
     cleaned = clean(**{key: given})
     assert cleaned.errors == {}
-    assert cleaned.custom_id == expected
-    assert "id" not in cleaned.values
+    assert cleaned.external_id == expected
+    assert "external_id" not in cleaned.values
+
+
+def test_a_number_and_its_text_are_the_same_reference():
+    assert clean(id=777001).external_id == clean(lead_id="777001").external_id == "777001"
+    assert clean(id=777001, reference="777001").errors == {}
 
 
 @pytest.mark.parametrize(
     ("given", "message"),
-    [("abc", "Must be a whole number, e.g. 12345."), (12.5, "Must be a whole number, e.g. 12345."),
-     (True, "Must be a whole number, e.g. 12345."), (0, f"Must be between 1 and {2**63 - 1}."),
-     ("-4", f"Must be between 1 and {2**63 - 1}."), (2**63, f"Must be between 1 and {2**63 - 1}.")],
+    [(12.5, "Must be a whole number or a text of at most 100 characters."),
+     (True, "Must be a whole number or a text of at most 100 characters."),
+     ("x" * 101, "Ensure this value has at most 100 characters (it has 101)."),
+     (10**130, "Ensure this value has at most 100 characters."),
+     ("a\x00b", "Must be printable characters only (no control characters or line breaks)."),
+     ("two\nlines", "Must be printable characters only (no control characters or line breaks).")],
 )
-def test_bad_custom_ids_are_refused_on_the_id_field(given, message):
-    assert errors_of(lead_id=given) == {"id": [message]}
+def test_bad_external_ids_are_refused_on_the_external_id_field(given, message):
+    assert errors_of(lead_id=given) == {"external_id": [message]}
 
 
 def test_every_error_is_reported_at_once_keyed_by_seed_column():

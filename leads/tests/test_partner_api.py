@@ -315,9 +315,12 @@ def test_referral_needs_a_lead_type_and_valid_fields(partner):
 def test_referral_replay_and_conflict(partner):
     workspace, client = partner
     first = client.post("/api/v1/leads/", referral(id=987654), format="json")
-    assert first.status_code == 201 and first.json()["lead_id"] == 987654
-    assert client.post("/api/v1/leads/", referral(id=987654), format="json").status_code == 200
-    assert client.post("/api/v1/leads/", referral(id=987654, first_name="Eve"), format="json").status_code == 409
+    assert first.status_code == 201 and first.json()["external_id"] == "987654"
+    assert first.json()["lead_id"] != 987654
+    replay = client.post("/api/v1/leads/", referral(external_id="987654", phone="212.736.5000"), format="json")
+    assert replay.status_code == 200 and replay.json()["lead_id"] == first.json()["lead_id"]
+    conflict = client.post("/api/v1/leads/", referral(id=987654, first_name="Eve"), format="json")
+    assert_error(conflict, 409, field="first_name")
 
 
 def test_referrals_stop_when_ops_deactivate_the_inbound_webhook(partner):
@@ -328,3 +331,15 @@ def test_referrals_stop_when_ops_deactivate_the_inbound_webhook(partner):
     WebhookConfig.objects.filter(webhook_id=f"ws-{workspace.pk}-solar").update(is_active=False)
     response = client.post("/api/v1/leads/", referral(phone="(312) 555-0199".replace("555", "744")), format="json")
     assert response.status_code == 403
+
+
+def test_a_huge_referral_id_is_a_reference_and_later_leads_still_get_ids():
+    """A `leads:write` key once moved the id sequence to its limit with one referral."""
+    _workspace, client = workspace_with_key(scopes=["leads:write"])
+    huge = client.post("/api/v1/leads/", referral(lead_id=9223372036854775807), format="json")
+    normal = client.post("/api/v1/leads/", referral(phone="(312) 744-0199"), format="json")
+
+    assert huge.status_code == 201, huge.content
+    assert normal.status_code == 201, normal.content
+    assert huge.json()["external_id"] == "9223372036854775807"
+    assert huge.json()["lead_id"] < normal.json()["lead_id"] < 10**12

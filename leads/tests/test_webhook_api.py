@@ -63,7 +63,7 @@ def test_json_post_creates_lead_and_contact(client, webhook, provider):
     body = response.json()
     lead = Lead.objects.get(pk=body["lead_id"])
     assert body == {
-        "outcome": "success", "reason": None, "lead_id": lead.pk, "contact_id": lead.contact_id,
+        "outcome": "success", "reason": None, "lead_id": lead.pk, "external_id": None, "contact_id": lead.contact_id,
         "contact_status": "new", "disposition": {"held_for_consent": False, "held_reason": None, "ignored_fields": []},
     }
     assert lead.phone == "+14155550132" and lead.webhook_id == webhook.webhook_id
@@ -124,17 +124,35 @@ def test_multipart_form_body_is_accepted(client, webhook, provider):
     assert Lead.objects.get(pk=response.json()["lead_id"]).phone == "+13125550199"
 
 
-def test_replay_of_custom_id_returns_200_with_original_ids(client, webhook, provider):
-    body = lead_body(id=7_000_123)
-    created = post(client, webhook.webhook_id, provider, body)
-    replay = post(client, webhook.webhook_id, provider, body)
+def test_replay_of_an_external_id_returns_200_with_original_ids(client, webhook, provider):
+    created = post(client, webhook.webhook_id, provider, lead_body(id=7_000_123))
+    # the same reference as text, the same phone in another format: the same lead
+    replay = post(client, webhook.webhook_id, provider, lead_body(id="7000123", phone="415.555.0132"))
 
     assert created.status_code == 201
     assert replay.status_code == 200, replay.content
-    assert replay.json()["lead_id"] == created.json()["lead_id"] == 7_000_123
+    assert replay.json()["lead_id"] == created.json()["lead_id"] != 7_000_123
+    assert replay.json()["external_id"] == created.json()["external_id"] == "7000123"
     assert replay.json()["contact_id"] == created.json()["contact_id"]
-    assert Lead.objects.filter(pk=7_000_123).count() == 1
+    assert Lead.objects.get().external_id == "7000123"
     assert not RejectedSubmission.objects.exists()
+
+
+def test_another_provider_with_the_same_reference_gets_its_own_lead(client, webhook, provider):
+    first = post(client, webhook.webhook_id, provider, lead_body(lead_id="A-1"))
+    other = make_provider(unique_id("prov"))
+
+    second = post(client, webhook.webhook_id, other, lead_body(lead_id="A-1", first_name="Eve", phone="(415) 555-0144"),
+                  key=None)
+
+    assert (first.status_code, second.status_code) == (201, 201), second.content
+    lead = Lead.objects.get(pk=second.json()["lead_id"])
+    assert second.json() == {  # an answer like any new lead's: nothing of the other provider's lead
+        "outcome": "success", "reason": None, "lead_id": lead.pk, "external_id": "A-1", "contact_id": lead.contact_id,
+        "contact_status": "new", "disposition": {"held_for_consent": False, "held_reason": None, "ignored_fields": []},
+    }
+    assert (lead.provider_id, lead.first_name) == (other.provider_id, "Eve")
+    assert Lead.objects.filter(external_id="A-1").count() == 2
 
 
 def test_provider_without_key_needs_no_api_key(client, webhook):
@@ -223,15 +241,16 @@ def test_unusable_webhook_is_404(client, webhook, provider, state):
     assert RejectedSubmission.objects.get(request_id=body["request_id"]).webhook_id == webhook_id
 
 
-def test_custom_id_with_different_payload_is_409(client, webhook, provider):
+def test_external_id_with_different_values_is_409_naming_the_field(client, webhook, provider):
     post(client, webhook.webhook_id, provider, lead_body(id=7_000_456))
 
     body = assert_failure(
         post(client, webhook.webhook_id, provider, lead_body(id=7_000_456, first_name="Eve")), 409, "conflict"
     )
 
-    assert "7000456" in body["reason"]
-    assert list(body["errors"]) == ["id"]
+    assert "7000456" in body["reason"] and "first_name" in body["reason"]
+    assert list(body["errors"]) == ["first_name"]
+    assert Lead.objects.count() == 1
 
 
 def test_body_over_one_megabyte_is_413(client, webhook, provider):
@@ -583,3 +602,15 @@ def test_api_docs_render_from_local_assets(client):
     html = response.content.decode()
     assert "swagger-ui" in html and "/static/drf_spectacular_sidecar/" in html
     assert "cdn." not in html  # renders without internet
+
+
+def test_a_huge_lead_id_is_a_reference_and_later_leads_still_get_ids(client, webhook, provider):
+    """`lead_id` 2**63-1 once moved the id sequence to its limit: every later lead failed."""
+    huge = post(client, webhook.webhook_id, provider, lead_body(lead_id=9223372036854775807))
+    normal = post(client, webhook.webhook_id, provider, lead_body(phone="(415) 555-0133"))
+
+    assert huge.status_code == 201, huge.content
+    assert normal.status_code == 201, normal.content
+    assert huge.json()["external_id"] == "9223372036854775807"
+    assert huge.json()["lead_id"] < normal.json()["lead_id"] < 10**12
+    assert normal.json()["external_id"] is None

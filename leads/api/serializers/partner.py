@@ -14,7 +14,7 @@ class PartnerLeadSerializer(serializers.ModelSerializer):
     class Meta:
         model = Lead
         fields = [
-            "id", "contact_id", "lead_type", "status", "status_changed_at", "workspace_status",
+            "id", "external_id", "contact_id", "lead_type", "status", "status_changed_at", "workspace_status",
             "workspace_assigned_at", "first_name", "last_name", "email", "phone", "address", "address2",
             "city", "state", "zip_code", "source", "campaign_id", "utm_source", "utm_medium", "utm_campaign",
             "subsource", "landing_page_url", "productid", "monthly_electric_bill", "property_type",

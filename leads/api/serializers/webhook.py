@@ -19,10 +19,12 @@ class LeadWebhookRequestSerializer(serializers.Serializer):
     kept in the lead's raw payload.
     """
 
-    id = serializers.IntegerField(
-        required=False, min_value=1,
-        help_text="Your own lead id (alias `lead_id`). Re-posting it with the same payload is a no-op (200); "
-                  "with a different payload, 409.",
+    external_id = serializers.CharField(
+        required=False, max_length=100,
+        help_text="Your own reference for the lead (aliases `id`, `lead_id`, `reference`): a whole number or a "
+                  "text of printable characters; 777001 and \"777001\" are the same reference. It is never our "
+                  "lead id (that is `lead_id` in the answer). Re-posting it with the same values is a no-op "
+                  "(200, the original ids); with other values, 409 naming the fields that differ.",
     )
     lead_type = serializers.ChoiceField(
         LeadType.choices, required=False, help_text="Defaults to the webhook's type; any other is refused. "
@@ -91,7 +93,8 @@ class DispositionSerializer(serializers.Serializer):
 class LeadWebhookSuccessSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(["success"])
     reason = serializers.CharField(allow_null=True, help_text="null on a plain success; why the lead is held if it is.")
-    lead_id = serializers.IntegerField()
+    lead_id = serializers.IntegerField(help_text="Our id of the lead.")
+    external_id = serializers.CharField(allow_null=True, help_text="Your reference for it, as sent; null if none.")
     contact_id = serializers.IntegerField()
     contact_status = serializers.ChoiceField(["new", "existing"])
     disposition = DispositionSerializer()
@@ -104,6 +107,7 @@ def ingest_result_body(result) -> dict:
         "outcome": "success",
         "reason": lead.held_reason,
         "lead_id": lead.pk,
+        "external_id": lead.external_id,
         "contact_id": result.contact.pk,
         "contact_status": result.contact_status,
         "disposition": {

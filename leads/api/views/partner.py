@@ -56,13 +56,15 @@ class PartnerLeadViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.Retrieve
         responses={
             201: LeadWebhookSuccessSerializer,
             200: LeadWebhookSuccessSerializer,
-            409: error_response("Custom id already used with another payload or webhook."),
+            409: error_response("Your reference (`external_id`) was already received with other values."),
         },
         summary="Refer a lead (send one in)",
         description=(
             "Same body, validation and dedup as the provider webhook; lands on this workspace's own "
             "inbound webhook for the lead's `lead_type` (required). The sender does not see the lead "
-            "afterwards unless it is assigned to it. 422 lists field errors, 409 a conflicting id."
+            "afterwards unless it is assigned to it. Your own reference for the lead is kept as "
+            "`external_id`: the same one with the same values answers 200 with the original ids; 422 lists "
+            "field errors, 409 the fields that differ from the lead already sent with that reference."
         ),
     )
     def create(self, request):

@@ -20,7 +20,7 @@ from providers.signatures import SIGNATURE_HEADER
 
 
 # A refused post stored no lead: the answer still carries every key a success has.
-NO_LEAD = {"lead_id": None, "contact_status": None, "disposition": None}
+NO_LEAD = {"lead_id": None, "external_id": None, "contact_status": None, "disposition": None}
 
 
 def _failure(status, description, code, reason, errors=None):
@@ -32,7 +32,7 @@ def _failure(status, description, code, reason, errors=None):
 
 
 _SUCCESS_EXAMPLE = {
-    "outcome": "success", "reason": None, "lead_id": 120045, "contact_id": 88012, "contact_status": "new",
+    "outcome": "success", "reason": None, "lead_id": 120045, "external_id": "A-777001", "contact_id": 88012, "contact_status": "new",
     "disposition": {"held_for_consent": False, "held_reason": None, "ignored_fields": []},
 }
 _HELD_REASON = ("Held for consent: tcpa_compliance not true. The lead is stored but not assigned or forwarded "
@@ -65,11 +65,13 @@ WEBHOOK_SCHEMA = extend_schema(
         "the request schema; unknown extra fields are kept in the lead's raw payload.\n\n"
         "Checks run in this order: content type and size (415/413), webhook (404), provider "
         "identity and permission (401/403), signature when the webhook has a secret (401), rate "
-        "limits (429), body (400), lead validation (422) and custom-id conflicts (409).\n\n"
+        "limits (429), body (400), lead validation (422) and reference conflicts (409).\n\n"
         "**Signature**: `X-Leadhub-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>`; "
         "timestamps more than 5 minutes away from our clock are refused.\n\n"
-        "**Idempotency**: re-posting the same `id`/`lead_id` with the same payload returns 200 "
-        "with the original ids and creates nothing.\n\n"
+        "**Idempotency**: your own reference for a lead (`external_id`, or `id`, `lead_id`, `reference`) "
+        "is kept as `external_id`; re-posting it with the same values returns 200 with the original ids "
+        "and creates nothing, with other values 409 naming the fields. We number leads ourselves "
+        "(`lead_id`).\n\n"
         "Every refused request is kept and can be re-processed by ops; every response has an "
         "`X-Request-ID` (quote it when asking us about a request)."
     ),
@@ -111,7 +113,7 @@ WEBHOOK_SCHEMA = extend_schema(
                 serializers=[serializers.LeadWebhookSuccessSerializer, WebhookTestModeSerializer],
                 resource_type_field_name=None,
             ),
-            description="Replay of an earlier post with the same id and payload: nothing created, original ids. "
+            description="Replay of an earlier post with the same reference and values: nothing created, original ids. "
                         "Or, on a webhook in test mode, a valid lead: nothing stored (`test_mode: true`).",
             examples=[
                 OpenApiExample("replay", value={**_SUCCESS_EXAMPLE, "contact_status": "existing"},
@@ -131,8 +133,9 @@ WEBHOOK_SCHEMA = extend_schema(
                       "Provider 'acme' may not post to webhook 'solar-ca'."),
         404: _failure(404, "Unknown, inactive or deleted webhook.", "webhook_not_found",
                       "No active webhook 'solar-ca'."),
-        409: _failure(409, "Custom id already used with another payload or webhook.", "conflict",
-                      "Lead id 120045 already exists with a different payload."),
+        409: _failure(409, "Reference already received with other values.", "conflict",
+                      "Reference 'A-777001' was already received with other values (lead 120045): first_name.",
+                      errors={"first_name": ["Differs from the lead already received with reference 'A-777001'."]}),
         413: _failure(413, "Body over 1 MB.", "body_too_large",
                       "Body is 2097152 bytes; at most 1048576 bytes are accepted."),
         415: _failure(415, "Unsupported Content-Type.", "unsupported_media_type",
