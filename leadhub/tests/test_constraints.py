@@ -102,16 +102,14 @@ def test_protected_deletes_are_refused():
     assert Contact.objects.filter(pk=lead.contact_id).exists()
 
 
-def test_custom_and_generated_lead_ids_never_collide():
-    first = make_lead()
-    ahead = first.pk + 5
-    contact = make_contact()
-    Lead.objects.reserve_id(ahead)
-    custom = make_lead(contact=contact, id=ahead)
-    generated = [make_lead(contact=contact).pk for _ in range(10)]
-    assert custom.pk == ahead
-    assert all(pk > ahead for pk in generated)
-    assert len(set(generated)) == 10
+def test_an_external_id_is_unique_per_webhook_and_provider():
+    first = make_lead(provider_id="acme", external_id="A-1")
+    make_lead(contact=first.contact, provider_id="other", external_id="A-1")
+    make_lead(contact=make_contact(webhook_id="wh-other"), provider_id="acme", external_id="A-1")
+    make_lead(contact=first.contact, provider_id="acme")  # no reference: never a clash
+    make_lead(contact=first.contact, provider_id="acme")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_lead(contact=first.contact, provider_id="acme", external_id="A-1")
 
 
 def test_json_columns_are_validated_to_the_seed_shape():

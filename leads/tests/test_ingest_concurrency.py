@@ -97,26 +97,27 @@ def test_fifty_http_posts_for_one_phone_through_the_webhook_endpoint():
     assert ProviderUsageLog.objects.get(provider=provider, webhook_id=webhook.webhook_id).request_count == 50
 
 
-def test_racing_posts_of_one_new_custom_id_make_one_lead_and_replays():
+def test_racing_posts_of_one_new_external_id_make_one_lead_and_replays():
     webhook = make_webhook()
     same = payload(valid_phone(), 0, id=770001)
 
     results, errors = run_at_once(12, lambda i: lead_ingest(webhook=webhook, payload=same))
 
     assert errors == []
-    assert Lead.objects.get().pk == 770001
+    lead = Lead.objects.get()
+    assert lead.external_id == "770001"
     assert sorted(r.created for r in results) == [False] * 11 + [True]
-    assert {r.lead.pk for r in results} == {770001}
+    assert {r.lead.pk for r in results} == {lead.pk}
     webhook.refresh_from_db()
     assert webhook.total_leads == 1
 
 
-def test_racing_posts_of_one_new_custom_id_with_different_payloads_conflict():
+def test_racing_posts_of_one_new_external_id_with_different_payloads_conflict():
     webhook = make_webhook()
 
     results, errors = run_at_once(12, lambda i: lead_ingest(webhook=webhook, payload=payload(valid_phone(), i, id=770002)))
 
     assert len([r for r in results if r is not None]) == 1
     assert len(errors) == 11 and all(isinstance(e, IngestConflict) for e in errors)
-    assert Lead.objects.get().pk == 770002
+    assert Lead.objects.get().external_id == "770002"
     assert Contact.objects.count() == 1  # the losers' contacts were rolled back with them
