@@ -4,7 +4,7 @@ bookkeeping cannot drift apart between them."""
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -95,6 +95,21 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
     if distribute and webhook.distribution_strategy:
         lead_accepted.send(sender=Lead, lead=result.lead, webhook=webhook, sent_from_workspace=sent_from_workspace)
     return result
+
+
+def lead_id_sequence_advance(*, past: int):
+    """Before a lead keeps an earlier system's id (`import_leads --keep-ids`, ops only), move the
+    id sequence past it, so no lead numbered later collides with it. Never on the ingest path: a
+    sender's id is only its reference. SQLite's AUTOINCREMENT already continues after the largest
+    id ever used."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(seq, %s) FROM (SELECT pg_get_serial_sequence('leads', 'id')::regclass AS seq) s "
+            "WHERE %s > COALESCE(pg_sequence_last_value(seq), 0)",
+            [past, past],
+        )
 
 
 def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent_from_workspace, lead_id):

@@ -16,7 +16,7 @@ HEADER = ["lead_id", "firstName", "lastName", "emailAddress", "phone_number", "z
 ROWS = [
     ["", "Ada", "Lovelace", "ada@example.com", "(415) 200-4001", "94107", "10", "call after 5"],  # row 2
     ["", "Grace", "Hopper", "not-an-email", "(415) 200-4002", "941", "", ""],  # row 3: two errors
-    ["880001", "Alan", "Turing", "alan@example.com", "415.200.4003", "", "", ""],  # row 4: custom id
+    ["880001", "Alan", "Turing", "alan@example.com", "415.200.4003", "", "", ""],  # row 4: the sender's id
     ["", "Edsger", "Dijkstra", "ed@example.com", "", "", "", ""],  # row 5: no phone
     ["", "Ada", "Lovelace", "ada@example.com", "(415) 200-4001", "94107", "10", "call after 5"],  # row 6 = row 2
     ["", "Ada", "Lovelace", "ada@example.com", "(415) 200-4001", "94107", "11", "call after 5"],  # row 7: new data
@@ -58,7 +58,8 @@ def test_good_rows_are_imported_and_bad_rows_reported(tmp_path, source):
 
     assert "3 created, 1 replayed (already imported), 2 failed" in out
     assert Lead.objects.count() == 3
-    assert Lead.objects.filter(pk=880001, first_name="Alan", phone="+14152004003").exists()
+    alan = Lead.objects.get(first_name="Alan", phone="+14152004003")
+    assert alan.external_id == "880001" and alan.pk != 880001  # without --keep-ids an id is only a reference
     first = Lead.objects.filter(phone="+14152004001").order_by("pk").first()
     assert first.raw_payload["notes_from_vendor"] == "call after 5"
     assert (first.zip_code, first.roof_age, first.user_agent) == ("94107", 10, "manage.py import_leads")
@@ -106,7 +107,30 @@ def test_an_id_reused_with_other_data_is_reported_as_a_conflict(tmp_path, source
     changed = [*ROWS[2][:1], "Alan M.", *ROWS[2][2:]]
     out, _err = run(write_csv(tmp_path / "b.csv", [changed]), webhook, provider, "--errors", str(tmp_path / "report.csv"))
     assert "0 created, 0 replayed (already imported), 1 failed" in out
-    assert read_report(tmp_path / "report.csv")[1] == ["2", "id", "This id was already received with a different payload."]
+    assert read_report(tmp_path / "report.csv")[1] == [
+        "2", "first_name", "Differs from the lead already received with reference '880001'."
+    ]
+
+
+def test_keep_ids_keeps_an_earlier_systems_ids_and_refuses_huge_ones_per_row(tmp_path, source):
+    webhook, provider = source
+    rows = [
+        ["880001", "Alan", "Turing", "alan@example.com", "415.200.4003", "", "", ""],
+        [str(10**12 + 1), "Grace", "Hopper", "grace@example.com", "415.200.4004", "", "", ""],
+        ["A-17", "Edsger", "Dijkstra", "ed@example.com", "415.200.4005", "", "", ""],
+        ["", "Ada", "Lovelace", "ada@example.com", "415.200.4006", "", "", ""],
+    ]
+    path = write_csv(tmp_path / "leads.csv", rows)
+
+    out, _err = run(path, webhook, provider, "--keep-ids")
+
+    assert "2 created, 0 replayed (already imported), 2 failed" in out
+    kept = Lead.objects.get(pk=880001)
+    assert (kept.first_name, kept.external_id) == ("Alan", "880001")
+    assert Lead.objects.get(first_name="Ada").pk > 880001  # the sequence went past the kept id first
+    message = "Must be a whole number between 1 and 1,000,000,000,000 to be kept as the lead id."
+    assert read_report(tmp_path / "leads.errors.csv")[1:] == [["3", "id", message], ["4", "id", message]]
+    assert "0 created, 2 replayed (already imported), 2 failed" in run(path, webhook, provider, "--keep-ids")[0]
 
 
 def test_a_header_without_the_required_fields_is_refused_before_importing(tmp_path, source):

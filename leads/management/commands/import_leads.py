@@ -5,9 +5,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from leadhub.progress import Progress
-from leads.ingest import REQUIRED_COLUMNS, clean_lead, column_for
+from leads.ingest import MAX_KEPT_LEAD_ID, REQUIRED_COLUMNS, clean_lead, column_for, to_kept_lead_id
 from leads.selectors import lead_exists_with_payload
-from leads.services.ingest import IngestError, lead_ingest
+from leads.services.ingest import IngestError, lead_id_sequence_advance, lead_ingest
 from providers.selectors import provider_get, webhook_get, webhook_is_open
 
 USER_AGENT = "manage.py import_leads"
@@ -20,9 +20,10 @@ class Command(BaseCommand):
         "aliases (firstName, zip, phone_number, ...). Refused rows are written to an error report "
         "(row, field, message; the header is row 1), by default next to the file with .errors.csv in place of "
         "its extension (leads.csv → leads.errors.csv). "
-        "Re-running a file imports nothing twice: a row with an id/lead_id is idempotent by that id, "
-        "and a row without one is skipped when a lead with the same webhook, phone and identical "
-        "row (raw payload) already exists, so identical rows within one file are imported once."
+        "Re-running a file imports nothing twice: a row with an id (id, lead_id, external_id or reference: "
+        "the sender's reference, kept as the lead's external_id) is idempotent by that reference, and a "
+        "row without one is skipped when a lead with the same webhook, phone and identical row (raw "
+        "payload) already exists, so identical rows within one file are imported once."
     )
 
     def add_arguments(self, parser):
@@ -35,8 +36,14 @@ class Command(BaseCommand):
             help="Distribute each imported lead by its webhook's strategy (default: off; imports are often old leads).",
         )
         parser.add_argument("--errors", help="Error report path (default: leads.errors.csv for leads.csv).")
+        parser.add_argument(
+            "--keep-ids", action="store_true",
+            help=f"Moving leads from an earlier system: each row's id becomes the lead's id (and its external_id); "
+                 f"a row whose id is not a whole number from 1 to {MAX_KEPT_LEAD_ID:,} is refused. Without it, ids "
+                 "in the file are only the sender's references and leadhub numbers the leads.",
+        )
 
-    def handle(self, *args, file, webhook, provider, errors, distribute, **options):
+    def handle(self, *args, file, webhook, provider, errors, distribute, keep_ids, **options):
         webhook, provider = self._source(webhook, provider)
         path = Path(file)
         errors_path = Path(errors) if errors else path.with_suffix(".errors.csv")  # as the help says
@@ -51,7 +58,9 @@ class Command(BaseCommand):
             reader = csv.DictReader(source)
             progress = Progress(self.stderr, total=total, unit="rows")
             for done, row in enumerate(reader, start=1):
-                outcome, problems = self._import_row(row, webhook=webhook, provider=provider, distribute=distribute)
+                outcome, problems = self._import_row(
+                    row, webhook=webhook, provider=provider, distribute=distribute, keep_ids=keep_ids
+                )
                 counts[outcome] += 1
                 writer.writerows([reader.line_num, field, message] for field, message in problems)
                 progress.update(done)
@@ -88,17 +97,27 @@ class Command(BaseCommand):
             raise CommandError(f"{path} header lacks required field(s): {', '.join(sorted(missing))}.")
         return total
 
-    def _import_row(self, row, *, webhook, provider, distribute):
+    def _import_row(self, row, *, webhook, provider, distribute, keep_ids):
         """(outcome, [(field, message), ...]) for one CSV row."""
         payload = {key: value for key, value in row.items() if key is not None}  # drop surplus cells
         cleaned = clean_lead(payload, lead_type=webhook.lead_type)
-        if not cleaned.errors and cleaned.custom_id is None and lead_exists_with_payload(
+        if not cleaned.errors and cleaned.external_id is None and lead_exists_with_payload(
             webhook_id=webhook.webhook_id, phone=cleaned.values["phone"], raw_payload=payload
         ):
             return "replayed", []
+        lead_id = None
+        if keep_ids and cleaned.external_id is not None:
+            try:
+                lead_id = to_kept_lead_id(cleaned.external_id)
+            except ValueError as exc:
+                problems = [(field, message) for field, messages in cleaned.errors.items() for message in messages]
+                return "failed", [("id", str(exc)), *problems]
+            if not cleaned.errors:
+                lead_id_sequence_advance(past=lead_id)
         try:
             result = lead_ingest(
-                webhook=webhook, payload=payload, provider=provider, user_agent=USER_AGENT, distribute=distribute
+                webhook=webhook, payload=payload, provider=provider, user_agent=USER_AGENT, distribute=distribute,
+                lead_id=lead_id,
             )
         except IngestError as exc:
             problems = [(field, message) for field, messages in exc.errors.items() for message in messages]
