@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from appointments.models import AppointmentType, LocationType
 from leadhub.models import MONEY, MONEY_MAX
 from leadhub.phones import normalize_phone
+from leads.ingest import to_external_id
 
 # Longest appointment we accept; also bounds the window the double-booking check looks back over.
 MAX_DURATION_MINUTES = 24 * 60
@@ -67,6 +68,19 @@ class LeadIdsField(forms.Field):
         return list(dict.fromkeys(ids))
 
 
+class ExternalIdField(forms.Field):
+    """A provider's own reference for one of its leads, read as lead ingest keeps it (777001 and
+    "777001" are the same reference)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return to_external_id(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+
+
 class AppointmentFieldsForm(forms.Form):
     """The scheduling fields every creation path accepts."""
 
@@ -105,14 +119,18 @@ class AppointmentFieldsForm(forms.Form):
 
 
 class ProviderIntakeForm(AppointmentFieldsForm):
-    """Providers identify the customer by phone (it finds or creates the contact) or by a lead,
-    whose contact, customer fields, product and ZIP the appointment then takes."""
+    """Providers identify the customer by phone (it finds or creates the contact) or by a lead
+    (`lead_id`, or `lead_external_id`: their own reference for one of their leads), whose contact,
+    customer fields, product and ZIP the appointment then takes."""
+
+    lead_external_id = ExternalIdField(required=False)
 
     def clean(self):
         data = super().clean()
-        if not data.get("customer_phone") and "customer_phone" not in self.errors and not lead_references(data):
+        if (not data.get("customer_phone") and not {"customer_phone", "lead_external_id"} & set(self.errors)
+                and not lead_references(data)):
             self.add_error("customer_phone", forms.ValidationError(
-                "Required unless lead_id names the lead this appointment is for.", code="required"
+                "Required unless lead_id or lead_external_id names the lead this appointment is for.", code="required"
             ))
         return data
 
@@ -129,6 +147,7 @@ def lead_references(data) -> list:
     """The leads a cleaned payload names as (field, value), primary first, each once: an unknown
     one is reported under the field that named it."""
     references = [("lead_id", data["lead_id"])] if data.get("lead_id") else []
+    references += [("lead_external_id", data["lead_external_id"])] if data.get("lead_external_id") else []
     references += [("lead_ids", pk) for pk in data.get("lead_ids") or () if pk != data.get("lead_id")]
     return references
 

@@ -7,7 +7,7 @@ Every path that creates an appointment (provider webhook, partner API, admin) en
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.utils import timezone
 
 from appointments.intake import ProviderIntakeForm, clean_appointment, split_name
@@ -110,7 +110,7 @@ def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_a
     cleaned = appointment_intake_validate(payload=payload)
     created_by = actor_for_provider(provider) if provider else SYSTEM
     with transaction.atomic():
-        leads = _leads_referenced(cleaned.lead_references)
+        leads = _leads_referenced(cleaned.lead_references, webhook=webhook, provider=provider)
         if leads:  # the lead names the customer: its contact, whatever phone was sent
             contact, contact_created = leads[0].contact, False
         else:
@@ -152,16 +152,25 @@ def appointment_submit(*, payload, created_by: str, workspace=None) -> Appointme
 
 
 # How each lead reference field finds its lead.
-LEAD_REFERENCE_LOOKUPS = {"lead_id": "pk", "lead_ids": "pk"}
+LEAD_REFERENCE_LOOKUPS = {"lead_id": "pk", "lead_ids": "pk", "lead_external_id": "external_id"}
 
 
-def _leads_referenced(references, *, within=None):
+def _leads_referenced(references, *, within=None, webhook=None, provider=None):
     """THE lookup of the leads a payload names, in order; a reference that finds none (or none the
-    caller may see, `within`) is refused under the field that was sent."""
+    caller may see, `within`) is refused under the field that was sent.
+
+    A `lead_external_id` is the posting provider's own reference, so only its own leads are
+    searched; the reference is unique per webhook, and the lead on the posting webhook comes
+    first if the provider used it on several."""
     within = Lead.objects.all() if within is None else within
     leads, missing = [], {}
     for name, value in references:
-        lead = within.select_related("contact").filter(**{LEAD_REFERENCE_LOOKUPS[name]: value}).first()
+        found = within.select_related("contact").filter(**{LEAD_REFERENCE_LOOKUPS[name]: value})
+        if name == "lead_external_id":
+            found = found.filter(provider_id=provider.provider_id if provider else "").order_by(
+                Case(When(webhook_id=webhook.webhook_id if webhook else "", then=0), default=1), "-pk"
+            )
+        lead = found.first()
         if lead is None:
             missing.setdefault(name, []).append(str(value))
         elif lead not in leads:

@@ -210,24 +210,25 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         "created_at",
         "follow_up_date",
     ]
-    search_fields = ["=webhook_id", "=campaign_id"]
+    search_fields = ["=webhook_id", "=campaign_id", "=external_id"]
     search_help_text = (
-        "Phone in any format, lead or contact id, email, webhook id, campaign id, or the words of a first "
-        "and/or last name."
+        "Phone in any format, lead or contact id, email, webhook id, campaign id, the sender's reference "
+        "(external id), or the words of a first and/or last name."
     )
     person_search_fields = PERSON_SEARCH_FIELDS
     number_search_fields = ["pk", "contact_id"]
     list_select_related = ["workspace"]
     raw_id_fields = ["contact", "workspace"]
     export_fields = [
-        "id", "contact_id", "webhook_id", "provider_id", "lead_type", "first_name", "last_name", "email", "phone", "city",
+        "id", "contact_id", "webhook_id", "provider_id", "external_id", "lead_type", "first_name", "last_name", "email",
+        "phone", "city",
         "state", "zip_code", "source", "campaign_id", "utm_source", "utm_medium", "utm_campaign", "status",
         "priority", "assigned_to", "follow_up_date", "workspace_id", "workspace_status", "consent_value",
         "tcpa_compliance", "held_for_consent", "created_at",
     ]
     fieldsets = [
-        (None, {"fields": ["contact", "webhook_id", "provider_id", "lead_type", "first_name", "last_name", "email",
-                           "phone_number"]}),
+        (None, {"fields": ["contact", "webhook_id", "provider_id", "external_id", "lead_type", "first_name", "last_name",
+                           "email", "phone_number"]}),
         ("Address", {"fields": ["address", "address2", "city", "state", "zip_code"]}),
         ("Work", {"fields": ["status", "status_changed_at", "status_changed_by", "priority", "assigned_to",
                              "follow_up_date", "contact_attempts", "notes", "conversion_score", "revenue_potential"]}),
@@ -250,6 +251,7 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         "contact",
         "webhook_id",
         "provider_id",
+        "external_id",
         "lead_type",
         "phone",
         "phone_number",

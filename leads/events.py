@@ -17,7 +17,8 @@ LEAD_EVENT_FIELDS = (
 
 
 def lead_event_data(lead) -> dict:
-    return {"lead_id": lead.pk, "external_id": lead.external_id, "contact_id": lead.contact_id, **{name: getattr(lead, name) for name in LEAD_EVENT_FIELDS}}
+    return {"lead_id": lead.pk, "external_id": lead.external_id, "contact_id": lead.contact_id,
+            **{name: getattr(lead, name) for name in LEAD_EVENT_FIELDS}}
 
 
 def lead_event_emit(*, lead, workspace, event_type: EventType, **extra):

@@ -35,7 +35,7 @@ class AppointmentRequestSerializer(serializers.Serializer):
     customer_name = _text("Required when no contact has this phone yet; split at the last space into "
                           "first/last name.", max_length=200)
     customer_phone = _text("US/NANP phone in any common form; required on the provider webhook (finds or "
-                           "creates the contact).")
+                           "creates the contact) unless `lead_id` or `lead_external_id` names the lead.")
     customer_email = serializers.EmailField(required=False)
     customer_zip = _text("5 digits or ZIP+4; used for routing.")
     service_type = _text("The product (e.g. Solar, Kitchen); used for routing and lead linking.")
@@ -51,6 +51,12 @@ class AppointmentRequestSerializer(serializers.Serializer):
     lead_id = serializers.IntegerField(required=False, help_text="The primary lead (of this contact).")
     lead_ids = serializers.ListField(child=serializers.IntegerField(), required=False,
                                      help_text="More leads of the same contact; another contact's lead → 422.")
+    lead_external_id = serializers.CharField(
+        required=False, max_length=100,
+        help_text="Provider webhook only: the primary lead by your own reference (the `external_id` you sent it "
+                  "with), looked up among your own leads. Like `lead_id`, the customer, product and ZIP then come "
+                  "from the lead.",
+    )
     workspace_id = _text("Route to this workspace if it is active; otherwise the routing rules decide.")
 
 

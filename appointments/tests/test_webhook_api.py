@@ -123,6 +123,31 @@ def test_a_bad_lead_reference_is_refused_under_the_field_sent(client, webhook, p
     assert response.status_code == 422 and list(response.json()["errors"]) == ["customer_phone"]
 
 
+def test_an_appointment_may_name_the_lead_by_its_external_id(client, webhook, provider):
+    workspace = make_workspace()
+    routing_rule_save(workspace=workspace, zip_codes=["94110"], product_types=["solar"])
+    contact = make_contact(webhook_id=webhook.webhook_id, first_name="Grace", last_name="Hopper")
+    lead = make_lead(contact, lead_type="solar", zip_code="94110", email="grace@example.com",
+                     provider_id=provider.provider_id, external_id="777001")
+    response = post(client, webhook.webhook_id, provider,
+                    {"lead_external_id": 777001, "scheduled_at": "2026-12-01T15:00:00-08:00"})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["lead_id"], body["contact_id"], body["matched_workspace_id"]) == (lead.pk, contact.pk, workspace.pk)
+    appointment = Appointment.objects.get(pk=body["appointment_id"])
+    assert (appointment.customer_name, appointment.customer_phone, appointment.customer_zip,
+            appointment.service_type) == ("Grace Hopper", lead.phone, "94110", "Solar")
+
+
+def test_a_lead_external_id_is_looked_up_among_the_posting_providers_own_leads(client, webhook, provider):
+    make_lead(make_contact(webhook_id=webhook.webhook_id), provider_id=unique_id("other"), external_id="A-9")
+    response = post(client, webhook.webhook_id, provider,
+                    {"lead_external_id": "A-9", "scheduled_at": "2026-12-01T15:00:00Z"})
+    body = assert_refused(response, 422, "validation", webhook.webhook_id)
+    assert body["errors"] == {"lead_external_id": ["No lead with lead_external_id A-9."]}
+    assert not Appointment.objects.exists()
+
+
 def test_400_malformed_json(client, webhook, provider):
     assert_refused(post(client, webhook.webhook_id, provider, raw="{nope"), 400, "malformed_json", webhook.webhook_id)
 

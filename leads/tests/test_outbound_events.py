@@ -18,7 +18,7 @@ def partner(**fields):
 
 def test_assignment_emits_lead_assigned_to_the_new_workspace():
     first, second = partner(), partner()
-    lead = make_lead(zip_code="90210")
+    lead = make_lead(zip_code="90210", provider_id="acme", external_id="A-77")
     lead_assign(lead=lead, workspace=first, by="ops")
     lead_assign(lead=lead, workspace=second, by="ops")
     lead_assign(lead=lead, workspace=second, by="ops")  # no change, no event
@@ -27,6 +27,7 @@ def test_assignment_emits_lead_assigned_to_the_new_workspace():
     latest = events[-1]
     assert (latest.contact_id, latest.subject_type, latest.subject_id) == (lead.contact_id, "lead", str(lead.pk))
     assert latest.data["lead_id"] == lead.pk and latest.data["zip_code"] == "90210"
+    assert latest.data["external_id"] == "A-77"  # the sender's reference, beside our id
     assert latest.data["workspace_id"] == second.pk and latest.data["previous_workspace_id"] == first.pk
     assert "raw_payload" not in latest.data and "ip_address" not in latest.data
 

@@ -86,9 +86,10 @@ def test_cursor_pagination_walks_every_lead_once(partner):
 
 def test_detail_hides_internal_fields(partner):
     workspace, client = partner
-    lead = assigned_lead(workspace, raw_payload={"secret": "x"})
+    lead = assigned_lead(workspace, raw_payload={"secret": "x"}, external_id="A-5")
     body = client.get(f"/api/v1/leads/{lead.pk}/").json()
     assert body["id"] == lead.pk and body["contact_id"] == lead.contact_id
+    assert body["external_id"] == "A-5"  # the sender's reference, beside our id
     assert "raw_payload" not in body and "webhook_id" not in body and "status_changed_by" not in body
 
 

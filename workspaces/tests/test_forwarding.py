@@ -95,7 +95,7 @@ def test_first_match_forwards_to_the_first_rule_and_falls_back_when_it_finally_f
     with WebhookReceiver([(400, "we do not want it", 0)]) as first_receiver, WebhookReceiver([200]) as second_receiver:
         first = make_rule(webhook, priority=5, target_url=first_receiver.url)
         second = make_rule(webhook, priority=1, target_url=second_receiver.url)
-        lead = ingest(webhook)
+        lead = ingest(webhook, lead_id="V-1001")
         (event,) = forwarded(lead)
         assert (event.forwarding_rule, event.fallback_rule_ids, event.workspace) == (first, [second.pk], None)
         assert outbox_deliver(event_id=event.pk).status == DeliveryStatus.FAILED
@@ -107,6 +107,7 @@ def test_first_match_forwards_to_the_first_rule_and_falls_back_when_it_finally_f
     verify(second.signing_secret, request["headers"]["X-Leadhub-Signature"], request["body"])  # rule's own secret
     envelope = json.loads(request["body"])
     assert envelope["type"] == "lead.forwarded" and envelope["data"]["lead_id"] == lead.pk
+    assert envelope["data"]["external_id"] == "V-1001"  # the sender's reference, never our id
     assert envelope["data"]["zip_code"] == "90210" and "raw_payload" not in envelope["data"]
     first.refresh_from_db()
     second.refresh_from_db()

@@ -32,7 +32,8 @@ def _failure(status, description, code, reason, errors=None):
 
 
 _SUCCESS_EXAMPLE = {
-    "outcome": "success", "reason": None, "lead_id": 120045, "external_id": "A-777001", "contact_id": 88012, "contact_status": "new",
+    "outcome": "success", "reason": None, "lead_id": 120045, "external_id": "A-777001", "contact_id": 88012,
+    "contact_status": "new",
     "disposition": {"held_for_consent": False, "held_reason": None, "ignored_fields": []},
 }
 _HELD_REASON = ("Held for consent: tcpa_compliance not true. The lead is stored but not assigned or forwarded "
