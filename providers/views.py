@@ -29,7 +29,7 @@ def provider_quickstart(request):
         Refusal(422, "validation", "Invalid lead data: email, phone.",
                 errors={"email": ["'ada@' is not a valid email address."],
                         "phone": ["'555' is not a valid US/NANP phone number."]}),
-        request_id=EXAMPLE_REQUEST_ID, lead_id=None, contact_status=None, disposition=None,
+        request_id=EXAMPLE_REQUEST_ID, lead_id=None, external_id=None, contact_status=None, disposition=None,
     )
     context = {
         "leads_url": request.build_absolute_uri("/api/v1/webhooks/") + "<webhook_id>/leads/",

@@ -83,7 +83,7 @@ def test_service_refusals_map_to_409_and_422_in_the_error_body():
     lead_body = {**LEAD, "lead_type": "solar", "id": 7_100_123}
     assert client.post("/api/v1/leads/", lead_body, format="json").status_code == 201
     assert_error(client.post("/api/v1/leads/", {**lead_body, "first_name": "Eve"}, format="json"), 409,
-                 code="conflict", field="id")
+                 code="conflict", field="first_name")
     assert_error(client.post("/api/v1/leads/", {**lead_body, "id": None, "email": "nope"}, format="json"), 422,
                  code="validation", field="email")
 
@@ -156,7 +156,7 @@ def test_webhook_answer_has_the_disposition_and_never_names_a_buyer(webhook, pro
     response = provider_post(Client(), f"/api/v1/webhooks/{webhook.webhook_id}/leads/", json.dumps(LEAD),
                              provider=provider)
     body = response.json()
-    assert set(body) == {"outcome", "reason", "lead_id", "contact_id", "contact_status", "disposition"}
+    assert set(body) == {"outcome", "reason", "lead_id", "external_id", "contact_id", "contact_status", "disposition"}
     assert (body["outcome"], body["reason"]) == ("success", None)
     assert body["disposition"] == {"held_for_consent": False, "held_reason": None, "ignored_fields": []}
     assert buyer.pk not in response.content.decode()

@@ -38,9 +38,9 @@ class Command(BaseCommand):
         parser.add_argument("--errors", help="Error report path (default: leads.errors.csv for leads.csv).")
         parser.add_argument(
             "--keep-ids", action="store_true",
-            help=f"Moving leads from an earlier system: each row's id becomes the lead's id (and its external_id); "
-                 f"a row whose id is not a whole number from 1 to {MAX_KEPT_LEAD_ID:,} is refused. Without it, ids "
-                 "in the file are only the sender's references and leadhub numbers the leads.",
+            help=f"Moving leads from an earlier system (default: off): each row's id becomes the lead's id (and its "
+                 f"external_id); a row whose id is not a whole number from 1 to {MAX_KEPT_LEAD_ID:,} is refused. "
+                 "Without it, ids in the file are only the sender's references and leadhub numbers the leads.",
         )
 
     def handle(self, *args, file, webhook, provider, errors, distribute, keep_ids, **options):
