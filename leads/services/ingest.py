@@ -187,7 +187,10 @@ def _counters_increment(*, webhook, provider, now):
 
 def _lead_with_reference(reference):
     """The lead this sender already sent under this reference: one query on the unique constraint's index."""
-    return Lead.objects.select_related("contact").filter(**reference).first()
+    try:
+        return Lead.objects.select_related("contact").get(**reference)
+    except Lead.DoesNotExist:
+        return None
 
 
 def _replay_or_conflict(existing, cleaned):
