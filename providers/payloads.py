@@ -3,7 +3,6 @@
 Works on the raw bytes and the Content-Type header alone (not on a live request), so a stored
 rejected submission is re-processed through exactly the parse a live post gets.
 """
-import json
 from io import BytesIO
 
 from django.conf import settings
@@ -17,10 +16,10 @@ from leadhub.api.exceptions import Refusal
 from leadhub.api.parsers import (
     JSON_SENT_AS_FORM,
     JSON_TOO_DEEP,
-    NUL_CHARACTER,
-    contains_nul,
     is_json_sent_as_form,
     json_depth_exceeds,
+    json_loads,
+    unstorable_values,
 )
 
 JSON = "application/json"
@@ -55,8 +54,7 @@ def _json_too_deep() -> Refusal:
     return Refusal(400, "json_too_deep", JSON_TOO_DEEP)
 
 
-def _reject_constant(name):
-    raise ValueError(f"{name} is not valid JSON")
+FILE_PART = "File uploads are not accepted here: send this field's value as text."
 
 
 def _form_to_dict(querydict) -> dict:
@@ -65,10 +63,12 @@ def _form_to_dict(querydict) -> dict:
 
 
 def parse_body(body: bytes, content_type: str) -> dict:
-    """The payload as a dict, or a 400/415 Refusal naming what is wrong with the body."""
+    """The payload as a dict, or a 400/415 Refusal naming what is wrong with the body (and, for
+    values no column can hold, each one's field path)."""
     payload = _parse(body, content_type)
-    if contains_nul(payload):
-        raise Refusal(400, "nul_character", NUL_CHARACTER)
+    if refused := unstorable_values(payload):
+        code, message, errors = refused
+        raise Refusal(400, code, f"{', '.join(errors)}: {message}", errors=errors)
     return payload
 
 
@@ -79,7 +79,7 @@ def _parse(body: bytes, content_type: str) -> dict:
     try:
         if media == JSON:
             try:
-                payload = json.loads(body, parse_constant=_reject_constant)
+                payload = json_loads(body)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise Refusal(400, "malformed_json", f"Body is not valid JSON: {exc}.") from None
             except RecursionError:  # nested far past the limit
@@ -94,7 +94,10 @@ def _parse(body: bytes, content_type: str) -> dict:
                 raise Refusal(400, "json_sent_as_form", JSON_SENT_AS_FORM)
             return _form_to_dict(QueryDict(body, encoding=charset))
         meta = {"CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body))}
-        fields, _files = MultiPartParser(meta, BytesIO(body), [MemoryFileUploadHandler()], charset).parse()
+        fields, files = MultiPartParser(meta, BytesIO(body), [MemoryFileUploadHandler()], charset).parse()
+        if files:  # no endpoint takes files: silently dropping the part would lose what was sent
+            raise Refusal(400, "file_not_accepted", f"{', '.join(files)}: {FILE_PART}",
+                          errors={name: [FILE_PART] for name in files})
         return _form_to_dict(fields)
     except TooManyFieldsSent:
         raise Refusal(400, "too_many_fields", "Form body has too many fields.") from None

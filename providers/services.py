@@ -1,6 +1,5 @@
 """Provider-side writes: API keys, webhook config lifecycle, and the log of refused webhook posts
 (record, re-process, purge)."""
-import json
 from datetime import timedelta
 
 from django.conf import settings
@@ -79,6 +78,17 @@ def _phone_from_body(body: bytes, content_type: str) -> str:
 def _storable(text: str) -> str:
     """Refused posts may carry NUL characters, which PostgreSQL text and jsonb cannot hold."""
     return (text or "").replace("\x00", "\ufffd")
+
+
+def _storable_json(value):
+    """`_storable` for every key and string of a JSON value (refusals name fields by what was sent)."""
+    if isinstance(value, str):
+        return _storable(value)
+    if isinstance(value, dict):
+        return {_storable(str(key)): _storable_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable_json(item) for item in value]
+    return value
 
 
 def _clip(value: str, length: int) -> str:
@@ -164,7 +174,7 @@ def rejected_submission_record(
             reason_code=reason_code,
             reason=_storable(reason),
             http_status=http_status,
-            errors=json.loads(json.dumps(errors or {}).replace("\\u0000", "\\ufffd")),
+            errors=_storable_json(errors or {}),
             raw_body=_storable(kept.decode("utf-8", errors="replace")),
             body_size=body_size,
             body_truncated=body_size > len(kept),

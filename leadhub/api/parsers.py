@@ -1,20 +1,31 @@
-"""Limits on JSON bodies, shared by the provider webhooks (providers.payloads) and the partner API.
+"""Limits on request bodies, shared by the provider webhooks (providers.payloads) and the partner API.
 
 - Nesting: no lead, appointment or conversion needs more than a few levels of grouping. Deeper
   bodies are refused with a 400 before anything walks them; without the limit a 1 MB body of
   brackets drives Python's parser into RecursionError, which would surface as a 500.
-- NUL characters (`\\u0000`): PostgreSQL cannot store them in text or jsonb, so a value carrying
-  one would fail at INSERT time as a 500; it is refused up front as a 400 instead.
+- Values no column can hold, refused up front as a 400 naming each one's field path instead of
+  failing at INSERT time as a 500: NUL characters (`\\u0000`; PostgreSQL text and jsonb cannot
+  store them) and numbers that are not finite (`NaN` and `Infinity`, which are not JSON but
+  Python's parser takes, `1e400`, which overflows a double to infinity, and integers too long for
+  Python's int(); jsonb and numeric columns refuse them, and they would land in `raw_payload` or
+  `custom_data` wherever they sit).
 """
 import io
 import json
+import math
+from itertools import islice
 
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework import status
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, get_encoding
 
 MAX_JSON_DEPTH = 20
 JSON_TOO_DEEP = f"JSON body nests arrays/objects more than {MAX_JSON_DEPTH} levels deep."
 NUL_CHARACTER = "Text may not contain NUL characters (\\u0000): they cannot be stored."
+NOT_FINITE = ("Must be a finite number: NaN, Infinity and numbers beyond about ±1.8e308 (such as 1e400) "
+              "cannot be stored.")
+# Enough for a sender to see the pattern; a body full of them does not make a huge answer or log row.
+MAX_NAMED_PATHS = 10
 
 
 def json_depth_exceeds(value, limit=MAX_JSON_DEPTH, depth=1) -> bool:
@@ -29,29 +40,89 @@ def json_depth_exceeds(value, limit=MAX_JSON_DEPTH, depth=1) -> bool:
     return any(json_depth_exceeds(child, limit, depth + 1) for child in children)
 
 
-def contains_nul(value) -> bool:
-    """Whether any key or string in a parsed body holds a NUL character (depth-checked bodies only)."""
-    if isinstance(value, str):
-        return "\x00" in value
+def _json_int(text: str):
+    """An integer past int()'s digit limit is past every column too: an infinity, so it is named
+    like one instead of failing the whole parse."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def json_loads(data):
+    """json.loads (bytes or text) where NaN / Infinity literals and out-of-range numbers come back
+    as float infinities or NaN, for `unstorable_values` to name by field path."""
+    return json.loads(data, parse_constant=float, parse_int=_json_int)
+
+
+def _join(path: str, key) -> str:
+    key = str(key).replace("\x00", "\\u0000")  # the path is shown and stored: no NUL in it
+    return f"{path}.{key}" if path else key
+
+
+def _keys_and_leaves(value, path=""):
+    """(field path, item) for every object key and every leaf value of a depth-checked body;
+    paths are dotted as `leadhub.api.exceptions.field_errors` spells them (`custom_data.tags.1`)."""
     if isinstance(value, dict):
-        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(contains_nul(item) for item in value)
-    return False
+        for key, item in value.items():
+            item_path = _join(path, key)
+            yield item_path, key
+            yield from _keys_and_leaves(item, item_path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _keys_and_leaves(item, _join(path, index))
+    else:
+        yield path, value
+
+
+def _has_nul(item) -> bool:
+    return isinstance(item, str) and "\x00" in item
+
+
+def _not_finite(item) -> bool:
+    return isinstance(item, float) and not math.isfinite(item)
+
+
+UNSTORABLE = (("nul_character", NUL_CHARACTER, _has_nul), ("number_not_finite", NOT_FINITE, _not_finite))
+
+
+def unstorable_values(value):
+    """(code, message, {field path: [message]}) for the first kind of value in a parsed body that
+    cannot be stored, or None. A value at the top (a body that is one string) is under
+    `non_field_errors`."""
+    for code, message, unstorable in UNSTORABLE:
+        paths = islice(dict.fromkeys(path for path, item in _keys_and_leaves(value) if unstorable(item)),
+                       MAX_NAMED_PATHS)
+        errors = {path or "non_field_errors": [message] for path in paths}
+        if errors:
+            return code, message, errors
+    return None
+
+
+class UnstorableValues(ValidationError):
+    """The 400 for a partner body holding unstorable values: a ValidationError, so the error body
+    lists them per field path, with the status and code of the other parse errors."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "parse_error"
 
 
 class DepthLimitedJSONParser(JSONParser):
-    """DRF's JSON parser plus the nesting and NUL limits."""
+    """DRF's JSON parser plus the nesting limit and the refusal of unstorable values."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = get_encoding(parser_context or {})
         try:
-            data = super().parse(stream, media_type, parser_context)
+            data = json_loads(stream.read().decode(encoding))
         except RecursionError:
             raise ParseError(JSON_TOO_DEEP) from None
+        except ValueError as exc:  # UnicodeDecodeError too
+            raise ParseError(f"JSON parse error - {exc}") from None
         if json_depth_exceeds(data):
             raise ParseError(JSON_TOO_DEEP)
-        if contains_nul(data):
-            raise ParseError(NUL_CHARACTER)
+        if refused := unstorable_values(data):
+            code, _message, errors = refused
+            raise UnstorableValues(errors, code=code)
         return data
 
 

@@ -27,7 +27,8 @@ def test_accepted_encodings_parse_to_a_dict(content_type, body, expected):
     "content_type, body, status, code",
     [
         ("application/json", b"{", 400, "malformed_json"),
-        ("application/json", b"NaN", 400, "malformed_json"),
+        ("application/json", b"NaN", 400, "json_not_object"),
+        ("application/json", b'{"a": NaN}', 400, "number_not_finite"),
         ("application/json", b"\xff\xfe\x00", 400, "malformed_json"),
         ("application/json", b'"just a string"', 400, "json_not_object"),
         ("application/x-www-form-urlencoded; charset=bogus", b"a=1", 400, "malformed_form"),
