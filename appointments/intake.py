@@ -20,6 +20,8 @@ from leads.ingest import to_external_id
 # Longest appointment we accept; also bounds the window the double-booking check looks back over.
 MAX_DURATION_MINUTES = 24 * 60
 ZIP_RE = re.compile(r"^\d{5}(-\d{4})?$")
+# ASCII digits only (str.isdigit() takes "²", which int() refuses) and no longer than a bigint.
+LEAD_ID_RE = re.compile(r"[0-9]{1,19}")
 
 
 def parse_scheduled_at(value):
@@ -62,8 +64,9 @@ class LeadIdsField(forms.Field):
         ids = []
         for item in items:
             text = str(item).strip()
-            if isinstance(item, bool) or not text.isdigit() or int(text) < 1:
-                raise forms.ValidationError(f"'{item}' is not a lead id (a positive whole number).", code="invalid")
+            if isinstance(item, bool) or not LEAD_ID_RE.fullmatch(text) or int(text) < 1:
+                shown = text if len(text) <= 40 else f"{text[:40]}…"
+                raise forms.ValidationError(f"'{shown}' is not a lead id (a positive whole number).", code="invalid")
             ids.append(int(text))
         return list(dict.fromkeys(ids))
 

@@ -9,15 +9,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import selectors
-from analytics.api.serializers import GeographyQuerySerializer, KpiQuerySerializer
+from analytics.api.serializers import FIRST_DAY, LAST_DAY, GeographyQuerySerializer, KpiQuerySerializer
 from analytics.services import analytics_cached
 from leadhub.api.exceptions import MalformedRequest
 from workspaces.api.partner import PartnerAPIMixin
 from workspaces.selectors import workspace_get
 
 RANGE_PARAMETERS = [
-    OpenApiParameter("from", OpenApiTypes.DATE, description="First UTC day (default: 29 days before `to`)."),
-    OpenApiParameter("to", OpenApiTypes.DATE, description="Last UTC day, inclusive (default: today)."),
+    OpenApiParameter("from", OpenApiTypes.DATE,
+                     description=f"First UTC day (default: 29 days before `to`); {FIRST_DAY} to {LAST_DAY}."),
+    OpenApiParameter("to", OpenApiTypes.DATE,
+                     description=f"Last UTC day, inclusive (default: today); {FIRST_DAY} to {LAST_DAY}."),
     OpenApiParameter("workspace", OpenApiTypes.STR, description="Staff only: one workspace instead of all."),
 ]
 

@@ -5,7 +5,7 @@ import base64
 import json
 
 import pytest
-from rest_framework.test import APIClient
+from distribution.models import Offer
 
 from leadhub.testing import (
     assert_error,
@@ -71,7 +71,9 @@ def test_a_non_finite_number_in_a_webhook_post_is_400_naming_its_path_and_stored
 
 @pytest.fixture
 def partner():
-    workspace, client = workspace_with_key()
+    """A workspace (every scope; an outbound webhook, so it has events) with its key and a lead."""
+    workspace, client = workspace_with_key(outbound_webhook_url="https://partner.example/hooks/leadhub",
+                                           webhook_active=True)
     lead = make_lead(contact=make_contact(webhook_id=f"ws-{workspace.pk}-solar"), workspace=workspace)
     return workspace, client, lead
 
@@ -192,3 +194,145 @@ def test_the_partner_api_answers_form_and_multipart_bodies_with_415(partner, url
               "scheduled_at": "2030-12-01T15:00:00Z"}
     response = client.post(url, data=encoded(fields, content_type, files), content_type=content_type)
     assert_error(response, 415, code="unsupported_media_type")
+
+
+# --- signatures and dates that overflow -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("timestamp", ["²", "1" * 400, "9" * 5000], ids=["superscript-two", "400-digits", "5000-digits"])
+@pytest.mark.parametrize("endpoint", sorted(WEBHOOK_BODIES))
+def test_a_signature_timestamp_that_is_no_number_is_401_naming_the_header_and_stored(
+    client, provider, endpoint, timestamp
+):
+    from leadhub.testing import make_webhook, unique_id
+
+    signed = make_webhook(unique_id("wh"), secret_key="hostile-secret")
+    response = provider_post(client, webhook_url(signed, endpoint), json.dumps(WEBHOOK_BODIES[endpoint][0]),
+                             provider=provider, headers={"X-Leadhub-Signature": f"t={timestamp},v1=00"})
+    body = assert_webhook_error(response, 401, code="signature_malformed")
+    assert "X-Leadhub-Signature" in body["message"]
+    assert stored_refusal(response).reason_code == "signature_malformed"
+
+
+OUT_OF_RANGE = ["9999-12-31T23:00:00-05:00", "0001-01-01T01:00:00+05:00"]
+
+
+@pytest.mark.parametrize("scheduled_at", OUT_OF_RANGE)
+def test_a_scheduled_at_outside_the_date_range_is_422_naming_it_on_every_door(
+    client, webhook, provider, partner, scheduled_at
+):
+    response = provider_post(client, webhook_url(webhook, "appointments"),
+                             json.dumps({**WEBHOOK_BODIES["appointments"][0], "scheduled_at": scheduled_at}),
+                             provider=provider)
+    assert_webhook_error(response, 422, code="validation", field="scheduled_at")
+    assert stored_refusal(response).errors.keys() == {"scheduled_at"}
+    workspace, partner_client, lead = partner
+    response = partner_client.post("/api/v1/appointments/", {"lead_id": lead.pk, "scheduled_at": scheduled_at})
+    assert_error(response, 422, code="validation", field="scheduled_at")
+    appointment = make_appointment(lead=lead, matched_workspace=workspace)
+    response = partner_client.patch(f"/api/v1/appointments/{appointment.pk}/", {"scheduled_at": scheduled_at})
+    assert_error(response, 422, code="validation", field="scheduled_at")
+
+
+@pytest.mark.parametrize("lead_ids", ["²", "1" * 5000, ["١"], [" 1" * 3000]], ids=["superscript", "5000-digits",
+                                                                                  "arabic-indic", "long-list-text"])
+def test_lead_ids_that_are_no_whole_numbers_are_422_naming_the_field(client, webhook, provider, partner, lead_ids):
+    response = provider_post(client, webhook_url(webhook, "appointments"),
+                             json.dumps({**WEBHOOK_BODIES["appointments"][0], "lead_ids": lead_ids}), provider=provider)
+    assert_webhook_error(response, 422, code="validation", field="lead_ids")
+    _, partner_client, lead = partner
+    response = partner_client.post("/api/v1/appointments/", {"lead_id": lead.pk, "scheduled_at": "2030-12-01T15:00:00Z",
+                                                             "lead_ids": lead_ids})
+    assert_error(response, 422, code="validation", field="lead_ids")
+
+
+# --- query parameters: cursors, page sizes, analytics dates ---------------------------------------------------
+
+
+def cursor(text: str) -> str:
+    """A cursor as DRF encodes one (base64 of a query string), with any content."""
+    return base64.b64encode(text.encode()).decode()
+
+
+def lists_with_one_row(workspace, lead):
+    """Every partner list (url → its position is an id or a time), each holding a row, so a
+    cursor's position reaches the database."""
+    make_appointment(lead=lead, matched_workspace=workspace)
+    make_conversion(lead=lead, workspace=workspace)
+    Offer.objects.create(workspace=workspace, products=["solar"], zip_codes=["94105"])
+    from workspaces.delivery import outbox_emit
+
+    outbox_emit(workspace=workspace, event_type="lead.assigned", data={"lead_id": lead.pk}, contact_id=lead.contact_id,
+                subject_type="lead", subject_id=lead.pk)
+    return {"/api/v1/leads/": "id", "/api/v1/contacts/": "id", "/api/v1/appointments/": "id", "/api/v1/offers/": "id",
+            "/api/v1/conversions/": "time", "/api/v1/workspace/events/": "time"}
+
+
+EDITED_CURSORS = {
+    "id": ["p=abc", "r=1&p=abc", "p=2026-01-01", "p=" + "9" * 5000, "p=99999999999999999999999", "p=1.5", "p=-"],
+    "time": ["p=notadate", "r=1&p=notadate", "p=" + "9" * 5000, "p=9999-12-31 23:59:59-05:00", "p=0001-01-01 00:00%2B05:00"],
+    "any": ["o=abc", "o=-1", "r=x", "o=" + "9" * 5000, "p=\x00"],
+}
+
+
+def test_an_edited_cursor_is_400_naming_the_cursor_on_every_list(partner):
+    workspace, client, lead = partner
+    for url, position in lists_with_one_row(workspace, lead).items():
+        for text in EDITED_CURSORS[position] + EDITED_CURSORS["any"]:
+            response = client.get(url, {"cursor": cursor(text)})
+            assert_error(response, 400, code="invalid_request", field="cursor"), (url, text)
+        assert_error(client.get(url, {"cursor": "not base64 at all \u00e9"}), 400, field="cursor")
+
+
+def test_cursors_the_lists_give_out_still_page(partner):
+    workspace, client, lead = partner
+    lists_with_one_row(workspace, lead)
+    other = make_lead(contact=make_contact(webhook_id=lead.contact.webhook_id), workspace=workspace)
+    for url in lists_with_one_row(workspace, other):
+        first = client.get(url, {"page_size": 1}).json()
+        assert first["next_cursor"], (url, first)
+        second = client.get(url, {"page_size": 1, "cursor": first["next_cursor"]})
+        assert second.status_code == 200 and second.json()["results"], (url, second.content)
+        back = client.get(second.json()["previous"])
+        assert back.status_code == 200 and back.json()["results"] == first["results"], url
+
+
+def test_a_cursor_for_another_ordering_is_400(partner):
+    """A cursor's position is compared with the ordering's field, which the query string chooses."""
+    workspace, client, lead = partner
+    response = client.get("/api/v1/leads/", {"ordering": "created_at", "cursor": cursor("p=123")})
+    assert_error(response, 400, code="invalid_request", field="cursor")
+    response = client.get("/api/v1/leads/", {"ordering": "created_at", "cursor": cursor("p=2026-01-01 10:00:00%2B00:00")})
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("page_size", ["²", "1" * 5000, "0", "501", "-1", " 5", "5\x00"])
+def test_a_page_size_that_is_no_small_whole_number_is_400_naming_it(partner, page_size):
+    _, client, _ = partner
+    for url in ("/api/v1/leads/", "/api/v1/workspace/events/", "/api/v1/offers/"):
+        assert_error(client.get(url, {"page_size": page_size}), 400, code="invalid_request", field="page_size")
+
+
+ANALYTICS = ["daily", "funnel", "providers", "workspaces", "geography", "contact-lead-ratio", "appointment-conversion"]
+
+
+@pytest.mark.parametrize(("query", "fields"), [
+    ({"from": "9999-12-01", "to": "9999-12-31"}, {"from", "to"}),
+    ({"to": "9999-12-31"}, {"to"}),
+    ({"from": "9999-12-31"}, {"from"}),
+    ({"to": "0001-01-05"}, {"to"}),
+    ({"from": "0001-01-01", "to": "2026-01-01"}, {"from"}),
+    ({"from": "1969-12-31", "to": "2026-01-01"}, {"from"}),
+], ids=["far-future-range", "far-future-to", "far-future-from", "far-past-to", "far-past-from", "before-1970"])
+def test_analytics_dates_outside_the_supported_range_are_400_naming_the_field(partner, query, fields):
+    _, client, _ = partner
+    for kpi in ANALYTICS:
+        body = assert_error(client.get(f"/api/v1/analytics/{kpi}/", query), 400, code="invalid_request")
+        assert set(body["errors"]) == fields, (kpi, body)
+
+
+def test_analytics_dates_inside_the_range_still_answer(partner):
+    _, client, _ = partner
+    for kpi in ANALYTICS:
+        response = client.get(f"/api/v1/analytics/{kpi}/", {"from": "1970-01-01", "to": "2099-12-31"})
+        assert response.status_code == 200, (kpi, response.content)

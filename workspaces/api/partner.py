@@ -3,6 +3,8 @@
 Tenancy rule: a view asks `caller_workspace()` and hands it to a selector. A workspace key gets
 its own workspace; a staff user gets None, which selectors read as "all workspaces".
 """
+import re
+
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.settings import api_settings
 
@@ -79,7 +81,8 @@ def query_params_check(query_params, view):
     paginator = getattr(view, "paginator", None)
     if paginator is not None and paginator.page_size_query_param in query_params:
         value = query_params[paginator.page_size_query_param]
-        if not (value.isdigit() and 1 <= int(value) <= paginator.max_page_size):
+        # ASCII digits only: str.isdigit() takes "²", and a 5,000-digit string, which int() refuses.
+        if not (re.fullmatch(r"[0-9]{1,4}", value) and 1 <= int(value) <= paginator.max_page_size):
             errors[paginator.page_size_query_param] = [f"A whole number from 1 to {paginator.max_page_size}."]
     if errors:
         raise MalformedRequest(errors)
