@@ -2,7 +2,9 @@
 
 Three layers, each with arbitrary input: `providers.payloads.parse_body` (raw bytes + content
 type → dict or Refusal), `leads.ingest.clean_lead` (any JSON → values or per-field errors), and
-the signed lead webhook end to end (→ 200/201/400/409/422 with a JSON body naming the problem).
+the signed lead and appointment webhooks end to end, in JSON (NaN, infinities and 1e400 included),
+form and multipart bodies (NUL characters and file parts included) → 200/201/400/409/422 with a
+JSON body naming the problem, every refusal kept as a rejected submission.
 """
 import json
 from urllib.parse import urlencode
@@ -16,6 +18,7 @@ from leadhub.api.exceptions import Refusal
 from leadhub.api.parsers import MAX_JSON_DEPTH
 from leadhub.choices import LeadType
 from leadhub.testing import make_provider, make_webhook, valid_phone
+from providers.models import RejectedSubmission
 from leads.ingest import KEY_TO_COLUMN, clean_lead
 from providers.payloads import ACCEPTED_MEDIA_TYPES, parse_body
 from providers.signatures import SIGNATURE_HEADER, sign
@@ -28,7 +31,7 @@ scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=False, allow_infinity=False),
+    st.floats(),  # NaN and ±Infinity too: json.dumps writes them as the non-JSON literals
     st.text(max_size=40),
     st.sampled_from(["(415) 200-2000", "ada@example.com", "CA", "94105", "yes", "solar", "1e400", "-1"]),
 )
@@ -39,6 +42,8 @@ json_values = st.recursive(
 )
 json_objects = st.dictionaries(keys, json_values, max_size=12)
 form_pairs = st.lists(st.tuples(keys, st.text(max_size=30)), max_size=12)
+# A file part, sometimes, among the text fields of a multipart body: (part name, content).
+file_parts = st.lists(st.tuples(keys, st.binary(max_size=40)), max_size=2)
 
 A_VALID_LEAD = {
     "first_name": "Ada",
@@ -98,47 +103,81 @@ def signed_webhook(db):
     return webhook, provider
 
 
-def _post(webhook, provider, body: bytes, content_type: str):
+ENDPOINTS = ("leads", "appointments")
+BOUNDARY = "hypothesis-boundary"
+
+
+def _post(webhook, provider, body: bytes, content_type: str, endpoint="leads"):
     return Client().post(
-        f"/api/v1/webhooks/{webhook.webhook_id}/leads/",
+        f"/api/v1/webhooks/{webhook.webhook_id}/{endpoint}/",
         data=body,
         content_type=content_type,
         headers={"X-Provider-Id": provider.provider_id, SIGNATURE_HEADER: sign(webhook.secret_key, body)},
     )
 
 
-def _assert_clear_answer(response, body_sent):
+def _assert_clear_answer(response, body_sent, endpoint="leads"):
     # Django's test client sends no Content-Type with an empty body: 415 is then the right answer.
     expected = (200, 201, 400, 409, 422) if body_sent else (400, 415)
     assert response.status_code in expected, response.content
     body = response.json()
     if response.status_code >= 400:
         assert body["outcome"] == "failure" and body["code"] and body["reason"], body
-        if response.status_code == 422:
+        if response.status_code == 422 or body["code"] in ("nul_character", "number_not_finite", "file_not_accepted"):
             assert body["errors"], body  # names the fields
+        assert RejectedSubmission.objects.filter(request_id=body["request_id"]).exists(), body
     else:
-        assert body["outcome"] == "success" and body["lead_id"], body
+        assert body["outcome"] == "success" and body["lead_id" if endpoint == "leads" else "appointment_id"], body
+
+
+def _json_text(payload, overflow: bool) -> bytes:
+    """json.dumps writes ±Infinity as literals; `overflow` writes them as numbers past a double instead."""
+    text = json.dumps(payload)
+    return (text.replace("-Infinity", "-1e400").replace("Infinity", "1e400") if overflow else text).encode()
+
+
+def _multipart(pairs, files) -> bytes:
+    parts = [f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in pairs]
+    parts += [f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="f.bin"\r\n\r\n'.encode()
+              + content + b"\r\n" for name, content in files]
+    return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @SETTINGS
-@given(payload=st.one_of(json_objects, json_values))
-@example(payload={**A_VALID_LEAD, "phone": "(415) 200-2001"})
-@example(payload=nested(MAX_JSON_DEPTH + 5))
-def test_webhook_answers_any_json_clearly(signed_webhook, payload):
+@given(payload=st.one_of(json_objects, json_values), overflow=st.booleans(), endpoint=st.sampled_from(ENDPOINTS))
+@example(payload={**A_VALID_LEAD, "phone": "(415) 200-2001"}, overflow=False, endpoint="leads")
+@example(payload=nested(MAX_JSON_DEPTH + 5), overflow=False, endpoint="leads")
+@example(payload={**A_VALID_LEAD, "custom_data": {"a": [float("inf")]}}, overflow=True, endpoint="leads")
+@example(payload={"scheduled_at": "2030-01-01T10:00:00Z", "estimated_value": float("nan")}, overflow=False,
+         endpoint="appointments")
+def test_webhook_answers_any_json_clearly(signed_webhook, payload, overflow, endpoint):
     webhook, provider = signed_webhook
-    body = json.dumps(payload).encode()
-    _assert_clear_answer(_post(webhook, provider, body, "application/json"), body)
+    body = _json_text(payload, overflow)
+    _assert_clear_answer(_post(webhook, provider, body, "application/json", endpoint), body, endpoint)
 
 
 @SETTINGS
-@given(pairs=form_pairs)
-def test_webhook_answers_any_form_body_clearly(signed_webhook, pairs):
+@given(pairs=form_pairs, endpoint=st.sampled_from(ENDPOINTS))
+@example(pairs=[("first_name", "Ada\x00")], endpoint="appointments")
+def test_webhook_answers_any_form_body_clearly(signed_webhook, pairs, endpoint):
     webhook, provider = signed_webhook
     body = urlencode(pairs).encode()
-    _assert_clear_answer(_post(webhook, provider, body, "application/x-www-form-urlencoded"), body)
+    _assert_clear_answer(_post(webhook, provider, body, "application/x-www-form-urlencoded", endpoint), body, endpoint)
+
+
+@SETTINGS
+@given(pairs=form_pairs, files=file_parts, endpoint=st.sampled_from(ENDPOINTS))
+@example(pairs=[("first_name", "Ada\x00")], files=[], endpoint="leads")
+@example(pairs=list(A_VALID_LEAD.items())[:4], files=[("resume", b"%PDF")], endpoint="leads")
+def test_webhook_answers_any_multipart_body_clearly(signed_webhook, pairs, files, endpoint):
+    webhook, provider = signed_webhook
+    body = _multipart(pairs, files)
+    response = _post(webhook, provider, body, f"multipart/form-data; boundary={BOUNDARY}", endpoint)
+    _assert_clear_answer(response, body, endpoint)
 
 
 def test_the_harness_posts_leads_that_are_accepted(signed_webhook):
@@ -148,3 +187,9 @@ def test_the_harness_posts_leads_that_are_accepted(signed_webhook):
     assert _post(webhook, provider, body, "application/json").status_code == 201
     body = urlencode({**A_VALID_LEAD, "phone": valid_phone(), "consent": "yes"}).encode()
     assert _post(webhook, provider, body, "application/x-www-form-urlencoded").status_code == 201
+    body = _multipart([*{**A_VALID_LEAD, "phone": valid_phone(), "consent": "yes"}.items()], [])
+    assert _post(webhook, provider, body, f"multipart/form-data; boundary={BOUNDARY}").status_code == 201
+    body = json.dumps({"customer_name": "Grace Hopper", "customer_phone": valid_phone(), "customer_zip": "90215",
+                       "service_type": "Solar", "scheduled_at": "2030-01-01T10:00:00Z",
+                       "appointment_type": "estimate"}).encode()
+    assert _post(webhook, provider, body, "application/json", "appointments").status_code == 201
