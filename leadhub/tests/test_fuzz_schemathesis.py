@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from werkzeug.test import EnvironBuilder
 
 from conversions.services import conversion_create
+from distribution.models import Offer
 from leadhub.testing.api import ALL_SCOPES
 from leadhub.testing import (
     make_appointment,
@@ -44,9 +45,11 @@ from workspaces.delivery import outbox_emit
 from workspaces.services import workspace_key_rotate
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-# Per operation; CI runs a fixed, derandomized set well inside its two-minute budget. Explore
-# further with e.g. LEADHUB_FUZZ_EXAMPLES=200 LEADHUB_FUZZ_RANDOM=1 (a new seed each run).
-MAX_EXAMPLES = int(os.environ.get("LEADHUB_FUZZ_EXAMPLES", "25"))
+# Random cases per operation, after the deterministic coverage phase (boundary values, wrong
+# types, missing and unexpected fields: some 3,000 cases, most of the run's cost). CI runs a
+# fixed, derandomized set within its 90-second budget. Explore further with e.g.
+# LEADHUB_FUZZ_EXAMPLES=200 LEADHUB_FUZZ_RANDOM=1 (a new seed each run).
+MAX_EXAMPLES = int(os.environ.get("LEADHUB_FUZZ_EXAMPLES", "5"))
 DERANDOMIZE = not os.environ.get("LEADHUB_FUZZ_RANDOM")
 SIGNATURE_HEADER = "X-Leadhub-Signature"
 WEBHOOK_SECRET = "fuzz-webhook-signing-secret"
@@ -55,6 +58,8 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 # Valid and deliberately invalid data for every operation, in each media type it documents.
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 schema.config.generation.update(modes=MODES)
+# One undocumented method per path is enough to prove the shared 405 answer (six cost 180 cases).
+schema.config.phases.coverage.unexpected_methods = {"DELETE"}
 # What the run sent: operation → {(generation mode, media type)}, checked once every operation ran.
 SENT = defaultdict(set)
 
@@ -99,6 +104,7 @@ def fuzz_world(db):
             ).conversion.pk),
             "/api/v1/appointments/": make_appointment(lead=lead, matched_workspace=workspace).pk,
             "/api/v1/workspace/events/": str(event.pk),
+            "/api/v1/offers/": Offer.objects.create(workspace=workspace, products=["solar"], zip_codes=["94105"]).pk,
         },
         "headers": {
             "Authorization": f"Bearer {workspace_key_rotate(workspace=workspace)}",
