@@ -38,7 +38,7 @@ from leads.models import ActivityType, Lead, LeadActivity, LeadEvent, LeadPipeli
 from leads.selectors import lead_timeline
 from leads.services.assignment import LeadHeldForConsent, lead_assign
 from leads.services.status import lead_consent_release, lead_status_change
-from leads.services.working import lead_activity_add
+from leads.services.working import LEAD_OPS_FIELDS, lead_activity_add, lead_update
 from providers.models import WebhookConfig
 from workspaces.models import Workspace
 
@@ -332,6 +332,12 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
     def has_add_permission(self, request):
         # Every lead is created by lead_ingest (contact upsert, events, counters).
         return False
+
+    def save_model(self, request, obj, form, change):
+        """A correction by hand (change form or list) goes through lead_update, which records the
+        `updated` event with the changed fields, as a partner's PATCH does."""
+        lead_update(lead=obj, data={name: form.cleaned_data[name] for name in form.changed_data},
+                    by=actor_for_user(request.user), editable=LEAD_OPS_FIELDS)
 
     def get_urls(self):
         opts = self.opts
