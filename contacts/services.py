@@ -1,7 +1,10 @@
-"""Contact use cases (writes): the one (webhook, phone) dedup every incoming record goes through."""
-from django.db import connection
+"""Contact use cases (writes): the one (webhook, phone) dedup every incoming record goes through,
+and ops' corrections by hand."""
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
-from contacts.models import Contact
+from contacts.models import Contact, ContactEvent
+from leadhub.models import field_changes_apply
 
 # Contact columns an incoming record (lead, appointment, a merged duplicate) may fill while they
 # are still blank; they are never overwritten.
@@ -46,3 +49,31 @@ def contact_upsert(*, webhook_id, phone, values, now):
         for name, value in fill.items():
             setattr(contact, name, value)
     return contact, False, sorted(fill)
+
+
+# What ops may correct by hand (the contact admin's form); the phone and webhook are the dedup
+# key, the conversion fields are the conversion services' aggregates.
+CONTACT_OPS_FIELDS = (
+    "first_name", "last_name", "email", "address", "address2", "city", "state", "zip_code", "sent_from_workspace",
+    "qualification_score", "custom_metadata",
+)
+
+
+@transaction.atomic
+def contact_update(*, contact, data: dict, by: str):
+    """Ops correct a contact: the changed fields are written and recorded as an `updated` contact
+    event (old and new values, as a lead's `updated` event has). Nothing changed, nothing written."""
+    unknown = sorted(set(data) - set(CONTACT_OPS_FIELDS))
+    if unknown:
+        raise ValidationError({field: ["This field cannot be changed here."] for field in unknown})
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    changes = field_changes_apply(contact, data)
+    if not changes:
+        return contact
+    contact.full_clean(exclude=[f.name for f in Contact._meta.fields if f.name not in changes], validate_unique=False)
+    contact.save(update_fields=[*changes, "updated_at"])
+    ContactEvent.objects.create(
+        contact=contact, event_type=ContactEvent.UPDATED,
+        event_data={"changed_fields": sorted(changes), "changes": changes, "by": by},
+    )
+    return contact

@@ -36,7 +36,7 @@ from conversions.selectors import (
 from leadhub.models import MONEY_MAX, MONEY_TOTAL
 from leads.ingest import canonical_json
 from leads.models import Lead, TrackingAction, WorkspaceStatus, WorkspaceTracking
-from leads.services.status import lead_status_change
+from leads.services.status import lead_conversions_voided, lead_status_change
 from workspaces.delivery import outbox_emit
 from workspaces.models import EventType, Workspace
 
@@ -298,8 +298,8 @@ def conversion_void(*, conversion, by: str, reason: str):
     """Take a conversion out of every aggregate; the row stays, marked void, with a `voided` event.
 
     The contact's "latest conversion" fields and the lead's `conversion_id` fall back to the
-    newest conversion still counted (a contact with none left is `pending` again). The lead's
-    pipeline `status` is left alone: moving it back is a decision for whoever works the lead.
+    newest conversion still counted (a contact with none left is `pending` again); a lead with
+    none left goes back to the stage it was in before it converted (lead_conversions_voided).
     """
     reason = (reason or "").strip()
     if not reason:
@@ -324,6 +324,8 @@ def conversion_void(*, conversion, by: str, reason: str):
             conversion_metadata=_lead_metadata(fallback) if fallback else {},
             updated_at=timezone.now(),
         )
+        if fallback is None:
+            lead_conversions_voided(lead=conversion.lead, by=by, reason=reason)
     if conversion.workspace_id:
         WorkspaceTracking.objects.create(
             contact_id=conversion.contact_id,

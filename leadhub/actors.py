@@ -26,6 +26,11 @@ def actor_for_provider(provider) -> str:
     return f"provider:{provider.provider_id}"
 
 
+def is_staff_actor(actor: str) -> bool:
+    """Whether `actor` is a person of ours (admin or staff API login): ops, not a partner or provider."""
+    return actor.startswith("staff:")
+
+
 def actor_for_caller(user) -> str:
     """An API caller: a workspace key's user carries its `workspace`; anyone else is staff."""
     workspace = getattr(user, "workspace", None)

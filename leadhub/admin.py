@@ -12,7 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import quote, unquote
 from django.db.models import Q
@@ -22,6 +22,7 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, S
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 
 from leadhub.paginator import EstimatedCountPaginator
@@ -258,10 +259,42 @@ class NoBulkDeleteMixin:
         return actions
 
 
-def show_secret_once(model_admin, request, what, secret):
-    """A key or secret just issued: only its digest (keys) or nothing the admin renders (signing
-    secrets) is kept, so this message is the one sight of it."""
-    model_admin.message_user(request, f"{what} (copy it now, it will not be shown again): {secret}", messages.WARNING)
+def secrets_issued_page(model_admin, request, *, title, issued, done_url=None):
+    """The one sight of keys or secrets just issued (`issued`: [(what, value)]): rendered into
+    this response, never into a message (the messages cookie would carry it to the browser and
+    back on every later page) and never cached. `done_url` is where the page leads on (default:
+    the changelist)."""
+    opts = model_admin.opts
+    response = TemplateResponse(request, "admin/leadhub/secrets_issued.html", {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": opts,
+        "issued": issued,
+        "done_url": done_url or reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+    })
+    add_never_cache_headers(response)
+    return response
+
+
+class SecretsIssuedOnAddMixin:
+    """Admins whose new rows come with a secret (an API key, a signing secret): `save_model` hands
+    each to `secret_issued`, and the answer to the add is the page that shows them once, leading
+    on to wherever the admin would have redirected."""
+
+    def secret_issued(self, request, what, secret):
+        request.__dict__.setdefault("issued_secrets", []).append((what, secret))
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        issued = request.__dict__.pop("issued_secrets", None)
+        if issued and response.status_code == 302:
+            return secrets_issued_page(self, request, title=f"{obj} added", issued=issued, done_url=response["Location"])
+        return response
+
+
+def secret_state(value):
+    """What any admin page shows of a stored key or secret (or its digest): whether it is set."""
+    return "set" if value else "not set"
 
 
 def reason_field(help_text="Kept in the audit trail; do not paste personal data here.", **kwargs):
@@ -302,26 +335,31 @@ class ConfirmationPageMixin:
         )
 
 
-class KeyRotationForm(forms.Form):
+class RotationConfirmForm(forms.Form):
+    confirm = forms.BooleanField(label="Yes, rotate now", help_text="The new value is shown once, on the next page.")
+
+
+class KeyRotationForm(RotationConfirmForm):
+    field_order = ["grace_hours", "confirm"]
     grace_hours = forms.DecimalField(
         label="Grace (hours)", min_value=0, max_value=24 * 30, decimal_places=2, initial=24,
         help_text="How long the old value keeps working, so its holder can switch without an outage. "
                   "0 ends it at once: use 0 for a leaked key. A previous value still in its grace ends now.",
     )
-    confirm = forms.BooleanField(label="Yes, rotate now", help_text="The new value is shown once, on the next page.")
 
 
 def rotation_action(model_admin, request, queryset, *, title, action, rotate, describe):
     """An admin action that rotates a key or secret of each selected row after asking for the
     grace period and a confirmation: `rotate(obj, grace)` returns the new raw value and
-    `describe(obj)` what the message about it says (after the rotation)."""
+    `describe(obj)` what the page showing it says (after the rotation)."""
     form = KeyRotationForm(model_admin.confirmation_data(request))
     if form.is_bound and form.is_valid():
         grace = timedelta(hours=float(form.cleaned_data["grace_hours"]))
+        issued = []
         for obj in queryset:
             raw = rotate(obj, grace)
-            show_secret_once(model_admin, request, describe(obj), raw)
-        return None
+            issued.append((describe(obj), raw))
+        return secrets_issued_page(model_admin, request, title=title, issued=issued)
     return model_admin.confirmation_page(
         request, template="admin/leadhub/key_rotation.html", title=title, action=action, selected=queryset, form=form
     )

@@ -1,6 +1,9 @@
-"""Shared model building blocks: money, timestamps and database-enforced choices."""
+"""Shared model building blocks: money, timestamps, database-enforced choices, and the changed
+fields an edit's audit event records."""
+import json
 from decimal import Decimal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 # Every amount of money in leadhub, as the seed stores it: numeric(14, 2), to the cent.
@@ -36,3 +39,15 @@ def choices_constraint(table, field, choices, *, allow_blank=False):
     if allow_blank:
         condition |= models.Q(**{field: ""})
     return models.CheckConstraint(condition=condition, name=f"{table}_{field}_valid")
+
+
+def field_changes_apply(instance, data: dict) -> dict:
+    """Set each of `data`'s fields on `instance`; returns {field: [old, new]} for those whose
+    value changed, JSON-ready (dates, decimals as text) for the edit's `updated` event."""
+    changes = {}
+    for field, value in data.items():
+        old = getattr(instance, field)
+        if old != value:
+            changes[field] = json.loads(json.dumps([old, value], cls=DjangoJSONEncoder))
+            setattr(instance, field, value)
+    return changes

@@ -30,14 +30,15 @@ from leadhub.admin import (
     change_link,
     json_display,
     phone_display,
+    reason_field,
 )
 from leadhub.search import PERSON_SEARCH_FIELDS
 from leads.ingest import US_STATES
 from leads.models import ActivityType, Lead, LeadActivity, LeadEvent, LeadPipelineStage, LeadStatusHistory, WorkspaceTracking
 from leads.selectors import lead_timeline
-from leads.services.assignment import lead_assign
+from leads.services.assignment import LeadHeldForConsent, lead_assign
 from leads.services.status import lead_consent_release, lead_status_change
-from leads.services.working import lead_activity_add
+from leads.services.working import LEAD_OPS_FIELDS, lead_activity_add, lead_update
 from providers.models import WebhookConfig
 from workspaces.models import Workspace
 
@@ -158,7 +159,27 @@ class LeadActivityInline(ReadOnlyInline):
 
 
 class AssignToWorkspaceForm(forms.Form):
+    """The workspace; with leads held for consent among the selection, the release of their hold
+    too (ticked, with the reason), since a held lead is assigned only once released."""
+
     workspace = forms.ModelChoiceField(queryset=Workspace.objects.filter(is_active=True), label="Workspace")
+    release_consent = forms.BooleanField(
+        required=False, label="Release the consent hold first",
+        help_text="For the selected leads held for consent; without it they are not assigned.",
+    )
+    reason = reason_field("Why the held leads may be worked (e.g. consent obtained by phone). Kept with the release.",
+                          required=False)
+
+    def __init__(self, *args, held, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not held:
+            del self.fields["release_consent"], self.fields["reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("release_consent") and not cleaned.get("reason", "").strip():
+            self.add_error("reason", "Say why the held leads may be worked.")
+        return cleaned
 
 
 class AddActivityForm(forms.Form):
@@ -314,6 +335,12 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         # Every lead is created by lead_ingest (contact upsert, events, counters).
         return False
 
+    def save_model(self, request, obj, form, change):
+        """A correction by hand (change form or list) goes through lead_update, which records the
+        `updated` event with the changed fields, as a partner's PATCH does."""
+        lead_update(lead=obj, data={name: form.cleaned_data[name] for name in form.changed_data},
+                    by=actor_for_user(request.user), editable=LEAD_OPS_FIELDS)
+
     def get_urls(self):
         opts = self.opts
         return [
@@ -356,16 +383,28 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
 
     @admin.action(description="Assign to workspace", permissions=["change"])
     def assign_to_workspace(self, request, queryset):
-        """Choose the workspace on an intermediate page, then assign each lead through lead_assign."""
+        """Choose the workspace on an intermediate page, then assign each lead through lead_assign;
+        leads held for consent are released first (lead_consent_release) when ops tick it and say why."""
         leads = self._selected(request, queryset)
         if leads is None:
             return None
-        form = AssignToWorkspaceForm(self.confirmation_data(request))
+        form = AssignToWorkspaceForm(self.confirmation_data(request), held=any(lead.held_for_consent for lead in leads))
         if form.is_bound and form.is_valid():
-            workspace, by = form.cleaned_data["workspace"], actor_for_user(request.user)
+            data, by = form.cleaned_data, actor_for_user(request.user)
+            assigned, held = 0, []
             for lead in leads:
-                lead_assign(lead=lead, workspace=workspace, by=by)
-            self.message_user(request, f"Assigned {len(leads)} lead(s) to {workspace}.", messages.SUCCESS)
+                if data.get("release_consent"):
+                    lead = lead_consent_release(lead=lead, by=by, reason=data["reason"])
+                try:
+                    lead_assign(lead=lead, workspace=data["workspace"], by=by)
+                    assigned += 1
+                except LeadHeldForConsent:
+                    held.append(f"#{lead.pk}")
+            if assigned:
+                self.message_user(request, f"Assigned {assigned} lead(s) to {data['workspace']}.", messages.SUCCESS)
+            if held:
+                self.message_user(request, f"Not assigned: {', '.join(held)} held for consent. Release first: tick "
+                                           "“Release the consent hold first” and give the reason.", messages.ERROR)
             return None
         return self.confirmation_page(
             request, template="admin/leads/lead/assign_to_workspace.html", title="Assign leads to a workspace",

@@ -17,6 +17,7 @@ from django.utils.html import format_html_join
 
 from appointments.models import Appointment
 from contacts.models import Contact, ContactEvent, ContactMerge
+from contacts.services import contact_update
 from conversions.models import Conversion
 from leadhub.actors import actor_for_user
 from leadhub.admin import (
@@ -408,6 +409,11 @@ class ContactAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin,
     def has_add_permission(self, request):
         # Contacts are born in lead ingest (normalised phone, dedupe, events), never by hand.
         return False
+
+    def save_model(self, request, obj, form, change):
+        """A correction by hand goes through contact_update, which records the `updated` event."""
+        contact_update(contact=obj, data={name: form.cleaned_data[name] for name in form.changed_data},
+                       by=actor_for_user(request.user))
 
     @admin.display(description="All related records")
     def related_records(self, obj):

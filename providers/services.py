@@ -26,6 +26,7 @@ from providers.models import (
 )
 from providers.payloads import parse_body
 from providers.signatures import TOLERANCE_SECONDS
+from workspaces.models import generate_signing_secret
 
 PROVIDER_KEY_PREFIX = "lhp_"
 FLOOD_STATUS = 429
@@ -38,6 +39,14 @@ def provider_key_rotate(*, provider: LeadSourceProvider, grace: timedelta = DEFA
     raw_key = generate_key(PROVIDER_KEY_PREFIX)
     rotate(provider, field="api_key", new=key_digest(raw_key), grace=grace)
     return raw_key
+
+
+def webhook_secret_rotate(*, webhook: WebhookConfig) -> str:
+    """Generate a new secret the webhook's posts must be signed with; returns it (shown once).
+    Posts signed with the old one are refused from then on (one secret per webhook, no grace)."""
+    webhook.secret_key = generate_signing_secret()
+    webhook.save(update_fields=["secret_key", "updated_at"])
+    return webhook.secret_key
 
 
 def provider_usage_record(*, provider, webhook_id, now):

@@ -16,9 +16,11 @@ from leadhub.admin import (
     changelist_link,
     json_display,
     money_display,
+    SecretsIssuedOnAddMixin,
     rotation_action,
+    secret_state,
+    secrets_issued_page,
     short_id,
-    show_secret_once,
 )
 from leadhub.admin_fields import ChoiceListField, KeyValueField
 from leadhub.keys import previous_key_note
@@ -67,7 +69,7 @@ class WorkspaceForm(forms.ModelForm):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, admin.ModelAdmin):
+class WorkspaceAdmin(SecretsIssuedOnAddMixin, NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, admin.ModelAdmin):
     form = WorkspaceForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("id", "name", "is_active", "has_key", "webhook_active", "last_activity_at", "total_conversions",
@@ -75,7 +77,7 @@ class WorkspaceAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixi
     list_filter = ("is_active", "webhook_active")
     search_fields = ("id", "name")
     readonly_fields = (
-        "has_key", "last_activity_at", "total_conversions", "revenue", "created_at", "updated_at",
+        "has_key", "signing_secret", "last_activity_at", "total_conversions", "revenue", "created_at", "updated_at",
         "webhook_failure_streak", "webhook_disabled_reason", "webhook_disabled_at", "outbound_events_link",
     )
     inlines = [RoutingRuleInline]
@@ -140,6 +142,10 @@ class WorkspaceAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixi
     def has_key(self, obj):
         return bool(obj.api_key)
 
+    @admin.display(description="Webhook signing secret")
+    def signing_secret(self, obj):
+        return secret_state(obj.webhook_secret)
+
     @admin.action(description="Rotate API key", permissions=["change"])
     def rotate_api_key(self, request, queryset):
         return rotation_action(
@@ -153,8 +159,8 @@ class WorkspaceAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixi
         the row are shown this one time."""
         super().save_model(request, obj, form, change)
         if not change:
-            show_secret_once(self, request, f"API key for {obj.id}", workspace_key_rotate(workspace=obj))
-            show_secret_once(self, request, f"Webhook signing secret for {obj.id}", obj.webhook_secret)
+            self.secret_issued(request, f"API key for {obj.id}", workspace_key_rotate(workspace=obj))
+            self.secret_issued(request, f"Webhook signing secret for {obj.id}", obj.webhook_secret)
 
 
 @admin.register(AppointmentRoutingRule)
@@ -289,7 +295,7 @@ class LeadForwardingRuleForm(forms.ModelForm):
 
 
 @admin.register(LeadForwardingRule)
-class LeadForwardingRuleAdmin(admin.ModelAdmin):
+class LeadForwardingRuleAdmin(SecretsIssuedOnAddMixin, RecordActionsMixin, admin.ModelAdmin):
     """Per-rule counts, last delivery and failures; ZIP entries can be bulk-loaded from a CSV."""
 
     form = LeadForwardingRuleForm
@@ -300,12 +306,18 @@ class LeadForwardingRuleAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("webhook_id", "name", "target_url", "target_workspace__id")
     list_select_related = ("target_workspace",)
-    readonly_fields = ("forwarded_count", "failed_count", "last_delivered_at", "last_failed_at", "created_at", "updated_at")
+    readonly_fields = ("signing_secret_state", "forwarded_count", "failed_count", "last_delivered_at", "last_failed_at",
+                       "created_at", "updated_at")
     actions = ["rotate_signing_secret"]
+    record_actions = actions
 
     @admin.display(description="Target")
     def target(self, obj):
         return obj.target_workspace_id or obj.target_url
+
+    @admin.display(description="Signing secret (external targets)")
+    def signing_secret_state(self, obj):
+        return secret_state(obj.signing_secret)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -315,10 +327,13 @@ class LeadForwardingRuleAdmin(admin.ModelAdmin):
             forwarding_rule_zips_load(rule=obj, csv_text=csv_text, replace=replace)
             self.message_user(request, f"The rule now has {len(obj.zip_codes)} ZIP entries.")
         if not change and obj.target_url:
-            show_secret_once(self, request, f"Signing secret for {obj.target_url}", obj.signing_secret)
+            self.secret_issued(request, f"Signing secret for {obj.target_url}", obj.signing_secret)
 
     @admin.action(description="Rotate signing secret (external targets)", permissions=["change"])
     def rotate_signing_secret(self, request, queryset):
-        for rule in queryset.exclude(target_url=""):
-            show_secret_once(self, request, f"New signing secret for rule #{rule.pk}",
-                             forwarding_rule_secret_rotate(rule=rule))
+        issued = [(f"New signing secret for rule #{rule.pk}", forwarding_rule_secret_rotate(rule=rule))
+                  for rule in queryset.exclude(target_url="")]
+        if not issued:
+            self.message_user(request, "Only rules with an external target URL sign their deliveries.", messages.WARNING)
+            return None
+        return secrets_issued_page(self, request, title="Rotate signing secrets", issued=issued)

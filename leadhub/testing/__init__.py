@@ -141,6 +141,20 @@ def assert_admin_pages_render(client, obj):
     assert change.status_code == 200, change.content[:500]
 
 
+def admin_change_form_data(page, obj):
+    """What a browser posts back from `obj`'s admin change page (`page`, a GET response) unchanged:
+    the form's initial values and each inline's management form and row ids."""
+    form = page.context["adminform"].form
+    data = {name: ("" if value is None else value) for name, value in form.initial.items() if name in form.fields}
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({f"{management.prefix}-{key}": value for key, value in management.initial.items()})
+        for index, row in enumerate(inline.formset.forms):
+            data[f"{inline.formset.prefix}-{index}-id"] = row.instance.pk
+            data[f"{inline.formset.prefix}-{index}-{inline.formset.fk.name}"] = obj.pk
+    return data
+
+
 def assert_admin_read_only(client, obj):
     """Even a superuser cannot add, change or delete rows of an audit table in the admin."""
     assert client.get(admin_url(obj, "add")).status_code == 403

@@ -3,10 +3,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from leadhub.errors import ServiceConflict
 from leads.events import lead_event_emit
 from leads.models import LeadEvent, TrackingAction, WorkspaceStatus
 from leads.services.tracking import lead_lock, workspace_tracking_record
 from workspaces.models import EventType
+
+
+class LeadHeldForConsent(ServiceConflict):
+    """A lead held at ingest for missing consent goes to no workspace until ops release it."""
+
+    code = "held_for_consent"
+
+    def __init__(self, lead):
+        message = (f"Lead {lead.pk} is held for consent: release first (ops, with the reason, e.g. consent "
+                   "obtained by phone), then assign it.")
+        super().__init__(message, errors={"held_for_consent": [message]})
 
 
 @transaction.atomic
@@ -17,11 +29,14 @@ def lead_assign(*, lead, workspace, by: str, rule=None):
     Re-assignment records both sides: the previous workspace gets tracking `updated` (not
     `rejected`, which is reserved for a workspace refusing the lead itself, so partner rejection
     rates stay truthful) and an `unassigned` lead event; the new one gets `sent` and `assigned`.
-    Assigning by hand a lead held for consent is allowed (that is how ops release it);
-    distribution (`distribution.services.lead_distribute`) is the path that refuses it. Re-assigning to the workspace that already
-    holds the lead as `assigned` changes nothing.
+    A lead held for consent is refused (LeadHeldForConsent): it is released first, on its own
+    (`leads.services.status.lead_consent_release`, with the reason); the automatic paths skip it
+    before they get here. Re-assigning to the workspace that already holds the lead as `assigned`
+    changes nothing.
     """
     lead = lead_lock(lead)
+    if lead.held_for_consent:
+        raise LeadHeldForConsent(lead)
     previous_id = lead.workspace_id
     if previous_id == workspace.pk and lead.workspace_status == WorkspaceStatus.ASSIGNED:
         return lead

@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from leadhub.actors import is_staff_actor
+from leadhub.errors import ServiceConflict
 from leads.events import lead_event_emit
 from leads.models import LeadEvent, LeadPipelineStage, LeadStatusHistory, TrackingAction
 from leads.services.tracking import lead_lock, workspace_tracking_record
@@ -18,6 +20,32 @@ class LeadStatusInvalid(ValidationError):
             {"status": [f"'{status}' is not an active pipeline stage. Allowed: {', '.join(allowed)}."]},
             code="invalid_status",
         )
+
+
+CONVERTED = "converted"
+
+
+class LeadConverted(ServiceConflict):
+    """A lead with an active conversion stays `converted` (the API's 409 naming `status`)."""
+
+    code = "lead_converted"
+
+    def __init__(self, lead):
+        message = (f"Lead {lead.pk} is converted (conversion {lead.conversion_id} is active): it leaves "
+                   "'converted' when its conversions are voided, or by ops with a reason.")
+        super().__init__(message, errors={"status": [message]})
+
+
+def _leaving_converted_check(lead, *, changed_by, reason):
+    """A converted lead leaves `converted` only once its conversions are voided (then its
+    `conversion_id` is empty), or by ops (a staff actor) saying why: otherwise the pipeline and
+    the conversion totals would tell two stories."""
+    if lead.status != CONVERTED or not lead.conversion_id:
+        return
+    if not is_staff_actor(changed_by):
+        raise LeadConverted(lead)
+    if not reason.strip():
+        raise ValidationError({"reason": [f"Lead {lead.pk} has an active conversion: say why it leaves 'converted'."]})
 
 
 STATUS_TRACKING = {"qualified": TrackingAction.QUALIFIED, "rejected": TrackingAction.REJECTED}
@@ -40,7 +68,9 @@ def lead_status_change(
     Validates against the active pipeline stages (LeadStatusInvalid lists them), then writes the
     lead, `lead_status_history`, a `status_changed` lead event and, when a workspace is party to
     the change, `workspace_tracking` (qualified / rejected / updated). Setting the current
-    status again changes nothing.
+    status again changes nothing. A lead with an active conversion leaves `converted` only by
+    ops with a reason (LeadConverted otherwise); voiding its conversions moves it back
+    (lead_conversions_voided).
     """
     allowed = list(LeadPipelineStage.objects.filter(is_active=True).values_list("name", flat=True))
     if new_status not in allowed:
@@ -49,6 +79,7 @@ def lead_status_change(
     old_status = lead.status
     if old_status == new_status:
         return lead
+    _leaving_converted_check(lead, changed_by=changed_by, reason=reason)
     metadata = dict(metadata or {})
     if workspace is not None:
         metadata.setdefault("workspace_id", workspace.pk)
@@ -86,6 +117,22 @@ def lead_status_change(
             new_status=new_status, changed_by=changed_by, reason=reason,
         )
     return lead
+
+
+def lead_conversions_voided(*, lead, by: str, reason: str):
+    """The lead's last counted conversion was voided: it goes back to the stage it was in before
+    it converted (its status history), with the void's reason. A lead no longer `converted`, or
+    whose earlier stage is no longer active, keeps its status: it can be moved like any lead."""
+    lead = lead_lock(lead)
+    if lead.status != CONVERTED or lead.conversion_id:
+        return lead
+    before = (
+        LeadStatusHistory.objects.filter(lead=lead, new_status=CONVERTED).order_by("-created_at", "-id")
+        .values_list("old_status", flat=True).first()
+    )
+    if not before or not LeadPipelineStage.objects.filter(name=before, is_active=True).exists():
+        return lead
+    return lead_status_change(lead=lead, new_status=before, changed_by=by, reason=f"conversion voided: {reason}")
 
 
 CONSENT_RELEASED = "consent_released"

@@ -5,28 +5,35 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from leadhub.models import field_changes_apply
 from leads.models import ActivityType, Lead, LeadActivity, LeadEvent, TrackingAction
 from leads.services.assignment import lead_workspace_respond
 from leads.services.status import lead_status_change
 from leads.services.tracking import lead_lock, workspace_tracking_record
 
 LEAD_WORKING_FIELDS = ("notes", "priority", "assigned_to", "follow_up_date", "contact_attempts")
+# What ops may also correct by hand (the lead admin's form): the person, address, source and
+# vertical details a provider sent wrong, and the scores. Identity, status, assignment and
+# consent change only through their own services or are the record of the submission.
+LEAD_OPS_FIELDS = (
+    *LEAD_WORKING_FIELDS, "first_name", "last_name", "email", "address", "address2", "city", "state", "zip_code",
+    "conversion_score", "revenue_potential", "source", "campaign_id", "utm_source", "utm_medium", "utm_campaign",
+    "subsource", "landing_page_url", "productid", "monthly_electric_bill", "property_type", "roof_condition",
+    "roof_age", "shade_coverage", "system_type", "system_age", "service_type", "urgency", "property_size",
+    "policy_type", "coverage_amount", "current_premium", "property_value", "claims_history",
+)
 
 
 @transaction.atomic
-def lead_update(*, lead, data: dict, by: str, workspace=None):
-    """Working fields (notes, priority, assigned_to, follow-up date, attempts). Changes are
-    recorded as an `updated` lead event and, for a workspace, tracking `updated`."""
-    unknown = sorted(set(data) - set(LEAD_WORKING_FIELDS))
+def lead_update(*, lead, data: dict, by: str, workspace=None, editable=LEAD_WORKING_FIELDS):
+    """Working fields (notes, priority, assigned_to, follow-up date, attempts), or for ops in the
+    admin the `LEAD_OPS_FIELDS`. Changes are recorded as an `updated` lead event and, for a
+    workspace, tracking `updated`: every edit path (partner PATCH, admin form) comes here."""
+    unknown = sorted(set(data) - set(editable))
     if unknown:
         raise ValidationError({field: ["This field cannot be changed here."] for field in unknown})
     lead = lead_lock(lead)
-    changes = {}
-    for field, value in data.items():
-        old = getattr(lead, field)
-        if old != value:
-            changes[field] = [_jsonable(old), _jsonable(value)]
-            setattr(lead, field, value)
+    changes = field_changes_apply(lead, data)
     if not changes:
         return lead
     lead.full_clean(exclude=[f.name for f in Lead._meta.fields if f.name not in changes], validate_unique=False)
@@ -44,10 +51,6 @@ def lead_update(*, lead, data: dict, by: str, workspace=None):
         )
     LeadEvent.objects.create(lead=lead, event_type="updated", event_data=event_data)
     return lead
-
-
-def _jsonable(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 @transaction.atomic

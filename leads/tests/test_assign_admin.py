@@ -2,7 +2,7 @@
 import pytest
 
 from leadhub.testing import make_lead, make_workspace
-from leads.models import WorkspaceTracking
+from leads.models import Lead, WorkspaceTracking
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def test_action_asks_for_the_workspace_first(admin_client):
 
 
 def test_confirming_assigns_every_selected_lead_through_the_service(admin_client):
-    held = make_lead(held_for_consent=True)
+    held = make_lead()
     other = make_workspace()
     moved = make_lead(workspace=other, workspace_status="accepted")
     target = make_workspace()
@@ -54,3 +54,57 @@ def test_inactive_workspace_cannot_be_chosen(admin_client):
     assert response.status_code == 200 and b"errorlist" in response.content
     lead.refresh_from_db()
     assert lead.workspace_id is None
+
+
+def assign(admin_client, leads, workspace, **fields):
+    return admin_client.post(CHANGELIST, {
+        "action": "assign_to_workspace", "_selected_action": [lead.pk for lead in leads], "post": "yes",
+        "workspace": workspace.pk, **fields,
+    }, follow=True)
+
+
+def messages_of(response):
+    return [(m.level_tag, str(m)) for m in response.context["messages"]]
+
+
+def test_a_held_lead_is_refused_release_first_and_the_others_are_assigned(admin_client):
+    held, free, target = make_lead(held_for_consent=True), make_lead(), make_workspace()
+    page = admin_client.post(CHANGELIST, {"action": "assign_to_workspace", "_selected_action": [held.pk, free.pk]})
+    assert b'name="release_consent"' in page.content and b'name="reason"' in page.content
+
+    response = assign(admin_client, [held, free], target)
+
+    assert messages_of(response) == [
+        ("success", f"Assigned 1 lead(s) to {target}."),
+        ("error", f"Not assigned: #{held.pk} held for consent. Release first: tick “Release the consent hold first” "
+                  "and give the reason."),
+    ]
+    held.refresh_from_db()
+    assert held.workspace_id is None and held.held_for_consent
+    assert Lead.objects.get(pk=free.pk).workspace_id == target.pk
+
+
+def test_the_assign_form_releases_then_assigns_with_the_reason(admin_client):
+    held, target = make_lead(held_for_consent=True), make_workspace()
+
+    unexplained = admin_client.post(CHANGELIST, {
+        "action": "assign_to_workspace", "_selected_action": [held.pk], "post": "yes", "workspace": target.pk,
+        "release_consent": "on", "reason": " ",
+    })
+    assert unexplained.status_code == 200 and unexplained.context["form"].errors["reason"]
+    assert Lead.objects.get(pk=held.pk).held_for_consent
+
+    response = assign(admin_client, [held], target, release_consent="on", reason="consent obtained by phone")
+
+    assert messages_of(response) == [("success", f"Assigned 1 lead(s) to {target}.")]
+    held.refresh_from_db()
+    assert (held.workspace_id, held.held_for_consent) == (target.pk, False)
+    release = held.events.get(event_type="consent_released")
+    assert release.event_data["reason"] == "consent obtained by phone" and release.event_data["by"] == "staff:admin"
+    assert held.events.filter(event_type="assigned").exists()
+
+
+def test_a_selection_without_held_leads_is_not_offered_the_release(admin_client):
+    lead = make_lead()
+    page = admin_client.post(CHANGELIST, {"action": "assign_to_workspace", "_selected_action": [lead.pk]})
+    assert b'name="release_consent"' not in page.content

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from contacts.models import Contact, ContactEvent, ContactPurge
 from leadhub.search import phone_from_search
 from leadhub.testing import (
+    admin_change_form_data,
     admin_url,
     assert_admin_pages_render,
     assert_admin_read_only,
@@ -70,19 +71,7 @@ def test_contact_page_lists_only_the_latest_leads(admin_client):
 @pytest.mark.django_db
 def test_contact_change_saves_alongside_read_only_inlines(admin_client):
     contact = make_contact_history()["contact"]
-    page = admin_client.get(admin_url(contact, "change", contact.pk))
-    data = {
-        name: ("" if value is None else value)
-        for form in [page.context["adminform"].form]
-        for name, value in form.initial.items()
-        if name in form.fields
-    }
-    for inline in page.context["inline_admin_formsets"]:
-        management = inline.formset.management_form
-        data.update({f"{management.prefix}-{key}": value for key, value in management.initial.items()})
-        for index, form in enumerate(inline.formset.forms):
-            data[f"{inline.formset.prefix}-{index}-id"] = form.instance.pk
-            data[f"{inline.formset.prefix}-{index}-{inline.formset.fk.name}"] = contact.pk
+    data = admin_change_form_data(admin_client.get(admin_url(contact, "change", contact.pk)), contact)
     data.update(first_name="Augusta", custom_metadata="{}")
 
     response = admin_client.post(admin_url(contact, "change", contact.pk), data)
