@@ -1,11 +1,12 @@
 """How a workspace or ops work a lead: its working fields, logged activities, and the partner
 PATCH that combines those with a status change and an accept/reject in one transaction."""
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from leads.models import ActivityType, Lead, LeadActivity, LeadEvent, TrackingAction
+from leads.models import ActivityType, LeadActivity, LeadEvent, TrackingAction
+from leads.services.access import lead_access_for, lead_working_save, working_owner
 from leads.services.assignment import lead_workspace_respond
 from leads.services.status import lead_status_change
 from leads.services.tracking import lead_lock, workspace_tracking_record
@@ -15,22 +16,29 @@ LEAD_WORKING_FIELDS = ("notes", "priority", "assigned_to", "follow_up_date", "co
 
 @transaction.atomic
 def lead_update(*, lead, data: dict, by: str, workspace=None):
-    """Working fields (notes, priority, assigned_to, follow-up date, attempts). Changes are
-    recorded as an `updated` lead event and, for a workspace, tracking `updated`."""
+    """Working fields (notes, priority, assigned_to, follow-up date, attempts) of one holder:
+    `workspace`'s access record, or for ops the primary assignee's (the lead's own columns when
+    nobody holds it). Changes are recorded as an `updated` lead event of that holder and, for a
+    workspace, tracking `updated`."""
     unknown = sorted(set(data) - set(LEAD_WORKING_FIELDS))
     if unknown:
         raise ValidationError({field: ["This field cannot be changed here."] for field in unknown})
     lead = lead_lock(lead)
+    owner = working_owner(lead, workspace)
+    access = lead_access_for(lead=lead, workspace=owner) if owner is not None else None
+    if owner is not None and access is None:
+        raise PermissionDenied(f"Workspace '{owner.pk}' does not hold lead {lead.pk}.")
+    record = access if access is not None else lead
     changes = {}
     for field, value in data.items():
-        old = getattr(lead, field)
+        old = getattr(record, field)
         if old != value:
             changes[field] = [_jsonable(old), _jsonable(value)]
-            setattr(lead, field, value)
+            setattr(record, field, value)
     if not changes:
         return lead
-    lead.full_clean(exclude=[f.name for f in Lead._meta.fields if f.name not in changes], validate_unique=False)
-    lead.save(update_fields=[*changes, "updated_at"])
+    record.full_clean(exclude=[f.name for f in type(record)._meta.fields if f.name not in changes], validate_unique=False)
+    lead_working_save(lead=lead, access=access, values={field: data[field] for field in changes})
     event_data = {"changes": changes, "by": by}
     if workspace is not None:
         event_data["workspace_id"] = workspace.pk
@@ -42,12 +50,15 @@ def lead_update(*, lead, data: dict, by: str, workspace=None):
             details="changed " + ", ".join(changes),
             metadata={"fields": sorted(changes)},
         )
-    LeadEvent.objects.create(lead=lead, event_type="updated", event_data=event_data)
+    LeadEvent.objects.create(lead=lead, workspace=owner, event_type="updated", event_data=event_data)
     return lead
 
 
 def _jsonable(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+ACTIVITY_ADDED = "activity_added"
 
 
 @transaction.atomic
@@ -63,24 +74,32 @@ def lead_activity_add(
     workspace=None,
     metadata=None,
 ):
-    """Log a call, email, meeting or note; a call also counts as a contact attempt (DB-side +1)."""
+    """Log a call, email, meeting or note of one holder (`workspace`, else the primary assignee),
+    with the caller's `metadata` kept as sent, and an `activity_added` lead event; a call also
+    counts as a contact attempt of that holder (DB-side +1)."""
     if activity_type not in ActivityType.values:
         raise ValidationError({"activity_type": [f"Must be one of: {', '.join(ActivityType.values)}."]})
-    metadata = dict(metadata or {})
-    if workspace is not None:
-        metadata.setdefault("workspace_id", workspace.pk)
+    owner = working_owner(lead, workspace)
+    access = lead_access_for(lead=lead, workspace=owner) if owner is not None else None
+    if owner is not None and access is None:
+        raise PermissionDenied(f"Workspace '{owner.pk}' does not hold lead {lead.pk}.")
     activity = LeadActivity.objects.create(
         lead=lead,
+        workspace=owner,
         activity_type=activity_type,
         title=title or ActivityType(activity_type).label,
         description=description,
         activity_date=activity_date or timezone.now(),
         created_by=created_by,
         created_by_name=created_by_name,
-        metadata=metadata,
+        metadata=dict(metadata or {}),
+    )
+    LeadEvent.objects.create(
+        lead=lead, workspace=owner, event_type=ACTIVITY_ADDED,
+        event_data={"activity_id": activity.pk, "activity_type": activity_type, "title": activity.title, "by": created_by},
     )
     if activity_type == ActivityType.CALL:
-        Lead.objects.filter(pk=lead.pk).update(contact_attempts=F("contact_attempts") + 1, updated_at=timezone.now())
+        lead_working_save(lead=lead, access=access, values={"contact_attempts": F("contact_attempts") + 1})
     return activity
 
 
