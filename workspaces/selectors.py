@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from leadhub.api.permissions import is_staff_user
 from leadhub.keys import key_lookup
-from workspaces.models import OutboundEvent, Workspace
+from workspaces.models import LeadForwardingRule, OutboundEvent, Workspace
 
 
 def workspace_for_key(raw_key: str) -> Workspace | None:
@@ -51,3 +51,11 @@ def outbound_events_visible_to(*, workspace: Workspace | None):
     """A partner's own outbound events (staff, `workspace=None`, see all), newest first."""
     events = OutboundEvent.objects.all() if workspace is None else OutboundEvent.objects.filter(workspace=workspace)
     return events.order_by("-created_at")
+
+
+def webhook_targets_workspace(*, webhook_id: str, workspace_id: str) -> bool:
+    """Does the inbound webhook's config list this workspace as a direct target (an active
+    forwarding rule delivering to it)? Only then may its posts name the workspace."""
+    return LeadForwardingRule.objects.filter(
+        webhook_id=webhook_id, target_workspace_id=workspace_id, is_active=True, target_workspace__is_active=True
+    ).exists()
