@@ -47,10 +47,21 @@ def workspace_profile(*, workspace: Workspace) -> dict:
     return {"workspace": workspace, "totals": totals}
 
 
+# Which read scope shows a family of outbound events: an event carries what the matching API
+# would show (a lead, an appointment, a conversion).
+EVENT_READ_SCOPES = {"lead.": "leads:read", "appointment.": "appointments:read", "conversion.": "conversions:read"}
+
+
 def outbound_events_visible_to(*, workspace: Workspace | None):
-    """A partner's own outbound events (staff, `workspace=None`, see all), newest first."""
-    events = OutboundEvent.objects.all() if workspace is None else OutboundEvent.objects.filter(workspace=workspace)
-    return events.order_by("-created_at")
+    """A partner's own outbound events of the families its key may read (`EVENT_READ_SCOPES`;
+    staff, `workspace=None`, see all), newest first."""
+    if workspace is None:
+        return OutboundEvent.objects.order_by("-created_at")
+    readable = Q(pk__in=[])
+    for prefix, scope in EVENT_READ_SCOPES.items():
+        if workspace.has_scope(scope):
+            readable |= Q(event_type__startswith=prefix)
+    return OutboundEvent.objects.filter(readable, workspace=workspace).order_by("-created_at")
 
 
 def webhook_targets_workspace(*, webhook_id: str, workspace_id: str) -> bool:
