@@ -2,22 +2,28 @@
 from datetime import timedelta
 
 from appointments.intake import MAX_DURATION_MINUTES
+from django.db.models import Q
+
 from appointments.models import Appointment, AppointmentStatus
+from leads.selectors import lead_held_by
 
 # Where an appointment keeps its customer, for `leadhub.search.person_search_q` (admin and API search).
 CUSTOMER_SEARCH_FIELDS = {"phone": "customer_phone", "email": "customer_email", "names": ("customer_name",)}
 
 
 def appointment_list(*, workspace=None):
-    """Appointments routed to `workspace` (None: staff, every appointment)."""
+    """Appointments routed to `workspace` whose lead it still holds (None: staff, every
+    appointment): once its access to the lead is revoked, the lead's appointments go with it."""
     queryset = Appointment.objects.prefetch_related("lead_links")
     if workspace is not None:
-        queryset = queryset.filter(matched_workspace=workspace)
+        queryset = queryset.filter(matched_workspace=workspace).filter(
+            Q(lead__isnull=True) | lead_held_by(workspace=workspace, lead_ref="lead_id")
+        )
     return queryset
 
 
 def appointment_overlaps(*, appointment):
-    """Other live appointments of the same rep that overlap this one in time.
+    """Other live appointments of the same rep of the same workspace that overlap this one in time.
 
     Candidates start at most MAX_DURATION_MINUTES before this one ends (an indexed range on
     (assigned_to, scheduled_at)); the exact end-time check is done on those few rows.
@@ -29,6 +35,7 @@ def appointment_overlaps(*, appointment):
     candidates = (
         Appointment.objects.filter(
             assigned_to=appointment.assigned_to,
+            matched_workspace_id=appointment.matched_workspace_id,
             scheduled_at__lt=end,
             scheduled_at__gt=start - timedelta(minutes=MAX_DURATION_MINUTES),
         )

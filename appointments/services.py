@@ -24,12 +24,15 @@ from contacts.models import Contact, ContactEvent
 from contacts.services import contact_upsert
 from leadhub.actors import SYSTEM, actor_for_provider
 from leadhub.errors import ServiceRefusal
-from leads.models import Lead, TrackingAction, WorkspaceTracking
+from leads.models import AccessHow, Lead, TrackingAction, WorkspaceTracking
+from leads.selectors import lead_list
+from leads.services.access import lead_access_for, lead_access_grant
 from leads.services.status import lead_status_change
 from providers.services import provider_usage_record
 from workspaces.delivery import outbound_event_redeliver, outbox_emit
 from workspaces.models import DeliveryStatus, EventType, OutboundEvent, Workspace
 from workspaces.routing import route
+from workspaces.selectors import webhook_targets_workspace
 
 S = AppointmentStatus
 # The status machine. Final states allow nothing.
@@ -80,6 +83,7 @@ class AppointmentResult:
     contact: Contact
     contact_status: str  # "new" | "existing"
     warnings: list = field(default_factory=list)
+    ignored_fields: list = field(default_factory=list)  # sent but not honoured (a `workspace_id` not allowed)
 
     @property
     def lead(self):
@@ -109,6 +113,11 @@ def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_a
     lead_ingest's arguments, so rejected-submission re-processing can call it the same way."""
     cleaned = appointment_intake_validate(payload=payload)
     created_by = actor_for_provider(provider) if provider else SYSTEM
+    workspace_id, ignored = cleaned.workspace_id, []
+    if workspace_id and not webhook_targets_workspace(webhook_id=webhook.webhook_id, workspace_id=workspace_id):
+        # Named but not a direct target of this webhook: routing decides, and whether such a
+        # workspace exists is not told (routing_method says nothing about it).
+        workspace_id, ignored = "", ["workspace_id"]
     with transaction.atomic():
         leads = _leads_referenced(cleaned.lead_references, webhook=webhook, provider=provider)
         if leads:  # the lead names the customer: its contact, whatever phone was sent
@@ -119,15 +128,16 @@ def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_a
             contact=contact,
             values=cleaned.values,
             leads=leads,
-            workspace_id=cleaned.workspace_id,
+            workspace_id=workspace_id,
             created_by=created_by,
             raw_payload=payload,
             source={"webhook_id": webhook.webhook_id, "provider_id": provider.provider_id if provider else None,
-                    "ip_address": ip_address},
+                    "ip_address": ip_address, "ignored_fields": ignored},
         )
         if provider is not None:
             provider_usage_record(provider=provider, webhook_id=webhook.webhook_id, now=timezone.now())
-    return AppointmentResult(result.appointment, contact, "new" if contact_created else "existing", result.warnings)
+    return AppointmentResult(result.appointment, contact, "new" if contact_created else "existing", result.warnings,
+                             ignored)
 
 
 def appointment_submit(*, payload, created_by: str, workspace=None) -> AppointmentResult:
@@ -143,8 +153,7 @@ def appointment_submit(*, payload, created_by: str, workspace=None) -> Appointme
         raise AppointmentInvalid.from_errors({"lead_id": ["Required: name the lead (or lead_ids) this is for."]})
     if workspace is not None and cleaned.workspace_id not in ("", workspace.pk):
         raise AppointmentInvalid.from_errors({"workspace_id": ["A workspace key creates appointments for itself."]})
-    visible = Lead.objects.filter(workspace=workspace) if workspace is not None else Lead.objects.all()
-    leads = _leads_referenced(cleaned.lead_references, within=visible)
+    leads = _leads_referenced(cleaned.lead_references, within=lead_list(workspace=workspace))
     return appointment_create(
         contact=leads[0].contact, values=cleaned.values, leads=leads, workspace=workspace,
         workspace_id=cleaned.workspace_id, created_by=created_by, raw_payload=payload,
@@ -269,9 +278,14 @@ def appointment_create(
         },
     )
     for lead in leads:
-        if lead.status not in CLOSED_LEAD_STATUSES:
+        if matched:
+            lead_access_grant(lead=lead, workspace=matched, how=AccessHow.ROUTED, by=created_by)
+        # The status of the workspace the appointment is for (the lead's own when unrouted).
+        holder = matched or lead.workspace
+        access = lead_access_for(lead=lead, workspace=holder) if holder else None
+        if (access or lead).status not in CLOSED_LEAD_STATUSES:
             lead_status_change(
-                lead=lead, new_status=LEAD_SCHEDULED, changed_by=created_by,
+                lead=lead, new_status=LEAD_SCHEDULED, changed_by=created_by, holder=holder,
                 reason=f"Appointment #{appointment.pk} scheduled.", metadata={"appointment_id": appointment.pk},
             )
     if matched:
@@ -300,16 +314,16 @@ def _leads_to_cover(*, contact, leads, service_type):
 
 
 def _decide_workspace(*, workspace, workspace_id, zip_code, product):
-    """(workspace or None, human-readable routing_method)."""
+    """(workspace or None, human-readable routing_method). A named workspace that is missing or
+    inactive reads the same, so routing_method never tells whether a workspace exists."""
     if workspace is not None:
         return workspace, f"owner: created by workspace '{workspace.pk}'"
     prefix = ""
     if workspace_id:
-        named = Workspace.objects.filter(pk=workspace_id).first()
-        if named is not None and named.is_active:
+        named = Workspace.objects.filter(pk=workspace_id, is_active=True).first()
+        if named is not None:
             return named, f"named: workspace '{named.pk}' given by the caller"
-        why = "is inactive" if named is not None else "does not exist"
-        prefix = f"named workspace '{workspace_id}' {why}, routing decided; "
+        prefix = f"named workspace '{workspace_id}' not available, routing decided; "
     match = route(zip_code=zip_code, product=product)
     if match is None:
         return None, f"{prefix}unrouted: no active rule serves ZIP '{zip_code or '-'}' and product '{product or '-'}'"
@@ -317,7 +331,8 @@ def _decide_workspace(*, workspace, workspace_id, zip_code, product):
 
 
 def _double_booking(appointment):
-    """Warnings (not errors): the rep is already booked at an overlapping time."""
+    """Warnings (not errors): the rep is already booked at an overlapping time, among the
+    appointments of the same workspace only (never another workspace's ids)."""
     clashes = appointment_overlaps(appointment=appointment)
     if not clashes:
         return []
@@ -581,6 +596,8 @@ def appointment_route(*, appointment, workspace, by: str, method: str = "") -> A
     appointment.routing_method = (method or f"manual: routed to '{workspace.pk}' by {by}")[:255]
     appointment.forward_status = ForwardStatus.PENDING
     appointment.save(update_fields=["matched_workspace", "routing_method", "forward_status", "updated_at"])
+    for link in appointment.lead_links.select_related("lead"):
+        lead_access_grant(lead=link.lead, workspace=workspace, how=AccessHow.ROUTED, by=by)
     AppointmentEvent.objects.create(
         appointment=appointment, event_type=AppointmentEvent.ROUTED, new_value=workspace.pk, created_by=by,
         event_data={"routing_method": appointment.routing_method},

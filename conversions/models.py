@@ -36,6 +36,10 @@ class Conversion(TimeStampedModel):
         db_column="workspace_id",
         related_name="conversions",
     )
+    # The recording workspace's hold on the lead: conversions count per (lead, workspace).
+    lead_access = models.ForeignKey(
+        "leads.LeadAccess", on_delete=models.PROTECT, null=True, blank=True, related_name="conversions"
+    )
     converted_by = models.CharField(max_length=255, blank=True)
     converted_at = models.DateTimeField(default=timezone.now, db_index=True)
     conversion_type = models.CharField(max_length=20, choices=ConversionType.choices)

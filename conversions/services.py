@@ -23,7 +23,7 @@ from django.db.models import DecimalField, F, IntegerField, OuterRef, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from contacts.models import Contact, ConversionStatus
+from contacts.models import Contact
 from conversions.models import ISO_4217, USD, Conversion, ConversionEvent, ConversionIdempotencyKey, ConversionType
 from conversions.selectors import (
     actual_count,
@@ -35,7 +35,8 @@ from conversions.selectors import (
 )
 from leadhub.models import MONEY_MAX, MONEY_TOTAL
 from leads.ingest import canonical_json
-from leads.models import Lead, TrackingAction, WorkspaceStatus, WorkspaceTracking
+from leads.models import Lead, LeadAccess, TrackingAction, WorkspaceStatus, WorkspaceTracking
+from leads.services.access import contact_conversion_status_refresh, lead_working_save
 from leads.services.status import lead_conversions_voided, lead_status_change
 from workspaces.delivery import outbox_emit
 from workspaces.models import EventType, Workspace
@@ -144,7 +145,8 @@ def conversion_create(
 ) -> ConversionResult:
     """Record one conversion of `workspace` and apply it everywhere it counts, atomically.
 
-    `lead` (optional) must belong to `contact` and be assigned to `workspace`; `contact` may be
+    `lead` (optional) must belong to `contact` and have reached `workspace` (a live access
+    record, which the conversion links: conversions count per lead and workspace); `contact` may be
     left out when `lead` is given. With `idempotency_key`, the same key and request replay the
     original conversion (`created=False`) and another request raises IdempotencyConflict —
     also when two such requests race (the second waits on the key's unique index).
@@ -196,6 +198,7 @@ def _create(*, workspace, contact, lead, conversion_type, conversion_value, curr
     conversion = Conversion.objects.create(
         contact=contact,
         lead=lead,
+        lead_access=LeadAccess.objects.live().filter(lead=lead, workspace=workspace).first() if lead else None,
         workspace=workspace,
         converted_by=converted_by,
         converted_at=converted_at,
@@ -215,19 +218,21 @@ def _create(*, workspace, contact, lead, conversion_type, conversion_value, curr
     )
     _aggregates_move(conversion, count=1, value=conversion.conversion_value)
     if lead is not None:
-        lead_status_change(
+        # The recording workspace's own status moves (`holder`, no tracking of its own: the
+        # `converted` tracking row below is this change's).
+        lead = lead_status_change(
             lead=lead,
             new_status="converted",
             changed_by=created_by,
             reason=f"{conversion_type} conversion recorded",
-            # Attribution only: the `converted` tracking row below is this change's tracking.
-            metadata={"workspace_id": workspace.pk, "conversion_id": str(conversion.pk)},
+            holder=workspace,
+            metadata={"conversion_id": str(conversion.pk)},
+        )
+        lead_working_save(
+            lead=lead, access=conversion.lead_access, values={"workspace_status": WorkspaceStatus.CONVERTED}
         )
         Lead.objects.filter(pk=lead.pk).update(
-            conversion_id=str(conversion.pk),
-            conversion_metadata=_lead_metadata(conversion),
-            workspace_status=WorkspaceStatus.CONVERTED,
-            updated_at=timezone.now(),
+            conversion_id=str(conversion.pk), conversion_metadata=_lead_metadata(conversion), updated_at=timezone.now(),
         )
     WorkspaceTracking.objects.create(
         contact=contact,
@@ -392,12 +397,12 @@ def conversion_aggregates_move(*, count: int, value: Decimal, contact_id=None, w
             conversion_count=moved("conversion_count", count, IntegerField()),
             lifetime_value=moved("lifetime_value", value, money),
             last_conversion_id=str(latest.pk) if latest else "",
-            conversion_status=ConversionStatus.CONVERTED if latest else ConversionStatus.PENDING,
             converted_timestamp=latest.converted_at if latest else None,
             converted_by=latest.converted_by if latest else "",
             converted_from_workspace=(latest.workspace_id or "") if latest else "",
             updated_at=timezone.now(),
         )
+        contact_conversion_status_refresh(contact_id=contact_id)
     if workspace_id is not None:
         Workspace.objects.filter(pk=workspace_id).update(
             total_conversions=moved("total_conversions", count, IntegerField()),
@@ -417,8 +422,8 @@ def _validate(*, contact, lead, workspace, conversion_type, value, currency, cus
         errors["contact_id"] = ["Give contact_id or lead_id."]
     if lead is not None and contact is not None and lead.contact_id != contact.pk:
         errors["lead_id"] = [f"Lead {lead.pk} does not belong to contact {contact.pk}."]
-    elif lead is not None and lead.workspace_id != workspace.pk:
-        errors["lead_id"] = [f"Lead {lead.pk} is not assigned to workspace '{workspace.pk}'."]
+    elif lead is not None and not LeadAccess.objects.live().filter(lead=lead, workspace=workspace).exists():
+        errors["lead_id"] = [f"Lead {lead.pk} has not reached workspace '{workspace.pk}' (or its access ended)."]
     try:
         ISO_4217(currency or "")
     except ValidationError:

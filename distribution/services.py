@@ -5,8 +5,9 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from leads.events import lead_event_data
-from leads.models import Lead, LeadEvent
+from leads.models import AccessHow, Lead, LeadEvent
 from leadhub.actors import SYSTEM
+from leads.services.access import lead_access_grant
 from leads.services.assignment import lead_assign
 from providers.models import DistributionStrategy, WebhookConfig
 from workspaces.delivery import outbox_emit
@@ -77,9 +78,10 @@ def _distribute(lead, *, strategy, sender_workspace_id, rng):
         first, *others = outcome.winners
         lead_assign(lead=lead, workspace=first.offer.workspace, by=SYSTEM, rule=first.offer.routing_rule)
         for other in others:  # all_matches: the other buyers get a copy, as forwarding did
+            access = lead_access_grant(lead=lead, workspace=other.offer.workspace, how=AccessHow.FORWARDED, by=SYSTEM)
             outbox_emit(
                 workspace=other.offer.workspace, event_type=EventType.LEAD_FORWARDED,
-                data={**lead_event_data(lead), "offer_id": other.offer.pk}, contact_id=lead.contact_id,
+                data={**lead_event_data(lead, access), "offer_id": other.offer.pk}, contact_id=lead.contact_id,
                 subject_type="lead", subject_id=lead.pk,
             )
     return decision

@@ -34,7 +34,16 @@ from leadhub.admin import (
 )
 from leadhub.search import PERSON_SEARCH_FIELDS
 from leads.ingest import US_STATES
-from leads.models import ActivityType, Lead, LeadActivity, LeadEvent, LeadPipelineStage, LeadStatusHistory, WorkspaceTracking
+from leads.models import (
+    ActivityType,
+    Lead,
+    LeadAccess,
+    LeadActivity,
+    LeadEvent,
+    LeadPipelineStage,
+    LeadStatusHistory,
+    WorkspaceTracking,
+)
 from leads.selectors import lead_timeline
 from leads.services.assignment import LeadHeldForConsent, lead_assign
 from leads.services.status import lead_consent_release, lead_status_change
@@ -150,6 +159,15 @@ class LeadStatusHistoryInline(ReadOnlyInline):
     model = LeadStatusHistory
     fields = ["old_status", "new_status", "changed_by", "reason", "created_at"]
     verbose_name_plural = f"status history (latest {LATEST})"
+
+
+class LeadAccessInline(ReadOnlyInline):
+    """Every workspace the lead reached, live or revoked, with that workspace's own work on it."""
+
+    model = LeadAccess
+    fields = ["workspace", "how", "granted_at", "revoked_at", "workspace_status", "status", "assigned_to", "priority",
+              "follow_up_date", "contact_attempts", "notes"]
+    verbose_name_plural = f"workspace access (latest {LATEST})"
 
 
 class LeadActivityInline(ReadOnlyInline):
@@ -295,7 +313,7 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         "created_at",
         "updated_at",
     ]
-    inlines = [LeadStatusHistoryInline, LeadActivityInline, LeadEventInline]
+    inlines = [LeadAccessInline, LeadStatusHistoryInline, LeadActivityInline, LeadEventInline]
     actions = ["change_status", "assign_to_workspace", "release_consent", "add_activity", "export_csv"]
     record_actions = ["change_status", "assign_to_workspace", "release_consent", "add_activity"]
     assign_limit = 500
@@ -490,6 +508,17 @@ class LeadEventAdmin(ExactSearchMixin, AuditLogAdmin):
     search_fields = ["=event_type"]
     number_search_fields = ["lead_id"]
     raw_id_fields = list_select_related = ["lead"]
+
+
+@admin.register(LeadAccess)
+class LeadAccessAdmin(ExactSearchMixin, AuditLogAdmin):
+    """Read-only: access is granted and revoked by assignment, routing, forwarding and sales."""
+
+    list_display = ["id", "lead", "workspace", "how", "workspace_status", "status", "granted_at", "revoked_at"]
+    list_filter = ["how", "workspace_status", "granted_at"]
+    search_fields = ["=workspace__id"]
+    number_search_fields = ["lead_id"]
+    raw_id_fields = list_select_related = ["lead", "workspace"]
 
 
 @admin.register(LeadStatusHistory)

@@ -16,17 +16,26 @@ LEAD_EVENT_FIELDS = (
 )
 
 
-def lead_event_data(lead) -> dict:
-    return {"lead_id": lead.pk, "external_id": lead.external_id, "contact_id": lead.contact_id,
+def lead_event_data(lead, access=None) -> dict:
+    """The lead as partners see it; with `access`, as that holder sees it: its own status,
+    priority and accept/reject, and no other workspace's id."""
+    data = {"lead_id": lead.pk, "external_id": lead.external_id, "contact_id": lead.contact_id,
             **{name: getattr(lead, name) for name in LEAD_EVENT_FIELDS}}
+    if access is not None:
+        data.update(
+            status=access.status, priority=access.priority, workspace_status=access.workspace_status,
+            workspace_id=access.workspace_id, workspace_assigned_at=access.granted_at,
+        )
+    return data
 
 
-def lead_event_emit(*, lead, workspace, event_type: EventType, **extra):
-    """Queue a lead.* event for `workspace` in the caller's transaction (see workspaces.delivery)."""
+def lead_event_emit(*, lead, workspace, event_type: EventType, access=None, **extra):
+    """Queue a lead.* event for `workspace` (as `access`, its record, sees the lead) in the
+    caller's transaction (see workspaces.delivery)."""
     return outbox_emit(
         workspace=workspace,
         event_type=event_type,
-        data={**lead_event_data(lead), **extra},
+        data={**lead_event_data(lead, access), **extra},
         contact_id=lead.contact_id,
         subject_type="lead",
         subject_id=lead.pk,

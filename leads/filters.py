@@ -14,9 +14,10 @@ def _known_stage(value):
 
 
 class LeadFilterSet(PartnerFilterSet):
-    status = django_filters.CharFilter(validators=[_known_stage], label="A pipeline stage name")
+    # Your own status and accept/reject (the caller's view, leads.selectors.lead_list).
+    status = django_filters.CharFilter(field_name="seen_status", validators=[_known_stage], label="A pipeline stage name")
     lead_type = django_filters.ChoiceFilter(choices=LeadType.choices)
-    workspace_status = django_filters.ChoiceFilter(choices=WorkspaceStatus.choices)
+    workspace_status = django_filters.ChoiceFilter(field_name="seen_workspace_status", choices=WorkspaceStatus.choices)
     state = django_filters.CharFilter(lookup_expr="iexact")
     zip_code = django_filters.CharFilter()
     # Only narrows further for staff: a workspace key is already limited to its own leads.

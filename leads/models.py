@@ -149,6 +149,79 @@ class Lead(TimeStampedModel):
                 "not assigned or forwarded until consent is confirmed.")
 
 
+class AccessHow(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned"
+    ROUTED = "routed", "Routed (an appointment)"
+    FORWARDED = "forwarded", "Forwarded"
+    SOLD = "sold", "Sold"
+
+
+# The working fields each holder of a lead keeps for itself (LeadAccess); the lead's columns of the
+# same names show the primary assignee's.
+ACCESS_WORKING_FIELDS = (
+    "workspace_status", "status", "status_changed_at", "notes", "priority", "assigned_to", "follow_up_date",
+    "contact_attempts",
+)
+
+
+class LeadAccessQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class LeadAccess(TimeStampedModel):
+    """One workspace's hold on a lead (how the lead reached it) and that workspace's own work on it.
+
+    Every partner read and write of a lead goes through the caller's live record, so two
+    workspaces holding one lead never see each other's status, notes or follow-ups. A revoked
+    record (reassignment, an approved return) keeps its working fields for ops. The lead's own
+    working columns mirror the record of its primary assignee (`leads.workspace_id`).
+    """
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="accesses")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.PROTECT, db_column="workspace_id", related_name="lead_accesses"
+    )
+    how = models.CharField(max_length=20, choices=AccessHow.choices)
+    granted_at = models.DateTimeField(default=timezone.now)
+    granted_by = models.CharField(max_length=255, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.CharField(max_length=255, blank=True)
+    workspace_status = models.CharField(max_length=20, choices=WorkspaceStatus.choices, blank=True)
+    status = models.CharField(max_length=50, default="new", validators=[validate_pipeline_status])
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    priority = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    assigned_to = models.CharField(max_length=255, blank=True)
+    follow_up_date = models.DateTimeField(null=True, blank=True)
+    contact_attempts = models.PositiveIntegerField(default=0)
+
+    objects = LeadAccessQuerySet.as_manager()
+
+    class Meta:
+        db_table = "lead_access"
+        ordering = ["-granted_at", "-id"]
+        verbose_name_plural = "lead access"
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "workspace"], name="lead_access_lead_workspace_uniq"),
+            choices_constraint("lead_access", "how", AccessHow.choices),
+            choices_constraint("lead_access", "workspace_status", WorkspaceStatus.choices, allow_blank=True),
+            models.CheckConstraint(condition=models.Q(priority__gte=1, priority__lte=5), name="lead_access_priority_1_5"),
+        ]
+        indexes = [
+            # "Leads visible to workspace W": the live records of W, newest leads first.
+            models.Index(
+                fields=["workspace", "lead"], name="lead_access_live_idx", condition=models.Q(revoked_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self):
+        state = "revoked" if self.revoked_at else self.how
+        return f"lead #{self.lead_id} → {self.workspace_id} ({state})"
+
+
 class LeadEvent(CreatedAtModel):
     RECEIVED = "received"
     ASSIGNED = "assigned"
@@ -158,6 +231,11 @@ class LeadEvent(CreatedAtModel):
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     event_type = models.CharField(max_length=50, db_index=True)
     event_data = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
+    # The workspace this row belongs to; null for ops/system rows every holder of the lead sees.
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.PROTECT, null=True, blank=True, db_column="workspace_id",
+        related_name="+",
+    )
 
     class Meta:
         db_table = "lead_events"
@@ -176,6 +254,11 @@ class LeadStatusHistory(CreatedAtModel):
     reason = models.TextField(blank=True)
     notes = models.TextField(blank=True)
     metadata = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
+    # The workspace this row belongs to; null for ops/system rows every holder of the lead sees.
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.PROTECT, null=True, blank=True, db_column="workspace_id",
+        related_name="+",
+    )
 
     class Meta:
         db_table = "lead_status_history"
@@ -203,6 +286,11 @@ class LeadActivity(CreatedAtModel):
     created_by = models.CharField(max_length=255)
     created_by_name = models.CharField(max_length=255, blank=True)
     metadata = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
+    # The workspace this row belongs to; null for ops/system rows every holder of the lead sees.
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.PROTECT, null=True, blank=True, db_column="workspace_id",
+        related_name="+",
+    )
 
     class Meta:
         db_table = "lead_activities"

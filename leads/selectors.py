@@ -1,53 +1,68 @@
 """Lead reads for the partner API, admin and analytics. Tenancy is enforced here.
 
 `workspace=None` means the ops view across all workspaces; views only pass None for staff.
-Audit rows written on behalf of a workspace carry its id (`metadata.workspace_id` /
-`event_data.workspace_id`); a workspace never sees rows attributed to another one, so a lead
-re-assigned from A to B does not show A's calls, notes or status changes to B.
+A workspace sees a lead only through its live access record (`lead_access`), and sees that
+record's working fields, not the lead's columns (which are the primary assignee's). History rows
+carry the workspace they belong to (`workspace_id`); a workspace sees its own and the neutral
+ones (no workspace: received, consent, ops before anyone held the lead), so a lead re-assigned
+from A to B does not show A's calls, notes or status changes to B.
 """
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 
 from contacts.models import Contact
-from leads.models import Lead, LeadActivity, LeadEvent, LeadStatusHistory
+from leads.models import ACCESS_WORKING_FIELDS, Lead, LeadAccess, LeadActivity, LeadEvent, LeadStatusHistory
+
+# What a caller sees as a lead's working fields: `seen_<field>` annotations, from the caller's
+# access record for a workspace and from the lead's own columns for staff.
+SEEN = {f"seen_{name}": name for name in (*ACCESS_WORKING_FIELDS, "workspace_assigned_at")}
+
+
+def lead_held_by(*, workspace, lead_ref="pk"):
+    """EXISTS: `workspace` holds the outer row's lead (`lead_ref`: its lead id column) by a live
+    access record; answered from the partial index on the live records."""
+    return Exists(LeadAccess.objects.live().filter(workspace=workspace, lead_id=OuterRef(lead_ref)))
 
 
 def lead_list(*, workspace):
-    leads = Lead.objects.all()
-    if workspace is not None:
-        leads = leads.filter(workspace=workspace)
-    return leads
+    """Leads `workspace` holds, each annotated with the caller's view of its working fields
+    (`seen_*`); one join on the live access records, no extra query per page."""
+    if workspace is None:
+        return Lead.objects.annotate(**{alias: F(name) for alias, name in SEEN.items()})
+    own = {alias: F(f"accesses__{name}") for alias, name in SEEN.items() if name != "workspace_assigned_at"}
+    return Lead.objects.filter(accesses__workspace=workspace, accesses__revoked_at__isnull=True).annotate(
+        **own, seen_workspace_assigned_at=F("accesses__granted_at")
+    )
 
 
 def contact_list(*, workspace):
-    """Contacts with at least one lead of `workspace` (all contacts for staff, None): a workspace
-    sees a contact only through a lead assigned to it. Each carries `visible_leads`: only that
-    workspace's leads (one extra query for the whole page)."""
-    leads = Lead.objects.order_by("-id")
+    """Contacts with at least one lead `workspace` holds (all contacts for staff, None): a
+    workspace sees a contact only through a lead that reached it. Each carries `visible_leads`:
+    only those leads, as the caller sees them (one extra query for the whole page)."""
+    leads = lead_list(workspace=workspace).order_by("-id")
     contacts = Contact.objects.all()
     if workspace is not None:
-        leads = leads.filter(workspace=workspace)
-        contacts = contacts.filter(Exists(leads.filter(contact=OuterRef("pk"))))
+        contacts = contacts.filter(Exists(LeadAccess.objects.live().filter(workspace=workspace, lead__contact=OuterRef("pk"))))
     return contacts.prefetch_related(Prefetch("leads", queryset=leads, to_attr="visible_leads"))
 
 
-def _attributed_to(workspace, field):
-    """Rows with no workspace attribution (system, ops) or attributed to this workspace."""
+def _attributed_to(workspace):
+    """Rows with no workspace (neutral: system, ops) or this workspace's own."""
     if workspace is None:
         return Q()
-    return ~Q(**{f"{field}__has_key": "workspace_id"}) | Q(**{f"{field}__workspace_id": workspace.pk})
+    return Q(workspace__isnull=True) | Q(workspace=workspace)
 
 
 def lead_activity_list(*, lead, workspace):
-    return LeadActivity.objects.filter(lead=lead).filter(_attributed_to(workspace, "metadata"))
+    return LeadActivity.objects.filter(lead=lead).filter(_attributed_to(workspace))
 
 
 def lead_timeline(*, lead, workspace) -> list[dict]:
     """The lead's events, status history, activities, appointments and conversions, oldest first
     (five queries, whatever the lead's history)."""
     items = []
-    for event in LeadEvent.objects.filter(lead=lead).filter(_attributed_to(workspace, "event_data")):
+    for event in LeadEvent.objects.filter(lead=lead).filter(_attributed_to(workspace)):
         items.append(_item("event", event.created_at, event.pk, event.event_type, event.event_data))
-    for change in LeadStatusHistory.objects.filter(lead=lead).filter(_attributed_to(workspace, "metadata")):
+    for change in LeadStatusHistory.objects.filter(lead=lead).filter(_attributed_to(workspace)):
         items.append(
             _item(
                 "status_change",

@@ -17,7 +17,7 @@ from contacts.models import Contact, ContactEvent, ContactMerge, ContactPurge
 from contacts.services import CONTACT_FILL_FIELDS
 from conversions.models import Conversion, ConversionEvent
 from conversions.services import conversion_aggregates_move
-from leads.models import Lead, LeadActivity, LeadEvent, LeadStatusHistory, WorkspaceTracking
+from leads.models import Lead, LeadAccess, LeadActivity, LeadEvent, LeadStatusHistory, WorkspaceTracking
 from providers.services import rejected_submissions_purge_for_phone
 from workspaces.delivery import outbox_purge_for_contacts
 
@@ -66,8 +66,9 @@ def contact_purge(*, contact, reason, by):
 
     # Another contact's row that points at one of this person's leads keeps its row, not the link.
     foreign_links = Q(lead__contact=contact) & ~Q(contact=contact)
-    for model in (Appointment, Conversion, WorkspaceTracking):
+    for model in (Appointment, WorkspaceTracking):
         model.objects.filter(foreign_links).update(lead=None)
+    Conversion.objects.filter(foreign_links).update(lead=None, lead_access=None)
 
     # Workspace totals lose this person's conversions; voided ones left them when voided.
     for workspace_id, (count, value) in _counted_totals(conversions, "workspace_id").items():
@@ -83,6 +84,7 @@ def contact_purge(*, contact, reason, by):
         ContactEvent.objects.filter(contact__in=[contact, *merged_away]),
         conversions,
         appointments,
+        LeadAccess.objects.filter(lead__contact=contact),
         Lead.objects.filter(contact=contact),
     ]
     deleted_counts = {queryset.model._meta.db_table: 0 for queryset in steps}

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from leadhub.api.permissions import is_staff_user
 from leadhub.keys import key_lookup
-from workspaces.models import OutboundEvent, Workspace
+from workspaces.models import LeadForwardingRule, OutboundEvent, Workspace
 
 
 def workspace_for_key(raw_key: str) -> Workspace | None:
@@ -47,7 +47,26 @@ def workspace_profile(*, workspace: Workspace) -> dict:
     return {"workspace": workspace, "totals": totals}
 
 
+# Which read scope shows a family of outbound events: an event carries what the matching API
+# would show (a lead, an appointment, a conversion).
+EVENT_READ_SCOPES = {"lead.": "leads:read", "appointment.": "appointments:read", "conversion.": "conversions:read"}
+
+
 def outbound_events_visible_to(*, workspace: Workspace | None):
-    """A partner's own outbound events (staff, `workspace=None`, see all), newest first."""
-    events = OutboundEvent.objects.all() if workspace is None else OutboundEvent.objects.filter(workspace=workspace)
-    return events.order_by("-created_at")
+    """A partner's own outbound events of the families its key may read (`EVENT_READ_SCOPES`;
+    staff, `workspace=None`, see all), newest first."""
+    if workspace is None:
+        return OutboundEvent.objects.order_by("-created_at")
+    readable = Q(pk__in=[])
+    for prefix, scope in EVENT_READ_SCOPES.items():
+        if workspace.has_scope(scope):
+            readable |= Q(event_type__startswith=prefix)
+    return OutboundEvent.objects.filter(readable, workspace=workspace).order_by("-created_at")
+
+
+def webhook_targets_workspace(*, webhook_id: str, workspace_id: str) -> bool:
+    """Does the inbound webhook's config list this workspace as a direct target (an active
+    forwarding rule delivering to it)? Only then may its posts name the workspace."""
+    return LeadForwardingRule.objects.filter(
+        webhook_id=webhook_id, target_workspace_id=workspace_id, is_active=True, target_workspace__is_active=True
+    ).exists()

@@ -57,13 +57,23 @@ class AppointmentRequestSerializer(serializers.Serializer):
                   "with), looked up among your own leads. Like `lead_id`, the customer, product and ZIP then come "
                   "from the lead.",
     )
-    workspace_id = _text("Route to this workspace if it is active; otherwise the routing rules decide.")
+    workspace_id = _text(
+        "Route to this workspace: honoured only when the webhook's config lists it as a direct target (an active "
+        "forwarding rule to it); otherwise ignored (listed in `disposition.ignored_fields`) and routing decides."
+    )
 
 
 class WarningSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     appointment_ids = serializers.ListField(child=serializers.IntegerField())
+
+
+class AppointmentDispositionSerializer(serializers.Serializer):
+    ignored_fields = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Fields sent but not honoured, e.g. a `workspace_id` this webhook may not name (routing decided).",
+    )
 
 
 class AppointmentCreatedSerializer(serializers.Serializer):
@@ -75,6 +85,7 @@ class AppointmentCreatedSerializer(serializers.Serializer):
     routing_method = serializers.CharField()
     routing_status = serializers.ChoiceField(["routed", "unrouted"])
     warnings = WarningSerializer(many=True)
+    disposition = AppointmentDispositionSerializer()
 
 
 def created_body(result):
@@ -88,6 +99,7 @@ def created_body(result):
         "routing_method": appointment.routing_method,
         "routing_status": result.routing_status,
         "warnings": result.warnings,
+        "disposition": {"ignored_fields": list(result.ignored_fields)},
     }
 
 

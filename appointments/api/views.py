@@ -57,7 +57,8 @@ class AppointmentWebhookView(APIView):
         description=(
             "One appointment per request (JSON or form). The contact is found by (webhook, phone) or created; "
             "a lead is linked when named or when the contact has exactly one open lead for `service_type`. "
-            "Routing picks the workspace (or an active `workspace_id` you name); the response says which and "
+            "Routing picks the workspace (or a `workspace_id` you name, if this webhook lists it as a direct "
+            "target; else it is ignored and listed in `disposition.ignored_fields`); the response says which and "
             "why. Checks run in the lead webhook's order: 415/413, 404, 401/403, 401 (signature), 429, 400, "
             "then 422 naming each invalid field. A double booking of `assigned_to` comes back in `warnings`."
         ),

@@ -10,7 +10,7 @@ from contacts.models import Contact, ContactEvent
 from leadhub.testing import make_contact, make_lead, make_webhook, make_workspace, valid_phone
 from leads.models import LeadStatusHistory
 from people.services import contact_merge
-from workspaces.models import OutboundEvent
+from workspaces.models import LeadForwardingRule, OutboundEvent
 from workspaces.services import routing_rule_save
 
 pytestmark = pytest.mark.django_db
@@ -170,23 +170,37 @@ def test_no_rule_leaves_it_unrouted_and_unforwarded():
     assert not OutboundEvent.objects.exists()
 
 
-def test_a_named_active_workspace_wins_and_an_inactive_one_falls_back_to_routing():
+def direct_target(webhook, workspace):
+    """The webhook's config lists `workspace` as a direct target (a forwarding rule to it)."""
+    LeadForwardingRule.objects.create(webhook_id=webhook.webhook_id, target_workspace=workspace)
+    return workspace
+
+
+def test_a_named_workspace_wins_only_when_the_webhook_lists_it_as_a_direct_target():
     routed, _ = served_workspace()
-    named = make_workspace()
-    result = appointment_intake(webhook=make_webhook(), payload=body(workspace_id=named.pk))
-    assert result.appointment.matched_workspace == named
+    webhook = make_webhook()
+    named = direct_target(webhook, make_workspace())
+    result = appointment_intake(webhook=webhook, payload=body(workspace_id=named.pk))
+    assert result.appointment.matched_workspace == named and result.ignored_fields == []
     assert result.appointment.routing_method.startswith("named:")
-    asleep = make_workspace(is_active=False)
-    result = appointment_intake(webhook=make_webhook(), payload=body(workspace_id=asleep.pk))
-    assert result.appointment.matched_workspace == routed
-    assert f"named workspace '{asleep.pk}' is inactive" in result.appointment.routing_method
-    result = appointment_intake(webhook=make_webhook(), payload=body(workspace_id="nobody"))
-    assert "does not exist" in result.appointment.routing_method
+
+    # Not a target of this webhook, inactive, or no such workspace: ignored alike, recorded as
+    # ignored, and routing_method cannot tell them apart.
+    methods = set()
+    for name in (make_workspace().pk, direct_target(webhook, make_workspace(is_active=False)).pk, "nobody"):
+        result = appointment_intake(webhook=webhook, payload=body(workspace_id=name, customer_phone=valid_phone()))
+        assert result.appointment.matched_workspace == routed and result.ignored_fields == ["workspace_id"]
+        created = result.appointment.events.get(event_type="created")
+        assert created.event_data["ignored_fields"] == ["workspace_id"]
+        assert name not in result.appointment.routing_method
+        methods.add(result.appointment.routing_method)
+    assert len(methods) == 1
 
 
 def test_a_workspace_without_an_outbound_webhook_gets_a_failed_forward_saying_why():
-    workspace = make_workspace()
-    result = appointment_intake(webhook=make_webhook(), payload=body(workspace_id=workspace.pk))
+    webhook = make_webhook()
+    workspace = direct_target(webhook, make_workspace())
+    result = appointment_intake(webhook=webhook, payload=body(workspace_id=workspace.pk))
     assert result.appointment.forward_status == ForwardStatus.FAILED
     assert "no outbound webhook URL" in result.appointment.forward_response
 

@@ -136,7 +136,8 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
         },
         summary="Record a conversion",
         description=(
-            "Give `lead_id` (assigned to you) or `contact_id` (a contact you hold a lead of), or both. "
+            "Give `lead_id` (a lead that reached you: assigned, routed, forwarded or sold) or `contact_id` (a contact "
+            "you hold a lead of), or both. "
             "The conversion counts at once in the contact's lifetime value and your totals, in USD: "
             "another currency is valued at the rate in force on its `converted_at` day (UTC: the latest "
             "rate dated on or before it) from the rate table ops keep, and the reported amount stays in "
@@ -170,7 +171,7 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
         if "lead_id" in data:
             lead = lead_list(workspace=workspace).filter(pk=data["lead_id"]).select_related("contact").first()
             if lead is None:
-                raise exceptions.NotFound({"lead_id": [f"No lead {data['lead_id']} is assigned to you."]})
+                raise exceptions.NotFound({"lead_id": [f"No lead {data['lead_id']} has reached you."]})
         if "contact_id" in data:
             contact = contact_list(workspace=workspace).filter(pk=data["contact_id"]).first()
             if contact is None:

@@ -60,7 +60,7 @@ def test_create_applies_the_conversion_to_contact_lead_workspace_and_audit_trail
     assert (lead.status, lead.workspace_status, lead.conversion_id) == ("converted", "converted", str(conversion.pk))
     assert lead.conversion_metadata["conversion_value"] == "1234.50"
     history = lead.status_history.get()
-    assert (history.old_status, history.new_status, history.metadata["workspace_id"]) == ("new", "converted", workspace.pk)
+    assert (history.old_status, history.new_status, history.workspace_id) == ("new", "converted", workspace.pk)
 
     workspace.refresh_from_db()
     assert (workspace.total_conversions, workspace.total_revenue) == (1, Decimal("1234.50"))
@@ -182,7 +182,7 @@ def test_lead_must_belong_to_the_contact_and_be_assigned_to_the_workspace():
     assert "does not belong" in caught.value.message_dict["lead_id"][0]
     with pytest.raises(ValidationError) as caught:
         record(make_workspace(), lead=lead)
-    assert "not assigned" in caught.value.message_dict["lead_id"][0]
+    assert "has not reached" in caught.value.message_dict["lead_id"][0]
     with pytest.raises(ValidationError) as caught:
         record(workspace)
     assert "contact_id" in caught.value.message_dict

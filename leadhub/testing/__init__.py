@@ -60,6 +60,8 @@ def make_contact(webhook_id="wh-test", phone=None, **fields):
 
 
 def make_lead(contact=None, **fields):
+    """A lead; one given a `workspace` has that workspace's access record too (`assigned`, with
+    the lead's working fields), as assignment leaves it."""
     from leads.models import Lead
 
     contact = contact or make_contact()
@@ -69,7 +71,17 @@ def make_lead(contact=None, **fields):
     fields.setdefault("last_name", contact.last_name)
     fields.setdefault("email", "ada@example.com")
     fields.setdefault("phone", contact.phone)
-    return Lead.objects.create(contact=contact, **fields)
+    lead = Lead.objects.create(contact=contact, **fields)
+    if lead.workspace_id:
+        make_access(lead, lead.workspace, how="assigned")
+    return lead
+
+
+def make_access(lead, workspace, how="routed"):
+    """`workspace`'s access record of `lead` (through the grant service, so it is what production writes)."""
+    from leads.services.access import lead_access_grant
+
+    return lead_access_grant(lead=lead, workspace=workspace, how=how, by="system")
 
 
 def make_past_contact(**fields):
@@ -176,8 +188,12 @@ def make_conversion(lead=None, contact=None, workspace=None, conversion_value="1
 
     from conversions.models import Conversion
 
+    from leads.models import LeadAccess
+
     contact = contact or (lead.contact if lead is not None else make_contact())
     fields.setdefault("conversion_type", "sale")
+    if lead is not None and workspace is not None:
+        fields.setdefault("lead_access", LeadAccess.objects.filter(lead=lead, workspace=workspace).first())
     return Conversion.objects.create(
         contact=contact, lead=lead, workspace=workspace, conversion_value=Decimal(conversion_value), **fields
     )
@@ -190,7 +206,10 @@ def make_appointment(contact=None, lead=None, **fields):
 
     contact = contact or (lead.contact if lead is not None else make_contact())
     fields.setdefault("scheduled_at", timezone.now())
-    return Appointment.objects.create(contact=contact, lead=lead, **fields)
+    appointment = Appointment.objects.create(contact=contact, lead=lead, **fields)
+    if lead is not None and appointment.matched_workspace_id:
+        make_access(lead, appointment.matched_workspace, how="routed")  # routing grants it
+    return appointment
 
 
 def ensure_pipeline_stages():

@@ -5,7 +5,15 @@ from django.utils import timezone
 
 from leadhub.errors import ServiceConflict
 from leads.events import lead_event_emit
-from leads.models import LeadEvent, TrackingAction, WorkspaceStatus
+from leads.models import AccessHow, LeadEvent, TrackingAction, WorkspaceStatus
+from leads.services.access import (
+    contact_conversion_status_refresh,
+    lead_access_for,
+    lead_access_grant,
+    lead_access_revoke,
+    lead_primary_mirror,
+    lead_working_save,
+)
 from leads.services.tracking import lead_lock, workspace_tracking_record
 from workspaces.models import EventType
 
@@ -26,7 +34,9 @@ def lead_assign(*, lead, workspace, by: str, rule=None):
     """Give a lead to a workspace (ops, the admin bulk action, routing: `rule` is the routing rule
     that chose it, kept on the `assigned` event and the `sent` tracking row).
 
-    Re-assignment records both sides: the previous workspace gets tracking `updated` (not
+    The workspace gets its access record (`assigned`), whose working fields the lead's columns
+    then show. Re-assignment revokes the previous workspace's access (its record and history stay
+    for ops) and records both sides: the previous workspace gets tracking `updated` (not
     `rejected`, which is reserved for a workspace refusing the lead itself, so partner rejection
     rates stay truthful) and an `unassigned` lead event; the new one gets `sent` and `assigned`.
     A lead held for consent is refused (LeadHeldForConsent): it is released first, on its own
@@ -40,10 +50,14 @@ def lead_assign(*, lead, workspace, by: str, rule=None):
     previous_id = lead.workspace_id
     if previous_id == workspace.pk and lead.workspace_status == WorkspaceStatus.ASSIGNED:
         return lead
+    if previous_id and previous_id != workspace.pk:
+        lead_access_revoke(lead=lead, workspace_id=previous_id, by=by)
+    access = lead_access_grant(lead=lead, workspace=workspace, how=AccessHow.ASSIGNED, by=by)
+    lead_working_save(lead=lead, access=access, values={"workspace_status": WorkspaceStatus.ASSIGNED})
     lead.workspace = workspace
     lead.workspace_assigned_at = timezone.now()
-    lead.workspace_status = WorkspaceStatus.ASSIGNED
-    lead.save(update_fields=["workspace", "workspace_assigned_at", "workspace_status", "updated_at"])
+    lead.save(update_fields=["workspace", "workspace_assigned_at", "updated_at"])
+    lead_primary_mirror(lead=lead, access=access)
     if previous_id and previous_id != workspace.pk:
         workspace_tracking_record(
             lead=lead,
@@ -54,17 +68,19 @@ def lead_assign(*, lead, workspace, by: str, rule=None):
             metadata={"change": "unassigned"},
         )
         LeadEvent.objects.create(
-            lead=lead, event_type=LeadEvent.UNASSIGNED, event_data={"workspace_id": previous_id, "by": by}
+            lead=lead, event_type=LeadEvent.UNASSIGNED, workspace_id=previous_id,
+            event_data={"workspace_id": previous_id, "by": by},
         )
     chosen_by = {"routing_rule_id": rule.pk} if rule is not None else {}
     workspace_tracking_record(
         lead=lead, workspace_id=workspace.pk, action=TrackingAction.SENT, performed_by=by, metadata=chosen_by
     )
     LeadEvent.objects.create(
-        lead=lead, event_type=LeadEvent.ASSIGNED, event_data={"workspace_id": workspace.pk, "by": by, **chosen_by}
+        lead=lead, event_type=LeadEvent.ASSIGNED, workspace=workspace,
+        event_data={"workspace_id": workspace.pk, "by": by, **chosen_by},
     )
     lead_event_emit(
-        lead=lead, workspace=workspace, event_type=EventType.LEAD_ASSIGNED, assigned_by=by,
+        lead=lead, workspace=workspace, access=access, event_type=EventType.LEAD_ASSIGNED, assigned_by=by,
         previous_workspace_id=previous_id,
     )
     return lead
@@ -79,19 +95,22 @@ PARTNER_RESPONSES = {
 
 @transaction.atomic
 def lead_workspace_respond(*, lead, workspace, response: str, by: str):
-    """The assigned workspace accepts or rejects a lead (its `workspace_status`)."""
+    """A workspace holding the lead accepts or rejects it (the `workspace_status` of its access
+    record); the contact's conversion status follows (`rejected` once every holder rejected)."""
     if response not in PARTNER_RESPONSES:
         raise ValidationError({"workspace_status": [f"Must be one of: {', '.join(PARTNER_RESPONSES)}."]})
     lead = lead_lock(lead)
-    if lead.workspace_id != workspace.pk:
-        raise PermissionDenied("Only the workspace the lead is assigned to can accept or reject it.")
-    old = lead.workspace_status
+    access = lead_access_for(lead=lead, workspace=workspace)
+    if access is None:
+        raise PermissionDenied("Only a workspace the lead reached can accept or reject it.")
+    old = access.workspace_status
     if old == response:
         return lead
-    lead.workspace_status = response
-    lead.save(update_fields=["workspace_status", "updated_at"])
+    lead_working_save(lead=lead, access=access, values={"workspace_status": response})
+    contact_conversion_status_refresh(contact_id=lead.contact_id)
     LeadEvent.objects.create(
         lead=lead,
+        workspace=workspace,
         event_type=f"workspace_{response}",
         event_data={"workspace_id": workspace.pk, "old": old, "new": response, "by": by},
     )

@@ -15,7 +15,8 @@ from leadhub.choices import LeadType
 from leadhub.errors import ServiceConflict, ServiceRefusal
 from leads.events import lead_event_data
 from leads.ingest import clean_lead, column_for
-from leads.models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
+from leads.models import AccessHow, Lead, LeadEvent, TrackingAction, WorkspaceTracking
+from leads.services.access import lead_access_grant
 from leads.signals import lead_accepted
 from providers.models import WebhookConfig
 from providers.services import provider_usage_record
@@ -169,8 +170,11 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
             action_details="Lead referred by this workspace.", performed_by=by,
             metadata={"webhook_id": webhook.webhook_id},
         )
-    # Forwarding rules only queue outbox rows here; delivery happens after commit.
-    lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
+    # Forwarding rules only queue outbox rows here; delivery happens after commit. A workspace
+    # a lead is forwarded to holds it from now on.
+    for event in lead_forward_rules_apply(lead=lead, data=lead_event_data(lead)):
+        if event.workspace_id is not None:
+            lead_access_grant(lead=lead, workspace=event.workspace, how=AccessHow.FORWARDED, by=by)
     _counters_increment(webhook=webhook, provider=provider, now=now)
     return IngestResult(lead=lead, contact=contact, contact_status=contact_status, created=True,
                         ignored_fields=sorted(cleaned.other_vertical))

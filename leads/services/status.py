@@ -1,5 +1,5 @@
 """A lead's state: its pipeline status, and the consent hold put on it at ingest."""
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -7,6 +7,7 @@ from leadhub.actors import is_staff_actor
 from leadhub.errors import ServiceConflict
 from leads.events import lead_event_emit
 from leads.models import LeadEvent, LeadPipelineStage, LeadStatusHistory, TrackingAction
+from leads.services.access import lead_access_for, lead_working_save, working_owner
 from leads.services.tracking import lead_lock, workspace_tracking_record
 from workspaces.models import EventType
 
@@ -36,11 +37,11 @@ class LeadConverted(ServiceConflict):
         super().__init__(message, errors={"status": [message]})
 
 
-def _leaving_converted_check(lead, *, changed_by, reason):
+def _leaving_converted_check(lead, *, old_status, changed_by, reason):
     """A converted lead leaves `converted` only once its conversions are voided (then its
     `conversion_id` is empty), or by ops (a staff actor) saying why: otherwise the pipeline and
     the conversion totals would tell two stories."""
-    if lead.status != CONVERTED or not lead.conversion_id:
+    if old_status != CONVERTED or not lead.conversion_id:
         return
     if not is_staff_actor(changed_by):
         raise LeadConverted(lead)
@@ -61,34 +62,41 @@ def lead_status_change(
     reason: str = "",
     notes: str = "",
     workspace=None,
+    holder=None,
     metadata=None,
 ):
     """THE status service: every status change (ops, partner API, appointments, conversions).
 
-    Validates against the active pipeline stages (LeadStatusInvalid lists them), then writes the
-    lead, `lead_status_history`, a `status_changed` lead event and, when a workspace is party to
-    the change, `workspace_tracking` (qualified / rejected / updated). Setting the current
-    status again changes nothing. A lead with an active conversion leaves `converted` only by
-    ops with a reason (LeadConverted otherwise); voiding its conversions moves it back
-    (lead_conversions_voided).
+    The status changed is one holder's: `workspace` (the acting partner, which also gets a
+    `workspace_tracking` row: qualified / rejected / updated), else `holder` (the workspace an
+    appointment or conversion belongs to), else the primary assignee; a lead nobody holds changes
+    its own column. The lead's column follows its primary assignee's status. Validates against
+    the active pipeline stages (LeadStatusInvalid lists them), then writes the status,
+    `lead_status_history` and a `status_changed` lead event, both attributed to that holder, and
+    tells the holder (`lead.status_changed`). Setting the current status again changes nothing.
+    A lead with an active conversion leaves `converted` only by ops with a reason (LeadConverted
+    otherwise); voiding its conversions moves it back (lead_conversions_voided).
     """
     allowed = list(LeadPipelineStage.objects.filter(is_active=True).values_list("name", flat=True))
     if new_status not in allowed:
         raise LeadStatusInvalid(new_status, allowed)
     lead = lead_lock(lead)
-    old_status = lead.status
+    owner = working_owner(lead, workspace or holder)
+    access = lead_access_for(lead=lead, workspace=owner) if owner is not None else None
+    if owner is not None and access is None:
+        raise PermissionDenied(f"Workspace '{owner.pk}' does not hold lead {lead.pk}.")
+    old_status = access.status if access is not None else lead.status
     if old_status == new_status:
         return lead
-    _leaving_converted_check(lead, changed_by=changed_by, reason=reason)
+    _leaving_converted_check(lead, old_status=old_status, changed_by=changed_by, reason=reason)
     metadata = dict(metadata or {})
-    if workspace is not None:
-        metadata.setdefault("workspace_id", workspace.pk)
-    lead.status = new_status
-    lead.status_changed_at = timezone.now()
-    lead.status_changed_by = changed_by
-    lead.save(update_fields=["status", "status_changed_at", "status_changed_by", "updated_at"])
+    lead_working_save(lead=lead, access=access, values={"status": new_status, "status_changed_at": timezone.now()})
+    if access is None or access.workspace_id == lead.workspace_id:
+        lead.status_changed_by = changed_by
+        lead.save(update_fields=["status_changed_by"])
     LeadStatusHistory.objects.create(
         lead=lead,
+        workspace=owner,
         old_status=old_status,
         new_status=new_status,
         changed_by=changed_by,
@@ -99,6 +107,7 @@ def lead_status_change(
     )
     LeadEvent.objects.create(
         lead=lead,
+        workspace=owner,
         event_type=LeadEvent.STATUS_CHANGED,
         event_data={"old_status": old_status, "new_status": new_status, "changed_by": changed_by, **metadata},
     )
@@ -111,10 +120,10 @@ def lead_status_change(
             details=f"status {old_status} → {new_status}" + (f": {reason}" if reason else ""),
             metadata={"old_status": old_status, "new_status": new_status},
         )
-    if lead.workspace_id:
+    if owner is not None:
         lead_event_emit(
-            lead=lead, workspace=lead.workspace, event_type=EventType.LEAD_STATUS_CHANGED, old_status=old_status,
-            new_status=new_status, changed_by=changed_by, reason=reason,
+            lead=lead, workspace=owner, access=access, event_type=EventType.LEAD_STATUS_CHANGED,
+            old_status=old_status, new_status=new_status, changed_by=changed_by, reason=reason,
         )
     return lead
 

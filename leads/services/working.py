@@ -1,12 +1,13 @@
 """How a workspace or ops work a lead: its working fields, logged activities, and the partner
 PATCH that combines those with a status change and an accept/reject in one transaction."""
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from leadhub.models import field_changes_apply
 from leads.models import ActivityType, Lead, LeadActivity, LeadEvent, TrackingAction
+from leads.services.access import lead_access_for, lead_working_save, working_owner
 from leads.services.assignment import lead_workspace_respond
 from leads.services.status import lead_status_change
 from leads.services.tracking import lead_lock, workspace_tracking_record
@@ -26,18 +27,31 @@ LEAD_OPS_FIELDS = (
 
 @transaction.atomic
 def lead_update(*, lead, data: dict, by: str, workspace=None, editable=LEAD_WORKING_FIELDS):
-    """Working fields (notes, priority, assigned_to, follow-up date, attempts), or for ops in the
-    admin the `LEAD_OPS_FIELDS`. Changes are recorded as an `updated` lead event and, for a
-    workspace, tracking `updated`: every edit path (partner PATCH, admin form) comes here."""
+    """Working fields (notes, priority, assigned_to, follow-up date, attempts) of one holder:
+    `workspace`'s access record, or for ops the primary assignee's (the lead's own columns when
+    nobody holds it); for ops in the admin also the `LEAD_OPS_FIELDS` of the lead itself. Changes
+    are recorded as an `updated` lead event of that holder and, for a workspace, tracking
+    `updated`: every edit path (partner PATCH, admin form) comes here."""
     unknown = sorted(set(data) - set(editable))
     if unknown:
         raise ValidationError({field: ["This field cannot be changed here."] for field in unknown})
     lead = lead_lock(lead)
-    changes = field_changes_apply(lead, data)
+    owner = working_owner(lead, workspace)
+    access = lead_access_for(lead=lead, workspace=owner) if owner is not None else None
+    if owner is not None and access is None:
+        raise PermissionDenied(f"Workspace '{owner.pk}' does not hold lead {lead.pk}.")
+    record = access if access is not None else lead
+    working = field_changes_apply(record, {f: v for f, v in data.items() if f in LEAD_WORKING_FIELDS})
+    corrected = field_changes_apply(lead, {f: v for f, v in data.items() if f not in LEAD_WORKING_FIELDS})
+    changes = {**working, **corrected}
     if not changes:
         return lead
-    lead.full_clean(exclude=[f.name for f in Lead._meta.fields if f.name not in changes], validate_unique=False)
-    lead.save(update_fields=[*changes, "updated_at"])
+    record.full_clean(exclude=[f.name for f in type(record)._meta.fields if f.name not in working], validate_unique=False)
+    if corrected:
+        lead.full_clean(exclude=[f.name for f in Lead._meta.fields if f.name not in corrected], validate_unique=False)
+        lead.save(update_fields=[*corrected, "updated_at"])
+    if working:
+        lead_working_save(lead=lead, access=access, values={field: data[field] for field in working})
     event_data = {"changes": changes, "by": by}
     if workspace is not None:
         event_data["workspace_id"] = workspace.pk
@@ -49,8 +63,11 @@ def lead_update(*, lead, data: dict, by: str, workspace=None, editable=LEAD_WORK
             details="changed " + ", ".join(changes),
             metadata={"fields": sorted(changes)},
         )
-    LeadEvent.objects.create(lead=lead, event_type="updated", event_data=event_data)
+    LeadEvent.objects.create(lead=lead, workspace=owner, event_type="updated", event_data=event_data)
     return lead
+
+
+ACTIVITY_ADDED = "activity_added"
 
 
 @transaction.atomic
@@ -66,24 +83,32 @@ def lead_activity_add(
     workspace=None,
     metadata=None,
 ):
-    """Log a call, email, meeting or note; a call also counts as a contact attempt (DB-side +1)."""
+    """Log a call, email, meeting or note of one holder (`workspace`, else the primary assignee),
+    with the caller's `metadata` kept as sent, and an `activity_added` lead event; a call also
+    counts as a contact attempt of that holder (DB-side +1)."""
     if activity_type not in ActivityType.values:
         raise ValidationError({"activity_type": [f"Must be one of: {', '.join(ActivityType.values)}."]})
-    metadata = dict(metadata or {})
-    if workspace is not None:
-        metadata.setdefault("workspace_id", workspace.pk)
+    owner = working_owner(lead, workspace)
+    access = lead_access_for(lead=lead, workspace=owner) if owner is not None else None
+    if owner is not None and access is None:
+        raise PermissionDenied(f"Workspace '{owner.pk}' does not hold lead {lead.pk}.")
     activity = LeadActivity.objects.create(
         lead=lead,
+        workspace=owner,
         activity_type=activity_type,
         title=title or ActivityType(activity_type).label,
         description=description,
         activity_date=activity_date or timezone.now(),
         created_by=created_by,
         created_by_name=created_by_name,
-        metadata=metadata,
+        metadata=dict(metadata or {}),
+    )
+    LeadEvent.objects.create(
+        lead=lead, workspace=owner, event_type=ACTIVITY_ADDED,
+        event_data={"activity_id": activity.pk, "activity_type": activity_type, "title": activity.title, "by": created_by},
     )
     if activity_type == ActivityType.CALL:
-        Lead.objects.filter(pk=lead.pk).update(contact_attempts=F("contact_attempts") + 1, updated_at=timezone.now())
+        lead_working_save(lead=lead, access=access, values={"contact_attempts": F("contact_attempts") + 1})
     return activity
 
 

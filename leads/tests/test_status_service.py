@@ -32,7 +32,7 @@ def test_workspace_change_is_tracked_as_fits(status, action):
     lead_status_change(lead=lead, new_status=status, changed_by=workspace.pk, workspace=workspace)
     tracked = WorkspaceTracking.objects.get(lead=lead)
     assert (tracked.workspace_id, tracked.action) == (workspace.pk, action)
-    assert lead.status_history.get().metadata["workspace_id"] == workspace.pk
+    assert lead.status_history.get().workspace_id == workspace.pk
 
 
 def test_illegal_status_is_refused_listing_the_allowed_ones():

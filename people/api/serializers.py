@@ -8,9 +8,9 @@ from contacts.models import Contact
 class ContactLeadSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     lead_type = serializers.CharField()
-    status = serializers.CharField()
-    workspace_status = serializers.CharField()
-    workspace_assigned_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.CharField(source="seen_status")  # the caller's own (leads.selectors.lead_list)
+    workspace_status = serializers.CharField(source="seen_workspace_status")
+    workspace_assigned_at = serializers.DateTimeField(source="seen_workspace_assigned_at", allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

@@ -24,6 +24,7 @@ PER_CONTACT = {
     "appointment_events": lambda c: _model(c, "appointments", "events").objects.filter(appointment__contact=c),
     "conversions": lambda c: c.conversions.all(),
     "conversion_events": lambda c: _model(c, "conversions", "events").objects.filter(conversion__contact=c),
+    "lead_access": lambda c: _model(c, "leads", "accesses").objects.filter(lead__contact=c),
     "contact_events": lambda c: c.events.all(),
 }
 
@@ -71,6 +72,7 @@ def test_purge_removes_every_row_of_the_contact_and_nothing_of_another():
         "contact_events": 1,
         "conversions": 1,
         "appointments": 1,
+        "lead_access": 1,
         "leads": 2,
         "rejected_submissions": 0,
         "outbound_delivery_attempts": 0,
@@ -93,6 +95,7 @@ def test_purge_removes_every_row_of_the_contact_and_nothing_of_another():
         "conversions",
         "appointment_leads",  # cascades with its appointment
         "appointments",
+        "lead_access",
         "distribution_decisions",  # cascades with its lead
         "leads",
         # no rejected_submissions: the person has none, and their tallies make Django look first

@@ -69,13 +69,15 @@ class EventCursorPagination(IdCursorPagination):
 
 
 class OutboundEventListView(PartnerAPIMixin, generics.ListAPIView):
-    """`GET /api/v1/workspace/events/`: the caller's events and their delivery state."""
+    """`GET /api/v1/workspace/events/`: the caller's events and their delivery state: `lead.*`
+    with `leads:read`, `appointment.*` with `appointments:read`, `conversion.*` with
+    `conversions:read` (any key may ask; it sees the families its scopes read)."""
 
     serializer_class = OutboundEventSerializer
     filterset_class = OutboundEventFilterSet
     ordering_fields = ("created_at",)
     pagination_class = EventCursorPagination
-    required_scopes = {"GET": "leads:read"}
+    required_scopes = {"GET": None}
     required_permissions = {"GET": "workspaces.view_outboundevent"}
 
     def get_queryset(self):
@@ -83,10 +85,10 @@ class OutboundEventListView(PartnerAPIMixin, generics.ListAPIView):
 
 
 class OutboundEventDetailView(PartnerAPIMixin, generics.RetrieveAPIView):
-    """One event with every delivery attempt."""
+    """One event with every delivery attempt (of a family the key may read, as in the list)."""
 
     serializer_class = OutboundEventDetailSerializer
-    required_scopes = {"GET": "leads:read"}
+    required_scopes = {"GET": None}
     required_permissions = {"GET": "workspaces.view_outboundevent"}
 
     def get_queryset(self):

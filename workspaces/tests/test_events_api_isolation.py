@@ -44,3 +44,21 @@ class TestOutboundEventIsolation(IsolationSuite):
         assert response.status_code == 200
         assert type(workspace_a).objects.get(pk=workspace_a.pk).webhook_secret == before
         assert type(workspace_b).objects.get(pk=workspace_b.pk).webhook_secret == response.json()["signing_secret"]
+
+
+def test_event_families_follow_the_keys_read_scopes(db):
+    from leadhub.testing.api import result_ids, workspace_with_key
+
+    families = {"leads:read": EventType.LEAD_ASSIGNED, "appointments:read": EventType.APPOINTMENT_CREATED,
+                "conversions:read": EventType.CONVERSION_CREATED}
+    for scope, shown in families.items():
+        workspace, client = workspace_with_key(scopes=[scope])
+        events = {
+            event_type: OutboundEvent.objects.create(workspace=workspace, event_type=event_type,
+                                                     target_url="https://partner.example/hook", data={})
+            for event_type in families.values()
+        }
+        assert result_ids(client.get("/api/v1/workspace/events/")) == {str(events[shown].pk)}, scope
+        for event_type, event in events.items():
+            expected = 200 if event_type == shown else 404
+            assert client.get(f"/api/v1/workspace/events/{event.pk}/").status_code == expected, (scope, event_type)

@@ -6,10 +6,26 @@ from leads.models import ActivityType, Lead, LeadActivity, WorkspaceStatus
 
 
 class PartnerLeadSerializer(serializers.ModelSerializer):
-    """A lead assigned to your workspace."""
+    """A lead that reached your workspace, with your own working fields (status, accept/reject,
+    notes, priority, assignee, follow-up, attempts): another workspace holding the same lead
+    never sees them, nor you theirs."""
 
     # Not exposed: provider plumbing (raw payload, webhook) and cross-workspace fields
-    # (conversion links, who last changed the status).
+    # (conversion links, who last changed the status). Working fields are the caller's view
+    # (`seen_*`, leads.selectors.lead_list).
+    status = serializers.CharField(source="seen_status", read_only=True)
+    status_changed_at = serializers.DateTimeField(source="seen_status_changed_at", read_only=True, allow_null=True)
+    workspace_status = serializers.ChoiceField(
+        WorkspaceStatus.choices, source="seen_workspace_status", read_only=True, allow_blank=True
+    )
+    workspace_assigned_at = serializers.DateTimeField(
+        source="seen_workspace_assigned_at", read_only=True, allow_null=True
+    )
+    notes = serializers.CharField(source="seen_notes", read_only=True)
+    priority = serializers.IntegerField(source="seen_priority", read_only=True)
+    assigned_to = serializers.CharField(source="seen_assigned_to", read_only=True)
+    follow_up_date = serializers.DateTimeField(source="seen_follow_up_date", read_only=True, allow_null=True)
+    contact_attempts = serializers.IntegerField(source="seen_contact_attempts", read_only=True)
 
     class Meta:
         model = Lead
@@ -71,14 +87,21 @@ class PartnerActivitySerializer(StrictModelSerializer):
     )
     title = serializers.CharField(required=False, allow_blank=True, max_length=255)
     activity_date = serializers.DateTimeField(required=False)
+    metadata = serializers.JSONField(required=False, help_text="Your own details (a JSON object), kept as sent.")
 
     class Meta:
         model = LeadActivity
         fields = [
             "id", "activity_type", "title", "description", "activity_date", "created_by", "created_by_name",
-            "created_at",
+            "metadata", "created_at",
         ]
         read_only_fields = ["id", "created_by", "created_at"]
+
+
+    def validate_metadata(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        return value
 
 
 class TimelineItemSerializer(serializers.Serializer):

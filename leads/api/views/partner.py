@@ -18,7 +18,8 @@ from workspaces.api.partner import PartnerAPIMixin
 
 
 class PartnerLeadViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Leads assigned to the calling workspace (all leads for staff).
+    """Leads that reached the calling workspace (all leads for staff): assigned, routed by an
+    appointment, forwarded or sold to it, for as long as its access lasts.
 
     `?search=` matches a phone in any format, an email or a name. Invalid status → 422 with the
     allowed values.
@@ -93,7 +94,7 @@ class PartnerLeadViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.Retrieve
         patch = serializers.PartnerLeadPatchSerializer(data=request.data)
         patch.is_valid(raise_exception=True)
         lead = lead_patch(lead=lead, changed_by=self.actor(), workspace=self.caller_workspace(), **patch.validated_data)
-        return Response(self.get_serializer(lead).data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=lead.pk)).data)
 
     @extend_schema(responses=serializers.TimelineSerializer)
     @action(detail=True, methods=["get"])
