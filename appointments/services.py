@@ -22,6 +22,7 @@ from appointments.models import (
 from appointments.selectors import appointment_overlaps
 from contacts.models import Contact, ContactEvent
 from contacts.services import contact_upsert
+from distribution.services import appointment_decide
 from leadhub.actors import SYSTEM, actor_for_provider
 from leadhub.errors import ServiceRefusal
 from leads.models import Lead, TrackingAction, WorkspaceTracking
@@ -29,7 +30,6 @@ from leads.services.status import lead_status_change
 from providers.services import provider_usage_record
 from workspaces.delivery import outbound_event_redeliver, outbox_emit
 from workspaces.models import DeliveryStatus, EventType, OutboundEvent, Workspace
-from workspaces.routing import route
 
 S = AppointmentStatus
 # The status machine. Final states allow nothing.
@@ -232,7 +232,7 @@ def appointment_create(
     values.setdefault("customer_zip", contact.zip_code)
     matched, routing_method = _decide_workspace(
         workspace=workspace, workspace_id=workspace_id, zip_code=values.get("customer_zip", ""),
-        product=values.get("service_type", ""),
+        product=values.get("service_type", ""), lead=leads[0] if leads else None,
     )
     appointment = Appointment(
         contact=contact,
@@ -290,8 +290,9 @@ def _leads_to_cover(*, contact, leads, service_type):
     return candidates if len(candidates) == 1 else []
 
 
-def _decide_workspace(*, workspace, workspace_id, zip_code, product):
-    """(workspace or None, human-readable routing_method)."""
+def _decide_workspace(*, workspace, workspace_id, zip_code, product, lead=None):
+    """(workspace or None, human-readable routing_method): the owner, the caller's named
+    workspace, or the one buyer the distribution engine picks."""
     if workspace is not None:
         return workspace, f"owner: created by workspace '{workspace.pk}'"
     prefix = ""
@@ -301,10 +302,10 @@ def _decide_workspace(*, workspace, workspace_id, zip_code, product):
             return named, f"named: workspace '{named.pk}' given by the caller"
         why = "is inactive" if named is not None else "does not exist"
         prefix = f"named workspace '{workspace_id}' {why}, routing decided; "
-    match = route(zip_code=zip_code, product=product)
-    if match is None:
+    outcome = appointment_decide(zip_code=zip_code, product=product, lead=lead)
+    if not outcome.winners:
         return None, f"{prefix}unrouted: no active rule serves ZIP '{zip_code or '-'}' and product '{product or '-'}'"
-    return match.workspace, f"{prefix}{match.reason}"
+    return outcome.winners[0].offer.workspace, f"{prefix}{outcome.reason}"
 
 
 def _double_booking(appointment):
@@ -578,3 +579,15 @@ def appointment_route(*, appointment, workspace, by: str, method: str = "") -> A
     )
     _forward(appointment)
     return appointment
+
+
+def appointment_route_by_rules(*, appointment, by: str) -> Appointment:
+    """Admin "Route by the rules now": the engine's buyer for an unrouted appointment (after ops
+    added a rule or offer), then forwarded; refused while none serves it."""
+    lead = appointment.lead
+    outcome = appointment_decide(zip_code=appointment.customer_zip, product=appointment.service_type, lead=lead)
+    if not outcome.winners:
+        message = "Still no rule serves this ZIP and product."
+        raise AppointmentInvalid(message, errors={"matched_workspace": [message]})
+    return appointment_route(appointment=appointment, workspace=outcome.winners[0].offer.workspace, by=by,
+                             method=f"re-routed by {by}: {outcome.reason}")
