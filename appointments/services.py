@@ -324,7 +324,19 @@ def _double_booking(appointment):
 
 def _forward(appointment):
     """Queue the `appointment.created` delivery to the matched workspace: that delivery IS the
-    forward, and `appointment_forward_mirror` copies its state onto the appointment."""
+    forward, and `appointment_forward_mirror` copies its state onto the appointment. While a lead
+    it covers is held for consent nothing is sent (a held lead is never delivered): the forward
+    stays pending until `appointment_forwards_released` sends it."""
+    held = list(
+        appointment.lead_links.filter(lead__held_for_consent=True).values_list("lead_id", flat=True)
+    )
+    if held:
+        appointment.forward_status = ForwardStatus.PENDING
+        appointment.forward_response = (
+            f"Waiting: lead {', '.join(f'#{pk}' for pk in held)} is held for consent; forwarded once released."
+        )
+        appointment.save(update_fields=["forward_status", "forward_response", "updated_at"])
+        return None
     event = outbox_emit(
         workspace=appointment.matched_workspace, event_type=EventType.APPOINTMENT_CREATED,
         data=appointment_payload(appointment), contact_id=appointment.contact_id,
@@ -338,6 +350,23 @@ def _forward(appointment):
         )
         appointment.save(update_fields=["forward_status", "forward_response", "updated_at"])
     return event
+
+
+def appointment_forwards_released(*, lead):
+    """A lead was released from its consent hold (in that transaction): send the forwards of its
+    routed appointments that waited for it (those with no lead still held)."""
+    waiting = (
+        Appointment.objects.select_for_update()
+        .filter(lead_links__lead=lead, matched_workspace__isnull=False, forward_status=ForwardStatus.PENDING)
+        .exclude(lead_links__lead__held_for_consent=True)
+        .select_related("matched_workspace")
+    )
+    for appointment in waiting:
+        already = OutboundEvent.objects.filter(
+            event_type=EventType.APPOINTMENT_CREATED, subject_type=SUBJECT_TYPE, subject_id=str(appointment.pk)
+        ).exists()
+        if not already:
+            _forward(appointment)
 
 
 # Delivery state → forward_status. `skipped` (the workspace's webhook is off) is not a forward.
