@@ -247,3 +247,30 @@ def test_zip_entries_load_from_csv_with_header_ranges_and_prefixes():
     with pytest.raises(ValidationError) as refused:
         zip_entries_from_csv("zip\n12\n")
     assert "row 2" in refused.value.message_dict["zip_csv"][0]
+
+
+def test_a_forwarded_lead_leaves_the_trail_an_appointment_forward_does():
+    from leads.models import LeadEvent, WorkspaceTracking
+
+    webhook = make_webhook()
+    LeadForwardingConfig.objects.create(webhook_id=webhook.webhook_id, mode=ForwardingMode.ALL_MATCHES)
+    with WebhookReceiver([200, 200, 200]) as receiver:
+        hook = dict(outbound_webhook_url=receiver.url, webhook_active=True)
+        buyer, second = make_workspace(**hook), make_workspace(**hook)
+        make_rule(webhook, priority=5, target_workspace=buyer)
+        make_rule(webhook, priority=3, target_workspace=second)  # all matches: a copy to the second buyer
+        external = make_rule(webhook, target_url=receiver.url)
+        webhook.refresh_from_db()
+        lead = ingest(webhook)
+        copies = forwarded(lead)
+        assert {(e.workspace_id, e.forwarding_rule_id) for e in copies} == {(second.pk, None), (None, external.pk)}
+        assert not LeadEvent.objects.filter(lead=lead, event_type="forwarded").exists()  # queued is not sent
+        for event in copies:
+            outbox_deliver(event_id=event.pk)
+    trail = LeadEvent.objects.filter(lead=lead, event_type="forwarded")
+    assert {(e.event_data.get("workspace_id"), e.event_data.get("forwarding_rule_id")) for e in trail} == {
+        (second.pk, None), (None, external.pk)
+    }
+    assert all("target_url" not in e.event_data for e in trail)
+    sent = WorkspaceTracking.objects.filter(lead=lead, workspace=second, action="sent").get()
+    assert sent.metadata["event_id"] in {str(e.pk) for e in copies}
