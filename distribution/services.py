@@ -8,7 +8,7 @@ from django.utils import timezone
 from leads.events import lead_event_data
 from leads.models import Lead, LeadEvent
 from leadhub.actors import SYSTEM
-from leads.services.assignment import lead_assign
+from leads.services.assignment import lead_assign_locked
 from providers.models import DistributionStrategy, WebhookConfig
 from workspaces.delivery import outbox_emit
 from workspaces.forwarding import lead_forward_rules_apply
@@ -96,7 +96,9 @@ def _distribute(lead, *, strategy, sender_workspace_id, rng):
     decision = _decision_create(lead, outcome)
     if outcome.winners:
         first, *others = outcome.winners
-        lead = lead_assign(lead=lead, workspace=first.offer.workspace, by=SYSTEM, rule=first.offer.routing_rule)
+        lead = lead_assign_locked(
+            lead=lead, workspace=first.offer.workspace, by=SYSTEM, routing_rule_id=first.offer.routing_rule_id
+        )
         for other in others:  # all_matches: the other buyers get a copy, as forwarding did
             outbox_emit(
                 workspace=other.offer.workspace, event_type=EventType.LEAD_FORWARDED,

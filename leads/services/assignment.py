@@ -10,9 +10,9 @@ from workspaces.models import EventType
 
 
 @transaction.atomic
-def lead_assign(*, lead, workspace, by: str, rule=None):
-    """Give a lead to a workspace (ops, the admin bulk action, routing: `rule` is the routing rule
-    that chose it, kept on the `assigned` event and the `sent` tracking row).
+def lead_assign(*, lead, workspace, by: str, routing_rule_id=None):
+    """Give a lead to a workspace (ops, the admin bulk action, distribution: `routing_rule_id` is
+    the routing rule whose offer chose it, kept on the `assigned` event and the `sent` tracking row).
 
     Re-assignment records both sides: the previous workspace gets tracking `updated` (not
     `rejected`, which is reserved for a workspace refusing the lead itself, so partner rejection
@@ -21,7 +21,13 @@ def lead_assign(*, lead, workspace, by: str, rule=None):
     distribution (`distribution.services.lead_distribute`) is the path that refuses it. Re-assigning to the workspace that already
     holds the lead as `assigned` changes nothing.
     """
-    lead = lead_lock(lead)
+    return lead_assign_locked(lead=lead_lock(lead), workspace=workspace, by=by, routing_rule_id=routing_rule_id)
+
+
+def lead_assign_locked(*, lead, workspace, by: str, routing_rule_id=None):
+    """`lead_assign` for a caller that already holds the lead's row lock in its own transaction
+    (distribution locks the lead to decide): no second lock and no savepoint, three queries fewer
+    on every distributed lead."""
     previous_id = lead.workspace_id
     if previous_id == workspace.pk and lead.workspace_status == WorkspaceStatus.ASSIGNED:
         return lead
@@ -41,7 +47,7 @@ def lead_assign(*, lead, workspace, by: str, rule=None):
         LeadEvent.objects.create(
             lead=lead, event_type=LeadEvent.UNASSIGNED, event_data={"workspace_id": previous_id, "by": by}
         )
-    chosen_by = {"routing_rule_id": rule.pk} if rule is not None else {}
+    chosen_by = {"routing_rule_id": routing_rule_id} if routing_rule_id is not None else {}
     workspace_tracking_record(
         lead=lead, workspace_id=workspace.pk, action=TrackingAction.SENT, performed_by=by, metadata=chosen_by
     )
