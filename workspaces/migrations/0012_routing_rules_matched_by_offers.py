@@ -11,14 +11,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveField(
-            model_name='routingzipentry',
-            name='rule',
-        ),
-        migrations.RemoveField(
-            model_name='routingzipentry',
-            name='workspace',
-        ),
         migrations.DeleteModel(
             name='RoutingProductEntry',
         ),
