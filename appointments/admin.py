@@ -21,6 +21,7 @@ from appointments.services import (
     appointment_create,
     appointment_forward_again,
     appointment_route,
+    appointment_route_by_rules,
     appointment_status_change,
     appointment_update,
 )
@@ -42,7 +43,6 @@ from leadhub.admin import (
     reason_field,
 )
 from workspaces.models import Workspace
-from workspaces.routing import route
 
 SCHEDULING_FIELDS = [
     "scheduled_at", "duration_minutes", "appointment_type", "location_type", "location_address", "assigned_to",
@@ -215,14 +215,7 @@ class AppointmentAdminBase(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPa
     def route_by_rules(self, request, queryset):
         by = actor_for_user(request.user)
 
-        def act(appointment):
-            match = route(zip_code=appointment.customer_zip, product=appointment.service_type)
-            if match is None:
-                raise ValidationError("Still no rule serves this ZIP and product.")
-            appointment_route(appointment=appointment, workspace=match.workspace, by=by,
-                              method=f"re-routed by {by}: {match.reason}")
-
-        self._each(request, queryset, act, "routed")
+        self._each(request, queryset, lambda a: appointment_route_by_rules(appointment=a, by=by), "routed")
 
     @admin.action(description="Route to the chosen workspace", permissions=["change"])
     def route_to_chosen(self, request, queryset):

@@ -22,6 +22,7 @@ from appointments.models import (
 from appointments.selectors import appointment_overlaps
 from contacts.models import Contact, ContactEvent
 from contacts.services import contact_upsert
+from distribution.services import appointment_decide
 from leadhub.actors import SYSTEM, actor_for_provider
 from leadhub.errors import ServiceRefusal
 from leads.models import AccessHow, Lead, TrackingAction, WorkspaceTracking
@@ -31,7 +32,6 @@ from leads.services.status import lead_status_change
 from providers.services import provider_usage_record
 from workspaces.delivery import outbound_event_redeliver, outbox_emit
 from workspaces.models import DeliveryStatus, EventType, OutboundEvent, Workspace
-from workspaces.routing import route
 from workspaces.selectors import webhook_targets_workspace
 
 S = AppointmentStatus
@@ -250,7 +250,7 @@ def appointment_create(
     values.setdefault("customer_zip", contact.zip_code)
     matched, routing_method = _decide_workspace(
         workspace=workspace, workspace_id=workspace_id, zip_code=values.get("customer_zip", ""),
-        product=values.get("service_type", ""),
+        product=values.get("service_type", ""), lead=leads[0] if leads else None,
     )
     appointment = Appointment(
         contact=contact,
@@ -313,9 +313,10 @@ def _leads_to_cover(*, contact, leads, service_type):
     return candidates if len(candidates) == 1 else []
 
 
-def _decide_workspace(*, workspace, workspace_id, zip_code, product):
-    """(workspace or None, human-readable routing_method). A named workspace that is missing or
-    inactive reads the same, so routing_method never tells whether a workspace exists."""
+def _decide_workspace(*, workspace, workspace_id, zip_code, product, lead=None):
+    """(workspace or None, human-readable routing_method): the owner, the caller's named
+    workspace, or the one buyer the distribution engine picks. A named workspace that is missing
+    or inactive reads the same, so routing_method never tells whether a workspace exists."""
     if workspace is not None:
         return workspace, f"owner: created by workspace '{workspace.pk}'"
     prefix = ""
@@ -324,10 +325,10 @@ def _decide_workspace(*, workspace, workspace_id, zip_code, product):
         if named is not None:
             return named, f"named: workspace '{named.pk}' given by the caller"
         prefix = f"named workspace '{workspace_id}' not available, routing decided; "
-    match = route(zip_code=zip_code, product=product)
-    if match is None:
+    outcome = appointment_decide(zip_code=zip_code, product=product, lead=lead)
+    if not outcome.winners:
         return None, f"{prefix}unrouted: no active rule serves ZIP '{zip_code or '-'}' and product '{product or '-'}'"
-    return match.workspace, f"{prefix}{match.reason}"
+    return outcome.winners[0].offer.workspace, f"{prefix}{outcome.reason}"
 
 
 def _double_booking(appointment):
@@ -347,7 +348,19 @@ def _double_booking(appointment):
 
 def _forward(appointment):
     """Queue the `appointment.created` delivery to the matched workspace: that delivery IS the
-    forward, and `appointment_forward_mirror` copies its state onto the appointment."""
+    forward, and `appointment_forward_mirror` copies its state onto the appointment. While a lead
+    it covers is held for consent nothing is sent (a held lead is never delivered): the forward
+    stays pending until `appointment_forwards_released` sends it."""
+    held = list(
+        appointment.lead_links.filter(lead__held_for_consent=True).values_list("lead_id", flat=True)
+    )
+    if held:
+        appointment.forward_status = ForwardStatus.PENDING
+        appointment.forward_response = (
+            f"Waiting: lead {', '.join(f'#{pk}' for pk in held)} is held for consent; forwarded once released."
+        )
+        appointment.save(update_fields=["forward_status", "forward_response", "updated_at"])
+        return None
     event = outbox_emit(
         workspace=appointment.matched_workspace, event_type=EventType.APPOINTMENT_CREATED,
         data=appointment_payload(appointment), contact_id=appointment.contact_id,
@@ -361,6 +374,23 @@ def _forward(appointment):
         )
         appointment.save(update_fields=["forward_status", "forward_response", "updated_at"])
     return event
+
+
+def appointment_forwards_released(*, lead):
+    """A lead was released from its consent hold (in that transaction): send the forwards of its
+    routed appointments that waited for it (those with no lead still held)."""
+    waiting = (
+        Appointment.objects.select_for_update()
+        .filter(lead_links__lead=lead, matched_workspace__isnull=False, forward_status=ForwardStatus.PENDING)
+        .exclude(lead_links__lead__held_for_consent=True)
+        .select_related("matched_workspace")
+    )
+    for appointment in waiting:
+        already = OutboundEvent.objects.filter(
+            event_type=EventType.APPOINTMENT_CREATED, subject_type=SUBJECT_TYPE, subject_id=str(appointment.pk)
+        ).exists()
+        if not already:
+            _forward(appointment)
 
 
 # Delivery state → forward_status. `skipped` (the workspace's webhook is off) is not a forward.
@@ -604,3 +634,15 @@ def appointment_route(*, appointment, workspace, by: str, method: str = "") -> A
     )
     _forward(appointment)
     return appointment
+
+
+def appointment_route_by_rules(*, appointment, by: str) -> Appointment:
+    """Admin "Route by the rules now": the engine's buyer for an unrouted appointment (after ops
+    added a rule or offer), then forwarded; refused while none serves it."""
+    lead = appointment.lead
+    outcome = appointment_decide(zip_code=appointment.customer_zip, product=appointment.service_type, lead=lead)
+    if not outcome.winners:
+        message = "Still no rule serves this ZIP and product."
+        raise AppointmentInvalid(message, errors={"matched_workspace": [message]})
+    return appointment_route(appointment=appointment, workspace=outcome.winners[0].offer.workspace, by=by,
+                             method=f"re-routed by {by}: {outcome.reason}")

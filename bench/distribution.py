@@ -119,7 +119,7 @@ def full_distribution_queries(rng, webhook):
     counts = []
     for n in range(20):
         lead = lead_ingest(webhook=webhook, distribute=False, payload={
-            "first_name": "Ada", "last_name": "B", "phone": bench_phone(9_000_000 + n),
+            "first_name": "Ada", "last_name": "B", "email": "ada@example.com", "phone": bench_phone(9_000_000 + n),
             "zip_code": rng.choice(MATCHED_ZIPS), "monthly_electric_bill": 150,
             "consent_value": True, "tcpa_compliance": True,
         }).lead

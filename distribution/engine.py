@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from providers.models import DistributionStrategy
 from workspaces.models import ANY
+from workspaces.zips import zip5
 
 from .filters import filter_compile
 from .models import Offer, OfferFilter, OfferProduct, OfferWhere, RoundRobinCursor, WhereKind
@@ -73,23 +74,27 @@ class Outcome:
         kind = WhereKind(winner.where.kind)
         where = "any ZIP" if kind == WhereKind.ANY else f"{kind.label} {winner.where.entry}"
         products = ", ".join(winner.offer.products) or "any product"
-        return f"offer #{winner.offer.pk} (priority {winner.offer.priority}): {where}; products {products}"
+        rule = f"rule #{winner.offer.routing_rule_id}, " if winner.offer.routing_rule_id else ""
+        return f"{rule}offer #{winner.offer.pk} (priority {winner.offer.priority}): {where}; products {products}"
 
 
-def _zip5(zip_code) -> str | None:
-    text = (zip_code or "").strip()[:5]
-    return text if len(text) == 5 and text.isdigit() else None
+def _products(product) -> list[str]:
+    """The product values asked for: one string, or several (a lead's type, productid and
+    service type), lower-cased, with `*` (an offer selling any product)."""
+    values = [product] if isinstance(product, str) else list(product or ())
+    return sorted({str(p).strip().casefold() for p in values if str(p or "").strip()} | {ANY})
 
 
-def candidates_for(*, kind: str, zip_code: str, state: str, product: str) -> list[Candidate]:
-    """Offers of `kind` selling `product` that cover the ZIP or state, best first, at most 50."""
-    sells = OfferProduct.objects.filter(offer_id=OuterRef("offer_id"), product__in=[(product or "").casefold(), ANY])
+def candidates_for(*, kind: str, zip_code: str, state: str, product) -> list[Candidate]:
+    """Offers of `kind` selling `product` (one or several) that cover the ZIP or state, best first,
+    at most 50."""
+    sells = OfferProduct.objects.filter(offer_id=OuterRef("offer_id"), product__in=_products(product))
     rows = OfferWhere.objects.filter(offer_kind=kind).filter(Exists(sells))
     walks = [rows.filter(bucket=ANY)]
     if state:
         walks.append(rows.filter(bucket=f"st:{state.strip().upper()}"))
-    if zip5 := _zip5(zip_code):
-        walks += [rows.filter(bucket=zip5), rows.filter(bucket=zip5[:3], low__lte=zip5, high__gte=zip5)]
+    if five := zip5(zip_code):
+        walks += [rows.filter(bucket=five), rows.filter(bucket=five[:3], low__lte=five, high__gte=five)]
     walks = [walk.order_by(*OfferWhere.WINNING_ORDER).values_list("pk", flat=True)[:_ROWS_PER_BUCKET] for walk in walks]
     if connection.features.supports_slicing_ordering_in_compound:
         # PostgreSQL: each walk is its own LIMITed index scan; OR-ed IN subqueries would make the
@@ -157,7 +162,7 @@ def choose(strategy: str, eligible: list[Candidate], *, key: str, rng=None) -> l
     return eligible[:1]  # priority and first_match: the waterfall's first eligible offer
 
 
-def decide(*, kind: str, subject, zip_code: str, state: str, product: str, strategy: str, key: str,
+def decide(*, kind: str, subject, zip_code: str, state: str, product, strategy: str, key: str,
            at: datetime | None = None, sender_workspace_id=None, held=False, rng=None) -> Outcome:
     """The candidates with verdicts and the winners; writes nothing but a round-robin position."""
     at = at or timezone.now()

@@ -1,4 +1,5 @@
-"""Distribution use cases: distribute a lead, simulate one, pause/resume an offer."""
+"""Distribution use cases: distribute a lead (then its forwarding copies), route an appointment,
+simulate a lead, pause/resume an offer."""
 import logging
 
 from django.db import DatabaseError, connection, transaction
@@ -8,9 +9,10 @@ from leads.events import lead_event_data
 from leads.models import AccessHow, Lead, LeadEvent
 from leadhub.actors import SYSTEM
 from leads.services.access import lead_access_grant
-from leads.services.assignment import lead_assign
+from leads.services.assignment import lead_assign_locked
 from providers.models import DistributionStrategy, WebhookConfig
 from workspaces.delivery import outbox_emit
+from workspaces.forwarding import lead_forward_rules_apply
 from workspaces.models import EventType
 
 from .engine import Outcome, decide
@@ -23,10 +25,23 @@ MAX_ATTEMPTS = 5
 
 
 def _lead_decide(lead, *, strategy, webhook_id, sender_workspace_id=None, rng=None) -> Outcome:
+    """A lead's product is its type, or its `productid` or `service_type` (what forwarding rules,
+    now offers, were written against)."""
     return decide(
-        kind=OfferKind.LEAD, subject=lead, zip_code=lead.zip_code, state=lead.state, product=lead.lead_type,
-        strategy=strategy, key=webhook_id, sender_workspace_id=sender_workspace_id, held=lead.held_for_consent,
-        rng=rng,
+        kind=OfferKind.LEAD, subject=lead, zip_code=lead.zip_code, state=lead.state,
+        product=(lead.lead_type, lead.productid, lead.service_type), strategy=strategy, key=webhook_id,
+        sender_workspace_id=sender_workspace_id, held=lead.held_for_consent, rng=rng,
+    )
+
+
+def appointment_decide(*, zip_code: str, product: str, lead=None) -> Outcome:
+    """The one buyer of an appointment: the waterfall (`priority`) over appointment offers, which
+    include every routing rule's offer. Offer filters read the appointment's lead (none: only
+    `absent` filters pass). A lead held for consent does not stop routing; its forward waits
+    (appointments.services). Writes nothing."""
+    return decide(
+        kind=OfferKind.APPOINTMENT, subject=lead, zip_code=zip_code, state=lead.state if lead else "",
+        product=product, strategy=DistributionStrategy.PRIORITY, key="appointments",
     )
 
 
@@ -36,18 +51,23 @@ def _referrer_id(lead):
     return (event.event_data or {}).get("sent_from_workspace") if event else None
 
 
-def lead_distribute(*, lead, strategy: str = "", sender_workspace_id=None, attempt: int = 1, rng=None):
-    """Distribute an unsold lead by its webhook's strategy, in its own transaction, and record
-    the decision. Never raises: a failure (a lock not granted within LOCK_TIMEOUT, a database
-    error) leaves the lead unsold, writes a `failed` decision and queues a retry. Returns the
-    decision row (None when the lead already has a buyer)."""
-    strategy = strategy or _webhook_strategy(lead.webhook_id) or DistributionStrategy.PRIORITY
+def lead_distribute(*, lead, strategy: str, sender_workspace_id=None, attempt: int = 1, rng=None):
+    """Distribute an unsold lead by `strategy` (its webhook's), in its own transaction, record the
+    decision, then queue the copies for the webhook's forwarding rules to external URLs (blank
+    `strategy`: only those copies). Never raises: a failure (a lock not granted within
+    LOCK_TIMEOUT, a database error) leaves the lead unsold, writes a `failed` decision and queues
+    a retry. Returns the decision row (None when nothing was decided)."""
     try:
+        if not strategy:
+            lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
+            return None
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            return _distribute(lead, strategy=strategy, sender_workspace_id=sender_workspace_id, rng=rng)
+            lead, decision = _distribute(lead, strategy=strategy, sender_workspace_id=sender_workspace_id, rng=rng)
+            lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
+            return decision
     except DatabaseError as exc:
         logger.warning("distribution of lead %s failed (attempt %s): %s", lead.pk, attempt, exc)
         decision = Decision.objects.create(
@@ -68,15 +88,18 @@ def _webhook_strategy(webhook_id):
 
 
 def _distribute(lead, *, strategy, sender_workspace_id, rng):
+    """(the lead as now stored, its decision row or None when it already has a buyer)."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.workspace_id:
-        return None
+        return lead, None
     outcome = _lead_decide(lead, strategy=strategy, webhook_id=lead.webhook_id,
                            sender_workspace_id=sender_workspace_id, rng=rng)
     decision = _decision_create(lead, outcome)
     if outcome.winners:
         first, *others = outcome.winners
-        lead_assign(lead=lead, workspace=first.offer.workspace, by=SYSTEM, rule=first.offer.routing_rule)
+        lead = lead_assign_locked(
+            lead=lead, workspace=first.offer.workspace, by=SYSTEM, routing_rule_id=first.offer.routing_rule_id
+        )
         for other in others:  # all_matches: the other buyers get a copy, as forwarding did
             access = lead_access_grant(lead=lead, workspace=other.offer.workspace, how=AccessHow.FORWARDED, by=SYSTEM)
             outbox_emit(
@@ -84,7 +107,7 @@ def _distribute(lead, *, strategy, sender_workspace_id, rng):
                 data={**lead_event_data(lead, access), "offer_id": other.offer.pk}, contact_id=lead.contact_id,
                 subject_type="lead", subject_id=lead.pk,
             )
-    return decision
+    return lead, decision
 
 
 def _decision_create(lead, outcome: Outcome) -> Decision:
@@ -101,7 +124,10 @@ def lead_distribute_retry(*, lead_id, attempt: int):
     lead = Lead.objects.filter(pk=lead_id).first()
     if lead is None or lead.workspace_id:
         return None
-    return lead_distribute(lead=lead, sender_workspace_id=_referrer_id(lead), attempt=attempt)
+    return lead_distribute(
+        lead=lead, strategy=_webhook_strategy(lead.webhook_id) or "", sender_workspace_id=_referrer_id(lead),
+        attempt=attempt,
+    )
 
 
 def lead_simulate(*, lead, strategy: str) -> Outcome:

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from leadhub.actors import actor_for_user
 from leadhub.admin import (
@@ -271,8 +271,8 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         ("Address", {"fields": ["address", "address2", "city", "state", "zip_code"]}),
         ("Work", {"fields": ["status", "status_changed_at", "status_changed_by", "priority", "assigned_to",
                              "follow_up_date", "contact_attempts", "notes", "conversion_score", "revenue_potential"]}),
-        ("Workspace", {"fields": ["workspace", "workspace_status", "workspace_assigned_at", "conversion_id",
-                                  "conversion_metadata_rows"]}),
+        ("Workspace", {"fields": ["workspace", "workspace_status", "workspace_assigned_at", "distribution_decision",
+                                  "conversion_id", "conversion_metadata_rows"]}),
         ("Consent", {"fields": ["consent_description", "consent_value", "tcpa_compliance", "held_for_consent",
                                 "ip_address", "user_agent", "processed_at"]}),
         ("Source", {"classes": ["collapse"], "fields": [
@@ -300,6 +300,7 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         "workspace",
         "workspace_status",
         "workspace_assigned_at",
+        "distribution_decision",
         "conversion_id",
         "conversion_metadata_rows",
         "raw_payload_pretty",
@@ -369,6 +370,27 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
             ),
             *super().get_urls(),
         ]
+
+    @admin.display(description="Distribution decision")
+    def distribution_decision(self, obj):
+        """The latest decision row (distribution writes one per attempt): the result, who got the
+        lead by which strategy, the refusals per check and each candidate's verdict."""
+        decision = obj.decisions.first() if obj.pk else None
+        if decision is None:
+            return "— (not distributed)"
+        refused = ", ".join(f"{check} {count}" for check, count in sorted(decision.refused.items())) or "none"
+        rows = format_html_join(
+            "", "<tr><td>#{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((c["offer_id"], c["workspace_id"], c["priority"], c["where"], c["verdict"]) for c in decision.candidates),
+        )
+        return format_html(
+            '<div class="distribution-decision"><p>{} by {} at {}: {}; refused: {}{}</p>'
+            "<table><thead><tr><th>offer</th><th>workspace</th><th>priority</th><th>where</th><th>verdict</th>"
+            "</tr></thead><tbody>{}</tbody></table></div>",
+            decision.get_result_display(), decision.strategy or "forwarding only", decision.created_at,
+            ", ".join(decision.workspace_ids) or "no buyer", refused,
+            format_html(" ({})", decision.error) if decision.error else "", rows,
+        )
 
     @admin.display(description="Raw payload")
     def raw_payload_pretty(self, obj):

@@ -58,7 +58,8 @@ def lead_activity_list(*, lead, workspace):
 
 def lead_timeline(*, lead, workspace) -> list[dict]:
     """The lead's events, status history, activities, appointments and conversions, oldest first
-    (five queries, whatever the lead's history)."""
+    (five queries, whatever the lead's history), and for ops (`workspace` None) its distribution
+    decisions (a sixth): their candidates name other buyers, so a workspace never sees them."""
     items = []
     for event in LeadEvent.objects.filter(lead=lead).filter(_attributed_to(workspace)):
         items.append(_item("event", event.created_at, event.pk, event.event_type, event.event_data))
@@ -129,11 +130,30 @@ def lead_timeline(*, lead, workspace) -> list[dict]:
                 },
             )
         )
+    if workspace is None:
+        for decision in lead.decisions.all():
+            items.append(
+                _item(
+                    "decision",
+                    decision.created_at,
+                    decision.pk,
+                    f"distribution {decision.result} ({decision.strategy or 'forwarding only'})",
+                    {
+                        "result": decision.result,
+                        "strategy": decision.strategy,
+                        "workspace_ids": decision.workspace_ids,
+                        "offer_ids": decision.offer_ids,
+                        "refused": decision.refused,
+                        "candidates": decision.candidates,
+                        "error": decision.error,
+                    },
+                )
+            )
     items.sort(key=lambda item: (item["at"], KIND_ORDER[item["kind"]], str(item["id"])))
     return items
 
 
-KIND_ORDER = {"event": 0, "status_change": 1, "activity": 2, "appointment": 3, "conversion": 4}
+KIND_ORDER = {"event": 0, "decision": 1, "status_change": 2, "activity": 3, "appointment": 4, "conversion": 5}
 
 
 def _item(kind, at, pk, summary, data):

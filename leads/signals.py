@@ -5,3 +5,7 @@ from django.dispatch import Signal
 # the caller's transaction), only when the caller asks for distribution. Arguments: lead,
 # webhook, sent_from_workspace. Receivers must not raise: the lead is already accepted.
 lead_accepted = Signal()
+
+# Sent by `lead_consent_release` inside its transaction once a held lead is released. Argument:
+# lead. Receivers write in that transaction (appointments send the forwards that waited).
+lead_consent_released = Signal()

@@ -82,8 +82,8 @@ def run(stack):
         check(receiver.requests, f"the forwarded lead reached the receiver within {DELIVERY_DEADLINE_SECONDS} s")
         delivered = receiver.requests[0]
         envelope = json.loads(delivered["body"])
-        check(envelope["type"] == "lead.forwarded" and envelope["data"]["lead_id"] == lead_id,
-              f"envelope is lead.forwarded for lead {lead_id}")
+        check(envelope["type"] == "lead.assigned" and envelope["data"]["lead_id"] == lead_id,
+              f"envelope is lead.assigned (the forwarding rule to a workspace is its offer) for lead {lead_id}")
         signature = delivered["headers"]["X-Leadhub-Signature"]
         timestamp = signature.split(",")[0].removeprefix("t=")
         check(signature == sign(workspace.webhook_secret, delivered["body"], t=int(timestamp)),

@@ -2,11 +2,14 @@
 
 Ops configure rules per inbound webhook (workspaces.models.LeadForwardingRule) and, optionally,
 a LeadForwardingConfig row for that webhook: its on/off switch and mode (no row = on,
-first-match). Matching happens inside the ingest transaction and only writes outbox rows, so the
-provider's request never waits on a third party; delivery, signing, retries and the attempt log
-are workspaces.delivery's. Leads held for missing consent are never forwarded.
+first-match). A rule that targets a workspace is a buyer's offer: `distribution.receivers`
+keeps one offer per such rule, and the distribution engine decides (the mode is the webhook's
+strategy, `first_match` / `all_matches`). Rules to external URLs are copies: right after the
+distribution decision, `lead_forward_rules_apply` only writes outbox rows, so the provider's
+request never waits on a third party; delivery, signing, retries and the attempt log are
+workspaces.delivery's. Leads held for missing consent are never forwarded.
 
-Rules of one webhook are few, so they are matched in Python against the lead:
+External rules of one webhook are few, so they are matched in Python against the lead:
 - product: any of the lead's `productid`, `service_type` or `lead_type` equals an entry,
   case-insensitively (empty list or `*` = any product);
 - ZIP: the lead's 5-digit ZIP is in an entry, exact `90210`, range `90210-90299`, prefix `902*`
@@ -51,17 +54,19 @@ def rule_matches(rule: LeadForwardingRule, *, products, zip_code: str, state: st
 
 
 def forwarding_rules_matching(*, webhook_id: str, products, zip_code: str, state: str) -> list[LeadForwardingRule]:
-    """Active rules of this webhook that match, in the order they are tried."""
-    rules = LeadForwardingRule.objects.filter(webhook_id=webhook_id, is_active=True).order_by(
+    """Active external-URL rules of this webhook that match, in the order they are tried."""
+    rules = LeadForwardingRule.objects.filter(
+        webhook_id=webhook_id, is_active=True, target_workspace__isnull=True
+    ).order_by(
         "-priority", "created_at", "id"
     )
     return [rule for rule in rules if rule_matches(rule, products=products, zip_code=zip_code, state=state)]
 
 
 def lead_forward_rules_apply(*, lead, data: dict) -> list:
-    """Queue `data` (the lead as partners see it) for the webhook's matching forwarding rules.
+    """Queue `data` (the lead as partners see it) for the webhook's matching external rules.
 
-    Called by lead ingest inside its transaction. first-match queues only the first rule and
+    Called by distribution right after its decision. first-match queues only the first rule and
     keeps the others on the event as fallbacks (workspaces.delivery moves on when that delivery
     finally fails); all-matches queues one event per rule. Returns the events queued.
     """
@@ -74,7 +79,12 @@ def lead_forward_rules_apply(*, lead, data: dict) -> list:
         state=lead.state,
     )
     if not rules:
-        return []  # the common case costs the ingest one query
+        return []  # the common case costs one query
+    with transaction.atomic():  # one outbox row per rule, all or none
+        return _rules_emit(lead, rules, data=data)
+
+
+def _rules_emit(lead, rules, *, data):
     config = LeadForwardingConfig.objects.filter(webhook_id=lead.webhook_id).first()
     if config is not None and not config.is_enabled:
         return []
@@ -86,7 +96,6 @@ def lead_forward_rules_apply(*, lead, data: dict) -> list:
                 events.append(event)
         return events
     for index, rule in enumerate(rules):
-        # A workspace target without a webhook URL stores nothing: fall through to the next rule.
         fallback = [later.pk for later in rules[index + 1 :]]
         if event := outbox_emit_to_rule(rule=rule, fallback_rule_ids=fallback, **common):
             return [event]

@@ -1,4 +1,4 @@
-"""Tenants (workspaces) and the ZIP/product rules that route work to them."""
+"""Tenants (workspaces), the rules that send work to them, and the outbound delivery outbox."""
 import secrets
 import zoneinfo
 import uuid
@@ -7,13 +7,13 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 
 from leadhub.models import MONEY_TOTAL, TimeStampedModel, choices_constraint
 from leadhub.netguard import is_own_ingest_url, outbound_url_check
 from leadhub.validators import validate_json_object, validate_string_array
-from workspaces.zips import ANY, ZipEntryKind, parse_zip_entry
+from workspaces.zips import ANY, parse_zip_entry
 
 
 class Scope(models.TextChoices):
@@ -145,9 +145,11 @@ def validate_zip_entries(value):
 class AppointmentRoutingRule(TimeStampedModel):
     """Serve `zip_codes` × `product_types` (an empty list means any). The higher `priority` wins.
 
-    Matching never reads the JSON columns: `save()` rewrites the rule's derived, indexed rows
-    (RoutingZipEntry, RoutingProductEntry), so write rules through `save()` (the service
-    `workspaces.services.routing_rule_save`, the admin, `objects.create`), never `update()`.
+    A rule is an input of the one eligibility engine: `distribution.receivers` keeps one offer
+    per rule equal to it (products, ZIP entries, priority, switch and age), and appointments and
+    leads are matched against that offer's indexed rows. Write rules through `save()` (the
+    service `workspaces.services.routing_rule_save`, the admin, `objects.create`), never
+    `update()`, so the offer follows.
     """
 
     workspace = models.ForeignKey(
@@ -169,90 +171,6 @@ class AppointmentRoutingRule(TimeStampedModel):
 
     def __str__(self):
         return f"rule #{self.pk} → {self.workspace_id} (priority {self.priority})"
-
-    def save(self, *args, **kwargs):
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            self.reindex()
-
-    def reindex(self):
-        """Rewrite this rule's derived rows from its ZIP and product lists."""
-        self.zip_entries.all().delete()
-        self.product_entries.all().delete()
-        RoutingZipEntry.objects.bulk_create(RoutingZipEntry.rows_for(self), batch_size=1000)
-        products = sorted({str(p).strip().casefold() for p in self.product_types if str(p).strip()}) or [ANY]
-        RoutingProductEntry.objects.bulk_create(RoutingProductEntry(rule=self, product=p) for p in products)
-
-
-class RoutingZipEntry(models.Model):
-    """One ZIP entry of a rule, derived by `AppointmentRoutingRule.reindex` (never edited by hand).
-
-    `bucket` is what a lookup asks for by equality: an exact entry's own ZIP, every 3-digit
-    prefix a range or prefix covers, or "*". The rule's priority, age and switch are copied here
-    so one index lists a bucket's entries already in winning order: a lookup walks it and stops
-    at the first entry that contains the ZIP and whose rule sells the product, however many
-    rules there are.
-    """
-
-    rule = models.ForeignKey(AppointmentRoutingRule, on_delete=models.CASCADE, related_name="zip_entries")
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, db_index=False, related_name="+")
-    bucket = models.CharField(max_length=5)
-    kind = models.PositiveSmallIntegerField(choices=ZipEntryKind.choices)
-    low = models.CharField(max_length=5)
-    high = models.CharField(max_length=5)
-    span = models.PositiveIntegerField(help_text="ZIPs covered: on a tie the narrower range wins.")
-    entry = models.CharField(max_length=20, help_text="As written in the rule.")
-    priority = models.PositiveIntegerField()
-    rule_created_at = models.DateTimeField()
-    is_active = models.BooleanField()
-
-    # The order `workspaces.routing.route` walks: the module docstring's tie-breaks.
-    WINNING_ORDER = ("-priority", "kind", "span", "rule_created_at", "rule_id")
-
-    class Meta:
-        db_table = "appointment_routing_zip_entries"
-        indexes = [
-            models.Index(
-                fields=["bucket", "-priority", "kind", "span", "rule_created_at", "rule"], name="routing_zip_walk_idx"
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.entry} of rule #{self.rule_id}"
-
-    @classmethod
-    def rows_for(cls, rule):
-        copied = dict(rule=rule, workspace_id=rule.workspace_id, priority=rule.priority,
-                      rule_created_at=rule.created_at, is_active=rule.is_active)
-        if not rule.zip_codes:
-            return [cls(bucket=ANY, kind=ZipEntryKind.ANY, low="00000", high="99999", span=100000, entry="any ZIP",
-                        **copied)]
-        rows = []
-        for entry in dict.fromkeys(str(z).strip() for z in rule.zip_codes):
-            kind, low, high = parse_zip_entry(entry)
-            span = int(high) - int(low) + 1
-            if kind == ZipEntryKind.ANY:
-                buckets = [ANY]
-            elif kind == ZipEntryKind.EXACT:
-                buckets = [low]
-            else:
-                buckets = [f"{p:03d}" for p in range(int(low[:3]), int(high[:3]) + 1)]
-            rows += [cls(bucket=b, kind=kind, low=low, high=high, span=span, entry=entry, **copied) for b in buckets]
-        return rows
-
-
-class RoutingProductEntry(models.Model):
-    """One lower-cased product of a rule ("*" when the rule serves any product); derived, like zips."""
-
-    rule = models.ForeignKey(AppointmentRoutingRule, on_delete=models.CASCADE, related_name="product_entries")
-    product = models.CharField(max_length=100)
-
-    class Meta:
-        db_table = "appointment_routing_product_entries"
-        constraints = [models.UniqueConstraint(fields=["rule", "product"], name="routing_product_rule_uniq")]
-
-    def __str__(self):
-        return f"{self.product} of rule #{self.rule_id}"
 
 
 # --- Outbound delivery (outbox) and lead forwarding rules: see workspaces.delivery ------------

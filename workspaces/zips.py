@@ -1,9 +1,9 @@
-"""ZIP entries, the one parser behind appointment routing rules and lead forwarding rules.
+"""ZIP entries, the one parser behind offers, appointment routing rules and forwarding rules.
 
 An entry is an exact ZIP `90210`, a range `90210-90299`, a 3-digit prefix `902*` or `*` (any ZIP);
-a rule's empty list also means any ZIP. Each matcher (workspaces.routing's indexed walk,
-workspaces.forwarding's in-Python check) reads entries only through `parse_zip_entry`, and the
-ZIP being matched only through `zip5`.
+a rule's empty list also means any ZIP. The distribution engine's indexed rows
+(distribution.models.OfferWhere) and the external-copy check of workspaces.forwarding read
+entries only through `parse_zip_entry`, and the ZIP being matched only through `zip5`.
 """
 import re
 

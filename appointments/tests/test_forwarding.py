@@ -101,3 +101,30 @@ def test_status_changes_emit_appointment_updated():
     )
     appointment.refresh_from_db()
     assert appointment.forward_status == ForwardStatus.PENDING  # updates do not touch the forward mirror
+
+
+def test_an_appointment_of_a_lead_held_for_consent_is_routed_but_forwarded_only_once_released():
+    from leadhub.testing import make_lead
+    from leads.services.status import lead_consent_release
+
+    with WebhookReceiver([200]) as receiver:
+        workspace = make_workspace(outbound_webhook_url=receiver.url, webhook_active=True)
+        routing_rule_save(workspace=workspace, zip_codes=["902*"], product_types=["solar"])
+        lead = make_lead(zip_code="90215", held_for_consent=True)
+        body = {"lead_id": lead.pk, "scheduled_at": BODY["scheduled_at"]}
+        appointment = appointment_intake(webhook=make_webhook(), payload=body).appointment
+        assert appointment.matched_workspace == workspace  # routed
+        assert appointment.forward_status == ForwardStatus.PENDING
+        assert f"lead #{lead.pk} is held for consent" in appointment.forward_response
+        assert not OutboundEvent.objects.filter(subject_type="appointment").exists()  # nothing delivered
+        appointment_forward_again(appointment=appointment, by="ops:test")
+        assert not OutboundEvent.objects.filter(subject_type="appointment").exists()  # still waits
+
+        lead_consent_release(lead=lead, by="ops:test", reason="Consent given on the phone.")
+        (event,) = OutboundEvent.objects.filter(subject_type="appointment", subject_id=str(appointment.pk))
+        lead_consent_release(lead=lead, by="ops:test", reason="again")  # not held: nothing more
+        assert OutboundEvent.objects.filter(subject_type="appointment").count() == 1
+        outbox_deliver(event_id=event.pk)
+    appointment.refresh_from_db()
+    assert appointment.forward_status == ForwardStatus.COMPLETED
+    assert [json.loads(r["body"])["data"]["appointment_id"] for r in receiver.requests] == [appointment.pk]

@@ -85,3 +85,24 @@ def test_decisions_are_read_only(admin_client):
     decision = lead_distribute(lead=make_lead(), strategy="priority")
     assert_admin_pages_render(admin_client, decision)
     assert_admin_read_only(admin_client, decision)
+
+
+def test_the_lead_page_and_timeline_show_the_decision_and_a_workspace_never_sees_it(admin_client):
+    from leadhub.testing.api import key_client
+    from leads.selectors import lead_timeline
+
+    buyer = Offer.objects.create(workspace=make_workspace(permissions=["leads:read"]), priority=2)
+    refused = Offer.objects.create(workspace=make_workspace(), is_active=False)
+    lead = make_lead()
+    decision = lead_distribute(lead=lead, strategy="priority")
+    page = admin_client.get(admin_url(lead, "change", lead.pk)).content.decode()
+    assert 'class="distribution-decision"' in page
+    assert "Assigned by priority at" in page and "refused: inactive 1" in page
+    assert f"<td>#{refused.pk}</td><td>{refused.workspace_id}</td>" in page
+    timeline = admin_client.get(admin_url(lead, "timeline", lead.pk))
+    (item,) = [i for i in timeline.context["items"] if i["kind"] == "decision"]
+    assert item["id"] == decision.pk and item["data"]["workspace_ids"] == [buyer.workspace_id]
+    assert "distribution assigned (priority)" in timeline.content.decode()
+    assert "decision" not in {i["kind"] for i in lead_timeline(lead=lead, workspace=buyer.workspace)}
+    response = key_client(buyer.workspace).get(f"/api/v1/leads/{lead.pk}/timeline/")
+    assert response.status_code == 200 and refused.workspace_id not in response.content.decode()

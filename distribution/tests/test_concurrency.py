@@ -1,14 +1,20 @@
 """Distribution on PostgreSQL with real concurrent connections: round-robin fairness, and a
 failed distribution (a lock not granted) keeping the lead stored and unsold."""
+import base64
+import json
+import os
 import threading
 from collections import Counter
 
 import pytest
+import redis
 from django.db import connection, connections, transaction
 
 from distribution.models import Decision, DecisionResult, Offer, RoundRobinCursor
 from distribution.services import lead_distribute
+from distribution.tasks import distribute_lead
 from leadhub.testing import make_keyed_provider, make_lead, make_webhook, make_workspace, provider_post, run_at_once
+from leadhub.testing.procs import REDIS_SERVER, PrivateRedis, celery_broker
 from leads.models import Lead
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -76,5 +82,43 @@ def test_a_webhook_post_whose_distribution_fails_is_still_accepted(client):
     lead = Lead.objects.get()
     assert lead.workspace_id is None
     assert Decision.objects.get(lead=lead).result == DecisionResult.FAILED
+    for alias in connections:
+        connections[alias].close()
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL") or REDIS_SERVER is None, reason="needs Redis and redis-server")
+def test_a_webhook_lead_whose_distribution_times_out_is_kept_unsold_and_its_retry_is_queued_and_runs(client):
+    """The lock is really held by another connection: `lock_timeout` fires, the post still gets
+    its 201, the lead is stored unsold, a retry task is published to the broker, and that task
+    (run as a worker would) sells the lead once the lock is gone."""
+    buyer = Offer.objects.create(workspace=make_workspace())
+    webhook, provider = make_webhook(distribution_strategy="priority"), make_keyed_provider()
+    server = PrivateRedis()
+    server.start()
+    release, held = threading.Event(), threading.Event()
+    # Another transaction holds the buyer's row (e.g. ops editing it): the assignment's foreign keys wait on it.
+    thread = hold_lock("SELECT id FROM workspaces WHERE id = %s FOR UPDATE", [buyer.workspace_id], release, held)
+    try:
+        with celery_broker(server.url):
+            response = provider_post(
+                client, f"/api/v1/webhooks/{webhook.webhook_id}/leads/", PAYLOAD, provider=provider
+            )
+            queued = [json.loads(m) for m in redis.Redis(port=server.port).lrange("celery", 0, -1)]
+    finally:
+        release.set()
+        thread.join()
+        server.stop()
+    assert response.status_code == 201, response.content
+    lead = Lead.objects.get()
+    assert lead.workspace_id is None
+    failed = Decision.objects.get(lead=lead)
+    assert failed.result == DecisionResult.FAILED and "lock timeout" in failed.error.lower()
+    (message,) = [m for m in queued if m["headers"]["task"] == distribute_lead.name]
+    args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+    assert (args, kwargs) == ([lead.pk], {"attempt": 2}) and message["headers"]["eta"]
+    distribute_lead.apply(args=args, kwargs=kwargs)
+    lead.refresh_from_db()
+    assert lead.workspace_id == buyer.workspace_id
+    assert lead.decisions.order_by("id").last().result == DecisionResult.ASSIGNED
     for alias in connections:
         connections[alias].close()

@@ -81,7 +81,8 @@ def redis_app():
 
 @pytest.fixture
 def source():
-    """A provider posting to a webhook whose leads are forwarded to a workspace's receiver."""
+    """A provider posting to a webhook whose leads go to a workspace's receiver (its forwarding rule
+    to the workspace is that buyer's offer: each lead reaches it as `lead.assigned`)."""
     receiver = WebhookReceiver([200])
     receiver.__enter__()
     workspace = make_workspace(outbound_webhook_url=receiver.url, webhook_active=True)
@@ -163,7 +164,7 @@ def test_leads_are_accepted_quickly_while_redis_is_down(client, redis_app, sourc
     assert WebhookConfig.objects.get(pk=webhook.pk).total_leads == 4
     assert "could not enqueue" in caplog.text
     # The outbox rows of the leads accepted during the outage wait for the sweeper.
-    waiting = OutboundEvent.objects.filter(event_type=EventType.LEAD_FORWARDED, enqueued_at__isnull=True)
+    waiting = OutboundEvent.objects.filter(event_type=EventType.LEAD_ASSIGNED, enqueued_at__isnull=True)
     assert waiting.filter(status=DeliveryStatus.PENDING).count() == 3
 
 
@@ -186,7 +187,7 @@ def test_events_written_while_redis_was_down_are_delivered_once_it_returns(clien
     })
     try:
         worker = workers.start(name="faults-redis", beat=True)
-        delivered = OutboundEvent.objects.filter(event_type=EventType.LEAD_FORWARDED, status=DeliveryStatus.DELIVERED)
+        delivered = OutboundEvent.objects.filter(event_type=EventType.LEAD_ASSIGNED, status=DeliveryStatus.DELIVERED)
         wait_for(lambda: delivered.count() == 2, what="the sweeper's deliveries", logs=[worker.log])
     finally:
         workers.stop_all()

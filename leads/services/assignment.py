@@ -30,9 +30,9 @@ class LeadHeldForConsent(ServiceConflict):
 
 
 @transaction.atomic
-def lead_assign(*, lead, workspace, by: str, rule=None):
-    """Give a lead to a workspace (ops, the admin bulk action, routing: `rule` is the routing rule
-    that chose it, kept on the `assigned` event and the `sent` tracking row).
+def lead_assign(*, lead, workspace, by: str, routing_rule_id=None):
+    """Give a lead to a workspace (ops, the admin bulk action, distribution: `routing_rule_id` is
+    the routing rule whose offer chose it, kept on the `assigned` event and the `sent` tracking row).
 
     The workspace gets its access record (`assigned`), whose working fields the lead's columns
     then show. Re-assignment revokes the previous workspace's access (its record and history stay
@@ -44,7 +44,13 @@ def lead_assign(*, lead, workspace, by: str, rule=None):
     before they get here. Re-assigning to the workspace that already holds the lead as `assigned`
     changes nothing.
     """
-    lead = lead_lock(lead)
+    return lead_assign_locked(lead=lead_lock(lead), workspace=workspace, by=by, routing_rule_id=routing_rule_id)
+
+
+def lead_assign_locked(*, lead, workspace, by: str, routing_rule_id=None):
+    """`lead_assign` for a caller that already holds the lead's row lock in its own transaction
+    (distribution locks the lead to decide): no second lock and no savepoint, three queries fewer
+    on every distributed lead."""
     if lead.held_for_consent:
         raise LeadHeldForConsent(lead)
     previous_id = lead.workspace_id
@@ -71,7 +77,7 @@ def lead_assign(*, lead, workspace, by: str, rule=None):
             lead=lead, event_type=LeadEvent.UNASSIGNED, workspace_id=previous_id,
             event_data={"workspace_id": previous_id, "by": by},
         )
-    chosen_by = {"routing_rule_id": rule.pk} if rule is not None else {}
+    chosen_by = {"routing_rule_id": routing_rule_id} if routing_rule_id is not None else {}
     workspace_tracking_record(
         lead=lead, workspace_id=workspace.pk, action=TrackingAction.SENT, performed_by=by, metadata=chosen_by
     )

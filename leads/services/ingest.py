@@ -13,14 +13,11 @@ from contacts.services import contact_upsert
 from leadhub.actors import SYSTEM, actor_for_provider, actor_for_workspace
 from leadhub.choices import LeadType
 from leadhub.errors import ServiceConflict, ServiceRefusal
-from leads.events import lead_event_data
 from leads.ingest import clean_lead, column_for
-from leads.models import AccessHow, Lead, LeadEvent, TrackingAction, WorkspaceTracking
-from leads.services.access import lead_access_grant
+from leads.models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
 from leads.signals import lead_accepted
 from providers.models import WebhookConfig
 from providers.services import provider_usage_record
-from workspaces.forwarding import lead_forward_rules_apply
 
 
 class IngestError(ServiceRefusal):
@@ -65,9 +62,10 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
     """Accept one lead for `webhook`: contact upsert, lead, audit events and counters, atomically.
 
     The webhook view, the CSV import and re-processing of rejected submissions all call this,
-    so validation, dedup and bookkeeping cannot drift apart between them. A new lead of a
-    webhook with a distribution strategy is then distributed (`lead_accepted`) in its own
-    transaction, after the lead's: a failed distribution never loses the lead.
+    so validation, dedup and bookkeeping cannot drift apart between them. A new lead is then
+    distributed (`lead_accepted`: the webhook's strategy, then its forwarding copies) in its own
+    transaction, after the lead's, unless the caller says `distribute=False` (CSV imports
+    without --distribute): a failed distribution never loses the lead.
 
     leadhub numbers every lead itself; a sender's own id is only its reference (`external_id`),
     unique per (webhook, provider), so a retry is recognised by one indexed lookup. `lead_id` is
@@ -93,7 +91,7 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
             raise IngestConflict(f"Lead id {lead_id} is already taken.",
                                  errors={"id": [f"Lead id {lead_id} is already taken by another lead."]}) from None
         raise
-    if distribute and webhook.distribution_strategy:
+    if distribute:
         lead_accepted.send(sender=Lead, lead=result.lead, webhook=webhook, sent_from_workspace=sent_from_workspace)
     return result
 
@@ -170,11 +168,6 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
             action_details="Lead referred by this workspace.", performed_by=by,
             metadata={"webhook_id": webhook.webhook_id},
         )
-    # Forwarding rules only queue outbox rows here; delivery happens after commit. A workspace
-    # a lead is forwarded to holds it from now on.
-    for event in lead_forward_rules_apply(lead=lead, data=lead_event_data(lead)):
-        if event.workspace_id is not None:
-            lead_access_grant(lead=lead, workspace=event.workspace, how=AccessHow.FORWARDED, by=by)
     _counters_increment(webhook=webhook, provider=provider, now=now)
     return IngestResult(lead=lead, contact=contact, contact_status=contact_status, created=True,
                         ignored_fields=sorted(cleaned.other_vertical))

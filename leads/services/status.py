@@ -6,8 +6,9 @@ from django.utils import timezone
 from leadhub.actors import is_staff_actor
 from leadhub.errors import ServiceConflict
 from leads.events import lead_event_emit
-from leads.models import LeadEvent, LeadPipelineStage, LeadStatusHistory, TrackingAction
+from leads.models import Lead, LeadEvent, LeadPipelineStage, LeadStatusHistory, TrackingAction
 from leads.services.access import lead_access_for, lead_working_save, working_owner
+from leads.signals import lead_consent_released
 from leads.services.tracking import lead_lock, workspace_tracking_record
 from workspaces.models import EventType
 
@@ -151,8 +152,9 @@ CONSENT_RELEASED = "consent_released"
 def lead_consent_release(*, lead, by: str, reason: str):
     """Ops confirm that a lead held at ingest for missing consent may be worked after all (e.g.
     consent was obtained on a call): the hold is lifted and a `consent_released` lead event keeps
-    who and why. Routing and forwarding then treat it like any other lead. Releasing a lead
-    that is not held changes nothing."""
+    who and why. Routing and forwarding then treat it like any other lead, and the forwards of
+    its appointments that waited are sent (`lead_consent_released`). Releasing a lead that is not
+    held changes nothing."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Say why the lead may be worked (e.g. consent obtained by phone)."]})
@@ -171,4 +173,5 @@ def lead_consent_release(*, lead, by: str, reason: str):
             "tcpa_compliance": lead.tcpa_compliance,
         },
     )
+    lead_consent_released.send(sender=Lead, lead=lead)
     return lead

@@ -133,24 +133,90 @@ def test_switched_off_webhook_forwarding_and_consent_held_leads_are_never_forwar
     assert forwarded(ingest(webhook)) == []
 
 
-def test_a_workspace_target_uses_its_outbound_webhook_and_secret():
+def test_a_workspace_target_is_an_offer_the_lead_is_assigned_by_through_its_webhook_and_secret():
+    # Schema moved: a rule to a workspace is that buyer's offer for the webhook's leads, and
+    # its webhook takes the forwarding mode as strategy; the lead reaches it as `lead.assigned`.
     webhook = make_webhook()
     with WebhookReceiver([200]) as receiver:
         workspace = make_workspace(outbound_webhook_url=receiver.url, webhook_active=True)
-        make_rule(webhook, target_workspace=workspace)
-        (event,) = forwarded(ingest(webhook))
+        rule = make_rule(webhook, target_workspace=workspace, product_types=["*"], states=["ca"])
+        webhook.refresh_from_db()
+        assert webhook.distribution_strategy == "first_match"
+        assert (rule.offer.workspace, rule.offer.kind, rule.offer.states) == (workspace, "lead", ["CA"])
+        lead = ingest(webhook)
+        lead.refresh_from_db()
+        assert lead.workspace == workspace
+        assert lead.decisions.get().offer_ids == [rule.offer.pk]
+        assert forwarded(lead) == []
+        (event,) = OutboundEvent.objects.filter(subject_id=str(lead.pk), event_type=EventType.LEAD_ASSIGNED)
         assert event.workspace == workspace
         outbox_deliver(event_id=event.pk)
+        assert ingest(make_webhook()).workspace_id is None  # another webhook's leads are not its to take
     (request,) = receiver.requests
     verify(workspace.webhook_secret, request["headers"]["X-Leadhub-Signature"], request["body"])
 
 
-def test_first_match_skips_a_workspace_without_webhook_to_the_next_rule():
+def test_a_workspace_without_webhook_still_buys_and_external_rules_still_get_their_copy():
+    # Schema moved: the workspace (no outbound URL: it reads its leads through the API) takes the
+    # lead by its offer; the external rule's copy is sent after that decision.
     webhook = make_webhook()
-    make_rule(webhook, priority=5, target_workspace=make_workspace())  # no outbound URL
+    buyer = make_workspace()
+    make_rule(webhook, priority=5, target_workspace=buyer)
     external = make_rule(webhook, priority=1)
-    (event,) = forwarded(ingest(webhook))
+    webhook.refresh_from_db()
+    lead = ingest(webhook)
+    (event,) = forwarded(lead)
     assert event.forwarding_rule == external
+    lead.refresh_from_db()
+    assert lead.workspace == buyer
+
+
+def test_forwarding_offers_follow_their_rule_and_the_webhook_switch_and_mode():
+    webhook = make_webhook()
+    rule = make_rule(webhook, target_workspace=make_workspace(), zip_codes=["902*"], priority=4)
+    offer = rule.offer
+    assert list(offer.filters.values_list("column", "op", "value")) == [("webhook_id", "eq", webhook.webhook_id)]
+    assert offer.created_at == rule.created_at and offer.priority == 4
+    config = LeadForwardingConfig.objects.create(webhook_id=webhook.webhook_id, mode=ForwardingMode.ALL_MATCHES)
+    webhook.refresh_from_db()
+    assert webhook.distribution_strategy == "all_matches"
+    config.is_enabled = False
+    config.save()
+    offer.refresh_from_db()
+    assert not offer.is_active
+    rule.target_workspace, rule.target_url = None, "https://partner.example/leads"
+    rule.save()
+    assert not type(offer).objects.filter(pk=offer.pk).exists()
+
+
+def test_the_data_migration_turns_workspace_rules_into_offers():
+    from importlib import import_module
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    name = "0003_offers_from_forwarding_rules"
+    migration = import_module(f"distribution.migrations.{name}")
+    apps = MigrationExecutor(connection).loader.project_state(("distribution", name)).apps  # the historical models
+    webhook = make_webhook()
+    workspace = make_workspace()
+    rule = make_rule(webhook, target_workspace=workspace, product_types=["Roof-Solar"], states=["*"])
+    make_rule(webhook)  # an external URL: stays a rule
+    rule.offer.delete()
+    type(webhook).objects.filter(pk=webhook.pk).update(distribution_strategy="")
+    migration.forwarding_rules_to_offers(apps, None)
+    rule.refresh_from_db()
+    offer = rule.offer
+    assert (offer.workspace, offer.products, offer.states, offer.kind) == (workspace, ["Roof-Solar"], [], "lead")
+    assert offer.created_at == rule.created_at
+    assert offer.where_rows.get().bucket == "*" and list(offer.product_rows.values_list("product", flat=True)) == [
+        "roof-solar"
+    ]
+    webhook.refresh_from_db()
+    assert webhook.distribution_strategy == "first_match"
+    lead = ingest(webhook)
+    lead.refresh_from_db()
+    assert lead.workspace == workspace  # matched by its productid, as the rule was
 
 
 def test_rule_validation_refuses_loops_bad_zips_and_two_targets(settings):
@@ -182,3 +248,30 @@ def test_zip_entries_load_from_csv_with_header_ranges_and_prefixes():
     with pytest.raises(ValidationError) as refused:
         zip_entries_from_csv("zip\n12\n")
     assert "row 2" in refused.value.message_dict["zip_csv"][0]
+
+
+def test_a_forwarded_lead_leaves_the_trail_an_appointment_forward_does():
+    from leads.models import LeadEvent, WorkspaceTracking
+
+    webhook = make_webhook()
+    LeadForwardingConfig.objects.create(webhook_id=webhook.webhook_id, mode=ForwardingMode.ALL_MATCHES)
+    with WebhookReceiver([200, 200, 200]) as receiver:
+        hook = dict(outbound_webhook_url=receiver.url, webhook_active=True)
+        buyer, second = make_workspace(**hook), make_workspace(**hook)
+        make_rule(webhook, priority=5, target_workspace=buyer)
+        make_rule(webhook, priority=3, target_workspace=second)  # all matches: a copy to the second buyer
+        external = make_rule(webhook, target_url=receiver.url)
+        webhook.refresh_from_db()
+        lead = ingest(webhook)
+        copies = forwarded(lead)
+        assert {(e.workspace_id, e.forwarding_rule_id) for e in copies} == {(second.pk, None), (None, external.pk)}
+        assert not LeadEvent.objects.filter(lead=lead, event_type="forwarded").exists()  # queued is not sent
+        for event in copies:
+            outbox_deliver(event_id=event.pk)
+    trail = LeadEvent.objects.filter(lead=lead, event_type="forwarded")
+    assert {(e.event_data.get("workspace_id"), e.event_data.get("forwarding_rule_id")) for e in trail} == {
+        (second.pk, None), (None, external.pk)
+    }
+    assert all("target_url" not in e.event_data for e in trail)
+    sent = WorkspaceTracking.objects.filter(lead=lead, workspace=second, action="sent").get()
+    assert sent.metadata["event_id"] in {str(e.pk) for e in copies}

@@ -3,10 +3,10 @@ the same ZIPs, accept the same entries (`*` included) and refuse the same ones."
 import pytest
 from django.core.exceptions import ValidationError
 
+from distribution.services import appointment_decide
 from leadhub.testing import make_workspace
 from workspaces.forwarding import zip_entries_from_csv, zip_matches
 from workspaces.models import LeadForwardingRule
-from workspaces.routing import route
 from workspaces.services import routing_rule_save
 from workspaces.zips import ZipEntryKind, parse_zip_entry, zip5
 
@@ -38,7 +38,7 @@ def test_the_zip_being_matched_is_its_five_digits(zip_code, five):
 def test_routing_and_forwarding_take_the_same_zips_for_the_same_entries(entries):
     routing_rule_save(workspace=make_workspace(), zip_codes=entries, product_types=[])
     for zip_code in ZIPS:
-        routed = route(zip_code=zip_code, product="solar") is not None
+        routed = bool(appointment_decide(zip_code=zip_code, product="solar").winners)
         assert routed == zip_matches(entries, zip_code), zip_code
 
 

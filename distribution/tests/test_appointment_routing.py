@@ -1,10 +1,13 @@
-"""The shared ZIP/product matcher: entry kinds, products, priority, tie-breaks, derived rows."""
+"""Appointment routing rules through the one engine (their offers): entry kinds, products,
+priority, tie-breaks, derived rows (moved from workspaces/tests/test_routing.py with
+`workspaces.routing.route`, now `distribution.services.appointment_decide`)."""
 import pytest
 from django.core.exceptions import ValidationError
 
+from distribution.models import OfferWhere
+from distribution.services import appointment_decide
 from leadhub.testing import backdate, make_workspace
-from workspaces.models import AppointmentRoutingRule, RoutingProductEntry, RoutingZipEntry
-from workspaces.routing import match_workspace, route
+from workspaces.models import AppointmentRoutingRule
 from workspaces.services import routing_rule_save
 
 pytestmark = pytest.mark.django_db
@@ -17,8 +20,9 @@ def rule(workspace=None, zip_codes=(), product_types=(), **fields):
 
 
 def winner(zip_code, product="solar"):
-    match = route(zip_code=zip_code, product=product)
-    return match.rule if match else None
+    found = appointment_decide(zip_code=zip_code, product=product).winners
+    assert len(found) <= 1  # an appointment goes to one buyer
+    return found[0].offer.routing_rule if found else None
 
 
 def test_exact_zip_and_zip_plus_four():
@@ -38,7 +42,8 @@ def test_range_across_three_digit_prefixes():
     wide = rule(zip_codes=["10090-10210"], product_types=["solar"])
     assert winner("10095") == wide and winner("10150") == wide and winner("10210") == wide
     assert winner("10089") is None and winner("10211") is None
-    assert RoutingZipEntry.objects.filter(rule=wide).count() == 3  # buckets 100, 101, 102
+    rows = OfferWhere.objects.filter(offer__routing_rule=wide, offer_kind="appointment")
+    assert sorted(rows.values_list("bucket", flat=True)) == ["100", "101", "102"]
 
 
 def test_prefix_matches_its_hundred_zips():
@@ -101,14 +106,16 @@ def test_inactive_rules_and_inactive_workspaces_never_match():
     rule(zip_codes=["94105"], is_active=False)
     rule(make_workspace(is_active=False), zip_codes=["94105"])
     assert winner("94105") is None
-    assert match_workspace(zip_code="94105", product="solar") is None
+    assert appointment_decide(zip_code="94105", product="solar").refused == {"inactive": 2}
 
 
-def test_match_workspace_returns_the_workspace_and_rule_and_route_says_why():
+def test_the_decision_names_the_workspace_and_rule_and_says_why():
     served = rule(zip_codes=["90210-90299"], product_types=["Solar"], priority=4)
-    assert match_workspace(zip_code="90215", product="solar") == (served.workspace, served)
-    reason = route(zip_code="90215", product="solar").reason
-    assert f"rule #{served.pk}" in reason and "priority 4" in reason and "90210-90299" in reason
+    outcome = appointment_decide(zip_code="90215", product="solar")
+    (chosen,) = outcome.winners
+    assert (chosen.offer.workspace, chosen.offer.routing_rule) == (served.workspace, served)
+    assert f"rule #{served.pk}" in outcome.reason and "priority 4" in outcome.reason
+    assert "90210-90299" in outcome.reason
 
 
 def test_saving_a_rule_rewrites_its_derived_rows():
@@ -116,7 +123,7 @@ def test_saving_a_rule_rewrites_its_derived_rows():
     routing_rule_save(rule=changed, workspace=changed.workspace, zip_codes=["10001"], product_types=["HVAC"])
     assert winner("94105") is None
     assert winner("10001", "hvac") == changed
-    assert list(RoutingProductEntry.objects.filter(rule=changed).values_list("product", flat=True)) == ["hvac"]
+    assert list(changed.offer.product_rows.values_list("product", flat=True)) == ["hvac"]
     # The ORM path (admin, objects.create) keeps them too.
     created = AppointmentRoutingRule.objects.create(workspace=make_workspace(), zip_codes=["33101"], priority=9)
     assert winner("33101", "anything") == created
