@@ -7,18 +7,31 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from leads.signals import lead_accepted
-from workspaces.models import AppointmentRoutingRule
+from workspaces.models import AppointmentRoutingRule, DeliveryStatus, EventType, OutboundEvent
+from workspaces.signals import delivery_recorded
 
-from .models import Offer, OfferKind
-from .services import lead_distribute
+from .models import DecisionResult, Offer, OfferKind
+from .services import lead_distribute, sale_undelivered_credit
 
 
 @receiver(lead_accepted, dispatch_uid="distribution.lead_accepted")
 def distribute_accepted_lead(sender, *, lead, webhook, sent_from_workspace=None, **kwargs):
-    lead_distribute(
-        lead=lead, strategy=webhook.distribution_strategy,
+    """Distribute the lead; the answer (`sold`, and `price`: the source's payout, never the
+    buyer) goes into the webhook answer's disposition."""
+    decision = lead_distribute(
+        lead=lead, strategy=webhook.distribution_strategy, webhook=webhook,
         sender_workspace_id=sent_from_workspace.pk if sent_from_workspace else None,
     )
+    sold = decision is not None and decision.result == DecisionResult.ASSIGNED
+    return {"sold": sold, "price": getattr(decision, "payout", None)}
+
+
+@receiver(delivery_recorded, sender=OutboundEvent, dispatch_uid="distribution.sale_undelivered")
+def credit_undelivered_sale(sender, *, event, **kwargs):
+    """A sold lead's delivery to its buyer finally failed: the buyer is credited the sale."""
+    sold_lead = event.subject_type == "lead" and event.event_type in (EventType.LEAD_ASSIGNED, EventType.LEAD_FORWARDED)
+    if sold_lead and event.status == DeliveryStatus.FAILED and event.workspace_id:
+        sale_undelivered_credit(lead_id=event.subject_id, workspace_id=event.workspace_id)
 
 
 def offer_values_from_rule(rule) -> dict:

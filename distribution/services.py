@@ -1,19 +1,23 @@
-"""Distribution use cases: distribute a lead, simulate one, pause/resume an offer."""
+"""Distribution use cases: distribute (sell) a lead, simulate one, pause/resume an offer."""
 import logging
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from leadhub.actors import SYSTEM
 from leads.events import lead_event_data
 from leads.models import Lead, LeadEvent
-from leadhub.actors import SYSTEM
 from leads.services.assignment import lead_assign
-from providers.models import DistributionStrategy, WebhookConfig
+from ledger.models import EntryKind
+from ledger.services import CENT, Draft, lead_dimensions, ledger_entries_record
+from providers.models import DistributionStrategy, PayoutKind, WebhookConfig
 from workspaces.delivery import outbox_emit
 from workspaces.models import EventType
 
-from .engine import Outcome, decide
-from .models import Decision, DecisionResult, Offer, OfferKind
+from .caps import caps_claim, claim_amount
+from .engine import MULTISELL_BUYERS, Outcome, decide
+from .models import Decision, DecisionResult, Offer, OfferKind, Sale
 
 logger = logging.getLogger(__name__)
 
@@ -21,11 +25,12 @@ LOCK_TIMEOUT = "2s"
 MAX_ATTEMPTS = 5
 
 
-def _lead_decide(lead, *, strategy, webhook_id, sender_workspace_id=None, rng=None) -> Outcome:
+def _lead_decide(lead, *, strategy, webhook_id, sender_workspace_id=None, rng=None, at=None,
+                 max_buyers=MULTISELL_BUYERS) -> Outcome:
     return decide(
         kind=OfferKind.LEAD, subject=lead, zip_code=lead.zip_code, state=lead.state, product=lead.lead_type,
         strategy=strategy, key=webhook_id, sender_workspace_id=sender_workspace_id, held=lead.held_for_consent,
-        rng=rng,
+        rng=rng, at=at, max_buyers=max_buyers,
     )
 
 
@@ -35,18 +40,24 @@ def _referrer_id(lead):
     return (event.event_data or {}).get("sent_from_workspace") if event else None
 
 
-def lead_distribute(*, lead, strategy: str = "", sender_workspace_id=None, attempt: int = 1, rng=None):
-    """Distribute an unsold lead by its webhook's strategy, in its own transaction, and record
-    the decision. Never raises: a failure (a lock not granted within LOCK_TIMEOUT, a database
-    error) leaves the lead unsold, writes a `failed` decision and queues a retry. Returns the
-    decision row (None when the lead already has a buyer)."""
-    strategy = strategy or _webhook_strategy(lead.webhook_id) or DistributionStrategy.PRIORITY
+def lead_distribute(*, lead, strategy: str = "", sender_workspace_id=None, attempt: int = 1, rng=None,
+                    webhook=None, at=None):
+    """Distribute (sell) an unsold lead by its webhook's strategy, in its own transaction: caps
+    claimed, sale rows and ledger entries (sales, the source's payout) written, the decision
+    recorded. Never raises: a failure (a lock not granted within LOCK_TIMEOUT, a database error)
+    leaves the lead unsold, writes a `failed` decision and queues a retry. Returns the decision
+    row (None when the lead already has a buyer); its `payout` attribute is what the source is
+    owed for the lead (None when the webhook pays nothing)."""
+    if webhook is None:
+        webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
+    strategy = strategy or (webhook.distribution_strategy if webhook else "") or DistributionStrategy.PRIORITY
     try:
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            return _distribute(lead, strategy=strategy, sender_workspace_id=sender_workspace_id, rng=rng)
+            return _distribute(lead, strategy=strategy, sender_workspace_id=sender_workspace_id, rng=rng,
+                               webhook=webhook, at=at or timezone.now())
     except DatabaseError as exc:
         logger.warning("distribution of lead %s failed (attempt %s): %s", lead.pk, attempt, exc)
         decision = Decision.objects.create(
@@ -62,27 +73,94 @@ def lead_distribute(*, lead, strategy: str = "", sender_workspace_id=None, attem
         return decision
 
 
-def _webhook_strategy(webhook_id):
-    return WebhookConfig.objects.filter(webhook_id=webhook_id).values_list("distribution_strategy", flat=True).first()
+class _CapRefused(Exception):
+    def __init__(self, refused):
+        super().__init__(refused)
+        self.refused = refused
 
 
-def _distribute(lead, *, strategy, sender_workspace_id, rng):
+def _distribute(lead, *, strategy, sender_workspace_id, rng, webhook, at):
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.workspace_id:
         return None
     outcome = _lead_decide(lead, strategy=strategy, webhook_id=lead.webhook_id,
-                           sender_workspace_id=sender_workspace_id, rng=rng)
+                           sender_workspace_id=sender_workspace_id, rng=rng, at=at,
+                           max_buyers=webhook.multisell_buyers if webhook else MULTISELL_BUYERS)
+    while True:
+        outcome.winners = _one_per_buyer(outcome.winners)
+        claims = [(cap, start, claim_amount(cap, w.sale_price)) for w in outcome.winners for cap, start, _ in w.caps]
+        if not claims:
+            return _sell(lead, outcome, webhook=webhook, at=at)
+        try:
+            # The caps are claimed last, so their rows stay locked only from here to COMMIT;
+            # a refusal rolls the sale back to this savepoint and the strategy chooses again.
+            with transaction.atomic():
+                decision = _sell(lead, outcome, webhook=webhook, at=at)
+                if refused := caps_claim(claims):
+                    raise _CapRefused(refused)
+                return decision
+        except _CapRefused as exc:
+            for winner in outcome.winners:
+                winner.verdict = next((cap.verdict for cap, _s, _u in winner.caps if cap.pk in exc.refused),
+                                      winner.verdict)
+            outcome.winners = outcome.choose(rng=rng)  # each round refuses at least one more: this ends
+
+
+def _sell(lead, outcome, *, webhook, at):
+    """Record the decision, the sales and their money, and hand the lead to its buyers."""
     decision = _decision_create(lead, outcome)
+    sales = _sales_record(lead, outcome.winners, at=at)
+    decision.payout = _money_book(lead, sales, webhook=webhook, at=at)
     if outcome.winners:
         first, *others = outcome.winners
         lead_assign(lead=lead, workspace=first.offer.workspace, by=SYSTEM, rule=first.offer.routing_rule)
-        for other in others:  # all_matches: the other buyers get a copy, as forwarding did
+        for other in others:  # the other buyers (multisell, all_matches) get a copy, as forwarding did
             outbox_emit(
                 workspace=other.offer.workspace, event_type=EventType.LEAD_FORWARDED,
                 data={**lead_event_data(lead), "offer_id": other.offer.pk}, contact_id=lead.contact_id,
                 subject_type="lead", subject_id=lead.pk,
             )
     return decision
+
+
+def _one_per_buyer(winners):
+    """A buyer buys a lead once (all_matches may match two of its offers: the first counts)."""
+    seen = set()
+    return [w for w in winners if not (w.offer.workspace_id in seen or seen.add(w.offer.workspace_id))]
+
+
+def _sales_record(lead, winners, *, at) -> list[Sale]:
+    # Access records: when leads.LeadAccess lands, each sale here also calls
+    # lead_access_grant(lead=lead, workspace=<buyer>, how="sold"); this is the one place buyers get a lead.
+    return Sale.objects.bulk_create(
+        Sale(lead=lead, workspace_id=w.offer.workspace_id, offer=w.offer, price=w.sale_price, exclusive=w.exclusive,
+             phone=lead.phone, sold_at=at)
+        for w in winners
+    )
+
+
+def payout_for(webhook, sales_total: Decimal) -> Decimal | None:
+    """What the source of `webhook` is owed for one accepted lead: its fixed amount, or its share
+    of the lead's sales; None when the webhook pays nothing."""
+    if webhook is None or not webhook.payout_kind:
+        return None
+    if webhook.payout_kind == PayoutKind.FIXED:
+        return webhook.payout_amount
+    return (sales_total * webhook.payout_share / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _money_book(lead, sales, *, webhook, at):
+    """The ledger entries of one distribution, in one INSERT: a `sale` per buyer and the source's
+    `payout` (once per lead: a fixed payout is booked the first time the lead is distributed,
+    sold or not; a share when it sells). Returns the payout."""
+    dimensions = lead_dimensions(lead)
+    drafts = [Draft(kind=EntryKind.SALE, amount=sale.price, workspace_id=sale.workspace_id, offer_id=sale.offer_id,
+                    reference=f"sale:{sale.pk}", **dimensions) for sale in sales]
+    payout = payout_for(webhook, sum((sale.price for sale in sales), Decimal("0")))
+    if payout is not None and (sales or webhook.payout_kind == PayoutKind.FIXED):
+        drafts.append(Draft(kind=EntryKind.PAYOUT, amount=payout, reference=f"payout:{lead.pk}", **dimensions))
+    ledger_entries_record(drafts=drafts, at=at)
+    return payout
 
 
 def _decision_create(lead, outcome: Outcome) -> Decision:
@@ -93,6 +171,18 @@ def _decision_create(lead, outcome: Outcome) -> Decision:
         offer_ids=[c.offer.pk for c in outcome.winners],
         candidates=[c.as_row() for c in outcome.candidates], refused=outcome.refused,
     )
+
+
+def sale_undelivered_credit(*, lead_id, workspace_id):
+    """Credit the buyer a sale whose delivery finally failed (an `undelivered` entry of minus the
+    price, once per sale whatever redelivery later does)."""
+    sale = Sale.objects.select_related("lead").filter(lead_id=lead_id, workspace_id=workspace_id).first()
+    if sale is None or not sale.price:
+        return
+    ledger_entries_record(drafts=[Draft(
+        kind=EntryKind.UNDELIVERED, amount=-sale.price, workspace_id=workspace_id, offer_id=sale.offer_id,
+        reference=f"undelivered:{sale.pk}", note="delivery to the buyer finally failed", **lead_dimensions(sale.lead),
+    )])
 
 
 def lead_distribute_retry(*, lead_id, attempt: int):
