@@ -387,7 +387,7 @@ class Cap(models.Model):
         return f"cap:{self.scope}:{self.window}"
 
     def clean(self):
-        if self.offer_id and self.offer.workspace_id != self.workspace_id:
+        if self.offer_id and self.workspace_id and self.offer.workspace_id != self.workspace_id:
             raise ValidationError({"offer": ["The offer belongs to another workspace."]})
         if self.measure == CapMeasure.COUNT and self.maximum is not None and self.maximum != int(self.maximum):
             raise ValidationError({"maximum": ["A cap by count is a whole number of leads."]})
@@ -472,3 +472,13 @@ class Decision(CreatedAtModel):
 
     def __str__(self):
         return f"lead {self.lead_id}: {self.result} ({self.strategy})"
+
+
+class UnsoldLead(Lead):
+    """The ops queue of unsold leads (a proxy: the lead rows themselves): no buyer holds the lead
+    and distribution has decided on it at least once (no offer took it, it is held for consent,
+    or its distribution failed). `distribution.selectors.unsold_leads` is the queue."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "unsold lead"

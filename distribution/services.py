@@ -1,5 +1,6 @@
 """Distribution use cases: distribute (sell) a lead, simulate one, pause/resume an offer."""
 import logging
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import DatabaseError, connection, transaction
@@ -15,9 +16,11 @@ from providers.models import DistributionStrategy, PayoutKind, WebhookConfig
 from workspaces.delivery import outbox_emit
 from workspaces.models import EventType
 
-from .caps import caps_claim, claim_amount
+from .caps import caps_claim, claim_amount, window_start
 from .engine import MULTISELL_BUYERS, Outcome, decide
 from .models import Decision, DecisionResult, Offer, OfferKind, Sale
+from .schedule import schedule_open
+from .selectors import unsold_leads
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +186,62 @@ def sale_undelivered_credit(*, lead_id, workspace_id):
         kind=EntryKind.UNDELIVERED, amount=-sale.price, workspace_id=workspace_id, offer_id=sale.offer_id,
         reference=f"undelivered:{sale.pk}", note="delivery to the buyer finally failed", **lead_dimensions(sale.lead),
     )])
+
+
+def leads_distribute_again(*, leads, at=None) -> dict:
+    """Distribute unsold leads again (ops' "distribute again", the unsold retry task): each in its
+    own transaction by its webhook's strategy. Returns {"sold": n, "unsold": n, "skipped": n}
+    (skipped: a buyer already holds it)."""
+    counts = {"sold": 0, "unsold": 0, "skipped": 0}
+    webhooks = WebhookConfig.objects.in_bulk({lead.webhook_id for lead in leads}, field_name="webhook_id")
+    for lead in leads:
+        decision = lead_distribute(lead=lead, sender_workspace_id=_referrer_id(lead),
+                                   webhook=webhooks.get(lead.webhook_id), at=at)
+        key = "skipped" if decision is None else "sold" if decision.result == DecisionResult.ASSIGNED else "unsold"
+        counts[key] += 1
+    return counts
+
+
+def _changed_since(decision, *, now, offers, zones) -> bool:
+    """Could the lead sell now where it did not at `decision`? A refusing offer's schedule is open
+    now, or the window of a refusing cap has started again since."""
+    for row in decision.candidates:
+        verdict, offer = row.get("verdict", ""), offers.get(row.get("offer_id"))
+        if offer is None:
+            continue
+        zone = zones.get(offer.workspace_id, "UTC")
+        if verdict == "schedule_closed" and schedule_open(
+            schedule=offer.schedule, dates_off=offer.dates_off, time_zone=zone, at=now
+        ):
+            return True
+        if verdict.startswith("cap:"):
+            window = verdict.rsplit(":", 1)[1]
+            if window_start(window, decision.created_at, zone) != window_start(window, now, zone):
+                return True
+    return False
+
+
+def unsold_leads_retry(*, now=None, limit: int = 500) -> dict:
+    """For webhooks with `retry_unsold`: distribute again their unsold leads younger than the
+    webhook's maximum age whose last decision was refused by a closed schedule that is open now
+    or a cap whose window has reset since (beat task). Held leads wait for ops instead."""
+    now = now or timezone.now()
+    counts = {"sold": 0, "unsold": 0, "skipped": 0}
+    for webhook in WebhookConfig.objects.filter(retry_unsold=True).exclude(distribution_strategy=""):
+        oldest = now - timedelta(hours=webhook.retry_unsold_max_age_hours)
+        leads = list(unsold_leads().filter(webhook_id=webhook.webhook_id, held_for_consent=False,
+                                           created_at__gte=oldest).order_by("created_at")[:limit])
+        latest = {}
+        for decision in Decision.objects.filter(lead_id__in=[lead.pk for lead in leads]).order_by("created_at", "id"):
+            latest[decision.lead_id] = decision
+        offer_ids = {row.get("offer_id") for d in latest.values() for row in d.candidates}
+        offers = Offer.objects.select_related("workspace").in_bulk(offer_ids)
+        zones = {offer.workspace_id: offer.workspace.time_zone for offer in offers.values()}
+        due = [lead for lead in leads
+               if lead.pk in latest and _changed_since(latest[lead.pk], now=now, offers=offers, zones=zones)]
+        for key, n in leads_distribute_again(leads=due, at=now).items():
+            counts[key] += n
+    return counts
 
 
 def lead_distribute_retry(*, lead_id, attempt: int):

@@ -208,6 +208,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "providers.tasks.purge_signature_receipts",
         "schedule": crontab(minute="*/10"),
     },
+    # Unsold leads of webhooks with retry_unsold, when an offer's schedule opened or a cap reset.
+    "unsold-leads-retry": {"task": "distribution.tasks.retry_unsold_leads", "schedule": crontab(minute="*/5")},
     "analytics-cache-purge": {
         "task": "analytics.tasks.purge_analytics_cache",
         "schedule": crontab(minute="*/15"),
