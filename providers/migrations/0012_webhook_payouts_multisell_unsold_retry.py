@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('providers', '0010_distribution_strategy'),
+        ('providers', '0011_rejected_submission_tallies'),
     ]
 
     operations = [
