@@ -40,7 +40,7 @@ def duration_display(seconds):
 def _readable(column, value):
     if value is None:
         return None
-    if column == "revenue":
+    if column in ("revenue", "sales", "payouts", "margin"):
         return money_display(value)
     if column.endswith("_rate"):
         return percent_display(value)
@@ -151,6 +151,32 @@ def zips(date_from, date_to):
     return _geography("zip", "Top ZIP codes by revenue", date_from, date_to)
 
 
+def webhook_sales(date_from, date_to):
+    webhooks = _kpi("webhooks", selectors.webhook_sales, date_from, date_to)
+    columns = ["webhook_id", "sold_leads", "unsold_leads", "sales", "payouts", "margin"]
+    rows = [[webhook[column] for column in columns] for webhook in webhooks]
+    top = sorted((w for w in webhooks if Decimal(w["margin"]) > 0), key=lambda w: -Decimal(w["margin"]))[:TOP]
+    bars = [(webhook["webhook_id"] or "(none)", Decimal(webhook["margin"])) for webhook in top]
+    return Chart("webhook-sales", "Webhooks: sold and unsold, sales, payouts, margin (ledger)", columns, rows,
+                 charts.bar_chart(bars, unit="$"), notes="Margin = sales - payouts; credits count against sales.")
+
+
+def buyer_sales(date_from, date_to):
+    offers = _kpi("buyers", selectors.buyer_offer_sales, date_from, date_to)
+    columns = ["workspace_id", "offer", "leads_sold", "sales", "caps", "verdicts"]
+
+    def caps_text(caps):
+        return "; ".join(f"{c['scope']} {c['measure']}/{c['window']}: {c['used']} of {c['maximum']}" for c in caps)
+
+    def verdicts_text(verdicts):
+        return ", ".join(f"{reason} {n}" for reason, n in verdicts.items())
+
+    rows = [[o["workspace_id"], o["offer"], o["leads_sold"], o["sales"], caps_text(o["caps"]), verdicts_text(o["verdicts"])]
+            for o in offers]
+    return Chart("buyer-sales", "Buyers and offers: leads sold, sales, cap usage, verdicts", columns, rows,
+                 notes="Cap usage is the current window's, in the buyer's time zone.")
+
+
 CHARTS = {
     "leads-per-day": leads_per_day,
     "funnel": funnel,
@@ -159,6 +185,8 @@ CHARTS = {
     "workspace-revenue": workspace_revenue,
     "states": states,
     "zips": zips,
+    "webhook-sales": webhook_sales,
+    "buyer-sales": buyer_sales,
 }
 
 

@@ -12,11 +12,21 @@ Definitions:
 """
 import statistics
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
 from analytics import sql
-from leads.models import LeadPipelineStage
+from distribution.caps import caps_attach
+from distribution.engine import Candidate
+from distribution.models import Decision, Offer, Sale
+from leadhub.models import MONEY_TOTAL
+from leads.models import Lead, LeadPipelineStage
+from ledger.models import Entry, Side
+from ledger.selectors import ledger_figures
 
 CENT = Decimal("0.01")
 
@@ -350,3 +360,87 @@ def pipeline_funnel(*, workspace_id: str | None, date_from: date, date_to: date)
     steps.append({"step": "conversion", "label": "Conversion", "leads": int(totals["conversion"] or 0), "is_active": True})
     return steps
 
+
+
+# --- selling: buyers and offers, webhooks -------------------------------------------------------
+# Money figures come from the ledger (sales = buyer-side entries, payouts = source-side entries,
+# margin = sales - payouts), never from stored totals; "revenue" above means conversion value.
+
+
+def _range(date_from, date_to):
+    """The UTC instants [from 00:00, the day after `to` 00:00) for ORM filters."""
+    return (datetime.combine(date_from, time.min, tzinfo=UTC),
+            datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=UTC))
+
+
+def buyer_offer_sales(*, workspace_id: str | None, date_from: date, date_to: date) -> list[dict]:
+    """Per buyer and offer: leads sold, sales (ledger, credits included), the usage of each cap in
+    its current window, and the engine's verdicts on the offer by reason."""
+    start, end = _range(date_from, date_to)
+    offers = Offer.objects.select_related("workspace").order_by("workspace_id", "id")
+    if workspace_id:
+        offers = offers.filter(workspace_id=workspace_id)
+    offers = list(offers)
+    sold = dict(
+        Sale.objects.filter(offer__in=offers, sold_at__gte=start, sold_at__lt=end)
+        .values("offer_id").annotate(n=Count("id")).values_list("offer_id", "n")
+    )
+    entries = Entry.objects.filter(side=Side.BUYER, created_at__gte=start, created_at__lt=end)
+    if workspace_id:
+        entries = entries.filter(workspace_id=workspace_id)
+    sales = {(row["workspace_id"], row["offer_id"]): row["sales"] for row in _ledger_sums(entries, "workspace_id", "offer_id")}
+    candidates = [Candidate(offer=offer, where=None) for offer in offers]
+    caps_attach(candidates, at=timezone.now())
+    verdicts = defaultdict(lambda: defaultdict(int))
+    decisions = Decision.objects.filter(created_at__gte=start, created_at__lt=end)
+    if workspace_id:
+        decisions = decisions.filter(Q(candidates__contains=[{"workspace_id": workspace_id}])
+                                     if sql.is_postgres() else Q(candidates__icontains=workspace_id))
+    for rows in decisions.values_list("candidates", flat=True).iterator(chunk_size=2000):
+        for row in rows:
+            verdicts[row.get("offer_id")][row.get("verdict")] += 1
+    return [
+        {
+            "workspace_id": candidate.offer.workspace_id, "offer_id": candidate.offer.pk, "offer": str(candidate.offer),
+            "leads_sold": sold.get(candidate.offer.pk, 0),
+            "sales": money(sales.get((candidate.offer.workspace_id, candidate.offer.pk))),
+            "caps": [{"scope": cap.scope, "window": cap.window, "measure": cap.measure, "window_start": start_at,
+                      "used": money(used) if cap.measure == "spend" else int(used), "maximum": cap.maximum}
+                     for cap, start_at, used in candidate.caps],
+            "verdicts": dict(sorted(verdicts.get(candidate.offer.pk, {}).items())),
+        }
+        for candidate in candidates
+    ]
+
+
+def _ledger_sums(entries, *columns):
+    """Buyer-side sums of `entries` per `columns`."""
+    return entries.order_by().values(*columns).annotate(
+        sales=Coalesce(Sum("amount"), Value(Decimal("0")), output_field=DecimalField(**MONEY_TOTAL))
+    )
+
+
+def webhook_sales(*, workspace_id: str | None, date_from: date, date_to: date) -> list[dict]:
+    """Per webhook (ops only): leads distributed in the range, sold and unsold, and the ledger's
+    sales, payouts and margin booked in the range."""
+
+    start, end = _range(date_from, date_to)
+    distributed = Lead.objects.filter(created_at__gte=start, created_at__lt=end).filter(
+        Exists(Decision.objects.filter(lead_id=OuterRef("pk")))
+    ).annotate(sold=Exists(Sale.objects.filter(lead_id=OuterRef("pk"))))
+    counts = {
+        row["webhook_id"]: row
+        for row in distributed.order_by().values("webhook_id").annotate(
+            sold_leads=Count("id", filter=Q(sold=True)), unsold_leads=Count("id", filter=Q(sold=False))
+        )
+    }
+    figures = ledger_figures(by="webhook", since=start, until=end)
+    results = []
+    for webhook_id in sorted(set(counts) | set(figures)):
+        row, money_row = counts.get(webhook_id, {}), figures.get(webhook_id, {})
+        results.append({
+            "webhook_id": webhook_id, "sold_leads": row.get("sold_leads", 0), "unsold_leads": row.get("unsold_leads", 0),
+            "sales": money(money_row.get("sales")), "payouts": money(money_row.get("payouts")),
+            "margin": money(money_row.get("margin")),
+        })
+    return results

@@ -9,10 +9,12 @@ postgres://postgres@127.0.0.1:5432), migrates it, then:
    `--decisions` random leads and counts the SQL queries of one full `lead_distribute` (decision
    row and assignment included);
 2. webhook throughput: posts `--leads` leads through the real webhook view (Django test client,
-   one thread) to a webhook without distribution and to one with strategy `priority`,
-   interleaved in one run; 80 % of the leads are in ZIPs that 3 buyers' offers cover.
-Prints the figures and the ratios against the targets (5,000 ≤ 2× 10; on ≥ 0.7× off). The
-database is dropped at the end unless --keep.
+   one thread) to a webhook without distribution, to one with strategy `priority`, and to one
+   selling with `multisell` (2 buyers, a share payout) while the 3 buyers' offers are priced,
+   capped per offer (count per day, spend per week) and per buyer (count per hour), interleaved
+   in one run; 80 % of the leads are in ZIPs that 3 buyers' offers cover.
+Prints the figures and the ratios against the targets (5,000 ≤ 2× 10; on ≥ 0.7× off; selling
+with caps and multisell ≥ 0.6× off). The database is dropped at the end unless --keep.
 """
 import argparse
 import json
@@ -141,9 +143,12 @@ def webhook_throughput(rng, count):
     headers = {"X-Provider-Id": provider.provider_id, "X-Api-Key": provider_key_rotate(provider=provider)}
     off = bench_webhook("bench-off", rate_limit=10_000_000)
     on = bench_webhook("bench-on", rate_limit=10_000_000, distribution_strategy="priority")
+    sell = bench_webhook("bench-sell", rate_limit=10_000_000, distribution_strategy="multisell", multisell_buyers=2,
+                         payout_kind="share", payout_share=40)
+    sides = (("off", off), ("on", on), ("sell", sell))
     client = Client()
-    seconds = {"off": 0.0, "on": 0.0}
-    queries = {"off": 0, "on": 0}
+    seconds = {side: 0.0 for side, _ in sides}
+    queries = {side: 0 for side, _ in sides}
     phone = iter(range(1, 10_000_000))
 
     def post(webhook):
@@ -152,10 +157,10 @@ def webhook_throughput(rng, count):
         return client.post(f"/api/v1/webhooks/{webhook.webhook_id}/leads/", json.dumps(payload),
                            content_type="application/json", headers=headers)
 
-    for _ in range(30):  # warm up both paths, unmeasured
-        post(off), post(on)
+    for _ in range(30):  # warm up every path, unmeasured
+        post(off), post(on), post(sell)
     for _ in range(count):
-        for side, webhook in (("off", off), ("on", on)):
+        for side, webhook in sides:
             counter = []
             with connection.execute_wrapper(lambda execute, *a, counter=counter: (counter.append(1), execute(*a))[1]):
                 started = time.perf_counter()
@@ -184,13 +189,20 @@ def main():
         django.setup()
         from django.db import connection
 
-        from distribution.models import Offer
+        from decimal import Decimal
+
+        from distribution.models import Cap, Offer
         from workspaces.models import Workspace
 
         rng = random.Random(20261201)
-        buyers = Workspace.objects.bulk_create(Workspace(id=f"buyer-{n}", name=f"Buyer {n}") for n in range(3))
-        for buyer in buyers:  # the 3 buyers 80 % of leads match
-            Offer.objects.create(workspace=buyer, zip_codes=MATCHED_ZIPS, products=["solar"], priority=3)
+        buyers = Workspace.objects.bulk_create(Workspace(id=f"buyer-{n}", name=f"Buyer {n}",
+                                                         time_zone="America/Los_Angeles") for n in range(3))
+        for n, buyer in enumerate(buyers):  # the 3 buyers 80 % of leads match: priced, capped (never full here)
+            offer = Offer.objects.create(workspace=buyer, zip_codes=MATCHED_ZIPS, products=["solar"], priority=3,
+                                         price=Decimal(20 + 5 * n), exclusive_price=Decimal(100), duplicate_days=30)
+            Cap.objects.create(workspace=buyer, offer=offer, window="day", maximum=1_000_000)
+            Cap.objects.create(workspace=buyer, offer=offer, window="week", measure="spend", maximum=9_000_000)
+            Cap.objects.create(workspace=buyer, window="hour", maximum=1_000_000)
         others = Workspace.objects.bulk_create(Workspace(id=f"bench-{n}", name=f"Bench {n}") for n in range(50))
         decisions_webhook = bench_webhook("bench-decisions")
         figures = {}
@@ -208,10 +220,18 @@ def main():
         print(f"ratio 5,000 / 10 offers (median): {ratio:.2f} (target ≤ 2) {'OK' if ratio <= 2 else 'OVER TARGET'}")
         rates, queries = webhook_throughput(rng, args.leads)
         share = rates["on"] / rates["off"]
+        selling = rates["sell"] / rates["off"]
         print(f"webhook (5,000 offers, 80 % of leads matching 3 buyers), {args.leads} leads each, one client thread: "
               f"off {rates['off']:.1f} leads/s ({queries['off']:.1f} queries/lead), on {rates['on']:.1f} leads/s "
               f"({queries['on']:.1f} queries/lead); on/off {share:.2f} (target ≥ 0.7) "
               f"{'OK' if share >= 0.7 else 'UNDER TARGET'}")
+        print(f"selling (multisell to 2, caps on offers and buyers, share payout): {rates['sell']:.1f} leads/s "
+              f"({queries['sell']:.1f} queries/lead); sell/off {selling:.2f} (target ≥ 0.6) "
+              f"{'OK' if selling >= 0.6 else 'UNDER TARGET'}")
+        from ledger.verify import ledger_verify
+
+        problems = ledger_verify()
+        print(f"ledger after the run: {'verify_ledger OK' if not problems else problems[:5]}")
     finally:
         if not args.keep:
             from django.db import connections

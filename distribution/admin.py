@@ -1,5 +1,6 @@
-"""Ops admin: offers (real widgets, no JSON), decisions (read-only) and the simulate page."""
-from django.contrib import admin
+"""Ops admin: offers (real widgets, no JSON, prices, caps), decisions and sales (read-only), the
+unsold queue with "distribute again", and the simulate page."""
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -7,14 +8,28 @@ from django.urls import path
 from leadhub.admin import AuditLogAdmin
 
 from .forms import OfferForm, SimulateForm
-from .models import DAYS, Decision, Offer, OfferFilter
-from .services import lead_simulate
+from .models import DAYS, Cap, Decision, Offer, OfferFilter, OfferPriceAdjustment, Sale, UnsoldLead
+from .selectors import unsold_leads
+from .services import lead_simulate, leads_distribute_again
 
 
 class OfferFilterInline(admin.TabularInline):
     model = OfferFilter
     extra = 1
     fields = ("column", "op", "value")
+
+
+class OfferPriceAdjustmentInline(admin.TabularInline):
+    model = OfferPriceAdjustment
+    extra = 0
+    fields = ("column", "op", "value", "amount")
+
+
+class OfferCapInline(admin.TabularInline):
+    model = Cap
+    extra = 0
+    fields = ("window", "measure", "maximum")
+    verbose_name = "cap on this offer"
 
 
 @admin.register(Offer)
@@ -24,14 +39,26 @@ class OfferAdmin(admin.ModelAdmin):
     list_filter = ("kind", "is_active", "workspace")
     search_fields = ("name", "workspace__id", "workspace__name")
     readonly_fields = ("paused_at", "routing_rule", "forwarding_rule", "created_at", "updated_at")
-    inlines = [OfferFilterInline]
+    inlines = [OfferFilterInline, OfferPriceAdjustmentInline, OfferCapInline]
     fieldsets = (
         (None, {"fields": ("workspace", "name", "kind", "products_text", "priority", "weight", "is_active",
                            "paused_at")}),
+        ("Prices (ledger currency)", {"fields": ("price", "appointment_price", "exclusive_price", "duplicate_days")}),
         ("Where", {"fields": ("zip_text", "states_text", ("radius_zip", "radius_miles"))}),
         ("When (buyer's time zone)", {"fields": (*(f"hours_{d}" for d in DAYS), "dates_off_text")}),
         ("Made from", {"fields": ("routing_rule", "forwarding_rule", "created_at", "updated_at")}),
     )
+
+    def save_formset(self, request, form, formset, change):
+        """An offer's caps belong to the offer's buyer."""
+        if formset.model is Cap:
+            for cap in formset.save(commit=False):
+                cap.workspace_id = form.instance.workspace_id
+                cap.save()
+            for cap in formset.deleted_objects:
+                cap.delete()
+            return
+        super().save_formset(request, form, formset, change)
 
     def get_urls(self):
         opts = self.opts
@@ -63,3 +90,48 @@ class DecisionAdmin(AuditLogAdmin):
     list_filter = ("result", "strategy")
     search_fields = ("=lead__id", "webhook_id")
     list_select_related = ("lead",)
+
+
+@admin.register(Cap)
+class CapAdmin(admin.ModelAdmin):
+    """Caps on an offer or (offer empty) on a buyer across its offers."""
+
+    list_display = ("__str__", "workspace", "offer", "window", "measure", "maximum")
+    list_filter = ("window", "measure")
+    search_fields = ("workspace__id",)
+    raw_id_fields = ("offer",)
+
+
+@admin.register(Sale)
+class SaleAdmin(AuditLogAdmin):
+    list_display = ("lead", "workspace", "offer", "price", "exclusive", "sold_at")
+    list_filter = ("exclusive",)
+    search_fields = ("=lead__id", "=workspace__id")
+    list_select_related = ("lead", "workspace", "offer")
+    raw_id_fields = ("lead", "offer")
+
+
+@admin.register(UnsoldLead)
+class UnsoldLeadAdmin(AuditLogAdmin):
+    """The unsold queue: no buyer holds these leads. "Distribute again" runs the engine on the
+    selected leads now (their webhook's strategy, caps and prices as they are)."""
+
+    list_display = ("id", "webhook_id", "lead_type", "zip_code", "state", "held_for_consent", "created_at")
+    list_filter = ("held_for_consent", "lead_type", "webhook_id")
+    search_fields = ("=id", "=webhook_id", "phone")
+    actions = ["distribute_again"]
+
+    def get_queryset(self, request):
+        return unsold_leads()
+
+    @admin.action(description="Distribute again", permissions=["distribute"])
+    def distribute_again(self, request, queryset):
+        counts = leads_distribute_again(leads=list(queryset))
+        self.message_user(
+            request, f"Distributed again: {counts['sold']} sold, {counts['unsold']} still unsold, "
+                     f"{counts['skipped']} already had a buyer.",
+            messages.SUCCESS if counts["sold"] else messages.WARNING,
+        )
+
+    def has_distribute_permission(self, request):
+        return request.user.has_perm("distribution.change_offer")

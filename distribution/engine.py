@@ -9,15 +9,22 @@
 2. Verdicts, in this order, the first failed check named: `inactive` (offer off, paused, or its
    workspace inactive), `own_referral` (the buyer sent the lead in), `consent_hold`,
    `buyer_webhook_off` (the buyer's outbound webhook is configured but switched off), then
-   `schedule_closed`, then `filter:<column>`; otherwise `eligible`.
-3. The strategy chooses among the eligible, which are in winning order: higher priority, then the
+   `schedule_closed`, then `filter:<column>`, then `duplicate_for_buyer` (the buyer bought the
+   same phone within the offer's `duplicate_days`), then `cap:<offer|buyer>:<window>` (a cap
+   this sale would pass, as read; `distribution.caps.caps_claim` decides for good when selling);
+   otherwise `eligible`.
+3. Prices: the offer's price per lead (or per appointment) and its exclusive price, each plus
+   the price adjustments whose condition the lead meets.
+4. The strategy chooses among the eligible, which are in winning order: higher priority, then the
    most specific where-row (exact > radius > narrower range > prefix > state > any), then the
-   oldest offer.
+   oldest offer. `highest_price` takes the best price (ties in winning order); `multisell` up to
+   N buyers at their shared prices, unless one buyer's exclusive price beats their sum.
 """
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
@@ -27,12 +34,25 @@ from providers.models import DistributionStrategy
 from workspaces.models import ANY
 from workspaces.zips import zip5
 
+from .caps import cap_full, caps_attach
 from .filters import filter_compile
-from .models import Offer, OfferFilter, OfferProduct, OfferWhere, RoundRobinCursor, WhereKind
+from .models import (
+    Offer,
+    OfferFilter,
+    OfferKind,
+    OfferPriceAdjustment,
+    OfferProduct,
+    OfferWhere,
+    RoundRobinCursor,
+    Sale,
+    WhereKind,
+)
 from .schedule import schedule_open
 
 MAX_CANDIDATES = 50
 ELIGIBLE = "eligible"
+DUPLICATE_FOR_BUYER = "duplicate_for_buyer"
+MULTISELL_BUYERS = 3
 _ROWS_PER_BUCKET = MAX_CANDIDATES * 4  # an offer may cover one ZIP by several of its entries
 
 _random = random.Random()
@@ -43,11 +63,20 @@ class Candidate:
     offer: Offer
     where: OfferWhere
     verdict: str = ELIGIBLE
+    price: Decimal = Decimal("0")
+    exclusive_price: Decimal | None = None
+    exclusive: bool = False  # chosen alone at its exclusive price (multisell)
+    caps: list = field(default_factory=list)  # [(cap, window start, used)], distribution.caps.caps_attach
+
+    @property
+    def sale_price(self) -> Decimal:
+        return self.exclusive_price if self.exclusive else self.price
 
     def as_row(self) -> dict:
         return {
             "offer_id": self.offer.pk, "workspace_id": self.offer.workspace_id, "priority": self.offer.priority,
-            "where": self.where.entry, "verdict": self.verdict,
+            "where": self.where.entry, "verdict": self.verdict, "price": str(self.price),
+            "exclusive_price": None if self.exclusive_price is None else str(self.exclusive_price),
         }
 
 
@@ -56,6 +85,12 @@ class Outcome:
     strategy: str
     candidates: list[Candidate]
     winners: list[Candidate] = field(default_factory=list)
+    key: str = ""
+    max_buyers: int = MULTISELL_BUYERS
+
+    def choose(self, *, rng=None) -> list[Candidate]:
+        """The strategy over the eligible (again after a cap refused a winner)."""
+        return choose(self.strategy, self.eligible, key=self.key, rng=rng, max_buyers=self.max_buyers)
 
     @property
     def eligible(self):
@@ -107,7 +142,10 @@ def candidates_for(*, kind: str, zip_code: str, state: str, product) -> list[Can
     found = (
         OfferWhere.objects.filter(firsts)
         .select_related("offer__workspace")
-        .prefetch_related(Prefetch("offer__filters", queryset=OfferFilter.objects.order_by("id")))
+        .prefetch_related(
+            Prefetch("offer__filters", queryset=OfferFilter.objects.order_by("id")),
+            Prefetch("offer__price_adjustments", queryset=OfferPriceAdjustment.objects.order_by("id")),
+        )
         .order_by(*OfferWhere.WINNING_ORDER)
     )
     best = {}
@@ -134,6 +172,36 @@ def verdict_for(offer: Offer, subject, *, at: datetime, sender_workspace_id=None
     return ELIGIBLE
 
 
+def prices_for(offer: Offer, subject, *, kind: str) -> tuple[Decimal, Decimal | None]:
+    """(shared price, exclusive price or None) for `subject`: the offer's prices plus every
+    adjustment whose condition holds, never below zero."""
+    extra = sum((rule.amount for rule in offer.price_adjustments.all()
+                 if filter_compile(rule.column, rule.op, rule.value)(subject)), Decimal("0"))
+    base = offer.appointment_price if kind == OfferKind.APPOINTMENT else offer.price
+    shared = max(base + extra, Decimal("0"))
+    exclusive = None if offer.exclusive_price is None else max(offer.exclusive_price + extra, Decimal("0"))
+    return shared, exclusive
+
+
+def duplicates_mark(candidates, *, phone: str, at: datetime):
+    """`duplicate_for_buyer` on the eligible whose buyer bought `phone` within the offer's
+    duplicate_days: one query on the sales' (workspace, phone, sold_at) index, none when no
+    candidate has a window."""
+    windows = [c for c in candidates if c.verdict == ELIGIBLE and c.offer.duplicate_days]
+    if not windows or not phone:
+        return
+    oldest = at - timedelta(days=max(c.offer.duplicate_days for c in windows))
+    last_sold = {}
+    for workspace_id, sold_at in Sale.objects.filter(
+        workspace_id__in={c.offer.workspace_id for c in windows}, phone=phone, sold_at__gte=oldest
+    ).values_list("workspace_id", "sold_at"):
+        last_sold[workspace_id] = max(sold_at, last_sold.get(workspace_id, sold_at))
+    for candidate in windows:
+        sold_at = last_sold.get(candidate.offer.workspace_id)
+        if sold_at is not None and sold_at >= at - timedelta(days=candidate.offer.duplicate_days):
+            candidate.verdict = DUPLICATE_FOR_BUYER
+
+
 def round_robin_next(key: str) -> int:
     """The next position for `key`, moved by one atomic upsert: concurrent callers queue on the
     row lock and each gets its own number, so a rotation stays fair to ±1."""
@@ -147,9 +215,37 @@ def round_robin_next(key: str) -> int:
         return cursor.fetchone()[0]
 
 
-def choose(strategy: str, eligible: list[Candidate], *, key: str, rng=None) -> list[Candidate]:
+def _by_price(eligible):
+    """Best shared price first; equal prices keep winning order (sorted() is stable)."""
+    return sorted(eligible, key=lambda c: -c.price)
+
+
+def _multisell(eligible, max_buyers):
+    shared, buyers = [], set()
+    for candidate in _by_price(eligible):
+        if candidate.offer.workspace_id not in buyers:
+            buyers.add(candidate.offer.workspace_id)
+            shared.append(candidate)
+    shared = shared[:max_buyers]
+    exclusives = [c for c in eligible if c.exclusive_price is not None]
+    if exclusives:
+        best = max(exclusives, key=lambda c: c.exclusive_price)  # max() keeps the first of equals
+        if best.exclusive_price > sum(c.price for c in shared):
+            best.exclusive = True
+            return [best]
+    return shared
+
+
+def choose(strategy: str, eligible: list[Candidate], *, key: str, rng=None,
+           max_buyers: int = MULTISELL_BUYERS) -> list[Candidate]:
+    for candidate in eligible:
+        candidate.exclusive = False
     if not eligible:
         return []
+    if strategy == DistributionStrategy.HIGHEST_PRICE:
+        return _by_price(eligible)[:1]
+    if strategy == DistributionStrategy.MULTISELL:
+        return _multisell(eligible, max_buyers)
     if strategy == DistributionStrategy.ALL_MATCHES:
         return list(eligible)
     if strategy == DistributionStrategy.ROUND_ROBIN:
@@ -163,14 +259,23 @@ def choose(strategy: str, eligible: list[Candidate], *, key: str, rng=None) -> l
 
 
 def decide(*, kind: str, subject, zip_code: str, state: str, product, strategy: str, key: str,
-           at: datetime | None = None, sender_workspace_id=None, held=False, rng=None) -> Outcome:
-    """The candidates with verdicts and the winners; writes nothing but a round-robin position."""
+           at: datetime | None = None, sender_workspace_id=None, held=False, rng=None,
+           max_buyers: int = MULTISELL_BUYERS) -> Outcome:
+    """The candidates with verdicts and prices, and the winners; writes nothing but a round-robin
+    position (caps are claimed by the caller that sells)."""
     at = at or timezone.now()
     candidates = candidates_for(kind=kind, zip_code=zip_code, state=state, product=product)
     for candidate in candidates:
         candidate.verdict = verdict_for(
             candidate.offer, subject, at=at, sender_workspace_id=sender_workspace_id, held=held
         )
-    outcome = Outcome(strategy=strategy, candidates=candidates)
-    outcome.winners = choose(strategy, outcome.eligible, key=key, rng=rng)
+        if candidate.verdict == ELIGIBLE:
+            candidate.price, candidate.exclusive_price = prices_for(candidate.offer, subject, kind=kind)
+    duplicates_mark(candidates, phone=getattr(subject, "phone", ""), at=at)
+    eligible = [c for c in candidates if c.verdict == ELIGIBLE]
+    caps_attach(eligible, at=at)
+    for candidate in eligible:
+        candidate.verdict = cap_full(candidate, candidate.price) or ELIGIBLE
+    outcome = Outcome(strategy=strategy, candidates=candidates, key=key, max_buyers=max_buyers)
+    outcome.winners = outcome.choose(rng=rng)
     return outcome

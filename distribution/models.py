@@ -5,12 +5,13 @@ the indexed `OfferWhere` rows the engine reads (never the text), like workspaces
 """
 import re
 from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 
-from leadhub.models import CreatedAtModel, TimeStampedModel, choices_constraint
+from leadhub.models import MONEY, MONEY_MAX, CreatedAtModel, TimeStampedModel, choices_constraint
 from leadhub.validators import validate_string_array
 from leads.ingest import US_STATES
 from leads.models import Lead
@@ -18,6 +19,9 @@ from workspaces.models import ANY, AppointmentRoutingRule, LeadForwardingRule, W
 from workspaces.zips import ZipEntryKind, parse_zip_entry
 
 from .geo import zips_within
+
+
+PRICE_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(MONEY_MAX)]
 
 
 class OfferKind(models.TextChoices):
@@ -112,6 +116,18 @@ class Offer(TimeStampedModel):
     weight = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     is_active = models.BooleanField(default=True)
     paused_at = models.DateTimeField(null=True, blank=True, help_text="Set when the buyer paused the offer.")
+    price = models.DecimalField(**MONEY, default=Decimal("0"), validators=PRICE_VALIDATORS,
+                                help_text="Per lead, shared (settings.LEDGER_CURRENCY), before adjustments.")
+    appointment_price = models.DecimalField(**MONEY, default=Decimal("0"), validators=PRICE_VALIDATORS,
+                                            help_text="Per appointment.")
+    exclusive_price = models.DecimalField(
+        **MONEY, null=True, blank=True, validators=PRICE_VALIDATORS,
+        help_text="What the buyer pays to get a lead alone (multisell); empty = never exclusive.",
+    )
+    duplicate_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Do not sell this buyer the same phone twice within this many days; empty = no check.",
+    )
     routing_rule = models.OneToOneField(
         AppointmentRoutingRule, on_delete=models.CASCADE, null=True, blank=True, related_name="offer"
     )
@@ -307,6 +323,115 @@ class OfferFilter(models.Model):
             raise ValidationError({"value": [str(exc)]}) from None
 
 
+class OfferPriceAdjustment(models.Model):
+    """`+amount` (or a negative one) on the offer's prices when `<lead column> <op> <value>` holds;
+    the same columns, operators and checks as OfferFilter."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="price_adjustments")
+    column = models.CharField(max_length=50, choices=[(c, c) for c in FILTERABLE_COLUMNS])
+    op = models.CharField(max_length=10, choices=FilterOp.choices)
+    value = models.CharField(max_length=500, blank=True)
+    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(-MONEY_MAX), MaxValueValidator(MONEY_MAX)])
+
+    class Meta:
+        db_table = "distribution_offer_price_adjustments"
+        ordering = ["id"]
+        constraints = [choices_constraint("distribution_offer_price_adjustments", "op", FilterOp.choices)]
+
+    def __str__(self):
+        return f"{self.amount:+} when {self.column} {self.op} {self.value}".strip()
+
+    clean = OfferFilter.clean
+
+
+class CapWindow(models.TextChoices):
+    HOUR = "hour", "Hour"
+    DAY = "day", "Day"
+    WEEK = "week", "Week (from Monday)"
+    MONTH = "month", "Month"
+
+
+class CapMeasure(models.TextChoices):
+    COUNT = "count", "Leads"
+    SPEND = "spend", "Spend"
+
+
+class Cap(models.Model):
+    """At most `maximum` leads (count) or money (spend) per window, reset at the window's start in
+    the buyer's time zone. On an offer, or (offer empty) on the buyer across all its offers."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="caps")
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, null=True, blank=True, related_name="caps")
+    window = models.CharField(max_length=10, choices=CapWindow.choices)
+    measure = models.CharField(max_length=10, choices=CapMeasure.choices, default=CapMeasure.COUNT)
+    maximum = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MONEY_MAX)])
+
+    class Meta:
+        db_table = "distribution_caps"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["workspace", "offer"], name="cap_buyer_idx")]
+        constraints = [
+            choices_constraint("distribution_caps", "window", CapWindow.choices),
+            choices_constraint("distribution_caps", "measure", CapMeasure.choices),
+        ]
+
+    def __str__(self):
+        return f"{self.scope} cap {self.maximum} {self.measure} per {self.window}"
+
+    @property
+    def scope(self):
+        return "buyer" if self.offer_id is None else "offer"
+
+    @property
+    def verdict(self):
+        return f"cap:{self.scope}:{self.window}"
+
+    def clean(self):
+        if self.offer_id and self.workspace_id and self.offer.workspace_id != self.workspace_id:
+            raise ValidationError({"offer": ["The offer belongs to another workspace."]})
+        if self.measure == CapMeasure.COUNT and self.maximum is not None and self.maximum != int(self.maximum):
+            raise ValidationError({"maximum": ["A cap by count is a whole number of leads."]})
+
+
+class CapUsage(models.Model):
+    """How much of a cap one window has used. Only ever moved by one conditional upsert
+    (`distribution.caps.caps_claim`) inside the distribution transaction, so concurrent sales
+    queue on the row and never pass the cap."""
+
+    cap = models.ForeignKey(Cap, on_delete=models.CASCADE, related_name="usage")
+    window_start = models.DateTimeField()
+    used = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        db_table = "distribution_cap_usage"
+        constraints = [models.UniqueConstraint(fields=["cap", "window_start"], name="cap_usage_window_uniq")]
+
+    def __str__(self):
+        return f"cap {self.cap_id} from {self.window_start:%Y-%m-%d %H:%M}: {self.used}"
+
+
+class Sale(models.Model):
+    """One buyer that got a lead, at what price; the ledger's `sale` entry books the money. The
+    phone is copied so the per-buyer duplicate window is one index lookup."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="sales")
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="sales")
+    offer = models.ForeignKey(Offer, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales")
+    price = models.DecimalField(**MONEY)
+    exclusive = models.BooleanField(default=False)
+    phone = models.CharField(max_length=16)
+    sold_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "distribution_sales"
+        ordering = ["-sold_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "phone", "sold_at"], name="sale_buyer_phone_idx")]
+        constraints = [models.UniqueConstraint(fields=["lead", "workspace"], name="sale_lead_buyer_uniq")]
+
+    def __str__(self):
+        return f"lead {self.lead_id} to {self.workspace_id} at {self.price}"
+
+
 class RoundRobinCursor(models.Model):
     """Where round robin stands for one webhook and priority level; moved by one atomic UPDATE."""
 
@@ -347,3 +472,13 @@ class Decision(CreatedAtModel):
 
     def __str__(self):
         return f"lead {self.lead_id}: {self.result} ({self.strategy})"
+
+
+class UnsoldLead(Lead):
+    """The ops queue of unsold leads (a proxy: the lead rows themselves): no buyer holds the lead
+    and distribution has decided on it at least once (no offer took it, it is held for consent,
+    or its distribution failed). `distribution.selectors.unsold_leads` is the queue."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "unsold lead"

@@ -11,10 +11,19 @@ from django.dispatch import receiver
 
 from leads.signals import lead_accepted
 from providers.models import DistributionStrategy, WebhookConfig
-from workspaces.models import AppointmentRoutingRule, ForwardingMode, LeadForwardingConfig, LeadForwardingRule
+from workspaces.models import (
+    AppointmentRoutingRule,
+    DeliveryStatus,
+    EventType,
+    ForwardingMode,
+    LeadForwardingConfig,
+    LeadForwardingRule,
+    OutboundEvent,
+)
+from workspaces.signals import delivery_recorded
 
-from .models import FilterOp, Offer, OfferFilter, OfferKind
-from .services import lead_distribute
+from .models import DecisionResult, FilterOp, Offer, OfferFilter, OfferKind
+from .services import lead_distribute, sale_undelivered_credit
 
 # A forwarding config's mode is its webhook's strategy (what forwarding did is what these do).
 MODE_STRATEGY = {
@@ -25,10 +34,22 @@ MODE_STRATEGY = {
 
 @receiver(lead_accepted, dispatch_uid="distribution.lead_accepted")
 def distribute_accepted_lead(sender, *, lead, webhook, sent_from_workspace=None, **kwargs):
-    lead_distribute(
-        lead=lead, strategy=webhook.distribution_strategy,
+    """Distribute the lead; the answer (`sold`, and `price`: the source's payout, never the
+    buyer) goes into the webhook answer's disposition."""
+    decision = lead_distribute(
+        lead=lead, strategy=webhook.distribution_strategy, webhook=webhook,
         sender_workspace_id=sent_from_workspace.pk if sent_from_workspace else None,
     )
+    sold = decision is not None and decision.result == DecisionResult.ASSIGNED
+    return {"sold": sold, "price": getattr(decision, "payout", None)}
+
+
+@receiver(delivery_recorded, sender=OutboundEvent, dispatch_uid="distribution.sale_undelivered")
+def credit_undelivered_sale(sender, *, event, **kwargs):
+    """A sold lead's delivery to its buyer finally failed: the buyer is credited the sale."""
+    sold_lead = event.subject_type == "lead" and event.event_type in (EventType.LEAD_ASSIGNED, EventType.LEAD_FORWARDED)
+    if sold_lead and event.status == DeliveryStatus.FAILED and event.workspace_id:
+        sale_undelivered_credit(lead_id=event.subject_id, workspace_id=event.workspace_id)
 
 
 def offer_values_from_rule(rule) -> dict:

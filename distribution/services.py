@@ -1,36 +1,46 @@
-"""Distribution use cases: distribute a lead (then its forwarding copies), route an appointment,
-simulate a lead, pause/resume an offer."""
+"""Distribution use cases: distribute (sell) a lead (then its forwarding copies), route an
+appointment, simulate a lead, pause/resume an offer."""
 import logging
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from leadhub.actors import SYSTEM
 from leads.events import lead_event_data
 from leads.models import AccessHow, Lead, LeadEvent
-from leadhub.actors import SYSTEM
 from leads.services.access import lead_access_grant
 from leads.services.assignment import lead_assign_locked
-from providers.models import DistributionStrategy, WebhookConfig
+from ledger.models import EntryKind
+from ledger.services import CENT, Draft, lead_dimensions, ledger_entries_record
+from providers.models import DistributionStrategy, PayoutKind, WebhookConfig
 from workspaces.delivery import outbox_emit
 from workspaces.forwarding import lead_forward_rules_apply
 from workspaces.models import EventType
 
-from .engine import Outcome, decide
-from .models import Decision, DecisionResult, Offer, OfferKind
+from .caps import caps_claim, claim_amount, window_start
+from .engine import MULTISELL_BUYERS, Outcome, decide
+from .models import Decision, DecisionResult, Offer, OfferKind, Sale
+from .schedule import schedule_open
+from .selectors import unsold_leads
 
 logger = logging.getLogger(__name__)
 
 LOCK_TIMEOUT = "2s"
+# Strategies that sell at the offers' prices: a buyer beside the primary assignee bought the lead.
+SELLING_STRATEGIES = (DistributionStrategy.HIGHEST_PRICE, DistributionStrategy.MULTISELL)
 MAX_ATTEMPTS = 5
 
 
-def _lead_decide(lead, *, strategy, webhook_id, sender_workspace_id=None, rng=None) -> Outcome:
+def _lead_decide(lead, *, strategy, webhook_id, sender_workspace_id=None, rng=None, at=None,
+                 max_buyers=MULTISELL_BUYERS) -> Outcome:
     """A lead's product is its type, or its `productid` or `service_type` (what forwarding rules,
     now offers, were written against)."""
     return decide(
         kind=OfferKind.LEAD, subject=lead, zip_code=lead.zip_code, state=lead.state,
         product=(lead.lead_type, lead.productid, lead.service_type), strategy=strategy, key=webhook_id,
-        sender_workspace_id=sender_workspace_id, held=lead.held_for_consent, rng=rng,
+        sender_workspace_id=sender_workspace_id, held=lead.held_for_consent, rng=rng, at=at, max_buyers=max_buyers,
     )
 
 
@@ -51,12 +61,20 @@ def _referrer_id(lead):
     return (event.event_data or {}).get("sent_from_workspace") if event else None
 
 
-def lead_distribute(*, lead, strategy: str, sender_workspace_id=None, attempt: int = 1, rng=None):
-    """Distribute an unsold lead by `strategy` (its webhook's), in its own transaction, record the
-    decision, then queue the copies for the webhook's forwarding rules to external URLs (blank
-    `strategy`: only those copies). Never raises: a failure (a lock not granted within
-    LOCK_TIMEOUT, a database error) leaves the lead unsold, writes a `failed` decision and queues
-    a retry. Returns the decision row (None when nothing was decided)."""
+def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=None, attempt: int = 1, rng=None,
+                    webhook=None, at=None):
+    """Distribute (sell) an unsold lead by `strategy` (None: its webhook's, else `priority`, as ops'
+    "distribute again" asks), in its own transaction: caps claimed, sale rows and ledger entries
+    (sales, the source's payout) written, the decision recorded; then queue the copies for the
+    webhook's forwarding rules to external URLs (blank `strategy`: only those copies). Never
+    raises: a failure (a lock not granted within LOCK_TIMEOUT, a database error) leaves the lead
+    unsold, writes a `failed` decision and queues a retry. Returns the decision row (None when
+    nothing was decided); its `payout` attribute is what the source is owed for the lead (None
+    when the webhook pays nothing)."""
+    if webhook is None:
+        webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
+    if strategy is None:
+        strategy = (webhook.distribution_strategy if webhook else "") or DistributionStrategy.PRIORITY
     try:
         if not strategy:
             lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
@@ -65,7 +83,8 @@ def lead_distribute(*, lead, strategy: str, sender_workspace_id=None, attempt: i
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            lead, decision = _distribute(lead, strategy=strategy, sender_workspace_id=sender_workspace_id, rng=rng)
+            lead, decision = _distribute(lead, strategy=strategy, sender_workspace_id=sender_workspace_id, rng=rng,
+                                         webhook=webhook, at=at or timezone.now())
             lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
             return decision
     except DatabaseError as exc:
@@ -83,31 +102,98 @@ def lead_distribute(*, lead, strategy: str, sender_workspace_id=None, attempt: i
         return decision
 
 
-def _webhook_strategy(webhook_id):
-    return WebhookConfig.objects.filter(webhook_id=webhook_id).values_list("distribution_strategy", flat=True).first()
+class _CapRefused(Exception):
+    def __init__(self, refused):
+        super().__init__(refused)
+        self.refused = refused
 
 
-def _distribute(lead, *, strategy, sender_workspace_id, rng):
+def _distribute(lead, *, strategy, sender_workspace_id, rng, webhook, at):
     """(the lead as now stored, its decision row or None when it already has a buyer)."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.workspace_id:
         return lead, None
     outcome = _lead_decide(lead, strategy=strategy, webhook_id=lead.webhook_id,
-                           sender_workspace_id=sender_workspace_id, rng=rng)
+                           sender_workspace_id=sender_workspace_id, rng=rng, at=at,
+                           max_buyers=webhook.multisell_buyers if webhook else MULTISELL_BUYERS)
+    while True:
+        outcome.winners = _one_per_buyer(outcome.winners)
+        claims = [(cap, start, claim_amount(cap, w.sale_price)) for w in outcome.winners for cap, start, _ in w.caps]
+        if not claims:
+            return _sell(lead, outcome, webhook=webhook, at=at)
+        try:
+            # The caps are claimed last, so their rows stay locked only from here to COMMIT;
+            # a refusal rolls the sale back to this savepoint and the strategy chooses again.
+            with transaction.atomic():
+                sold = _sell(lead, outcome, webhook=webhook, at=at)
+                if refused := caps_claim(claims):
+                    raise _CapRefused(refused)
+                return sold
+        except _CapRefused as exc:
+            for winner in outcome.winners:
+                winner.verdict = next((cap.verdict for cap, _s, _u in winner.caps if cap.pk in exc.refused),
+                                      winner.verdict)
+            outcome.winners = outcome.choose(rng=rng)  # each round refuses at least one more: this ends
+
+
+def _sell(lead, outcome, *, webhook, at):
+    """Record the decision, the sales and their money, and hand the lead to its buyers."""
     decision = _decision_create(lead, outcome)
+    sales = _sales_record(lead, outcome.winners, at=at)
+    decision.payout = _money_book(lead, sales, webhook=webhook, at=at)
     if outcome.winners:
         first, *others = outcome.winners
         lead = lead_assign_locked(
             lead=lead, workspace=first.offer.workspace, by=SYSTEM, routing_rule_id=first.offer.routing_rule_id
         )
-        for other in others:  # all_matches: the other buyers get a copy, as forwarding did
-            access = lead_access_grant(lead=lead, workspace=other.offer.workspace, how=AccessHow.FORWARDED, by=SYSTEM)
+        # The other buyers get a copy, as forwarding did: bought (multisell) or forwarded (all_matches).
+        how = AccessHow.SOLD if outcome.strategy in SELLING_STRATEGIES else AccessHow.FORWARDED
+        for other in others:
+            access = lead_access_grant(lead=lead, workspace=other.offer.workspace, how=how, by=SYSTEM)
             outbox_emit(
                 workspace=other.offer.workspace, event_type=EventType.LEAD_FORWARDED,
                 data={**lead_event_data(lead, access), "offer_id": other.offer.pk}, contact_id=lead.contact_id,
                 subject_type="lead", subject_id=lead.pk,
             )
     return lead, decision
+
+
+def _one_per_buyer(winners):
+    """A buyer buys a lead once (all_matches may match two of its offers: the first counts)."""
+    seen = set()
+    return [w for w in winners if not (w.offer.workspace_id in seen or seen.add(w.offer.workspace_id))]
+
+
+def _sales_record(lead, winners, *, at) -> list[Sale]:
+    return Sale.objects.bulk_create(
+        Sale(lead=lead, workspace_id=w.offer.workspace_id, offer=w.offer, price=w.sale_price, exclusive=w.exclusive,
+             phone=lead.phone, sold_at=at)
+        for w in winners
+    )
+
+
+def payout_for(webhook, sales_total: Decimal) -> Decimal | None:
+    """What the source of `webhook` is owed for one accepted lead: its fixed amount, or its share
+    of the lead's sales; None when the webhook pays nothing."""
+    if webhook is None or not webhook.payout_kind:
+        return None
+    if webhook.payout_kind == PayoutKind.FIXED:
+        return webhook.payout_amount
+    return (sales_total * webhook.payout_share / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _money_book(lead, sales, *, webhook, at):
+    """The ledger entries of one distribution, in one INSERT: a `sale` per buyer and the source's
+    `payout` (once per lead: a fixed payout is booked the first time the lead is distributed,
+    sold or not; a share when it sells). Returns the payout."""
+    dimensions = lead_dimensions(lead)
+    drafts = [Draft(kind=EntryKind.SALE, amount=sale.price, workspace_id=sale.workspace_id, offer_id=sale.offer_id,
+                    reference=f"sale:{sale.pk}", **dimensions) for sale in sales]
+    payout = payout_for(webhook, sum((sale.price for sale in sales), Decimal("0")))
+    if payout is not None and (sales or webhook.payout_kind == PayoutKind.FIXED):
+        drafts.append(Draft(kind=EntryKind.PAYOUT, amount=payout, reference=f"payout:{lead.pk}", **dimensions))
+    ledger_entries_record(drafts=drafts, at=at)
+    return payout
 
 
 def _decision_create(lead, outcome: Outcome) -> Decision:
@@ -120,13 +206,82 @@ def _decision_create(lead, outcome: Outcome) -> Decision:
     )
 
 
+def sale_undelivered_credit(*, lead_id, workspace_id):
+    """Credit the buyer a sale whose delivery finally failed (an `undelivered` entry of minus the
+    price, once per sale whatever redelivery later does)."""
+    sale = Sale.objects.select_related("lead").filter(lead_id=lead_id, workspace_id=workspace_id).first()
+    if sale is None or not sale.price:
+        return
+    ledger_entries_record(drafts=[Draft(
+        kind=EntryKind.UNDELIVERED, amount=-sale.price, workspace_id=workspace_id, offer_id=sale.offer_id,
+        reference=f"undelivered:{sale.pk}", note="delivery to the buyer finally failed", **lead_dimensions(sale.lead),
+    )])
+
+
+def leads_distribute_again(*, leads, at=None) -> dict:
+    """Distribute unsold leads again (ops' "distribute again", the unsold retry task): each in its
+    own transaction by its webhook's strategy. Returns {"sold": n, "unsold": n, "skipped": n}
+    (skipped: a buyer already holds it)."""
+    counts = {"sold": 0, "unsold": 0, "skipped": 0}
+    webhooks = WebhookConfig.objects.in_bulk({lead.webhook_id for lead in leads}, field_name="webhook_id")
+    for lead in leads:
+        decision = lead_distribute(lead=lead, sender_workspace_id=_referrer_id(lead),
+                                   webhook=webhooks.get(lead.webhook_id), at=at)
+        key = "skipped" if decision is None else "sold" if decision.result == DecisionResult.ASSIGNED else "unsold"
+        counts[key] += 1
+    return counts
+
+
+def _changed_since(decision, *, now, offers, zones) -> bool:
+    """Could the lead sell now where it did not at `decision`? A refusing offer's schedule is open
+    now, or the window of a refusing cap has started again since."""
+    for row in decision.candidates:
+        verdict, offer = row.get("verdict", ""), offers.get(row.get("offer_id"))
+        if offer is None:
+            continue
+        zone = zones.get(offer.workspace_id, "UTC")
+        if verdict == "schedule_closed" and schedule_open(
+            schedule=offer.schedule, dates_off=offer.dates_off, time_zone=zone, at=now
+        ):
+            return True
+        if verdict.startswith("cap:"):
+            window = verdict.rsplit(":", 1)[1]
+            if window_start(window, decision.created_at, zone) != window_start(window, now, zone):
+                return True
+    return False
+
+
+def unsold_leads_retry(*, now=None, limit: int = 500) -> dict:
+    """For webhooks with `retry_unsold`: distribute again their unsold leads younger than the
+    webhook's maximum age whose last decision was refused by a closed schedule that is open now
+    or a cap whose window has reset since (beat task). Held leads wait for ops instead."""
+    now = now or timezone.now()
+    counts = {"sold": 0, "unsold": 0, "skipped": 0}
+    for webhook in WebhookConfig.objects.filter(retry_unsold=True).exclude(distribution_strategy=""):
+        oldest = now - timedelta(hours=webhook.retry_unsold_max_age_hours)
+        leads = list(unsold_leads().filter(webhook_id=webhook.webhook_id, held_for_consent=False,
+                                           created_at__gte=oldest).order_by("created_at")[:limit])
+        latest = {}
+        for decision in Decision.objects.filter(lead_id__in=[lead.pk for lead in leads]).order_by("created_at", "id"):
+            latest[decision.lead_id] = decision
+        offer_ids = {row.get("offer_id") for d in latest.values() for row in d.candidates}
+        offers = Offer.objects.select_related("workspace").in_bulk(offer_ids)
+        zones = {offer.workspace_id: offer.workspace.time_zone for offer in offers.values()}
+        due = [lead for lead in leads
+               if lead.pk in latest and _changed_since(latest[lead.pk], now=now, offers=offers, zones=zones)]
+        for key, n in leads_distribute_again(leads=due, at=now).items():
+            counts[key] += n
+    return counts
+
+
 def lead_distribute_retry(*, lead_id, attempt: int):
     lead = Lead.objects.filter(pk=lead_id).first()
     if lead is None or lead.workspace_id:
         return None
+    webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
     return lead_distribute(
-        lead=lead, strategy=_webhook_strategy(lead.webhook_id) or "", sender_workspace_id=_referrer_id(lead),
-        attempt=attempt,
+        lead=lead, strategy=webhook.distribution_strategy if webhook else "", webhook=webhook,
+        sender_workspace_id=_referrer_id(lead), attempt=attempt,
     )
 
 

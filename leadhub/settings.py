@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "providers",
     "contacts",
     "leads",
+    "ledger",
     "distribution",
     "appointments",
     "conversions",
@@ -207,6 +208,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "providers.tasks.purge_signature_receipts",
         "schedule": crontab(minute="*/10"),
     },
+    # Unsold leads of webhooks with retry_unsold, when an offer's schedule opened or a cap reset.
+    "unsold-leads-retry": {"task": "distribution.tasks.retry_unsold_leads", "schedule": crontab(minute="*/5")},
     "analytics-cache-purge": {
         "task": "analytics.tasks.purge_analytics_cache",
         "schedule": crontab(minute="*/15"),
@@ -297,6 +300,9 @@ REJECTED_RETENTION_DAYS = int(os.environ.get("REJECTED_RETENTION_DAYS", "30"))
 ANALYTICS_ROLLUP_DAYS = int(os.environ.get("ANALYTICS_ROLLUP_DAYS", "7"))
 ANALYTICS_CACHE_TTL_SECONDS = int(os.environ.get("ANALYTICS_CACHE_TTL_SECONDS", "600"))
 ARCHIVE_DIR = Path(os.environ.get("ARCHIVE_DIR", str(BASE_DIR / "archive")))
+# The one currency of the money ledger (sales, payouts, credits): offer prices, caps by spend and
+# webhook payouts are all in it.
+LEDGER_CURRENCY = os.environ.get("LEDGER_CURRENCY", "USD")
 
 # Outbound webhooks (workspaces.delivery): per-request timeout, retry budget (12 attempts with
 # backoff 1 min × 2^n capped at 8 h ≈ 24 h), how long a claimed attempt may run before the event is

@@ -1,10 +1,12 @@
 """Lead sources: the providers that post to us, the webhook endpoints they post to, and usage."""
-from django.core.validators import MinValueValidator, RegexValidator
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
 from leadhub.choices import LeadType
-from leadhub.models import CreatedAtModel, TimeStampedModel, choices_constraint
+from leadhub.models import MONEY_MAX, CreatedAtModel, TimeStampedModel, choices_constraint
 from leadhub.validators import validate_optional_string_array
 
 
@@ -16,6 +18,15 @@ class DistributionStrategy(models.TextChoices):
     WEIGHTED = "weighted", "Weighted random"
     FIRST_MATCH = "first_match", "First match"
     ALL_MATCHES = "all_matches", "All matches"
+    HIGHEST_PRICE = "highest_price", "Highest price"
+    MULTISELL = "multisell", "Multisell (up to N buyers, or one exclusive)"
+
+
+class PayoutKind(models.TextChoices):
+    """What the source of a webhook's leads is paid."""
+
+    FIXED = "fixed", "Fixed amount per accepted lead"
+    SHARE = "share", "Share of the sale"
 
 
 class WebhookConfig(TimeStampedModel):
@@ -37,6 +48,27 @@ class WebhookConfig(TimeStampedModel):
         max_length=20, choices=DistributionStrategy.choices, blank=True,
         help_text="Distribute each accepted lead to buyers' offers by this strategy; blank = do not distribute.",
     )
+    multisell_buyers = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="Multisell: at most this many buyers share a lead.",
+    )
+    payout_kind = models.CharField(max_length=10, choices=PayoutKind.choices, blank=True,
+                                   help_text="Blank = the source is paid nothing through the ledger.")
+    payout_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MONEY_MAX)], help_text="Fixed payout.",
+    )
+    payout_share = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="Percent of the lead's sales paid to the source.",
+    )
+    retry_unsold = models.BooleanField(
+        default=False, help_text="Distribute unsold leads again when offers' schedules open or caps reset.",
+    )
+    retry_unsold_max_age_hours = models.PositiveIntegerField(
+        default=24, validators=[MinValueValidator(1)], help_text="Unsold leads older than this are not retried.",
+    )
     test_mode = models.BooleanField(
         default=False,
         help_text="For a provider's integration: posts are checked and answered as usual, but no lead or "
@@ -56,6 +88,7 @@ class WebhookConfig(TimeStampedModel):
             choices_constraint(
                 "webhook_configs", "distribution_strategy", DistributionStrategy.choices, allow_blank=True
             ),
+            choices_constraint("webhook_configs", "payout_kind", PayoutKind.choices, allow_blank=True),
         ]
 
     def __str__(self):

@@ -14,4 +14,6 @@ urlpatterns = [
     path("analytics/geography/", views.GeographyView.as_view(), name="partner-analytics-geography"),
     path("analytics/daily/", views.DailySeriesView.as_view(), name="partner-analytics-daily"),
     path("analytics/funnel/", views.FunnelView.as_view(), name="partner-analytics-funnel"),
+    path("analytics/buyers/", views.BuyerSalesView.as_view(), name="partner-analytics-buyers"),
+    path("analytics/webhooks/", views.WebhookSalesView.as_view(), name="partner-analytics-webhooks"),
 ]

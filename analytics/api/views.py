@@ -5,6 +5,7 @@ ANALYTICS_CACHE_TTL_SECONDS; `cached` in the body tells whether it came from the
 """
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -124,5 +125,27 @@ class FunnelView(KpiView):
     kpi, selector = "funnel", staticmethod(selectors.pipeline_funnel)
 
     @documented("Leads through the configured pipeline stages to appointment and conversion.")
+    def get(self, request):
+        return super().get(request)
+
+
+class BuyerSalesView(KpiView):
+    kpi, selector = "buyers", staticmethod(selectors.buyer_offer_sales)
+
+    @documented("Per buyer and offer: leads sold, sales (ledger), cap usage per window, verdicts by reason.")
+    def get(self, request):
+        return super().get(request)
+
+
+class WebhookSalesView(KpiView):
+    kpi, selector = "webhooks", staticmethod(selectors.webhook_sales)
+
+    def scope_workspace_id(self, requested):
+        """Sources' payouts and our margin are ops figures: staff only, over every buyer."""
+        if self.caller_workspace() is not None or requested:
+            raise PermissionDenied("Per-webhook sales, payouts and margin are for staff only.")
+        return None
+
+    @documented("Per webhook (staff only): sold and unsold leads, sales, payouts and margin (ledger).")
     def get(self, request):
         return super().get(request)

@@ -1,6 +1,7 @@
 """Offers in the admin (text boxes, each wrong entry named), decisions, and the simulate page."""
 import html
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -17,7 +18,10 @@ def form_data(workspace, **fields):
     data = {
         "workspace": workspace.pk, "name": "Bay Area solar", "kind": "lead", "products_text": "solar",
         "priority": 3, "weight": 1, "is_active": "on", "zip_text": "", "states_text": "", "radius_zip": "",
-        "radius_miles": "", "dates_off_text": "",
+        "radius_miles": "", "dates_off_text": "", "price": "25.00", "appointment_price": "0", "exclusive_price": "",
+        "duplicate_days": "",
+        **{f"{inline}-{name}": value for inline in ("price_adjustments", "caps")
+           for name, value in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0), ("MIN_NUM_FORMS", 0), ("MAX_NUM_FORMS", 1000))},
         "filters-TOTAL_FORMS": 1, "filters-INITIAL_FORMS": 0, "filters-MIN_NUM_FORMS": 0, "filters-MAX_NUM_FORMS": 1000,
         "filters-0-column": "monthly_electric_bill", "filters-0-op": "gte", "filters-0-value": "150",
         **{f"hours_{d}": "" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
@@ -40,7 +44,22 @@ def test_an_offer_is_typed_in_text_boxes(admin_client):
     assert offer.dates_off == ["2026-12-25"]
     assert [(f.column, f.op, f.value) for f in offer.filters.all()] == [("monthly_electric_bill", "gte", "150")]
     assert offer.where_rows.filter(bucket="94105").exists()
+    assert offer.price == Decimal("25.00")
     assert_admin_pages_render(admin_client, offer)
+
+
+def test_an_offers_caps_belong_to_its_buyer(admin_client):
+    workspace = make_workspace()
+    response = admin_client.post(admin_url(Offer, "add"), form_data(workspace, **{
+        "caps-TOTAL_FORMS": 1, "caps-0-window": "day", "caps-0-measure": "count", "caps-0-maximum": "10",
+        "price_adjustments-TOTAL_FORMS": 1, "price_adjustments-0-column": "property_type",
+        "price_adjustments-0-op": "eq", "price_adjustments-0-value": "single_family", "price_adjustments-0-amount": "10",
+    }))
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    offer = Offer.objects.get()
+    cap = offer.caps.get()
+    assert (cap.workspace_id, cap.window, cap.maximum) == (workspace.pk, "day", Decimal("10.00"))
+    assert offer.price_adjustments.get().amount == Decimal("10.00")
 
 
 def test_each_wrong_entry_is_named(admin_client):

@@ -7,8 +7,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ORDER = [
-    "leadhub", "workspaces", "providers", "contacts", "leads", "distribution", "appointments", "conversions", "people",
-    "analytics",
+    "leadhub", "workspaces", "providers", "contacts", "leads", "ledger", "distribution", "appointments", "conversions",
+    "people", "analytics",
 ]
 TEST_PACKAGE = "leadhub.testing"
 

@@ -1,7 +1,7 @@
 """Lead ingest: every door a new lead comes in by (provider webhook, CSV import, re-processing of
 rejected submissions, partner referral) ends in `lead_ingest`, so validation, dedup and
 bookkeeping cannot drift apart between them."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
@@ -39,6 +39,8 @@ class IngestResult:
     contact_status: str  # "new" | "existing"
     created: bool  # False: idempotent replay of an earlier post, nothing was written
     ignored_fields: list = ()  # another vertical's fields: kept in the contact's custom_metadata
+    sold: bool = False  # distribution (a `lead_accepted` receiver) sold it
+    price: object = None  # the source's payout for it (Decimal), from distribution; None = none
 
     @property
     def object_id(self):
@@ -92,7 +94,12 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
                                  errors={"id": [f"Lead id {lead_id} is already taken by another lead."]}) from None
         raise
     if distribute:
-        lead_accepted.send(sender=Lead, lead=result.lead, webhook=webhook, sent_from_workspace=sent_from_workspace)
+        answers = lead_accepted.send(
+            sender=Lead, lead=result.lead, webhook=webhook, sent_from_workspace=sent_from_workspace
+        )
+        for _receiver, answer in answers:
+            if isinstance(answer, dict):
+                result = replace(result, sold=answer.get("sold", False), price=answer.get("price"))
     return result
 
 

@@ -64,7 +64,8 @@ def test_json_post_creates_lead_and_contact(client, webhook, provider):
     lead = Lead.objects.get(pk=body["lead_id"])
     assert body == {
         "outcome": "success", "reason": None, "lead_id": lead.pk, "external_id": None, "contact_id": lead.contact_id,
-        "contact_status": "new", "disposition": {"held_for_consent": False, "held_reason": None, "ignored_fields": []},
+        "contact_status": "new",
+        "disposition": {"held_for_consent": False, "held_reason": None, "ignored_fields": [], "sold": False, "price": None},
     }
     assert lead.phone == "+14155550132" and lead.webhook_id == webhook.webhook_id
     assert response["X-Request-ID"]

@@ -88,6 +88,12 @@ class DispositionSerializer(serializers.Serializer):
         help_text="Fields of another vertical (e.g. monthly_electric_bill on an HVAC webhook): not stored in "
                   "the lead's column, kept in the contact's custom_metadata.",
     )
+    sold = serializers.BooleanField(help_text="A buyer took the lead when it arrived.")
+    price = serializers.DecimalField(
+        14, 2, allow_null=True,
+        help_text="What you are paid for this lead (the webhook's payout: fixed, or your share of the sale); "
+                  "null when the webhook pays nothing through us.",
+    )
 
 
 class LeadWebhookSuccessSerializer(serializers.Serializer):
@@ -114,5 +120,7 @@ def ingest_result_body(result) -> dict:
             "held_for_consent": lead.held_for_consent,
             "held_reason": lead.held_reason,
             "ignored_fields": list(result.ignored_fields),
+            "sold": result.sold if result.created else lead.workspace_id is not None,
+            "price": None if result.price is None else f"{result.price:.2f}",
         },
     }

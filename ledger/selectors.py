@@ -1,0 +1,48 @@
+"""Figures derived from the ledger: sales (buyer side), payouts (source side) and margin.
+
+"revenue" means conversion value elsewhere in leadhub; these are money movements. Every figure is
+a GROUP BY over entries, never a stored total.
+"""
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
+
+from leadhub.models import MONEY_TOTAL
+
+from .models import Entry, Side
+
+ZERO = Decimal("0.00")
+# Per buyer (workspace_id), per provider (provider_id), per UTC day, or per webhook.
+GROUPINGS = {"buyer": "workspace_id", "provider": "provider_id", "webhook": "webhook_id", "day": "day"}
+
+
+def _sum(condition):
+    return Coalesce(Sum("amount", filter=condition), Value(ZERO), output_field=DecimalField(**MONEY_TOTAL))
+
+
+def ledger_figures(*, by: str, since: datetime | None = None, until: datetime | None = None,
+                   entries=None) -> dict:
+    """{group: {"sales", "payouts", "margin"}} for `by` in GROUPINGS, over [since, until)."""
+    rows = Entry.objects.all() if entries is None else entries
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    if until is not None:
+        rows = rows.filter(created_at__lt=until)
+    column = GROUPINGS[by]
+    if column == "day":
+        rows = rows.annotate(day=TruncDate("created_at"))
+    figures = {}
+    for row in rows.order_by().values(column).annotate(
+        sales=_sum(Q(side=Side.BUYER)), payouts=_sum(Q(side=Side.SOURCE))
+    ):
+        figures[row[column]] = {"sales": row["sales"], "payouts": row["payouts"],
+                                "margin": row["sales"] - row["payouts"]}
+    return figures
+
+
+def ledger_totals(*, entries=None) -> dict:
+    rows = Entry.objects.all() if entries is None else entries
+    totals = rows.aggregate(sales=_sum(Q(side=Side.BUYER)), payouts=_sum(Q(side=Side.SOURCE)))
+    return {**totals, "margin": totals["sales"] - totals["payouts"]}
