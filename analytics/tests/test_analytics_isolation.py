@@ -53,3 +53,43 @@ class TestAnalyticsIsolation(IsolationSuite):
         a_after = self.answers(client_a)
         changed = [url for url in KPI_URLS if a_after[url] != a_before[url]]
         assert changed == KPI_URLS  # the same rows are visible to their owner in every KPI
+
+
+class TestSellingReportIsolation(IsolationSuite):
+    """The buyers report shows a workspace its own offers only; the per-webhook report (payouts
+    and margin are the lead company's figures) is refused to every workspace."""
+
+    url_names = ("partner-analytics-buyers", "partner-analytics-webhooks")
+
+    def make_object(self, workspace):
+        from distribution.models import Offer
+        from distribution.services import lead_distribute
+
+        offer = Offer.objects.create(workspace=workspace, products=["solar"], zip_codes=["94105"], price="25.00")
+        lead_distribute(lead=make_lead(zip_code="94105"), strategy="priority")
+        offer.is_active = False  # the next tenant's lead goes to its own offer
+        offer.save()
+        return offer
+
+    @staticmethod
+    def buyers(client):
+        ConversionAnalyticsCache.objects.all().delete()
+        day = timezone.now().date().isoformat()
+        response = client.get("/api/v1/analytics/buyers/", {"from": day, "to": day})
+        assert response.status_code == 200, response.content
+        return {row["offer_id"]: row["leads_sold"] for row in response.json()["results"]}
+
+    @pytest.mark.django_db
+    def test_a_workspace_sees_only_its_own_offers_sales(self, tenants):
+        workspace_a, client_a, workspace_b, client_b = tenants
+        offer_b = self.make_object(workspace_b)
+        offer_a = self.make_object(workspace_a)
+        assert self.buyers(client_a) == {offer_a.pk: 1}
+        assert self.buyers(client_b) == {offer_b.pk: 1}
+
+    @pytest.mark.django_db
+    def test_the_webhook_report_is_refused_to_every_workspace(self, tenants):
+        _, client_a, _, client_b = tenants
+        day = timezone.now().date().isoformat()
+        for client in (client_a, client_b):
+            assert client.get("/api/v1/analytics/webhooks/", {"from": day, "to": day}).status_code == 403

@@ -34,7 +34,7 @@ def forwarding_rules_to_offers(apps, schema_editor):
         Offer.objects.filter(pk=offer.pk).update(created_at=rule.created_at)
         offer.created_at = rule.created_at
         OfferWhere.objects.bulk_create([OfferWhere(offer=offer, **row) for row in where_values(offer)])
-        OfferProduct.objects.bulk_create([OfferProduct(offer=offer, product=p) for p in product_values(offer)])
+        OfferProduct.objects.bulk_create([OfferProduct(offer=offer, product=p) for p in product_values(offer)], ignore_conflicts=True)
         OfferFilter.objects.create(offer=offer, column="webhook_id", op="eq", value=rule.webhook_id)
         mode = config.mode if config is not None else "first-match"
         WebhookConfig.objects.filter(webhook_id=rule.webhook_id, distribution_strategy="").update(

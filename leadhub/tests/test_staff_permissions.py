@@ -17,7 +17,8 @@ from workspaces.models import DeliveryStatus, EventType, OutboundEvent, Workspac
 pytestmark = pytest.mark.django_db
 
 VIEW, WRITE, SECRETS = "view", "write", "secrets"
-ANALYTICS = ("contact-lead-ratio", "appointment-conversion", "providers", "workspaces", "geography", "daily", "funnel")
+ANALYTICS = ("contact-lead-ratio", "appointment-conversion", "providers", "workspaces", "geography", "daily", "funnel",
+             "buyers", "webhooks")
 
 # route name -> [(method, url template, body, kind)]; {lead} {appointment} ... are filled per test.
 ROUTES = {

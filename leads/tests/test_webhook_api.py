@@ -150,7 +150,8 @@ def test_another_provider_with_the_same_reference_gets_its_own_lead(client, webh
     lead = Lead.objects.get(pk=second.json()["lead_id"])
     assert second.json() == {  # an answer like any new lead's: nothing of the other provider's lead
         "outcome": "success", "reason": None, "lead_id": lead.pk, "external_id": "A-1", "contact_id": lead.contact_id,
-        "contact_status": "new", "disposition": {"held_for_consent": False, "held_reason": None, "ignored_fields": []},
+        "contact_status": "new", "disposition": {"held_for_consent": False, "held_reason": None, "ignored_fields": [],
+                                                "sold": False, "price": None},
     }
     assert (lead.provider_id, lead.first_name) == (other.provider_id, "Eve")
     assert Lead.objects.filter(external_id="A-1").count() == 2
