@@ -34,14 +34,17 @@ def window_start(window: str, at: datetime, time_zone: str) -> datetime:
 
 def caps_attach(candidates, *, at: datetime):
     """Give each candidate `caps`: [(cap, window start, used so far)] for its offer's caps and its
-    buyer's; two queries (caps, then their current usage), none when no candidate has one."""
-    if not candidates:
-        return
-    offer_ids = {c.offer.pk for c in candidates}
-    buyer_ids = {c.offer.workspace_id for c in candidates}
-    caps = list(Cap.objects.filter(Q(offer_id__in=offer_ids) | Q(offer__isnull=True, workspace_id__in=buyer_ids)))
+    buyer's. The caps come with the candidates when the engine read them with their offers (else
+    one query reads them); their current usage is one query, none when no candidate has a cap."""
     for candidate in candidates:
         candidate.caps = []
+    if not candidates:
+        return
+    if all(getattr(c, "offer_caps", None) is not None for c in candidates):
+        caps = list({cap.pk: cap for c in candidates for cap in c.offer_caps}.values())
+    else:
+        caps = list(Cap.objects.filter(Q(offer_id__in={c.offer.pk for c in candidates})
+                                       | Q(offer__isnull=True, workspace_id__in={c.offer.workspace_id for c in candidates})))
     if not caps:
         return
     zones = {c.offer.workspace_id: c.offer.workspace.time_zone for c in candidates}
@@ -50,10 +53,11 @@ def caps_attach(candidates, *, at: datetime):
     for cap in caps:
         windows |= Q(cap_id=cap.pk, window_start=starts[cap.pk])
     used = {cap_id: value for cap_id, value in CapUsage.objects.filter(windows).values_list("cap_id", "used")}
+    caps.sort(key=lambda cap: cap.pk)
     for candidate in candidates:
         offer = candidate.offer
         candidate.caps = [
-            (cap, starts[cap.pk], used.get(cap.pk, Decimal("0"))) for cap in sorted(caps, key=lambda cap: cap.pk)
+            (cap, starts[cap.pk], used.get(cap.pk, Decimal("0"))) for cap in caps
             if cap.offer_id == offer.pk or (cap.offer_id is None and cap.workspace_id == offer.workspace_id)
         ]
 
@@ -70,25 +74,32 @@ def cap_full(candidate, price) -> str | None:
     return None
 
 
-# Amounts are cast so SQLite (which binds Decimals as text) compares numbers too.
-_CLAIM = (
-    "INSERT INTO {table} (cap_id, window_start, used) SELECT %s, %s, CAST(%s AS NUMERIC) "
-    "WHERE CAST(%s AS NUMERIC) <= CAST(%s AS NUMERIC) "
-    "ON CONFLICT (cap_id, window_start) DO UPDATE SET used = {table}.used + excluded.used "
-    "WHERE {table}.used + excluded.used <= CAST(%s AS NUMERIC) RETURNING id"
-)
-
-
 def caps_claim(claims) -> set:
-    """Take `claims` [(cap, window start, amount)] in cap order (so two sales never wait on each
-    other crosswise); the ids of the caps that refused (empty: every claim holds). The caller
-    claims inside a savepoint and rolls it back on a refusal, which gives back the rest."""
-    table = CapUsage._meta.db_table
-    refused = set()
+    """Take `claims` [(cap, window start, amount)] in one conditional upsert, rows in cap order (so
+    two sales never wait on each other crosswise); the ids of the caps that refused (empty: every
+    claim holds). Each usage row moves only while it stays within its cap's maximum as stored, so
+    concurrent sales queue on the row lock and the database refuses the one that would pass it.
+    On a refusal the caller rolls its transaction back, which gives back the rest."""
+    amounts = {}
+    for cap, start, amount in claims:
+        amounts[cap.pk, start] = amounts.get((cap.pk, start), Decimal("0")) + Decimal(amount)
+    if not amounts:
+        return set()
+    usage, caps = CapUsage._meta.db_table, Cap._meta.db_table
+    rows = " UNION ALL ".join(["SELECT %s AS cap_id, %s AS window_start, CAST(%s AS NUMERIC) AS amount"] * len(amounts))
+    params = []
+    for (cap_id, start), amount in sorted(amounts.items()):
+        params += [cap_id, connection.ops.adapt_datetimefield_value(start), amount]
+    # Amounts are cast so SQLite (which binds Decimals as text) compares numbers too.
+    sql = (
+        f"INSERT INTO {usage} (cap_id, window_start, used) SELECT c.cap_id, c.window_start, c.amount "
+        f"FROM ({rows}) c JOIN {caps} cap ON cap.id = c.cap_id WHERE c.amount <= CAST(cap.maximum AS NUMERIC) "
+        f"ORDER BY c.cap_id, c.window_start "
+        f"ON CONFLICT (cap_id, window_start) DO UPDATE SET used = {usage}.used + excluded.used "
+        f"WHERE {usage}.used + excluded.used <= (SELECT CAST(maximum AS NUMERIC) FROM {caps} WHERE id = excluded.cap_id) "
+        f"RETURNING cap_id"
+    )
     with connection.cursor() as cursor:
-        for cap, start, amount in sorted(claims, key=lambda claim: (claim[0].pk, claim[1])):
-            start = connection.ops.adapt_datetimefield_value(start)
-            cursor.execute(_CLAIM.format(table=table), [cap.pk, start, amount, amount, cap.maximum, cap.maximum])
-            if cursor.fetchone() is None:
-                refused.add(cap.pk)
-    return refused
+        cursor.execute(sql, params)
+        claimed = {row[0] for row in cursor.fetchall()}
+    return {cap_id for cap_id, _start in amounts} - claimed

@@ -20,23 +20,26 @@
    oldest offer. `highest_price` takes the best price (ties in winning order); `multisell` up to
    N buyers at their shared prices, unless one buyer's exclusive price beats their sum.
 """
+import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
+from leadhub.db import prepared_fetchall
 from providers.models import DistributionStrategy
-from workspaces.models import ANY
+from workspaces.models import ANY, Workspace
 from workspaces.zips import zip5
 
 from .caps import cap_full, caps_attach
 from .filters import filter_compile
 from .models import (
+    Cap,
     Offer,
     OfferFilter,
     OfferKind,
@@ -67,6 +70,9 @@ class Candidate:
     exclusive_price: Decimal | None = None
     exclusive: bool = False  # chosen alone at its exclusive price (multisell)
     caps: list = field(default_factory=list)  # [(cap, window start, used)], distribution.caps.caps_attach
+    filters: list = field(default_factory=list)  # [(column, op, value)] in id order
+    adjustments: list = field(default_factory=list)  # [(column, op, value, amount)] in id order
+    offer_caps: list | None = None  # the Cap rows of the offer and its buyer, when read with the offer
 
     @property
     def sale_price(self) -> Decimal:
@@ -120,41 +126,116 @@ def _products(product) -> list[str]:
     return sorted({str(p).strip().casefold() for p in values if str(p or "").strip()} | {ANY})
 
 
+def _rules_json(table: str, fields: list[str], where: str) -> str:
+    """A correlated subquery: the matching rows of `table` as one JSON array of arrays."""
+    row, agg = ("json_build_array", "json_agg") if connection.vendor == "postgresql" else ("json_array", "json_group_array")
+    return f"(SELECT {agg}({row}({', '.join(fields)})) FROM {table} r WHERE {where})"
+
+
+_JOINED = ((OfferWhere, "w"), (Offer, "o"), (Workspace, "b"))
+
+
+@lru_cache(maxsize=64)
+def _candidates_sql(walks: tuple[bool, ...], products: int, vendor: str) -> str:
+    """The one candidate query for `walks` (True: a ZIP-range walk), built once per shape: each
+    walk a LIMITed scan of the winning-order index, the rows found joined with their offers and
+    buyers, and each offer's filters, price adjustments and caps (its own and its buyer's) as
+    JSON, so deciding costs one round trip however many rules the offers have."""
+    where = OfferWhere._meta.db_table
+    order = [f'"{OfferWhere._meta.get_field(name.lstrip("-")).column}"{" DESC" if name.startswith("-") else ""}'
+             for name in OfferWhere.WINNING_ORDER]
+    sells = (f"EXISTS (SELECT 1 FROM {OfferProduct._meta.db_table} p WHERE p.offer_id = w.offer_id "
+             f"AND p.product IN ({', '.join(['%s'] * products)}))")
+    scans = []
+    for n, ranged in enumerate(walks):
+        condition = "w.offer_kind = %s AND w.bucket = %s" + (" AND w.low <= %s AND w.high >= %s" if ranged else "")
+        scans.append(f"SELECT id FROM (SELECT w.id FROM {where} w WHERE {condition} AND {sells} "
+                     f"ORDER BY {', '.join(order)} LIMIT {_ROWS_PER_BUCKET}) walk{n}")
+    columns = [f'{alias}."{f.column}"' for model, alias in _JOINED for f in model._meta.concrete_fields]
+    columns += [
+        _rules_json(OfferFilter._meta.db_table, ["r.id", 'r."column"', "r.op", "r.value"], "r.offer_id = o.id"),
+        _rules_json(OfferPriceAdjustment._meta.db_table,
+                    ["r.id", 'r."column"', "r.op", "r.value", "CAST(r.amount AS TEXT)"], "r.offer_id = o.id"),
+        _rules_json(Cap._meta.db_table,
+                    ["r.id", "r.workspace_id", "r.offer_id", 'r."window"', "r.measure", "CAST(r.maximum AS TEXT)"],
+                    "(r.offer_id = o.id OR (r.offer_id IS NULL AND r.workspace_id = o.workspace_id))"),
+    ]
+    return (
+        f"SELECT {', '.join(columns)} FROM {where} w JOIN {Offer._meta.db_table} o ON o.id = w.offer_id "
+        f"JOIN {Workspace._meta.db_table} b ON b.id = o.workspace_id "
+        f"WHERE w.id IN ({' UNION ALL '.join(scans)}) ORDER BY {', '.join(f'w.{part}' for part in order)}"
+    )
+
+
+@lru_cache(maxsize=8)
+def _loaders(vendor: str):
+    """Per joined model: its field names and, per field, its column and the converters the ORM
+    would apply to it (JSON, booleans and datetimes on SQLite, ...)."""
+    loaders = []
+    for model, alias in _JOINED:
+        fields = []
+        for f in model._meta.concrete_fields:
+            col = f.get_col(alias)
+            fields.append((col, connection.ops.get_db_converters(col) + f.get_db_converters(connection)))
+        loaders.append((model, [f.attname for f in model._meta.concrete_fields], fields))
+    return loaders
+
+
+def _instances(values):
+    """(where row, its offer with the buyer cached, the rest of the row) from one candidate row."""
+    objects, at = [], 0
+    for model, names, fields in _loaders(connection.vendor):
+        row = []
+        for value, (col, converters) in zip(values[at:at + len(names)], fields, strict=True):
+            for converter in converters:
+                value = converter(value, col, connection)
+            row.append(value)
+        at += len(names)
+        objects.append(model.from_db(connection.alias, names, row))
+    where, offer, workspace = objects
+    Offer.workspace.field.set_cached_value(offer, workspace)
+    OfferWhere.offer.field.set_cached_value(where, offer)
+    return where, offer, values[at:]
+
+
+def _json_rows(value) -> list:
+    """A JSON array column as Python (PostgreSQL's driver decodes it; SQLite gives text), in id order."""
+    rows = json.loads(value) if isinstance(value, str) else value or []
+    return sorted(rows, key=lambda row: row[0])
+
+
 def candidates_for(*, kind: str, zip_code: str, state: str, product) -> list[Candidate]:
     """Offers of `kind` selling `product` (one or several) that cover the ZIP or state, best first,
-    at most 50."""
-    sells = OfferProduct.objects.filter(offer_id=OuterRef("offer_id"), product__in=_products(product))
-    rows = OfferWhere.objects.filter(offer_kind=kind).filter(Exists(sells))
-    walks = [rows.filter(bucket=ANY)]
+    at most 50, each with its filters, price adjustments and caps: one query."""
+    products = _products(product)
+    walks, params = [(False, [kind, ANY])], []
     if state:
-        walks.append(rows.filter(bucket=f"st:{state.strip().upper()}"))
+        walks.append((False, [kind, f"st:{state.strip().upper()}"]))
     if five := zip5(zip_code):
-        walks += [rows.filter(bucket=five), rows.filter(bucket=five[:3], low__lte=five, high__gte=five)]
-    walks = [walk.order_by(*OfferWhere.WINNING_ORDER).values_list("pk", flat=True)[:_ROWS_PER_BUCKET] for walk in walks]
-    if connection.features.supports_slicing_ordering_in_compound:
-        # PostgreSQL: each walk is its own LIMITed index scan; OR-ed IN subqueries would make the
-        # planner scan every row instead.
-        firsts = Q(pk__in=list(walks[0].union(*walks[1:], all=True)))
-    else:
-        firsts = Q()
-        for walk in walks:
-            firsts |= Q(pk__in=Subquery(walk))
-    found = (
-        OfferWhere.objects.filter(firsts)
-        .select_related("offer__workspace")
-        .prefetch_related(
-            Prefetch("offer__filters", queryset=OfferFilter.objects.order_by("id")),
-            Prefetch("offer__price_adjustments", queryset=OfferPriceAdjustment.objects.order_by("id")),
-        )
-        .order_by(*OfferWhere.WINNING_ORDER)
-    )
+        walks += [(False, [kind, five]), (True, [kind, five[:3], five, five])]
+    for _ranged, walk in walks:
+        params += walk + products
+    sql = _candidates_sql(tuple(ranged for ranged, _ in walks), len(products), connection.vendor)
+    found = prepared_fetchall(sql, params)
+    offer_at = [f.attname for f in OfferWhere._meta.concrete_fields].index("offer_id")
     best = {}
-    for row in found:
-        best.setdefault(row.offer_id, row)  # rows come in winning order: the first is the most specific
-    return [Candidate(row.offer, row) for row in list(best.values())[:MAX_CANDIDATES]]
+    for values in found:  # rows come in winning order: an offer's first is its most specific
+        best.setdefault(values[offer_at], values)
+    candidates = []
+    for values in list(best.values())[:MAX_CANDIDATES]:
+        where, offer, (filters, adjustments, caps) = _instances(values)
+        candidates.append(Candidate(
+            offer, where,
+            filters=[tuple(row[1:]) for row in _json_rows(filters)],
+            adjustments=[(column, op, value, Decimal(amount)) for _id, column, op, value, amount in _json_rows(adjustments)],
+            offer_caps=[Cap(id=pk, workspace_id=buyer, offer_id=offer_id, window=window, measure=measure,
+                            maximum=Decimal(maximum)) for pk, buyer, offer_id, window, measure, maximum in _json_rows(caps)],
+        ))
+    return candidates
 
 
-def verdict_for(offer: Offer, subject, *, at: datetime, sender_workspace_id=None, held=False) -> str:
+def verdict_for(candidate: Candidate, subject, *, at: datetime, sender_workspace_id=None, held=False) -> str:
+    offer = candidate.offer
     workspace = offer.workspace
     if not offer.is_live:
         return "inactive"
@@ -166,17 +247,18 @@ def verdict_for(offer: Offer, subject, *, at: datetime, sender_workspace_id=None
         return "buyer_webhook_off"
     if not schedule_open(schedule=offer.schedule, dates_off=offer.dates_off, time_zone=workspace.time_zone, at=at):
         return "schedule_closed"
-    for rule in offer.filters.all():
-        if not filter_compile(rule.column, rule.op, rule.value)(subject):
-            return f"filter:{rule.column}"
+    for column, op, value in candidate.filters:
+        if not filter_compile(column, op, value)(subject):
+            return f"filter:{column}"
     return ELIGIBLE
 
 
-def prices_for(offer: Offer, subject, *, kind: str) -> tuple[Decimal, Decimal | None]:
+def prices_for(candidate: Candidate, subject, *, kind: str) -> tuple[Decimal, Decimal | None]:
     """(shared price, exclusive price or None) for `subject`: the offer's prices plus every
     adjustment whose condition holds, never below zero."""
-    extra = sum((rule.amount for rule in offer.price_adjustments.all()
-                 if filter_compile(rule.column, rule.op, rule.value)(subject)), Decimal("0"))
+    offer = candidate.offer
+    extra = sum((amount for column, op, value, amount in candidate.adjustments
+                 if filter_compile(column, op, value)(subject)), Decimal("0"))
     base = offer.appointment_price if kind == OfferKind.APPOINTMENT else offer.price
     shared = max(base + extra, Decimal("0"))
     exclusive = None if offer.exclusive_price is None else max(offer.exclusive_price + extra, Decimal("0"))
@@ -267,10 +349,10 @@ def decide(*, kind: str, subject, zip_code: str, state: str, product, strategy: 
     candidates = candidates_for(kind=kind, zip_code=zip_code, state=state, product=product)
     for candidate in candidates:
         candidate.verdict = verdict_for(
-            candidate.offer, subject, at=at, sender_workspace_id=sender_workspace_id, held=held
+            candidate, subject, at=at, sender_workspace_id=sender_workspace_id, held=held
         )
         if candidate.verdict == ELIGIBLE:
-            candidate.price, candidate.exclusive_price = prices_for(candidate.offer, subject, kind=kind)
+            candidate.price, candidate.exclusive_price = prices_for(candidate, subject, kind=kind)
     duplicates_mark(candidates, phone=getattr(subject, "phone", ""), at=at)
     eligible = [c for c in candidates if c.verdict == ELIGIBLE]
     caps_attach(eligible, at=at)

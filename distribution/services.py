@@ -75,18 +75,24 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
         webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
     if strategy is None:
         strategy = (webhook.distribution_strategy if webhook else "") or DistributionStrategy.PRIORITY
+    refused_caps = set()
     try:
         if not strategy:
             lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
             return None
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            lead, decision = _distribute(lead, strategy=strategy, sender_workspace_id=sender_workspace_id, rng=rng,
-                                         webhook=webhook, at=at or timezone.now())
-            lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
-            return decision
+        while True:
+            try:
+                with transaction.atomic():
+                    if connection.vendor == "postgresql":
+                        with connection.cursor() as cursor:
+                            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                    sold, decision = _distribute(lead, strategy=strategy, sender_workspace_id=sender_workspace_id,
+                                                 rng=rng, webhook=webhook, at=at or timezone.now(),
+                                                 refused_caps=refused_caps)
+                    lead_forward_rules_apply(lead=sold, data=lead_event_data(sold))
+                    return decision
+            except _CapRefused as exc:
+                refused_caps |= exc.refused  # each round refuses at least one more cap: this ends
     except DatabaseError as exc:
         logger.warning("distribution of lead %s failed (attempt %s): %s", lead.pk, attempt, exc)
         decision = Decision.objects.create(
@@ -103,37 +109,34 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
 
 
 class _CapRefused(Exception):
+    """A cap refused a claim: the distribution's transaction rolls back and decides again."""
+
     def __init__(self, refused):
         super().__init__(refused)
         self.refused = refused
 
 
-def _distribute(lead, *, strategy, sender_workspace_id, rng, webhook, at):
-    """(the lead as now stored, its decision row or None when it already has a buyer)."""
+def _distribute(lead, *, strategy, sender_workspace_id, rng, webhook, at, refused_caps):
+    """(the lead as now stored, its decision row or None when it already has a buyer). The caps
+    are claimed last, so their rows stay locked only from there to COMMIT; a cap that refused in
+    an earlier round (`refused_caps`) is full to this decision whatever its usage read says."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.workspace_id:
         return lead, None
     outcome = _lead_decide(lead, strategy=strategy, webhook_id=lead.webhook_id,
                            sender_workspace_id=sender_workspace_id, rng=rng, at=at,
                            max_buyers=webhook.multisell_buyers if webhook else MULTISELL_BUYERS)
-    while True:
-        outcome.winners = _one_per_buyer(outcome.winners)
-        claims = [(cap, start, claim_amount(cap, w.sale_price)) for w in outcome.winners for cap, start, _ in w.caps]
-        if not claims:
-            return _sell(lead, outcome, webhook=webhook, at=at)
-        try:
-            # The caps are claimed last, so their rows stay locked only from here to COMMIT;
-            # a refusal rolls the sale back to this savepoint and the strategy chooses again.
-            with transaction.atomic():
-                sold = _sell(lead, outcome, webhook=webhook, at=at)
-                if refused := caps_claim(claims):
-                    raise _CapRefused(refused)
-                return sold
-        except _CapRefused as exc:
-            for winner in outcome.winners:
-                winner.verdict = next((cap.verdict for cap, _s, _u in winner.caps if cap.pk in exc.refused),
-                                      winner.verdict)
-            outcome.winners = outcome.choose(rng=rng)  # each round refuses at least one more: this ends
+    if refused_caps:
+        for candidate in outcome.eligible:
+            candidate.verdict = next((cap.verdict for cap, _s, _u in candidate.caps if cap.pk in refused_caps),
+                                     candidate.verdict)
+        outcome.winners = outcome.choose(rng=rng)
+    outcome.winners = _one_per_buyer(outcome.winners)
+    sold = _sell(lead, outcome, webhook=webhook, at=at)
+    claims = [(cap, start, claim_amount(cap, w.sale_price)) for w in outcome.winners for cap, start, _ in w.caps]
+    if refused := caps_claim(claims):
+        raise _CapRefused(refused)
+    return sold
 
 
 def _sell(lead, outcome, *, webhook, at):

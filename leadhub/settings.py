@@ -108,6 +108,9 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
+    # Django's cursors bind client-side and never prepare; this lets the few fixed-shape hot
+    # queries that ask for it (leadhub.db.prepared_fetchall) keep their plan per connection.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 0)
 else:
     DATABASES = {
         "default": {

@@ -4,7 +4,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from leadhub.models import MONEY_MAX
@@ -68,11 +67,10 @@ def _entry(draft: Draft, now) -> Entry:
     )
 
 
-@transaction.atomic
 def ledger_entries_record(*, drafts: list[Draft], at=None) -> list[Entry]:
-    """Add entries in one INSERT (the distribution path books a sale and its payout together).
-    A draft whose (kind, reference) is already booked is skipped, so a retried writer books a
-    movement once."""
+    """Add entries in one INSERT (the distribution path books a sale and its payout together;
+    one statement needs no savepoint in the caller's transaction). A draft whose (kind,
+    reference) is already booked is skipped, so a retried writer books a movement once."""
     now = at or timezone.now()
     entries = [_entry(draft, now) for draft in drafts]
     if not entries:

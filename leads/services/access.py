@@ -7,14 +7,13 @@ own columns mirror the record of the primary assignee (`leads.workspace_id`), so
 stays readable while two holders never share their work.
 """
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, Count, F, Q, Value, When
 from django.utils import timezone
 
 from contacts.models import Contact, ConversionStatus
 from leads.models import ACCESS_WORKING_FIELDS, AccessHow, Lead, LeadAccess, WorkspaceStatus
 
 
-@transaction.atomic
 def lead_access_grant(*, lead, workspace, how: str, by: str) -> LeadAccess:
     """Give `workspace` its record of `lead`, reached by `how` (AccessHow). Idempotent: a live
     record is returned unchanged; a revoked one is reopened with its own working fields.
@@ -24,24 +23,29 @@ def lead_access_grant(*, lead, workspace, how: str, by: str) -> LeadAccess:
     """
     if how not in AccessHow.values:
         raise ValueError(f"how must be one of {AccessHow.values}, not {how!r}")
-    now = timezone.now()
-    access = LeadAccess.objects.select_for_update().filter(lead_id=lead.pk, workspace_id=workspace.pk).first()
-    if access is not None:
-        if access.revoked_at is not None:
-            access.revoked_at, access.revoked_by = None, ""
-            access.how, access.granted_at, access.granted_by = how, now, by
-            access.save(update_fields=["revoked_at", "revoked_by", "how", "granted_at", "granted_by", "updated_at"])
-            contact_conversion_status_refresh(contact_id=lead.contact_id)
+    with transaction.atomic(savepoint=False):  # nothing catches a failure inside: no savepoint per lead
+        now = timezone.now()
+        access = LeadAccess.objects.select_for_update().filter(lead_id=lead.pk, workspace_id=workspace.pk).first()
+        if access is not None:
+            if access.revoked_at is not None:
+                access.revoked_at, access.revoked_by = None, ""
+                access.how, access.granted_at, access.granted_by = how, now, by
+                access.save(update_fields=["revoked_at", "revoked_by", "how", "granted_at", "granted_by", "updated_at"])
+                contact_conversion_status_refresh(
+                    contact_id=lead.contact_id, holder_open=access.workspace_status != WorkspaceStatus.REJECTED
+                )
+            return access
+        inherits = lead.workspace_id in (None, workspace.pk)
+        working = {name: getattr(lead, name) for name in ACCESS_WORKING_FIELDS} if inherits else {}
+        if how == AccessHow.ASSIGNED and not working.get("workspace_status"):
+            working["workspace_status"] = WorkspaceStatus.ASSIGNED
+        access = LeadAccess.objects.create(
+            lead_id=lead.pk, workspace_id=workspace.pk, how=how, granted_at=now, granted_by=by, **working
+        )
+        contact_conversion_status_refresh(
+            contact_id=lead.contact_id, holder_open=access.workspace_status != WorkspaceStatus.REJECTED
+        )
         return access
-    inherits = lead.workspace_id in (None, workspace.pk)
-    working = {name: getattr(lead, name) for name in ACCESS_WORKING_FIELDS} if inherits else {}
-    if how == AccessHow.ASSIGNED and not working.get("workspace_status"):
-        working["workspace_status"] = WorkspaceStatus.ASSIGNED
-    access = LeadAccess.objects.create(
-        lead_id=lead.pk, workspace_id=workspace.pk, how=how, granted_at=now, granted_by=by, **working
-    )
-    contact_conversion_status_refresh(contact_id=lead.contact_id)
-    return access
 
 
 @transaction.atomic
@@ -85,26 +89,45 @@ def lead_working_save(*, lead, access, values: dict):
                 setattr(target, name, value)
 
 
-def lead_primary_mirror(*, lead, access):
-    """Copy the new primary assignee's working fields onto the lead's columns (after assignment)."""
+def lead_primary_mirror(*, lead, access, workspace=None):
+    """Copy the new primary assignee's working fields onto the lead's columns (after assignment);
+    with `workspace`, the same UPDATE makes it the lead's primary assignee as of now."""
+    now = timezone.now()
     values = {name: getattr(access, name) for name in ACCESS_WORKING_FIELDS}
-    Lead.objects.filter(pk=lead.pk).update(**values, updated_at=timezone.now())
-    for name, value in values.items():
+    if workspace is not None:
+        values.update(workspace=workspace, workspace_assigned_at=now)
+    Lead.objects.filter(pk=lead.pk).update(**values, updated_at=now)
+    for name, value in {**values, "updated_at": now}.items():
         setattr(lead, name, value)
 
 
-def contact_conversion_status_refresh(*, contact_id):
+def contact_conversion_status_refresh(*, contact_id, holder_open: bool = False):
     """THE rule of `contacts.conversion_status`: `converted` while any conversion of the contact
     counts, `rejected` only when every workspace holding one of its leads rejected it, else
-    `pending`. Called by whatever moves one of those inputs (conversions, accept/reject, access)."""
+    `pending`. Called by whatever moves one of those inputs (conversions, accept/reject, access).
+
+    `holder_open`: the caller has just given a workspace a live record that is not rejected, so
+    the contact is `converted` or `pending` without reading its holders (one UPDATE, what every
+    distributed lead pays). Otherwise the holders are read by the contact's lead ids: an index
+    lookup each, whatever the planner believes of the tables' sizes."""
+    converted = Q(conversion_count__gt=0)
+    if holder_open:
+        status = Case(When(converted, then=Value(ConversionStatus.CONVERTED)), default=Value(ConversionStatus.PENDING))
+        Contact.objects.filter(pk=contact_id).exclude(conversion_status=status).update(
+            conversion_status=status, updated_at=timezone.now()
+        )
+        return
     contact = Contact.objects.filter(pk=contact_id).values("conversion_count").first()
     if contact is None:
         return
     if contact["conversion_count"] > 0:
         status = ConversionStatus.CONVERTED
     else:
-        held = LeadAccess.objects.live().filter(lead__contact_id=contact_id)
-        rejected = held.exists() and not held.exclude(workspace_status=WorkspaceStatus.REJECTED).exists()
+        lead_ids = list(Lead.objects.filter(contact_id=contact_id).values_list("pk", flat=True))
+        held = LeadAccess.objects.live().filter(lead_id__in=lead_ids).aggregate(
+            held=Count("pk"), open=Count("pk", filter=~Q(workspace_status=WorkspaceStatus.REJECTED))
+        )
+        rejected = held["held"] > 0 and held["open"] == 0
         status = ConversionStatus.REJECTED if rejected else ConversionStatus.PENDING
     Contact.objects.filter(pk=contact_id).exclude(conversion_status=status).update(
         conversion_status=status, updated_at=timezone.now()

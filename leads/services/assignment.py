@@ -1,7 +1,6 @@
 """Which workspace holds a lead: assignment by ops or routing, and the holder's accept/reject."""
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from leadhub.errors import ServiceConflict
 from leads.events import lead_event_emit
@@ -59,11 +58,9 @@ def lead_assign_locked(*, lead, workspace, by: str, routing_rule_id=None):
     if previous_id and previous_id != workspace.pk:
         lead_access_revoke(lead=lead, workspace_id=previous_id, by=by)
     access = lead_access_grant(lead=lead, workspace=workspace, how=AccessHow.ASSIGNED, by=by)
-    lead_working_save(lead=lead, access=access, values={"workspace_status": WorkspaceStatus.ASSIGNED})
-    lead.workspace = workspace
-    lead.workspace_assigned_at = timezone.now()
-    lead.save(update_fields=["workspace", "workspace_assigned_at", "updated_at"])
-    lead_primary_mirror(lead=lead, access=access)
+    if access.workspace_status != WorkspaceStatus.ASSIGNED:
+        lead_working_save(lead=lead, access=access, values={"workspace_status": WorkspaceStatus.ASSIGNED})
+    lead_primary_mirror(lead=lead, access=access, workspace=workspace)
     if previous_id and previous_id != workspace.pk:
         workspace_tracking_record(
             lead=lead,
