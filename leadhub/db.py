@@ -16,14 +16,15 @@ def prepared_fetchall(sql: str, params: list) -> list[tuple]:
     """Run a fixed-shape query (`%s` placeholders) and return its rows. On PostgreSQL it goes
     through a cursor prepared once per connection: planning a many-join query costs several
     times running it, and Django's cursors (client-side binding; preparation off so connection
-    poolers keep working) plan it on every call. Query wrappers and the debug log see it as any
-    other query."""
-    if connection.vendor != "postgresql":
+    poolers keep working) plan it on every call. Query wrappers see it as any other query; while
+    queries are logged (DEBUG, a test capturing them) it takes Django's cursor, whose log keeps
+    the SQL text a prepared execution does not have."""
+    if connection.vendor != "postgresql" or connection.queries_logged:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
     connection.ensure_connection()
     raw = _PreparedCursor(connection.connection)
-    with connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw) as cursor:
+    with connection.make_cursor(raw) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

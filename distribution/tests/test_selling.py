@@ -126,6 +126,44 @@ def test_spend_and_buyer_caps_and_several_at_once():
     assert refused == {"cap:buyer:week": 2}  # each offer's first cap that is full, in cap order
 
 
+def test_a_cap_that_refuses_at_claim_time_decides_again_with_nothing_of_the_first_round_kept(monkeypatch):
+    """The read said room (another sale filled the cap between the read and the claim): the
+    claim refuses, the whole first round rolls back and the strategy chooses again."""
+    import distribution.engine as engine
+
+    capped, fallback = offer("10", priority=5), offer("5", priority=1)
+    cap = Cap.objects.create(workspace=capped.workspace, offer=capped, window="day", maximum=1)
+    buyer_cap = Cap.objects.create(workspace=capped.workspace, window="day", maximum=5)
+    real_attach = engine.caps_attach
+
+    def stale_read(candidates, *, at):
+        real_attach(candidates, at=at)
+        CapUsage.objects.update_or_create(cap=cap, window_start=window_start("day", at, "UTC"),
+                                          defaults={"used": 1})  # what the other sale committed
+
+    monkeypatch.setattr(engine, "caps_attach", stale_read)
+    lead, decision = sell()
+    assert decision.workspace_ids == [fallback.workspace_id]
+    assert {row["offer_id"]: row["verdict"] for row in decision.candidates}[capped.pk] == "cap:offer:day"
+    assert sales_of(lead) == {(fallback.workspace_id, D("5.00"), False)}
+    assert Decision.objects.filter(lead_id=lead.pk).count() == 1
+    assert not Entry.objects.filter(lead_id=lead.pk, workspace_id=capped.workspace_id).exists()
+    assert not CapUsage.objects.filter(cap=buyer_cap).exists()  # the buyer cap's claim went back too
+
+
+def test_caps_are_claimed_together_and_one_cap_claimed_twice_counts_twice():
+    from distribution.caps import caps_claim
+
+    buyer = make_workspace()
+    one = Cap.objects.create(workspace=buyer, window="day", maximum=1)
+    room = Cap.objects.create(workspace=buyer, window="day", measure="spend", maximum=D("50"))
+    start = window_start("day", make_lead().created_at, "UTC")
+    assert caps_claim([(one, start, D("1")), (room, start, D("20"))]) == set()
+    assert caps_claim([(room, start, D("20")), (room, start, D("20"))]) == {room.pk}  # 20 + 40 > 50
+    assert caps_claim([(one, start, D("1"))]) == {one.pk}
+    assert {u.cap_id: u.used for u in CapUsage.objects.all()} == {one.pk: D("1"), room.pk: D("20")}
+
+
 def test_caps_reset_at_the_buyers_midnight_across_a_dst_change():
     buyer = make_workspace(time_zone="America/New_York")
     capped, fallback = offer("10", workspace=buyer, priority=5), offer("1", priority=1)
