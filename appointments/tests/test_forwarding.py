@@ -104,15 +104,16 @@ def test_status_changes_emit_appointment_updated():
 
 
 def test_an_appointment_of_a_lead_held_for_consent_is_routed_but_forwarded_only_once_released():
-    from leadhub.testing import make_lead
+    from leadhub.testing import make_contact, make_lead
     from leads.services.status import lead_consent_release
 
     with WebhookReceiver([200]) as receiver:
         workspace = make_workspace(outbound_webhook_url=receiver.url, webhook_active=True)
         routing_rule_save(workspace=workspace, zip_codes=["902*"], product_types=["solar"])
-        lead = make_lead(zip_code="90215", held_for_consent=True)
+        webhook = make_webhook()
+        lead = make_lead(make_contact(webhook_id=webhook.webhook_id), zip_code="90215", held_for_consent=True)
         body = {"lead_id": lead.pk, "scheduled_at": BODY["scheduled_at"]}
-        appointment = appointment_intake(webhook=make_webhook(), payload=body).appointment
+        appointment = appointment_intake(webhook=webhook, payload=body).appointment
         assert appointment.matched_workspace == workspace  # routed
         assert appointment.forward_status == ForwardStatus.PENDING
         assert f"lead #{lead.pk} is held for consent" in appointment.forward_response

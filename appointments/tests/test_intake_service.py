@@ -135,7 +135,7 @@ def test_named_leads_of_the_same_contact_are_all_covered():
 def test_multi_lead_appointment_across_two_contacts_is_refused():
     webhook = make_webhook()
     contact = make_contact(webhook_id=webhook.webhook_id, phone="+14152345678")
-    mine, theirs = make_lead(contact), make_lead(make_contact())
+    mine, theirs = make_lead(contact), make_lead(make_contact(webhook_id=webhook.webhook_id))
     with pytest.raises(AppointmentInvalid) as caught:
         appointment_intake(webhook=webhook, payload=body(lead_ids=[mine.pk, theirs.pk]))
     assert str(theirs.pk) in caught.value.errors["lead_ids"][0]

@@ -75,7 +75,7 @@ def test_201_routed_with_the_contract_body(client, webhook, provider):
 
 def test_201_unrouted_links_the_lead_and_form_bodies_work(client, webhook, provider):
     contact = make_contact(webhook_id=webhook.webhook_id, phone="+12125550188")
-    lead = make_lead(contact)
+    lead = make_lead(contact, provider_id=provider.provider_id)
     form = "customer_phone=2125550188&scheduled_at=2026-12-01T23%3A00%3A00Z&lead_id=" + str(lead.pk)
     response = post(client, webhook.webhook_id, provider, raw=form, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 201, response.content
@@ -93,7 +93,8 @@ def test_422_names_the_fields(client, webhook, provider):
 def test_422_for_leads_of_another_contact(client, webhook, provider):
     contact = make_contact(webhook_id=webhook.webhook_id, phone="+12125550188")
     response = post(client, webhook.webhook_id, provider,
-                    appointment_body(lead_ids=[make_lead(contact).pk, make_lead().pk]))
+                    appointment_body(lead_ids=[make_lead(contact, provider_id=provider.provider_id).pk,
+                                               make_lead(provider_id=provider.provider_id).pk]))
     body = assert_refused(response, 422, "validation", webhook.webhook_id)
     assert "another contact" in body["errors"]["lead_ids"][0]
     assert not Appointment.objects.exists()
@@ -103,7 +104,8 @@ def test_an_appointment_for_a_lead_takes_its_customer_product_and_zip(client, we
     workspace = make_workspace()
     routing_rule_save(workspace=workspace, zip_codes=["94110"], product_types=["solar"])
     contact = make_contact(webhook_id="another-webhook", first_name="Grace", last_name="Hopper")
-    lead = make_lead(contact, lead_type="solar", zip_code="94110", email="grace@example.com")
+    lead = make_lead(contact, lead_type="solar", zip_code="94110", email="grace@example.com",
+                     provider_id=provider.provider_id)  # the provider's lead on another of its webhooks
     response = post(client, webhook.webhook_id, provider,
                     {"lead_id": lead.pk, "scheduled_at": "2026-12-01T15:00:00-08:00"})
     assert response.status_code == 201, response.content
@@ -199,3 +201,17 @@ def test_429_rate_limited_shares_the_lead_webhook_counter(client, provider):
     response = post(client, webhook.webhook_id, provider, appointment_body(customer_phone="3125550199"))
     assert_webhook_error(response, 429, code="webhook_rate_limited")
     assert response["Retry-After"]
+
+
+def test_a_provider_cannot_attach_an_appointment_to_another_sources_lead(client, webhook, provider):
+    """Repro: `lead_id` looked among every lead, so a provider could put an appointment (and the
+    customer's name, phone and routing) on any lead by guessing ids. Another source's lead is
+    now "no lead", as a lead that does not exist is: its existence is not told either."""
+    theirs = make_lead(make_contact(webhook_id=webhook.webhook_id), provider_id="someone-else")
+    for reference in ({"lead_id": theirs.pk}, {"lead_ids": [theirs.pk]}, {"lead_id": 99999999}):
+        response = post(client, webhook.webhook_id, provider, {**reference, "scheduled_at": "2026-12-01T15:00:00Z"})
+        body = assert_refused(response, 422, "validation", webhook.webhook_id)
+        RejectedSubmission.objects.all().delete()
+        (field,) = body["errors"]
+        assert field in reference and body["errors"][field][0].startswith(f"No lead with {field.removesuffix('s')}")
+    assert not Appointment.objects.exists()

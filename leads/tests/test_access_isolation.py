@@ -11,6 +11,7 @@ from leadhub.testing.api import result_ids, workspace_with_key
 from leads.models import AccessHow, Lead, LeadAccess
 from leads.services.access import lead_access_revoke
 from leads.services.assignment import lead_assign
+from providers.models import WebhookConfig
 from workspaces.services import routing_rule_save
 
 pytestmark = pytest.mark.django_db
@@ -35,9 +36,12 @@ def writes(lead, appointment):
 
 
 def routed_intake(workspace, **payload):
-    """An appointment posted by a provider and routed by a rule to `workspace` (ZIP 94110, Solar)."""
+    """An appointment posted on the lead's webhook and routed by a rule to `workspace` (ZIP
+    94110, Solar)."""
     routing_rule_save(workspace=workspace, zip_codes=["94110"], product_types=["solar"])
-    return appointment_intake(webhook=make_webhook(), payload={
+    lead = Lead.objects.get(pk=payload["lead_id"])
+    webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first() or make_webhook(lead.webhook_id)
+    return appointment_intake(webhook=webhook, payload={
         "customer_phone": valid_phone(), "customer_name": "Rosa Parks", "scheduled_at": "2026-12-20T15:00:00Z",
         "customer_zip": "94110", "service_type": "Solar", **payload,
     }).appointment
