@@ -188,12 +188,13 @@ def payout_for(webhook, sales_total: Decimal) -> Decimal | None:
 def _money_book(lead, sales, *, webhook, at):
     """The ledger entries of one distribution, in one INSERT: a `sale` per buyer and the source's
     `payout` (once per lead: a fixed payout is booked the first time the lead is distributed,
-    sold or not; a share when it sells). Returns the payout."""
+    sold or not; a share when it sells). An amount of zero moves no money and books nothing, so
+    unpriced distribution writes no ledger row. Returns the payout."""
     dimensions = lead_dimensions(lead)
     drafts = [Draft(kind=EntryKind.SALE, amount=sale.price, workspace_id=sale.workspace_id, offer_id=sale.offer_id,
-                    reference=f"sale:{sale.pk}", **dimensions) for sale in sales]
+                    reference=f"sale:{sale.pk}", **dimensions) for sale in sales if sale.price]
     payout = payout_for(webhook, sum((sale.price for sale in sales), Decimal("0")))
-    if payout is not None and (sales or webhook.payout_kind == PayoutKind.FIXED):
+    if payout and (sales or webhook.payout_kind == PayoutKind.FIXED):
         drafts.append(Draft(kind=EntryKind.PAYOUT, amount=payout, reference=f"payout:{lead.pk}", **dimensions))
     ledger_entries_record(drafts=drafts, at=at)
     return payout

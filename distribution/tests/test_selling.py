@@ -262,3 +262,11 @@ def test_a_sale_whose_delivery_finally_fails_is_credited_once():
     sale_undelivered_credit(lead_id=lead.pk, workspace_id=buyer.pk)  # a second failure signal
     assert Entry.objects.filter(kind=EntryKind.UNDELIVERED).count() == 1
     assert ledger_verify() == []
+
+
+def test_an_unpriced_sale_is_recorded_but_books_no_money():
+    free = offer("0")
+    lead, decision = sell()
+    assert decision.workspace_ids == [free.workspace_id]
+    assert sales_of(lead) == {(free.workspace_id, D("0.00"), False)}  # the duplicate window still sees it
+    assert not Entry.objects.filter(lead_id=lead.pk).exists()
