@@ -243,7 +243,7 @@ def _claim(event_id):
         event = (
             OutboundEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("workspace", "forwarding_rule")
-            .filter(pk=event_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .filter(pk=event_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now, withdrawn_at__isnull=True)
             .first()
         )
         if event is None:
@@ -450,6 +450,8 @@ def outbound_event_redeliver(*, event: OutboundEvent) -> int:
     """Send one event again (failed, skipped, or delivered and wanted once more)."""
     if event.status not in REDELIVERABLE:
         raise ValidationError({"event_id": [f"Event {event.pk} is already queued for delivery."]})
+    if event.withdrawn_at is not None:
+        raise ValidationError({"event_id": [f"Event {event.pk} was withdrawn: the workspace no longer holds its subject."]})
     if event.workspace_id is not None:
         _require_live_webhook(event.workspace)
     return _requeue(OutboundEvent.objects.filter(pk=event.pk))
@@ -460,8 +462,22 @@ def workspace_events_redeliver(*, workspace: Workspace) -> int:
     """Send again every failed or skipped event of a workspace; returns how many were queued."""
     _require_live_webhook(workspace)
     return _requeue(
-        OutboundEvent.objects.filter(workspace=workspace, status__in=[DeliveryStatus.FAILED, DeliveryStatus.SKIPPED])
+        OutboundEvent.objects.filter(workspace=workspace, status__in=[DeliveryStatus.FAILED, DeliveryStatus.SKIPPED],
+                                     withdrawn_at__isnull=True)
     )
+
+
+def outbox_withdraw(*, workspace_id: str, subject_type: str, subject_id) -> int:
+    """Withdraw a workspace's events about a subject it no longer holds (a revoked lead access):
+    the partner API stops listing them and an undelivered one is never sent; returns how many."""
+    now = timezone.now()
+    events = OutboundEvent.objects.filter(workspace_id=workspace_id, subject_type=subject_type,
+                                          subject_id=str(subject_id), withdrawn_at__isnull=True)
+    events.filter(status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.SKIPPED, next_attempt_at=None, last_response="withdrawn: the workspace no longer holds it",
+        updated_at=now,
+    )
+    return events.update(withdrawn_at=now, updated_at=now)
 
 
 def outbox_purge_for_contacts(*, contact_ids) -> dict:

@@ -315,6 +315,9 @@ class OutboundEvent(models.Model):
     subject_id = models.CharField(max_length=64, blank=True)
     # first-match forwarding: the rules still to try, in order, if this delivery finally fails.
     fallback_rule_ids = models.JSONField(default=list, blank=True)
+    # The workspace no longer holds the subject (its lead access was revoked): the partner no
+    # longer reads the event, and it is never sent (again); ops still see it.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "outbound_events"

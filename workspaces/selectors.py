@@ -53,15 +53,16 @@ EVENT_READ_SCOPES = {"lead.": "leads:read", "appointment.": "appointments:read",
 
 
 def outbound_events_visible_to(*, workspace: Workspace | None):
-    """A partner's own outbound events of the families its key may read (`EVENT_READ_SCOPES`;
-    staff, `workspace=None`, see all), newest first."""
+    """A partner's own outbound events of the families its key may read (`EVENT_READ_SCOPES`),
+    less those withdrawn when it stopped holding their subject; staff (`workspace=None`) see
+    all, newest first."""
     if workspace is None:
         return OutboundEvent.objects.order_by("-created_at")
     readable = Q(pk__in=[])
     for prefix, scope in EVENT_READ_SCOPES.items():
         if workspace.has_scope(scope):
             readable |= Q(event_type__startswith=prefix)
-    return OutboundEvent.objects.filter(readable, workspace=workspace).order_by("-created_at")
+    return OutboundEvent.objects.filter(readable, workspace=workspace, withdrawn_at__isnull=True).order_by("-created_at")
 
 
 def webhook_targets_workspace(*, webhook_id: str, workspace_id: str) -> bool:

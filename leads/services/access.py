@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from contacts.models import Contact, ConversionStatus
 from leads.models import ACCESS_WORKING_FIELDS, AccessHow, Lead, LeadAccess, WorkspaceStatus
+from workspaces.delivery import outbox_withdraw
 
 
 def lead_access_grant(*, lead, workspace, how: str, by: str) -> LeadAccess:
@@ -57,6 +58,7 @@ def lead_access_revoke(*, lead, workspace_id: str, by: str) -> LeadAccess | None
         return access
     access.revoked_at, access.revoked_by = timezone.now(), by
     access.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
+    outbox_withdraw(workspace_id=workspace_id, subject_type="lead", subject_id=lead.pk)
     contact_conversion_status_refresh(contact_id=lead.contact_id)
     return access
 

@@ -139,6 +139,29 @@ def test_a_revoked_workspace_gets_404_on_every_partner_route():
         before.notes, before.status, before.contact_attempts, before.updated_at)
 
 
+def test_a_revoked_workspace_no_longer_reads_or_receives_the_leads_events():
+    """Repro: after reassignment the old holder still listed the lead's events (names, phone,
+    address in their data) at /api/v1/workspace/events/ and could have them sent again."""
+    from workspaces.delivery import outbox_deliver
+    from workspaces.models import DeliveryStatus, OutboundEvent
+
+    workspace_a, client_a = workspace_with_key(outbound_webhook_url="https://a.example/hook", webhook_active=True)
+    workspace_b, _ = workspace_with_key()
+    lead = make_lead()
+    lead_assign(lead=lead, workspace=workspace_a, by="staff:ops")
+    (event,) = OutboundEvent.objects.filter(workspace=workspace_a, subject_type="lead", subject_id=str(lead.pk))
+    assert result_ids(client_a.get("/api/v1/workspace/events/")) == {str(event.pk)}
+
+    lead_assign(lead=lead, workspace=workspace_b, by="staff:ops")
+    assert result_ids(client_a.get("/api/v1/workspace/events/")) == set()
+    assert_error(client_a.get(f"/api/v1/workspace/events/{event.pk}/"), 404, code="not_found")
+    response = client_a.post("/api/v1/workspace/webhook/redeliver/", {"event_id": str(event.pk)}, format="json")
+    assert response.status_code == 404, response.content
+    assert outbox_deliver(event_id=event.pk) is None  # never sent
+    event.refresh_from_db()
+    assert event.status == DeliveryStatus.SKIPPED and event.withdrawn_at is not None  # ops still see it
+
+
 @pytest.mark.parametrize("how", [AccessHow.ASSIGNED, AccessHow.ROUTED, AccessHow.FORWARDED, AccessHow.SOLD])
 def test_each_way_of_reaching_a_lead_reads_and_works_it(how):
     primary, _ = workspace_with_key()
