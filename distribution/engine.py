@@ -3,9 +3,9 @@
 1. Candidates: live or not, offers of the right kind whose products contain the product and
    whose where-rows contain the ZIP or state — each bucket the lead can be in (its ZIP, its
    3-digit prefix, its state, "any") is walked along one index in winning order and stops after a
-   few rows per candidate: on PostgreSQL one UNION query for the row ids, one for the rows with
-   their offers and workspaces, one for the candidates' filters. The cost does not grow with
-   the number of offers.
+   few rows per candidate. One query (prepared on PostgreSQL) walks them and returns the rows
+   with their offers, buyers, filters, price adjustments and caps; its cost does not grow with
+   the number of offers, nor its count with the rules they have.
 2. Verdicts, in this order, the first failed check named: `inactive` (offer off, paused, or its
    workspace inactive), `own_referral` (the buyer sent the lead in), `consent_hold`,
    `buyer_webhook_off` (the buyer's outbound webhook is configured but switched off), then
@@ -126,9 +126,9 @@ def _products(product) -> list[str]:
     return sorted({str(p).strip().casefold() for p in values if str(p or "").strip()} | {ANY})
 
 
-def _rules_json(table: str, fields: list[str], where: str) -> str:
+def _rules_json(vendor: str, table: str, fields: list[str], where: str) -> str:
     """A correlated subquery: the matching rows of `table` as one JSON array of arrays."""
-    row, agg = ("json_build_array", "json_agg") if connection.vendor == "postgresql" else ("json_array", "json_group_array")
+    row, agg = ("json_build_array", "json_agg") if vendor == "postgresql" else ("json_array", "json_group_array")
     return f"(SELECT {agg}({row}({', '.join(fields)})) FROM {table} r WHERE {where})"
 
 
@@ -153,10 +153,10 @@ def _candidates_sql(walks: tuple[bool, ...], products: int, vendor: str) -> str:
                      f"ORDER BY {', '.join(order)} LIMIT {_ROWS_PER_BUCKET}) walk{n}")
     columns = [f'{alias}."{f.column}"' for model, alias in _JOINED for f in model._meta.concrete_fields]
     columns += [
-        _rules_json(OfferFilter._meta.db_table, ["r.id", 'r."column"', "r.op", "r.value"], "r.offer_id = o.id"),
-        _rules_json(OfferPriceAdjustment._meta.db_table,
+        _rules_json(vendor, OfferFilter._meta.db_table, ["r.id", 'r."column"', "r.op", "r.value"], "r.offer_id = o.id"),
+        _rules_json(vendor, OfferPriceAdjustment._meta.db_table,
                     ["r.id", 'r."column"', "r.op", "r.value", "CAST(r.amount AS TEXT)"], "r.offer_id = o.id"),
-        _rules_json(Cap._meta.db_table,
+        _rules_json(vendor, Cap._meta.db_table,
                     ["r.id", "r.workspace_id", "r.offer_id", 'r."window"', "r.measure", "CAST(r.maximum AS TEXT)"],
                     "(r.offer_id = o.id OR (r.offer_id IS NULL AND r.workspace_id = o.workspace_id))"),
     ]
