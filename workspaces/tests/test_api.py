@@ -6,7 +6,8 @@ import yaml
 from django.core.management import call_command
 
 from leadhub.testing.api import workspace_with_key
-from leadhub.testing import assert_error, make_lead
+from leadhub.testing import assert_error, make_access, make_lead, make_workspace
+from leads.services.access import lead_access_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -16,11 +17,15 @@ def test_profile_shows_settings_and_totals():
     for status in ("assigned", "assigned", "accepted", "rejected"):
         make_lead(workspace=workspace, workspace_status=status)
     make_lead()  # not ours
+    bought = make_lead(workspace=make_workspace(), workspace_status="accepted")
+    make_access(bought, workspace, how="sold")  # a multisell copy: ours, with our own (empty) status
+    lost = make_lead(workspace=workspace, workspace_status="accepted")
+    lead_access_revoke(lead=lost, workspace_id=workspace.pk, by="staff:ops")  # no longer ours
     body = client.get("/api/v1/workspace/").json()
     assert body["id"] == workspace.pk and body["scopes"] == ["leads:read"]
     assert body["total_conversions"] == 2 and body["total_revenue"] == "150.00"
     assert body["totals"] == {
-        "leads_total": 4, "leads_assigned": 2, "leads_accepted": 1, "leads_rejected": 1, "leads_converted": 0
+        "leads_total": 5, "leads_assigned": 2, "leads_accepted": 1, "leads_rejected": 1, "leads_converted": 0
     }
     assert "api_key" not in body
 
