@@ -91,15 +91,14 @@ def lead_working_save(*, lead, access, values: dict):
                 setattr(target, name, value)
 
 
-def lead_primary_mirror(*, lead, access, workspace=None):
-    """Copy the new primary assignee's working fields onto the lead's columns (after assignment);
-    with `workspace`, the same UPDATE makes it the lead's primary assignee as of now."""
+def lead_primary_mirror(*, lead, access, workspace):
+    """Make `workspace` the lead's primary assignee as of now and copy its record's working
+    fields onto the lead's columns, in one UPDATE (after assignment)."""
     now = timezone.now()
     values = {name: getattr(access, name) for name in ACCESS_WORKING_FIELDS}
-    if workspace is not None:
-        values.update(workspace=workspace, workspace_assigned_at=now)
-    Lead.objects.filter(pk=lead.pk).update(**values, updated_at=now)
-    for name, value in {**values, "updated_at": now}.items():
+    values.update(workspace=workspace, workspace_assigned_at=now, updated_at=now)
+    Lead.objects.filter(pk=lead.pk).update(**values)
+    for name, value in values.items():
         setattr(lead, name, value)
 
 
