@@ -121,7 +121,10 @@ def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_a
     with transaction.atomic():
         # A provider names only leads it sent (without one: leads of this webhook); another
         # source's lead is "no lead", so ids cannot be probed either.
-        own = Lead.objects.filter(**({"provider_id": provider.provider_id} if provider else {"webhook_id": webhook.webhook_id}))
+        if provider is not None:
+            own = Lead.objects.filter(provider_id=provider.provider_id)
+        else:
+            own = Lead.objects.filter(webhook_id=webhook.webhook_id)
         leads = _leads_referenced(cleaned.lead_references, within=own, webhook=webhook, provider=provider)
         if leads:  # the lead names the customer: its contact, whatever phone was sent
             contact, contact_created = leads[0].contact, False

@@ -40,7 +40,7 @@ def caps_attach(candidates, *, at: datetime):
         candidate.caps = []
     if not candidates:
         return
-    if all(getattr(c, "offer_caps", None) is not None for c in candidates):
+    if all(c.offer_caps is not None for c in candidates):
         caps = list({cap.pk: cap for c in candidates for cap in c.offer_caps}.values())
     else:
         caps = list(Cap.objects.filter(Q(offer_id__in={c.offer.pk for c in candidates})

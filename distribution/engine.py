@@ -217,7 +217,7 @@ def candidates_for(*, kind: str, zip_code: str, state: str, product) -> list[Can
         params += walk + products
     sql = _candidates_sql(tuple(ranged for ranged, _ in walks), len(products), connection.vendor)
     found = prepared_fetchall(sql, params)
-    offer_at = [f.attname for f in OfferWhere._meta.concrete_fields].index("offer_id")
+    offer_at = _loaders(connection.vendor)[0][1].index("offer_id")  # where-row columns come first
     best = {}
     for values in found:  # rows come in winning order: an offer's first is its most specific
         best.setdefault(values[offer_at], values)

@@ -39,7 +39,7 @@ def workspace_profile(*, workspace: Workspace) -> dict:
     """The workspace's own settings plus totals over the leads it holds, however they reached it
     (assigned, routed, forwarded, sold), by its own `workspace_status` on each: its live access
     records (one query)."""
-    totals = workspace.lead_accesses.filter(revoked_at__isnull=True).aggregate(
+    totals = workspace.lead_accesses.live().aggregate(
         leads_total=Count("id"),
         leads_assigned=Count("id", filter=Q(workspace_status="assigned")),
         leads_accepted=Count("id", filter=Q(workspace_status="accepted")),
