@@ -1,6 +1,9 @@
-"""Project-wide pytest wiring: PostgreSQL-only tests are skipped, with a reason, on SQLite."""
+"""Project-wide pytest wiring: PostgreSQL-only tests are skipped, with a reason, on SQLite (and a
+skip fails the run where the services are required: `leadhub.testing.required`)."""
 import pytest
 from django.db import connection
+
+pytest_plugins = ["leadhub.testing.required"]
 
 
 def pytest_collection_modifyitems(config, items):

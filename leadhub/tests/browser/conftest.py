@@ -3,8 +3,8 @@ sync API against pytest-django's live server. One browser per module, a fresh co
 and a screenshot of every open page under the test's tmp_path when the test fails.
 
 Without Chromium the tests skip with a reason, as the PostgreSQL-only tests do on SQLite, so that
-`make test` passes on a machine with nothing but Python; CI (LEADHUB_REQUIRE_SERVICES=1) needs
-them, so there a missing browser fails every one of them."""
+`make test` passes on a machine with nothing but Python; in CI (LEADHUB_REQUIRE_SERVICES=1) a skip
+is a failure (`leadhub.testing.required`), so there a missing browser fails every one of them."""
 import os
 from pathlib import Path
 
@@ -22,19 +22,15 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def require_chromium(path, *, required):
-    """Skip (or, when the services are required, fail) unless a Chromium binary is at `path`."""
-    if Path(path).exists():
-        return
-    reason = f"needs Chromium at {path}: apt-get install chromium (.ci/run does)"
-    if required:
-        pytest.fail(f"{reason}; LEADHUB_REQUIRE_SERVICES=1 makes the browser tests required")
-    pytest.skip(reason)
+def require_chromium(path):
+    """Skip, naming what to install, unless a Chromium binary is at `path`."""
+    if not Path(path).exists():
+        pytest.skip(f"needs Chromium at {path}: apt-get install chromium (.ci/run does)")
 
 
 @pytest.fixture(scope="module")
 def browser():
-    require_chromium(CHROMIUM, required=os.environ.get("LEADHUB_REQUIRE_SERVICES") == "1")
+    require_chromium(CHROMIUM)
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make next
