@@ -40,6 +40,7 @@ class ForwardStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed"
+    WAITING = "waiting", "Waiting (a lead it covers is held: routed when released)"
 
 
 class Appointment(TimeStampedModel):

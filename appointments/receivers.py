@@ -1,9 +1,11 @@
-"""Appointments react to outbound deliveries and consent releases (workspaces and leads cannot
+"""Appointments react to outbound deliveries and hold releases (workspaces and leads cannot
 import appointments)."""
 from django.dispatch import receiver
 
-from appointments.services import appointment_forward_mirror, appointment_forwards_released
-from leads.signals import lead_consent_released
+from django.db import transaction
+
+from appointments.services import appointment_events_released, appointment_forward_mirror, appointments_released
+from leads.signals import lead_released
 from workspaces.signals import delivery_recorded
 
 
@@ -12,6 +14,14 @@ def mirror_forward(sender, event, attempt=None, **kwargs):
     appointment_forward_mirror(event=event, attempt=attempt)
 
 
-@receiver(lead_consent_released, dispatch_uid="appointments.forwards_released")
-def forward_released(sender, lead, **kwargs):
-    appointment_forwards_released(lead=lead)
+@receiver(lead_released, dispatch_uid="appointments.lead_released")
+def route_released(sender, lead, by, **kwargs):
+    """After the lead's distribution (connected first): its waiting appointments, then the events
+    about its appointments that waited."""
+    routed = appointments_released(lead=lead, by=by)
+    with transaction.atomic():
+        appointment_events_released(lead=lead)
+    if routed:
+        return {"appointments": "appointments routed: " + ", ".join(
+            f"#{a.pk} to {a.matched_workspace_id}" for a in routed)}
+    return None

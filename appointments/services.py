@@ -27,10 +27,12 @@ from leadhub.actors import SYSTEM, actor_for_provider
 from leadhub.errors import ServiceRefusal
 from leads.models import AccessHow, Lead, TrackingAction, WorkspaceTracking
 from leads.selectors import lead_list
-from leads.services.access import lead_access_for, lead_access_grant
+from leads.gate import lead_access_give
+from leads.services.access import lead_access_for
+from leads.services.tracking import lead_lock
 from leads.services.status import lead_status_change
 from providers.services import provider_usage_record
-from workspaces.delivery import outbound_event_redeliver, outbox_emit
+from workspaces.delivery import outbound_event_redeliver, outbox_emit, outbox_release
 from workspaces.models import DeliveryStatus, EventType, OutboundEvent, Workspace
 from workspaces.selectors import webhook_targets_workspace
 
@@ -254,16 +256,22 @@ def appointment_create(
     values.setdefault("customer_phone", contact.phone)
     values.setdefault("customer_name", f"{contact.first_name} {contact.last_name}".strip())
     values.setdefault("customer_zip", contact.zip_code)
-    matched, routing_method = _decide_workspace(
-        workspace=workspace, workspace_id=workspace_id, zip_code=values.get("customer_zip", ""),
-        product=values.get("service_type", ""), lead=leads[0] if leads else None,
-    )
+    leads = _leads_locked(leads)
+    held = [lead.pk for lead in leads if lead.hold_reasons]
+    if held:
+        matched, routing_method = None, (f"waiting: lead {', '.join(f'#{pk}' for pk in held)} is held; routed when "
+                                         "released")
+    else:
+        matched, routing_method = _decide_workspace(
+            workspace=workspace, workspace_id=workspace_id, zip_code=values.get("customer_zip", ""),
+            product=values.get("service_type", ""), lead=leads[0] if leads else None,
+        )
     appointment = Appointment(
         contact=contact,
         lead=leads[0] if leads else None,
         matched_workspace=matched,
         routing_method=routing_method[:255],
-        forward_status=ForwardStatus.PENDING if matched else "",
+        forward_status=ForwardStatus.WAITING if held else ForwardStatus.PENDING if matched else "",
         created_by=created_by,
         raw_payload=raw_payload if raw_payload is not None else {},
         **values,
@@ -271,6 +279,9 @@ def appointment_create(
     appointment.full_clean(exclude=["contact", "lead", "matched_workspace", "leads"], validate_constraints=False)
     appointment.save()
     AppointmentLead.objects.bulk_create(AppointmentLead(appointment=appointment, lead=lead) for lead in leads)
+    # A waiting appointment keeps who routing should honour at release: the owner, the named workspace.
+    waiting = {"waiting_for_leads": held, "owner_workspace_id": workspace.pk if workspace else None,
+               "named_workspace_id": workspace_id or None} if held else {}
     AppointmentEvent.objects.create(
         appointment=appointment,
         event_type=AppointmentEvent.CREATED,
@@ -280,23 +291,92 @@ def appointment_create(
             "lead_ids": [lead.pk for lead in leads],
             "matched_workspace_id": matched.pk if matched else None,
             "routing_method": routing_method,
+            **waiting,
             **(source or {}),
         },
     )
+    if not held:
+        _deliver(appointment, leads=leads, by=created_by)
+    return AppointmentResult(appointment, contact, "existing", _double_booking(appointment))
+
+
+def _leads_locked(leads) -> list:
+    """These leads re-read under their row locks, in order: whether they are held is then true
+    until this transaction ends (a release cannot slip in between)."""
+    if not leads:
+        return []
+    locked = Lead.objects.select_for_update().select_related("contact").in_bulk([lead.pk for lead in leads])
+    return [locked[lead.pk] for lead in leads]
+
+
+def _deliver(appointment, *, leads, by):
+    """What an appointment's routing gives its workspace, through the lead gate: its record of
+    each covered lead (`routed`), the leads moved to `scheduled` for it (for their own holder
+    when unrouted), and the forward."""
+    matched = appointment.matched_workspace
     for lead in leads:
         if matched:
-            lead_access_grant(lead=lead, workspace=matched, how=AccessHow.ROUTED, by=created_by)
-        # The status of the workspace the appointment is for (the lead's own when unrouted).
+            lead_access_give(lead=lead, workspace=matched, how=AccessHow.ROUTED, by=by)
         holder = matched or lead.workspace
         access = lead_access_for(lead=lead, workspace=holder) if holder else None
         if (access or lead).status not in CLOSED_LEAD_STATUSES:
             lead_status_change(
-                lead=lead, new_status=LEAD_SCHEDULED, changed_by=created_by, holder=holder,
+                lead=lead, new_status=LEAD_SCHEDULED, changed_by=by, holder=holder,
                 reason=f"Appointment #{appointment.pk} scheduled.", metadata={"appointment_id": appointment.pk},
             )
     if matched:
         _forward(appointment)
-    return AppointmentResult(appointment, contact, "existing", _double_booking(appointment))
+
+
+def appointments_released(*, lead, by: str) -> list[Appointment]:
+    """A lead's last hold was released: route and deliver, in the order they were made, its
+    appointments that waited for it (those with no other lead still held), as their creation
+    would have: the owner or the named workspace when they were given, else the engine's buyer."""
+    routed = []
+    waiting = (Appointment.objects.filter(lead_links__lead=lead, forward_status=ForwardStatus.WAITING)
+               .order_by("created_at", "pk"))
+    for appointment in waiting:
+        with transaction.atomic():
+            appointment = _locked(appointment)
+            leads = _leads_locked([link.lead for link in appointment.lead_links.select_related("lead").order_by("pk")])
+            if appointment.forward_status != ForwardStatus.WAITING or any(lead.hold_reasons for lead in leads):
+                continue
+            created = appointment.events.filter(event_type=AppointmentEvent.CREATED).first()
+            asked = created.event_data if created else {}
+            owner = Workspace.objects.filter(pk=asked.get("owner_workspace_id") or "").first()
+            matched, method = _decide_workspace(
+                workspace=owner, workspace_id=asked.get("named_workspace_id") or "",
+                zip_code=appointment.customer_zip, product=appointment.service_type, lead=appointment.lead,
+            )
+            appointment.matched_workspace, appointment.routing_method = matched, f"released: {method}"[:255]
+            appointment.forward_status = ForwardStatus.PENDING if matched else ""
+            appointment.save(update_fields=["matched_workspace", "routing_method", "forward_status", "updated_at"])
+            AppointmentEvent.objects.create(
+                appointment=appointment, event_type=AppointmentEvent.ROUTED, new_value=matched.pk if matched else "",
+                created_by=by, event_data={"routing_method": appointment.routing_method},
+            )
+            _deliver(appointment, leads=leads, by=by)
+            if matched:
+                routed.append(appointment)
+    return routed
+
+
+def _appointment_event_send(appointment, event_type, data):
+    """An event about an appointment, which names its leads' person: while one of them is held
+    (a hold placed after it was routed) it waits and goes out at the release, in order."""
+    held = appointment.lead_links.exclude(lead__hold_reasons="").exists()
+    return outbox_emit(
+        workspace=appointment.matched_workspace, event_type=event_type, data=data,
+        contact_id=appointment.contact_id, subject_type=SUBJECT_TYPE, subject_id=str(appointment.pk), held=held,
+    )
+
+
+def appointment_events_released(*, lead) -> int:
+    """Send the events about the lead's appointments that waited while it was held."""
+    sent = 0
+    for appointment_id in AppointmentLead.objects.filter(lead=lead).values_list("appointment_id", flat=True):
+        sent += outbox_release(subject_type=SUBJECT_TYPE, subject_id=appointment_id)
+    return sent
 
 
 def _leads_to_cover(*, contact, leads, service_type):
@@ -354,24 +434,10 @@ def _double_booking(appointment):
 
 def _forward(appointment):
     """Queue the `appointment.created` delivery to the matched workspace: that delivery IS the
-    forward, and `appointment_forward_mirror` copies its state onto the appointment. While a lead
-    it covers is held for consent nothing is sent (a held lead is never delivered): the forward
-    stays pending until `appointment_forwards_released` sends it."""
-    held = list(
-        appointment.lead_links.filter(lead__held_for_consent=True).values_list("lead_id", flat=True)
-    )
-    if held:
-        appointment.forward_status = ForwardStatus.PENDING
-        appointment.forward_response = (
-            f"Waiting: lead {', '.join(f'#{pk}' for pk in held)} is held for consent; forwarded once released."
-        )
-        appointment.save(update_fields=["forward_status", "forward_response", "updated_at"])
-        return None
-    event = outbox_emit(
-        workspace=appointment.matched_workspace, event_type=EventType.APPOINTMENT_CREATED,
-        data=appointment_payload(appointment), contact_id=appointment.contact_id,
-        subject_type=SUBJECT_TYPE, subject_id=str(appointment.pk),
-    )
+    forward, and `appointment_forward_mirror` copies its state onto the appointment. An
+    appointment covering a held lead is not routed until the lead is released
+    (`appointments_released`), so nothing of a held lead is forwarded."""
+    event = _appointment_event_send(appointment, EventType.APPOINTMENT_CREATED, appointment_payload(appointment))
     if event is None:  # nowhere to send it: say so instead of leaving it pending forever
         appointment.forward_status = ForwardStatus.FAILED
         appointment.forward_response = (
@@ -380,23 +446,6 @@ def _forward(appointment):
         )
         appointment.save(update_fields=["forward_status", "forward_response", "updated_at"])
     return event
-
-
-def appointment_forwards_released(*, lead):
-    """A lead was released from its consent hold (in that transaction): send the forwards of its
-    routed appointments that waited for it (those with no lead still held)."""
-    waiting = (
-        Appointment.objects.select_for_update()
-        .filter(lead_links__lead=lead, matched_workspace__isnull=False, forward_status=ForwardStatus.PENDING)
-        .exclude(lead_links__lead__held_for_consent=True)
-        .select_related("matched_workspace")
-    )
-    for appointment in waiting:
-        already = OutboundEvent.objects.filter(
-            event_type=EventType.APPOINTMENT_CREATED, subject_type=SUBJECT_TYPE, subject_id=str(appointment.pk)
-        ).exists()
-        if not already:
-            _forward(appointment)
 
 
 # Delivery state → forward_status. `skipped` (the workspace's webhook is off) is not a forward.
@@ -610,11 +659,8 @@ def _text(value):
 def _emit_updated(appointment, *, changes):
     if appointment.matched_workspace_id is None:
         return
-    outbox_emit(
-        workspace=appointment.matched_workspace, event_type=EventType.APPOINTMENT_UPDATED,
-        data={**appointment_payload(appointment), "changes": changes}, contact_id=appointment.contact_id,
-        subject_type=SUBJECT_TYPE, subject_id=str(appointment.pk),
-    )
+    _appointment_event_send(appointment, EventType.APPOINTMENT_UPDATED, {**appointment_payload(appointment),
+                                                                       "changes": changes})
 
 
 @transaction.atomic
@@ -633,7 +679,7 @@ def appointment_route(*, appointment, workspace, by: str, method: str = "") -> A
     appointment.forward_status = ForwardStatus.PENDING
     appointment.save(update_fields=["matched_workspace", "routing_method", "forward_status", "updated_at"])
     for link in appointment.lead_links.select_related("lead"):
-        lead_access_grant(lead=link.lead, workspace=workspace, how=AccessHow.ROUTED, by=by)
+        lead_access_give(lead=lead_lock(link.lead), workspace=workspace, how=AccessHow.ROUTED, by=by)
     AppointmentEvent.objects.create(
         appointment=appointment, event_type=AppointmentEvent.ROUTED, new_value=workspace.pk, created_by=by,
         event_data={"routing_method": appointment.routing_method},

@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from leads.ingest import US_STATES, clean_lead
+from leads.holds import hold_columns, holds_at_ingest
 from leads.models import Lead
 from providers.models import DistributionStrategy, WebhookConfig
 from workspaces.models import parse_zip_entry
@@ -132,5 +133,7 @@ class SimulateForm(forms.Form):
         result = clean_lead(payload, lead_type=webhook.lead_type)
         if result.errors:
             raise ValidationError({"payload": [f"{field}: {'; '.join(m)}" for field, m in result.errors.items()]})
-        cleaned["lead"] = Lead(webhook_id=webhook.webhook_id, held_for_consent=not result.consent_ok, **result.values)
+        holds = holds_at_ingest(result.values)
+        cleaned["lead"] = Lead(webhook_id=webhook.webhook_id, **hold_columns(code for code, _message in holds),
+                               **result.values)
         return cleaned

@@ -293,7 +293,7 @@ FILTERABLE_COLUMNS = tuple(
     if not f.is_relation and f.name not in {
         "id", "external_id", "raw_payload", "ip_address", "user_agent", "processed_at", "created_at", "updated_at",
         "workspace_assigned_at", "workspace_status", "notes", "assigned_to", "priority", "follow_up_date",
-        "contact_attempts", "status_changed_at", "status_changed_by",
+        "contact_attempts", "status_changed_at", "status_changed_by", "hold_reasons",
     } and not isinstance(f, models.JSONField)
 )
 
@@ -472,6 +472,16 @@ class Decision(CreatedAtModel):
 
     def __str__(self):
         return f"lead {self.lead_id}: {self.result} ({self.strategy})"
+
+    @property
+    def summary(self) -> str:
+        """The decision in words for ops (a release's answer, admin messages)."""
+        if self.result == DecisionResult.ASSIGNED:
+            return f"sold to {', '.join(self.workspace_ids)} ({self.strategy})"
+        if self.result == DecisionResult.FAILED:
+            return "distribution failed and is retried"
+        refused = ", ".join(f"{verdict} ×{count}" for verdict, count in sorted(self.refused.items()))
+        return f"unsold ({refused or 'no offer serves it'})"
 
 
 class UnsoldLead(Lead):

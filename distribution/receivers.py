@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from leads.signals import lead_accepted
+from leads.signals import lead_accepted, lead_released
 from providers.models import DistributionStrategy, WebhookConfig
 from workspaces.models import (
     AppointmentRoutingRule,
@@ -23,7 +23,7 @@ from workspaces.models import (
 from workspaces.signals import delivery_recorded
 
 from .models import DecisionResult, FilterOp, Offer, OfferFilter, OfferKind
-from .services import lead_distribute, sale_undelivered_credit
+from .services import lead_distribute, lead_distribute_as_arrived, sale_undelivered_credit
 
 # A forwarding config's mode is its webhook's strategy (what forwarding did is what these do).
 MODE_STRATEGY = {
@@ -42,6 +42,14 @@ def distribute_accepted_lead(sender, *, lead, webhook, sent_from_workspace=None,
     )
     sold = decision is not None and decision.result == DecisionResult.ASSIGNED
     return {"sold": sold, "price": getattr(decision, "payout", None)}
+
+
+@receiver(lead_released, dispatch_uid="distribution.lead_released")
+def distribute_released_lead(sender, *, lead, **kwargs):
+    """A lead's last hold was released: it is distributed as if it had just arrived."""
+    decision = lead_distribute_as_arrived(lead=lead)
+    words = decision.summary if decision is not None else "forwarding copies queued (the webhook distributes nothing)"
+    return {"distribution": f"distribution: {words}"}
 
 
 @receiver(delivery_recorded, sender=OutboundEvent, dispatch_uid="distribution.sale_undelivered")

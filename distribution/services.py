@@ -8,15 +8,12 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from leadhub.actors import SYSTEM
-from leads.events import lead_event_data
+from leads.gate import lead_access_give, lead_copies_send, lead_event_send, lead_gate
 from leads.models import AccessHow, Lead, LeadEvent
-from leads.services.access import lead_access_grant
 from leads.services.assignment import lead_assign_locked
 from ledger.models import EntryKind
 from ledger.services import CENT, Draft, lead_dimensions, ledger_entries_record
 from providers.models import DistributionStrategy, PayoutKind, WebhookConfig
-from workspaces.delivery import outbox_emit
-from workspaces.forwarding import lead_forward_rules_apply
 from workspaces.models import EventType
 
 from .caps import caps_claim, claim_amount, window_start
@@ -40,7 +37,8 @@ def _lead_decide(lead, *, strategy, webhook_id, sender_workspace_id=None, rng=No
     return decide(
         kind=OfferKind.LEAD, subject=lead, zip_code=lead.zip_code, state=lead.state,
         product=(lead.lead_type, lead.productid, lead.service_type), strategy=strategy, key=webhook_id,
-        sender_workspace_id=sender_workspace_id, held=lead.held_for_consent, rng=rng, at=at, max_buyers=max_buyers,
+        sender_workspace_id=sender_workspace_id, held=lead.hold_reasons.split(",")[0], rng=rng, at=at,
+        max_buyers=max_buyers,
     )
 
 
@@ -78,7 +76,7 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
     refused_caps = set()
     try:
         if not strategy:
-            lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
+            lead_copies_send(lead=lead)
             return None
         while True:
             try:
@@ -89,7 +87,7 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
                     sold, decision = _distribute(lead, strategy=strategy, sender_workspace_id=sender_workspace_id,
                                                  rng=rng, webhook=webhook, at=at or timezone.now(),
                                                  refused_caps=refused_caps)
-                    lead_forward_rules_apply(lead=sold, data=lead_event_data(sold))
+                    lead_copies_send(lead=sold)
                     return decision
             except _CapRefused as exc:
                 refused_caps |= exc.refused  # each round refuses at least one more cap: this ends
@@ -152,12 +150,9 @@ def _sell(lead, outcome, *, webhook, at):
         # The other buyers get a copy, as forwarding did: bought (multisell) or forwarded (all_matches).
         how = AccessHow.SOLD if outcome.strategy in SELLING_STRATEGIES else AccessHow.FORWARDED
         for other in others:
-            access = lead_access_grant(lead=lead, workspace=other.offer.workspace, how=how, by=SYSTEM)
-            outbox_emit(
-                workspace=other.offer.workspace, event_type=EventType.LEAD_FORWARDED,
-                data={**lead_event_data(lead, access), "offer_id": other.offer.pk}, contact_id=lead.contact_id,
-                subject_type="lead", subject_id=lead.pk,
-            )
+            access = lead_access_give(lead=lead, workspace=other.offer.workspace, how=how, by=SYSTEM)
+            lead_event_send(lead=lead, workspace=other.offer.workspace, event_type=EventType.LEAD_FORWARDED,
+                            access=access, offer_id=other.offer.pk)
     return lead, decision
 
 
@@ -168,6 +163,10 @@ def _one_per_buyer(winners):
 
 
 def _sales_record(lead, winners, *, at) -> list[Sale]:
+    """THE writer of sale rows, behind the gate: a held lead is sold to nobody."""
+    if not winners:
+        return []
+    lead_gate(lead=lead)
     return Sale.objects.bulk_create(
         Sale(lead=lead, workspace_id=w.offer.workspace_id, offer=w.offer, price=w.sale_price, exclusive=w.exclusive,
              phone=lead.phone, sold_at=at)
@@ -263,7 +262,7 @@ def unsold_leads_retry(*, now=None, limit: int = 500) -> dict:
     counts = {"sold": 0, "unsold": 0, "skipped": 0}
     for webhook in WebhookConfig.objects.filter(retry_unsold=True).exclude(distribution_strategy=""):
         oldest = now - timedelta(hours=webhook.retry_unsold_max_age_hours)
-        leads = list(unsold_leads().filter(webhook_id=webhook.webhook_id, held_for_consent=False,
+        leads = list(unsold_leads().filter(webhook_id=webhook.webhook_id, hold_reasons="",
                                            created_at__gte=oldest).order_by("created_at")[:limit])
         latest = {}
         for decision in Decision.objects.filter(lead_id__in=[lead.pk for lead in leads]).order_by("created_at", "id"):
@@ -282,6 +281,13 @@ def lead_distribute_retry(*, lead_id, attempt: int):
     lead = Lead.objects.filter(pk=lead_id).first()
     if lead is None or lead.workspace_id:
         return None
+    return lead_distribute_as_arrived(lead=lead, attempt=attempt)
+
+
+def lead_distribute_as_arrived(*, lead, attempt: int = 1):
+    """Distribute a lead as its arrival asked (its webhook's strategy, blank: only the forwarding
+    copies; its referrer refused): the retry of a failed decision, and the release of its last
+    hold."""
     webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
     return lead_distribute(
         lead=lead, strategy=webhook.distribution_strategy if webhook else "", webhook=webhook,

@@ -40,13 +40,16 @@ from leads.models import (
     LeadAccess,
     LeadActivity,
     LeadEvent,
+    LeadHold,
     LeadPipelineStage,
     LeadStatusHistory,
     WorkspaceTracking,
 )
 from leads.selectors import lead_timeline
-from leads.services.assignment import LeadHeldForConsent, lead_assign
-from leads.services.status import lead_consent_release, lead_status_change
+from leads.gate import LeadHeld
+from leads.holds import HOLD_REASONS, lead_hold_release
+from leads.services.assignment import lead_assign
+from leads.services.status import lead_status_change
 from leads.services.working import LEAD_OPS_FIELDS, lead_activity_add, lead_update
 from providers.models import WebhookConfig
 from workspaces.models import Workspace
@@ -170,6 +173,14 @@ class LeadAccessInline(ReadOnlyInline):
     verbose_name_plural = f"workspace access (latest {LATEST})"
 
 
+class LeadHoldInline(ReadOnlyInline):
+    """Why the lead is (or was) held, who placed each hold and who released it, and why."""
+
+    model = LeadHold
+    fields = ["reason", "message", "placed_by", "placed_at", "released_at", "released_by", "release_note"]
+    verbose_name_plural = f"holds (latest {LATEST})"
+
+
 class LeadActivityInline(ReadOnlyInline):
     model = LeadActivity
     fields = ["activity_type", "title", "created_by", "activity_date"]
@@ -177,27 +188,14 @@ class LeadActivityInline(ReadOnlyInline):
 
 
 class AssignToWorkspaceForm(forms.Form):
-    """The workspace; with leads held for consent among the selection, the release of their hold
-    too (ticked, with the reason), since a held lead is assigned only once released."""
-
     workspace = forms.ModelChoiceField(queryset=Workspace.objects.filter(is_active=True), label="Workspace")
-    release_consent = forms.BooleanField(
-        required=False, label="Release the consent hold first",
-        help_text="For the selected leads held for consent; without it they are not assigned.",
-    )
-    reason = reason_field("Why the held leads may be worked (e.g. consent obtained by phone). Kept with the release.",
-                          required=False)
 
-    def __init__(self, *args, held, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not held:
-            del self.fields["release_consent"], self.fields["reason"]
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("release_consent") and not cleaned.get("reason", "").strip():
-            self.add_error("reason", "Say why the held leads may be worked.")
-        return cleaned
+class ReleaseHoldForm(forms.Form):
+    """Which hold to release, and why (kept with the release)."""
+
+    hold = forms.ChoiceField(choices=[(code, reason.label) for code, reason in HOLD_REASONS.items()], label="Hold")
+    reason = reason_field("Why the lead may leave now (e.g. consent obtained on a recorded call). Kept with the release.")
 
 
 class AddActivityForm(forms.Form):
@@ -314,9 +312,9 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         "created_at",
         "updated_at",
     ]
-    inlines = [LeadAccessInline, LeadStatusHistoryInline, LeadActivityInline, LeadEventInline]
-    actions = ["change_status", "assign_to_workspace", "release_consent", "add_activity", "export_csv"]
-    record_actions = ["change_status", "assign_to_workspace", "release_consent", "add_activity"]
+    inlines = [LeadHoldInline, LeadAccessInline, LeadStatusHistoryInline, LeadActivityInline, LeadEventInline]
+    actions = ["change_status", "assign_to_workspace", "release_hold", "add_activity", "export_csv"]
+    record_actions = ["change_status", "assign_to_workspace", "release_hold", "add_activity"]
     assign_limit = 500
     HELD = "held_for_consent__exact"
 
@@ -328,7 +326,7 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
 
     def record_action_buttons(self, request, obj):
         buttons = super().record_action_buttons(request, obj)
-        return [button for button in buttons if button["name"] != "release_consent" or obj.held_for_consent]
+        return [button for button in buttons if button["name"] != "release_hold" or obj.hold_reasons]
 
     @admin.display(description="Name", ordering="last_name")
     def name(self, obj):
@@ -424,27 +422,25 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
     @admin.action(description="Assign to workspace", permissions=["change"])
     def assign_to_workspace(self, request, queryset):
         """Choose the workspace on an intermediate page, then assign each lead through lead_assign;
-        leads held for consent are released first (lead_consent_release) when ops tick it and say why."""
+        a held lead is refused by the gate (its release distributes it)."""
         leads = self._selected(request, queryset)
         if leads is None:
             return None
-        form = AssignToWorkspaceForm(self.confirmation_data(request), held=any(lead.held_for_consent for lead in leads))
+        form = AssignToWorkspaceForm(self.confirmation_data(request))
         if form.is_bound and form.is_valid():
             data, by = form.cleaned_data, actor_for_user(request.user)
             assigned, held = 0, []
             for lead in leads:
-                if data.get("release_consent"):
-                    lead = lead_consent_release(lead=lead, by=by, reason=data["reason"])
                 try:
                     lead_assign(lead=lead, workspace=data["workspace"], by=by)
                     assigned += 1
-                except LeadHeldForConsent:
-                    held.append(f"#{lead.pk}")
+                except LeadHeld as refused:
+                    held.append(f"#{lead.pk} ({', '.join(refused.reasons)})")
             if assigned:
                 self.message_user(request, f"Assigned {assigned} lead(s) to {data['workspace']}.", messages.SUCCESS)
             if held:
-                self.message_user(request, f"Not assigned: {', '.join(held)} held for consent. Release first: tick "
-                                           "“Release the consent hold first” and give the reason.", messages.ERROR)
+                self.message_user(request, f"Not assigned: {', '.join(held)} held. Release the holds first (“Release a "
+                                           "hold”, with the reason): the release distributes the lead.", messages.ERROR)
             return None
         return self.confirmation_page(
             request, template="admin/leads/lead/assign_to_workspace.html", title="Assign leads to a workspace",
@@ -480,27 +476,28 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
             action="change_status", selected=leads, form=form,
         )
 
-    @admin.action(description="Release consent hold", permissions=["change"])
-    def release_consent(self, request, queryset):
-        """Lift the hold of leads flagged at ingest, with the reason, through lead_consent_release."""
-        leads = self._selected(request, queryset.filter(held_for_consent=True))
+    @admin.action(description="Release a hold (with the reason)", permissions=["change"])
+    def release_hold(self, request, queryset):
+        """Release one hold of each selected lead holding it, saying why (lead_hold_release); a
+        lead whose last hold goes is distributed, and the message says what became of it."""
+        leads = self._selected(request, queryset.exclude(hold_reasons=""))
         if leads is None:
             return None
         if not leads:
-            self.message_user(request, "None of the selected leads is held for consent.", messages.WARNING)
+            self.message_user(request, "None of the selected leads is held.", messages.WARNING)
             return None
-        form = ReasonForm(self.confirmation_data(request))
+        held = {code for lead in leads for code in lead.hold_reasons.split(",")}
+        form = ReleaseHoldForm(self.confirmation_data(request), initial={"hold": min(held)} if len(held) == 1 else None)
         if form.is_bound and form.is_valid():
-            by = actor_for_user(request.user)
+            by, code = actor_for_user(request.user), form.cleaned_data["hold"]
             for lead in leads:
-                lead_consent_release(lead=lead, by=by, reason=form.cleaned_data["reason"])
-            self.message_user(request, f"Released {len(leads)} lead(s) from the consent hold.", messages.SUCCESS)
+                release = lead_hold_release(lead=lead, reason=code, by=by, note=form.cleaned_data["reason"])
+                self.message_user(request, release.summary, messages.SUCCESS if release.released else messages.WARNING)
             return None
         return self.confirmation_page(
-            request, template="admin/leads/lead/action_form.html", title="Release leads held for consent",
-            action="release_consent", selected=leads, form=form,
+            request, template="admin/leads/lead/action_form.html", title="Release a hold of leads",
+            action="release_hold", selected=leads, form=form,
         )
-
 
     @admin.action(description="Add activity (call, email, meeting, note)", permissions=["change"])
     def add_activity(self, request, queryset):
@@ -541,6 +538,17 @@ class LeadAccessAdmin(ExactSearchMixin, AuditLogAdmin):
     search_fields = ["=workspace__id"]
     number_search_fields = ["lead_id"]
     raw_id_fields = list_select_related = ["lead", "workspace"]
+
+
+@admin.register(LeadHold)
+class LeadHoldAdmin(ExactSearchMixin, AuditLogAdmin):
+    """Read-only: holds are placed by ingest (or ops) and released from the lead ("Release a hold")."""
+
+    list_display = ["id", "lead", "reason", "placed_by", "placed_at", "released_at", "released_by"]
+    list_filter = ["reason", "placed_at"]
+    search_fields = ["=reason"]
+    number_search_fields = ["lead_id"]
+    raw_id_fields = list_select_related = ["lead"]
 
 
 @admin.register(LeadStatusHistory)

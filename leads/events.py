@@ -2,8 +2,6 @@
 
 Internal columns (raw payload, IP, user agent, ops notes) never leave leadhub.
 """
-from workspaces.delivery import outbox_emit
-from workspaces.models import EventType
 
 LEAD_EVENT_FIELDS = (
     "webhook_id", "lead_type", "first_name", "last_name", "email", "phone", "address", "address2",
@@ -27,16 +25,3 @@ def lead_event_data(lead, access=None) -> dict:
             workspace_id=access.workspace_id, workspace_assigned_at=access.granted_at,
         )
     return data
-
-
-def lead_event_emit(*, lead, workspace, event_type: EventType, access=None, **extra):
-    """Queue a lead.* event for `workspace` (as `access`, its record, sees the lead) in the
-    caller's transaction (see workspaces.delivery)."""
-    return outbox_emit(
-        workspace=workspace,
-        event_type=event_type,
-        data={**lead_event_data(lead, access), **extra},
-        contact_id=lead.contact_id,
-        subject_type="lead",
-        subject_id=lead.pk,
-    )

@@ -87,9 +87,12 @@ class Lead(TimeStampedModel):
     consent_description = models.TextField(blank=True)
     consent_value = models.BooleanField(default=False)
     tcpa_compliance = models.BooleanField(default=False)
-    # Set at ingest when consent_value and tcpa_compliance are not both true: such a lead is
-    # never auto-assigned or forwarded until ops release it by hand.
+    # Derived from the lead's live holds (`lead_holds`, written only by leads.holds): whether one
+    # of them is the `consent` hold (the seed's column, kept for its readers), and the codes of
+    # all of them, comma-separated ("" = not held), read with the lead's row by the gate
+    # (leads.gate.lead_gate) so no path pays a join to learn whether the lead may leave.
     held_for_consent = models.BooleanField(default=False, db_index=True)
+    hold_reasons = models.CharField(max_length=200, blank=True, default="", db_index=True)
     raw_payload = models.JSONField(default=dict, blank=True)
     ip_address = models.CharField(max_length=45, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
@@ -147,6 +150,34 @@ class Lead(TimeStampedModel):
         missing = [name for name in ("consent_value", "tcpa_compliance") if not getattr(self, name)]
         return (f"Held for consent: {' and '.join(missing) or 'consent'} not true. The lead is stored but "
                 "not assigned or forwarded until consent is confirmed.")
+
+
+class LeadHold(models.Model):
+    """One reason a lead may not reach any workspace (leads.holds.HOLD_REASONS), who placed it,
+    when and why; released with who and why. While any hold of a lead is live, the gate refuses
+    to grant, send or sell it; the last release distributes it as if it had just arrived."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="holds")
+    reason = models.CharField(max_length=32)
+    message = models.TextField()
+    placed_by = models.CharField(max_length=255)
+    placed_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.CharField(max_length=255, blank=True)
+    release_note = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "lead_holds"
+        ordering = ["placed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "reason"], condition=models.Q(released_at__isnull=True), name="lead_holds_live_uniq"
+            ),
+        ]
+
+    def __str__(self):
+        state = "released" if self.released_at else "live"
+        return f"{self.reason} hold on lead #{self.lead_id} ({state})"
 
 
 class AccessHow(models.TextChoices):

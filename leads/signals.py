@@ -7,6 +7,8 @@ from django.dispatch import Signal
 # may answer {"sold": bool, "price": Decimal | None} (the source's payout) for the webhook answer.
 lead_accepted = Signal()
 
-# Sent by `lead_consent_release` inside its transaction once a held lead is released. Argument:
-# lead. Receivers write in that transaction (appointments send the forwards that waited).
-lead_consent_released = Signal()
+# Sent by `leads.holds.lead_hold_release` after the transaction that released a lead's last hold.
+# Arguments: lead, by. Receivers do what waited for the lead, each in its own transaction, in the
+# order they are connected (distribution, then appointments: the app order), and may answer
+# {name: "what happened, in words"} for the release's answer.
+lead_released = Signal()

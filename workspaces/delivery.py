@@ -64,13 +64,16 @@ def subscribes_to(workspace: Workspace, event_type: str) -> bool:
 
 
 def outbox_emit(
-    *, workspace: Workspace, event_type: str, data: dict, contact_id=None, subject_type="", subject_id=""
+    *, workspace: Workspace, event_type: str, data: dict, contact_id=None, subject_type="", subject_id="",
+    held: bool = False,
 ) -> OutboundEvent | None:
     """Store `event_type` for `workspace` in the caller's transaction; deliver after commit.
 
     Returns None (nothing stored) when the workspace has no outbound URL or does not subscribe
     to the type. An inactive workspace or switched-off webhook stores the event as `skipped`, so
-    it can be sent again later. `data` must be JSON-serialisable (dates and Decimals are fine).
+    it can be sent again later. `held`: its subject is held (leads.gate decides), so the event
+    waits, unlisted and unsent, until `outbox_release`. `data` must be JSON-serialisable (dates
+    and Decimals are fine).
     """
     if event_type not in EventType.values:
         raise ValueError(f"Unknown event type {event_type!r}")
@@ -86,7 +89,7 @@ def outbox_emit(
         event_type=event_type,
         data=data,
         target_url=current.outbound_webhook_url,
-        status=DeliveryStatus.PENDING if live else DeliveryStatus.SKIPPED,
+        status=DeliveryStatus.HELD if held else DeliveryStatus.PENDING if live else DeliveryStatus.SKIPPED,
         contact_id=contact_id,
         subject_type=subject_type,
         subject_id=subject_id,
@@ -478,6 +481,23 @@ def outbox_withdraw(*, workspace_id: str, subject_type: str, subject_id) -> int:
         updated_at=now,
     )
     return events.update(withdrawn_at=now, updated_at=now)
+
+
+def outbox_release(*, subject_type: str, subject_id) -> int:
+    """Send, in the order they were made, the events that waited while their subject was held
+    (the caller's transaction: they are queued after its commit); returns how many."""
+    now = timezone.now()
+    waiting = list(OutboundEvent.objects.select_related("workspace").filter(
+        subject_type=subject_type, subject_id=str(subject_id), status=DeliveryStatus.HELD
+    ).order_by("created_at", "id"))
+    for event in waiting:
+        live = event.workspace is None or (event.workspace.is_active and event.workspace.webhook_active)
+        event.status = DeliveryStatus.PENDING if live else DeliveryStatus.SKIPPED
+        event.next_attempt_at = event.enqueued_at = now if live else None
+        event.save(update_fields=["status", "next_attempt_at", "enqueued_at", "updated_at"])
+        if live:
+            transaction.on_commit(partial(_enqueue, event.pk))
+    return len(waiting)
 
 
 def outbox_purge_for_contacts(*, contact_ids) -> dict:

@@ -181,6 +181,7 @@ class DeliveryStatus(models.TextChoices):
     DELIVERED = "delivered", "Delivered"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped (webhook off)"
+    HELD = "held", "Held (its lead is held: sent when released)"
 
 
 class AttemptOutcome(models.TextChoices):

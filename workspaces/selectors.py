@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from leadhub.api.permissions import is_staff_user
 from leadhub.keys import key_lookup
-from workspaces.models import LeadForwardingRule, OutboundEvent, Workspace
+from workspaces.models import DeliveryStatus, LeadForwardingRule, OutboundEvent, Workspace
 
 
 def workspace_for_key(raw_key: str) -> Workspace | None:
@@ -56,7 +56,8 @@ EVENT_READ_SCOPES = {"lead.": "leads:read", "appointment.": "appointments:read",
 
 def outbound_events_visible_to(*, workspace: Workspace | None):
     """A partner's own outbound events of the families its key may read (`EVENT_READ_SCOPES`),
-    less those withdrawn when it stopped holding their subject; staff (`workspace=None`) see
+    less those withdrawn when it stopped holding their subject and those waiting while their lead is
+    held; staff (`workspace=None`) see
     all, newest first."""
     if workspace is None:
         return OutboundEvent.objects.order_by("-created_at")
@@ -64,7 +65,9 @@ def outbound_events_visible_to(*, workspace: Workspace | None):
     for prefix, scope in EVENT_READ_SCOPES.items():
         if workspace.has_scope(scope):
             readable |= Q(event_type__startswith=prefix)
-    return OutboundEvent.objects.filter(readable, workspace=workspace, withdrawn_at__isnull=True).order_by("-created_at")
+    return OutboundEvent.objects.filter(readable, workspace=workspace, withdrawn_at__isnull=True).exclude(
+        status=DeliveryStatus.HELD
+    ).order_by("-created_at")
 
 
 def webhook_targets_workspace(*, webhook_id: str, workspace_id: str) -> bool:

@@ -103,9 +103,9 @@ def test_status_changes_emit_appointment_updated():
     assert appointment.forward_status == ForwardStatus.PENDING  # updates do not touch the forward mirror
 
 
-def test_an_appointment_of_a_lead_held_for_consent_is_routed_but_forwarded_only_once_released():
+def test_an_appointment_of_a_lead_held_for_consent_waits_and_is_routed_and_forwarded_once_released():
     from leadhub.testing import make_contact, make_lead
-    from leads.services.status import lead_consent_release
+    from leads.holds import lead_hold_release
 
     with WebhookReceiver([200]) as receiver:
         workspace = make_workspace(outbound_webhook_url=receiver.url, webhook_active=True)
@@ -114,18 +114,18 @@ def test_an_appointment_of_a_lead_held_for_consent_is_routed_but_forwarded_only_
         lead = make_lead(make_contact(webhook_id=webhook.webhook_id), zip_code="90215", held_for_consent=True)
         body = {"lead_id": lead.pk, "scheduled_at": BODY["scheduled_at"]}
         appointment = appointment_intake(webhook=webhook, payload=body).appointment
-        assert appointment.matched_workspace == workspace  # routed
-        assert appointment.forward_status == ForwardStatus.PENDING
-        assert f"lead #{lead.pk} is held for consent" in appointment.forward_response
-        assert not OutboundEvent.objects.filter(subject_type="appointment").exists()  # nothing delivered
-        appointment_forward_again(appointment=appointment, by="ops:test")
-        assert not OutboundEvent.objects.filter(subject_type="appointment").exists()  # still waits
+        assert appointment.matched_workspace is None  # no buyer learns of it while the lead is held
+        assert appointment.forward_status == ForwardStatus.WAITING
+        assert f"lead #{lead.pk} is held" in appointment.routing_method
+        assert not OutboundEvent.objects.exists() and not lead.accesses.exists()
 
-        lead_consent_release(lead=lead, by="ops:test", reason="Consent given on the phone.")
+        release = lead_hold_release(lead=lead, reason="consent", by="ops:test", note="Consent given on the phone.")
+        assert f"#{appointment.pk} to {workspace.pk}" in release.summary
         (event,) = OutboundEvent.objects.filter(subject_type="appointment", subject_id=str(appointment.pk))
-        lead_consent_release(lead=lead, by="ops:test", reason="again")  # not held: nothing more
+        lead_hold_release(lead=lead, reason="consent", by="ops:test", note="again")  # not held: nothing more
         assert OutboundEvent.objects.filter(subject_type="appointment").count() == 1
         outbox_deliver(event_id=event.pk)
     appointment.refresh_from_db()
+    assert appointment.matched_workspace == workspace
     assert appointment.forward_status == ForwardStatus.COMPLETED
     assert [json.loads(r["body"])["data"]["appointment_id"] for r in receiver.requests] == [appointment.pk]

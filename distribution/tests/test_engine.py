@@ -24,7 +24,8 @@ def offer(workspace=None, **fields):
 
 def outcome(lead, strategy="priority", **kwargs):
     return decide(kind="lead", subject=lead, zip_code=lead.zip_code, state=lead.state, product=lead.lead_type,
-                  strategy=strategy, key=f"test-{lead.webhook_id}", held=lead.held_for_consent, **kwargs)
+                  strategy=strategy, key=f"test-{lead.webhook_id}", held=lead.hold_reasons.split(",")[0],
+                  **kwargs)
 
 
 def winner(lead, **kwargs):

@@ -59,10 +59,15 @@ def make_contact(webhook_id="wh-test", phone=None, **fields):
     return Contact.objects.create(webhook_id=webhook_id, phone=phone or valid_phone(), **fields)
 
 
-def make_lead(contact=None, **fields):
+def make_lead(contact=None, holds=(), **fields):
     """A lead; one given a `workspace` has that workspace's access record too (`assigned`, with
-    the lead's working fields), as assignment leaves it."""
+    the lead's working fields), as assignment leaves it. `holds`: reason codes it is held for, as
+    ingest leaves a held lead (`held_for_consent=True` is the `consent` hold)."""
+    from leads.holds import hold_columns, lead_holds_record
     from leads.models import Lead
+
+    holds = {*holds, *(["consent"] if fields.pop("held_for_consent", False) else [])}
+    fields.update(hold_columns(holds))
 
     contact = contact or make_contact()
     fields.setdefault("webhook_id", contact.webhook_id)
@@ -72,6 +77,7 @@ def make_lead(contact=None, **fields):
     fields.setdefault("email", "ada@example.com")
     fields.setdefault("phone", contact.phone)
     lead = Lead.objects.create(contact=contact, **fields)
+    lead_holds_record(lead=lead, holds=[(code, f"held for {code} (test)") for code in sorted(holds)], by="system")
     if lead.workspace_id:
         make_access(lead, lead.workspace, how="assigned")
     return lead

@@ -158,7 +158,7 @@ def test_webhook_answer_has_the_disposition_and_never_names_a_buyer(webhook, pro
     body = response.json()
     assert set(body) == {"outcome", "reason", "lead_id", "external_id", "contact_id", "contact_status", "disposition"}
     assert (body["outcome"], body["reason"]) == ("success", None)
-    assert body["disposition"] == {"held_for_consent": False, "held_reason": None, "ignored_fields": [], "sold": False,
+    assert body["disposition"] == {"held_for_consent": False, "held_reason": None, "holds": [], "ignored_fields": [], "sold": False,
                                    "price": None}
     assert buyer.pk not in response.content.decode()
 
@@ -171,7 +171,13 @@ def test_webhook_answer_says_when_the_lead_is_held_for_consent(webhook, provider
     assert body["outcome"] == "success" and body["disposition"]["held_for_consent"] is True
     assert "tcpa_compliance" in body["disposition"]["held_reason"]
     assert body["reason"] == body["disposition"]["held_reason"]
+    assert body["disposition"]["holds"] == [{"reason": "consent", "message": body["disposition"]["held_reason"]}]
     assert Lead.objects.get(pk=body["lead_id"]).held_for_consent
+    replay = provider_post(Client(), f"/api/v1/webhooks/{webhook.webhook_id}/leads/",
+                           json.dumps({**LEAD, "tcpa_compliance": False, "external_id": "H-1"}), provider=provider)
+    again = provider_post(Client(), f"/api/v1/webhooks/{webhook.webhook_id}/leads/",
+                          json.dumps({**LEAD, "tcpa_compliance": False, "external_id": "H-1"}), provider=provider)
+    assert again.json()["disposition"]["holds"] == replay.json()["disposition"]["holds"] != []
 
 
 def test_webhook_keeps_unknown_fields_in_the_raw_payload(webhook, provider):

@@ -2,30 +2,17 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from leadhub.errors import ServiceConflict
-from leads.events import lead_event_emit
+from leads.gate import lead_access_give, lead_event_send, lead_gate
 from leads.models import AccessHow, LeadEvent, TrackingAction, WorkspaceStatus
 from leads.services.access import (
     contact_conversion_status_refresh,
     lead_access_for,
-    lead_access_grant,
     lead_access_revoke,
     lead_primary_mirror,
     lead_working_save,
 )
 from leads.services.tracking import lead_lock, workspace_tracking_record
 from workspaces.models import EventType
-
-
-class LeadHeldForConsent(ServiceConflict):
-    """A lead held at ingest for missing consent goes to no workspace until ops release it."""
-
-    code = "held_for_consent"
-
-    def __init__(self, lead):
-        message = (f"Lead {lead.pk} is held for consent: release first (ops, with the reason, e.g. consent "
-                   "obtained by phone), then assign it.")
-        super().__init__(message, errors={"held_for_consent": [message]})
 
 
 @transaction.atomic
@@ -38,10 +25,9 @@ def lead_assign(*, lead, workspace, by: str, routing_rule_id=None):
     for ops) and records both sides: the previous workspace gets tracking `updated` (not
     `rejected`, which is reserved for a workspace refusing the lead itself, so partner rejection
     rates stay truthful) and an `unassigned` lead event; the new one gets `sent` and `assigned`.
-    A lead held for consent is refused (LeadHeldForConsent): it is released first, on its own
-    (`leads.services.status.lead_consent_release`, with the reason); the automatic paths skip it
-    before they get here. Re-assigning to the workspace that already holds the lead as `assigned`
-    changes nothing.
+    A held lead is refused by the gate (leads.gate.LeadHeld): its holds are released first, each
+    on its own with the reason (`leads.holds.lead_hold_release`), which distributes it.
+    Re-assigning to the workspace that already holds the lead as `assigned` changes nothing.
     """
     return lead_assign_locked(lead=lead_lock(lead), workspace=workspace, by=by, routing_rule_id=routing_rule_id)
 
@@ -50,14 +36,13 @@ def lead_assign_locked(*, lead, workspace, by: str, routing_rule_id=None):
     """`lead_assign` for a caller that already holds the lead's row lock in its own transaction
     (distribution locks the lead to decide): no second lock and no savepoint, three queries fewer
     on every distributed lead."""
-    if lead.held_for_consent:
-        raise LeadHeldForConsent(lead)
+    lead_gate(lead=lead)
     previous_id = lead.workspace_id
     if previous_id == workspace.pk and lead.workspace_status == WorkspaceStatus.ASSIGNED:
         return lead
     if previous_id and previous_id != workspace.pk:
         lead_access_revoke(lead=lead, workspace_id=previous_id, by=by)
-    access = lead_access_grant(lead=lead, workspace=workspace, how=AccessHow.ASSIGNED, by=by)
+    access = lead_access_give(lead=lead, workspace=workspace, how=AccessHow.ASSIGNED, by=by)
     if access.workspace_status != WorkspaceStatus.ASSIGNED:
         lead_working_save(lead=lead, access=access, values={"workspace_status": WorkspaceStatus.ASSIGNED})
     lead_primary_mirror(lead=lead, access=access, workspace=workspace)
@@ -82,7 +67,7 @@ def lead_assign_locked(*, lead, workspace, by: str, routing_rule_id=None):
         lead=lead, event_type=LeadEvent.ASSIGNED, workspace=workspace,
         event_data={"workspace_id": workspace.pk, "by": by, **chosen_by},
     )
-    lead_event_emit(
+    lead_event_send(
         lead=lead, workspace=workspace, access=access, event_type=EventType.LEAD_ASSIGNED, assigned_by=by,
         previous_workspace_id=previous_id,
     )

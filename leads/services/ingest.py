@@ -14,6 +14,7 @@ from leadhub.actors import SYSTEM, actor_for_provider, actor_for_workspace
 from leadhub.choices import LeadType
 from leadhub.errors import ServiceConflict, ServiceRefusal
 from leads.ingest import clean_lead, column_for
+from leads.holds import hold_columns, holds_at_ingest, lead_holds_live, lead_holds_record
 from leads.models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
 from leads.signals import lead_accepted
 from providers.models import WebhookConfig
@@ -41,6 +42,7 @@ class IngestResult:
     ignored_fields: list = ()  # another vertical's fields: kept in the contact's custom_metadata
     sold: bool = False  # distribution (a `lead_accepted` receiver) sold it
     price: object = None  # the source's payout for it (Decimal), from distribution; None = none
+    holds: list = ()  # [{reason, message}]: the lead's live holds (leads.holds) as the answer shows them
 
     @property
     def object_id(self):
@@ -125,7 +127,7 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         webhook_id=webhook.webhook_id, phone=values["phone"], now=now,
         values={**values, "sent_from_workspace": sent_from_workspace.pk if sent_from_workspace else ""},
     )
-    held = not cleaned.consent_ok
+    holds = holds_at_ingest(values)
     lead = Lead.objects.create(
         id=lead_id,
         external_id=cleaned.external_id,
@@ -137,7 +139,7 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         processed_at=now,
         status="new",
         source=values.get("source") or webhook.name[:255],
-        held_for_consent=held,
+        **hold_columns(code for code, _message in holds),
         provider_id=provider.provider_id if provider else "",
         **{name: value for name, value in values.items() if name != "source"},
     )
@@ -156,6 +158,8 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         by = actor_for_workspace(sent_from_workspace)
     else:
         by = actor_for_provider(provider) if provider else SYSTEM
+    if holds:
+        lead_holds_record(lead=lead, holds=holds, by=by, at=now)
     LeadEvent.objects.create(
         lead=lead,
         event_type=LeadEvent.RECEIVED,
@@ -165,7 +169,8 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
             "provider_id": provider.provider_id if provider else None,
             "contact_id": contact.pk,
             "contact_status": contact_status,
-            "held_for_consent": held,
+            "held_for_consent": lead.held_for_consent,
+            "holds": [code for code, _message in holds],
             "sent_from_workspace": sent_from_workspace.pk if sent_from_workspace else None,
         },
     )
@@ -177,7 +182,8 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         )
     _counters_increment(webhook=webhook, provider=provider, now=now)
     return IngestResult(lead=lead, contact=contact, contact_status=contact_status, created=True,
-                        ignored_fields=sorted(cleaned.other_vertical))
+                        ignored_fields=sorted(cleaned.other_vertical),
+                        holds=[{"reason": code, "message": message} for code, message in holds])
 
 
 def _counters_increment(*, webhook, provider, now):
@@ -215,7 +221,7 @@ def _replay_or_conflict(existing, cleaned):
                     for name in changed},
         )
     return IngestResult(lead=existing, contact=existing.contact, contact_status="existing", created=False,
-                        ignored_fields=sorted(cleaned.other_vertical))
+                        ignored_fields=sorted(cleaned.other_vertical), holds=lead_holds_live(existing))
 
 
 def lead_refer(*, workspace, payload: dict, ip_address: str = "", user_agent: str = "") -> IngestResult:

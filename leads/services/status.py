@@ -1,14 +1,13 @@
-"""A lead's state: its pipeline status, and the consent hold put on it at ingest."""
+"""A lead's pipeline status (its holds are leads.holds')."""
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from leadhub.actors import is_staff_actor
 from leadhub.errors import ServiceConflict
-from leads.events import lead_event_emit
-from leads.models import Lead, LeadEvent, LeadPipelineStage, LeadStatusHistory, TrackingAction
+from leads.gate import lead_event_send
+from leads.models import LeadEvent, LeadPipelineStage, LeadStatusHistory, TrackingAction
 from leads.services.access import lead_access_for, lead_working_save, working_owner
-from leads.signals import lead_consent_released
 from leads.services.tracking import lead_lock, workspace_tracking_record
 from workspaces.models import EventType
 
@@ -122,7 +121,7 @@ def lead_status_change(
             metadata={"old_status": old_status, "new_status": new_status},
         )
     if owner is not None:
-        lead_event_emit(
+        lead_event_send(
             lead=lead, workspace=owner, access=access, event_type=EventType.LEAD_STATUS_CHANGED,
             old_status=old_status, new_status=new_status, changed_by=changed_by, reason=reason,
         )
@@ -143,35 +142,3 @@ def lead_conversions_voided(*, lead, by: str, reason: str):
     if not before or not LeadPipelineStage.objects.filter(name=before, is_active=True).exists():
         return lead
     return lead_status_change(lead=lead, new_status=before, changed_by=by, reason=f"conversion voided: {reason}")
-
-
-CONSENT_RELEASED = "consent_released"
-
-
-@transaction.atomic
-def lead_consent_release(*, lead, by: str, reason: str):
-    """Ops confirm that a lead held at ingest for missing consent may be worked after all (e.g.
-    consent was obtained on a call): the hold is lifted and a `consent_released` lead event keeps
-    who and why. Routing and forwarding then treat it like any other lead, and the forwards of
-    its appointments that waited are sent (`lead_consent_released`). Releasing a lead that is not
-    held changes nothing."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": ["Say why the lead may be worked (e.g. consent obtained by phone)."]})
-    lead = lead_lock(lead)
-    if not lead.held_for_consent:
-        return lead
-    lead.held_for_consent = False
-    lead.save(update_fields=["held_for_consent", "updated_at"])
-    LeadEvent.objects.create(
-        lead=lead,
-        event_type=CONSENT_RELEASED,
-        event_data={
-            "by": by,
-            "reason": reason,
-            "consent_value": lead.consent_value,
-            "tcpa_compliance": lead.tcpa_compliance,
-        },
-    )
-    lead_consent_released.send(sender=Lead, lead=lead)
-    return lead

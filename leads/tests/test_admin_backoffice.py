@@ -105,22 +105,32 @@ def test_change_status_refuses_a_status_that_is_not_an_active_stage(admin_client
     assert lead.status == "new"
 
 
-def test_release_consent_clears_the_hold_and_records_who_and_why(admin_client):
+def test_release_hold_clears_it_records_who_and_why_and_says_what_became_of_the_lead(admin_client):
     held, free = make_lead(held_for_consent=True), make_lead()
     queue = admin_client.get(CHANGELIST, {"held_for_consent__exact": "1"})
     assert listed(queue) == [held.pk]
+    page = admin_client.post(CHANGELIST, {"action": "release_hold", "_selected_action": [held.pk, free.pk]})
+    assert page.context["form"].initial == {"hold": "consent"}
 
+    unexplained = admin_client.post(CHANGELIST, {"action": "release_hold", "_selected_action": [held.pk],
+                                                 "post": "yes", "hold": "consent", "reason": " "})
+    assert unexplained.context["form"].errors["reason"]
     done = admin_client.post(
         CHANGELIST,
-        {"action": "release_consent", "_selected_action": [held.pk, free.pk], "post": "yes", "reason": "Verbal consent"},
+        {"action": "release_hold", "_selected_action": [held.pk, free.pk], "post": "yes", "hold": "consent",
+         "reason": "Verbal consent"},
         follow=True,
     )
 
-    assert "Released 1 lead(s)" in messages_of(done)
+    assert messages_of(done) == [f"Lead #{held.pk}: consent hold released, no hold left; distribution: unsold (no "
+                                 "offer serves it)."]
     held.refresh_from_db()
-    assert not held.held_for_consent
-    event = LeadEvent.objects.get(lead=held, event_type="consent_released")
-    assert (event.event_data["by"], event.event_data["reason"]) == ("staff:admin", "Verbal consent")
+    assert (held.held_for_consent, held.hold_reasons) == (False, "")
+    event = LeadEvent.objects.get(lead=held, event_type="hold_released")
+    assert (event.event_data["by"], event.event_data["reason"], event.event_data["note"]) == (
+        "staff:admin", "consent", "Verbal consent")
+    hold = held.holds.get()
+    assert (hold.released_by, hold.release_note) == ("staff:admin", "Verbal consent")
     assert not LeadEvent.objects.filter(lead=free).exists()
 
 

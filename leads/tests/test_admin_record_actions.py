@@ -18,11 +18,11 @@ def test_the_lead_page_has_a_button_for_each_action(admin_client):
     held = make_lead(held_for_consent=True)
     page = admin_client.get(admin_url(held, "change", held.pk)).content.decode()
 
-    for action in ("change_status", "assign_to_workspace", "release_consent", "add_activity"):
+    for action in ("change_status", "assign_to_workspace", "release_hold", "add_activity"):
         assert f'action="{action_url(held, action)}"' in page
     assert 'class="timeline-link"' in page
     not_held = make_lead()
-    assert action_url(not_held, "release_consent") not in admin_client.get(
+    assert action_url(not_held, "release_hold") not in admin_client.get(
         admin_url(not_held, "change", not_held.pk)).content.decode()
 
 

@@ -4,8 +4,9 @@ import pytest
 from leadhub.testing import make_lead, make_workspace
 from leads.models import LeadEvent, WorkspaceTracking
 from leadhub.api.exceptions import service_refusal_status
-from leads.services.assignment import LeadHeldForConsent, lead_assign
-from leads.services.status import lead_consent_release
+from leads.gate import LeadHeld
+from leads.holds import lead_hold_release
+from leads.services.assignment import lead_assign
 
 pytestmark = pytest.mark.django_db
 
@@ -56,9 +57,10 @@ def test_reassigning_a_rejected_lead_to_the_same_workspace_sends_it_again():
 
 def test_manual_assignment_of_a_lead_held_for_consent_is_refused_release_first():
     lead, workspace = make_lead(held_for_consent=True), make_workspace()
-    with pytest.raises(LeadHeldForConsent, match="release first") as refused:
+    with pytest.raises(LeadHeld, match="release its holds first") as refused:
         lead_assign(lead=lead, workspace=workspace, by="staff:ada")
-    assert service_refusal_status(refused.value) == 409 and "held_for_consent" in refused.value.errors
+    assert service_refusal_status(refused.value) == 409 and "holds" in refused.value.errors
+    assert refused.value.reasons == ["consent"]
     lead.refresh_from_db()
     assert lead.workspace_id is None and lead.held_for_consent
     assert not WorkspaceTracking.objects.filter(lead=lead).exists() and not lead.events.exists()
@@ -66,7 +68,7 @@ def test_manual_assignment_of_a_lead_held_for_consent_is_refused_release_first()
 
 def test_a_released_lead_is_assigned():
     lead, workspace = make_lead(held_for_consent=True), make_workspace()
-    lead_consent_release(lead=lead, by="staff:ada", reason="consent obtained by phone")
+    lead_hold_release(lead=lead, reason="consent", by="staff:ada", note="consent obtained by phone")
     lead_assign(lead=lead, workspace=workspace, by="staff:ada")
     lead.refresh_from_db()
     assert (lead.workspace_id, lead.held_for_consent) == (workspace.pk, False)

@@ -69,42 +69,14 @@ def messages_of(response):
 
 def test_a_held_lead_is_refused_release_first_and_the_others_are_assigned(admin_client):
     held, free, target = make_lead(held_for_consent=True), make_lead(), make_workspace()
-    page = admin_client.post(CHANGELIST, {"action": "assign_to_workspace", "_selected_action": [held.pk, free.pk]})
-    assert b'name="release_consent"' in page.content and b'name="reason"' in page.content
 
     response = assign(admin_client, [held, free], target)
 
     assert messages_of(response) == [
         ("success", f"Assigned 1 lead(s) to {target}."),
-        ("error", f"Not assigned: #{held.pk} held for consent. Release first: tick “Release the consent hold first” "
-                  "and give the reason."),
+        ("error", f"Not assigned: #{held.pk} (consent) held. Release the holds first (“Release a hold”, with the "
+                  "reason): the release distributes the lead."),
     ]
     held.refresh_from_db()
-    assert held.workspace_id is None and held.held_for_consent
+    assert held.workspace_id is None and held.held_for_consent and not held.accesses.exists()
     assert Lead.objects.get(pk=free.pk).workspace_id == target.pk
-
-
-def test_the_assign_form_releases_then_assigns_with_the_reason(admin_client):
-    held, target = make_lead(held_for_consent=True), make_workspace()
-
-    unexplained = admin_client.post(CHANGELIST, {
-        "action": "assign_to_workspace", "_selected_action": [held.pk], "post": "yes", "workspace": target.pk,
-        "release_consent": "on", "reason": " ",
-    })
-    assert unexplained.status_code == 200 and unexplained.context["form"].errors["reason"]
-    assert Lead.objects.get(pk=held.pk).held_for_consent
-
-    response = assign(admin_client, [held], target, release_consent="on", reason="consent obtained by phone")
-
-    assert messages_of(response) == [("success", f"Assigned 1 lead(s) to {target}.")]
-    held.refresh_from_db()
-    assert (held.workspace_id, held.held_for_consent) == (target.pk, False)
-    release = held.events.get(event_type="consent_released")
-    assert release.event_data["reason"] == "consent obtained by phone" and release.event_data["by"] == "staff:admin"
-    assert held.events.filter(event_type="assigned").exists()
-
-
-def test_a_selection_without_held_leads_is_not_offered_the_release(admin_client):
-    lead = make_lead()
-    page = admin_client.post(CHANGELIST, {"action": "assign_to_workspace", "_selected_action": [lead.pk]})
-    assert b'name="release_consent"' not in page.content

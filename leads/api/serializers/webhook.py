@@ -76,6 +76,11 @@ class LeadWebhookRequestSerializer(serializers.Serializer):
     tcpa_compliance = serializers.BooleanField(required=False, help_text="Aliases `tcpa`, `tcpa_compliant`.")
 
 
+class HoldSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="The hold's reason code, e.g. `consent`.")
+    message = serializers.CharField(help_text="Why, in words.")
+
+
 class DispositionSerializer(serializers.Serializer):
     """What became of the lead. Never names who receives it."""
 
@@ -83,6 +88,11 @@ class DispositionSerializer(serializers.Serializer):
         help_text="Stored but not assigned or forwarded: consent_value and tcpa_compliance were not both true."
     )
     held_reason = serializers.CharField(allow_null=True, help_text="Why it is held; null when it is not.")
+    holds = HoldSerializer(
+        many=True,
+        help_text="Every reason the lead is held (consent today; more to come), each with its message; empty "
+                  "when it is not held. A held lead is stored but goes to no buyer until ops release it.",
+    )
     ignored_fields = serializers.ListField(
         child=serializers.CharField(),
         help_text="Fields of another vertical (e.g. monthly_electric_bill on an HVAC webhook): not stored in "
@@ -119,6 +129,7 @@ def ingest_result_body(result) -> dict:
         "disposition": {
             "held_for_consent": lead.held_for_consent,
             "held_reason": lead.held_reason,
+            "holds": list(result.holds),
             "ignored_fields": list(result.ignored_fields),
             "sold": result.sold if result.created else lead.workspace_id is not None,
             "price": None if result.price is None else f"{result.price:.2f}",

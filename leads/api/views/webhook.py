@@ -34,14 +34,15 @@ def _failure(status, description, code, reason, errors=None):
 _SUCCESS_EXAMPLE = {
     "outcome": "success", "reason": None, "lead_id": 120045, "external_id": "A-777001", "contact_id": 88012,
     "contact_status": "new",
-    "disposition": {"held_for_consent": False, "held_reason": None, "ignored_fields": [], "sold": True,
+    "disposition": {"held_for_consent": False, "held_reason": None, "holds": [], "ignored_fields": [], "sold": True,
                     "price": "12.50"},
 }
 _HELD_REASON = ("Held for consent: tcpa_compliance not true. The lead is stored but not assigned or forwarded "
                 "until consent is confirmed.")
 _HELD_EXAMPLE = {
     **_SUCCESS_EXAMPLE, "reason": _HELD_REASON,
-    "disposition": {"held_for_consent": True, "held_reason": _HELD_REASON, "ignored_fields": [], "sold": False,
+    "disposition": {"held_for_consent": True, "held_reason": _HELD_REASON,
+                    "holds": [{"reason": "consent", "message": _HELD_REASON}], "ignored_fields": [], "sold": False,
                     "price": "12.50"},
 }
 _REQUEST_EXAMPLE = {

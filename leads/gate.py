@@ -1,0 +1,62 @@
+"""THE gate: every way a lead or its data reaches a workspace passes `lead_gate`.
+
+A lead with a live hold (leads.holds) must reach no buyer by any path, so the three things that
+give a workspace a lead are done here, each behind the one check:
+- a workspace's record of the lead (`lead_access_give`; the access service's grant is called
+  from nowhere else),
+- a lead event for a workspace, or a copy for the webhook's forwarding rules (`lead_event_send`,
+  `lead_copies_send`): a held lead's event waits, unlisted and unsent, and goes out at release
+  in the order it was made (workspaces.delivery.outbox_release); copies are made at release,
+- a sale: distribution books its rows only after `lead_gate` passed for that lead.
+`leadhub/tests/test_gate.py` fails when any other module grants access, emits lead events or
+books sales itself, so a new path cannot go around the gate.
+
+The lead passed in is the row the caller read under its lock (its `hold_reasons` column is the
+live holds, kept by leads.holds), so the check costs no query.
+"""
+from leadhub.errors import ServiceConflict
+from leads.events import lead_event_data
+from leads.services.access import lead_access_grant
+from workspaces.delivery import outbox_emit
+from workspaces.forwarding import lead_forward_rules_apply
+
+
+class LeadHeld(ServiceConflict):
+    """A held lead goes to no workspace until ops release its holds."""
+
+    code = "lead_held"
+
+    def __init__(self, lead):
+        self.reasons = lead.hold_reasons.split(",")
+        message = (f"Lead {lead.pk} is held ({', '.join(self.reasons)}): release its holds first (ops, saying why), "
+                   "then it is distributed.")
+        super().__init__(message, errors={"holds": [message]})
+
+
+def lead_gate(*, lead):
+    """Refuse (LeadHeld) a lead that has a live hold: it may reach no workspace now."""
+    if lead.hold_reasons:
+        raise LeadHeld(lead)
+
+
+def lead_access_give(*, lead, workspace, how: str, by: str):
+    """`workspace`'s record of `lead` (leads.services.access.lead_access_grant), if the gate lets it."""
+    lead_gate(lead=lead)
+    return lead_access_grant(lead=lead, workspace=workspace, how=how, by=by)
+
+
+def lead_event_send(*, lead, workspace, event_type: str, access=None, **extra):
+    """Queue a lead.* event for `workspace` (as `access`, its record, sees the lead) in the
+    caller's transaction; while the lead is held the event waits for its release."""
+    return outbox_emit(
+        workspace=workspace, event_type=event_type, data={**lead_event_data(lead, access), **extra},
+        contact_id=lead.contact_id, subject_type="lead", subject_id=lead.pk, held=bool(lead.hold_reasons),
+    )
+
+
+def lead_copies_send(*, lead) -> list:
+    """Queue the lead for its webhook's forwarding rules to external URLs; a held lead sends none
+    (its release distributes it again, copies included)."""
+    if lead.hold_reasons:
+        return []
+    return lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))

@@ -1,0 +1,173 @@
+"""Why a lead may not leave leadhub yet: its holds, each with a reason from one registry.
+
+A hold is placed at ingest (the post itself calls for it: consent not given) or by ops, and
+released by ops naming the reason, who and why. While a lead has any live hold the gate
+(leads.gate) refuses every way it could reach a workspace; releasing the last one hands the
+lead to whatever waits for it (`lead_released`: distribution as if it had just arrived, then the
+appointments and events that waited, in order).
+
+A new reason is one `HOLD_REASONS` entry: its code, its words for people, and, when a post can
+call for it, the check `at_ingest` runs on the cleaned lead.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from leads.models import Lead, LeadEvent, LeadHold
+from leads.signals import lead_released
+from workspaces.delivery import outbox_release
+
+
+@dataclass(frozen=True)
+class HoldReason:
+    code: str
+    label: str
+    release_hint: str  # what ops confirm when they release it
+    # (cleaned lead values) -> the hold's message, or None: the post needs no such hold.
+    at_ingest: Callable[[dict], str | None] | None = None
+
+
+def _consent_missing(values) -> str | None:
+    missing = [name for name in ("consent_value", "tcpa_compliance") if not values.get(name)]
+    if not missing:
+        return None
+    return (f"Held for consent: {' and '.join(missing)} not true. The lead is stored but not assigned or "
+            "forwarded until consent is confirmed.")
+
+
+HOLD_REASONS = {
+    reason.code: reason
+    for reason in (
+        HoldReason(
+            code="consent", label="Consent not given",
+            release_hint="consent was obtained (e.g. on a recorded call)", at_ingest=_consent_missing,
+        ),
+    )
+}
+CONSENT = "consent"
+HOLD_PLACED = "hold_placed"
+HOLD_RELEASED = "hold_released"
+
+
+def hold_reason(code: str) -> HoldReason:
+    try:
+        return HOLD_REASONS[code]
+    except KeyError:
+        raise ValidationError({"reason": [f"'{code}' is not a hold reason. Allowed: {', '.join(HOLD_REASONS)}."]}) \
+            from None
+
+
+def holds_at_ingest(values: dict) -> list[tuple[str, str]]:
+    """The (reason, message) holds a cleaned post calls for, in registry order."""
+    found = []
+    for reason in HOLD_REASONS.values():
+        if reason.at_ingest is not None and (message := reason.at_ingest(values)):
+            found.append((reason.code, message))
+    return found
+
+
+def hold_columns(codes) -> dict:
+    """The lead's derived columns for this set of live hold reasons (the only place they are computed)."""
+    codes = [code for code in HOLD_REASONS if code in set(codes)]
+    return {"hold_reasons": ",".join(codes), "held_for_consent": CONSENT in codes}
+
+
+def lead_holds_record(*, lead, holds, by: str, at=None) -> list[LeadHold]:
+    """Store the holds of a lead just created with `hold_columns` of the same reasons (ingest)."""
+    at = at or timezone.now()
+    return LeadHold.objects.bulk_create(
+        LeadHold(lead=lead, reason=code, message=message, placed_by=by, placed_at=at) for code, message in holds
+    )
+
+
+def lead_holds_live(lead) -> list[dict]:
+    """The lead's live holds as the webhook answer and the provider see them: [{reason, message}]."""
+    if not lead.hold_reasons:
+        return []
+    return [{"reason": hold.reason, "message": hold.message}
+            for hold in LeadHold.objects.filter(lead_id=lead.pk, released_at__isnull=True)]
+
+
+def _columns_refresh(lead):
+    codes = LeadHold.objects.filter(lead_id=lead.pk, released_at__isnull=True).values_list("reason", flat=True)
+    columns = hold_columns(codes)
+    Lead.objects.filter(pk=lead.pk).update(**columns, updated_at=timezone.now())
+    for name, value in columns.items():
+        setattr(lead, name, value)
+
+
+@transaction.atomic
+def lead_hold_place(*, lead, reason: str, by: str, message: str = "") -> LeadHold:
+    """Hold a lead for `reason` from now on (idempotent: a live hold of that reason is returned).
+    What it already gave a workspace stays; nothing more leaves until the hold is released."""
+    known = hold_reason(reason)
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    hold = LeadHold.objects.filter(lead_id=lead.pk, reason=reason, released_at__isnull=True).first()
+    if hold is not None:
+        return hold
+    hold = LeadHold.objects.create(lead=lead, reason=reason, message=(message or known.label).strip(), placed_by=by)
+    _columns_refresh(lead)
+    LeadEvent.objects.create(lead=lead, event_type=HOLD_PLACED,
+                             event_data={"reason": reason, "by": by, "message": hold.message})
+    return hold
+
+
+@dataclass
+class HoldRelease:
+    """What a release did: whether the `reason` hold was live and is now released, the reasons
+    still holding the lead, and, once the last went, what the paths waiting for the lead did
+    (one line of words each: the distribution's decision, the appointments routed)."""
+
+    lead: Lead
+    reason: str
+    released: bool
+    still_held: list = field(default_factory=list)
+    outcomes: dict = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        if not self.released:
+            return f"Lead #{self.lead.pk} had no live {self.reason} hold: nothing changed."
+        if self.still_held:
+            return f"Lead #{self.lead.pk}: {self.reason} hold released; still held for {', '.join(self.still_held)}."
+        told = "; ".join(text for text in self.outcomes.values() if text)
+        return f"Lead #{self.lead.pk}: {self.reason} hold released, no hold left" + (f"; {told}." if told else ".")
+
+
+def _live_codes(lead) -> list[str]:
+    return lead.hold_reasons.split(",") if lead.hold_reasons else []
+
+
+def lead_hold_release(*, lead, reason: str, by: str, note: str) -> HoldRelease:
+    """Release the lead's `reason` hold, saying why (`note`). When it was the last, everything that
+    waited for the lead happens once, in order, after the release commits: its distribution and
+    forwarding copies exactly as if it had just arrived (`lead_released`, distribution's
+    receiver), the appointments that waited for it, then the events made for workspaces while it
+    was held. Releasing a hold that is not live changes nothing."""
+    hold_reason(reason)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": [f"Say why the {reason} hold may be released ({HOLD_REASONS[reason].release_hint})."]})
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        hold = LeadHold.objects.filter(lead_id=lead.pk, reason=reason, released_at__isnull=True).first()
+        if hold is None:
+            return HoldRelease(lead=lead, reason=reason, released=False, still_held=_live_codes(lead))
+        hold.released_at, hold.released_by, hold.release_note = timezone.now(), by, note
+        hold.save(update_fields=["released_at", "released_by", "release_note"])
+        _columns_refresh(lead)
+        LeadEvent.objects.create(lead=lead, event_type=HOLD_RELEASED, event_data={
+            "reason": reason, "by": by, "note": note, "consent_value": lead.consent_value,
+            "tcpa_compliance": lead.tcpa_compliance,
+        })
+        result = HoldRelease(lead=lead, reason=reason, released=True, still_held=_live_codes(lead))
+    if not result.still_held:
+        for _receiver, answer in lead_released.send(sender=Lead, lead=lead, by=by):
+            if isinstance(answer, dict):
+                result.outcomes.update(answer)
+        with transaction.atomic():
+            outbox_release(subject_type="lead", subject_id=lead.pk)
+    return result
