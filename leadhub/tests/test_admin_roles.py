@@ -89,7 +89,7 @@ def test_operations_may_act(login):
         {"action": "change_status", "_selected_action": [lead.pk], "post": "yes", "new_status": "contacted", "reason": "r"},
     )
 
-    assert {"assign_to_workspace", "change_status", "release_consent", "export_csv"} <= set(
+    assert {"assign_to_workspace", "change_status", "release_hold", "export_csv"} <= set(
         dict(changelist.context["action_form"].fields["action"].choices)
     )
     assert done.status_code == 302

@@ -122,8 +122,8 @@ def test_release_hold_clears_it_records_who_and_why_and_says_what_became_of_the_
         follow=True,
     )
 
-    assert messages_of(done) == [f"Lead #{held.pk}: consent hold released, no hold left; distribution: unsold (no "
-                                 "offer serves it)."]
+    assert messages_of(done) == f"Lead #{held.pk}: consent hold released, no hold left; distribution: forwarding " \
+                                "copies queued (the webhook distributes nothing)."
     held.refresh_from_db()
     assert (held.held_for_consent, held.hold_reasons) == (False, "")
     event = LeadEvent.objects.get(lead=held, event_type="hold_released")
