@@ -9,7 +9,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--check", action="store_true", help="Write nothing: new migrations not in the lock fail too."
+            "--check", action="store_true",
+            help="Write nothing: new migrations not in the lock fail too (default: off, they are appended).",
         )
 
     def handle(self, *args, check=False, **options):
