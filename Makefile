@@ -29,6 +29,7 @@ run: demo
 check: install
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py migrations_lock
 
 lint: install
 	$(BIN)/ruff check .
