@@ -52,6 +52,7 @@ def emit_committed(workspace):
         return outbox_emit(workspace=workspace, event_type=EventType.LEAD_ASSIGNED, data={"lead_id": 1}, contact_id=1)
 
 
+@pytest.mark.slow
 def test_a_hanging_partner_times_out_and_does_not_delay_other_workspaces(worker):
     with WebhookReceiver([200], hold=True) as hanging, WebhookReceiver([200]) as fast:
         slow_workspace = make_workspace(outbound_webhook_url=hanging.url, webhook_active=True)

@@ -155,7 +155,7 @@ def test_the_waits_a_request_may_take_fit_its_budget():
     assert CACHE_CALLS_PER_REQUEST * options["SOCKET_TIMEOUT"] + enqueue <= REQUEST_BUDGET_SECONDS
 
 
-@pytest.mark.parametrize("outage", ["stopped", "frozen"])
+@pytest.mark.parametrize("outage", ["stopped", pytest.param("frozen", marks=pytest.mark.slow)])
 def test_leads_are_accepted_quickly_while_redis_is_down(client, redis_app, source, outage, caplog):
     webhook, provider, _receiver = source
     post_lead(client, webhook, provider)  # warm: pooled cache and broker connections exist
@@ -182,6 +182,7 @@ def test_leads_are_accepted_quickly_while_redis_is_down(client, redis_app, sourc
     assert waiting.filter(status=DeliveryStatus.PENDING).count() == 3
 
 
+@pytest.mark.slow
 @pytest.mark.postgres_only  # the worker process must reach the test database
 def test_events_written_while_redis_was_down_are_delivered_once_it_returns(client, redis_app, source, tmp_path):
     webhook, provider, receiver = source

@@ -56,6 +56,7 @@ def run_in_production(code, **extra_env):
 # --- production settings ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_production_mode_has_secure_cookies_hsts_and_refuses_private_targets():
     values = json.loads(run_in_production(
         "from django.conf import settings as s; import json; print(json.dumps([s.DEBUG, s.SESSION_COOKIE_SECURE, "
