@@ -35,7 +35,7 @@ lint: install
 	$(BIN)/ruff check .
 
 test: check lint
-	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile --durations=10
 
 # Production settings, end to end: gunicorn + worker + beat on the local PostgreSQL (throwaway
 # database) and Redis; a signed lead in over HTTP, forwarded out to a local receiver.

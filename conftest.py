@@ -3,7 +3,10 @@ skip fails the run where the services are required: `leadhub.testing.required`).
 import pytest
 from django.db import connection
 
-pytest_plugins = ["leadhub.testing.required"]
+pytest_plugins = [
+    "leadhub.testing.required",  # a skip fails the run where the services are required
+    "leadhub.testing.clock",  # the `frozen_clock` fixture
+]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -80,7 +80,7 @@ class TestSellingReportIsolation(IsolationSuite):
         return {row["offer_id"]: row["leads_sold"] for row in response.json()["results"]}
 
     @pytest.mark.django_db
-    def test_a_workspace_sees_only_its_own_offers_sales(self, tenants):
+    def test_a_workspace_sees_only_its_own_offers_sales(self, tenants, frozen_clock):
         workspace_a, client_a, workspace_b, client_b = tenants
         offer_b = self.make_object(workspace_b)
         offer_a = self.make_object(workspace_a)

@@ -26,6 +26,7 @@ def counts():
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
+@pytest.mark.slow
 def test_seed_demo_is_idempotent_and_prints_working_demo_keys(capsys):
     call_command("seed_demo")
     first = counts()
@@ -56,6 +57,7 @@ def numbers(value, key=""):
         yield key, value
 
 
+@pytest.mark.slow
 def test_seed_demo_tells_the_truth_and_every_kpi_after_the_rollup_is_plausible():
     call_command("seed_demo")
     now = timezone.now()

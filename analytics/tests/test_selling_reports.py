@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def selling():
+def selling(frozen_clock):  # its buyer has a daily cap, and the reports ask for today
     webhook = make_webhook(payout_kind="share", payout_share=Decimal("50"))
     buyer = make_workspace(permissions=["analytics:read"])
     capped = Offer.objects.create(workspace=buyer, products=["solar"], price=Decimal("30"), priority=5)

@@ -46,6 +46,7 @@ def assert_no_drift():
     assert list(workspace_aggregate_drift().values_list("pk", flat=True)) == []
 
 
+@pytest.mark.slow
 class TestInvariantUnderRandomSequences(TestCase):
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(ops=operations)

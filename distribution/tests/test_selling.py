@@ -21,6 +21,7 @@ from leadhub.testing import (
     make_workspace,
     provider_post,
 )
+from leadhub.testing.clock import CLOCK_ZONE
 from leads.models import Lead
 from ledger.models import Entry, EntryKind
 from ledger.verify import ledger_verify
@@ -103,8 +104,9 @@ def test_multisell_gives_the_lead_alone_to_an_exclusive_price_beating_the_shared
 # --- caps ---------------------------------------------------------------------------------------
 
 
-def test_a_full_offer_cap_sends_the_lead_down_the_strategy_with_its_verdict():
-    capped, fallback = offer("10", priority=5), offer("5", priority=1)
+def test_a_full_offer_cap_sends_the_lead_down_the_strategy_with_its_verdict(frozen_clock):
+    buyer = make_workspace(time_zone=CLOCK_ZONE)  # the frozen instant is the edge of its day, week, month
+    capped, fallback = offer("10", workspace=buyer, priority=5), offer("5", priority=1)
     Cap.objects.create(workspace=capped.workspace, offer=capped, window="day", maximum=2)
     Cap.objects.create(workspace=capped.workspace, offer=capped, window="hour", measure="spend", maximum=D("100"))
     winners = [sell()[1].workspace_ids[0] for _ in range(3)]
@@ -114,8 +116,8 @@ def test_a_full_offer_cap_sends_the_lead_down_the_strategy_with_its_verdict():
     assert last.refused == {"cap:offer:day": 1}
 
 
-def test_spend_and_buyer_caps_and_several_at_once():
-    buyer = make_workspace()
+def test_spend_and_buyer_caps_and_several_at_once(frozen_clock):
+    buyer = make_workspace(time_zone=CLOCK_ZONE)
     first, second = offer("30", workspace=buyer, priority=5), offer("30", workspace=buyer, priority=4)
     fallback = offer("1", priority=1)
     Cap.objects.create(workspace=buyer, window="week", maximum=3)  # the buyer across both offers
@@ -126,7 +128,8 @@ def test_spend_and_buyer_caps_and_several_at_once():
     assert refused == {"cap:buyer:week": 2}  # each offer's first cap that is full, in cap order
 
 
-def test_a_cap_that_refuses_at_claim_time_decides_again_with_nothing_of_the_first_round_kept(monkeypatch):
+def test_a_cap_that_refuses_at_claim_time_decides_again_with_nothing_of_the_first_round_kept(monkeypatch,
+                                                                                           frozen_clock):
     """The read said room (another sale filled the cap between the read and the claim): the
     claim refuses, the whole first round rolls back and the strategy chooses again."""
     import distribution.engine as engine

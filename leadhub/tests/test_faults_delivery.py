@@ -9,7 +9,6 @@
   (the event is delivered once a worker is back).
 """
 import os
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -53,21 +52,20 @@ def emit_committed(workspace):
         return outbox_emit(workspace=workspace, event_type=EventType.LEAD_ASSIGNED, data={"lead_id": 1}, contact_id=1)
 
 
+@pytest.mark.slow
 def test_a_hanging_partner_times_out_and_does_not_delay_other_workspaces(worker):
     with WebhookReceiver([200], hold=True) as hanging, WebhookReceiver([200]) as fast:
         slow_workspace = make_workspace(outbound_webhook_url=hanging.url, webhook_active=True)
         fast_workspace = make_workspace(outbound_webhook_url=fast.url, webhook_active=True)
         stuck = emit_committed(slow_workspace)
         assert hanging.arrived.wait(40), worker.log.read_text()[-3000:]
-        hung_at = time.monotonic()
-
         sent = emit_committed(fast_workspace)
         wait_for(
             lambda: OutboundEvent.objects.get(pk=sent.pk).status == DeliveryStatus.DELIVERED,
             timeout=TIMEOUT_SECONDS * 3, what="the other workspace's delivery", logs=[worker.log],
         )
-        # Delivered while the first partner still hangs, well before its timeout frees a slot.
-        assert time.monotonic() - hung_at < TIMEOUT_SECONDS - 1
+        # Delivered while the first partner still hangs: its attempt, written when the timeout
+        # frees the slot, is not there yet.
         assert not DeliveryAttempt.objects.filter(event=stuck).exists()
 
         # The hanging attempt ends at the timeout as a retry; the partner never answered.

@@ -10,10 +10,10 @@ import json
 import logging
 import runpy
 import threading
-import time
 import uuid
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -33,9 +33,13 @@ pytestmark = [
 ]
 
 API_KEY = "lhp_faults-redis-0123456789"
-# A frozen Redis costs a request its 1 s socket timeouts: two rate-limit counters (2 s each) and
-# the enqueue (3 s); a stopped one is refused at once. Without the timeouts the request hangs.
+# A frozen Redis costs a request its socket timeouts: each of the rate limiter's cache calls (two
+# counters, two calls each) and the enqueue with its one retry; a stopped one is refused at once.
+# Without the timeouts the request hangs. The budget is counted in those waits, each bounded by
+# a timeout the settings set, not on a stopwatch a busy machine would make run late.
 REQUEST_BUDGET_SECONDS = 9
+CACHE_CALLS_PER_REQUEST = 4
+HUNG_SECONDS = 60  # no bounded request takes this long, however loaded the machine
 
 
 def production_redis_settings(url):
@@ -103,14 +107,12 @@ def post_lead(client, webhook, provider):
         "consent": {"description": "Yes, call me.", "value": True},
         "tcpa_compliance": True,
     }
-    started = time.monotonic()
-    response = client.post(
+    return client.post(
         f"/api/v1/webhooks/{webhook.webhook_id}/leads/",
         data=json.dumps(body),
         content_type="application/json",
         headers={"X-Provider-Id": provider.provider_id, "X-Api-Key": API_KEY},
     )
-    return response, time.monotonic() - started
 
 
 def post_lead_bounded(client, webhook, provider):
@@ -127,24 +129,33 @@ def post_lead_bounded(client, webhook, provider):
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    thread.join(REQUEST_BUDGET_SECONDS * 2)
-    assert outcome, f"the request hung for over {REQUEST_BUDGET_SECONDS * 2} s"
+    thread.join(HUNG_SECONDS)
+    assert outcome, f"the request hung for over {HUNG_SECONDS} s"
     return outcome[0]
 
 
-def test_the_private_redis_really_backs_the_cache_and_the_rate_limits(client, redis_app, source):
-    """Control: while Redis is up the webhook's limit of 2 per minute is enforced from Redis."""
+def test_the_private_redis_really_backs_the_cache_and_the_rate_limits(client, redis_app, source, frozen_clock):
+    """Control: while Redis is up the webhook's limit of 2 per minute is enforced from Redis (on a
+    frozen clock: three posts straddling a minute's start would each find room)."""
     webhook, provider, _receiver = source
-    import redis
-
     cache.set("faults-probe", 1)
     assert redis.Redis(port=redis_app.port).keys("*faults-probe")  # it is our server that holds it
-    statuses = [post_lead(client, webhook, provider)[0] for _ in range(3)]
+    statuses = [post_lead(client, webhook, provider) for _ in range(3)]
     assert [response.status_code for response in statuses] == [201, 201, 429]
     assert statuses[0]["X-RateLimit-Remaining"] == "1"
 
 
-@pytest.mark.parametrize("outage", ["stopped", "frozen"])
+def test_the_waits_a_request_may_take_fit_its_budget():
+    """What bounds a request while Redis hangs: each wait it may take ends at a timeout the
+    production settings set (the cache's, the broker's with its one retry)."""
+    built, caches = production_redis_settings("redis://127.0.0.1:6399/0")
+    options = caches["default"]["OPTIONS"]
+    broker, retry = built["CELERY_BROKER_TRANSPORT_OPTIONS"], built["CELERY_TASK_PUBLISH_RETRY_POLICY"]
+    enqueue = (retry["max_retries"] + 1) * (broker["socket_connect_timeout"] + broker["socket_timeout"])
+    assert CACHE_CALLS_PER_REQUEST * options["SOCKET_TIMEOUT"] + enqueue <= REQUEST_BUDGET_SECONDS
+
+
+@pytest.mark.parametrize("outage", ["stopped", pytest.param("frozen", marks=pytest.mark.slow)])
 def test_leads_are_accepted_quickly_while_redis_is_down(client, redis_app, source, outage, caplog):
     webhook, provider, _receiver = source
     post_lead(client, webhook, provider)  # warm: pooled cache and broker connections exist
@@ -153,26 +164,30 @@ def test_leads_are_accepted_quickly_while_redis_is_down(client, redis_app, sourc
     else:
         redis_app.freeze()  # connections accepted but never answered: only timeouts end them
 
-    with caplog.at_level(logging.WARNING):
-        results = [post_lead_bounded(client, webhook, provider) for _ in range(3)]  # over the limit of 2: fail-open
-
-    for response, seconds in results:
+    failure = redis.TimeoutError if outage == "frozen" else redis.ConnectionError
+    for _ in range(3):  # over the limit of 2: fail-open
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            response = post_lead_bounded(client, webhook, provider)
         assert response.status_code == 201, response.content
-        assert seconds < REQUEST_BUDGET_SECONDS, f"a request took {seconds:.1f} s with Redis {outage}"
         assert "X-RateLimit-Remaining" not in response  # no counter could be read: limits not applied
+        waits = [r.exc_info[1] for r in caplog.records if r.name == "django_redis.cache" and r.exc_info]
+        assert 0 < len(waits) <= CACHE_CALLS_PER_REQUEST, waits
+        assert all(isinstance(wait.__cause__, failure) for wait in waits), waits  # ended by the timeout or refusal
+        assert len([r for r in caplog.records if "could not enqueue" in r.getMessage()]) == 1
     assert Lead.objects.filter(webhook_id=webhook.webhook_id).count() == 4
     assert WebhookConfig.objects.get(pk=webhook.pk).total_leads == 4
-    assert "could not enqueue" in caplog.text
     # The outbox rows of the leads accepted during the outage wait for the sweeper.
     waiting = OutboundEvent.objects.filter(event_type=EventType.LEAD_ASSIGNED, enqueued_at__isnull=True)
     assert waiting.filter(status=DeliveryStatus.PENDING).count() == 3
 
 
+@pytest.mark.slow
 @pytest.mark.postgres_only  # the worker process must reach the test database
 def test_events_written_while_redis_was_down_are_delivered_once_it_returns(client, redis_app, source, tmp_path):
     webhook, provider, receiver = source
     redis_app.stop()
-    accepted = [post_lead(client, webhook, provider)[0] for _ in range(2)]
+    accepted = [post_lead(client, webhook, provider) for _ in range(2)]
     assert [response.status_code for response in accepted] == [201, 201]
     lead_ids = sorted(response.json()["lead_id"] for response in accepted)
 
@@ -194,6 +209,6 @@ def test_events_written_while_redis_was_down_are_delivered_once_it_returns(clien
     sent = sorted(json.loads(request["body"])["data"]["lead_id"] for request in receiver.requests)
     assert sent == lead_ids
     # And the cache works again for the same app: the webhook's limit is counted once more.
-    response, _ = post_lead(client, webhook, provider)
+    response = post_lead(client, webhook, provider)
     assert response.status_code == 201 and "X-RateLimit-Remaining" in response
     assert Contact.objects.count() == 3

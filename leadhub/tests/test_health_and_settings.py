@@ -69,6 +69,7 @@ def test_redis_mode_uses_django_redis_fail_open_and_real_broker():
     ]
 
 
+@pytest.mark.slow
 def test_production_mode_passes_check_deploy_without_warnings():
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(

@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -45,10 +44,16 @@ def _served(command, tmp_path, **env):
 
         wait_for(up, what="server", logs=[log])
         _get(f"http://127.0.0.1:{port}/no-such-page", "trace-me-123")
-        time.sleep(0.5)
+        # The server writes the request's two lines (the 404 warning, the access line) after
+        # answering: wait for them rather than for a guessed flush time.
+        wait_for(lambda: len(_request_lines(log)) >= 2, what="the request's log lines", logs=[log])
     finally:
         process.terminate()
         process.wait(timeout=20)
+    return _request_lines(log)
+
+
+def _request_lines(log):
     return [line for line in log.read_text().splitlines() if "trace-me-123" in line or "/no-such-page\"" in line
             or line.endswith("/no-such-page") or "/no-such-page " in line]
 

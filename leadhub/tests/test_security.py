@@ -56,6 +56,7 @@ def run_in_production(code, **extra_env):
 # --- production settings ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_production_mode_has_secure_cookies_hsts_and_refuses_private_targets():
     values = json.loads(run_in_production(
         "from django.conf import settings as s; import json; print(json.dumps([s.DEBUG, s.SESSION_COOKIE_SECURE, "
@@ -109,7 +110,7 @@ def staff_user(db):
 
 
 @override_settings(ADMIN_LOGIN_RATE_PER_USERNAME="3/15m", ADMIN_LOGIN_RATE_PER_IP="100/15m")
-def test_admin_login_is_locked_per_username_after_repeated_failures(staff_user):
+def test_admin_login_is_locked_per_username_after_repeated_failures(staff_user, frozen_clock):
     for _ in range(3):
         response = _login(staff_user, "wrong", _fresh_ip())  # a different address each time
         assert response.status_code == 200 and b"correct username and password" in response.content
@@ -120,7 +121,7 @@ def test_admin_login_is_locked_per_username_after_repeated_failures(staff_user):
 
 
 @override_settings(ADMIN_LOGIN_RATE_PER_USERNAME="100/15m", ADMIN_LOGIN_RATE_PER_IP="3/15m")
-def test_admin_login_is_locked_per_address_after_repeated_failures(staff_user):
+def test_admin_login_is_locked_per_address_after_repeated_failures(staff_user, frozen_clock):
     ip = _fresh_ip()
     for attempt in range(3):
         assert _login(f"guess-{attempt}-{uuid.uuid4().hex[:6]}", "wrong", ip).status_code == 200
@@ -130,7 +131,7 @@ def test_admin_login_is_locked_per_address_after_repeated_failures(staff_user):
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(ADMIN_LOGIN_RATE_PER_USERNAME="5/15m", ADMIN_LOGIN_RATE_PER_IP="1000/15m")
-def test_concurrent_wrong_passwords_reach_at_most_the_limit_of_password_checks():
+def test_concurrent_wrong_passwords_reach_at_most_the_limit_of_password_checks(frozen_clock):
     """40 wrong passwords for one user at once (threads, each with its own connection): the count
     is taken before the password is checked, so only 5 of them get to check it."""
     username = f"ops-{uuid.uuid4().hex[:8]}"

@@ -41,7 +41,7 @@ def usage_count(provider, webhook):
     return log.request_count if log else 0
 
 
-def test_an_accepted_lead_writes_everything_in_one_go(webhook, provider):
+def test_an_accepted_lead_writes_everything_in_one_go(webhook, provider, frozen_clock):
     payload = lead_payload(
         "(415) 200-3001", zipCode="94107", state="ca", monthlyElectricBill="180.5", roof_age="12",
         consent={"description": "I agree", "value": "yes"}, tcpa="1", affiliate_ref="abc-1",
@@ -78,7 +78,7 @@ def test_an_accepted_lead_writes_everything_in_one_go(webhook, provider):
     assert provider.last_used_at >= before
     log = ProviderUsageLog.objects.get()
     assert (log.provider_id, log.webhook_id, log.request_count) == (provider.provider_id, webhook.webhook_id, 1)
-    assert log.date == datetime.datetime.now(datetime.UTC).date()
+    assert log.date == frozen_clock.at.astimezone(datetime.UTC).date()
 
 
 def test_counters_add_up_over_several_leads(webhook, provider):

@@ -100,12 +100,13 @@ def test_during_a_secret_rotation_grace_deliveries_carry_both_signatures():
     assert leaked["headers"]["X-Leadhub-Signature"].count("v1=") == 1
 
 
-def test_receiver_500_twice_then_200_is_delivered_with_every_attempt_logged():
+def test_receiver_500_twice_then_200_is_delivered_with_every_attempt_logged(frozen_clock, settings):
+    base = timedelta(seconds=settings.OUTBOUND_WEBHOOK_RETRY_BASE_SECONDS)
     with WebhookReceiver([(500, "boom " * 1000, 0), 503, 200]) as receiver:
         event = emit(partner(receiver))
         first = outbox_deliver(event_id=event.pk)
         assert first.status == DeliveryStatus.PENDING
-        assert timezone.now() + timedelta(seconds=40) < first.next_attempt_at < timezone.now() + timedelta(seconds=80)
+        assert frozen_clock.at + base * 0.8 <= first.next_attempt_at <= frozen_clock.at + base * 1.2  # the jitter's span
         assert outbox_deliver(event_id=event.pk) is None  # not due yet: backoff, not a hot loop
         make_due(event)
         assert outbox_deliver(event_id=event.pk).status == DeliveryStatus.PENDING

@@ -43,6 +43,7 @@ def run_action(page, action):
     page.click("button[name=index]")
 
 
+@pytest.mark.slow
 def test_log_in_and_find_a_contact_by_a_phone_typed_any_way(live_server, login):
     wanted = make_contact(phone="+14155550132", first_name="Grace", last_name="Hopper")
     make_contact(phone="+14155550133")

@@ -121,6 +121,7 @@ def test_merge_two_contacts_sharing_a_phone_and_unmerge_them(live_server, ops_pa
     assert Contact.objects.get(pk=keep.pk).email == ""
 
 
+@pytest.mark.slow
 def test_every_changelist_fits_1440_px(live_server, ops_page, tmp_path):
     workspace = make_workspace("acme-solar", name="Acme Solar")
     for _ in range(3):
