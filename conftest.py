@@ -2,6 +2,8 @@
 import pytest
 from django.db import connection
 
+pytest_plugins = ["leadhub.testing.query_counts"]
+
 
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
