@@ -10,6 +10,7 @@ from distribution.engine import decide
 from distribution.models import Cap, Offer, OfferFilter, OfferPriceAdjustment
 from distribution.services import lead_distribute
 from leadhub.testing import make_lead, make_workspace
+from leadhub.testing.query_counts import baseline_file, read
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +32,12 @@ def with_rules(made):
 def decide_costs(query_baseline, name):
     lead = make_lead(zip_code="94105", monthly_electric_bill=150)
     with query_baseline(name):
-        decide(kind="lead", subject=lead, zip_code=lead.zip_code, state=lead.state, product=lead.lead_type,
-               strategy="priority", key="test")
+        decide_for(lead)
+
+
+def decide_for(lead):
+    return decide(kind="lead", subject=lead, zip_code=lead.zip_code, state=lead.state, product=lead.lead_type,
+                  strategy="priority", key="test")
 
 
 def distribute_costs(query_baseline, name, strategy="priority", **counting):
@@ -81,3 +86,15 @@ def test_selling_with_rules_and_caps_costs_the_same_at_a_few_offers_and_at_many(
     distribute_costs(query_baseline, "distribute-selling-with-caps", "multisell")
     with_rules(offers(25, price=Decimal("20"), duplicate_days=30))
     distribute_costs(query_baseline, "distribute-selling-with-caps", "multisell")
+
+
+def test_a_planted_query_fails_naming_the_baseline_and_both_counts(query_baseline):
+    offers(2)
+    expected = read(baseline_file("distribution"))[connection.vendor]["decide"]
+    query_baseline.updating = False  # it must fail even while the baselines are rewritten
+    lead = make_lead(zip_code="94105", monthly_electric_bill=150)
+    with pytest.raises(pytest.fail.Exception) as caught, query_baseline("decide"):
+        decide_for(lead)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    assert f"'decide' changed: baseline {expected}, now {expected + 1}" in str(caught.value)
