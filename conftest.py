@@ -6,6 +6,7 @@ from django.db import connection
 pytest_plugins = [
     "leadhub.testing.required",  # a skip fails the run where the services are required
     "leadhub.testing.clock",  # the `frozen_clock` fixture
+    "leadhub.testing.query_counts",  # the `query_baseline` fixture and --update-query-counts
 ]
 
 

@@ -23,7 +23,6 @@ class TestAppointmentIsolation(IsolationSuite):
         ("patch", "/api/v1/appointments/{pk}/", {"status": "confirmed"}),
         ("patch", "/api/v1/appointments/{pk}/", {"notes": "mine now"}),
     )
-    max_list_queries = 7  # + one prefetch of the page's lead links
 
     def make_object(self, workspace):
         contact = make_contact()

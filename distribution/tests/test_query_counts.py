@@ -1,19 +1,18 @@
-"""Query-count baselines of the distribution path: the same at a few offers and at many, and
-not growing with the rules (filters, price adjustments, caps) the offers carry."""
+"""Query-count baselines of the distribution path (distribution/tests/query_counts.json): the same
+at a few offers and at many, and not growing with the rules (filters, price adjustments, caps)
+the offers carry."""
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from distribution.engine import decide
 from distribution.models import Cap, Offer, OfferFilter, OfferPriceAdjustment
 from distribution.services import lead_distribute
 from leadhub.testing import make_lead, make_workspace
+from leadhub.testing.query_counts import baseline_file, read
 
 pytestmark = pytest.mark.django_db
-
-POSTGRES_LOCK_TIMEOUT = 1 if connection.vendor == "postgresql" else 0  # SET LOCAL lock_timeout
 
 
 def offers(count, **fields):
@@ -30,44 +29,72 @@ def with_rules(made):
         Cap.objects.create(workspace=offer.workspace, window="month", measure="spend", maximum=100000)
 
 
-def decide_queries(lead):
-    with CaptureQueriesContext(connection) as captured:
-        decide(kind="lead", subject=lead, zip_code=lead.zip_code, state=lead.state, product=lead.lead_type,
-               strategy="priority", key="test")
-    return len(captured)
+def decide_costs(query_baseline, name):
+    lead = make_lead(zip_code="94105", monthly_electric_bill=150)
+    with query_baseline(name):
+        decide_for(lead)
 
 
-def distribute_queries(lead, strategy="priority"):
-    with CaptureQueriesContext(connection) as captured:
+def decide_for(lead):
+    return decide(kind="lead", subject=lead, zip_code=lead.zip_code, state=lead.state, product=lead.lead_type,
+                  strategy="priority", key="test")
+
+
+def distribute_costs(query_baseline, name, strategy="priority", **counting):
+    lead = make_lead(zip_code="94105", monthly_electric_bill=150)
+    with query_baseline(name, **counting):
         decision = lead_distribute(lead=lead, strategy=strategy)
     assert decision.workspace_ids, decision.refused
-    return len(captured)
 
 
-def lead():
-    return make_lead(zip_code="94105", monthly_electric_bill=150)
-
-
-def test_a_decision_is_one_query_at_any_size_and_one_more_for_caps():
+def test_a_decision_costs_the_same_at_any_size_and_one_query_more_for_caps(query_baseline):
     offers(2)
-    few = decide_queries(lead())
+    decide_costs(query_baseline, "decide")
     offers(25)
-    assert decide_queries(lead()) == few == 1
+    decide_costs(query_baseline, "decide")
     with_rules(Offer.objects.all())  # filters and price adjustments come with the offers; caps' usage is one read
-    assert decide_queries(lead()) == 2
+    decide_costs(query_baseline, "decide-with-caps")
 
 
-def test_a_distributed_lead_costs_the_same_at_a_few_offers_and_at_many():
+def test_a_distributed_lead_costs_the_same_at_a_few_offers_and_at_many(query_baseline):
     offers(2)
-    few = distribute_queries(lead())
+    distribute_costs(query_baseline, "distribute-plain")
     offers(25)
-    assert distribute_queries(lead()) == few <= 16 + POSTGRES_LOCK_TIMEOUT  # savepoints of the test transaction count
+    distribute_costs(query_baseline, "distribute-plain")
 
 
-def test_selling_with_rules_and_caps_costs_the_same_at_a_few_offers_and_at_many():
+@pytest.mark.postgres_only
+def test_the_prepared_candidate_query_costs_the_baseline_too(query_baseline):
+    """With no query log (as in production) the candidate query runs prepared on psycopg's own
+    cursor, which the logged runs above never take: counted by an execute wrapper instead."""
+    def candidate_query_runs():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT coalesce(sum(generic_plans + custom_plans), 0) FROM pg_prepared_statements "
+                           "WHERE statement LIKE %s", [f"%{OfferFilter._meta.db_table}%"])
+            return cursor.fetchone()[0]
+
+    offers(3)
+    before = candidate_query_runs()
+    distribute_costs(query_baseline, "distribute-plain", logged=False)
+    assert candidate_query_runs() == before + 1
+
+
+def test_selling_with_rules_and_caps_costs_the_same_at_a_few_offers_and_at_many(query_baseline):
     """Queries grow with the buyers a lead is sold to (each gets its access record and event), never
     with the offers: three buyers at 3 offers and at 28."""
     with_rules(offers(3, price=Decimal("20"), duplicate_days=30))
-    few = distribute_queries(lead(), "multisell")
+    distribute_costs(query_baseline, "distribute-selling-with-caps", "multisell")
     with_rules(offers(25, price=Decimal("20"), duplicate_days=30))
-    assert distribute_queries(lead(), "multisell") == few <= 27 + POSTGRES_LOCK_TIMEOUT
+    distribute_costs(query_baseline, "distribute-selling-with-caps", "multisell")
+
+
+def test_a_planted_query_fails_naming_the_baseline_and_both_counts(query_baseline):
+    offers(2)
+    expected = read(baseline_file("distribution"))[connection.vendor]["decide"]
+    query_baseline.updating = False  # it must fail even while the baselines are rewritten
+    lead = make_lead(zip_code="94105", monthly_electric_bill=150)
+    with pytest.raises(pytest.fail.Exception) as caught, query_baseline("decide"):
+        decide_for(lead)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    assert f"'decide' changed: baseline {expected}, now {expected + 1}" in str(caught.value)

@@ -4,8 +4,9 @@ Every partner endpoint plugs in by subclassing `IsolationSuite` in a `test_*isol
 module: name the routes it covers, its URLs, how to make one object for a workspace, and the
 filters and writes it offers. The base then proves, for each of them, that workspace B's key
 gets 404 for A's objects, never sees them in lists, filters or search, cannot change them, and
-that list endpoints cost the same number of queries at 10 and 200 rows. A coverage test
-(`assert_partner_routes_covered`) fails when a partner route has no suite.
+that list and detail endpoints cost exactly their query-count baseline (leadhub.testing.query_counts)
+at 10 and at 200 rows. A coverage test (`assert_partner_routes_covered`) fails when a partner
+route has no suite.
 
     class TestLeadIsolation(IsolationSuite):
         url_names = ("partner-lead-list", "partner-lead-detail")
@@ -22,11 +23,12 @@ import importlib
 import json
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.forms.models import model_to_dict
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
 from leadhub.testing import assert_error, make_workspace
@@ -80,7 +82,6 @@ class IsolationSuite:
     nested_get_urls: tuple = ()  # more GETs about one object, e.g. "/api/v1/leads/{pk}/timeline/"
     filter_params: tuple = ()  # callables: object -> query params that match that object
     write_requests: tuple = ()  # (method, url template, body) that would change an object
-    max_list_queries = 6
 
     # Each test needs the endpoint it exercises; a suite without it does not collect the test
     # (a skip would show up in CI, where nothing may be skipped).
@@ -89,7 +90,8 @@ class IsolationSuite:
         "test_filters_and_search_never_reveal_other_workspace": ("filter_params",),
         "test_other_workspace_gets_404_for_every_read": ("detail_url", "nested_get_urls"),
         "test_other_workspace_cannot_modify": ("detail_url",),
-        "test_list_query_count_is_constant": ("list_url",),
+        "test_list_queries_match_the_baseline": ("list_url",),
+        "test_detail_queries_match_the_baseline": ("detail_url", "nested_get_urls"),
     }
 
     def __init_subclass__(cls, **kwargs):
@@ -166,14 +168,34 @@ class IsolationSuite:
         assert self.snapshot(theirs) == before
 
     @pytest.mark.parametrize("rows", [10, 200])
-    def test_list_query_count_is_constant(self, tenants, rows, django_assert_max_num_queries):
+    def test_list_queries_match_the_baseline(self, tenants, rows, query_baseline):
         workspace_a, client_a, workspace_b, client_b = tenants
         self.make_rows(workspace_a, rows)
         self.make_rows(workspace_b, 3)
         client_a.get(self.list_url)  # stamps last_activity_at (once a minute) outside the count
-        with django_assert_max_num_queries(self.max_list_queries):
+        with query_baseline(route_name(self.list_url)):
             response = client_a.get(self.list_url, {"page_size": 500})
         assert len(result_ids(response)) == rows
+
+    @pytest.mark.parametrize("rows", [10, 200])
+    def test_detail_queries_match_the_baseline(self, tenants, rows, query_baseline):
+        """One object's reads cost the same however many other rows its workspace holds."""
+        workspace_a, client_a, workspace_b, client_b = tenants
+        self.make_rows(workspace_a, rows - 1)
+        self.make_rows(workspace_b, 3)
+        mine = self.make_object(workspace_a)
+        templates = ([self.detail_url] if self.detail_url else []) + list(self.nested_get_urls)
+        client_a.get(self.url(templates[0], mine))  # stamps last_activity_at outside the count
+        for template in templates:
+            url = self.url(template, mine)
+            with query_baseline(route_name(url)):
+                response = client_a.get(url)
+            assert response.status_code == 200, (url, response.content)
+
+
+def route_name(url):
+    """The name of the route serving `url`: the baseline a request to it is measured against."""
+    return resolve(urlsplit(url).path).url_name
 
 
 def partner_route_names():

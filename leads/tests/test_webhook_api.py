@@ -9,12 +9,14 @@ from django.test.client import FakePayload
 from django.utils import timezone
 
 from contacts.models import Contact
+from distribution.models import Offer
 from leadhub.middleware import client_ip
 from leadhub.testing import (
     PROVIDER_API_KEY,
     assert_webhook_error,
     make_provider,
     make_webhook,
+    make_workspace,
     provider_post,
     unique_id,
 )
@@ -573,13 +575,39 @@ def test_reprocessing_a_body_that_is_still_invalid_records_why(client, webhook, 
 # --- cost and documentation --------------------------------------------------------------------
 
 
-def test_an_accepted_lead_costs_at_most_twelve_queries(client, webhook, provider, django_assert_max_num_queries):
-    post(client, webhook.webhook_id, provider)  # warm-up: the contact exists, the usage row too
+@pytest.mark.parametrize("strategy", ["", "priority"])
+def test_an_accepted_lead_costs_its_baseline(client, webhook, provider, strategy, query_baseline):
+    """Blank strategy (the default): only the webhook's forwarding rules are read; with one, the
+    lead is also sold to the one matching offer."""
+    webhook.distribution_strategy = strategy
+    webhook.save()
+    Offer.objects.create(workspace=make_workspace(), products=["solar"], zip_codes=["94105"])
+    post(client, webhook.webhook_id, provider, lead_body(zip_code="94105"))  # warm-up: the contact and usage row exist
 
-    with django_assert_max_num_queries(12):
-        response = post(client, webhook.webhook_id, provider, lead_body(phone="4155550177"))
+    with query_baseline("webhook-lead-accepted-distributed" if strategy else "webhook-lead-accepted"):
+        response = post(client, webhook.webhook_id, provider, lead_body(phone="4155550177", zip_code="94105"))
 
-    assert response.status_code == 201
+    assert response.status_code == 201, response.content
+    assert response.json()["disposition"]["sold"] is bool(strategy)
+
+
+def test_a_replay_costs_its_baseline(client, webhook, provider, query_baseline):
+    body = lead_body(id="7000124")
+    assert post(client, webhook.webhook_id, provider, body).status_code == 201
+
+    with query_baseline("webhook-lead-replayed"):
+        response = post(client, webhook.webhook_id, provider, body)
+
+    assert response.status_code == 200, response.content
+
+
+def test_a_refused_lead_costs_its_baseline(client, webhook, provider, query_baseline):
+    post(client, webhook.webhook_id, provider)  # warm-up, as for an accepted lead
+
+    with query_baseline("webhook-lead-refused"):
+        response = post(client, webhook.webhook_id, provider, lead_body(email="nope"))
+
+    assert_failure(response, 422, "validation")
 
 
 def test_openapi_schema_documents_the_webhook(client):

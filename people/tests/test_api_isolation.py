@@ -15,7 +15,6 @@ class TestContactIsolation(IsolationSuite):
         lambda contact: {"zip_code": contact.zip_code, "state": contact.state},
         lambda contact: {"updated_at_after": "2000-01-01T00:00:00Z"},
     )
-    max_list_queries = 7  # + one prefetch of the page's leads
 
     def make_object(self, workspace):
         contact = make_contact(
