@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from leads.models import Lead, LeadEvent, LeadHold
 from leads.signals import lead_released
-from workspaces.delivery import outbox_release
+from workspaces.delivery import outbox_hold, outbox_release
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,12 @@ def lead_holds_record(*, lead, holds, by: str, at=None) -> list[LeadHold]:
     )
 
 
+def held_lead_ids(lead_ids) -> list:
+    """Which of these leads are held now (the outbox asks before it sends an event again)."""
+    return list(Lead.objects.filter(pk__in=[int(pk) for pk in lead_ids if str(pk).isdigit()])
+                .exclude(hold_reasons="").values_list("pk", flat=True))
+
+
 def lead_holds_live(lead) -> list[dict]:
     """The lead's live holds as the webhook answer and the provider see them: [{reason, message}]."""
     if not lead.hold_reasons:
@@ -110,6 +116,7 @@ def lead_hold_place(*, lead, reason: str, by: str, message: str = "") -> LeadHol
         return hold
     hold = LeadHold.objects.create(lead=lead, reason=reason, message=(message or known.label).strip(), placed_by=by)
     _columns_refresh(lead)
+    outbox_hold(subject_type="lead", subject_id=lead.pk)
     LeadEvent.objects.create(lead=lead, event_type=HOLD_PLACED,
                              event_data={"reason": reason, "by": by, "message": hold.message})
     return hold

@@ -448,9 +448,27 @@ def _require_live_webhook(workspace):
         raise ValidationError({"webhook_active": ["The webhook is switched off: turn it on before sending events again."]})
 
 
+# What an app above this one says about sending an event of its subject type again: a callable
+# taking subject ids and answering those that may not leave now (leads: the gate's held leads).
+SUBJECT_HOLDS: dict = {}
+
+
+def subject_holds_register(*, subject_type: str, held_ids):
+    SUBJECT_HOLDS[subject_type] = held_ids
+
+
+def _held_subject_ids(subject_type, subject_ids) -> set:
+    check = SUBJECT_HOLDS.get(subject_type)
+    return {str(pk) for pk in check(subject_ids)} if check and subject_ids else set()
+
+
 @transaction.atomic
 def outbound_event_redeliver(*, event: OutboundEvent) -> int:
-    """Send one event again (failed, skipped, or delivered and wanted once more)."""
+    """Send one event again (failed, skipped, or delivered and wanted once more); an event about a
+    subject that is held now is refused (it goes out with the rest at the release)."""
+    if _held_subject_ids(event.subject_type, [event.subject_id]):
+        raise ValidationError({"event_id": [f"Event {event.pk} is about {event.subject_type} {event.subject_id}, which "
+                                            "is held: release it first."]})
     if event.status not in REDELIVERABLE:
         raise ValidationError({"event_id": [f"Event {event.pk} is already queued for delivery."]})
     if event.withdrawn_at is not None:
@@ -462,12 +480,15 @@ def outbound_event_redeliver(*, event: OutboundEvent) -> int:
 
 @transaction.atomic
 def workspace_events_redeliver(*, workspace: Workspace) -> int:
-    """Send again every failed or skipped event of a workspace; returns how many were queued."""
+    """Send again every failed or skipped event of a workspace, less those about a held subject;
+    returns how many were queued."""
     _require_live_webhook(workspace)
-    return _requeue(
-        OutboundEvent.objects.filter(workspace=workspace, status__in=[DeliveryStatus.FAILED, DeliveryStatus.SKIPPED],
-                                     withdrawn_at__isnull=True)
-    )
+    events = OutboundEvent.objects.filter(workspace=workspace, status__in=[DeliveryStatus.FAILED, DeliveryStatus.SKIPPED],
+                                          withdrawn_at__isnull=True)
+    for subject_type in SUBJECT_HOLDS:
+        ids = set(events.filter(subject_type=subject_type).values_list("subject_id", flat=True))
+        events = events.exclude(subject_type=subject_type, subject_id__in=_held_subject_ids(subject_type, ids))
+    return _requeue(events)
 
 
 def outbox_withdraw(*, workspace_id: str, subject_type: str, subject_id) -> int:
@@ -481,6 +502,13 @@ def outbox_withdraw(*, workspace_id: str, subject_type: str, subject_id) -> int:
         updated_at=now,
     )
     return events.update(withdrawn_at=now, updated_at=now)
+
+
+def outbox_hold(*, subject_type: str, subject_id) -> int:
+    """A subject was just held: its events not yet sent wait for its release (`outbox_release`)."""
+    return OutboundEvent.objects.filter(
+        subject_type=subject_type, subject_id=str(subject_id), status=DeliveryStatus.PENDING
+    ).update(status=DeliveryStatus.HELD, next_attempt_at=None, updated_at=timezone.now())
 
 
 def outbox_release(*, subject_type: str, subject_id) -> int:

@@ -1,0 +1,221 @@
+"""The held-lead path suite: every way a lead could reach a workspace, tried with a held lead,
+for every hold reason (leads.holds.HOLD_REASONS: a new reason extends every path). Until the
+release no workspace has a record of the lead, an event about it it can list, a sale of it, or a
+partner read of it; after the release exactly what the path would have done happens, once."""
+import io
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from appointments.models import Appointment, ForwardStatus
+from appointments.services import appointment_intake
+from distribution.models import Decision, DecisionResult, Sale
+from distribution.services import lead_distribute_retry, leads_distribute_again, unsold_leads_retry
+from leadhub.testing import make_contact, make_keyed_provider, make_lead, make_webhook, provider_post, valid_phone
+from leadhub.testing.api import workspace_with_key
+from leads.holds import HOLD_REASONS, lead_hold_place, lead_hold_release
+from leads.models import Lead, LeadAccess
+from workspaces.delivery import outbound_event_redeliver
+from workspaces.models import DeliveryStatus, LeadForwardingRule, OutboundEvent
+from workspaces.services import routing_rule_save
+
+pytestmark = pytest.mark.django_db
+
+BUYER_URL = "https://buyer.example/hooks"
+COPY_URL = "https://copies.example/hooks"
+# How a post makes ingest place each hold reason that ingest places (test_every_ingest_reason_has_a_post).
+HOLD_POSTS = {"consent": {"tcpa_compliance": False}}
+POST = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "zip_code": "94105",
+        "consent_value": True, "tcpa_compliance": True}
+
+
+def test_every_ingest_reason_has_a_post():
+    assert {code for code, reason in HOLD_REASONS.items() if reason.at_ingest} == set(HOLD_POSTS)
+
+
+@pytest.fixture
+def world(db):
+    webhook = make_webhook(distribution_strategy="priority")
+    buyer, partner = workspace_with_key(outbound_webhook_url=BUYER_URL, webhook_active=True)
+    routing_rule_save(workspace=buyer, zip_codes=["941*"], product_types=["solar"])
+    return {"webhook": webhook, "buyer": buyer, "partner": partner, "provider": make_keyed_provider()}
+
+
+def held_lead(world, reason, **fields):
+    lead = make_lead(make_contact(webhook_id=world["webhook"].webhook_id), zip_code="94105", holds=[reason],
+                     external_id=f"ext-{valid_phone()[-6:]}", provider_id=world["provider"].provider_id, **fields)
+    return lead
+
+
+def post_lead(world, reason, path=None):
+    body = {**POST, **HOLD_POSTS.get(reason, {}), "phone": valid_phone()}
+    response = provider_post(Client(), path or f"/api/v1/webhooks/{world['webhook'].webhook_id}/leads/",
+                             json.dumps(body), provider=world["provider"])
+    assert response.status_code == 201, response.content
+    assert [hold["reason"] for hold in response.json()["disposition"]["holds"]] == [reason]
+    return Lead.objects.get(pk=response.json()["lead_id"])
+
+
+def appointment_by(reference):
+    def path(world, lead):
+        value = {"lead_id": lead.pk, "lead_ids": [lead.pk], "lead_external_id": lead.external_id}[reference]
+        appointment_intake(webhook=world["webhook"], provider=world["provider"],
+                           payload={reference: value, "scheduled_at": "2030-06-01T15:00:00Z"})
+    return path
+
+
+def by_partner_appointment(world, lead):
+    answer = world["partner"].post("/api/v1/appointments/", {"lead_id": lead.pk,
+                                                              "scheduled_at": "2030-06-01T15:00:00Z"}, format="json")
+    assert answer.status_code in (400, 404, 422), answer.content  # it cannot name a lead it does not hold
+
+
+def admin_client_for_ops():
+    from django.contrib.auth import get_user_model
+
+    admin, _ = get_user_model().objects.get_or_create(username="ops", defaults={"is_staff": True, "is_superuser": True})
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+def by_admin_assign(world, lead):
+    admin_client_for_ops().post(reverse("admin:leads_lead_changelist"), {
+        "action": "assign_to_workspace", "_selected_action": [lead.pk], "post": "yes", "workspace": world["buyer"].pk,
+    })
+
+
+def by_send_again(world, lead):
+    """An event of the lead sent before the hold was placed: sending it again is refused while held."""
+    event = OutboundEvent.objects.create(workspace=world["buyer"], event_type="lead.assigned", data={},
+                                         target_url=BUYER_URL, status=DeliveryStatus.FAILED, subject_type="lead",
+                                         subject_id=str(lead.pk))
+    with pytest.raises(Exception, match="held: release it first"):
+        outbound_event_redeliver(event=event)
+    event.delete()
+
+
+def by_simulate(world, lead):
+    from distribution.services import lead_simulate
+
+    outcome = lead_simulate(lead=lead, strategy="priority")
+    assert {c.verdict for c in outcome.candidates} == {f"{lead.hold_reasons}_hold"}
+
+
+def by_forwarding_rule_to_url(world, lead):
+    from distribution.services import lead_distribute_as_arrived
+
+    lead_distribute_as_arrived(lead=lead)
+
+
+PATHS = {
+    "appointment lead_id": appointment_by("lead_id"),
+    "appointment lead_ids": appointment_by("lead_ids"),
+    "appointment lead_external_id": appointment_by("lead_external_id"),
+    "partner appointment": by_partner_appointment,
+    "distribute again": lambda world, lead: leads_distribute_again(leads=[lead]),
+    "unsold retry": lambda world, lead: unsold_leads_retry(),
+    "retry of a failed decision": lambda world, lead: lead_distribute_retry(lead_id=lead.pk, attempt=2),
+    "admin assign": by_admin_assign,
+    "send again": by_send_again,
+    "simulate": by_simulate,
+    "forwarding rules": by_forwarding_rule_to_url,
+}
+
+
+def assert_nothing_reached(world, lead):
+    assert not LeadAccess.objects.filter(lead=lead).exists()
+    assert not Sale.objects.filter(lead=lead).exists()
+    assert not OutboundEvent.objects.filter(subject_type="lead", subject_id=str(lead.pk)).exclude(
+        status=DeliveryStatus.HELD).exists()
+    assert not OutboundEvent.objects.filter(subject_type="appointment").exclude(status=DeliveryStatus.HELD).exists()
+    assert not Appointment.objects.filter(matched_workspace__isnull=False).exists()
+    assert world["partner"].get(f"/api/v1/leads/{lead.pk}/").status_code == 404
+    assert world["partner"].get("/api/v1/appointments/").json()["results"] == []
+    assert world["partner"].get("/api/v1/workspace/events/").json()["results"] == []
+
+
+def assert_released_once(world, lead):
+    lead.refresh_from_db()
+    assert lead.workspace_id == world["buyer"].pk
+    assert LeadAccess.objects.filter(lead=lead, workspace=world["buyer"], revoked_at__isnull=True).count() == 1
+    assert Decision.objects.filter(lead=lead, result=DecisionResult.ASSIGNED).count() == 1
+    assert OutboundEvent.objects.filter(subject_type="lead", subject_id=str(lead.pk),
+                                        event_type="lead.assigned").count() == 1
+    assert world["partner"].get(f"/api/v1/leads/{lead.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("reason", HOLD_REASONS)
+@pytest.mark.parametrize("path", PATHS)
+def test_a_held_lead_reaches_no_workspace_by_any_path_until_released(world, reason, path):
+    LeadForwardingRule.objects.create(webhook_id=world["webhook"].webhook_id, target_url=COPY_URL,
+                                      zip_codes=["941*"])
+    lead = held_lead(world, reason)
+    PATHS[path](world, lead)
+    PATHS[path](world, lead)  # a retry or a second click changes nothing either
+    assert_nothing_reached(world, lead)
+
+    release = lead_hold_release(lead=lead, reason=reason, by="staff:ops", note="checked")
+    assert release.released and not release.still_held
+    assert f"sold to {world['buyer'].pk}" in release.summary
+    assert_released_once(world, lead)
+    assert OutboundEvent.objects.filter(target_url=COPY_URL, subject_id=str(lead.pk)).count() == 1
+    appointments = Appointment.objects.filter(leads=lead)
+    assert all(a.matched_workspace_id == world["buyer"].pk for a in appointments)
+    assert OutboundEvent.objects.filter(subject_type="appointment", event_type="appointment.created").count() == len(
+        appointments)
+    assert appointments.exclude(forward_status=ForwardStatus.PENDING).count() == 0
+    lead_hold_release(lead=lead, reason=reason, by="staff:ops", note="again")  # nothing more happens
+    assert_released_once(world, lead)
+
+
+@pytest.mark.parametrize("reason", HOLD_POSTS)
+@pytest.mark.parametrize("door", ["webhook", "referral", "import --distribute"])
+def test_a_lead_held_at_ingest_is_distributed_when_released(world, reason, door, tmp_path):
+    if door == "webhook":
+        lead = post_lead(world, reason)
+    elif door == "import --distribute":
+        import csv
+
+        from django.core.management import call_command
+
+        row = {**POST, **HOLD_POSTS[reason], "phone": valid_phone()}
+        with open(tmp_path / "leads.csv", "w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=list(row))
+            writer.writeheader()
+            writer.writerow(row)
+        call_command("import_leads", str(tmp_path / "leads.csv"), "--webhook", world["webhook"].webhook_id,
+                     "--provider", world["provider"].provider_id, "--distribute", stdout=io.StringIO())
+        lead = Lead.objects.get(phone=row["phone"])
+        assert lead.hold_reasons == reason
+    else:
+        referrer, client = workspace_with_key()
+        make_webhook(f"ws-{referrer.pk}-solar", distribution_strategy="priority")  # its referrals are sold
+        answer = client.post("/api/v1/leads/", {**POST, **HOLD_POSTS[reason], "phone": valid_phone(),
+                                                 "lead_type": "solar"}, format="json")
+        assert answer.status_code == 201, answer.content
+        lead = Lead.objects.get(pk=answer.json()["lead_id"])
+    assert_nothing_reached(world, lead)
+    lead_hold_release(lead=lead, reason=reason, by="staff:ops", note="checked")
+    assert_released_once(world, lead)
+
+
+@pytest.mark.parametrize("reason", HOLD_REASONS)
+def test_a_hold_placed_on_a_delivered_lead_parks_its_new_events_until_released(world, reason):
+    from leads.services.status import lead_status_change
+
+    lead = make_lead(make_contact(webhook_id=world["webhook"].webhook_id), zip_code="94105")
+    leads_distribute_again(leads=[lead])
+    lead.refresh_from_db()
+    assert lead.workspace_id == world["buyer"].pk
+    lead_hold_place(lead=lead, reason=reason, by="staff:ops", message="disputed")
+    lead_status_change(lead=lead, new_status="contacted", changed_by="staff:ops", holder=world["buyer"])
+    changed = OutboundEvent.objects.get(subject_id=str(lead.pk), event_type="lead.status_changed")
+    assert changed.status == DeliveryStatus.HELD
+    assert world["partner"].get("/api/v1/workspace/events/").json()["results"] == [] or all(
+        row["id"] != str(changed.pk) for row in world["partner"].get("/api/v1/workspace/events/").json()["results"])
+    lead_hold_release(lead=lead, reason=reason, by="staff:ops", note="resolved")
+    changed.refresh_from_db()
+    assert changed.status == DeliveryStatus.PENDING
