@@ -14,7 +14,8 @@ def payload_key(name) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-PHONE_KEYS = frozenset(payload_key(name) for name in ("phone", *PHONE_ALIASES))
+# `customer_phone` is the appointment webhook's phone: a refused appointment post is the person's too.
+PHONE_KEYS = frozenset(payload_key(name) for name in ("phone", "customer_phone", *PHONE_ALIASES))
 
 
 # Keys that are the record of consent (what the person agreed to, and the proof of when and from

@@ -215,3 +215,22 @@ def test_purge_removes_the_persons_rejected_submissions_and_skips_voided_convers
     workspace.refresh_from_db()
     # Only the live 300.00 conversion was in the totals; the voided 50.00 must not be subtracted.
     assert (workspace.total_conversions, workspace.total_revenue) == (1, Decimal("99.99"))
+
+
+@pytest.mark.django_db
+def test_a_refused_appointment_post_is_purged_with_the_person(client):
+    """An appointment post names its person by `customer_phone`: refused, it is kept under that
+    phone, so the person's purge deletes it too."""
+    from leadhub.testing import make_keyed_provider, make_webhook, provider_post
+    from providers.models import RejectedSubmission
+
+    history = make_contact_history()
+    contact, webhook, provider = history["contact"], make_webhook(), make_keyed_provider()
+    body = {"customer_phone": contact.phone, "customer_name": "Ada Lovelace", "scheduled_at": "not a date"}
+    refused = provider_post(client, f"/api/v1/webhooks/{webhook.webhook_id}/appointments/", body, provider=provider)
+    assert refused.status_code == 422, refused.content
+    assert RejectedSubmission.objects.get().phone_normalized == contact.phone
+
+    contact_purge(contact=contact, reason="DSR-8", by="ops")
+
+    assert not RejectedSubmission.objects.exists()
