@@ -1,4 +1,6 @@
 """Query-count baselines of every admin changelist, each kept in its model's app's file."""
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.contrib import admin
@@ -14,8 +16,9 @@ MODELS = sorted(admin.site._registry, key=lambda model: model._meta.label)
 def baseline_app(model):
     """The project app whose file holds the model's baseline; Django's own models (users, groups)
     go to leadhub's, the project's."""
-    path = model._meta.app_config.path
-    return app_of(path) if path.startswith(str(settings.BASE_DIR)) else "leadhub"
+    config = model._meta.app_config
+    ours = Path(config.path).resolve() == (Path(settings.BASE_DIR) / config.name).resolve()
+    return app_of(config.path) if ours else "leadhub"
 
 
 @pytest.mark.parametrize("model", MODELS, ids=[model._meta.label for model in MODELS])
