@@ -15,6 +15,10 @@ def pytest_collection_modifyitems(config, items):
 
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     if on_postgres:
+        sqlite_only = [item for item in items if "sqlite_only" in item.keywords]
+        if sqlite_only:
+            config.hook.pytest_deselected(items=sqlite_only)
+            items[:] = [item for item in items if "sqlite_only" not in item.keywords]
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL to run it")
     for item in items:

@@ -44,7 +44,7 @@ def test_a_database_already_at_todays_triggers_is_left_as_it_is():
     assert triggers() == today
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the DELETE trigger was SQLite's")
+@pytest.mark.sqlite_only  # the DELETE trigger was SQLite's
 def test_an_sqlite_database_migrated_with_the_first_0001_ends_as_a_fresh_one():
     today = triggers()
     with connection.cursor() as cursor:
