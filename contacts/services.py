@@ -14,9 +14,11 @@ CONTACT_FILL_FIELDS = (
 )
 
 
-def contact_upsert(*, webhook_id, phone, values, now):
+def contact_upsert(*, webhook_id, phone, values, now, fill_existing: bool = True):
     """The live contact for (webhook_id, phone), created or row-locked in one statement, with its
-    blank CONTACT_FILL_FIELDS filled from `values` (other keys are ignored).
+    blank CONTACT_FILL_FIELDS filled from `values` (other keys are ignored). `fill_existing=False`
+    (a held lead) leaves an existing contact as it is: a workspace holding another lead of the
+    person must not read what the held lead sent; `contact_blanks_fill` fills them at release.
 
     INSERT ... ON CONFLICT DO UPDATE both bumps `updated_at` and row-locks an existing contact,
     so concurrent records for one phone queue up behind each other instead of racing, and no
@@ -43,12 +45,17 @@ def contact_upsert(*, webhook_id, phone, values, now):
         contact = Contact.objects.select_for_update().get(pk=contact.merged_into_id)
     elif contact.inserted:
         return contact, True, []
-    fill = {name: value for name, value in values.items() if not getattr(contact, name)}
+    return contact, False, contact_blanks_fill(contact=contact, values=values) if fill_existing else []
+
+
+def contact_blanks_fill(*, contact, values) -> list[str]:
+    """Fill the contact's blank CONTACT_FILL_FIELDS from `values`; returns the names filled."""
+    fill = {name: values[name] for name in CONTACT_FILL_FIELDS if values.get(name) and not getattr(contact, name)}
     if fill:
         Contact.objects.filter(pk=contact.pk).update(**fill)
         for name, value in fill.items():
             setattr(contact, name, value)
-    return contact, False, sorted(fill)
+    return sorted(fill)
 
 
 # What ops may correct by hand (the contact admin's form); the phone and webhook are the dedup

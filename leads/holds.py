@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from contacts.models import Contact, ContactEvent
+from contacts.services import CONTACT_FILL_FIELDS, contact_blanks_fill
 from leads.models import Lead, LeadEvent, LeadHold
 from leads.signals import lead_released
 from workspaces.delivery import outbox_hold, outbox_release
@@ -106,6 +108,16 @@ def _columns_refresh(lead):
 
 
 @transaction.atomic
+def _contact_blanks_fill(lead, *, by):
+    """What ingest held back from the person's contact (a held lead fills no blanks of a contact
+    other workspaces may read) is filled now, as if the lead had just arrived."""
+    contact = Contact.objects.select_for_update().get(pk=lead.contact_id)
+    changed = contact_blanks_fill(contact=contact, values={name: getattr(lead, name, "") for name in CONTACT_FILL_FIELDS})
+    if changed:
+        ContactEvent.objects.create(contact=contact, event_type=ContactEvent.UPDATED,
+                                    event_data={"lead_id": lead.pk, "changed_fields": changed, "by": by})
+
+
 def lead_hold_place(*, lead, reason: str, by: str, message: str = "") -> LeadHold:
     """Hold a lead for `reason` from now on (idempotent: a live hold of that reason is returned).
     What it already gave a workspace stays; nothing more leaves until the hold is released."""
@@ -171,6 +183,8 @@ def lead_hold_release(*, lead, reason: str, by: str, note: str) -> HoldRelease:
             "tcpa_compliance": lead.tcpa_compliance,
         })
         result = HoldRelease(lead=lead, reason=reason, released=True, still_held=_live_codes(lead))
+        if not result.still_held:
+            _contact_blanks_fill(lead, by=by)
     if not result.still_held:
         for _receiver, answer in lead_released.send(sender=Lead, lead=lead, by=by):
             if isinstance(answer, dict):

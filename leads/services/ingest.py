@@ -123,11 +123,12 @@ def lead_id_sequence_advance(*, past: int):
 def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent_from_workspace, lead_id):
     now = timezone.now()
     values = cleaned.values
+    holds = holds_at_ingest(values)
     contact, created_contact, changed = contact_upsert(
         webhook_id=webhook.webhook_id, phone=values["phone"], now=now,
         values={**values, "sent_from_workspace": sent_from_workspace.pk if sent_from_workspace else ""},
+        fill_existing=not holds,
     )
-    holds = holds_at_ingest(values)
     lead = Lead.objects.create(
         id=lead_id,
         external_id=cleaned.external_id,

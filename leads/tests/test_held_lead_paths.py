@@ -49,9 +49,9 @@ def held_lead(world, reason, **fields):
     return lead
 
 
-def post_lead(world, reason, path=None):
-    body = {**POST, **HOLD_POSTS.get(reason, {}), "phone": valid_phone()}
-    response = provider_post(Client(), path or f"/api/v1/webhooks/{world['webhook'].webhook_id}/leads/",
+def post_lead(world, reason, body=None):
+    body = {**POST, **HOLD_POSTS.get(reason, {}), "phone": valid_phone(), **(body or {})}
+    response = provider_post(Client(), f"/api/v1/webhooks/{world['webhook'].webhook_id}/leads/",
                              json.dumps(body), provider=world["provider"])
     assert response.status_code == 201, response.content
     assert [hold["reason"] for hold in response.json()["disposition"]["holds"]] == [reason]
@@ -219,3 +219,22 @@ def test_a_hold_placed_on_a_delivered_lead_parks_its_new_events_until_released(w
     lead_hold_release(lead=lead, reason=reason, by="staff:ops", note="resolved")
     changed.refresh_from_db()
     assert changed.status == DeliveryStatus.PENDING
+
+
+@pytest.mark.parametrize("reason", HOLD_POSTS)
+def test_a_held_lead_fills_no_blank_of_a_contact_another_workspace_reads_until_released(world, reason):
+    phone = valid_phone()
+    first = {**POST, "phone": phone}
+    answer = provider_post(Client(), f"/api/v1/webhooks/{world['webhook'].webhook_id}/leads/", json.dumps(first),
+                           provider=world["provider"])
+    contact_id = answer.json()["contact_id"]
+    assert Lead.objects.get(pk=answer.json()["lead_id"]).workspace_id == world["buyer"].pk
+
+    held = post_lead(world, reason, body={"phone": phone, "address": "1 Held Street", "city": "Oakland"})
+    seen = world["partner"].get(f"/api/v1/contacts/{contact_id}/").json()
+    assert (seen["address"], seen["city"]) == ("", "")
+    assert held.pk not in [row["id"] for row in seen["leads"]]
+
+    lead_hold_release(lead=held, reason=reason, by="staff:ops", note="checked")
+    seen = world["partner"].get(f"/api/v1/contacts/{contact_id}/").json()
+    assert (seen["address"], seen["city"]) == ("1 Held Street", "Oakland")
