@@ -172,10 +172,21 @@ def test_a_held_lead_reaches_no_workspace_by_any_path_until_released(world, reas
 
 
 @pytest.mark.parametrize("reason", HOLD_POSTS)
-@pytest.mark.parametrize("door", ["webhook", "referral", "import --distribute"])
+@pytest.mark.parametrize("door", ["webhook", "referral", "import --distribute", "re-processing"])
 def test_a_lead_held_at_ingest_is_distributed_when_released(world, reason, door, tmp_path):
     if door == "webhook":
         lead = post_lead(world, reason)
+    elif door == "re-processing":
+        from providers.models import RejectedSubmission
+        from providers.services import rejected_submission_reprocess
+
+        body = {**POST, **HOLD_POSTS[reason], "phone": valid_phone(), "email": "ada@"}
+        refused = provider_post(Client(), f"/api/v1/webhooks/{world['webhook'].webhook_id}/leads/", json.dumps(body),
+                                provider=world["provider"])
+        assert refused.status_code == 422, refused.content
+        submission = rejected_submission_reprocess(submission=RejectedSubmission.objects.get(),
+                                                   payload={**body, "email": "ada@example.com"})
+        lead = Lead.objects.get(pk=submission.reprocessed_object_id)
     elif door == "import --distribute":
         import csv
 
