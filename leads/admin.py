@@ -47,7 +47,7 @@ from leads.models import (
 )
 from leads.selectors import lead_timeline
 from leads.gate import LeadHeld
-from leads.holds import HOLD_REASONS, lead_hold_release
+from leads.holds import HOLD_REASONS, lead_hold_place, lead_hold_release
 from leads.services.assignment import lead_assign
 from leads.services.status import lead_status_change
 from leads.services.working import LEAD_OPS_FIELDS, lead_activity_add, lead_update
@@ -191,6 +191,35 @@ class AssignToWorkspaceForm(forms.Form):
     workspace = forms.ModelChoiceField(queryset=Workspace.objects.filter(is_active=True), label="Workspace")
 
 
+class HeldFilter(admin.SimpleListFilter):
+    """Leads with any live hold (the indexed `hold_reasons`), or held for one reason."""
+
+    title = "held"
+    parameter_name = "held"
+
+    def lookups(self, request, model_admin):
+        return [("any", "Held (any reason)"), *((code, f"Held: {reason.label}") for code, reason in HOLD_REASONS.items()),
+                ("no", "Not held")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "any":
+            return queryset.exclude(hold_reasons="")
+        if value == "no":
+            return queryset.filter(hold_reasons="")
+        if value in HOLD_REASONS:
+            return queryset.filter(Q(hold_reasons=value) | Q(hold_reasons__startswith=f"{value},")
+                                   | Q(hold_reasons__contains=f",{value}"))
+        return queryset
+
+
+class PlaceHoldForm(forms.Form):
+    """Which hold to place, and why (kept with the hold, shown to ops and in the hold's answer)."""
+
+    hold = forms.ChoiceField(choices=[(code, reason.label) for code, reason in HOLD_REASONS.items()], label="Hold")
+    reason = reason_field("Why the lead may not reach any buyer now (e.g. the consumer disputes the consent).")
+
+
 class ReleaseHoldForm(forms.Form):
     """Which hold to release, and why (kept with the release)."""
 
@@ -242,6 +271,7 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         "workspace_status",
         WebhookFilter,
         StateFilter,
+        HeldFilter,
         "held_for_consent",
         "tcpa_compliance",
         "created_at",
@@ -313,8 +343,8 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         "updated_at",
     ]
     inlines = [LeadHoldInline, LeadAccessInline, LeadStatusHistoryInline, LeadActivityInline, LeadEventInline]
-    actions = ["change_status", "assign_to_workspace", "release_hold", "add_activity", "export_csv"]
-    record_actions = ["change_status", "assign_to_workspace", "release_hold", "add_activity"]
+    actions = ["change_status", "assign_to_workspace", "place_hold", "release_hold", "add_activity", "export_csv"]
+    record_actions = ["change_status", "assign_to_workspace", "place_hold", "release_hold", "add_activity"]
     assign_limit = 500
     HELD = "held_for_consent__exact"
 
@@ -474,6 +504,25 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         return self.confirmation_page(
             request, template="admin/leads/lead/action_form.html", title="Change the status of leads",
             action="change_status", selected=leads, form=form,
+        )
+
+    @admin.action(description="Place a hold (with the reason)", permissions=["change"])
+    def place_hold(self, request, queryset):
+        """Hold each selected lead for a reason (lead_hold_place): what it already gave a workspace
+        stays, nothing more leaves (events wait) until the hold is released."""
+        leads = self._selected(request, queryset)
+        if leads is None:
+            return None
+        form = PlaceHoldForm(self.confirmation_data(request))
+        if form.is_bound and form.is_valid():
+            by, code = actor_for_user(request.user), form.cleaned_data["hold"]
+            for lead in leads:
+                lead_hold_place(lead=lead, reason=code, by=by, message=form.cleaned_data["reason"])
+            self.message_user(request, f"Held {len(leads)} lead(s) for {code}.", messages.SUCCESS)
+            return None
+        return self.confirmation_page(
+            request, template="admin/leads/lead/action_form.html", title="Place a hold on leads",
+            action="place_hold", selected=leads, form=form,
         )
 
     @admin.action(description="Release a hold (with the reason)", permissions=["change"])

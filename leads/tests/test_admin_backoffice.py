@@ -208,3 +208,18 @@ def test_unfiltered_changelist_uses_the_planner_estimate_and_filtered_counts_exa
     assert len(counting) == 1 and "reltuples" in counting[0]
     assert unfiltered.context["cl"].result_count == 4  # ANALYZE of a small table is exact
     assert filtered.context["cl"].result_count == 3
+
+
+def test_ops_place_a_hold_with_the_reason_and_the_held_filter_lists_it(admin_client):
+    lead, other = make_lead(), make_lead()
+    done = admin_client.post(CHANGELIST, {"action": "place_hold", "_selected_action": [lead.pk], "post": "yes",
+                                          "hold": "consent", "reason": "The consumer disputes the consent"},
+                             follow=True)
+    assert messages_of(done) == "Held 1 lead(s) for consent."
+    lead.refresh_from_db()
+    assert (lead.hold_reasons, lead.held_for_consent) == ("consent", True)
+    hold = lead.holds.get()
+    assert (hold.placed_by, hold.message) == ("staff:admin", "The consumer disputes the consent")
+    assert listed(admin_client.get(CHANGELIST, {"held": "any"})) == [lead.pk]
+    assert listed(admin_client.get(CHANGELIST, {"held": "consent"})) == [lead.pk]
+    assert listed(admin_client.get(CHANGELIST, {"held": "no"})) == [other.pk]
