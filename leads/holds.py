@@ -107,7 +107,6 @@ def _columns_refresh(lead):
         setattr(lead, name, value)
 
 
-@transaction.atomic
 def _contact_blanks_fill(lead, *, by):
     """What ingest held back from the person's contact (a held lead fills no blanks of a contact
     other workspaces may read) is filled now, as if the lead had just arrived."""
@@ -118,6 +117,7 @@ def _contact_blanks_fill(lead, *, by):
                                     event_data={"lead_id": lead.pk, "changed_fields": changed, "by": by})
 
 
+@transaction.atomic
 def lead_hold_place(*, lead, reason: str, by: str, message: str = "") -> LeadHold:
     """Hold a lead for `reason` from now on (idempotent: a live hold of that reason is returned).
     What it already gave a workspace stays; nothing more leaves until the hold is released."""

@@ -249,3 +249,16 @@ def test_a_held_lead_fills_no_blank_of_a_contact_another_workspace_reads_until_r
     lead_hold_release(lead=held, reason=reason, by="staff:ops", note="checked")
     seen = world["partner"].get(f"/api/v1/contacts/{contact_id}/").json()
     assert (seen["address"], seen["city"]) == ("1 Held Street", "Oakland")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_placing_and_releasing_run_in_their_own_transactions():
+    """As ops call them (no transaction around): each locks the lead in a transaction of its own."""
+    webhook = make_webhook(distribution_strategy="priority")
+    buyer, _client = workspace_with_key()
+    routing_rule_save(workspace=buyer, zip_codes=["941*"], product_types=["solar"])
+    lead = make_lead(make_contact(webhook_id=webhook.webhook_id), zip_code="94105")
+    lead_hold_place(lead=lead, reason="consent", by="staff:ops", message="disputed")
+    assert Lead.objects.get(pk=lead.pk).hold_reasons == "consent"
+    release = lead_hold_release(lead=lead, reason="consent", by="staff:ops", note="confirmed")
+    assert Lead.objects.get(pk=lead.pk).workspace_id == buyer.pk, release.summary
