@@ -55,7 +55,9 @@ def test_a_distribution_that_cannot_get_its_lock_leaves_the_lead_unsold_and_queu
     Offer.objects.create(workspace=make_workspace())
     lead = make_lead()
     release, held = threading.Event(), threading.Event()
-    thread = hold_lock("SELECT id FROM leads WHERE id = %s FOR UPDATE", [lead.pk], release, held)
+    # NO KEY UPDATE: it still refuses distribution's FOR UPDATE, but not the foreign-key check of the
+    # failed decision's INSERT, which a FOR UPDATE would keep waiting until the holder gives up.
+    thread = hold_lock("SELECT id FROM leads WHERE id = %s FOR NO KEY UPDATE", [lead.pk], release, held)
     try:
         decision = lead_distribute(lead=lead, strategy="priority")
     finally:

@@ -79,7 +79,8 @@ def test_merge_fills_a_blank_survivor_name_like_ingest_does():
 
 def test_next_lead_for_a_merged_away_webhook_and_phone_lands_on_the_survivor():
     webhook = make_webhook()
-    payload = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "phone": "(415) 222-0132"}
+    payload = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "phone": "(415) 222-0132",
+               "consent_value": True, "tcpa_compliance": True}
     first = lead_ingest(webhook=webhook, payload=payload)
     survivor = make_contact(webhook_id="wh-other", phone=first.contact.phone)
     contact_merge(survivor=survivor, duplicates=[first.contact], by="ops")
