@@ -77,10 +77,15 @@ class PrivateRedis:
 
 
 def _reset_celery_connections(celery_app):
+    """Close every broker connection this process pooled, the app's and kombu's global ones, so
+    the next publish connects afresh (a pool closed here is never handed out again)."""
+    from kombu import pools
+
     if celery_app._pool is not None:
         celery_app._pool.force_close_all()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    pools.reset()
 
 
 @contextmanager
