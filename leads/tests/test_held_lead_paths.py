@@ -262,3 +262,21 @@ def test_placing_and_releasing_run_in_their_own_transactions():
     assert Lead.objects.get(pk=lead.pk).hold_reasons == "consent"
     release = lead_hold_release(lead=lead, reason="consent", by="staff:ops", note="confirmed")
     assert Lead.objects.get(pk=lead.pk).workspace_id == buyer.pk, release.summary
+
+
+@pytest.mark.parametrize("reason", HOLD_REASONS)
+def test_a_forwarding_rule_to_a_workspace_sends_a_held_lead_nowhere_until_released(reason):
+    """A forwarding rule that targets a workspace is that buyer's offer: a held lead reaches it
+    only when released, once."""
+    webhook = make_webhook(distribution_strategy="first_match")
+    target, client = workspace_with_key(outbound_webhook_url=BUYER_URL, webhook_active=True)
+    LeadForwardingRule.objects.create(webhook_id=webhook.webhook_id, target_workspace=target, zip_codes=["941*"])
+    lead = make_lead(make_contact(webhook_id=webhook.webhook_id), zip_code="94105", holds=[reason])
+    leads_distribute_again(leads=[lead])
+    assert not LeadAccess.objects.filter(lead=lead).exists()
+    assert client.get(f"/api/v1/leads/{lead.pk}/").status_code == 404
+
+    lead_hold_release(lead=lead, reason=reason, by="staff:ops", note="checked")
+    assert LeadAccess.objects.filter(lead=lead, workspace=target).count() == 1
+    assert client.get(f"/api/v1/leads/{lead.pk}/").status_code == 200
+    assert OutboundEvent.objects.filter(subject_id=str(lead.pk), workspace=target).count() == 1
