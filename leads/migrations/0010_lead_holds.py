@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='lead',
             name='hold_reasons',
-            field=models.CharField(blank=True, db_index=True, default='', max_length=200),
+            field=models.CharField(blank=True, default='', max_length=200),
         ),
         migrations.CreateModel(
             name='LeadHold',
@@ -35,5 +35,9 @@ class Migration(migrations.Migration):
                 'ordering': ['placed_at', 'id'],
                 'constraints': [models.UniqueConstraint(condition=models.Q(('released_at__isnull', True)), fields=('lead', 'reason'), name='lead_holds_live_uniq')],
             },
+        ),
+        migrations.AddIndex(
+            model_name='lead',
+            index=models.Index(condition=models.Q(('hold_reasons', ''), _negated=True), fields=['id'], name='leads_held_idx'),
         ),
     ]
