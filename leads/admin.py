@@ -213,18 +213,17 @@ class HeldFilter(admin.SimpleListFilter):
         return queryset
 
 
-class PlaceHoldForm(forms.Form):
-    """Which hold to place, and why (kept with the hold, shown to ops and in the hold's answer)."""
+class HoldForm(forms.Form):
+    """Which hold to place or release, and why (kept with the hold)."""
+
+    PLACE = "Why the lead may not reach any buyer now (e.g. the consumer disputes the consent)."
+    RELEASE = "Why the lead may leave now (e.g. consent obtained on a recorded call). Kept with the release."
 
     hold = forms.ChoiceField(choices=[(code, reason.label) for code, reason in HOLD_REASONS.items()], label="Hold")
-    reason = reason_field("Why the lead may not reach any buyer now (e.g. the consumer disputes the consent).")
 
-
-class ReleaseHoldForm(forms.Form):
-    """Which hold to release, and why (kept with the release)."""
-
-    hold = forms.ChoiceField(choices=[(code, reason.label) for code, reason in HOLD_REASONS.items()], label="Hold")
-    reason = reason_field("Why the lead may leave now (e.g. consent obtained on a recorded call). Kept with the release.")
+    def __init__(self, *args, why: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"] = reason_field(why)
 
 
 class AddActivityForm(forms.Form):
@@ -513,7 +512,7 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         leads = self._selected(request, queryset)
         if leads is None:
             return None
-        form = PlaceHoldForm(self.confirmation_data(request))
+        form = HoldForm(self.confirmation_data(request), why=HoldForm.PLACE)
         if form.is_bound and form.is_valid():
             by, code = actor_for_user(request.user), form.cleaned_data["hold"]
             for lead in leads:
@@ -536,7 +535,8 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
             self.message_user(request, "None of the selected leads is held.", messages.WARNING)
             return None
         held = {code for lead in leads for code in lead.hold_reasons.split(",")}
-        form = ReleaseHoldForm(self.confirmation_data(request), initial={"hold": min(held)} if len(held) == 1 else None)
+        form = HoldForm(self.confirmation_data(request), why=HoldForm.RELEASE,
+                        initial={"hold": min(held)} if len(held) == 1 else None)
         if form.is_bound and form.is_valid():
             by, code = actor_for_user(request.user), form.cleaned_data["hold"]
             for lead in leads:
