@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from leads.signals import lead_accepted, lead_released
+from leads.signals import lead_accepted, lead_released, lead_replayed
 from providers.models import DistributionStrategy, WebhookConfig
 from workspaces.models import (
     AppointmentRoutingRule,
@@ -23,6 +23,7 @@ from workspaces.models import (
 from workspaces.signals import delivery_recorded
 
 from .models import DecisionResult, FilterOp, Offer, OfferFilter, OfferKind
+from .selectors import NOTHING_BOOKED, lead_payout_booked
 from .services import lead_distribute, lead_distribute_as_arrived, sale_undelivered_credit
 
 # A forwarding config's mode is its webhook's strategy (what forwarding did is what these do).
@@ -34,14 +35,23 @@ MODE_STRATEGY = {
 
 @receiver(lead_accepted, dispatch_uid="distribution.lead_accepted")
 def distribute_accepted_lead(sender, *, lead, webhook, sent_from_workspace=None, **kwargs):
-    """Distribute the lead; the answer (`sold`, and `price`: the source's payout, never the
-    buyer) goes into the webhook answer's disposition."""
+    """Distribute the lead; the answer (`sold`, and `price`: the source's payout booked for it,
+    never the buyer's price) goes into the webhook answer's disposition."""
     decision = lead_distribute(
         lead=lead, strategy=webhook.distribution_strategy, webhook=webhook,
         sender_workspace_id=sent_from_workspace.pk if sent_from_workspace else None,
     )
     sold = decision is not None and decision.result == DecisionResult.ASSIGNED
-    return {"sold": sold, "price": getattr(decision, "payout", None)}
+    price = getattr(decision, "payout", None)
+    if price is None and webhook.payout_kind:
+        price = NOTHING_BOOKED  # terms, but nothing decided or booked (no strategy, a failed decision)
+    return {"sold": sold, "price": price}
+
+
+@receiver(lead_replayed, dispatch_uid="distribution.lead_replayed")
+def replayed_lead_price(sender, *, lead, webhook, **kwargs):
+    """A replay answers the payout booked for the lead, as the original answer did."""
+    return {"price": lead_payout_booked(lead=lead, webhook=webhook)}
 
 
 @receiver(lead_released, dispatch_uid="distribution.lead_released")

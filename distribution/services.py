@@ -4,6 +4,7 @@ import logging
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -11,16 +12,16 @@ from leadhub.actors import SYSTEM
 from leads.gate import lead_access_give, lead_copies_send, lead_event_send, lead_gate
 from leads.models import AccessHow, Lead, LeadEvent
 from leads.services.assignment import lead_assign_locked
-from ledger.models import EntryKind
+from ledger.models import Entry, EntryKind
 from ledger.services import CENT, Draft, lead_dimensions, ledger_entries_record
-from providers.models import DistributionStrategy, PayoutKind, WebhookConfig
+from providers.models import DistributionStrategy, PayoutKind, PayoutOn, WebhookConfig
 from workspaces.models import EventType
 
 from .caps import caps_claim, claim_amount, window_start
 from .engine import MULTISELL_BUYERS, Outcome, decide
 from .models import Decision, DecisionResult, Offer, OfferKind, Sale
 from .schedule import schedule_open
-from .selectors import unsold_leads
+from .selectors import NOTHING_BOOKED, payout_reference, unsold_leads
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +68,8 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
     webhook's forwarding rules to external URLs (blank `strategy`: only those copies). Never
     raises: a failure (a lock not granted within LOCK_TIMEOUT, a database error) leaves the lead
     unsold, writes a `failed` decision and queues a retry. Returns the decision row (None when
-    nothing was decided); its `payout` attribute is what the source is owed for the lead (None
-    when the webhook pays nothing)."""
+    nothing was decided); its `payout` attribute is the source's payout this distribution booked
+    (0.00 when none was due yet, None when the webhook pays nothing)."""
     if webhook is None:
         webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
     if strategy is None:
@@ -175,8 +176,8 @@ def _sales_record(lead, winners, *, at) -> list[Sale]:
 
 
 def payout_for(webhook, sales_total: Decimal) -> Decimal | None:
-    """What the source of `webhook` is owed for one accepted lead: its fixed amount, or its share
-    of the lead's sales; None when the webhook pays nothing."""
+    """What the source of `webhook` is owed for one lead: its fixed amount, or its share of the
+    lead's sales; None when the webhook pays nothing."""
     if webhook is None or not webhook.payout_kind:
         return None
     if webhook.payout_kind == PayoutKind.FIXED:
@@ -184,19 +185,52 @@ def payout_for(webhook, sales_total: Decimal) -> Decimal | None:
     return (sales_total * webhook.payout_share / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _payout_due(lead, sales, *, webhook) -> bool:
+    """Is the source's payout due at this distribution? `sold`: with a sale. `accepted`: once the
+    lead may reach a buyer (a held lead is not yet accepted for good: its release distributes it
+    again, and that distribution books the payout)."""
+    if webhook.payout_booked_on == PayoutOn.SOLD:
+        return bool(sales)
+    return not lead.hold_reasons
+
+
 def _money_book(lead, sales, *, webhook, at):
     """The ledger entries of one distribution, in one INSERT: a `sale` per buyer and the source's
-    `payout` (once per lead: a fixed payout is booked the first time the lead is distributed,
-    sold or not; a share when it sells). An amount of zero moves no money and books nothing, so
-    unpriced distribution writes no ledger row. Returns the payout."""
+    `payout` when due (`_payout_due`). The payout's reference is unique, so it is booked once per
+    lead, however many distributions (concurrent ones included) find it due. An amount of zero
+    moves no money and books nothing, so unpriced distribution writes no ledger row. Returns the
+    payout booked (None when the webhook pays nothing, 0.00 when none is due)."""
     dimensions = lead_dimensions(lead)
     drafts = [Draft(kind=EntryKind.SALE, amount=sale.price, workspace_id=sale.workspace_id, offer_id=sale.offer_id,
                     reference=f"sale:{sale.pk}", **dimensions) for sale in sales if sale.price]
     payout = payout_for(webhook, sum((sale.price for sale in sales), Decimal("0")))
-    if payout and (sales or webhook.payout_kind == PayoutKind.FIXED):
-        drafts.append(Draft(kind=EntryKind.PAYOUT, amount=payout, reference=f"payout:{lead.pk}", **dimensions))
+    if payout is not None and not _payout_due(lead, sales, webhook=webhook):
+        payout = NOTHING_BOOKED
+    if payout:
+        drafts.append(Draft(kind=EntryKind.PAYOUT, amount=payout, reference=payout_reference(lead.pk), **dimensions))
     ledger_entries_record(drafts=drafts, at=at)
     return payout
+
+
+@transaction.atomic
+def payout_chargeback(*, lead, by: str, reason: str) -> Entry | None:
+    """Take back the source's payout for `lead`: a `chargeback` of minus the booked payout, on the
+    source side with the payout's dimensions, saying who and why. Once per lead (its reference is
+    unique, so concurrent callers book one); None when no payout was booked or it is already
+    taken back."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why the payout is taken back."]})
+    reference = f"chargeback:{lead.pk}"
+    payout = Entry.objects.filter(kind=EntryKind.PAYOUT, reference=payout_reference(lead.pk)).first()
+    if payout is None or Entry.objects.filter(kind=EntryKind.CHARGEBACK, reference=reference).exists():
+        return None
+    ledger_entries_record(drafts=[Draft(
+        kind=EntryKind.CHARGEBACK, amount=-payout.amount, provider_id=payout.provider_id,
+        webhook_id=payout.webhook_id, lead_type=payout.lead_type, subsource=payout.subsource, lead_id=payout.lead_id,
+        reference=reference, note=f"{reason} (by {by})",
+    )])
+    return Entry.objects.get(kind=EntryKind.CHARGEBACK, reference=reference)
 
 
 def _decision_create(lead, outcome: Outcome) -> Decision:

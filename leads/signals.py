@@ -7,6 +7,11 @@ from django.dispatch import Signal
 # may answer {"sold": bool, "price": Decimal | None} (the source's payout) for the webhook answer.
 lead_accepted = Signal()
 
+# Sent by `lead_ingest` when a post is a replay of an earlier one (nothing written). Arguments:
+# lead, webhook. A receiver may answer {"price": Decimal | None} (the source's payout booked for
+# the lead) so the replay answers what the original did.
+lead_replayed = Signal()
+
 # Sent by `leads.holds.lead_hold_release` after the transaction that released a lead's last hold.
 # Arguments: lead, by. Receivers do what waited for the lead, each in its own transaction, in the
 # order they are connected (distribution, then appointments: the app order), and may answer

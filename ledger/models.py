@@ -6,8 +6,9 @@ values and keep `lead_id` without a foreign key, so deleting a workspace, a webh
 person's lead never rewrites money history.
 
 Signs: a buyer-side entry (`side = buyer`) is what the buyer owes (a sale is positive, a credit
-negative); a source-side entry is what the provider is owed (a payout is positive). Sales are
-the sum of buyer-side amounts, payouts the sum of source-side amounts, margin sales - payouts.
+negative); a source-side entry is what the provider is owed (a payout is positive, a chargeback,
+the payout taken back, negative). Sales are the sum of buyer-side amounts, payouts the sum of
+source-side amounts (net of chargebacks), margin sales - payouts.
 """
 from django.db import models
 from django.db.models import Q
@@ -32,8 +33,8 @@ class Side(models.TextChoices):
 
 # The side each kind books to (an adjustment names its own) and the sign its amount must have.
 KIND_SIDE = {
-    EntryKind.SALE: Side.BUYER, EntryKind.RETURN_CREDIT: Side.BUYER, EntryKind.CHARGEBACK: Side.BUYER,
-    EntryKind.UNDELIVERED: Side.BUYER, EntryKind.PAYOUT: Side.SOURCE,
+    EntryKind.SALE: Side.BUYER, EntryKind.RETURN_CREDIT: Side.BUYER, EntryKind.UNDELIVERED: Side.BUYER,
+    EntryKind.PAYOUT: Side.SOURCE, EntryKind.CHARGEBACK: Side.SOURCE,
 }
 POSITIVE_KINDS = (EntryKind.SALE, EntryKind.PAYOUT)
 CREDIT_KINDS = (EntryKind.RETURN_CREDIT, EntryKind.CHARGEBACK, EntryKind.UNDELIVERED)

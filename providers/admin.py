@@ -28,6 +28,8 @@ from leadhub.payload_aliases import is_evidence_key
 from providers import services
 from providers.models import (
     LeadSourceProvider,
+    PayoutKind,
+    PayoutOn,
     ProviderUsageLog,
     RejectedSubmission,
     WebhookConfig,
@@ -36,7 +38,8 @@ from providers.models import (
 
 
 class WebhookConfigForm(forms.ModelForm):
-    """The signing secret is write-only: typed in, never rendered back into the page."""
+    """The signing secret is write-only: typed in, never rendered back into the page. A share
+    payout is saved as booked on sale, which is what a share means."""
 
     secret_key = forms.CharField(
         required=False, max_length=255, widget=forms.PasswordInput(render_value=False),
@@ -54,6 +57,8 @@ class WebhookConfigForm(forms.ModelForm):
             cleaned["secret_key"] = ""
         elif not cleaned.get("secret_key"):
             cleaned["secret_key"] = self.instance.secret_key
+        if cleaned.get("payout_kind") == PayoutKind.SHARE:
+            cleaned["payout_on"] = PayoutOn.SOLD
         return cleaned
 
 

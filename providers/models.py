@@ -25,8 +25,17 @@ class DistributionStrategy(models.TextChoices):
 class PayoutKind(models.TextChoices):
     """What the source of a webhook's leads is paid."""
 
-    FIXED = "fixed", "Fixed amount per accepted lead"
+    FIXED = "fixed", "Fixed amount per lead"
     SHARE = "share", "Share of the sale"
+
+
+class PayoutOn(models.TextChoices):
+    """When a source's payout is booked: when its lead (or appointment) is accepted, a held lead
+    when its last hold is released; or with the first sale (a share of nothing is nothing, so a
+    share is always booked on sale)."""
+
+    ACCEPTED = "accepted", "Accepted (a held lead: when its last hold is released)"
+    SOLD = "sold", "Sold (with the first sale)"
 
 
 class WebhookConfig(TimeStampedModel):
@@ -63,6 +72,10 @@ class WebhookConfig(TimeStampedModel):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
         help_text="Percent of the lead's sales paid to the source.",
     )
+    payout_on = models.CharField(
+        max_length=10, choices=PayoutOn.choices, default=PayoutOn.ACCEPTED,
+        help_text="When the payout is booked; a share is always booked on sale.",
+    )
     retry_unsold = models.BooleanField(
         default=False, help_text="Distribute unsold leads again when offers' schedules open or caps reset.",
     )
@@ -89,10 +102,16 @@ class WebhookConfig(TimeStampedModel):
                 "webhook_configs", "distribution_strategy", DistributionStrategy.choices, allow_blank=True
             ),
             choices_constraint("webhook_configs", "payout_kind", PayoutKind.choices, allow_blank=True),
+            choices_constraint("webhook_configs", "payout_on", PayoutOn.choices),
         ]
 
     def __str__(self):
         return self.webhook_id
+
+    @property
+    def payout_booked_on(self) -> str:
+        """`payout_on` as it applies: a share is a share of sales, so it is booked on sale."""
+        return PayoutOn.SOLD if self.payout_kind == PayoutKind.SHARE else self.payout_on
 
 
 class LeadSourceProvider(TimeStampedModel):

@@ -16,7 +16,7 @@ from leadhub.errors import ServiceConflict, ServiceRefusal
 from leads.ingest import clean_lead, column_for
 from leads.holds import hold_columns, holds_at_ingest, lead_holds_live, lead_holds_record
 from leads.models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
-from leads.signals import lead_accepted
+from leads.signals import lead_accepted, lead_replayed
 from providers.models import WebhookConfig
 from providers.services import provider_usage_record
 
@@ -41,7 +41,7 @@ class IngestResult:
     created: bool  # False: idempotent replay of an earlier post, nothing was written
     ignored_fields: list = ()  # another vertical's fields: kept in the contact's custom_metadata
     sold: bool = False  # distribution (a `lead_accepted` receiver) sold it
-    price: object = None  # the source's payout for it (Decimal), from distribution; None = none
+    price: object = None  # the source's payout booked for it (Decimal), from distribution; None = no terms
     holds: list = ()  # [{reason, message}]: the lead's live holds (leads.holds) as the answer shows them
 
     @property
@@ -79,7 +79,7 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
     reference = {"webhook_id": webhook.webhook_id, "provider_id": provider.provider_id if provider else "",
                  "external_id": cleaned.external_id}
     if cleaned.external_id is not None and (existing := _lead_with_reference(reference)):
-        return _replay_or_conflict(existing, cleaned)
+        return _replayed(existing, cleaned, webhook=webhook)
     try:
         with transaction.atomic():
             result = _create(
@@ -90,7 +90,7 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
         # Lost a race for the same new reference; the atomic block has rolled back (to its
         # savepoint when nested), so answer as if this post had arrived second.
         if cleaned.external_id is not None and (existing := _lead_with_reference(reference)):
-            return _replay_or_conflict(existing, cleaned)
+            return _replayed(existing, cleaned, webhook=webhook)
         if lead_id is not None and Lead.objects.filter(pk=lead_id).exists():
             raise IngestConflict(f"Lead id {lead_id} is already taken.",
                                  errors={"id": [f"Lead id {lead_id} is already taken by another lead."]}) from None
@@ -202,6 +202,15 @@ def _lead_with_reference(reference):
         return Lead.objects.select_related("contact").get(**reference)
     except Lead.DoesNotExist:
         return None
+
+
+def _replayed(existing, cleaned, *, webhook):
+    """A replay's answer, with the price the apps above say (the payout booked for the lead)."""
+    result = _replay_or_conflict(existing, cleaned)
+    for _receiver, answer in lead_replayed.send(sender=Lead, lead=existing, webhook=webhook):
+        if isinstance(answer, dict) and "price" in answer:
+            result = replace(result, price=answer["price"])
+    return result
 
 
 def _replay_or_conflict(existing, cleaned):
