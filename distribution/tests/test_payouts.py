@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from distribution.models import Offer
+from distribution.models import Offer, Sale
 from distribution.services import lead_distribute, payout_chargeback
 from leadhub.testing import make_keyed_provider, make_webhook, make_workspace, provider_post
 from leads.holds import lead_hold_release
@@ -169,3 +169,20 @@ def test_a_lead_without_a_payout_has_nothing_to_charge_back(client):
     post(client, webhook)
     assert payout_chargeback(lead=Lead.objects.get(), by="staff:ops", reason="no sale") is None
     assert not Entry.objects.exists()
+
+
+def test_ops_take_back_a_payout_from_the_sales_admin_saying_why(client, admin_client):
+    offer("10")
+    webhook = make_webhook(distribution_strategy="priority", payout_on="sold", **FIXED)
+    post(client, webhook)
+    sale = Sale.objects.get()
+    url = "/admin/distribution/sale/"
+    asked = admin_client.post(url, {"action": "payouts_charge_back", "_selected_action": [sale.pk]})
+    assert asked.status_code == 200 and "Say why" in asked.content.decode()
+    data = {"action": "payouts_charge_back", "_selected_action": [sale.pk], "post": "yes"}
+    assert admin_client.post(url, {**data, "reason": ""}).status_code == 200  # asked again: a reason is needed
+    assert not Entry.objects.filter(kind=EntryKind.CHARGEBACK).exists()
+    assert admin_client.post(url, {**data, "reason": "returned by the buyer as fake"}).status_code == 302
+    chargeback = Entry.objects.get(kind=EntryKind.CHARGEBACK)
+    assert (chargeback.amount, chargeback.side, chargeback.lead_id) == (D("-5.00"), Side.SOURCE, sale.lead_id)
+    assert "returned by the buyer as fake" in chargeback.note

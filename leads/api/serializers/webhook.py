@@ -101,8 +101,10 @@ class DispositionSerializer(serializers.Serializer):
     sold = serializers.BooleanField(help_text="A buyer took the lead when it arrived.")
     price = serializers.DecimalField(
         14, 2, allow_null=True,
-        help_text="What you are paid for this lead (the webhook's payout: fixed, or your share of the sale); "
-                  "null when the webhook pays nothing through us.",
+        help_text="What you are paid for this lead, as booked by now (the webhook's payout: fixed, or your "
+                  "share of the sale): booked when the lead is accepted (a held lead: when it is released) or, "
+                  "by the webhook's terms and always for a share, when it sells; \"0.00\" while nothing is "
+                  "booked yet; null when the webhook pays nothing through us. A replay answers what is booked by then.",
     )
 
 

@@ -43,7 +43,7 @@ _HELD_EXAMPLE = {
     **_SUCCESS_EXAMPLE, "reason": _HELD_REASON,
     "disposition": {"held_for_consent": True, "held_reason": _HELD_REASON,
                     "holds": [{"reason": "consent", "message": _HELD_REASON}], "ignored_fields": [], "sold": False,
-                    "price": "12.50"},
+                    "price": "0.00"},
 }
 _REQUEST_EXAMPLE = {
     "first_name": "Ada",
