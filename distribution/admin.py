@@ -1,16 +1,23 @@
-"""Ops admin: offers (real widgets, no JSON, prices, caps), decisions and sales (read-only), the
-unsold queue with "distribute again", and the simulate page."""
+"""Ops admin: offers (real widgets, no JSON, prices, caps), decisions and sales (read-only; a
+source's payout taken back from there), the unsold queue with "distribute again", and the
+simulate page."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from leadhub.admin import AuditLogAdmin
+from leadhub.actors import actor_for_user
+from leadhub.admin import AuditLogAdmin, ConfirmationPageMixin, ReasonForm, reason_field
 
 from .forms import OfferForm, SimulateForm
 from .models import DAYS, Cap, Decision, Offer, OfferFilter, OfferPriceAdjustment, Sale, UnsoldLead
 from .selectors import unsold_leads
-from .services import lead_simulate, leads_distribute_again
+from .services import lead_simulate, leads_distribute_again, payout_chargeback
+
+
+class ChargebackForm(ReasonForm):
+    reason = reason_field("Say why the source is not paid for these leads; kept in the chargeback's note.",
+                          label="Reason (required)")
 
 
 class OfferFilterInline(admin.TabularInline):
@@ -103,12 +110,33 @@ class CapAdmin(admin.ModelAdmin):
 
 
 @admin.register(Sale)
-class SaleAdmin(AuditLogAdmin):
+class SaleAdmin(ConfirmationPageMixin, AuditLogAdmin):
     list_display = ("lead", "workspace", "offer", "price", "exclusive", "sold_at")
     list_filter = ("exclusive",)
     search_fields = ("=lead__id", "=workspace__id")
     list_select_related = ("lead", "workspace", "offer")
     raw_id_fields = ("lead", "offer")
+    actions = ["payouts_charge_back"]
+
+    @admin.action(description="Take back the sources' payouts for these sales' leads", permissions=["chargeback"])
+    def payouts_charge_back(self, request, queryset):
+        form = ChargebackForm(self.confirmation_data(request))
+        if form.is_bound and form.is_valid():
+            by = actor_for_user(request.user)
+            leads = {sale.lead_id: sale.lead for sale in queryset}.values()
+            taken = [e for lead in leads
+                     if (e := payout_chargeback(lead=lead, by=by, reason=form.cleaned_data["reason"]))]
+            self.message_user(
+                request, f"Payouts taken back: {len(taken)} of {len(leads)} leads (the others had none, or it "
+                         "was already taken back).", messages.SUCCESS if taken else messages.WARNING)
+            return None
+        return self.confirmation_page(
+            request, template="admin/distribution/sale/chargeback.html", title="Take back sources' payouts",
+            action="payouts_charge_back", selected=queryset.select_related("lead"), form=form,
+        )
+
+    def has_chargeback_permission(self, request):
+        return request.user.has_perm("ledger.add_entry")
 
 
 @admin.register(UnsoldLead)
