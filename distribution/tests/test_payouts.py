@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from distribution.models import Offer, Sale
 from distribution.services import lead_distribute, payout_chargeback
-from leadhub.testing import make_keyed_provider, make_webhook, make_workspace, provider_post
+from leadhub.testing import make_keyed_provider, make_webhook, make_workspace, provider_post, run_at_once
 from leads.holds import lead_hold_release
 from leads.models import Lead
 from ledger.models import Entry, EntryKind, Side
@@ -186,3 +186,27 @@ def test_ops_take_back_a_payout_from_the_sales_admin_saying_why(client, admin_cl
     chargeback = Entry.objects.get(kind=EntryKind.CHARGEBACK)
     assert (chargeback.amount, chargeback.side, chargeback.lead_id) == (D("-5.00"), Side.SOURCE, sale.lead_id)
     assert "returned by the buyer as fake" in chargeback.note
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_release_racing_distributions_books_one_payout_and_racing_chargebacks_one_chargeback():
+    """Concurrent connections: the release and ops' "distribute again" all find the payout due;
+    its unique reference books it once. Ten chargebacks at once book one."""
+    webhook = make_webhook(distribution_strategy="priority", payout_on="accepted", **FIXED)
+    lead = _held_lead(webhook)
+
+    def work(i):
+        if i == 0:
+            return lead_hold_release(lead=lead, reason="consent", by="staff:ops", note="consent checked")
+        return lead_distribute(lead=Lead.objects.get(pk=lead.pk), webhook=webhook)
+
+    _results, errors = run_at_once(8, work)
+    assert errors == []
+    assert payouts(lead) == [D("5.00")]
+
+    _results, errors = run_at_once(10, lambda i: payout_chargeback(lead=lead, by="staff:ops", reason=f"race {i}"))
+    assert errors == []
+    assert Entry.objects.filter(kind=EntryKind.CHARGEBACK).count() == 1
+    assert ledger_figures(by="webhook")[webhook.webhook_id]["payouts"] == D("0.00")
+    assert ledger_verify() == []
