@@ -15,12 +15,15 @@ class OfferPriceAdjustmentSerializer(serializers.ModelSerializer):
         fields = ["column", "op", "value", "amount"]
 
 
+CAP_SCOPES = [("offer", "This offer"), ("buyer", "All your offers")]
+
+
 class OfferCapSerializer(serializers.Serializer):
     """A cap that limits the offer, with what its current window has used."""
 
     id = serializers.IntegerField()
     scope = serializers.ChoiceField(
-        [("offer", "This offer"), ("buyer", "All your offers")],
+        CAP_SCOPES,
         help_text="`offer`: this offer alone; `buyer`: shared by all your offers.",
     )
     window = serializers.ChoiceField(CapWindow.choices)

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from drf_spectacular.generators import SchemaGenerator
 
 from distribution.models import Cap, Offer, OfferPriceAdjustment, Sale
 from distribution.services import lead_distribute
@@ -152,3 +153,14 @@ def test_an_unknown_sales_filter_is_a_400_naming_it():
 def test_sales_need_the_leads_read_scope():
     _, client = workspace_with_key(scopes=["offers:write"])
     assert assert_error(client.get(SALES), 403)["missing_scope"] == "leads:read"
+
+
+def test_the_schema_documents_prices_caps_and_sales():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    sales = schema["paths"]["/api/v1/workspace/sales/"]["get"]
+    assert sales["tags"] == ["sales"]
+    assert {"sold_at_after", "sold_at_before", "cursor"} <= {p["name"] for p in sales["parameters"]}
+    offer = schema["components"]["schemas"]["Offer"]["properties"]
+    assert {"price", "appointment_price", "exclusive_price", "price_adjustments", "caps", "duplicate_days"} <= set(offer)
+    cap = schema["components"]["schemas"]["OfferCap"]["properties"]
+    assert cap["scope"]["allOf"] == [{"$ref": "#/components/schemas/CapScopeEnum"}]
