@@ -28,7 +28,8 @@ def clock():
 
 
 def sold(workspace, **offer_fields):
-    """A lead sold to `workspace` through distribution, by an offer of it."""
+    """A lead sold to `workspace` through distribution, by a new offer of it that outranks the others."""
+    offer_fields.setdefault("priority", Offer.objects.count() + 1)
     offer = Offer.objects.create(workspace=workspace, products=["solar"], **offer_fields)
     lead = make_lead(zip_code="94105", state="CA")
     decision = lead_distribute(lead=lead, strategy="priority")
@@ -136,6 +137,16 @@ def test_sales_filter_by_time_of_sale(clock):
     assert [r["id"] for r in client.get(SALES, {"sold_at_after": since}).json()["results"]] == [new.pk]
     assert [r["id"] for r in client.get(SALES, {"sold_at_before": since}).json()["results"]] == [old.pk]
     assert [r["id"] for r in client.get(SALES, {"sold_at__lte": since}).json()["results"]] == [old.pk]
+
+
+def test_staff_read_every_buyers_sales_or_one_buyers(admin_client):
+    mine, client = workspace_with_key()
+    theirs, _ = workspace_with_key()
+    own, other = sold(mine)[1], sold(theirs)[1]
+    assert [r["id"] for r in client.get(SALES).json()["results"]] == [own.pk]
+    assert [r["id"] for r in client.get(SALES, {"workspace": theirs.pk}).json()["results"]] == []  # never theirs
+    assert {r["id"] for r in admin_client.get(SALES).json()["results"]} >= {own.pk, other.pk}
+    assert [r["id"] for r in admin_client.get(SALES, {"workspace": theirs.pk}).json()["results"]] == [other.pk]
 
 
 @pytest.mark.parametrize("param", ["sold_at_after", "sold_at__gte"])
