@@ -1,11 +1,12 @@
 """Reads of distribution rows."""
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from ledger.models import Entry, EntryKind
 
-from .models import Decision, Offer, UnsoldLead
+from .caps import window_start
+from .models import Cap, CapUsage, Decision, Offer, Sale, UnsoldLead
 
 NOTHING_BOOKED = Decimal("0.00")
 
@@ -27,9 +28,43 @@ def lead_payout_booked(*, lead, webhook):
 
 
 def offers_visible_to(*, workspace):
-    """The caller's offers (every offer for staff, `workspace` None)."""
-    offers = Offer.objects.select_related("workspace").prefetch_related("filters").order_by("id")
+    """The caller's offers (every offer for staff, `workspace` None), with their filters, price
+    adjustments, own caps and their buyer's caps (`workspace.buyer_caps`) read in one query each."""
+    offers = Offer.objects.select_related("workspace").prefetch_related(
+        "filters", "price_adjustments", "caps",
+        Prefetch("workspace__caps", queryset=Cap.objects.filter(offer__isnull=True), to_attr="buyer_caps"),
+    ).order_by("id")
     return offers if workspace is None else offers.filter(workspace=workspace)
+
+
+def offers_caps_now(offers, *, at):
+    """Give each offer (read by `offers_visible_to`) `caps_now`: one dict per cap that limits it,
+    its own then its buyer's, with the start of the window holding `at` on the buyer's clock and
+    what that window has used. One query reads the usage of every offer's caps (none without caps)."""
+    offers = list(offers)
+    windows = Q()
+    for offer in offers:
+        zone = offer.workspace.time_zone
+        offer.caps_now = [
+            {"id": cap.pk, "scope": cap.scope, "window": cap.window, "measure": cap.measure,
+             "maximum": cap.maximum, "window_start": window_start(cap.window, at, zone)}
+            for cap in [*offer.caps.all(), *offer.workspace.buyer_caps]
+        ]
+        for row in offer.caps_now:
+            windows |= Q(cap_id=row["id"], window_start=row["window_start"])
+    used = {}
+    if windows:
+        used = {(cap_id, start): value for cap_id, start, value
+                in CapUsage.objects.filter(windows).values_list("cap_id", "window_start", "used")}
+    for offer in offers:
+        for row in offer.caps_now:
+            row["used"] = used.get((row["id"], row["window_start"]), Decimal("0"))
+    return offers
+
+
+def sales_visible_to(*, workspace):
+    """The caller's sale rows (every buyer's for staff, `workspace` None)."""
+    return Sale.objects.all() if workspace is None else Sale.objects.filter(workspace=workspace)
 
 
 def unsold_leads():

@@ -261,6 +261,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "events", "description": "Events sent to your outbound webhook, to page through or replay."},
         {"name": "analytics", "description": "Funnel, daily and provider figures."},
         {"name": "offers", "description": "What your workspace buys: products, where, which leads and when."},
+        {"name": "sales", "description": "What your workspace bought: each lead, at what price, and when."},
     ],
     # /api/docs/ works without internet: Swagger UI and Redoc are served from our static files.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -275,6 +276,8 @@ SPECTACULAR_SETTINGS = {
         "FailureOutcomeEnum": ["failure"],
         "AppointmentStatusEnum": "appointments.models.AppointmentStatus",
         "AppointmentOutcomeEnum": "appointments.models.Outcome",
+        # A cap's `scope` (one offer or the whole buyer), not an API key's scopes.
+        "CapScopeEnum": "distribution.api.serializers.CAP_SCOPES",
     },
 }
 

@@ -7,4 +7,5 @@ urlpatterns = [
     path("offers/<int:pk>/", views.OfferDetailView.as_view(), name="partner-offer-detail"),
     path("offers/<int:pk>/pause/", views.OfferPauseView.as_view(), name="partner-offer-pause"),
     path("offers/<int:pk>/resume/", views.OfferResumeView.as_view(), name="partner-offer-resume"),
+    path("workspace/sales/", views.SaleListView.as_view(), name="partner-workspace-sales"),
 ]

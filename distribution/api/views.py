@@ -1,19 +1,23 @@
-"""`/api/v1/offers/`: a workspace reads the offers it buys by and pauses or resumes one."""
+"""`/api/v1/offers/`: a workspace reads the offers it buys by and pauses or resumes one;
+`/api/v1/workspace/sales/`: what it bought."""
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from distribution.selectors import offers_visible_to
+from distribution.selectors import offers_caps_now, offers_visible_to, sales_visible_to
 from distribution.services import offer_pause, offer_resume
+from leadhub.api.pagination import IdCursorPagination
 from workspaces.api.partner import PartnerAPIMixin
 
-from .serializers import OfferSerializer
+from .filters import SaleFilterSet
+from .serializers import OfferSerializer, SaleSerializer
 
 
 class OfferListView(PartnerAPIMixin, generics.ListAPIView):
-    """The caller's offers (its own configuration: any key may read it)."""
+    """The caller's offers (its own configuration: any key may read it), with prices and caps."""
 
     serializer_class = OfferSerializer
     required_scopes = {"GET": None}
@@ -21,6 +25,9 @@ class OfferListView(PartnerAPIMixin, generics.ListAPIView):
 
     def get_queryset(self):
         return offers_visible_to(workspace=self.caller_workspace())
+
+    def paginate_queryset(self, queryset):
+        return offers_caps_now(super().paginate_queryset(queryset), at=timezone.now())
 
 
 class OfferDetailView(PartnerAPIMixin, generics.RetrieveAPIView):
@@ -30,6 +37,9 @@ class OfferDetailView(PartnerAPIMixin, generics.RetrieveAPIView):
 
     def get_queryset(self):
         return offers_visible_to(workspace=self.caller_workspace())
+
+    def get_object(self):
+        return offers_caps_now([super().get_object()], at=timezone.now())[0]
 
 
 class _OfferSwitchView(PartnerAPIMixin, APIView):
@@ -41,7 +51,8 @@ class _OfferSwitchView(PartnerAPIMixin, APIView):
     def post(self, request, pk):
         offer = get_object_or_404(offers_visible_to(workspace=self.caller_workspace()), pk=pk)
         offer = type(self).service(offer=offer)
-        return Response(OfferSerializer(offers_visible_to(workspace=None).get(pk=offer.pk)).data)
+        switched = offers_caps_now([offers_visible_to(workspace=None).get(pk=offer.pk)], at=timezone.now())[0]
+        return Response(OfferSerializer(switched).data)
 
 
 class OfferPauseView(_OfferSwitchView):
@@ -54,3 +65,20 @@ class OfferResumeView(_OfferSwitchView):
     """`POST /api/v1/offers/{id}/resume/`."""
 
     service = staticmethod(offer_resume)
+
+
+class SaleCursorPagination(IdCursorPagination):
+    ordering = "-sold_at"
+
+
+class SaleListView(PartnerAPIMixin, generics.ListAPIView):
+    """The leads your workspace bought: price, whether exclusive, which offer and when; newest first."""
+
+    serializer_class = SaleSerializer
+    filterset_class = SaleFilterSet
+    pagination_class = SaleCursorPagination
+    required_scopes = {"GET": "leads:read"}
+    required_permissions = {"GET": "distribution.view_sale"}
+
+    def get_queryset(self):
+        return sales_visible_to(workspace=self.caller_workspace())

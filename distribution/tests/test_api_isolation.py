@@ -1,7 +1,11 @@
-"""`/api/v1/offers/`: a workspace sees and switches only its own offers; pausing needs offers:write."""
-import pytest
+"""`/api/v1/offers/`: a workspace sees and switches only its own offers; pausing needs offers:write.
+`/api/v1/workspace/sales/`: a workspace sees only what it bought."""
+from decimal import Decimal
 
-from distribution.models import Offer
+import pytest
+from django.utils import timezone
+
+from distribution.models import Cap, Offer, OfferPriceAdjustment, Sale
 from distribution.services import lead_simulate
 from leadhub.testing.api import IsolationSuite, workspace_with_key
 from leadhub.testing import make_lead
@@ -16,7 +20,29 @@ class TestOfferIsolation(IsolationSuite):
     write_requests = (("post", "/api/v1/offers/{pk}/pause/", {}), ("post", "/api/v1/offers/{pk}/resume/", {}))
 
     def make_object(self, workspace):
-        return Offer.objects.create(workspace=workspace, products=["solar"], zip_codes=["94105"])
+        """An offer with an adjustment and a cap of its own, under a cap of its buyer: the
+        baselines count reading each of them and the caps' usage."""
+        offer = Offer.objects.create(workspace=workspace, products=["solar"], zip_codes=["94105"])
+        OfferPriceAdjustment.objects.create(offer=offer, column="state", op="eq", value="CA", amount=Decimal("2"))
+        Cap.objects.create(workspace=workspace, offer=offer, window="day", maximum=Decimal("5"))
+        if not Cap.objects.filter(workspace=workspace, offer__isnull=True).exists():
+            Cap.objects.create(workspace=workspace, window="month", measure="spend", maximum=Decimal("900"))
+        return offer
+
+
+class TestSaleIsolation(IsolationSuite):
+    url_names = ("partner-workspace-sales",)
+    list_url = "/api/v1/workspace/sales/"
+    filter_params = (
+        lambda sale: {"sold_at_after": "2000-01-01T00:00:00Z", "sold_at_before": "2999-01-01T00:00:00Z"},
+        lambda sale: {"sold_at__gte": sale.sold_at.isoformat(), "sold_at__lte": sale.sold_at.isoformat()},
+    )
+
+    def make_object(self, workspace):
+        lead = make_lead(workspace=workspace, zip_code="94105")
+        offer = Offer.objects.filter(workspace=workspace).first() or Offer.objects.create(workspace=workspace)
+        return Sale.objects.create(lead=lead, workspace=workspace, offer=offer, price=Decimal("12.50"),
+                                   phone=lead.phone, sold_at=timezone.now())
 
 
 def test_pause_and_resume_switch_distribution():

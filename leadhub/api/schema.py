@@ -106,9 +106,10 @@ def allows_blank(field) -> bool:
 class LeadhubAutoSchema(AutoSchema):
     def get_tags(self):
         """One tag per resource: the first path segment after /api/v1/, except the workspace's
-        outbound events, which are a resource of their own."""
-        if self.path.startswith("/api/v1/workspace/events/"):
-            return ["events"]
+        outbound events and sales, which are resources of their own."""
+        for resource in ("events", "sales"):
+            if self.path.startswith(f"/api/v1/workspace/{resource}/"):
+                return [resource]
         return super().get_tags()
 
     def _resolve_path_parameters(self, variables):

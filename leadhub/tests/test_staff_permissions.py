@@ -59,6 +59,7 @@ ROUTES = {
     "partner-offer-detail": [("get", "/api/v1/offers/{offer}/?workspace={workspace}", None, VIEW)],
     "partner-offer-pause": [("post", "/api/v1/offers/{offer}/pause/?workspace={workspace}", None, WRITE)],
     "partner-offer-resume": [("post", "/api/v1/offers/{offer}/resume/?workspace={workspace}", None, WRITE)],
+    "partner-workspace-sales": [("get", "/api/v1/workspace/sales/", None, VIEW)],
     "partner-workspace": [("get", "/api/v1/workspace/?workspace={workspace}", None, VIEW)],
     "partner-workspace-webhook": [
         ("post", "/api/v1/workspace/webhook/?workspace={workspace}",
