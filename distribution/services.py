@@ -4,6 +4,7 @@ import logging
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from workspaces.models import EventType
 
 from .caps import caps_claim, claim_amount, window_start
 from .engine import MULTISELL_BUYERS, Outcome, decide
-from .models import Decision, DecisionResult, Offer, OfferKind, Sale
+from .models import Decision, DecisionResult, Offer, OfferKind, Sale, zero_priced
 from .schedule import schedule_open
 from .selectors import unsold_leads
 
@@ -320,8 +321,14 @@ def offer_pause(*, offer: Offer) -> Offer:
 
 @transaction.atomic
 def offer_resume(*, offer: Offer) -> Offer:
+    """A paused offer takes leads again, unless it would sell at $0 without a reason."""
     offer = Offer.objects.select_for_update().get(pk=offer.pk)
     if offer.paused_at is not None:
+        zero = zero_priced(offer)
+        if zero and not offer.zero_price_reason.strip():
+            raise ValidationError({"zero_price_reason": [
+                f"This offer's {' and '.join(zero)} is 0 and no zero_price_reason says why: ops must price it first."
+            ]})
         offer.paused_at = None
         offer.save(update_fields=["paused_at", "updated_at"])
     return offer

@@ -279,6 +279,15 @@ class LeadForwardingRuleForm(forms.ModelForm):
             "is_active",
         )
 
+    def __init__(self, *args, **kwargs):
+        """The target workspace is kept only for rules that once sold leads to a workspace; the
+        help points ops to the offer form, where leads go to a workspace at a price."""
+        super().__init__(*args, **kwargs)
+        self.fields["target_workspace"].help_text = format_html(
+            'Only on old, inactive rules. To send leads to a workspace, <a href="{}">add a lead offer</a>.',
+            reverse("admin:distribution_offer_add"),
+        )
+
     def clean_zip_csv(self):
         upload = self.cleaned_data.get("zip_csv")
         if upload is None:
