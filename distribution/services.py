@@ -145,9 +145,7 @@ def _sell(lead, outcome, *, webhook, at):
     decision.payout = _money_book(lead, sales, webhook=webhook, at=at)
     if outcome.winners:
         first, *others = outcome.winners
-        lead = lead_assign_locked(
-            lead=lead, workspace=first.offer.workspace, by=SYSTEM, routing_rule_id=first.offer.routing_rule_id
-        )
+        lead = lead_assign_locked(lead=lead, workspace=first.offer.workspace, by=SYSTEM)
         # The other buyers get a copy, as forwarding did: bought (multisell) or forwarded (all_matches).
         how = AccessHow.SOLD if outcome.strategy in SELLING_STRATEGIES else AccessHow.FORWARDED
         for other in others:

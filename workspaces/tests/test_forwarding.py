@@ -1,10 +1,12 @@
-"""Lead forwarding rules: matching, modes, consent hold, loop guard, CSV load, delivery."""
+"""Lead forwarding rules: matching, modes, consent hold, loop guard, CSV load, delivery. A rule
+sends copies to external URLs only; leads go to a workspace through its lead offers."""
 import json
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from leadhub.testing import WebhookReceiver, make_webhook, make_workspace, valid_phone
+from distribution.models import Offer, OfferFilter
+from leadhub.testing import WebhookReceiver, make_lead_offer, make_webhook, make_workspace, valid_phone
 from leads.services.ingest import lead_ingest
 from providers.signatures import verify
 from workspaces.delivery import outbox_deliver
@@ -28,6 +30,13 @@ def make_rule(webhook, **fields):
     rule.full_clean()
     rule.save()
     return rule
+
+
+def webhook_offer(workspace, webhook, **fields):
+    """A lead offer for one webhook's leads: what a forwarding rule to a workspace became."""
+    offer = make_lead_offer(workspace, **fields)
+    OfferFilter.objects.create(offer=offer, column="webhook_id", op="eq", value=webhook.webhook_id)
+    return offer
 
 
 def ingest(webhook, **fields):
@@ -133,20 +142,15 @@ def test_switched_off_webhook_forwarding_and_consent_held_leads_are_never_forwar
     assert forwarded(ingest(webhook)) == []
 
 
-def test_a_workspace_target_is_an_offer_the_lead_is_assigned_by_through_its_webhook_and_secret():
-    # Schema moved: a rule to a workspace is that buyer's offer for the webhook's leads, and
-    # its webhook takes the forwarding mode as strategy; the lead reaches it as `lead.assigned`.
-    webhook = make_webhook()
+def test_a_lead_offer_for_one_webhook_takes_its_leads_as_lead_assigned_signed_with_the_buyers_secret():
+    webhook = make_webhook(distribution_strategy="first_match")
     with WebhookReceiver([200]) as receiver:
         workspace = make_workspace(outbound_webhook_url=receiver.url, webhook_active=True)
-        rule = make_rule(webhook, target_workspace=workspace, product_types=["*"], states=["ca"])
-        webhook.refresh_from_db()
-        assert webhook.distribution_strategy == "first_match"
-        assert (rule.offer.workspace, rule.offer.kind, rule.offer.states) == (workspace, "lead", ["CA"])
+        offer = webhook_offer(workspace, webhook, states=["CA"])
         lead = ingest(webhook)
         lead.refresh_from_db()
         assert lead.workspace == workspace
-        assert lead.decisions.get().offer_ids == [rule.offer.pk]
+        assert lead.decisions.get().offer_ids == [offer.pk]
         assert forwarded(lead) == []
         (event,) = OutboundEvent.objects.filter(subject_id=str(lead.pk), event_type=EventType.LEAD_ASSIGNED)
         assert event.workspace == workspace
@@ -156,37 +160,32 @@ def test_a_workspace_target_is_an_offer_the_lead_is_assigned_by_through_its_webh
     verify(workspace.webhook_secret, request["headers"]["X-Leadhub-Signature"], request["body"])
 
 
-def test_a_workspace_without_webhook_still_buys_and_external_rules_still_get_their_copy():
-    # Schema moved: the workspace (no outbound URL: it reads its leads through the API) takes the
-    # lead by its offer; the external rule's copy is sent after that decision.
+def test_a_rule_may_not_target_a_workspace_and_an_old_one_makes_no_offer_and_sets_no_strategy():
     webhook = make_webhook()
-    buyer = make_workspace()
-    make_rule(webhook, priority=5, target_workspace=buyer)
-    external = make_rule(webhook, priority=1)
+    workspace = make_workspace()
+    with pytest.raises(ValidationError) as refused:
+        make_rule(webhook, target_workspace=workspace)
+    assert "lead offer" in str(refused.value.message_dict["target_workspace"])
+    old = make_rule(webhook, target_workspace=workspace, is_active=False)  # as migration 0006 leaves one
+    LeadForwardingConfig.objects.create(webhook_id=webhook.webhook_id, mode=ForwardingMode.ALL_MATCHES)
     webhook.refresh_from_db()
+    assert not Offer.objects.filter(workspace=workspace).exists() and not Offer.objects.filter(forwarding_rule=old)
+    assert webhook.distribution_strategy == ""
+    assert ingest(webhook).workspace_id is None
+
+
+def test_a_workspace_without_webhook_still_buys_and_external_rules_still_get_their_copy():
+    # The workspace (no outbound URL: it reads its leads through the API) takes the lead by its
+    # offer; the external rule's copy is sent after that decision.
+    webhook = make_webhook(distribution_strategy="first_match")
+    buyer = make_workspace()
+    webhook_offer(buyer, webhook, priority=5)
+    external = make_rule(webhook, priority=1)
     lead = ingest(webhook)
     (event,) = forwarded(lead)
     assert event.forwarding_rule == external
     lead.refresh_from_db()
     assert lead.workspace == buyer
-
-
-def test_forwarding_offers_follow_their_rule_and_the_webhook_switch_and_mode():
-    webhook = make_webhook()
-    rule = make_rule(webhook, target_workspace=make_workspace(), zip_codes=["902*"], priority=4)
-    offer = rule.offer
-    assert list(offer.filters.values_list("column", "op", "value")) == [("webhook_id", "eq", webhook.webhook_id)]
-    assert offer.created_at == rule.created_at and offer.priority == 4
-    config = LeadForwardingConfig.objects.create(webhook_id=webhook.webhook_id, mode=ForwardingMode.ALL_MATCHES)
-    webhook.refresh_from_db()
-    assert webhook.distribution_strategy == "all_matches"
-    config.is_enabled = False
-    config.save()
-    offer.refresh_from_db()
-    assert not offer.is_active
-    rule.target_workspace, rule.target_url = None, "https://partner.example/leads"
-    rule.save()
-    assert not type(offer).objects.filter(pk=offer.pk).exists()
 
 
 def test_the_data_migration_turns_workspace_rules_into_offers():
@@ -197,10 +196,10 @@ def test_the_data_migration_turns_workspace_rules_into_offers():
     migration = import_module("distribution.migrations.0003_offers_from_forwarding_rules")
     webhook = make_webhook()
     workspace = make_workspace()
-    rule = make_rule(webhook, target_workspace=workspace, product_types=["Roof-Solar"], states=["*"])
+    # As rules were then (today a rule may not target a workspace, so no full_clean).
+    rule = LeadForwardingRule.objects.create(webhook_id=webhook.webhook_id, target_workspace=workspace,
+                                             product_types=["Roof-Solar"], states=["*"])
     make_rule(webhook)  # an external URL: stays a rule
-    rule.offer.delete()
-    type(webhook).objects.filter(pk=webhook.pk).update(distribution_strategy="")
     migration.forwarding_rules_to_offers(apps, None)
     rule.refresh_from_db()
     offer = rule.offer
@@ -228,6 +227,9 @@ def test_rule_validation_refuses_loops_bad_zips_and_two_targets(settings):
     assert set(refused.value.message_dict) == {"zip_codes", "states"}
     with pytest.raises(ValidationError) as refused:
         make_rule(webhook, target_workspace=make_workspace(), target_url="https://partner.example/x")
+    assert "target_workspace" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        make_rule(webhook, target_url="")
     assert "target_url" in refused.value.message_dict
 
 
@@ -251,15 +253,14 @@ def test_zip_entries_load_from_csv_with_header_ranges_and_prefixes():
 def test_a_forwarded_lead_leaves_the_trail_an_appointment_forward_does():
     from leads.models import LeadEvent, WorkspaceTracking
 
-    webhook = make_webhook()
+    webhook = make_webhook(distribution_strategy="all_matches")
     LeadForwardingConfig.objects.create(webhook_id=webhook.webhook_id, mode=ForwardingMode.ALL_MATCHES)
     with WebhookReceiver([200, 200, 200]) as receiver:
         hook = dict(outbound_webhook_url=receiver.url, webhook_active=True)
         buyer, second = make_workspace(**hook), make_workspace(**hook)
-        make_rule(webhook, priority=5, target_workspace=buyer)
-        make_rule(webhook, priority=3, target_workspace=second)  # all matches: a copy to the second buyer
+        webhook_offer(buyer, webhook, priority=5)
+        webhook_offer(second, webhook, priority=3)  # all matches: a copy to the second buyer
         external = make_rule(webhook, target_url=receiver.url)
-        webhook.refresh_from_db()
         lead = ingest(webhook)
         copies = forwarded(lead)
         assert {(e.workspace_id, e.forwarding_rule_id) for e in copies} == {(second.pk, None), (None, external.pk)}
