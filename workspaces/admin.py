@@ -280,11 +280,14 @@ class LeadForwardingRuleForm(forms.ModelForm):
         )
 
     def __init__(self, *args, **kwargs):
-        """The target workspace is kept only for rules that once sold leads to a workspace; the
-        help points ops to the offer form, where leads go to a workspace at a price."""
+        """A target workspace no longer sends leads: the help points ops to the offer form, where
+        leads go to a workspace at a price."""
         super().__init__(*args, **kwargs)
+        if "target_workspace" not in self.fields:
+            return  # a read-only view
         self.fields["target_workspace"].help_text = format_html(
-            'Only on old, inactive rules. To send leads to a workspace, <a href="{}">add a lead offer</a>.',
+            'A direct target: this webhook\'s appointments may name the workspace. It sends no leads: '
+            'to send leads to a workspace, <a href="{}">add a lead offer</a>.',
             reverse("admin:distribution_offer_add"),
         )
 

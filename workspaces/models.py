@@ -214,9 +214,10 @@ class LeadForwardingConfig(TimeStampedModel):
 class LeadForwardingRule(TimeStampedModel):
     """Send copies of accepted leads of one inbound webhook to an external URL.
 
-    `target_workspace` is kept only on rules that once sent leads to a workspace: such a rule
-    became a lead offer (distribution migration 0006) and stays inactive; an active rule with a
-    target workspace is refused, since selling a lead to a workspace is an offer's job.
+    A rule to a `target_workspace` sends no lead: it only lists the workspace as a direct target
+    of the webhook, whose appointments may then name it (`selectors.webhook_targets_workspace`).
+    Leads go to a workspace through its lead offers, at a price; the lead offers such rules once
+    stood for were made plain offers by distribution migration 0006.
 
     `webhook_id` is the inbound webhook's text id (providers sit beside workspaces, so no foreign
     key). Product, ZIP and state lists accept `*` (or an empty list) for "any"; ZIP entries may be
@@ -259,13 +260,8 @@ class LeadForwardingRule(TimeStampedModel):
 
     def clean(self):
         errors = {}
-        if self.target_workspace_id and self.is_active:
-            errors["target_workspace"] = [
-                "Leads go to a workspace through a lead offer (Distribution → Offers), with a price; a forwarding "
-                "rule sends copies to an external URL only."
-            ]
-        elif bool(self.target_workspace_id) == bool(self.target_url):
-            errors["target_url"] = ["Give an external URL."]
+        if bool(self.target_workspace_id) == bool(self.target_url):
+            errors["target_url"] = ["Give either a target workspace or an external URL, not both."]
         elif self.target_url and is_own_ingest_url(self.target_url):
             errors["target_url"] = ["This is leadhub's own ingest URL: forwarding there would loop."]
         elif self.target_url:

@@ -9,11 +9,12 @@ keeps routing exactly as before, but each of those free lead offers is now visib
   price adjustments and pause stay with the leads it sold) and becomes an ordinary lead offer,
   detached from the rule; the rule gets a new appointment offer with the rule's values, age and
   the old offer's appointment price and pause, so appointments route as before.
-- A forwarding rule's lead offer stays (same id, filter on the webhook, priority, age) as an
-  ordinary lead offer; it names the rule in `forwarding_rule` as history only. The rule itself
-  is switched off: a rule may no longer target a workspace, and its offer now does the selling.
-  (Keeping the rule active would have meant deriving the offer from it forever, the very free
-  path this removes; deleting it would have lost its counters and the outbox rows naming it.)
+- A forwarding rule's lead offer stays (same id, filter on the webhook, priority, age, active
+  or not) as an ordinary lead offer; it names the rule in `forwarding_rule` as history only,
+  and nothing keeps them equal any more. The rule itself stays as it is: a rule to a workspace
+  sends no lead (it never did by itself), but still lists the workspace as a direct target
+  the webhook's appointments may name, so switching it off or deleting it would have broken
+  those appointments.
 - Each such offer at $0 gets the reason "migrated from routing rule N" (or "forwarding rule N"),
   and so does a rule's appointment offer at $0; the offers admin lists every live $0 offer as a
   warning until ops price or pause it.
@@ -28,7 +29,6 @@ def rule_offers_to_plain_offers(apps, schema_editor):
     Offer = apps.get_model("distribution", "Offer")
     OfferWhere = apps.get_model("distribution", "OfferWhere")
     OfferProduct = apps.get_model("distribution", "OfferProduct")
-    Rule = apps.get_model("workspaces", "LeadForwardingRule")
 
     def reindex(offer):
         offer.where_rows.all().delete()
@@ -63,10 +63,8 @@ def rule_offers_to_plain_offers(apps, schema_editor):
         offer.save(update_fields=["routing_rule", "kind", "name", "zero_price_reason"])
         reindex(offer)
 
-    for offer in Offer.objects.filter(forwarding_rule__isnull=False).order_by("id"):
-        if offer.price == 0 and not offer.zero_price_reason:
-            Offer.objects.filter(pk=offer.pk).update(zero_price_reason=f"migrated from forwarding rule {offer.forwarding_rule_id}")
-        Rule.objects.filter(pk=offer.forwarding_rule_id).update(is_active=False)
+    for offer in Offer.objects.filter(forwarding_rule__isnull=False, price=0, zero_price_reason=""):
+        Offer.objects.filter(pk=offer.pk).update(zero_price_reason=f"migrated from forwarding rule {offer.forwarding_rule_id}")
 
 
 class Migration(migrations.Migration):

@@ -13,7 +13,6 @@ from appointments.models import Appointment, ForwardStatus
 from appointments.services import appointment_intake
 from distribution.models import Decision, DecisionResult, Sale
 from distribution.services import lead_distribute_retry, leads_distribute_again, unsold_leads_retry
-from distribution.models import OfferFilter
 from leadhub.testing import (
     make_contact,
     make_keyed_provider,
@@ -280,8 +279,7 @@ def test_a_lead_offer_for_one_webhook_sends_a_held_lead_nowhere_until_released(r
     lead reaches it only when released, once."""
     webhook = make_webhook(distribution_strategy="first_match")
     target, client = workspace_with_key(outbound_webhook_url=BUYER_URL, webhook_active=True)
-    offer = make_lead_offer(target, zip_codes=["941*"])
-    OfferFilter.objects.create(offer=offer, column="webhook_id", op="eq", value=webhook.webhook_id)
+    make_lead_offer(target, zip_codes=["941*"], webhook=webhook)
     lead = make_lead(make_contact(webhook_id=webhook.webhook_id), zip_code="94105", holds=[reason])
     leads_distribute_again(leads=[lead])
     assert not LeadAccess.objects.filter(lead=lead).exists()

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
-from distribution.models import Offer, OfferFilter
+from distribution.models import Offer
 from leadhub.testing import WebhookReceiver, make_lead_offer, make_webhook, make_workspace, valid_phone
 from leads.services.ingest import lead_ingest
 from providers.signatures import verify
@@ -30,13 +30,6 @@ def make_rule(webhook, **fields):
     rule.full_clean()
     rule.save()
     return rule
-
-
-def webhook_offer(workspace, webhook, **fields):
-    """A lead offer for one webhook's leads: what a forwarding rule to a workspace became."""
-    offer = make_lead_offer(workspace, **fields)
-    OfferFilter.objects.create(offer=offer, column="webhook_id", op="eq", value=webhook.webhook_id)
-    return offer
 
 
 def ingest(webhook, **fields):
@@ -146,7 +139,7 @@ def test_a_lead_offer_for_one_webhook_takes_its_leads_as_lead_assigned_signed_wi
     webhook = make_webhook(distribution_strategy="first_match")
     with WebhookReceiver([200]) as receiver:
         workspace = make_workspace(outbound_webhook_url=receiver.url, webhook_active=True)
-        offer = webhook_offer(workspace, webhook, states=["CA"])
+        offer = make_lead_offer(workspace, webhook=webhook, states=["CA"])
         lead = ingest(webhook)
         lead.refresh_from_db()
         assert lead.workspace == workspace
@@ -160,18 +153,16 @@ def test_a_lead_offer_for_one_webhook_takes_its_leads_as_lead_assigned_signed_wi
     verify(workspace.webhook_secret, request["headers"]["X-Leadhub-Signature"], request["body"])
 
 
-def test_a_rule_may_not_target_a_workspace_and_an_old_one_makes_no_offer_and_sets_no_strategy():
+def test_a_rule_to_a_workspace_makes_no_offer_sets_no_strategy_and_sends_no_lead():
     webhook = make_webhook()
     workspace = make_workspace()
-    with pytest.raises(ValidationError) as refused:
-        make_rule(webhook, target_workspace=workspace)
-    assert "lead offer" in str(refused.value.message_dict["target_workspace"])
-    old = make_rule(webhook, target_workspace=workspace, is_active=False)  # as migration 0006 leaves one
+    make_rule(webhook, target_workspace=workspace)  # a direct target for the webhook's appointments only
     LeadForwardingConfig.objects.create(webhook_id=webhook.webhook_id, mode=ForwardingMode.ALL_MATCHES)
     webhook.refresh_from_db()
-    assert not Offer.objects.filter(workspace=workspace).exists() and not Offer.objects.filter(forwarding_rule=old)
+    assert not Offer.objects.filter(workspace=workspace).exists()
     assert webhook.distribution_strategy == ""
-    assert ingest(webhook).workspace_id is None
+    lead = ingest(webhook)
+    assert lead.workspace_id is None and forwarded(lead) == []
 
 
 def test_a_workspace_without_webhook_still_buys_and_external_rules_still_get_their_copy():
@@ -179,7 +170,7 @@ def test_a_workspace_without_webhook_still_buys_and_external_rules_still_get_the
     # offer; the external rule's copy is sent after that decision.
     webhook = make_webhook(distribution_strategy="first_match")
     buyer = make_workspace()
-    webhook_offer(buyer, webhook, priority=5)
+    make_lead_offer(buyer, webhook=webhook, priority=5)
     external = make_rule(webhook, priority=1)
     lead = ingest(webhook)
     (event,) = forwarded(lead)
@@ -196,9 +187,7 @@ def test_the_data_migration_turns_workspace_rules_into_offers():
     migration = import_module("distribution.migrations.0003_offers_from_forwarding_rules")
     webhook = make_webhook()
     workspace = make_workspace()
-    # As rules were then (today a rule may not target a workspace, so no full_clean).
-    rule = LeadForwardingRule.objects.create(webhook_id=webhook.webhook_id, target_workspace=workspace,
-                                             product_types=["Roof-Solar"], states=["*"])
+    rule = make_rule(webhook, target_workspace=workspace, product_types=["Roof-Solar"], states=["*"])
     make_rule(webhook)  # an external URL: stays a rule
     migration.forwarding_rules_to_offers(apps, None)
     rule.refresh_from_db()
@@ -227,9 +216,6 @@ def test_rule_validation_refuses_loops_bad_zips_and_two_targets(settings):
     assert set(refused.value.message_dict) == {"zip_codes", "states"}
     with pytest.raises(ValidationError) as refused:
         make_rule(webhook, target_workspace=make_workspace(), target_url="https://partner.example/x")
-    assert "target_workspace" in refused.value.message_dict
-    with pytest.raises(ValidationError) as refused:
-        make_rule(webhook, target_url="")
     assert "target_url" in refused.value.message_dict
 
 
@@ -258,8 +244,8 @@ def test_a_forwarded_lead_leaves_the_trail_an_appointment_forward_does():
     with WebhookReceiver([200, 200, 200]) as receiver:
         hook = dict(outbound_webhook_url=receiver.url, webhook_active=True)
         buyer, second = make_workspace(**hook), make_workspace(**hook)
-        webhook_offer(buyer, webhook, priority=5)
-        webhook_offer(second, webhook, priority=3)  # all matches: a copy to the second buyer
+        make_lead_offer(buyer, webhook=webhook, priority=5)
+        make_lead_offer(second, webhook=webhook, priority=3)  # all matches: a copy to the second buyer
         external = make_rule(webhook, target_url=receiver.url)
         lead = ingest(webhook)
         copies = forwarded(lead)
