@@ -31,8 +31,8 @@ def rule_offers_to_plain_offers(apps, schema_editor):
     OfferProduct = apps.get_model("distribution", "OfferProduct")
 
     def reindex(offer):
+        """The offer's where rows for its kind (products do not change)."""
         offer.where_rows.all().delete()
-        offer.states = list(offer.states)
         OfferWhere.objects.bulk_create([OfferWhere(offer=offer, **row) for row in where_values(offer)])
 
     for offer in Offer.objects.filter(routing_rule__isnull=False).select_related("routing_rule").order_by("id"):
@@ -42,6 +42,13 @@ def rule_offers_to_plain_offers(apps, schema_editor):
             if offer.appointment_price == 0 and not offer.zero_price_reason:
                 Offer.objects.filter(pk=offer.pk).update(zero_price_reason=reason)
             continue
+        offer.routing_rule = None
+        offer.kind = "lead"
+        offer.name = f"leads, was routing rule #{rule.pk}"
+        if offer.price == 0 and not offer.zero_price_reason:
+            offer.zero_price_reason = reason
+        offer.save(update_fields=["routing_rule", "kind", "name", "zero_price_reason"])
+        reindex(offer)
         appointments = Offer.objects.create(
             workspace_id=offer.workspace_id, routing_rule=rule, kind="appointment", name=f"routing rule #{rule.pk}",
             products=list(rule.product_types), zip_codes=list(rule.zip_codes), priority=rule.priority,
@@ -50,18 +57,11 @@ def rule_offers_to_plain_offers(apps, schema_editor):
         )
         Offer.objects.filter(pk=appointments.pk).update(created_at=rule.created_at)
         appointments.created_at = rule.created_at
-        appointments.states, appointments.radius_zip = [], ""
-        OfferWhere.objects.bulk_create([OfferWhere(offer=appointments, **row) for row in where_values(appointments)])
+        reindex(appointments)
         OfferProduct.objects.bulk_create(
-            [OfferProduct(offer=appointments, product=row.product) for row in offer.product_rows.all()]
+            [OfferProduct(offer=appointments, product=row.product) for row in offer.product_rows.all()],
+            ignore_conflicts=True,
         )
-        offer.routing_rule = None
-        offer.kind = "lead"
-        offer.name = f"leads, was routing rule #{rule.pk}"
-        if offer.price == 0 and not offer.zero_price_reason:
-            offer.zero_price_reason = reason
-        offer.save(update_fields=["routing_rule", "kind", "name", "zero_price_reason"])
-        reindex(offer)
 
     for offer in Offer.objects.filter(forwarding_rule__isnull=False, price=0, zero_price_reason=""):
         Offer.objects.filter(pk=offer.pk).update(zero_price_reason=f"migrated from forwarding rule {offer.forwarding_rule_id}")
