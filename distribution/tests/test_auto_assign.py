@@ -62,4 +62,5 @@ def test_editing_a_rule_edits_its_offer():
     offer.refresh_from_db()
     assert (offer.zip_codes, offer.priority, offer.is_active, offer.kind) == (["94105"], 7, False, "appointment")
     assert offer.created_at == rule.created_at
+    assert offer.zero_price_reason == f"made from routing rule {rule.pk}, not priced yet"  # listed to ops as $0
     assert list(offer.where_rows.values_list("bucket", "offer_kind")) == [("94105", "appointment")]
