@@ -6,7 +6,7 @@
 Starts gunicorn + a Celery worker (scripts/stack.py: DJANGO_ENV=production, DEBUG off, loopback
 receivers allowed) against a throwaway PostgreSQL database (dropped at the end) and the local
 Redis (db 14 or STACK_REDIS_URL, a key prefix of its own). Creates 20 providers, each with an
-auto-assigning webhook, and 20 workspaces, each with a key, a routing rule for its own ZIP and
+auto-assigning webhook, and 20 workspaces, each with a key, a lead offer for its own ZIP and
 an outbound webhook to a local receiver; rate limits are raised for the run. Then, for
 `--seconds`: 80 % signed lead posts from the 20 providers, 15 % partner API reads
 (GET /api/v1/leads/), 5 % conversions (POST /api/v1/conversions/ for a lead assigned to the
@@ -49,7 +49,8 @@ def set_up(receiver_url):
     from leadhub.keys import key_digest
     from providers.models import LeadSourceProvider, WebhookConfig
     from workspaces.models import Scope, Workspace
-    from workspaces.services import routing_rule_save, workspace_key_rotate
+    from distribution.models import Offer
+    from workspaces.services import workspace_key_rotate
 
     sources, workspaces = [], []
     for n in range(SOURCES):
@@ -68,7 +69,7 @@ def set_up(receiver_url):
             id=f"load-ws-{n:02d}", name=f"Load workspace {n}", permissions=list(Scope.values),
             outbound_webhook_url=receiver_url, webhook_active=True, metadata={"api_rate": "1000000/min"},
         )
-        routing_rule_save(workspace=workspace, zip_codes=[zip_of(n)], product_types=["solar"])
+        Offer.objects.create(workspace=workspace, zip_codes=[zip_of(n)], products=["solar"], zero_price_reason="load test")
         workspaces.append({"id": workspace.pk, "key": workspace_key_rotate(workspace=workspace)})
     return sources, workspaces
 

@@ -3,15 +3,16 @@ source's payout taken back from there), the unsold queue with "distribute again"
 simulate page."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.utils.html import format_html, format_html_join
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 
 from leadhub.actors import actor_for_user
 from leadhub.admin import AuditLogAdmin, ConfirmationPageMixin, ReasonForm, reason_field
 
 from .forms import OfferForm, SimulateForm
 from .models import DAYS, Cap, Decision, Offer, OfferFilter, OfferPriceAdjustment, Sale, UnsoldLead
-from .selectors import unsold_leads
+from .selectors import unsold_leads, zero_price_offers
 from .services import lead_simulate, leads_distribute_again, payout_chargeback
 
 
@@ -50,11 +51,27 @@ class OfferAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("workspace", "name", "kind", "products_text", "priority", "weight", "is_active",
                            "paused_at")}),
-        ("Prices (ledger currency)", {"fields": ("price", "appointment_price", "exclusive_price", "duplicate_days")}),
+        ("Prices (ledger currency)", {"fields": ("price", "appointment_price", "zero_price_reason", "exclusive_price",
+                                                 "duplicate_days")}),
         ("Where", {"fields": ("zip_text", "states_text", ("radius_zip", "radius_miles"))}),
         ("When (buyer's time zone)", {"fields": (*(f"hours_{d}" for d in DAYS), "dates_off_text")}),
         ("Made from", {"fields": ("routing_rule", "forwarding_rule", "created_at", "updated_at")}),
     )
+
+    def changelist_view(self, request, extra_context=None):
+        """Every live $0 offer is listed as a warning (with its reason) until ops price or pause it."""
+        free = list(zero_price_offers())
+        if free:
+            self.message_user(request, format_html(
+                "{} live offer(s) sell at $0; price or pause them: {}", len(free),
+                format_html_join("; ", '<a href="{}">{}</a> ({}): {}', (
+                    (self._change_url(offer), offer, offer.workspace_id, offer.zero_price_reason) for offer in free
+                )),
+            ), messages.WARNING)
+        return super().changelist_view(request, extra_context)
+
+    def _change_url(self, offer):
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[offer.pk])
 
     def save_formset(self, request, form, formset, change):
         """An offer's caps belong to the offer's buyer."""

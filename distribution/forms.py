@@ -42,7 +42,10 @@ class OfferForm(forms.ModelForm):
 
     class Meta:
         model = Offer
-        fields = ["workspace", "name", "kind", "radius_zip", "radius_miles", "priority", "weight", "is_active"]
+        fields = [
+            "workspace", "name", "kind", "price", "appointment_price", "zero_price_reason", "radius_zip",
+            "radius_miles", "priority", "weight", "is_active",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

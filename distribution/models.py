@@ -90,11 +90,25 @@ def split_entries(text: str) -> list[str]:
     return [part for part in re.split(r"[\s,;]+", text) if part]
 
 
+def zero_priced(offer) -> list[str]:
+    """The price fields of `offer` that are 0 for what it sells (a lead offer's `price`, an
+    appointment offer's `appointment_price`, both for an offer of both)."""
+    fields = []
+    if offer.kind in (OfferKind.LEAD, OfferKind.ANY) and offer.price == 0:
+        fields.append("price")
+    if offer.kind in (OfferKind.APPOINTMENT, OfferKind.ANY) and offer.appointment_price == 0:
+        fields.append("appointment_price")
+    return fields
+
+
 class Offer(TimeStampedModel):
     """What a buyer (workspace) buys, where, which leads and when.
 
-    `routing_rule` / `forwarding_rule` name the older rule an offer was made from: such an offer
-    is kept equal to its rule by `distribution.receivers`, so the rule tables keep their meaning.
+    `routing_rule` names the appointment routing rule an appointment offer is made from: such an
+    offer is kept equal to its rule by `distribution.receivers`, so the rule table keeps its
+    meaning; `forwarding_rule` only names the rule a lead offer was migrated from. Leads are sold
+    only by offers (no rule makes a lead offer), and nothing is sold at $0 by accident: a 0 price
+    needs a `zero_price_reason`.
     """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="offers")
@@ -128,11 +142,16 @@ class Offer(TimeStampedModel):
         null=True, blank=True, validators=[MinValueValidator(1)],
         help_text="Do not sell this buyer the same phone twice within this many days; empty = no check.",
     )
+    zero_price_reason = models.CharField(
+        max_length=200, blank=True,
+        help_text="Why this offer sells at $0 (required when its price is 0); ops see every $0 offer as a warning.",
+    )
     routing_rule = models.OneToOneField(
         AppointmentRoutingRule, on_delete=models.CASCADE, null=True, blank=True, related_name="offer"
     )
     forwarding_rule = models.OneToOneField(
-        LeadForwardingRule, on_delete=models.CASCADE, null=True, blank=True, related_name="offer"
+        LeadForwardingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="offer",
+        help_text="The forwarding rule this lead offer was migrated from (history only: nothing keeps them equal).",
     )
 
     class Meta:
@@ -167,6 +186,11 @@ class Offer(TimeStampedModel):
                 zips_within(self.radius_zip, self.radius_miles)
             except ValueError as exc:
                 errors["radius_zip"] = [str(exc)]
+        zero = zero_priced(self)
+        if zero and not (self.zero_price_reason or "").strip():
+            errors["zero_price_reason"] = [
+                f"{' and '.join(zero)} is 0: say why this offer sells for nothing, or give it a price."
+            ]
         if errors:
             raise ValidationError(errors)
 

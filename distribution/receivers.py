@@ -1,36 +1,21 @@
-"""Hooks into the apps below: ingest asks for distribution, and the rule tables stay offers.
+"""Hooks into the apps below: ingest asks for distribution, and routing rules stay appointment offers.
 
 Leads and workspaces cannot import distribution (it sits above them), so they send signals and
-this module, loaded by DistributionConfig.ready, answers them. A routing rule, and a forwarding
-rule that targets a workspace, each have one offer kept equal to it here, so the rule tables keep
-their meaning while the one engine reads only offers.
+this module, loaded by DistributionConfig.ready, answers them. A routing rule has one appointment
+offer kept equal to it here, so the rule table keeps its meaning while the one engine reads only
+offers. Forwarding rules make no offer: they send copies to external URLs
+(`workspaces.forwarding`); leads go to a workspace only through its lead offers.
 """
-from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from leads.signals import lead_accepted, lead_released, lead_replayed
-from providers.models import DistributionStrategy, WebhookConfig
-from workspaces.models import (
-    AppointmentRoutingRule,
-    DeliveryStatus,
-    EventType,
-    ForwardingMode,
-    LeadForwardingConfig,
-    LeadForwardingRule,
-    OutboundEvent,
-)
+from workspaces.models import AppointmentRoutingRule, DeliveryStatus, EventType, OutboundEvent
 from workspaces.signals import delivery_recorded
 
-from .models import DecisionResult, FilterOp, Offer, OfferFilter, OfferKind
+from .models import DecisionResult, Offer, OfferKind, zero_priced
 from .selectors import NOTHING_BOOKED, lead_payout_booked
 from .services import lead_distribute, lead_distribute_as_arrived, sale_undelivered_credit
-
-# A forwarding config's mode is its webhook's strategy (what forwarding did is what these do).
-MODE_STRATEGY = {
-    ForwardingMode.FIRST_MATCH: DistributionStrategy.FIRST_MATCH,
-    ForwardingMode.ALL_MATCHES: DistributionStrategy.ALL_MATCHES,
-}
 
 
 @receiver(lead_accepted, dispatch_uid="distribution.lead_accepted")
@@ -71,83 +56,28 @@ def credit_undelivered_sale(sender, *, event, **kwargs):
 
 
 def offer_values_from_rule(rule) -> dict:
-    """The offer a routing rule is: leads and appointments, its products, ZIPs and priority."""
+    """The offer a routing rule is: appointments only (leads are sold by lead offers), its
+    products, ZIPs and priority."""
     return {
-        "workspace_id": rule.workspace_id, "kind": OfferKind.ANY, "name": f"routing rule #{rule.pk}",
+        "workspace_id": rule.workspace_id, "kind": OfferKind.APPOINTMENT, "name": f"routing rule #{rule.pk}",
         "products": list(rule.product_types), "zip_codes": list(rule.zip_codes), "priority": rule.priority,
         "is_active": rule.is_active,
     }
 
 
-def offer_values_from_forwarding_rule(rule, *, enabled: bool) -> dict:
-    """The offer a forwarding rule to a workspace is: that webhook's leads (a `webhook_id eq`
-    filter), its products, ZIPs, states and priority; off with the rule or the webhook's
-    forwarding switch. `*` means any, as an empty list does for an offer."""
-    def listed(values):
-        return [str(v).strip() for v in values if str(v).strip() and str(v).strip() != "*"]
-
-    return {
-        "workspace_id": rule.target_workspace_id, "kind": OfferKind.LEAD,
-        "name": rule.name or f"forwarding rule #{rule.pk}", "products": listed(rule.product_types),
-        "zip_codes": list(rule.zip_codes), "states": [s.upper() for s in listed(rule.states)],
-        "priority": rule.priority, "is_active": rule.is_active and enabled,
-    }
-
-
-def _offer_sync(offer, values, *, created_at):
-    """Save the offer with `values` and its source rule's age (the tie-break stays the rule's)."""
-    for name, value in values.items():
-        setattr(offer, name, value)
-    offer.save()
-    if offer.created_at != created_at:
-        Offer.objects.filter(pk=offer.pk).update(created_at=created_at)
-        offer.where_rows.update(offer_created_at=created_at)
-        offer.created_at = created_at
-    return offer
-
-
 @receiver(post_save, sender=AppointmentRoutingRule, dispatch_uid="distribution.routing_rule_saved")
 def routing_rule_to_offer(sender, *, instance, raw=False, **kwargs):
+    """Keep the rule's appointment offer equal to it, with the rule's age (the tie-break stays the
+    rule's). A new rule's offer has no appointment price yet: it says so as its $0 reason, so the
+    offers admin lists it until ops price it."""
     if raw:
         return
     offer = Offer.objects.filter(routing_rule=instance).first() or Offer(routing_rule=instance)
-    _offer_sync(offer, offer_values_from_rule(instance), created_at=instance.created_at)
-
-
-@receiver(post_save, sender=LeadForwardingRule, dispatch_uid="distribution.forwarding_rule_saved")
-def forwarding_rule_to_offer(sender, *, instance, raw=False, **kwargs):
-    if raw:
-        return
-    with transaction.atomic():
-        _forwarding_rule_sync(instance, config=LeadForwardingConfig.objects.filter(webhook_id=instance.webhook_id).first())
-
-
-@receiver(post_save, sender=LeadForwardingConfig, dispatch_uid="distribution.forwarding_config_saved")
-def forwarding_config_to_offers(sender, *, instance, raw=False, **kwargs):
-    if raw:
-        return
-    with transaction.atomic():
-        for rule in LeadForwardingRule.objects.filter(webhook_id=instance.webhook_id, target_workspace__isnull=False):
-            _forwarding_rule_sync(rule, config=instance)
-
-
-def _forwarding_rule_sync(rule, *, config):
-    """A rule to a workspace has its offer (and its webhook a strategy: the forwarding mode, unless
-    ops chose another); a rule to an external URL has none."""
-    offer = Offer.objects.filter(forwarding_rule=rule).first()
-    if rule.target_workspace_id is None:
-        if offer is not None:
-            offer.delete()
-        return
-    enabled = config is None or config.is_enabled
-    offer = _offer_sync(
-        offer or Offer(forwarding_rule=rule), offer_values_from_forwarding_rule(rule, enabled=enabled),
-        created_at=rule.created_at,
-    )
-    OfferFilter.objects.update_or_create(
-        offer=offer, column="webhook_id", defaults={"op": FilterOp.EQ, "value": rule.webhook_id}
-    )
-    mode = config.mode if config is not None else ForwardingMode.FIRST_MATCH
-    WebhookConfig.objects.filter(
-        webhook_id=rule.webhook_id, distribution_strategy__in=["", *MODE_STRATEGY.values()]
-    ).update(distribution_strategy=MODE_STRATEGY[mode])
+    for name, value in offer_values_from_rule(instance).items():
+        setattr(offer, name, value)
+    if zero_priced(offer) and not offer.zero_price_reason:
+        offer.zero_price_reason = f"made from routing rule {instance.pk}, not priced yet"
+    offer.save()
+    if offer.created_at != instance.created_at:
+        Offer.objects.filter(pk=offer.pk).update(created_at=instance.created_at)
+        offer.where_rows.update(offer_created_at=instance.created_at)

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from ledger.models import Entry, EntryKind
 
 from .caps import window_start
-from .models import Cap, CapUsage, Decision, Offer, Sale, UnsoldLead
+from .models import Cap, CapUsage, Decision, Offer, OfferKind, Sale, UnsoldLead
 
 NOTHING_BOOKED = Decimal("0.00")
 
@@ -71,3 +71,12 @@ def unsold_leads():
     """Leads no buyer holds that distribution has decided on (the unsold queue)."""
     decided = Decision.objects.filter(lead_id=OuterRef("pk"))
     return UnsoldLead.objects.filter(workspace__isnull=True).filter(Exists(decided))
+
+
+def zero_price_offers():
+    """Live offers that sell at $0 (a lead offer's price, an appointment offer's appointment
+    price): ops see them as a warning until they price or pause them."""
+    zero = (Q(kind__in=[OfferKind.LEAD, OfferKind.ANY], price=0)
+            | Q(kind__in=[OfferKind.APPOINTMENT, OfferKind.ANY], appointment_price=0))
+    return (Offer.objects.filter(zero, is_active=True, paused_at__isnull=True)
+            .select_related("workspace").order_by("workspace_id", "id"))

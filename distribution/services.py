@@ -19,7 +19,7 @@ from workspaces.models import EventType
 
 from .caps import caps_claim, claim_amount, window_start
 from .engine import MULTISELL_BUYERS, Outcome, decide
-from .models import Decision, DecisionResult, Offer, OfferKind, Sale
+from .models import Decision, DecisionResult, Offer, OfferKind, Sale, zero_priced
 from .schedule import schedule_open
 from .selectors import NOTHING_BOOKED, payout_reference, unsold_leads
 
@@ -145,9 +145,7 @@ def _sell(lead, outcome, *, webhook, at):
     decision.payout = _money_book(lead, sales, webhook=webhook, at=at)
     if outcome.winners:
         first, *others = outcome.winners
-        lead = lead_assign_locked(
-            lead=lead, workspace=first.offer.workspace, by=SYSTEM, routing_rule_id=first.offer.routing_rule_id
-        )
+        lead = lead_assign_locked(lead=lead, workspace=first.offer.workspace, by=SYSTEM)
         # The other buyers get a copy, as forwarding did: bought (multisell) or forwarded (all_matches).
         how = AccessHow.SOLD if outcome.strategy in SELLING_STRATEGIES else AccessHow.FORWARDED
         for other in others:
@@ -354,8 +352,14 @@ def offer_pause(*, offer: Offer) -> Offer:
 
 @transaction.atomic
 def offer_resume(*, offer: Offer) -> Offer:
+    """A paused offer takes leads again, unless it would sell at $0 without a reason."""
     offer = Offer.objects.select_for_update().get(pk=offer.pk)
     if offer.paused_at is not None:
+        zero = zero_priced(offer)
+        if zero and not offer.zero_price_reason.strip():
+            raise ValidationError({"zero_price_reason": [
+                f"This offer's {' and '.join(zero)} is 0 and no zero_price_reason says why: ops must price it first."
+            ]})
         offer.paused_at = None
         offer.save(update_fields=["paused_at", "updated_at"])
     return offer

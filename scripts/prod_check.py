@@ -30,18 +30,20 @@ def check(condition, message):
 
 
 def set_up_data(receiver_url):
-    """A provider, its signed webhook and a forwarding rule to a workspace with a receiver."""
+    """A provider, its signed webhook and a workspace with a receiver buying its leads by an offer."""
+    from distribution.models import Offer, OfferFilter
     from leadhub.keys import key_digest
     from providers.models import LeadSourceProvider, WebhookConfig
-    from workspaces.models import LeadForwardingRule, Workspace
+    from workspaces.models import Workspace
 
     webhook = WebhookConfig.objects.create(webhook_id="prod-check", name="Prod check", lead_type="solar",
-                                           secret_key=WEBHOOK_SECRET)
+                                           secret_key=WEBHOOK_SECRET, distribution_strategy="priority")
     LeadSourceProvider.objects.create(provider_id="prod-check", provider_name="Prod check",
                                       api_key=key_digest(API_KEY))
     workspace = Workspace.objects.create(id="prod-check", name="Prod check", outbound_webhook_url=receiver_url,
                                          webhook_active=True)
-    LeadForwardingRule.objects.create(webhook_id=webhook.webhook_id, target_workspace=workspace)
+    offer = Offer.objects.create(workspace=workspace, name="Prod check", zero_price_reason="prod check")
+    OfferFilter.objects.create(offer=offer, column="webhook_id", op="eq", value=webhook.webhook_id)
     return workspace
 
 

@@ -279,6 +279,18 @@ class LeadForwardingRuleForm(forms.ModelForm):
             "is_active",
         )
 
+    def __init__(self, *args, **kwargs):
+        """A target workspace no longer sends leads: the help points ops to the offer form, where
+        leads go to a workspace at a price."""
+        super().__init__(*args, **kwargs)
+        if "target_workspace" not in self.fields:
+            return  # a read-only view
+        self.fields["target_workspace"].help_text = format_html(
+            'A direct target: this webhook\'s appointments may name the workspace. It sends no leads: '
+            'to send leads to a workspace, <a href="{}">add a lead offer</a>.',
+            reverse("admin:distribution_offer_add"),
+        )
+
     def clean_zip_csv(self):
         upload = self.cleaned_data.get("zip_csv")
         if upload is None:

@@ -2,9 +2,9 @@
 
 Ops configure rules per inbound webhook (workspaces.models.LeadForwardingRule) and, optionally,
 a LeadForwardingConfig row for that webhook: its on/off switch and mode (no row = on,
-first-match). A rule that targets a workspace is a buyer's offer: `distribution.receivers`
-keeps one offer per such rule, and the distribution engine decides (the mode is the webhook's
-strategy, `first_match` / `all_matches`). Rules to external URLs are copies: right after the
+first-match). A rule that targets a workspace sends nothing: it only lists the workspace as a
+direct target the webhook's appointments may name (leads reach a workspace through its lead
+offers, decided by distribution). Rules to external URLs are copies: right after the
 distribution decision, `lead_forward_rules_apply` only writes outbox rows, so the provider's
 request never waits on a third party; delivery, signing, retries and the attempt log are
 workspaces.delivery's. Leads held for missing consent are never forwarded.

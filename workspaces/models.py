@@ -212,7 +212,12 @@ class LeadForwardingConfig(TimeStampedModel):
 
 
 class LeadForwardingRule(TimeStampedModel):
-    """Send accepted leads of one inbound webhook on to a workspace or an external URL.
+    """Send copies of accepted leads of one inbound webhook to an external URL.
+
+    A rule to a `target_workspace` sends no lead: it only lists the workspace as a direct target
+    of the webhook, whose appointments may then name it (`selectors.webhook_targets_workspace`).
+    Leads go to a workspace through its lead offers, at a price; the lead offers such rules once
+    stood for were made plain offers by distribution migration 0006.
 
     `webhook_id` is the inbound webhook's text id (providers sit beside workspaces, so no foreign
     key). Product, ZIP and state lists accept `*` (or an empty list) for "any"; ZIP entries may be

@@ -125,3 +125,44 @@ def test_the_lead_page_and_timeline_show_the_decision_and_a_workspace_never_sees
     assert "decision" not in {i["kind"] for i in lead_timeline(lead=lead, workspace=buyer.workspace)}
     response = key_client(buyer.workspace).get(f"/api/v1/leads/{lead.pk}/timeline/")
     assert response.status_code == 200 and refused.workspace_id not in response.content.decode()
+
+
+def test_a_price_of_0_needs_a_zero_price_reason(admin_client):
+    workspace = make_workspace()
+    response = admin_client.post(admin_url(Offer, "add"), form_data(workspace, price="0", zero_price_reason=" "))
+    assert response.status_code == 200
+    assert "price is 0" in response.context["adminform"].form.errors["zero_price_reason"][0]
+    response = admin_client.post(admin_url(Offer, "add"), form_data(
+        workspace, price="0", zero_price_reason="trial week agreed with the buyer"))
+    assert response.status_code == 302
+    assert Offer.objects.get().zero_price_reason == "trial week agreed with the buyer"
+
+
+@pytest.mark.parametrize("kind, price, appointment_price, refused", [
+    ("lead", "0", "0", "price"), ("lead", "5", "0", None), ("appointment", "0", "0", "appointment_price"),
+    ("appointment", "0", "30", None), ("any", "5", "0", "appointment_price"), ("any", "0", "30", "price"),
+])
+def test_the_price_of_what_an_offer_sells_is_the_one_that_needs_a_reason(kind, price, appointment_price, refused):
+    from django.core.exceptions import ValidationError
+
+    offer = Offer(workspace=make_workspace(), kind=kind, price=Decimal(price), appointment_price=Decimal(appointment_price))
+    if refused is None:
+        offer.full_clean()
+        return
+    with pytest.raises(ValidationError) as error:
+        offer.full_clean()
+    assert error.value.message_dict["zero_price_reason"] == [
+        f"{refused} is 0: say why this offer sells for nothing, or give it a price."]
+
+
+def test_the_offer_list_warns_of_every_live_0_offer_until_priced_or_paused(admin_client):
+    from django.utils import timezone
+
+    workspace = make_workspace()
+    free = Offer.objects.create(workspace=workspace, name="Free trial", zero_price_reason="trial week")
+    Offer.objects.create(workspace=workspace, name="Paused free", zero_price_reason="old", paused_at=timezone.now())
+    Offer.objects.create(workspace=workspace, name="Priced", price=Decimal("20"))
+    page = admin_client.get(admin_url(Offer, "changelist")).content.decode()
+    assert "1 live offer(s) sell at $0" in page and "Free trial" in page and "trial week" in page
+    Offer.objects.filter(pk=free.pk).update(price=Decimal("12"))
+    assert "sell at $0" not in admin_client.get(admin_url(Offer, "changelist")).content.decode()

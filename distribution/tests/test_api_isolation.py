@@ -8,7 +8,7 @@ from django.utils import timezone
 from distribution.models import Cap, Offer, OfferPriceAdjustment, Sale
 from distribution.services import lead_simulate
 from leadhub.testing.api import IsolationSuite, workspace_with_key
-from leadhub.testing import make_lead
+from leadhub.testing import assert_error, make_lead, make_lead_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -47,13 +47,24 @@ class TestSaleIsolation(IsolationSuite):
 
 def test_pause_and_resume_switch_distribution():
     workspace, client = workspace_with_key()
-    offer = Offer.objects.create(workspace=workspace, zip_codes=["94105"])
+    offer = make_lead_offer(workspace, zip_codes=["94105"])
     body = client.get("/api/v1/offers/").json()
     row = (body["results"] if isinstance(body, dict) else body)[0]
     assert (row["id"], row["zip_codes"], row["is_paused"], row["time_zone"]) == (offer.pk, ["94105"], False, "UTC")
     paused = client.post(f"/api/v1/offers/{offer.pk}/pause/")
     assert paused.status_code == 200 and paused.json()["is_paused"] is True
     assert lead_simulate(lead=make_lead(zip_code="94105"), strategy="priority").candidates[0].verdict == "inactive"
+    assert client.post(f"/api/v1/offers/{offer.pk}/resume/").json()["is_paused"] is False
+
+
+def test_a_paused_offer_at_0_without_a_reason_is_not_resumed():
+    workspace, client = workspace_with_key()
+    offer = make_lead_offer(workspace, zip_codes=["94105"], zero_price_reason="")
+    assert client.post(f"/api/v1/offers/{offer.pk}/pause/").status_code == 200
+    assert_error(client.post(f"/api/v1/offers/{offer.pk}/resume/"), 422, field="zero_price_reason")
+    offer.refresh_from_db()
+    assert offer.paused_at is not None
+    Offer.objects.filter(pk=offer.pk).update(price="12.50")
     assert client.post(f"/api/v1/offers/{offer.pk}/resume/").json()["is_paused"] is False
 
 

@@ -188,6 +188,25 @@ def backdate(obj, **timestamps):
     return obj
 
 
+def make_lead_offer(workspace, *, zip_codes=(), products=(), price="0", webhook=None, **fields):
+    """A lead offer of `workspace` (saved, so its match rows exist), for `webhook`'s leads only
+    when given (a `webhook_id eq` filter). At the default price of 0 it says why, as every $0
+    offer must."""
+    from decimal import Decimal
+
+    from distribution.models import Offer, OfferFilter, OfferKind
+
+    fields.setdefault("kind", OfferKind.LEAD)
+    if Decimal(price) == 0:
+        fields.setdefault("zero_price_reason", "test offer")
+    offer = Offer.objects.create(
+        workspace=workspace, zip_codes=list(zip_codes), products=list(products), price=Decimal(price), **fields
+    )
+    if webhook is not None:
+        OfferFilter.objects.create(offer=offer, column="webhook_id", op="eq", value=webhook.webhook_id)
+    return offer
+
+
 def make_conversion(lead=None, contact=None, workspace=None, conversion_value="100.00", **fields):
     """A conversion row as recorded (no aggregates touched: tests of counters use the service)."""
     from decimal import Decimal

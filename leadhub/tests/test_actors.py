@@ -18,6 +18,7 @@ from leadhub.testing import (
     WebhookReceiver,
     make_contact,
     make_lead,
+    make_lead_offer,
     make_provider,
     make_webhook,
     make_workspace,
@@ -49,9 +50,9 @@ def test_the_four_forms():
     assert actor_for_caller(user) == f"workspace:{workspace.pk}"
 
 
-def test_provider_webhook_records_the_provider_and_routing_records_the_system(client, provider):
+def test_provider_webhook_records_the_provider_and_distribution_records_the_system(client, provider):
     workspace = make_workspace()
-    rule = AppointmentRoutingRule.objects.create(workspace=workspace, zip_codes=["94105"], product_types=["solar"])
+    make_lead_offer(workspace, zip_codes=["94105"], products=["solar"])
     webhook = make_webhook(distribution_strategy="priority")
     response = provider_post(client, f"/api/v1/webhooks/{webhook.webhook_id}/leads/", json.dumps(LEAD),
                              provider=provider)
@@ -59,7 +60,7 @@ def test_provider_webhook_records_the_provider_and_routing_records_the_system(cl
     lead = Lead.objects.get(pk=response.json()["lead_id"])
     assert lead.events.get(event_type="received").event_data["by"] == f"provider:{provider.provider_id}"
     assigned = lead.events.get(event_type="assigned").event_data
-    assert (assigned["by"], assigned["routing_rule_id"]) == (SYSTEM, rule.pk)
+    assert (assigned["by"], assigned["workspace_id"]) == (SYSTEM, workspace.pk)
     assert lead.workspace_tracking.get(action="sent").performed_by == SYSTEM
 
 

@@ -16,11 +16,11 @@ from django.test import RequestFactory
 from contacts.models import Contact, ContactEvent
 from leadhub.keys import key_digest
 from leadhub.middleware import DatabaseUnavailableMiddleware
-from leadhub.testing import assert_webhook_error, make_provider, make_webhook, make_workspace, valid_phone
+from leadhub.testing import assert_webhook_error, make_lead_offer, make_provider, make_webhook, make_workspace, valid_phone
 from leadhub.testing.procs import CuttingProxy
 from leads.models import Lead, LeadEvent
 from providers.models import ProviderUsageLog, WebhookConfig
-from workspaces.models import LeadForwardingRule, OutboundEvent
+from workspaces.models import OutboundEvent
 
 API_KEY = "lhp_faults-pg-0123456789"
 
@@ -75,10 +75,10 @@ def assert_unavailable(response):
 @pytest.mark.postgres_only  # the proxy fronts a PostgreSQL server
 def test_a_connection_cut_inside_lead_ingest_answers_503_and_writes_nothing(client, proxied_database):
     proxy = proxied_database
-    webhook = make_webhook(f"wh-faults-pg-{uuid.uuid4().hex[:8]}")
+    webhook = make_webhook(f"wh-faults-pg-{uuid.uuid4().hex[:8]}", distribution_strategy="priority")
     make_provider("prov-faults-pg", api_key=key_digest(API_KEY))
     workspace = make_workspace(outbound_webhook_url="http://127.0.0.1:9/hook", webhook_active=True)
-    LeadForwardingRule.objects.create(webhook_id=webhook.webhook_id, target_workspace=workspace)
+    make_lead_offer(workspace, webhook=webhook)
     phone = valid_phone()
 
     # The webhook counter is bumped after the contact, its event, the lead and the lead's event

@@ -21,11 +21,11 @@ from django.test import override_settings
 
 from contacts.models import Contact
 from leadhub.keys import key_digest
-from leadhub.testing import WebhookReceiver, make_provider, make_webhook, make_workspace, valid_phone
+from leadhub.testing import WebhookReceiver, make_lead_offer, make_provider, make_webhook, make_workspace, valid_phone
 from leadhub.testing.procs import REDIS_SERVER, CeleryWorkers, PrivateRedis, celery_broker, database_url, wait_for
 from leads.models import Lead
 from providers.models import WebhookConfig
-from workspaces.models import DeliveryStatus, EventType, LeadForwardingRule, OutboundEvent
+from workspaces.models import DeliveryStatus, EventType, OutboundEvent
 
 pytestmark = [
     pytest.mark.skipif(REDIS_SERVER is None, reason="needs the redis-server binary for a private Redis"),
@@ -85,14 +85,14 @@ def redis_app():
 
 @pytest.fixture
 def source():
-    """A provider posting to a webhook whose leads go to a workspace's receiver (its forwarding rule
-    to the workspace is that buyer's offer: each lead reaches it as `lead.assigned`)."""
+    """A provider posting to a webhook whose leads go to a workspace's receiver (its lead offer:
+    each lead reaches it as `lead.assigned`)."""
     receiver = WebhookReceiver([200])
     receiver.__enter__()
     workspace = make_workspace(outbound_webhook_url=receiver.url, webhook_active=True)
-    webhook = make_webhook(f"wh-faults-{uuid.uuid4().hex[:10]}", rate_limit=2)
+    webhook = make_webhook(f"wh-faults-{uuid.uuid4().hex[:10]}", rate_limit=2, distribution_strategy="priority")
     provider = make_provider(f"prov-faults-{uuid.uuid4().hex[:10]}", api_key=key_digest(API_KEY))
-    LeadForwardingRule.objects.create(webhook_id=webhook.webhook_id, target_workspace=workspace)
+    make_lead_offer(workspace, webhook=webhook)
     yield webhook, provider, receiver
     receiver.__exit__(None, None, None)
 

@@ -6,7 +6,7 @@ import pytest
 from analytics import selectors as kpis
 from appointments.services import appointment_intake
 from contacts.models import Contact
-from leadhub.testing import assert_error, make_access, make_appointment, make_lead, make_webhook, valid_phone
+from leadhub.testing import assert_error, make_access, make_appointment, make_lead, make_lead_offer, make_webhook, valid_phone
 from leadhub.testing.api import result_ids, workspace_with_key
 from leads.models import AccessHow, Lead, LeadAccess
 from leads.services.access import lead_access_revoke
@@ -273,7 +273,7 @@ def test_distribution_grants_the_buyer_its_assigned_access_and_emits_lead_assign
     from workspaces.models import OutboundEvent
 
     buyer, _ = workspace_with_key(outbound_webhook_url="https://buyer.example.com/hook", webhook_active=True)
-    routing_rule_save(workspace=buyer, zip_codes=["94110"], product_types=["solar"])
+    make_lead_offer(buyer, zip_codes=["94110"], products=["solar"])
     lead = make_lead(zip_code="94110", consent_value=True, tcpa_compliance=True)
     lead_distribute(lead=lead, strategy="priority")
     access = LeadAccess.objects.get(lead=lead)

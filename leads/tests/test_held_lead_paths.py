@@ -13,7 +13,15 @@ from appointments.models import Appointment, ForwardStatus
 from appointments.services import appointment_intake
 from distribution.models import Decision, DecisionResult, Sale
 from distribution.services import lead_distribute_retry, leads_distribute_again, unsold_leads_retry
-from leadhub.testing import make_contact, make_keyed_provider, make_lead, make_webhook, provider_post, valid_phone
+from leadhub.testing import (
+    make_contact,
+    make_keyed_provider,
+    make_lead,
+    make_lead_offer,
+    make_webhook,
+    provider_post,
+    valid_phone,
+)
 from leadhub.testing.api import workspace_with_key
 from leads.holds import HOLD_REASONS, lead_hold_place, lead_hold_release
 from leads.models import Lead, LeadAccess
@@ -39,7 +47,8 @@ def test_every_ingest_reason_has_a_post():
 def world(db):
     webhook = make_webhook(distribution_strategy="priority")
     buyer, partner = workspace_with_key(outbound_webhook_url=BUYER_URL, webhook_active=True)
-    routing_rule_save(workspace=buyer, zip_codes=["941*"], product_types=["solar"])
+    make_lead_offer(buyer, zip_codes=["941*"], products=["solar"])  # leads
+    routing_rule_save(workspace=buyer, zip_codes=["941*"], product_types=["solar"])  # appointments
     return {"webhook": webhook, "buyer": buyer, "partner": partner, "provider": make_keyed_provider()}
 
 
@@ -256,7 +265,7 @@ def test_placing_and_releasing_run_in_their_own_transactions():
     """As ops call them (no transaction around): each locks the lead in a transaction of its own."""
     webhook = make_webhook(distribution_strategy="priority")
     buyer, _client = workspace_with_key()
-    routing_rule_save(workspace=buyer, zip_codes=["941*"], product_types=["solar"])
+    make_lead_offer(buyer, zip_codes=["941*"], products=["solar"])
     lead = make_lead(make_contact(webhook_id=webhook.webhook_id), zip_code="94105")
     lead_hold_place(lead=lead, reason="consent", by="staff:ops", message="disputed")
     assert Lead.objects.get(pk=lead.pk).hold_reasons == "consent"
@@ -265,12 +274,12 @@ def test_placing_and_releasing_run_in_their_own_transactions():
 
 
 @pytest.mark.parametrize("reason", HOLD_REASONS)
-def test_a_forwarding_rule_to_a_workspace_sends_a_held_lead_nowhere_until_released(reason):
-    """A forwarding rule that targets a workspace is that buyer's offer: a held lead reaches it
-    only when released, once."""
+def test_a_lead_offer_for_one_webhook_sends_a_held_lead_nowhere_until_released(reason):
+    """A lead offer for one webhook's leads (what a forwarding rule to a workspace became): a held
+    lead reaches it only when released, once."""
     webhook = make_webhook(distribution_strategy="first_match")
     target, client = workspace_with_key(outbound_webhook_url=BUYER_URL, webhook_active=True)
-    LeadForwardingRule.objects.create(webhook_id=webhook.webhook_id, target_workspace=target, zip_codes=["941*"])
+    make_lead_offer(target, zip_codes=["941*"], webhook=webhook)
     lead = make_lead(make_contact(webhook_id=webhook.webhook_id), zip_code="94105", holds=[reason])
     leads_distribute_again(leads=[lead])
     assert not LeadAccess.objects.filter(lead=lead).exists()

@@ -1,9 +1,8 @@
-"""Per-webhook automatic assignment on ingest through the shared routing matcher."""
+"""Per-webhook automatic assignment on ingest through the buyers' lead offers."""
 import pytest
 
-from leadhub.testing import make_webhook, make_workspace
+from leadhub.testing import make_lead_offer, make_webhook, make_workspace
 from leads.services.ingest import lead_ingest
-from workspaces.models import AppointmentRoutingRule
 
 pytestmark = pytest.mark.django_db
 
@@ -14,11 +13,11 @@ PAYLOAD = {"first_name": "Ada", "last_name": "Byron", "email": "ada@example.com"
 @pytest.fixture
 def routed_workspace():
     workspace = make_workspace()
-    AppointmentRoutingRule.objects.create(workspace=workspace, zip_codes=["94105"], product_types=["solar"])
+    make_lead_offer(workspace, zip_codes=["94105"], products=["solar"])
     return workspace
 
 
-def test_switched_on_webhook_assigns_by_routing_rules(routed_workspace):
+def test_switched_on_webhook_assigns_by_lead_offers(routed_workspace):
     webhook = make_webhook(distribution_strategy="priority")
     lead = lead_ingest(webhook=webhook, payload=PAYLOAD).lead
     lead.refresh_from_db()

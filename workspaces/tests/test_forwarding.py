@@ -1,10 +1,12 @@
-"""Lead forwarding rules: matching, modes, consent hold, loop guard, CSV load, delivery."""
+"""Lead forwarding rules: matching, modes, consent hold, loop guard, CSV load, delivery. A rule
+sends copies to external URLs only; leads go to a workspace through its lead offers."""
 import json
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from leadhub.testing import WebhookReceiver, make_webhook, make_workspace, valid_phone
+from distribution.models import Offer
+from leadhub.testing import WebhookReceiver, make_lead_offer, make_webhook, make_workspace, valid_phone
 from leads.services.ingest import lead_ingest
 from providers.signatures import verify
 from workspaces.delivery import outbox_deliver
@@ -133,20 +135,15 @@ def test_switched_off_webhook_forwarding_and_consent_held_leads_are_never_forwar
     assert forwarded(ingest(webhook)) == []
 
 
-def test_a_workspace_target_is_an_offer_the_lead_is_assigned_by_through_its_webhook_and_secret():
-    # Schema moved: a rule to a workspace is that buyer's offer for the webhook's leads, and
-    # its webhook takes the forwarding mode as strategy; the lead reaches it as `lead.assigned`.
-    webhook = make_webhook()
+def test_a_lead_offer_for_one_webhook_takes_its_leads_as_lead_assigned_signed_with_the_buyers_secret():
+    webhook = make_webhook(distribution_strategy="first_match")
     with WebhookReceiver([200]) as receiver:
         workspace = make_workspace(outbound_webhook_url=receiver.url, webhook_active=True)
-        rule = make_rule(webhook, target_workspace=workspace, product_types=["*"], states=["ca"])
-        webhook.refresh_from_db()
-        assert webhook.distribution_strategy == "first_match"
-        assert (rule.offer.workspace, rule.offer.kind, rule.offer.states) == (workspace, "lead", ["CA"])
+        offer = make_lead_offer(workspace, webhook=webhook, states=["CA"])
         lead = ingest(webhook)
         lead.refresh_from_db()
         assert lead.workspace == workspace
-        assert lead.decisions.get().offer_ids == [rule.offer.pk]
+        assert lead.decisions.get().offer_ids == [offer.pk]
         assert forwarded(lead) == []
         (event,) = OutboundEvent.objects.filter(subject_id=str(lead.pk), event_type=EventType.LEAD_ASSIGNED)
         assert event.workspace == workspace
@@ -156,37 +153,30 @@ def test_a_workspace_target_is_an_offer_the_lead_is_assigned_by_through_its_webh
     verify(workspace.webhook_secret, request["headers"]["X-Leadhub-Signature"], request["body"])
 
 
-def test_a_workspace_without_webhook_still_buys_and_external_rules_still_get_their_copy():
-    # Schema moved: the workspace (no outbound URL: it reads its leads through the API) takes the
-    # lead by its offer; the external rule's copy is sent after that decision.
+def test_a_rule_to_a_workspace_makes_no_offer_sets_no_strategy_and_sends_no_lead():
     webhook = make_webhook()
-    buyer = make_workspace()
-    make_rule(webhook, priority=5, target_workspace=buyer)
-    external = make_rule(webhook, priority=1)
+    workspace = make_workspace()
+    make_rule(webhook, target_workspace=workspace)  # a direct target for the webhook's appointments only
+    LeadForwardingConfig.objects.create(webhook_id=webhook.webhook_id, mode=ForwardingMode.ALL_MATCHES)
     webhook.refresh_from_db()
+    assert not Offer.objects.filter(workspace=workspace).exists()
+    assert webhook.distribution_strategy == ""
+    lead = ingest(webhook)
+    assert lead.workspace_id is None and forwarded(lead) == []
+
+
+def test_a_workspace_without_webhook_still_buys_and_external_rules_still_get_their_copy():
+    # The workspace (no outbound URL: it reads its leads through the API) takes the lead by its
+    # offer; the external rule's copy is sent after that decision.
+    webhook = make_webhook(distribution_strategy="first_match")
+    buyer = make_workspace()
+    make_lead_offer(buyer, webhook=webhook, priority=5)
+    external = make_rule(webhook, priority=1)
     lead = ingest(webhook)
     (event,) = forwarded(lead)
     assert event.forwarding_rule == external
     lead.refresh_from_db()
     assert lead.workspace == buyer
-
-
-def test_forwarding_offers_follow_their_rule_and_the_webhook_switch_and_mode():
-    webhook = make_webhook()
-    rule = make_rule(webhook, target_workspace=make_workspace(), zip_codes=["902*"], priority=4)
-    offer = rule.offer
-    assert list(offer.filters.values_list("column", "op", "value")) == [("webhook_id", "eq", webhook.webhook_id)]
-    assert offer.created_at == rule.created_at and offer.priority == 4
-    config = LeadForwardingConfig.objects.create(webhook_id=webhook.webhook_id, mode=ForwardingMode.ALL_MATCHES)
-    webhook.refresh_from_db()
-    assert webhook.distribution_strategy == "all_matches"
-    config.is_enabled = False
-    config.save()
-    offer.refresh_from_db()
-    assert not offer.is_active
-    rule.target_workspace, rule.target_url = None, "https://partner.example/leads"
-    rule.save()
-    assert not type(offer).objects.filter(pk=offer.pk).exists()
 
 
 def test_the_data_migration_turns_workspace_rules_into_offers():
@@ -199,8 +189,6 @@ def test_the_data_migration_turns_workspace_rules_into_offers():
     workspace = make_workspace()
     rule = make_rule(webhook, target_workspace=workspace, product_types=["Roof-Solar"], states=["*"])
     make_rule(webhook)  # an external URL: stays a rule
-    rule.offer.delete()
-    type(webhook).objects.filter(pk=webhook.pk).update(distribution_strategy="")
     migration.forwarding_rules_to_offers(apps, None)
     rule.refresh_from_db()
     offer = rule.offer
@@ -251,15 +239,14 @@ def test_zip_entries_load_from_csv_with_header_ranges_and_prefixes():
 def test_a_forwarded_lead_leaves_the_trail_an_appointment_forward_does():
     from leads.models import LeadEvent, WorkspaceTracking
 
-    webhook = make_webhook()
+    webhook = make_webhook(distribution_strategy="all_matches")
     LeadForwardingConfig.objects.create(webhook_id=webhook.webhook_id, mode=ForwardingMode.ALL_MATCHES)
     with WebhookReceiver([200, 200, 200]) as receiver:
         hook = dict(outbound_webhook_url=receiver.url, webhook_active=True)
         buyer, second = make_workspace(**hook), make_workspace(**hook)
-        make_rule(webhook, priority=5, target_workspace=buyer)
-        make_rule(webhook, priority=3, target_workspace=second)  # all matches: a copy to the second buyer
+        make_lead_offer(buyer, webhook=webhook, priority=5)
+        make_lead_offer(second, webhook=webhook, priority=3)  # all matches: a copy to the second buyer
         external = make_rule(webhook, target_url=receiver.url)
-        webhook.refresh_from_db()
         lead = ingest(webhook)
         copies = forwarded(lead)
         assert {(e.workspace_id, e.forwarding_rule_id) for e in copies} == {(second.pk, None), (None, external.pk)}
