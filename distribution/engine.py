@@ -7,7 +7,8 @@
    with their offers, buyers, filters, price adjustments and caps; its cost does not grow with
    the number of offers, nor its count with the rules they have.
 2. Verdicts, in this order, the first failed check named: `inactive` (offer off, paused, or its
-   workspace inactive), `own_referral` (the buyer sent the lead in), `<reason>_hold` (the lead
+   workspace inactive), `own_referral` (the buyer sent the lead in), `excluded` (the buyer may
+   not have this lead again: its delivery finally failed), `<reason>_hold` (the lead
    is held, e.g. `consent_hold`: leads.holds),
    `buyer_webhook_off` (the buyer's outbound webhook is configured but switched off), then
    `schedule_closed`, then `filter:<column>`, then `duplicate_for_buyer` (the buyer bought the
@@ -235,13 +236,16 @@ def candidates_for(*, kind: str, zip_code: str, state: str, product) -> list[Can
     return candidates
 
 
-def verdict_for(candidate: Candidate, subject, *, at: datetime, sender_workspace_id=None, held: str = "") -> str:
+def verdict_for(candidate: Candidate, subject, *, at: datetime, sender_workspace_id=None, held: str = "",
+                excluded=()) -> str:
     offer = candidate.offer
     workspace = offer.workspace
     if not offer.is_live:
         return "inactive"
     if sender_workspace_id and workspace.pk == sender_workspace_id:
         return "own_referral"
+    if workspace.pk in excluded:
+        return "excluded"
     if held:
         return f"{held}_hold"
     if workspace.outbound_webhook_url and (not workspace.webhook_active or workspace.webhook_disabled_at):
@@ -342,16 +346,16 @@ def choose(strategy: str, eligible: list[Candidate], *, key: str, rng=None,
 
 
 def decide(*, kind: str, subject, zip_code: str, state: str, product, strategy: str, key: str,
-           at: datetime | None = None, sender_workspace_id=None, held: str = "", rng=None,
+           at: datetime | None = None, sender_workspace_id=None, held: str = "", excluded=(), rng=None,
            max_buyers: int = MULTISELL_BUYERS) -> Outcome:
     """The candidates with verdicts and prices, and the winners; writes nothing but a round-robin
     position (caps are claimed by the caller that sells). `held`: the code of the subject's first
-    live hold ("" when none), which every offer refuses."""
+    live hold ("" when none), which every offer refuses; `excluded`: buyers that may not have it."""
     at = at or timezone.now()
     candidates = candidates_for(kind=kind, zip_code=zip_code, state=state, product=product)
     for candidate in candidates:
         candidate.verdict = verdict_for(
-            candidate, subject, at=at, sender_workspace_id=sender_workspace_id, held=held
+            candidate, subject, at=at, sender_workspace_id=sender_workspace_id, held=held, excluded=excluded
         )
         if candidate.verdict == ELIGIBLE:
             candidate.price, candidate.exclusive_price = prices_for(candidate, subject, kind=kind)

@@ -15,7 +15,7 @@ from workspaces.signals import delivery_recorded
 
 from .models import DecisionResult, Offer, OfferKind, zero_priced
 from .selectors import NOTHING_BOOKED, lead_payout_booked
-from .services import lead_distribute, lead_distribute_as_arrived, sale_undelivered_credit
+from .services import lead_distribute, lead_distribute_as_arrived, sale_undelivered
 
 
 @receiver(lead_accepted, dispatch_uid="distribution.lead_accepted")
@@ -49,10 +49,11 @@ def distribute_released_lead(sender, *, lead, **kwargs):
 
 @receiver(delivery_recorded, sender=OutboundEvent, dispatch_uid="distribution.sale_undelivered")
 def credit_undelivered_sale(sender, *, event, **kwargs):
-    """A sold lead's delivery to its buyer finally failed: the buyer is credited the sale."""
+    """A sold lead's delivery to its buyer finally failed: the buyer does not keep it (credited,
+    revoked, excluded; the lead is offered again without it)."""
     sold_lead = event.subject_type == "lead" and event.event_type in (EventType.LEAD_ASSIGNED, EventType.LEAD_FORWARDED)
     if sold_lead and event.status == DeliveryStatus.FAILED and event.workspace_id:
-        sale_undelivered_credit(lead_id=event.subject_id, workspace_id=event.workspace_id)
+        sale_undelivered(lead_id=int(event.subject_id), workspace_id=event.workspace_id)
 
 
 def offer_values_from_rule(rule) -> dict:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from leadhub.actors import SYSTEM
 from leads.gate import lead_access_give, lead_copies_send, lead_event_send, lead_gate
 from leads.models import AccessHow, Lead, LeadEvent
+from leads.services.access import lead_access_revoke
 from leads.services.assignment import lead_assign_locked
 from ledger.models import Entry, EntryKind
 from ledger.services import CENT, Draft, lead_dimensions, ledger_entries_record
@@ -38,8 +39,8 @@ def _lead_decide(lead, *, strategy, webhook_id, sender_workspace_id=None, rng=No
     return decide(
         kind=OfferKind.LEAD, subject=lead, zip_code=lead.zip_code, state=lead.state,
         product=(lead.lead_type, lead.productid, lead.service_type), strategy=strategy, key=webhook_id,
-        sender_workspace_id=sender_workspace_id, held=lead.hold_reasons.split(",")[0], rng=rng, at=at,
-        max_buyers=max_buyers,
+        sender_workspace_id=sender_workspace_id, held=lead.hold_reasons.split(",")[0],
+        excluded=frozenset(lead.excluded_buyers), rng=rng, at=at, max_buyers=max_buyers,
     )
 
 
@@ -241,16 +242,56 @@ def _decision_create(lead, outcome: Outcome) -> Decision:
     )
 
 
-def sale_undelivered_credit(*, lead_id, workspace_id):
-    """Credit the buyer a sale whose delivery finally failed (an `undelivered` entry of minus the
-    price, once per sale whatever redelivery later does)."""
-    sale = Sale.objects.select_related("lead").filter(lead_id=lead_id, workspace_id=workspace_id).first()
-    if sale is None or not sale.price:
-        return
-    ledger_entries_record(drafts=[Draft(
-        kind=EntryKind.UNDELIVERED, amount=-sale.price, workspace_id=workspace_id, offer_id=sale.offer_id,
-        reference=f"undelivered:{sale.pk}", note="delivery to the buyer finally failed", **lead_dimensions(sale.lead),
-    )])
+def sale_undelivered(*, lead_id, workspace_id):
+    """A sold lead's delivery to its buyer finally failed: the buyer does not keep it. Once per
+    (lead, buyer), in one transaction: the buyer is credited the sale (`undelivered`, minus the
+    price), its access is revoked (its events about the lead are withdrawn, so no redelivery can
+    bring the lead back) and it is excluded from the lead for good (`lead_buyer_exclude`). A lead
+    left with no buyer is distributed again without it after the commit, and under `payout_on =
+    sold` a payout whose only sale failed and that does not sell again is taken back. Returns the
+    sale, or None when there was none or this failure was handled already."""
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+        sale = Sale.objects.filter(lead_id=lead_id, workspace_id=workspace_id).first()
+        if lead is None or sale is None or workspace_id in lead.excluded_buyers:
+            return None
+        if sale.price:
+            ledger_entries_record(drafts=[Draft(
+                kind=EntryKind.UNDELIVERED, amount=-sale.price, workspace_id=workspace_id, offer_id=sale.offer_id,
+                reference=f"undelivered:{sale.pk}", note="delivery to the buyer finally failed", **lead_dimensions(lead),
+            )])
+        lead_access_revoke(lead=lead, workspace_id=workspace_id, by=SYSTEM)
+        lead_buyer_exclude(lead=lead, workspace_id=workspace_id, reason="its delivery finally failed")
+        if lead.workspace_id is None:
+            transaction.on_commit(lambda: _offered_again(lead_id=lead_id))
+    return sale
+
+
+def _offered_again(*, lead_id):
+    """A lead whose buyer could not take it is distributed again; under `payout_on = sold`, if it
+    still has no sale that stands, the source's payout is taken back."""
+    lead_distribute_as_arrived(lead=Lead.objects.get(pk=lead_id))
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead_id)
+        webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
+        standing = Sale.objects.filter(lead_id=lead_id).exclude(workspace_id__in=lead.excluded_buyers)
+        if webhook is not None and webhook.payout_booked_on == PayoutOn.SOLD and not standing.exists():
+            payout_chargeback(lead=lead, by=SYSTEM, reason="the lead's only sale could not be delivered")
+
+
+def lead_buyer_exclude(*, lead, workspace_id: str, reason: str):
+    """Never sell `lead` to `workspace_id` again (the engine's `excluded` verdict), and when it was
+    the lead's primary buyer, the lead has none now. The caller holds the lead's row lock. The one
+    mechanism a failed delivery uses, and a return will."""
+    excluded = [*lead.excluded_buyers, workspace_id] if workspace_id not in lead.excluded_buyers else lead.excluded_buyers
+    changes = {"excluded_buyers": excluded}
+    if lead.workspace_id == workspace_id:
+        changes.update(workspace=None, workspace_status="", workspace_assigned_at=None)
+    Lead.objects.filter(pk=lead.pk).update(**changes, updated_at=timezone.now())
+    for name, value in changes.items():
+        setattr(lead, name, value)
+    LeadEvent.objects.create(lead=lead, event_type="buyer_excluded",
+                             event_data={"workspace_id": workspace_id, "reason": reason, "by": SYSTEM})
 
 
 def leads_distribute_again(*, leads, at=None) -> dict:

@@ -93,6 +93,9 @@ class Lead(TimeStampedModel):
     # (leads.gate.lead_gate) so no path pays a join to learn whether the lead may leave.
     held_for_consent = models.BooleanField(default=False, db_index=True)
     hold_reasons = models.CharField(max_length=200, blank=True, default="")
+    # Buyers this lead may never be sold to again (a delivery that finally failed; returns later):
+    # read with the lead's row by distribution, so excluding costs the engine no query.
+    excluded_buyers = models.JSONField(default=list, blank=True)
     raw_payload = models.JSONField(default=dict, blank=True)
     ip_address = models.CharField(max_length=45, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)

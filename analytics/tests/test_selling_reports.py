@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from distribution.models import Cap, Offer, Sale
-from distribution.services import lead_distribute, sale_undelivered_credit
+from distribution.services import lead_distribute, sale_undelivered
 from leadhub.testing import assert_error, make_lead, make_webhook, make_workspace
 from leadhub.testing.api import key_client
 
@@ -29,7 +29,7 @@ def selling(frozen_clock):  # its buyer has a daily cap, and the reports ask for
     make_lead(zip_code="10001", webhook_id=webhook.webhook_id, held_for_consent=True)  # never distributed
     unsold = make_lead(zip_code="94105", webhook_id=webhook.webhook_id, held_for_consent=True)
     lead_distribute(lead=unsold, strategy="priority", webhook=webhook)
-    sale_undelivered_credit(lead_id=leads[0].pk, workspace_id=buyer.pk)
+    sale_undelivered(lead_id=leads[0].pk, workspace_id=buyer.pk)  # credited; its offering again is after commit
     return {"webhook": webhook, "buyer": buyer, "capped": capped, "fallback": fallback}
 
 

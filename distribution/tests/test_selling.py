@@ -260,9 +260,9 @@ def test_a_sale_whose_delivery_finally_fails_is_credited_once():
         assert outbox_deliver(event_id=event.pk).status == DeliveryStatus.FAILED
     credit = Entry.objects.get(kind=EntryKind.UNDELIVERED)
     assert (credit.amount, credit.workspace_id, credit.lead_id) == (D("-25.00"), buyer.pk, lead.pk)
-    from distribution.services import sale_undelivered_credit
+    from distribution.services import sale_undelivered
 
-    sale_undelivered_credit(lead_id=lead.pk, workspace_id=buyer.pk)  # a second failure signal
+    sale_undelivered(lead_id=lead.pk, workspace_id=buyer.pk)  # a second failure signal
     assert Entry.objects.filter(kind=EntryKind.UNDELIVERED).count() == 1
     assert ledger_verify() == []
 

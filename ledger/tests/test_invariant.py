@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from distribution.models import Cap, Offer, Sale
-from distribution.services import lead_distribute, sale_undelivered_credit
+from distribution.services import lead_distribute, sale_undelivered
 from leadhub.testing import make_lead, make_webhook, make_workspace, run_at_once
 from ledger.models import EntryKind
 from ledger.selectors import ledger_figures
@@ -44,7 +44,7 @@ def test_random_concurrent_sales_and_credits_keep_every_figure_equal_to_its_entr
         lead_distribute(lead=leads[i], webhook=webhook)
         if credits[i]:
             for sale in Sale.objects.filter(lead=leads[i]):
-                sale_undelivered_credit(lead_id=leads[i].pk, workspace_id=sale.workspace_id)
+                sale_undelivered(lead_id=leads[i].pk, workspace_id=sale.workspace_id)
         if i < len(adjustments):
             ledger_entries_record(drafts=[Draft(kind=EntryKind.ADJUSTMENT, side="buyer", amount=adjustments[i],
                                                 workspace_id=offers[-1].workspace_id, note="random")])
