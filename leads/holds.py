@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
 from contacts.services import CONTACT_FILL_FIELDS, contact_blanks_fill
-from leads.models import Lead, LeadEvent, LeadHold
+from leads.models import Lead, LeadEvent, LeadHold, consent_hold_message, consent_missing
 from leads.signals import lead_released
 from workspaces.delivery import outbox_hold, outbox_release
 
@@ -33,11 +33,7 @@ class HoldReason:
 
 
 def _consent_missing(values) -> str | None:
-    missing = [name for name in ("consent_value", "tcpa_compliance") if not values.get(name)]
-    if not missing:
-        return None
-    return (f"Held for consent: {' and '.join(missing)} not true. The lead is stored but not assigned or "
-            "forwarded until consent is confirmed.")
+    return consent_hold_message(consent_missing(values))
 
 
 HOLD_REASONS = {

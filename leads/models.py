@@ -39,6 +39,22 @@ def validate_pipeline_status(value):
         raise ValidationError(f"'{value}' is not an active pipeline stage.", code="invalid_status")
 
 
+CONSENT_FLAGS = ("consent_value", "tcpa_compliance")
+
+
+def consent_missing(values) -> list[str]:
+    """The consent flags that are not true in `values` (a cleaned post, or a lead's fields)."""
+    return [name for name in CONSENT_FLAGS if not values.get(name)]
+
+
+def consent_hold_message(missing) -> str | None:
+    """What a consent hold says (the answer's `held_reason`, the hold's message); None: nothing missing."""
+    if not missing:
+        return None
+    return (f"Held for consent: {' and '.join(missing)} not true. The lead is stored but not assigned or "
+            "forwarded until consent is confirmed.")
+
+
 class Lead(TimeStampedModel):
     id = models.BigAutoField(primary_key=True)
     contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="leads")
@@ -153,9 +169,8 @@ class Lead(TimeStampedModel):
         """Why the lead is held, naming the consent flags that were not true; None when it is not held."""
         if not self.held_for_consent:
             return None
-        missing = [name for name in ("consent_value", "tcpa_compliance") if not getattr(self, name)]
-        return (f"Held for consent: {' and '.join(missing) or 'consent'} not true. The lead is stored but "
-                "not assigned or forwarded until consent is confirmed.")
+        missing = consent_missing({name: getattr(self, name) for name in CONSENT_FLAGS})
+        return consent_hold_message(missing or ["consent"])
 
 
 class LeadHold(models.Model):

@@ -16,9 +16,8 @@ from workspaces.models import EventType
 
 
 @transaction.atomic
-def lead_assign(*, lead, workspace, by: str, routing_rule_id=None):
-    """Give a lead to a workspace (ops, the admin bulk action, distribution: `routing_rule_id` is
-    the routing rule whose offer chose it, kept on the `assigned` event and the `sent` tracking row).
+def lead_assign(*, lead, workspace, by: str):
+    """Give a lead to a workspace (ops, the admin bulk action, distribution).
 
     The workspace gets its access record (`assigned`), whose working fields the lead's columns
     then show. Re-assignment revokes the previous workspace's access (its record and history stay
@@ -29,10 +28,10 @@ def lead_assign(*, lead, workspace, by: str, routing_rule_id=None):
     on its own with the reason (`leads.holds.lead_hold_release`), which distributes it.
     Re-assigning to the workspace that already holds the lead as `assigned` changes nothing.
     """
-    return lead_assign_locked(lead=lead_lock(lead), workspace=workspace, by=by, routing_rule_id=routing_rule_id)
+    return lead_assign_locked(lead=lead_lock(lead), workspace=workspace, by=by)
 
 
-def lead_assign_locked(*, lead, workspace, by: str, routing_rule_id=None):
+def lead_assign_locked(*, lead, workspace, by: str):
     """`lead_assign` for a caller that already holds the lead's row lock in its own transaction
     (distribution locks the lead to decide): no second lock and no savepoint, three queries fewer
     on every distributed lead."""
@@ -59,13 +58,12 @@ def lead_assign_locked(*, lead, workspace, by: str, routing_rule_id=None):
             lead=lead, event_type=LeadEvent.UNASSIGNED, workspace_id=previous_id,
             event_data={"workspace_id": previous_id, "by": by},
         )
-    chosen_by = {"routing_rule_id": routing_rule_id} if routing_rule_id is not None else {}
     workspace_tracking_record(
-        lead=lead, workspace_id=workspace.pk, action=TrackingAction.SENT, performed_by=by, metadata=chosen_by
+        lead=lead, workspace_id=workspace.pk, action=TrackingAction.SENT, performed_by=by
     )
     LeadEvent.objects.create(
         lead=lead, event_type=LeadEvent.ASSIGNED, workspace=workspace,
-        event_data={"workspace_id": workspace.pk, "by": by, **chosen_by},
+        event_data={"workspace_id": workspace.pk, "by": by},
     )
     lead_event_send(
         lead=lead, workspace=workspace, access=access, event_type=EventType.LEAD_ASSIGNED, assigned_by=by,
