@@ -22,15 +22,15 @@ from appointments.models import (
 from appointments.selectors import appointment_overlaps
 from contacts.models import Contact, ContactEvent
 from contacts.services import contact_upsert
-from distribution.services import appointment_decide
+from distribution.services import appointment_sell
 from leadhub.actors import SYSTEM, actor_for_provider
 from leadhub.errors import ServiceRefusal
 from leads.models import AccessHow, Lead, TrackingAction, WorkspaceTracking
 from leads.selectors import lead_list
 from leads.gate import lead_access_give
 from leads.services.access import lead_access_for
-from leads.services.tracking import lead_lock
 from leads.services.status import lead_status_change
+from providers.models import WebhookConfig
 from providers.services import provider_usage_record
 from workspaces.delivery import outbound_event_redeliver, outbox_emit, outbox_release
 from workspaces.models import DeliveryStatus, EventType, OutboundEvent, Workspace
@@ -139,6 +139,7 @@ def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_a
             workspace_id=workspace_id,
             created_by=created_by,
             raw_payload=payload,
+            webhook=webhook,
             source={"webhook_id": webhook.webhook_id, "provider_id": provider.provider_id if provider else None,
                     "ip_address": ip_address, "ignored_fields": ignored},
         )
@@ -235,11 +236,14 @@ def appointment_create(
     workspace_id: str = "",
     raw_payload=None,
     source=None,
+    webhook=None,
 ) -> AppointmentResult:
     """Create, link leads, route, record, move linked leads to `scheduled` and queue the forward.
 
-    `workspace` is an already-authorised owner (a partner creating its own appointment);
-    `workspace_id` is a caller's wish, honoured only when that workspace is active. What the
+    `workspace` is an already-authorised owner (a partner creating its own appointment: not a
+    sale); `workspace_id` is a caller's wish, honoured only when that workspace is active and the
+    lead's own buyers allow it; otherwise the appointment is sold through the one sale path
+    (distribution.services.appointment_sell), which books `webhook`'s payout when due. What the
     caller did not send comes from the primary lead (customer, product, ZIP), then the contact.
     """
     values = dict(values)
@@ -258,20 +262,12 @@ def appointment_create(
     values.setdefault("customer_zip", contact.zip_code)
     leads = _leads_locked(leads)
     held = [lead.pk for lead in leads if lead.hold_reasons]
-    if held:
-        matched, routing_method = None, (f"waiting: lead {', '.join(f'#{pk}' for pk in held)} is held; routed when "
-                                         "released")
-    else:
-        matched, routing_method = _decide_workspace(
-            workspace=workspace, workspace_id=workspace_id, zip_code=values.get("customer_zip", ""),
-            product=values.get("service_type", ""), lead=leads[0] if leads else None,
-        )
+    waiting_words = f"waiting: lead {', '.join(f'#{pk}' for pk in held)} is held; routed when released"
     appointment = Appointment(
         contact=contact,
         lead=leads[0] if leads else None,
-        matched_workspace=matched,
-        routing_method=routing_method[:255],
-        forward_status=ForwardStatus.WAITING if held else ForwardStatus.PENDING if matched else "",
+        routing_method=waiting_words[:255] if held else "",
+        forward_status=ForwardStatus.WAITING if held else "",
         created_by=created_by,
         raw_payload=raw_payload if raw_payload is not None else {},
         **values,
@@ -279,6 +275,12 @@ def appointment_create(
     appointment.full_clean(exclude=["contact", "lead", "matched_workspace", "leads"], validate_constraints=False)
     appointment.save()
     AppointmentLead.objects.bulk_create(AppointmentLead(appointment=appointment, lead=lead) for lead in leads)
+    if held:
+        sold, routing_method = False, waiting_words
+    else:
+        sold, routing_method = _route(appointment, leads=leads, workspace=workspace, workspace_id=workspace_id,
+                                      webhook=webhook, by=created_by)
+    matched = appointment.matched_workspace
     # A waiting appointment keeps who routing should honour at release: the owner, the named workspace.
     waiting = {"waiting_for_leads": held, "owner_workspace_id": workspace.pk if workspace else None,
                "named_workspace_id": workspace_id or None} if held else {}
@@ -296,7 +298,7 @@ def appointment_create(
         },
     )
     if not held:
-        _deliver(appointment, leads=leads, by=created_by)
+        _deliver(appointment, leads=leads, by=created_by, sold=sold)
     return AppointmentResult(appointment, contact, "existing", _double_booking(appointment))
 
 
@@ -309,14 +311,14 @@ def _leads_locked(leads) -> list:
     return [locked[lead.pk] for lead in leads]
 
 
-def _deliver(appointment, *, leads, by):
+def _deliver(appointment, *, leads, by, sold=False):
     """What an appointment's routing gives its workspace, through the lead gate: its record of
-    each covered lead (`routed`), the leads moved to `scheduled` for it (for their own holder
-    when unrouted), and the forward."""
+    each covered lead (`sold` when it bought the appointment, else `routed`), the leads moved to
+    `scheduled` for it (for their own holder when unrouted), and the forward."""
     matched = appointment.matched_workspace
     for lead in leads:
         if matched:
-            lead_access_give(lead=lead, workspace=matched, how=AccessHow.ROUTED, by=by)
+            lead_access_give(lead=lead, workspace=matched, how=AccessHow.SOLD if sold else AccessHow.ROUTED, by=by)
         holder = matched or lead.workspace
         access = lead_access_for(lead=lead, workspace=holder) if holder else None
         if (access or lead).status not in CLOSED_LEAD_STATUSES:
@@ -344,18 +346,17 @@ def appointments_released(*, lead, by: str) -> list[Appointment]:
             created = appointment.events.filter(event_type=AppointmentEvent.CREATED).first()
             asked = created.event_data if created else {}
             owner = Workspace.objects.filter(pk=asked.get("owner_workspace_id") or "").first()
-            matched, method = _decide_workspace(
-                workspace=owner, workspace_id=asked.get("named_workspace_id") or "",
-                zip_code=appointment.customer_zip, product=appointment.service_type, lead=appointment.lead,
-            )
-            appointment.matched_workspace, appointment.routing_method = matched, f"released: {method}"[:255]
-            appointment.forward_status = ForwardStatus.PENDING if matched else ""
-            appointment.save(update_fields=["matched_workspace", "routing_method", "forward_status", "updated_at"])
+            webhook = WebhookConfig.objects.filter(webhook_id=asked.get("webhook_id") or "").first()
+            sold, method = _route(appointment, leads=leads, workspace=owner,
+                                  workspace_id=asked.get("named_workspace_id") or "", webhook=webhook, by=by)
+            matched = appointment.matched_workspace
+            appointment.routing_method = f"released: {method}"[:255]
+            appointment.save(update_fields=["routing_method", "updated_at"])
             AppointmentEvent.objects.create(
                 appointment=appointment, event_type=AppointmentEvent.ROUTED, new_value=matched.pk if matched else "",
                 created_by=by, event_data={"routing_method": appointment.routing_method},
             )
-            _deliver(appointment, leads=leads, by=by)
+            _deliver(appointment, leads=leads, by=by, sold=sold)
             if matched:
                 routed.append(appointment)
     return routed
@@ -399,22 +400,26 @@ def _leads_to_cover(*, contact, leads, service_type):
     return candidates if len(candidates) == 1 else []
 
 
-def _decide_workspace(*, workspace, workspace_id, zip_code, product, lead=None):
-    """(workspace or None, human-readable routing_method): the owner, the caller's named
-    workspace, or the one buyer the distribution engine picks. A named workspace that is missing
-    or inactive reads the same, so routing_method never tells whether a workspace exists."""
+def _route(appointment, *, leads, workspace, workspace_id, webhook, by):
+    """Give the saved appointment its workspace and human-readable `routing_method`: the owner,
+    else its buyer through the one sale path (the caller's named workspace when the lead's own
+    buyers allow it, else the engine's). A named workspace that is missing or inactive reads the
+    same, so routing_method never tells whether a workspace exists. Returns (sold, routing_method)."""
     if workspace is not None:
-        return workspace, f"owner: created by workspace '{workspace.pk}'"
-    prefix = ""
-    if workspace_id:
-        named = Workspace.objects.filter(pk=workspace_id, is_active=True).first()
-        if named is not None:
-            return named, f"named: workspace '{named.pk}' given by the caller"
-        prefix = f"named workspace '{workspace_id}' not available, routing decided; "
-    outcome = appointment_decide(zip_code=zip_code, product=product, lead=lead)
-    if not outcome.winners:
-        return None, f"{prefix}unrouted: no active rule serves ZIP '{zip_code or '-'}' and product '{product or '-'}'"
-    return outcome.winners[0].offer.workspace, f"{prefix}{outcome.reason}"
+        matched, method, sold = workspace, f"owner: created by workspace '{workspace.pk}'", False
+    else:
+        prefix, named = "", None
+        if workspace_id:
+            named = Workspace.objects.filter(pk=workspace_id, is_active=True).first()
+            prefix = (f"named: workspace '{workspace_id}' given by the caller; " if named is not None
+                      else f"named workspace '{workspace_id}' not available, routing decided; ")
+        matched, method, sold = appointment_sell(appointment=appointment, leads=leads, by=by, webhook=webhook,
+                                                 only=named)
+        method = f"{prefix}{method}"
+    appointment.matched_workspace, appointment.routing_method = matched, method[:255]
+    appointment.forward_status = ForwardStatus.PENDING if matched else ""
+    appointment.save(update_fields=["matched_workspace", "routing_method", "forward_status", "updated_at"])
+    return sold, method
 
 
 def _double_booking(appointment):
@@ -664,24 +669,41 @@ def _emit_updated(appointment, *, changes):
 
 
 @transaction.atomic
-def appointment_route(*, appointment, workspace, by: str, method: str = "") -> Appointment:
-    """Ops route an unrouted appointment (admin one-click: a chosen workspace, or the rules again
-    after one was added); it is then forwarded."""
+def appointment_route(*, appointment, workspace=None, by: str) -> Appointment:
+    """Ops route an unrouted appointment (admin one-click): to a chosen workspace, or by the
+    rules again (`workspace` None, after ops added an offer; refused while none serves it). Either
+    way through the one sale path: the buyer pays its appointment offer's price when it has one
+    that takes it; a chosen workspace without one gets it unsold, as ops chose. A lead sold
+    exclusively keeps its appointments with its buyer. Then it is forwarded."""
     appointment = _locked(appointment)
     if appointment.matched_workspace_id:
         raise AppointmentInvalid.from_errors(
             {"matched_workspace": [f"Already routed to '{appointment.matched_workspace_id}'."]}
         )
-    if not workspace.is_active:
+    if workspace is not None and not workspace.is_active:
         raise AppointmentInvalid.from_errors({"matched_workspace": [f"Workspace '{workspace.pk}' is inactive."]})
-    appointment.matched_workspace = workspace
-    appointment.routing_method = (method or f"manual: routed to '{workspace.pk}' by {by}")[:255]
+    leads = _leads_locked([link.lead for link in appointment.lead_links.select_related("lead").order_by("pk")])
+    created = appointment.events.filter(event_type=AppointmentEvent.CREATED).first()
+    webhook_id = (created.event_data if created else {}).get("webhook_id") or ""
+    matched, method, sold = appointment_sell(
+        appointment=appointment, leads=leads, by=by, only=workspace,
+        webhook=WebhookConfig.objects.filter(webhook_id=webhook_id).first(),
+    )
+    if matched is None:
+        message = "Still no offer serves this ZIP and product."
+        raise AppointmentInvalid(message, errors={"matched_workspace": [message]})
+    if workspace is not None and matched != workspace:
+        message = f"Not '{workspace.pk}': {method}"
+        raise AppointmentInvalid(message, errors={"matched_workspace": [message]})
+    appointment.matched_workspace = matched
+    words = f"manual: routed to '{matched.pk}' by {by}" if workspace is not None else f"re-routed by {by}"
+    appointment.routing_method = f"{words}: {method}"[:255]
     appointment.forward_status = ForwardStatus.PENDING
     appointment.save(update_fields=["matched_workspace", "routing_method", "forward_status", "updated_at"])
-    for link in appointment.lead_links.select_related("lead"):
-        lead_access_give(lead=lead_lock(link.lead), workspace=workspace, how=AccessHow.ROUTED, by=by)
+    for lead in leads:
+        lead_access_give(lead=lead, workspace=matched, how=AccessHow.SOLD if sold else AccessHow.ROUTED, by=by)
     AppointmentEvent.objects.create(
-        appointment=appointment, event_type=AppointmentEvent.ROUTED, new_value=workspace.pk, created_by=by,
+        appointment=appointment, event_type=AppointmentEvent.ROUTED, new_value=matched.pk, created_by=by,
         event_data={"routing_method": appointment.routing_method},
     )
     _forward(appointment)
@@ -689,12 +711,5 @@ def appointment_route(*, appointment, workspace, by: str, method: str = "") -> A
 
 
 def appointment_route_by_rules(*, appointment, by: str) -> Appointment:
-    """Admin "Route by the rules now": the engine's buyer for an unrouted appointment (after ops
-    added a rule or offer), then forwarded; refused while none serves it."""
-    lead = appointment.lead
-    outcome = appointment_decide(zip_code=appointment.customer_zip, product=appointment.service_type, lead=lead)
-    if not outcome.winners:
-        message = "Still no rule serves this ZIP and product."
-        raise AppointmentInvalid(message, errors={"matched_workspace": [message]})
-    return appointment_route(appointment=appointment, workspace=outcome.winners[0].offer.workspace, by=by,
-                             method=f"re-routed by {by}: {outcome.reason}")
+    """Admin "Route by the rules now": `appointment_route` by the rules."""
+    return appointment_route(appointment=appointment, by=by)

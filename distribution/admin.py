@@ -2,18 +2,60 @@
 source's payout taken back from there), the unsold queue with "distribute again", and the
 simulate page."""
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.html import format_html, format_html_join
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from leadhub.actors import actor_for_user
 from leadhub.admin import AuditLogAdmin, ConfirmationPageMixin, ReasonForm, reason_field
+from leadhub.errors import ServiceRefusal
+from leads.admin import lead_admin_action
 
-from .forms import OfferForm, SimulateForm
+from .forms import HandSaleForm, OfferForm, SimulateForm
+from .hand import lead_sell_by_hand
 from .models import DAYS, Cap, Decision, Offer, OfferFilter, OfferPriceAdjustment, Sale, UnsoldLead
 from .selectors import unsold_leads, zero_price_offers
 from .services import lead_simulate, leads_distribute_again, payout_chargeback
+
+
+@lead_admin_action
+@admin.action(description="Assign to workspace (sells)", permissions=["change"])
+def assign_to_workspace(modeladmin, request, queryset):
+    """Choose the buyer (and a price, or its best offer's) on an intermediate page; each lead is
+    sold to it by hand (distribution.hand.lead_sell_by_hand). A lead the service refuses (held, a
+    full cap, sold exclusively to another buyer, no offer and no price) is named with why."""
+    leads = modeladmin._selected(request, queryset)
+    if leads is None:
+        return None
+    form = HandSaleForm(modeladmin.confirmation_data(request))
+    if form.is_bound and form.is_valid():
+        data, by = form.cleaned_data, actor_for_user(request.user)
+        sold, refused = [], []
+        for lead in leads:
+            try:
+                sale = lead_sell_by_hand(lead=lead, workspace=data["workspace"], by=by, price=data["price"],
+                                         reason=data["reason"])
+                sold.append(sale)
+            except (ServiceRefusal, ValidationError) as exc:
+                refused.append(f"#{lead.pk}: {_words(exc)}")
+        if sold:
+            total = sum(sale.price for sale in sold)
+            modeladmin.message_user(request, f"Assigned {len(sold)} lead(s) to {data['workspace']}, sold for {total} "
+                                             "in all.", messages.SUCCESS)
+        if refused:
+            modeladmin.message_user(request, f"Not assigned: {'; '.join(refused)}", messages.ERROR)
+        return None
+    return modeladmin.confirmation_page(
+        request, template="admin/leads/lead/assign_to_workspace.html", title="Assign (sell) leads to a workspace",
+        action="assign_to_workspace", selected=leads, form=form,
+    )
+
+
+def _words(exc) -> str:
+    if isinstance(exc, ServiceRefusal):
+        return exc.reason
+    return " ".join(message for messages_ in exc.message_dict.values() for message in messages_)
 
 
 class ChargebackForm(ReasonForm):

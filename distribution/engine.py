@@ -280,7 +280,8 @@ def duplicates_mark(candidates, *, phone: str, at: datetime):
     oldest = at - timedelta(days=max(c.offer.duplicate_days for c in windows))
     last_sold = {}
     for workspace_id, sold_at in Sale.objects.filter(
-        workspace_id__in={c.offer.workspace_id for c in windows}, phone=phone, sold_at__gte=oldest
+        workspace_id__in={c.offer.workspace_id for c in windows}, phone=phone, sold_at__gte=oldest,
+        appointment__isnull=True,
     ).values_list("workspace_id", "sold_at"):
         last_sold[workspace_id] = max(sold_at, last_sold.get(workspace_id, sold_at))
     for candidate in windows:
@@ -359,7 +360,8 @@ def decide(*, kind: str, subject, zip_code: str, state: str, product, strategy: 
         )
         if candidate.verdict == ELIGIBLE:
             candidate.price, candidate.exclusive_price = prices_for(candidate, subject, kind=kind)
-    duplicates_mark(candidates, phone=getattr(subject, "phone", ""), at=at)
+    if kind == OfferKind.LEAD:  # an appointment of a lead its buyer bought is no duplicate
+        duplicates_mark(candidates, phone=getattr(subject, "phone", ""), at=at)
     eligible = [c for c in candidates if c.verdict == ELIGIBLE]
     caps_attach(eligible, at=at)
     for candidate in eligible:

@@ -9,7 +9,7 @@ from leads.ingest import US_STATES, clean_lead
 from leads.holds import hold_columns, holds_at_ingest
 from leads.models import Lead
 from providers.models import DistributionStrategy, WebhookConfig
-from workspaces.models import parse_zip_entry
+from workspaces.models import Workspace, parse_zip_entry
 
 from .models import DAYS, Offer, parse_windows, split_entries
 
@@ -140,3 +140,21 @@ class SimulateForm(forms.Form):
         cleaned["lead"] = Lead(webhook_id=webhook.webhook_id, **hold_columns(code for code, _message in holds),
                                **result.values)
         return cleaned
+
+
+class HandSaleForm(forms.Form):
+    """Assigning leads by hand sells them: at the buyer's best eligible offer price, or at a typed price."""
+
+    workspace = forms.ModelChoiceField(queryset=Workspace.objects.filter(is_active=True), label="Workspace")
+    price = forms.DecimalField(
+        required=False, min_value=0, max_digits=12, decimal_places=2, label="Price (optional)",
+        help_text="Empty: the buyer's best offer that takes the lead sets the price. Typed: this price for each lead.",
+    )
+    reason = forms.CharField(required=False, max_length=255, label="Reason",
+                             help_text="Why this price (required for a price of 0); kept on the sale.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("price") == 0 and not (data.get("reason") or "").strip():
+            self.add_error("reason", "A sale at 0 needs a reason.")
+        return data

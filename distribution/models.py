@@ -435,25 +435,44 @@ class CapUsage(models.Model):
 
 
 class Sale(models.Model):
-    """One buyer that got a lead, at what price; the ledger's `sale` entry books the money. The
-    phone is copied so the per-buyer duplicate window is one index lookup."""
+    """One buyer that got a lead or an appointment (or both: an appointment sale names the lead
+    it covers), at what price; the ledger's `sale` entry books the money. A buyer buys a lead
+    once and an appointment once. The phone is copied so the per-buyer duplicate window is one
+    index lookup."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="sales")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, null=True, blank=True, related_name="sales")
+    # A string reference: appointments sit above distribution, and only this column points up.
+    appointment = models.ForeignKey("appointments.Appointment", on_delete=models.CASCADE, null=True, blank=True,
+                                    related_name="sales")
     workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="sales")
     offer = models.ForeignKey(Offer, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales")
     price = models.DecimalField(**MONEY)
     exclusive = models.BooleanField(default=False)
     phone = models.CharField(max_length=16)
     sold_at = models.DateTimeField()
+    by = models.CharField(max_length=255, blank=True, help_text="Who sold it: the engine (system) or ops by hand.")
+    note = models.CharField(max_length=255, blank=True, help_text="Why a hand sale's price was typed (0 needs one).")
 
     class Meta:
         db_table = "distribution_sales"
         ordering = ["-sold_at", "-id"]
         indexes = [models.Index(fields=["workspace", "phone", "sold_at"], name="sale_buyer_phone_idx")]
-        constraints = [models.UniqueConstraint(fields=["lead", "workspace"], name="sale_lead_buyer_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "workspace"], condition=models.Q(appointment__isnull=True),
+                                    name="sale_lead_once_per_buyer"),
+            models.UniqueConstraint(fields=["appointment", "workspace"], condition=models.Q(appointment__isnull=False),
+                                    name="sale_appointment_once_per_buyer"),
+            models.CheckConstraint(condition=models.Q(lead__isnull=False) | models.Q(appointment__isnull=False),
+                                   name="sale_names_its_subject"),
+        ]
 
     def __str__(self):
-        return f"lead {self.lead_id} to {self.workspace_id} at {self.price}"
+        what = f"appointment {self.appointment_id}" if self.appointment_id else f"lead {self.lead_id}"
+        return f"{what} to {self.workspace_id} at {self.price}"
+
+    @property
+    def subject(self) -> str:
+        return "appointment" if self.appointment_id else "lead"
 
 
 class RoundRobinCursor(models.Model):

@@ -51,7 +51,8 @@ def distribute_released_lead(sender, *, lead, **kwargs):
 def credit_undelivered_sale(sender, *, event, **kwargs):
     """A sold lead's delivery to its buyer finally failed: the buyer does not keep it (credited,
     revoked, excluded; the lead is offered again without it)."""
-    sold_lead = event.subject_type == "lead" and event.event_type in (EventType.LEAD_ASSIGNED, EventType.LEAD_FORWARDED)
+    sold_lead = event.subject_type == "lead" and event.event_type in (
+        EventType.LEAD_ASSIGNED, EventType.LEAD_FORWARDED, EventType.LEAD_SOLD)
     if sold_lead and event.status == DeliveryStatus.FAILED and event.workspace_id:
         sale_undelivered(lead_id=int(event.subject_id), workspace_id=event.workspace_id)
 

@@ -2,37 +2,33 @@
 appointment, simulate a lead, pause/resume an offer."""
 import logging
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from leadhub.actors import SYSTEM
-from leads.gate import lead_access_give, lead_copies_send, lead_event_send, lead_gate
-from leads.models import AccessHow, Lead, LeadEvent
+from leads.gate import lead_copies_send
+from leads.models import Lead, LeadEvent
 from leads.services.access import lead_access_revoke
-from leads.services.assignment import lead_assign_locked
 from ledger.models import Entry, EntryKind
-from ledger.services import CENT, Draft, lead_dimensions, ledger_entries_record
-from providers.models import DistributionStrategy, PayoutKind, PayoutOn, WebhookConfig
-from workspaces.models import EventType
+from ledger.services import Draft, lead_dimensions, ledger_entries_record
+from providers.models import DistributionStrategy, PayoutOn, WebhookConfig
 
-from .caps import caps_claim, claim_amount, window_start
+from .caps import window_start
 from .engine import MULTISELL_BUYERS, Outcome, decide
 from .models import Decision, DecisionResult, Offer, OfferKind, Sale, zero_priced
 from .schedule import schedule_open
-from .selectors import NOTHING_BOOKED, payout_reference, unsold_leads
+from .selectors import payout_reference, unsold_leads
+from .selling import CapsRefused, Purchase, sales_make
 
 logger = logging.getLogger(__name__)
 
 LOCK_TIMEOUT = "2s"
-# Strategies that sell at the offers' prices: a buyer beside the primary assignee bought the lead.
-SELLING_STRATEGIES = (DistributionStrategy.HIGHEST_PRICE, DistributionStrategy.MULTISELL)
 MAX_ATTEMPTS = 5
 
 
-def _lead_decide(lead, *, strategy, webhook_id, sender_workspace_id=None, rng=None, at=None,
+def lead_decide(lead, *, strategy, webhook_id, sender_workspace_id=None, rng=None, at=None,
                  max_buyers=MULTISELL_BUYERS) -> Outcome:
     """A lead's product is its type, or its `productid` or `service_type` (what forwarding rules,
     now offers, were written against)."""
@@ -44,15 +40,82 @@ def _lead_decide(lead, *, strategy, webhook_id, sender_workspace_id=None, rng=No
     )
 
 
-def appointment_decide(*, zip_code: str, product: str, lead=None) -> Outcome:
+def appointment_decide(*, zip_code: str, product: str, lead=None, at=None) -> Outcome:
     """The one buyer of an appointment: the waterfall (`priority`) over appointment offers, which
     include every routing rule's offer. Offer filters read the appointment's lead (none: only
-    `absent` filters pass). A lead held for consent does not stop routing; its forward waits
-    (appointments.services). Writes nothing."""
+    `absent` filters pass). Writes nothing."""
     return decide(
         kind=OfferKind.APPOINTMENT, subject=lead, zip_code=zip_code, state=lead.state if lead else "",
-        product=product, strategy=DistributionStrategy.PRIORITY, key="appointments",
+        product=product, strategy=DistributionStrategy.PRIORITY, key="appointments", at=at,
     )
+
+
+NOT_THE_LEADS_BUYER = "not_the_leads_buyer"
+
+
+def appointment_sell(*, appointment, leads, by: str, webhook=None, only=None, at=None):
+    """Route `appointment` (saved, unrouted, covering `leads`, locked by the caller) to its one
+    buyer and sell it there through the one sale path: at the offer's `appointment_price` plus
+    its price adjustments, claiming its caps (a full cap sends it to the next offer). Also books
+    the source's payout of `webhook` when due (`accepted`: now; `sold`: with the sale).
+
+    Whose it may be: the lead's own buyers when the lead was sold exclusively (its exclusive
+    buyer) or to several (multisell: one of them), so an appointment never hands a lead's person
+    to a buyer that did not buy it; `only`, a workspace ops or the caller chose. When none of those
+    has an eligible appointment offer, the appointment still goes to that buyer, unsold: a free
+    follow-up of its own lead, or the chosen workspace, and `routing_method` says so. `only` is
+    not honoured against the lead's own buyers. Returns (workspace or None, routing_method, sold)."""
+    at = at or timezone.now()
+    lead = appointment.lead
+    buyers, fallback, why = _appointment_buyers(lead, only=only)
+    refused_caps = set()
+    while True:
+        outcome = appointment_decide(zip_code=appointment.customer_zip, product=appointment.service_type, lead=lead,
+                                     at=at)
+        for candidate in outcome.eligible:
+            if buyers is not None and candidate.offer.workspace_id not in buyers:
+                candidate.verdict = NOT_THE_LEADS_BUYER
+            else:
+                candidate.verdict = next((cap.verdict for cap, _s, _u in candidate.caps if cap.pk in refused_caps),
+                                         candidate.verdict)
+        winners = outcome.choose()
+        purchases = [Purchase.of(winners[0])] if winners else []
+        try:
+            with transaction.atomic():
+                sales_make(purchases=purchases, appointment=appointment, leads=leads, webhook=webhook, at=at, by=by)
+        except CapsRefused as exc:
+            refused_caps |= exc.refused  # each round refuses one more cap: this ends
+            continue
+        if winners:
+            return winners[0].offer.workspace, f"{why}{outcome.reason}", True
+        if fallback is not None:
+            return fallback, f"{why}no appointment offer of '{fallback.pk}' takes it: sent unsold", False
+        return None, (f"unrouted: no active offer serves ZIP '{appointment.customer_zip or '-'}' and product "
+                      f"'{appointment.service_type or '-'}'"), False
+
+
+def _appointment_buyers(lead, *, only=None):
+    """(the buyers an appointment of `lead` may go to, None: any; the one it goes to unsold when
+    none of them has an eligible offer; words for routing_method)."""
+    buyers, fallback, why = None, None, ""
+    if lead is not None:
+        sales = list(Sale.objects.filter(lead_id=lead.pk, appointment__isnull=True)
+                     .exclude(workspace_id__in=lead.excluded_buyers).select_related("workspace")
+                     .order_by("sold_at", "pk"))
+        exclusive = next((sale for sale in sales if sale.exclusive), None)
+        if exclusive is not None:
+            buyers, fallback = {exclusive.workspace_id}, exclusive.workspace
+            why = f"lead #{lead.pk} was sold exclusively to '{exclusive.workspace_id}'; "
+        elif sales and WebhookConfig.objects.filter(
+            webhook_id=lead.webhook_id, distribution_strategy=DistributionStrategy.MULTISELL
+        ).exists():
+            buyers = {sale.workspace_id for sale in sales}
+            fallback = next((sale.workspace for sale in sales if sale.workspace_id == lead.workspace_id),
+                            sales[0].workspace)
+            why = f"lead #{lead.pk} was sold to several buyers; "
+    if only is not None and (buyers is None or only.pk in buyers):
+        buyers, fallback = {only.pk}, only
+    return buyers, fallback, why
 
 
 def _referrer_id(lead):
@@ -91,7 +154,7 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
                                                  refused_caps=refused_caps)
                     lead_copies_send(lead=sold)
                     return decision
-            except _CapRefused as exc:
+            except CapsRefused as exc:
                 refused_caps |= exc.refused  # each round refuses at least one more cap: this ends
     except DatabaseError as exc:
         logger.warning("distribution of lead %s failed (attempt %s): %s", lead.pk, attempt, exc)
@@ -108,22 +171,14 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
         return decision
 
 
-class _CapRefused(Exception):
-    """A cap refused a claim: the distribution's transaction rolls back and decides again."""
-
-    def __init__(self, refused):
-        super().__init__(refused)
-        self.refused = refused
-
-
 def _distribute(lead, *, strategy, sender_workspace_id, rng, webhook, at, refused_caps):
-    """(the lead as now stored, its decision row or None when it already has a buyer). The caps
-    are claimed last, so their rows stay locked only from there to COMMIT; a cap that refused in
-    an earlier round (`refused_caps`) is full to this decision whatever its usage read says."""
+    """(the lead as now stored, its decision row or None when it already has a buyer). A cap that
+    refused in an earlier round (`refused_caps`) is full to this decision whatever its usage read
+    says."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.workspace_id:
         return lead, None
-    outcome = _lead_decide(lead, strategy=strategy, webhook_id=lead.webhook_id,
+    outcome = lead_decide(lead, strategy=strategy, webhook_id=lead.webhook_id,
                            sender_workspace_id=sender_workspace_id, rng=rng, at=at,
                            max_buyers=webhook.multisell_buyers if webhook else MULTISELL_BUYERS)
     if refused_caps:
@@ -132,27 +187,11 @@ def _distribute(lead, *, strategy, sender_workspace_id, rng, webhook, at, refuse
                                      candidate.verdict)
         outcome.winners = outcome.choose(rng=rng)
     outcome.winners = _one_per_buyer(outcome.winners)
-    sold = _sell(lead, outcome, webhook=webhook, at=at)
-    claims = [(cap, start, claim_amount(cap, w.sale_price)) for w in outcome.winners for cap, start, _ in w.caps]
-    if refused := caps_claim(claims):
-        raise _CapRefused(refused)
-    return sold
-
-
-def _sell(lead, outcome, *, webhook, at):
-    """Record the decision, the sales and their money, and hand the lead to its buyers."""
     decision = _decision_create(lead, outcome)
-    sales = _sales_record(lead, outcome.winners, at=at)
-    decision.payout = _money_book(lead, sales, webhook=webhook, at=at)
-    if outcome.winners:
-        first, *others = outcome.winners
-        lead = lead_assign_locked(lead=lead, workspace=first.offer.workspace, by=SYSTEM)
-        # The other buyers get a copy, as forwarding did: bought (multisell) or forwarded (all_matches).
-        how = AccessHow.SOLD if outcome.strategy in SELLING_STRATEGIES else AccessHow.FORWARDED
-        for other in others:
-            access = lead_access_give(lead=lead, workspace=other.offer.workspace, how=how, by=SYSTEM)
-            lead_event_send(lead=lead, workspace=other.offer.workspace, event_type=EventType.LEAD_FORWARDED,
-                            access=access, offer_id=other.offer.pk)
+    _sales, decision.payout = sales_make(
+        purchases=[Purchase.of(w) for w in outcome.winners], lead=lead, webhook=webhook, at=at, by=SYSTEM,
+        primary=True, payout_due=not lead.hold_reasons,
+    )
     return lead, decision
 
 
@@ -160,55 +199,6 @@ def _one_per_buyer(winners):
     """A buyer buys a lead once (all_matches may match two of its offers: the first counts)."""
     seen = set()
     return [w for w in winners if not (w.offer.workspace_id in seen or seen.add(w.offer.workspace_id))]
-
-
-def _sales_record(lead, winners, *, at) -> list[Sale]:
-    """THE writer of sale rows, behind the gate: a held lead is sold to nobody."""
-    if not winners:
-        return []
-    lead_gate(lead=lead)
-    return Sale.objects.bulk_create(
-        Sale(lead=lead, workspace_id=w.offer.workspace_id, offer=w.offer, price=w.sale_price, exclusive=w.exclusive,
-             phone=lead.phone, sold_at=at)
-        for w in winners
-    )
-
-
-def payout_for(webhook, sales_total: Decimal) -> Decimal | None:
-    """What the source of `webhook` is owed for one lead: its fixed amount, or its share of the
-    lead's sales; None when the webhook pays nothing."""
-    if webhook is None or not webhook.payout_kind:
-        return None
-    if webhook.payout_kind == PayoutKind.FIXED:
-        return webhook.payout_amount
-    return (sales_total * webhook.payout_share / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _payout_due(lead, sales, *, webhook) -> bool:
-    """Is the source's payout due at this distribution? `sold`: with a sale. `accepted`: once the
-    lead may reach a buyer (a held lead is not yet accepted for good: its release distributes it
-    again, and that distribution books the payout)."""
-    if webhook.payout_booked_on == PayoutOn.SOLD:
-        return bool(sales)
-    return not lead.hold_reasons
-
-
-def _money_book(lead, sales, *, webhook, at):
-    """The ledger entries of one distribution, in one INSERT: a `sale` per buyer and the source's
-    `payout` when due (`_payout_due`). The payout's reference is unique, so it is booked once per
-    lead, however many distributions (concurrent ones included) find it due. An amount of zero
-    moves no money and books nothing, so unpriced distribution writes no ledger row. Returns the
-    payout booked (None when the webhook pays nothing, 0.00 when none is due)."""
-    dimensions = lead_dimensions(lead)
-    drafts = [Draft(kind=EntryKind.SALE, amount=sale.price, workspace_id=sale.workspace_id, offer_id=sale.offer_id,
-                    reference=f"sale:{sale.pk}", **dimensions) for sale in sales if sale.price]
-    payout = payout_for(webhook, sum((sale.price for sale in sales), Decimal("0")))
-    if payout is not None and not _payout_due(lead, sales, webhook=webhook):
-        payout = NOTHING_BOOKED
-    if payout:
-        drafts.append(Draft(kind=EntryKind.PAYOUT, amount=payout, reference=payout_reference(lead.pk), **dimensions))
-    ledger_entries_record(drafts=drafts, at=at)
-    return payout
 
 
 @transaction.atomic
@@ -252,7 +242,7 @@ def sale_undelivered(*, lead_id, workspace_id):
     sale, or None when there was none or this failure was handled already."""
     with transaction.atomic():
         lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
-        sale = Sale.objects.filter(lead_id=lead_id, workspace_id=workspace_id).first()
+        sale = Sale.objects.filter(lead_id=lead_id, appointment__isnull=True, workspace_id=workspace_id).first()
         if lead is None or sale is None or workspace_id in lead.excluded_buyers:
             return None
         if sale.price:
@@ -274,7 +264,8 @@ def _offered_again(*, lead_id):
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead_id)
         webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
-        standing = Sale.objects.filter(lead_id=lead_id).exclude(workspace_id__in=lead.excluded_buyers)
+        standing = (Sale.objects.filter(lead_id=lead_id, appointment__isnull=True)
+                    .exclude(workspace_id__in=lead.excluded_buyers))
         if webhook is not None and webhook.payout_booked_on == PayoutOn.SOLD and not standing.exists():
             payout_chargeback(lead=lead, by=SYSTEM, reason="the lead's only sale could not be delivered")
 
@@ -374,7 +365,7 @@ def lead_simulate(*, lead, strategy: str) -> Outcome:
     shown = DistributionStrategy.ALL_MATCHES if strategy == DistributionStrategy.ROUND_ROBIN else strategy
     sender = _referrer_id(lead) if lead.pk else None
     with transaction.atomic():
-        outcome = _lead_decide(lead, strategy=shown, webhook_id=lead.webhook_id, sender_workspace_id=sender)
+        outcome = lead_decide(lead, strategy=shown, webhook_id=lead.webhook_id, sender_workspace_id=sender)
     if strategy == DistributionStrategy.ROUND_ROBIN and outcome.winners:
         top = outcome.winners[0].offer.priority
         outcome.winners = [c for c in outcome.winners if c.offer.priority == top]

@@ -46,13 +46,10 @@ from leads.models import (
     WorkspaceTracking,
 )
 from leads.selectors import lead_timeline
-from leads.gate import LeadHeld
 from leads.holds import HOLD_REASONS, lead_hold_place, lead_hold_release
-from leads.services.assignment import lead_assign
 from leads.services.status import lead_status_change
 from leads.services.working import LEAD_OPS_FIELDS, lead_activity_add, lead_update
 from providers.models import WebhookConfig
-from workspaces.models import Workspace
 
 LATEST = LatestRowsFormSet.limit
 
@@ -187,8 +184,16 @@ class LeadActivityInline(ReadOnlyInline):
     verbose_name_plural = f"activities (latest {LATEST})"
 
 
-class AssignToWorkspaceForm(forms.Form):
-    workspace = forms.ModelChoiceField(queryset=Workspace.objects.filter(is_active=True), label="Workspace")
+# Lead changelist actions that live in the apps above leads, which leads may not import: each
+# registers itself here from its own admin module (distribution's `assign_to_workspace`: assigning
+# by hand sells), and the lead admin lists them by name like its own.
+LEAD_ADMIN_ACTIONS = {}
+
+
+def lead_admin_action(func):
+    """Register `func(modeladmin, request, queryset)` (decorated with @admin.action) as a lead action."""
+    LEAD_ADMIN_ACTIONS[func.__name__] = func
+    return func
 
 
 class HeldFilter(admin.SimpleListFilter):
@@ -347,6 +352,12 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
     assign_limit = 500
     HELD = "held_for_consent__exact"
 
+    def get_action(self, action):
+        if isinstance(action, str) and action in LEAD_ADMIN_ACTIONS:
+            func = LEAD_ADMIN_ACTIONS[action]
+            return func, action, func.short_description
+        return super().get_action(action)
+
     def get_list_display(self, request):
         """The held-for-consent queue says why each lead is held."""
         if request.GET.get(self.HELD) == "1":
@@ -447,34 +458,6 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
             self.message_user(request, f"Select at most {self.assign_limit} leads at once.", messages.ERROR)
             return None
         return leads
-
-    @admin.action(description="Assign to workspace", permissions=["change"])
-    def assign_to_workspace(self, request, queryset):
-        """Choose the workspace on an intermediate page, then assign each lead through lead_assign;
-        a held lead is refused by the gate (its release distributes it)."""
-        leads = self._selected(request, queryset)
-        if leads is None:
-            return None
-        form = AssignToWorkspaceForm(self.confirmation_data(request))
-        if form.is_bound and form.is_valid():
-            data, by = form.cleaned_data, actor_for_user(request.user)
-            assigned, held = 0, []
-            for lead in leads:
-                try:
-                    lead_assign(lead=lead, workspace=data["workspace"], by=by)
-                    assigned += 1
-                except LeadHeld as refused:
-                    held.append(f"#{lead.pk} ({', '.join(refused.reasons)})")
-            if assigned:
-                self.message_user(request, f"Assigned {assigned} lead(s) to {data['workspace']}.", messages.SUCCESS)
-            if held:
-                self.message_user(request, f"Not assigned: {', '.join(held)} held. Release the holds first (“Release a "
-                                           "hold”, with the reason): the release distributes the lead.", messages.ERROR)
-            return None
-        return self.confirmation_page(
-            request, template="admin/leads/lead/assign_to_workspace.html", title="Assign leads to a workspace",
-            action="assign_to_workspace", selected=leads, form=form,
-        )
 
     @admin.action(description="Change status (with a reason)", permissions=["change"])
     def change_status(self, request, queryset):

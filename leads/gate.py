@@ -39,10 +39,10 @@ def lead_gate(*, lead):
         raise LeadHeld(lead)
 
 
-def lead_access_give(*, lead, workspace, how: str, by: str):
+def lead_access_give(*, lead, workspace, how: str, by: str, holder: bool = False):
     """`workspace`'s record of `lead` (leads.services.access.lead_access_grant), if the gate lets it."""
     lead_gate(lead=lead)
-    return lead_access_grant(lead=lead, workspace=workspace, how=how, by=by)
+    return lead_access_grant(lead=lead, workspace=workspace, how=how, by=by, holder=holder)
 
 
 def lead_event_send(*, lead, workspace, event_type: str, access=None, **extra):

@@ -37,7 +37,8 @@ def make_due(event):
 def test_one_signed_forward_and_the_appointment_mirrors_it():
     with WebhookReceiver([(500, "try later", 0), (200, "thanks", 0)]) as receiver:
         workspace, appointment = routed_intake(receiver)
-        (event,) = OutboundEvent.objects.filter(subject_type="appointment", subject_id=str(appointment.pk))
+        (event,) = OutboundEvent.objects.filter(subject_type="appointment", subject_id=str(appointment.pk),
+                                          event_type="appointment.created")
         outbox_deliver(event_id=event.pk)
         appointment.refresh_from_db()
         assert (appointment.forward_status, appointment.forward_attempts) == (ForwardStatus.PENDING, 1)
@@ -63,7 +64,7 @@ def test_one_signed_forward_and_the_appointment_mirrors_it():
 def test_a_400_fails_the_forward_and_forward_again_sends_the_same_event():
     with WebhookReceiver([(400, "bad appointment", 0), (200, "ok", 0)]) as receiver:
         _, appointment = routed_intake(receiver)
-        event = OutboundEvent.objects.get(subject_id=str(appointment.pk))
+        event = OutboundEvent.objects.get(subject_id=str(appointment.pk), event_type="appointment.created")
         outbox_deliver(event_id=event.pk)
         appointment.refresh_from_db()
         assert appointment.forward_status == ForwardStatus.FAILED
@@ -85,7 +86,7 @@ def test_a_timeout_keeps_the_forward_pending_for_a_retry(settings):
     settings.OUTBOUND_WEBHOOK_TIMEOUT_SECONDS = 0.2
     with WebhookReceiver([(200, "late", 1)]) as receiver:
         _, appointment = routed_intake(receiver)
-        outbox_deliver(event_id=OutboundEvent.objects.get(subject_id=str(appointment.pk)).pk)
+        outbox_deliver(event_id=OutboundEvent.objects.get(subject_id=str(appointment.pk), event_type="appointment.created").pk)
     appointment.refresh_from_db()
     assert appointment.forward_status == ForwardStatus.PENDING and appointment.forward_attempts == 1
     assert "timeout" in appointment.forward_response
@@ -121,9 +122,10 @@ def test_an_appointment_of_a_lead_held_for_consent_waits_and_is_routed_and_forwa
 
         release = lead_hold_release(lead=lead, reason="consent", by="ops:test", note="Consent given on the phone.")
         assert f"#{appointment.pk} to {workspace.pk}" in release.summary
-        (event,) = OutboundEvent.objects.filter(subject_type="appointment", subject_id=str(appointment.pk))
+        (event,) = OutboundEvent.objects.filter(subject_type="appointment", subject_id=str(appointment.pk),
+                                          event_type="appointment.created")
         lead_hold_release(lead=lead, reason="consent", by="ops:test", note="again")  # not held: nothing more
-        assert OutboundEvent.objects.filter(subject_type="appointment").count() == 1
+        assert OutboundEvent.objects.filter(subject_type="appointment", event_type="appointment.created").count() == 1
         outbox_deliver(event_id=event.pk)
     appointment.refresh_from_db()
     assert appointment.matched_workspace == workspace

@@ -154,7 +154,7 @@ def test_routing_stores_the_workspace_and_why_and_queues_the_forward():
     assert result.routing_status == "routed" and appointment.matched_workspace == workspace
     assert f"rule #{rule.pk}" in appointment.routing_method and "902*" in appointment.routing_method
     assert appointment.forward_status == ForwardStatus.PENDING
-    event = OutboundEvent.objects.get()
+    event = OutboundEvent.objects.get(event_type="appointment.created")
     assert (event.event_type, event.workspace_id, event.subject_type, event.subject_id, event.contact_id) == (
         "appointment.created", workspace.pk, "appointment", str(appointment.pk), result.contact.pk
     )
@@ -210,7 +210,7 @@ def test_manual_route_of_an_unrouted_appointment_forwards_it():
     workspace = make_workspace(outbound_webhook_url="https://partner.example.com/hook", webhook_active=True)
     appointment = appointment_route(appointment=result.appointment, workspace=workspace, by="staff:ops")
     assert appointment.matched_workspace == workspace and "manual" in appointment.routing_method
-    assert OutboundEvent.objects.get().subject_id == str(appointment.pk)
+    assert OutboundEvent.objects.get(event_type="appointment.created").subject_id == str(appointment.pk)
     with pytest.raises(AppointmentInvalid):
         appointment_route(appointment=appointment, workspace=make_workspace(), by="staff:ops")
 

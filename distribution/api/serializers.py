@@ -57,11 +57,24 @@ class OfferSerializer(serializers.ModelSerializer):
 
 
 class SaleSerializer(serializers.ModelSerializer):
+    """One sale: `subject` says what was bought (`lead`, or `appointment`, which names the lead it covers)."""
+
+    subject = serializers.CharField(read_only=True)
     workspace_id = serializers.CharField(read_only=True)
-    lead_id = serializers.IntegerField(read_only=True)
+    lead_id = serializers.IntegerField(read_only=True, allow_null=True)
+    appointment_id = serializers.IntegerField(read_only=True, allow_null=True)
     offer_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Sale
-        fields = ["id", "workspace_id", "lead_id", "offer_id", "price", "exclusive", "sold_at"]
+        fields = ["id", "subject", "workspace_id", "lead_id", "appointment_id", "offer_id", "price", "exclusive",
+                  "sold_at"]
         read_only_fields = fields
+
+
+class HandSaleSerializer(serializers.Serializer):
+    """Staff assign a lead by hand, which sells it: `price` empty = the buyer's best eligible offer's."""
+
+    workspace_id = serializers.CharField(max_length=64)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")

@@ -8,4 +8,5 @@ urlpatterns = [
     path("offers/<int:pk>/pause/", views.OfferPauseView.as_view(), name="partner-offer-pause"),
     path("offers/<int:pk>/resume/", views.OfferResumeView.as_view(), name="partner-offer-resume"),
     path("workspace/sales/", views.SaleListView.as_view(), name="partner-workspace-sales"),
+    path("leads/<int:pk>/assign/", views.LeadAssignView.as_view(), name="staff-lead-assign"),
 ]

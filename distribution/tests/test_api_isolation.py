@@ -1,5 +1,6 @@
 """`/api/v1/offers/`: a workspace sees and switches only its own offers; pausing needs offers:write.
-`/api/v1/workspace/sales/`: a workspace sees only what it bought."""
+`/api/v1/workspace/sales/`: a workspace sees only what it bought. `/api/v1/leads/{id}/assign/`
+is staff's: no key assigns (sells) a lead, its own or another workspace's."""
 from decimal import Decimal
 
 import pytest
@@ -43,6 +44,20 @@ class TestSaleIsolation(IsolationSuite):
         offer = Offer.objects.filter(workspace=workspace).first() or Offer.objects.create(workspace=workspace)
         return Sale.objects.create(lead=lead, workspace=workspace, offer=offer, price=Decimal("12.50"),
                                    phone=lead.phone, sold_at=timezone.now())
+
+
+class TestLeadAssignIsolation(IsolationSuite):
+    url_names = ("staff-lead-assign",)
+
+    def test_no_api_key_sells_a_lead_by_hand(self):
+        workspace, client = workspace_with_key(scopes=["leads:read", "leads:write", "offers:write"])
+        other, _ = workspace_with_key()
+        for lead in (make_lead(workspace=workspace), make_lead(workspace=other), make_lead()):
+            for buyer in (workspace, other):
+                response = client.post(f"/api/v1/leads/{lead.pk}/assign/", {"workspace_id": buyer.pk, "price": "1"},
+                                       format="json")
+                assert response.status_code == 403, response.content
+        assert not Sale.objects.exists()
 
 
 def test_pause_and_resume_switch_distribution():

@@ -111,8 +111,9 @@ def test_a_sale_lists_what_was_bought(clock):
     workspace, client = workspace_with_key()
     offer, sale = sold(workspace, price=D("12.5"))
     assert client.get(SALES).json()["results"] == [{
-        "id": sale.pk, "workspace_id": workspace.pk, "lead_id": sale.lead_id, "offer_id": offer.pk,
-        "price": "12.50", "exclusive": False, "sold_at": "2026-03-03T06:30:00Z",
+        "id": sale.pk, "subject": "lead", "workspace_id": workspace.pk, "lead_id": sale.lead_id,
+        "appointment_id": None, "offer_id": offer.pk, "price": "12.50", "exclusive": False,
+        "sold_at": "2026-03-03T06:30:00Z",
     }]
 
 

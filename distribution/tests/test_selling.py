@@ -256,7 +256,7 @@ def test_a_sale_whose_delivery_finally_fails_is_credited_once():
         buyer = make_workspace(outbound_webhook_url=receiver.url, webhook_active=True)
         offer("25", workspace=buyer)
         lead, _ = sell()
-        event = OutboundEvent.objects.get(workspace=buyer, subject_id=str(lead.pk))
+        event = OutboundEvent.objects.get(workspace=buyer, subject_id=str(lead.pk), event_type="lead.assigned")
         assert outbox_deliver(event_id=event.pk).status == DeliveryStatus.FAILED
     credit = Entry.objects.get(kind=EntryKind.UNDELIVERED)
     assert (credit.amount, credit.workspace_id, credit.lead_id) == (D("-25.00"), buyer.pk, lead.pk)

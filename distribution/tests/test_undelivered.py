@@ -37,7 +37,7 @@ def test_a_buyer_whose_delivery_finally_fails_loses_the_lead_which_is_sold_again
         lead = make_lead(zip_code="94105", webhook_id=webhook.webhook_id)
         lead_distribute(lead=lead, webhook=webhook)
         assert Lead.objects.get(pk=lead.pk).workspace_id == first.pk
-        event = OutboundEvent.objects.get(workspace=first, subject_id=str(lead.pk))
+        event = OutboundEvent.objects.get(workspace=first, subject_id=str(lead.pk), event_type="lead.assigned")
 
         with django_capture_on_commit_callbacks(execute=True):
             assert outbox_deliver(event_id=event.pk).status == DeliveryStatus.FAILED
@@ -75,7 +75,7 @@ def test_under_payout_on_sold_a_payout_whose_only_sale_failed_is_taken_back(djan
         only, _client = buyer(failing.url, "25", priority=5)
         lead = make_lead(zip_code="94105", webhook_id=webhook.webhook_id)
         lead_distribute(lead=lead, webhook=webhook)
-        event = OutboundEvent.objects.get(workspace=only, subject_id=str(lead.pk))
+        event = OutboundEvent.objects.get(workspace=only, subject_id=str(lead.pk), event_type="lead.assigned")
         with django_capture_on_commit_callbacks(execute=True):
             outbox_deliver(event_id=event.pk)
     lead.refresh_from_db()

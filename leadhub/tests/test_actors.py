@@ -110,7 +110,8 @@ def test_the_forwarding_task_records_the_system():
             "customer_name": "Ada Lovelace", "customer_phone": "(415) 234-5679", "customer_zip": "90215",
             "service_type": "Solar", "scheduled_at": "2026-12-01T15:00:00-08:00",
         }).appointment
-        event = OutboundEvent.objects.get(subject_type="appointment", subject_id=str(appointment.pk))
+        event = OutboundEvent.objects.get(subject_type="appointment", subject_id=str(appointment.pk),
+                                          event_type="appointment.created")
         deliver_event.apply(args=[str(event.pk)])
     assert WorkspaceTracking.objects.get(workspace=workspace, action="sent").performed_by == SYSTEM
     assert AppointmentEvent.objects.get(appointment=appointment, event_type="forwarded").created_by == SYSTEM

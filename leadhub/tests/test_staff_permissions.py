@@ -60,6 +60,8 @@ ROUTES = {
     "partner-offer-pause": [("post", "/api/v1/offers/{offer}/pause/?workspace={workspace}", None, WRITE)],
     "partner-offer-resume": [("post", "/api/v1/offers/{offer}/resume/?workspace={workspace}", None, WRITE)],
     "partner-workspace-sales": [("get", "/api/v1/workspace/sales/", None, VIEW)],
+    "staff-lead-assign": [("post", "/api/v1/leads/{lead}/assign/", {"workspace_id": "{workspace}", "price": "5"},
+                           WRITE)],
     "partner-workspace": [("get", "/api/v1/workspace/?workspace={workspace}", None, VIEW)],
     "partner-workspace-webhook": [
         ("post", "/api/v1/workspace/webhook/?workspace={workspace}",

@@ -15,12 +15,13 @@ from leads.models import ACCESS_WORKING_FIELDS, AccessHow, Lead, LeadAccess, Wor
 from workspaces.delivery import outbox_withdraw
 
 
-def lead_access_grant(*, lead, workspace, how: str, by: str) -> LeadAccess:
+def lead_access_grant(*, lead, workspace, how: str, by: str, holder: bool = False) -> LeadAccess:
     """Give `workspace` its record of `lead`, reached by `how` (AccessHow). Idempotent: a live
     record is returned unchanged; a revoked one is reopened with its own working fields.
 
     A new record starts from the lead's working columns when the lead has no other primary
-    assignee (they are nobody's work yet), else fresh: `new`, and `assigned` for the assignee.
+    assignee (they are nobody's work yet), else fresh: `new`, and `assigned` for the assignee
+    (`holder`: the lead's primary holder, however it got the lead, e.g. a buyer's `sold` record).
     """
     if how not in AccessHow.values:
         raise ValueError(f"how must be one of {AccessHow.values}, not {how!r}")
@@ -38,7 +39,7 @@ def lead_access_grant(*, lead, workspace, how: str, by: str) -> LeadAccess:
             return access
         inherits = lead.workspace_id in (None, workspace.pk)
         working = {name: getattr(lead, name) for name in ACCESS_WORKING_FIELDS} if inherits else {}
-        if how == AccessHow.ASSIGNED and not working.get("workspace_status"):
+        if (how == AccessHow.ASSIGNED or holder) and not working.get("workspace_status"):
             working["workspace_status"] = WorkspaceStatus.ASSIGNED
         access = LeadAccess.objects.create(
             lead_id=lead.pk, workspace_id=workspace.pk, how=how, granted_at=now, granted_by=by, **working

@@ -16,7 +16,7 @@ from workspaces.models import EventType
 
 
 @transaction.atomic
-def lead_assign(*, lead, workspace, by: str):
+def lead_assign(*, lead, workspace, by: str, how: str = AccessHow.ASSIGNED):
     """Give a lead to a workspace (ops, the admin bulk action, distribution).
 
     The workspace gets its access record (`assigned`), whose working fields the lead's columns
@@ -28,20 +28,20 @@ def lead_assign(*, lead, workspace, by: str):
     on its own with the reason (`leads.holds.lead_hold_release`), which distributes it.
     Re-assigning to the workspace that already holds the lead as `assigned` changes nothing.
     """
-    return lead_assign_locked(lead=lead_lock(lead), workspace=workspace, by=by)
+    return lead_assign_locked(lead=lead_lock(lead), workspace=workspace, by=by, how=how)
 
 
-def lead_assign_locked(*, lead, workspace, by: str):
+def lead_assign_locked(*, lead, workspace, by: str, how: str = AccessHow.ASSIGNED):
     """`lead_assign` for a caller that already holds the lead's row lock in its own transaction
     (distribution locks the lead to decide): no second lock and no savepoint, three queries fewer
-    on every distributed lead."""
+    on every distributed lead. `how`: `sold` when the holder bought it (distribution.selling)."""
     lead_gate(lead=lead)
     previous_id = lead.workspace_id
     if previous_id == workspace.pk and lead.workspace_status == WorkspaceStatus.ASSIGNED:
         return lead
     if previous_id and previous_id != workspace.pk:
         lead_access_revoke(lead=lead, workspace_id=previous_id, by=by)
-    access = lead_access_give(lead=lead, workspace=workspace, how=AccessHow.ASSIGNED, by=by)
+    access = lead_access_give(lead=lead, workspace=workspace, how=how, by=by, holder=True)
     if access.workspace_status != WorkspaceStatus.ASSIGNED:
         lead_working_save(lead=lead, access=access, values={"workspace_status": WorkspaceStatus.ASSIGNED})
     lead_primary_mirror(lead=lead, access=access, workspace=workspace)

@@ -277,5 +277,5 @@ def test_distribution_grants_the_buyer_its_assigned_access_and_emits_lead_assign
     lead = make_lead(zip_code="94110", consent_value=True, tcpa_compliance=True)
     lead_distribute(lead=lead, strategy="priority")
     access = LeadAccess.objects.get(lead=lead)
-    assert (access.workspace_id, access.how, access.workspace_status) == (buyer.pk, "assigned", "assigned")
+    assert (access.workspace_id, access.how, access.workspace_status) == (buyer.pk, "sold", "assigned")
     assert OutboundEvent.objects.filter(workspace=buyer, event_type="lead.assigned", subject_id=str(lead.pk)).exists()

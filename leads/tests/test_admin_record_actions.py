@@ -44,7 +44,7 @@ def test_assign_and_add_activity_from_the_record(admin_client):
     lead = make_lead()
     workspace = make_workspace("acme", name="Acme Solar")
 
-    admin_client.post(action_url(lead, "assign_to_workspace"), {"post": "yes", "workspace": workspace.pk})
+    admin_client.post(action_url(lead, "assign_to_workspace"), {"post": "yes", "workspace": workspace.pk, "price": "10"})
     admin_client.post(action_url(lead, "add_activity"),
                       {"post": "yes", "activity_type": "call", "title": "", "description": "Left a voicemail"})
 

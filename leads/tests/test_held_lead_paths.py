@@ -288,4 +288,4 @@ def test_a_lead_offer_for_one_webhook_sends_a_held_lead_nowhere_until_released(r
     lead_hold_release(lead=lead, reason=reason, by="staff:ops", note="checked")
     assert LeadAccess.objects.filter(lead=lead, workspace=target).count() == 1
     assert client.get(f"/api/v1/leads/{lead.pk}/").status_code == 200
-    assert OutboundEvent.objects.filter(subject_id=str(lead.pk), workspace=target).count() == 1
+    assert OutboundEvent.objects.filter(subject_id=str(lead.pk), workspace=target, event_type="lead.assigned").count() == 1

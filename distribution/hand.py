@@ -1,0 +1,99 @@
+"""Ops' hand work: a lead assigned by hand is sold, through the one sale path.
+
+Assigning a lead to a buyer by hand (the admin action and its record button, the staff API) is
+a sale like any other (distribution.selling.sales_make): at the buyer's best eligible offer price,
+or at a price ops type in (0 needs a reason), with the buyer's caps claimed; a full cap refuses
+with the cap named. What the engine would refuse for reasons ops may overrule (a closed
+schedule, a filter, a duplicate window) ops overrule by typing the price.
+"""
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from leadhub.errors import ServiceConflict
+from leads.gate import lead_gate
+from leads.models import AccessHow
+from leads.services.assignment import lead_assign_locked
+from leads.services.tracking import lead_lock
+from ledger.services import money
+from providers.models import DistributionStrategy, WebhookConfig
+
+from .caps import cap_full, caps_attach
+from .engine import ELIGIBLE, Candidate
+from .models import Offer, Sale
+from .selling import CapFull, CapsRefused, Purchase, sales_make
+from .services import lead_decide
+
+
+class HandSaleRefused(ServiceConflict):
+    code = "sale_refused"
+
+
+@transaction.atomic
+def lead_sell_by_hand(*, lead, workspace, by: str, price=None, reason: str = "", at=None):
+    """Ops give `lead` to `workspace` by hand, and `workspace` buys it: the lead's holder becomes
+    `workspace` (the previous holder's record is revoked, as a re-assignment always did). Returns
+    the sale (the standing one when the buyer had bought the lead already: nothing is sold twice).
+    Refuses a held lead (leads.gate.LeadHeld), an inactive buyer, a buyer the lead excludes, a lead
+    sold exclusively to another buyer, a buyer with no eligible offer when no price is typed, and
+    a full cap (CapFull)."""
+    reason = (reason or "").strip()
+    at = at or timezone.now()
+    lead = lead_lock(lead)
+    lead_gate(lead=lead)
+    if not workspace.is_active:
+        raise ValidationError({"workspace": [f"Workspace '{workspace.pk}' is inactive."]})
+    if workspace.pk in lead.excluded_buyers:
+        raise HandSaleRefused(f"Workspace '{workspace.pk}' may not have lead {lead.pk} again (its delivery finally "
+                              "failed).", errors={"workspace": ["This buyer is excluded from the lead."]})
+    standing = {sale.workspace_id: sale for sale in Sale.objects.filter(lead_id=lead.pk, appointment__isnull=True)
+                .exclude(workspace_id__in=lead.excluded_buyers)}
+    exclusive = next((sale for sale in standing.values() if sale.exclusive and sale.workspace_id != workspace.pk), None)
+    if exclusive is not None:
+        message = f"Lead {lead.pk} was sold exclusively to '{exclusive.workspace_id}'."
+        raise HandSaleRefused(message, errors={"workspace": [message]})
+    if workspace.pk in standing:  # bought already: it becomes the holder, and pays once
+        lead_assign_locked(lead=lead, workspace=workspace, by=by, how=AccessHow.SOLD)
+        return standing[workspace.pk]
+    purchase = _purchase(lead, workspace, price=price, reason=reason, at=at)
+    webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
+    try:
+        sales, _payout = sales_make(purchases=[purchase], lead=lead, webhook=webhook, at=at, by=by, note=reason,
+                                    primary=True)
+    except CapsRefused as exc:
+        raise CapFull(workspace.pk, set(exc.verdicts.values())) from None
+    return sales[0]
+
+
+def _purchase(lead, workspace, *, price, reason, at) -> Purchase:
+    """The buyer's best eligible offer for `lead` and its price, or the typed `price` (with that
+    offer's caps, or the buyer's own caps when no offer takes the lead)."""
+    outcome = lead_decide(lead, strategy=DistributionStrategy.PRIORITY, webhook_id=lead.webhook_id, at=at)
+    mine = [c for c in outcome.candidates if c.offer.workspace_id == workspace.pk]
+    eligible = sorted((c for c in mine if c.verdict == ELIGIBLE), key=lambda c: -c.price)
+    full = {c.verdict for c in mine if c.verdict.startswith("cap:")}
+    if price is None or price == "":
+        if eligible:
+            return Purchase.of(eligible[0])
+        if full:
+            raise CapFull(workspace.pk, full)
+        verdicts = ", ".join(sorted({c.verdict for c in mine})) or "no offer of this buyer covers it"
+        message = f"Workspace '{workspace.pk}' has no offer that takes lead {lead.pk} now ({verdicts}): type a price."
+        raise ValidationError({"price": [message]})
+    amount = money(price, name="price")
+    if amount < 0:
+        raise ValidationError({"price": ["A price is not negative."]})
+    if amount == 0 and not reason:
+        raise ValidationError({"reason": ["A sale at 0 needs a reason."]})
+    if eligible:
+        base = eligible[0]
+    elif full:
+        raise CapFull(workspace.pk, full)
+    else:  # no offer takes it: the buyer's own caps still limit what it buys
+        base = Candidate(offer=Offer(workspace=workspace), where=None)
+        caps_attach([base], at=at)
+    if verdict := cap_full(base, amount):
+        raise CapFull(workspace.pk, {verdict})
+    return Purchase(workspace=workspace, offer=base.offer if base.offer.pk else None, price=amount,
+                    caps=list(base.caps))
+
