@@ -22,6 +22,7 @@ from appointments.models import (
 from appointments.selectors import appointment_overlaps
 from contacts.models import Contact, ContactEvent
 from contacts.services import contact_upsert
+from distribution.selectors import appointment_payout_booked
 from distribution.services import appointment_sell
 from leadhub.actors import SYSTEM, actor_for_provider
 from leadhub.errors import ServiceRefusal
@@ -86,6 +87,8 @@ class AppointmentResult:
     contact_status: str  # "new" | "existing"
     warnings: list = field(default_factory=list)
     ignored_fields: list = field(default_factory=list)  # sent but not honoured (a `workspace_id` not allowed)
+    sold: bool = False  # a buyer bought it (distribution.services.appointment_sell)
+    price: object = None  # the source's payout booked for this post: None without payout terms, else 0.00 or more
 
     @property
     def lead(self):
@@ -146,7 +149,8 @@ def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_a
         if provider is not None:
             provider_usage_record(provider=provider, webhook_id=webhook.webhook_id, now=timezone.now())
     return AppointmentResult(result.appointment, contact, "new" if contact_created else "existing", result.warnings,
-                             ignored)
+                             ignored, sold=result.sold,
+                             price=appointment_payout_booked(appointment=result.appointment, webhook=webhook))
 
 
 def appointment_submit(*, payload, created_by: str, workspace=None) -> AppointmentResult:
@@ -299,7 +303,7 @@ def appointment_create(
     )
     if not held:
         _deliver(appointment, leads=leads, by=created_by, sold=sold)
-    return AppointmentResult(appointment, contact, "existing", _double_booking(appointment))
+    return AppointmentResult(appointment, contact, "existing", _double_booking(appointment), sold=sold)
 
 
 def _leads_locked(leads) -> list:

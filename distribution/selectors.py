@@ -16,13 +16,27 @@ def payout_reference(lead_id) -> str:
     return f"payout:{lead_id}"
 
 
+def appointment_payout_reference(appointment_id) -> str:
+    """The ledger reference of an appointment's payout (appointment webhooks pay per appointment)."""
+    return f"payout:appointment:{appointment_id}"
+
+
 def lead_payout_booked(*, lead, webhook):
     """The source's payout booked for `lead` so far, as the webhook answer says it: None when the
     webhook has no payout terms, 0.00 while nothing is booked. One lookup on the ledger's unique
     (kind, reference) index."""
+    return _payout_booked(payout_reference(lead.pk), webhook=webhook)
+
+
+def appointment_payout_booked(*, appointment, webhook):
+    """`lead_payout_booked` for an appointment posted to `webhook`."""
+    return _payout_booked(appointment_payout_reference(appointment.pk), webhook=webhook)
+
+
+def _payout_booked(reference, *, webhook):
     if webhook is None or not webhook.payout_kind:
         return None
-    amount = Entry.objects.filter(kind=EntryKind.PAYOUT, reference=payout_reference(lead.pk)).values_list(
+    amount = Entry.objects.filter(kind=EntryKind.PAYOUT, reference=reference).values_list(
         "amount", flat=True).order_by().first()
     return NOTHING_BOOKED if amount is None else amount
 

@@ -32,7 +32,7 @@ from workspaces.models import EventType
 
 from .caps import caps_claim, claim_amount
 from .models import Sale
-from .selectors import NOTHING_BOOKED, payout_reference
+from .selectors import NOTHING_BOOKED, appointment_payout_reference, payout_reference
 
 
 @dataclass
@@ -83,10 +83,6 @@ def payout_for(webhook, sales_total: Decimal) -> Decimal | None:
     if webhook.payout_kind == PayoutKind.FIXED:
         return webhook.payout_amount
     return (sales_total * webhook.payout_share / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def appointment_payout_reference(appointment_id) -> str:
-    return f"payout:appointment:{appointment_id}"
 
 
 def sales_make(*, purchases, lead=None, appointment=None, leads=(), webhook=None, at, by=SYSTEM, note="",

@@ -74,6 +74,12 @@ class AppointmentDispositionSerializer(serializers.Serializer):
         child=serializers.CharField(),
         help_text="Fields sent but not honoured, e.g. a `workspace_id` this webhook may not name (routing decided).",
     )
+    sold = serializers.BooleanField(help_text="A buyer bought the appointment.")
+    price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, allow_null=True,
+        help_text="Your payout booked for this appointment: null when this webhook has no payout terms, \"0.00\" "
+                  "when nothing is booked yet.",
+    )
 
 
 class AppointmentCreatedSerializer(serializers.Serializer):
@@ -99,7 +105,8 @@ def created_body(result):
         "routing_method": appointment.routing_method,
         "routing_status": result.routing_status,
         "warnings": result.warnings,
-        "disposition": {"ignored_fields": list(result.ignored_fields)},
+        "disposition": {"ignored_fields": list(result.ignored_fields), "sold": result.sold,
+                        "price": None if result.price is None else f"{result.price:.2f}"},
     }
 
 

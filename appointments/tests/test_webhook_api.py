@@ -64,7 +64,7 @@ def test_201_routed_with_the_contract_body(client, webhook, provider):
         "matched_workspace_id": workspace.pk,
         "routing_method": appointment.routing_method,
         "routing_status": "routed",
-        "disposition": {"ignored_fields": []},
+        "disposition": {"ignored_fields": [], "sold": True, "price": None},
         "warnings": [],
     }
     assert f"rule #{rule.pk}" in body["routing_method"]
