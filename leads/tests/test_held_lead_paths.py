@@ -96,6 +96,24 @@ def by_admin_assign(world, lead):
     })
 
 
+def by_staff_api_assign(world, lead):
+    answer = admin_client_for_ops().post(f"/api/v1/leads/{lead.pk}/assign/", {"workspace_id": world["buyer"].pk,
+                                                                              "price": "9"},
+                                         content_type="application/json")
+    assert answer.status_code == 409 and answer.json()["code"] == "lead_held", answer.content
+
+
+def by_ops_appointment_route(world, lead):
+    from appointments.services import appointment_route
+    from leads.gate import LeadHeld
+
+    appointment_by("lead_id")(world, lead)
+    appointment = Appointment.objects.filter(lead=lead).latest("pk")
+    for workspace in (world["buyer"], None):  # a chosen buyer, or the rules again
+        with pytest.raises(LeadHeld):
+            appointment_route(appointment=appointment, workspace=workspace, by="staff:ops")
+
+
 def by_send_again(world, lead):
     """An event of the lead sent before the hold was placed: sending it again is refused while held."""
     event = OutboundEvent.objects.create(workspace=world["buyer"], event_type="lead.assigned", data={},
@@ -128,6 +146,8 @@ PATHS = {
     "unsold retry": lambda world, lead: unsold_leads_retry(),
     "retry of a failed decision": lambda world, lead: lead_distribute_retry(lead_id=lead.pk, attempt=2),
     "admin assign": by_admin_assign,
+    "staff API assign": by_staff_api_assign,
+    "ops routes its appointment": by_ops_appointment_route,
     "send again": by_send_again,
     "simulate": by_simulate,
     "forwarding rules": by_forwarding_rule_to_url,
