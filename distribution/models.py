@@ -436,7 +436,8 @@ class CapUsage(models.Model):
 
 class Sale(models.Model):
     """One buyer that got a lead, at what price; the ledger's `sale` entry books the money. The
-    phone is copied so the per-buyer duplicate window is one index lookup."""
+    phone is copied as sold; the per-buyer duplicate window is `BuyerPhone`, which each sale moves
+    (and which migration 0007 and a purge fill from these rows)."""
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="sales")
     workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="sales")
@@ -454,6 +455,28 @@ class Sale(models.Model):
 
     def __str__(self):
         return f"lead {self.lead_id} to {self.workspace_id} at {self.price}"
+
+
+class BuyerPhone(models.Model):
+    """When a buyer last bought a lead with a phone: one row per (buyer, phone), the one source of
+    the duplicate window (`Offer.duplicate_days`). A plain read of past sales cannot hold that
+    window while posts of one phone race (each sees none of the others' uncommitted sales), so the
+    row is moved by `distribution.duplicates.duplicates_claim`'s conditional upsert inside the
+    distribution transaction, like caps' usage: concurrent sales of one phone to one buyer queue
+    on the row lock and the database refuses the one inside the window. Every lead sale with a
+    phone moves it (a sale without a window too, so a later window knows); it never moves back."""
+
+    # The unique constraint's index leads with the buyer: no index of its own.
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="+", db_index=False)
+    phone = models.CharField(max_length=16)
+    last_sold_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "distribution_buyer_phones"
+        constraints = [models.UniqueConstraint(fields=["workspace", "phone"], name="buyer_phone_uniq")]
+
+    def __str__(self):
+        return f"{self.phone} last sold to {self.workspace_id} at {self.last_sold_at:%Y-%m-%d %H:%M}"
 
 
 class RoundRobinCursor(models.Model):

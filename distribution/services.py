@@ -1,6 +1,7 @@
 """Distribution use cases: distribute (sell) a lead (then its forwarding copies), route an
 appointment, simulate a lead, pause/resume an offer."""
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -19,7 +20,8 @@ from providers.models import DistributionStrategy, PayoutKind, PayoutOn, Webhook
 from workspaces.models import EventType
 
 from .caps import caps_claim, claim_amount, window_start
-from .engine import MULTISELL_BUYERS, Outcome, decide
+from .duplicates import duplicates_claim
+from .engine import DUPLICATE_FOR_BUYER, MULTISELL_BUYERS, Outcome, decide
 from .models import Decision, DecisionResult, Offer, OfferKind, Sale, zero_priced
 from .schedule import schedule_open
 from .selectors import NOTHING_BOOKED, payout_reference, unsold_leads
@@ -75,7 +77,7 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
         webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
     if strategy is None:
         strategy = (webhook.distribution_strategy if webhook else "") or DistributionStrategy.PRIORITY
-    refused_caps = set()
+    refused = _Refusals()
     try:
         if not strategy:
             lead_copies_send(lead=lead)
@@ -88,11 +90,11 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
                             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
                     sold, decision = _distribute(lead, strategy=strategy, sender_workspace_id=sender_workspace_id,
                                                  rng=rng, webhook=webhook, at=at or timezone.now(),
-                                                 refused_caps=refused_caps)
+                                                 refused=refused)
                     lead_copies_send(lead=sold)
                     return decision
-            except _CapRefused as exc:
-                refused_caps |= exc.refused  # each round refuses at least one more cap: this ends
+            except _ClaimRefused as exc:
+                refused.add(exc.refused)  # each round refuses at least one more cap or offer: this ends
     except DatabaseError as exc:
         logger.warning("distribution of lead %s failed (attempt %s): %s", lead.pk, attempt, exc)
         decision = Decision.objects.create(
@@ -108,34 +110,62 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
         return decision
 
 
-class _CapRefused(Exception):
-    """A cap refused a claim: the distribution's transaction rolls back and decides again."""
+@dataclass
+class _Refusals:
+    """What the database refused in the earlier rounds of one distribution, decided for the next
+    whatever its reads say: `caps` full, and `offers` whose buyer bought the lead's phone within
+    the offer's duplicate window (`duplicate_for_buyer`). A refused cap or offer never wins again,
+    so each round that refuses adds at least one more and the rounds end."""
 
-    def __init__(self, refused):
+    caps: set = field(default_factory=set)
+    offers: set = field(default_factory=set)
+
+    def __bool__(self):
+        return bool(self.caps or self.offers)
+
+    def add(self, other: "_Refusals"):
+        self.caps |= other.caps
+        self.offers |= other.offers
+
+    def verdict(self, candidate) -> str:
+        """The candidate's verdict with these refusals, in the engine's order (the window, then caps)."""
+        if candidate.offer.pk in self.offers:
+            return DUPLICATE_FOR_BUYER
+        return next((cap.verdict for cap, _s, _u in candidate.caps if cap.pk in self.caps), candidate.verdict)
+
+
+class _ClaimRefused(Exception):
+    """A claim was refused (a cap, a buyer's duplicate window): the distribution's transaction
+    rolls back and decides again."""
+
+    def __init__(self, refused: _Refusals):
         super().__init__(refused)
         self.refused = refused
 
 
-def _distribute(lead, *, strategy, sender_workspace_id, rng, webhook, at, refused_caps):
-    """(the lead as now stored, its decision row or None when it already has a buyer). The caps
-    are claimed last, so their rows stay locked only from there to COMMIT; a cap that refused in
-    an earlier round (`refused_caps`) is full to this decision whatever its usage read says."""
+def _distribute(lead, *, strategy, sender_workspace_id, rng, webhook, at, refused):
+    """(the lead as now stored, its decision row or None when it already has a buyer). The claims
+    come last, so their rows stay locked only from there to COMMIT: the winners' duplicate windows
+    (rows of this phone only), then the caps (rows every sale of the buyer wants). What refused in
+    an earlier round (`refused`, a `_Refusals`) stands for this decision whatever the reads say."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.workspace_id:
         return lead, None
     outcome = _lead_decide(lead, strategy=strategy, webhook_id=lead.webhook_id,
                            sender_workspace_id=sender_workspace_id, rng=rng, at=at,
                            max_buyers=webhook.multisell_buyers if webhook else MULTISELL_BUYERS)
-    if refused_caps:
+    if refused:
         for candidate in outcome.eligible:
-            candidate.verdict = next((cap.verdict for cap, _s, _u in candidate.caps if cap.pk in refused_caps),
-                                     candidate.verdict)
+            candidate.verdict = refused.verdict(candidate)
         outcome.winners = outcome.choose(rng=rng)
     outcome.winners = _one_per_buyer(outcome.winners)
     sold = _sell(lead, outcome, webhook=webhook, at=at)
+    if buyers := duplicates_claim([(w.offer.workspace_id, lead.phone, at, w.offer.duplicate_days)
+                                   for w in outcome.winners]):
+        raise _ClaimRefused(_Refusals(offers={w.offer.pk for w in outcome.winners if w.offer.workspace_id in buyers}))
     claims = [(cap, start, claim_amount(cap, w.sale_price)) for w in outcome.winners for cap, start, _ in w.caps]
-    if refused := caps_claim(claims):
-        raise _CapRefused(refused)
+    if caps := caps_claim(claims):
+        raise _ClaimRefused(_Refusals(caps=caps))
     return sold
 
 
