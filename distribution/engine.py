@@ -12,7 +12,8 @@
    is held, e.g. `consent_hold`: leads.holds),
    `buyer_webhook_off` (the buyer's outbound webhook is configured but switched off), then
    `schedule_closed`, then `filter:<column>`, then `duplicate_for_buyer` (the buyer bought the
-   same phone within the offer's `duplicate_days`), then `cap:<offer|buyer>:<window>` (a cap
+   same phone within the offer's `duplicate_days`, as read; `distribution.duplicates.
+   duplicates_claim` decides for good when selling), then `cap:<offer|buyer>:<window>` (a cap
    this sale would pass, as read; `distribution.caps.caps_claim` decides for good when selling);
    otherwise `eligible`.
 3. Prices: the offer's price per lead (or per appointment) and its exclusive price, each plus
@@ -26,7 +27,7 @@ import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -39,8 +40,10 @@ from workspaces.models import ANY, Workspace
 from workspaces.zips import zip5
 
 from .caps import cap_full, caps_attach
+from .duplicates import window_opens
 from .filters import filter_compile
 from .models import (
+    BuyerPhone,
     Cap,
     Offer,
     OfferFilter,
@@ -49,7 +52,6 @@ from .models import (
     OfferProduct,
     OfferWhere,
     RoundRobinCursor,
-    Sale,
     WhereKind,
 )
 from .schedule import schedule_open
@@ -272,21 +274,18 @@ def prices_for(candidate: Candidate, subject, *, kind: str) -> tuple[Decimal, De
 
 def duplicates_mark(candidates, *, phone: str, at: datetime):
     """`duplicate_for_buyer` on the eligible whose buyer bought `phone` within the offer's
-    duplicate_days: one query on the sales' (workspace, phone, sold_at) index, none when no
-    candidate has a window."""
+    duplicate_days, as read from the buyers' last sale of the phone (`BuyerPhone`, which the sale's
+    claim moves: `distribution.duplicates.duplicates_claim` decides for good when selling). One
+    query on its (buyer, phone) unique index, none when no candidate has a window."""
     windows = [c for c in candidates if c.verdict == ELIGIBLE and c.offer.duplicate_days]
     if not windows or not phone:
         return
-    oldest = at - timedelta(days=max(c.offer.duplicate_days for c in windows))
-    last_sold = {}
-    for workspace_id, sold_at in Sale.objects.filter(
-        workspace_id__in={c.offer.workspace_id for c in windows}, phone=phone, sold_at__gte=oldest,
-        appointment__isnull=True,
-    ).values_list("workspace_id", "sold_at"):
-        last_sold[workspace_id] = max(sold_at, last_sold.get(workspace_id, sold_at))
+    last_sold = dict(BuyerPhone.objects.filter(
+        workspace_id__in={c.offer.workspace_id for c in windows}, phone=phone
+    ).values_list("workspace_id", "last_sold_at"))
     for candidate in windows:
         sold_at = last_sold.get(candidate.offer.workspace_id)
-        if sold_at is not None and sold_at >= at - timedelta(days=candidate.offer.duplicate_days):
+        if sold_at is not None and sold_at >= window_opens(at, candidate.offer.duplicate_days):
             candidate.verdict = DUPLICATE_FOR_BUYER
 
 

@@ -21,7 +21,7 @@ from providers.models import DistributionStrategy, WebhookConfig
 from .caps import cap_full, caps_attach
 from .engine import ELIGIBLE, Candidate
 from .models import Offer, Sale
-from .selling import CapFull, CapsRefused, Purchase, sales_make
+from .selling import CapFull, ClaimRefused, Purchase, sales_make
 from .services import lead_decide
 
 
@@ -60,8 +60,11 @@ def lead_sell_by_hand(*, lead, workspace, by: str, price=None, reason: str = "",
     try:
         sales, _payout = sales_make(purchases=[purchase], lead=lead, webhook=webhook, at=at, by=by, note=reason,
                                     primary=True)
-    except CapsRefused as exc:
-        raise CapFull(workspace.pk, set(exc.verdicts.values())) from None
+    except ClaimRefused as exc:
+        if exc.refused.offers:
+            message = f"Workspace '{workspace.pk}' bought this phone within its offer's duplicate window: type a price."
+            raise HandSaleRefused(message, errors={"price": [message]}) from None
+        raise CapFull(workspace.pk, set(exc.refused.verdicts.values())) from None
     return sales[0]
 
 

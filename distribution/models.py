@@ -437,8 +437,9 @@ class CapUsage(models.Model):
 class Sale(models.Model):
     """One buyer that got a lead or an appointment (or both: an appointment sale names the lead
     it covers), at what price; the ledger's `sale` entry books the money. A buyer buys a lead
-    once and an appointment once. The phone is copied so the per-buyer duplicate window is one
-    index lookup."""
+    once and an appointment once. The phone is copied as sold; the per-buyer duplicate window is
+    `BuyerPhone`, which each lead sale moves (and which a migration and a purge fill from these
+    rows)."""
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, null=True, blank=True, related_name="sales")
     # A string reference: appointments sit above distribution, and only this column points up.
@@ -473,6 +474,28 @@ class Sale(models.Model):
     @property
     def subject(self) -> str:
         return "appointment" if self.appointment_id else "lead"
+
+
+class BuyerPhone(models.Model):
+    """When a buyer last bought a lead with a phone: one row per (buyer, phone), the one source of
+    the duplicate window (`Offer.duplicate_days`). A plain read of past sales cannot hold that
+    window while posts of one phone race (each sees none of the others' uncommitted sales), so the
+    row is moved by `distribution.duplicates.duplicates_claim`'s conditional upsert inside the
+    distribution transaction, like caps' usage: concurrent sales of one phone to one buyer queue
+    on the row lock and the database refuses the one inside the window. Every lead sale with a
+    phone moves it (a sale without a window too, so a later window knows); it never moves back."""
+
+    # The unique constraint's index leads with the buyer: no index of its own.
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="+", db_index=False)
+    phone = models.CharField(max_length=16)
+    last_sold_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "distribution_buyer_phones"
+        constraints = [models.UniqueConstraint(fields=["workspace", "phone"], name="buyer_phone_uniq")]
+
+    def __str__(self):
+        return f"{self.phone} last sold to {self.workspace_id} at {self.last_sold_at:%Y-%m-%d %H:%M}"
 
 
 class RoundRobinCursor(models.Model):

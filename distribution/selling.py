@@ -12,9 +12,12 @@ here once, so the money of every path is the same:
 - the buyer's record of the lead (`how = sold`; the primary buyer's `workspace_status` stays
   `assigned`, so accept/reject keeps working) and a `lead.sold` / `appointment.sold` event with
   the price, exclusive flag and offer;
-- the offer's and the buyer's caps claimed last, in one conditional statement
-  (distribution.caps.caps_claim), so their rows stay locked only from there to COMMIT. A cap
-  that refuses raises `CapsRefused` and the caller's transaction rolls back everything above.
+- the claims last, so their rows stay locked only from there to COMMIT: a lead's buyers'
+  duplicate windows (distribution.duplicates.duplicates_claim; rows of this phone only), then
+  the offer's and the buyer's caps (distribution.caps.caps_claim; rows every sale of the buyer
+  wants), each one conditional statement. A refusal raises `ClaimRefused` and the caller's
+  transaction rolls back everything above; distribution and appointments decide again with what
+  was refused, hand work refuses.
 """
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -31,6 +34,8 @@ from workspaces.delivery import outbox_emit
 from workspaces.models import EventType
 
 from .caps import caps_claim, claim_amount
+from .duplicates import duplicates_claim
+from .engine import DUPLICATE_FOR_BUYER
 from .models import Sale
 from .selectors import NOTHING_BOOKED, appointment_payout_reference, payout_reference
 
@@ -45,22 +50,49 @@ class Purchase:
     price: Decimal
     exclusive: bool = False
     caps: list = field(default_factory=list)
+    duplicate_days: int | None = None  # the offer's duplicate window a lead sale claims (None: none)
 
     @classmethod
     def of(cls, candidate) -> "Purchase":
         """What an engine candidate (distribution.engine.Candidate) buys at."""
         return cls(workspace=candidate.offer.workspace, offer=candidate.offer, price=candidate.sale_price,
-                   exclusive=candidate.exclusive, caps=list(candidate.caps))
+                   exclusive=candidate.exclusive, caps=list(candidate.caps),
+                   duplicate_days=candidate.offer.duplicate_days)
 
 
-class CapsRefused(Exception):
-    """A cap refused its claim: the caller's transaction rolls back (giving back what was
-    claimed) and decides again with these caps full, or refuses."""
+@dataclass
+class Refusals:
+    """What the database refused in the earlier rounds of one decision, decided for the next
+    whatever its reads say: `caps` full, and `offers` whose buyer bought the lead's phone within
+    the offer's duplicate window. A refused cap or offer never wins again, so each round that
+    refuses adds at least one more and the rounds end. `verdicts`: each refused cap's verdict."""
 
-    def __init__(self, refused: set, verdicts: dict):
+    caps: set = field(default_factory=set)
+    offers: set = field(default_factory=set)
+    verdicts: dict = field(default_factory=dict)
+
+    def __bool__(self):
+        return bool(self.caps or self.offers)
+
+    def add(self, other: "Refusals"):
+        self.caps |= other.caps
+        self.offers |= other.offers
+        self.verdicts.update(other.verdicts)
+
+    def verdict(self, candidate) -> str:
+        """The candidate's verdict with these refusals, in the engine's order (the window, then caps)."""
+        if candidate.offer.pk in self.offers:
+            return DUPLICATE_FOR_BUYER
+        return next((cap.verdict for cap, _s, _u in candidate.caps if cap.pk in self.caps), candidate.verdict)
+
+
+class ClaimRefused(Exception):
+    """A claim was refused (a buyer's duplicate window, a cap): the caller's transaction rolls
+    back (giving back what was claimed) and decides again with `refused`, or refuses."""
+
+    def __init__(self, refused: Refusals):
         super().__init__(refused)
         self.refused = refused
-        self.verdicts = verdicts  # cap id → its verdict (`cap:<offer|buyer>:<window>`)
 
 
 class CapFull(ServiceConflict):
@@ -93,7 +125,7 @@ def sales_make(*, purchases, lead=None, appointment=None, leads=(), webhook=None
     the lead(s) in its own transaction. `primary`: the first buyer of a lead becomes its holder
     (`lead.assigned`), the others get a record of their own (`lead.forwarded`, as before sales).
     Returns (sales, the payout booked: None when the webhook pays nothing, 0.00 when none is due
-    now or it was booked before). Raises CapsRefused (nothing of this stands then)."""
+    now or it was booked before). Raises ClaimRefused (nothing of this stands then)."""
     for covered in ([lead] if lead is not None else list(leads)) if purchases else ():
         lead_gate(lead=covered)
     subject_lead = lead if lead is not None else (appointment.lead if appointment is not None else None)
@@ -113,10 +145,14 @@ def sales_make(*, purchases, lead=None, appointment=None, leads=(), webhook=None
                         data={**_sale_data(sale), "appointment_id": appointment.pk,
                               "lead_ids": [covered.pk for covered in leads]},
                         contact_id=appointment.contact_id, subject_type="appointment", subject_id=str(appointment.pk))
+    if appointment is None and (buyers := duplicates_claim(
+        [(p.workspace.pk, phone, at, p.duplicate_days) for p in purchases]
+    )):
+        raise ClaimRefused(Refusals(offers={p.offer.pk for p in purchases if p.workspace.pk in buyers and p.offer}))
     claims = [(cap, start, claim_amount(cap, p.price)) for p in purchases for cap, start, _used in p.caps]
     if refused := caps_claim(claims):
         verdicts = {cap.pk: cap.verdict for p in purchases for cap, _s, _u in p.caps if cap.pk in refused}
-        raise CapsRefused(refused, verdicts)
+        raise ClaimRefused(Refusals(caps=refused, verdicts=verdicts))
     return sales, payout
 
 

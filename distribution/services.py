@@ -20,7 +20,7 @@ from .engine import MULTISELL_BUYERS, Outcome, decide
 from .models import Decision, DecisionResult, Offer, OfferKind, Sale, zero_priced
 from .schedule import schedule_open
 from .selectors import payout_reference, unsold_leads
-from .selling import CapsRefused, Purchase, sales_make
+from .selling import ClaimRefused, Purchase, Refusals, sales_make
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def appointment_sell(*, appointment, leads, by: str, webhook=None, only=None, at
     at = at or timezone.now()
     lead = appointment.lead
     buyers, fallback, why = _appointment_buyers(lead, only=only)
-    refused_caps = set()
+    refused = Refusals()
     while True:
         outcome = appointment_decide(zip_code=appointment.customer_zip, product=appointment.service_type, lead=lead,
                                      at=at)
@@ -76,15 +76,14 @@ def appointment_sell(*, appointment, leads, by: str, webhook=None, only=None, at
             if buyers is not None and candidate.offer.workspace_id not in buyers:
                 candidate.verdict = NOT_THE_LEADS_BUYER
             else:
-                candidate.verdict = next((cap.verdict for cap, _s, _u in candidate.caps if cap.pk in refused_caps),
-                                         candidate.verdict)
+                candidate.verdict = refused.verdict(candidate)
         winners = outcome.choose()
         purchases = [Purchase.of(winners[0])] if winners else []
         try:
             with transaction.atomic():
                 sales_make(purchases=purchases, appointment=appointment, leads=leads, webhook=webhook, at=at, by=by)
-        except CapsRefused as exc:
-            refused_caps |= exc.refused  # each round refuses one more cap: this ends
+        except ClaimRefused as exc:
+            refused.add(exc.refused)  # each round refuses one more cap: this ends
             continue
         if winners:
             return winners[0].offer.workspace, f"{why}{outcome.reason}", True
@@ -138,7 +137,7 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
         webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
     if strategy is None:
         strategy = (webhook.distribution_strategy if webhook else "") or DistributionStrategy.PRIORITY
-    refused_caps = set()
+    refused = Refusals()
     try:
         if not strategy:
             lead_copies_send(lead=lead)
@@ -151,11 +150,11 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
                             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
                     sold, decision = _distribute(lead, strategy=strategy, sender_workspace_id=sender_workspace_id,
                                                  rng=rng, webhook=webhook, at=at or timezone.now(),
-                                                 refused_caps=refused_caps)
+                                                 refused=refused)
                     lead_copies_send(lead=sold)
                     return decision
-            except CapsRefused as exc:
-                refused_caps |= exc.refused  # each round refuses at least one more cap: this ends
+            except ClaimRefused as exc:
+                refused.add(exc.refused)  # each round refuses at least one more cap or offer: this ends
     except DatabaseError as exc:
         logger.warning("distribution of lead %s failed (attempt %s): %s", lead.pk, attempt, exc)
         decision = Decision.objects.create(
@@ -171,20 +170,19 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
         return decision
 
 
-def _distribute(lead, *, strategy, sender_workspace_id, rng, webhook, at, refused_caps):
-    """(the lead as now stored, its decision row or None when it already has a buyer). A cap that
-    refused in an earlier round (`refused_caps`) is full to this decision whatever its usage read
-    says."""
+def _distribute(lead, *, strategy, sender_workspace_id, rng, webhook, at, refused):
+    """(the lead as now stored, its decision row or None when it already has a buyer). What the
+    database refused in an earlier round (`refused`: caps full, offers inside their buyer's
+    duplicate window) stands for this decision whatever the reads say."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.workspace_id:
         return lead, None
     outcome = lead_decide(lead, strategy=strategy, webhook_id=lead.webhook_id,
-                           sender_workspace_id=sender_workspace_id, rng=rng, at=at,
-                           max_buyers=webhook.multisell_buyers if webhook else MULTISELL_BUYERS)
-    if refused_caps:
+                          sender_workspace_id=sender_workspace_id, rng=rng, at=at,
+                          max_buyers=webhook.multisell_buyers if webhook else MULTISELL_BUYERS)
+    if refused:
         for candidate in outcome.eligible:
-            candidate.verdict = next((cap.verdict for cap, _s, _u in candidate.caps if cap.pk in refused_caps),
-                                     candidate.verdict)
+            candidate.verdict = refused.verdict(candidate)
         outcome.winners = outcome.choose(rng=rng)
     outcome.winners = _one_per_buyer(outcome.winners)
     decision = _decision_create(lead, outcome)

@@ -17,6 +17,7 @@ from contacts.models import Contact, ContactEvent, ContactMerge, ContactPurge
 from contacts.services import CONTACT_FILL_FIELDS
 from conversions.models import Conversion, ConversionEvent
 from conversions.services import conversion_aggregates_move
+from distribution.duplicates import buyer_phones_rebuild
 from leads.models import Lead, LeadAccess, LeadActivity, LeadEvent, LeadStatusHistory, WorkspaceTracking
 from providers.services import rejected_submissions_purge_for_phone
 from workspaces.delivery import outbox_purge_for_contacts
@@ -88,9 +89,12 @@ def contact_purge(*, contact, reason, by):
         Lead.objects.filter(contact=contact),
     ]
     deleted_counts = {queryset.model._meta.db_table: 0 for queryset in steps}
+    phones = dict.fromkeys([contact.phone, *(duplicate.phone for duplicate in merged_away),
+                            *Lead.objects.filter(contact=contact).values_list("phone", flat=True).distinct()])
     for queryset in steps:
         _add_counts(deleted_counts, queryset.delete())
-    phones = dict.fromkeys([contact.phone, *(duplicate.phone for duplicate in merged_away)])
+    # The buyers' duplicate windows keep a phone only while a remaining sale does.
+    deleted_counts["distribution_buyer_phones"] = buyer_phones_rebuild(phones=phones)
     deleted_counts["rejected_submissions"] = sum(rejected_submissions_purge_for_phone(phone=p) for p in phones)
     # Outbound webhook payloads about this person, with their attempt logs.
     deleted_counts.update(outbox_purge_for_contacts(contact_ids=[contact.pk, *(d.pk for d in merged_away)]))

@@ -74,6 +74,7 @@ def test_purge_removes_every_row_of_the_contact_and_nothing_of_another():
         "appointments": 1,
         "lead_access": 1,
         "leads": 2,
+        "distribution_buyer_phones": 0,
         "rejected_submissions": 0,
         "outbound_delivery_attempts": 0,
         "outbound_events": 0,
@@ -93,12 +94,14 @@ def test_purge_removes_every_row_of_the_contact_and_nothing_of_another():
         "conversion_events",
         "contact_events",
         "conversions",
+        "distribution_sales",  # an appointment's sales cascade with it (none here: the query still runs)
         "appointment_leads",  # cascades with its appointment
         "appointments",
         "lead_access",
         "distribution_sales",  # cascades with its lead (the ledger keeps the money: lead_id without a key)
         "distribution_decisions",  # cascades with its lead
         "leads",
+        "distribution_buyer_phones",  # the buyers' duplicate windows keep the phone only while a sale does
         # no rejected_submissions: the person has none, and their tallies make Django look first
         "contact_merges",  # merge manifests hold the person's data too; they cascade with the contact
         "contacts",
@@ -234,3 +237,23 @@ def test_a_refused_appointment_post_is_purged_with_the_person(client):
     contact_purge(contact=contact, reason="DSR-8", by="ops")
 
     assert not RejectedSubmission.objects.exists()
+
+
+@pytest.mark.django_db
+def test_purge_takes_the_persons_phone_out_of_the_buyers_duplicate_windows():
+    from datetime import UTC, datetime
+
+    from distribution.models import BuyerPhone, Offer
+    from distribution.services import lead_distribute
+
+    buyer = make_workspace()
+    Offer.objects.create(workspace=buyer, products=["solar"], price=Decimal("10"), duplicate_days=30)
+    purged, kept = make_lead(zip_code="94105"), make_lead(zip_code="94105")
+    for lead in (purged, kept):
+        lead_distribute(lead=lead, strategy="priority", at=datetime(2026, 6, 1, tzinfo=UTC))
+    assert set(BuyerPhone.objects.values_list("phone", flat=True)) == {purged.phone, kept.phone}
+
+    record = contact_purge(contact=purged.contact, reason="DSR-77 deletion request", by="ops@example.com")
+
+    assert list(BuyerPhone.objects.values_list("workspace_id", "phone")) == [(buyer.pk, kept.phone)]
+    assert record.deleted_counts["distribution_buyer_phones"] == 1
