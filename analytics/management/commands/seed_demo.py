@@ -60,7 +60,10 @@ from workspaces.delivery import outbox_sweep
 from workspaces.models import AppointmentRoutingRule, Workspace
 from workspaces.services import workspace_webhook_update
 
-DEMO_LEAD_ID_BASE = 9_000_000
+# The providers' own lead references (`lead_id` in the posts). The month-of-three-webhooks demo
+# before this one used 9_000_000 + …; a database seeded by it keeps those leads, and these never
+# collide with them (a reference posted again with other values is a 409).
+DEMO_LEAD_ID_BASE = 9_100_000
 HISTORY_DAYS = 30
 RICH_DAYS = 7
 # "admin" is ensure_admin's default user, so its "My follow-ups" has work on the first login.
@@ -267,9 +270,9 @@ def quiet_task_log():
 
 class Timeline:
     """Steps ordered by their moment (ties in the order they were added). Each runs as if at its
-    moment in its own transaction, after the outbox sweep that beat would have run by then (every
-    SWEEP_EVERY of demo time); a
-    step may add later steps. A step due after `now` has not happened and is dropped."""
+    moment in its own transaction, after the outbox sweep beat would have run by then (every
+    SWEEP_EVERY of demo time); a step may add later steps. A step due after `now` has not
+    happened and is dropped."""
 
     def __init__(self, now):
         self.now = now
@@ -309,7 +312,7 @@ class Command(BaseCommand):
                 providers = self._providers()
                 webhooks = self._webhooks()
                 self._offers(workspaces)
-            fresh = not Lead.objects.filter(webhook_id__in=[w[0] for w in WEBHOOKS]).exists()
+            fresh = not Lead.objects.filter(webhook_id=WEBHOOKS[0][0], external_id=str(DEMO_LEAD_ID_BASE)).exists()
             timeline = self._timeline = Timeline(now)
             self.created = 0
             self.held_in_week = 0
@@ -444,15 +447,15 @@ class Command(BaseCommand):
         later(moment + timedelta(minutes=rng.randint(5, 90)), self._pick_up, lead.pk, webhook, provider, home, rng)
 
     def _held(self, moment, lead, webhook, provider):
-        """Held for consent: the first of the week gets an appointment that waits for it and is
-        released by ops a few hours later (then sold and routed); the second is released too; the
-        third's appointment keeps waiting; the rest stay held."""
+        """Held for consent: the first of the week gets an appointment that waits for it, and ops
+        release it three hours later (it is then sold and the appointment routed); the second's
+        appointment keeps waiting; the rest stay held."""
         self.held_in_week += 1
         nth = self.held_in_week
-        if nth in (1, 3):
-            self._later(moment + timedelta(minutes=20), self._book, lead.pk, webhook, provider, random.Random(lead.pk))
         if nth in (1, 2):
-            self._later(moment + timedelta(hours=2 + nth), self._release, lead.pk)
+            self._later(moment + timedelta(minutes=20), self._book, lead.pk, webhook, provider, random.Random(lead.pk))
+        if nth == 1:
+            self._later(moment + timedelta(hours=3), self._release, lead.pk)
 
     def _release(self, moment, lead_id):
         lead_hold_release(lead=Lead.objects.get(pk=lead_id), reason=CONSENT, by=OPS,
