@@ -41,6 +41,7 @@ class ForwardStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed"
     WAITING = "waiting", "Waiting (a lead it covers is held: routed when released)"
+    API = "api", "Read through the API (no outbound URL)"
 
 
 class Appointment(TimeStampedModel):

@@ -445,14 +445,30 @@ def _forward(appointment):
     """Queue the `appointment.created` delivery to the matched workspace: that delivery IS the
     forward, and `appointment_forward_mirror` copies its state onto the appointment. An
     appointment covering a held lead is not routed until the lead is released
-    (`appointments_released`), so nothing of a held lead is forwarded."""
+    (`appointments_released`), so nothing of a held lead is forwarded.
+
+    When nothing is queued the appointment says why, truthfully, instead of staying pending:
+    - the workspace has no outbound webhook URL: it reads its appointments through the partner
+      API (`GET /api/v1/appointments/`), which is a way of working, not a failure: `api`;
+    - it has a URL but does not subscribe to `appointment.created`: it asked for pushes and this
+      one cannot reach it, which ops should see: `failed` (a switched-off webhook is `failed` too,
+      through the delivery's `skipped` state, `appointment_forward_mirror`)."""
     event = _appointment_event_send(appointment, EventType.APPOINTMENT_CREATED, appointment_payload(appointment))
-    if event is None:  # nowhere to send it: say so instead of leaving it pending forever
-        appointment.forward_status = ForwardStatus.FAILED
-        appointment.forward_response = (
-            f"Not sent: workspace '{appointment.matched_workspace_id}' has no outbound webhook URL or does not "
-            f"subscribe to {EventType.APPOINTMENT_CREATED}."
-        )
+    if event is None:
+        workspace_id = appointment.matched_workspace_id
+        has_url = Workspace.objects.filter(pk=workspace_id).exclude(outbound_webhook_url="").exists()
+        if has_url:
+            appointment.forward_status = ForwardStatus.FAILED
+            appointment.forward_response = (
+                f"Not sent: workspace '{workspace_id}' has an outbound webhook URL but does not subscribe to "
+                f"{EventType.APPOINTMENT_CREATED}."
+            )
+        else:
+            appointment.forward_status = ForwardStatus.API
+            appointment.forward_response = (
+                f"Not pushed: workspace '{workspace_id}' has no outbound webhook URL and reads its appointments "
+                "through the partner API (GET /api/v1/appointments/)."
+            )
         appointment.save(update_fields=["forward_status", "forward_response", "updated_at"])
     return event
 

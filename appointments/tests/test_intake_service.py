@@ -197,12 +197,30 @@ def test_a_named_workspace_wins_only_when_the_webhook_lists_it_as_a_direct_targe
     assert len(methods) == 1
 
 
-def test_a_workspace_without_an_outbound_webhook_gets_a_failed_forward_saying_why():
+def test_a_workspace_without_an_outbound_webhook_reads_its_appointment_through_the_api():
+    """No URL is a way of working (the partner API), not a failed forward."""
     webhook = make_webhook()
     workspace = direct_target(webhook, make_workspace())
     result = appointment_intake(webhook=webhook, payload=body(workspace_id=workspace.pk))
-    assert result.appointment.forward_status == ForwardStatus.FAILED
-    assert "no outbound webhook URL" in result.appointment.forward_response
+    appointment = result.appointment
+    appointment.refresh_from_db()
+    assert appointment.forward_status == ForwardStatus.API
+    assert "no outbound webhook URL" in appointment.forward_response
+    assert "partner API" in appointment.forward_response
+    assert not OutboundEvent.objects.filter(subject_type="appointment", subject_id=str(appointment.pk)).exists()
+
+
+def test_a_workspace_whose_webhook_does_not_subscribe_to_appointments_gets_a_failed_forward_saying_why():
+    """It asked for pushes and this one cannot reach it: ops must see that."""
+    webhook = make_webhook()
+    workspace = direct_target(webhook, make_workspace(
+        outbound_webhook_url="https://partner.example.com/hook", webhook_active=True, webhook_events=["lead.assigned"],
+    ))
+    result = appointment_intake(webhook=webhook, payload=body(workspace_id=workspace.pk))
+    appointment = result.appointment
+    appointment.refresh_from_db()
+    assert appointment.forward_status == ForwardStatus.FAILED
+    assert "does not subscribe to appointment.created" in appointment.forward_response
 
 
 def test_manual_route_of_an_unrouted_appointment_forwards_it():
