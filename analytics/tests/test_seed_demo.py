@@ -135,6 +135,10 @@ def test_the_demo_is_a_lead_business_at_work(seeded):
     assert week > Lead.objects.count() / 2, "the last week is the rich one"
     hand_assigned = Lead.objects.exclude(workspace=None).exclude(decisions__result=DecisionResult.ASSIGNED)
     assert hand_assigned.exists(), "ops hand-assign some unsold leads"
+    hand_sales = Sale.objects.filter(by="staff:admin")
+    assert hand_sales.exists(), "a hand assignment is a sale"
+    assert all(Entry.objects.filter(kind="sale", reference=f"sale:{sale.pk}").exists() for sale in hand_sales if sale.price)
+    assert Sale.objects.filter(appointment__isnull=False, price__gt=0).exists(), "appointments are sold"
 
 
 def numbers(value, key=""):

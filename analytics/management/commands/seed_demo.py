@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Count
@@ -46,12 +47,13 @@ from appointments.services import appointment_intake, appointment_status_change
 from contacts.models import Contact
 from conversions.models import Conversion
 from conversions.services import conversion_create
+from distribution.hand import lead_sell_by_hand
 from distribution.models import Cap, Decision, Offer, OfferPriceAdjustment, Sale
 from leadhub.actors import SYSTEM
+from leadhub.errors import ServiceRefusal
 from leadhub.keys import key_digest
 from leads.holds import CONSENT, lead_hold_release
 from leads.models import Lead
-from leads.services.assignment import lead_assign
 from leads.services.ingest import lead_ingest
 from leads.services.working import lead_update
 from ledger.models import Entry
@@ -121,7 +123,9 @@ WEBHOOKS = [
     ("insurance-shared-demo", "Insurance leads to every match (demo)", "insurance", "212", INSURANCE_ZIPS, "NY",
      "all_matches", (SHARE, "30.00", "sold"), "demo-homequotes", 20, 45),
 ]
-# The buyer ops hand-assign an unsold lead of each type to.
+# The buyer ops sell an unsold lead of each type to by hand, and the price they agree when no
+# offer of that buyer takes the lead.
+HAND_PRICE = Decimal("10.00")
 HOME_WORKSPACE = {"solar": "sunrise-solar", "hvac": "coolair-hvac", "insurance": "shield-insurance"}
 
 
@@ -462,13 +466,21 @@ class Command(BaseCommand):
                           note="Consent confirmed on a recorded call.")
 
     def _pick_up(self, moment, lead_id, webhook, provider, home, rng):
-        """The lead's buyer starts on it; an unsold lead is hand-assigned by ops half the time
-        (the rest stay in the unsold queue)."""
+        """The lead's buyer starts on it; an unsold lead is sold by hand by ops half the time (the
+        rest stay in the unsold queue): at the buyer's best offer that takes it, else at a price
+        ops agreed on the phone; a buyer whose cap is full does not get it."""
         lead = Lead.objects.get(pk=lead_id)
         if lead.workspace_id is None:
             if rng.random() < 0.5:
                 return
-            lead = lead_assign(lead=lead, workspace=home, by=SYSTEM)
+            try:
+                try:
+                    lead_sell_by_hand(lead=lead, workspace=home, by=OPS, at=moment)
+                except ValidationError:  # no offer of the buyer takes it now
+                    lead_sell_by_hand(lead=lead, workspace=home, by=OPS, at=moment, price=HAND_PRICE,
+                                      reason="agreed with the buyer on the phone")
+            except ServiceRefusal:
+                return
         self._later(moment + timedelta(hours=rng.randint(1, 6)), self._work, lead_id, webhook, provider, rng)
 
     def _work(self, moment, lead_id, webhook, provider, rng):
