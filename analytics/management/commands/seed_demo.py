@@ -6,7 +6,7 @@ booked on `accepted` and on `sold`) and five buyers buy through priced offers wi
 prices, price adjustments, caps (count and spend, per day and per week) and schedules (closed
 at night, so decisions show `schedule_closed`). Leads are posted through the real ingest, so the
 engine decides, sells and books the ledger; some posts lack consent and are held, ops release
-one; ops hand-assign some unsold leads; buyers work their leads, providers book appointments
+one; ops sell some unsold leads by hand; buyers work their leads, providers book appointments
 (routed by the buyers' priced routing rules), reps confirm and complete them, and conversions
 follow. One buyer (Keystone) points its outbound webhook at an endpoint that refuses every
 connection for a day: its deliveries are retried by the outbox until they finally fail, the
@@ -109,19 +109,19 @@ WEBHOOKS = [
     # id, name, type, area code, ZIPs, state, strategy, (payout kind, amount or share %, payout_on),
     # provider, leads before the last week, leads in the last week
     ("solar-demo", "Solar leads (demo)", "solar", "415", SOLAR_ZIPS, "CA", "priority",
-     (FIXED, "12.00", "accepted"), "demo-leadgen", 40, 70),
+     (FIXED, "12.00", "accepted"), "demo-leadgen", 20, 35),
     ("solar-multisell-demo", "Solar shared leads (demo)", "solar", "415", SOLAR_ZIPS, "CA", "multisell",
-     (SHARE, "40.00", "sold"), "demo-solarclicks", 25, 55),
+     (SHARE, "40.00", "sold"), "demo-solarclicks", 12, 28),
     ("solar-auction-demo", "Solar leads to the best bid (demo)", "solar", "415", SOLAR_ZIPS, "CA", "highest_price",
-     (FIXED, "15.00", "sold"), "demo-solarclicks", 20, 45),
+     (FIXED, "15.00", "sold"), "demo-solarclicks", 10, 22),
     ("hvac-demo", "HVAC leads (demo)", "hvac", "312", HVAC_ZIPS, "IL", "round_robin",
-     (FIXED, "9.00", "accepted"), "demo-homequotes", 35, 60),
+     (FIXED, "9.00", "accepted"), "demo-homequotes", 18, 30),
     ("hvac-weighted-demo", "HVAC leads, weighted (demo)", "hvac", "312", HVAC_ZIPS, "IL", "weighted",
-     (SHARE, "35.00", "sold"), "demo-leadgen", 20, 45),
+     (SHARE, "35.00", "sold"), "demo-leadgen", 10, 22),
     ("insurance-demo", "Insurance leads (demo)", "insurance", "212", INSURANCE_ZIPS, "NY", "first_match",
-     (FIXED, "6.00", "sold"), "demo-homequotes", 35, 55),
+     (FIXED, "6.00", "sold"), "demo-homequotes", 18, 28),
     ("insurance-shared-demo", "Insurance leads to every match (demo)", "insurance", "212", INSURANCE_ZIPS, "NY",
-     "all_matches", (SHARE, "30.00", "sold"), "demo-homequotes", 20, 45),
+     "all_matches", (SHARE, "30.00", "sold"), "demo-homequotes", 10, 22),
 ]
 # The buyer ops sell an unsold lead of each type to by hand, and the price they agree when no
 # offer of that buyer takes the lead.

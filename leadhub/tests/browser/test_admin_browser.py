@@ -92,9 +92,10 @@ def test_bulk_assign_two_leads_and_see_the_tracking_rows(live_server, login):
     run_action(page, "assign_to_workspace")
     page.wait_for_selector("select[name=workspace]")
     page.select_option("select[name=workspace]", workspace.pk)
-    page.click("input[type=submit][value^='Assign 2']")
+    page.fill("input[name=price]", "15")
+    page.click("input[type=submit][value^='Assign and sell 2']")
 
-    assert "Assigned 2 lead(s)" in page.inner_text(".messagelist")
+    assert "Assigned 2 lead(s) to Acme Solar (acme-solar), sold for 30.00 in all." in page.inner_text(".messagelist")
     page.goto(f"{live_server.url}/admin/leads/workspacetracking/")
     rows = page.locator("#result_list tbody tr")
     assert rows.count() == 2
