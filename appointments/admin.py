@@ -6,6 +6,7 @@ from django.contrib.admin import widgets
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 
+from appointments.intake import scheduled_at_problem
 from appointments.models import (
     Appointment,
     AppointmentEvent,
@@ -81,6 +82,10 @@ class AppointmentForm(forms.ModelForm):
                 and AppointmentStatus.RESCHEDULED not in TRANSITIONS[instance.status]):
             self.add_error("scheduled_at", f"A {instance.get_status_display().lower()} appointment cannot be "
                                            "rescheduled.")
+        scheduled_at = cleaned.get("scheduled_at")
+        changed = scheduled_at and (not instance.pk or "scheduled_at" in self.changed_data)
+        if changed and (problem := scheduled_at_problem(scheduled_at)):
+            self.add_error("scheduled_at", problem)
         lead, contact = cleaned.get("lead"), cleaned.get("contact")
         if lead and contact and lead.contact_id != contact.pk:
             self.add_error("lead", "This lead belongs to another contact.")

@@ -5,7 +5,7 @@ clean a payload here, so one body gets one answer whichever door it came in by. 
 seed's appointment columns; unknown keys are ignored here and kept in `raw_payload`.
 """
 import re
-from datetime import UTC
+from datetime import UTC, timedelta
 from dataclasses import dataclass
 
 from django import forms
@@ -45,6 +45,22 @@ def parse_scheduled_at(value):
         return parsed.astimezone(UTC)
     except OverflowError:  # 9999-12-31T23:00-05:00 is in year 10000 in UTC; 0001-01-01T01:00+05:00 in year 0
         raise forms.ValidationError(f"'{value}' is outside the supported date range.", code="out_of_range") from None
+
+
+# An appointment is booked for now or later; a few minutes of clock skew between a caller and
+# leadhub is not a past booking.
+PAST_GRACE = timedelta(minutes=5)
+
+
+def scheduled_at_problem(value, *, now=None) -> str | None:
+    """Why `value` (an aware date-time) cannot be an appointment's time, or None: THE rule every
+    door uses (webhook, partner API create and reschedule, admin), through the services. A time
+    more than PAST_GRACE in the past would be routed and forwarded as if it were still to come."""
+    now = now or timezone.now()
+    if value < now - PAST_GRACE:
+        return (f"{value.isoformat()} is in the past (now is {now.replace(microsecond=0).isoformat()}): an "
+                "appointment is booked for now or later.")
+    return None
 
 
 class ScheduledAtField(forms.Field):

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Case, Q, When
 from django.utils import timezone
 
-from appointments.intake import ProviderIntakeForm, clean_appointment, split_name
+from appointments.intake import ProviderIntakeForm, clean_appointment, scheduled_at_problem, split_name
 from appointments.models import (
     Appointment,
     AppointmentEvent,
@@ -251,6 +251,8 @@ def appointment_create(
     caller did not send comes from the primary lead (customer, product, ZIP), then the contact.
     """
     values = dict(values)
+    if values.get("scheduled_at") is not None and (problem := scheduled_at_problem(values["scheduled_at"])):
+        raise AppointmentInvalid.from_errors({"scheduled_at": [problem]})
     leads = _leads_to_cover(contact=contact, leads=leads, service_type=values.get("service_type", ""))
     if leads:
         lead = leads[0]
@@ -588,6 +590,8 @@ def _transition(appointment, *, new_status, changed_by, scheduled_at=None, reaso
         raise TransitionNotAllowed(old_status, new_status)
     if new_status == S.RESCHEDULED and scheduled_at is None:
         raise AppointmentInvalid.from_errors({"scheduled_at": ["Rescheduling means a new scheduled_at; send it."]})
+    if scheduled_at is not None and (problem := scheduled_at_problem(scheduled_at)):
+        raise AppointmentInvalid.from_errors({"scheduled_at": [problem]})
     if completion and new_status != S.COMPLETED:
         raise AppointmentInvalid.from_errors(
             {name: ["Recorded only when the appointment is completed."] for name in completion}

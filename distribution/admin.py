@@ -11,6 +11,7 @@ from leadhub.actors import actor_for_user
 from leadhub.admin import AuditLogAdmin, ConfirmationPageMixin, ReasonForm, reason_field
 from leadhub.errors import ServiceRefusal
 from leads.admin import lead_admin_action
+from workspaces.admin import webhook_state_words
 
 from .forms import HandSaleForm, OfferForm, SimulateForm
 from .hand import lead_sell_by_hand
@@ -88,11 +89,11 @@ class OfferAdmin(admin.ModelAdmin):
     list_display = ("__str__", "workspace", "kind", "priority", "weight", "is_active", "paused_at", "created_at")
     list_filter = ("kind", "is_active", "workspace")
     search_fields = ("name", "workspace__id", "workspace__name")
-    readonly_fields = ("paused_at", "routing_rule", "forwarding_rule", "created_at", "updated_at")
+    readonly_fields = ("paused_at", "routing_rule", "forwarding_rule", "created_at", "updated_at", "buyer_webhook")
     inlines = [OfferFilterInline, OfferPriceAdjustmentInline, OfferCapInline]
     fieldsets = (
-        (None, {"fields": ("workspace", "name", "kind", "products_text", "priority", "weight", "is_active",
-                           "paused_at")}),
+        (None, {"fields": ("workspace", "buyer_webhook", "name", "kind", "products_text", "priority", "weight",
+                           "is_active", "paused_at")}),
         ("Prices (ledger currency)", {"fields": ("price", "appointment_price", "zero_price_reason", "exclusive_price",
                                                  "duplicate_days")}),
         ("Where", {"fields": ("zip_text", "states_text", ("radius_zip", "radius_miles"))}),
@@ -111,6 +112,10 @@ class OfferAdmin(admin.ModelAdmin):
                 )),
             ), messages.WARNING)
         return super().changelist_view(request, extra_context)
+
+    @admin.display(description="Buyer's webhook")
+    def buyer_webhook(self, obj):
+        return webhook_state_words(obj.workspace if obj and obj.workspace_id else None)
 
     def _change_url(self, offer):
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[offer.pk])

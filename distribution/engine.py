@@ -250,7 +250,7 @@ def verdict_for(candidate: Candidate, subject, *, at: datetime, sender_workspace
         return "excluded"
     if held:
         return f"{held}_hold"
-    if workspace.outbound_webhook_url and (not workspace.webhook_active or workspace.webhook_disabled_at):
+    if workspace.webhook_switched_off:
         return "buyer_webhook_off"
     if not schedule_open(schedule=offer.schedule, dates_off=offer.dates_off, time_zone=workspace.time_zone, at=at):
         return "schedule_closed"

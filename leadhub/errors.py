@@ -7,10 +7,11 @@ class ServiceRefusal(Exception):
 
     code = "error"
 
-    def __init__(self, reason, *, errors=None):
+    def __init__(self, reason, *, errors=None, fields=None):
         super().__init__(reason)
         self.reason = reason
         self.errors = errors or {}
+        self.fields = fields or {}  # body fields the answer carries beside the error (the lead a conflict names)
 
 
 class ServiceConflict(ServiceRefusal):

@@ -68,6 +68,22 @@ class WorkspaceForm(forms.ModelForm):
         self.fields["metadata"].original = self.instance.metadata
 
 
+def webhook_state_words(workspace) -> str:
+    """What the webhook switch means for the leads a buyer gets, in words (workspace and offer pages)."""
+    if workspace is None or workspace.pk is None:
+        return "—"
+    if workspace.webhook_switched_off:
+        return format_html(
+            "<strong>Gets no leads:</strong> it has an outbound webhook URL but the webhook is switched off{}, so "
+            "distribution sells it nothing (<code>buyer_webhook_off</code>). Switch the webhook on, or clear the URL "
+            "for the buyer to read its leads through the API.",
+            " (disabled after failed deliveries)" if workspace.webhook_disabled_at else "",
+        )
+    if workspace.outbound_webhook_url:
+        return "Gets leads: they are delivered to its outbound webhook."
+    return "Gets leads: it reads them through the API (no outbound webhook URL)."
+
+
 @admin.register(Workspace)
 class WorkspaceAdmin(SecretsIssuedOnAddMixin, NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, admin.ModelAdmin):
     form = WorkspaceForm
@@ -79,6 +95,7 @@ class WorkspaceAdmin(SecretsIssuedOnAddMixin, NoBulkDeleteMixin, RecordActionsMi
     readonly_fields = (
         "has_key", "signing_secret", "last_activity_at", "total_conversions", "revenue", "created_at", "updated_at",
         "webhook_failure_streak", "webhook_disabled_reason", "webhook_disabled_at", "outbound_events_link",
+        "webhook_state",
     )
     inlines = [RoutingRuleInline]
     actions = ["rotate_api_key", "rotate_signing_secret", "redeliver_failed_events"]
@@ -91,7 +108,14 @@ class WorkspaceAdmin(SecretsIssuedOnAddMixin, NoBulkDeleteMixin, RecordActionsMi
         fields = [name for name in super().get_fields(request, obj) if name != "total_revenue"]
         if obj is not None:
             fields = ["workspace_id", *(name for name in fields if name not in ("id", "workspace_id"))]
+        fields = [name for name in fields if name != "webhook_state"]
+        if "webhook_active" in fields:  # the words stand next to the switch
+            fields.insert(fields.index("webhook_active") + 1, "webhook_state")
         return fields
+
+    @admin.display(description="Leads")
+    def webhook_state(self, obj):
+        return webhook_state_words(obj)
 
     @admin.display(description="Workspace id")
     def workspace_id(self, obj):

@@ -122,6 +122,13 @@ class Workspace(TimeStampedModel):
     def __str__(self):
         return f"{self.name} ({self.id})"
 
+    @property
+    def webhook_switched_off(self) -> bool:
+        """It has an outbound URL but its webhook is switched off (by ops, or disabled after failed
+        deliveries): distribution sells it nothing (the engine's `buyer_webhook_off`), since no lead
+        would reach it. Without a URL it reads its leads through the API and buys as usual."""
+        return bool(self.outbound_webhook_url) and (not self.webhook_active or self.webhook_disabled_at is not None)
+
     def has_scope(self, scope):
         return scope in (self.permissions or [])
 

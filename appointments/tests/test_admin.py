@@ -19,7 +19,8 @@ from leadhub.testing import (
 from workspaces.models import OutboundEvent
 from workspaces.services import routing_rule_save
 
-pytestmark = pytest.mark.django_db
+# Appointments are posted at fixed times: the clock stands before them (past times are refused).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("appointment_clock")]
 
 
 def test_appointment_pages_render_and_events_are_read_only(admin_client):

@@ -15,7 +15,8 @@ from workspaces.delivery import outbox_deliver
 from workspaces.models import OutboundEvent
 from workspaces.services import routing_rule_save
 
-pytestmark = pytest.mark.django_db
+# Appointments are posted at fixed times: the clock stands before them (past times are refused).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("appointment_clock")]
 
 BODY = {
     "customer_name": "Ada Lovelace", "customer_phone": "(415) 234-5678", "customer_zip": "90215",

@@ -13,7 +13,8 @@ from people.services import contact_merge
 from workspaces.models import LeadForwardingRule, OutboundEvent
 from workspaces.services import routing_rule_save
 
-pytestmark = pytest.mark.django_db
+# Appointments are posted at fixed times: the clock stands before them (past times are refused).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("appointment_clock")]
 
 
 def body(**fields):
@@ -255,3 +256,35 @@ def test_double_booking_at_intake_is_a_warning():
         assigned_to="rep-7", customer_phone=valid_phone(), scheduled_at="2026-12-01T23:30:00Z"
     ))
     assert second.warnings[0]["appointment_ids"] == [first.appointment.pk]
+
+
+@pytest.mark.parametrize("minutes_ago, refused", [(6, True), (4, False)])
+def test_an_appointment_more_than_five_minutes_in_the_past_is_refused_at_every_door(
+        minutes_ago, refused, admin_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from appointments.models import Appointment
+    from appointments.services import appointment_status_change
+    from leadhub.testing import make_appointment
+
+    at = (timezone.now() - timedelta(minutes=minutes_ago)).isoformat()
+    webhook = make_webhook()
+    doors = [lambda: appointment_intake(webhook=webhook, payload=body(scheduled_at=at)).appointment]
+    if refused:
+        with pytest.raises(AppointmentInvalid) as caught:
+            doors[0]()
+        assert "in the past" in caught.value.errors["scheduled_at"][0]
+        assert not Appointment.objects.exists()
+        booked = make_appointment()
+        with pytest.raises(AppointmentInvalid, match="scheduled_at"):
+            appointment_status_change(appointment=booked, new_status="rescheduled", changed_by="staff:ops",
+                                      scheduled_at=timezone.now() - timedelta(minutes=minutes_ago))
+        page = admin_client.post("/admin/appointments/appointment/add/", {
+            "contact": booked.contact_id, "scheduled_at_0": at[:10], "scheduled_at_1": at[11:19],
+            "duration_minutes": 60, "appointment_type": "consultation", "location_type": "home",
+        })
+        assert page.status_code == 200 and b"in the past" in page.content
+    else:
+        assert doors[0]().pk

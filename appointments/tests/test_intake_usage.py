@@ -10,7 +10,8 @@ from providers.models import ProviderUsageLog
 from providers.services import rejected_submission_record, rejected_submission_reprocess
 from appointments.services import appointment_intake
 
-pytestmark = pytest.mark.django_db
+# Appointments are posted at fixed times: the clock stands before them (past times are refused).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("appointment_clock")]
 
 BODY = {"customer_name": "Grace Brewster Hopper", "customer_phone": "(415) 867-5309", "customer_zip": "94105",
         "service_type": "Solar", "scheduled_at": "2026-12-01T15:00:00-08:00"}

@@ -40,7 +40,7 @@ class TestAppointmentIsolation(IsolationSuite):
         return {"status": appointment.status, "notes": appointment.notes, "updated_at": appointment.updated_at,
                 "events": appointment.events.count()}
 
-    def test_create_is_for_own_leads_and_patch_runs_the_status_machine(self, tenants):
+    def test_create_is_for_own_leads_and_patch_runs_the_status_machine(self, tenants, appointment_clock):
         workspace_a, client_a, workspace_b, client_b = tenants
         lead_a = make_lead(workspace=workspace_a, workspace_status="assigned")
         body = {"lead_id": lead_a.pk, "scheduled_at": "2026-12-01T15:00:00-08:00", "assigned_to": "rep-1"}

@@ -20,7 +20,8 @@ from providers.models import RejectedSubmission
 from providers.signatures import sign
 from workspaces.services import routing_rule_save
 
-pytestmark = pytest.mark.django_db
+# Appointments are posted at fixed times: the clock stands before them (past times are refused).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("appointment_clock")]
 # `webhook` and `provider` (keyed with PROVIDER_API_KEY) are the shared fixtures of conftest.py.
 
 

@@ -18,7 +18,8 @@ from leads.holds import lead_hold_release
 from leads.models import LeadAccess
 from workspaces.models import OutboundEvent
 
-pytestmark = pytest.mark.django_db
+# Appointments are posted at fixed times: the clock stands before them (past times are refused).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("appointment_clock")]
 
 SCHEDULED = "2026-12-01T15:00:00-08:00"
 

@@ -18,7 +18,8 @@ from leads.holds import lead_hold_release
 from workspaces.delivery import outbox_deliver
 from workspaces.models import OutboundEvent
 
-pytestmark = pytest.mark.django_db
+# Appointments are posted at fixed times: the clock stands before them (past times are refused).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("appointment_clock")]
 
 
 def test_the_money_of_every_path_matches_the_sale_rows_entry_by_entry(django_capture_on_commit_callbacks):

@@ -17,7 +17,8 @@ from leadhub.testing import admin_url, make_lead, make_webhook, make_workspace, 
 from workspaces.models import AppointmentRoutingRule, LeadForwardingRule
 from workspaces.services import routing_rule_save
 
-pytestmark = pytest.mark.django_db
+# Appointments are posted at fixed times: the clock stands before them (past times are refused).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("appointment_clock")]
 
 
 def migration(name):

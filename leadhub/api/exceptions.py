@@ -27,19 +27,21 @@ class Refusal(Exception):
     more precise than what the client may be told (e.g. "wrong key" vs "unknown provider").
     """
 
-    def __init__(self, status, code, reason, *, errors=None, headers=None, stored_code=None, stored_reason=None):
+    def __init__(self, status, code, reason, *, errors=None, headers=None, stored_code=None, stored_reason=None,
+                 fields=None):
         super().__init__(reason)
         self.status = status
         self.code = code
         self.reason = reason
         self.errors = errors or {}
+        self.fields = fields or {}
         self.headers = headers or {}
         self.stored_code = stored_code or code
         self.stored_reason = stored_reason or reason
 
     @classmethod
     def from_service(cls, exc: ServiceRefusal):
-        return cls(service_refusal_status(exc), exc.code, exc.reason, errors=exc.errors)
+        return cls(service_refusal_status(exc), exc.code, exc.reason, errors=exc.errors, fields=exc.fields)
 
 
 class MalformedRequest(exceptions.ValidationError):
@@ -66,8 +68,10 @@ def failure_body(*, code, reason, request_id, status_code=400, errors=None, **ex
 
 
 def refusal_response(refusal, *, request_id, **extra):
+    """The refusal's body: `extra` (the endpoint's keys, all null) with what the refusal itself
+    says of them (`refusal.fields`)."""
     body = failure_body(code=refusal.code, reason=refusal.reason, request_id=request_id,
-                        status_code=refusal.status, errors=refusal.errors, **extra)
+                        status_code=refusal.status, errors=refusal.errors, **{**extra, **refusal.fields})
     response = JsonResponse(body, status=refusal.status)
     for name, value in refusal.headers.items():
         response[name] = value
@@ -124,7 +128,8 @@ def api_exception_handler(exc, context):
     if isinstance(exc, ServiceRefusal):
         set_rollback()
         extra = {"allowed": exc.allowed} if hasattr(exc, "allowed") else {}
-        body = error_body(code=exc.code, message=exc.reason, request_id=request_id, errors=exc.errors, **extra)
+        body = error_body(code=exc.code, message=exc.reason, request_id=request_id, errors=exc.errors,
+                          **{**extra, **exc.fields})
         return JsonResponse(body, status=service_refusal_status(exc))
     if isinstance(exc, DjangoValidationError):
         extra = {"allowed": exc.allowed} if hasattr(exc, "allowed") else {}

@@ -43,3 +43,16 @@ def frozen_clock(request):
     at = EDGES[request.param]
     with time_machine.travel(at, tick=False) as traveller:
         yield FrozenClock(edge=request.param, at=at, traveller=traveller)
+
+
+# An instant before every fixed appointment time the tests post (2026-12-01 and later, in the
+# future then), so an appointment test does not start failing the day its fixed time passes.
+BEFORE_FIXED_APPOINTMENTS = datetime(2026, 11, 2, 12, 0, tzinfo=ZoneInfo("UTC"))
+
+
+@pytest.fixture
+def appointment_clock():
+    """The clock at BEFORE_FIXED_APPOINTMENTS, running on from there: tests that post fixed
+    appointment times take it (appointments in the past are refused)."""
+    with time_machine.travel(BEFORE_FIXED_APPOINTMENTS, tick=True) as traveller:
+        yield traveller

@@ -30,7 +30,8 @@ from workspaces.models import AppointmentRoutingRule, OutboundEvent
 from workspaces.services import routing_rule_save
 from workspaces.tasks import deliver_event
 
-pytestmark = pytest.mark.django_db
+# Appointments are posted at fixed times: the clock stands before them (past times are refused).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("appointment_clock")]
 
 LEAD = {
     "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "phone": "(415) 555-0132",

@@ -229,6 +229,7 @@ def _replay_or_conflict(existing, cleaned):
             f"(lead {existing.pk}): {', '.join(changed)}.",
             errors={name: [f"Differs from the lead already received with reference '{cleaned.external_id}'."]
                     for name in changed},
+            fields={"lead_id": existing.pk},
         )
     return IngestResult(lead=existing, contact=existing.contact, contact_status="existing", created=False,
                         ignored_fields=sorted(cleaned.other_vertical), holds=lead_holds_live(existing))

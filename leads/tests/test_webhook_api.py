@@ -49,9 +49,10 @@ def post(client, webhook_id, provider=None, body=None, *, raw=None, **options):
     return provider_post(client, f"/api/v1/webhooks/{webhook_id}/leads/", data, provider=provider, **options)
 
 
-def assert_failure(response, status, code):
+def assert_failure(response, status, code, *, lead_id=None):
+    """A refusal names no lead, except a conflicting reference, which names the lead it conflicts with."""
     body = assert_webhook_error(response, status, code=code)
-    assert (body["lead_id"], body["contact_status"], body["disposition"]) == (None, None, None)
+    assert (body["lead_id"], body["contact_status"], body["disposition"]) == (lead_id, None, None)
     return body
 
 
@@ -247,14 +248,15 @@ def test_unusable_webhook_is_404(client, webhook, provider, state):
     assert RejectedSubmission.objects.get(request_id=body["request_id"]).webhook_id == webhook_id
 
 
-def test_external_id_with_different_values_is_409_naming_the_field(client, webhook, provider):
-    post(client, webhook.webhook_id, provider, lead_body(id=7_000_456))
+def test_external_id_with_different_values_is_409_naming_the_field_and_the_earlier_lead(client, webhook, provider):
+    earlier = post(client, webhook.webhook_id, provider, lead_body(id=7_000_456)).json()["lead_id"]
 
     body = assert_failure(
-        post(client, webhook.webhook_id, provider, lead_body(id=7_000_456, first_name="Eve")), 409, "conflict"
+        post(client, webhook.webhook_id, provider, lead_body(id=7_000_456, first_name="Eve")), 409, "conflict",
+        lead_id=earlier,
     )
 
-    assert "7000456" in body["reason"] and "first_name" in body["reason"]
+    assert "7000456" in body["reason"] and "first_name" in body["reason"] and f"lead {earlier}" in body["reason"]
     assert list(body["errors"]) == ["first_name"]
     assert Lead.objects.count() == 1
 

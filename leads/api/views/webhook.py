@@ -23,9 +23,9 @@ from providers.signatures import SIGNATURE_HEADER
 NO_LEAD = {"lead_id": None, "external_id": None, "contact_status": None, "disposition": None}
 
 
-def _failure(status, description, code, reason, errors=None):
+def _failure(status, description, code, reason, errors=None, **fields):
     example = failure_body(code=code, reason=reason, request_id="3f2c1d0e9b8a47c6a5d4e3f2a1b0c9d8",
-                           status_code=status, errors=errors, **NO_LEAD)
+                           status_code=status, errors=errors, **{**NO_LEAD, **fields})
     return webhook_error_response(
         description, examples=[OpenApiExample(code, value=example, status_codes=[str(status)], response_only=True)]
     )
@@ -139,7 +139,8 @@ WEBHOOK_SCHEMA = extend_schema(
                       "No active webhook 'solar-ca'."),
         409: _failure(409, "Reference already received with other values.", "conflict",
                       "Reference 'A-777001' was already received with other values (lead 120045): first_name.",
-                      errors={"first_name": ["Differs from the lead already received with reference 'A-777001'."]}),
+                      errors={"first_name": ["Differs from the lead already received with reference 'A-777001'."]},
+                      lead_id=120045),
         413: _failure(413, "Body over 1 MB.", "body_too_large",
                       "Body is 2097152 bytes; at most 1048576 bytes are accepted."),
         415: _failure(415, "Unsupported Content-Type.", "unsupported_media_type",
