@@ -110,6 +110,7 @@ def appointment_intake_validate(*, payload):
     cleaned = clean_appointment(payload, form_class=ProviderIntakeForm)
     if cleaned.errors:
         raise AppointmentInvalid.from_errors(cleaned.errors)
+    _scheduled_at_check(cleaned.values.get("scheduled_at"))
     return cleaned
 
 
@@ -251,8 +252,7 @@ def appointment_create(
     caller did not send comes from the primary lead (customer, product, ZIP), then the contact.
     """
     values = dict(values)
-    if values.get("scheduled_at") is not None and (problem := scheduled_at_problem(values["scheduled_at"])):
-        raise AppointmentInvalid.from_errors({"scheduled_at": [problem]})
+    _scheduled_at_check(values.get("scheduled_at"))
     leads = _leads_to_cover(contact=contact, leads=leads, service_type=values.get("service_type", ""))
     if leads:
         lead = leads[0]
@@ -306,6 +306,12 @@ def appointment_create(
     if not held:
         _deliver(appointment, leads=leads, by=created_by, sold=sold)
     return AppointmentResult(appointment, contact, "existing", _double_booking(appointment), sold=sold)
+
+
+def _scheduled_at_check(value):
+    """Refuse a time the appointment cannot have (appointments.intake.scheduled_at_problem)."""
+    if value is not None and (problem := scheduled_at_problem(value)):
+        raise AppointmentInvalid.from_errors({"scheduled_at": [problem]})
 
 
 def _leads_locked(leads) -> list:
@@ -590,8 +596,7 @@ def _transition(appointment, *, new_status, changed_by, scheduled_at=None, reaso
         raise TransitionNotAllowed(old_status, new_status)
     if new_status == S.RESCHEDULED and scheduled_at is None:
         raise AppointmentInvalid.from_errors({"scheduled_at": ["Rescheduling means a new scheduled_at; send it."]})
-    if scheduled_at is not None and (problem := scheduled_at_problem(scheduled_at)):
-        raise AppointmentInvalid.from_errors({"scheduled_at": [problem]})
+    _scheduled_at_check(scheduled_at)
     if completion and new_status != S.COMPLETED:
         raise AppointmentInvalid.from_errors(
             {name: ["Recorded only when the appointment is completed."] for name in completion}

@@ -14,7 +14,8 @@ from leads.services.assignment import lead_assign
 from providers.models import WebhookConfig
 from workspaces.services import routing_rule_save
 
-pytestmark = pytest.mark.django_db
+# Appointments are posted at fixed times: the clock stands before them (past times are refused).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("appointment_clock")]
 
 LEAD_READS = ("/api/v1/leads/{lead}/", "/api/v1/leads/{lead}/timeline/", "/api/v1/leads/{lead}/activities/")
 

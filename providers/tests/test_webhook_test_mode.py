@@ -10,7 +10,8 @@ from leads.models import Lead
 from providers.models import RejectedSubmission
 from providers.signatures import sign
 
-pytestmark = pytest.mark.django_db
+# Appointments are posted at fixed times: the clock stands before them (past times are refused).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("appointment_clock")]
 # `webhook` and `provider` (keyed with PROVIDER_API_KEY) are the shared fixtures of conftest.py.
 
 LEAD = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "consent_value": "yes",
@@ -78,3 +79,11 @@ def test_out_of_test_mode_the_same_post_stores_the_lead(client, webhook, provide
                              {**LEAD, "phone": valid_phone()}, provider=provider)
     assert response.status_code == 201 and "test_mode" not in response.json()
     assert Lead.objects.filter(pk=response.json()["lead_id"]).exists()
+
+
+def test_test_mode_refuses_a_past_appointment_as_the_live_webhook_would(client, test_webhook, provider):
+    response = provider_post(client, f"/api/v1/webhooks/{test_webhook.webhook_id}/appointments/",
+                             {**APPOINTMENT, "customer_phone": valid_phone(), "scheduled_at": "2026-10-01T15:00:00Z"},
+                             provider=provider)
+    assert response.status_code == 422, response.content
+    assert "in the past" in response.json()["errors"]["scheduled_at"][0]
