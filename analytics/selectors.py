@@ -1,17 +1,20 @@
 """KPI reads for the API and the dashboard.
 
 Every function takes `workspace_id` (None = ops, every workspace) and an inclusive UTC date range.
-A workspace sees its own leads, appointments and conversions only. Each KPI is one or two
-set-based statements (no per-row Python), written once for PostgreSQL and SQLite via
+A workspace sees its own leads (`workspace_leads`), appointments and conversions only. Each KPI is
+one or two set-based statements (no per-row Python), written once for PostgreSQL and SQLite via
 `analytics.sql`. Money comes back as `Decimal`, rates as percentages 0–100 with two decimals.
 
 Definitions:
-- lead cohorts (ratios, geography, providers, funnel): leads created in the range; "converted" =
-  has a non-void conversion (any time so far); revenue = those conversions' value.
+- a workspace's leads: `workspace_leads`, the one definition every KPI below uses.
+- lead cohorts (ratios, geography, providers, funnel): those leads created in the range;
+  "converted" = has a non-void conversion (any time so far; a workspace's own only); revenue =
+  those conversions' value.
 - conversions without a lead count in workspace efficiency only.
 """
 import statistics
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -48,39 +51,84 @@ def _params(workspace_id, date_from, date_to):
     return {"start": start, "end": end, "ws": workspace_id}
 
 
-def _lead_scope(workspace_id, alias="l"):
-    return f"AND {alias}.workspace_id = %(ws)s" if workspace_id else ""
+# The test of `leads.selectors.lead_held_by` in SQL: `{a}` is a live access record of the workspace.
+_LIVE_ACCESS = "{a}.workspace_id = %(ws)s AND {a}.revoked_at IS NULL"
 
 
-def _cohort(workspace_id):
-    """Leads `l` created in the range (and the workspace's own, for a workspace)."""
-    return f"l.created_at >= %(start)s AND l.created_at < %(end)s {_lead_scope(workspace_id)}"
+@dataclass(frozen=True)
+class WorkspaceLeads:
+    """SQL fragments of one workspace's leads (`workspace_id` None: ops, every lead once).
+
+    A workspace's leads are the leads it holds through a live access record (`lead_access`, not
+    revoked), however each reached it: assigned, sold (every multisell buyer), routed, forwarded.
+    They are exactly what `leads.selectors.lead_list` lists it at GET /api/v1/leads/, and each is
+    counted by that record's own working fields (the lead's columns show the primary assignee's
+    only). Ops count each lead once, by the lead's own columns.
+
+    Index-backed: the workspace's live records come from the partial index `lead_access_live_idx`
+    (workspace_id, lead_id) WHERE revoked_at IS NULL (an index-only scan), joined to the leads of
+    the range (`leads.created_at`'s index) or, for a conversion, probed by (workspace_id, lead_id).
+    """
+
+    workspace_id: str | None
+
+    @property
+    def source(self) -> str:
+        """FROM: the leads as `l`, and for a workspace its access record of each as `w`."""
+        if self.workspace_id is None:
+            return "leads l"
+        return f"leads l JOIN lead_access w ON w.lead_id = l.id AND {_LIVE_ACCESS.format(a='w')}"
+
+    def working(self, column: str) -> str:
+        """The holder's working field (`status`, `workspace_status` …): its own record's for a
+        workspace, the lead's (the primary assignee's) for ops."""
+        return f"{'l' if self.workspace_id is None else 'w'}.{column}"
+
+    def cohort(self) -> str:
+        """WHERE: the leads of `source` created in the range."""
+        return "l.created_at >= %(start)s AND l.created_at < %(end)s"
+
+    def reported(self, alias="cv") -> str:
+        """AND-clause: conversions the workspace reported (where they join its held leads)."""
+        return f"AND {alias}.workspace_id = %(ws)s" if self.workspace_id else ""
+
+    def conversions(self, alias="cv") -> str:
+        """AND-clause: the workspace's conversions: reported by it, of a lead it still holds (or
+        of no lead); read on their own, not through `source`."""
+        if self.workspace_id is None:
+            return ""
+        held = f"EXISTS (SELECT 1 FROM lead_access ca WHERE ca.lead_id = {alias}.lead_id AND {_LIVE_ACCESS.format(a='ca')})"
+        return f"AND {alias}.workspace_id = %(ws)s AND ({alias}.lead_id IS NULL OR {held})"
+
+    def history(self, alias="h") -> str:
+        """AND-clause: status history rows of the holder's own pipeline (ops: every row)."""
+        return f"AND {alias}.workspace_id = %(ws)s" if self.workspace_id else ""
 
 
-def _conversion_scope(workspace_id):
-    """A workspace counts only the conversions it reported (`cv`)."""
-    return "AND cv.workspace_id = %(ws)s" if workspace_id else ""
+def workspace_leads(workspace_id: str | None) -> WorkspaceLeads:
+    """A workspace's leads for every KPI (see WorkspaceLeads); None: ops, every lead once."""
+    return WorkspaceLeads(workspace_id=workspace_id or None)
 
 
-def _cohort_conversions(workspace_id):
+def _cohort_conversions(leads: WorkspaceLeads):
     """Per lead of the cohort: its non-void conversions' revenue and first conversion time."""
-    scope = _conversion_scope(workspace_id)
     return f"""
         SELECT cv.lead_id, SUM(cv.conversion_value) AS revenue, MIN(cv.converted_at) AS first_at
         FROM conversions cv
         JOIN leads cl ON cl.id = cv.lead_id
-        WHERE cv.voided_at IS NULL AND cl.created_at >= %(start)s AND cl.created_at < %(end)s {scope}
+        WHERE cv.voided_at IS NULL AND cl.created_at >= %(start)s AND cl.created_at < %(end)s {leads.reported()}
         GROUP BY cv.lead_id
     """
 
 
 def contact_lead_ratio(*, workspace_id: str | None, date_from: date, date_to: date) -> dict:
     """Leads per distinct contact, overall and per lead_type, in one scan of the leads."""
+    leads = workspace_leads(workspace_id)
     query = f"""
         WITH pairs AS (
             SELECT l.lead_type, l.contact_id, COUNT(*) AS n
-            FROM leads l
-            WHERE {_cohort(workspace_id)}
+            FROM {leads.source}
+            WHERE {leads.cohort()}
             GROUP BY l.lead_type, l.contact_id
         )
         SELECT lead_type, SUM(n) AS leads, COUNT(*) AS contacts FROM pairs GROUP BY lead_type
@@ -145,23 +193,22 @@ def provider_performance(*, workspace_id: str | None, date_from: date, date_to: 
     workspace). Two aggregates, as in the rollup: the cohort counted per provider, and only the
     converted leads summed; joining the conversion summary to every lead costs far more.
     """
-    cohort = _cohort(workspace_id)
-    conversion_scope = _conversion_scope(workspace_id)
+    leads = workspace_leads(workspace_id)
     query = f"""
         WITH counted AS (
             SELECT l.provider_id, COUNT(*) AS leads
-            FROM leads l WHERE {cohort}
+            FROM {leads.source} WHERE {leads.cohort()}
             GROUP BY l.provider_id
         ), converted AS (
             SELECT l.provider_id, COUNT(*) AS converted_leads, SUM(c.revenue) AS revenue
-            FROM (
+            FROM {leads.source}
+            JOIN (
                 SELECT cv.lead_id, SUM(cv.conversion_value) AS revenue
                 FROM conversions cv
-                WHERE cv.voided_at IS NULL AND cv.lead_id IS NOT NULL {conversion_scope}
+                WHERE cv.voided_at IS NULL AND cv.lead_id IS NOT NULL {leads.reported()}
                 GROUP BY cv.lead_id
-            ) c
-            JOIN leads l ON l.id = c.lead_id
-            WHERE {cohort}
+            ) c ON c.lead_id = l.id
+            WHERE {leads.cohort()}
             GROUP BY l.provider_id
         )
         SELECT NULLIF(counted.provider_id, '') AS provider_id, counted.leads, converted.converted_leads, converted.revenue
@@ -205,8 +252,11 @@ def provider_performance(*, workspace_id: str | None, date_from: date, date_to: 
 
 def workspace_efficiency(*, workspace_id: str | None, date_from: date, date_to: date) -> list[dict]:
     """Per workspace: non-void conversions in the range, revenue, mean and median seconds from the
-    lead's creation to the conversion (conversions without a lead count in revenue only)."""
-    scope = _conversion_scope(workspace_id)
+    lead's creation to the conversion (conversions without a lead count in revenue only).
+
+    A workspace's row counts its conversions of the leads it holds (`workspace_leads`); ops' rows
+    count every conversion once, under the workspace that reported it."""
+    scope = workspace_leads(workspace_id).conversions()
     elapsed = sql.seconds_between("l.created_at", "cv.converted_at")
     median = f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {elapsed})" if sql.is_postgres() else "NULL"
     base = f"""
@@ -251,11 +301,12 @@ def geographic_performance(
 ) -> list[dict]:
     """Leads, conversion rate and revenue per state or ZIP, best revenue first."""
     column = GEO_COLUMNS[group]
+    leads = workspace_leads(workspace_id)
     query = f"""
         SELECT l.{column} AS area, COUNT(*) AS leads, COUNT(c.lead_id) AS converted_leads, SUM(c.revenue) AS revenue
-        FROM leads l
-        LEFT JOIN ({_cohort_conversions(workspace_id)}) c ON c.lead_id = l.id
-        WHERE {_cohort(workspace_id)}
+        FROM {leads.source}
+        LEFT JOIN ({_cohort_conversions(leads)}) c ON c.lead_id = l.id
+        WHERE {leads.cohort()}
         GROUP BY l.{column}
         ORDER BY COALESCE(SUM(c.revenue), 0) DESC, COUNT(*) DESC, l.{column}
         LIMIT %(limit)s
@@ -277,23 +328,23 @@ def daily_series(*, workspace_id: str | None, date_from: date, date_to: date) ->
     """Per UTC day and lead_type: leads received, non-void conversions made and their revenue
     (a conversion is dated by `converted_at` and typed by its lead)."""
     params = _params(workspace_id, date_from, date_to)
+    scope = workspace_leads(workspace_id)
     leads = sql.fetch_dicts(
         f"""
         SELECT {sql.utc_day("l.created_at")} AS day, l.lead_type, COUNT(*) AS leads
-        FROM leads l
-        WHERE {_cohort(workspace_id)}
+        FROM {scope.source}
+        WHERE {scope.cohort()}
         GROUP BY {sql.utc_day("l.created_at")}, l.lead_type
         """,
         params,
     )
-    scope = _conversion_scope(workspace_id)
     conversions = sql.fetch_dicts(
         f"""
         SELECT {sql.utc_day("cv.converted_at")} AS day, l.lead_type, COUNT(*) AS conversions,
                SUM(cv.conversion_value) AS revenue
         FROM conversions cv
         JOIN leads l ON l.id = cv.lead_id
-        WHERE cv.voided_at IS NULL AND cv.converted_at >= %(start)s AND cv.converted_at < %(end)s {scope}
+        WHERE cv.voided_at IS NULL AND cv.converted_at >= %(start)s AND cv.converted_at < %(end)s {scope.conversions()}
         GROUP BY {sql.utc_day("cv.converted_at")}, l.lead_type
         """,
         params,
@@ -315,36 +366,39 @@ def pipeline_funnel(*, workspace_id: str | None, date_from: date, date_to: date)
     """Leads of the range → each pipeline stage in its configured order → appointment → conversion.
 
     A stage counts the leads that are or ever were in it (current status or status history), so
-    deactivated stages and reordered pipelines keep old leads readable.
+    deactivated stages and reordered pipelines keep old leads readable. A workspace's stages are
+    its own pipeline's: its access record's status and its own history rows.
     """
     params = _params(workspace_id, date_from, date_to)
-    cohort = _cohort(workspace_id)
+    leads = workspace_leads(workspace_id)
+    source, cohort, own = leads.source, leads.cohort(), leads.history()
     reached = {
         row["status"]: int(row["leads"])
         for row in sql.fetch_dicts(
             f"""
             SELECT status, COUNT(*) AS leads FROM (
-                SELECT l.id, l.status FROM leads l WHERE {cohort}
+                SELECT l.id, {leads.working("status")} AS status FROM {source} WHERE {cohort}
                 UNION
-                SELECT h.lead_id, h.new_status FROM lead_status_history h JOIN leads l ON l.id = h.lead_id WHERE {cohort}
+                SELECT h.lead_id, h.new_status FROM {source}
+                JOIN lead_status_history h ON h.lead_id = l.id {own} WHERE {cohort}
                 UNION
-                SELECT h.lead_id, h.old_status FROM lead_status_history h JOIN leads l ON l.id = h.lead_id WHERE {cohort}
+                SELECT h.lead_id, h.old_status FROM {source}
+                JOIN lead_status_history h ON h.lead_id = l.id {own} WHERE {cohort}
             ) visited
             GROUP BY status
             """,
             params,
         )
     }
-    conversion_scope = _conversion_scope(workspace_id)
     appointment_scope = "AND a.matched_workspace_id = %(ws)s" if workspace_id else ""
     totals = sql.fetch_dicts(
         f"""
         SELECT COUNT(*) AS leads, COUNT(a.lead_id) AS appointment, COUNT(c.lead_id) AS conversion
-        FROM leads l
+        FROM {source}
         LEFT JOIN (SELECT DISTINCT a.lead_id FROM appointments a
                    WHERE a.lead_id IS NOT NULL {appointment_scope}) a ON a.lead_id = l.id
         LEFT JOIN (SELECT DISTINCT cv.lead_id FROM conversions cv
-                   WHERE cv.lead_id IS NOT NULL AND cv.voided_at IS NULL {conversion_scope}) c ON c.lead_id = l.id
+                   WHERE cv.lead_id IS NOT NULL AND cv.voided_at IS NULL {leads.reported()}) c ON c.lead_id = l.id
         WHERE {cohort}
         """,
         params,

@@ -85,7 +85,7 @@ def generate(leads):
         insert_series(cursor, "webhook_configs", WEBHOOKS, {
             "webhook_id": "'wh-' || g", "name": "'Webhook ' || g",
             "lead_type": "(ARRAY['solar','hvac','insurance'])[1 + g % 3]", "is_active": "true",
-            "rate_limit": "100", "rate_window": "60",
+            "rate_limit": "100", "rate_window": "60", "payout_on": "'accepted'",
         })
         insert_series(cursor, "lead_source_providers", PROVIDERS, {
             "provider_id": "'prov-' || g", "provider_name": "'Provider ' || g", "is_active": "true", "rate_limit": "1000",
@@ -112,6 +112,21 @@ def generate(leads):
             "created_at": f"timestamptz '{START}' + (random() * {span}) * interval '1 second'",
             "updated_at": "now()",
         })
+        # Holders: the primary assignee's record (its status is the lead's), a second buyer's for
+        # 1 in 10 of those leads (multisell, fresh `new`), and 1 in 50 revoked (a reassignment).
+        names, values = filler(cursor, "lead_access", {
+            "lead_id": "l.id", "workspace_id": "l.workspace_id", "how": "'assigned'", "granted_at": "l.created_at",
+            "status": "l.status", "priority": "1", "created_at": "l.created_at", "updated_at": "now()",
+        })
+        cursor.execute(f"INSERT INTO lead_access ({names}) SELECT {values} FROM leads l WHERE l.workspace_id IS NOT NULL")
+        second = f"'ws-' || lpad((1 + (l.id + 7) % {WORKSPACES})::text, 2, '0')"
+        names, values = filler(cursor, "lead_access", {
+            "lead_id": "l.id", "workspace_id": second, "how": "'sold'", "granted_at": "l.created_at", "status": "'new'",
+            "priority": "1", "revoked_at": "CASE WHEN l.id % 50 = 0 THEN l.created_at + interval '1 day' END",
+            "created_at": "l.created_at", "updated_at": "now()",
+        })
+        cursor.execute(f"INSERT INTO lead_access ({names}) SELECT {values} FROM leads l "
+                       f"WHERE l.workspace_id IS NOT NULL AND l.id % 10 IN (1, 3) AND {second} <> l.workspace_id")
         cursor.execute("""
             INSERT INTO lead_events (lead_id, event_type, event_data, created_at)
             SELECT id, 'received', jsonb_build_object('provider_id', 'prov-' || (1 + id % 10), 'webhook_id', webhook_id),
@@ -119,9 +134,9 @@ def generate(leads):
             FROM leads
         """)
         cursor.execute("""
-            INSERT INTO lead_status_history (lead_id, old_status, new_status, changed_by, changed_by_name, reason, notes,
-                                             metadata, created_at)
-            SELECT id, 'new', status, 'system', '', '', '', '{}'::jsonb, created_at + interval '1 hour'
+            INSERT INTO lead_status_history (lead_id, workspace_id, old_status, new_status, changed_by, changed_by_name,
+                                             reason, notes, metadata, created_at)
+            SELECT id, workspace_id, 'new', status, 'system', '', '', '', '{}'::jsonb, created_at + interval '1 hour'
             FROM leads WHERE status <> 'new'
         """)
         # ~12% of leads convert (2% of those later voided), a second sale for 1 in 5 of those,
@@ -243,8 +258,15 @@ def main():
             "KPI geography by zip": lambda: selectors.geographic_performance(**scope, group="zip"),
             "KPI daily series": lambda: selectors.daily_series(**scope),
             "KPI funnel": lambda: selectors.pipeline_funnel(**scope),
-            "KPI providers, one workspace": lambda: selectors.provider_performance(**{**scope, "workspace_id": "ws-02"}),
         }
+        one = {**scope, "workspace_id": "ws-02"}  # its leads: those it holds by a live access record
+        kpis.update({
+            "KPI providers, one workspace": lambda: selectors.provider_performance(**one),
+            "KPI geography, one workspace": lambda: selectors.geographic_performance(**one),
+            "KPI daily series, one workspace": lambda: selectors.daily_series(**one),
+            "KPI workspaces, one workspace": lambda: selectors.workspace_efficiency(**one),
+            "KPI funnel, one workspace": lambda: selectors.pipeline_funnel(**one),
+        })
         for label, kpi in kpis.items():
             report(label, paired(kpi))
     finally:

@@ -54,7 +54,7 @@ def kpi_data(db):
     for contact, row, workspace, created, kind in [
         (c1, l1, ws_a, at(1, 11), "consultation"),  # followed by ws-a's conversion at 12:00
         (c2, l3, ws_a, at(2, 14), "estimate"),  # followed by ws-a's lead-less conversion at 15:00
-        (c3, l4, ws_a, at(2, 9), "consultation"),  # converted, but by ws-b: does not count
+        (c3, l4, ws_a, at(2, 9), "consultation"),  # converted, but by ws-b: does not count; routing gives ws-a l4
         (c4, l5, None, at(3, 9), "follow_up"),
     ]:
         backdate(make_appointment(contact, row, matched_workspace=workspace, appointment_type=kind), created_at=created)

@@ -53,7 +53,7 @@ def test_workspace_key_sees_only_its_own_figures_and_staff_may_narrow(kpi_data, 
     client_a = grant(kpi_data["ws_a"], ["analytics:read"])
 
     mine = client_a.get(RATIO, RANGE).json()
-    assert (mine["workspace"], mine["results"]["overall"]["leads"]) == ("ws-a", 3)
+    assert (mine["workspace"], mine["results"]["overall"]["leads"]) == ("ws-a", 4)  # l4 by its routed appointment
     assert staff_client.get(RATIO, RANGE).json()["results"]["overall"]["leads"] == 5
     narrowed = staff_client.get(RATIO, {**RANGE, "workspace": "ws-b"}).json()
     assert (narrowed["workspace"], narrowed["results"]["overall"]["leads"]) == ("ws-b", 1)
@@ -98,7 +98,7 @@ def test_answers_are_cached_per_caller_until_they_expire(kpi_data, staff_client)
 
     today = {"from": "2025-04-01", "to": str(timezone.now().date())}
     before = client_a.get(RATIO, today).json()
-    assert before["cached"] is False and before["results"]["overall"]["leads"] == 5
+    assert before["cached"] is False and before["results"]["overall"]["leads"] == 6
 
     second = client_a.get(RATIO, RANGE).json()
     assert second["cached"] is True and second["results"] == first["results"]
@@ -107,10 +107,10 @@ def test_answers_are_cached_per_caller_until_they_expire(kpi_data, staff_client)
     assert staff_client.get(RATIO, RANGE).json()["cached"] is False
 
     make_lead(kpi_data["leads"][0].contact, workspace=kpi_data["ws_a"])
-    assert client_a.get(RATIO, today).json()["results"]["overall"]["leads"] == 5  # still the cached answer
+    assert client_a.get(RATIO, today).json()["results"]["overall"]["leads"] == 6  # still the cached answer
     ConversionAnalyticsCache.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     fresh = client_a.get(RATIO, today).json()
-    assert fresh["cached"] is False and fresh["results"]["overall"]["leads"] == 6
+    assert fresh["cached"] is False and fresh["results"]["overall"]["leads"] == 7
 
 
 def test_cache_rows_expire_after_the_configured_ttl_and_are_purged(kpi_data, staff_client, settings, frozen_clock):

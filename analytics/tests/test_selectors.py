@@ -23,7 +23,8 @@ def test_contact_lead_ratio(kpi_data):
             {"lead_type": "solar", "leads": 2, "contacts": 1, "ratio": 2.0},
         ],
     }
-    assert selectors.contact_lead_ratio(**WS_A)["overall"] == {"leads": 3, "contacts": 2, "ratio": 1.5}
+    # ws-a holds l4 too (ws-b's lead, its appointment routed to ws-a): a workspace counts every lead it holds.
+    assert selectors.contact_lead_ratio(**WS_A)["overall"] == {"leads": 4, "contacts": 3, "ratio": 1.3333}
     empty = selectors.contact_lead_ratio(workspace_id=None, date_from=date(2020, 1, 1), date_to=date(2020, 1, 2))
     assert empty == {"overall": {"leads": 0, "contacts": 0, "ratio": 0.0}, "by_lead_type": []}
 
@@ -54,11 +55,12 @@ def test_provider_performance(kpi_data):
         {"provider_id": None, "leads": 1, "converted_leads": 0, "conversion_rate": 0.0,
          "revenue": Decimal("0.00"), "rejected_submissions": 1, "rejection_rate": 50.0},
     ]
-    # A workspace sees its own leads, and no rejected submissions (they belong to no workspace).
+    # A workspace sees the leads it holds (l4 by its routed appointment; ws-b's conversion of it is
+    # not ws-a's), and no rejected submissions (they belong to no workspace).
     assert selectors.provider_performance(**WS_A) == [
         {"provider_id": "p1", "leads": 2, "converted_leads": 2, "conversion_rate": 100.0,
          "revenue": Decimal("1100.00"), "rejected_submissions": None, "rejection_rate": None},
-        {"provider_id": "p2", "leads": 1, "converted_leads": 1, "conversion_rate": 100.0,
+        {"provider_id": "p2", "leads": 2, "converted_leads": 1, "conversion_rate": 50.0,
          "revenue": Decimal("500.00"), "rejected_submissions": None, "rejection_rate": None},
     ]
 
