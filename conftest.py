@@ -7,6 +7,7 @@ pytest_plugins = [
     "leadhub.testing.required",  # a skip fails the run where the services are required
     "leadhub.testing.clock",  # the `frozen_clock` fixture
     "leadhub.testing.query_counts",  # the `query_baseline` fixture and --update-query-counts
+    "leadhub.testing.ledger_wipe",  # the test flush's pass through the ledger's wipe refusal
 ]
 
 

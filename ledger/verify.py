@@ -1,4 +1,6 @@
-"""The ledger's own check: every derived figure equals the sum of its entries."""
+"""The ledger's own check: every derived figure equals the sum of its entries. The reconciliation
+with the rows that caused the entries (sales, payouts, credits) is analytics.reconcile, which
+`manage.py verify_ledger` runs with this."""
 from collections import defaultdict
 from datetime import UTC
 from decimal import Decimal
@@ -14,11 +16,11 @@ def _group_value(entry, by):
 
 
 def ledger_verify() -> list[str]:
-    """Mismatches (empty when the ledger holds) between `ledger_figures` per buyer, provider and
-    day and a plain sum of every entry read one by one. Reads the database only, never the cache."""
+    """Mismatches (empty when the ledger holds) between `ledger_figures` per buyer, provider,
+    webhook and day and a plain sum of every entry read one by one. Reads the database only, never the cache."""
     by_entry = {by: defaultdict(lambda: {"sales": Decimal("0"), "payouts": Decimal("0")})
-                for by in ("buyer", "provider", "day")}
-    fields = ("created_at", "side", "amount", "workspace_id", "provider_id")
+                for by in ("buyer", "provider", "webhook", "day")}
+    fields = ("created_at", "side", "amount", "workspace_id", "provider_id", "webhook_id")
     for entry in Entry.objects.only(*fields).order_by("id").iterator(chunk_size=5000):
         figure = "sales" if entry.side == Side.BUYER else "payouts"
         for by, sums in by_entry.items():

@@ -3,8 +3,10 @@ daily cap of 10 sell exactly 10 to the capped offer and send the rest down the s
 count, by spend, and for a buyer-level cap shared by two offers)."""
 from collections import Counter
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from distribution.models import Cap, CapUsage, Decision, DecisionResult, Offer, Sale
 from distribution.services import lead_distribute
@@ -36,6 +38,8 @@ def test_fifty_concurrent_leads_against_a_daily_cap_of_ten_sell_exactly_ten(meas
     assert Sale.objects.filter(offer=capped).count() == 10
     assert Entry.objects.filter(kind="sale", workspace_id=capped.workspace_id).count() == 10
     assert ledger_verify() == []
+    call_command("verify_ledger", stdout=(out := StringIO()))  # each of the 50 sales has its entry, and back
+    assert out.getvalue() == "OK: 50 entries, 50 sales\n"
 
 
 def test_a_buyer_cap_shared_by_two_offers_holds_under_fifty_concurrent_leads():
@@ -49,3 +53,5 @@ def test_a_buyer_cap_shared_by_two_offers_holds_under_fifty_concurrent_leads():
     for decision in Decision.objects.all():
         refused.update(decision.refused)
     assert set(refused) <= {"cap:buyer:day"}
+    call_command("verify_ledger", stdout=(out := StringIO()))
+    assert out.getvalue() == "OK: 0 entries, 50 sales\n"  # $0 offers: a sale row each, no money moved

@@ -4,8 +4,9 @@ from decimal import Decimal
 from importlib import import_module
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
+from leadhub.testing.ledger_wipe import ledger_wipe_allowed
 from ledger.models import Entry, EntryKind
 from ledger.services import Draft, ledger_entries_record
 
@@ -55,5 +56,8 @@ def test_an_sqlite_database_migrated_with_the_first_0001_ends_as_a_fresh_one():
 
     assert triggers() == today
     ledger_entries_record(drafts=[Draft(kind=EntryKind.SALE, amount=Decimal("5.00"), workspace_id="buyer-a")])
-    Entry.objects.all().delete()
+    with pytest.raises(DatabaseError, match="immutable"), transaction.atomic():
+        Entry.objects.all().delete()  # refused as on a fresh database (0003), not by the old trigger
+    with ledger_wipe_allowed():
+        Entry.objects.all().delete()  # which the test flush passes
     assert not Entry.objects.exists()
