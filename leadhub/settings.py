@@ -116,7 +116,12 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20},
+            # Concurrent requests on one file: WAL lets readers run beside the one writer;
+            # BEGIN IMMEDIATE takes the write lock when a transaction starts, so a transaction
+            # that read first never has to upgrade to writing (an upgrade that loses to another
+            # writer fails at once with "database is locked", whatever the timeout); the busy
+            # timeout (seconds) is how long a transaction waits for the writer before it.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL"},
         }
     }
 
