@@ -2,12 +2,10 @@
 lead posted is distributed, and a failed distribution is retried after the provider's answer, never
 inside its request."""
 import sqlite3
-import threading
 from contextlib import closing
 
 import pytest
 from django.db import connection
-from django.db.models.signals import post_save
 from django.test import Client
 
 from distribution.models import Decision, DecisionResult
@@ -71,3 +69,27 @@ def test_thirty_posts_over_ten_threads_are_all_distributed(file_database):
     undistributed = Lead.objects.filter(webhook_id=webhook.webhook_id, workspace__isnull=True).count()
     assert (failed, undistributed) == (0, 0)
     assert decisions.filter(result=DecisionResult.ASSIGNED).exclude(workspace_ids=[]).count() == 30
+
+
+# Sales fail on the connection that runs this (a temporary trigger lives on one connection only):
+# the provider's request fails to distribute, a retry on any other connection sells.
+SALES_REFUSED_HERE = ("CREATE TEMP TRIGGER sales_refused_here BEFORE INSERT ON distribution_sales "
+                      "BEGIN SELECT RAISE(ABORT, 'database is locked'); END")
+
+
+def test_a_failed_distribution_is_retried_after_the_answer_never_inside_its_request(file_database, settings):
+    settings.DISTRIBUTION_RETRY_SECONDS = 0  # due at once: what counts is where it runs
+    webhook, provider = distributing_webhook()
+    with connection.cursor() as cursor:
+        cursor.execute(SALES_REFUSED_HERE)
+
+    response = provider_post(Client(), f"/api/v1/webhooks/{webhook.webhook_id}/leads/", body(0), provider=provider)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["disposition"]["sold"] is False
+    lead = Lead.objects.get(webhook_id=webhook.webhook_id)
+    # Every attempt on the request's connection fails: one failed decision is one attempt inside it.
+    assert lead.decisions.filter(result=DecisionResult.FAILED).count() == 1
+    wait_for(lambda: Lead.objects.filter(pk=lead.pk, workspace__isnull=False).exists(), timeout=20,
+             what="the retry to sell the lead")
+    assert list(lead.decisions.order_by("id").values_list("result", flat=True)) == ["failed", "assigned"]
