@@ -43,4 +43,4 @@ prod-check: install
 	$(BIN)/python scripts/prod_check.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

@@ -9,12 +9,13 @@ offers. Forwarding rules make no offer: they send copies to external URLs
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from leads.models import Lead
 from leads.signals import lead_accepted, lead_released, lead_replayed
 from workspaces.models import AppointmentRoutingRule, DeliveryStatus, EventType, OutboundEvent
 from workspaces.signals import delivery_recorded
 
 from .models import DecisionResult, Offer, OfferKind, zero_priced
-from .selectors import NOTHING_BOOKED, lead_payout_booked
+from .selectors import NOTHING_BOOKED, lead_payout_booked, undecided_leads
 from .services import lead_distribute, lead_distribute_as_arrived, sale_undelivered
 
 
@@ -35,8 +36,17 @@ def distribute_accepted_lead(sender, *, lead, webhook, sent_from_workspace=None,
 
 @receiver(lead_replayed, dispatch_uid="distribution.lead_replayed")
 def replayed_lead_price(sender, *, lead, webhook, **kwargs):
-    """A replay answers the payout booked for the lead, as the original answer did."""
-    return {"price": lead_payout_booked(lead=lead, webhook=webhook)}
+    """A replay answers the payout booked for the lead, as the original answer did. A lead its post
+    left without a decision (`undecided_leads`: the database went away after the lead was stored)
+    is distributed now, and the replay answers what that distribution booked."""
+    answer = {}
+    if (lead.workspace_id is None and not lead.hold_reasons and webhook.distribution_strategy
+            and undecided_leads().filter(pk=lead.pk).exists()):
+        decision = lead_distribute_as_arrived(lead=lead)
+        answer["sold"] = (decision.result == DecisionResult.ASSIGNED if decision is not None  # None: sold meanwhile
+                          else Lead.objects.filter(pk=lead.pk, workspace__isnull=False).exists())
+    answer["price"] = lead_payout_booked(lead=lead, webhook=webhook)
+    return answer
 
 
 @receiver(lead_released, dispatch_uid="distribution.lead_released")

@@ -3,7 +3,9 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
+from leads.models import Lead, LeadEvent
 from ledger.models import Entry, EntryKind
+from providers.models import WebhookConfig
 
 from .caps import window_start
 from .models import Cap, CapUsage, Decision, Offer, OfferKind, Sale, UnsoldLead
@@ -85,6 +87,19 @@ def unsold_leads():
     """Leads no buyer holds that distribution has decided on (the unsold queue)."""
     decided = Decision.objects.filter(lead_id=OuterRef("pk"))
     return UnsoldLead.objects.filter(workspace__isnull=True).filter(Exists(decided))
+
+
+def undecided_leads():
+    """Leads whose post asked a distributing webhook for distribution (their received event says
+    `distribute`) that no distribution decided on, not even as failed: the process died or the
+    database went away between the lead's transaction and its distribution. Held leads are not
+    among them (their release distributes them), nor sold ones. Filter by `created_at` too: the
+    webhook's (webhook_id, created_at) index and the decision and event rows' lead index answer it."""
+    asked = LeadEvent.objects.filter(lead_id=OuterRef("pk"), event_type=LeadEvent.RECEIVED, event_data__distribute=True)
+    return (Lead.objects.filter(workspace__isnull=True, hold_reasons="",
+                                webhook_id__in=WebhookConfig.objects.exclude(distribution_strategy="")
+                                .values("webhook_id"))
+            .filter(~Exists(Decision.objects.filter(lead_id=OuterRef("pk"))), Exists(asked)))
 
 
 def zero_price_offers():

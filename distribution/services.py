@@ -1,13 +1,16 @@
 """Distribution use cases: distribute (sell) a lead (then its forwarding copies), route an
 appointment, simulate a lead, pause/resume an offer."""
 import logging
+import threading
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from leadhub.actors import SYSTEM
+from leadhub.errors import ServiceRefusal
 from leads.gate import lead_copies_send
 from leads.models import Lead, LeadEvent
 from leads.services.access import lead_access_revoke
@@ -19,13 +22,20 @@ from .caps import window_start
 from .engine import MULTISELL_BUYERS, Outcome, decide
 from .models import Decision, DecisionResult, Offer, OfferKind, Sale, zero_priced
 from .schedule import schedule_open
-from .selectors import payout_reference, unsold_leads
+from .selectors import payout_reference, undecided_leads, unsold_leads
 from .selling import ClaimRefused, Purchase, Refusals, sales_make
 
 logger = logging.getLogger(__name__)
 
 LOCK_TIMEOUT = "2s"
 MAX_ATTEMPTS = 5
+# A lead its post stored without a decision is the sweeper's once it is this old (its post's own
+# distribution has long ended), up to UNDECIDED_MAX_AGE (older ones: ops' unsold work, not a sale).
+UNDECIDED_GRACE = timedelta(seconds=30)
+UNDECIDED_MAX_AGE = timedelta(days=1)
+# A distribution's own error, not the database's: the same lead fails the same way every time
+# (a price plus its adjustments past the money limit), so it is recorded and never retried.
+PERMANENT_ERRORS = (ValidationError, ServiceRefusal)
 
 
 def lead_decide(lead, *, strategy, webhook_id, sender_workspace_id=None, rng=None, at=None,
@@ -129,10 +139,13 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
     "distribute again" asks), in its own transaction: caps claimed, sale rows and ledger entries
     (sales, the source's payout) written, the decision recorded; then queue the copies for the
     webhook's forwarding rules to external URLs (blank `strategy`: only those copies). Never
-    raises: a failure (a lock not granted within LOCK_TIMEOUT, a database error) leaves the lead
-    unsold, writes a `failed` decision and queues a retry. Returns the decision row (None when
-    nothing was decided); its `payout` attribute is the source's payout this distribution booked
-    (0.00 when none was due yet, None when the webhook pays nothing)."""
+    raises: a failure leaves the lead unsold and writes a `failed` decision; a database's failure
+    (a lock not granted within LOCK_TIMEOUT, a lost connection) is retried later
+    (`_retry_later`), the distribution's own (PERMANENT_ERRORS) is not. When even the failed
+    decision cannot be written, the lead has no decision and `leads_undecided_distribute` finds it.
+    Returns the decision row (None when nothing was decided); its `payout` attribute is the
+    source's payout this distribution booked (0.00 when none was due yet, None when the webhook pays
+    nothing)."""
     if webhook is None:
         webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
     if strategy is None:
@@ -157,17 +170,53 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
                 refused.add(exc.refused)  # each round refuses at least one more cap or offer: this ends
     except DatabaseError as exc:
         logger.warning("distribution of lead %s failed (attempt %s): %s", lead.pk, attempt, exc)
-        decision = Decision.objects.create(
-            lead_id=lead.pk, webhook_id=lead.webhook_id, strategy=strategy, result=DecisionResult.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
-        if attempt < MAX_ATTEMPTS:
-            from .tasks import distribute_lead
-
-            transaction.on_commit(lambda: distribute_lead.apply_async(
-                args=[lead.pk], kwargs={"attempt": attempt + 1}, countdown=60 * attempt
-            ))
+        decision = _decision_failed(lead, strategy=strategy, error=exc)
+        if decision is not None and attempt < MAX_ATTEMPTS:
+            transaction.on_commit(lambda: _retry_later(lead_id=lead.pk, attempt=attempt + 1))
         return decision
+    except PERMANENT_ERRORS as exc:
+        logger.error("distribution of lead %s cannot succeed: %s", lead.pk, exc)
+        return _decision_failed(lead, strategy=strategy, error=exc)
+
+
+def _decision_failed(lead, *, strategy, error):
+    """The `failed` decision of `lead`, or None when the database cannot take even that (it went
+    away): logged, and the lead, without a decision, is the sweeper's."""
+    words = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+    try:
+        with transaction.atomic():
+            return Decision.objects.create(
+                lead_id=lead.pk, webhook_id=lead.webhook_id, strategy=strategy, result=DecisionResult.FAILED,
+                error=f"{type(error).__name__}: {words}"[:2000],
+            )
+    except DatabaseError as exc:
+        logger.error("the failed distribution of lead %s could not be recorded (the sweeper will find it): %s",
+                     lead.pk, exc)
+        return None
+
+
+def _retry_later(*, lead_id, attempt):
+    """Queue the distribution of `lead_id` again, DISTRIBUTION_RETRY_SECONDS × the attempts so far
+    from now, never inside the caller. With a broker that is a task's countdown. Without one (the
+    embedded default: Celery eager) a task runs inside its caller and ignores its countdown, so the
+    retry runs in a thread of this process once the countdown has passed, on its own connection,
+    after the provider has its answer."""
+    from .tasks import distribute_lead
+
+    countdown = settings.DISTRIBUTION_RETRY_SECONDS * (attempt - 1)
+    if not distribute_lead.app.conf.task_always_eager:
+        distribute_lead.apply_async(args=[lead_id], kwargs={"attempt": attempt}, countdown=countdown)
+        return
+
+    def retry():
+        try:
+            distribute_lead.apply(args=[lead_id], kwargs={"attempt": attempt})
+        finally:
+            connections.close_all()
+
+    timer = threading.Timer(countdown, retry)
+    timer.daemon = True
+    timer.start()
 
 
 def _distribute(lead, *, strategy, sender_workspace_id, rng, webhook, at, refused):
@@ -337,6 +386,20 @@ def unsold_leads_retry(*, now=None, limit: int = 500) -> dict:
         for key, n in leads_distribute_again(leads=due, at=now).items():
             counts[key] += n
     return counts
+
+
+def leads_undecided_distribute(*, now=None, limit: int = 500) -> dict:
+    """Distribute the leads stored for a distributing webhook that no distribution decided on
+    (`distribution.selectors.undecided_leads`), older than UNDECIDED_GRACE and younger than
+    UNDECIDED_MAX_AGE, as if they had just arrived (beat task). Returns the counts of
+    `leads_distribute_again`."""
+    now = now or timezone.now()
+    leads = list(undecided_leads().filter(created_at__gte=now - UNDECIDED_MAX_AGE,
+                                          created_at__lte=now - UNDECIDED_GRACE).order_by("created_at")[:limit])
+    if leads:
+        logger.warning("distributing %s stored leads that no distribution decided on: %s",
+                       len(leads), [lead.pk for lead in leads])
+    return leads_distribute_again(leads=leads, at=now)
 
 
 def lead_distribute_retry(*, lead_id, attempt: int):

@@ -116,7 +116,12 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20},
+            # Concurrent requests on one file: WAL lets readers run beside the one writer;
+            # BEGIN IMMEDIATE takes the write lock when a transaction starts, so a transaction
+            # that read first never has to upgrade to writing (an upgrade that loses to another
+            # writer fails at once with "database is locked", whatever the timeout); the busy
+            # timeout (seconds) is how long a transaction waits for the writer before it.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL"},
         }
     }
 
@@ -192,6 +197,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_TIMEZONE = "UTC"
 # Outbox sweeper period (workspaces.delivery): due retries and events whose enqueue failed.
 OUTBOX_SWEEP_SECONDS = float(os.environ.get("OUTBOX_SWEEP_SECONDS", "60"))
+# A failed distribution (the database's fault) is retried this many seconds × the attempts so far
+# later (distribution.services._retry_later), after the provider's answer.
+DISTRIBUTION_RETRY_SECONDS = float(os.environ.get("DISTRIBUTION_RETRY_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "workspaces.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     # Nightly: re-run the last ANALYTICS_ROLLUP_DAYS cohorts so late conversions reach their day.
@@ -213,6 +221,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Unsold leads of webhooks with retry_unsold, when an offer's schedule opened or a cap reset.
     "unsold-leads-retry": {"task": "distribution.tasks.retry_unsold_leads", "schedule": crontab(minute="*/5")},
+    # Stored leads of distributing webhooks that no distribution decided on (the database went
+    # away, or the process died, between the lead's transaction and its distribution).
+    "undecided-leads-distribute": {"task": "distribution.tasks.distribute_undecided_leads", "schedule": 60.0},
     "analytics-cache-purge": {
         "task": "analytics.tasks.purge_analytics_cache",
         "schedule": crontab(minute="*/15"),

@@ -7,9 +7,10 @@ from django.dispatch import Signal
 # may answer {"sold": bool, "price": Decimal | None} (the source's payout) for the webhook answer.
 lead_accepted = Signal()
 
-# Sent by `lead_ingest` when a post is a replay of an earlier one (nothing written). Arguments:
-# lead, webhook. A receiver may answer {"price": Decimal | None} (the source's payout booked for
-# the lead) so the replay answers what the original did.
+# Sent by `lead_ingest` when a post is a replay of an earlier one (nothing written by leads).
+# Arguments: lead, webhook. A receiver may answer {"sold": bool, "price": Decimal | None} (the
+# source's payout booked for the lead) so the replay answers what the original did, or what the
+# distribution it ran for a lead left without a decision did. Receivers must not raise.
 lead_replayed = Signal()
 
 # Sent by `leads.holds.lead_hold_release` after the transaction that released a lead's last hold.

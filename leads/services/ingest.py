@@ -85,6 +85,7 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
             result = _create(
                 cleaned, webhook=webhook, payload=payload, provider=provider, ip_address=ip_address,
                 user_agent=user_agent, sent_from_workspace=sent_from_workspace, lead_id=lead_id,
+                distribute=distribute,
             )
     except IntegrityError:
         # Lost a race for the same new reference; the atomic block has rolled back (to its
@@ -120,7 +121,8 @@ def lead_id_sequence_advance(*, past: int):
         )
 
 
-def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent_from_workspace, lead_id):
+def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent_from_workspace, lead_id,
+            distribute):
     now = timezone.now()
     values = cleaned.values
     holds = holds_at_ingest(values)
@@ -173,6 +175,9 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
             "held_for_consent": lead.held_for_consent,
             "holds": [code for code, _message in holds],
             "sent_from_workspace": sent_from_workspace.pk if sent_from_workspace else None,
+            # Distribution was asked for (it runs after this transaction): a lead that says so and
+            # has no decision was left behind, and distribution's sweeper takes it up.
+            "distribute": bool(distribute and webhook.distribution_strategy),
         },
     )
     if sent_from_workspace is not None:
@@ -208,8 +213,8 @@ def _replayed(existing, cleaned, *, webhook):
     """A replay's answer, with the price the apps above say (the payout booked for the lead)."""
     result = _replay_or_conflict(existing, cleaned)
     for _receiver, answer in lead_replayed.send(sender=Lead, lead=existing, webhook=webhook):
-        if isinstance(answer, dict) and "price" in answer:
-            result = replace(result, price=answer["price"])
+        if isinstance(answer, dict):
+            result = replace(result, **{name: answer[name] for name in ("sold", "price") if name in answer})
     return result
 
 
@@ -232,7 +237,8 @@ def _replay_or_conflict(existing, cleaned):
             fields={"lead_id": existing.pk},
         )
     return IngestResult(lead=existing, contact=existing.contact, contact_status="existing", created=False,
-                        ignored_fields=sorted(cleaned.other_vertical), holds=lead_holds_live(existing))
+                        ignored_fields=sorted(cleaned.other_vertical), holds=lead_holds_live(existing),
+                        sold=existing.workspace_id is not None)
 
 
 def lead_refer(*, workspace, payload: dict, ip_address: str = "", user_agent: str = "") -> IngestResult:

@@ -133,7 +133,7 @@ def ingest_result_body(result) -> dict:
             "held_reason": lead.held_reason,
             "holds": list(result.holds),
             "ignored_fields": list(result.ignored_fields),
-            "sold": result.sold if result.created else lead.workspace_id is not None,
+            "sold": result.sold,
             "price": None if result.price is None else f"{result.price:.2f}",
         },
     }
