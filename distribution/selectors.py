@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from ledger.models import Entry, EntryKind
+from providers.models import WebhookConfig
 
 from .caps import window_start
 from .models import Cap, CapUsage, Decision, Offer, OfferKind, Sale, UnsoldLead
@@ -85,6 +86,15 @@ def unsold_leads():
     """Leads no buyer holds that distribution has decided on (the unsold queue)."""
     decided = Decision.objects.filter(lead_id=OuterRef("pk"))
     return UnsoldLead.objects.filter(workspace__isnull=True).filter(Exists(decided))
+
+
+def leads_without_strategy(leads, *, webhooks=None) -> list:
+    """The leads whose webhook has no strategy (or is gone): distributing them again needs ops to
+    choose one. `webhooks`: the leads' webhooks by id, when read already."""
+    if webhooks is None:
+        webhooks = WebhookConfig.objects.in_bulk({lead.webhook_id for lead in leads}, field_name="webhook_id")
+    return [lead for lead in leads
+            if not (webhooks.get(lead.webhook_id) and webhooks[lead.webhook_id].distribution_strategy)]
 
 
 def zero_price_offers():
