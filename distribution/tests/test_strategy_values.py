@@ -50,6 +50,9 @@ def test_distribute_again_refuses_a_lead_whose_webhook_distributes_nothing_until
         leads_distribute_again(leads=[waterfall, silent])
     assert set(refused.value.errors) == {"strategy"} and f"#{silent.pk}" in refused.value.reason
     assert not Decision.objects.exists(), "nothing distributed: the whole batch is refused"
+    with pytest.raises(ServiceRefusal) as refused:
+        leads_distribute_again(leads=[silent], strategy="first_match")
+    assert set(refused.value.errors) == {"strategy"} and not Decision.objects.exists()
 
     assert leads_distribute_again(leads=[waterfall, silent], strategy="highest_price") == {
         "sold": 2, "unsold": 0, "skipped": 0}
