@@ -132,9 +132,10 @@ def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=No
     the decision recorded; then queue the copies for the webhook's forwarding rules to external
     URLs. A blank strategy (a webhook without one, or none) does not distribute: only those
     copies are queued. Never raises: a failure (a lock not granted within LOCK_TIMEOUT, a
-    database error) leaves the lead unsold, writes a `failed` decision and queues a retry. Returns the decision row (None when
-    nothing was decided); its `payout` attribute is the source's payout this distribution booked
-    (0.00 when none was due yet, None when the webhook pays nothing)."""
+    database error) leaves the lead unsold, writes a `failed` decision and queues a retry.
+    Returns the decision row (None when nothing was decided); its `payout` attribute is the
+    source's payout this distribution booked (0.00 when none was due yet, None when the webhook
+    pays nothing)."""
     if webhook is None:
         webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
     if strategy is None:
