@@ -13,10 +13,10 @@ from leadhub.errors import ServiceRefusal
 from leads.admin import lead_admin_action
 from workspaces.admin import webhook_state_words
 
-from .forms import HandSaleForm, OfferForm, SimulateForm
+from .forms import DistributeAgainForm, HandSaleForm, OfferForm, SimulateForm
 from .hand import lead_sell_by_hand
 from .models import DAYS, Cap, Decision, Offer, OfferFilter, OfferPriceAdjustment, Sale, UnsoldLead
-from .selectors import unsold_leads, zero_price_offers
+from .selectors import leads_without_strategy, unsold_leads, zero_price_offers
 from .services import lead_simulate, leads_distribute_again, payout_chargeback
 
 
@@ -140,17 +140,18 @@ class OfferAdmin(admin.ModelAdmin):
         ]
 
     def simulate_view(self, request):
-        """The decision table for a lead or a payload, without distributing it."""
+        """The decision table for a lead or a payload, decided as distribution would, without
+        distributing it (distribution.services.lead_simulate)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         form = SimulateForm(request.POST or request.GET or None)
-        outcome = None
+        simulation = None
         if form.is_bound and form.is_valid():
-            outcome = lead_simulate(lead=form.cleaned_data["lead"], strategy=form.cleaned_data["strategy"])
+            simulation = lead_simulate(lead=form.cleaned_data["lead"], strategy=form.cleaned_data["strategy"])
         context = {
             **self.admin_site.each_context(request), "title": "Simulate distribution", "opts": self.opts,
-            "form": form, "outcome": outcome,
-            "winner_ids": {c.offer.pk for c in outcome.winners} if outcome else set(),
+            "form": form, "simulation": simulation,
+            "winner_ids": {c.offer.pk for c in simulation.winners} if simulation else set(),
         }
         return TemplateResponse(request, "admin/distribution/simulate.html", context)
 
@@ -204,9 +205,10 @@ class SaleAdmin(ConfirmationPageMixin, AuditLogAdmin):
 
 
 @admin.register(UnsoldLead)
-class UnsoldLeadAdmin(AuditLogAdmin):
+class UnsoldLeadAdmin(ConfirmationPageMixin, AuditLogAdmin):
     """The unsold queue: no buyer holds these leads. "Distribute again" runs the engine on the
-    selected leads now (their webhook's strategy, caps and prices as they are)."""
+    selected leads now (their webhook's strategy, caps and prices as they are); when a selected
+    lead's webhook has no strategy (it does not distribute), a page asks ops which to use first."""
 
     list_display = ("id", "webhook_id", "lead_type", "zip_code", "state", "held_for_consent", "created_at")
     list_filter = ("held_for_consent", "lead_type", "webhook_id")
@@ -218,7 +220,19 @@ class UnsoldLeadAdmin(AuditLogAdmin):
 
     @admin.action(description="Distribute again", permissions=["distribute"])
     def distribute_again(self, request, queryset):
-        counts = leads_distribute_again(leads=list(queryset))
+        leads, strategy = list(queryset), ""
+        silent = {lead.pk for lead in leads_without_strategy(leads)}
+        if silent:
+            form = DistributeAgainForm(self.confirmation_data(request))
+            if not (form.is_bound and form.is_valid()):
+                for lead in leads:
+                    lead.webhook_distributes = lead.pk not in silent
+                return self.confirmation_page(
+                    request, template="admin/distribution/unsoldlead/distribute_again.html", title="Distribute again",
+                    action="distribute_again", selected=leads, form=form, silent=len(silent),
+                )
+            strategy = form.cleaned_data["strategy"]
+        counts = leads_distribute_again(leads=leads, strategy=strategy)
         self.message_user(
             request, f"Distributed again: {counts['sold']} sold, {counts['unsold']} still unsold, "
                      f"{counts['skipped']} already had a buyer.",

@@ -302,6 +302,11 @@ def round_robin_next(key: str) -> int:
         return cursor.fetchone()[0]
 
 
+def round_robin_top(eligible) -> list[Candidate]:
+    """The offers round robin rotates among: the eligible of the top priority."""
+    return [c for c in eligible if c.offer.priority == eligible[0].offer.priority]
+
+
 def _by_price(eligible):
     """Best shared price first; equal prices keep winning order (sorted() is stable)."""
     return sorted(eligible, key=lambda c: -c.price)
@@ -336,13 +341,13 @@ def choose(strategy: str, eligible: list[Candidate], *, key: str, rng=None,
     if strategy == DistributionStrategy.ALL_MATCHES:
         return list(eligible)
     if strategy == DistributionStrategy.ROUND_ROBIN:
-        top = [c for c in eligible if c.offer.priority == eligible[0].offer.priority]
+        top = round_robin_top(eligible)
         if len(top) == 1:
             return top
         return [top[round_robin_next(f"{key}:{top[0].offer.priority}") % len(top)]]
     if strategy == DistributionStrategy.WEIGHTED:
         return (rng or _random).choices(eligible, weights=[c.offer.weight for c in eligible])
-    return eligible[:1]  # priority and first_match: the waterfall's first eligible offer
+    return eligible[:1]  # priority: the waterfall's first eligible offer
 
 
 def decide(*, kind: str, subject, zip_code: str, state: str, product, strategy: str, key: str,

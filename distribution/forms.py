@@ -110,13 +110,17 @@ class OfferForm(forms.ModelForm):
 
 
 class SimulateForm(forms.Form):
-    """A saved lead, or a payload as a provider would post it, and the webhook it arrives on."""
+    """A saved lead, or a payload as a provider would post it, and the webhook it arrives on; a
+    strategy when ops want to see another than the webhook's."""
 
     lead_id = forms.IntegerField(required=False, label="Existing lead id")
     webhook = forms.ModelChoiceField(WebhookConfig.objects.all(), required=False, to_field_name="webhook_id")
     payload = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
                               help_text='JSON, e.g. {"zip_code": "94105", "monthly_electric_bill": 180, ...}')
-    strategy = forms.ChoiceField(choices=DistributionStrategy.choices, initial=DistributionStrategy.PRIORITY)
+    strategy = forms.ChoiceField(
+        choices=[("", "The webhook's strategy"), *DistributionStrategy.choices], required=False,
+        help_text="Empty: decide as distribution would, by the lead's webhook's strategy.",
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -140,6 +144,16 @@ class SimulateForm(forms.Form):
         cleaned["lead"] = Lead(webhook_id=webhook.webhook_id, **hold_columns(code for code, _message in holds),
                                **result.values)
         return cleaned
+
+
+class DistributeAgainForm(forms.Form):
+    """The strategy for leads whose webhook does not distribute (it has none), asked before they
+    are distributed again; never a silent default."""
+
+    strategy = forms.ChoiceField(
+        choices=DistributionStrategy.choices, label="Strategy",
+        help_text="For the leads whose webhook does not distribute; the others go by their webhook's strategy.",
+    )
 
 
 class HandSaleForm(forms.Form):

@@ -102,6 +102,15 @@ def undecided_leads():
             .filter(~Exists(Decision.objects.filter(lead_id=OuterRef("pk"))), Exists(asked)))
 
 
+def leads_without_strategy(leads, *, webhooks=None) -> list:
+    """The leads whose webhook has no strategy (or is gone): distributing them again needs ops to
+    choose one. `webhooks`: the leads' webhooks by id, when read already."""
+    if webhooks is None:
+        webhooks = WebhookConfig.objects.in_bulk({lead.webhook_id for lead in leads}, field_name="webhook_id")
+    return [lead for lead in leads
+            if not (webhooks.get(lead.webhook_id) and webhooks[lead.webhook_id].distribution_strategy)]
+
+
 def zero_price_offers():
     """Live offers that sell at $0 (a lead offer's price, an appointment offer's appointment
     price): ops see them as a warning until they price or pause them."""

@@ -2,6 +2,7 @@
 appointment, simulate a lead, pause/resume an offer."""
 import logging
 import threading
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,10 +20,10 @@ from ledger.services import Draft, lead_dimensions, ledger_entries_record
 from providers.models import DistributionStrategy, PayoutOn, WebhookConfig
 
 from .caps import window_start
-from .engine import MULTISELL_BUYERS, Outcome, decide
+from .engine import ELIGIBLE, MULTISELL_BUYERS, Outcome, decide, prices_for, round_robin_top
 from .models import Decision, DecisionResult, Offer, OfferKind, Sale, zero_priced
 from .schedule import schedule_open
-from .selectors import payout_reference, undecided_leads, unsold_leads
+from .selectors import leads_without_strategy, payout_reference, undecided_leads, unsold_leads
 from .selling import ClaimRefused, Purchase, Refusals, sales_make
 
 logger = logging.getLogger(__name__)
@@ -135,21 +136,22 @@ def _referrer_id(lead):
 
 def lead_distribute(*, lead, strategy: str | None = None, sender_workspace_id=None, attempt: int = 1, rng=None,
                     webhook=None, at=None):
-    """Distribute (sell) an unsold lead by `strategy` (None: its webhook's, else `priority`, as ops'
-    "distribute again" asks), in its own transaction: caps claimed, sale rows and ledger entries
-    (sales, the source's payout) written, the decision recorded; then queue the copies for the
-    webhook's forwarding rules to external URLs (blank `strategy`: only those copies). Never
-    raises: a failure leaves the lead unsold and writes a `failed` decision; a database's failure
-    (a lock not granted within LOCK_TIMEOUT, a lost connection) is retried later
-    (`_retry_later`), the distribution's own (PERMANENT_ERRORS) is not. When even the failed
-    decision cannot be written, the lead has no decision and `leads_undecided_distribute` finds it.
+    """Distribute (sell) an unsold lead by `strategy` (None: its webhook's), in its own
+    transaction: caps claimed, sale rows and ledger entries (sales, the source's payout) written,
+    the decision recorded; then queue the copies for the webhook's forwarding rules to external
+    URLs. A blank strategy (a webhook without one, or none) does not distribute: only those
+    copies are queued. Never raises: a failure leaves the lead unsold and writes a `failed`
+    decision; a database's failure (a lock not granted within LOCK_TIMEOUT, a lost connection) is
+    retried later (`_retry_later`), the distribution's own (PERMANENT_ERRORS) is not. When even the
+    failed decision cannot be written, the lead has no decision and `leads_undecided_distribute`
+    finds it.
     Returns the decision row (None when nothing was decided); its `payout` attribute is the
     source's payout this distribution booked (0.00 when none was due yet, None when the webhook pays
     nothing)."""
     if webhook is None:
         webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
     if strategy is None:
-        strategy = (webhook.distribution_strategy if webhook else "") or DistributionStrategy.PRIORITY
+        strategy = webhook.distribution_strategy if webhook else ""
     refused = Refusals()
     try:
         if not strategy:
@@ -332,15 +334,27 @@ def lead_buyer_exclude(*, lead, workspace_id: str, reason: str):
                              event_data={"workspace_id": workspace_id, "reason": reason, "by": SYSTEM})
 
 
-def leads_distribute_again(*, leads, at=None) -> dict:
+def leads_distribute_again(*, leads, strategy: str = "", at=None) -> dict:
     """Distribute unsold leads again (ops' "distribute again", the unsold retry task): each in its
-    own transaction by its webhook's strategy. Returns {"sold": n, "unsold": n, "skipped": n}
-    (skipped: a buyer already holds it)."""
+    own transaction by its webhook's strategy. A lead whose webhook has none (it does not
+    distribute) goes by `strategy`, the one ops chose for such leads; without one the whole call
+    is refused (ServiceRefusal naming `strategy` and those leads), before anything is
+    distributed. Returns {"sold": n, "unsold": n, "skipped": n} (skipped: a buyer already holds
+    it)."""
+    if strategy and strategy not in DistributionStrategy.values:
+        raise ServiceRefusal(f"'{strategy}' is not a distribution strategy.",
+                             errors={"strategy": [f"Choose one of: {', '.join(DistributionStrategy.values)}."]})
     counts = {"sold": 0, "unsold": 0, "skipped": 0}
     webhooks = WebhookConfig.objects.in_bulk({lead.webhook_id for lead in leads}, field_name="webhook_id")
+    silent = leads_without_strategy(leads, webhooks=webhooks)
+    if silent and not strategy:
+        message = (f"The webhook of lead(s) {', '.join(f'#{lead.pk}' for lead in silent)} does not distribute: "
+                   "choose the strategy to distribute them by.")
+        raise ServiceRefusal(message, errors={"strategy": [message]})
     for lead in leads:
-        decision = lead_distribute(lead=lead, sender_workspace_id=_referrer_id(lead),
-                                   webhook=webhooks.get(lead.webhook_id), at=at)
+        webhook = webhooks.get(lead.webhook_id)
+        decision = lead_distribute(lead=lead, strategy=(webhook.distribution_strategy if webhook else "") or strategy,
+                                   sender_workspace_id=_referrer_id(lead), webhook=webhook, at=at)
         key = "skipped" if decision is None else "sold" if decision.result == DecisionResult.ASSIGNED else "unsold"
         counts[key] += 1
     return counts
@@ -420,18 +434,56 @@ def lead_distribute_as_arrived(*, lead, attempt: int = 1):
     )
 
 
-def lead_simulate(*, lead, strategy: str) -> Outcome:
-    """The decision table for a lead (saved or not) without distributing it. Round robin is shown
-    as the offers it rotates among (the position is not moved)."""
-    shown = DistributionStrategy.ALL_MATCHES if strategy == DistributionStrategy.ROUND_ROBIN else strategy
+@dataclass
+class Simulation:
+    """What distributing a lead now would do, without doing it: the decision table (`outcome`:
+    candidates with verdicts and prices, the winners), the strategy and whose it is, and for round
+    robin the offers it rotates among (`rotation`; the winner is the next of them)."""
+
+    outcome: Outcome
+    strategy: str
+    chosen: bool  # ops picked the strategy; else it is the webhook's
+    rotation: list = field(default_factory=list)
+
+    @property
+    def distributes(self) -> bool:
+        return bool(self.strategy)
+
+    @property
+    def candidates(self):
+        return self.outcome.candidates
+
+    @property
+    def winners(self):
+        return self.outcome.winners
+
+    @property
+    def refused(self):
+        return self.outcome.refused
+
+
+def lead_simulate(*, lead, strategy: str = "", at=None) -> Simulation:
+    """Decide for a lead (saved or not) exactly as `lead_distribute` would, writing nothing: by
+    `strategy` (blank: its webhook's; a webhook without one distributes nothing, so there are no
+    winners), the webhook's `multisell_buyers`, caps and duplicate windows as read, prices and the
+    exclusive choice. Every candidate carries its prices, refused ones too. Round robin names the
+    next offer of its rotation: the decision runs in a transaction rolled back at the end, so the
+    rotation's position does not move."""
+    webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
+    chosen = bool(strategy)
+    strategy = strategy or (webhook.distribution_strategy if webhook else "")
     sender = _referrer_id(lead) if lead.pk else None
     with transaction.atomic():
-        outcome = lead_decide(lead, strategy=shown, webhook_id=lead.webhook_id, sender_workspace_id=sender)
-    if strategy == DistributionStrategy.ROUND_ROBIN and outcome.winners:
-        top = outcome.winners[0].offer.priority
-        outcome.winners = [c for c in outcome.winners if c.offer.priority == top]
-    outcome.strategy = strategy
-    return outcome
+        outcome = lead_decide(lead, strategy=strategy, webhook_id=lead.webhook_id, sender_workspace_id=sender,
+                              at=at or timezone.now(),
+                              max_buyers=webhook.multisell_buyers if webhook else MULTISELL_BUYERS)
+        transaction.set_rollback(True)
+    outcome.winners = _one_per_buyer(outcome.winners) if strategy else []
+    for candidate in outcome.candidates:
+        if candidate.verdict != ELIGIBLE:
+            candidate.price, candidate.exclusive_price = prices_for(candidate, lead, kind=OfferKind.LEAD)
+    rotation = round_robin_top(outcome.eligible) if strategy == DistributionStrategy.ROUND_ROBIN and outcome.eligible else []
+    return Simulation(outcome=outcome, strategy=strategy, chosen=chosen, rotation=rotation)
 
 
 @transaction.atomic

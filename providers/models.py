@@ -16,7 +16,6 @@ class DistributionStrategy(models.TextChoices):
     PRIORITY = "priority", "Priority (waterfall)"
     ROUND_ROBIN = "round_robin", "Round robin (top priority)"
     WEIGHTED = "weighted", "Weighted random"
-    FIRST_MATCH = "first_match", "First match"
     ALL_MATCHES = "all_matches", "All matches"
     HIGHEST_PRICE = "highest_price", "Highest price"
     MULTISELL = "multisell", "Multisell (up to N buyers, or one exclusive)"

@@ -28,7 +28,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -40,6 +40,7 @@ from workspaces.models import (
     DeliveryAttempt,
     DeliveryStatus,
     EventType,
+    LeadCopy,
     LeadForwardingRule,
     OutboundEvent,
     Workspace,
@@ -100,7 +101,10 @@ def outbox_emit_to_rule(
     *, rule: LeadForwardingRule, data: dict, contact_id=None, subject_type="", subject_id="", fallback_rule_ids=()
 ) -> OutboundEvent | None:
     """A `lead.forwarded` event for one forwarding rule: to its workspace's webhook (which must
-    be set up and subscribed) or to its external URL, signed with the rule's own secret."""
+    be set up and subscribed) or to its external URL, signed with the rule's own secret. None
+    when the rule already had its copy of this lead (`lead_copy_claim`): once per (rule, lead)."""
+    if not lead_copy_claim(rule=rule, lead_id=subject_id):
+        return None
     common = dict(
         event_type=EventType.LEAD_FORWARDED,
         data=data,
@@ -122,6 +126,20 @@ def outbox_emit_to_rule(
         status=DeliveryStatus.PENDING if live else DeliveryStatus.SKIPPED,
         **common,
     )
+
+
+def lead_copy_claim(*, rule: LeadForwardingRule, lead_id) -> bool:
+    """Claim the one copy of lead `lead_id` that `rule` ever gets, in the caller's transaction:
+    True when this caller claimed it. One INSERT on the unique (rule, lead) index that does
+    nothing on a conflict; a concurrent claimer waits for the first to commit, then finds it."""
+    table = LeadCopy._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (forwarding_rule_id, lead_id, created_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (forwarding_rule_id, lead_id) DO NOTHING RETURNING lead_id",
+            [rule.pk, int(lead_id), connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        return cursor.fetchone() is not None
 
 
 def _event_create(*, workspace, event_type, data, target_url, status, **fields) -> OutboundEvent:

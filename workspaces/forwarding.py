@@ -7,7 +7,8 @@ direct target the webhook's appointments may name (leads reach a workspace throu
 offers, decided by distribution). Rules to external URLs are copies: right after the
 distribution decision, `lead_forward_rules_apply` only writes outbox rows, so the provider's
 request never waits on a third party; delivery, signing, retries and the attempt log are
-workspaces.delivery's. Leads held for missing consent are never forwarded.
+workspaces.delivery's. A rule gets one copy of a lead, ever, however often the lead is
+distributed again. Leads held for missing consent are never forwarded.
 
 External rules of one webhook are few, so they are matched in Python against the lead:
 - product: any of the lead's `productid`, `service_type` or `lead_type` equals an entry,
@@ -68,7 +69,9 @@ def lead_forward_rules_apply(*, lead, data: dict) -> list:
 
     Called by distribution right after its decision. first-match queues only the first rule and
     keeps the others on the event as fallbacks (workspaces.delivery moves on when that delivery
-    finally fails); all-matches queues one event per rule. Returns the events queued.
+    finally fails); all-matches queues one event per rule. A rule gets one copy of a lead, ever
+    (`workspaces.delivery.lead_copy_claim`), however often the lead is distributed again.
+    Returns the events queued.
     """
     if lead.held_for_consent:
         return []
@@ -89,17 +92,15 @@ def _rules_emit(lead, rules, *, data):
     if config is not None and not config.is_enabled:
         return []
     common = {"data": data, "contact_id": lead.contact_id, "subject_type": "lead", "subject_id": lead.pk}
-    events = []
     if config is not None and config.mode == ForwardingMode.ALL_MATCHES:
+        events = []
         for rule in rules:
             if event := outbox_emit_to_rule(rule=rule, **common):
                 events.append(event)
         return events
-    for index, rule in enumerate(rules):
-        fallback = [later.pk for later in rules[index + 1 :]]
-        if event := outbox_emit_to_rule(rule=rule, fallback_rule_ids=fallback, **common):
-            return [event]
-    return events
+    first, *fallbacks = rules  # a first rule that had its copy already sends nothing more
+    event = outbox_emit_to_rule(rule=first, fallback_rule_ids=[rule.pk for rule in fallbacks], **common)
+    return [event] if event else []
 
 
 def zip_entries_from_csv(text: str) -> list[str]:

@@ -293,6 +293,25 @@ class LeadForwardingRule(TimeStampedModel):
             raise ValidationError(errors)
 
 
+class LeadCopy(models.Model):
+    """A forwarding rule's copy of one lead was queued: at most one per (rule, lead), ever. The
+    unique row is claimed in the transaction that queues the copy (`workspaces.delivery.
+    outbox_emit_to_rule`), so ingest, a hold's release, "distribute again", the unsold retry and
+    a first-match fallback, however often and concurrently they run, send a rule one copy.
+    `lead_id` is a plain number: leads sit above workspaces."""
+
+    forwarding_rule = models.ForeignKey(LeadForwardingRule, on_delete=models.CASCADE, related_name="copies")
+    lead_id = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "lead_copies"
+        constraints = [models.UniqueConstraint(fields=["forwarding_rule", "lead_id"], name="lead_copies_once")]
+
+    def __str__(self):
+        return f"lead {self.lead_id} → rule #{self.forwarding_rule_id}"
+
+
 class OutboundEvent(models.Model):
     """One outbox row: written in the transaction of the service that caused the event, then
     delivered (and retried) by workspaces.delivery. The UUID is the envelope id receivers dedupe on.

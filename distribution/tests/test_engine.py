@@ -213,10 +213,10 @@ def test_priority_then_specificity_then_age():
     assert winner(lead) == second and first != second
 
 
-def test_first_match_and_all_matches():
+def test_priority_and_all_matches():
     a, b = offer(priority=2), offer(priority=1)
     lead = make_lead()
-    assert [c.offer for c in outcome(lead, strategy="first_match").winners] == [a]
+    assert [c.offer for c in outcome(lead, strategy="priority").winners] == [a]
     assert [c.offer for c in outcome(lead, strategy="all_matches").winners] == [a, b]
 
 

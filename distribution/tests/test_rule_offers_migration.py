@@ -26,9 +26,11 @@ def migration(name):
 
 
 @pytest.fixture
-def install():
+def install(monkeypatch):
     """Two routing rules (one with a priced appointment offer) and a forwarding rule to a
-    workspace, each with the offer the earlier migrations gave it."""
+    workspace, each with the offer the earlier migrations gave it (0003's first_match as
+    providers 0014 leaves it: priority)."""
+    monkeypatch.setitem(migration("0003_offers_from_forwarding_rules").MODE_STRATEGY, "first-match", "priority")
     rooftop, priced, forwarded_to = make_workspace(), make_workspace(), make_workspace()
     rule = routing_rule_save(workspace=rooftop, zip_codes=["941*"], product_types=["solar"], priority=2)
     other = routing_rule_save(workspace=priced, zip_codes=["902*"], product_types=["solar"])
@@ -73,7 +75,7 @@ def test_the_install_keeps_routing_leads_and_appointments(install):
     lead = make_lead(webhook_id=webhook.webhook_id, zip_code="94105")
     assert lead_distribute(lead=lead, strategy="priority").workspace_ids == [install["rooftop"].pk]
     forwarded = make_lead(webhook_id=install["forwarding_webhook"].webhook_id, zip_code="10001")
-    assert lead_distribute(lead=forwarded, strategy="first_match").workspace_ids == [install["forwarded_to"].pk]
+    assert lead_distribute(lead=forwarded).workspace_ids == [install["forwarded_to"].pk]
     appointment = appointment_intake(webhook=webhook, payload={
         "customer_name": "Ada Lovelace", "customer_phone": valid_phone(), "customer_zip": "94105",
         "service_type": "Solar", "scheduled_at": "2026-12-01T15:00:00-08:00",

@@ -297,7 +297,7 @@ def test_placing_and_releasing_run_in_their_own_transactions():
 def test_a_lead_offer_for_one_webhook_sends_a_held_lead_nowhere_until_released(reason):
     """A lead offer for one webhook's leads (what a forwarding rule to a workspace became): a held
     lead reaches it only when released, once."""
-    webhook = make_webhook(distribution_strategy="first_match")
+    webhook = make_webhook(distribution_strategy="priority")
     target, client = workspace_with_key(outbound_webhook_url=BUYER_URL, webhook_active=True)
     make_lead_offer(target, zip_codes=["941*"], webhook=webhook)
     lead = make_lead(make_contact(webhook_id=webhook.webhook_id), zip_code="94105", holds=[reason])

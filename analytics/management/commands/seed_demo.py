@@ -1,7 +1,7 @@
 """Demo data for a first run: a month of a lead business, its last week rich, so a newcomer sees
 every part of the product at work.
 
-Three sources post to seven webhooks (one per distribution strategy; fixed and share payouts,
+Three sources post to seven webhooks (each distribution strategy on one or two; fixed and share payouts,
 booked on `accepted` and on `sold`) and five buyers buy through priced offers with exclusive
 prices, price adjustments, caps (count and spend, per day and per week) and schedules (closed
 at night, so decisions show `schedule_closed`). Leads are posted through the real ingest, so the
@@ -118,7 +118,7 @@ WEBHOOKS = [
      (FIXED, "9.00", "accepted"), "demo-homequotes", 18, 30),
     ("hvac-weighted-demo", "HVAC leads, weighted (demo)", "hvac", "312", HVAC_ZIPS, "IL", "weighted",
      (SHARE, "35.00", "sold"), "demo-leadgen", 10, 22),
-    ("insurance-demo", "Insurance leads (demo)", "insurance", "212", INSURANCE_ZIPS, "NY", "first_match",
+    ("insurance-demo", "Insurance leads (demo)", "insurance", "212", INSURANCE_ZIPS, "NY", "priority",
      (FIXED, "6.00", "sold"), "demo-homequotes", 18, 28),
     ("insurance-shared-demo", "Insurance leads to every match (demo)", "insurance", "212", INSURANCE_ZIPS, "NY",
      "all_matches", (SHARE, "30.00", "sold"), "demo-homequotes", 10, 22),
