@@ -1,13 +1,18 @@
 """The one eligibility engine: which offers may take a lead (or appointment), and who gets it.
 
-1. Candidates: live or not, offers of the right kind whose products contain the product and
-   whose where-rows contain the ZIP or state — each bucket the lead can be in (its ZIP, its
-   3-digit prefix, its state, "any") is walked along one index in winning order and stops after a
-   few rows per candidate. One query (prepared on PostgreSQL) walks them and returns the rows
-   with their offers, buyers, filters, price adjustments and caps; its cost does not grow with
-   the number of offers, nor its count with the rules they have.
-2. Verdicts, in this order, the first failed check named: `inactive` (offer off, paused, or its
-   workspace inactive), `own_referral` (the buyer sent the lead in), `excluded` (the buyer may
+1. Candidates: live offers (active, not paused, of an active buyer) of the right kind whose
+   products contain the product and whose where-rows take the lead's place. ZIP entries and
+   states narrow together (`workspaces.zips.place_matches`, spelled out as buckets by
+   `distribution.models.where_values`): each bucket the lead can be in (its ZIP, its 3-digit
+   prefix, each narrowed to its state, its state, "any") is walked along one index in winning
+   order and stops after a few rows per candidate. One query (prepared on PostgreSQL) walks them
+   and returns the rows with their offers, buyers, filters, price adjustments and caps; its cost
+   does not grow with the number of offers, nor its count with the rules they have. Offers whose
+   schedule is closed are listed (up to 50) but take none of the 50 places: when a walk's page is
+   used up before 50 open offers are found, that walk reads its next page (one more query,
+   only then).
+2. Verdicts, in this order, the first failed check named: `own_referral` (the buyer sent the
+   lead in), `excluded` (the buyer may
    not have this lead again: its delivery finally failed), `<reason>_hold` (the lead
    is held, e.g. `consent_hold`: leads.holds),
    `buyer_webhook_off` (the buyer's outbound webhook is configured but switched off), then
@@ -19,8 +24,9 @@
 3. Prices: the offer's price per lead (or per appointment) and its exclusive price, each plus
    the price adjustments whose condition the lead meets.
 4. The strategy chooses among the eligible, which are in winning order: higher priority, then the
-   most specific where-row (exact > radius > narrower range > prefix > state > any), then the
-   oldest offer. `highest_price` takes the best price (ties in winning order); `multisell` up to
+   most specific where-row (exact > radius > narrower range > prefix > state > any; an offer
+   with ZIP entries and states ranks by the ZIP entry that takes the lead, its states only
+   filtering), then the oldest offer. `highest_price` takes the best price (ties in winning order); `multisell` up to
    N buyers at their shared prices, unless one buyer's exclusive price beats their sum.
 """
 import json
@@ -53,6 +59,7 @@ from .models import (
     OfferWhere,
     RoundRobinCursor,
     WhereKind,
+    narrowed,
 )
 from .schedule import schedule_open
 
@@ -60,7 +67,7 @@ MAX_CANDIDATES = 50
 ELIGIBLE = "eligible"
 DUPLICATE_FOR_BUYER = "duplicate_for_buyer"
 MULTISELL_BUYERS = 3
-_ROWS_PER_BUCKET = MAX_CANDIDATES * 4  # an offer may cover one ZIP by several of its entries
+_ROWS_PER_BUCKET = MAX_CANDIDATES * 4  # a walk's page: an offer may cover one ZIP by several of its entries
 
 _random = random.Random()
 
@@ -77,6 +84,7 @@ class Candidate:
     filters: list = field(default_factory=list)  # [(column, op, value)] in id order
     adjustments: list = field(default_factory=list)  # [(column, op, value, amount)] in id order
     offer_caps: list | None = None  # the Cap rows of the offer and its buyer, when read with the offer
+    closed: bool = False  # its schedule is closed at the decision's time
 
     @property
     def sale_price(self) -> Decimal:
@@ -137,24 +145,28 @@ def _rules_json(vendor: str, table: str, fields: list[str], where: str) -> str:
 
 
 _JOINED = ((OfferWhere, "w"), (Offer, "o"), (Workspace, "b"))
+_LIVE = 'o."is_active" AND o."paused_at" IS NULL AND b."is_active"'  # Offer.is_live, in SQL
 
 
 @lru_cache(maxsize=64)
 def _candidates_sql(walks: tuple[bool, ...], products: int, vendor: str) -> str:
     """The one candidate query for `walks` (True: a ZIP-range walk), built once per shape: each
-    walk a LIMITed scan of the winning-order index, the rows found joined with their offers and
-    buyers, and each offer's filters, price adjustments and caps (its own and its buyer's) as
-    JSON, so deciding costs one round trip however many rules the offers have."""
+    walk a page (LIMIT, OFFSET a parameter) of the winning-order index's live rows, the rows found
+    joined with their offers and buyers, and each offer's filters, price adjustments and caps (its
+    own and its buyer's) as JSON, so deciding costs one round trip however many rules the offers
+    have."""
     where = OfferWhere._meta.db_table
-    order = [f'"{OfferWhere._meta.get_field(name.lstrip("-")).column}"{" DESC" if name.startswith("-") else ""}'
+    order = [f'w."{OfferWhere._meta.get_field(name.lstrip("-")).column}"{" DESC" if name.startswith("-") else ""}'
              for name in OfferWhere.WINNING_ORDER]
     sells = (f"EXISTS (SELECT 1 FROM {OfferProduct._meta.db_table} p WHERE p.offer_id = w.offer_id "
              f"AND p.product IN ({', '.join(['%s'] * products)}))")
+    joins = (f"JOIN {Offer._meta.db_table} o ON o.id = w.offer_id "
+             f"JOIN {Workspace._meta.db_table} b ON b.id = o.workspace_id")
     scans = []
     for n, ranged in enumerate(walks):
         condition = "w.offer_kind = %s AND w.bucket = %s" + (" AND w.low <= %s AND w.high >= %s" if ranged else "")
-        scans.append(f"SELECT id FROM (SELECT w.id FROM {where} w WHERE {condition} AND {sells} "
-                     f"ORDER BY {', '.join(order)} LIMIT {_ROWS_PER_BUCKET}) walk{n}")
+        scans.append(f"SELECT id FROM (SELECT w.id FROM {where} w {joins} WHERE {condition} AND {_LIVE} AND {sells} "
+                     f"ORDER BY {', '.join(order)} LIMIT {_ROWS_PER_BUCKET} OFFSET %s) walk{n}")
     columns = [f'{alias}."{f.column}"' for model, alias in _JOINED for f in model._meta.concrete_fields]
     columns += [
         _rules_json(vendor, OfferFilter._meta.db_table, ["r.id", 'r."column"', "r.op", "r.value"], "r.offer_id = o.id"),
@@ -165,9 +177,8 @@ def _candidates_sql(walks: tuple[bool, ...], products: int, vendor: str) -> str:
                     "(r.offer_id = o.id OR (r.offer_id IS NULL AND r.workspace_id = o.workspace_id))"),
     ]
     return (
-        f"SELECT {', '.join(columns)} FROM {where} w JOIN {Offer._meta.db_table} o ON o.id = w.offer_id "
-        f"JOIN {Workspace._meta.db_table} b ON b.id = o.workspace_id "
-        f"WHERE w.id IN ({' UNION ALL '.join(scans)}) ORDER BY {', '.join(f'w.{part}' for part in order)}"
+        f"SELECT {', '.join(columns)} FROM {where} w {joins} "
+        f"WHERE w.id IN ({' UNION ALL '.join(scans)}) ORDER BY {', '.join(order)}"
     )
 
 
@@ -208,42 +219,87 @@ def _json_rows(value) -> list:
     return sorted(rows, key=lambda row: row[0])
 
 
-def candidates_for(*, kind: str, zip_code: str, state: str, product) -> list[Candidate]:
-    """Offers of `kind` selling `product` (one or several) that cover the ZIP or state, best first,
-    at most 50, each with its filters, price adjustments and caps: one query."""
-    products = _products(product)
-    walks, params = [(False, [kind, ANY])], []
+def _walks(kind: str, zip_code: str, state: str) -> list[tuple[bool, list]]:
+    """(ranged, [offer kind, bucket, ...]) for each bucket a lead of `zip_code` and `state` is in."""
+    state = (state or "").strip().upper()
+    walks = [(False, [kind, ANY])]
     if state:
-        walks.append((False, [kind, f"st:{state.strip().upper()}"]))
+        walks.append((False, [kind, f"st:{state}"]))
     if five := zip5(zip_code):
-        walks += [(False, [kind, five]), (True, [kind, five[:3], five, five])]
-    for _ranged, walk in walks:
-        params += walk + products
-    sql = _candidates_sql(tuple(ranged for ranged, _ in walks), len(products), connection.vendor)
-    found = prepared_fetchall(sql, params)
-    offer_at = _loaders(connection.vendor)[0][1].index("offer_id")  # where-row columns come first
-    best = {}
-    for values in found:  # rows come in winning order: an offer's first is its most specific
-        best.setdefault(values[offer_at], values)
-    candidates = []
-    for values in list(best.values())[:MAX_CANDIDATES]:
-        where, offer, (filters, adjustments, caps) = _instances(values)
-        candidates.append(Candidate(
-            offer, where,
-            filters=[tuple(row[1:]) for row in _json_rows(filters)],
-            adjustments=[(column, op, value, Decimal(amount)) for _id, column, op, value, amount in _json_rows(adjustments)],
-            offer_caps=[Cap(id=pk, workspace_id=buyer, offer_id=offer_id, window=window, measure=measure,
-                            maximum=Decimal(maximum)) for pk, buyer, offer_id, window, measure, maximum in _json_rows(caps)],
-        ))
+        walks += [(False, [kind, bucket]) for bucket in [five, *([narrowed(five, state)] if state else [])]]
+        walks += [(True, [kind, bucket, five, five])
+                  for bucket in [five[:3], *([narrowed(five[:3], state)] if state else [])]]
+    return walks
+
+
+@lru_cache(maxsize=8)
+def _row_at(vendor: str) -> tuple[int, int, list[int]]:
+    """Where a candidate row holds its bucket, its offer and its winning-order columns (the
+    where-row's columns come first)."""
+    names = _loaders(vendor)[0][1]
+    return names.index("bucket"), names.index("offer_id"), [names.index(n.lstrip("-")) for n in OfferWhere.WINNING_ORDER]
+
+
+def candidates_for(*, kind: str, zip_code: str, state: str, product, at: datetime) -> list[Candidate]:
+    """Live offers of `kind` selling `product` (one or several) that take the lead's place, best
+    first, each with its filters, price adjustments and caps: the first 50 open at `at`, and the
+    offers whose schedule is closed that rank among them (at most 50 listed; `closed`). One query,
+    and one more per page only when closed offers used up a walk's page before 50 open ones."""
+    products = _products(product)
+    bucket_at, offer_at, order_at = _row_at(connection.vendor)
+
+    def rank(values):  # WINNING_ORDER: priority descending, the rest ascending
+        priority, *rest = (values[i] for i in order_at)
+        return (-priority, *rest)
+
+    walks = {walk[1]: (ranged, walk) for ranged, walk in _walks(kind, zip_code, state)}
+    read = dict.fromkeys(walks, 0)  # rows read so far by each walk that has not ended
+    pending, seen, candidates, opened, closed = [], set(), [], 0, 0
+    while read:
+        page, params = list(read), []
+        for bucket in page:
+            params += walks[bucket][1] + products + [read[bucket]]
+        found = prepared_fetchall(_candidates_sql(tuple(walks[b][0] for b in page), len(products), connection.vendor),
+                                  params)
+        last = {}
+        for values in found:
+            read[values[bucket_at]] += 1
+            last[values[bucket_at]] = max(last.get(values[bucket_at], rank(values)), rank(values))
+        for bucket in page:
+            if bucket not in last or read[bucket] % _ROWS_PER_BUCKET:
+                del read[bucket]  # a short page: the walk has ended
+        # Rows up to the last one read by a walk that goes on are in winning order; past it, that
+        # walk's next page may hold better ones.
+        horizon = min((last[bucket] for bucket in read), default=None)
+        pending = sorted([*pending, *found], key=rank)
+        ready = len(pending) if horizon is None else sum(1 for values in pending if rank(values) <= horizon)
+        ready, pending = pending[:ready], pending[ready:]
+        for values in ready:  # an offer's first row is its most specific
+            if values[offer_at] in seen:
+                continue
+            seen.add(values[offer_at])
+            where, offer, (filters, adjustments, caps) = _instances(values)
+            shut = not schedule_open(schedule=offer.schedule, dates_off=offer.dates_off,
+                                     time_zone=offer.workspace.time_zone, at=at)
+            if shut and closed == MAX_CANDIDATES:
+                continue
+            candidates.append(Candidate(
+                offer, where, closed=shut,
+                filters=[tuple(row[1:]) for row in _json_rows(filters)],
+                adjustments=[(column, op, value, Decimal(amount))
+                             for _id, column, op, value, amount in _json_rows(adjustments)],
+                offer_caps=[Cap(id=pk, workspace_id=buyer, offer_id=offer_id, window=window, measure=measure,
+                                maximum=Decimal(maximum))
+                            for pk, buyer, offer_id, window, measure, maximum in _json_rows(caps)],
+            ))
+            closed, opened = closed + shut, opened + (not shut)
+            if opened == MAX_CANDIDATES:
+                return candidates
     return candidates
 
 
-def verdict_for(candidate: Candidate, subject, *, at: datetime, sender_workspace_id=None, held: str = "",
-                excluded=()) -> str:
-    offer = candidate.offer
-    workspace = offer.workspace
-    if not offer.is_live:
-        return "inactive"
+def verdict_for(candidate: Candidate, subject, *, sender_workspace_id=None, held: str = "", excluded=()) -> str:
+    workspace = candidate.offer.workspace
     if sender_workspace_id and workspace.pk == sender_workspace_id:
         return "own_referral"
     if workspace.pk in excluded:
@@ -252,7 +308,7 @@ def verdict_for(candidate: Candidate, subject, *, at: datetime, sender_workspace
         return f"{held}_hold"
     if workspace.webhook_switched_off:
         return "buyer_webhook_off"
-    if not schedule_open(schedule=offer.schedule, dates_off=offer.dates_off, time_zone=workspace.time_zone, at=at):
+    if candidate.closed:
         return "schedule_closed"
     for column, op, value in candidate.filters:
         if not filter_compile(column, op, value)(subject):
@@ -357,10 +413,10 @@ def decide(*, kind: str, subject, zip_code: str, state: str, product, strategy: 
     position (caps are claimed by the caller that sells). `held`: the code of the subject's first
     live hold ("" when none), which every offer refuses; `excluded`: buyers that may not have it."""
     at = at or timezone.now()
-    candidates = candidates_for(kind=kind, zip_code=zip_code, state=state, product=product)
+    candidates = candidates_for(kind=kind, zip_code=zip_code, state=state, product=product, at=at)
     for candidate in candidates:
         candidate.verdict = verdict_for(
-            candidate, subject, at=at, sender_workspace_id=sender_workspace_id, held=held, excluded=excluded
+            candidate, subject, sender_workspace_id=sender_workspace_id, held=held, excluded=excluded
         )
         if candidate.verdict == ELIGIBLE:
             candidate.price, candidate.exclusive_price = prices_for(candidate, subject, kind=kind)

@@ -28,9 +28,14 @@ class OfferForm(forms.ModelForm):
 
     zip_text = forms.CharField(
         label="ZIP entries", required=False, widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Exact 90210, ranges 90210-90299, prefixes 902*; commas, spaces or new lines. Empty = any.",
+        help_text="Exact 90210, ranges 90210-90299, prefixes 902*; commas, spaces or new lines. Empty = any. "
+                  "With states too, a lead must be in one of these ZIPs (or the radius) AND in one of the states.",
     )
-    states_text = forms.CharField(label="States", required=False, help_text="e.g. CA, NV")
+    states_text = forms.CharField(
+        label="States", required=False,
+        help_text="e.g. CA, NV. Empty = any. With ZIP entries or a radius, the states narrow them (both must "
+                  "match) and the offer ranks by its ZIP entry; states alone rank below any ZIP entry.",
+    )
     products_text = forms.CharField(
         label="Products", required=False, help_text="Lead types or appointment products, comma-separated; empty = any."
     )

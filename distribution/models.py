@@ -214,35 +214,57 @@ class Offer(TimeStampedModel):
 
 
 def where_values(offer) -> list[dict]:
-    """The OfferWhere columns for an offer (pure, so data migrations derive the same rows)."""
+    """The OfferWhere columns for an offer (pure, so data migrations derive the same rows).
+
+    ZIP entries (and the radius) and states narrow together (`workspaces.zips.place_matches`):
+    without states, one row per place an entry covers, as before; with states, each place is
+    narrowed to each state (its bucket `<place>@<state>`, see `narrowed`), so a lead finds the row
+    only through its own ZIP and state, and the row keeps its ZIP entry's kind and span: an offer
+    with both ranks by its ZIP entry's specificity, the state being a filter. "Any ZIP" (no entry,
+    or `*`) narrowed to a state is that state's row."""
     kinds = [OfferKind.LEAD, OfferKind.APPOINTMENT] if offer.kind == OfferKind.ANY else [offer.kind]
     return [row for kind in kinds for row in _where_values(offer, kind)]
 
 
-def _where_values(offer, offer_kind):
-    copied = dict(offer_kind=offer_kind, priority=offer.priority, offer_created_at=offer.created_at)
-    rows = []
+def narrowed(bucket: str, state: str) -> str:
+    """The bucket of a ZIP place (a ZIP or a 3-digit prefix) that also needs the lead's `state`."""
+    return f"{bucket}@{state}"
+
+
+def _places(offer) -> list[dict]:
+    """The places the offer's ZIP entries and radius cover, any state."""
+    places = []
     for entry in dict.fromkeys(str(z).strip() for z in offer.zip_codes):
         kind, low, high = parse_zip_entry(entry)
         if kind == ZipEntryKind.ANY:
-            rows.append(dict(bucket=ANY, kind=WhereKind.ANY, low=low, high=high, span=100000, entry=entry, **copied))
+            places.append(dict(bucket=ANY, kind=WhereKind.ANY, low=low, high=high, span=100000, entry=entry))
             continue
         kind = {ZipEntryKind.EXACT: WhereKind.EXACT, ZipEntryKind.RANGE: WhereKind.RANGE,
                 ZipEntryKind.PREFIX: WhereKind.PREFIX}[kind]
         span = int(high) - int(low) + 1
         buckets = [low] if kind == WhereKind.EXACT else [f"{p:03d}" for p in range(int(low[:3]), int(high[:3]) + 1)]
-        rows += [dict(bucket=b, kind=kind, low=low, high=high, span=span, entry=entry, **copied) for b in buckets]
+        places += [dict(bucket=b, kind=kind, low=low, high=high, span=span, entry=entry) for b in buckets]
     if offer.radius_zip:
         entry = f"{offer.radius_miles} mi of {offer.radius_zip}"
         zips = zips_within(offer.radius_zip, offer.radius_miles)
-        rows += [dict(bucket=z, kind=WhereKind.RADIUS, low=z, high=z, span=len(zips), entry=entry, **copied)
-                 for z in zips]
-    for state in dict.fromkeys(offer.states):
-        rows.append(dict(bucket=f"st:{state}", kind=WhereKind.STATE, low="00000", high="99999", span=100000,
-                         entry=f"state {state}", **copied))
-    if not rows:
-        rows.append(dict(bucket=ANY, kind=WhereKind.ANY, low="00000", high="99999", span=100000, entry="any ZIP",
-                         **copied))
+        places += [dict(bucket=z, kind=WhereKind.RADIUS, low=z, high=z, span=len(zips), entry=entry) for z in zips]
+    return places or [dict(bucket=ANY, kind=WhereKind.ANY, low="00000", high="99999", span=100000, entry="any ZIP")]
+
+
+def _where_values(offer, offer_kind):
+    copied = dict(offer_kind=offer_kind, priority=offer.priority, offer_created_at=offer.created_at)
+    places, states = _places(offer), list(dict.fromkeys(offer.states))
+    if not states:
+        return [dict(**place, **copied) for place in places]
+    rows = []
+    for state in states:
+        for place in places:
+            if place["bucket"] == ANY:
+                rows.append(dict(bucket=f"st:{state}", kind=WhereKind.STATE, low="00000", high="99999", span=100000,
+                                 entry=f"state {state}", **copied))
+            else:
+                rows.append(dict(place, bucket=narrowed(place["bucket"], state), entry=f"{place['entry']} in {state}",
+                                 **copied))
     return rows
 
 
@@ -253,8 +275,9 @@ def product_values(offer) -> list[str]:
 class OfferWhere(models.Model):
     """One place an offer covers (derived; never edited by hand). `bucket` is what a lookup asks
     for by equality: an exact or radius ZIP itself, each 3-digit prefix a range/prefix covers,
-    `st:CA` for a state, or `*`. The offer's kind, priority and age are copied so one index lists
-    a bucket in winning order."""
+    either of them narrowed to a state (`94110@CA`, `941@CA`: an offer with ZIP entries and
+    states), `st:CA` for a state, or `*`. The offer's kind, priority and age are copied so one
+    index lists a bucket in winning order."""
 
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="where_rows")
     bucket = models.CharField(max_length=8)
@@ -317,7 +340,8 @@ FILTERABLE_COLUMNS = tuple(
     if not f.is_relation and f.name not in {
         "id", "external_id", "raw_payload", "ip_address", "user_agent", "processed_at", "created_at", "updated_at",
         "workspace_assigned_at", "workspace_status", "notes", "assigned_to", "priority", "follow_up_date",
-        "contact_attempts", "status_changed_at", "status_changed_by", "hold_reasons",
+        "contact_attempts", "status_changed_at", "status_changed_by", "hold_reasons", "state_source",
+        "state_conflicts_zip",
     } and not isinstance(f, models.JSONField)
 )
 
@@ -518,8 +542,9 @@ class DecisionResult(models.TextChoices):
 
 
 class Decision(CreatedAtModel):
-    """Why a lead went where it went: the candidates (≤ 50) that passed product and geography, each
-    with its verdict, the refusals counted per check, and the result."""
+    """Why a lead went where it went: the live candidates that passed product and geography (≤ 50
+    open ones, and ≤ 50 whose schedule was closed ranked among them), each with its verdict, the
+    refusals counted per check, and the result."""
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="decisions")
     webhook_id = models.CharField(max_length=100, blank=True)

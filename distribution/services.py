@@ -19,6 +19,8 @@ from ledger.models import Entry, EntryKind
 from ledger.services import Draft, lead_dimensions, ledger_entries_record
 from providers.models import DistributionStrategy, PayoutOn, WebhookConfig
 
+from workspaces.zips import zip_state
+
 from .caps import window_start
 from .engine import ELIGIBLE, MULTISELL_BUYERS, Outcome, decide, prices_for, round_robin_top
 from .models import Decision, DecisionResult, Offer, OfferKind, Sale, zero_priced
@@ -54,9 +56,9 @@ def lead_decide(lead, *, strategy, webhook_id, sender_workspace_id=None, rng=Non
 def appointment_decide(*, zip_code: str, product: str, lead=None, at=None) -> Outcome:
     """The one buyer of an appointment: the waterfall (`priority`) over appointment offers, which
     include every routing rule's offer. Offer filters read the appointment's lead (none: only
-    `absent` filters pass). Writes nothing."""
+    `absent` filters pass; its state, or its ZIP's without one). Writes nothing."""
     return decide(
-        kind=OfferKind.APPOINTMENT, subject=lead, zip_code=zip_code, state=lead.state if lead else "",
+        kind=OfferKind.APPOINTMENT, subject=lead, zip_code=zip_code, state=lead.state if lead else zip_state(zip_code),
         product=product, strategy=DistributionStrategy.PRIORITY, key="appointments", at=at,
     )
 

@@ -37,6 +37,9 @@ current_premium        premium
 
 Every other seed column (city, state, source, subsource, productid, property_type, ...) is
 accepted by its own name in any case style (`roofAge`, `shadeCoverage`, ...).
+
+A lead with a ZIP and no state gets its ZIP's state, marked as derived (`state_source`); a posted
+state is kept, and flagged when its ZIP is of another state (`state_columns`).
 """
 import json
 import re
@@ -51,7 +54,9 @@ from leadhub.payload_aliases import PHONE_ALIASES, payload_key
 from leadhub.phones import normalize_phone
 from leadhub.models import MONEY_MAX
 
-from .models import Lead
+from workspaces.zips import zip_state
+
+from .models import Lead, StateSource
 
 TEXT_COLUMNS = (
     "first_name", "last_name", "email", "address", "address2", "city", "source", "campaign_id",
@@ -205,10 +210,33 @@ def clean_lead(payload, *, lead_type) -> CleanedLead:
         for column in columns if column in values
     }
     _check_vertical(values, errors)
+    values.update(state_columns(values.get("state", ""), values.get("zip_code", "")))
     for column in BOOLEAN_COLUMNS:
         values.setdefault(column, False)
     external_id = values.pop("external_id", None)
     return CleanedLead(values=values, external_id=external_id, errors=errors, other_vertical=other_vertical)
+
+
+def state_columns(state: str, zip_code: str) -> dict:
+    """A lead's state and where it came from, for matching offers and forwarding rules: a posted
+    state stays as posted (`state_conflicts_zip` when the ZIP is of another state, for ops); with
+    none posted, the ZIP's state (`workspaces.zips.zip_state`, in memory) is the lead's, marked
+    `zip`. Nothing is added when neither gives a state."""
+    from_zip = zip_state(zip_code)
+    if state:
+        return {"state": state, "state_source": StateSource.POSTED,
+                "state_conflicts_zip": bool(from_zip) and from_zip != state}
+    if from_zip:
+        return {"state": from_zip, "state_source": StateSource.ZIP, "state_conflicts_zip": False}
+    return {}
+
+
+def posted_values(values: dict) -> dict:
+    """Cleaned values as the sender posted them: without what `state_columns` derived (a state
+    from the ZIP, where the state came from)."""
+    return {name: value for name, value in values.items()
+            if name not in ("state_source", "state_conflicts_zip")
+            and not (name == "state" and values.get("state_source") == StateSource.ZIP)}
 
 
 def _collect(payload, errors):

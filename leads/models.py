@@ -55,6 +55,11 @@ def consent_hold_message(missing) -> str | None:
             "forwarded until consent is confirmed.")
 
 
+class StateSource(models.TextChoices):
+    POSTED = "posted", "posted"
+    ZIP = "zip", "from the ZIP"
+
+
 class Lead(TimeStampedModel):
     id = models.BigAutoField(primary_key=True)
     contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="leads")
@@ -77,6 +82,15 @@ class Lead(TimeStampedModel):
     city = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=2, blank=True, db_index=True)
     zip_code = models.CharField(max_length=10, blank=True, db_index=True)
+    state_source = models.CharField(
+        max_length=10, choices=StateSource.choices, blank=True,
+        help_text="Where the state came from: posted, or derived from the ZIP when none was posted "
+                  "(leads.ingest.clean_lead); empty = no state.",
+    )
+    state_conflicts_zip = models.BooleanField(
+        "state conflicts with the ZIP", default=False,
+        help_text="The posted state is not the ZIP's state: kept as posted, for ops to check.",
+    )
     source = models.CharField(max_length=255, blank=True)
     campaign_id = models.CharField(max_length=255, blank=True)
     utm_source = models.CharField(max_length=255, blank=True)
@@ -147,6 +161,7 @@ class Lead(TimeStampedModel):
         constraints = [
             choices_constraint("leads", "lead_type", LeadType.choices),
             choices_constraint("leads", "workspace_status", WorkspaceStatus.choices, allow_blank=True),
+            choices_constraint("leads", "state_source", StateSource.choices, allow_blank=True),
             models.CheckConstraint(condition=models.Q(priority__gte=1, priority__lte=5), name="leads_priority_1_5"),
             # Also the index of the replay lookup at ingest.
             models.UniqueConstraint(
@@ -159,6 +174,8 @@ class Lead(TimeStampedModel):
             # The held leads (ops' queue, the gate's bulk questions): few, so a lead that is not
             # held costs this index nothing on insert.
             models.Index(fields=["id"], name="leads_held_idx", condition=~models.Q(hold_reasons="")),
+            # The leads whose posted state the ZIP contradicts (ops' filter): few, likewise.
+            models.Index(fields=["id"], name="leads_state_conflict_idx", condition=models.Q(state_conflicts_zip=True)),
         ]
 
     def __str__(self):
@@ -279,6 +296,7 @@ class LeadEvent(CreatedAtModel):
     ASSIGNED = "assigned"
     UNASSIGNED = "unassigned"
     STATUS_CHANGED = "status_changed"
+    STATE_CONFLICT = "state_conflict"  # the posted state is not the ZIP's (ingest)
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     event_type = models.CharField(max_length=50, db_index=True)

@@ -13,9 +13,10 @@ distributed again. Leads held for missing consent are never forwarded.
 External rules of one webhook are few, so they are matched in Python against the lead:
 - product: any of the lead's `productid`, `service_type` or `lead_type` equals an entry,
   case-insensitively (empty list or `*` = any product);
-- ZIP: the lead's 5-digit ZIP is in an entry, exact `90210`, range `90210-90299`, prefix `902*`
-  (empty list or `*` = any ZIP; a lead without a ZIP only matches "any");
-- state: the lead's state is listed (empty list or `*` = any state).
+- ZIP and state, together (`workspaces.zips.place_matches`, the rule offers follow too): the
+  lead's 5-digit ZIP is in an entry, exact `90210`, range `90210-90299`, prefix `902*` (empty
+  list or `*` = any ZIP; a lead without a ZIP only matches "any"), AND the lead's state is
+  listed (empty list or `*` = any state).
 Order: higher `priority` first, then the oldest rule.
 """
 import csv
@@ -26,32 +27,15 @@ from django.db import transaction
 
 from workspaces.delivery import outbox_emit_to_rule
 from workspaces.models import ForwardingMode, LeadForwardingConfig, LeadForwardingRule, generate_signing_secret
-from workspaces.zips import ANY, ZipEntryKind, parse_zip_entry, zip5
-
-
-def _is_any(values) -> bool:
-    return not values or any(str(value).strip() == ANY for value in values)
-
-
-def zip_matches(entries, zip_code: str) -> bool:
-    if not entries:
-        return True
-    five = zip5(zip_code)
-    for entry in entries:
-        kind, low, high = parse_zip_entry(entry)
-        if kind == ZipEntryKind.ANY or (five and low <= five <= high):
-            return True
-    return False
+from workspaces.zips import is_any, parse_zip_entry, place_matches
 
 
 def rule_matches(rule: LeadForwardingRule, *, products, zip_code: str, state: str) -> bool:
-    if not _is_any(rule.product_types):
+    if not is_any(rule.product_types):
         wanted = {str(p).strip().casefold() for p in rule.product_types}
         if not wanted & {str(p).strip().casefold() for p in products if p}:
             return False
-    if not _is_any(rule.states) and (state or "").strip().upper() not in {s.strip().upper() for s in rule.states}:
-        return False
-    return zip_matches(rule.zip_codes, zip_code)
+    return place_matches(zip_entries=rule.zip_codes, states=rule.states, zip_code=zip_code, state=state)
 
 
 def forwarding_rules_matching(*, webhook_id: str, products, zip_code: str, state: str) -> list[LeadForwardingRule]:

@@ -1,11 +1,20 @@
-"""ZIP entries, the one parser behind offers, appointment routing rules and forwarding rules.
+"""ZIP entries, the one parser behind offers, appointment routing rules and forwarding rules,
+and the one where-rule they all follow.
 
 An entry is an exact ZIP `90210`, a range `90210-90299`, a 3-digit prefix `902*` or `*` (any ZIP);
 a rule's empty list also means any ZIP. The distribution engine's indexed rows
 (distribution.models.OfferWhere) and the external-copy check of workspaces.forwarding read
 entries only through `parse_zip_entry`, and the ZIP being matched only through `zip5`.
+
+The where-rule (`place_matches`): ZIP entries and states narrow together. A lead is in a rule's
+place when its ZIP is in one of the ZIP entries (any ZIP when there are none or one is `*`) AND
+its state is one of the states (any state when there are none or one is `*`). A lead without a
+ZIP is only in "any ZIP", one without a state only in "any state". Forwarding rules match in
+Python with `place_matches`; offers match through their derived rows
+(`distribution.models.where_values`), which spell the same rule out as index buckets.
 """
 import re
+from functools import lru_cache
 
 from django.db import models
 
@@ -46,3 +55,42 @@ def zip5(zip_code) -> str | None:
     """The 5-digit ZIP of a lead's or appointment's `zip_code` (5 digits or ZIP+4), or None."""
     match = _ZIP.match(str(zip_code or "").strip())
     return match.group(1) if match else None
+
+
+def is_any(values) -> bool:
+    """An empty list, or one holding `*`, means "any" (ZIP, state or product)."""
+    return not values or any(str(value).strip() == ANY for value in values)
+
+
+def zip_matches(entries, zip_code: str) -> bool:
+    if is_any(entries):
+        return True
+    five = zip5(zip_code)
+    for entry in entries:
+        _kind, low, high = parse_zip_entry(entry)
+        if five and low <= five <= high:
+            return True
+    return False
+
+
+def state_matches(states, state: str) -> bool:
+    return is_any(states) or (state or "").strip().upper() in {str(s).strip().upper() for s in states}
+
+
+def place_matches(*, zip_entries, states, zip_code: str, state: str) -> bool:
+    """The where-rule: in one of the ZIP entries AND in one of the states."""
+    return zip_matches(zip_entries, zip_code) and state_matches(states, state)
+
+
+@lru_cache(maxsize=1)
+def _states_by_zip() -> dict[str, str]:
+    import zipcodes  # offline data shipped with the package: nothing is downloaded
+
+    return {z["zip_code"]: z["state"] for z in zipcodes.list_all() if z["state"]}
+
+
+def zip_state(zip_code) -> str:
+    """The state (or territory) code of a ZIP or ZIP+4, "" when it is no known US ZIP. An
+    in-memory lookup (the table loads once per process)."""
+    five = zip5(zip_code)
+    return _states_by_zip().get(five, "") if five else ""

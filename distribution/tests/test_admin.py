@@ -43,7 +43,7 @@ def test_an_offer_is_typed_in_text_boxes(admin_client):
     assert offer.schedule == {"mon": [["09:00", "12:00"], ["13:00", "17:00"]]}
     assert offer.dates_off == ["2026-12-25"]
     assert [(f.column, f.op, f.value) for f in offer.filters.all()] == [("monthly_electric_bill", "gte", "150")]
-    assert offer.where_rows.filter(bucket="94105").exists()
+    assert offer.where_rows.filter(bucket="94105@CA").exists()  # ZIP entries narrowed to the states
     assert offer.price == Decimal("25.00")
     assert_admin_pages_render(admin_client, offer)
 
@@ -90,7 +90,7 @@ def test_simulate_shows_the_decision_table_without_distributing(admin_client):
     assert page.status_code == 200
     body = page.content.decode()
     assert f"Would go to {good.workspace_id} (offer #{good.pk})" in body
-    assert "inactive" in body and "eligible" in body
+    assert "eligible" in body and "inactive" not in body  # an inactive offer is no candidate
     lead = make_lead(zip_code="94105")
     page = admin_client.get(url, {"lead_id": lead.pk, "strategy": "priority"})
     assert f"Would go to {good.workspace_id}" in page.content.decode()
@@ -111,12 +111,12 @@ def test_the_lead_page_and_timeline_show_the_decision_and_a_workspace_never_sees
     from leads.selectors import lead_timeline
 
     buyer = Offer.objects.create(workspace=make_workspace(permissions=["leads:read"]), priority=2)
-    refused = Offer.objects.create(workspace=make_workspace(), is_active=False)
+    refused = Offer.objects.create(workspace=make_workspace(), schedule={"mon": []})  # never open
     lead = make_lead()
     decision = lead_distribute(lead=lead, strategy="priority")
     page = admin_client.get(admin_url(lead, "change", lead.pk)).content.decode()
     assert 'class="distribution-decision"' in page
-    assert "Assigned by priority at" in page and "refused: inactive 1" in page
+    assert "Assigned by priority at" in page and "refused: schedule_closed 1" in page
     assert f"<td>#{refused.pk}</td><td>{refused.workspace_id}</td>" in page
     timeline = admin_client.get(admin_url(lead, "timeline", lead.pk))
     (item,) = [i for i in timeline.context["items"] if i["kind"] == "decision"]

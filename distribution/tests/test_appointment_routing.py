@@ -106,7 +106,7 @@ def test_inactive_rules_and_inactive_workspaces_never_match():
     rule(zip_codes=["94105"], is_active=False)
     rule(make_workspace(is_active=False), zip_codes=["94105"])
     assert winner("94105") is None
-    assert appointment_decide(zip_code="94105", product="solar").refused == {"inactive": 2}
+    assert appointment_decide(zip_code="94105", product="solar").candidates == []  # not even candidates
 
 
 def test_the_decision_names_the_workspace_and_rule_and_says_why():

@@ -169,9 +169,10 @@ def test_every_candidate_gets_a_verdict_and_refusals_are_counted():
     good = offer()
     result = outcome(make_lead(roof_age=3), at=at("2026-12-08T12:00"))
     verdicts = {c.offer: c.verdict for c in result.candidates}
-    assert verdicts == {off: "inactive", paused: "inactive", dead_hook: "buyer_webhook_off",
-                        closed: "schedule_closed", filtered: "filter:roof_age", good: "eligible"}
-    assert result.refused == {"inactive": 2, "buyer_webhook_off": 1, "schedule_closed": 1, "filter:roof_age": 1}
+    assert verdicts == {dead_hook: "buyer_webhook_off", closed: "schedule_closed", filtered: "filter:roof_age",
+                        good: "eligible"}  # inactive and paused offers are no candidates: off and paused
+    assert off not in verdicts and paused not in verdicts
+    assert result.refused == {"buyer_webhook_off": 1, "schedule_closed": 1, "filter:roof_age": 1}
     assert [c.offer for c in result.winners] == [good]
 
 

@@ -13,12 +13,13 @@ from contacts.services import contact_upsert
 from leadhub.actors import SYSTEM, actor_for_provider, actor_for_workspace
 from leadhub.choices import LeadType
 from leadhub.errors import ServiceConflict, ServiceRefusal
-from leads.ingest import clean_lead, column_for
+from leads.ingest import clean_lead, column_for, posted_values
 from leads.holds import hold_columns, holds_at_ingest, lead_holds_live, lead_holds_record
 from leads.models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
 from leads.signals import lead_accepted, lead_replayed
 from providers.models import WebhookConfig
 from providers.services import provider_usage_record
+from workspaces.zips import zip_state
 
 
 class IngestError(ServiceRefusal):
@@ -128,7 +129,7 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
     holds = holds_at_ingest(values)
     contact, created_contact, changed = contact_upsert(
         webhook_id=webhook.webhook_id, phone=values["phone"], now=now,
-        values={**values, "sent_from_workspace": sent_from_workspace.pk if sent_from_workspace else ""},
+        values={**posted_values(values), "sent_from_workspace": sent_from_workspace.pk if sent_from_workspace else ""},
         fill_existing=not holds,
     )
     lead = Lead.objects.create(
@@ -163,7 +164,7 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         by = actor_for_provider(provider) if provider else SYSTEM
     if holds:
         lead_holds_record(lead=lead, holds=holds, by=by, at=now)
-    LeadEvent.objects.create(
+    events = [LeadEvent(
         lead=lead,
         event_type=LeadEvent.RECEIVED,
         event_data={
@@ -178,8 +179,13 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
             # Distribution was asked for (it runs after this transaction): a lead that says so and
             # has no decision was left behind, and distribution's sweeper takes it up.
             "distribute": bool(distribute and webhook.distribution_strategy),
+            "state_source": lead.state_source,
         },
-    )
+    )]
+    if lead.state_conflicts_zip:  # for ops, on the timeline; written with the received event
+        events.append(LeadEvent(lead=lead, event_type=LeadEvent.STATE_CONFLICT, event_data={
+            "posted": lead.state, "zip_code": lead.zip_code, "zip_state": zip_state(lead.zip_code)}))
+    LeadEvent.objects.bulk_create(events)
     if sent_from_workspace is not None:
         WorkspaceTracking.objects.create(
             contact=contact, lead=lead, workspace=sent_from_workspace, action=TrackingAction.RECEIVED,
@@ -223,10 +229,11 @@ def _replay_or_conflict(existing, cleaned):
     phone) is a retry: the original answer, nothing written. Different values are a 409 naming
     each field that differs."""
     before = clean_lead(existing.raw_payload, lead_type=existing.lead_type)
+    before_posted, posted = posted_values(before.values), posted_values(cleaned.values)
     changed = sorted(
-        name for name in {*before.values, *cleaned.values, *before.other_vertical, *cleaned.other_vertical}
-        if before.values.get(name, before.other_vertical.get(name))
-        != cleaned.values.get(name, cleaned.other_vertical.get(name))
+        name for name in {*before_posted, *posted, *before.other_vertical, *cleaned.other_vertical}
+        if before_posted.get(name, before.other_vertical.get(name))
+        != posted.get(name, cleaned.other_vertical.get(name))
     )
     if changed:
         raise IngestConflict(

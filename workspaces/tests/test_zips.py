@@ -5,10 +5,10 @@ from django.core.exceptions import ValidationError
 
 from distribution.services import appointment_decide
 from leadhub.testing import make_workspace
-from workspaces.forwarding import zip_entries_from_csv, zip_matches
+from workspaces.forwarding import zip_entries_from_csv
 from workspaces.models import LeadForwardingRule
 from workspaces.services import routing_rule_save
-from workspaces.zips import ZipEntryKind, parse_zip_entry, zip5
+from workspaces.zips import ZipEntryKind, parse_zip_entry, zip5, zip_matches
 
 ENTRY_LISTS = [["90210"], ["90210-90299"], ["902*"], ["*"], ["94105", "*"], [], ["10090-10210", "941*"]]
 ZIPS = ["90210", "90210-1234", "902101234", "90255", "90300", "10150", "94199", "", "9021", "abcde"]

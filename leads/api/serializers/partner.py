@@ -32,7 +32,8 @@ class PartnerLeadSerializer(serializers.ModelSerializer):
         fields = [
             "id", "external_id", "contact_id", "lead_type", "status", "status_changed_at", "workspace_status",
             "workspace_assigned_at", "first_name", "last_name", "email", "phone", "address", "address2",
-            "city", "state", "zip_code", "source", "campaign_id", "utm_source", "utm_medium", "utm_campaign",
+            "city", "state", "state_source", "state_conflicts_zip", "zip_code",
+            "source", "campaign_id", "utm_source", "utm_medium", "utm_campaign",
             "subsource", "landing_page_url", "productid", "monthly_electric_bill", "property_type",
             "roof_condition", "roof_age", "shade_coverage", "system_type", "system_age", "service_type",
             "urgency", "property_size", "policy_type", "coverage_amount", "current_premium", "property_value",
