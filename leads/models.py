@@ -84,8 +84,8 @@ class Lead(TimeStampedModel):
     zip_code = models.CharField(max_length=10, blank=True, db_index=True)
     state_source = models.CharField(
         max_length=10, choices=StateSource.choices, blank=True,
-        help_text="Where the state came from: posted, or derived from the ZIP when none was posted "
-                  "(leads.ingest.clean_lead); empty = no state.",
+        help_text="Where the state came from: posted, or derived from the ZIP when none was posted; "
+                  "empty = no state.",
     )
     state_conflicts_zip = models.BooleanField(
         "state conflicts with the ZIP", default=False,

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='lead',
             name='state_source',
-            field=models.CharField(blank=True, choices=[('posted', 'posted'), ('zip', 'from the ZIP')], help_text='Where the state came from: posted, or derived from the ZIP when none was posted (leads.ingest.clean_lead); empty = no state.', max_length=10),
+            field=models.CharField(blank=True, choices=[('posted', 'posted'), ('zip', 'from the ZIP')], help_text='Where the state came from: posted, or derived from the ZIP when none was posted; empty = no state.', max_length=10),
         ),
         migrations.AddIndex(
             model_name='lead',
