@@ -9,14 +9,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection
 
 from distribution.models import Decision, DecisionResult, Offer, OfferPriceAdjustment
 from distribution.receivers import distribute_accepted_lead
 from distribution.services import UNDECIDED_GRACE, leads_undecided_distribute
 from leadhub.models import MONEY_MAX
 from leadhub.testing import make_keyed_provider, make_webhook, make_workspace, provider_post, valid_phone
-from leadhub.testing.procs import CuttingProxy
+from leadhub.testing.procs import reconnect
 from leads.models import Lead
 from leads.services.ingest import lead_ingest
 from leads.signals import lead_accepted
@@ -131,25 +130,6 @@ def test_a_price_past_the_money_limit_fails_the_decision_not_the_post(client, dj
 
 # --- the database cut with a real TCP proxy (as leadhub/tests/test_faults_postgres.py) --------------
 
-@pytest.fixture
-def proxied_database(transactional_db):
-    """This process's default connection goes through a CuttingProxy to the test database."""
-    params = connection.settings_dict
-    saved = params["HOST"], params["PORT"]
-    with CuttingProxy((params["HOST"] or "127.0.0.1", int(params["PORT"] or 5432))) as proxy:
-        connection.close()
-        params["HOST"], params["PORT"] = "127.0.0.1", str(proxy.port)
-        try:
-            yield proxy
-        finally:
-            connection.close()
-            params["HOST"], params["PORT"] = saved
-            connection.close()
-
-
-def reconnect():
-    close_old_connections()
-    connection.close()
 
 
 def post_cut_at_distribution(client, proxy, body):

@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import threading
+
+import pytest
 import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -235,3 +237,31 @@ class CuttingProxy:
                     self.pairs.remove((client, server))
             self._close(client)
             self._close(server)
+
+
+def reconnect():
+    """What the request cycle does before the next request (close_old_connections): a connection
+    that saw errors is checked and replaced."""
+    from django.db import close_old_connections, connection
+
+    close_old_connections()
+    connection.close()
+
+
+@pytest.fixture
+def proxied_database(transactional_db):
+    """Route this process's default connection through a CuttingProxy to the test database (the
+    database cut tests: import this fixture into the test module)."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    saved = params["HOST"], params["PORT"]
+    with CuttingProxy((params["HOST"] or "127.0.0.1", int(params["PORT"] or 5432))) as proxy:
+        connection.close()
+        params["HOST"], params["PORT"] = "127.0.0.1", str(proxy.port)
+        try:
+            yield proxy
+        finally:
+            connection.close()
+            params["HOST"], params["PORT"] = saved
+            connection.close()

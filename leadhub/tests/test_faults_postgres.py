@@ -10,14 +10,13 @@ import uuid
 
 import pytest
 from django import db
-from django.db import close_old_connections, connection
 from django.test import RequestFactory
 
 from contacts.models import Contact, ContactEvent
 from leadhub.keys import key_digest
 from leadhub.middleware import DatabaseUnavailableMiddleware
 from leadhub.testing import assert_webhook_error, make_lead_offer, make_provider, make_webhook, make_workspace, valid_phone
-from leadhub.testing.procs import CuttingProxy
+from leadhub.testing.procs import reconnect
 from leads.models import Lead, LeadEvent
 from providers.models import ProviderUsageLog, WebhookConfig
 from workspaces.models import OutboundEvent
@@ -25,27 +24,6 @@ from workspaces.models import OutboundEvent
 API_KEY = "lhp_faults-pg-0123456789"
 
 
-def reconnect():
-    """What the request cycle does before the next request (close_old_connections): a connection
-    that saw errors is checked and replaced."""
-    close_old_connections()
-    connection.close()
-
-
-@pytest.fixture
-def proxied_database(transactional_db):
-    """Route this process's default connection through a CuttingProxy to the test database."""
-    params = connection.settings_dict
-    saved = params["HOST"], params["PORT"]
-    with CuttingProxy((params["HOST"] or "127.0.0.1", int(params["PORT"] or 5432))) as proxy:
-        connection.close()
-        params["HOST"], params["PORT"] = "127.0.0.1", str(proxy.port)
-        try:
-            yield proxy
-        finally:
-            connection.close()
-            params["HOST"], params["PORT"] = saved
-            connection.close()
 
 
 def post_lead(client, webhook_id, phone):
