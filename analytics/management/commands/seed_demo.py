@@ -109,19 +109,19 @@ WEBHOOKS = [
     # id, name, type, area code, ZIPs, state, strategy, (payout kind, amount or share %, payout_on),
     # provider, leads before the last week, leads in the last week
     ("solar-demo", "Solar leads (demo)", "solar", "415", SOLAR_ZIPS, "CA", "priority",
-     (FIXED, "12.00", "accepted"), "demo-leadgen", 20, 35),
+     (FIXED, "12.00", "accepted"), "demo-leadgen", 40, 70),
     ("solar-multisell-demo", "Solar shared leads (demo)", "solar", "415", SOLAR_ZIPS, "CA", "multisell",
-     (SHARE, "40.00", "sold"), "demo-solarclicks", 12, 28),
+     (SHARE, "40.00", "sold"), "demo-solarclicks", 25, 55),
     ("solar-auction-demo", "Solar leads to the best bid (demo)", "solar", "415", SOLAR_ZIPS, "CA", "highest_price",
-     (FIXED, "15.00", "sold"), "demo-solarclicks", 10, 22),
+     (FIXED, "15.00", "sold"), "demo-solarclicks", 20, 45),
     ("hvac-demo", "HVAC leads (demo)", "hvac", "312", HVAC_ZIPS, "IL", "round_robin",
-     (FIXED, "9.00", "accepted"), "demo-homequotes", 18, 30),
+     (FIXED, "9.00", "accepted"), "demo-homequotes", 35, 60),
     ("hvac-weighted-demo", "HVAC leads, weighted (demo)", "hvac", "312", HVAC_ZIPS, "IL", "weighted",
-     (SHARE, "35.00", "sold"), "demo-leadgen", 10, 22),
+     (SHARE, "35.00", "sold"), "demo-leadgen", 20, 45),
     ("insurance-demo", "Insurance leads (demo)", "insurance", "212", INSURANCE_ZIPS, "NY", "priority",
-     (FIXED, "6.00", "sold"), "demo-homequotes", 18, 28),
+     (FIXED, "6.00", "sold"), "demo-homequotes", 35, 55),
     ("insurance-shared-demo", "Insurance leads to every match (demo)", "insurance", "212", INSURANCE_ZIPS, "NY",
-     "all_matches", (SHARE, "30.00", "sold"), "demo-homequotes", 10, 22),
+     "all_matches", (SHARE, "30.00", "sold"), "demo-homequotes", 20, 45),
 ]
 # The buyer ops sell an unsold lead of each type to by hand, and the price they agree when no
 # offer of that buyer takes the lead.
