@@ -20,7 +20,8 @@ from providers.models import DistributionStrategy, WebhookConfig
 
 from .caps import cap_full, caps_attach
 from .engine import ELIGIBLE, Candidate
-from .models import Offer, Sale
+from .models import Offer
+from .selectors import lead_sales_standing
 from .selling import CapFull, ClaimRefused, Purchase, sales_make
 from .services import lead_decide
 
@@ -46,8 +47,7 @@ def lead_sell_by_hand(*, lead, workspace, by: str, price=None, reason: str = "",
     if workspace.pk in lead.excluded_buyers:
         raise HandSaleRefused(f"Workspace '{workspace.pk}' may not have lead {lead.pk} again (its delivery finally "
                               "failed).", errors={"workspace": ["This buyer is excluded from the lead."]})
-    standing = {sale.workspace_id: sale for sale in Sale.objects.filter(lead_id=lead.pk, appointment__isnull=True)
-                .exclude(workspace_id__in=lead.excluded_buyers)}
+    standing = {sale.workspace_id: sale for sale in lead_sales_standing(lead=lead)}
     exclusive = next((sale for sale in standing.values() if sale.exclusive and sale.workspace_id != workspace.pk), None)
     if exclusive is not None:
         message = f"Lead {lead.pk} was sold exclusively to '{exclusive.workspace_id}'."

@@ -78,6 +78,13 @@ def offers_caps_now(offers, *, at):
     return offers
 
 
+def lead_sales_standing(*, lead):
+    """The lead's sales that stand: sales of the lead itself (not of its appointments) to buyers it
+    does not exclude (a buyer whose delivery finally failed was credited). Oldest first."""
+    return (Sale.objects.filter(lead_id=lead.pk, appointment__isnull=True)
+            .exclude(workspace_id__in=lead.excluded_buyers).order_by("sold_at", "pk"))
+
+
 def sales_visible_to(*, workspace):
     """The caller's sale rows (every buyer's for staff, `workspace` None)."""
     return Sale.objects.all() if workspace is None else Sale.objects.filter(workspace=workspace)

@@ -25,7 +25,7 @@ from .caps import window_start
 from .engine import ELIGIBLE, MULTISELL_BUYERS, Outcome, decide, prices_for, round_robin_top
 from .models import Decision, DecisionResult, Offer, OfferKind, Sale, zero_priced
 from .schedule import schedule_open
-from .selectors import leads_without_strategy, payout_reference, undecided_leads, unsold_leads
+from .selectors import lead_sales_standing, leads_without_strategy, payout_reference, undecided_leads, unsold_leads
 from .selling import ClaimRefused, Purchase, Refusals, sales_make
 
 logger = logging.getLogger(__name__)
@@ -111,9 +111,7 @@ def _appointment_buyers(lead, *, only=None):
     none of them has an eligible offer; words for routing_method)."""
     buyers, fallback, why = None, None, ""
     if lead is not None:
-        sales = list(Sale.objects.filter(lead_id=lead.pk, appointment__isnull=True)
-                     .exclude(workspace_id__in=lead.excluded_buyers).select_related("workspace")
-                     .order_by("sold_at", "pk"))
+        sales = list(lead_sales_standing(lead=lead).select_related("workspace"))
         exclusive = next((sale for sale in sales if sale.exclusive), None)
         if exclusive is not None:
             buyers, fallback = {exclusive.workspace_id}, exclusive.workspace
@@ -315,9 +313,8 @@ def _offered_again(*, lead_id):
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead_id)
         webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
-        standing = (Sale.objects.filter(lead_id=lead_id, appointment__isnull=True)
-                    .exclude(workspace_id__in=lead.excluded_buyers))
-        if webhook is not None and webhook.payout_booked_on == PayoutOn.SOLD and not standing.exists():
+        if (webhook is not None and webhook.payout_booked_on == PayoutOn.SOLD
+                and not lead_sales_standing(lead=lead).exists()):
             payout_chargeback(lead=lead, by=SYSTEM, reason="the lead's only sale could not be delivered")
 
 
