@@ -39,6 +39,7 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests per endpoint first")
+    parser.add_argument("--port", type=int, default=0, help="port for the server (default: any free one)")
     return parser.parse_args()
 
 
@@ -258,7 +259,7 @@ def main():
     try:
         set_up_django(database.url)
         webhook, provider, raw_key = prepare(args.leads)
-        port = free_port()
+        port = args.port or free_port()
         server = start_server(port, args)
         run = uuid.uuid4().hex[:6]
         total = args.warmup + args.leads
