@@ -56,3 +56,15 @@ def appointment_clock():
     appointment times take it (appointments in the past are refused)."""
     with time_machine.travel(BEFORE_FIXED_APPOINTMENTS, tick=True) as traveller:
         yield traveller
+
+
+# Half a minute into a minute and into a quarter-hour: no window edge anywhere near.
+MID_WINDOW = datetime(2026, 3, 3, 10, 7, 30, tzinfo=ZoneInfo("UTC"))
+
+
+@pytest.fixture
+def still_clock():
+    """Time standing still at MID_WINDOW, for a test that counts within one window (a rate limit,
+    a minute's merged refusals) and is about no edge: one run, where `frozen_clock` makes three."""
+    with time_machine.travel(MID_WINDOW, tick=False) as traveller:
+        yield traveller

@@ -1,5 +1,6 @@
 """Security review, as tests: production hardening, admin CSRF and login rate limit, body size and
 JSON nesting limits, and the SSRF guard on outbound webhook and forwarding URLs."""
+import ipaddress
 import json
 import os
 import socket
@@ -21,6 +22,7 @@ from django.urls import reverse
 from leadhub.api.parsers import MAX_JSON_DEPTH
 from leadhub.testing.api import workspace_with_key
 from leadhub.logging import REDACTED, RedactSecretsFilter
+from leadhub.middleware import ip_bucket
 from leadhub.netguard import address_blocked, outbound_url_check
 from leadhub.testing import (
     WebhookReceiver,
@@ -157,6 +159,43 @@ def test_concurrent_wrong_passwords_reach_at_most_the_limit_of_password_checks(f
         user_login_failed.disconnect(count_check)
     assert len(checks) <= 5, len(checks)
     assert statuses.count(429) >= 35
+
+
+@override_settings(ADMIN_LOGIN_RATE_PER_USERNAME="100/15m", ADMIN_LOGIN_RATE_PER_IP="3/15m")
+def test_admin_login_counts_an_ipv6_64_and_an_ipv4_mapped_address_as_one_client(db, still_clock):
+    """Repro: counted per exact address, 30 addresses of one IPv6 /64 (a single subscriber's)
+    got 30 password checks, and `::ffff:a.b.c.d` was another client than a.b.c.d."""
+    network = ipaddress.IPv6Network((0x2001_0DB8 << 96 | (uuid.uuid4().int & 0xFFFF_FFFF) << 64, 64))
+    ipv4 = _fresh_ip()
+    checks = []
+
+    def count_check(sender, credentials, **kwargs):
+        checks.append(credentials.get("username"))
+
+    user_login_failed.connect(count_check)
+    try:
+        from_64 = [_login(f"guess-{uuid.uuid4().hex[:8]}", "wrong", str(network[n * 65_537 + 1])).status_code
+                   for n in range(30)]
+        mapped = [_login(f"guess-{uuid.uuid4().hex[:8]}", "wrong", address).status_code
+                  for address in [f"::ffff:{ipv4}"] * 3 + [ipv4]]
+    finally:
+        user_login_failed.disconnect(count_check)
+
+    assert from_64 == [200] * 3 + [429] * 27 and mapped == [200] * 3 + [429]
+    assert len(checks) == 6
+
+
+@pytest.mark.parametrize("address, bucket", [
+    ("203.0.113.9", "203.0.113.9"),
+    ("::ffff:203.0.113.9", "203.0.113.9"),
+    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ("2001:DB8:1:2::ffff", "2001:db8:1:2::/64"),
+    ("fe80::1%eth0", "fe80::/64"),
+    ("testclient", "testclient"),
+    ("", ""),
+])
+def test_ip_bucket(address, bucket):
+    assert ip_bucket(address) == bucket
 
 
 @override_settings(ADMIN_LOGIN_RATE_PER_USERNAME="2/15m", ADMIN_LOGIN_RATE_PER_IP="2/15m")

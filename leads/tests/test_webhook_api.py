@@ -339,6 +339,18 @@ def test_over_the_webhook_limit_is_429_with_retry_after(client, provider):
     assert Lead.objects.count() == 2
 
 
+def test_one_providers_flood_leaves_the_webhook_open_to_the_others(client, provider):
+    shared = make_webhook(unique_id("wh"), rate_limit=2, rate_window=3600)
+    for n in range(2):
+        assert post(client, shared.webhook_id, provider, lead_body(phone=f"41555502{n:02d}")).status_code == 201
+    assert_failure(post(client, shared.webhook_id, provider, lead_body(phone="4155550210")), 429, "webhook_rate_limited")
+
+    other = post(client, shared.webhook_id, make_provider(unique_id("prov")), lead_body(phone="4155550211"), key=None)
+
+    assert other.status_code == 201, other.content
+    assert (other["X-RateLimit-Limit"], other["X-RateLimit-Remaining"]) == ("2", "1")
+
+
 def test_over_the_provider_limit_is_429(client, webhook):
     tight = make_provider(unique_id("prov"), rate_limit=1)
     assert post(client, webhook.webhook_id, tight, key=None).status_code == 201
@@ -358,7 +370,7 @@ def test_rate_limit_headers_show_the_tighter_limit(client, webhook):
     assert (response["X-RateLimit-Limit"], response["X-RateLimit-Remaining"]) == ("5", "4")
 
 
-def test_refusals_before_the_rate_limit_do_not_count_against_it(client, provider):
+def test_refusals_of_a_wrong_key_do_not_count_against_the_limit(client, provider):
     tight = make_webhook(unique_id("wh"), rate_limit=1, rate_window=3600)
     for _ in range(3):
         post(client, tight.webhook_id, provider, key="lhp_wrong")

@@ -36,6 +36,21 @@ def test_counts_down_and_refuses_past_the_limit():
     assert 1 <= int(caught.value.headers["Retry-After"]) <= 3600
 
 
+def test_each_provider_gets_the_webhooks_rate():
+    """Repro: one counter per webhook, so one provider's flood shut the webhook for every other."""
+    flooding = limits(webhook_limit=2)
+    other = dict(flooding, provider=LeadSourceProvider(provider_id=unique_id("prov"), rate_limit=1000))
+    rate_limits_hit(**flooding)
+    rate_limits_hit(**flooding)
+    with pytest.raises(Refusal) as caught:
+        rate_limits_hit(**flooding)
+
+    usage = rate_limits_hit(**other)
+
+    assert caught.value.code == "webhook_rate_limited" and usage.remaining == 1
+    assert flooding["provider"].provider_id in caught.value.reason
+
+
 def test_the_provider_limit_spans_webhooks():
     first, second = limits(provider_limit=2), limits()
     second["provider"] = first["provider"]

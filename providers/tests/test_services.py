@@ -1,5 +1,7 @@
 """Provider services: key rotation, the rejected-submission log (flood control, purge, re-process)."""
+import ipaddress
 import json
+import uuid
 
 import pytest
 from django.db import connection
@@ -115,6 +117,41 @@ def test_429s_of_another_provider_get_their_own_row():
     record(provider_id="b", **flood)
 
     assert RejectedSubmission.objects.filter(webhook_id=webhook_id).count() == 2
+
+
+def one_64():
+    """An IPv6 /64 no other test uses (merges live in the shared cache, keyed by the network)."""
+    return ipaddress.IPv6Network((0x2001_0DB8 << 96 | (uuid.uuid4().int & 0xFFFF_FFFF) << 64, 64))
+
+
+@pytest.mark.parametrize("cache_up, addresses", [(True, 500), (False, 20)], ids=["cache", "redis-down"])
+def test_unauthenticated_refusals_from_one_ipv6_64_make_one_row(settings, still_clock, cache_up, addresses):
+    """Repro: merged per exact address, 500 addresses of one /64 (what a single subscriber is
+    given) made 500 rows."""
+    if not cache_up:
+        if not settings.REDIS_URL:
+            pytest.skip("needs Redis (REDIS_URL) to simulate its outage")
+        settings.CACHES = {"default": dict(settings.CACHES["default"], LOCATION="redis://127.0.0.1:1/0")}
+    webhook_id, network = unique_id("wh"), one_64()
+    refusal = dict(webhook_id=webhook_id, authenticated=False, http_status=401, reason_code="api_key_invalid",
+                   reason="Wrong API key.")
+
+    for n in range(addresses):
+        record(ip_address=str(network[n * 7919 + 1]), **refusal)
+
+    row = RejectedSubmission.objects.get(webhook_id=webhook_id)
+    assert row.occurrences == addresses and row.ip_address == str(network[1])
+
+
+def test_an_ipv4_mapped_address_merges_with_its_ipv4(still_clock):
+    webhook_id, ipv4 = unique_id("wh"), f"198.18.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+    refusal = dict(webhook_id=webhook_id, authenticated=False, http_status=401, reason_code="api_key_invalid",
+                   reason="Wrong API key.")
+
+    record(ip_address=f"::ffff:{ipv4}", **refusal)
+    record(ip_address=ipv4, **refusal)
+
+    assert RejectedSubmission.objects.get(webhook_id=webhook_id).occurrences == 2
 
 
 def test_purge_for_phone_deletes_only_that_persons_rows():
