@@ -1,8 +1,8 @@
 """The admin login, rate-limited against password guessing (on the shared cache).
 
-Every login attempt is counted per client address and per username in fixed windows *before*
-the password is checked: the atomic increment decides, so however many attempts arrive at
-once, at most `limit` of them reach the password check in a window. Beyond it, attempts get 429
+Every login attempt is counted per client (`ip_bucket`: an IPv6 /64 is one client) and per
+username in fixed windows *before* the password is checked: the atomic increment decides, so
+however many attempts arrive at once, at most `limit` of them reach the password check in a window. Beyond it, attempts get 429
 until the window ends, whatever the password. A successful login gives its attempt back, so
 logging in is never what locks an account. The counters live in the default cache (Redis in
 production), so the limit holds across gunicorn workers and hosts; when the cache is down the
@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.utils.html import escape
 from django_ratelimit.core import _split_rate
 
-from leadhub.middleware import client_ip
+from leadhub.middleware import client_ip, ip_bucket
 import contextlib
 
 GROUP = "admin-login"
@@ -25,7 +25,7 @@ GROUP = "admin-login"
 
 def _keys(request):
     username = request.POST.get("username", "").strip().lower()
-    keys = [("ip", client_ip(request), settings.ADMIN_LOGIN_RATE_PER_IP)]
+    keys = [("ip", ip_bucket(client_ip(request)), settings.ADMIN_LOGIN_RATE_PER_IP)]
     if username:
         keys.append(("username", username, settings.ADMIN_LOGIN_RATE_PER_USERNAME))
     return keys

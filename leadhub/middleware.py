@@ -170,3 +170,20 @@ def client_ip(request):
             except ValueError:
                 return remote  # a garbled hop: fall back to what we actually saw
     return hops[0] if hops else remote
+
+
+def ip_bucket(address: str) -> str:
+    """The client an address counts as, wherever clients are counted or merged (admin login
+    attempts, refused webhook posts). IPv6 counts per /64: that is what one subscriber is given,
+    so cycling through its addresses gains nothing. An IPv4-mapped IPv6 address (`::ffff:1.2.3.4`,
+    how a dual-stack socket reports an IPv4 client) is that IPv4 address; an IPv4 address is
+    itself. What is no address at all (a test client's name) stays as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)

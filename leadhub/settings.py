@@ -308,7 +308,7 @@ REJECTED_SUBMISSION_HANDLERS = {
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
 # How long a contact merge can be undone from its manifest (people.services.contact_unmerge).
 CONTACT_UNMERGE_DAYS = int(os.environ.get("CONTACT_UNMERGE_DAYS", "30"))
-# Failed admin logins allowed per window (leadhub.admin_login), per client address and per username.
+# Failed admin logins allowed per window (leadhub.admin_login), per client (an IPv6 /64 is one) and per username.
 ADMIN_LOGIN_RATE_PER_IP = os.environ.get("ADMIN_LOGIN_RATE_PER_IP", "20/15m")
 ADMIN_LOGIN_RATE_PER_USERNAME = os.environ.get("ADMIN_LOGIN_RATE_PER_USERNAME", "5/15m")
 # Refused webhook posts are kept this many days (providers.tasks.purge_rejected_submissions).

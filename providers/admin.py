@@ -125,7 +125,7 @@ class WebhookConfigAdmin(RecordActionsMixin, ConfirmationPageMixin, admin.ModelA
             ]
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
-    @admin.display(description="Rate limit", ordering="rate_limit")
+    @admin.display(description="Rate limit (each provider)", ordering="rate_limit")
     def rate(self, obj):
         return f"{obj.rate_limit} per {obj.rate_window} s"
 

@@ -2,9 +2,11 @@
 
 Order fixed by the endpoint contract: size and content type (413/415), webhook (404), provider
 identity and permission (401/403), signature (401), rate limits (429), body (400), then the
-endpoint's own handler, whose refusals (422/409) it raises as `Refusal`. Every refusal is stored
-as a rejected submission under the endpoint's name, so ops can re-process it. A signed post
-sent again inside the signature's window gets its first answer back (200), and nothing is
+endpoint's own handler, whose refusals (422/409) it raises as `Refusal`. A post refused before
+the rate limits by a provider that proved who it is (its key, or its id alone when it has no
+key) still counts against them, so a flood of refused posts ends in 429s too. Every refusal is
+stored as a rejected submission under the endpoint's name, so ops can re-process it. A signed
+post sent again inside the signature's window gets its first answer back (200), and nothing is
 written a second time.
 
 A webhook in test mode runs the same checks and the endpoint's body validation only, and says
@@ -40,17 +42,22 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle, validate, refu
     one set of keys."""
     content_type = http.META.get("CONTENT_TYPE", "")
     body, body_size, limits, webhook, provider, receipt = b"", 0, None, None, None, None
+    counted = False  # against the rate limits
     try:
-        body_size = _declared_length(http)
-        if body_size > settings.WEBHOOK_MAX_BODY_BYTES:
-            body = http.read(RejectedSubmission.BODY_LIMIT)  # a sample for ops; the rest is never read
-            raise body_too_large(body_size)
         try:
-            body = http.body
-        except RequestDataTooBig:  # no or understated Content-Length; Django measured the real body
-            raise body_too_large(None) from None
-        body_size = len(body)
-        content_type_check(content_type)
+            body_size = _declared_length(http)
+            if body_size > settings.WEBHOOK_MAX_BODY_BYTES:
+                body = http.read(RejectedSubmission.BODY_LIMIT)  # a sample for ops; the rest is never read
+                raise body_too_large(body_size)
+            try:
+                body = http.body
+            except RequestDataTooBig:  # no or understated Content-Length; Django measured the real body
+                raise body_too_large(None) from None
+            body_size = len(body)
+            content_type_check(content_type)
+        except Refusal:
+            webhook, provider = _sender(http, webhook_id)
+            raise
         webhook = webhook_for_post(webhook_id=webhook_id)
         provider = provider_authenticate(headers=http.headers, webhook=webhook)
         digest = signature_check(headers=http.headers, webhook=webhook, body=body)
@@ -59,6 +66,7 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle, validate, refu
             if original is not None:
                 return JsonResponse(original, status=200)  # a replay: the first answer, nothing written
             receipt = digest
+        counted = True
         limits = rate_limits_hit(webhook=webhook, provider=provider)
         payload = parse_body(body, content_type)
         if webhook.test_mode:
@@ -75,11 +83,20 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle, validate, refu
         if receipt is not None:
             signature_receipt_settle(digest=receipt, response=json.loads(response.content))
             receipt = None
-    except Refusal as refusal:
+    except Refusal as caught:
+        refusal = caught
+        if provider is not None and not counted:
+            # A proven sender's refused posts spend its limits as accepted ones do: a flood of
+            # them ends in 429s. One that proved nothing is not counted, or anyone could spend a
+            # provider's limits by naming it.
+            try:
+                limits = rate_limits_hit(webhook=webhook, provider=provider)
+            except Refusal as flooded:
+                refusal = flooded
         if webhook is None or not webhook.test_mode:
             rejected_submission_record(
                 webhook_id=webhook_id,
-                provider_id=http.headers.get(PROVIDER_HEADER, ""),
+                provider_id=provider.provider_id if provider is not None else http.headers.get(PROVIDER_HEADER, ""),
                 reason_code=refusal.stored_code,
                 reason=refusal.stored_reason,
                 http_status=refusal.status,
@@ -91,7 +108,8 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle, validate, refu
                 user_agent=http.headers.get("User-Agent", ""),
                 request_id=http.request_id,
                 endpoint=endpoint,
-                authenticated=provider is not None or _authenticates(http, webhook_id),
+                authenticated=provider is not None,
+                before_limits=not counted,
             )
         response = refusal_response(refusal, request_id=http.request_id, **(refusal_fields or {}))
     finally:
@@ -103,14 +121,19 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle, validate, refu
     return response
 
 
-def _authenticates(http, webhook_id):
-    """For a post refused before its provider was checked (size, content type): would the
-    provider's id and key have been accepted? Decides how much of the refused body is kept."""
+def _sender(http, webhook_id):
+    """For a post refused before its webhook and provider were checked (size, content type): the
+    open webhook it was sent to, and its provider if the id and key would have been accepted
+    (None for either that is not). A refused body is judged by who sent it all the same: how much
+    of it is kept, and whether it counts against the provider's limits."""
     try:
-        provider_authenticate(headers=http.headers, webhook=webhook_for_post(webhook_id=webhook_id))
+        webhook = webhook_for_post(webhook_id=webhook_id)
     except Refusal:
-        return False
-    return True
+        return None, None
+    try:
+        return webhook, provider_authenticate(headers=http.headers, webhook=webhook)
+    except Refusal:
+        return webhook, None
 
 
 def _declared_length(http):

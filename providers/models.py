@@ -48,7 +48,10 @@ class WebhookConfig(TimeStampedModel):
     lead_type = models.CharField(max_length=20, choices=LeadType.choices)
     is_active = models.BooleanField(default=True)
     secret_key = models.CharField(max_length=255, blank=True)
-    rate_limit = models.PositiveIntegerField(default=100, validators=[MinValueValidator(1)])
+    rate_limit = models.PositiveIntegerField(
+        default=100, validators=[MinValueValidator(1)],
+        help_text="Posts each provider may send per window: every provider on this webhook is counted on its own.",
+    )
     rate_window = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
     total_leads = models.PositiveIntegerField(default=0)
     last_lead_at = models.DateTimeField(null=True, blank=True)
@@ -179,7 +182,7 @@ class RejectedSubmission(CreatedAtModel):
 
     BODY_LIMIT = 64 * 1024
     # Posts refused before a provider proved who it is (unknown webhook or provider, bad key):
-    # anyone can send those, so only this much is kept, on one row per client IP and minute.
+    # anyone can send those, so only this much is kept, on one row per client and minute.
     UNAUTHENTICATED_BODY_LIMIT = 1024
 
     endpoint = models.CharField(max_length=20, default="lead")
@@ -194,6 +197,9 @@ class RejectedSubmission(CreatedAtModel):
     body_truncated = models.BooleanField(default=False)
     content_type = models.CharField(max_length=255, blank=True)
     ip_address = models.CharField(max_length=45, blank=True)
+    # The client `ip_address` counts as (leadhub.middleware.ip_bucket: an IPv6 /64 is one), by which
+    # refusals of senders that proved nothing are merged.
+    ip_bucket = models.CharField(max_length=45, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     request_id = models.CharField(max_length=128, blank=True, db_index=True)
     # Normalised phone of the payload (best effort), so purging a person reaches these rows too.
@@ -213,7 +219,7 @@ class RejectedSubmission(CreatedAtModel):
                 fields=["provider_id", "webhook_id", "reason_code", "created_at"],
                 name="rejected_flood_lookup_idx",
             ),
-            models.Index(fields=["ip_address", "reason_code", "created_at"], name="rejected_ip_flood_lookup_idx"),
+            models.Index(fields=["ip_bucket", "reason_code", "created_at"], name="rejected_bucket_flood_idx"),
         ]
 
     def __str__(self):
@@ -229,10 +235,10 @@ class RejectedSubmission(CreatedAtModel):
 
 
 class RejectedSubmissionTally(models.Model):
-    """How often a refusal recurred, and when last. Merged refusals (a flood from one client IP, a
-    provider's 429s) count here rather than on the refused post's row, so each repeat rewrites a
-    row of a few dozen bytes, not one holding a body: a flood's storage stays bounded even while
-    PostgreSQL cannot yet reclaim the old row versions."""
+    """How often a refusal recurred, and when last. Merged refusals (a flood from one client, a
+    provider's refusals before its rate limits and its 429s) count here rather than on the refused
+    post's row, so each repeat rewrites a row of a few dozen bytes, not one holding a body: a
+    flood's storage stays bounded even while PostgreSQL cannot yet reclaim the old row versions."""
 
     submission = models.OneToOneField(RejectedSubmission, primary_key=True, on_delete=models.CASCADE,
                                       related_name="tally")

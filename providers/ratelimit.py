@@ -1,4 +1,8 @@
-"""Per-webhook and per-provider rate limits on the shared Django cache (Redis in production).
+"""Webhook and provider rate limits on the shared Django cache (Redis in production).
+
+A webhook's limit is each provider's on it: every source posting to a webhook gets the
+webhook's rate, so one source's flood cannot stop another's intake. A provider's own limit
+counts its posts to every webhook.
 
 django-ratelimit's core keeps one counter per key and fixed window in the cache, so every
 gunicorn worker and host sees the same count. The counters fail open (RATELIMIT_FAIL_OPEN plus
@@ -19,7 +23,7 @@ class Usage:
     """One limit after counting this request."""
 
     code: str
-    label: str
+    rule: str  # the limit in words, for the 429's reason
     limit: int
     seconds: int
     count: int
@@ -33,17 +37,18 @@ class Usage:
         return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.remaining)}
 
 
-def _count(*, code, label, group, value, limit, seconds):
+def _count(*, code, rule, group, value, limit, seconds):
     # django-ratelimit only reads the request for method matching (ALL here) and key callables;
     # our key is the id itself, so limits can be counted outside a request (tests, other apps).
     usage = get_usage(None, group=group, key=lambda _group, _request: value, rate=(limit, seconds), increment=True)
     if usage is None:  # cache unavailable: fail open
         return None
-    return Usage(code, label, limit, seconds, usage["count"], usage["time_left"])
+    return Usage(code, rule, limit, seconds, usage["count"], usage["time_left"])
 
 
 def rate_limits_hit(*, webhook: WebhookConfig, provider: LeadSourceProvider) -> Usage | None:
-    """Count one request against both limits; raise a 429 Refusal if either is exceeded.
+    """Count one request against both limits (the webhook's for this provider, and the
+    provider's own); raise a 429 Refusal if either is exceeded.
 
     Returns the tighter limit (fewest requests remaining) for the X-RateLimit-* headers, or
     None when the cache is unavailable.
@@ -51,10 +56,16 @@ def rate_limits_hit(*, webhook: WebhookConfig, provider: LeadSourceProvider) -> 
     usages = [
         usage
         for usage in (
-            _count(code="webhook_rate_limited", label=f"Webhook '{webhook.webhook_id}'", group="providers.webhook",
-                   value=webhook.webhook_id, limit=webhook.rate_limit, seconds=webhook.rate_window),
-            _count(code="provider_rate_limited", label=f"Provider '{provider.provider_id}'", group="providers.provider",
-                   value=provider.provider_id, limit=provider.rate_limit, seconds=PROVIDER_WINDOW_SECONDS),
+            _count(code="webhook_rate_limited",
+                   rule=f"Webhook '{webhook.webhook_id}' allows provider '{provider.provider_id}' {webhook.rate_limit} "
+                        f"requests per {webhook.rate_window} s",
+                   group="providers.webhook", value=f"{webhook.webhook_id}:{provider.provider_id}",  # ids hold no ':'
+                   limit=webhook.rate_limit, seconds=webhook.rate_window),
+            _count(code="provider_rate_limited",
+                   rule=f"Provider '{provider.provider_id}' allows {provider.rate_limit} requests per "
+                        f"{PROVIDER_WINDOW_SECONDS} s",
+                   group="providers.provider", value=provider.provider_id,
+                   limit=provider.rate_limit, seconds=PROVIDER_WINDOW_SECONDS),
         )
         if usage is not None
     ]
@@ -68,8 +79,7 @@ def rate_limits_hit(*, webhook: WebhookConfig, provider: LeadSourceProvider) -> 
         raise Refusal(
             429,
             binding.code,
-            f"{binding.label} allows {binding.limit} requests per {binding.seconds} s. This post was not "
-            f"stored: send it again in {retry_after} s.",
+            f"{binding.rule}. This post was not stored: send it again in {retry_after} s.",
             headers={"Retry-After": str(retry_after), **tightest.headers()},
         )
     return tightest

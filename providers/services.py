@@ -13,6 +13,7 @@ from django.utils.module_loading import import_string
 from leadhub.actors import SYSTEM
 from leadhub.api.exceptions import Refusal
 from leadhub.keys import DEFAULT_ROTATION_GRACE, generate_key, key_digest, rotate
+from leadhub.middleware import ip_bucket
 from leadhub.payload_aliases import PHONE_KEYS, is_evidence_key, payload_key
 from leadhub.phones import normalize_phone
 from providers import selectors
@@ -143,6 +144,7 @@ def rejected_submission_record(
     request_id: str = "",
     endpoint: str = "lead",
     authenticated: bool = True,
+    before_limits: bool = False,
 ) -> RejectedSubmission | None:
     """Keep a refused post so nothing is lost. Returns the new row, or None when counted on an
     existing one: repeated 429s from one provider to one webhook make one row a minute, with a
@@ -151,7 +153,14 @@ def rejected_submission_record(
     A post refused before its provider proved who it is (`authenticated=False`: unknown webhook
     or provider, missing or wrong key) could come from anyone, so it must not cost storage in
     proportion to what is sent: a short prefix of the body is kept, and such refusals from one
-    client IP make one row a minute per reason, with a count.
+    client (`ip_bucket`: an IPv6 /64 is one) make one row a minute per reason, with a count.
+
+    A proven provider's post refused before the rate limits (`before_limits`: size, content
+    type, signature) was counted against them as an accepted one is, and such refusals are
+    merged per provider, webhook, endpoint and reason a minute: the minute's first keeps its body
+    (a sample for ops to re-process), the rest are counted on it. Refusals after the limits
+    (body, validation) are each kept whole: each may be a lead to re-process, and the limits
+    bound how many there are.
     """
     now = timezone.now()
     body_size = len(body) if body_size is None else body_size
@@ -160,12 +169,12 @@ def rejected_submission_record(
     else:
         kept = body[: RejectedSubmission.BODY_LIMIT if authenticated else RejectedSubmission.UNAUTHENTICATED_BODY_LIMIT]
     webhook_id, provider_id = _clip(webhook_id, 255), _clip(provider_id, 255)
-    ip_address = _clip(ip_address, 45)
+    client, ip_address = _clip(ip_bucket(ip_address), 45), _clip(ip_address, 45)
     merge = None
     if not authenticated:
-        merge = {"ip_address": ip_address, "reason_code": reason_code}
-    elif http_status == FLOOD_STATUS:
-        merge = {"provider_id": provider_id, "webhook_id": webhook_id, "reason_code": reason_code}
+        merge = {"ip_bucket": client, "reason_code": reason_code}
+    elif before_limits or http_status == FLOOD_STATUS:
+        merge = {"provider_id": provider_id, "webhook_id": webhook_id, "endpoint": endpoint, "reason_code": reason_code}
     flood_key = None
     if merge:
         row_id, flood_key = _flood_row_id(merge=merge, now=now)
@@ -189,6 +198,7 @@ def rejected_submission_record(
             body_truncated=body_size > len(kept),
             content_type=_clip(content_type, 255),
             ip_address=ip_address,
+            ip_bucket=client,
             user_agent=_clip(user_agent, 512),
             request_id=_clip(request_id, 128),
             phone_normalized="" if body_size > len(kept) else _phone_from_body(body, content_type),

@@ -60,7 +60,8 @@ class AppointmentWebhookView(APIView):
             "Routing picks the workspace (or a `workspace_id` you name, if this webhook lists it as a direct "
             "target; else it is ignored and listed in `disposition.ignored_fields`); the response says which and "
             "why. Checks run in the lead webhook's order: 415/413, 404, 401/403, 401 (signature), 429, 400, "
-            "then 422 naming each invalid field. A double booking of `assigned_to` comes back in `warnings`."
+            "then 422 naming each invalid field. The rate limits are the lead webhook's, counted together with its "
+            "posts. A double booking of `assigned_to` comes back in `warnings`."
         ),
         tags=["webhooks"],
         auth=[],

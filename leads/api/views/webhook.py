@@ -60,6 +60,10 @@ _REQUEST_EXAMPLE = {
     "tcpa_compliance": True,
 }
 
+# Answers to a post whose provider was accepted, so it was counted against the limits (a 401 here
+# is a signature refusal).
+RATE_LIMITED_ANSWERS = [200, 201, 400, 401, 409, 413, 415, 422, 429]
+
 WEBHOOK_SCHEMA = extend_schema(
     operation_id="lead_webhook_post",
     summary="Post a lead to a provider webhook",
@@ -70,6 +74,10 @@ WEBHOOK_SCHEMA = extend_schema(
         "Checks run in this order: content type and size (415/413), webhook (404), provider "
         "identity and permission (401/403), signature when the webhook has a secret (401), rate "
         "limits (429), body (400), lead validation (422) and reference conflicts (409).\n\n"
+        "**Rate limits**: the webhook's limit applies to each provider on its own, beside your provider's hourly "
+        "limit. Once your key (or, without a key, your id) is accepted, refused posts count against both as "
+        "accepted ones do: past a limit, a post that would be refused for its signature, size or content type is "
+        "answered 429 too.\n\n"
         "**Signature**: `X-Leadhub-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>`; "
         "timestamps more than 5 minutes away from our clock are refused.\n\n"
         "**Idempotency**: your own reference for a lead (`external_id`, or `id`, `lead_id`, `reference`) "
@@ -93,9 +101,10 @@ WEBHOOK_SCHEMA = extend_schema(
                                      "or generated."),
         OpenApiParameter("X-Request-ID", str, OpenApiParameter.HEADER, response=True,
                          description="The request's id, also in every error body."),
-        OpenApiParameter("X-RateLimit-Limit", int, OpenApiParameter.HEADER, response=[200, 201, 409, 422, 429],
-                         description="The tighter of the webhook's and the provider's limits."),
-        OpenApiParameter("X-RateLimit-Remaining", int, OpenApiParameter.HEADER, response=[200, 201, 409, 422, 429],
+        OpenApiParameter("X-RateLimit-Limit", int, OpenApiParameter.HEADER, response=RATE_LIMITED_ANSWERS,
+                         description="The tighter of the webhook's limit (for your provider alone) and your "
+                                     "provider's hourly limit."),
+        OpenApiParameter("X-RateLimit-Remaining", int, OpenApiParameter.HEADER, response=RATE_LIMITED_ANSWERS,
                          description="Requests left in that limit's current window."),
         OpenApiParameter("Retry-After", int, OpenApiParameter.HEADER, response=[429],
                          description="Seconds until the exceeded window resets."),
@@ -151,7 +160,7 @@ WEBHOOK_SCHEMA = extend_schema(
                       errors={"email": ["'ada@' is not a valid email address."],
                               "phone": ["'(555) 555-0100' is not a valid US/NANP phone number."]}),
         429: _failure(429, "Webhook or provider rate limit exceeded; see Retry-After.", "webhook_rate_limited",
-                      "Webhook 'solar-ca' allows 100 requests per 60 s. This post was not stored: "
+                      "Webhook 'solar-ca' allows provider 'acme' 100 requests per 60 s. This post was not stored: "
                       "send it again in 23 s."),
     },
 )
