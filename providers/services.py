@@ -12,6 +12,7 @@ from django.utils.module_loading import import_string
 
 from leadhub.actors import SYSTEM
 from leadhub.api.exceptions import Refusal
+from leadhub.api.parsers import unstorable_values
 from leadhub.keys import DEFAULT_ROTATION_GRACE, generate_key, key_digest, rotate
 from leadhub.middleware import ip_bucket
 from leadhub.payload_aliases import PHONE_KEYS, is_evidence_key, payload_key
@@ -276,6 +277,13 @@ def rejected_submission_payload(submission: RejectedSubmission) -> dict:
     return parse_body(submission.raw_body.encode("utf-8"), submission.content_type)
 
 
+def _edited_storable(edited: dict):
+    """Ops type values as JSON too (`["a"]`): the same values a post may not carry are refused here."""
+    if refused := unstorable_values(edited):
+        _code, _message, errors = refused
+        raise ValidationError({"payload": [f"{path}: {' '.join(messages)}" for path, messages in errors.items()]})
+
+
 def _evidence_unchanged(original: dict, edited: dict):
     changed = sorted(key for key in {*original, *edited} if is_evidence_key(key) and original.get(key) != edited.get(key))
     if changed:
@@ -298,6 +306,7 @@ def rejected_submission_reprocess(*, submission: RejectedSubmission, payload: di
     """
     handler = import_string(settings.REJECTED_SUBMISSION_HANDLERS[submission.endpoint])
     if payload is not None:
+        _edited_storable(payload)
         _evidence_unchanged(rejected_submission_payload(submission), payload)
     with transaction.atomic():
         submission = RejectedSubmission.objects.select_for_update().get(pk=submission.pk)

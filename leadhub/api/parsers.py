@@ -5,14 +5,16 @@
   brackets drives Python's parser into RecursionError, which would surface as a 500.
 - Values no column can hold, refused up front as a 400 naming each one's field path instead of
   failing at INSERT time as a 500: NUL characters (`\\u0000`; PostgreSQL text and jsonb cannot
-  store them) and numbers that are not finite (`NaN` and `Infinity`, which are not JSON but
-  Python's parser takes, `1e400`, which overflows a double to infinity, and integers too long for
-  Python's int(); jsonb and numeric columns refuse them, and they would land in `raw_payload` or
-  `custom_data` wherever they sit).
+  store them), unpaired UTF-16 surrogates (`"\\ud800"` is valid JSON but no character: no
+  database, page or answer can encode it as UTF-8) and numbers that are not finite (`NaN` and
+  `Infinity`, which are not JSON but Python's parser takes, `1e400`, which overflows a double to
+  infinity, and integers too long for Python's int(); jsonb and numeric columns refuse them, and
+  they would land in `raw_payload` or `custom_data` wherever they sit).
 """
 import io
 import json
 import math
+import re
 from itertools import islice
 
 from rest_framework import status
@@ -22,6 +24,8 @@ from rest_framework.parsers import FormParser, JSONParser, get_encoding
 MAX_JSON_DEPTH = 20
 JSON_TOO_DEEP = f"JSON body nests arrays/objects more than {MAX_JSON_DEPTH} levels deep."
 NUL_CHARACTER = "Text may not contain NUL characters (\\u0000): they cannot be stored."
+UNPAIRED_SURROGATE = ("Text may not contain an unpaired UTF-16 surrogate (\\ud800 to \\udfff): it is no character "
+                      "and cannot be stored.")
 NOT_FINITE = ("Must be a finite number: NaN, Infinity and numbers beyond about ±1.8e308 (such as 1e400) "
               "cannot be stored.")
 # Enough for a sender to see the pattern; a body full of them does not make a huge answer or log row.
@@ -56,7 +60,8 @@ def json_loads(data):
 
 
 def _join(path: str, key) -> str:
-    key = str(key).replace("\x00", "\\u0000")  # the path is shown and stored: no NUL in it
+    # The path is shown and stored: a NUL or a surrogate in a key is spelled as its escape.
+    key = str(key).replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
     return f"{path}.{key}" if path else key
 
 
@@ -79,11 +84,20 @@ def _has_nul(item) -> bool:
     return isinstance(item, str) and "\x00" in item
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_surrogate(item) -> bool:
+    """A pair (`"\\ud83d\\ude00"`) is parsed into its one character: what is left is unpaired."""
+    return isinstance(item, str) and _SURROGATE.search(item) is not None
+
+
 def _not_finite(item) -> bool:
     return isinstance(item, float) and not math.isfinite(item)
 
 
-UNSTORABLE = (("nul_character", NUL_CHARACTER, _has_nul), ("number_not_finite", NOT_FINITE, _not_finite))
+UNSTORABLE = (("nul_character", NUL_CHARACTER, _has_nul), ("unpaired_surrogate", UNPAIRED_SURROGATE, _has_surrogate),
+              ("number_not_finite", NOT_FINITE, _not_finite))
 
 
 def unstorable_values(value):

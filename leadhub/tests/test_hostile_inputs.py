@@ -196,6 +196,47 @@ def test_the_partner_api_answers_form_and_multipart_bodies_with_415(partner, url
     assert_error(response, 415, code="unsupported_media_type")
 
 
+
+# --- unpaired UTF-16 surrogates (`"\ud800"`: valid JSON, but no character any column can hold) ------------
+
+# Where the escape sits (a JSON fragment) and the path the answer names it by (escaped, like a NUL).
+SURROGATE_PLACES = [
+    ("value", '"{field}": "Ada\\ud800"', "{field}"),
+    ("nested", '"custom_data": {{"tags": ["a", "\\udfff"]}}', "custom_data.tags.1"),
+    ("key", '"x\\udc00": "y"', "x\\udc00"),
+]
+
+
+@pytest.mark.parametrize(("place", "fragment", "path"), SURROGATE_PLACES, ids=[place[0] for place in SURROGATE_PLACES])
+@pytest.mark.parametrize("endpoint", sorted(WEBHOOK_BODIES))
+def test_an_unpaired_surrogate_in_a_webhook_post_is_400_naming_its_path_and_stored(
+    client, webhook, provider, endpoint, place, fragment, path
+):
+    body, _ = WEBHOOK_BODIES[endpoint]
+    raw = with_fragment(body, fragment.format(field=TEXT_FIELD[endpoint]))
+    response = provider_post(client, webhook_url(webhook, endpoint), raw, provider=provider)
+    path = path.format(field=TEXT_FIELD[endpoint])
+    assert_webhook_error(response, 400, code="unpaired_surrogate", field=path)
+    stored = stored_refusal(response)
+    assert (stored.reason_code, stored.endpoint, list(stored.errors)) == ("unpaired_surrogate", endpoint[:-1], [path])
+    assert stored.raw_body == raw
+
+
+@pytest.mark.parametrize(("place", "fragment", "path"), SURROGATE_PLACES, ids=[place[0] for place in SURROGATE_PLACES])
+def test_an_unpaired_surrogate_in_a_partner_body_is_400_naming_its_path(partner, place, fragment, path):
+    workspace, client, lead = partner
+    for method, url, body, _ in partner_bodies(lead, make_conversion(lead=lead, workspace=workspace)):
+        raw = with_fragment(body, fragment.format(field="notes"))
+        response = getattr(client, method)(url, data=raw, content_type="application/json")
+        assert_error(response, 400, code="parse_error", field=path.format(field="notes"))
+
+
+def test_a_surrogate_pair_is_one_character_and_accepted(client, webhook, provider):
+    raw = with_fragment(WEBHOOK_BODIES["leads"][0], '"notes": "\\ud83d\\ude00"')
+    response = provider_post(client, webhook_url(webhook, "leads"), raw, provider=provider)
+    assert response.status_code == 201, response.content
+
+
 # --- signatures and dates that overflow -------------------------------------------------------------------
 
 

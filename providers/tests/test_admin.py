@@ -3,6 +3,7 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from leadhub.keys import digests_match
 from leadhub.testing import make_provider, make_webhook
@@ -101,3 +102,20 @@ def test_reprocess_action_reports_a_submission_still_refused(admin_client):
     messages = [m.message for m in response.context["messages"]]
     assert any("still refused" in message and "never-created" in message for message in messages)
     assert RejectedSubmission.objects.get(pk=row.pk).reprocess_error
+
+
+def test_a_refused_body_with_an_unpaired_surrogate_is_shown_as_received(admin_client, webhook):
+    """Anyone can plant `"\\ud800"` (valid JSON, no character): its page showed it parsed and answered 500."""
+    raw = b'{"first_name": "Ada\\ud800", "phone": "(415) 555-0132"}'
+    response = Client(REMOTE_ADDR="198.51.100.23").post(f"/api/v1/webhooks/{webhook.webhook_id}/leads/", data=raw,
+                                                        content_type="application/json")
+    assert response.status_code == 401
+    row = RejectedSubmission.objects.get(request_id=response.json()["request_id"])
+
+    page = admin_client.get(f"/admin/providers/rejectedsubmission/{row.pk}/change/")
+
+    assert page.status_code == 200
+    assert "Ada\\ud800" in page.content.decode()  # the text as received, not parsed
+    response = admin_client.post(f"/admin/providers/rejectedsubmission/{row.pk}/action/reprocess_edited/", follow=True)
+    assert any("cannot be edited" in str(message) and "unpaired" in str(message)
+               for message in response.context["messages"])

@@ -134,3 +134,17 @@ def test_consent_evidence_cannot_be_edited(admin_client):
             "first_name": "Ada", "last_name": "L", "email": "ada@example.com", "phone": "(415) 555-0132",
             "consent": True, "tcpa_compliance": True})
     assert not Lead.objects.exists()
+
+
+def test_an_edited_payload_with_an_unpaired_surrogate_is_refused_naming_it(admin_client):
+    """A value typed as JSON (`["\\ud800"]`) parses to text no column can hold: refused, not a 500."""
+    make_webhook("solar-main")
+    row = refused("solar-main")
+
+    response = admin_client.post(f"/admin/providers/rejectedsubmission/{row.pk}/action/reprocess_edited/",
+                                 edited_rows(first_name="Ada", last_name="L", email="ada@example.com",
+                                             phone="(415) 555-0132", notes='["\\ud800"]'))
+
+    assert response.status_code == 200
+    assert "notes.0" in str(response.context["form"].errors["payload"])
+    assert not Lead.objects.exists()
