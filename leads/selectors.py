@@ -11,6 +11,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q
 
 from contacts.models import Contact
 from leads.models import ACCESS_WORKING_FIELDS, Lead, LeadAccess, LeadActivity, LeadEvent, LeadStatusHistory
+from workspaces.selectors import readable_by
 
 # What a caller sees as a lead's working fields: `seen_<field>` annotations, from the caller's
 # access record for a workspace and from the lead's own columns for staff.
@@ -58,7 +59,8 @@ def lead_activity_list(*, lead, workspace):
 
 def lead_timeline(*, lead, workspace) -> list[dict]:
     """The lead's events, status history, activities, appointments and conversions, oldest first
-    (five queries, whatever the lead's history), and for ops (`workspace` None) its distribution
+    (at most five queries, whatever the lead's history; a workspace sees the appointments and
+    conversions its key reads and that are its own, as in its events list), and for ops (`workspace` None) its distribution
     decisions (a sixth): their candidates name other buyers, so a workspace never sees them."""
     items = []
     for event in LeadEvent.objects.filter(lead=lead).filter(_attributed_to(workspace)):
@@ -95,11 +97,11 @@ def lead_timeline(*, lead, workspace) -> list[dict]:
                 },
             )
         )
-    appointments = lead.appointments.all()
-    conversions = lead.conversions.all()
-    if workspace is not None:
-        appointments = appointments.filter(Q(matched_workspace=workspace) | Q(matched_workspace__isnull=True))
-        conversions = conversions.filter(Q(workspace=workspace) | Q(workspace__isnull=True))
+    # As in the caller's events list: the families its key reads, and of those only its own rows.
+    appointments = lead.appointments.filter(
+        readable_by(workspace=workspace, family="appointment", owner="matched_workspace")
+    )
+    conversions = lead.conversions.filter(readable_by(workspace=workspace, family="conversion"))
     for appointment in appointments:
         items.append(
             _item(

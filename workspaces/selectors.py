@@ -49,23 +49,33 @@ def workspace_profile(*, workspace: Workspace) -> dict:
     return {"workspace": workspace, "totals": totals}
 
 
-# Which read scope shows a family of outbound events: an event carries what the matching API
-# would show (a lead, an appointment, a conversion).
-EVENT_READ_SCOPES = {"lead.": "leads:read", "appointment.": "appointments:read", "conversion.": "conversions:read"}
+# Which read scope shows a family of a workspace's data: an outbound event is named by the family
+# it carries (`lead.sold`, `appointment.created`), and a lead's timeline lists its appointments and
+# conversions by the same rule, so a key sees there only what the matching API would show it.
+READ_SCOPES = {"lead": "leads:read", "appointment": "appointments:read", "conversion": "conversions:read"}
+
+
+def readable_by(*, workspace: Workspace | None, family: str, owner: str = "workspace") -> Q:
+    """The rows of `family` (a READ_SCOPES key) a caller reads: staff (`workspace=None`) every
+    one; a workspace only its own (`owner` names the row's workspace column: routed, recorded or
+    addressed to it), and none at all without the family's read scope."""
+    if workspace is None:
+        return Q()
+    if not workspace.has_scope(READ_SCOPES[family]):
+        return Q(pk__in=[])
+    return Q(**{owner: workspace})
 
 
 def outbound_events_visible_to(*, workspace: Workspace | None):
-    """A partner's own outbound events of the families its key may read (`EVENT_READ_SCOPES`),
-    less those withdrawn when it stopped holding their subject and those waiting while their lead is
-    held; staff (`workspace=None`) see
-    all, newest first."""
+    """A partner's own outbound events of the families its key may read (`readable_by`), less
+    those withdrawn when it stopped holding their subject and those waiting while their lead is
+    held; staff (`workspace=None`) see all, newest first."""
     if workspace is None:
         return OutboundEvent.objects.order_by("-created_at")
     readable = Q(pk__in=[])
-    for prefix, scope in EVENT_READ_SCOPES.items():
-        if workspace.has_scope(scope):
-            readable |= Q(event_type__startswith=prefix)
-    return OutboundEvent.objects.filter(readable, workspace=workspace, withdrawn_at__isnull=True).exclude(
+    for family in READ_SCOPES:
+        readable |= Q(event_type__startswith=f"{family}.") & readable_by(workspace=workspace, family=family)
+    return OutboundEvent.objects.filter(readable, withdrawn_at__isnull=True).exclude(
         status=DeliveryStatus.HELD
     ).order_by("-created_at")
 

@@ -7,7 +7,15 @@ from django.utils import timezone
 
 from contacts.models import Contact
 from leadhub.testing.api import result_ids, workspace_with_key
-from leadhub.testing import assert_error, backdate, make_appointment, make_contact, make_conversion, make_lead
+from leadhub.testing import (
+    assert_error,
+    backdate,
+    make_access,
+    make_appointment,
+    make_contact,
+    make_conversion,
+    make_lead,
+)
 from leads.models import Lead, LeadPipelineStage, WorkspaceTracking
 from leads.services.assignment import lead_assign
 
@@ -256,6 +264,46 @@ def test_timeline_merges_everything_in_time_order(partner):
     assert kinds[0] == "event" and items[0]["summary"] == "assigned"
     assert kinds[-1] == "conversion"
     assert [item["at"] for item in items] == sorted(item["at"] for item in items)
+
+
+def timeline_items(client, lead):
+    response = client.get(f"/api/v1/leads/{lead.pk}/timeline/")
+    assert response.status_code == 200, response.content
+    return response.json()["items"]
+
+
+def test_timeline_lists_appointments_and_conversions_only_to_a_key_that_reads_them():
+    """A `leads:read`-only key read appointment items it could not read through /appointments/."""
+    workspace, client = workspace_with_key(scopes=["leads:read", "leads:write"])
+    lead = assigned_lead(workspace)
+    make_appointment(lead=lead, matched_workspace=workspace)
+    make_conversion(lead=lead, workspace=workspace)
+    client.post(f"/api/v1/leads/{lead.pk}/activities/", {"activity_type": "note"}, format="json")
+    assert {item["kind"] for item in timeline_items(client, lead)} == {"event", "activity"}
+
+    workspace.permissions = [*workspace.permissions, "appointments:read"]
+    workspace.save(update_fields=["permissions"])
+    assert {item["kind"] for item in timeline_items(client, lead)} == {"event", "activity", "appointment"}
+
+
+def test_timeline_lists_only_the_holders_own_appointments_and_conversions():
+    """Like its events: another holder's appointments and conversions, and an appointment routed
+    to nobody (waiting, or no buyer found), are not the caller's."""
+    mine, client = workspace_with_key()
+    other, _ = workspace_with_key()
+    lead = assigned_lead(mine)
+    make_access(lead, other)
+    own = make_appointment(lead=lead, matched_workspace=mine)
+    make_appointment(lead=lead, matched_workspace=other)
+    make_appointment(lead=lead)
+    converted = make_conversion(lead=lead, workspace=mine)
+    make_conversion(lead=lead, workspace=other)
+    make_conversion(lead=lead)
+
+    items = timeline_items(client, lead)
+
+    assert [item["id"] for item in items if item["kind"] == "appointment"] == [str(own.pk)]
+    assert [item["id"] for item in items if item["kind"] == "conversion"] == [str(converted.pk)]
 
 
 def test_timeline_query_count_does_not_grow_with_history(partner, query_baseline):
