@@ -121,7 +121,7 @@ class ConversionAdmin(RecordActionsMixin, ConfirmationPageMixin, ExactSearchMixi
             voided = 0
             for conversion in conversions:
                 try:
-                    conversion_void(conversion=conversion, by=by, reason=form.cleaned_data["reason"])
+                    conversion_void(conversion=conversion, workspace=None, by=by, reason=form.cleaned_data["reason"])
                 except (ConversionVoided, ValidationError) as exc:
                     self.message_user(request, f"Conversion {conversion.pk} not voided: {exc}", messages.WARNING)
                     continue

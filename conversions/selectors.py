@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce, Round
 from contacts.models import Contact
 from conversions.models import USD, Conversion, CurrencyRate
 from leadhub.models import MONEY_TOTAL
+from leads.selectors import contact_held_by, lead_held_by
 from workspaces.models import Workspace
 
 
@@ -20,6 +21,19 @@ def conversion_list(*, workspace):
     if workspace is not None:
         conversions = conversions.filter(workspace=workspace)
     return conversions
+
+
+def conversions_changeable_by(*, workspace):
+    """Conversions `workspace` may change or void: its own, while it still holds their lead (one
+    without a lead: a lead of their contact), as it had to when it recorded them; a workspace that
+    lost the lead has no say over the contact's totals any more. Ops (`workspace=None`): all."""
+    conversions = Conversion.objects.all()
+    if workspace is None:
+        return conversions
+    return conversions.filter(workspace=workspace).filter(
+        Q(lead_held_by(workspace=workspace, lead_ref="lead_id"), lead__isnull=False)
+        | Q(contact_held_by(workspace=workspace, contact_ref="contact_id"), lead__isnull=True)
+    )
 
 
 def usd_rate(*, currency: str, on: date):

@@ -29,10 +29,12 @@ from conversions.selectors import (
     actual_count,
     actual_sum,
     contact_aggregate_drift,
+    conversions_changeable_by,
     latest_counted_conversion,
     usd_rate,
     workspace_aggregate_drift,
 )
+from leadhub.errors import ServiceConflict
 from leadhub.models import MONEY_MAX, MONEY_TOTAL
 from leads.ingest import canonical_json
 from leads.models import Lead, LeadAccess, TrackingAction, WorkspaceStatus, WorkspaceTracking
@@ -81,6 +83,20 @@ class IdempotencyConflict(Exception):
 
 class ConversionVoided(Exception):
     """A voided conversion is kept for the audit trail and cannot change any more."""
+
+
+class LeadNotHeld(ServiceConflict):
+    """A workspace changes or voids its conversion only while it holds the conversion's lead
+    (`conversions_changeable_by`); after a reassignment only ops may (the API's 409)."""
+
+    code = "lead_not_held"
+
+    def __init__(self, conversion):
+        field, what = ("lead_id", f"lead {conversion.lead_id}") if conversion.lead_id else (
+            "contact_id", f"any lead of contact {conversion.contact_id}")
+        message = (f"Conversion {conversion.pk} can no longer be changed by workspace '{conversion.workspace_id}': "
+                   f"it no longer holds {what}. Ops can change it.")
+        super().__init__(message, errors={field: [message]})
 
 
 @dataclass(frozen=True)
@@ -247,16 +263,27 @@ def _create(*, workspace, contact, lead, conversion_type, conversion_value, curr
     return conversion
 
 
+def _lock_changeable(conversion, workspace) -> Conversion:
+    """Lock the contact, then the conversion (the services' lock order); refuse a workspace that
+    may not change it (`workspace=None`: ops) and a conversion already void."""
+    Contact.objects.select_for_update().filter(pk=conversion.contact_id).first()
+    conversion = Conversion.objects.select_for_update().get(pk=conversion.pk)
+    if not conversions_changeable_by(workspace=workspace).filter(pk=conversion.pk).exists():
+        raise LeadNotHeld(conversion)
+    return conversion
+
+
 @transaction.atomic
-def conversion_update(*, conversion, by: str, conversion_value=None, conversion_type=None, custom_data=None):
-    """Change the value (in the currency it was reported in), type or custom data.
+def conversion_update(*, conversion, workspace: Workspace | None, by: str, conversion_value=None,
+                      conversion_type=None, custom_data=None):
+    """Change the value (in the currency it was reported in), type or custom data, for `workspace`
+    (None: ops; a workspace only while it holds the conversion's lead, else LeadNotHeld).
 
     A new value is valued at the conversion's own exchange rate (that of its `converted_at` day)
     and only the difference moves the aggregates. Writes `value_update` / `status_change` (the
     type) / `custom_data_update` events with old and new. Nothing changed, nothing written.
     """
-    Contact.objects.select_for_update().filter(pk=conversion.contact_id).first()
-    conversion = Conversion.objects.select_for_update().get(pk=conversion.pk)
+    conversion = _lock_changeable(conversion, workspace)
     if conversion.voided_at is not None:
         raise ConversionVoided(f"Conversion {conversion.pk} is voided and can no longer change.")
     _validate_fields(conversion_type=conversion_type, value=conversion_value, custom_data=custom_data)
@@ -299,8 +326,9 @@ def conversion_update(*, conversion, by: str, conversion_value=None, conversion_
 
 
 @transaction.atomic
-def conversion_void(*, conversion, by: str, reason: str):
+def conversion_void(*, conversion, workspace: Workspace | None, by: str, reason: str):
     """Take a conversion out of every aggregate; the row stays, marked void, with a `voided` event.
+    `workspace` as for `conversion_update` (None: ops).
 
     The contact's "latest conversion" fields and the lead's `conversion_id` fall back to the
     newest conversion still counted (a contact with none left is `pending` again); a lead with
@@ -309,8 +337,7 @@ def conversion_void(*, conversion, by: str, reason: str):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Say why the conversion is voided."]})
-    Contact.objects.select_for_update().filter(pk=conversion.contact_id).first()
-    conversion = Conversion.objects.select_for_update().get(pk=conversion.pk)
+    conversion = _lock_changeable(conversion, workspace)
     if conversion.voided_at is not None:
         raise ConversionVoided(f"Conversion {conversion.pk} was already voided at {conversion.voided_at.isoformat()}.")
     conversion.voided_at = timezone.now()

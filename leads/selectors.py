@@ -24,6 +24,12 @@ def lead_held_by(*, workspace, lead_ref="pk"):
     return Exists(LeadAccess.objects.live().filter(workspace=workspace, lead_id=OuterRef(lead_ref)))
 
 
+def contact_held_by(*, workspace, contact_ref="pk"):
+    """EXISTS: `workspace` holds a lead of the outer row's contact (`contact_ref`: its contact id
+    column) by a live access record: what a workspace needs to see or act on a contact."""
+    return Exists(LeadAccess.objects.live().filter(workspace=workspace, lead__contact_id=OuterRef(contact_ref)))
+
+
 def lead_list(*, workspace):
     """Leads `workspace` holds, each annotated with the caller's view of its working fields
     (`seen_*`); one join on the live access records, no extra query per page."""
@@ -42,7 +48,7 @@ def contact_list(*, workspace):
     leads = lead_list(workspace=workspace).order_by("-id")
     contacts = Contact.objects.all()
     if workspace is not None:
-        contacts = contacts.filter(Exists(LeadAccess.objects.live().filter(workspace=workspace, lead__contact=OuterRef("pk"))))
+        contacts = contacts.filter(contact_held_by(workspace=workspace))
     return contacts.prefetch_related(Prefetch("leads", queryset=leads, to_attr="visible_leads"))
 
 

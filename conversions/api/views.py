@@ -1,8 +1,8 @@
 """`/api/v1/conversions/`: workspaces report, correct and void their conversions.
 
 Thin: tenancy comes from the selectors, every write from `conversions.services`, and service
-errors become one status each — 400 bad field, 404 not yours, 409 key reused with another body
-or conversion already void, 422 no exchange rate for that currency and day.
+errors become one status each — 400 bad field, 404 not yours, 409 key reused with another body,
+conversion already void or its lead no longer yours, 422 no exchange rate for that currency and day.
 """
 from contextlib import contextmanager
 
@@ -190,7 +190,8 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     @extend_schema(
         request=ConversionPatchSerializer,
-        responses={200: ConversionSerializer, 409: error_response("The conversion is voided.")},
+        responses={200: ConversionSerializer, 409: error_response(
+            "The conversion is voided, or you no longer hold its lead (`lead_not_held`: only ops can change it).")},
         summary="Correct a conversion's value, type or custom data",
         description=(
             "`conversion_value` is in the currency the conversion was reported in and is valued at the "
@@ -203,12 +204,14 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
         body = ConversionPatchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with service_errors():
-            conversion = conversion_update(conversion=conversion, by=self.actor(), **body.validated_data)
+            conversion = conversion_update(conversion=conversion, workspace=self.caller_workspace(), by=self.actor(),
+                                           **body.validated_data)
         return Response(ConversionSerializer(conversion).data)
 
     @extend_schema(
         request=ConversionVoidSerializer,
-        responses={200: ConversionSerializer, 409: error_response("Already voided.")},
+        responses={200: ConversionSerializer, 409: error_response(
+            "Already voided, or you no longer hold its lead (`lead_not_held`: only ops can void it).")},
         summary="Void a conversion",
         description="Takes it out of every total. The row stays, marked void with your reason.",
     )
@@ -218,5 +221,6 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
         body = ConversionVoidSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with service_errors():
-            conversion = conversion_void(conversion=conversion, by=self.actor(), reason=body.validated_data["reason"])
+            conversion = conversion_void(conversion=conversion, workspace=self.caller_workspace(), by=self.actor(),
+                                         reason=body.validated_data["reason"])
         return Response(ConversionSerializer(conversion).data)

@@ -8,6 +8,7 @@ from contacts.models import Contact
 from conversions.models import Conversion, CurrencyRate
 from leadhub.testing.api import workspace_with_key
 from leadhub.testing import assert_error, make_contact, make_lead, make_past_lead
+from leads.services.assignment import lead_assign
 from workspaces.models import Workspace
 
 pytestmark = pytest.mark.django_db
@@ -191,6 +192,38 @@ def test_void_reverses_the_totals_and_a_second_void_or_patch_is_a_409(partner):
 
     assert_error(client.post(f"{URL}{conversion_id}/void/", {"reason": "again"}, format="json"), 409, code="conflict")
     assert_error(client.patch(f"{URL}{conversion_id}/", {"conversion_value": "1"}, format="json"), 409, code="conflict")
+
+
+def test_a_workspace_that_lost_the_lead_can_no_longer_change_or_void_its_conversion(partner, admin_client):
+    """Reassigned away, A still moved the contact's aggregates by PATCH and void of its old conversion."""
+    workspace, client, lead = partner
+    conversion_id = post(client, {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "10.00"}).json()["id"]
+    lead_assign(lead=lead, workspace=workspace_with_key()[0], by="staff:ops")
+
+    body = assert_error(client.patch(f"{URL}{conversion_id}/", {"conversion_value": "9000"}, format="json"), 409,
+                        code="lead_not_held", field="lead_id")
+    assert str(lead.pk) in body["message"]
+    assert_error(client.post(f"{URL}{conversion_id}/void/", {"reason": "gone"}, format="json"), 409,
+                 code="lead_not_held", field="lead_id")
+    assert client.get(f"{URL}{conversion_id}/").status_code == 200  # its own record, still readable
+    contact = Contact.objects.get(pk=lead.contact_id)
+    assert (contact.conversion_count, contact.lifetime_value) == (1, Decimal("10.00"))
+
+    response = admin_client.post(f"{URL}{conversion_id}/void/", {"reason": "ops check"}, content_type="application/json")
+    assert response.status_code == 200, response.content  # ops still may
+    assert Contact.objects.get(pk=lead.contact_id).conversion_count == 0
+
+
+def test_a_contact_only_conversion_changes_while_the_workspace_holds_a_lead_of_the_contact(partner):
+    workspace, client, lead = partner
+    conversion_id = post(client, {"contact_id": lead.contact_id, "conversion_type": "sale",
+                                  "conversion_value": "10.00"}).json()["id"]
+    assert client.patch(f"{URL}{conversion_id}/", {"conversion_value": "11.00"}, format="json").status_code == 200
+    lead_assign(lead=lead, workspace=workspace_with_key()[0], by="staff:ops")
+
+    assert_error(client.patch(f"{URL}{conversion_id}/", {"conversion_value": "9000"}, format="json"), 409,
+                 code="lead_not_held", field="contact_id")
+    assert Contact.objects.get(pk=lead.contact_id).lifetime_value == Decimal("11.00")
 
 
 def test_list_filters(partner):

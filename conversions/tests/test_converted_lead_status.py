@@ -83,10 +83,10 @@ def test_voiding_its_last_conversion_moves_it_back_to_the_stage_before(converted
     second = conversion_create(workspace=workspace, lead=lead, conversion_type="contract", conversion_value="50.00",
                                created_by=f"workspace:{workspace.pk}").conversion
 
-    conversion_void(conversion=second, by="staff:ann", reason="duplicate report")
+    conversion_void(conversion=second, workspace=None, by="staff:ann", reason="duplicate report")
     assert status_of(lead) == "converted"  # the first conversion still counts
 
-    conversion_void(conversion=converted["conversion"], by="staff:ann", reason="refunded")
+    conversion_void(conversion=converted["conversion"], workspace=None, by="staff:ann", reason="refunded")
     assert status_of(lead) == "qualified"
     history = Lead.objects.get(pk=lead.pk).status_history.latest("id")
     assert (history.old_status, history.new_status, history.reason) == ("converted", "qualified",

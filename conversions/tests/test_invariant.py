@@ -79,13 +79,13 @@ class TestInvariantUnderRandomSequences(TestCase):
                 row = model[op[1] % len(model)]
                 if row[5]:
                     with pytest.raises(ConversionVoided):
-                        conversion_void(conversion=row[0], by="h", reason="again")
+                        conversion_void(conversion=row[0], workspace=None, by="h", reason="again")
                     continue
                 if op[0] == "update":
-                    conversion_update(conversion=row[0], by="h", conversion_value=op[2], conversion_type=op[3])
+                    conversion_update(conversion=row[0], workspace=None, by="h", conversion_value=op[2], conversion_type=op[3])
                     row[3] = to_usd(op[2], row[4])
                 else:
-                    conversion_void(conversion=row[0], by="h", reason="random")
+                    conversion_void(conversion=row[0], workspace=None, by="h", reason="random")
                     row[5] = True
 
         for c, contact in enumerate(contacts):
@@ -174,7 +174,7 @@ def test_concurrent_random_creates_updates_and_voids_keep_the_invariant(new_valu
         if action in ("update", "both"):
             jobs.append(lambda c=conversion, v=value: _update_unless_voided(c, v))
         if action in ("void", "both"):
-            jobs.append(lambda c=conversion: conversion_void(conversion=c, by="t", reason="race"))
+            jobs.append(lambda c=conversion: conversion_void(conversion=c, workspace=None, by="t", reason="race"))
 
     run_concurrently(jobs)
 
@@ -187,7 +187,7 @@ def test_concurrent_random_creates_updates_and_voids_keep_the_invariant(new_valu
 def _update_unless_voided(conversion, value):
     # The void of the same conversion winning the race is a legitimate outcome.
     with contextlib.suppress(ConversionVoided):
-        conversion_update(conversion=conversion, by="t", conversion_value=value)
+        conversion_update(conversion=conversion, workspace=None, by="t", conversion_value=value)
 
 
 @pytest.mark.postgres_only

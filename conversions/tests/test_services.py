@@ -14,6 +14,7 @@ from conversions.services import (
     ConversionVoided,
     ConvertedAtOutOfRange,
     IdempotencyConflict,
+    LeadNotHeld,
     RateMissing,
     conversion_create,
     conversion_update,
@@ -21,6 +22,7 @@ from conversions.services import (
 )
 from leadhub.testing import make_contact, make_past_contact, make_past_lead, make_workspace
 from leads.models import Lead, WorkspaceTracking
+from leads.services.assignment import lead_assign
 from people.services import contact_purge
 from workspaces.models import Workspace
 
@@ -195,7 +197,7 @@ def test_update_moves_aggregates_by_the_difference_and_logs_old_and_new():
     conversion = record(workspace, lead=lead, value="100.00")
     record(workspace, contact=lead.contact, value="50.00")
 
-    conversion_update(conversion=conversion, by="ops", conversion_value="80.25", conversion_type="contract",
+    conversion_update(conversion=conversion, workspace=None, by="ops", conversion_value="80.25", conversion_type="contract",
                       custom_data={"po": 7})
 
     contact = Contact.objects.get(pk=lead.contact_id)
@@ -219,7 +221,7 @@ def test_update_of_a_foreign_currency_value_uses_the_conversions_own_rate():
     rate.usd_rate = Decimal("9")  # a later correction of the table does not revalue recorded rows
     rate.save()
 
-    conversion = conversion_update(conversion=conversion, by="ops", conversion_value="200.00")
+    conversion = conversion_update(conversion=conversion, workspace=None, by="ops", conversion_value="200.00")
 
     assert (conversion.original_value, conversion.conversion_value) == (Decimal("200.00"), Decimal("250.00"))
     workspace.refresh_from_db()
@@ -229,7 +231,8 @@ def test_update_of_a_foreign_currency_value_uses_the_conversions_own_rate():
 def test_update_without_changes_writes_nothing():
     workspace = make_workspace()
     conversion = record(workspace, contact=make_past_contact(), value="10.00")
-    conversion_update(conversion=conversion, by="ops", conversion_value="10", conversion_type="sale", custom_data={})
+    conversion_update(conversion=conversion, workspace=None, by="ops", conversion_value="10", conversion_type="sale",
+                      custom_data={})
     assert list(conversion.events.values_list("event_type", flat=True)) == ["created"]
 
 
@@ -239,7 +242,7 @@ def test_void_reverses_everything_and_falls_back_to_the_previous_conversion():
     first = record(workspace, lead=lead, value="40.00", converted_at=DAY - timedelta(days=1), converted_by="a")
     second = record(workspace, lead=lead, value="60.00", converted_at=DAY, converted_by="b")
 
-    conversion_void(conversion=second, by="ops:1", reason="duplicate report")
+    conversion_void(conversion=second, workspace=None, by="ops:1", reason="duplicate report")
 
     second.refresh_from_db()
     assert second.voided_at and (second.voided_by, second.void_reason) == ("ops:1", "duplicate report")
@@ -253,7 +256,7 @@ def test_void_reverses_everything_and_falls_back_to_the_previous_conversion():
     assert (workspace.total_conversions, workspace.total_revenue) == (1, Decimal("40.00"))
     assert WorkspaceTracking.objects.filter(action="updated", metadata__change="voided").count() == 1
 
-    conversion_void(conversion=first, by="ops:1", reason="refunded")
+    conversion_void(conversion=first, workspace=None, by="ops:1", reason="refunded")
     contact.refresh_from_db()
     assert (contact.conversion_count, contact.lifetime_value, contact.conversion_status) == (0, Decimal("0"), "pending")
     assert (contact.last_conversion_id, contact.converted_timestamp) == ("", None)
@@ -268,7 +271,7 @@ def test_void_on_drifted_totals_floors_them_at_zero_and_repair_puts_them_right()
     Workspace.objects.filter(pk=workspace.pk).update(total_conversions=0, total_revenue=Decimal("10.00"))
     Contact.objects.filter(pk=lead.contact_id).update(conversion_count=0)
 
-    conversion_void(conversion=conversion, by="ops:1", reason="refunded")
+    conversion_void(conversion=conversion, workspace=None, by="ops:1", reason="refunded")
 
     workspace.refresh_from_db()
     assert (workspace.total_conversions, workspace.total_revenue) == (0, Decimal("0.00"))
@@ -279,20 +282,38 @@ def test_void_on_drifted_totals_floors_them_at_zero_and_repair_puts_them_right()
 def test_a_voided_conversion_cannot_be_voided_again_or_changed():
     workspace = make_workspace()
     conversion = record(workspace, contact=make_past_contact(), value="10.00")
-    conversion_void(conversion=conversion, by="ops", reason="test")
+    conversion_void(conversion=conversion, workspace=None, by="ops", reason="test")
     with pytest.raises(ConversionVoided):
-        conversion_void(conversion=conversion, by="ops", reason="again")
+        conversion_void(conversion=conversion, workspace=None, by="ops", reason="again")
     with pytest.raises(ConversionVoided):
-        conversion_update(conversion=conversion, by="ops", conversion_value="99.00")
+        conversion_update(conversion=conversion, workspace=None, by="ops", conversion_value="99.00")
     workspace.refresh_from_db()
     assert (workspace.total_conversions, workspace.total_revenue) == (0, Decimal("0"))
+
+
+def test_a_workspace_changes_its_conversion_only_while_it_holds_the_lead_and_ops_always():
+    workspace, other = make_workspace(), make_workspace()
+    lead = assigned_lead(workspace)
+    conversion = record(workspace, lead=lead, value="10.00")
+    conversion_update(conversion=conversion, workspace=workspace, by="w", conversion_value="12.00")
+    with pytest.raises(LeadNotHeld):
+        conversion_void(conversion=conversion, workspace=other, by="o", reason="not mine")  # never its conversion
+    lead_assign(lead=lead, workspace=other, by="ops")
+
+    with pytest.raises(LeadNotHeld):
+        conversion_update(conversion=conversion, workspace=workspace, by="w", conversion_value="0.00")
+    with pytest.raises(LeadNotHeld):
+        conversion_void(conversion=conversion, workspace=workspace, by="w", reason="lost it")
+    assert Contact.objects.get(pk=lead.contact_id).lifetime_value == Decimal("12.00")
+    conversion_void(conversion=conversion, workspace=None, by="ops", reason="checked")
+    assert Contact.objects.get(pk=lead.contact_id).lifetime_value == Decimal("0.00")
 
 
 def test_void_needs_a_reason():
     workspace = make_workspace()
     conversion = record(workspace, contact=make_past_contact())
     with pytest.raises(ValidationError) as caught:
-        conversion_void(conversion=conversion, by="ops", reason="  ")
+        conversion_void(conversion=conversion, workspace=None, by="ops", reason="  ")
     assert "reason" in caught.value.message_dict
     assert Conversion.objects.get(pk=conversion.pk).voided_at is None
 
@@ -341,7 +362,7 @@ def test_purging_a_contact_after_a_void_keeps_workspace_totals_true():
     contact = make_past_contact()
     voided = record(workspace, contact=contact, value="30.00")
     record(workspace, contact=contact, value="20.00")
-    conversion_void(conversion=voided, by="ops", reason="wrong")
+    conversion_void(conversion=voided, workspace=None, by="ops", reason="wrong")
 
     contact_purge(contact=contact, reason="data request", by="ops")
 
@@ -356,8 +377,8 @@ def test_each_service_emits_its_event_through_the_outbox_in_the_same_transaction
     workspace = make_workspace(outbound_webhook_url="https://partner.example.com/hooks", webhook_active=True)
     lead = assigned_lead(workspace)
     conversion = record(workspace, lead=lead, value="10.00")
-    conversion_update(conversion=conversion, by="ops", conversion_value="12.00")
-    conversion_void(conversion=conversion, by="ops", reason="refund")
+    conversion_update(conversion=conversion, workspace=None, by="ops", conversion_value="12.00")
+    conversion_void(conversion=conversion, workspace=None, by="ops", reason="refund")
 
     events = list(OutboundEvent.objects.filter(subject_type="conversion").order_by("created_at"))
     assert [e.event_type for e in events] == ["conversion.created", "conversion.updated", "conversion.voided"]

@@ -30,7 +30,7 @@ def test_no_drift_after_services():
     workspace = make_workspace()
     contact = make_contact()
     recorded(workspace, contact, "10.00")
-    conversion_void(conversion=recorded(workspace, contact, "5.00"), by="ops", reason="test")
+    conversion_void(conversion=recorded(workspace, contact, "5.00"), workspace=None, by="ops", reason="test")
     assert "No drift" in run()
 
 
@@ -39,7 +39,7 @@ def test_drift_is_reported_with_exit_code_1_then_repaired_by_fix():
     contact, untouched = make_contact(), make_contact()
     recorded(workspace, contact, "10.00")
     recorded(workspace, contact, "2.50")
-    conversion_void(conversion=recorded(workspace, contact, "100.00"), by="ops", reason="test")
+    conversion_void(conversion=recorded(workspace, contact, "100.00"), workspace=None, by="ops", reason="test")
     recorded(workspace, untouched, "1.00")
     Contact.objects.filter(pk=contact.pk).update(conversion_count=7, lifetime_value=Decimal("999.00"))
     Workspace.objects.filter(pk=workspace.pk).update(total_revenue=Decimal("0"))
