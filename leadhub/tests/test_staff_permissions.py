@@ -2,7 +2,8 @@
 
 The matrix names each partner route (the isolation suites' list) with the requests it serves
 and the kind of permission each needs; a route missing here fails the coverage test, so a new
-endpoint cannot ship without deciding what staff may do with it.
+endpoint cannot ship without deciding what staff may do with it. The same walk with a workspace
+key checks that no partner answer, whoever asks, may be kept by a cache.
 """
 import pytest
 from django.contrib.auth.models import Group
@@ -10,7 +11,7 @@ from rest_framework.test import APIClient
 
 from distribution.models import Offer
 from leadhub.roles import OPERATIONS, READ_ONLY_ANALYST
-from leadhub.testing.api import partner_route_names
+from leadhub.testing.api import key_client, partner_route_names
 from leadhub.testing import make_appointment, make_conversion, make_lead, make_workspace
 from workspaces.models import DeliveryStatus, EventType, OutboundEvent, Workspace
 
@@ -135,6 +136,7 @@ def test_each_role_gets_what_its_permissions_allow_on_every_partner_route(role, 
             url = fill(template, objects)
             response = getattr(client, method)(url, fill(body, objects), format="json")
             where = (role, name, method, url, response.status_code, response.content[:300])
+            assert "no-store" in response.get("Cache-Control", ""), where
             if kind in ALLOWED[role]:
                 assert response.status_code < 500 and response.status_code != 403, where
                 if method == "get":
@@ -145,6 +147,24 @@ def test_each_role_gets_what_its_permissions_allow_on_every_partner_route(role, 
     if SECRETS not in ALLOWED[role]:
         assert workspace.webhook_secret == secret_before
         assert workspace.outbound_webhook_url == "https://partner.example/hook"
+
+
+def test_no_partner_answer_to_a_workspace_key_may_be_stored_by_a_cache(objects):
+    """Partner answers carry personal data (names, phones, emails, notes, conversion values) or
+    secrets: a shared proxy or the client's HTTP cache must keep none, given or refused. (The
+    role walk above checks every route; the header does not depend on who is asking.)"""
+    workspace = Workspace.objects.get(pk=objects["workspace"])
+    workspace.permissions = ["leads:read"]
+    workspace.save(update_fields=["permissions"])
+    client = key_client(workspace)
+    answers = [
+        client.get(fill("/api/v1/leads/{lead}/", objects)),
+        client.get(fill("/api/v1/appointments/{appointment}/", objects)),  # no appointments:read: 403
+        client.get("/api/v1/leads/999999999/"),
+        APIClient().get("/api/v1/leads/"),
+    ]
+    assert [response.status_code for response in answers] == [200, 403, 404, 401]
+    assert all("no-store" in response["Cache-Control"] for response in answers)
 
 
 def test_secret_changes_need_the_dedicated_permission_which_only_operations_holds():

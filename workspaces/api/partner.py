@@ -1,10 +1,19 @@
-"""The base every partner API view builds on: auth, scopes, throttling, pagination, tenancy.
+"""The base every partner API view builds on: auth, scopes, throttling, pagination, tenancy, and
+answers no cache keeps.
 
 Tenancy rule: a view asks `caller_workspace()` and hands it to a selector. A workspace key gets
 its own workspace; a staff user gets None, which selectors read as "all workspaces".
+
+Caching rule: every partner answer, success or refusal, says `Cache-Control: no-store` (with
+Django's other never-cache headers). Nearly all of them carry personal data (names, phones,
+emails, notes, appointments, conversion values) or a secret, and the few that do not (a 404, an
+empty page) are answers to one caller too, so one rule for the whole API leaves nothing to
+decide per endpoint and no new endpoint to forget; a shared proxy or the client's HTTP cache
+keeps none of them.
 """
 import re
 
+from django.utils.cache import add_never_cache_headers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.settings import api_settings
 
@@ -30,6 +39,11 @@ class PartnerAPIMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         query_params_check(request.query_params, self)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
 
     def caller_workspace(self):
         """The caller's workspace, or None for staff (who see every workspace)."""
