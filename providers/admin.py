@@ -284,20 +284,35 @@ class ReprocessedFilter(admin.SimpleListFilter):
 CREATED_ADMIN_URL = {"lead": "admin:leads_lead_change", "appointment": "admin:appointments_appointment_change"}
 
 
+def sender_confirmation_field():
+    """The box ops tick to re-process a post whose sender never proved who it is."""
+    return forms.BooleanField(label="Take the sender as proven", help_text=(
+        "The sender was not authenticated: anyone can send a post naming a real provider. Re-processing ingests "
+        "it as that provider (its payout is booked, the lead may be sold). Tick only once you know that provider "
+        "sent it; your name and the time are kept on the post."))
+
+
+class SenderConfirmForm(forms.Form):
+    confirm_sender = sender_confirmation_field()
+
+
 class ReprocessForm(forms.Form):
     """The parsed payload as key/value rows to correct before re-processing; consent and evidence
-    keys are shown, not editable (the service refuses them changed anyway)."""
+    keys are shown, not editable (the service refuses them changed anyway). A post of an
+    unproven sender adds the box that takes the sender as proven."""
 
     payload = KeyValueField(label="Payload to re-process", help_text=(
         "Correct what made the post fail; empty a row's key and value to drop it. The original body is kept."))
 
-    def __init__(self, *args, original, **kwargs):
+    def __init__(self, *args, original, unproven=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.original = original
         self.evidence = {key: value for key, value in original.items() if is_evidence_key(key)}
         field = self.fields["payload"]
         field.original = original
         field.initial = {key: value for key, value in original.items() if key not in self.evidence}
+        if unproven:
+            self.fields["confirm_sender"] = sender_confirmation_field()
 
     def edited_payload(self):
         return {**self.cleaned_data["payload"], **self.evidence}
@@ -309,7 +324,7 @@ class RejectedSubmissionAdmin(ConfirmationPageMixin, RecordActionsMixin, ExactSe
 
     list_display = ("created_at", "reason_text", "webhook", "provider_id", "phone", "seen", "short_request_id",
                     "created_object")
-    list_filter = ("http_status", "reason_code", "endpoint", ReprocessedFilter, "created_at")
+    list_filter = ("http_status", "reason_code", "endpoint", "sender_authenticated", ReprocessedFilter, "created_at")
     search_fields = ("webhook_id", "provider_id", "reason_code", "=request_id")
     # A phone typed in any form finds the rows stored under its normalised form (the payload's phone).
     person_search_fields = {"phone": "phone_normalized"}
@@ -318,14 +333,15 @@ class RejectedSubmissionAdmin(ConfirmationPageMixin, RecordActionsMixin, ExactSe
     actions = ("reprocess", "reprocess_edited")
     record_actions = ("reprocess_edited",)
     fieldsets = (
-        (None, {"fields": ("created_at", "endpoint", "webhook_id", "provider_id", "http_status", "reason_code", "reason",
-                           "errors_rows", "created_object", "occurrences", "last_seen_at", "request_id")}),
+        (None, {"fields": ("created_at", "endpoint", "webhook_id", "provider_id", "sender", "http_status", "reason_code",
+                           "reason", "errors_rows", "created_object", "occurrences", "last_seen_at", "request_id")}),
         ("Body as received", {"fields": ("payload_rows", "content_type", "body_size", "body_truncated", "ip_address",
                                          "user_agent", "phone_normalized")}),
-        ("Re-processing", {"fields": ("reprocessed_at", "reprocess_error", "reprocessed_payload_rows")}),
+        ("Re-processing", {"fields": ("reprocessed_at", "reprocess_error", "reprocessed_payload_rows",
+                                      "sender_confirmed_by", "sender_confirmed_at")}),
     )
     readonly_fields = ("errors_rows", "payload_rows", "reprocessed_payload_rows", "created_object", "occurrences",
-                       "last_seen_at")
+                       "last_seen_at", "sender")
     list_select_related = ("tally",)
 
     def get_readonly_fields(self, request, obj=None):
@@ -337,6 +353,14 @@ class RejectedSubmissionAdmin(ConfirmationPageMixin, RecordActionsMixin, ExactSe
     @admin.display(description="Reason", ordering="reason_code")
     def reason_text(self, obj):
         return format_html('<span title="{}">{} · {}</span>', obj.reason_code, obj.http_status, obj.reason[:140])
+
+    @admin.display(description="Sender authenticated")
+    def sender(self, obj):
+        if obj.sender_authenticated:
+            return "Yes: its provider's id and key were accepted"
+        if obj.sender_confirmed_by:
+            return f"No: refused before its sender proved who it is; {obj.sender_confirmed_by} took it as proven."
+        return "No: refused before its sender proved who it is; re-processing asks you to take it as proven."
 
     @admin.display(description="Seen", ordering="tally__last_seen_at")
     def seen(self, obj):
@@ -387,9 +411,24 @@ class RejectedSubmissionAdmin(ConfirmationPageMixin, RecordActionsMixin, ExactSe
 
     @admin.action(description="Re-process (after fixing the cause)", permissions=["change"])
     def reprocess(self, request, queryset):
-        for submission in queryset:
+        """At once, unless a selected post's sender never proved who it is: then a page says so
+        and asks ops to take the sender as proven (the service refuses without it)."""
+        submissions = list(queryset)
+        unproven = [row for row in submissions if not row.sender_authenticated and row.reprocessed_object_id is None]
+        confirmed_by = ""
+        if unproven:
+            form = SenderConfirmForm(self.confirmation_data(request))
+            if not (form.is_bound and form.is_valid()):
+                return self.confirmation_page(
+                    request, template="admin/providers/rejectedsubmission/reprocess_unproven.html",
+                    title="Re-process posts of unproven senders", action="reprocess", selected=submissions, form=form,
+                    unproven=unproven,
+                )
+            confirmed_by = actor_for_user(request.user)
+        for submission in submissions:
             already = submission.reprocessed_object_id
-            self._report(request, services.rejected_submission_reprocess(submission=submission), already)
+            submission = services.rejected_submission_reprocess(submission=submission, sender_confirmed_by=confirmed_by)
+            self._report(request, submission, already)
 
     @admin.action(description="Re-process with an edited payload", permissions=["change"])
     def reprocess_edited(self, request, queryset):
@@ -405,18 +444,23 @@ class RejectedSubmissionAdmin(ConfirmationPageMixin, RecordActionsMixin, ExactSe
             reason = getattr(exc, "reason", None) or "; ".join(getattr(exc, "messages", [str(exc)]))
             self.message_user(request, f"#{submission.pk}: the body cannot be edited: {reason}", messages.ERROR)
             return None
-        form = ReprocessForm(self.confirmation_data(request), original=original)
+        unproven = not submission.sender_authenticated
+        form = ReprocessForm(self.confirmation_data(request), original=original, unproven=unproven)
         if form.is_bound and form.is_valid():
             already = submission.reprocessed_object_id
             try:
-                submission = services.rejected_submission_reprocess(submission=submission, payload=form.edited_payload())
+                submission = services.rejected_submission_reprocess(
+                    submission=submission, payload=form.edited_payload(),
+                    sender_confirmed_by=actor_for_user(request.user) if form.cleaned_data.get("confirm_sender") else "",
+                )
             except ValidationError as exc:
-                for message in exc.messages:
-                    form.add_error("payload", message)
+                for field, field_messages in exc.message_dict.items():
+                    form.add_error("payload" if field == "payload" else None, field_messages)
             else:
                 self._report(request, submission, already)
                 return None
         return self.confirmation_page(
             request, template="admin/providers/rejectedsubmission/reprocess.html", title="Re-process a rejected post",
             action="reprocess_edited", selected=submissions, form=form, evidence=form.evidence,
+            unproven=[submission] if unproven else [],
         )

@@ -210,6 +210,12 @@ class RejectedSubmission(CreatedAtModel):
     reprocess_error = models.TextField(blank=True)
     # Ops' corrected copy of the payload the last re-processing used (null: the body as received).
     reprocessed_payload = models.JSONField(null=True, blank=True)
+    # Whether the sender proved who it is (its provider's id and key) before the post was refused.
+    # A post that did not could come from anyone naming a real provider: it is re-processed as that
+    # provider (payout, sale) only once ops take the sender as proven, recorded by whom and when.
+    sender_authenticated = models.BooleanField(default=True)
+    sender_confirmed_by = models.CharField(max_length=255, blank=True)
+    sender_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "rejected_submissions"

@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from leadhub.actors import SYSTEM
+from leadhub.actors import SYSTEM, is_staff_actor
 from leadhub.api.exceptions import Refusal
 from leadhub.api.parsers import unstorable_values
 from leadhub.keys import DEFAULT_ROTATION_GRACE, generate_key, key_digest, rotate
@@ -203,6 +203,7 @@ def rejected_submission_record(
             user_agent=_clip(user_agent, 512),
             request_id=_clip(request_id, 128),
             phone_normalized="" if body_size > len(kept) else _phone_from_body(body, content_type),
+            sender_authenticated=authenticated,
         )
         RejectedSubmissionTally.objects.create(submission=submission, last_seen_at=now)
     if flood_key:
@@ -292,17 +293,34 @@ def _evidence_unchanged(original: dict, edited: dict):
         )
 
 
-def rejected_submission_reprocess(*, submission: RejectedSubmission, payload: dict | None = None) -> RejectedSubmission:
+def _sender_taken_as_proven(submission: RejectedSubmission, confirmed_by: str):
+    """A post whose sender never proved who it is is ingested as the provider it named (its
+    payout booked, the lead sold) only when a person of ours (`staff:<username>`) takes that
+    sender as proven."""
+    if submission.sender_authenticated or is_staff_actor(confirmed_by):
+        return
+    raise ValidationError({"sender_confirmed_by": [
+        f"The sender of #{submission.pk} was not authenticated ({submission.reason}): re-processing ingests it as "
+        f"provider '{submission.provider_id}', so it needs the ops member who takes the sender as proven."
+    ]}, code="sender_not_proven")
+
+
+def rejected_submission_reprocess(
+    *, submission: RejectedSubmission, payload: dict | None = None, sender_confirmed_by: str = ""
+) -> RejectedSubmission:
     """Run a stored post through the live parse + ingest path, once its cause has been fixed.
 
     `payload` is ops' corrected copy of the parsed body: it is what is ingested and it is kept on
     the row (`reprocessed_payload`) next to the original body, which stays as received. Consent
     and evidence keys must be exactly as sent (a ValidationError names the one that is not).
 
-    Auth, signature and rate limits are skipped on purpose: ops decided to accept it. The outcome
-    (the created row's id, or why it failed again) is written on the row. The ingest service is the one
-    named in settings.REJECTED_SUBMISSION_HANDLERS; the refusals it raises carry `code`,
-    `reason` and `errors`, like `Refusal`.
+    Auth, signature and rate limits are skipped on purpose: ops decided to accept it. A post
+    whose sender was never authenticated (`sender_authenticated` false: a wrong key naming a
+    real provider, say) is refused (ValidationError on `sender_confirmed_by`) unless
+    `sender_confirmed_by` names who takes the sender as proven; that actor and the time are
+    written on the row. The outcome (the created row's id, or why it failed again) is written on
+    the row. The ingest service is the one named in settings.REJECTED_SUBMISSION_HANDLERS; the
+    refusals it raises carry `code`, `reason` and `errors`, like `Refusal`.
     """
     handler = import_string(settings.REJECTED_SUBMISSION_HANDLERS[submission.endpoint])
     if payload is not None:
@@ -312,8 +330,12 @@ def rejected_submission_reprocess(*, submission: RejectedSubmission, payload: di
         submission = RejectedSubmission.objects.select_for_update().get(pk=submission.pk)
         if submission.reprocessed_object_id is not None:
             return submission  # already in: re-processing twice must not create twice
+        _sender_taken_as_proven(submission, sender_confirmed_by)
         submission.reprocessed_at = timezone.now()
         submission.reprocess_error = ""
+        if not submission.sender_authenticated:
+            submission.sender_confirmed_by = sender_confirmed_by
+            submission.sender_confirmed_at = submission.reprocessed_at
         webhook = selectors.webhook_get(webhook_id=submission.webhook_id)
         if submission.body_truncated:
             submission.reprocess_error = f"The body was {submission.body_size} bytes; only the first 64 KB was kept."
@@ -336,7 +358,8 @@ def rejected_submission_reprocess(*, submission: RejectedSubmission, payload: di
                 submission.reprocess_error = _reprocess_refusal(exc)
             else:
                 submission.reprocessed_object_id = result.object_id
-        submission.save(update_fields=["reprocessed_at", "reprocessed_object_id", "reprocess_error", "reprocessed_payload"])
+        submission.save(update_fields=["reprocessed_at", "reprocessed_object_id", "reprocess_error", "reprocessed_payload",
+                                       "sender_confirmed_by", "sender_confirmed_at"])
     return submission
 
 

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from leadhub.keys import digests_match
-from leadhub.testing import make_provider, make_webhook
+from leadhub.testing import make_keyed_provider, make_provider, make_webhook, provider_post
 from leads.models import Lead
 from providers.models import LeadSourceProvider, RejectedSubmission, WebhookConfig
 from providers.services import rejected_submission_record
@@ -119,3 +119,52 @@ def test_a_refused_body_with_an_unpaired_surrogate_is_shown_as_received(admin_cl
     response = admin_client.post(f"/admin/providers/rejectedsubmission/{row.pk}/action/reprocess_edited/", follow=True)
     assert any("cannot be edited" in str(message) and "unpaired" in str(message)
                for message in response.context["messages"])
+
+
+def unproven_refusal(webhook):
+    """A real provider's id with a wrong key: the stored post's sender was never proven."""
+    provider = make_keyed_provider()
+    body = {"first_name": "Ada", "last_name": "L", "email": "a@example.com", "phone": "(415) 555-0132",
+            "consent_value": True, "tcpa_compliance": True}
+    response = provider_post(Client(REMOTE_ADDR="198.51.100.41"), f"/api/v1/webhooks/{webhook.webhook_id}/leads/",
+                             json.dumps(body), provider=provider, key="lhp_guessed")
+    assert response.status_code == 401
+    return RejectedSubmission.objects.get(request_id=response.json()["request_id"])
+
+
+def test_reprocessing_a_post_of_an_unproven_sender_asks_ops_to_take_the_sender_as_proven(admin_client, webhook):
+    row = unproven_refusal(webhook)
+    selected = {"action": "reprocess", "_selected_action": [row.pk]}
+
+    page = admin_client.post("/admin/providers/rejectedsubmission/", selected)
+
+    assert page.status_code == 200 and not Lead.objects.exists()  # a question, not a lead
+    text = page.content.decode()
+    assert "not authenticated" in text and f"Wrong API key for provider &#x27;{row.provider_id}&#x27;" in text
+    page = admin_client.post("/admin/providers/rejectedsubmission/", {**selected, "post": "yes"})
+    assert page.status_code == 200 and "confirm_sender" in page.context["form"].errors
+    assert not Lead.objects.exists()
+
+    admin_client.post("/admin/providers/rejectedsubmission/", {**selected, "post": "yes", "confirm_sender": "on"})
+
+    row.refresh_from_db()
+    assert Lead.objects.get(pk=row.reprocessed_object_id)
+    assert row.sender_confirmed_by == "staff:ops" and row.sender_confirmed_at is not None
+    page = admin_client.get(f"/admin/providers/rejectedsubmission/{row.pk}/change/").content.decode()
+    assert "Sender authenticated" in page and "staff:ops" in page
+
+
+def test_reprocessing_an_unproven_senders_post_with_an_edited_payload_asks_too(admin_client, webhook):
+    row = unproven_refusal(webhook)
+    url = f"/admin/providers/rejectedsubmission/{row.pk}/action/reprocess_edited/"
+    rows = {"payload-key-0": "first_name", "payload-value-0": "Ada", "payload-key-1": "last_name",
+            "payload-value-1": "L", "payload-key-2": "email", "payload-value-2": "a@example.com",
+            "payload-key-3": "phone", "payload-value-3": "(415) 555-0132"}
+
+    assert "not authenticated" in admin_client.post(url).content.decode()
+    page = admin_client.post(url, {"post": "yes", "action": "reprocess_edited", **rows})
+    assert "confirm_sender" in page.context["form"].errors and not Lead.objects.exists()
+    admin_client.post(url, {"post": "yes", "action": "reprocess_edited", "confirm_sender": "on", **rows})
+
+    row.refresh_from_db()
+    assert row.reprocessed_object_id and row.sender_confirmed_by == "staff:ops"

@@ -2,13 +2,17 @@
 import ipaddress
 import json
 import uuid
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
+from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from leadhub.keys import digests_match
-from leadhub.testing import make_provider, make_webhook, unique_id
+from leadhub.testing import make_provider, make_webhook, provider_post, unique_id
 from leads.models import Lead
 from providers.models import LeadSourceProvider, RejectedSubmission
 from providers.services import (
@@ -200,3 +204,49 @@ def test_reprocess_of_malformed_json_records_the_parse_error():
     row = rejected_submission_reprocess(submission=row)
 
     assert row.reprocess_error.startswith("malformed_json:")
+
+
+CONFIRMED_AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+
+
+def wrong_key_post(webhook, provider):
+    """A refusal anyone can plant: a real provider's id with a wrong key."""
+    response = provider_post(Client(REMOTE_ADDR="198.51.100.31"), f"/api/v1/webhooks/{webhook.webhook_id}/leads/",
+                             json.dumps({**LEAD, "consent_value": True, "tcpa_compliance": True}), provider=provider,
+                             key="lhp_not-the-key")
+    assert response.status_code == 401
+    return RejectedSubmission.objects.get(request_id=response.json()["request_id"])
+
+
+def test_a_refusal_of_an_unproven_sender_is_reprocessed_only_when_someone_takes_the_sender_as_proven(
+    webhook, provider
+):
+    row = wrong_key_post(webhook, provider)
+
+    with pytest.raises(ValidationError, match="not authenticated") as refused:
+        rejected_submission_reprocess(submission=row)
+    assert "sender_confirmed_by" in refused.value.message_dict
+    with pytest.raises(ValidationError, match="not authenticated"):
+        rejected_submission_reprocess(submission=row, sender_confirmed_by="workspace:ws-1")  # ops only
+    assert not Lead.objects.exists()
+    assert row.sender_authenticated is False
+    assert RejectedSubmission.objects.get(pk=row.pk).reprocessed_at is None
+
+    with time_machine.travel(CONFIRMED_AT, tick=False):
+        row = rejected_submission_reprocess(submission=row, sender_confirmed_by="staff:ann")
+
+    assert Lead.objects.get(pk=row.reprocessed_object_id).provider_id == provider.provider_id
+    row.refresh_from_db()
+    assert (row.sender_confirmed_by, row.sender_confirmed_at) == ("staff:ann", CONFIRMED_AT)
+
+
+def test_a_refusal_after_the_sender_proved_itself_is_reprocessed_as_before(webhook, provider):
+    response = provider_post(Client(), f"/api/v1/webhooks/{webhook.webhook_id}/leads/",
+                             json.dumps({**LEAD, "email": "not-an-email"}), provider=provider)
+    assert response.status_code == 422
+    row = RejectedSubmission.objects.get(request_id=response.json()["request_id"])
+    assert row.sender_authenticated is True
+
+    row = rejected_submission_reprocess(submission=row, payload={**LEAD})
+
+    assert row.reprocessed_object_id and (row.sender_confirmed_by, row.sender_confirmed_at) == ("", None)
