@@ -7,6 +7,13 @@ re-enqueues due rows every minute, picks the row up later. Retries are rows with
 `next_attempt_at` (exponential backoff with jitter, about 24 h in all), never long Celery
 countdowns, which a Redis broker's visibility timeout would turn into duplicates.
 
+A row whose task went missing while it says it is queued (`enqueued_at`) is queued again by the
+next sweep when the loss is known: the broker's Redis restarted (its queue is empty without
+persistence) or a worker took the task while the database was down (the task failed and was
+acknowledged). The sweeper leaves a mark in the broker's Redis, the run_id it last saw there; a
+restart changes the run_id, an emptied Redis loses the mark, and such a worker erases it
+(`outbox_tasks_lost`). Any other loss waits OUTBOX_REENQUEUE_SECONDS.
+
 An attempt first *claims* the row (row lock with SKIP LOCKED on PostgreSQL, then
 `next_attempt_at` pushed out by OUTBOUND_WEBHOOK_CLAIM_SECONDS), sends without holding a
 transaction open, then records the outcome. Two workers therefore never send one event at once,
@@ -21,6 +28,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -28,7 +36,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -410,11 +418,81 @@ def _forward_to_next_rule(event):
 # --- sweeping and sending again ------------------------------------------------------------------
 
 
-def outbox_sweep(*, limit: int = 1000) -> int:
-    """Enqueue due pending events whose task is missing (never enqueued, enqueue failed, claimed
-    and then lost) or stale. Run by Celery beat every OUTBOX_SWEEP_SECONDS; returns how many."""
+# The sweeper's mark in the broker's Redis: that Redis's run_id as the last sweep saw it.
+BROKER_MARK_KEY = "leadhub:outbox:broker-seen"
+# What the database answers when it is not there (refused, cut, gone mid-statement).
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+@contextmanager
+def _broker_redis():
+    """A client of the broker's Redis (by the Celery app's own connection settings), or None when
+    the broker is no Redis (embedded mode runs tasks eagerly: nothing is queued to lose)."""
     from workspaces.tasks import deliver_event
 
+    app = deliver_event.app
+    if app.conf.task_always_eager:
+        yield None
+        return
+    with app.connection_for_write() as broker:
+        if broker.transport.driver_type != "redis":
+            yield None
+            return
+        broker.ensure_connection(max_retries=1)
+        yield broker.default_channel.client
+
+
+def outbox_tasks_lost():
+    """A worker took a delivery task and failed on the database: the task is acknowledged, gone,
+    while its row still says it is queued. Erase the sweeper's mark so the next sweep queues every
+    such row again. Never raises (the worker is already failing)."""
+    try:
+        with _broker_redis() as client:
+            if client is not None:
+                client.delete(BROKER_MARK_KEY)
+    except Exception:
+        logger.exception("outbox: could not mark the queue as having lost a task; it is sent after "
+                         "OUTBOX_REENQUEUE_SECONDS")
+
+
+def _broker_lost_tasks() -> bool:
+    """Whether queued tasks may be gone since the last sweep looked (the broker's Redis restarted,
+    was emptied, or a worker erased the mark), renewing the mark. False when the broker cannot
+    answer: then nothing can be queued now anyway, and its return is a restart the mark shows."""
+    try:
+        with _broker_redis() as client:
+            if client is None:
+                return False
+            run_id = client.info("server")["run_id"]
+            return client.getset(BROKER_MARK_KEY, run_id) != run_id.encode()
+    except Exception:
+        logger.exception("outbox sweep: could not read the broker's mark")
+        return False
+
+
+def _tasks_lost_queue_again():
+    """Every pending row that says its task is queued has none now: clear `enqueued_at` so this
+    and the next sweeps queue them (in order, `limit` at a time). A task that did survive makes a
+    second one, which finds its row claimed or delivered and does nothing."""
+    try:
+        count = OutboundEvent.objects.filter(status=DeliveryStatus.PENDING, enqueued_at__isnull=False).update(
+            enqueued_at=None
+        )
+    except DATABASE_DOWN:
+        outbox_tasks_lost()  # the mark is renewed already: erase it again, the next sweep retries
+        raise
+    logger.warning("outbox sweep: the broker lost queued tasks (restarted, emptied, or a worker failed on the "
+                   "database); %s event(s) queued again", count)
+
+
+def outbox_sweep(*, limit: int = 1000) -> int:
+    """Enqueue due pending events whose task is missing (never enqueued, enqueue failed, claimed
+    and then lost, lost by the broker or a worker without its database) or stale. Run by Celery
+    beat every OUTBOX_SWEEP_SECONDS; returns how many."""
+    from workspaces.tasks import deliver_event
+
+    if _broker_lost_tasks():
+        _tasks_lost_queue_again()
     now = timezone.now()
     stale = now - timedelta(seconds=settings.OUTBOX_REENQUEUE_SECONDS)
     due = list(
