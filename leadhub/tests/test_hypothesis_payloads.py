@@ -116,6 +116,10 @@ def _post(webhook, provider, body: bytes, content_type: str, endpoint="leads"):
     )
 
 
+# 400s that name the fields at fault.
+NAMED_FIELDS = ("nul_character", "unpaired_surrogate", "number_not_finite", "file_not_accepted")
+
+
 def _assert_clear_answer(response, body_sent, endpoint="leads"):
     # Django's test client sends no Content-Type with an empty body: 415 is then the right answer.
     expected = (200, 201, 400, 409, 422) if body_sent else (400, 415)
@@ -123,7 +127,7 @@ def _assert_clear_answer(response, body_sent, endpoint="leads"):
     body = response.json()
     if response.status_code >= 400:
         assert body["outcome"] == "failure" and body["code"] and body["reason"], body
-        if response.status_code == 422 or body["code"] in ("nul_character", "number_not_finite", "file_not_accepted"):
+        if response.status_code == 422 or body["code"] in NAMED_FIELDS:
             assert body["errors"], body  # names the fields
         assert RejectedSubmission.objects.filter(request_id=body["request_id"]).exists(), body
     else:

@@ -551,8 +551,9 @@ def test_reprocessing_after_the_webhook_is_reactivated_creates_the_lead(client, 
     response = post(client, webhook.webhook_id, provider, headers={"User-Agent": "acme/1"})
     stored = RejectedSubmission.objects.get(request_id=response["X-Request-ID"])
     WebhookConfig.objects.filter(pk=webhook.pk).update(is_active=True)
+    assert not stored.sender_authenticated  # refused (404) before the key was checked
 
-    stored = rejected_submission_reprocess(submission=stored)
+    stored = rejected_submission_reprocess(submission=stored, sender_confirmed_by="staff:ops")
 
     lead = Lead.objects.get(pk=stored.reprocessed_object_id)
     assert stored.reprocessed_at and stored.reprocess_error == ""
@@ -570,7 +571,7 @@ def test_reprocessing_a_form_post_after_the_provider_is_created(client, webhook)
     stored = RejectedSubmission.objects.get(provider_id=provider_id)
     make_provider(provider_id)
 
-    stored = rejected_submission_reprocess(submission=stored)
+    stored = rejected_submission_reprocess(submission=stored, sender_confirmed_by="staff:ops")  # it was unknown
 
     assert Lead.objects.get(pk=stored.reprocessed_object_id).first_name == "Ada"
 
