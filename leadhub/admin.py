@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 
+from leadhub.keys import MAX_ROTATION_GRACE
 from leadhub.paginator import EstimatedCountPaginator
 from leadhub.search import person_search_q, phone_from_search
 
@@ -342,7 +343,8 @@ class RotationConfirmForm(forms.Form):
 class KeyRotationForm(RotationConfirmForm):
     field_order = ["grace_hours", "confirm"]
     grace_hours = forms.DecimalField(
-        label="Grace (hours)", min_value=0, max_value=24 * 30, decimal_places=2, initial=24,
+        label="Grace (hours)", min_value=0, max_value=MAX_ROTATION_GRACE // timedelta(hours=1), decimal_places=2,
+        initial=24,
         help_text="How long the old value keeps working, so its holder can switch without an outage. "
                   "0 ends it at once: use 0 for a leaked key. A previous value still in its grace ends now.",
     )

@@ -7,8 +7,10 @@ leaked table is useless on its own.
 import argparse
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -38,21 +40,25 @@ def digests_match(stored_digest: str | None, raw_key: str) -> bool:
 # previous one at once, and a grace of zero (a leaked key) ends the old key with the rotation.
 
 DEFAULT_ROTATION_GRACE = timedelta(hours=24)
-_GRACE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+# The longest an old key or secret may outlive its rotation (the admin's rotation form and
+# `--grace` alike): past it a grace is a typo, and an old key that never ends is no rotation.
+MAX_ROTATION_GRACE = timedelta(days=30)
+_GRACE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}  # seconds in each; no unit: hours
+# ASCII digits only: float() also reads "inf", "nan", "1e400" and other scripts' digits.
+_GRACE_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([smhd]?)")
 
 
 def parse_grace(value: str) -> timedelta:
-    """`24h`, `90m`, `2d`, `30s`, or a bare number of hours; `0` for none."""
-    text = str(value).strip().lower()
-    unit = _GRACE_UNITS.get(text[-1:])
-    number = text[:-1] if unit else text
-    try:
-        amount = float(number)
-    except ValueError:
-        raise ValueError(f"'{value}' is not a grace period: use e.g. 24h, 90m, 2d, or 0.") from None
-    if amount < 0:
-        raise ValueError("A grace period cannot be negative.")
-    return timedelta(**{unit or "hours": amount})
+    """`24h`, `90m`, `2d`, `30s`, or a bare number of hours; `0` for none; at most MAX_ROTATION_GRACE."""
+    match = _GRACE_RE.fullmatch(str(value).strip().lower())
+    if match is None:
+        raise ValueError(f"'{value}' is not a grace period: use e.g. 24h, 90m, 2d, or 0 (no sign, no exponent).")
+    number, unit = match.groups()
+    seconds = Decimal(number) * _GRACE_UNITS.get(unit, 3600)
+    if seconds > MAX_ROTATION_GRACE.total_seconds():
+        raise ValueError(f"'{value}' is longer than a grace may be: at most {MAX_ROTATION_GRACE.days}d "
+                         f"({MAX_ROTATION_GRACE // timedelta(hours=1)}h).")
+    return timedelta(seconds=float(seconds))
 
 
 def rotate(holder, *, field: str, new: str, grace: timedelta) -> None:
@@ -110,5 +116,6 @@ def grace_argument(parser) -> None:
 
     parser.add_argument(
         "--grace", type=grace, default=DEFAULT_ROTATION_GRACE,
-        help="How long the previous key keeps working: e.g. 24h (the default), 90m, 2d; 0 for a leaked key.",
+        help=f"How long the previous key keeps working: e.g. 24h (the default), 90m, 2d, at most "
+             f"{MAX_ROTATION_GRACE.days}d; 0 for a leaked key.",
     )

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands, load_command_class
-from django.core.management.base import BaseCommand, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.utils import timezone
 
 from leadhub.progress import Progress
@@ -90,3 +90,27 @@ def test_every_command_option_has_help_with_its_default(name, command):
         if action.option_strings:
             help_text = action.help % {"default": action.default}
             assert "default" in help_text, f"{name}: {action.option_strings} help does not show its default"
+
+
+NO_GRACE = ["inf", "-inf", "nan", "1e9d", "99999999999h", "31d", "721h", "-1h", "1e400", "²h", "24x", "", "h"]
+
+
+@pytest.mark.parametrize("grace", NO_GRACE)
+@pytest.mark.parametrize("command", ["workspace_key", "provider_key"])
+def test_a_grace_that_is_no_sane_duration_is_a_command_error_naming_it(command, grace):
+    """Non-finite, negative, unreadable or past the longest grace (30 days, as in the admin's
+    rotation form): refused with the option named before anything rotates, never a traceback."""
+    with pytest.raises(CommandError) as refused:
+        call_command(command, "any-holder", "--grace", grace, stdout=io.StringIO())
+    assert "--grace" in str(refused.value), refused.value
+    if grace in ("99999999999h", "31d", "721h"):
+        assert "at most 30d" in str(refused.value), refused.value
+
+
+@pytest.mark.parametrize(("grace", "expected"), [("30d", timedelta(days=30)), ("720h", timedelta(days=30)),
+                                                 ("1.5h", timedelta(minutes=90)), ("0", timedelta(0)),
+                                                 (" 90m ", timedelta(minutes=90)), ("2", timedelta(hours=2))])
+def test_graces_up_to_thirty_days_are_read(grace, expected):
+    from leadhub.keys import parse_grace
+
+    assert parse_grace(grace) == expected
