@@ -70,6 +70,14 @@ class AppointmentLeadInline(ReadOnlyInline):
     verbose_name_plural = "leads covered"
 
 
+def _refusal_words(exc) -> str:
+    """What a refused step tells ops: each field's own words ("... is more than two years ahead"),
+    not only "Invalid appointment data: scheduled_at."."""
+    if isinstance(exc, AppointmentError):
+        return " ".join(message for messages_ in exc.errors.values() for message in messages_) or exc.reason
+    return "; ".join(exc.messages)
+
+
 class AppointmentForm(forms.ModelForm):
     class Meta:
         model = Appointment
@@ -206,8 +214,7 @@ class AppointmentAdminBase(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPa
                 act(appointment)
                 count += 1
             except (AppointmentError, ValidationError) as exc:
-                reason = getattr(exc, "reason", None) or "; ".join(exc.messages)
-                self.message_user(request, f"#{appointment.pk}: {reason}", messages.ERROR)
+                self.message_user(request, f"#{appointment.pk}: {_refusal_words(exc)}", messages.ERROR)
         if count:
             self.message_user(request, f"{count} appointment(s) {done}.", messages.SUCCESS)
 

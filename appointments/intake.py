@@ -52,14 +52,29 @@ def parse_scheduled_at(value):
 PAST_GRACE = timedelta(minutes=5)
 
 
+def latest_scheduled_at(now):
+    """The latest time an appointment may be booked for: two calendar years after `now` (from 29
+    February, the 28th). Later is a typo or a probe (year 9999), and every sum the scheduling does
+    on a booked time (its end, the clash window) then stays well inside the calendar."""
+    try:
+        return now.replace(year=now.year + 2)
+    except ValueError:
+        return now.replace(year=now.year + 2, day=28)
+
+
 def scheduled_at_problem(value, *, now=None) -> str | None:
     """Why `value` (an aware date-time) cannot be an appointment's time, or None: THE rule every
-    door uses (webhook, partner API create and reschedule, admin), through the services. A time
-    more than PAST_GRACE in the past would be routed and forwarded as if it were still to come."""
+    door uses (webhook, partner API create and reschedule, admin form and actions, re-processing),
+    through the services. A time more than PAST_GRACE in the past would be routed and forwarded as
+    if it were still to come; one past `latest_scheduled_at` is no booking anyone keeps."""
     now = now or timezone.now()
     if value < now - PAST_GRACE:
         return (f"{value.isoformat()} is in the past (now is {now.replace(microsecond=0).isoformat()}): an "
                 "appointment is booked for now or later.")
+    latest = latest_scheduled_at(now)
+    if value > latest:
+        return (f"{value.isoformat()} is more than two years ahead (the latest time is "
+                f"{latest.replace(microsecond=0).isoformat()}): book it nearer the date.")
     return None
 
 

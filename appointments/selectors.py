@@ -5,6 +5,7 @@ from appointments.intake import MAX_DURATION_MINUTES
 from django.db.models import Q
 
 from appointments.models import Appointment, AppointmentStatus
+from leadhub.times import shifted
 from leads.selectors import lead_held_by
 
 # Where an appointment keeps its customer, for `leadhub.search.person_search_q` (admin and API search).
@@ -26,21 +27,22 @@ def appointment_overlaps(*, appointment):
     """Other live appointments of the same rep of the same workspace that overlap this one in time.
 
     Candidates start at most MAX_DURATION_MINUTES before this one ends (an indexed range on
-    (assigned_to, scheduled_at)); the exact end-time check is done on those few rows.
+    (assigned_to, scheduled_at)); the exact end-time check is done on those few rows. The sums are
+    held inside the calendar (leadhub.times.shifted) for a time stored at its edge.
     """
     if not appointment.assigned_to:
         return []
     start = appointment.scheduled_at
-    end = start + timedelta(minutes=appointment.duration_minutes)
+    end = shifted(start, timedelta(minutes=appointment.duration_minutes))
     candidates = (
         Appointment.objects.filter(
             assigned_to=appointment.assigned_to,
             matched_workspace_id=appointment.matched_workspace_id,
             scheduled_at__lt=end,
-            scheduled_at__gt=start - timedelta(minutes=MAX_DURATION_MINUTES),
+            scheduled_at__gte=shifted(start, -timedelta(minutes=MAX_DURATION_MINUTES)),
         )
         .exclude(pk=appointment.pk)
         .exclude(status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW])
         .order_by("scheduled_at", "id")
     )
-    return [other for other in candidates if other.scheduled_at + timedelta(minutes=other.duration_minutes) > start]
+    return [other for other in candidates if shifted(other.scheduled_at, timedelta(minutes=other.duration_minutes)) > start]

@@ -34,7 +34,7 @@ def verify_ledger(capsys):
 
 
 @pytest.fixture
-def world(django_capture_on_commit_callbacks):
+def world(appointment_clock, django_capture_on_commit_callbacks):
     """Every kind of money movement, each through its production path: distribution (a fixed
     payout on sale), a failed delivery (credited, sold again), a multisell under a share payout, an
     appointment (its own payout), a hand sale (its payout taken back) and a $0 hand sale (no entry)."""
@@ -55,7 +55,7 @@ def world(django_capture_on_commit_callbacks):
     lead_distribute(lead=shared, webhook=share)  # 25 + 20: a payout of 4.50
     appointment = appointment_intake(webhook=fixed, payload={
         "customer_name": "Grace Hopper", "customer_phone": "(415) 234-5600", "customer_zip": "94105",
-        "service_type": "solar", "scheduled_at": "2031-12-01T15:00:00Z",
+        "service_type": "solar", "scheduled_at": "2026-12-01T15:00:00Z",
     }).appointment
     by_hand = make_lead(zip_code="94105", webhook_id=fixed.webhook_id)
     lead_sell_by_hand(lead=by_hand, workspace=hand, by="staff:ops", price="33")

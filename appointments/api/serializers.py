@@ -39,7 +39,8 @@ class AppointmentRequestSerializer(serializers.Serializer):
     customer_email = serializers.EmailField(required=False)
     customer_zip = _text("5 digits or ZIP+4; used for routing.")
     service_type = _text("The product (e.g. Solar, Kitchen); used for routing and lead linking.")
-    scheduled_at = serializers.DateTimeField(help_text="ISO 8601 with a UTC offset; stored in UTC.")
+    scheduled_at = serializers.DateTimeField(help_text="ISO 8601 with a UTC offset; stored in UTC. From now (5 "
+                                                       "minutes' grace for clock skew) to two years ahead.")
     duration_minutes = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DURATION_MINUTES)
     appointment_type = serializers.ChoiceField(AppointmentType.choices, required=False)
     location_type = serializers.ChoiceField(LocationType.choices, required=False)
@@ -143,7 +144,8 @@ class PartnerAppointmentResponseSerializer(PartnerAppointmentSerializer):
 class AppointmentPatchSerializer(StrictSerializer):
     status = serializers.ChoiceField(AppointmentStatus.choices, required=False,
                                      help_text="An illegal transition → 422 listing the allowed next states.")
-    scheduled_at = ScheduledAtField(required=False, help_text="A new time sets status `rescheduled`.")
+    scheduled_at = ScheduledAtField(required=False, help_text="A new time sets status `rescheduled`; from now to two "
+                                                              "years ahead, like a new appointment's.")
     outcome = serializers.ChoiceField(Outcome.choices, required=False, help_text="With status `completed` only.")
     next_action = serializers.CharField(required=False, max_length=255, help_text="With status `completed` only.")
     next_action_date = serializers.DateTimeField(required=False, help_text="With status `completed` only.")

@@ -57,15 +57,15 @@ def test_cancel_needs_a_reason_and_keeps_it(admin_client):
     assert event.event_data["reason"] == "Customer sold the house"
 
 
-def test_reschedule_to_a_new_time(admin_client):
+def test_reschedule_to_a_new_time(appointment_clock, admin_client):
     appointment = make_appointment()
 
     admin_client.post(url(appointment, "reschedule"), {
-        "post": "yes", "scheduled_at_0": "2031-03-04", "scheduled_at_1": "15:30:00", "reason": "Asked for Tuesday"})
+        "post": "yes", "scheduled_at_0": "2027-03-04", "scheduled_at_1": "15:30:00", "reason": "Asked for Tuesday"})
 
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.RESCHEDULED
-    assert appointment.scheduled_at.isoformat() == "2031-03-04T15:30:00+00:00"
+    assert appointment.scheduled_at.isoformat() == "2027-03-04T15:30:00+00:00"
 
 
 def test_no_bulk_delete_of_appointments(admin_client):

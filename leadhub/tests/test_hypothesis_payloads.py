@@ -184,7 +184,7 @@ def test_webhook_answers_any_multipart_body_clearly(signed_webhook, pairs, files
     _assert_clear_answer(response, body, endpoint)
 
 
-def test_the_harness_posts_leads_that_are_accepted(signed_webhook):
+def test_the_harness_posts_leads_that_are_accepted(appointment_clock, signed_webhook):
     """The properties above would also hold for a harness that only ever got 4xx: prove it does not."""
     webhook, provider = signed_webhook
     body = json.dumps({**A_VALID_LEAD, "phone": valid_phone()}).encode()
@@ -194,6 +194,6 @@ def test_the_harness_posts_leads_that_are_accepted(signed_webhook):
     body = _multipart([*{**A_VALID_LEAD, "phone": valid_phone(), "consent": "yes"}.items()], [])
     assert _post(webhook, provider, body, f"multipart/form-data; boundary={BOUNDARY}").status_code == 201
     body = json.dumps({"customer_name": "Grace Hopper", "customer_phone": valid_phone(), "customer_zip": "90215",
-                       "service_type": "Solar", "scheduled_at": "2030-01-01T10:00:00Z",
+                       "service_type": "Solar", "scheduled_at": "2026-12-01T10:00:00Z",
                        "appointment_type": "estimate"}).encode()
     assert _post(webhook, provider, body, "application/json", "appointments").status_code == 201

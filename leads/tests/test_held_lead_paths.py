@@ -67,17 +67,21 @@ def post_lead(world, reason, body=None):
     return Lead.objects.get(pk=response.json()["lead_id"])
 
 
+# A fixed time ahead of the test's clock (appointment_clock): appointments are booked for the next two years.
+APPOINTMENT_AT = "2026-12-01T15:00:00Z"
+
+
 def appointment_by(reference):
     def path(world, lead):
         value = {"lead_id": lead.pk, "lead_ids": [lead.pk], "lead_external_id": lead.external_id}[reference]
         appointment_intake(webhook=world["webhook"], provider=world["provider"],
-                           payload={reference: value, "scheduled_at": "2030-06-01T15:00:00Z"})
+                           payload={reference: value, "scheduled_at": APPOINTMENT_AT})
     return path
 
 
 def by_partner_appointment(world, lead):
     answer = world["partner"].post("/api/v1/appointments/", {"lead_id": lead.pk,
-                                                              "scheduled_at": "2030-06-01T15:00:00Z"}, format="json")
+                                                              "scheduled_at": APPOINTMENT_AT}, format="json")
     assert answer.status_code in (400, 404, 422), answer.content  # it cannot name a lead it does not hold
 
 
@@ -178,7 +182,7 @@ def assert_released_once(world, lead):
 
 @pytest.mark.parametrize("reason", HOLD_REASONS)
 @pytest.mark.parametrize("path", PATHS)
-def test_a_held_lead_reaches_no_workspace_by_any_path_until_released(world, reason, path):
+def test_a_held_lead_reaches_no_workspace_by_any_path_until_released(appointment_clock, world, reason, path):
     LeadForwardingRule.objects.create(webhook_id=world["webhook"].webhook_id, target_url=COPY_URL,
                                       zip_codes=["941*"])
     lead = held_lead(world, reason)
