@@ -4,19 +4,20 @@ import logging
 import re
 import time
 import uuid
-import zoneinfo
 from functools import lru_cache
 
 from django import db
 from django.conf import settings
 from django.core.signals import request_finished
 from django.dispatch import receiver
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.urls import is_valid_path
 from django.utils import timezone
 
 from leadhub.api.exceptions import failure_body, status_error_response
+from leadhub.api.parsers import NUL_IN_QUERY, nul_parameters
 from leadhub.logging import request_id_var
+from leadhub.times import CalendarSafeZone
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("leadhub.request")
@@ -57,17 +58,36 @@ def _request_id_clear(**kwargs):
 
 class OpsTimeZoneMiddleware:
     """The admin renders times in `OPS_TIME_ZONE` (the formats name the zone on each); the APIs
-    keep answering in UTC, so this applies to admin pages only."""
+    keep answering in UTC, so this applies to admin pages only. A stored time whose local time
+    would leave the calendar shows in UTC (leadhub.times.CalendarSafeZone)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.zone = zoneinfo.ZoneInfo(settings.OPS_TIME_ZONE)
+        self.zone = CalendarSafeZone(settings.OPS_TIME_ZONE)
 
     def __call__(self, request):
         if not request.path.startswith(f"/{settings.ADMIN_URL}"):
             return self.get_response(request)
         with timezone.override(self.zone):
             return self.get_response(request)
+
+
+class AdminNulMiddleware:
+    """An admin URL holding a NUL character (`%00`, in its path or a query parameter) is a 400
+    naming where, before any view: PostgreSQL text cannot hold one, so a list filter, a search or
+    an object id passing it to a query would end in a DataError (a 500). The partner API refuses
+    the same in its own error body (workspaces.api.partner.query_params_check)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(f"/{settings.ADMIN_URL}"):
+            where = (["the path"] if "\x00" in request.path else []) + nul_parameters(request.GET)
+            if where:
+                return HttpResponseBadRequest(f"{', '.join(where)}: {NUL_IN_QUERY}",
+                                              content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 API_PREFIX = "/api/"

@@ -1,9 +1,15 @@
-"""Times at the calendar's edges (years 1 and 9999): sums that stay inside it.
+"""Times at the calendar's edges (years 1 and 9999): sums and zones that stay inside it.
 
-A time stored before a door checked it (or written by hand) may sit at either edge, and every
-sum on it (an end time, a window) must still give a time rather than an OverflowError.
+A time stored before a door checked it (or written by a path that does not) may sit at either
+edge. Every sum on it (an end time, a window) must still give a time, and every page must still
+show it in the ops zone, rather than end in an OverflowError.
 """
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+
+# The instants whose local time is inside the calendar in every zone (no offset reaches a day).
+ZONE_SAFE_RANGE = (datetime.min.replace(tzinfo=UTC) + timedelta(days=1), datetime.max.replace(tzinfo=UTC) - timedelta(days=1))
 
 
 def shifted(moment: datetime, delta: timedelta) -> datetime:
@@ -12,3 +18,17 @@ def shifted(moment: datetime, delta: timedelta) -> datetime:
         return moment + delta
     except OverflowError:
         return (datetime.max if delta > timedelta(0) else datetime.min).replace(tzinfo=moment.tzinfo)
+
+
+class CalendarSafeZone(ZoneInfo):
+    """A zone whose local time never leaves the calendar: an instant its local time would put in
+    year 0 or 10000 (0001-01-01 00:00 UTC in America/Los_Angeles, 9999-12-31 23:00 UTC in
+    Pacific/Kiritimati) is given in UTC instead, which its zone name then says, so every template,
+    widget and list column showing it renders. Every other instant is the zone's own local time.
+    `datetime.astimezone` takes what `fromutc` returns, so this one method covers all of them."""
+
+    def fromutc(self, dt):
+        try:
+            return super().fromutc(dt)
+        except OverflowError:
+            return dt.replace(tzinfo=UTC)
