@@ -29,6 +29,7 @@ from appointments.services import (
 from leadhub.actors import actor_for_user
 from leadhub.admin import (
     AuditLogAdmin,
+    BaseAdmin,
     ConfirmationPageMixin,
     ExactSearchMixin,
     LargeTableMixin,
@@ -123,7 +124,7 @@ class RouteActionForm(ActionForm):
 
 
 class AppointmentAdminBase(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, ExactSearchMixin,
-                           LargeTableMixin, admin.ModelAdmin):
+                           LargeTableMixin, BaseAdmin):
     form = AppointmentForm
     list_display = [
         "id", "scheduled_at", "status", "customer", "phone", "service_type", "workspace", "value", "forward_status",

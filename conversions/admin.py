@@ -9,6 +9,7 @@ from conversions.services import ConversionVoided, conversion_void
 from leadhub.actors import actor_for_user
 from leadhub.admin import (
     AuditLogAdmin,
+    BaseAdmin,
     ConfirmationPageMixin,
     ExactSearchMixin,
     LargeTableMixin,
@@ -144,7 +145,7 @@ class ConversionEventAdmin(AuditLogAdmin):
 
 
 @admin.register(CurrencyRate)
-class CurrencyRateAdmin(admin.ModelAdmin):
+class CurrencyRateAdmin(BaseAdmin):
     """One row per currency and day. A conversion reported in that currency on that day (UTC) is
     valued at this rate when it is recorded; changing a rate later does not revalue it."""
 

@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from leadhub.actors import actor_for_user
-from leadhub.admin import AuditLogAdmin, ConfirmationPageMixin, ReasonForm, reason_field
+from leadhub.admin import AuditLogAdmin, BaseAdmin, ConfirmationPageMixin, ReasonForm, reason_field
 from leadhub.errors import ServiceRefusal
 from leads.admin import lead_admin_action
 from workspaces.admin import webhook_state_words
@@ -84,7 +84,7 @@ class OfferCapInline(admin.TabularInline):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(BaseAdmin):
     form = OfferForm
     list_display = ("__str__", "workspace", "kind", "priority", "weight", "is_active", "paused_at", "created_at")
     list_filter = ("kind", "is_active", "workspace")
@@ -165,7 +165,7 @@ class DecisionAdmin(AuditLogAdmin):
 
 
 @admin.register(Cap)
-class CapAdmin(admin.ModelAdmin):
+class CapAdmin(BaseAdmin):
     """Caps on an offer or (offer empty) on a buyer across its offers."""
 
     list_display = ("__str__", "workspace", "offer", "window", "measure", "maximum")

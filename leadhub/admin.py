@@ -14,7 +14,12 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.utils import quote, unquote
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import get_fields_from_path, quote, unquote
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth.models import Group, User
+from django.db import models
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.core.exceptions import PermissionDenied
@@ -28,6 +33,7 @@ from django.utils.html import format_html, format_html_join
 from leadhub.keys import MAX_ROTATION_GRACE
 from leadhub.paginator import EstimatedCountPaginator
 from leadhub.search import person_search_q, phone_from_search
+from leadhub.times import ZONE_SAFE_RANGE
 
 class ExactSearchMixin:
     """Search hook (`get_search_results`): the person in the row (`person_search_fields`, the
@@ -58,6 +64,47 @@ class ExactSearchMixin:
         return results, may_have_duplicates
 
 
+class SafeChangeList(ChangeList):
+    """Every admin's changelist (BaseAdmin): whatever the query string, a page or the admin's own
+    "invalid lookup" redirect (`?e=1`), never an OverflowError; and any stored time in the date hierarchy.
+
+    - A lookup the calendar, an int or the database driver cannot take is an invalid lookup: a
+      drill-down too long for an int or past year 9999 (`?created_at__year=9999&created_at__month=12`:
+      its next month is in year 10000), and a time whose UTC time is off the calendar (the bound
+      `?created_at__gte=0001-01-01T00:00:00%2B14:00`, or year 1 drilled into in a zone ahead of
+      UTC), which SQLite's driver converts to UTC. The admin takes a lookup on any column of the
+      model, so this is caught where every one is applied, not per filter. (A NUL in an admin URL
+      is refused before any view: leadhub.middleware.AdminNulMiddleware.)
+    - The hierarchy's links truncate times to the ops zone's dates in the database, which gives
+      year 0 or 10000 for a time within a day of the calendar's edge, and no driver reads that
+      back: the hierarchy (the only reader of `queryset` once the page's rows are read) leaves
+      those rows out; the list still shows them.
+    """
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+    def get_results(self, request):
+        try:
+            super().get_results(request)  # counts the rows: every lookup value is converted here
+        except OverflowError as exc:
+            raise IncorrectLookupParameters(exc) from exc
+        hierarchy = self.date_hierarchy and get_fields_from_path(self.model, self.date_hierarchy)[-1]
+        if isinstance(hierarchy, models.DateTimeField):
+            self.queryset = self.queryset.filter(**{f"{self.date_hierarchy}__range": ZONE_SAFE_RANGE})
+
+
+class BaseAdmin(admin.ModelAdmin):
+    """The base of every admin (Django's user and group admins included, below): its changelist is
+    a SafeChangeList (leadhub/tests/test_hostile_queries.py walks the registry)."""
+
+    def get_changelist(self, request, **kwargs):
+        return SafeChangeList
+
+
 class NoWritesMixin:
     """Rows that are viewed, never added, edited or deleted by hand (admins and inlines alike)."""
 
@@ -71,7 +118,7 @@ class NoWritesMixin:
         return False
 
 
-class ReadOnlyAdmin(NoWritesMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(NoWritesMixin, BaseAdmin):
     """Audit and history tables: viewable, never added, edited or deleted by hand."""
 
 
@@ -412,3 +459,17 @@ class CsvExportMixin:
     def export_csv(self, request, queryset):
         fields = list(self.export_fields) or [f.attname for f in self.model._meta.concrete_fields]
         return csv_response(queryset.order_by("pk"), fields, self.model._meta.db_table)
+
+
+# Django's own admins take the same base: their changelists read any query string too.
+class UserAdmin(BaseAdmin, auth_admin.UserAdmin):
+    pass
+
+
+class GroupAdmin(BaseAdmin, auth_admin.GroupAdmin):
+    pass
+
+
+admin.site.unregister([User, Group])
+admin.site.register(User, UserAdmin)
+admin.site.register(Group, GroupAdmin)

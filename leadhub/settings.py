@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "leadhub.middleware.OpsTimeZoneMiddleware",
+    "leadhub.middleware.AdminNulMiddleware",
 ]
 
 ROOT_URLCONF = "leadhub.urls"

@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from leadhub.actors import actor_for_user
 from leadhub.admin import (
     AuditLogAdmin,
+    BaseAdmin,
     ConfirmationPageMixin,
     CsvExportMixin,
     ExactSearchMixin,
@@ -79,7 +80,7 @@ def stage_in_use(stage) -> bool:
 
 
 @admin.register(LeadPipelineStage)
-class LeadPipelineStageAdmin(admin.ModelAdmin):
+class LeadPipelineStageAdmin(BaseAdmin):
     """The pipeline as a tool: order by `order_index`, add, deactivate (old leads keep their
     status, no new lead may enter it). Stages in use cannot be renamed or deleted."""
 
@@ -264,7 +265,7 @@ def hold_reason(lead):
 
 
 class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin,
-                LargeTableMixin, admin.ModelAdmin):
+                LargeTableMixin, BaseAdmin):
     list_display = ["id", "name", "phone_number", "lead_type", "status", "workspace_link", "webhook_id", "created_at"]
     list_display_links = ["id", "name"]
     # Every filter is an indexed column or a small lookup table.

@@ -21,6 +21,7 @@ from contacts.services import contact_update
 from conversions.models import Conversion
 from leadhub.actors import actor_for_user
 from leadhub.admin import (
+    BaseAdmin,
     ConfirmationPageMixin,
     CsvExportMixin,
     ExactSearchMixin,
@@ -318,7 +319,7 @@ class ContactForm(forms.ModelForm):
 
 @admin.register(Contact)
 class ContactAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, CsvExportMixin, ExactSearchMixin,
-                   LargeTableMixin, admin.ModelAdmin):
+                   LargeTableMixin, BaseAdmin):
     form = ContactForm
     list_display = ["id", "name", "phone_number", "email", "webhook_id", "conversion_status", "value", "created_at"]
     list_display_links = ["id", "name"]

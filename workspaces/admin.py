@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from leadhub.actors import actor_for_user
 from leadhub.admin import (
+    BaseAdmin,
     ConfirmationPageMixin,
     NoBulkDeleteMixin,
     ReadOnlyAdmin,
@@ -85,7 +86,7 @@ def webhook_state_words(workspace) -> str:
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(SecretsIssuedOnAddMixin, NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, admin.ModelAdmin):
+class WorkspaceAdmin(SecretsIssuedOnAddMixin, NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, BaseAdmin):
     form = WorkspaceForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("id", "name", "is_active", "has_key", "webhook_active", "last_activity_at", "total_conversions",
@@ -188,7 +189,7 @@ class WorkspaceAdmin(SecretsIssuedOnAddMixin, NoBulkDeleteMixin, RecordActionsMi
 
 
 @admin.register(AppointmentRoutingRule)
-class AppointmentRoutingRuleAdmin(admin.ModelAdmin):
+class AppointmentRoutingRuleAdmin(BaseAdmin):
     list_display = ("id", "workspace", "priority", "is_active", "zip_codes", "product_types")
     list_filter = ("is_active",)
     search_fields = ("workspace__id", "workspace__name", "notes")
@@ -281,7 +282,7 @@ class OutboundEventAdmin(RecordActionsMixin, ReadOnlyAdmin):
 
 
 @admin.register(LeadForwardingConfig)
-class LeadForwardingConfigAdmin(admin.ModelAdmin):
+class LeadForwardingConfigAdmin(BaseAdmin):
     list_display = ("webhook_id", "is_enabled", "mode", "updated_at")
     list_filter = ("is_enabled", "mode")
     search_fields = ("webhook_id",)
@@ -331,7 +332,7 @@ class LeadForwardingRuleForm(forms.ModelForm):
 
 
 @admin.register(LeadForwardingRule)
-class LeadForwardingRuleAdmin(SecretsIssuedOnAddMixin, RecordActionsMixin, admin.ModelAdmin):
+class LeadForwardingRuleAdmin(SecretsIssuedOnAddMixin, RecordActionsMixin, BaseAdmin):
     """Per-rule counts, last delivery and failures; ZIP entries can be bulk-loaded from a CSV."""
 
     form = LeadForwardingRuleForm

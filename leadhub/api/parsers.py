@@ -1,4 +1,5 @@
-"""Limits on request bodies, shared by the provider webhooks (providers.payloads) and the partner API.
+"""Limits on request bodies, shared by the provider webhooks (providers.payloads) and the partner API
+(and the NUL rule for query strings, shared by the partner API and the admin).
 
 - Nesting: no lead, appointment or conversion needs more than a few levels of grouping. Deeper
   bodies are refused with a 400 before anything walks them; without the limit a 1 MB body of
@@ -90,6 +91,17 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def _has_surrogate(item) -> bool:
     """A pair (`"\\ud83d\\ude00"`) is parsed into its one character: what is left is unpaired."""
     return isinstance(item, str) and _SURROGATE.search(item) is not None
+
+
+NUL_IN_QUERY = "May not contain a NUL character (%00)."
+
+
+def nul_parameters(query) -> list[str]:
+    """The names of a query string's parameters (a QueryDict) whose name or any value holds a
+    NUL (`%00`), escaped for showing. PostgreSQL text cannot hold one, so a filter, search or
+    lookup passing it to a query would end in a DataError; no parameter of ours means anything
+    with one."""
+    return [_join("", name) for name, values in query.lists() if _has_nul(name) or any(map(_has_nul, values))]
 
 
 def _not_finite(item) -> bool:

@@ -20,7 +20,7 @@ from rest_framework.settings import api_settings
 from leadhub.actors import actor_for_caller
 from leadhub.api.exceptions import MalformedRequest
 from leadhub.api.pagination import IdCursorPagination
-from leadhub.api.parsers import DepthLimitedJSONParser
+from leadhub.api.parsers import NUL_IN_QUERY, DepthLimitedJSONParser, nul_parameters
 from leadhub.api.permissions import HasScope
 from leadhub.api.throttles import WorkspaceRateThrottle
 from workspaces.api.authentication import WorkspaceKeyAuthentication
@@ -89,9 +89,11 @@ def accepted_query_params(view) -> set:
 
 def query_params_check(query_params, view):
     """A 400 naming every query parameter the view does not read, and a bad `page_size`: a
-    misspelled filter must not silently widen the answer."""
+    misspelled filter must not silently widen the answer. A NUL in any parameter is refused here,
+    before any filter, search or lookup could pass it to the database."""
     accepted = accepted_query_params(view)
-    errors = {name: ["Unknown query parameter."] for name in sorted(set(query_params) - accepted)}
+    errors = {name: ["Unknown query parameter."] for name in sorted(set(query_params) - accepted) if "\x00" not in name}
+    errors.update({name: [NUL_IN_QUERY] for name in nul_parameters(query_params)})
     paginator = getattr(view, "paginator", None)
     if paginator is not None and paginator.page_size_query_param in query_params:
         value = query_params[paginator.page_size_query_param]
