@@ -27,6 +27,7 @@ from appointments.services import (
     appointment_update,
 )
 from leadhub.actors import actor_for_user
+from leadhub.times import time_in_calendar
 from leadhub.admin import (
     AuditLogAdmin,
     BaseAdmin,
@@ -108,7 +109,8 @@ class CancelForm(ReasonForm):
 class CompleteForm(forms.Form):
     outcome = forms.ChoiceField(choices=Outcome.choices)
     next_action = forms.CharField(max_length=255, required=False)
-    next_action_date = forms.SplitDateTimeField(required=False, widget=widgets.AdminSplitDateTime)
+    next_action_date = forms.SplitDateTimeField(required=False, widget=widgets.AdminSplitDateTime,
+                                                validators=[time_in_calendar])
 
 
 class RescheduleForm(forms.Form):

@@ -33,7 +33,7 @@ from django.utils.html import format_html, format_html_join
 from leadhub.keys import MAX_ROTATION_GRACE
 from leadhub.paginator import EstimatedCountPaginator
 from leadhub.search import person_search_q, phone_from_search
-from leadhub.times import ZONE_SAFE_RANGE
+from leadhub.times import ZONE_SAFE_RANGE, time_in_calendar
 
 class ExactSearchMixin:
     """Search hook (`get_search_results`): the person in the row (`person_search_fields`, the
@@ -99,10 +99,18 @@ class SafeChangeList(ChangeList):
 
 class BaseAdmin(admin.ModelAdmin):
     """The base of every admin (Django's user and group admins included, below): its changelist is
-    a SafeChangeList (leadhub/tests/test_hostile_queries.py walks the registry)."""
+    a SafeChangeList (leadhub/tests/test_hostile_queries.py walks the registry), and its forms'
+    times are ones the database can store and give back (leadhub.times.time_in_calendar)."""
 
     def get_changelist(self, request, **kwargs):
         return SafeChangeList
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """A date-time column's field refuses a time whose UTC time is off the calendar."""
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(db_field, models.DateTimeField) and field is not None:
+            field.validators.append(time_in_calendar)
+        return field
 
 
 class NoWritesMixin:

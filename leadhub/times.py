@@ -7,6 +7,8 @@ show it in the ops zone, rather than end in an OverflowError.
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
+
 
 # The instants whose local time is inside the calendar in every zone (no offset reaches a day).
 ZONE_SAFE_RANGE = (datetime.min.replace(tzinfo=UTC) + timedelta(days=1), datetime.max.replace(tzinfo=UTC) - timedelta(days=1))
@@ -32,3 +34,16 @@ class CalendarSafeZone(ZoneInfo):
             return super().fromutc(dt)
         except OverflowError:
             return dt.replace(tzinfo=UTC)
+
+
+def time_in_calendar(value):
+    """A validator for a time typed in a local zone (the admin's forms): one whose UTC time is off
+    the calendar (0001-01-01 00:00 in a zone ahead of UTC, 9999-12-31 23:00 behind it) cannot be
+    stored. SQLite's driver cannot convert it; PostgreSQL would keep it (as 1 BC or year 10000),
+    and then no driver reads the row back."""
+    if value is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("This time is outside the supported date range (years 1 to 9999 in UTC).",
+                                  code="out_of_range") from None

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from leadhub.testing import admin_url, backdate, make_appointment, make_lead, make_workspace
+from appointments.models import AppointmentStatus
+from leadhub.testing import admin_change_form_data, admin_url, backdate, make_appointment, make_lead, make_workspace
 from providers.models import RejectedSubmission
 from workspaces.delivery import outbox_emit
 
@@ -51,6 +52,32 @@ def test_every_page_showing_an_edge_time_renders_in_any_ops_zone(settings, admin
     shown = admin_client.get(admin_url(rows["first"], "changelist")).content.decode()
     edge = "0001-01-01 00:00 UTC" if zone == "America/Los_Angeles" else "9999-12-31 23:59 UTC"
     assert edge in shown
+
+
+# A time typed in the ops zone whose UTC time is off the calendar: 0001-01-01 00:00 in Tokyo
+# (UTC+9:19 then) is in year 0 in UTC, 9999-12-31 23:00 in Los Angeles in year 10000.
+TYPED_OFF_THE_CALENDAR = {"Asia/Tokyo": ("0001-01-01", "00:00:00"), "America/Los_Angeles": ("9999-12-31", "23:00:00")}
+
+
+@pytest.mark.parametrize("zone", TYPED_OFF_THE_CALENDAR)
+def test_a_time_typed_in_the_admin_whose_utc_time_leaves_the_calendar_is_refused_naming_it(settings, admin_client,
+                                                                                          zone):
+    """PostgreSQL would keep it (as 1 BC or year 10000) and no driver reads the row back; SQLite's
+    driver cannot even write it: every admin form's time, and the action forms', refuse it."""
+    settings.OPS_TIME_ZONE = zone
+    day, time = TYPED_OFF_THE_CALENDAR[zone]
+    lead = make_lead()
+    change = admin_url(lead, "change", lead.pk)
+    page = admin_client.post(change, {**admin_change_form_data(admin_client.get(change), lead),
+                                      "follow_up_date_0": day, "follow_up_date_1": time})
+    assert page.status_code == 200 and "follow_up_date" in page.context["adminform"].form.errors
+    appointment = make_appointment(status=AppointmentStatus.CONFIRMED)
+    page = admin_client.post(f"/admin/appointments/appointment/{appointment.pk}/action/complete/", {
+        "post": "yes", "outcome": "proposal_sent", "next_action_date_0": day, "next_action_date_1": time})
+    assert page.status_code == 200 and "next_action_date" in page.context["form"].errors
+    lead.refresh_from_db()
+    appointment.refresh_from_db()
+    assert lead.follow_up_date is None and appointment.status == AppointmentStatus.CONFIRMED
 
 
 def test_an_edge_time_leaves_the_zone_only_where_its_local_time_would_leave_the_calendar():
