@@ -1,9 +1,10 @@
 """An appointment's time, one rule at every door: not in the past and at most two years ahead
 (appointments.intake.scheduled_at_problem), refused naming `scheduled_at`; and a time already
 stored at the calendar's edge still edits and clash-checks without leaving the calendar."""
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from appointments.intake import latest_scheduled_at, scheduled_at_problem
 from appointments.models import Appointment
 from leadhub.testing import (
     admin_change_form_data,
@@ -110,3 +111,13 @@ def test_an_appointment_stored_at_the_calendar_edge_still_edits_and_clash_checks
     response = partner.patch(f"/api/v1/appointments/{neighbour.pk}/", {"duration_minutes": 24 * 60}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["scheduled_at"] == edge.isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize(("now", "latest"), [
+    (datetime(2026, 11, 2, 12, tzinfo=UTC), datetime(2028, 11, 2, 12, tzinfo=UTC)),
+    (datetime(2028, 2, 29, 12, tzinfo=UTC), datetime(2030, 2, 28, 12, tzinfo=UTC)),  # no 29 February then
+])
+def test_the_latest_time_is_two_calendar_years_ahead(now, latest):
+    assert latest_scheduled_at(now) == latest
+    assert scheduled_at_problem(latest, now=now) is None
+    assert "two years ahead" in scheduled_at_problem(latest + timedelta(seconds=1), now=now)
