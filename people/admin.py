@@ -8,8 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, ProtectedError, Q
-from django.db.models.functions import Lower
+from django.db.models import Count, ProtectedError
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -43,6 +42,7 @@ from leadhub.search import PERSON_SEARCH_FIELDS
 from leadhub.admin_fields import KeyValueField
 from leads.admin import LeadAdmin
 from leads.models import Lead, WorkspaceTracking
+from people.selectors import contact_matches, contacts_with_merge_candidates, merge_candidates_by_match
 from people.services import contact_merge, contact_purge, contact_unmerge, contact_unmerge_deadline
 
 # What hangs off a contact, as linked from its change page.
@@ -52,42 +52,6 @@ RELATED_RECORDS = (
     ("conversions", Conversion),
     ("workspace tracking", WorkspaceTracking),
 )
-
-
-def live_contacts():
-    """Contacts that were not merged away."""
-    return Contact.objects.filter(merged_into__isnull=True)
-
-
-MATCHES = ("phone", "email", "name + ZIP")
-
-
-def contact_matches(a, b):
-    """What two contacts share that makes them look like one person (a subset of MATCHES)."""
-    shared = []
-    if a.phone and a.phone == b.phone:
-        shared.append("phone")
-    if a.email and a.email.lower() == b.email.lower():
-        shared.append("email")
-    names = lambda c: (c.first_name.strip().lower(), c.last_name.strip().lower(), c.zip_code[:5])  # noqa: E731
-    if all(names(a)) and names(a) == names(b):
-        shared.append("name + ZIP")
-    return shared
-
-
-def merge_candidates_by_match(contact, limit=10):
-    """Other live contacts that look like the same person, grouped by what matched: the same phone
-    (under another webhook), the same email in any case, the same first and last name in the same
-    ZIP. [(match, [contacts])], empty groups left out."""
-    others = live_contacts().exclude(pk=contact.pk).order_by("pk")
-    groups = [("phone", others.filter(phone=contact.phone))]
-    if contact.email:
-        groups.append(("email", others.annotate(email_lower=Lower("email")).filter(email_lower=contact.email.lower())))
-    if contact.first_name and contact.last_name and contact.zip_code:
-        groups.append(("name + ZIP", others.filter(first_name__iexact=contact.first_name.strip(),
-                                                   last_name__iexact=contact.last_name.strip(),
-                                                   zip_code__startswith=contact.zip_code[:5])))
-    return [(match, rows) for match, queryset in groups if (rows := list(queryset[:limit]))]
 
 
 def what_they_share(contacts):
@@ -103,7 +67,7 @@ def what_they_share(contacts):
 
 
 class MergeCandidatesFilter(admin.SimpleListFilter):
-    """Contacts sharing a phone (across webhooks) or an email with another live contact."""
+    """Live contacts that look like another live contact (people.selectors: phone, email, name + ZIP)."""
 
     title = "duplicates"
     parameter_name = "duplicates"
@@ -116,16 +80,7 @@ class MergeCandidatesFilter(admin.SimpleListFilter):
             return queryset.filter(merged_into__isnull=False)
         if self.value() != "candidates":
             return queryset
-        live = live_contacts().order_by()
-        shared_phones = live.values("phone").annotate(n=Count("pk")).filter(n__gt=1).values("phone")
-        shared_emails = (
-            live.exclude(email="").annotate(e=Lower("email")).values("e").annotate(n=Count("pk")).filter(n__gt=1).values("e")
-        )
-        return (
-            queryset.filter(merged_into__isnull=True)
-            .annotate(email_lower=Lower("email"))
-            .filter(Q(phone__in=shared_phones) | Q(email_lower__in=shared_emails))
-        )
+        return queryset.filter(pk__in=contacts_with_merge_candidates().values("pk"))
 
 
 class ContactLeadInline(ReadOnlyInline):

@@ -51,3 +51,21 @@ def test_merge_of_one_contact_without_candidates_says_so(admin_client):
     response = admin_client.post(CHANGELIST, {"action": "merge", "_selected_action": [contact.pk]}, follow=True)
 
     assert "has no merge candidates" in " ".join(str(m) for m in response.context["messages"])
+
+
+def test_the_list_the_contact_page_and_the_merge_form_agree_on_name_and_zip(admin_client):
+    ada = make_contact(first_name="Ada", last_name="Lovelace", zip_code="94110-1234")
+    twin = make_contact(first_name=" ada", last_name="LOVELACE ", zip_code="94110")
+    short_zip = make_contact(first_name="Ada", last_name="Lovelace", zip_code="941")
+    make_contact(first_name="Ada", last_name="Lovelace", zip_code="")
+    make_contact(first_name="Ada", last_name="Lovelace", zip_code="10001")
+
+    listed_as_candidates = listed(admin_client.get(CHANGELIST, {"duplicates": "candidates"}))
+    ada_page = admin_client.get(admin_url(ada, "change", ada.pk)).content.decode()
+    short_page = admin_client.get(admin_url(short_zip, "change", short_zip.pk)).content.decode()
+    confirm = admin_client.post(CHANGELIST, {"action": "merge", "_selected_action": [ada.pk, twin.pk]})
+
+    assert listed_as_candidates == {ada.pk, twin.pk}
+    assert f"#{twin.pk} " in ada_page.split('class="duplicates-by-name-zip"')[1].split("</div>")[0]
+    assert "None found" in short_page
+    assert f"name + ZIP with #{twin.pk}" in confirm.content.decode()
