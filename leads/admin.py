@@ -36,6 +36,7 @@ from leadhub.admin import (
 from leadhub.search import PERSON_SEARCH_FIELDS
 from leads.ingest import US_STATES
 from leads.models import (
+    ENTRY_STAGE,
     ActivityType,
     Lead,
     LeadAccess,
@@ -54,8 +55,6 @@ from providers.models import WebhookConfig
 
 LATEST = LatestRowsFormSet.limit
 
-
-ENTRY_STAGE = "new"  # every ingested lead starts here
 
 
 class LeadPipelineStageForm(forms.ModelForm):

@@ -34,6 +34,11 @@ class LeadPipelineStage(CreatedAtModel):
         return self.name
 
 
+# The stage every lead and every access record starts in (a stage of 0002_default_pipeline_stages,
+# which the stage admin keeps active).
+ENTRY_STAGE = "new"
+
+
 def validate_pipeline_status(value):
     if not LeadPipelineStage.objects.filter(name=value, is_active=True).exists():
         raise ValidationError(f"'{value}' is not an active pipeline stage.", code="invalid_status")
@@ -130,7 +135,7 @@ class Lead(TimeStampedModel):
     ip_address = models.CharField(max_length=45, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=50, default="new", db_index=True, validators=[validate_pipeline_status])
+    status = models.CharField(max_length=50, default=ENTRY_STAGE, db_index=True, validators=[validate_pipeline_status])
     status_changed_at = models.DateTimeField(null=True, blank=True)
     status_changed_by = models.CharField(max_length=255, blank=True)
     notes = models.TextField(blank=True)
@@ -257,7 +262,7 @@ class LeadAccess(TimeStampedModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.CharField(max_length=255, blank=True)
     workspace_status = models.CharField(max_length=20, choices=WorkspaceStatus.choices, blank=True)
-    status = models.CharField(max_length=50, default="new", validators=[validate_pipeline_status])
+    status = models.CharField(max_length=50, default=ENTRY_STAGE, validators=[validate_pipeline_status])
     status_changed_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
     priority = models.PositiveSmallIntegerField(

@@ -141,7 +141,6 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         ip_address=(ip_address or "")[:45],
         user_agent=(user_agent or "")[:512],
         processed_at=now,
-        status="new",
         source=values.get("source") or webhook.name[:255],
         **hold_columns(code for code, _message in holds),
         provider_id=provider.provider_id if provider else "",

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
 from leadhub.testing import make_contact, make_provider, make_webhook, make_workspace, valid_phone
-from leads.models import Lead, LeadEvent, WorkspaceTracking
+from leads.models import ENTRY_STAGE, Lead, LeadAccess, LeadEvent, LeadPipelineStage, WorkspaceTracking
 from leads.services.ingest import IngestConflict, IngestError, IngestValidationError, lead_ingest
 from providers.models import ProviderUsageLog
 
@@ -79,6 +79,13 @@ def test_an_accepted_lead_writes_everything_in_one_go(webhook, provider, frozen_
     log = ProviderUsageLog.objects.get()
     assert (log.provider_id, log.webhook_id, log.request_count) == (provider.provider_id, webhook.webhook_id, 1)
     assert log.date == frozen_clock.at.astimezone(datetime.UTC).date()
+
+
+def test_a_lead_and_its_access_records_start_in_the_one_entry_stage(webhook):
+    lead = lead_ingest(webhook=webhook, payload=lead_payload()).lead
+
+    assert Lead.objects.get(pk=lead.pk).status == ENTRY_STAGE == LeadAccess._meta.get_field("status").default
+    assert LeadPipelineStage.objects.get(name=ENTRY_STAGE).is_active
 
 
 def test_counters_add_up_over_several_leads(webhook, provider):
