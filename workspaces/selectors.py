@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from leadhub.api.permissions import is_staff_user
 from leadhub.keys import key_lookup
-from workspaces.models import DeliveryStatus, LeadForwardingRule, OutboundEvent, Workspace
+from workspaces.models import DeliveryStatus, LeadForwardingRule, OutboundEvent, Scope, Workspace
 
 
 def workspace_for_key(raw_key: str) -> Workspace | None:
@@ -52,7 +52,7 @@ def workspace_profile(*, workspace: Workspace) -> dict:
 # Which read scope shows a family of a workspace's data: an outbound event is named by the family
 # it carries (`lead.sold`, `appointment.created`), and a lead's timeline lists its appointments and
 # conversions by the same rule, so a key sees there only what the matching API would show it.
-READ_SCOPES = {"lead": "leads:read", "appointment": "appointments:read", "conversion": "conversions:read"}
+READ_SCOPES = {"lead": Scope.LEADS_READ, "appointment": Scope.APPOINTMENTS_READ, "conversion": Scope.CONVERSIONS_READ}
 
 
 def readable_by(*, workspace: Workspace | None, family: str, owner: str = "workspace") -> Q:

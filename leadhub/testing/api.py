@@ -32,18 +32,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
 from leadhub.testing import assert_error, make_workspace
-
-ALL_SCOPES = [
-    "leads:read",
-    "leads:write",
-    "contacts:read",
-    "appointments:read",
-    "appointments:write",
-    "conversions:read",
-    "conversions:write",
-    "analytics:read",
-    "offers:write",
-]
+from workspaces.models import Scope
 
 
 def key_client(workspace) -> APIClient:
@@ -56,14 +45,14 @@ def key_client(workspace) -> APIClient:
 
 
 def workspace_with_key(*, scopes=None, **fields):
-    """A workspace (all scopes unless told) and a client authenticated with its key.
+    """A workspace (every Scope unless told) and a client authenticated with its key.
 
     The id is random: throttle counters and activity stamps live in the shared cache, which
     parallel test workers share, so ids must not repeat across workers (and the cache is never
     cleared, which would wipe other workers' rate-limit state).
     """
     fields.setdefault("workspace_id", f"ws-{uuid.uuid4().hex[:12]}")
-    workspace = make_workspace(permissions=list(ALL_SCOPES if scopes is None else scopes), **fields)
+    workspace = make_workspace(permissions=list(Scope.values if scopes is None else scopes), **fields)
     return workspace, key_client(workspace)
 
 

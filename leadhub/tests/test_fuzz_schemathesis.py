@@ -28,7 +28,6 @@ from werkzeug.test import EnvironBuilder
 
 from conversions.services import conversion_create
 from distribution.models import Offer
-from leadhub.testing.api import ALL_SCOPES
 from leadhub.testing import (
     make_appointment,
     make_contact,
@@ -42,6 +41,7 @@ from leadhub.wsgi import application
 from providers.services import provider_key_rotate
 from providers.signatures import sign
 from workspaces.delivery import outbox_emit
+from workspaces.models import Scope
 from workspaces.services import workspace_key_rotate
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -84,7 +84,7 @@ def fuzz_world(db):
     switched off (the test's transaction must survive each in-process request, as Django's own
     test client arranges)."""
     workspace = make_workspace(
-        permissions=list(ALL_SCOPES), metadata={"api_rate": "100000/min"},
+        permissions=Scope.values, metadata={"api_rate": "100000/min"},
         outbound_webhook_url="https://partner.example/hooks/leadhub", webhook_active=True,
     )
     webhook = make_webhook(secret_key=WEBHOOK_SECRET, rate_limit=100000)

@@ -16,9 +16,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from leadhub.testing.api import ALL_SCOPES
 from leadhub.testing import make_lead, make_workspace
 from workspaces.delivery import outbox_emit
+from workspaces.models import Scope
 from workspaces.services import workspace_key_rotate
 
 PACKAGE = "leadhub_api_client"
@@ -92,7 +92,7 @@ def test_a_partner_flow_through_the_generated_client(generated_client, live_serv
         PatchedPartnerLeadPatchRequest,
     )
 
-    workspace = make_workspace(workspace_id="ws-client-flow", permissions=list(ALL_SCOPES), webhook_active=True,
+    workspace = make_workspace(workspace_id="ws-client-flow", permissions=Scope.values, webhook_active=True,
                                outbound_webhook_url="https://partner.example/hooks/leadhub")
     leads = [make_lead(workspace=workspace, workspace_status="assigned") for _ in range(2)]
     for lead in leads:

@@ -8,13 +8,14 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
+from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from leadhub.testing.api import ALL_SCOPES, workspace_with_key
+from leadhub.testing.api import workspace_with_key
 from leadhub.keys import key_digest
 from leadhub.testing import assert_error, make_lead, make_workspace
-from workspaces.models import Workspace
+from workspaces.models import Scope, Workspace
 from workspaces.services import workspace_key_rotate
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def test_key_is_prefixed_high_entropy_and_stored_only_as_digest():
 
 
 def test_rotation_without_grace_invalidates_the_old_key():
-    workspace = make_workspace(permissions=ALL_SCOPES)
+    workspace = make_workspace(permissions=Scope.values)
     old_key = workspace_key_rotate(workspace=workspace)
     new_key = workspace_key_rotate(workspace=workspace, grace=timedelta(0))
     assert client_with(f"Bearer {old_key}").get("/api/v1/leads/").status_code == 401
@@ -48,7 +49,7 @@ def test_rotation_without_grace_invalidates_the_old_key():
 
 @pytest.mark.parametrize("scheme", ["Bearer", "Api-Key", "bearer"])
 def test_both_header_forms_are_accepted(scheme):
-    workspace = make_workspace(permissions=ALL_SCOPES)
+    workspace = make_workspace(permissions=Scope.values)
     raw_key = workspace_key_rotate(workspace=workspace)
     assert client_with(f"{scheme} {raw_key}").get("/api/v1/workspace/").json()["id"] == workspace.pk
 
@@ -87,7 +88,7 @@ def test_inactive_workspace_is_401():
     ],
 )
 def test_each_endpoint_names_its_missing_scope(method, url, body, scope):
-    workspace, client = workspace_with_key(scopes=[s for s in ALL_SCOPES if s != scope])
+    workspace, client = workspace_with_key(scopes=[s for s in Scope.values if s != scope])
     lead = make_lead(workspace=workspace, workspace_status="assigned")
     response = getattr(client, method)(url.format(pk=lead.pk, contact=lead.contact_id), body, format="json")
     body = assert_error(response, 403, code="permission_denied")
@@ -192,7 +193,7 @@ def test_staff_session_works_across_workspaces_and_token_auth_is_gone(django_use
 
 
 def test_during_the_grace_both_keys_work_and_after_it_only_the_new_one():
-    workspace = make_workspace(permissions=ALL_SCOPES)
+    workspace = make_workspace(permissions=Scope.values)
     old_key = workspace_key_rotate(workspace=workspace)
     new_key = workspace_key_rotate(workspace=workspace, grace=timedelta(hours=2))
     assert client_with(f"Bearer {old_key}").get("/api/v1/workspace/").status_code == 200
@@ -203,7 +204,7 @@ def test_during_the_grace_both_keys_work_and_after_it_only_the_new_one():
 
 
 def test_the_default_grace_is_24_hours_and_a_second_rotation_ends_the_previous_key_at_once():
-    workspace = make_workspace(permissions=ALL_SCOPES)
+    workspace = make_workspace(permissions=Scope.values)
     first = workspace_key_rotate(workspace=workspace)
     before = timezone.now()
     second = workspace_key_rotate(workspace=workspace)
@@ -244,3 +245,20 @@ def test_admin_rotation_asks_for_the_grace_and_a_confirmation_first(admin_client
     assert "keeps working until" in what
     assert old_client.get("/api/v1/workspace/").status_code == 200
     assert client_with(f"Bearer {raw_key}").get("/api/v1/workspace/").status_code == 200
+
+
+def test_every_scope_an_endpoint_requires_is_a_defined_scope():
+    def views(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from views(pattern.url_patterns)
+            elif view := getattr(pattern.callback, "cls", None):
+                yield view
+
+    required = {
+        (view.__name__, scope)
+        for view in views(get_resolver().url_patterns)
+        for scope in getattr(view, "required_scopes", {}).values()
+    }
+
+    assert required and {(name, scope) for name, scope in required if scope not in {*Scope.values, None}} == set()

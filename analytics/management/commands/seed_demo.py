@@ -59,7 +59,7 @@ from leads.services.working import lead_update
 from ledger.models import Entry
 from providers.models import LeadSourceProvider, WebhookConfig
 from workspaces.delivery import outbox_sweep
-from workspaces.models import AppointmentRoutingRule, Workspace
+from workspaces.models import AppointmentRoutingRule, Scope, Workspace
 from workspaces.services import workspace_webhook_update
 
 # The providers' own lead references (`lead_id` in the posts). The month-of-three-webhooks demo
@@ -79,10 +79,6 @@ HVAC_ZIPS = ["60601", "60605", "60611", "60614", "60622"]
 INSURANCE_ZIPS = ["10001", "10011", "10016", "10019", "10023"]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
-ALL_SCOPES = [
-    "leads:read", "leads:write", "contacts:read", "appointments:read", "appointments:write",
-    "conversions:read", "conversions:write", "analytics:read",
-]
 WORKSPACES = [
     # id, name, time zone, (appointment routing rule: ZIPs, products, appointment price) or None
     ("sunrise-solar", "Sunrise Solar Installers", "America/Los_Angeles", (SOLAR_ZIPS, ["Solar"], "150.00")),
@@ -336,7 +332,7 @@ class Command(BaseCommand):
         for workspace_id, name, zone, rule in WORKSPACES:
             workspace, _ = Workspace.objects.update_or_create(
                 id=workspace_id,
-                defaults={"name": name, "permissions": ALL_SCOPES, "is_active": True, "time_zone": zone,
+                defaults={"name": name, "permissions": Scope.values, "is_active": True, "time_zone": zone,
                           "api_key": key_digest(demo_workspace_key(workspace_id)), "metadata": {"demo": True}},
             )
             if rule is not None:
