@@ -12,6 +12,7 @@ valued with the rate-table rate of its `converted_at` day (UTC); the reported am
 stay on the row (`original_value`, `original_currency`, `exchange_rate`).
 """
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from datetime import UTC
@@ -36,7 +37,6 @@ from conversions.selectors import (
 )
 from leadhub.errors import ServiceConflict
 from leadhub.models import MONEY_MAX, MONEY_TOTAL
-from leads.ingest import canonical_json
 from leads.models import Lead, LeadAccess, TrackingAction, WorkspaceStatus, WorkspaceTracking
 from leads.services.access import contact_conversion_status_refresh, lead_working_save
 from leads.services.status import lead_conversions_voided, lead_status_change
@@ -103,6 +103,11 @@ class LeadNotHeld(ServiceConflict):
 class ConversionResult:
     conversion: Conversion
     created: bool  # False: an Idempotency-Key replay, nothing was written
+
+
+def canonical_json(payload) -> str:
+    """Key-order independent form of a payload, so a replayed Idempotency-Key is recognised by its body."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def conversion_fingerprint(*, contact_id, lead_id, conversion_type, conversion_value, currency,

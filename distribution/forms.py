@@ -5,7 +5,8 @@ from datetime import date
 from django import forms
 from django.core.exceptions import ValidationError
 
-from leads.ingest import US_STATES, clean_lead
+from leadhub.choices import US_STATES
+from leads.ingest import clean_lead
 from leads.holds import hold_columns, holds_at_ingest
 from leads.models import Lead
 from providers.models import DistributionStrategy, WebhookConfig

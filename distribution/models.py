@@ -13,7 +13,7 @@ from django.db import models, transaction
 
 from leadhub.models import MONEY, MONEY_MAX, CreatedAtModel, TimeStampedModel, choices_constraint
 from leadhub.validators import validate_string_array
-from leads.ingest import US_STATES
+from leadhub.choices import US_STATES
 from leads.models import Lead
 from workspaces.models import ANY, AppointmentRoutingRule, LeadForwardingRule, Workspace
 from workspaces.zips import ZipEntryKind, parse_zip_entry

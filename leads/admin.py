@@ -34,7 +34,7 @@ from leadhub.admin import (
     reason_field,
 )
 from leadhub.search import PERSON_SEARCH_FIELDS
-from leads.ingest import US_STATES
+from leadhub.choices import US_STATES
 from leads.models import (
     ENTRY_STAGE,
     ActivityType,

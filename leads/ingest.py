@@ -41,7 +41,6 @@ accepted by its own name in any case style (`roofAge`, `shadeCoverage`, ...).
 A lead with a ZIP and no state gets its ZIP's state, marked as derived (`state_source`); a posted
 state is kept, and flagged when its ZIP is of another state (`state_columns`).
 """
-import json
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -49,7 +48,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
-from leadhub.choices import LeadType
+from leadhub.choices import US_STATES, LeadType
 from leadhub.payload_aliases import PHONE_ALIASES, payload_key
 from leadhub.phones import normalize_phone
 from leadhub.models import MONEY_MAX
@@ -126,20 +125,6 @@ VERTICAL_MAXIMUMS = {
     LeadType.HVAC: {"system_age": 60},
 }
 
-US_STATES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "FL": "Florida", "GA": "Georgia",
-    "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas",
-    "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts",
-    "MI": "Michigan", "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana",
-    "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico",
-    "NY": "New York", "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma",
-    "OR": "Oregon", "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina",
-    "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont",
-    "VA": "Virginia", "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
-    "DC": "District of Columbia", "AS": "American Samoa", "GU": "Guam",
-    "MP": "Northern Mariana Islands", "PR": "Puerto Rico", "VI": "U.S. Virgin Islands",
-}
 STATE_BY_NAME = {name.lower(): code for code, name in US_STATES.items()}
 
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "on"})
@@ -167,11 +152,6 @@ class CleanedLead:
     @property
     def consent_ok(self):
         return bool(self.values.get("consent_value") and self.values.get("tcpa_compliance"))
-
-
-def canonical_json(payload) -> str:
-    """Key-order independent form of a payload, used to recognise an idempotent re-post."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def column_for(key):

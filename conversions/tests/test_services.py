@@ -11,6 +11,7 @@ from contacts.models import Contact
 from conversions.models import Conversion, ConversionEvent, CurrencyRate
 from conversions.selectors import contact_aggregate_drift, workspace_aggregate_drift
 from conversions.services import (
+    canonical_json,
     ConversionVoided,
     ConvertedAtOutOfRange,
     IdempotencyConflict,
@@ -412,3 +413,8 @@ def test_a_key_whose_conversion_was_purged_is_not_replayed_nor_reused():
     with pytest.raises(IdempotencyConflict, match="purge"):
         conversion_create(**kwargs)
     assert not Conversion.objects.exists()
+
+
+def test_canonical_json_ignores_key_order():
+    assert canonical_json({"a": 1, "b": {"y": 2, "x": 1}}) == canonical_json({"b": {"x": 1, "y": 2}, "a": 1})
+    assert canonical_json({"a": 1}) != canonical_json({"a": "1"})
