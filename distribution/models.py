@@ -523,7 +523,10 @@ class BuyerPhone(models.Model):
 
 
 class RoundRobinCursor(models.Model):
-    """Where round robin stands for one webhook and priority level; moved by one atomic UPDATE."""
+    """Where round robin stands for one rotation: `key` is `<who>:<priority>`, who being a lead's
+    webhook id or `appointments`, and priority the level rotated among. Moved by one atomic upsert
+    (`distribution.engine.round_robin_next`: created at 0, then +1 a call); the offer chosen is the
+    position modulo how many offers tie at that moment."""
 
     key = models.CharField(max_length=150, unique=True)
     position = models.BigIntegerField(default=0)

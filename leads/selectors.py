@@ -32,7 +32,9 @@ def contact_held_by(*, workspace, contact_ref="pk"):
 
 def lead_list(*, workspace):
     """Leads `workspace` holds, each annotated with the caller's view of its working fields
-    (`seen_*`); one join on the live access records, no extra query per page."""
+    (`seen_*`): a workspace's from its live access record (one inner join; a lead has at most one
+    record per workspace, `lead_access_lead_workspace_uniq`, so no lead is listed twice), staff's
+    (`workspace=None`: every lead) from the lead's own columns, with no join. No query per row."""
     if workspace is None:
         return Lead.objects.annotate(**{alias: F(name) for alias, name in SEEN.items()})
     own = {alias: F(f"accesses__{name}") for alias, name in SEEN.items() if name != "workspace_assigned_at"}
