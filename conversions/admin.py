@@ -2,11 +2,11 @@
 and workspace aggregates, so the only write here is the "Void" action, through the service.
 The currency rate table is the one thing ops edit by hand."""
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 
 from conversions.models import Conversion, ConversionEvent, ConversionIdempotencyKey, CurrencyRate
-from conversions.services import ConversionVoided, conversion_void
+from conversions.services import conversion_void
 from leadhub.actors import actor_for_user
+from leadhub.errors import ServiceRefusal
 from leadhub.admin import (
     AuditLogAdmin,
     BaseAdmin,
@@ -123,8 +123,8 @@ class ConversionAdmin(RecordActionsMixin, ConfirmationPageMixin, ExactSearchMixi
             for conversion in conversions:
                 try:
                     conversion_void(conversion=conversion, workspace=None, by=by, reason=form.cleaned_data["reason"])
-                except (ConversionVoided, ValidationError) as exc:
-                    self.message_user(request, f"Conversion {conversion.pk} not voided: {exc}", messages.WARNING)
+                except ServiceRefusal as exc:
+                    self.message_user(request, f"Conversion {conversion.pk} not voided: {exc.reason}", messages.WARNING)
                     continue
                 voided += 1
             if voided:

@@ -35,7 +35,7 @@ from conversions.selectors import (
     usd_rate,
     workspace_aggregate_drift,
 )
-from leadhub.errors import ServiceConflict
+from leadhub.errors import ServiceConflict, ServiceRefusal, errors_message
 from leadhub.models import MONEY_MAX, MONEY_TOTAL
 from leads.models import Lead, LeadAccess, TrackingAction, WorkspaceStatus, WorkspaceTracking
 from leads.services.access import contact_conversion_status_refresh, lead_working_save
@@ -44,45 +44,62 @@ from workspaces.delivery import outbox_emit
 from workspaces.models import EventType, Workspace
 
 CENT = Decimal("0.01")
-class MoneyTooLarge(ValidationError):
-    """An amount over MONEY_MAX, as reported or once valued in USD (the API's 422)."""
+class ConversionInvalid(ServiceRefusal):
+    """Values a conversion cannot take, named per field (the API's 422 `validation`)."""
+
+    code = "validation"
+
+    def __init__(self, errors: dict):
+        super().__init__(errors_message(errors), errors=errors)
+
+
+class ConversionUnprocessable(ServiceRefusal):
+    """A well-formed value refused for what it would mean (the API's 422 `unprocessable`)."""
+
+    code = "unprocessable"
+    field = ""
 
     def __init__(self, message):
-        super().__init__({"conversion_value": [message]}, code="money_too_large")
+        super().__init__(errors_message({self.field: [message]}), errors={self.field: [message]})
+
+
+class MoneyTooLarge(ConversionUnprocessable):
+    """An amount over MONEY_MAX, as reported or once valued in USD."""
+
+    field = "conversion_value"
 
 
 CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of our clock a caller's converted_at may be
 
 
-class RateMissing(ValidationError):
-    """A non-USD conversion whose `converted_at` day has no rate in the table (the API's 422)."""
+class RateMissing(ConversionUnprocessable):
+    """A non-USD conversion whose `converted_at` day has no rate in the table."""
+
+    field = "currency"
 
     def __init__(self, currency, day):
-        super().__init__(
-            {"currency": [f"No USD rate for {currency} on or before {day.isoformat()}; ops add it in the admin's "
-                          "currency rates."]},
-            code="rate_missing",
-        )
+        super().__init__(f"No USD rate for {currency} on or before {day.isoformat()}; ops add it in the admin's "
+                         "currency rates.")
 
 
-class ConvertedAtOutOfRange(ValidationError):
+class ConvertedAtOutOfRange(ConversionUnprocessable):
     """A `converted_at` before its lead (or contact) existed or in the future: it would make the
-    time to conversion negative or count a sale that has not happened (the API's 422)."""
+    time to conversion negative or count a sale that has not happened."""
 
-    def __init__(self, message):
-        super().__init__({"converted_at": [message]}, code="converted_at_out_of_range")
+    field = "converted_at"
 
 
-class IdempotencyConflict(Exception):
+class IdempotencyConflict(ServiceConflict):
     """The Idempotency-Key was already used by this workspace for another request body, or for a
-    conversion since purged."""
+    conversion since purged (named by the header it came in, the API's 409)."""
 
     def __init__(self, key, detail):
-        super().__init__(f"Idempotency-Key '{key}' was already used ({detail}); send a new key.")
+        message = f"Idempotency-Key '{key}' was already used ({detail}); send a new key."
+        super().__init__(errors_message({"Idempotency-Key": [message]}), errors={"Idempotency-Key": [message]})
 
 
-class ConversionVoided(Exception):
-    """A voided conversion is kept for the audit trail and cannot change any more."""
+class ConversionVoided(ServiceConflict):
+    """A voided conversion is kept for the audit trail and cannot change any more (the API's 409)."""
 
 
 class LeadNotHeld(ServiceConflict):
@@ -341,7 +358,7 @@ def conversion_void(*, conversion, workspace: Workspace | None, by: str, reason:
     """
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": ["Say why the conversion is voided."]})
+        raise ConversionInvalid({"reason": ["Say why the conversion is voided."]})
     conversion = _lock_changeable(conversion, workspace)
     if conversion.voided_at is not None:
         raise ConversionVoided(f"Conversion {conversion.pk} was already voided at {conversion.voided_at.isoformat()}.")
@@ -464,11 +481,11 @@ def _validate(*, contact, lead, workspace, conversion_type, value, currency, cus
     try:
         _validate_fields(conversion_type=conversion_type, value=value, custom_data=custom_data, required=True)
     except MoneyTooLarge as exc:
-        too_large = exc  # well-formed but refused (422), once nothing else is wrong (400)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+        too_large = exc  # well-formed but refused, once nothing else is wrong
+    except ConversionInvalid as exc:
+        errors.update(exc.errors)
     if errors:
-        raise ValidationError(errors)
+        raise ConversionInvalid(errors)
     if too_large:
         raise too_large
 
@@ -489,7 +506,7 @@ def _validate_fields(*, conversion_type, value, custom_data, required=False):
     if custom_data is not None and not isinstance(custom_data, dict):
         errors["custom_data"] = ["Must be a JSON object."]
     if errors:
-        raise ValidationError(errors)
+        raise ConversionInvalid(errors)
 
 
 def _converted_at_check(converted_at, *, since):

@@ -1,6 +1,13 @@
 """The exception a service raises when it refuses a write, shared by every app's services."""
 
 
+def errors_message(errors: dict) -> str:
+    """One sentence from messages per field: `field: message ...`, the body-wide ones alone."""
+    if list(errors) == ["non_field_errors"]:
+        return " ".join(errors["non_field_errors"])
+    return " ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+
+
 class ServiceRefusal(Exception):
     """A refused write: `reason` for people, `code` for machines, `errors` per field. Subclasses
     set `code`; the API layer turns all three into its 4xx body."""

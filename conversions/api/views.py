@@ -4,9 +4,7 @@ Thin: tenancy comes from the selectors, every write from `conversions.services`,
 errors become one status each — 400 bad field, 404 not yours, 409 key reused with another body,
 conversion already void or its lead no longer yours, 422 no exchange rate for that currency and day.
 """
-from contextlib import contextmanager
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
@@ -22,11 +20,6 @@ from conversions.api.serializers import (
 from conversions.filters import ConversionFilterSet
 from conversions.selectors import conversion_list
 from conversions.services import (
-    ConversionVoided,
-    ConvertedAtOutOfRange,
-    IdempotencyConflict,
-    MoneyTooLarge,
-    RateMissing,
     conversion_create,
     conversion_fingerprint,
     conversion_replay,
@@ -41,32 +34,6 @@ from workspaces.api.partner import PartnerAPIMixin
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-
-
-class Unprocessable(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "The request is well-formed but cannot be applied."
-    default_code = "unprocessable"
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Conflict."
-    default_code = "conflict"
-
-
-@contextmanager
-def service_errors():
-    try:
-        yield
-    except (RateMissing, MoneyTooLarge, ConvertedAtOutOfRange) as exc:
-        raise Unprocessable(exc.message_dict) from None
-    except DjangoValidationError as exc:
-        raise exceptions.ValidationError(exc.message_dict) from None
-    except IdempotencyConflict as exc:
-        raise Conflict({IDEMPOTENCY_HEADER: [str(exc)]}) from None
-    except ConversionVoided as exc:
-        raise Conflict(str(exc)) from None
 
 
 def idempotency_key(request):
@@ -163,8 +130,7 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
             # Before the visibility checks: a replay answers as the first time, even if the lead
             # has moved on since.
             fingerprint = conversion_fingerprint(contact_id=data.get("contact_id"), lead_id=data.get("lead_id"), **reported)
-            with service_errors():
-                original = conversion_replay(workspace=workspace, key=key, fingerprint=fingerprint)
+            original = conversion_replay(workspace=workspace, key=key, fingerprint=fingerprint)
             if original is not None:
                 return self._replayed(original)
         lead = contact = None
@@ -176,11 +142,10 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
             contact = contact_list(workspace=workspace).filter(pk=data["contact_id"]).first()
             if contact is None:
                 raise exceptions.NotFound({"contact_id": [f"No contact {data['contact_id']} with a lead assigned to you."]})
-        with service_errors():
-            result = conversion_create(
-                workspace=workspace, contact=contact, lead=lead, created_by=self.actor(), idempotency_key=key,
-                **reported,
-            )
+        result = conversion_create(
+            workspace=workspace, contact=contact, lead=lead, created_by=self.actor(), idempotency_key=key,
+            **reported,
+        )
         if not result.created:
             return self._replayed(result.conversion)
         return Response(ConversionSerializer(result.conversion).data, status=status.HTTP_201_CREATED)
@@ -203,9 +168,8 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
         conversion = self.get_object()
         body = ConversionPatchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with service_errors():
-            conversion = conversion_update(conversion=conversion, workspace=self.caller_workspace(), by=self.actor(),
-                                           **body.validated_data)
+        conversion = conversion_update(conversion=conversion, workspace=self.caller_workspace(), by=self.actor(),
+                                       **body.validated_data)
         return Response(ConversionSerializer(conversion).data)
 
     @extend_schema(
@@ -220,7 +184,6 @@ class ConversionViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.RetrieveM
         conversion = self.get_object()
         body = ConversionVoidSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with service_errors():
-            conversion = conversion_void(conversion=conversion, workspace=self.caller_workspace(), by=self.actor(),
-                                         reason=body.validated_data["reason"])
+        conversion = conversion_void(conversion=conversion, workspace=self.caller_workspace(), by=self.actor(),
+                                     reason=body.validated_data["reason"])
         return Response(ConversionSerializer(conversion).data)

@@ -287,3 +287,38 @@ def test_staff_record_for_a_named_workspace(admin_client, partner):
     response = admin_client.post(f"{URL}?workspace={workspace.pk}", body, content_type="application/json")
     assert response.status_code == 201, response.content
     assert Conversion.objects.get().workspace_id == workspace.pk
+
+
+
+def test_each_service_refusal_keeps_its_status_code_and_body(still_clock, partner):
+    workspace, client, lead = partner
+    sale = {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "10.00"}
+    conversion_id = post(client, sale, key="k-1").json()["id"]
+    assert client.post(f"{URL}{conversion_id}/void/", {"reason": "cancelled"}, format="json").status_code == 200
+    rate = "No USD rate for EUR on or before 2026-03-03; ops add it in the admin's currency rates."
+    future = "2031-01-01T00:00:00+00:00 is in the future; send a time up to 2026-03-03T10:12:30+00:00."
+    reused = (f"Idempotency-Key 'k-1' was already used (with a different body, for conversion {conversion_id}); "
+              "send a new key.")
+    expected = [
+        (422, "unprocessable", "conversion_value", "At most 10,000,000.00 is accepted."),
+        (422, "unprocessable", "currency", rate),
+        (422, "unprocessable", "converted_at", future),
+        (409, "conflict", "Idempotency-Key", reused),
+        (409, "conflict", None, f"Conversion {conversion_id} was already voided at 2026-03-03T10:07:30+00:00."),
+        (422, "validation", "contact_id", "Give contact_id or lead_id."),
+    ]
+
+    answers = [
+        post(client, {**sale, "conversion_value": "99999999999.00"}),
+        post(client, {**sale, "currency": "EUR"}),
+        post(client, {**sale, "converted_at": "2031-01-01T00:00:00Z"}),
+        post(client, {**sale, "conversion_value": "11.00"}, key="k-1"),
+        client.post(f"{URL}{conversion_id}/void/", {"reason": "again"}, format="json"),
+        post(client, {"conversion_type": "sale", "conversion_value": "1.00"}),
+    ]
+
+    assert [(r.status_code, {k: v for k, v in r.json().items() if k != "request_id"}) for r in answers] == [
+        (status, {"code": code, "message": f"{field}: {message}" if field else message,
+                  "errors": {field: [message]} if field else {}})
+        for status, code, field, message in expected
+    ]

@@ -4,13 +4,14 @@ from datetime import UTC
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from contacts.models import Contact
 from conversions.models import Conversion, ConversionEvent, CurrencyRate
 from conversions.selectors import contact_aggregate_drift, workspace_aggregate_drift
+import conversions.services as conversion_services
 from conversions.services import (
+    ConversionInvalid,
     canonical_json,
     ConversionVoided,
     ConvertedAtOutOfRange,
@@ -21,6 +22,7 @@ from conversions.services import (
     conversion_update,
     conversion_void,
 )
+from leadhub.errors import ServiceRefusal
 from leadhub.testing import make_contact, make_past_contact, make_past_lead, make_workspace
 from leads.models import Lead, WorkspaceTracking
 from leads.services.assignment import lead_assign
@@ -124,7 +126,7 @@ def test_non_usd_without_a_rate_on_or_before_its_day_is_refused_naming_currency_
     with pytest.raises(RateMissing) as caught:
         record(workspace, lead=lead, currency="EUR", converted_at=DAY)
 
-    assert "EUR on or before 2026-03-14" in caught.value.message_dict["currency"][0]
+    assert "EUR on or before 2026-03-14" in caught.value.errors["currency"][0]
     assert not Conversion.objects.exists()
     lead.refresh_from_db()
     assert (lead.status, lead.conversion_id) == ("new", "")
@@ -150,7 +152,7 @@ def test_converted_at_before_the_lead_or_ahead_of_the_clock_is_refused_naming_it
     for converted_at in (lead.created_at - timedelta(seconds=1), timezone.now() + timedelta(minutes=6)):
         with pytest.raises(ConvertedAtOutOfRange) as caught:
             record(workspace, lead=lead, converted_at=converted_at)
-        assert list(caught.value.message_dict) == ["converted_at"]
+        assert list(caught.value.errors) == ["converted_at"]
     contact = make_contact()
     with pytest.raises(ConvertedAtOutOfRange):
         record(workspace, contact=contact, converted_at=contact.created_at - timedelta(seconds=1))
@@ -171,24 +173,24 @@ def test_converted_at_before_the_lead_or_ahead_of_the_clock_is_refused_naming_it
 )
 def test_invalid_input_names_the_field(fields, field):
     workspace = make_workspace()
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ConversionInvalid) as caught:
         record(workspace, contact=make_past_contact(), **fields)
-    assert field in caught.value.message_dict
+    assert field in caught.value.errors
     assert not Conversion.objects.exists()
 
 
 def test_lead_must_belong_to_the_contact_and_be_assigned_to_the_workspace():
     workspace = make_workspace()
     lead = assigned_lead(workspace)
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ConversionInvalid) as caught:
         record(workspace, lead=lead, contact=make_past_contact())
-    assert "does not belong" in caught.value.message_dict["lead_id"][0]
-    with pytest.raises(ValidationError) as caught:
+    assert "does not belong" in caught.value.errors["lead_id"][0]
+    with pytest.raises(ConversionInvalid) as caught:
         record(make_workspace(), lead=lead)
-    assert "has not reached" in caught.value.message_dict["lead_id"][0]
-    with pytest.raises(ValidationError) as caught:
+    assert "has not reached" in caught.value.errors["lead_id"][0]
+    with pytest.raises(ConversionInvalid) as caught:
         record(workspace)
-    assert "contact_id" in caught.value.message_dict
+    assert "contact_id" in caught.value.errors
     assert not Conversion.objects.exists()
 
 
@@ -313,9 +315,9 @@ def test_a_workspace_changes_its_conversion_only_while_it_holds_the_lead_and_ops
 def test_void_needs_a_reason():
     workspace = make_workspace()
     conversion = record(workspace, contact=make_past_contact())
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ConversionInvalid) as caught:
         conversion_void(conversion=conversion, workspace=None, by="ops", reason="  ")
-    assert "reason" in caught.value.message_dict
+    assert "reason" in caught.value.errors
     assert Conversion.objects.get(pk=conversion.pk).voided_at is None
 
 
@@ -418,3 +420,12 @@ def test_a_key_whose_conversion_was_purged_is_not_replayed_nor_reused():
 def test_canonical_json_ignores_key_order():
     assert canonical_json({"a": 1, "b": {"y": 2, "x": 1}}) == canonical_json({"b": {"x": 1, "y": 2}, "a": 1})
     assert canonical_json({"a": 1}) != canonical_json({"a": "1"})
+
+
+def test_every_refusal_of_the_conversion_services_is_a_service_refusal():
+    """The API's one handler answers them all; none is translated per view."""
+    refusals = [value for value in vars(conversion_services).values()
+                if isinstance(value, type) and issubclass(value, Exception)
+                and value.__module__ == conversion_services.__name__]
+
+    assert refusals and [r.__name__ for r in refusals if not issubclass(r, ServiceRefusal)] == []

@@ -17,7 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from leadhub.api.parsers import JSON_SENT_AS_FORM, is_json_sent_as_form
-from leadhub.errors import ServiceConflict, ServiceRefusal
+from leadhub.errors import ServiceConflict, ServiceRefusal, errors_message
 
 
 class Refusal(Exception):
@@ -95,12 +95,6 @@ def field_errors(detail, prefix="") -> dict:
     return {prefix or "non_field_errors": [str(message) for message in messages]}
 
 
-def _validation_message(errors) -> str:
-    if list(errors) == ["non_field_errors"]:
-        return " ".join(errors["non_field_errors"])
-    return " ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
-
-
 def _as_api_exception(exc):
     """Django and service exceptions as the DRF exception that carries their status."""
     if isinstance(exc, Http404):
@@ -147,11 +141,11 @@ def api_exception_handler(exc, context):
         if type(exc) is exceptions.ValidationError:
             response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
         code = "validation" if response.status_code == 422 else exc.default_code
-        body = error_body(code=code, message=_validation_message(errors), request_id=request_id,
+        body = error_body(code=code, message=errors_message(errors), request_id=request_id,
                           errors=errors, **extra)
     elif isinstance(exc.detail, dict) and "detail" not in exc.detail:  # messages per field, e.g. a 409 on a header
         errors = field_errors(exc.detail)
-        body = error_body(code=exc.default_code, message=_validation_message(errors), request_id=request_id,
+        body = error_body(code=exc.default_code, message=errors_message(errors), request_id=request_id,
                           errors=errors, **extra)
     else:
         detail = exc.detail
