@@ -20,6 +20,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 
 from leadhub.api.exceptions import Refusal, refusal_response
+from leadhub.errors import ServiceRefusal
 from leadhub.middleware import client_ip
 from providers.auth import PROVIDER_HEADER, provider_authenticate, signature_check, webhook_for_post
 from providers.models import RejectedSubmission
@@ -62,7 +63,10 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle, validate, refu
         provider = provider_authenticate(headers=http.headers, webhook=webhook)
         digest = signature_check(headers=http.headers, webhook=webhook, body=body)
         if digest is not None:
-            original = signature_receipt_claim(digest=digest, webhook_id=webhook_id)
+            try:
+                original = signature_receipt_claim(digest=digest, webhook_id=webhook_id)
+            except ServiceRefusal as exc:
+                raise Refusal.from_service(exc) from None
             if original is not None:
                 return JsonResponse(original, status=200)  # a replay: the first answer, nothing written
             receipt = digest

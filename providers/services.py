@@ -13,6 +13,7 @@ from django.utils.module_loading import import_string
 from leadhub.actors import SYSTEM, is_staff_actor
 from leadhub.api.exceptions import Refusal
 from leadhub.api.parsers import unstorable_values
+from leadhub.errors import ServiceConflict
 from leadhub.keys import DEFAULT_ROTATION_GRACE, generate_key, key_digest, rotate
 from leadhub.middleware import ip_bucket
 from leadhub.payload_aliases import PHONE_KEYS, is_evidence_key, payload_key
@@ -225,10 +226,13 @@ def rejected_submissions_purge(*, now=None) -> int:
 
 # --- Signature replays -----------------------------------------------------------------------------
 
-class ReplayInProgress(Refusal):
+class ReplayInProgress(ServiceConflict):
+    """A copy of a signed post that arrived while the first is still being processed."""
+
+    code = "replay_in_progress"
+
     def __init__(self):
-        super().__init__(409, "replay_in_progress",
-                         "The same signed post is still being processed; send it again in a few seconds.")
+        super().__init__("The same signed post is still being processed; send it again in a few seconds.")
 
 
 def signature_receipt_claim(*, digest: str, webhook_id: str) -> dict | None:

@@ -20,9 +20,11 @@ from leadhub.testing import (
     unique_id,
     unique_suffix,
 )
+from leadhub.errors import ServiceConflict
 from leads.models import Lead
 from providers.models import RejectedSubmission, RejectedSubmissionTally, SignatureReceipt
-from providers.services import rejected_submissions_purge, signature_receipts_purge
+from providers.auth import signature_check
+from providers.services import rejected_submissions_purge, signature_receipt_claim, signature_receipts_purge
 from providers.signatures import sign
 
 pytestmark = pytest.mark.django_db
@@ -214,6 +216,28 @@ def test_a_replayed_accepted_post_gets_the_original_answer_and_writes_nothing(pr
     assert replay.json()["lead_id"] == first.json()["lead_id"]
     assert replay.json()["contact_id"] == first.json()["contact_id"]
     assert (Lead.objects.count(), RejectedSubmission.objects.count()) == (leads, rejected)
+
+
+def test_a_copy_sent_while_the_first_is_processed_is_told_to_retry(provider):
+    signed = make_webhook(unique_id("wh"), secret_key=SECRET)
+    raw = json.dumps(lead_body()).encode()
+    headers = {"X-Leadhub-Signature": sign(SECRET, raw)}
+    digest = signature_check(headers=headers, webhook=signed, body=raw)
+    SignatureReceipt.objects.create(digest=digest, webhook_id=signed.webhook_id, response=None)
+    reason = "The same signed post is still being processed; send it again in a few seconds."
+
+    response = post(signed.webhook_id, provider, raw, headers=headers)
+
+    assert response.status_code == 409
+    assert {key: value for key, value in response.json().items() if key != "request_id"} == {
+        "outcome": "failure", "reason": reason, "code": "replay_in_progress", "message": reason, "errors": {},
+        "lead_id": None, "external_id": None, "contact_status": None, "disposition": None,
+    }
+    row = RejectedSubmission.objects.get(webhook_id=signed.webhook_id)
+    assert (row.reason_code, row.http_status) == ("replay_in_progress", 409)
+    with pytest.raises(ServiceConflict) as caught:
+        signature_receipt_claim(digest=digest, webhook_id=signed.webhook_id)
+    assert (caught.value.code, caught.value.reason) == ("replay_in_progress", reason)
 
 
 def test_a_replayed_refused_post_is_refused_again(provider):
