@@ -47,7 +47,7 @@ from workspaces.zips import zip5
 
 from .caps import cap_full, caps_attach
 from .duplicates import window_opens
-from .filters import filter_compile
+from .offer_filters import filter_compile
 from .models import (
     BuyerPhone,
     Cap,

@@ -363,7 +363,7 @@ class OfferFilter(models.Model):
         return f"{self.column} {self.op} {self.value}".strip()
 
     def clean(self):
-        from .filters import filter_compile
+        from .offer_filters import filter_compile
 
         try:
             filter_compile(self.column, self.op, self.value)
