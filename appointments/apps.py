@@ -7,3 +7,7 @@ class AppointmentsConfig(AppConfig):
 
     def ready(self):
         from appointments import receivers  # noqa: F401  (connects the forward mirror)
+        from appointments.selectors import lead_appointment_items
+        from leads.selectors import lead_timeline_section_register
+
+        lead_timeline_section_register(kind="appointment", order=4, read=lead_appointment_items)

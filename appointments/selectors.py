@@ -6,7 +6,8 @@ from django.db.models import Q
 
 from appointments.models import Appointment, AppointmentStatus
 from leadhub.times import shifted
-from leads.selectors import lead_held_by
+from leads.selectors import lead_held_by, lead_timeline_item
+from workspaces.selectors import readable_by
 
 # Where an appointment keeps its customer, for `leadhub.search.person_search_q` (admin and API search).
 CUSTOMER_SEARCH_FIELDS = {"phone": "customer_phone", "email": "customer_email", "names": ("customer_name",)}
@@ -46,3 +47,27 @@ def appointment_overlaps(*, appointment):
         .order_by("scheduled_at", "id")
     )
     return [other for other in candidates if shifted(other.scheduled_at, timedelta(minutes=other.duration_minutes)) > start]
+
+
+def lead_appointment_items(*, lead, workspace) -> list[dict]:
+    """The lead's section of appointments on its timeline (`leads.selectors.lead_timeline`): as in
+    the caller's events list, only with `appointments:read` and only those routed to it."""
+    appointments = Appointment.objects.filter(lead=lead).filter(
+        readable_by(workspace=workspace, family="appointment", owner="matched_workspace")
+    )
+    return [
+        lead_timeline_item(
+            "appointment",
+            appointment.created_at,
+            appointment.pk,
+            f"{appointment.appointment_type} {appointment.status}",
+            {
+                "appointment_type": appointment.appointment_type,
+                "status": appointment.status,
+                "scheduled_at": appointment.scheduled_at.isoformat(),
+                "duration_minutes": appointment.duration_minutes,
+                "outcome": appointment.outcome,
+            },
+        )
+        for appointment in appointments
+    ]

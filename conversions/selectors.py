@@ -11,8 +11,9 @@ from django.db.models.functions import Coalesce, Round
 from contacts.models import Contact
 from conversions.models import USD, Conversion, CurrencyRate
 from leadhub.models import MONEY_TOTAL
-from leads.selectors import contact_held_by, lead_held_by
+from leads.selectors import contact_held_by, lead_held_by, lead_timeline_item
 from workspaces.models import Workspace
+from workspaces.selectors import readable_by
 
 
 def conversion_list(*, workspace):
@@ -98,3 +99,24 @@ def latest_counted_conversion(*, contact_id=None, lead_id=None):
     conversions = Conversion.objects.filter(voided_at__isnull=True)
     conversions = conversions.filter(contact_id=contact_id) if contact_id is not None else conversions.filter(lead_id=lead_id)
     return conversions.order_by("-converted_at", "-created_at").first()
+
+
+def lead_conversion_items(*, lead, workspace) -> list[dict]:
+    """The lead's section of conversions on its timeline (`leads.selectors.lead_timeline`): as in
+    the caller's events list, only with `conversions:read` and only those it recorded."""
+    return [
+        lead_timeline_item(
+            "conversion",
+            conversion.converted_at,
+            str(conversion.pk),
+            conversion.conversion_type,
+            {
+                "conversion_type": conversion.conversion_type,
+                "conversion_value": str(conversion.conversion_value),
+                "currency": conversion.currency,
+            },
+        )
+        for conversion in Conversion.objects.filter(lead=lead).filter(
+            readable_by(workspace=workspace, family="conversion")
+        )
+    ]

@@ -10,13 +10,13 @@ from django.urls import path, reverse
 from leadhub.actors import actor_for_user
 from leadhub.admin import AuditLogAdmin, BaseAdmin, ConfirmationPageMixin, ReasonForm, reason_field
 from leadhub.errors import ServiceRefusal
-from leads.admin import lead_admin_action
+from leads.admin import lead_admin_action, lead_admin_panel
 from workspaces.admin import webhook_state_words
 
 from .forms import DistributeAgainForm, HandSaleForm, OfferForm, SimulateForm
 from .hand import lead_sell_by_hand
 from .models import DAYS, Cap, Decision, Offer, OfferFilter, OfferPriceAdjustment, Sale, UnsoldLead
-from .selectors import leads_without_strategy, unsold_leads, zero_price_offers
+from .selectors import lead_decision_latest, leads_without_strategy, unsold_leads, zero_price_offers
 from .services import lead_simulate, leads_distribute_again, payout_chargeback
 
 
@@ -50,6 +50,29 @@ def assign_to_workspace(modeladmin, request, queryset):
     return modeladmin.confirmation_page(
         request, template="admin/leads/lead/assign_to_workspace.html", title="Assign (sell) leads to a workspace",
         action="assign_to_workspace", selected=leads, form=form,
+    )
+
+
+@lead_admin_panel
+@admin.display(description="Distribution decision")
+def distribution_decision(lead):
+    """The latest decision row (distribution writes one per attempt): the result, who got the
+    lead by which strategy, the refusals per check and each candidate's verdict."""
+    decision = lead_decision_latest(lead=lead) if lead.pk else None
+    if decision is None:
+        return "— (not distributed)"
+    refused = ", ".join(f"{check} {count}" for check, count in sorted(decision.refused.items())) or "none"
+    rows = format_html_join(
+        "", "<tr><td>#{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        ((c["offer_id"], c["workspace_id"], c["priority"], c["where"], c["verdict"]) for c in decision.candidates),
+    )
+    return format_html(
+        '<div class="distribution-decision"><p>{} by {} at {}: {}; refused: {}{}</p>'
+        "<table><thead><tr><th>offer</th><th>workspace</th><th>priority</th><th>where</th><th>verdict</th>"
+        "</tr></thead><tbody>{}</tbody></table></div>",
+        decision.get_result_display(), decision.strategy or "forwarding only", decision.created_at,
+        ", ".join(decision.workspace_ids) or "no buyer", refused,
+        format_html(" ({})", decision.error) if decision.error else "", rows,
     )
 
 

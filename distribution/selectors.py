@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from leads.models import Lead, LeadEvent
+from leads.selectors import lead_timeline_item
 from ledger.models import Entry, EntryKind
 from providers.models import WebhookConfig
 
@@ -125,3 +126,31 @@ def zero_price_offers():
             | Q(kind__in=[OfferKind.APPOINTMENT, OfferKind.ANY], appointment_price=0))
     return (Offer.objects.filter(zero, is_active=True, paused_at__isnull=True)
             .select_related("workspace").order_by("workspace_id", "id"))
+
+
+def lead_decision_items(*, lead, workspace) -> list[dict]:
+    """The lead's distribution decisions on its timeline (`leads.selectors.lead_timeline`), for ops
+    only: their candidates name other buyers, so a workspace never sees them."""
+    return [
+        lead_timeline_item(
+            "decision",
+            decision.created_at,
+            decision.pk,
+            f"distribution {decision.result} ({decision.strategy or 'forwarding only'})",
+            {
+                "result": decision.result,
+                "strategy": decision.strategy,
+                "workspace_ids": decision.workspace_ids,
+                "offer_ids": decision.offer_ids,
+                "refused": decision.refused,
+                "candidates": decision.candidates,
+                "error": decision.error,
+            },
+        )
+        for decision in Decision.objects.filter(lead=lead)
+    ]
+
+
+def lead_decision_latest(*, lead) -> Decision | None:
+    """The lead's latest decision (distribution writes one per attempt), or None."""
+    return Decision.objects.filter(lead=lead).first()

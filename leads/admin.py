@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from leadhub.actors import actor_for_user
 from leadhub.admin import (
@@ -196,6 +196,19 @@ def lead_admin_action(func):
     return func
 
 
+# Read-only panels on the lead's page that show what the apps above leads know about it
+# (distribution's latest decision): each registers `func(lead)` (decorated with @admin.display)
+# from its own admin module, and the page shows it in the "Workspace" section after the lead's
+# own assignment fields.
+LEAD_ADMIN_PANELS = {}
+PANELS_AFTER = "workspace_assigned_at"
+
+
+def lead_admin_panel(func):
+    LEAD_ADMIN_PANELS[func.__name__] = func
+    return func
+
+
 class HeldFilter(admin.SimpleListFilter):
     """Leads with any live hold (the indexed `hold_reasons`), or held for one reason."""
 
@@ -305,8 +318,8 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
                                 "zip_code"]}),
         ("Work", {"fields": ["status", "status_changed_at", "status_changed_by", "priority", "assigned_to",
                              "follow_up_date", "contact_attempts", "notes", "conversion_score", "revenue_potential"]}),
-        ("Workspace", {"fields": ["workspace", "workspace_status", "workspace_assigned_at", "distribution_decision",
-                                  "conversion_id", "conversion_metadata_rows"]}),
+        ("Workspace", {"fields": ["workspace", "workspace_status", "workspace_assigned_at", "conversion_id",
+                                  "conversion_metadata_rows"]}),
         ("Consent", {"fields": ["consent_description", "consent_value", "tcpa_compliance", "held_for_consent",
                                 "ip_address", "user_agent", "processed_at"]}),
         ("Source", {"classes": ["collapse"], "fields": [
@@ -334,7 +347,6 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         "workspace",
         "workspace_status",
         "workspace_assigned_at",
-        "distribution_decision",
         "conversion_id",
         "conversion_metadata_rows",
         "raw_payload_pretty",
@@ -402,6 +414,17 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         lead_update(lead=obj, data={name: form.cleaned_data[name] for name in form.changed_data},
                     by=actor_for_user(request.user), editable=LEAD_OPS_FIELDS)
 
+    def get_fieldsets(self, request, obj=None):
+        panels = list(LEAD_ADMIN_PANELS.values())
+        return [
+            (name, {**options, "fields": [part for field in options["fields"]
+                                          for part in ([field, *panels] if field == PANELS_AFTER else [field])]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *LEAD_ADMIN_PANELS.values()]
+
     def get_urls(self):
         opts = self.opts
         return [
@@ -412,27 +435,6 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
             ),
             *super().get_urls(),
         ]
-
-    @admin.display(description="Distribution decision")
-    def distribution_decision(self, obj):
-        """The latest decision row (distribution writes one per attempt): the result, who got the
-        lead by which strategy, the refusals per check and each candidate's verdict."""
-        decision = obj.decisions.first() if obj.pk else None
-        if decision is None:
-            return "— (not distributed)"
-        refused = ", ".join(f"{check} {count}" for check, count in sorted(decision.refused.items())) or "none"
-        rows = format_html_join(
-            "", "<tr><td>#{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((c["offer_id"], c["workspace_id"], c["priority"], c["where"], c["verdict"]) for c in decision.candidates),
-        )
-        return format_html(
-            '<div class="distribution-decision"><p>{} by {} at {}: {}; refused: {}{}</p>'
-            "<table><thead><tr><th>offer</th><th>workspace</th><th>priority</th><th>where</th><th>verdict</th>"
-            "</tr></thead><tbody>{}</tbody></table></div>",
-            decision.get_result_display(), decision.strategy or "forwarding only", decision.created_at,
-            ", ".join(decision.workspace_ids) or "no buyer", refused,
-            format_html(" ({})", decision.error) if decision.error else "", rows,
-        )
 
     @admin.display(description="Raw payload")
     def raw_payload_pretty(self, obj):

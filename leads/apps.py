@@ -7,3 +7,7 @@ class LeadsConfig(AppConfig):
 
     def ready(self):
         from leads import receivers  # noqa: F401  (connects the delivery hook)
+        from leads.selectors import workspace_lead_totals
+        from workspaces.selectors import workspace_profile_section_register
+
+        workspace_profile_section_register(name="totals", read=workspace_lead_totals)

@@ -7,11 +7,13 @@ carry the workspace they belong to (`workspace_id`); a workspace sees its own an
 ones (no workspace: received, consent, ops before anyone held the lead), so a lead re-assigned
 from A to B does not show A's calls, notes or status changes to B.
 """
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 
 from contacts.models import Contact
 from leads.models import ACCESS_WORKING_FIELDS, Lead, LeadAccess, LeadActivity, LeadEvent, LeadStatusHistory
-from workspaces.selectors import readable_by
 
 # What a caller sees as a lead's working fields: `seen_<field>` annotations, from the caller's
 # access record for a workspace and from the lead's own columns for staff.
@@ -66,16 +68,16 @@ def lead_activity_list(*, lead, workspace):
 
 
 def lead_timeline(*, lead, workspace) -> list[dict]:
-    """The lead's events, status history, activities, appointments and conversions, oldest first
-    (at most five queries, whatever the lead's history; a workspace sees the appointments and
-    conversions its key reads and that are its own, as in its events list), and for ops (`workspace` None) its distribution
-    decisions (a sixth): their candidates name other buyers, so a workspace never sees them."""
+    """The lead's events, status history and activities, and the sections the apps above leads
+    contribute (`LEAD_TIMELINE_SECTIONS`: its appointments and conversions, and for ops
+    (`workspace` None) its distribution decisions), oldest first; one query per section, whatever
+    the lead's history."""
     items = []
     for event in LeadEvent.objects.filter(lead=lead).filter(_attributed_to(workspace)):
-        items.append(_item("event", event.created_at, event.pk, event.event_type, event.event_data))
+        items.append(lead_timeline_item("event", event.created_at, event.pk, event.event_type, event.event_data))
     for change in LeadStatusHistory.objects.filter(lead=lead).filter(_attributed_to(workspace)):
         items.append(
-            _item(
+            lead_timeline_item(
                 "status_change",
                 change.created_at,
                 change.pk,
@@ -92,7 +94,7 @@ def lead_timeline(*, lead, workspace) -> list[dict]:
         )
     for activity in lead_activity_list(lead=lead, workspace=workspace):
         items.append(
-            _item(
+            lead_timeline_item(
                 "activity",
                 activity.activity_date,
                 activity.pk,
@@ -105,69 +107,50 @@ def lead_timeline(*, lead, workspace) -> list[dict]:
                 },
             )
         )
-    # As in the caller's events list: the families its key reads, and of those only its own rows.
-    appointments = lead.appointments.filter(
-        readable_by(workspace=workspace, family="appointment", owner="matched_workspace")
-    )
-    conversions = lead.conversions.filter(readable_by(workspace=workspace, family="conversion"))
-    for appointment in appointments:
-        items.append(
-            _item(
-                "appointment",
-                appointment.created_at,
-                appointment.pk,
-                f"{appointment.appointment_type} {appointment.status}",
-                {
-                    "appointment_type": appointment.appointment_type,
-                    "status": appointment.status,
-                    "scheduled_at": appointment.scheduled_at.isoformat(),
-                    "duration_minutes": appointment.duration_minutes,
-                    "outcome": appointment.outcome,
-                },
-            )
-        )
-    for conversion in conversions:
-        items.append(
-            _item(
-                "conversion",
-                conversion.converted_at,
-                str(conversion.pk),
-                conversion.conversion_type,
-                {
-                    "conversion_type": conversion.conversion_type,
-                    "conversion_value": str(conversion.conversion_value),
-                    "currency": conversion.currency,
-                },
-            )
-        )
-    if workspace is None:
-        for decision in lead.decisions.all():
-            items.append(
-                _item(
-                    "decision",
-                    decision.created_at,
-                    decision.pk,
-                    f"distribution {decision.result} ({decision.strategy or 'forwarding only'})",
-                    {
-                        "result": decision.result,
-                        "strategy": decision.strategy,
-                        "workspace_ids": decision.workspace_ids,
-                        "offer_ids": decision.offer_ids,
-                        "refused": decision.refused,
-                        "candidates": decision.candidates,
-                        "error": decision.error,
-                    },
-                )
-            )
-    items.sort(key=lambda item: (item["at"], KIND_ORDER[item["kind"]], str(item["id"])))
+    for section in LEAD_TIMELINE_SECTIONS.values():
+        if workspace is None or not section.staff_only:
+            items += section.read(lead=lead, workspace=workspace)
+    order = {**KIND_ORDER, **{kind: section.order for kind, section in LEAD_TIMELINE_SECTIONS.items()}}
+    items.sort(key=lambda item: (item["at"], order[item["kind"]], str(item["id"])))
     return items
 
 
-KIND_ORDER = {"event": 0, "decision": 1, "status_change": 2, "activity": 3, "appointment": 4, "conversion": 5}
+# Where each kind sorts among items at the same instant; the kinds of the sections above leads
+# bring their own `order` (distribution's decision 1, appointments 4, conversions 5).
+KIND_ORDER = {"event": 0, "status_change": 2, "activity": 3}
 
 
-def _item(kind, at, pk, summary, data):
+@dataclass(frozen=True)
+class TimelineSection:
+    order: int
+    read: Callable  # (*, lead, workspace) -> [lead_timeline_item(...)]: what `workspace` may see
+    staff_only: bool  # read for ops only (distribution's decisions name other buyers)
+
+
+# The sections of a lead's timeline that the apps above leads own (leads may not read their
+# rows: they hang off the lead by reverse accessors into those apps). Each registers its own at
+# ready(), by kind.
+LEAD_TIMELINE_SECTIONS: dict[str, TimelineSection] = {}
+
+
+def lead_timeline_section_register(*, kind: str, order: int, read, staff_only: bool = False):
+    LEAD_TIMELINE_SECTIONS[kind] = TimelineSection(order=order, read=read, staff_only=staff_only)
+
+
+def lead_timeline_item(kind, at, pk, summary, data):
     return {"kind": kind, "at": at, "id": pk, "summary": summary, "data": data}
+
+
+def workspace_lead_totals(*, workspace) -> dict:
+    """Totals over the leads `workspace` holds, however they reached it (assigned, routed,
+    forwarded, sold), by its own `workspace_status` on each: its live access records (one query)."""
+    return LeadAccess.objects.live().filter(workspace=workspace).aggregate(
+        leads_total=Count("id"),
+        leads_assigned=Count("id", filter=Q(workspace_status="assigned")),
+        leads_accepted=Count("id", filter=Q(workspace_status="accepted")),
+        leads_rejected=Count("id", filter=Q(workspace_status="rejected")),
+        leads_converted=Count("id", filter=Q(workspace_status="converted")),
+    )
 
 
 def lead_exists_with_payload(*, webhook_id, phone, raw_payload) -> bool:

@@ -1,6 +1,6 @@
 """Workspace reads: which workspace a partner API caller is, and the profile it sees about itself."""
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -35,18 +35,20 @@ def workspace_get(*, workspace_id: str) -> Workspace:
     return workspace
 
 
+# What the apps above workspaces add to a workspace's profile (leads: `totals` over the leads it
+# holds, `leads.selectors.workspace_lead_totals`), which workspaces may not read itself: each
+# registers its section at ready(), by name, as a read `(*, workspace) -> value`.
+WORKSPACE_PROFILE_SECTIONS: dict = {}
+
+
+def workspace_profile_section_register(*, name: str, read):
+    WORKSPACE_PROFILE_SECTIONS[name] = read
+
+
 def workspace_profile(*, workspace: Workspace) -> dict:
-    """The workspace's own settings plus totals over the leads it holds, however they reached it
-    (assigned, routed, forwarded, sold), by its own `workspace_status` on each: its live access
-    records (one query)."""
-    totals = workspace.lead_accesses.live().aggregate(
-        leads_total=Count("id"),
-        leads_assigned=Count("id", filter=Q(workspace_status="assigned")),
-        leads_accepted=Count("id", filter=Q(workspace_status="accepted")),
-        leads_rejected=Count("id", filter=Q(workspace_status="rejected")),
-        leads_converted=Count("id", filter=Q(workspace_status="converted")),
-    )
-    return {"workspace": workspace, "totals": totals}
+    """The workspace's own settings plus the sections the apps above contribute (the totals over
+    the leads it holds: one query)."""
+    return {"workspace": workspace, **{name: read(workspace=workspace) for name, read in WORKSPACE_PROFILE_SECTIONS.items()}}
 
 
 # Which read scope shows a family of a workspace's data: an outbound event is named by the family

@@ -1,9 +1,13 @@
-"""The layout holds: imports point down the app order, tenancy needs no app registry lookup, the
-workspace models need no HTTP client, and test code stays out of everything that is not a test."""
+"""The layout holds: imports point down the app order, and so do the reads and calls that need no
+import (a reverse accessor of a model above); tenancy needs no
+app registry lookup, the workspace models need no HTTP client, and test code stays out of
+everything that is not a test."""
 import ast
+import textwrap
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ORDER = [
@@ -41,6 +45,43 @@ def registry_lookups(path):
             yield node.args[0].value.split(".")[0]
 
 
+def upward_relation_names(rank):
+    """Accessor and query names the models an app at `rank` may see (its own and those below) get
+    from a foreign key declared in an app above it (`lead.decisions`, `workspace.lead_accesses`):
+    reading one is reaching up."""
+    names = set()
+    for model in apps.get_models():
+        if model._meta.app_label not in APP_ORDER[: rank + 1]:
+            continue
+        for relation in model._meta.related_objects:
+            label = relation.related_model._meta.app_label
+            if label in APP_ORDER and APP_ORDER.index(label) > rank and not relation.hidden:
+                names |= {relation.get_accessor_name(), relation.field.related_query_name()}
+    return names
+
+
+# Calls whose string arguments and keyword names are ORM paths (`prefetch_related("decisions")`,
+# `filter(conversions__isnull=True)`, `F("sales__price")`).
+ORM_PATH_CALLS = {
+    "filter", "exclude", "get", "annotate", "aggregate", "alias", "values", "values_list", "order_by",
+    "prefetch_related", "select_related", "only", "defer", "Prefetch", "F", "Q", "Count", "Sum", "Max", "Min",
+    "Avg", "get_or_create", "update_or_create",
+}
+# Of those, the ones whose keyword names are paths too (elsewhere a keyword names a new alias).
+KEYWORD_PATH_CALLS = {"filter", "exclude", "get", "Q", "get_or_create", "update_or_create"}
+
+
+def reverse_reads(tree, names):
+    """`obj.<name>` attribute reads and ORM paths starting with `<name>` in `tree`, for `names`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in names:
+            yield f"line {node.lineno}: .{node.attr}"
+        elif isinstance(node, ast.Call) and (call := getattr(node.func, "attr", getattr(node.func, "id", ""))) in ORM_PATH_CALLS:
+            paths = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            paths += [k.arg for k in node.keywords if k.arg and call in KEYWORD_PATH_CALLS]
+            yield from (f"line {node.lineno}: {p!r}" for p in paths if p.split("__")[0] in names)
+
+
 def test_imports_point_down_the_app_order():
     upward = []
     for path in runtime_modules(*APP_ORDER):
@@ -59,6 +100,36 @@ def test_no_registry_lookup_reaches_a_higher_app_outside_migrations():
         hidden += [f"{path.relative_to(ROOT)} looks up {label}" for label in registry_lookups(path)
                    if label in APP_ORDER and APP_ORDER.index(label) > rank]
     assert hidden == []
+
+
+def test_no_reverse_accessor_reads_a_higher_app():
+    upward = []
+    for path in runtime_modules(*APP_ORDER):
+        names = upward_relation_names(APP_ORDER.index(path.relative_to(ROOT).parts[0]))
+        tree = ast.parse(path.read_text(), filename=str(path))
+        upward += [f"{path.relative_to(ROOT)} {read}" for read in reverse_reads(tree, names)]
+    assert upward == []
+
+
+def planted(source):
+    return ast.parse(textwrap.dedent(source))
+
+
+@pytest.mark.parametrize("app, source", [
+    ("leads", "lead.decisions.first()"),
+    ("workspaces", "workspace.lead_accesses.live()"),
+    ("leads", "Lead.objects.prefetch_related('appointments')"),
+    ("leads", "Lead.objects.filter(conversions__isnull=True)"),
+    ("contacts", "Contact.objects.annotate(n=Count('leads'))"),
+], ids=["accessor", "accessor-chain", "prefetch", "lookup", "aggregate"])
+def test_the_reverse_accessor_check_names_a_planted_read(app, source):
+    """The check above is only as good as what it sees: a read planted in a module of `app` is named."""
+    assert list(reverse_reads(planted(source), upward_relation_names(APP_ORDER.index(app)))) != []
+
+
+def test_the_reverse_accessor_check_passes_reads_within_and_below():
+    source = "lead.accesses.live(); lead.contact.leads.all(); Lead.objects.filter(events__isnull=False)"
+    assert list(reverse_reads(planted(source), upward_relation_names(APP_ORDER.index("leads")))) == []
 
 
 @pytest.mark.parametrize("tops", [APP_ORDER, ["bench", "scripts"]], ids=["runtime", "bench-and-scripts"])
