@@ -300,12 +300,6 @@ WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
 # Addresses (or CIDR ranges) of our own reverse proxies; only they may set X-Forwarded-For.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
-# Re-processing a stored rejected submission calls the same service as the live endpoint. The
-# service is named here, not imported, so `providers` never imports the apps layered above it.
-REJECTED_SUBMISSION_HANDLERS = {
-    "lead": "leads.services.ingest.lead_ingest",
-    "appointment": "appointments.services.appointment_intake",
-}
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
 # How long a contact merge can be undone from its manifest (people.services.contact_unmerge).
 CONTACT_UNMERGE_DAYS = int(os.environ.get("CONTACT_UNMERGE_DAYS", "30"))

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from leadhub.actors import SYSTEM, is_staff_actor
 from leadhub.api.exceptions import Refusal
@@ -19,6 +18,7 @@ from leadhub.middleware import ip_bucket
 from leadhub.payload_aliases import PHONE_KEYS, is_evidence_key, payload_key
 from leadhub.phones import normalize_phone
 from providers import selectors
+from providers.handlers import REJECTED_SUBMISSION_HANDLERS
 from providers.models import (
     LeadSourceProvider,
     RejectedSubmission,
@@ -323,10 +323,10 @@ def rejected_submission_reprocess(
     real provider, say) is refused (ValidationError on `sender_confirmed_by`) unless
     `sender_confirmed_by` names who takes the sender as proven; that actor and the time are
     written on the row. The outcome (the created row's id, or why it failed again) is written on
-    the row. The ingest service is the one named in settings.REJECTED_SUBMISSION_HANDLERS; the
+    the row. The ingest service is the one registered for the endpoint (providers.handlers); the
     refusals it raises carry `code`, `reason` and `errors`, like `Refusal`.
     """
-    handler = import_string(settings.REJECTED_SUBMISSION_HANDLERS[submission.endpoint])
+    handler = REJECTED_SUBMISSION_HANDLERS[submission.endpoint]
     if payload is not None:
         _edited_storable(payload)
         _evidence_unchanged(rejected_submission_payload(submission), payload)

@@ -1,5 +1,5 @@
 """The layout holds: imports point down the app order, and so do the reads and calls that need no
-import (a reverse accessor of a model above); tenancy needs no
+import (a reverse accessor of a model above, a dotted path resolved at run time); tenancy needs no
 app registry lookup, the workspace models need no HTTP client, and test code stays out of
 everything that is not a test."""
 import ast
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ORDER = [
@@ -82,6 +83,41 @@ def reverse_reads(tree, names):
             yield from (f"line {node.lineno}: {p!r}" for p in paths if p.split("__")[0] in names)
 
 
+# Calls that turn a dotted path into code at run time.
+DOTTED_RESOLVERS = {"import_string", "import_module", "locate", "__import__"}
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        yield from (s for item in value.values() for s in _strings(item))
+    elif isinstance(value, (list, tuple, set)):
+        yield from (s for item in value for s in _strings(item))
+
+
+def dotted_calls(tree, rank, config):
+    """Dotted paths resolved at run time in `tree` that name an app above `rank`: a constant, or any
+    path in a setting the argument reads (`import_string(settings.HANDLERS[kind])`) looked up in
+    `config`. A path from anywhere else cannot be checked, so it is named too."""
+    for node in ast.walk(tree):
+        resolver = isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", ""))
+        if resolver not in DOTTED_RESOLVERS or not node.args:
+            continue
+        argument = node.args[0]
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            paths = [argument.value]
+        else:
+            read = [n.attr for n in ast.walk(argument) if isinstance(n, ast.Attribute)
+                    and isinstance(n.value, ast.Name) and n.value.id == "settings"]
+            if not read:
+                yield f"line {node.lineno}: {resolver} of a path this test cannot read"
+                continue
+            paths = [s for name in read for s in _strings(getattr(config, name, None))]
+        yield from (f"line {node.lineno}: {resolver} reaches {path}" for path in paths
+                    if path.split(".")[0] in APP_ORDER and APP_ORDER.index(path.split(".")[0]) > rank)
+
+
 def test_imports_point_down_the_app_order():
     upward = []
     for path in runtime_modules(*APP_ORDER):
@@ -111,6 +147,15 @@ def test_no_reverse_accessor_reads_a_higher_app():
     assert upward == []
 
 
+def test_no_dotted_path_resolved_at_run_time_reaches_a_higher_app():
+    upward = []
+    for path in runtime_modules(*APP_ORDER):
+        rank = APP_ORDER.index(path.relative_to(ROOT).parts[0])
+        tree = ast.parse(path.read_text(), filename=str(path))
+        upward += [f"{path.relative_to(ROOT)} {call}" for call in dotted_calls(tree, rank, settings)]
+    assert upward == []
+
+
 def planted(source):
     return ast.parse(textwrap.dedent(source))
 
@@ -130,6 +175,25 @@ def test_the_reverse_accessor_check_names_a_planted_read(app, source):
 def test_the_reverse_accessor_check_passes_reads_within_and_below():
     source = "lead.accesses.live(); lead.contact.leads.all(); Lead.objects.filter(events__isnull=False)"
     assert list(reverse_reads(planted(source), upward_relation_names(APP_ORDER.index("leads")))) == []
+
+
+class PlantedSettings:
+    HANDLERS = {"lead": "leads.services.ingest.lead_ingest", "appointment": "appointments.services.intake"}
+    DOWN = {"lead": "leads.services.ingest.lead_ingest"}
+
+
+@pytest.mark.parametrize("source, named", [
+    ("import_string(settings.HANDLERS[kind])", True),
+    ("handler = import_string(settings.DOWN[kind])", False),
+    ("importlib.import_module('appointments.services')", True),
+    ("import_module('leads.services')", False),
+    ("import_string(path)", True),
+], ids=["setting-upward", "setting-down", "constant-upward", "constant-down", "unreadable"])
+def test_the_dotted_path_check_names_a_planted_upward_call(source, named):
+    """From a leads module: a path into appointments (above), in a setting or a constant, is named;
+    one into leads itself is not; a path the check cannot read is named."""
+    rank = APP_ORDER.index("leads")
+    assert bool(list(dotted_calls(planted(source), rank, PlantedSettings))) is named
 
 
 @pytest.mark.parametrize("tops", [APP_ORDER, ["bench", "scripts"]], ids=["runtime", "bench-and-scripts"])
