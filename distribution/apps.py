@@ -6,9 +6,11 @@ class DistributionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from leads.handoff import lead_distributor_register
         from leads.selectors import lead_timeline_section_register
 
-        from . import receivers  # noqa: F401  (connects the ingest hook and the routing-rule sync)
+        from . import receivers  # connects the release and delivery hooks and the routing-rule sync
         from .selectors import lead_decision_items
 
+        lead_distributor_register(accepted=receivers.distribute_accepted_lead, replayed=receivers.replayed_lead_price)
         lead_timeline_section_register(kind="decision", order=1, read=lead_decision_items, staff_only=True)

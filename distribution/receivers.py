@@ -1,7 +1,10 @@
-"""Hooks into the apps below: ingest asks for distribution, and routing rules stay appointment offers.
+"""Hooks into the apps below: ingest hands a lead over for distribution, and routing rules stay
+appointment offers.
 
 Leads and workspaces cannot import distribution (it sits above them), so they send signals and
-this module, loaded by DistributionConfig.ready, answers them. A routing rule has one appointment
+this module, loaded by DistributionConfig.ready, answers them; ingest's handoff is no signal but
+the one distributor DistributionConfig.ready registers (`leads.handoff`), whose Disposition is
+the webhook answer's `sold` and `price`. A routing rule has one appointment
 offer kept equal to it here, so the rule table keeps its meaning while the one engine reads only
 offers. Forwarding rules make no offer: they send copies to external URLs
 (`workspaces.forwarding`); leads go to a workspace only through its lead offers.
@@ -10,7 +13,8 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from leads.models import Lead
-from leads.signals import lead_accepted, lead_released, lead_replayed
+from leads.handoff import Disposition
+from leads.signals import lead_released
 from workspaces.models import AppointmentRoutingRule, DeliveryStatus, EventType, OutboundEvent
 from workspaces.signals import delivery_recorded
 
@@ -19,10 +23,9 @@ from .selectors import NOTHING_BOOKED, lead_payout_booked, undecided_leads
 from .services import lead_distribute, lead_distribute_as_arrived, sale_undelivered
 
 
-@receiver(lead_accepted, dispatch_uid="distribution.lead_accepted")
-def distribute_accepted_lead(sender, *, lead, webhook, sent_from_workspace=None, **kwargs):
+def distribute_accepted_lead(*, lead, webhook, sent_from_workspace=None) -> Disposition:
     """Distribute the lead; the answer (`sold`, and `price`: the source's payout booked for it,
-    never the buyer's price) goes into the webhook answer's disposition."""
+    never the buyer's price) is the webhook answer's disposition."""
     decision = lead_distribute(
         lead=lead, strategy=webhook.distribution_strategy, webhook=webhook,
         sender_workspace_id=sent_from_workspace.pk if sent_from_workspace else None,
@@ -31,22 +34,21 @@ def distribute_accepted_lead(sender, *, lead, webhook, sent_from_workspace=None,
     price = getattr(decision, "payout", None)
     if price is None and webhook.payout_kind:
         price = NOTHING_BOOKED  # terms, but nothing decided or booked (no strategy, a failed decision)
-    return {"sold": sold, "price": price}
+    return Disposition(sold=sold, price=price)
 
 
-@receiver(lead_replayed, dispatch_uid="distribution.lead_replayed")
-def replayed_lead_price(sender, *, lead, webhook, **kwargs):
-    """A replay answers the payout booked for the lead, as the original answer did. A lead its post
-    left without a decision (`undecided_leads`: the database went away after the lead was stored)
-    is distributed now, and the replay answers what that distribution booked."""
-    answer = {}
-    if (lead.workspace_id is None and not lead.hold_reasons and webhook.distribution_strategy
+def replayed_lead_price(*, lead, webhook) -> Disposition:
+    """A replay answers the payout booked for the lead, as the original answer did, and whether it
+    is sold. A lead its post left without a decision (`undecided_leads`: the database went away
+    after the lead was stored) is distributed now, and the replay answers what that distribution
+    booked."""
+    sold = lead.workspace_id is not None
+    if (not sold and not lead.hold_reasons and webhook.distribution_strategy
             and undecided_leads().filter(pk=lead.pk).exists()):
         decision = lead_distribute_as_arrived(lead=lead)
-        answer["sold"] = (decision.result == DecisionResult.ASSIGNED if decision is not None  # None: sold meanwhile
-                          else Lead.objects.filter(pk=lead.pk, workspace__isnull=False).exists())
-    answer["price"] = lead_payout_booked(lead=lead, webhook=webhook)
-    return answer
+        sold = (decision.result == DecisionResult.ASSIGNED if decision is not None  # None: sold meanwhile
+                else Lead.objects.filter(pk=lead.pk, workspace__isnull=False).exists())
+    return Disposition(sold=sold, price=lead_payout_booked(lead=lead, webhook=webhook))
 
 
 @receiver(lead_released, dispatch_uid="distribution.lead_released")

@@ -5,20 +5,21 @@ distributes it, and distribution never raises out of the provider's request."""
 import json
 import uuid
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from distribution.models import Decision, DecisionResult, Offer, OfferPriceAdjustment
-from distribution.receivers import distribute_accepted_lead
 from distribution.services import UNDECIDED_GRACE, leads_undecided_distribute
 from leadhub.models import MONEY_MAX
 from leadhub.testing import make_keyed_provider, make_webhook, make_workspace, provider_post, valid_phone
 from leadhub.testing.procs import reconnect
 from leads.models import Lead
 from leads.services.ingest import lead_ingest
-from leads.signals import lead_accepted
+from leads import handoff
+from leads.handoff import Disposition
 from ledger.models import Entry, EntryKind
 
 D = Decimal
@@ -43,12 +44,13 @@ def selling_webhook(**fields):
 @contextmanager
 def process_dies_before_distribution():
     """The post's process dies after the lead's transaction committed and before distribution
-    ran: nothing answers `lead_accepted` meanwhile."""
-    lead_accepted.disconnect(dispatch_uid="distribution.lead_accepted")
+    ran: the distributor's handoff of a new lead does nothing meanwhile."""
+    distributor = handoff.lead_distributor()
+    handoff._distributor[0] = replace(distributor, accepted=lambda **kwargs: Disposition())
     try:
         yield
     finally:
-        lead_accepted.connect(distribute_accepted_lead, dispatch_uid="distribution.lead_accepted")
+        handoff._distributor[0] = distributor
 
 
 def sweep_after(lead, seconds):

@@ -13,10 +13,10 @@ from contacts.services import contact_upsert
 from leadhub.actors import SYSTEM, actor_for_provider, actor_for_workspace
 from leadhub.choices import LeadType
 from leadhub.errors import ServiceConflict, ServiceRefusal
+from leads.handoff import lead_distributor
 from leads.ingest import clean_lead, column_for, posted_values
 from leads.holds import hold_columns, holds_at_ingest, lead_holds_live, lead_holds_record
 from leads.models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
-from leads.signals import lead_accepted, lead_replayed
 from providers.models import WebhookConfig
 from providers.services import provider_usage_record
 from workspaces.zips import zip_state
@@ -41,7 +41,7 @@ class IngestResult:
     contact_status: str  # "new" | "existing"
     created: bool  # False: idempotent replay of an earlier post, nothing was written
     ignored_fields: list = ()  # another vertical's fields: kept in the contact's custom_metadata
-    sold: bool = False  # distribution (a `lead_accepted` receiver) sold it
+    sold: bool = False  # distribution sold it (leads.handoff.Disposition)
     price: object = None  # the source's payout booked for it (Decimal), from distribution; None = no terms
     holds: list = ()  # [{reason, message}]: the lead's live holds (leads.holds) as the answer shows them
 
@@ -68,7 +68,8 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
 
     The webhook view, the CSV import and re-processing of rejected submissions all call this,
     so validation, dedup and bookkeeping cannot drift apart between them. A new lead is then
-    distributed (`lead_accepted`: the webhook's strategy, then its forwarding copies) in its own
+    distributed (the registered `leads.handoff` distributor: the webhook's strategy, then its
+    forwarding copies; its Disposition is the answer's `sold` and `price`) in its own
     transaction, after the lead's, unless the caller says `distribute=False` (CSV imports
     without --distribute): a failed distribution never loses the lead.
 
@@ -97,13 +98,9 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
             raise IngestConflict(f"Lead id {lead_id} is already taken.",
                                  errors={"id": [f"Lead id {lead_id} is already taken by another lead."]}) from None
         raise
-    if distribute:
-        answers = lead_accepted.send(
-            sender=Lead, lead=result.lead, webhook=webhook, sent_from_workspace=sent_from_workspace
-        )
-        for _receiver, answer in answers:
-            if isinstance(answer, dict):
-                result = replace(result, sold=answer.get("sold", False), price=answer.get("price"))
+    if distribute and (distributor := lead_distributor()) is not None:
+        disposition = distributor.accepted(lead=result.lead, webhook=webhook, sent_from_workspace=sent_from_workspace)
+        result = replace(result, sold=disposition.sold, price=disposition.price)
     return result
 
 
@@ -215,11 +212,11 @@ def _lead_with_reference(reference):
 
 
 def _replayed(existing, cleaned, *, webhook):
-    """A replay's answer, with the price the apps above say (the payout booked for the lead)."""
+    """A replay's answer, with what the distributor says of the lead (the payout booked for it)."""
     result = _replay_or_conflict(existing, cleaned)
-    for _receiver, answer in lead_replayed.send(sender=Lead, lead=existing, webhook=webhook):
-        if isinstance(answer, dict):
-            result = replace(result, **{name: answer[name] for name in ("sold", "price") if name in answer})
+    if (distributor := lead_distributor()) is not None:
+        disposition = distributor.replayed(lead=existing, webhook=webhook)
+        result = replace(result, sold=disposition.sold, price=disposition.price)
     return result
 
 
