@@ -3,6 +3,8 @@ import (a reverse accessor of a model above, a dotted path resolved at run time)
 app registry lookup, the workspace models need no HTTP client, and test code stays out of
 everything that is not a test."""
 import ast
+import functools
+import re
 import textwrap
 from pathlib import Path
 
@@ -46,6 +48,7 @@ def registry_lookups(path):
             yield node.args[0].value.split(".")[0]
 
 
+@functools.cache
 def upward_relation_names(rank):
     """Accessor and query names the models an app at `rank` may see (its own and those below) get
     from a foreign key declared in an app above it (`lead.decisions`, `workspace.lead_accesses`):
@@ -58,7 +61,7 @@ def upward_relation_names(rank):
             label = relation.related_model._meta.app_label
             if label in APP_ORDER and APP_ORDER.index(label) > rank and not relation.hidden:
                 names |= {relation.get_accessor_name(), relation.field.related_query_name()}
-    return names
+    return frozenset(names)
 
 
 # Calls whose string arguments and keyword names are ORM paths (`prefetch_related("decisions")`,
@@ -81,6 +84,21 @@ def reverse_reads(tree, names):
             paths = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
             paths += [k.arg for k in node.keywords if k.arg and call in KEYWORD_PATH_CALLS]
             yield from (f"line {node.lineno}: {p!r}" for p in paths if p.split("__")[0] in names)
+
+
+def template_reads(text, names):
+    """`{{ lead.decisions.first }}`, `{% for a in lead.appointments.all %}`: template variables that
+    walk a reverse accessor in `names`."""
+    for tag in re.findall(r"{[{%].*?[%}]}", text, re.S):
+        yield from (f"{tag!r}" for name in re.findall(r"\.(\w+)", tag) if name in names)
+
+
+def templates():
+    """(template, the app whose page it is): `<app>/templates/…` and `templates/[admin/]<app>/…`;
+    the project's own admin pages (`templates/admin/index.html`) are leadhub's."""
+    for path in sorted([*ROOT.glob("*/templates/**/*.html"), *ROOT.glob("templates/**/*.html")]):
+        parts = path.relative_to(ROOT).parts
+        yield path, next((part for part in parts[:-1] if part in APP_ORDER), "leadhub")
 
 
 # Calls that turn a dotted path into code at run time.
@@ -147,6 +165,14 @@ def test_no_reverse_accessor_reads_a_higher_app():
     assert upward == []
 
 
+def test_no_template_reads_a_reverse_accessor_into_a_higher_app():
+    upward = []
+    for path, app in templates():
+        names = upward_relation_names(APP_ORDER.index(app))
+        upward += [f"{path.relative_to(ROOT)} {read}" for read in template_reads(path.read_text(), names)]
+    assert upward == []
+
+
 def test_no_dotted_path_resolved_at_run_time_reaches_a_higher_app():
     upward = []
     for path in runtime_modules(*APP_ORDER):
@@ -170,6 +196,13 @@ def planted(source):
 def test_the_reverse_accessor_check_names_a_planted_read(app, source):
     """The check above is only as good as what it sees: a read planted in a module of `app` is named."""
     assert list(reverse_reads(planted(source), upward_relation_names(APP_ORDER.index(app)))) != []
+
+
+def test_the_template_check_names_a_planted_read():
+    names = upward_relation_names(APP_ORDER.index("leads"))
+    planted_page = "{% for a in lead.appointments.all %}{{ a }}{% endfor %} {{ lead.decisions.first.result }}"
+    assert len(list(template_reads(planted_page, names))) == 2
+    assert list(template_reads("{{ lead.contact.phone }} {% for e in lead.events.all %}{% endfor %}", names)) == []
 
 
 def test_the_reverse_accessor_check_passes_reads_within_and_below():
