@@ -7,3 +7,4 @@ class DistributionConfig(AppConfig):
 
     def ready(self):
         from . import receivers  # noqa: F401  (connects the ingest hook and the routing-rule sync)
+        from . import strategies  # noqa: F401  (names the strategies the webhook's field accepts)

@@ -23,14 +23,13 @@
    otherwise `eligible`.
 3. Prices: the offer's price per lead (or per appointment) and its exclusive price, each plus
    the price adjustments whose condition the lead meets.
-4. The strategy chooses among the eligible, which are in winning order: higher priority, then the
+4. The strategy (distribution.strategies) chooses among the eligible, which are in winning order: higher priority, then the
    most specific where-row (exact > radius > narrower range > prefix > state > any; an offer
    with ZIP entries and states ranks by the ZIP entry that takes the lead, its states only
    filtering), then the oldest offer. `highest_price` takes the best price (ties in winning order); `multisell` up to
    N buyers at their shared prices, unless one buyer's exclusive price beats their sum.
 """
 import json
-import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,7 +40,6 @@ from django.db import connection
 from django.utils import timezone
 
 from leadhub.db import prepared_fetchall
-from providers.models import DistributionStrategy
 from workspaces.models import ANY, Workspace
 from workspaces.zips import zip5
 
@@ -57,19 +55,17 @@ from .models import (
     OfferPriceAdjustment,
     OfferProduct,
     OfferWhere,
-    RoundRobinCursor,
     WhereKind,
     narrowed,
 )
 from .schedule import schedule_open
+from .strategies import strategy_get
 
 MAX_CANDIDATES = 50
 ELIGIBLE = "eligible"
 DUPLICATE_FOR_BUYER = "duplicate_for_buyer"
 MULTISELL_BUYERS = 3
 _ROWS_PER_BUCKET = MAX_CANDIDATES * 4  # a walk's page: an offer may cover one ZIP by several of its entries
-
-_random = random.Random()
 
 
 @dataclass
@@ -345,65 +341,14 @@ def duplicates_mark(candidates, *, phone: str, at: datetime):
             candidate.verdict = DUPLICATE_FOR_BUYER
 
 
-def round_robin_next(key: str) -> int:
-    """The next position for `key`, moved by one atomic upsert: concurrent callers queue on the
-    row lock and each gets its own number, so a rotation stays fair to ±1."""
-    table = RoundRobinCursor._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (key, position) VALUES (%s, 0) "
-            f"ON CONFLICT (key) DO UPDATE SET position = {table}.position + 1 RETURNING position",
-            [key],
-        )
-        return cursor.fetchone()[0]
-
-
-def round_robin_top(eligible) -> list[Candidate]:
-    """The offers round robin rotates among: the eligible of the top priority."""
-    return [c for c in eligible if c.offer.priority == eligible[0].offer.priority]
-
-
-def _by_price(eligible):
-    """Best shared price first; equal prices keep winning order (sorted() is stable)."""
-    return sorted(eligible, key=lambda c: -c.price)
-
-
-def _multisell(eligible, max_buyers):
-    shared, buyers = [], set()
-    for candidate in _by_price(eligible):
-        if candidate.offer.workspace_id not in buyers:
-            buyers.add(candidate.offer.workspace_id)
-            shared.append(candidate)
-    shared = shared[:max_buyers]
-    exclusives = [c for c in eligible if c.exclusive_price is not None]
-    if exclusives:
-        best = max(exclusives, key=lambda c: c.exclusive_price)  # max() keeps the first of equals
-        if best.exclusive_price > sum(c.price for c in shared):
-            best.exclusive = True
-            return [best]
-    return shared
-
-
 def choose(strategy: str, eligible: list[Candidate], *, key: str, rng=None,
            max_buyers: int = MULTISELL_BUYERS) -> list[Candidate]:
+    """The winners among `eligible` by `strategy` (distribution.strategies)."""
     for candidate in eligible:
         candidate.exclusive = False
     if not eligible:
         return []
-    if strategy == DistributionStrategy.HIGHEST_PRICE:
-        return _by_price(eligible)[:1]
-    if strategy == DistributionStrategy.MULTISELL:
-        return _multisell(eligible, max_buyers)
-    if strategy == DistributionStrategy.ALL_MATCHES:
-        return list(eligible)
-    if strategy == DistributionStrategy.ROUND_ROBIN:
-        top = round_robin_top(eligible)
-        if len(top) == 1:
-            return top
-        return [top[round_robin_next(f"{key}:{top[0].offer.priority}") % len(top)]]
-    if strategy == DistributionStrategy.WEIGHTED:
-        return (rng or _random).choices(eligible, weights=[c.offer.weight for c in eligible])
-    return eligible[:1]  # priority: the waterfall's first eligible offer
+    return strategy_get(strategy).choose(eligible, key=key, rng=rng, max_buyers=max_buyers)
 
 
 def decide(*, kind: str, subject, zip_code: str, state: str, product, strategy: str, key: str,
