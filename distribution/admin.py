@@ -16,8 +16,9 @@ from workspaces.admin import webhook_state_words
 from .forms import DistributeAgainForm, HandSaleForm, OfferForm, SimulateForm
 from .hand import lead_sell_by_hand
 from .models import DAYS, Cap, Decision, Offer, OfferFilter, OfferPriceAdjustment, Sale, UnsoldLead
-from .selectors import leads_without_strategy, unsold_leads, zero_price_offers
+from .selectors import decision_offers, leads_without_strategy, unsold_leads, zero_price_offers
 from .services import lead_simulate, leads_distribute_again, payout_chargeback
+from .verdicts import verdict_words
 
 
 @lead_admin_action
@@ -162,6 +163,18 @@ class DecisionAdmin(AuditLogAdmin):
     list_filter = ("result", "strategy")
     search_fields = ("=lead__id", "webhook_id")
     list_select_related = ("lead",)
+    readonly_fields = ("verdicts",)
+
+    @admin.display(description="Verdicts")
+    def verdicts(self, obj):
+        """Each candidate's verdict in words, with its offer's schedule in its buyer's time zone."""
+        offers = decision_offers(obj)
+        return format_html_join("", "<p title=\"{}\">offer #{} ({}): {}</p>", (
+            (row.get("verdict", ""), row.get("offer_id"), row.get("workspace_id"),
+             verdict_words(row.get("verdict", ""), offer=(offer := offers.get(row.get("offer_id"))),
+                           time_zone=offer.workspace.time_zone if offer else ""))
+            for row in obj.candidates
+        )) or "—"
 
 
 @admin.register(Cap)

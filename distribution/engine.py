@@ -11,7 +11,7 @@
    schedule is closed are listed (up to 50) but take none of the 50 places: when a walk's page is
    used up before 50 open offers are found, that walk reads its next page (one more query,
    only then).
-2. Verdicts, in this order, the first failed check named: `own_referral` (the buyer sent the
+2. Verdicts (distribution.verdicts), in this order, the first failed check named: `own_referral` (the buyer sent the
    lead in), `excluded` (the buyer may
    not have this lead again: its delivery finally failed), `<reason>_hold` (the lead
    is held, e.g. `consent_hold`: leads.holds),
@@ -60,10 +60,11 @@ from .models import (
 )
 from .schedule import schedule_open
 from .strategies import strategy_get
+from .verdicts import Check, Verdict, verdict_words
 
 MAX_CANDIDATES = 50
-ELIGIBLE = "eligible"
-DUPLICATE_FOR_BUYER = "duplicate_for_buyer"
+ELIGIBLE = Verdict(Check.ELIGIBLE)
+DUPLICATE_FOR_BUYER = Verdict(Check.DUPLICATE_FOR_BUYER)
 MULTISELL_BUYERS = 3
 _ROWS_PER_BUCKET = MAX_CANDIDATES * 4  # a walk's page: an offer may cover one ZIP by several of its entries
 
@@ -72,7 +73,7 @@ _ROWS_PER_BUCKET = MAX_CANDIDATES * 4  # a walk's page: an offer may cover one Z
 class Candidate:
     offer: Offer
     where: OfferWhere
-    verdict: str = ELIGIBLE
+    verdict: Verdict = ELIGIBLE
     price: Decimal = Decimal("0")
     exclusive_price: Decimal | None = None
     exclusive: bool = False  # chosen alone at its exclusive price (multisell)
@@ -83,13 +84,17 @@ class Candidate:
     closed: bool = False  # its schedule is closed at the decision's time
 
     @property
+    def verdict_words(self) -> str:
+        return verdict_words(self.verdict, offer=self.offer, time_zone=self.offer.workspace.time_zone)
+
+    @property
     def sale_price(self) -> Decimal:
         return self.exclusive_price if self.exclusive else self.price
 
     def as_row(self) -> dict:
         return {
             "offer_id": self.offer.pk, "workspace_id": self.offer.workspace_id, "priority": self.offer.priority,
-            "where": self.where.entry, "verdict": self.verdict, "price": str(self.price),
+            "where": self.where.entry, "verdict": str(self.verdict), "price": str(self.price),
             "exclusive_price": None if self.exclusive_price is None else str(self.exclusive_price),
         }
 
@@ -112,7 +117,7 @@ class Outcome:
 
     @property
     def refused(self) -> dict:
-        return dict(Counter(c.verdict for c in self.candidates if c.verdict != ELIGIBLE))
+        return dict(Counter(str(c.verdict) for c in self.candidates if c.verdict != ELIGIBLE))
 
     @property
     def reason(self) -> str:
@@ -294,21 +299,21 @@ def candidates_for(*, kind: str, zip_code: str, state: str, product, at: datetim
     return candidates
 
 
-def verdict_for(candidate: Candidate, subject, *, sender_workspace_id=None, held: str = "", excluded=()) -> str:
+def verdict_for(candidate: Candidate, subject, *, sender_workspace_id=None, held: str = "", excluded=()) -> Verdict:
     workspace = candidate.offer.workspace
     if sender_workspace_id and workspace.pk == sender_workspace_id:
-        return "own_referral"
+        return Verdict(Check.OWN_REFERRAL)
     if workspace.pk in excluded:
-        return "excluded"
+        return Verdict(Check.EXCLUDED)
     if held:
-        return f"{held}_hold"
+        return Verdict(Check.HOLD, held)
     if workspace.webhook_switched_off:
-        return "buyer_webhook_off"
+        return Verdict(Check.BUYER_WEBHOOK_OFF)
     if candidate.closed:
-        return "schedule_closed"
+        return Verdict(Check.SCHEDULE_CLOSED)
     for column, op, value in candidate.filters:
         if not filter_compile(column, op, value)(subject):
-            return f"filter:{column}"
+            return Verdict(Check.FILTER, column)
     return ELIGIBLE
 
 

@@ -25,6 +25,7 @@ from .selectors import lead_sales_standing
 from .selling import CapFull, ClaimRefused, Purchase, sales_make
 from .services import lead_decide
 from .strategies import PRIORITY
+from .verdicts import Check
 
 
 class HandSaleRefused(ServiceConflict):
@@ -75,7 +76,7 @@ def _purchase(lead, workspace, *, price, reason, at) -> Purchase:
     outcome = lead_decide(lead, strategy=PRIORITY, webhook_id=lead.webhook_id, at=at)
     mine = [c for c in outcome.candidates if c.offer.workspace_id == workspace.pk]
     eligible = sorted((c for c in mine if c.verdict == ELIGIBLE), key=lambda c: -c.price)
-    full = {c.verdict for c in mine if c.verdict.startswith("cap:")}
+    full = {c.verdict for c in mine if c.verdict.check == Check.CAP}
     if price is None or price == "":
         if eligible:
             return Purchase.of(eligible[0])

@@ -125,3 +125,8 @@ def zero_price_offers():
             | Q(kind__in=[OfferKind.APPOINTMENT, OfferKind.ANY], appointment_price=0))
     return (Offer.objects.filter(zero, is_active=True, paused_at__isnull=True)
             .select_related("workspace").order_by("workspace_id", "id"))
+
+
+def decision_offers(decision) -> dict:
+    """{offer id: offer with its buyer} of a decision's candidates, in one query (still existing ones)."""
+    return Offer.objects.select_related("workspace").in_bulk({row.get("offer_id") for row in decision.candidates})

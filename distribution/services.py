@@ -28,6 +28,7 @@ from .schedule import schedule_open
 from .selectors import lead_sales_standing, leads_without_strategy, payout_reference, undecided_leads, unsold_leads
 from .selling import ClaimRefused, Purchase, Refusals, sales_make
 from .strategies import PRIORITY, STRATEGIES, shared_strategies, strategy_get
+from .verdicts import Check, Verdict, verdict_words
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def appointment_decide(*, zip_code: str, product: str, lead=None, at=None) -> Ou
     )
 
 
-NOT_THE_LEADS_BUYER = "not_the_leads_buyer"
+NOT_THE_LEADS_BUYER = Verdict(Check.NOT_THE_LEADS_BUYER)
 
 
 def appointment_sell(*, appointment, leads, by: str, webhook=None, only=None, at=None):
@@ -364,16 +365,16 @@ def _changed_since(decision, *, now, offers, zones) -> bool:
     """Could the lead sell now where it did not at `decision`? A refusing offer's schedule is open
     now, or the window of a refusing cap has started again since."""
     for row in decision.candidates:
-        verdict, offer = row.get("verdict", ""), offers.get(row.get("offer_id"))
+        offer = offers.get(row.get("offer_id"))
         if offer is None:
             continue
-        zone = zones.get(offer.workspace_id, "UTC")
-        if verdict == "schedule_closed" and schedule_open(
+        verdict, zone = Verdict.parse(row.get("verdict", "")), zones.get(offer.workspace_id, "UTC")
+        if verdict.check == Check.SCHEDULE_CLOSED and schedule_open(
             schedule=offer.schedule, dates_off=offer.dates_off, time_zone=zone, at=now
         ):
             return True
-        if verdict.startswith("cap:"):
-            window = verdict.rsplit(":", 1)[1]
+        if verdict.check == Check.CAP:
+            window = verdict.window
             if window_start(window, decision.created_at, zone) != window_start(window, now, zone):
                 return True
     return False
@@ -460,6 +461,10 @@ class Simulation:
     @property
     def refused(self):
         return self.outcome.refused
+
+    @property
+    def refused_words(self) -> list[tuple[str, int]]:
+        return [(verdict_words(code), n) for code, n in self.outcome.refused.items()]
 
 
 def lead_simulate(*, lead, strategy: str = "", at=None) -> Simulation:
