@@ -16,8 +16,9 @@ from workspaces.admin import webhook_state_words
 from .forms import DistributeAgainForm, HandSaleForm, OfferForm, SimulateForm
 from .hand import lead_sell_by_hand
 from .models import DAYS, Cap, Decision, Offer, OfferFilter, OfferPriceAdjustment, Sale, UnsoldLead
-from .selectors import lead_decision_latest, leads_without_strategy, unsold_leads, zero_price_offers
+from .selectors import decision_offers, lead_decision_latest, leads_without_strategy, unsold_leads, zero_price_offers
 from .services import lead_simulate, leads_distribute_again, payout_chargeback
+from .verdicts import verdict_words
 
 
 @lead_admin_action
@@ -61,10 +62,11 @@ def distribution_decision(lead):
     decision = lead_decision_latest(lead=lead) if lead.pk else None
     if decision is None:
         return "— (not distributed)"
-    refused = ", ".join(f"{check} {count}" for check, count in sorted(decision.refused.items())) or "none"
+    refused = ", ".join(f"{verdict_words(check)} {count}" for check, count in sorted(decision.refused.items())) or "none"
     rows = format_html_join(
-        "", "<tr><td>#{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        ((c["offer_id"], c["workspace_id"], c["priority"], c["where"], c["verdict"]) for c in decision.candidates),
+        "", "<tr><td>#{}</td><td>{}</td><td>{}</td><td>{}</td><td title=\"{}\">{}</td></tr>",
+        ((row["offer_id"], row["workspace_id"], row["priority"], row["where"], row["verdict"], words)
+         for row, words in candidate_verdicts(decision)),
     )
     return format_html(
         '<div class="distribution-decision"><p>{} by {} at {}: {}; refused: {}{}</p>'
@@ -74,6 +76,17 @@ def distribution_decision(lead):
         ", ".join(decision.workspace_ids) or "no buyer", refused,
         format_html(" ({})", decision.error) if decision.error else "", rows,
     )
+
+
+def candidate_verdicts(decision):
+    """[(candidate row, its verdict in words)] of a decision: a closed offer names its schedule in
+    its buyer's time zone (one query for the offers that still exist)."""
+    offers = decision_offers(decision)
+    return [
+        (row, verdict_words(row.get("verdict", ""), offer=(offer := offers.get(row.get("offer_id"))),
+                            time_zone=offer.workspace.time_zone if offer else ""))
+        for row in decision.candidates
+    ]
 
 
 def _words(exc) -> str:
@@ -185,6 +198,15 @@ class DecisionAdmin(AuditLogAdmin):
     list_filter = ("result", "strategy")
     search_fields = ("=lead__id", "webhook_id")
     list_select_related = ("lead",)
+    readonly_fields = ("verdicts",)
+
+    @admin.display(description="Verdicts")
+    def verdicts(self, obj):
+        """Each candidate's verdict in words, with its offer's schedule in its buyer's time zone."""
+        return format_html_join("", "<p title=\"{}\">offer #{} ({}): {}</p>", (
+            (row.get("verdict", ""), row.get("offer_id"), row.get("workspace_id"), words)
+            for row, words in candidate_verdicts(obj)
+        )) or "—"
 
 
 @admin.register(Cap)

@@ -10,6 +10,7 @@ class DistributionConfig(AppConfig):
         from leads.selectors import lead_timeline_section_register
 
         from . import receivers  # connects the release and delivery hooks and the routing-rule sync
+        from . import strategies  # noqa: F401  (names the strategies the webhook's field accepts)
         from .selectors import lead_decision_items
 
         lead_distributor_register(accepted=receivers.distribute_accepted_lead, replayed=receivers.replayed_lead_price)

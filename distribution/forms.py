@@ -9,10 +9,11 @@ from leadhub.choices import US_STATES
 from leads.ingest import clean_lead
 from leads.holds import hold_columns, holds_at_ingest
 from leads.models import Lead
-from providers.models import DistributionStrategy, WebhookConfig
+from providers.models import WebhookConfig
 from workspaces.models import Workspace, parse_zip_entry
 
 from .models import DAYS, Offer, parse_windows, split_entries
+from .strategies import strategy_choices
 
 
 def _hours(day):
@@ -124,7 +125,7 @@ class SimulateForm(forms.Form):
     payload = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
                               help_text='JSON, e.g. {"zip_code": "94105", "monthly_electric_bill": 180, ...}')
     strategy = forms.ChoiceField(
-        choices=[("", "The webhook's strategy"), *DistributionStrategy.choices], required=False,
+        choices=lambda: [("", "The webhook's strategy"), *strategy_choices()], required=False,
         help_text="Empty: decide as distribution would, by the lead's webhook's strategy.",
     )
 
@@ -157,7 +158,7 @@ class DistributeAgainForm(forms.Form):
     are distributed again; never a silent default."""
 
     strategy = forms.ChoiceField(
-        choices=DistributionStrategy.choices, label="Strategy",
+        choices=strategy_choices, label="Strategy",
         help_text="For the leads whose webhook does not distribute; the others go by their webhook's strategy.",
     )
 

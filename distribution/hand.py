@@ -16,7 +16,7 @@ from leads.models import AccessHow
 from leads.services.assignment import lead_assign_locked
 from leads.services.tracking import lead_lock
 from ledger.services import money
-from providers.models import DistributionStrategy, WebhookConfig
+from providers.models import WebhookConfig
 
 from .caps import cap_full, caps_attach
 from .engine import ELIGIBLE, Candidate
@@ -24,6 +24,8 @@ from .models import Offer
 from .selectors import lead_sales_standing
 from .selling import CapFull, ClaimRefused, Purchase, sales_make
 from .services import lead_decide
+from .strategies import PRIORITY
+from .verdicts import Check
 
 
 class HandSaleRefused(ServiceConflict):
@@ -71,10 +73,10 @@ def lead_sell_by_hand(*, lead, workspace, by: str, price=None, reason: str = "",
 def _purchase(lead, workspace, *, price, reason, at) -> Purchase:
     """The buyer's best eligible offer for `lead` and its price, or the typed `price` (with that
     offer's caps, or the buyer's own caps when no offer takes the lead)."""
-    outcome = lead_decide(lead, strategy=DistributionStrategy.PRIORITY, webhook_id=lead.webhook_id, at=at)
+    outcome = lead_decide(lead, strategy=PRIORITY, webhook_id=lead.webhook_id, at=at)
     mine = [c for c in outcome.candidates if c.offer.workspace_id == workspace.pk]
     eligible = sorted((c for c in mine if c.verdict == ELIGIBLE), key=lambda c: -c.price)
-    full = {c.verdict for c in mine if c.verdict.startswith("cap:")}
+    full = {c.verdict for c in mine if c.verdict.check == Check.CAP}
     if price is None or price == "":
         if eligible:
             return Purchase.of(eligible[0])

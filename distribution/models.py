@@ -432,7 +432,9 @@ class Cap(models.Model):
 
     @property
     def verdict(self):
-        return f"cap:{self.scope}:{self.window}"
+        from .verdicts import Check, Verdict  # verdicts read the windows' words from here
+
+        return Verdict(Check.CAP, self.scope, self.window)
 
     def clean(self):
         if self.offer_id and self.workspace_id and self.offer.workspace_id != self.workspace_id:

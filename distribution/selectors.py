@@ -154,3 +154,8 @@ def lead_decision_items(*, lead, workspace) -> list[dict]:
 def lead_decision_latest(*, lead) -> Decision | None:
     """The lead's latest decision (distribution writes one per attempt), or None."""
     return Decision.objects.filter(lead=lead).first()
+
+
+def decision_offers(decision) -> dict:
+    """{offer id: offer with its buyer} of a decision's candidates, in one query (still existing ones)."""
+    return Offer.objects.select_related("workspace").in_bulk({row.get("offer_id") for row in decision.candidates})

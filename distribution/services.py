@@ -17,16 +17,18 @@ from leads.models import Lead, LeadEvent
 from leads.services.access import lead_access_revoke
 from ledger.models import Entry, EntryKind
 from ledger.services import Draft, lead_dimensions, ledger_entries_record
-from providers.models import DistributionStrategy, PayoutOn, WebhookConfig
+from providers.models import PayoutOn, WebhookConfig
 
 from workspaces.zips import zip_state
 
 from .caps import window_start
-from .engine import ELIGIBLE, MULTISELL_BUYERS, Outcome, decide, prices_for, round_robin_top
+from .engine import ELIGIBLE, MULTISELL_BUYERS, Outcome, decide, prices_for
 from .models import Decision, DecisionResult, Offer, OfferKind, Sale, zero_priced
 from .schedule import schedule_open
 from .selectors import lead_sales_standing, leads_without_strategy, payout_reference, undecided_leads, unsold_leads
 from .selling import ClaimRefused, Purchase, Refusals, sales_make
+from .strategies import PRIORITY, STRATEGIES, shared_strategies, strategy_get
+from .verdicts import Check, Verdict, verdict_words
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +61,11 @@ def appointment_decide(*, zip_code: str, product: str, lead=None, at=None) -> Ou
     `absent` filters pass; its state, or its ZIP's without one). Writes nothing."""
     return decide(
         kind=OfferKind.APPOINTMENT, subject=lead, zip_code=zip_code, state=lead.state if lead else zip_state(zip_code),
-        product=product, strategy=DistributionStrategy.PRIORITY, key="appointments", at=at,
+        product=product, strategy=PRIORITY, key="appointments", at=at,
     )
 
 
-NOT_THE_LEADS_BUYER = "not_the_leads_buyer"
+NOT_THE_LEADS_BUYER = Verdict(Check.NOT_THE_LEADS_BUYER)
 
 
 def appointment_sell(*, appointment, leads, by: str, webhook=None, only=None, at=None):
@@ -117,7 +119,7 @@ def _appointment_buyers(lead, *, only=None):
             buyers, fallback = {exclusive.workspace_id}, exclusive.workspace
             why = f"lead #{lead.pk} was sold exclusively to '{exclusive.workspace_id}'; "
         elif sales and WebhookConfig.objects.filter(
-            webhook_id=lead.webhook_id, distribution_strategy=DistributionStrategy.MULTISELL
+            webhook_id=lead.webhook_id, distribution_strategy__in=shared_strategies()
         ).exists():
             buyers = {sale.workspace_id for sale in sales}
             fallback = next((sale.workspace for sale in sales if sale.workspace_id == lead.workspace_id),
@@ -340,9 +342,9 @@ def leads_distribute_again(*, leads, strategy: str = "", at=None) -> dict:
     is refused (ServiceRefusal naming `strategy` and those leads), before anything is
     distributed. Returns {"sold": n, "unsold": n, "skipped": n} (skipped: a buyer already holds
     it)."""
-    if strategy and strategy not in DistributionStrategy.values:
+    if strategy and strategy not in STRATEGIES:
         raise ServiceRefusal(f"'{strategy}' is not a distribution strategy.",
-                             errors={"strategy": [f"Choose one of: {', '.join(DistributionStrategy.values)}."]})
+                             errors={"strategy": [f"Choose one of: {', '.join(STRATEGIES)}."]})
     counts = {"sold": 0, "unsold": 0, "skipped": 0}
     webhooks = WebhookConfig.objects.in_bulk({lead.webhook_id for lead in leads}, field_name="webhook_id")
     silent = leads_without_strategy(leads, webhooks=webhooks)
@@ -363,16 +365,16 @@ def _changed_since(decision, *, now, offers, zones) -> bool:
     """Could the lead sell now where it did not at `decision`? A refusing offer's schedule is open
     now, or the window of a refusing cap has started again since."""
     for row in decision.candidates:
-        verdict, offer = row.get("verdict", ""), offers.get(row.get("offer_id"))
+        offer = offers.get(row.get("offer_id"))
         if offer is None:
             continue
-        zone = zones.get(offer.workspace_id, "UTC")
-        if verdict == "schedule_closed" and schedule_open(
+        verdict, zone = Verdict.parse(row.get("verdict", "")), zones.get(offer.workspace_id, "UTC")
+        if verdict.check == Check.SCHEDULE_CLOSED and schedule_open(
             schedule=offer.schedule, dates_off=offer.dates_off, time_zone=zone, at=now
         ):
             return True
-        if verdict.startswith("cap:"):
-            window = verdict.rsplit(":", 1)[1]
+        if verdict.check == Check.CAP:
+            window = verdict.window
             if window_start(window, decision.created_at, zone) != window_start(window, now, zone):
                 return True
     return False
@@ -460,6 +462,10 @@ class Simulation:
     def refused(self):
         return self.outcome.refused
 
+    @property
+    def refused_words(self) -> list[tuple[str, int]]:
+        return [(verdict_words(code), n) for code, n in self.outcome.refused.items()]
+
 
 def lead_simulate(*, lead, strategy: str = "", at=None) -> Simulation:
     """Decide for a lead (saved or not) exactly as `lead_distribute` would, writing nothing: by
@@ -481,7 +487,7 @@ def lead_simulate(*, lead, strategy: str = "", at=None) -> Simulation:
     for candidate in outcome.candidates:
         if candidate.verdict != ELIGIBLE:
             candidate.price, candidate.exclusive_price = prices_for(candidate, lead, kind=OfferKind.LEAD)
-    rotation = round_robin_top(outcome.eligible) if strategy == DistributionStrategy.ROUND_ROBIN and outcome.eligible else []
+    rotation = strategy_get(strategy).rotation(outcome.eligible)
     return Simulation(outcome=outcome, strategy=strategy, chosen=chosen, rotation=rotation)
 
 

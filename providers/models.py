@@ -10,15 +10,14 @@ from leadhub.models import MONEY_MAX, CreatedAtModel, TimeStampedModel, choices_
 from leadhub.validators import validate_optional_string_array
 
 
-class DistributionStrategy(models.TextChoices):
-    """How a webhook's accepted leads are distributed to buyers' offers (distribution.engine)."""
+STRATEGY_CHOICES: dict[str, str] = {}
+"""name → words of each way a webhook's accepted leads are distributed to buyers' offers.
+Distribution owns the strategies (distribution.strategies) and names each here as it registers
+it, so a new strategy needs neither a change here nor a migration."""
 
-    PRIORITY = "priority", "Priority (waterfall)"
-    ROUND_ROBIN = "round_robin", "Round robin (top priority)"
-    WEIGHTED = "weighted", "Weighted random"
-    ALL_MATCHES = "all_matches", "All matches"
-    HIGHEST_PRICE = "highest_price", "Highest price"
-    MULTISELL = "multisell", "Multisell (up to N buyers, or one exclusive)"
+
+def distribution_strategy_choices() -> list[tuple[str, str]]:
+    return list(STRATEGY_CHOICES.items())
 
 
 class PayoutKind(models.TextChoices):
@@ -56,7 +55,7 @@ class WebhookConfig(TimeStampedModel):
     total_leads = models.PositiveIntegerField(default=0)
     last_lead_at = models.DateTimeField(null=True, blank=True)
     distribution_strategy = models.CharField(
-        max_length=20, choices=DistributionStrategy.choices, blank=True,
+        max_length=20, choices=distribution_strategy_choices, blank=True,
         help_text="Distribute each accepted lead to buyers' offers by this strategy; blank = do not distribute.",
     )
     multisell_buyers = models.PositiveSmallIntegerField(
@@ -100,9 +99,6 @@ class WebhookConfig(TimeStampedModel):
         ordering = ["webhook_id"]
         constraints = [
             choices_constraint("webhook_configs", "lead_type", LeadType.choices),
-            choices_constraint(
-                "webhook_configs", "distribution_strategy", DistributionStrategy.choices, allow_blank=True
-            ),
             choices_constraint("webhook_configs", "payout_kind", PayoutKind.choices, allow_blank=True),
             choices_constraint("webhook_configs", "payout_on", PayoutOn.choices),
         ]

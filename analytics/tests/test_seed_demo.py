@@ -33,7 +33,8 @@ from leadhub.roles import sync_role_groups
 from leadhub.testing import ensure_pipeline_stages
 from leads.models import Lead, LeadHold
 from ledger.models import Entry, EntryKind
-from providers.models import DistributionStrategy, LeadSourceProvider, PayoutKind, PayoutOn, WebhookConfig
+from distribution.strategies import STRATEGIES
+from providers.models import LeadSourceProvider, PayoutKind, PayoutOn, WebhookConfig
 from workspaces.models import AppointmentRoutingRule, DeliveryAttempt, OutboundEvent, Workspace
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -90,7 +91,7 @@ def test_seed_demo_is_idempotent_and_prints_working_demo_keys(seeded):
 
 def test_the_demo_is_a_lead_business_at_work(seeded):
     webhooks = WebhookConfig.objects.all()
-    assert {w.distribution_strategy for w in webhooks} == set(DistributionStrategy.values)
+    assert {w.distribution_strategy for w in webhooks} == set(STRATEGIES)
     terms = {(w.payout_kind, w.payout_booked_on) for w in webhooks}
     assert {(PayoutKind.FIXED, PayoutOn.ACCEPTED), (PayoutKind.FIXED, PayoutOn.SOLD),
             (PayoutKind.SHARE, PayoutOn.SOLD)} <= terms
@@ -103,7 +104,7 @@ def test_the_demo_is_a_lead_business_at_work(seeded):
     assert {"eligible", "schedule_closed", "consent_hold", "duplicate_for_buyer"} <= verdicts
     assert any(verdict.startswith("cap:") for verdict in verdicts)
     assert Decision.objects.filter(result=DecisionResult.UNSOLD).exists()
-    for strategy in DistributionStrategy.values:
+    for strategy in STRATEGIES:
         assert Decision.objects.filter(strategy=strategy, result=DecisionResult.ASSIGNED).exists(), strategy
     assert Sale.objects.filter(exclusive=True).exists()
     assert Lead.objects.annotate(buyers=Count("sales")).filter(buyers__gte=2).exists(), "shared leads"

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.core.exceptions import ValidationError
+from django.db import connection
 
 from distribution.forms import SimulateForm
 from distribution.models import Decision, Offer, UnsoldLead
@@ -15,7 +16,8 @@ from leadhub.errors import ServiceRefusal
 from leadhub.testing import admin_url, make_lead, make_webhook, make_workspace
 from leads.models import Lead
 from providers.admin import WebhookConfigForm
-from providers.models import DistributionStrategy, WebhookConfig
+from distribution.strategies import STRATEGIES
+from providers.models import WebhookConfig
 
 pytestmark = pytest.mark.django_db
 
@@ -81,14 +83,15 @@ def test_the_distribute_again_action_asks_for_a_strategy_when_a_selected_leads_w
 
 
 def test_first_match_is_no_strategy_any_more():
-    assert "first_match" not in DistributionStrategy.values
+    assert "first_match" not in STRATEGIES
     form = WebhookConfigForm(data={"webhook_id": "wh-fm", "name": "x", "lead_type": "solar",
                                    "distribution_strategy": "first_match"})
     assert "distribution_strategy" in form.errors
     simulate = SimulateForm(data={"lead_id": make_lead().pk, "strategy": "first_match"})
     assert "strategy" in simulate.errors
-    with pytest.raises(IntegrityError), transaction.atomic():
-        make_webhook(distribution_strategy="first_match")
+    with pytest.raises(ValidationError) as refused:
+        WebhookConfig(webhook_id="wh-fm", name="x", lead_type="solar", distribution_strategy="first_match").full_clean()
+    assert "distribution_strategy" in refused.value.message_dict
 
 
 @pytest.mark.django_db(transaction=True)
