@@ -116,7 +116,9 @@ def test_the_lead_page_and_timeline_show_the_decision_and_a_workspace_never_sees
     decision = lead_distribute(lead=lead, strategy="priority")
     page = admin_client.get(admin_url(lead, "change", lead.pk)).content.decode()
     assert 'class="distribution-decision"' in page
-    assert "Assigned by priority at" in page and "refused: schedule_closed 1" in page
+    assert "Assigned by priority at" in page and "refused: closed by schedule 1" in page
+    # Each candidate's verdict in words, its code kept in the title.
+    assert f'title="schedule_closed">closed by schedule (never open {refused.workspace.time_zone})' in page
     assert f"<td>#{refused.pk}</td><td>{refused.workspace_id}</td>" in page
     timeline = admin_client.get(admin_url(lead, "timeline", lead.pk))
     (item,) = [i for i in timeline.context["items"] if i["kind"] == "decision"]
