@@ -1,7 +1,8 @@
 """The one eligibility engine: which offers may take a lead (or appointment), and who gets it.
 
 1. Candidates: live offers (active, not paused, of an active buyer) of the right kind whose
-   products contain the product and whose where-rows take the lead's place. ZIP entries and
+   products contain the product (both spelled by `workspaces.zips.product_key`, the matcher
+   forwarding rules use too) and whose where-rows take the lead's place. ZIP entries and
    states narrow together (`workspaces.zips.place_matches`, spelled out as buckets by
    `distribution.models.where_values`): each bucket the lead can be in (its ZIP, its 3-digit
    prefix, each narrowed to its state, its state, "any") is walked along one index in winning
@@ -41,7 +42,7 @@ from django.utils import timezone
 
 from leadhub.db import prepared_fetchall
 from workspaces.models import ANY, Workspace
-from workspaces.zips import zip5
+from workspaces.zips import product_keys, zip5
 
 from .caps import cap_full, caps_attach
 from .duplicates import window_opens
@@ -133,10 +134,9 @@ class Outcome:
 
 
 def _products(product) -> list[str]:
-    """The product values asked for: one string, or several (a lead's type, productid and
-    service type), lower-cased, with `*` (an offer selling any product)."""
-    values = [product] if isinstance(product, str) else list(product or ())
-    return sorted({str(p).strip().casefold() for p in values if str(p or "").strip()} | {ANY})
+    """The product rows asked for: the `product_key`s of one product or several (a lead's
+    `products`), with `*` (an offer selling any product)."""
+    return sorted(product_keys(product) | {ANY})
 
 
 def _rules_json(vendor: str, table: str, fields: list[str], where: str) -> str:

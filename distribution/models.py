@@ -16,7 +16,7 @@ from leadhub.validators import validate_string_array
 from leadhub.choices import US_STATES
 from leads.models import Lead
 from workspaces.models import ANY, AppointmentRoutingRule, LeadForwardingRule, Workspace
-from workspaces.zips import ZipEntryKind, parse_zip_entry
+from workspaces.zips import ZipEntryKind, parse_zip_entry, product_keys
 
 from .geo import zips_within
 
@@ -269,7 +269,8 @@ def _where_values(offer, offer_kind):
 
 
 def product_values(offer) -> list[str]:
-    return sorted({str(p).strip().casefold() for p in offer.products if str(p).strip()}) or [ANY]
+    """The offer's derived product rows: its entries as `product_key`s, or `*` for any product."""
+    return sorted(product_keys(offer.products)) or [ANY]
 
 
 class OfferWhere(models.Model):

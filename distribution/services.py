@@ -49,7 +49,7 @@ def lead_decide(lead, *, strategy, webhook_id, sender_workspace_id=None, rng=Non
     now offers, were written against)."""
     return decide(
         kind=OfferKind.LEAD, subject=lead, zip_code=lead.zip_code, state=lead.state,
-        product=(lead.lead_type, lead.productid, lead.service_type), strategy=strategy, key=webhook_id,
+        product=lead.products, strategy=strategy, key=webhook_id,
         sender_workspace_id=sender_workspace_id, held=lead.hold_reasons.split(",")[0],
         excluded=frozenset(lead.excluded_buyers), rng=rng, at=at, max_buyers=max_buyers,
     )

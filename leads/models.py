@@ -187,6 +187,12 @@ class Lead(TimeStampedModel):
         return f"lead #{self.pk} {self.lead_type} {self.first_name} {self.last_name}"
 
     @property
+    def products(self) -> tuple:
+        """What the lead is, as offers and forwarding rules match it (workspaces.zips.products_match):
+        its type, the source's product id and the service asked for."""
+        return self.lead_type, self.productid, self.service_type
+
+    @property
     def held_reason(self) -> str | None:
         """Why the lead is held, naming the consent flags that were not true; None when it is not held."""
         if not self.held_for_consent:

@@ -10,13 +10,13 @@ request never waits on a third party; delivery, signing, retries and the attempt
 workspaces.delivery's. A rule gets one copy of a lead, ever, however often the lead is
 distributed again. Leads held for missing consent are never forwarded.
 
-External rules of one webhook are few, so they are matched in Python against the lead:
-- product: any of the lead's `productid`, `service_type` or `lead_type` equals an entry,
-  case-insensitively (empty list or `*` = any product);
-- ZIP and state, together (`workspaces.zips.place_matches`, the rule offers follow too): the
-  lead's 5-digit ZIP is in an entry, exact `90210`, range `90210-90299`, prefix `902*` (empty
-  list or `*` = any ZIP; a lead without a ZIP only matches "any"), AND the lead's state is
-  listed (empty list or `*` = any state).
+External rules of one webhook are few, so they are matched in Python against the lead by the
+matcher offers follow too (`workspaces.zips.rule_matches`):
+- product: any of the lead's products (`Lead.products`) equals an entry, case-insensitively
+  (empty list or `*` = any product);
+- ZIP and state, together: the lead's 5-digit ZIP is in an entry, exact `90210`, range
+  `90210-90299`, prefix `902*` (empty list or `*` = any ZIP; a lead without a ZIP only matches
+  "any"), AND the lead's state is listed (empty list or `*` = any state).
 Order: higher `priority` first, then the oldest rule.
 """
 import csv
@@ -27,15 +27,12 @@ from django.db import transaction
 
 from workspaces.delivery import outbox_emit_to_rule
 from workspaces.models import ForwardingMode, LeadForwardingConfig, LeadForwardingRule, generate_signing_secret
-from workspaces.zips import is_any, parse_zip_entry, place_matches
+from workspaces.zips import parse_zip_entry, rule_matches
 
 
-def rule_matches(rule: LeadForwardingRule, *, products, zip_code: str, state: str) -> bool:
-    if not is_any(rule.product_types):
-        wanted = {str(p).strip().casefold() for p in rule.product_types}
-        if not wanted & {str(p).strip().casefold() for p in products if p}:
-            return False
-    return place_matches(zip_entries=rule.zip_codes, states=rule.states, zip_code=zip_code, state=state)
+def forwarding_rule_matches(rule: LeadForwardingRule, *, products, zip_code: str, state: str) -> bool:
+    return rule_matches(product_entries=rule.product_types, zip_entries=rule.zip_codes, states=rule.states,
+                        products=products, zip_code=zip_code, state=state)
 
 
 def forwarding_rules_matching(*, webhook_id: str, products, zip_code: str, state: str) -> list[LeadForwardingRule]:
@@ -45,7 +42,8 @@ def forwarding_rules_matching(*, webhook_id: str, products, zip_code: str, state
     ).order_by(
         "-priority", "created_at", "id"
     )
-    return [rule for rule in rules if rule_matches(rule, products=products, zip_code=zip_code, state=state)]
+    return [rule for rule in rules
+            if forwarding_rule_matches(rule, products=products, zip_code=zip_code, state=state)]
 
 
 def lead_forward_rules_apply(*, lead, data: dict) -> list:
@@ -61,7 +59,7 @@ def lead_forward_rules_apply(*, lead, data: dict) -> list:
         return []
     rules = forwarding_rules_matching(
         webhook_id=lead.webhook_id,
-        products=(lead.productid, lead.service_type, lead.lead_type),
+        products=lead.products,
         zip_code=lead.zip_code,
         state=lead.state,
     )

@@ -1,5 +1,5 @@
 """ZIP entries, the one parser behind offers, appointment routing rules and forwarding rules,
-and the one where-rule they all follow.
+and the one matcher they all follow: where (ZIP and state) and what (products).
 
 An entry is an exact ZIP `90210`, a range `90210-90299`, a 3-digit prefix `902*` or `*` (any ZIP);
 a rule's empty list also means any ZIP. The distribution engine's indexed rows
@@ -12,6 +12,13 @@ its state is one of the states (any state when there are none or one is `*`). A 
 ZIP is only in "any ZIP", one without a state only in "any state". Forwarding rules match in
 Python with `place_matches`; offers match through their derived rows
 (`distribution.models.where_values`), which spell the same rule out as index buckets.
+
+The product rule (`products_match`): a rule's product entries (empty or `*` = any product) take a
+lead when one of them equals one of the lead's products (`Lead.products`: its type, productid and
+service type), compared as `product_key` spells them, trimmed and case-folded. Forwarding rules
+test it in Python; offers store their entries as `product_key`s (distribution.models.OfferProduct)
+and the engine asks for the lead's `product_keys` plus `*`, so both sides of either comparison are
+spelled by the one function.
 """
 import re
 from functools import lru_cache
@@ -80,6 +87,29 @@ def state_matches(states, state: str) -> bool:
 def place_matches(*, zip_entries, states, zip_code: str, state: str) -> bool:
     """The where-rule: in one of the ZIP entries AND in one of the states."""
     return zip_matches(zip_entries, zip_code) and state_matches(states, state)
+
+
+def product_key(value) -> str:
+    """A product as every rule compares it: trimmed and case-folded ("" for none)."""
+    return str(value if value is not None else "").strip().casefold()
+
+
+def product_keys(values) -> set[str]:
+    """The non-empty `product_key`s of one product (a string) or several."""
+    values = [values] if isinstance(values, str) else list(values or ())
+    return {key for value in values if (key := product_key(value))}
+
+
+def products_match(entries, products) -> bool:
+    """The product rule: any product (no entries, or `*`), or one of `products` is an entry."""
+    return is_any(entries) or bool(product_keys(entries) & product_keys(products))
+
+
+def rule_matches(*, product_entries, zip_entries, states, products, zip_code: str, state: str) -> bool:
+    """The whole matcher: the lead's products, ZIP and state are all in the rule's."""
+    return products_match(product_entries, products) and place_matches(
+        zip_entries=zip_entries, states=states, zip_code=zip_code, state=state
+    )
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,6 @@
-"""Where an offer buys: ZIP entries and states narrow together (as a forwarding rule's do), an
-offer with both ranks by its ZIP entry, and offers that cannot buy now (paused, inactive,
+"""Where and what an offer buys: ZIP entries and states narrow together and products compare alike
+(as a forwarding rule's do: one matcher, workspaces.zips.rule_matches), an offer with both ranks
+by its ZIP entry, and offers that cannot buy now (paused, inactive,
 schedule-closed) never take the candidate places of one that can."""
 from datetime import datetime
 from importlib import import_module
@@ -13,7 +14,7 @@ from distribution.models import DecisionResult, Offer, OfferWhere
 from distribution.forms import OfferForm
 from distribution.services import appointment_decide, lead_distribute
 from leadhub.testing import make_lead, make_workspace
-from workspaces.forwarding import rule_matches
+from workspaces.forwarding import forwarding_rule_matches
 from workspaces.models import LeadForwardingRule
 
 pytestmark = pytest.mark.django_db
@@ -109,9 +110,32 @@ CASES = [  # (ZIP entries, states, lead ZIP, lead state, matches)
 @pytest.mark.parametrize("zip_codes, states, zip_code, state, matches", CASES)
 def test_an_offer_and_a_forwarding_rule_agree_on_where(zip_codes, states, zip_code, state, matches):
     rule = LeadForwardingRule(webhook_id="wh", zip_codes=zip_codes, states=states, target_url="https://x.example/")
-    assert rule_matches(rule, products=["solar"], zip_code=zip_code, state=state) is matches
+    assert forwarding_rule_matches(rule, products=["solar"], zip_code=zip_code, state=state) is matches
     offer(zip_codes=zip_codes, states=states)
     assert bool(candidates(zip_code, state)) is matches
+
+
+PRODUCT_CASES = [  # (product entries, the lead's type / productid / service type, matches)
+    ([], ("solar", "", ""), True),
+    (["*"], ("hvac", "", ""), True),
+    (["  SOLAR "], ("solar", "", ""), True),
+    (["panel-x"], ("solar", "Panel-X", ""), True),
+    (["roof repair"], ("solar", "", "Roof Repair"), True),
+    (["hvac"], ("solar", "panel-x", "roof repair"), False),
+    (["Straße"], ("solar", "STRASSE", ""), True),  # case-folded, not only lower-cased
+]
+
+
+@pytest.mark.parametrize("entries, products, matches", PRODUCT_CASES)
+def test_an_offer_and_a_forwarding_rule_agree_on_products(entries, products, matches):
+    lead_type, productid, service_type = products
+    lead = make_lead(lead_type=lead_type, productid=productid, service_type=service_type, zip_code="94110", state="CA")
+    rule = LeadForwardingRule(webhook_id="wh", product_types=entries, target_url="https://x.example/")
+    assert forwarding_rule_matches(rule, products=lead.products, zip_code="94110", state="CA") is matches
+    offer(products=entries)
+    found = decide(kind="lead", subject=lead, zip_code="94110", state="CA", product=lead.products,
+                   strategy="priority", key="what", at=AT).candidates
+    assert bool(found) is matches
 
 
 # --- closed offers take no candidate places -----------------------------------------------------
