@@ -9,7 +9,7 @@ from django.utils import timezone
 from contacts.models import Contact
 from conversions.models import Conversion, ConversionEvent, CurrencyRate
 from conversions.selectors import contact_aggregate_drift, workspace_aggregate_drift
-import conversions.services as conversion_services
+import conversions.services.create as conversion_services
 from conversions.services import (
     ConversionInvalid,
     canonical_json,
