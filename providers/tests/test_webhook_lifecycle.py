@@ -109,6 +109,20 @@ def test_admin_soft_delete_asks_for_a_reason_then_restore(ops_client):
     assert webhook.is_active and webhook.deleted_at is None
 
 
+def test_admin_names_a_refused_delete_or_restore_in_the_services_words(ops_client):
+    live, gone = make_webhook(), webhook_soft_delete(webhook=make_webhook(), reason="gone", by="ops")
+    url = "/admin/providers/webhookconfig/"
+
+    restored = ops_client.post(url, {"action": "restore", "_selected_action": [live.pk]}, follow=True)
+    deleted = ops_client.post(url, {"action": "soft_delete", "_selected_action": [gone.pk], "apply": "1",
+                                    "reason": "again"}, follow=True)
+
+    assert [(m.level_tag, str(m)) for m in restored.context["messages"]] == [
+        ("error", f"Webhook {live.webhook_id} is not deleted.")]
+    assert [(m.level_tag, str(m)) for m in deleted.context["messages"]] == [
+        ("error", f"Webhook {gone.webhook_id} is already deleted.")]
+
+
 def test_admin_offers_no_hard_delete(ops_client):
     webhook = make_webhook()
     assert ops_client.get(f"/admin/providers/webhookconfig/{webhook.pk}/delete/").status_code == 403
