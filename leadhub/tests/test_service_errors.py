@@ -6,8 +6,10 @@ import importlib
 import pkgutil
 
 import pytest
+from django.core.exceptions import ValidationError
 
-from leadhub.errors import ServiceRefusal
+from leadhub.admin import refusal_words
+from leadhub.errors import ServiceConflict, ServiceRefusal
 
 PACKAGES = ["appointments.services", "conversions.services", "providers.services"]
 
@@ -26,3 +28,16 @@ def test_every_refusal_of_a_services_package_is_a_service_refusal(package):
     refusals = exceptions_defined(package)
 
     assert refusals and [r.__qualname__ for r in refusals if not issubclass(r, ServiceRefusal)] == []
+
+
+@pytest.mark.parametrize("refusal, words", [
+    (ServiceRefusal("Invalid appointment data: scheduled_at.", errors={"scheduled_at": ["Too far ahead."]}),
+     "Too far ahead."),
+    (ServiceConflict("Lead 7 is held (consent).", errors={"holds": ["Lead 7 is held (consent)."]}),
+     "Lead 7 is held (consent)."),
+    (ServiceRefusal("The body was 70000 bytes."), "The body was 70000 bytes."),
+    (ValidationError({"price": ["A price is not negative."], "reason": ["Say why."]}),
+     "A price is not negative.; Say why."),
+], ids=["field-words-over-a-summary", "reason-said-once", "reason-alone", "django-validation-error"])
+def test_the_admin_words_a_refusal_with_one_helper(refusal, words):
+    assert refusal_words(refusal) == words
