@@ -16,16 +16,11 @@ from appointments.models import (
     UnroutedAppointment,
 )
 from appointments.selectors import CUSTOMER_SEARCH_FIELDS
-from appointments.services import (
-    TRANSITIONS,
-    AppointmentError,
-    appointment_create,
-    appointment_forward_again,
-    appointment_route,
-    appointment_route_by_rules,
-    appointment_status_change,
-    appointment_update,
-)
+from appointments.services.common import AppointmentError
+from appointments.services.create import appointment_create
+from appointments.services.forwarding import appointment_forward_again
+from appointments.services.routing import appointment_route, appointment_route_by_rules
+from appointments.services.status import TRANSITIONS, appointment_status_change, appointment_update
 from leadhub.actors import actor_for_user
 from leadhub.times import time_in_calendar
 from leadhub.admin import (
@@ -44,6 +39,7 @@ from leadhub.admin import (
     money_display,
     phone_display,
     reason_field,
+    refusal_words,
 )
 from workspaces.models import Workspace
 
@@ -70,14 +66,6 @@ class AppointmentLeadInline(ReadOnlyInline):
     model = AppointmentLead
     fields = ["lead", "created_at"]
     verbose_name_plural = "leads covered"
-
-
-def _refusal_words(exc) -> str:
-    """What a refused step tells ops: each field's own words ("... is more than two years ahead"),
-    not only "Invalid appointment data: scheduled_at."."""
-    if isinstance(exc, AppointmentError):
-        return " ".join(message for messages_ in exc.errors.values() for message in messages_) or exc.reason
-    return "; ".join(exc.messages)
 
 
 class AppointmentForm(forms.ModelForm):
@@ -217,7 +205,7 @@ class AppointmentAdminBase(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPa
                 act(appointment)
                 count += 1
             except (AppointmentError, ValidationError) as exc:
-                self.message_user(request, f"#{appointment.pk}: {_refusal_words(exc)}", messages.ERROR)
+                self.message_user(request, f"#{appointment.pk}: {refusal_words(exc)}", messages.ERROR)
         if count:
             self.message_user(request, f"{count} appointment(s) {done}.", messages.SUCCESS)
 

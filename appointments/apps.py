@@ -8,7 +8,7 @@ class AppointmentsConfig(AppConfig):
     def ready(self):
         from appointments import receivers  # noqa: F401  (connects the forward mirror)
         from appointments.selectors import lead_appointment_items
-        from appointments.services import appointment_intake
+        from appointments.services.intake import appointment_intake
         from leads.selectors import lead_timeline_section_register
         from providers.handlers import rejected_submission_handler_register
 

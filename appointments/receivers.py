@@ -4,7 +4,8 @@ from django.dispatch import receiver
 
 from django.db import transaction
 
-from appointments.services import appointment_events_released, appointment_forward_mirror, appointments_released
+from appointments.services.forwarding import appointment_events_released, appointment_forward_mirror
+from appointments.services.routing import appointments_released
 from leads.signals import lead_released
 from workspaces.signals import delivery_recorded
 

@@ -144,7 +144,7 @@ def webhook_throughput(rng, count):
     from django.test import Client
 
     from providers.models import LeadSourceProvider
-    from providers.services import provider_key_rotate
+    from providers.services.keys import provider_key_rotate
 
     provider = LeadSourceProvider.objects.create(provider_id="bench-provider", provider_name="Bench",
                                                  rate_limit=10_000_000)

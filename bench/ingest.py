@@ -94,7 +94,7 @@ def prepare(leads):
     from bench.urls import BARE_TABLE
     from leadhub.choices import LeadType
     from providers.models import LeadSourceProvider, WebhookConfig
-    from providers.services import provider_key_rotate
+    from providers.services.keys import provider_key_rotate
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:

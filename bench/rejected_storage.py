@@ -55,7 +55,7 @@ def main():
 
     from leadhub.choices import LeadType
     from providers.models import LeadSourceProvider, RejectedSubmission, WebhookConfig
-    from providers.services import provider_key_rotate
+    from providers.services.keys import provider_key_rotate
     from providers.signatures import SIGNATURE_HEADER, sign
 
     settings.ALLOWED_HOSTS = ["*"]

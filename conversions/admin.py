@@ -4,7 +4,7 @@ The currency rate table is the one thing ops edit by hand."""
 from django.contrib import admin, messages
 
 from conversions.models import Conversion, ConversionEvent, ConversionIdempotencyKey, CurrencyRate
-from conversions.services import conversion_void
+from conversions.services.changes import conversion_void
 from leadhub.actors import actor_for_user
 from leadhub.errors import ServiceRefusal
 from leadhub.admin import (

@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from leadhub.actors import actor_for_user
-from leadhub.admin import AuditLogAdmin, BaseAdmin, ConfirmationPageMixin, ReasonForm, reason_field
+from leadhub.admin import AuditLogAdmin, BaseAdmin, ConfirmationPageMixin, ReasonForm, reason_field, refusal_words
 from leadhub.errors import ServiceRefusal
 from leads.admin import lead_admin_action, lead_admin_panel
 from workspaces.admin import webhook_state_words
@@ -40,7 +40,7 @@ def assign_to_workspace(modeladmin, request, queryset):
                                          reason=data["reason"])
                 sold.append(sale)
             except (ServiceRefusal, ValidationError) as exc:
-                refused.append(f"#{lead.pk}: {_words(exc)}")
+                refused.append(f"#{lead.pk}: {refusal_words(exc)}")
         if sold:
             total = sum(sale.price for sale in sold)
             modeladmin.message_user(request, f"Assigned {len(sold)} lead(s) to {data['workspace']}, sold for {total} "
@@ -87,12 +87,6 @@ def candidate_verdicts(decision):
                             time_zone=offer.workspace.time_zone if offer else ""))
         for row in decision.candidates
     ]
-
-
-def _words(exc) -> str:
-    if isinstance(exc, ServiceRefusal):
-        return exc.reason
-    return " ".join(message for messages_ in exc.message_dict.values() for message in messages_)
 
 
 class ChargebackForm(ReasonForm):

@@ -1,6 +1,7 @@
 """Admin building blocks every app's admin reuses: person and number search, read-only audit
 tables, big-table changelists, bounded inlines, confirmation pages with reason forms, buttons on a
-record for its list actions, readable values (phones, money, rates, JSON, long ids), CSV export.
+record for its list actions, readable values (phones, money, rates, JSON, long ids, a refused
+step's words), CSV export.
 The staff roles (groups) the admin honours are leadhub.roles'.
 
 Base layer: imports no project app; models are reached through what each admin passes in.
@@ -30,6 +31,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 
+from leadhub.errors import ServiceRefusal
 from leadhub.keys import MAX_ROTATION_GRACE
 from leadhub.paginator import EstimatedCountPaginator
 from leadhub.search import person_search_q, phone_from_search
@@ -252,6 +254,15 @@ def json_display(value):
         '<details class="raw-json"><summary>Raw JSON</summary><pre>{}</pre></details>',
         rows, raw,
     )
+
+
+def refusal_words(exc) -> str:
+    """What a refused step tells ops: each field's own words ("... is more than two years ahead"),
+    which say more than a summary naming the fields ("Invalid appointment data: scheduled_at."),
+    else the refusal's reason; a Django ValidationError's messages."""
+    if isinstance(exc, ServiceRefusal):
+        return " ".join(message for messages in exc.errors.values() for message in messages) or exc.reason
+    return "; ".join(exc.messages)
 
 
 class RecordActionsMixin:

@@ -1,7 +1,7 @@
 """Which keys of a provider's payload carry the phone, for every app that reads raw payloads.
 
 Lead ingest (leads/ingest.py) maps every seed column's aliases; the refused-post recorder
-(providers/services.py) only needs the phone, to find a person's refused posts when purging
+(providers/services/rejected.py) only needs the phone, to find a person's refused posts when purging
 them. Neither may import the other, so the phone's part of the alias table lives here.
 """
 import re

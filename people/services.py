@@ -16,10 +16,10 @@ from appointments.models import Appointment, AppointmentEvent
 from contacts.models import Contact, ContactEvent, ContactMerge, ContactPurge
 from contacts.services import CONTACT_FILL_FIELDS
 from conversions.models import Conversion, ConversionEvent
-from conversions.services import conversion_aggregates_move
+from conversions.services.aggregates import conversion_aggregates_move
 from distribution.duplicates import buyer_phones_rebuild
 from leads.models import Lead, LeadAccess, LeadActivity, LeadEvent, LeadStatusHistory, WorkspaceTracking
-from providers.services import rejected_submissions_purge_for_phone
+from providers.services.rejected import rejected_submissions_purge_for_phone
 from workspaces.delivery import outbox_purge_for_contacts
 
 

@@ -2,7 +2,6 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -18,15 +17,19 @@ from leadhub.admin import (
     json_display,
     phone_display,
     reason_field,
+    refusal_words,
     rotation_action,
     secret_state,
     secrets_issued_page,
     short_id,
 )
 from leadhub.admin_fields import ChoiceListField, KeyValueField
+from leadhub.errors import ServiceRefusal
 from leadhub.keys import previous_key_note
 from leadhub.payload_aliases import is_evidence_key
-from providers import services
+from providers.services.keys import provider_key_rotate, webhook_secret_rotate
+from providers.services.lifecycle import webhook_restore, webhook_restore_deadline, webhook_soft_delete
+from providers.services.rejected import rejected_submission_payload, rejected_submission_reprocess
 from providers.models import (
     LeadSourceProvider,
     PayoutKind,
@@ -110,7 +113,7 @@ class WebhookConfigAdmin(RecordActionsMixin, ConfirmationPageMixin, BaseAdmin):
         """A generated secret for each webhook, shown once; posts signed with the old one are refused from then on."""
         form = RotationConfirmForm(self.confirmation_data(request))
         if form.is_bound and form.is_valid():
-            issued = [(f"New signing secret for {webhook.webhook_id}", services.webhook_secret_rotate(webhook=webhook))
+            issued = [(f"New signing secret for {webhook.webhook_id}", webhook_secret_rotate(webhook=webhook))
                       for webhook in queryset]
             return secrets_issued_page(self, request, title="Rotate webhook signing secrets", issued=issued)
         return self.confirmation_page(
@@ -139,7 +142,7 @@ class WebhookConfigAdmin(RecordActionsMixin, ConfirmationPageMixin, BaseAdmin):
     @admin.display(description="Restorable until")
     def restore_until(self, obj):
         if obj.deleted_at and not obj.deletion_finalized_at:
-            return services.webhook_restore_deadline(obj)
+            return webhook_restore_deadline(obj)
         return None
 
     @admin.action(description="Delete selected webhooks (restorable for a while)", permissions=["soft_delete"])
@@ -148,13 +151,13 @@ class WebhookConfigAdmin(RecordActionsMixin, ConfirmationPageMixin, BaseAdmin):
         if form.is_bound and form.is_valid():
             for webhook in queryset:
                 try:
-                    deleted = services.webhook_soft_delete(
+                    deleted = webhook_soft_delete(
                         webhook=webhook, reason=form.cleaned_data["reason"], by=actor_for_user(request.user)
                     )
-                    deadline = services.webhook_restore_deadline(deleted)
+                    deadline = webhook_restore_deadline(deleted)
                     self.message_user(request, f"Deleted {deleted.webhook_id}; restorable until {deadline:%Y-%m-%d %H:%M} UTC.")
-                except ValidationError as exc:
-                    self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+                except ServiceRefusal as exc:
+                    self.message_user(request, refusal_words(exc), messages.ERROR)
             return None
         return self.confirmation_page(
             request, template="admin/providers/webhookconfig/soft_delete.html", title="Delete webhooks",
@@ -165,10 +168,10 @@ class WebhookConfigAdmin(RecordActionsMixin, ConfirmationPageMixin, BaseAdmin):
     def restore(self, request, queryset):
         for webhook in queryset:
             try:
-                services.webhook_restore(webhook=webhook, by=actor_for_user(request.user))
+                webhook_restore(webhook=webhook, by=actor_for_user(request.user))
                 self.message_user(request, f"Restored {webhook.webhook_id}.")
-            except ValidationError as exc:
-                self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            except ServiceRefusal as exc:
+                self.message_user(request, refusal_words(exc), messages.ERROR)
 
 
 @admin.register(WebhookConfigEvent)
@@ -242,7 +245,7 @@ class LeadSourceProviderAdmin(RecordActionsMixin, ConfirmationPageMixin, BaseAdm
     def generate_api_key(self, request, queryset):
         return rotation_action(
             self, request, queryset, title="Generate new API keys", action="generate_api_key",
-            rotate=lambda provider, grace: services.provider_key_rotate(provider=provider, grace=grace),
+            rotate=lambda provider, grace: provider_key_rotate(provider=provider, grace=grace),
             describe=lambda provider: f"New API key for {provider.provider_id}. {previous_key_note(provider)}",
         )
 
@@ -393,7 +396,7 @@ class RejectedSubmissionAdmin(ConfirmationPageMixin, RecordActionsMixin, ExactSe
     @admin.display(description="Payload")
     def payload_rows(self, obj):
         try:
-            return json_display(services.rejected_submission_payload(obj))
+            return json_display(rejected_submission_payload(obj))
         except Exception:  # an unparseable body (often why it was refused) is shown as text
             return format_html("<pre>{}</pre>", obj.raw_body)
 
@@ -428,7 +431,7 @@ class RejectedSubmissionAdmin(ConfirmationPageMixin, RecordActionsMixin, ExactSe
             confirmed_by = actor_for_user(request.user)
         for submission in submissions:
             already = submission.reprocessed_object_id
-            submission = services.rejected_submission_reprocess(submission=submission, sender_confirmed_by=confirmed_by)
+            submission = rejected_submission_reprocess(submission=submission, sender_confirmed_by=confirmed_by)
             self._report(request, submission, already)
 
     @admin.action(description="Re-process with an edited payload", permissions=["change"])
@@ -440,22 +443,21 @@ class RejectedSubmissionAdmin(ConfirmationPageMixin, RecordActionsMixin, ExactSe
             return None
         submission = submissions[0]
         try:
-            original = services.rejected_submission_payload(submission)
-        except Exception as exc:
-            reason = getattr(exc, "reason", None) or "; ".join(getattr(exc, "messages", [str(exc)]))
-            self.message_user(request, f"#{submission.pk}: the body cannot be edited: {reason}", messages.ERROR)
+            original = rejected_submission_payload(submission)
+        except ServiceRefusal as exc:
+            self.message_user(request, f"#{submission.pk}: the body cannot be edited: {exc.reason}", messages.ERROR)
             return None
         unproven = not submission.sender_authenticated
         form = ReprocessForm(self.confirmation_data(request), original=original, unproven=unproven)
         if form.is_bound and form.is_valid():
             already = submission.reprocessed_object_id
             try:
-                submission = services.rejected_submission_reprocess(
+                submission = rejected_submission_reprocess(
                     submission=submission, payload=form.edited_payload(),
                     sender_confirmed_by=actor_for_user(request.user) if form.cleaned_data.get("confirm_sender") else "",
                 )
-            except ValidationError as exc:
-                for field, field_messages in exc.message_dict.items():
+            except ServiceRefusal as exc:
+                for field, field_messages in exc.errors.items():
                     form.add_error("payload" if field == "payload" else None, field_messages)
             else:
                 self._report(request, submission, already)

@@ -26,7 +26,8 @@ from providers.auth import PROVIDER_HEADER, provider_authenticate, signature_che
 from providers.models import RejectedSubmission
 from providers.payloads import body_too_large, content_type_check, parse_body
 from providers.ratelimit import rate_limits_hit
-from providers.services import rejected_submission_record, signature_receipt_claim, signature_receipt_settle
+from providers.services.rejected import rejected_submission_record
+from providers.services.replay import signature_receipt_claim, signature_receipt_settle
 
 
 def test_mode_body(endpoint: str) -> dict:

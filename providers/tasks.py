@@ -1,7 +1,9 @@
 """Celery tasks of the providers app: thin wrappers around services."""
 from celery import shared_task
 
-from providers.services import rejected_submissions_purge, signature_receipts_purge, webhook_finalize_deletions
+from providers.services.lifecycle import webhook_finalize_deletions
+from providers.services.rejected import rejected_submissions_purge
+from providers.services.replay import signature_receipts_purge
 
 
 @shared_task

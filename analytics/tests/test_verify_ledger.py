@@ -9,7 +9,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.management import execute_from_command_line
 
-from appointments.services import appointment_intake
+from appointments.services.intake import appointment_intake
 from distribution.hand import lead_sell_by_hand
 from distribution.models import Sale
 from distribution.services import lead_distribute, payout_chargeback, sale_undelivered

@@ -1,7 +1,7 @@
 """Appointment API serializers: documentation of bodies and the partner read shape.
 
 Validation of appointment bodies is appointments.intake's job (one cleaning for every door);
-the PATCH serializer only checks shapes before appointments.services.appointment_update.
+the PATCH serializer only checks shapes before appointments.services.status.appointment_update.
 """
 from django import forms
 from drf_spectacular.utils import extend_schema_serializer

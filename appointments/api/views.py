@@ -9,13 +9,9 @@ from rest_framework.views import APIView
 from appointments.api import serializers
 from appointments.filters import AppointmentFilterSet
 from appointments.selectors import appointment_list
-from appointments.services import (
-    AppointmentError,
-    appointment_intake,
-    appointment_intake_validate,
-    appointment_submit,
-    appointment_update,
-)
+from appointments.services.common import AppointmentError
+from appointments.services.intake import appointment_intake, appointment_intake_validate, appointment_submit
+from appointments.services.status import appointment_update
 from leadhub.api.exceptions import Refusal
 from leadhub.api.schema import WebhookTestModeSerializer, error_response, webhook_refusals
 from leadhub.api.serializers import unknown_fields_check

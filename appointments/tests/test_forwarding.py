@@ -7,7 +7,9 @@ import pytest
 from django.utils import timezone
 
 from appointments.models import AppointmentEvent, ForwardStatus
-from appointments.services import appointment_forward_again, appointment_intake, appointment_status_change
+from appointments.services.forwarding import appointment_forward_again
+from appointments.services.intake import appointment_intake
+from appointments.services.status import appointment_status_change
 from leadhub.testing import WebhookReceiver, make_webhook, make_workspace
 from leads.models import WorkspaceTracking
 from providers.signatures import verify

@@ -5,7 +5,9 @@ from datetime import UTC
 import pytest
 
 from appointments.models import AppointmentEvent, ForwardStatus
-from appointments.services import AppointmentInvalid, appointment_intake, appointment_route, appointment_submit
+from appointments.services.common import AppointmentInvalid
+from appointments.services.intake import appointment_intake, appointment_submit
+from appointments.services.routing import appointment_route
 from contacts.models import Contact, ContactEvent
 from leadhub.testing import make_contact, make_lead, make_webhook, make_workspace, valid_phone
 from leads.models import LeadStatusHistory
@@ -266,7 +268,7 @@ def test_an_appointment_more_than_five_minutes_in_the_past_is_refused_at_every_d
     from django.utils import timezone
 
     from appointments.models import Appointment
-    from appointments.services import appointment_status_change
+    from appointments.services.status import appointment_status_change
     from leadhub.testing import make_appointment
 
     at = (timezone.now() - timedelta(minutes=minutes_ago)).isoformat()

@@ -7,8 +7,8 @@ import pytest
 from appointments.models import Appointment
 from leadhub.testing import make_provider, make_webhook
 from providers.models import ProviderUsageLog
-from providers.services import rejected_submission_record, rejected_submission_reprocess
-from appointments.services import appointment_intake
+from providers.services.rejected import rejected_submission_record, rejected_submission_reprocess
+from appointments.services.intake import appointment_intake
 
 # Appointments are posted at fixed times: the clock stands before them (past times are refused).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("appointment_clock")]

@@ -21,7 +21,7 @@ from leadhub.testing import (
 )
 from leadhub.testing.api import workspace_with_key
 from providers.models import RejectedSubmission
-from providers.services import rejected_submission_reprocess
+from providers.services.rejected import rejected_submission_reprocess
 
 # The clock stands at BEFORE_FIXED_APPOINTMENTS (2026-11-02 12:00 UTC): two years ahead is 2028-11-02 12:00.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("appointment_clock")]

@@ -5,9 +5,9 @@ import pytest
 from django.utils import timezone
 
 from appointments.models import AppointmentEvent, AppointmentStatus
-from appointments.services import (
+from appointments.services.common import AppointmentInvalid
+from appointments.services.status import (
     TRANSITIONS,
-    AppointmentInvalid,
     TransitionNotAllowed,
     appointment_status_change,
     appointment_update,

@@ -19,13 +19,8 @@ from conversions.api.serializers import (
 )
 from conversions.filters import ConversionFilterSet
 from conversions.selectors import conversion_list
-from conversions.services import (
-    conversion_create,
-    conversion_fingerprint,
-    conversion_replay,
-    conversion_update,
-    conversion_void,
-)
+from conversions.services.changes import conversion_update, conversion_void
+from conversions.services.create import conversion_create, conversion_fingerprint, conversion_replay
 from leadhub.api.exceptions import MalformedRequest
 from leadhub.api.pagination import IdCursorPagination
 from leadhub.api.schema import error_response

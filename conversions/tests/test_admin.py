@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 
 from conversions.models import Conversion, ConversionEvent, ConversionIdempotencyKey, CurrencyRate
-from conversions.services import conversion_create
+from conversions.services.create import conversion_create
 from leadhub.testing import (
     admin_url,
     assert_admin_pages_render,

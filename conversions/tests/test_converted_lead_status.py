@@ -6,7 +6,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
-from conversions.services import conversion_create, conversion_void
+from conversions.services.changes import conversion_void
+from conversions.services.create import conversion_create
 from leadhub.roles import OPERATIONS
 from leadhub.testing import admin_url, assert_error, make_past_lead
 from leadhub.testing.api import workspace_with_key

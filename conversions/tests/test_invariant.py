@@ -19,7 +19,9 @@ from hypothesis.extra.django import TestCase
 from contacts.models import Contact
 from conversions.models import Conversion, ConversionType, CurrencyRate
 from conversions.selectors import contact_aggregate_drift, workspace_aggregate_drift
-from conversions.services import ConversionVoided, conversion_create, conversion_update, conversion_void
+from conversions.services.changes import conversion_update, conversion_void
+from conversions.services.common import ConversionVoided
+from conversions.services.create import conversion_create
 from leadhub.testing import make_lead, make_past_contact, make_past_lead, make_workspace
 from workspaces.models import Workspace
 

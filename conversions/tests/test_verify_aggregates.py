@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from contacts.models import Contact
-from conversions.services import conversion_create, conversion_void
+from conversions.services.changes import conversion_void
+from conversions.services.create import conversion_create
 from leadhub.testing import make_contact, make_workspace
 from workspaces.models import Workspace
 

@@ -9,7 +9,8 @@ from decimal import Decimal as D
 import pytest
 
 from appointments.models import ForwardStatus
-from appointments.services import appointment_intake, appointment_route
+from appointments.services.intake import appointment_intake
+from appointments.services.routing import appointment_route
 from distribution.models import Cap, CapUsage, Offer, OfferPriceAdjustment, Sale
 from distribution.services import lead_distribute
 from leadhub.testing import make_contact, make_lead, make_lead_offer, make_webhook, make_workspace

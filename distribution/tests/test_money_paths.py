@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from appointments.services import appointment_intake
+from appointments.services.intake import appointment_intake
 from distribution.hand import lead_sell_by_hand
 from distribution.models import Offer, Sale
 from distribution.services import lead_distribute

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 
-from appointments.services import appointment_intake
+from appointments.services.intake import appointment_intake
 from distribution.models import Offer
 from distribution.selectors import zero_price_offers
 from distribution.services import lead_distribute

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from appointments.models import AppointmentEvent
-from appointments.services import appointment_intake
+from appointments.services.intake import appointment_intake
 from contacts.models import ContactPurge
 from leadhub.actors import SYSTEM, actor_for_caller, actor_for_provider, actor_for_user, actor_for_workspace
 from leadhub.legacy_actors import legacy_actor

@@ -27,7 +27,7 @@ from leadhub.testing import (
 )
 from leadhub.testing.api import workspace_with_key
 from providers.models import LeadSourceProvider, WebhookConfig
-from providers.services import provider_key_rotate
+from providers.services.keys import provider_key_rotate
 from workspaces.delivery import outbox_deliver, outbox_emit
 from workspaces.models import EventType, LeadForwardingRule, Workspace
 from workspaces.services import workspace_key_rotate, workspace_signing_secret_rotate

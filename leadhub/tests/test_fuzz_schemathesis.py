@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from werkzeug.test import EnvironBuilder
 
-from conversions.services import conversion_create
+from conversions.services.create import conversion_create
 from distribution.models import Offer
 from leadhub.testing import (
     make_appointment,
@@ -38,7 +38,7 @@ from leadhub.testing import (
     valid_phone,
 )
 from leadhub.wsgi import application
-from providers.services import provider_key_rotate
+from providers.services.keys import provider_key_rotate
 from providers.signatures import sign
 from workspaces.delivery import outbox_emit
 from workspaces.models import Scope

@@ -18,7 +18,7 @@ from leadhub.testing import WebhookReceiver, admin_url, make_provider, make_webh
 from leadhub.testing.api import workspace_with_key
 from providers.admin import WebhookConfigForm
 from providers.models import RejectedSubmission, WebhookConfig
-from providers.services import provider_key_rotate
+from providers.services.keys import provider_key_rotate
 from providers.signatures import SIGNATURE_HEADER, sign
 from workspaces.delivery import outbox_deliver, outbox_emit
 from workspaces.models import DeliveryStatus, EventType, LeadForwardingRule

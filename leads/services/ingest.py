@@ -18,7 +18,7 @@ from leads.ingest import clean_lead, column_for, posted_values
 from leads.holds import hold_columns, holds_at_ingest, lead_holds_live, lead_holds_record
 from leads.models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
 from providers.models import WebhookConfig
-from providers.services import provider_usage_record
+from providers.services.usage import provider_usage_record
 from workspaces.zips import zip_state
 
 

@@ -4,7 +4,7 @@ it all when its access is revoked (reassignment)."""
 import pytest
 
 from analytics import selectors as kpis
-from appointments.services import appointment_intake
+from appointments.services.intake import appointment_intake
 from contacts.models import Contact
 from leadhub.testing import assert_error, make_access, make_appointment, make_lead, make_lead_offer, make_webhook, valid_phone
 from leadhub.testing.api import result_ids, workspace_with_key

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from appointments.models import Appointment, ForwardStatus
-from appointments.services import appointment_intake
+from appointments.services.intake import appointment_intake
 from distribution.models import Decision, DecisionResult, Sale
 from distribution.services import lead_distribute_retry, leads_distribute_again, unsold_leads_retry
 from leadhub.testing import (
@@ -108,7 +108,7 @@ def by_staff_api_assign(world, lead):
 
 
 def by_ops_appointment_route(world, lead):
-    from appointments.services import appointment_route
+    from appointments.services.routing import appointment_route
     from leads.gate import LeadHeld
 
     appointment_by("lead_id")(world, lead)
@@ -211,7 +211,7 @@ def test_a_lead_held_at_ingest_is_distributed_when_released(world, reason, door,
         lead = post_lead(world, reason)
     elif door == "re-processing":
         from providers.models import RejectedSubmission
-        from providers.services import rejected_submission_reprocess
+        from providers.services.rejected import rejected_submission_reprocess
 
         body = {**POST, **HOLD_POSTS[reason], "phone": valid_phone(), "email": "ada@"}
         refused = provider_post(Client(), f"/api/v1/webhooks/{world['webhook'].webhook_id}/leads/", json.dumps(body),

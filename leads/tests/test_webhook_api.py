@@ -22,7 +22,7 @@ from leadhub.testing import (
 )
 from leads.models import Lead
 from providers.models import RejectedSubmission, WebhookConfig
-from providers.services import rejected_submission_reprocess
+from providers.services.rejected import rejected_submission_reprocess
 from providers.signatures import sign
 
 pytestmark = pytest.mark.django_db

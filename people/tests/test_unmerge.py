@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from contacts.models import Contact, ContactMerge
-from conversions.services import conversion_create
+from conversions.services.create import conversion_create
 from leadhub.testing import admin_url, make_contact, make_lead, make_workspace
 from leads.models import Lead
 from people.services import contact_merge, contact_unmerge

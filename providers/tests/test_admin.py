@@ -9,7 +9,7 @@ from leadhub.keys import digests_match
 from leadhub.testing import make_keyed_provider, make_provider, make_webhook, provider_post
 from leads.models import Lead
 from providers.models import LeadSourceProvider, RejectedSubmission, WebhookConfig
-from providers.services import rejected_submission_record
+from providers.services.rejected import rejected_submission_record
 
 pytestmark = pytest.mark.django_db
 

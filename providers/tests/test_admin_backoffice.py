@@ -5,12 +5,11 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 
 from leadhub.testing import make_provider, make_webhook
 from leads.models import Lead
 from providers.models import LeadSourceProvider
-from providers.services import rejected_submission_record, rejected_submission_reprocess
+from providers.services.rejected import ReprocessRefused, rejected_submission_record, rejected_submission_reprocess
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +128,7 @@ def test_consent_evidence_cannot_be_edited(admin_client):
     make_webhook("solar-main")
     row = refused("solar-main", consent=False)
 
-    with pytest.raises(ValidationError, match="'consent' is consent or evidence"):
+    with pytest.raises(ReprocessRefused, match="'consent' is consent or evidence"):
         rejected_submission_reprocess(submission=row, payload={
             "first_name": "Ada", "last_name": "L", "email": "ada@example.com", "phone": "(415) 555-0132",
             "consent": True, "tcpa_compliance": True})

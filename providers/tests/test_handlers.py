@@ -1,6 +1,6 @@
 """Re-processing a stored post calls the live endpoint's own service, registered by the app that
 owns it (providers names none of the apps above it)."""
-from appointments.services import appointment_intake
+from appointments.services.intake import appointment_intake
 from leads.services.ingest import lead_ingest
 from providers.handlers import REJECTED_SUBMISSION_HANDLERS
 

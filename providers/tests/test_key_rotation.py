@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from leadhub.testing import assert_webhook_error, make_provider, provider_post, unique_id
 from providers.models import LeadSourceProvider
-from providers.services import provider_key_rotate
+from providers.services.keys import provider_key_rotate
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,8 @@
 import pytest
 
 from leadhub.api.exceptions import Refusal
-from providers.payloads import parse_body
+from leadhub.errors import ServiceRefusal
+from providers.payloads import BodyUnreadable, parse_body, payload_read
 
 
 @pytest.mark.parametrize(
@@ -43,6 +44,10 @@ def test_bad_bodies_are_refused_saying_why(content_type, body, status, code):
 
     assert (caught.value.status, caught.value.code) == (status, code)
     assert caught.value.reason
+    with pytest.raises(BodyUnreadable) as read:  # a service (re-processing) reads the same refusal
+        payload_read(body, content_type)
+    assert isinstance(read.value, ServiceRefusal)
+    assert (read.value.status, read.value.code, read.value.reason) == (status, code, caught.value.reason)
 
 
 def test_too_many_form_fields_is_400(settings):

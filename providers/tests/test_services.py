@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -15,8 +14,9 @@ from leadhub.keys import digests_match
 from leadhub.testing import make_provider, make_webhook, provider_post, unique_id
 from leads.models import Lead
 from providers.models import LeadSourceProvider, RejectedSubmission
-from providers.services import (
-    provider_key_rotate,
+from providers.services.keys import provider_key_rotate
+from providers.services.rejected import (
+    SenderNotProven,
     rejected_submission_record,
     rejected_submission_reprocess,
     rejected_submissions_purge_for_phone,
@@ -223,10 +223,10 @@ def test_a_refusal_of_an_unproven_sender_is_reprocessed_only_when_someone_takes_
 ):
     row = wrong_key_post(webhook, provider)
 
-    with pytest.raises(ValidationError, match="not authenticated") as refused:
+    with pytest.raises(SenderNotProven, match="not authenticated") as refused:
         rejected_submission_reprocess(submission=row)
-    assert "sender_confirmed_by" in refused.value.message_dict
-    with pytest.raises(ValidationError, match="not authenticated"):
+    assert "sender_confirmed_by" in refused.value.errors
+    with pytest.raises(SenderNotProven, match="not authenticated"):
         rejected_submission_reprocess(submission=row, sender_confirmed_by="workspace:ws-1")  # ops only
     assert not Lead.objects.exists()
     assert row.sender_authenticated is False

@@ -3,13 +3,18 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from leadhub.testing import make_lead, make_webhook
 from leads.models import Lead
 from providers.models import WebhookConfig, WebhookConfigEvent
-from providers.services import webhook_finalize_deletions, webhook_restore, webhook_soft_delete
+from providers.services.lifecycle import (
+    WebhookLifecycleRefused,
+    WebhookStateConflict,
+    webhook_finalize_deletions,
+    webhook_restore,
+    webhook_soft_delete,
+)
 from providers.tasks import finalize_webhook_deletions
 
 pytestmark = pytest.mark.django_db
@@ -29,9 +34,9 @@ def test_soft_delete_deactivates_at_once_and_keeps_leads():
 
 def test_soft_delete_needs_a_reason():
     webhook = make_webhook()
-    with pytest.raises(ValidationError) as excinfo:
+    with pytest.raises(WebhookLifecycleRefused) as excinfo:
         webhook_soft_delete(webhook=webhook, reason="  ", by="ops")
-    assert "reason" in excinfo.value.message_dict
+    assert "reason" in excinfo.value.errors
     webhook.refresh_from_db()
     assert webhook.is_active and webhook.deleted_at is None
 
@@ -59,7 +64,7 @@ def test_after_the_window_the_deletion_is_finalised_and_cannot_be_restored(setti
     young.refresh_from_db()
     assert webhook.secret_key == "" and webhook.deletion_finalized_at is not None and not webhook.is_active
     assert young.deletion_finalized_at is None
-    with pytest.raises(ValidationError):
+    with pytest.raises(WebhookStateConflict, match="restore window"):
         webhook_restore(webhook=webhook, by="ops")
     finalized = WebhookConfigEvent.objects.get(webhook_id=webhook.webhook_id, event_type="finalized")
     assert finalized.created_by == "system"
@@ -102,6 +107,20 @@ def test_admin_soft_delete_asks_for_a_reason_then_restore(ops_client):
     ops_client.post(url, {"action": "restore", "_selected_action": [webhook.pk]})
     webhook.refresh_from_db()
     assert webhook.is_active and webhook.deleted_at is None
+
+
+def test_admin_names_a_refused_delete_or_restore_in_the_services_words(ops_client):
+    live, gone = make_webhook(), webhook_soft_delete(webhook=make_webhook(), reason="gone", by="ops")
+    url = "/admin/providers/webhookconfig/"
+
+    restored = ops_client.post(url, {"action": "restore", "_selected_action": [live.pk]}, follow=True)
+    deleted = ops_client.post(url, {"action": "soft_delete", "_selected_action": [gone.pk], "apply": "1",
+                                    "reason": "again"}, follow=True)
+
+    assert [(m.level_tag, str(m)) for m in restored.context["messages"]] == [
+        ("error", f"Webhook {live.webhook_id} is not deleted.")]
+    assert [(m.level_tag, str(m)) for m in deleted.context["messages"]] == [
+        ("error", f"Webhook {gone.webhook_id} is already deleted.")]
 
 
 def test_admin_offers_no_hard_delete(ops_client):

@@ -24,7 +24,8 @@ from leadhub.errors import ServiceConflict
 from leads.models import Lead
 from providers.models import RejectedSubmission, RejectedSubmissionTally, SignatureReceipt
 from providers.auth import signature_check
-from providers.services import rejected_submissions_purge, signature_receipt_claim, signature_receipts_purge
+from providers.services.rejected import rejected_submissions_purge
+from providers.services.replay import signature_receipt_claim, signature_receipts_purge
 from providers.signatures import sign
 
 pytestmark = pytest.mark.django_db

@@ -43,10 +43,11 @@ from django.utils import timezone
 
 from analytics.services import lead_analytics_rollup
 from appointments.models import Appointment, Outcome
-from appointments.services import appointment_intake, appointment_status_change
+from appointments.services.intake import appointment_intake
+from appointments.services.status import appointment_status_change
 from contacts.models import Contact
 from conversions.models import Conversion
-from conversions.services import conversion_create
+from conversions.services.create import conversion_create
 from distribution.hand import lead_sell_by_hand
 from distribution.models import Cap, Decision, Offer, OfferPriceAdjustment, Sale
 from leadhub.actors import SYSTEM

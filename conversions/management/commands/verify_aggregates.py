@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError
 
 from conversions.selectors import contact_aggregate_drift, workspace_aggregate_drift
-from conversions.services import aggregates_repair
+from conversions.services.aggregates import aggregates_repair
 
 SHOWN = 50
 

@@ -12,7 +12,7 @@ from contacts.models import Contact, ContactMerge
 from leadhub.roles import OPERATIONS
 from leadhub.testing import make_contact, make_lead, make_provider, make_webhook, make_workspace
 from leads.models import Lead, LeadStatusHistory
-from providers.services import rejected_submission_record
+from providers.services.rejected import rejected_submission_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,7 +2,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from leadhub.keys import grace_argument, previous_key_note
-from providers import selectors, services
+from providers import selectors
+from providers.services.keys import provider_key_rotate
 
 
 class Command(BaseCommand):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         provider = selectors.provider_get(provider_id=provider_id)
         if provider is None:
             raise CommandError(f"No provider '{provider_id}'.")
-        raw_key = services.provider_key_rotate(provider=provider, grace=grace)
+        raw_key = provider_key_rotate(provider=provider, grace=grace)
         self.stdout.write(
             f"New API key for {provider.provider_id}; only its digest is stored, so keep it now. "
             f"{previous_key_note(provider)}"

@@ -1,82 +1,31 @@
-"""Provider-side writes: API keys, webhook config lifecycle, and the log of refused webhook posts
-(record, re-process, purge)."""
+"""The log of refused webhook posts: record (floods counted, not stored), re-process, purge."""
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from leadhub.actors import SYSTEM, is_staff_actor
-from leadhub.api.exceptions import Refusal
+from leadhub.actors import is_staff_actor
 from leadhub.api.parsers import unstorable_values
-from leadhub.errors import ServiceConflict
-from leadhub.keys import DEFAULT_ROTATION_GRACE, generate_key, key_digest, rotate
+from leadhub.errors import ServiceRefusal, errors_message
 from leadhub.middleware import ip_bucket
 from leadhub.payload_aliases import PHONE_KEYS, is_evidence_key, payload_key
 from leadhub.phones import normalize_phone
 from providers import selectors
 from providers.handlers import REJECTED_SUBMISSION_HANDLERS
-from providers.models import (
-    LeadSourceProvider,
-    RejectedSubmission,
-    RejectedSubmissionTally,
-    SignatureReceipt,
-    WebhookConfig,
-    WebhookConfigEvent,
-)
-from providers.payloads import parse_body
-from providers.signatures import TOLERANCE_SECONDS
-from workspaces.models import generate_signing_secret
+from providers.models import RejectedSubmission, RejectedSubmissionTally
+from providers.payloads import BodyUnreadable, payload_read
 
-PROVIDER_KEY_PREFIX = "lhp_"
 FLOOD_STATUS = 429
 FLOOD_BUCKET_SECONDS = 60
 
 
-def provider_key_rotate(*, provider: LeadSourceProvider, grace: timedelta = DEFAULT_ROTATION_GRACE) -> str:
-    """Give the provider a new API key; returns the raw key, which is shown once and never stored.
-    The old key keeps working for `grace` (zero: it stops at once, for a leaked key)."""
-    raw_key = generate_key(PROVIDER_KEY_PREFIX)
-    rotate(provider, field="api_key", new=key_digest(raw_key), grace=grace)
-    return raw_key
-
-
-def webhook_secret_rotate(*, webhook: WebhookConfig) -> str:
-    """Generate a new secret the webhook's posts must be signed with; returns it (shown once).
-    Posts signed with the old one are refused from then on (one secret per webhook, no grace)."""
-    webhook.secret_key = generate_signing_secret()
-    webhook.save(update_fields=["secret_key", "updated_at"])
-    return webhook.secret_key
-
-
-def provider_usage_record(*, provider, webhook_id, now):
-    """Count one accepted post: the (provider, webhook, UTC day) row goes up inside the database,
-    and `last_used_at` moves at most once a minute so the provider row stays out of the hot path."""
-    ops = connection.ops
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO provider_usage_log (provider_id, webhook_id, date, request_count, created_at) "
-            "VALUES (%s, %s, %s, 1, %s) "
-            "ON CONFLICT (provider_id, webhook_id, date) "
-            "DO UPDATE SET request_count = provider_usage_log.request_count + 1",
-            [provider.provider_id, webhook_id, ops.adapt_datefield_value(now.date()), ops.adapt_datetimefield_value(now)],
-        )
-    stale = now - timedelta(minutes=1)
-    if provider.last_used_at is not None and provider.last_used_at >= stale:
-        return  # stamped within the minute when this request loaded the provider: no statement at all
-    LeadSourceProvider.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=provider.pk).update(
-        last_used_at=now
-    )
-    provider.last_used_at = now
-
-
 def _phone_from_body(body: bytes, content_type: str) -> str:
     try:
-        payload = parse_body(body, content_type)
-    except Refusal:
+        payload = payload_read(body, content_type)
+    except BodyUnreadable:
         return ""
     for key, value in payload.items():
         if payload_key(key) in PHONE_KEYS:
@@ -103,7 +52,7 @@ def _storable_json(value):
     return value
 
 
-def _clip(value: str, length: int) -> str:
+def storable_clip(value: str, length: int) -> str:
     return _storable(value)[:length]
 
 
@@ -170,8 +119,8 @@ def rejected_submission_record(
         kept = b""  # the sender was told the post was not stored and when to send it again
     else:
         kept = body[: RejectedSubmission.BODY_LIMIT if authenticated else RejectedSubmission.UNAUTHENTICATED_BODY_LIMIT]
-    webhook_id, provider_id = _clip(webhook_id, 255), _clip(provider_id, 255)
-    client, ip_address = _clip(ip_bucket(ip_address), 45), _clip(ip_address, 45)
+    webhook_id, provider_id = storable_clip(webhook_id, 255), storable_clip(provider_id, 255)
+    client, ip_address = storable_clip(ip_bucket(ip_address), 45), storable_clip(ip_address, 45)
     merge = None
     if not authenticated:
         merge = {"ip_bucket": client, "reason_code": reason_code}
@@ -198,11 +147,11 @@ def rejected_submission_record(
             raw_body=_storable(kept.decode("utf-8", errors="replace")),
             body_size=body_size,
             body_truncated=body_size > len(kept),
-            content_type=_clip(content_type, 255),
+            content_type=storable_clip(content_type, 255),
             ip_address=ip_address,
             ip_bucket=client,
-            user_agent=_clip(user_agent, 512),
-            request_id=_clip(request_id, 128),
+            user_agent=storable_clip(user_agent, 512),
+            request_id=storable_clip(request_id, 128),
             phone_normalized="" if body_size > len(kept) else _phone_from_body(body, content_type),
             sender_authenticated=authenticated,
         )
@@ -224,75 +173,53 @@ def rejected_submissions_purge(*, now=None) -> int:
     return _rejected_submissions_delete(RejectedSubmission.objects.filter(tally__last_seen_at__lt=cutoff))
 
 
-# --- Signature replays -----------------------------------------------------------------------------
+class ReprocessRefused(ServiceRefusal):
+    """Ops' re-processing of a stored post refused before anything runs, named per field: an
+    edited payload the post could not have carried, a sender nobody took as proven."""
 
-class ReplayInProgress(ServiceConflict):
-    """A copy of a signed post that arrived while the first is still being processed."""
+    code = "validation"
 
-    code = "replay_in_progress"
-
-    def __init__(self):
-        super().__init__("The same signed post is still being processed; send it again in a few seconds.")
-
-
-def signature_receipt_claim(*, digest: str, webhook_id: str) -> dict | None:
-    """Claim a signed post for processing: None when this is its first sight (go ahead), the
-    original answer when it was already accepted. The unique digest decides, so of two
-    simultaneous copies exactly one is processed; the other is told to retry."""
-    try:
-        with transaction.atomic():
-            SignatureReceipt.objects.create(digest=digest, webhook_id=_clip(webhook_id, 255))
-        return None
-    except IntegrityError:
-        pass
-    response = SignatureReceipt.objects.filter(digest=digest).values_list("response", flat=True).first()
-    if response is None:
-        raise ReplayInProgress()
-    return response
+    def __init__(self, errors: dict):
+        super().__init__(errors_message(errors), errors=errors)
 
 
-def signature_receipt_settle(*, digest: str, response: dict | None) -> None:
-    """Record the accepted post's answer for its replays, or (None: refused or failed) drop the
-    claim, so sending it again is judged again."""
-    receipts = SignatureReceipt.objects.filter(digest=digest)
-    if response is None:
-        receipts.delete()
-    else:
-        receipts.update(response=response)
+class SenderNotProven(ReprocessRefused):
+    code = "sender_not_proven"
 
 
-def signature_receipts_purge(*, now=None) -> int:
-    """Receipts outlive their signature's window only by a margin: an older timestamp is refused
-    as expired anyway."""
-    cutoff = (now or timezone.now()) - timedelta(seconds=TOLERANCE_SECONDS * 2 + 60)
-    deleted, _ = SignatureReceipt.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+class BodyNotKept(ServiceRefusal):
+    """A stored post cut short when it was refused: its payload cannot be read back."""
+
+    code = "body_truncated"
+
+    def __init__(self, submission):
+        super().__init__(f"The body was {submission.body_size} bytes; only the first 64 KB was kept.")
 
 
-def _reprocess_refusal(exc) -> str:
-    errors = getattr(exc, "errors", None)
-    detail = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in (errors or {}).items())
+def _reprocess_refusal(exc: ServiceRefusal) -> str:
+    detail = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.errors.items())
     return f"{exc.code}: {exc.reason}" + (f" ({detail})" if detail else "")
 
 
 def rejected_submission_payload(submission: RejectedSubmission) -> dict:
-    """The stored body parsed as the webhook would; a Refusal if it cannot be (or was cut short)."""
+    """The stored body parsed as the webhook would; BodyUnreadable if it cannot be, BodyNotKept
+    if it was cut short."""
     if submission.body_truncated:
-        raise ValidationError(f"The body was {submission.body_size} bytes; only the first 64 KB was kept.")
-    return parse_body(submission.raw_body.encode("utf-8"), submission.content_type)
+        raise BodyNotKept(submission)
+    return payload_read(submission.raw_body.encode("utf-8"), submission.content_type)
 
 
 def _edited_storable(edited: dict):
     """Ops type values as JSON too (`["a"]`): the same values a post may not carry are refused here."""
     if refused := unstorable_values(edited):
         _code, _message, errors = refused
-        raise ValidationError({"payload": [f"{path}: {' '.join(messages)}" for path, messages in errors.items()]})
+        raise ReprocessRefused({"payload": [f"{path}: {' '.join(messages)}" for path, messages in errors.items()]})
 
 
 def _evidence_unchanged(original: dict, edited: dict):
     changed = sorted(key for key in {*original, *edited} if is_evidence_key(key) and original.get(key) != edited.get(key))
     if changed:
-        raise ValidationError(
+        raise ReprocessRefused(
             {"payload": [f"'{key}' is consent or evidence as the provider sent it and cannot be edited." for key in changed]}
         )
 
@@ -303,10 +230,10 @@ def _sender_taken_as_proven(submission: RejectedSubmission, confirmed_by: str):
     sender as proven."""
     if submission.sender_authenticated or is_staff_actor(confirmed_by):
         return
-    raise ValidationError({"sender_confirmed_by": [
+    raise SenderNotProven({"sender_confirmed_by": [
         f"The sender of #{submission.pk} was not authenticated ({submission.reason}): re-processing ingests it as "
         f"provider '{submission.provider_id}', so it needs the ops member who takes the sender as proven."
-    ]}, code="sender_not_proven")
+    ]})
 
 
 def rejected_submission_reprocess(
@@ -316,15 +243,15 @@ def rejected_submission_reprocess(
 
     `payload` is ops' corrected copy of the parsed body: it is what is ingested and it is kept on
     the row (`reprocessed_payload`) next to the original body, which stays as received. Consent
-    and evidence keys must be exactly as sent (a ValidationError names the one that is not).
+    and evidence keys must be exactly as sent (ReprocessRefused names the one that is not).
 
     Auth, signature and rate limits are skipped on purpose: ops decided to accept it. A post
     whose sender was never authenticated (`sender_authenticated` false: a wrong key naming a
-    real provider, say) is refused (ValidationError on `sender_confirmed_by`) unless
+    real provider, say) is refused (SenderNotProven, on `sender_confirmed_by`) unless
     `sender_confirmed_by` names who takes the sender as proven; that actor and the time are
     written on the row. The outcome (the created row's id, or why it failed again) is written on
-    the row. The ingest service is the one registered for the endpoint (providers.handlers); the
-    refusals it raises carry `code`, `reason` and `errors`, like `Refusal`.
+    the row. The ingest service is the one registered for the endpoint (providers.handlers); its
+    refusals are the service family's (leadhub.errors.ServiceRefusal), kept as `code: reason (errors)`.
     """
     handler = REJECTED_SUBMISSION_HANDLERS[submission.endpoint]
     if payload is not None:
@@ -356,9 +283,7 @@ def rejected_submission_reprocess(
                     ip_address=submission.ip_address,
                     user_agent=submission.user_agent,
                 )
-            except Exception as exc:
-                if not (hasattr(exc, "code") and hasattr(exc, "reason")):
-                    raise  # a bug, not a refusal: let it surface
+            except ServiceRefusal as exc:  # anything else is a bug, not a refusal: let it surface
                 submission.reprocess_error = _reprocess_refusal(exc)
             else:
                 submission.reprocessed_object_id = result.object_id
@@ -372,69 +297,3 @@ def rejected_submissions_purge_for_phone(*, phone: str) -> int:
     if not phone:
         return 0
     return _rejected_submissions_delete(selectors.rejected_submissions_for_phone(phone=phone))
-
-
-# --- Webhook config lifecycle -----------------------------------------------------------------
-# A webhook id is never reused and its leads/analytics outlive it, so "delete" is a soft delete:
-# inactive at once, restorable for WEBHOOK_RESTORE_WINDOW_HOURS, then finalised for good.
-
-
-def webhook_restore_deadline(webhook):
-    return webhook.deleted_at + timedelta(hours=settings.WEBHOOK_RESTORE_WINDOW_HOURS)
-
-
-@transaction.atomic
-def webhook_soft_delete(*, webhook, reason, by):
-    if not reason or not reason.strip():
-        raise ValidationError({"reason": ["A reason is required to delete a webhook."]})
-    webhook = WebhookConfig.objects.select_for_update().get(pk=webhook.pk)
-    if webhook.deleted_at:
-        raise ValidationError({"webhook_id": [f"Webhook {webhook.webhook_id} is already deleted."]})
-    webhook.is_active = False
-    webhook.deleted_at = timezone.now()
-    webhook.deleted_reason = reason.strip()
-    webhook.deleted_by = by
-    webhook.save(update_fields=["is_active", "deleted_at", "deleted_reason", "deleted_by", "updated_at"])
-    WebhookConfigEvent.objects.create(
-        webhook_id=webhook.webhook_id, event_type=WebhookConfigEvent.DELETED, reason=webhook.deleted_reason, created_by=by
-    )
-    return webhook
-
-
-@transaction.atomic
-def webhook_restore(*, webhook, by):
-    webhook = WebhookConfig.objects.select_for_update().get(pk=webhook.pk)
-    if not webhook.deleted_at:
-        raise ValidationError({"webhook_id": [f"Webhook {webhook.webhook_id} is not deleted."]})
-    if webhook.deletion_finalized_at or timezone.now() > webhook_restore_deadline(webhook):
-        raise ValidationError({"webhook_id": [f"The restore window of {webhook.webhook_id} has closed."]})
-    webhook.is_active = True
-    webhook.deleted_at = None
-    webhook.deleted_reason = ""
-    webhook.deleted_by = ""
-    webhook.save(update_fields=["is_active", "deleted_at", "deleted_reason", "deleted_by", "updated_at"])
-    WebhookConfigEvent.objects.create(
-        webhook_id=webhook.webhook_id, event_type=WebhookConfigEvent.RESTORED, created_by=by
-    )
-    return webhook
-
-
-def webhook_finalize_deletions(*, now=None):
-    """Close for good every deletion whose restore window has passed; returns how many."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(hours=settings.WEBHOOK_RESTORE_WINDOW_HOURS)
-    finalized = 0
-    due = WebhookConfig.objects.filter(deleted_at__lte=cutoff, deletion_finalized_at__isnull=True)
-    for webhook_pk in due.values_list("pk", flat=True):
-        with transaction.atomic():
-            webhook = WebhookConfig.objects.select_for_update().get(pk=webhook_pk)
-            if webhook.deletion_finalized_at or not webhook.deleted_at:
-                continue
-            webhook.secret_key = ""
-            webhook.deletion_finalized_at = now
-            webhook.save(update_fields=["secret_key", "deletion_finalized_at", "updated_at"])
-            WebhookConfigEvent.objects.create(
-                webhook_id=webhook.webhook_id, event_type=WebhookConfigEvent.FINALIZED, created_by=SYSTEM
-            )
-            finalized += 1
-    return finalized
