@@ -81,6 +81,11 @@ class HoldSerializer(serializers.Serializer):
     message = serializers.CharField(help_text="Why, in words.")
 
 
+class FieldNoteSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The lead field, e.g. `ip_address`.")
+    reason = serializers.CharField(help_text="Why, in words.")
+
+
 class DispositionSerializer(serializers.Serializer):
     """What became of the lead. Never names who receives it."""
 
@@ -97,6 +102,16 @@ class DispositionSerializer(serializers.Serializer):
         child=serializers.CharField(),
         help_text="Fields of another vertical (e.g. monthly_electric_bill on an HVAC webhook): not stored in "
                   "the lead's column, kept in the contact's custom_metadata.",
+    )
+    dropped_fields = FieldNoteSerializer(
+        many=True,
+        help_text="The consumer's identity or consent evidence sent but not stored (a malformed `ip_address`, "
+                  "say), each with why. A webhook that requires consent evidence refuses such a post instead.",
+    )
+    invalid_evidence = FieldNoteSerializer(
+        many=True,
+        help_text="Consent evidence (`trustedform_cert_url`, `jornaya_leadid`) stored but not of its form, each "
+                  "with why: the lead keeps it marked invalid. A webhook that requires evidence refuses it instead.",
     )
     sold = serializers.BooleanField(help_text="A buyer took the lead when it arrived.")
     price = serializers.DecimalField(
@@ -133,6 +148,8 @@ def ingest_result_body(result) -> dict:
             "held_reason": lead.held_reason,
             "holds": list(result.holds),
             "ignored_fields": list(result.ignored_fields),
+            "dropped_fields": list(result.dropped_fields),
+            "invalid_evidence": list(result.invalid_evidence),
             "sold": result.sold,
             "price": None if result.price is None else f"{result.price:.2f}",
         },
