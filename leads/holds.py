@@ -199,6 +199,10 @@ def lead_hold_release(*, lead, reason: str, by: str, note: str) -> HoldRelease:
         result = HoldRelease(lead=lead, reason=reason, released=True, still_held=_live_codes(lead))
         if not result.still_held:
             _contact_blanks_fill(lead, by=by)
+        elif result.still_held == [EVIDENCE]:  # now only its evidence keeps it: verify it if an offer wants it
+            from leads.services.evidence import held_lead_evidence_queue
+
+            held_lead_evidence_queue(lead_id=lead.pk)
     if not result.still_held:
         for _receiver, answer in lead_released.send(sender=Lead, lead=lead, by=by):
             if isinstance(answer, dict):

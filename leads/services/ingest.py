@@ -16,7 +16,8 @@ from leadhub.errors import ServiceConflict, ServiceRefusal
 from leads.handoff import lead_distributor
 from leads.consent_evidence import EVIDENCE_COLUMNS
 from leads.ingest import clean_lead, column_for, posted_values
-from leads.holds import hold_columns, holds_at_ingest, lead_holds_live, lead_holds_record
+from leads.holds import EVIDENCE, hold_columns, holds_at_ingest, lead_holds_live, lead_holds_record
+from leads.services.evidence import held_lead_evidence_queue
 from leads.models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
 from providers.models import ConsentEvidenceMode, WebhookConfig
 from providers.services import provider_usage_record
@@ -185,6 +186,8 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         by = actor_for_provider(provider) if provider else SYSTEM
     if holds:
         lead_holds_record(lead=lead, holds=holds, by=by, at=now)
+        if [code for code, _message in holds] == [EVIDENCE]:
+            held_lead_evidence_queue(lead_id=lead.pk)
     events = [LeadEvent(
         lead=lead,
         event_type=LeadEvent.RECEIVED,
