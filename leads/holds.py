@@ -42,8 +42,9 @@ def _evidence_unverified(values, webhook) -> str | None:
     """A `verified_before_sale` webhook's lead waits for its consent evidence to be verified."""
     if webhook.consent_evidence != ConsentEvidenceMode.VERIFIED_BEFORE_SALE:
         return None
-    if not any(values.get(column) for column in EVIDENCE_COLUMNS.values()):
-        return "Held for consent evidence: none was sent, so there is nothing to verify."
+    invalid = values.get("evidence_invalid", {})
+    if not any(values.get(column) and column not in invalid for column in EVIDENCE_COLUMNS.values()):
+        return "Held for consent evidence: none of its form was sent, so there is nothing to verify."
     return "Held until its consent evidence is verified."
 
 

@@ -205,7 +205,8 @@ def test_a_require_webhook_accepts_either_piece_of_evidence(client, provider, ev
 
 @pytest.mark.parametrize("evidence, message", [
     ({"xxTrustedFormCertUrl": CERT}, "Held until its consent evidence is verified."),
-    ({}, "Held for consent evidence: none was sent, so there is nothing to verify."),
+    ({}, "Held for consent evidence: none of its form was sent, so there is nothing to verify."),
+    ({"leadid_token": "not-a-token"}, "Held for consent evidence: none of its form was sent, so there is nothing to verify."),
 ])
 def test_a_verified_before_sale_webhook_accepts_and_holds_the_lead(client, provider, evidence, message):
     webhook = make_webhook(consent_evidence="verified_before_sale")

@@ -74,6 +74,18 @@ class LeadWebhookRequestSerializer(serializers.Serializer):
                   "tcpa_compliance both true are accepted but held: never auto-assigned or forwarded.",
     )
     tcpa_compliance = serializers.BooleanField(required=False, help_text="Aliases `tcpa`, `tcpa_compliant`.")
+    ip_address = _text("The consumer's IP address (IPv4 or IPv6), not your server's. Aliases `ip`, `consumer_ip`. "
+                       "A malformed one is dropped and listed in `disposition.dropped_fields` (refused on a webhook "
+                       "that requires consent evidence).")
+    user_agent = _text("The consumer's browser user agent, not your server's. Alias `useragent`.")
+    trustedform_cert_url = _text(
+        "TrustedForm certificate URL (`https://cert.trustedform.com/<id>`, the id 40 or 80 characters; http, a trailing / or "
+        "several comma-separated URLs are accepted: the first is kept). Aliases `xxTrustedFormCertUrl`, "
+        "`xxTrustedFormToken`, `trusted_form_cert_url`, `trustedform_url`. A malformed one is kept, marked invalid "
+        "and listed in `disposition.invalid_evidence` (refused on a webhook that requires consent evidence).")
+    jornaya_leadid = _text(
+        "Jornaya LeadiD token, a 36-character GUID. Aliases `universal_leadid`, `leadid_token`, `jornaya_lead_id`, "
+        "`JornayaLeadId`. Malformed: as for trustedform_cert_url.")
 
 
 class HoldSerializer(serializers.Serializer):
@@ -95,7 +107,8 @@ class DispositionSerializer(serializers.Serializer):
     held_reason = serializers.CharField(allow_null=True, help_text="Why it is held; null when it is not.")
     holds = HoldSerializer(
         many=True,
-        help_text="Every reason the lead is held (consent today; more to come), each with its message; empty "
+        help_text="Every reason the lead is held (`consent`; `evidence`: held until its consent evidence is "
+                  "verified, on a webhook that says so), each with its message; empty "
                   "when it is not held. A held lead is stored but goes to no buyer until ops release it.",
     )
     ignored_fields = serializers.ListField(
