@@ -33,8 +33,10 @@ def cleaned(**fields):
 
 # --- the consumer's identity ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("ip_key", ["ip_address", "ip", "consumer_ip", "IP_Address", "IP", "ConsumerIP"])
-@pytest.mark.parametrize("agent_key", ["user_agent", "useragent", "UserAgent", "USER_AGENT"])
+@pytest.mark.parametrize("ip_key, agent_key", [
+    ("ip_address", "user_agent"), ("ip", "useragent"), ("consumer_ip", "UserAgent"), ("IP_Address", "USER_AGENT"),
+    ("IP", "userAgent"), ("ConsumerIP", "user-agent"),
+])
 def test_the_consumers_ip_and_agent_come_from_the_post_and_the_servers_go_to_source(
         client, webhook, provider, ip_key, agent_key):
     response = post(webhook, provider, client, **{ip_key: " 203.0.113.7 ", agent_key: "Mozilla/5.0 (iPhone)"})
