@@ -16,6 +16,7 @@ from django.test import Client
 from distribution.models import Decision, DecisionResult
 from leadhub.testing import make_keyed_provider, make_lead_offer, make_webhook, provider_post, valid_phone
 from leadhub.testing.api import workspace_with_key
+from leads.holds import lead_hold_release
 from leads.models import ConsentEvidence, Lead, LeadHold
 from leads.services.evidence import consent_evidence_request, consent_evidence_verify, held_lead_evidence_check
 from people.services import contact_purge
@@ -265,3 +266,19 @@ def test_archiving_a_leads_events_keeps_its_evidence(verifier, market, tmp_path)
     lead.refresh_from_db()
     assert not lead.events.exists()  # its events went to the archive; its evidence stays with it
     assert lead.trustedform_cert_url == CERT and ConsentEvidence.objects.get(lead=lead).outcome == "success"
+
+
+def test_a_lead_left_held_for_its_evidence_alone_is_checked_after_commit(market, django_capture_on_commit_callbacks):
+    """Ingest, and the release of its other holds, hand the check to a task after commit: no post
+    or release waits on the dry run or a verifier."""
+    webhook = make_webhook(distribution_strategy="priority", consent_evidence="verified_before_sale")
+    with django_capture_on_commit_callbacks() as at_ingest:
+        lead = post(market, webhook, xxTrustedFormCertUrl=CERT)
+    held_also_for_consent = post(market, webhook, xxTrustedFormCertUrl=CERT, tcpa_compliance=False)
+    with django_capture_on_commit_callbacks() as at_release:
+        lead_hold_release(lead=held_also_for_consent, reason="consent", by="staff:ops", note="called back")
+
+    checks = [(callback.func.__name__, callback.args) for callback in at_ingest + at_release
+              if getattr(callback, "args", ())[:1] == ("check_held_lead_evidence",)]
+    assert checks == [("_run_task", ("check_held_lead_evidence", lead.pk)),
+                      ("_run_task", ("check_held_lead_evidence", held_also_for_consent.pk))]
