@@ -13,5 +13,6 @@ class DistributionConfig(AppConfig):
         from . import strategies  # noqa: F401  (names the strategies the webhook's field accepts)
         from .selectors import lead_decision_items
 
-        lead_distributor_register(accepted=receivers.distribute_accepted_lead, replayed=receivers.replayed_lead_price)
+        lead_distributor_register(accepted=receivers.distribute_accepted_lead, replayed=receivers.replayed_lead_price,
+                                  wanted_by=receivers.lead_wanted_by)
         lead_timeline_section_register(kind="decision", order=1, read=lead_decision_items, staff_only=True)

@@ -147,7 +147,7 @@ class SimulateForm(forms.Form):
         result = clean_lead(payload, lead_type=webhook.lead_type)
         if result.errors:
             raise ValidationError({"payload": [f"{field}: {'; '.join(m)}" for field, m in result.errors.items()]})
-        holds = holds_at_ingest(result.values)
+        holds = holds_at_ingest(result.values, webhook=webhook)
         cleaned["lead"] = Lead(webhook_id=webhook.webhook_id, **hold_columns(code for code, _message in holds),
                                **result.values)
         return cleaned

@@ -339,7 +339,8 @@ class FilterOp(models.TextChoices):
 FILTERABLE_COLUMNS = tuple(
     f.name for f in Lead._meta.concrete_fields
     if not f.is_relation and f.name not in {
-        "id", "external_id", "raw_payload", "ip_address", "user_agent", "processed_at", "created_at", "updated_at",
+        "id", "external_id", "raw_payload", "ip_address", "user_agent", "source_ip", "source_user_agent",
+        "trustedform_cert_url", "jornaya_leadid", "processed_at", "created_at", "updated_at",
         "workspace_assigned_at", "workspace_status", "notes", "assigned_to", "priority", "follow_up_date",
         "contact_attempts", "status_changed_at", "status_changed_by", "hold_reasons", "state_source",
         "state_conflicts_zip",

@@ -9,18 +9,21 @@ offer kept equal to it here, so the rule table keeps its meaning while the one e
 offers. Forwarding rules make no offer: they send copies to external URLs
 (`workspaces.forwarding`); leads go to a workspace only through its lead offers.
 """
+import copy
+
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from leads.models import Lead
 from leads.handoff import Disposition
+from leads.holds import EVIDENCE
 from leads.signals import lead_released
 from workspaces.models import AppointmentRoutingRule, DeliveryStatus, EventType, OutboundEvent
 from workspaces.signals import delivery_recorded
 
 from .models import DecisionResult, Offer, OfferKind, zero_priced
 from .selectors import NOTHING_BOOKED, lead_payout_booked, undecided_leads
-from .services import lead_distribute, lead_distribute_as_arrived, sale_undelivered
+from .services import lead_distribute, lead_distribute_as_arrived, lead_simulate, sale_undelivered
 
 
 def distribute_accepted_lead(*, lead, webhook, sent_from_workspace=None) -> Disposition:
@@ -49,6 +52,16 @@ def replayed_lead_price(*, lead, webhook) -> Disposition:
         sold = (decision.result == DecisionResult.ASSIGNED if decision is not None  # None: sold meanwhile
                 else Lead.objects.filter(pk=lead.pk, workspace__isnull=False).exists())
     return Disposition(sold=sold, price=lead_payout_booked(lead=lead, webhook=webhook))
+
+
+def lead_wanted_by(*, lead) -> str | None:
+    """The buyer whose offer would take a lead held only for its consent evidence, were it
+    released: the dry run of its webhook's distribution (`lead_simulate`) on a copy without that
+    hold; None when no offer would (or the webhook distributes nothing)."""
+    released = copy.copy(lead)
+    released.hold_reasons = ",".join(code for code in lead.hold_reasons.split(",") if code and code != EVIDENCE)
+    winners = lead_simulate(lead=released).winners
+    return winners[0].offer.workspace.name if winners else None
 
 
 @receiver(lead_released, dispatch_uid="distribution.lead_released")

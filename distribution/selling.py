@@ -27,6 +27,7 @@ from leadhub.errors import ServiceConflict
 from leads.gate import lead_access_give, lead_event_send, lead_gate
 from leads.models import AccessHow
 from leads.services.assignment import lead_assign_locked
+from leads.services.evidence import consent_evidence_request
 from ledger.models import EntryKind
 from ledger.services import CENT, Draft, lead_dimensions, ledger_entries_record
 from providers.models import PayoutKind, PayoutOn
@@ -153,6 +154,9 @@ def sales_make(*, purchases, lead=None, appointment=None, leads=(), webhook=None
     if refused := caps_claim(claims):
         verdicts = {cap.pk: cap.verdict for p in purchases for cap, _s, _u in p.caps if cap.pk in refused}
         raise ClaimRefused(Refusals(caps=refused, verdicts=verdicts))
+    if lead is not None and sales:
+        # A buyer took the lead: its consent evidence is verified for that buyer, after commit.
+        consent_evidence_request(lead=lead, advertiser_name=purchases[0].workspace.name)
     return sales, payout
 
 

@@ -20,9 +20,11 @@ PHONE_KEYS = frozenset(payload_key(name) for name in ("phone", "customer_phone",
 
 # Keys that are the record of consent (what the person agreed to, and the proof of when and from
 # where): a re-processed post may have other fields corrected, never these.
-EVIDENCE_PREFIXES = ("consent", "tcpa", "trustedform", "xxtrustedform", "jornaya", "universalleadid", "ipaddress",
-                     "useragent")
+EVIDENCE_PREFIXES = ("consent", "tcpa", "trustedform", "xxtrustedform", "jornaya", "universalleadid", "leadidtoken",
+                     "ipaddress", "consumerip", "useragent")
+EVIDENCE_KEYS = frozenset({"ip"})  # the consumer's IP by its shortest alias (leads.ingest.ALIASES)
 
 
 def is_evidence_key(name) -> bool:
-    return payload_key(name).startswith(EVIDENCE_PREFIXES)
+    key = payload_key(name)
+    return key in EVIDENCE_KEYS or key.startswith(EVIDENCE_PREFIXES)

@@ -333,6 +333,17 @@ OUTBOUND_OWN_HOSTS = env_list("OUTBOUND_OWN_HOSTS")
 # addresses. Development and tests run their receivers on loopback, so only production refuses.
 OUTBOUND_ALLOW_PRIVATE_TARGETS = env_bool("OUTBOUND_ALLOW_PRIVATE_TARGETS", not PRODUCTION)
 
+# Consent-evidence verifiers (leads.services.evidence), asked only once an offer wants a lead, each
+# only when its credential is set (no credential: nothing is verified, nothing leaves). TrustedForm
+# API v4 is POSTed to the certificate URL itself; CONSENT_VERIFIER_TRUSTEDFORM_URL, when set, is a
+# base the certificate id is appended to instead (a proxy; the tests' local verifier). Jornaya's
+# authenticate endpoint takes the account code (`lac`) and the token. Timeouts are the outbound
+# webhooks' (OUTBOUND_WEBHOOK_TIMEOUT_SECONDS), through the same SSRF guard.
+CONSENT_VERIFIER_TRUSTEDFORM_URL = os.environ.get("CONSENT_VERIFIER_TRUSTEDFORM_URL", "")
+CONSENT_VERIFIER_TRUSTEDFORM_API_KEY = os.environ.get("CONSENT_VERIFIER_TRUSTEDFORM_API_KEY", "")
+CONSENT_VERIFIER_JORNAYA_URL = os.environ.get("CONSENT_VERIFIER_JORNAYA_URL", "https://api.leadid.com/Authenticate")
+CONSENT_VERIFIER_JORNAYA_ACCOUNT_CODE = os.environ.get("CONSENT_VERIFIER_JORNAYA_ACCOUNT_CODE", "")
+
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be 'text' or 'json', not {LOG_FORMAT!r}.")

@@ -38,6 +38,7 @@ from leadhub.choices import US_STATES
 from leads.models import (
     ENTRY_STAGE,
     ActivityType,
+    ConsentEvidence,
     Lead,
     LeadAccess,
     LeadActivity,
@@ -176,6 +177,15 @@ class LeadHoldInline(ReadOnlyInline):
     model = LeadHold
     fields = ["reason", "message", "placed_by", "placed_at", "released_at", "released_by", "release_note"]
     verbose_name_plural = f"holds (latest {LATEST})"
+
+
+class ConsentEvidenceInline(ReadOnlyInline):
+    """What the verifiers said of the lead's TrustedForm certificate and Jornaya token."""
+
+    model = ConsentEvidence
+    fields = ["kind", "value", "outcome", "reason", "checked_at", "expires_at", "phone_match", "email_match",
+              "one_to_one"]
+    verbose_name_plural = "consent evidence verification"
 
 
 class LeadActivityInline(ReadOnlyInline):
@@ -321,7 +331,8 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         ("Workspace", {"fields": ["workspace", "workspace_status", "workspace_assigned_at", "conversion_id",
                                   "conversion_metadata_rows"]}),
         ("Consent", {"fields": ["consent_description", "consent_value", "tcpa_compliance", "held_for_consent",
-                                "ip_address", "user_agent", "processed_at"]}),
+                                "ip_address", "user_agent", "trustedform_cert_url", "jornaya_leadid",
+                                "evidence_invalid", "source_ip", "source_user_agent", "processed_at"]}),
         ("Source", {"classes": ["collapse"], "fields": [
             "source", "campaign_id", "utm_source", "utm_medium", "utm_campaign", "subsource", "landing_page_url",
             "productid"]}),
@@ -354,6 +365,11 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         "state_conflicts_zip",
         "ip_address",
         "user_agent",
+        "trustedform_cert_url",
+        "jornaya_leadid",
+        "evidence_invalid",
+        "source_ip",
+        "source_user_agent",
         "consent_description",
         "consent_value",
         "tcpa_compliance",
@@ -362,7 +378,8 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         "created_at",
         "updated_at",
     ]
-    inlines = [LeadHoldInline, LeadAccessInline, LeadStatusHistoryInline, LeadActivityInline, LeadEventInline]
+    inlines = [LeadHoldInline, ConsentEvidenceInline, LeadAccessInline, LeadStatusHistoryInline, LeadActivityInline,
+               LeadEventInline]
     actions = ["change_status", "assign_to_workspace", "place_hold", "release_hold", "add_activity", "export_csv"]
     record_actions = ["change_status", "assign_to_workspace", "place_hold", "release_hold", "add_activity"]
     assign_limit = 500
@@ -585,6 +602,17 @@ class LeadHoldAdmin(ExactSearchMixin, AuditLogAdmin):
     list_display = ["id", "lead", "reason", "placed_by", "placed_at", "released_at", "released_by"]
     list_filter = ["reason", "placed_at"]
     search_fields = ["=reason"]
+    number_search_fields = ["lead_id"]
+    raw_id_fields = list_select_related = ["lead"]
+
+
+@admin.register(ConsentEvidence)
+class ConsentEvidenceAdmin(ExactSearchMixin, AuditLogAdmin):
+    """Read-only: written by the verification (leads.services.evidence), with the verifier's raw answer."""
+
+    list_display = ["id", "lead", "kind", "outcome", "checked_at", "expires_at", "one_to_one"]
+    list_filter = ["kind", "outcome", "checked_at"]
+    search_fields = ["=value"]
     number_search_fields = ["lead_id"]
     raw_id_fields = list_select_related = ["lead"]
 

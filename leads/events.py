@@ -1,6 +1,7 @@
 """What leadhub tells partners about a lead: the `data` of lead.* outbound events.
 
-Internal columns (raw payload, IP, user agent, ops notes) never leave leadhub.
+Internal columns (raw payload, the posting server's IP and agent, ops notes) never leave leadhub;
+the consumer's IP and user agent and the consent evidence do, so a buyer can claim the consent.
 """
 
 LEAD_EVENT_FIELDS = (
@@ -11,6 +12,7 @@ LEAD_EVENT_FIELDS = (
     "urgency", "property_size", "policy_type", "coverage_amount", "current_premium", "property_value",
     "claims_history", "consent_description", "consent_value", "tcpa_compliance", "status",
     "priority", "workspace_id", "workspace_status", "workspace_assigned_at", "created_at",
+    "ip_address", "user_agent", "trustedform_cert_url", "jornaya_leadid", "evidence_invalid",
 )
 
 

@@ -27,15 +27,19 @@ class Distributor:
     # A replay of an earlier post: what the original answer said (or, for a lead left without a
     # decision, what distributing it now books). Must not raise.
     replayed: Callable  # (*, lead, webhook) -> Disposition
+    # A lead held only for its consent evidence: the name of the buyer whose offer would take it
+    # were it released (a dry run, nothing written), or None: no offer wants it, so its evidence
+    # is not verified (a TrustedForm retain is billed). Must not raise.
+    wanted_by: Callable  # (*, lead) -> str | None
 
 
 _distributor: list[Distributor] = []
 
 
-def lead_distributor_register(*, accepted, replayed):
+def lead_distributor_register(*, accepted, replayed, wanted_by):
     if _distributor:
         raise ImproperlyConfigured("A lead distributor is already registered; there is one handoff from ingest.")
-    _distributor.append(Distributor(accepted=accepted, replayed=replayed))
+    _distributor.append(Distributor(accepted=accepted, replayed=replayed, wanted_by=wanted_by))
 
 
 def lead_distributor() -> Distributor | None:

@@ -7,7 +7,7 @@ lead to whatever waits for it (`lead_released`: distribution as if it had just a
 appointments and events that waited, in order).
 
 A new reason is one `HOLD_REASONS` entry: its code, its words for people, and, when a post can
-call for it, the check `at_ingest` runs on the cleaned lead.
+call for it, the check `at_ingest` runs on the cleaned lead and the webhook it came to.
 """
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
 from contacts.services import CONTACT_FILL_FIELDS, contact_blanks_fill
+from leads.consent_evidence import EVIDENCE_COLUMNS
 from leads.models import Lead, LeadEvent, LeadHold, consent_hold_message, consent_missing
+from providers.models import ConsentEvidenceMode
 from leads.signals import lead_released
 from workspaces.delivery import outbox_hold, outbox_release
 
@@ -28,12 +30,22 @@ class HoldReason:
     code: str
     label: str
     release_hint: str  # what ops confirm when they release it
-    # (cleaned lead values) -> the hold's message, or None: the post needs no such hold.
-    at_ingest: Callable[[dict], str | None] | None = None
+    # (cleaned lead values, webhook) -> the hold's message, or None: the post needs no such hold.
+    at_ingest: Callable[[dict, object], str | None] | None = None
 
 
-def _consent_missing(values) -> str | None:
+def _consent_missing(values, webhook) -> str | None:
     return consent_hold_message(consent_missing(values))
+
+
+def _evidence_unverified(values, webhook) -> str | None:
+    """A `verified_before_sale` webhook's lead waits for its consent evidence to be verified."""
+    if webhook.consent_evidence != ConsentEvidenceMode.VERIFIED_BEFORE_SALE:
+        return None
+    invalid = values.get("evidence_invalid", {})
+    if not any(values.get(column) and column not in invalid for column in EVIDENCE_COLUMNS.values()):
+        return "Held for consent evidence: none of its form was sent, so there is nothing to verify."
+    return "Held until its consent evidence is verified."
 
 
 HOLD_REASONS = {
@@ -43,9 +55,15 @@ HOLD_REASONS = {
             code="consent", label="Consent not given",
             release_hint="consent was obtained (e.g. on a recorded call)", at_ingest=_consent_missing,
         ),
+        HoldReason(
+            code="evidence", label="Consent evidence not verified",
+            release_hint="the consent evidence was checked (or the buyer takes the lead without it)",
+            at_ingest=_evidence_unverified,
+        ),
     )
 }
 CONSENT = "consent"
+EVIDENCE = "evidence"
 HOLD_PLACED = "hold_placed"
 HOLD_RELEASED = "hold_released"
 
@@ -58,18 +76,19 @@ def hold_reason(code: str) -> HoldReason:
             from None
 
 
-def holds_at_ingest(values: dict) -> list[tuple[str, str]]:
-    """The (reason, message) holds a cleaned post calls for, in registry order."""
+def holds_at_ingest(values: dict, *, webhook) -> list[tuple[str, str]]:
+    """The (reason, message) holds a cleaned post to `webhook` calls for, in registry order."""
     found = []
     for reason in HOLD_REASONS.values():
-        if reason.at_ingest is not None and (message := reason.at_ingest(values)):
+        if reason.at_ingest is not None and (message := reason.at_ingest(values, webhook)):
             found.append((reason.code, message))
     return found
 
 
 def hold_columns(codes) -> dict:
     """The lead's derived columns for this set of live hold reasons (the only place they are computed)."""
-    codes = [code for code in HOLD_REASONS if code in set(codes)]
+    live = set(codes)  # once: `codes` may be a generator
+    codes = [code for code in HOLD_REASONS if code in live]
     return {"hold_reasons": ",".join(codes), "held_for_consent": CONSENT in codes}
 
 
@@ -181,6 +200,10 @@ def lead_hold_release(*, lead, reason: str, by: str, note: str) -> HoldRelease:
         result = HoldRelease(lead=lead, reason=reason, released=True, still_held=_live_codes(lead))
         if not result.still_held:
             _contact_blanks_fill(lead, by=by)
+        elif result.still_held == [EVIDENCE]:  # now only its evidence keeps it: verify it if an offer wants it
+            from leads.services.evidence import held_lead_evidence_queue
+
+            held_lead_evidence_queue(lead_id=lead.pk)
     if not result.still_held:
         for _receiver, answer in lead_released.send(sender=Lead, lead=lead, by=by):
             if isinstance(answer, dict):

@@ -33,7 +33,15 @@ monthly_electric_bill  electric_bill, monthly_bill
 property_size          square_feet, sqft
 coverage_amount        coverage
 current_premium        premium
+ip_address             ip, consumer_ip (the consumer's; the posting server's is source_ip)
+user_agent             useragent (the consumer's browser; the posting server's is source_user_agent)
+trustedform_cert_url   xxTrustedFormCertUrl, xxTrustedFormToken, trusted_form_cert_url, trustedform_url
+jornaya_leadid         universal_leadid, leadid_token, jornaya_lead_id, JornayaLeadId
 =====================  ==============================================================
+
+The consumer's identity and consent evidence (the last four) never refuse a lead here
+(leads.consent_evidence): a value that cannot be stored is `dropped`, a certificate or token not
+of its form is kept and `invalid`; the webhook's `consent_evidence` mode may refuse either.
 
 Every other seed column (city, state, source, subsource, productid, property_type, ...) is
 accepted by its own name in any case style (`roofAge`, `shadeCoverage`, ...).
@@ -55,6 +63,7 @@ from leadhub.models import MONEY_MAX
 
 from workspaces.zips import zip_state
 
+from .consent_evidence import EVIDENCE_COLUMNS, IDENTITY_COLUMNS, Dropped, clean_identity_or_evidence
 from .models import Lead, StateSource
 
 TEXT_COLUMNS = (
@@ -67,6 +76,7 @@ INTEGER_COLUMNS = ("roof_age", "system_age", "property_size")
 MONEY_COLUMNS = ("monthly_electric_bill", "coverage_amount", "current_premium", "property_value")
 BOOLEAN_COLUMNS = ("consent_value", "tcpa_compliance")
 OTHER_COLUMNS = ("external_id", "lead_type", "phone", "state", "zip_code")
+EVIDENCE_AND_IDENTITY = (*IDENTITY_COLUMNS, *EVIDENCE_COLUMNS.values())
 REQUIRED_COLUMNS = ("first_name", "last_name", "email", "phone")
 
 ALIASES = {
@@ -87,12 +97,16 @@ ALIASES = {
     "property_size": ("square_feet", "sqft"),
     "coverage_amount": ("coverage",),
     "current_premium": ("premium",),
+    "ip_address": ("ip", "consumer_ip"),
+    "user_agent": ("useragent",),
+    "trustedform_cert_url": ("xxTrustedFormCertUrl", "xxTrustedFormToken", "trusted_form_cert_url", "trustedform_url"),
+    "jornaya_leadid": ("universal_leadid", "leadid_token", "jornaya_lead_id", "JornayaLeadId"),
 }
 
 
 KEY_TO_COLUMN = {
     payload_key(name): column
-    for column in TEXT_COLUMNS + INTEGER_COLUMNS + MONEY_COLUMNS + BOOLEAN_COLUMNS + OTHER_COLUMNS
+    for column in TEXT_COLUMNS + INTEGER_COLUMNS + MONEY_COLUMNS + BOOLEAN_COLUMNS + OTHER_COLUMNS + EVIDENCE_AND_IDENTITY
     for name in (column, *ALIASES.get(column, ()))
 }
 
@@ -148,6 +162,8 @@ class CleanedLead:
     external_id: str | None = None  # the sender's reference, never the lead's id
     errors: dict = field(default_factory=dict)  # seed column -> [message, ...]
     other_vertical: dict = field(default_factory=dict)  # another vertical's column -> JSON value
+    dropped: dict = field(default_factory=dict)  # identity/evidence column -> why it was not stored
+    invalid: dict = field(default_factory=dict)  # evidence column -> why the value kept is not of its form
 
     @property
     def consent_ok(self):
@@ -163,7 +179,7 @@ def clean_lead(payload, *, lead_type) -> CleanedLead:
     """Map aliases, coerce types and apply every rule; never raises for bad input."""
     if not isinstance(payload, dict):
         return CleanedLead(values={}, errors={"non_field_errors": ["Expected an object of lead fields."]})
-    errors = {}
+    errors, dropped, invalid = {}, {}, {}
     given = _collect(payload, errors)
     values = {}
     for column, candidates in given.items():
@@ -171,6 +187,9 @@ def clean_lead(payload, *, lead_type) -> CleanedLead:
             continue
         try:
             cleaned = [(key, _clean_value(column, raw)) for key, raw in candidates]
+        except Dropped as exc:
+            dropped[column] = str(exc)
+            continue
         except ValueError as exc:
             errors[column] = [str(exc)]
             continue
@@ -178,6 +197,10 @@ def clean_lead(payload, *, lead_type) -> CleanedLead:
         clashing = [key for key, other in others if other != value]
         if clashing:
             errors[column] = [f"Given twice with different values ('{first_key}' and '{clashing[0]}')."]
+        elif column in EVIDENCE_AND_IDENTITY:
+            values[column], problem = value
+            if problem:
+                invalid[column] = problem
         else:
             values[column] = value
     for column in REQUIRED_COLUMNS:
@@ -194,7 +217,10 @@ def clean_lead(payload, *, lead_type) -> CleanedLead:
     for column in BOOLEAN_COLUMNS:
         values.setdefault(column, False)
     external_id = values.pop("external_id", None)
-    return CleanedLead(values=values, external_id=external_id, errors=errors, other_vertical=other_vertical)
+    if invalid:
+        values["evidence_invalid"] = invalid
+    return CleanedLead(values=values, external_id=external_id, errors=errors, other_vertical=other_vertical,
+                       dropped=dropped, invalid=invalid)
 
 
 def state_columns(state: str, zip_code: str) -> dict:
@@ -226,7 +252,7 @@ def _collect(payload, errors):
         column = KEY_TO_COLUMN.get(payload_key(key))
         if column is None or _is_blank(value):
             continue
-        if isinstance(value, (dict, list)):
+        if isinstance(value, (dict, list)) and column not in EVIDENCE_AND_IDENTITY:
             errors[column] = ["Must be a single value, not a list or object."]
             continue
         found.setdefault(column, []).append((key, value))
@@ -247,6 +273,8 @@ def _is_blank(value):
 
 
 def _clean_value(column, raw):
+    if column in EVIDENCE_AND_IDENTITY:
+        return clean_identity_or_evidence(column, raw)
     if column == "external_id":
         return to_external_id(raw)
     if column == "phone":

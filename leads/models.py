@@ -132,8 +132,17 @@ class Lead(TimeStampedModel):
     # read with the lead's row by distribution, so excluding costs the engine no query.
     excluded_buyers = models.JSONField(default=list, blank=True)
     raw_payload = models.JSONField(default=dict, blank=True)
+    # The consumer's, as the post says (buyers see them); the posting server's are `source_*`,
+    # for ops only: a buyer claims consent with the person's browser, not the sender's server.
     ip_address = models.CharField(max_length=45, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
+    source_ip = models.CharField(max_length=45, blank=True)
+    source_user_agent = models.CharField(max_length=512, blank=True)
+    # Consent evidence as posted (leads.consent_evidence: its forms); a value kept though not of
+    # its form is named in `evidence_invalid` ({column: why}), so no buyer takes it for proof.
+    trustedform_cert_url = models.CharField(max_length=500, blank=True)
+    jornaya_leadid = models.CharField(max_length=100, blank=True)
+    evidence_invalid = models.JSONField(default=dict, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=50, default=ENTRY_STAGE, db_index=True, validators=[validate_pipeline_status])
     status_changed_at = models.DateTimeField(null=True, blank=True)
@@ -227,6 +236,53 @@ class LeadHold(models.Model):
     def __str__(self):
         state = "released" if self.released_at else "live"
         return f"{self.reason} hold on lead #{self.lead_id} ({state})"
+
+
+class EvidenceKind(models.TextChoices):
+    TRUSTEDFORM = "trustedform", "TrustedForm certificate"
+    JORNAYA = "jornaya", "Jornaya LeadiD"
+
+
+class EvidenceOutcome(models.TextChoices):
+    PENDING = "pending", "Pending"  # asked for; the verifier has not answered (or is being asked now)
+    SUCCESS = "success", "Verified"
+    FAILURE = "failure", "Failed"  # the verifier answered: not valid for this lead (expired, no one-to-one, ...)
+    ERROR = "error", "Error"  # no answer to judge by (timeout, HTTP error, not configured)
+
+
+class ConsentEvidence(TimeStampedModel):
+    """What a verifier said of one piece of a lead's consent evidence (leads.services.evidence).
+
+    One row per (lead, kind), created when verification is first asked for: a TrustedForm retain
+    is billed and allowed once per certificate, so the row is the claim that it was asked, and no
+    second call is made for it. Kept with the lead (archiving moves only event rows); the
+    person's purge deletes it."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="consent_evidence")
+    kind = models.CharField(max_length=20, choices=EvidenceKind.choices)
+    value = models.CharField(max_length=500)  # the certificate URL or token verified
+    outcome = models.CharField(max_length=10, choices=EvidenceOutcome.choices, default=EvidenceOutcome.PENDING)
+    reason = models.TextField(blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)  # the verifier was called (never twice)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    phone_match = models.BooleanField(null=True, blank=True)
+    email_match = models.BooleanField(null=True, blank=True)
+    one_to_one = models.BooleanField(null=True, blank=True)
+    raw_answer = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        db_table = "consent_evidence"
+        ordering = ["lead_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "kind"], name="consent_evidence_lead_kind_uniq"),
+            choices_constraint("consent_evidence", "kind", EvidenceKind.choices),
+            choices_constraint("consent_evidence", "outcome", EvidenceOutcome.choices),
+        ]
+        indexes = [models.Index(fields=["kind", "value"], name="consent_evidence_value_idx")]
+
+    def __str__(self):
+        return f"{self.kind} of lead #{self.lead_id}: {self.outcome}"
 
 
 class AccessHow(models.TextChoices):

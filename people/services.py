@@ -18,7 +18,16 @@ from contacts.services import CONTACT_FILL_FIELDS
 from conversions.models import Conversion, ConversionEvent
 from conversions.services.aggregates import conversion_aggregates_move
 from distribution.duplicates import buyer_phones_rebuild
-from leads.models import Lead, LeadAccess, LeadActivity, LeadEvent, LeadStatusHistory, WorkspaceTracking
+from leads.models import (
+    ConsentEvidence,
+    Lead,
+    LeadAccess,
+    LeadActivity,
+    LeadEvent,
+    LeadHold,
+    LeadStatusHistory,
+    WorkspaceTracking,
+)
 from providers.services.rejected import rejected_submissions_purge_for_phone
 from workspaces.delivery import outbox_purge_for_contacts
 
@@ -86,6 +95,8 @@ def contact_purge(*, contact, reason, by):
         conversions,
         appointments,
         LeadAccess.objects.filter(lead__contact=contact),
+        ConsentEvidence.objects.filter(lead__contact=contact),
+        LeadHold.objects.filter(lead__contact=contact),
         Lead.objects.filter(contact=contact),
     ]
     deleted_counts = {queryset.model._meta.db_table: 0 for queryset in steps}

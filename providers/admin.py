@@ -79,7 +79,8 @@ class WebhookConfigAdmin(RecordActionsMixin, ConfirmationPageMixin, BaseAdmin):
     form = WebhookConfigForm
     list_display = ("webhook_id", "name", "lead_type", "is_active", "test_mode", "distribution_strategy", "rate",
                     "total_leads", "last_lead_at", "deleted_at", "restore_until")
-    list_filter = ("lead_type", "is_active", "test_mode", "distribution_strategy", ("deleted_at", admin.EmptyFieldListFilter))
+    list_filter = ("lead_type", "is_active", "test_mode", "distribution_strategy", "consent_evidence",
+                   ("deleted_at", admin.EmptyFieldListFilter))
     search_fields = ("webhook_id", "name", "description")
     readonly_fields = ("signing_secret", "total_leads", "last_lead_at", "created_at", "updated_at", "deleted_at",
                        "deleted_reason", "deleted_by", "deletion_finalized_at", "restore_until")

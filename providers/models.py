@@ -36,6 +36,14 @@ class PayoutOn(models.TextChoices):
     SOLD = "sold", "Sold (with the first sale)"
 
 
+class ConsentEvidenceMode(models.TextChoices):
+    """What a webhook asks of a post's consent evidence (TrustedForm certificate, Jornaya LeadiD)."""
+
+    CAPTURE = "capture", "Capture: keep what is sent, flag what is malformed"
+    REQUIRE = "require", "Require: refuse a post without valid evidence"
+    VERIFIED_BEFORE_SALE = "verified_before_sale", "Verified before sale: hold the lead until the evidence is verified"
+
+
 class WebhookConfig(TimeStampedModel):
     webhook_id = models.CharField(
         max_length=100,
@@ -83,6 +91,12 @@ class WebhookConfig(TimeStampedModel):
     retry_unsold_max_age_hours = models.PositiveIntegerField(
         default=24, validators=[MinValueValidator(1)], help_text="Unsold leads older than this are not retried.",
     )
+    consent_evidence = models.CharField(
+        max_length=20, choices=ConsentEvidenceMode.choices, default=ConsentEvidenceMode.CAPTURE,
+        help_text="capture: keep the evidence sent, malformed values flagged; require: refuse a post without valid "
+                  "evidence (a malformed consumer IP too); verified_before_sale: accept, but hold the lead until a "
+                  "verifier confirms its evidence.",
+    )
     test_mode = models.BooleanField(
         default=False,
         help_text="For a provider's integration: posts are checked and answered as usual, but no lead or "
@@ -101,6 +115,7 @@ class WebhookConfig(TimeStampedModel):
             choices_constraint("webhook_configs", "lead_type", LeadType.choices),
             choices_constraint("webhook_configs", "payout_kind", PayoutKind.choices, allow_blank=True),
             choices_constraint("webhook_configs", "payout_on", PayoutOn.choices),
+            choices_constraint("webhook_configs", "consent_evidence", ConsentEvidenceMode.choices),
         ]
 
     def __str__(self):

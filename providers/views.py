@@ -43,8 +43,8 @@ def provider_quickstart(request):
         "created": _pretty({
             "outcome": "success", "reason": None, "lead_id": 120045, "external_id": None, "contact_id": 88012,
             "contact_status": "new",
-            "disposition": {"held_for_consent": False, "held_reason": None, "holds": [], "ignored_fields": [], "sold": True,
-                            "price": "12.50"},
+            "disposition": {"held_for_consent": False, "held_reason": None, "holds": [], "ignored_fields": [],
+                            "dropped_fields": [], "invalid_evidence": [], "sold": True, "price": "12.50"},
         }),
         "failure": _pretty(json.loads(invalid.content)),
         "test_mode": _pretty(test_mode_body("lead")),

@@ -218,12 +218,14 @@ def envelope_body(event: OutboundEvent) -> bytes:
     return json.dumps(event.envelope(), cls=DjangoJSONEncoder, separators=(",", ":")).encode()
 
 
-def http_post(*, url: str, body: bytes, headers: dict) -> HttpResult:
-    """POST once with the configured timeout; any failure comes back as data, never raised."""
+def http_post(*, url: str, body: bytes | None, headers: dict, method: str = "POST",
+              limit: int = DeliveryAttempt.RESPONSE_LIMIT) -> HttpResult:
+    """Send once (POST, or `method`) through the outbound guard with the configured timeout,
+    reading at most `limit` bytes of the answer; any failure comes back as data, never raised.
+    Every outbound call of leadhub goes through here (webhooks, consent-evidence verifiers)."""
     if is_own_ingest_url(url):
         return HttpResult(None, "", "refused: this is leadhub's own ingest URL (it would loop)", 0)
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    limit = DeliveryAttempt.RESPONSE_LIMIT
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)
     started = time.monotonic()
     status, text, error = None, b"", ""
     try:

@@ -14,10 +14,12 @@ from leadhub.actors import SYSTEM, actor_for_provider, actor_for_workspace
 from leadhub.choices import LeadType
 from leadhub.errors import ServiceConflict, ServiceRefusal
 from leads.handoff import lead_distributor
+from leads.consent_evidence import EVIDENCE_COLUMNS
 from leads.ingest import clean_lead, column_for, posted_values
-from leads.holds import hold_columns, holds_at_ingest, lead_holds_live, lead_holds_record
+from leads.holds import EVIDENCE, hold_columns, holds_at_ingest, lead_holds_live, lead_holds_record
+from leads.services.evidence import held_lead_evidence_queue
 from leads.models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
-from providers.models import WebhookConfig
+from providers.models import ConsentEvidenceMode, WebhookConfig
 from providers.services.usage import provider_usage_record
 from workspaces.zips import zip_state
 
@@ -34,6 +36,12 @@ class IngestConflict(IngestError, ServiceConflict):
     code = "conflict"
 
 
+class ConsentEvidenceMissing(IngestError):
+    """A `require` webhook's post without a TrustedForm certificate or Jornaya LeadiD token."""
+
+    code = "consent_evidence_missing"
+
+
 @dataclass(frozen=True)
 class IngestResult:
     lead: Lead
@@ -41,6 +49,8 @@ class IngestResult:
     contact_status: str  # "new" | "existing"
     created: bool  # False: idempotent replay of an earlier post, nothing was written
     ignored_fields: list = ()  # another vertical's fields: kept in the contact's custom_metadata
+    dropped_fields: list = ()  # [{field, reason}]: identity/evidence values not stored (leads.consent_evidence)
+    invalid_evidence: list = ()  # [{field, reason}]: evidence kept but not of its form (marked on the lead)
     sold: bool = False  # distribution sold it (leads.handoff.Disposition)
     price: object = None  # the source's payout booked for it (Decimal), from distribution; None = no terms
     holds: list = ()  # [{reason, message}]: the lead's live holds (leads.holds) as the answer shows them
@@ -53,11 +63,23 @@ class IngestResult:
 
 def lead_validate(*, webhook, payload):
     """The body checks of `lead_ingest`, nothing written (a test-mode webhook's posts): the
-    cleaned lead, or IngestValidationError."""
+    cleaned lead, or IngestValidationError (ConsentEvidenceMissing)."""
     cleaned = clean_lead(payload, lead_type=webhook.lead_type)
-    if cleaned.errors:
-        raise IngestValidationError(
-            f"Invalid lead data: {', '.join(sorted(cleaned.errors))}.", errors=cleaned.errors
+    errors = dict(cleaned.errors)
+    if webhook.consent_evidence == ConsentEvidenceMode.REQUIRE:
+        # Only a webhook that requires evidence refuses a flawed piece of it; the others keep
+        # what they can and say what they dropped or found malformed.
+        errors.update({column: [reason] for column, reason in cleaned.dropped.items() if column != "user_agent"})
+        errors.update({column: [reason] for column, reason in cleaned.invalid.items()})
+    if errors:
+        raise IngestValidationError(f"Invalid lead data: {', '.join(sorted(errors))}.", errors=errors)
+    if webhook.consent_evidence == ConsentEvidenceMode.REQUIRE and not any(
+        cleaned.values.get(column) for column in EVIDENCE_COLUMNS.values()
+    ):
+        raise ConsentEvidenceMissing(
+            "Consent evidence missing: this webhook requires a TrustedForm certificate or a Jornaya LeadiD token.",
+            errors={column: ["Required by this webhook (one of trustedform_cert_url, jornaya_leadid)."]
+                    for column in EVIDENCE_COLUMNS.values()},
         )
     return cleaned
 
@@ -65,6 +87,10 @@ def lead_validate(*, webhook, payload):
 def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent="",
                 sent_from_workspace=None, distribute=True, lead_id=None) -> IngestResult:
     """Accept one lead for `webhook`: contact upsert, lead, audit events and counters, atomically.
+
+    `ip_address` and `user_agent` are the connection's that posted (the sending server, the
+    referring partner, the import command): stored as the lead's `source_ip` / `source_user_agent`.
+    The consumer's own come from the payload (`ip_address`, `user_agent` and their aliases).
 
     The webhook view, the CSV import and re-processing of rejected submissions all call this,
     so validation, dedup and bookkeeping cannot drift apart between them. A new lead is then
@@ -123,7 +149,7 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
             distribute):
     now = timezone.now()
     values = cleaned.values
-    holds = holds_at_ingest(values)
+    holds = holds_at_ingest(values, webhook=webhook)
     contact, created_contact, changed = contact_upsert(
         webhook_id=webhook.webhook_id, phone=values["phone"], now=now,
         values={**posted_values(values), "sent_from_workspace": sent_from_workspace.pk if sent_from_workspace else ""},
@@ -135,8 +161,8 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         contact=contact,
         webhook_id=webhook.webhook_id,
         raw_payload=payload,
-        ip_address=(ip_address or "")[:45],
-        user_agent=(user_agent or "")[:512],
+        source_ip=(ip_address or "")[:45],
+        source_user_agent=(user_agent or "")[:512],
         processed_at=now,
         source=values.get("source") or webhook.name[:255],
         **hold_columns(code for code, _message in holds),
@@ -160,6 +186,8 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         by = actor_for_provider(provider) if provider else SYSTEM
     if holds:
         lead_holds_record(lead=lead, holds=holds, by=by, at=now)
+        if [code for code, _message in holds] == [EVIDENCE]:
+            held_lead_evidence_queue(lead_id=lead.pk)
     events = [LeadEvent(
         lead=lead,
         event_type=LeadEvent.RECEIVED,
@@ -190,8 +218,16 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         )
     _counters_increment(webhook=webhook, provider=provider, now=now)
     return IngestResult(lead=lead, contact=contact, contact_status=contact_status, created=True,
-                        ignored_fields=sorted(cleaned.other_vertical),
-                        holds=[{"reason": code, "message": message} for code, message in holds])
+                        holds=[{"reason": code, "message": message} for code, message in holds], **_flagged(cleaned))
+
+
+def _flagged(cleaned) -> dict:
+    """What the answer lists of the post's fields beside the lead: ignored, dropped, invalid."""
+    return {
+        "ignored_fields": sorted(cleaned.other_vertical),
+        "dropped_fields": [{"field": column, "reason": reason} for column, reason in sorted(cleaned.dropped.items())],
+        "invalid_evidence": [{"field": column, "reason": reason} for column, reason in sorted(cleaned.invalid.items())],
+    }
 
 
 def _counters_increment(*, webhook, provider, now):
@@ -240,8 +276,7 @@ def _replay_or_conflict(existing, cleaned):
             fields={"lead_id": existing.pk},
         )
     return IngestResult(lead=existing, contact=existing.contact, contact_status="existing", created=False,
-                        ignored_fields=sorted(cleaned.other_vertical), holds=lead_holds_live(existing),
-                        sold=existing.workspace_id is not None)
+                        holds=lead_holds_live(existing), sold=existing.workspace_id is not None, **_flagged(cleaned))
 
 
 def lead_refer(*, workspace, payload: dict, ip_address: str = "", user_agent: str = "") -> IngestResult:

@@ -5,6 +5,7 @@ from django.contrib import admin
 
 from leadhub.testing import admin_url, assert_admin_pages_render, assert_admin_read_only, make_contact_history
 from leads.models import (
+    ConsentEvidence,
     Lead,
     LeadAccess,
     LeadActivity,
@@ -30,7 +31,7 @@ def test_lead_and_stage_pages_render(admin_client, history):
     page = admin_client.get(admin_url(lead, "change", lead.pk))
     inline_models = {inline.opts.model for inline in page.context["inline_admin_formsets"]}
     assert inline_models == {
-        LeadAccess, LeadHold, LeadEvent, LeadStatusHistory, LeadActivity, type(history["appointment"]),
+        LeadAccess, LeadHold, ConsentEvidence, LeadEvent, LeadStatusHistory, LeadActivity, type(history["appointment"]),
         type(history["conversion"]),
     }
 

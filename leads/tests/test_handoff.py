@@ -15,5 +15,5 @@ def test_distribution_is_the_one_distributor():
 def test_a_second_distributor_is_refused_rather_than_replacing_the_answer():
     with pytest.raises(ImproperlyConfigured, match="already registered"):
         lead_distributor_register(accepted=lambda **kwargs: Disposition(sold=True),
-                                  replayed=lambda **kwargs: Disposition())
+                                  replayed=lambda **kwargs: Disposition(), wanted_by=lambda **kwargs: None)
     assert lead_distributor().accepted is distribute_accepted_lead

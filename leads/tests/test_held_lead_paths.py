@@ -25,6 +25,7 @@ from leadhub.testing import (
 from leadhub.testing.api import workspace_with_key
 from leads.holds import HOLD_REASONS, lead_hold_place, lead_hold_release
 from leads.models import Lead, LeadAccess
+from providers.models import WebhookConfig
 from workspaces.delivery import outbound_event_redeliver
 from workspaces.models import DeliveryStatus, LeadForwardingRule, OutboundEvent
 from workspaces.services import routing_rule_save
@@ -33,8 +34,11 @@ pytestmark = pytest.mark.django_db
 
 BUYER_URL = "https://buyer.example/hooks"
 COPY_URL = "https://copies.example/hooks"
-# How a post makes ingest place each hold reason that ingest places (test_every_ingest_reason_has_a_post).
-HOLD_POSTS = {"consent": {"tcpa_compliance": False}}
+# How a post makes ingest place each hold reason that ingest places (test_every_ingest_reason_has_a_post),
+# on a webhook configured as HOLD_WEBHOOKS says.
+HOLD_POSTS = {"consent": {"tcpa_compliance": False},
+              "evidence": {"xxTrustedFormCertUrl": "https://cert.trustedform.com/" + "c" * 40}}
+HOLD_WEBHOOKS = {"evidence": {"consent_evidence": "verified_before_sale"}}
 POST = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "zip_code": "94105",
         "consent_value": True, "tcpa_compliance": True}
 
@@ -50,6 +54,12 @@ def world(db):
     make_lead_offer(buyer, zip_codes=["941*"], products=["solar"])  # leads
     routing_rule_save(workspace=buyer, zip_codes=["941*"], product_types=["solar"])  # appointments
     return {"webhook": webhook, "buyer": buyer, "partner": partner, "provider": make_keyed_provider()}
+
+
+def webhook_holding(world, reason):
+    """The world's webhook, configured so that its posts call for `reason`."""
+    WebhookConfig.objects.filter(pk=world["webhook"].pk).update(**HOLD_WEBHOOKS.get(reason, {}))
+    world["webhook"].refresh_from_db()
 
 
 def held_lead(world, reason, **fields):
@@ -207,6 +217,7 @@ def test_a_held_lead_reaches_no_workspace_by_any_path_until_released(appointment
 @pytest.mark.parametrize("reason", HOLD_POSTS)
 @pytest.mark.parametrize("door", ["webhook", "referral", "import --distribute", "re-processing"])
 def test_a_lead_held_at_ingest_is_distributed_when_released(world, reason, door, tmp_path):
+    webhook_holding(world, reason)
     if door == "webhook":
         lead = post_lead(world, reason)
     elif door == "re-processing":
@@ -236,7 +247,8 @@ def test_a_lead_held_at_ingest_is_distributed_when_released(world, reason, door,
         assert lead.hold_reasons == reason
     else:
         referrer, client = workspace_with_key()
-        make_webhook(f"ws-{referrer.pk}-solar", distribution_strategy="priority")  # its referrals are sold
+        make_webhook(f"ws-{referrer.pk}-solar", distribution_strategy="priority",  # its referrals are sold
+                     **HOLD_WEBHOOKS.get(reason, {}))
         answer = client.post("/api/v1/leads/", {**POST, **HOLD_POSTS[reason], "phone": valid_phone(),
                                                  "lead_type": "solar"}, format="json")
         assert answer.status_code == 201, answer.content
@@ -274,6 +286,7 @@ def test_a_held_lead_fills_no_blank_of_a_contact_another_workspace_reads_until_r
     contact_id = answer.json()["contact_id"]
     assert Lead.objects.get(pk=answer.json()["lead_id"]).workspace_id == world["buyer"].pk
 
+    webhook_holding(world, reason)
     held = post_lead(world, reason, body={"phone": phone, "address": "1 Held Street", "city": "Oakland"})
     seen = world["partner"].get(f"/api/v1/contacts/{contact_id}/").json()
     assert (seen["address"], seen["city"]) == ("", "")

@@ -62,7 +62,7 @@ def test_good_rows_are_imported_and_bad_rows_reported(tmp_path, source):
     assert alan.external_id == "880001" and alan.pk != 880001  # without --keep-ids an id is only a reference
     first = Lead.objects.filter(phone="+14152004001").order_by("pk").first()
     assert first.raw_payload["notes_from_vendor"] == "call after 5"
-    assert (first.zip_code, first.roof_age, first.user_agent) == ("94107", 10, "manage.py import_leads")
+    assert (first.zip_code, first.roof_age, first.source_user_agent) == ("94107", 10, "manage.py import_leads")
     assert sorted(Lead.objects.filter(phone="+14152004001").values_list("roof_age", flat=True)) == [10, 11]
 
     assert read_report(tmp_path / "leads.errors.csv") == [

@@ -59,7 +59,9 @@ def test_an_accepted_lead_writes_everything_in_one_go(webhook, provider, frozen_
     assert str(lead.monthly_electric_bill) == "180.50" and lead.roof_age == 12
     assert (lead.consent_description, lead.consent_value, lead.tcpa_compliance) == ("I agree", True, True)
     assert lead.raw_payload == payload  # unknown fields too
-    assert (lead.ip_address, lead.user_agent, lead.status, lead.held_for_consent) == ("203.0.113.9", "curl/8", "new", False)
+    assert (lead.source_ip, lead.source_user_agent, lead.status, lead.held_for_consent) == (
+        "203.0.113.9", "curl/8", "new", False)
+    assert (lead.ip_address, lead.user_agent) == ("", "")  # the consumer's: the post named none
     assert lead.processed_at >= before
 
     contact = Contact.objects.get()
@@ -196,7 +198,7 @@ def test_a_referral_marks_the_sending_workspace(webhook):
 def test_long_client_strings_are_cut_to_their_columns(webhook):
     result = lead_ingest(webhook=webhook, payload=lead_payload(), user_agent="x" * 600, ip_address="1" * 50)
     lead = Lead.objects.get(pk=result.lead.pk)
-    assert len(lead.user_agent) == 512 and len(lead.ip_address) == 45
+    assert len(lead.source_user_agent) == 512 and len(lead.source_ip) == 45
 
 
 class TestExternalIds:

@@ -18,7 +18,8 @@ def partner(**fields):
 
 def test_assignment_emits_lead_assigned_to_the_new_workspace():
     first, second = partner(), partner()
-    lead = make_lead(zip_code="90210", provider_id="acme", external_id="A-77")
+    lead = make_lead(zip_code="90210", provider_id="acme", external_id="A-77", ip_address="203.0.113.7",
+                     user_agent="Mozilla/5.0", source_ip="198.51.100.7", source_user_agent="acme-sender/2.1")
     lead_assign(lead=lead, workspace=first, by="ops")
     lead_assign(lead=lead, workspace=second, by="ops")
     lead_assign(lead=lead, workspace=second, by="ops")  # no change, no event
@@ -29,7 +30,10 @@ def test_assignment_emits_lead_assigned_to_the_new_workspace():
     assert latest.data["lead_id"] == lead.pk and latest.data["zip_code"] == "90210"
     assert latest.data["external_id"] == "A-77"  # the sender's reference, beside our id
     assert latest.data["workspace_id"] == second.pk and latest.data["previous_workspace_id"] == first.pk
-    assert "raw_payload" not in latest.data and "ip_address" not in latest.data
+    assert "raw_payload" not in latest.data
+    # The consumer's IP and agent go to buyers (to claim consent with), never the posting server's.
+    assert (latest.data["ip_address"], latest.data["user_agent"]) == ("203.0.113.7", "Mozilla/5.0")
+    assert "source_ip" not in latest.data and "source_user_agent" not in latest.data
 
 
 def test_status_change_emits_to_the_assigned_workspace_only():

@@ -69,7 +69,7 @@ def test_json_post_creates_lead_and_contact(client, webhook, provider):
         "outcome": "success", "reason": None, "lead_id": lead.pk, "external_id": None, "contact_id": lead.contact_id,
         "contact_status": "new",
         "disposition": {"held_for_consent": False, "held_reason": None, "holds": [],
-                        "ignored_fields": [], "sold": False, "price": None},
+                        "ignored_fields": [], "dropped_fields": [], "invalid_evidence": [], "sold": False, "price": None},
     }
     assert lead.phone == "+14155550132" and lead.webhook_id == webhook.webhook_id
     assert response["X-Request-ID"]
@@ -155,7 +155,7 @@ def test_another_provider_with_the_same_reference_gets_its_own_lead(client, webh
     assert second.json() == {  # an answer like any new lead's: nothing of the other provider's lead
         "outcome": "success", "reason": None, "lead_id": lead.pk, "external_id": "A-1", "contact_id": lead.contact_id,
         "contact_status": "new", "disposition": {"held_for_consent": False, "held_reason": None, "holds": [],
-                        "ignored_fields": [],
+                        "ignored_fields": [], "dropped_fields": [], "invalid_evidence": [],
                                                 "sold": False, "price": None},
     }
     assert (lead.provider_id, lead.first_name) == (other.provider_id, "Eve")
@@ -515,7 +515,7 @@ def test_forwarded_for_is_ignored_from_untrusted_peers(client, webhook, provider
     response = post(client, webhook.webhook_id, provider, REMOTE_ADDR="198.51.100.7",
                     headers={"X-Forwarded-For": "203.0.113.9"})
 
-    assert Lead.objects.get(pk=response.json()["lead_id"]).ip_address == "198.51.100.7"
+    assert Lead.objects.get(pk=response.json()["lead_id"]).source_ip == "198.51.100.7"
 
 
 def test_forwarded_for_from_trusted_proxy_gives_rightmost_untrusted_address(client, webhook, provider, settings):
@@ -524,7 +524,7 @@ def test_forwarded_for_from_trusted_proxy_gives_rightmost_untrusted_address(clie
     response = post(client, webhook.webhook_id, provider, REMOTE_ADDR="10.1.2.3",
                     headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9, 192.0.2.1"})
 
-    assert Lead.objects.get(pk=response.json()["lead_id"]).ip_address == "203.0.113.9"
+    assert Lead.objects.get(pk=response.json()["lead_id"]).source_ip == "203.0.113.9"
 
 
 @pytest.mark.parametrize(
@@ -557,7 +557,7 @@ def test_reprocessing_after_the_webhook_is_reactivated_creates_the_lead(client, 
 
     lead = Lead.objects.get(pk=stored.reprocessed_object_id)
     assert stored.reprocessed_at and stored.reprocess_error == ""
-    assert (lead.webhook_id, lead.phone, lead.user_agent, lead.ip_address) == (
+    assert (lead.webhook_id, lead.phone, lead.source_user_agent, lead.source_ip) == (
         webhook.webhook_id, "+14155550132", "acme/1", "127.0.0.1"
     )
     assert Contact.objects.get(pk=lead.contact_id).webhook_id == webhook.webhook_id

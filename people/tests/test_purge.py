@@ -25,6 +25,8 @@ PER_CONTACT = {
     "conversions": lambda c: c.conversions.all(),
     "conversion_events": lambda c: _model(c, "conversions", "events").objects.filter(conversion__contact=c),
     "lead_access": lambda c: _model(c, "leads", "accesses").objects.filter(lead__contact=c),
+    "consent_evidence": lambda c: _model(c, "leads", "consent_evidence").objects.filter(lead__contact=c),
+    "lead_holds": lambda c: _model(c, "leads", "holds").objects.filter(lead__contact=c),
     "contact_events": lambda c: c.events.all(),
 }
 
@@ -32,6 +34,15 @@ PER_CONTACT = {
 def _model(contact, accessor, child):
     parent = Contact._meta.get_field(accessor).related_model
     return parent._meta.get_field(child).related_model
+
+
+def make_history(**fields):
+    """A contact's history (make_contact_history) with a lead's consent evidence as verified, and a hold."""
+    history = make_contact_history(**fields)
+    lead = history["leads"][1]
+    lead.consent_evidence.create(kind="trustedform", value="https://cert.trustedform.com/" + "a" * 40)
+    lead.holds.create(reason="consent", message="Held for consent.", placed_by="ops")
+    return history
 
 
 def row_counts(contact):
@@ -51,8 +62,8 @@ def test_contact_with_leads_cannot_be_deleted_by_accident():
 @pytest.mark.django_db
 def test_purge_removes_every_row_of_the_contact_and_nothing_of_another():
     workspace = make_workspace()
-    purged = make_contact_history(workspace=workspace, conversion_value="1250.40")
-    kept = make_contact_history(workspace=workspace, conversion_value="99.99")
+    purged = make_history(workspace=workspace, conversion_value="1250.40")
+    kept = make_history(workspace=workspace, conversion_value="99.99")
     kept_before = row_counts(kept["contact"])
     assert all(count > 0 for count in row_counts(purged["contact"]).values())
 
@@ -73,6 +84,8 @@ def test_purge_removes_every_row_of_the_contact_and_nothing_of_another():
         "conversions": 1,
         "appointments": 1,
         "lead_access": 1,
+        "consent_evidence": 1,
+        "lead_holds": 1,
         "leads": 2,
         "distribution_buyer_phones": 0,
         "rejected_submissions": 0,
@@ -98,6 +111,8 @@ def test_purge_removes_every_row_of_the_contact_and_nothing_of_another():
         "appointment_leads",  # cascades with its appointment
         "appointments",
         "lead_access",
+        "consent_evidence",
+        "lead_holds",
         "distribution_sales",  # cascades with its lead (the ledger keeps the money: lead_id without a key)
         "distribution_decisions",  # cascades with its lead
         "leads",
@@ -171,7 +186,7 @@ def test_purge_audit_record_holds_no_personal_data():
 @pytest.mark.django_db
 @pytest.mark.parametrize("reason", ["", "   ", None])
 def test_purge_without_a_reason_is_refused_and_deletes_nothing(reason):
-    history = make_contact_history()
+    history = make_history()
 
     with pytest.raises(ValidationError) as refused:
         contact_purge(contact=history["contact"], reason=reason, by="ops")

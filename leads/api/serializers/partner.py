@@ -38,7 +38,8 @@ class PartnerLeadSerializer(serializers.ModelSerializer):
             "roof_condition", "roof_age", "shade_coverage", "system_type", "system_age", "service_type",
             "urgency", "property_size", "policy_type", "coverage_amount", "current_premium", "property_value",
             "claims_history", "consent_description", "consent_value", "tcpa_compliance", "held_for_consent",
-            "ip_address", "user_agent", "notes", "priority", "assigned_to", "follow_up_date",
+            "ip_address", "user_agent", "trustedform_cert_url", "jornaya_leadid", "evidence_invalid",
+            "notes", "priority", "assigned_to", "follow_up_date",
             "contact_attempts", "conversion_score", "revenue_potential", "created_at", "updated_at",
             "processed_at",
         ]

@@ -74,11 +74,28 @@ class LeadWebhookRequestSerializer(serializers.Serializer):
                   "tcpa_compliance both true are accepted but held: never auto-assigned or forwarded.",
     )
     tcpa_compliance = serializers.BooleanField(required=False, help_text="Aliases `tcpa`, `tcpa_compliant`.")
+    ip_address = _text("The consumer's IP address (IPv4 or IPv6), not your server's. Aliases `ip`, `consumer_ip`. "
+                       "A malformed one is dropped and listed in `disposition.dropped_fields` (refused on a webhook "
+                       "that requires consent evidence).")
+    user_agent = _text("The consumer's browser user agent, not your server's. Alias `useragent`.")
+    trustedform_cert_url = _text(
+        "TrustedForm certificate URL (`https://cert.trustedform.com/<id>`, the id 40 or 80 characters; http, a trailing / or "
+        "several comma-separated URLs are accepted: the first is kept). Aliases `xxTrustedFormCertUrl`, "
+        "`xxTrustedFormToken`, `trusted_form_cert_url`, `trustedform_url`. A malformed one is kept, marked invalid "
+        "and listed in `disposition.invalid_evidence` (refused on a webhook that requires consent evidence).")
+    jornaya_leadid = _text(
+        "Jornaya LeadiD token, a 36-character GUID. Aliases `universal_leadid`, `leadid_token`, `jornaya_lead_id`, "
+        "`JornayaLeadId`. Malformed: as for trustedform_cert_url.")
 
 
 class HoldSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="The hold's reason code, e.g. `consent`.")
     message = serializers.CharField(help_text="Why, in words.")
+
+
+class FieldNoteSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The lead field, e.g. `ip_address`.")
+    reason = serializers.CharField(help_text="Why, in words.")
 
 
 class DispositionSerializer(serializers.Serializer):
@@ -90,13 +107,24 @@ class DispositionSerializer(serializers.Serializer):
     held_reason = serializers.CharField(allow_null=True, help_text="Why it is held; null when it is not.")
     holds = HoldSerializer(
         many=True,
-        help_text="Every reason the lead is held (consent today; more to come), each with its message; empty "
+        help_text="Every reason the lead is held (`consent`; `evidence`: held until its consent evidence is "
+                  "verified, on a webhook that says so), each with its message; empty "
                   "when it is not held. A held lead is stored but goes to no buyer until ops release it.",
     )
     ignored_fields = serializers.ListField(
         child=serializers.CharField(),
         help_text="Fields of another vertical (e.g. monthly_electric_bill on an HVAC webhook): not stored in "
                   "the lead's column, kept in the contact's custom_metadata.",
+    )
+    dropped_fields = FieldNoteSerializer(
+        many=True,
+        help_text="The consumer's identity or consent evidence sent but not stored (a malformed `ip_address`, "
+                  "say), each with why. A webhook that requires consent evidence refuses such a post instead.",
+    )
+    invalid_evidence = FieldNoteSerializer(
+        many=True,
+        help_text="Consent evidence (`trustedform_cert_url`, `jornaya_leadid`) stored but not of its form, each "
+                  "with why: the lead keeps it marked invalid. A webhook that requires evidence refuses it instead.",
     )
     sold = serializers.BooleanField(help_text="A buyer took the lead when it arrived.")
     price = serializers.DecimalField(
@@ -133,6 +161,8 @@ def ingest_result_body(result) -> dict:
             "held_reason": lead.held_reason,
             "holds": list(result.holds),
             "ignored_fields": list(result.ignored_fields),
+            "dropped_fields": list(result.dropped_fields),
+            "invalid_evidence": list(result.invalid_evidence),
             "sold": result.sold,
             "price": None if result.price is None else f"{result.price:.2f}",
         },

@@ -34,16 +34,17 @@ def _failure(status, description, code, reason, errors=None, **fields):
 _SUCCESS_EXAMPLE = {
     "outcome": "success", "reason": None, "lead_id": 120045, "external_id": "A-777001", "contact_id": 88012,
     "contact_status": "new",
-    "disposition": {"held_for_consent": False, "held_reason": None, "holds": [], "ignored_fields": [], "sold": True,
-                    "price": "12.50"},
+    "disposition": {"held_for_consent": False, "held_reason": None, "holds": [], "ignored_fields": [],
+                    "dropped_fields": [{"field": "ip_address", "reason": "'1.2.3' is not an IPv4 or IPv6 address."}],
+                    "invalid_evidence": [], "sold": True, "price": "12.50"},
 }
 _HELD_REASON = ("Held for consent: tcpa_compliance not true. The lead is stored but not assigned or forwarded "
                 "until consent is confirmed.")
 _HELD_EXAMPLE = {
     **_SUCCESS_EXAMPLE, "reason": _HELD_REASON,
     "disposition": {"held_for_consent": True, "held_reason": _HELD_REASON,
-                    "holds": [{"reason": "consent", "message": _HELD_REASON}], "ignored_fields": [], "sold": False,
-                    "price": "0.00"},
+                    "holds": [{"reason": "consent", "message": _HELD_REASON}], "ignored_fields": [], "dropped_fields": [],
+                    "invalid_evidence": [], "sold": False, "price": "0.00"},
 }
 _REQUEST_EXAMPLE = {
     "first_name": "Ada",
@@ -58,6 +59,10 @@ _REQUEST_EXAMPLE = {
     "roof_age": 12,
     "consent": {"description": "I agree to be contacted about solar offers.", "value": True},
     "tcpa_compliance": True,
+    "ip_address": "203.0.113.7",
+    "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X)",
+    "xxTrustedFormCertUrl": "https://cert.trustedform.com/2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e3f5a7b9c",
+    "universal_leadid": "1A2B3C4D-5E6F-7A8B-9C0D-1E2F3A4B5C6D",
 }
 
 # Answers to a post whose provider was accepted, so it was counted against the limits (a 401 here
@@ -155,7 +160,10 @@ WEBHOOK_SCHEMA = extend_schema(
         415: _failure(415, "Unsupported Content-Type.", "unsupported_media_type",
                       "Content-Type 'text/plain' is not accepted; send application/json, "
                       "application/x-www-form-urlencoded, multipart/form-data."),
-        422: _failure(422, "Lead failed validation; `errors` lists messages per field.", "validation",
+        422: _failure(422, "Lead failed validation; `errors` lists messages per field. On a webhook that requires "
+                           "consent evidence, a post without a TrustedForm certificate or Jornaya LeadiD token is "
+                           "refused with code `consent_evidence_missing`, and a malformed one (or a malformed "
+                           "consumer `ip_address`) with `validation` naming the field.", "validation",
                       "Invalid lead data: email, phone.",
                       errors={"email": ["'ada@' is not a valid email address."],
                               "phone": ["'(555) 555-0100' is not a valid US/NANP phone number."]}),
