@@ -35,6 +35,9 @@ if not SECRET_KEY:
 
 # Pepper for HMAC digests of provider and workspace API keys (never stored with the data).
 API_KEY_PEPPER = os.environ.get("API_KEY_PEPPER", SECRET_KEY)
+# Suppression entries are found by a digest peppered with this (suppression.services.suppression_digest);
+# its own setting, so rotating the API key pepper does not make every suppressed number sellable.
+SUPPRESSION_PEPPER = os.environ.get("SUPPRESSION_PEPPER", SECRET_KEY)
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
@@ -56,6 +59,7 @@ INSTALLED_APPS = [
     "workspaces",
     "providers",
     "contacts",
+    "suppression",
     "leads",
     "ledger",
     "distribution",

@@ -43,9 +43,18 @@ HOLD_REASONS = {
             code="consent", label="Consent not given",
             release_hint="consent was obtained (e.g. on a recorded call)", at_ingest=_consent_missing,
         ),
+        # Placed by ingest when the webhook's `suppression_action` is `hold` and the phone or email
+        # is on a list for every buyer (leads.services.ingest); it depends on the lists, not on the
+        # post alone, so it has no `at_ingest`. A release does not lift the suppression: every
+        # buyer the lists still cover refuses the lead (`suppressed`) at the gate.
+        HoldReason(
+            code="suppressed", label="Phone or email suppressed",
+            release_hint="the number or email is no longer suppressed, or was suppressed by mistake",
+        ),
     )
 }
 CONSENT = "consent"
+SUPPRESSED = "suppressed"
 HOLD_PLACED = "hold_placed"
 HOLD_RELEASED = "hold_released"
 
