@@ -78,7 +78,8 @@ def holds_at_ingest(values: dict) -> list[tuple[str, str]]:
 
 def hold_columns(codes) -> dict:
     """The lead's derived columns for this set of live hold reasons (the only place they are computed)."""
-    codes = [code for code in HOLD_REASONS if code in set(codes)]
+    wanted = set(codes)  # once: `codes` may be a generator
+    codes = [code for code in HOLD_REASONS if code in wanted]
     return {"hold_reasons": ",".join(codes), "held_for_consent": CONSENT in codes}
 
 

@@ -28,6 +28,8 @@ class Scope(models.TextChoices):
     CONVERSIONS_WRITE = "conversions:write", "Write conversions"
     ANALYTICS_READ = "analytics:read", "Read analytics"
     OFFERS_WRITE = "offers:write", "Pause and resume offers"
+    SUPPRESSIONS_READ = "suppressions:read", "Read your opt-out reports"
+    SUPPRESSIONS_WRITE = "suppressions:write", "Report opt-outs"
 
 
 def validate_scopes(value):
