@@ -123,7 +123,8 @@ class ImportResult:
         text = (f"{self.suppression_list.name}: {self.entries:,} numbers ({self.added:,} new, {self.removed:,} removed) "
                 f"from {self.rows:,} rows")
         if self.invalid:
-            text += f"; {self.invalid:,} not valid US numbers skipped (lines {', '.join(map(str, self.invalid_lines))}…)"
+            more = "…" if self.invalid > len(self.invalid_lines) else ""
+            text += f"; {self.invalid:,} not valid US numbers skipped (lines {', '.join(map(str, self.invalid_lines))}{more})"
         return text + "."
 
 
