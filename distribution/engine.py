@@ -377,7 +377,7 @@ def decide(*, kind: str, subject, zip_code: str, state: str, product, strategy: 
     candidates = candidates_for(kind=kind, zip_code=zip_code, state=state, product=product, at=at)
     suppressed = suppressed_workspaces(
         phone=subject.phone, email=subject.email, workspaces={c.offer.workspace for c in candidates},
-    ) if subject is not None and not held else set()
+    ) if subject is not None and not subject.hold_reasons else set()  # a held lead: the gate refuses it anyway
     for candidate in candidates:
         candidate.verdict = verdict_for(
             candidate, subject, sender_workspace_id=sender_workspace_id, held=held, excluded=excluded,
