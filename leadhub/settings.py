@@ -278,6 +278,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "analytics", "description": "Funnel, daily and provider figures."},
         {"name": "offers", "description": "What your workspace buys: products, where, which leads and when."},
         {"name": "sales", "description": "What your workspace bought: each lead, at what price, and when."},
+        {"name": "suppressions", "description": "Your consumers' opt-outs: report one, list yours."},
     ],
     # /api/docs/ works without internet: Swagger UI and Redoc are served from our static files.
     "SWAGGER_UI_DIST": "SIDECAR",

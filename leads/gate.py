@@ -7,7 +7,8 @@ give a workspace a lead are done here, each behind the one check:
 - a lead event for a workspace, or a copy for the webhook's forwarding rules (`lead_event_send`,
   `lead_copies_send`): a held lead's event waits, unlisted and unsent, and goes out at release
   in the order it was made (workspaces.delivery.outbox_release); copies are made at release,
-- a sale: distribution books its rows only after `lead_gate` passed for that lead and its buyers.
+- a sale: distribution books its rows only after `lead_gate` passed for that lead, and each buyer
+  gets its record through `lead_access_give` in the sale's transaction.
 A lead whose phone or email is suppressed for a workspace (suppression: a list for every buyer,
 a registry for callers, that workspace's opt-out) reaches that workspace by none of them either:
 `lead_gate` names the workspaces a path gives the lead to, and one query on the suppression
