@@ -21,8 +21,10 @@ from leadhub.testing import (
     valid_phone,
 )
 from leadhub.testing.api import workspace_with_key
+from leads.gate import LeadSuppressedFor
 from leads.holds import lead_hold_release
 from leads.models import Lead, LeadAccess
+from leads.services.assignment import lead_assign
 from people.services import contact_purge
 from providers.models import RejectedSubmission
 from suppression.keys import phone_key, suppression_digest
@@ -169,6 +171,8 @@ def test_the_gate_refuses_every_other_path_to_a_suppressed_buyer(world):
     answer = client.post(f"/api/v1/leads/{lead.pk}/assign/", {"workspace_id": world["buyer"].pk, "price": "9"},
                          content_type="application/json")
     assert_error(answer, 409, code="suppressed")
+    with pytest.raises(LeadSuppressedFor):
+        lead_assign(lead=lead, workspace=world["buyer"], by="staff:ops")
     leads_distribute_again(leads=[lead])
     assert not LeadAccess.objects.filter(lead=lead).exists()
 
