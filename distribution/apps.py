@@ -8,11 +8,13 @@ class DistributionConfig(AppConfig):
     def ready(self):
         from leads.handoff import lead_distributor_register
         from leads.selectors import lead_timeline_section_register
+        from suppression.services import purchase_check_register
 
         from . import receivers  # connects the release and delivery hooks and the routing-rule sync
         from . import strategies  # noqa: F401  (names the strategies the webhook's field accepts)
-        from .selectors import lead_decision_items
+        from .selectors import lead_decision_items, workspace_bought
 
         lead_distributor_register(accepted=receivers.distribute_accepted_lead, replayed=receivers.replayed_lead_price,
                                   wanted_by=receivers.lead_wanted_by)
         lead_timeline_section_register(kind="decision", order=1, read=lead_decision_items, staff_only=True)
+        purchase_check_register(workspace_bought)

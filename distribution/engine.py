@@ -15,7 +15,9 @@
 2. Verdicts (distribution.verdicts), in this order, the first failed check named: `own_referral` (the buyer sent the
    lead in), `excluded` (the buyer may
    not have this lead again: its delivery finally failed), `<reason>_hold` (the lead
-   is held, e.g. `consent_hold`: leads.holds),
+   is held, e.g. `consent_hold`: leads.holds), `suppressed` (the lead's phone or email is on a
+   suppression list that applies to the buyer: suppression.selectors.suppressed_workspaces, one
+   query on the entries' digest index for all candidates; an appointment by its lead's),
    `buyer_webhook_off` (the buyer's outbound webhook is configured but switched off), then
    `schedule_closed`, then `filter:<column>`, then `duplicate_for_buyer` (the buyer bought the
    same phone within the offer's `duplicate_days`, as read; `distribution.duplicates.
@@ -41,6 +43,7 @@ from django.db import connection
 from django.utils import timezone
 
 from leadhub.db import prepared_fetchall
+from suppression.selectors import suppressed_workspaces
 from workspaces.models import ANY, Workspace
 from workspaces.zips import product_keys, zip5
 
@@ -304,7 +307,8 @@ def candidates_for(*, kind: str, zip_code: str, state: str, product, at: datetim
     return candidates
 
 
-def verdict_for(candidate: Candidate, subject, *, sender_workspace_id=None, held: str = "", excluded=()) -> Verdict:
+def verdict_for(candidate: Candidate, subject, *, sender_workspace_id=None, held: str = "", excluded=(),
+                suppressed=()) -> Verdict:
     workspace = candidate.offer.workspace
     if sender_workspace_id and workspace.pk == sender_workspace_id:
         return Verdict(Check.OWN_REFERRAL)
@@ -312,6 +316,8 @@ def verdict_for(candidate: Candidate, subject, *, sender_workspace_id=None, held
         return Verdict(Check.EXCLUDED)
     if held:
         return Verdict(Check.HOLD, held)
+    if workspace.pk in suppressed:
+        return Verdict(Check.SUPPRESSED)
     if workspace.webhook_switched_off:
         return Verdict(Check.BUYER_WEBHOOK_OFF)
     if candidate.closed:
@@ -369,9 +375,13 @@ def decide(*, kind: str, subject, zip_code: str, state: str, product, strategy: 
     live hold ("" when none), which every offer refuses; `excluded`: buyers that may not have it."""
     at = at or timezone.now()
     candidates = candidates_for(kind=kind, zip_code=zip_code, state=state, product=product, at=at)
+    suppressed = suppressed_workspaces(
+        phone=subject.phone, email=subject.email, workspaces={c.offer.workspace for c in candidates},
+    ) if subject is not None and not subject.hold_reasons else set()  # a held lead: the gate refuses it anyway
     for candidate in candidates:
         candidate.verdict = verdict_for(
-            candidate, subject, sender_workspace_id=sender_workspace_id, held=held, excluded=excluded
+            candidate, subject, sender_workspace_id=sender_workspace_id, held=held, excluded=excluded,
+            suppressed=suppressed,
         )
         if candidate.verdict == ELIGIBLE:
             candidate.price, candidate.exclusive_price = prices_for(candidate, subject, kind=kind)

@@ -43,7 +43,7 @@ def lead_sell_by_hand(*, lead, workspace, by: str, price=None, reason: str = "",
     reason = (reason or "").strip()
     at = at or timezone.now()
     lead = lead_lock(lead)
-    lead_gate(lead=lead)
+    lead_gate(lead=lead, workspaces=[workspace])
     if not workspace.is_active:
         raise ValidationError({"workspace": [f"Workspace '{workspace.pk}' is inactive."]})
     if workspace.pk in lead.excluded_buyers:

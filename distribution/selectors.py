@@ -159,3 +159,13 @@ def lead_decision_latest(*, lead) -> Decision | None:
 def decision_offers(decision) -> dict:
     """{offer id: offer with its buyer} of a decision's candidates, in one query (still existing ones)."""
     return Offer.objects.select_related("workspace").in_bulk({row.get("offer_id") for row in decision.candidates})
+
+
+def workspace_bought(*, workspace, phone: str = "", email: str = "") -> bool:
+    """Whether `workspace` bought a lead or appointment of `phone` (the sale's copy of it, on the
+    buyer-phone index) or a lead of `email` (suppression asks: its opt-out of a number it bought
+    applies to every buyer)."""
+    sales = Sale.objects.filter(workspace=workspace)
+    if phone and sales.filter(phone=phone).exists():
+        return True
+    return bool(email) and sales.filter(lead__email__iexact=email).exists()

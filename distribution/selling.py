@@ -128,7 +128,7 @@ def sales_make(*, purchases, lead=None, appointment=None, leads=(), webhook=None
     Returns (sales, the payout booked: None when the webhook pays nothing, 0.00 when none is due
     now or it was booked before). Raises ClaimRefused (nothing of this stands then)."""
     for covered in ([lead] if lead is not None else list(leads)) if purchases else ():
-        lead_gate(lead=covered)
+        lead_gate(lead=covered)  # its buyers: each one's record of it passes the gate (lead_access_give)
     subject_lead = lead if lead is not None else (appointment.lead if appointment is not None else None)
     phone = lead.phone if lead is not None else getattr(appointment, "customer_phone", "")
     sales = Sale.objects.bulk_create(

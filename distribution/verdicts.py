@@ -18,6 +18,7 @@ class Check(StrEnum):
     OWN_REFERRAL = "own_referral"  # the buyer sent the lead in
     EXCLUDED = "excluded"  # the buyer may not have it again (its delivery finally failed)
     HOLD = "hold"  # scope: the hold's reason (leads.holds)
+    SUPPRESSED = "suppressed"  # the lead's phone or email is on a list that applies to the buyer
     BUYER_WEBHOOK_OFF = "buyer_webhook_off"
     SCHEDULE_CLOSED = "schedule_closed"
     FILTER = "filter"  # scope: the lead column
@@ -30,6 +31,7 @@ _WORDS = {
     Check.ELIGIBLE: "eligible",
     Check.OWN_REFERRAL: "the buyer sent this lead in",
     Check.EXCLUDED: "excluded: its delivery to this buyer finally failed",
+    Check.SUPPRESSED: "the phone or email is suppressed for this buyer (a do-not-contact list)",
     Check.BUYER_WEBHOOK_OFF: "the buyer's webhook is switched off",
     Check.NOT_THE_LEADS_BUYER: "not a buyer of the appointment's lead",
 }

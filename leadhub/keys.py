@@ -18,8 +18,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 
+def peppered_digest(text: str, *, pepper: str) -> str:
+    """HMAC-SHA256 of `text` under `pepper`: what a key or a suppressed phone is looked up by."""
+    return hmac.new(pepper.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
 def key_digest(raw_key: str) -> str:
-    return hmac.new(settings.API_KEY_PEPPER.encode(), raw_key.encode(), hashlib.sha256).hexdigest()
+    return peppered_digest(raw_key, pepper=settings.API_KEY_PEPPER)
 
 
 def generate_key(prefix: str) -> str:

@@ -35,6 +35,9 @@ if not SECRET_KEY:
 
 # Pepper for HMAC digests of provider and workspace API keys (never stored with the data).
 API_KEY_PEPPER = os.environ.get("API_KEY_PEPPER", SECRET_KEY)
+# Suppression entries are found by a digest peppered with this (suppression.services.suppression_digest);
+# its own setting, so rotating the API key pepper does not make every suppressed number sellable.
+SUPPRESSION_PEPPER = os.environ.get("SUPPRESSION_PEPPER", SECRET_KEY)
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
@@ -56,6 +59,7 @@ INSTALLED_APPS = [
     "workspaces",
     "providers",
     "contacts",
+    "suppression",
     "leads",
     "ledger",
     "distribution",
@@ -274,6 +278,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "analytics", "description": "Funnel, daily and provider figures."},
         {"name": "offers", "description": "What your workspace buys: products, where, which leads and when."},
         {"name": "sales", "description": "What your workspace bought: each lead, at what price, and when."},
+        {"name": "suppressions", "description": "Your consumers' opt-outs: report one, list yours."},
     ],
     # /api/docs/ works without internet: Swagger UI and Redoc are served from our static files.
     "SWAGGER_UI_DIST": "SIDECAR",

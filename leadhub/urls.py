@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("people.api.urls")),
+    path("api/v1/", include("suppression.api.urls")),
     path("api/v1/", include("workspaces.api.urls")),
     path("api/v1/", include("distribution.api.urls")),
     path("api/v1/", include("appointments.api.urls")),

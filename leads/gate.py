@@ -7,17 +7,23 @@ give a workspace a lead are done here, each behind the one check:
 - a lead event for a workspace, or a copy for the webhook's forwarding rules (`lead_event_send`,
   `lead_copies_send`): a held lead's event waits, unlisted and unsent, and goes out at release
   in the order it was made (workspaces.delivery.outbox_release); copies are made at release,
-- a sale: distribution books its rows only after `lead_gate` passed for that lead.
+- a sale: distribution books its rows only after `lead_gate` passed for that lead, and each buyer
+  gets its record through `lead_access_give` in the sale's transaction.
+A lead whose phone or email is suppressed for a workspace (suppression: a list for every buyer,
+a registry for callers, that workspace's opt-out) reaches that workspace by none of them either:
+`lead_gate` names the workspaces a path gives the lead to, and one query on the suppression
+digests answers for all of them.
 `leadhub/tests/test_gate.py` fails when any other module grants access, emits lead events or
 books sales itself, so a new path cannot go around the gate.
 
 The lead passed in is the row the caller read under its lock (its `hold_reasons` column is the
-live holds, kept by leads.holds), so the check costs no query.
+live holds, kept by leads.holds), so the hold check costs no query; the suppression check one.
 """
 from leadhub.errors import ServiceConflict
 from leads.events import lead_event_data
 from leads.services.access import lead_access_grant
 from workspaces.delivery import outbox_emit
+from suppression.selectors import suppressed_workspaces
 from workspaces.forwarding import lead_forward_rules_apply
 
 
@@ -33,15 +39,31 @@ class LeadHeld(ServiceConflict):
         super().__init__(message, errors={"holds": [message]})
 
 
-def lead_gate(*, lead):
-    """Refuse (LeadHeld) a lead that has a live hold: it may reach no workspace now."""
+class LeadSuppressedFor(ServiceConflict):
+    """A suppressed phone or email goes to none of the workspaces its lists apply to. The answer
+    names the workspaces, not the lists (ops read those on the suppression admin)."""
+
+    code = "suppressed"
+
+    def __init__(self, lead, workspace_ids):
+        self.workspace_ids = sorted(workspace_ids)
+        message = (f"Lead {lead.pk}'s phone or email is suppressed for {', '.join(self.workspace_ids)}: "
+                   "it may not be given to them.")
+        super().__init__(message, errors={"workspace": [message]})
+
+
+def lead_gate(*, lead, workspaces=()):
+    """Refuse (LeadHeld) a lead that has a live hold: it may reach no workspace now; refuse
+    (LeadSuppressedFor) a lead suppressed for any of `workspaces`, the ones the caller gives it to."""
     if lead.hold_reasons:
         raise LeadHeld(lead)
+    if workspaces and (refused := suppressed_workspaces(phone=lead.phone, email=lead.email, workspaces=workspaces)):
+        raise LeadSuppressedFor(lead, refused)
 
 
 def lead_access_give(*, lead, workspace, how: str, by: str, holder: bool = False):
     """`workspace`'s record of `lead` (leads.services.access.lead_access_grant), if the gate lets it."""
-    lead_gate(lead=lead)
+    lead_gate(lead=lead, workspaces=[workspace])
     return lead_access_grant(lead=lead, workspace=workspace, how=how, by=by, holder=holder)
 
 

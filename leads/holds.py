@@ -60,10 +60,19 @@ HOLD_REASONS = {
             release_hint="the consent evidence was checked (or the buyer takes the lead without it)",
             at_ingest=_evidence_unverified,
         ),
+        # Placed by ingest when the webhook's `suppression_action` is `hold` and the phone or email
+        # is on a list for every buyer (leads.services.ingest); it depends on the lists, not on the
+        # post alone, so it has no `at_ingest`. A release does not lift the suppression: every
+        # buyer the lists still cover refuses the lead (`suppressed`) at the gate.
+        HoldReason(
+            code="suppressed", label="Phone or email suppressed",
+            release_hint="the number or email is no longer suppressed, or was suppressed by mistake",
+        ),
     )
 }
 CONSENT = "consent"
 EVIDENCE = "evidence"
+SUPPRESSED = "suppressed"
 HOLD_PLACED = "hold_placed"
 HOLD_RELEASED = "hold_released"
 

@@ -29,6 +29,7 @@ from leads.models import (
     WorkspaceTracking,
 )
 from providers.services.rejected import rejected_submissions_purge_for_phone
+from suppression.services import suppression_entries_purge
 from workspaces.delivery import outbox_purge_for_contacts
 
 
@@ -102,8 +103,13 @@ def contact_purge(*, contact, reason, by):
     deleted_counts = {queryset.model._meta.db_table: 0 for queryset in steps}
     phones = dict.fromkeys([contact.phone, *(duplicate.phone for duplicate in merged_away),
                             *Lead.objects.filter(contact=contact).values_list("phone", flat=True).distinct()])
+    emails = dict.fromkeys(email for email in [contact.email, *(duplicate.email for duplicate in merged_away),
+                                               *Lead.objects.filter(contact=contact).values_list("email", flat=True)
+                                               .distinct()] if email)
     for queryset in steps:
         _add_counts(deleted_counts, queryset.delete())
+    # Their suppression entries stay, as digests only: a purged opt-out never becomes sellable again.
+    deleted_counts["suppression_entry_values"] = suppression_entries_purge(phones=phones, emails=emails)
     # The buyers' duplicate windows keep a phone only while a remaining sale does.
     deleted_counts["distribution_buyer_phones"] = buyer_phones_rebuild(phones=phones)
     deleted_counts["rejected_submissions"] = sum(rejected_submissions_purge_for_phone(phone=p) for p in phones)

@@ -44,6 +44,16 @@ class ConsentEvidenceMode(models.TextChoices):
     VERIFIED_BEFORE_SALE = "verified_before_sale", "Verified before sale: hold the lead until the evidence is verified"
 
 
+class SuppressionAction(models.TextChoices):
+    """What ingest does with a post whose phone or email is on a list that applies to every buyer
+    (suppression.kinds). `hold` is the default, for webhooks made before suppression too: nothing
+    is lost (the lead is kept, held, and ops see why) and nothing leaves; `refuse` answers the
+    provider a failure and keeps the post only as a rejected submission."""
+
+    HOLD = "hold", "Accept it, held (suppressed)"
+    REFUSE = "refuse", "Refuse it (failure, code suppressed)"
+
+
 class WebhookConfig(TimeStampedModel):
     webhook_id = models.CharField(
         max_length=100,
@@ -97,6 +107,10 @@ class WebhookConfig(TimeStampedModel):
                   "evidence (a malformed consumer IP too); verified_before_sale: accept, but hold the lead until a "
                   "verifier confirms its evidence.",
     )
+    suppression_action = models.CharField(
+        max_length=10, choices=SuppressionAction.choices, default=SuppressionAction.HOLD,
+        help_text="A post of a suppressed phone or email (a list for all buyers): held, or refused.",
+    )
     test_mode = models.BooleanField(
         default=False,
         help_text="For a provider's integration: posts are checked and answered as usual, but no lead or "
@@ -116,6 +130,7 @@ class WebhookConfig(TimeStampedModel):
             choices_constraint("webhook_configs", "payout_kind", PayoutKind.choices, allow_blank=True),
             choices_constraint("webhook_configs", "payout_on", PayoutOn.choices),
             choices_constraint("webhook_configs", "consent_evidence", ConsentEvidenceMode.choices),
+            choices_constraint("webhook_configs", "suppression_action", SuppressionAction.choices),
         ]
 
     def __str__(self):

@@ -28,6 +28,8 @@ class Scope(models.TextChoices):
     CONVERSIONS_WRITE = "conversions:write", "Write conversions"
     ANALYTICS_READ = "analytics:read", "Read analytics"
     OFFERS_WRITE = "offers:write", "Pause and resume offers"
+    SUPPRESSIONS_READ = "suppressions:read", "Read your opt-out reports"
+    SUPPRESSIONS_WRITE = "suppressions:write", "Report opt-outs"
 
 
 def validate_scopes(value):
@@ -56,6 +58,7 @@ class EventType(models.TextChoices):
     LEAD_STATUS_CHANGED = "lead.status_changed", "Lead status changed"
     LEAD_FORWARDED = "lead.forwarded", "Lead forwarded"
     LEAD_SOLD = "lead.sold", "Lead sold (price, exclusive, offer)"
+    LEAD_SUPPRESSED = "lead.suppressed", "Lead suppressed (its phone or email may no longer be contacted)"
     APPOINTMENT_CREATED = "appointment.created", "Appointment created"
     APPOINTMENT_UPDATED = "appointment.updated", "Appointment updated"
     APPOINTMENT_SOLD = "appointment.sold", "Appointment sold (price, offer)"
@@ -97,6 +100,11 @@ class Workspace(TimeStampedModel):
     total_conversions = models.PositiveIntegerField(default=0)
     total_revenue = models.DecimalField(**MONEY_TOTAL, default=Decimal("0"))
     metadata = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
+    # Do-not-call registry lists (suppression, kind `dnc`) apply to buyers that call consumers.
+    # On for new buyers and for those made before: a buyer that does not call says so.
+    calls_consumers = models.BooleanField(
+        default=True, help_text="The buyer calls consumers: do-not-call registry lists apply to it.",
+    )
     time_zone = models.CharField(
         max_length=64, default="UTC", validators=[validate_time_zone],
         help_text="IANA zone the buyer's offer schedules are read in (e.g. America/Chicago).",

@@ -17,8 +17,9 @@ from leadhub.testing import admin_url, make_lead, make_workspace
 WEEKDAYS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 ONE_OF_EACH = [
     Verdict(Check.ELIGIBLE), Verdict(Check.OWN_REFERRAL), Verdict(Check.EXCLUDED), Verdict(Check.HOLD, "consent"),
-    Verdict(Check.BUYER_WEBHOOK_OFF), Verdict(Check.SCHEDULE_CLOSED), Verdict(Check.FILTER, "roof_age"),
-    Verdict(Check.DUPLICATE_FOR_BUYER), Verdict(Check.CAP, "buyer", "day"), Verdict(Check.NOT_THE_LEADS_BUYER),
+    Verdict(Check.SUPPRESSED), Verdict(Check.BUYER_WEBHOOK_OFF), Verdict(Check.SCHEDULE_CLOSED),
+    Verdict(Check.FILTER, "roof_age"), Verdict(Check.DUPLICATE_FOR_BUYER), Verdict(Check.CAP, "buyer", "day"),
+    Verdict(Check.NOT_THE_LEADS_BUYER),
 ]
 
 

@@ -32,6 +32,7 @@ def make_workspace(workspace_id=None, **fields):
 
     workspace_id = workspace_id or f"ws-{unique_suffix()}"
     fields.setdefault("name", workspace_id.title())
+    fields.setdefault("calls_consumers", False)  # a test that needs a calling buyer says so
     return Workspace.objects.create(id=workspace_id, **fields)
 
 

@@ -61,6 +61,10 @@ ROUTES = {
     "partner-offer-pause": [("post", "/api/v1/offers/{offer}/pause/?workspace={workspace}", None, WRITE)],
     "partner-offer-resume": [("post", "/api/v1/offers/{offer}/resume/?workspace={workspace}", None, WRITE)],
     "partner-workspace-sales": [("get", "/api/v1/workspace/sales/", None, VIEW)],
+    "partner-suppression-list": [
+        ("get", "/api/v1/suppressions/", None, VIEW),
+        ("post", "/api/v1/suppressions/?workspace={workspace}", {"phone": "4155550132", "reason": "asked"}, WRITE),
+    ],
     "staff-lead-assign": [("post", "/api/v1/leads/{lead}/assign/", {"workspace_id": "{workspace}", "price": "5"},
                            WRITE)],
     "partner-workspace": [("get", "/api/v1/workspace/?workspace={workspace}", None, VIEW)],

@@ -16,11 +16,12 @@ from leadhub.errors import ServiceConflict, ServiceRefusal
 from leads.handoff import lead_distributor
 from leads.consent_evidence import EVIDENCE_COLUMNS
 from leads.ingest import clean_lead, column_for, posted_values
-from leads.holds import EVIDENCE, hold_columns, holds_at_ingest, lead_holds_live, lead_holds_record
+from leads.holds import EVIDENCE, SUPPRESSED, hold_columns, holds_at_ingest, lead_holds_live, lead_holds_record
 from leads.services.evidence import held_lead_evidence_queue
 from leads.models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
-from providers.models import ConsentEvidenceMode, WebhookConfig
+from providers.models import ConsentEvidenceMode, SuppressionAction, WebhookConfig
 from providers.services.usage import provider_usage_record
+from suppression.selectors import suppressed_for_everyone
 from workspaces.zips import zip_state
 
 
@@ -40,6 +41,33 @@ class ConsentEvidenceMissing(IngestError):
     """A `require` webhook's post without a TrustedForm certificate or Jornaya LeadiD token."""
 
     code = "consent_evidence_missing"
+
+
+class LeadSuppressed(IngestError):
+    """A post refused because its phone or email is suppressed for every buyer (the webhook's
+    `suppression_action` is `refuse`). The answer names no list: which lists hold a number is ops'
+    knowledge, not the sender's."""
+
+    code = "suppressed"
+
+    def __init__(self):
+        message = "This lead may not be contacted: its phone or email is suppressed."
+        super().__init__(message, errors={"phone": [message]})
+
+
+SUPPRESSED_MESSAGE = "The phone or email is on a do-not-contact list for every buyer."
+
+
+def suppression_holds(*, webhook, values) -> list[tuple[str, str]]:
+    """The `suppressed` hold a post calls for when its phone or email is on a list for every buyer
+    and its webhook holds such posts; LeadSuppressed when the webhook refuses them. Lists that
+    stop only some buyers (a registry for callers, one workspace's opt-out) are distribution's
+    verdict per buyer, not ingest's."""
+    if not suppressed_for_everyone(phone=values.get("phone", ""), email=values.get("email", "")):
+        return []
+    if webhook.suppression_action == SuppressionAction.REFUSE:
+        raise LeadSuppressed()
+    return [(SUPPRESSED, SUPPRESSED_MESSAGE)]
 
 
 @dataclass(frozen=True)
@@ -108,12 +136,13 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
                  "external_id": cleaned.external_id}
     if cleaned.external_id is not None and (existing := _lead_with_reference(reference)):
         return _replayed(existing, cleaned, webhook=webhook)
+    suppressed = suppression_holds(webhook=webhook, values=cleaned.values)
     try:
         with transaction.atomic():
             result = _create(
                 cleaned, webhook=webhook, payload=payload, provider=provider, ip_address=ip_address,
                 user_agent=user_agent, sent_from_workspace=sent_from_workspace, lead_id=lead_id,
-                distribute=distribute,
+                distribute=distribute, suppressed=suppressed,
             )
     except IntegrityError:
         # Lost a race for the same new reference; the atomic block has rolled back (to its
@@ -146,10 +175,10 @@ def lead_id_sequence_advance(*, past: int):
 
 
 def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent_from_workspace, lead_id,
-            distribute):
+            distribute, suppressed):
     now = timezone.now()
     values = cleaned.values
-    holds = holds_at_ingest(values, webhook=webhook)
+    holds = holds_at_ingest(values, webhook=webhook) + suppressed
     contact, created_contact, changed = contact_upsert(
         webhook_id=webhook.webhook_id, phone=values["phone"], now=now,
         values={**posted_values(values), "sent_from_workspace": sent_from_workspace.pk if sent_from_workspace else ""},

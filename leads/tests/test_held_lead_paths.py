@@ -214,48 +214,78 @@ def test_a_held_lead_reaches_no_workspace_by_any_path_until_released(appointment
     assert_released_once(world, lead)
 
 
-@pytest.mark.parametrize("reason", HOLD_POSTS)
-@pytest.mark.parametrize("door", ["webhook", "referral", "import --distribute", "re-processing"])
-def test_a_lead_held_at_ingest_is_distributed_when_released(world, reason, door, tmp_path):
-    webhook_holding(world, reason)
+DOORS = ["webhook", "referral", "import --distribute", "re-processing"]
+
+
+def ingest_by(world, door, body, tmp_path, *, webhook_fields=None):
+    """The lead `body` makes when it comes in by `door` (a referral's webhook made with `webhook_fields`)."""
     if door == "webhook":
-        lead = post_lead(world, reason)
-    elif door == "re-processing":
+        answer = provider_post(Client(), f"/api/v1/webhooks/{world['webhook'].webhook_id}/leads/", json.dumps(body),
+                               provider=world["provider"])
+        assert answer.status_code == 201, answer.content
+        return Lead.objects.get(pk=answer.json()["lead_id"])
+    if door == "re-processing":
         from providers.models import RejectedSubmission
         from providers.services.rejected import rejected_submission_reprocess
 
-        body = {**POST, **HOLD_POSTS[reason], "phone": valid_phone(), "email": "ada@"}
-        refused = provider_post(Client(), f"/api/v1/webhooks/{world['webhook'].webhook_id}/leads/", json.dumps(body),
-                                provider=world["provider"])
+        refused = provider_post(Client(), f"/api/v1/webhooks/{world['webhook'].webhook_id}/leads/",
+                                json.dumps({**body, "email": "ada@"}), provider=world["provider"])
         assert refused.status_code == 422, refused.content
-        submission = rejected_submission_reprocess(submission=RejectedSubmission.objects.get(),
-                                                   payload={**body, "email": "ada@example.com"})
-        lead = Lead.objects.get(pk=submission.reprocessed_object_id)
-    elif door == "import --distribute":
+        submission = rejected_submission_reprocess(submission=RejectedSubmission.objects.get(), payload=body)
+        return Lead.objects.get(pk=submission.reprocessed_object_id)
+    if door == "import --distribute":
         import csv
 
         from django.core.management import call_command
 
-        row = {**POST, **HOLD_POSTS[reason], "phone": valid_phone()}
         with open(tmp_path / "leads.csv", "w", newline="") as file:
-            writer = csv.DictWriter(file, fieldnames=list(row))
+            writer = csv.DictWriter(file, fieldnames=list(body))
             writer.writeheader()
-            writer.writerow(row)
+            writer.writerow(body)
         call_command("import_leads", str(tmp_path / "leads.csv"), "--webhook", world["webhook"].webhook_id,
                      "--provider", world["provider"].provider_id, "--distribute", stdout=io.StringIO())
-        lead = Lead.objects.get(phone=row["phone"])
-        assert lead.hold_reasons == reason
-    else:
-        referrer, client = workspace_with_key()
-        make_webhook(f"ws-{referrer.pk}-solar", distribution_strategy="priority",  # its referrals are sold
-                     **HOLD_WEBHOOKS.get(reason, {}))
-        answer = client.post("/api/v1/leads/", {**POST, **HOLD_POSTS[reason], "phone": valid_phone(),
-                                                 "lead_type": "solar"}, format="json")
-        assert answer.status_code == 201, answer.content
-        lead = Lead.objects.get(pk=answer.json()["lead_id"])
+        return Lead.objects.get(phone=body["phone"])
+    referrer, client = workspace_with_key()
+    make_webhook(f"ws-{referrer.pk}-solar", distribution_strategy="priority",  # its referrals are sold
+                 **(webhook_fields or {}))
+    answer = client.post("/api/v1/leads/", {**body, "lead_type": "solar"}, format="json")
+    assert answer.status_code == 201, answer.content
+    return Lead.objects.get(pk=answer.json()["lead_id"])
+
+
+@pytest.mark.parametrize("reason", HOLD_POSTS)
+@pytest.mark.parametrize("door", DOORS)
+def test_a_lead_held_at_ingest_is_distributed_when_released(world, reason, door, tmp_path):
+    webhook_holding(world, reason)
+    lead = ingest_by(world, door, {**POST, **HOLD_POSTS[reason], "phone": valid_phone()}, tmp_path,
+                     webhook_fields=HOLD_WEBHOOKS.get(reason))
+    assert lead.hold_reasons == reason
     assert_nothing_reached(world, lead)
     lead_hold_release(lead=lead, reason=reason, by="staff:ops", note="checked")
     assert_released_once(world, lead)
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_a_suppressed_lead_is_held_at_ingest_and_reaches_no_buyer_by_any_path_even_released(
+        appointment_clock, world, door, tmp_path):
+    """`suppressed` is placed by ingest from the lists (a list for every buyer, the webhook's
+    `suppression_action` `hold`), not from the post alone; its release does not lift the
+    suppression, so every path still finds the buyer refused."""
+    from suppression.models import SuppressionList
+    from suppression.services import suppression_entry_add
+
+    phone = valid_phone()
+    suppression_entry_add(suppression_list=SuppressionList.objects.create(name="do not contact", kind="internal"),
+                          phone=phone, by="staff:ops")
+    lead = ingest_by(world, door, {**POST, "phone": phone, "external_id": f"ext-{phone[-6:]}"}, tmp_path)
+    assert lead.hold_reasons == "suppressed"
+    for path in PATHS.values() if door == "webhook" else ():  # the paths do not depend on the door
+        path(world, lead)
+    assert_nothing_reached(world, lead)
+    lead_hold_release(lead=lead, reason="suppressed", by="staff:ops", note="checked")
+    leads_distribute_again(leads=[lead])
+    assert_nothing_reached(world, lead)
+    assert {row["verdict"] for row in Decision.objects.filter(lead=lead).latest("pk").candidates} == {"suppressed"}
 
 
 @pytest.mark.parametrize("reason", HOLD_REASONS)

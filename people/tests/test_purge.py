@@ -91,6 +91,7 @@ def test_purge_removes_every_row_of_the_contact_and_nothing_of_another():
         "rejected_submissions": 0,
         "outbound_delivery_attempts": 0,
         "outbound_events": 0,
+        "suppression_entry_values": 0,
         "contacts": 1,
     }
     deleted_tables = [
