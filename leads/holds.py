@@ -7,7 +7,8 @@ lead to whatever waits for it (`lead_released`: distribution as if it had just a
 appointments and events that waited, in order).
 
 A new reason is one `HOLD_REASONS` entry: its code, its words for people, and, when a post can
-call for it, the check `at_ingest` runs on the cleaned lead.
+call for it, the check `at_ingest` runs on the cleaned lead, or, when that check needs more than
+the post (earlier leads), the name of the ingest check that places it (`ingest_check`).
 """
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,12 @@ class HoldReason:
     release_hint: str  # what ops confirm when they release it
     # (cleaned lead values) -> the hold's message, or None: the post needs no such hold.
     at_ingest: Callable[[dict], str | None] | None = None
+    # Placed at ingest by a check of its own that reads the database (named here for people).
+    ingest_check: str = ""
+
+    @property
+    def placed_at_ingest(self) -> bool:
+        return self.at_ingest is not None or bool(self.ingest_check)
 
 
 def _consent_missing(values) -> str | None:
@@ -43,9 +50,15 @@ HOLD_REASONS = {
             code="consent", label="Consent not given",
             release_hint="consent was obtained (e.g. on a recorded call)", at_ingest=_consent_missing,
         ),
+        HoldReason(
+            code="duplicate", label="Possible duplicate of an earlier lead",
+            release_hint="it is not the earlier lead's person or request (see the timeline's duplicate_matched)",
+            ingest_check="leads.intake_duplicates.duplicate_find (a duplicate rule with action `hold`)",
+        ),
     )
 }
 CONSENT = "consent"
+DUPLICATE = "duplicate"
 HOLD_PLACED = "hold_placed"
 HOLD_RELEASED = "hold_released"
 
@@ -69,7 +82,8 @@ def holds_at_ingest(values: dict) -> list[tuple[str, str]]:
 
 def hold_columns(codes) -> dict:
     """The lead's derived columns for this set of live hold reasons (the only place they are computed)."""
-    codes = [code for code in HOLD_REASONS if code in set(codes)]
+    wanted = set(codes)  # once: `codes` may be a generator
+    codes = [code for code in HOLD_REASONS if code in wanted]
     return {"hold_reasons": ",".join(codes), "held_for_consent": CONSENT in codes}
 
 

@@ -81,6 +81,15 @@ class HoldSerializer(serializers.Serializer):
     message = serializers.CharField(help_text="Why, in words.")
 
 
+class DuplicateOfSerializer(serializers.Serializer):
+    rule = serializers.IntegerField(help_text="The duplicate rule that matched.")
+    field = serializers.CharField(help_text="The key it matched on (`phone`, `email+last_name`, ...); under an "
+                                            "`all` rule every key, comma-separated.")
+    window = serializers.IntegerField(help_text="The rule's window in seconds: the earlier lead is at most this old.")
+    action = serializers.ChoiceField(["reject", "hold", "accept_no_payout"], help_text="What the rule does.")
+    lead_id = serializers.IntegerField(allow_null=True, help_text="The earlier lead, when you sent it; else null.")
+
+
 class DispositionSerializer(serializers.Serializer):
     """What became of the lead. Never names who receives it."""
 
@@ -97,6 +106,12 @@ class DispositionSerializer(serializers.Serializer):
         child=serializers.CharField(),
         help_text="Fields of another vertical (e.g. monthly_electric_bill on an HVAC webhook): not stored in "
                   "the lead's column, kept in the contact's custom_metadata.",
+    )
+    duplicate_of = DuplicateOfSerializer(
+        allow_null=True,
+        help_text="A duplicate rule matched an earlier lead: `hold` (held, `duplicate` in holds) or "
+                  "`accept_no_payout` (sold as usual, nothing paid to you for it); null when none did. A rejected "
+                  "duplicate is answered 409 `duplicate` with the same object here.",
     )
     sold = serializers.BooleanField(help_text="A buyer took the lead when it arrived.")
     price = serializers.DecimalField(
@@ -133,6 +148,7 @@ def ingest_result_body(result) -> dict:
             "held_reason": lead.held_reason,
             "holds": list(result.holds),
             "ignored_fields": list(result.ignored_fields),
+            "duplicate_of": result.duplicate_of,
             "sold": result.sold,
             "price": None if result.price is None else f"{result.price:.2f}",
         },
