@@ -24,7 +24,7 @@ from leadhub.testing import (
 )
 from leadhub.testing.api import workspace_with_key
 from leads.holds import HOLD_REASONS, lead_hold_place, lead_hold_release
-from leads.models import Lead, LeadAccess
+from leads.models import DuplicateRule, Lead, LeadAccess
 from workspaces.delivery import outbound_event_redeliver
 from workspaces.models import DeliveryStatus, LeadForwardingRule, OutboundEvent
 from workspaces.services import routing_rule_save
@@ -33,14 +33,31 @@ pytestmark = pytest.mark.django_db
 
 BUYER_URL = "https://buyer.example/hooks"
 COPY_URL = "https://copies.example/hooks"
-# How a post makes ingest place each hold reason that ingest places (test_every_ingest_reason_has_a_post).
-HOLD_POSTS = {"consent": {"tcpa_compliance": False}}
+# How a post makes ingest place each hold reason that ingest places (test_every_ingest_reason_has_a_post),
+# and what must be stored before such a post (`hold_ready`).
+HOLD_POSTS = {"consent": {"tcpa_compliance": False}, "duplicate": {"email": "twice@example.com"}}
 POST = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "zip_code": "94105",
         "consent_value": True, "tcpa_compliance": True}
 
 
 def test_every_ingest_reason_has_a_post():
-    assert {code for code, reason in HOLD_REASONS.items() if reason.at_ingest} == set(HOLD_POSTS)
+    assert {code for code, reason in HOLD_REASONS.items() if reason.placed_at_ingest} == set(HOLD_POSTS)
+
+
+def _an_earlier_lead_and_a_duplicate_rule():
+    """A global default duplicate rule (every webhook, referrals' too) holding a post whose email
+    an earlier lead had, and that lead."""
+    DuplicateRule.objects.create(keys="email", match="any", scope="all", action="hold", window_seconds=86400)
+    make_lead(email=HOLD_POSTS["duplicate"]["email"])
+
+
+HOLD_SETUPS = {"duplicate": _an_earlier_lead_and_a_duplicate_rule}
+
+
+def hold_ready(reason):
+    """Store what a post needs for ingest to place the `reason` hold (nothing for most reasons)."""
+    if reason in HOLD_SETUPS:
+        HOLD_SETUPS[reason]()
 
 
 @pytest.fixture
@@ -207,18 +224,19 @@ def test_a_held_lead_reaches_no_workspace_by_any_path_until_released(appointment
 @pytest.mark.parametrize("reason", HOLD_POSTS)
 @pytest.mark.parametrize("door", ["webhook", "referral", "import --distribute", "re-processing"])
 def test_a_lead_held_at_ingest_is_distributed_when_released(world, reason, door, tmp_path):
+    hold_ready(reason)
     if door == "webhook":
         lead = post_lead(world, reason)
     elif door == "re-processing":
         from providers.models import RejectedSubmission
         from providers.services import rejected_submission_reprocess
 
-        body = {**POST, **HOLD_POSTS[reason], "phone": valid_phone(), "email": "ada@"}
+        body = {**POST, **HOLD_POSTS[reason], "phone": "555"}
         refused = provider_post(Client(), f"/api/v1/webhooks/{world['webhook'].webhook_id}/leads/", json.dumps(body),
                                 provider=world["provider"])
         assert refused.status_code == 422, refused.content
         submission = rejected_submission_reprocess(submission=RejectedSubmission.objects.get(),
-                                                   payload={**body, "email": "ada@example.com"})
+                                                   payload={**body, "phone": valid_phone()})
         lead = Lead.objects.get(pk=submission.reprocessed_object_id)
     elif door == "import --distribute":
         import csv
@@ -267,6 +285,7 @@ def test_a_hold_placed_on_a_delivered_lead_parks_its_new_events_until_released(w
 
 @pytest.mark.parametrize("reason", HOLD_POSTS)
 def test_a_held_lead_fills_no_blank_of_a_contact_another_workspace_reads_until_released(world, reason):
+    hold_ready(reason)
     phone = valid_phone()
     first = {**POST, "phone": phone}
     answer = provider_post(Client(), f"/api/v1/webhooks/{world['webhook'].webhook_id}/leads/", json.dumps(first),

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 
-from leadhub.testing import make_keyed_provider, make_webhook, provider_post, valid_phone
+from leadhub.testing import make_keyed_provider, make_webhook, provider_post, run_at_once, valid_phone
 from leadhub.testing.api import workspace_with_key
 from leads.intake_duplicates import _keys_compared, duplicate_lookup
 from leads.models import DuplicateRule, Lead, LeadEvent
@@ -230,3 +230,21 @@ def test_the_lookup_reads_the_index(many_leads, keys, match, index):
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert index in plan, plan
         assert query.first() is not None  # and it finds the loader's lead
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_identical_posts_under_reject_accept_exactly_one():
+    """Separate connections, committed transactions: the rule's lock makes the 49 others see the
+    first lead and be refused, none lost to a race."""
+    webhook, provider = make_webhook(), make_keyed_provider()
+    rule(webhook, keys="phone, email", scope="all")
+    body = post_body(phone=valid_phone(), email="race@example.com")
+
+    results, errors = run_at_once(50, lambda i: lead_ingest(webhook=webhook, payload=dict(body), provider=provider))
+
+    accepted = [result for result in results if result is not None]
+    assert len(accepted) == 1
+    assert len(errors) == 49 and all(isinstance(error, IngestDuplicate) for error in errors), errors[:3]
+    assert {error.fields["disposition"]["duplicate_of"]["lead_id"] for error in errors} == {accepted[0].lead.pk}
+    assert Lead.objects.filter(webhook_id=webhook.webhook_id).count() == 1
