@@ -341,7 +341,7 @@ FILTERABLE_COLUMNS = tuple(
         "id", "external_id", "raw_payload", "ip_address", "user_agent", "processed_at", "created_at", "updated_at",
         "workspace_assigned_at", "workspace_status", "notes", "assigned_to", "priority", "follow_up_date",
         "contact_attempts", "status_changed_at", "status_changed_by", "hold_reasons", "state_source",
-        "state_conflicts_zip",
+        "state_conflicts_zip", "payout_withheld",
     } and not isinstance(f, models.JSONField)
 )
 
