@@ -248,3 +248,26 @@ def test_fifty_concurrent_identical_posts_under_reject_accept_exactly_one():
     assert len(errors) == 49 and all(isinstance(error, IngestDuplicate) for error in errors), errors[:3]
     assert {error.fields["disposition"]["duplicate_of"]["lead_id"] for error in errors} == {accepted[0].lead.pk}
     assert Lead.objects.filter(webhook_id=webhook.webhook_id).count() == 1
+
+
+def test_ops_edit_a_webhooks_rules_on_its_page_with_messages_naming_what_is_wrong(admin_client):
+    from leadhub.testing import admin_change_form_data, admin_url
+
+    webhook = make_webhook()
+    page = admin_client.get(admin_url(webhook, "change", webhook.pk))
+    data = admin_change_form_data(page, webhook)
+    prefix = next(inline.formset.prefix for inline in page.context["inline_admin_formsets"]
+                  if inline.formset.model is DuplicateRule)
+    data.update({f"{prefix}-TOTAL_FORMS": "1", f"{prefix}-0-keys": "phone, fax", f"{prefix}-0-match": "any",
+                 f"{prefix}-0-window_seconds": "30", f"{prefix}-0-scope": "webhook", f"{prefix}-0-action": "hold",
+                 f"{prefix}-0-is_active": "on"})
+    refused = admin_client.post(admin_url(webhook, "change", webhook.pk), data)
+    assert refused.status_code == 200
+    page_text = refused.content.decode()
+    assert "fax is not a comparable field" in page_text and "greater than or equal to 60" in page_text
+
+    data.update({f"{prefix}-0-keys": "Phone, email+last_name", f"{prefix}-0-window_seconds": "86400"})
+    assert admin_client.post(admin_url(webhook, "change", webhook.pk), data).status_code == 302
+    saved = DuplicateRule.objects.get(webhook=webhook)
+    assert (saved.keys, saved.action) == ("phone, email+last_name", "hold")
+    assert admin_client.get(admin_url(DuplicateRule, "changelist") + "?applies_to=webhook").status_code == 200
