@@ -88,6 +88,10 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
     transaction, after the lead's, unless the caller says `distribute=False` (CSV imports
     without --distribute): a failed distribution never loses the lead.
 
+    The duplicate rules (leads.intake_duplicates) run first inside the lead's transaction, so
+    every door honours them: `reject` raises IngestDuplicate with nothing written, `hold` places
+    a `duplicate` hold with the lead, `accept_no_payout` marks the lead `payout_withheld`.
+
     leadhub numbers every lead itself; a sender's own id is only its reference (`external_id`),
     unique per (webhook, provider), so a retry is recognised by one indexed lookup. `lead_id` is
     for ops moving leads from an earlier system (`import_leads --keep-ids`) only.
