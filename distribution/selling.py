@@ -180,7 +180,8 @@ def _lead_handed(lead, sale, purchase, *, by, primary):
 
 def _money_book(sales, *, lead, appointment, webhook, at, due):
     """The ledger entries of one sale decision, in one INSERT: a `sale` per buyer and the
-    source's `payout` when due. The payout's reference is unique (per lead, or per appointment),
+    source's `payout` when due and not withheld from the lead (`lead.payout_withheld`: a duplicate
+    rule's `accept_no_payout`). The payout's reference is unique (per lead, or per appointment),
     so it is booked once however many decisions (concurrent ones included) find it due. An
     amount of zero moves no money and books nothing."""
     dimensions = lead_dimensions(lead) if lead is not None else {}
@@ -191,6 +192,8 @@ def _money_book(sales, *, lead, appointment, webhook, at, due):
     payout = payout_for(webhook, sum((sale.price for sale in sales), Decimal("0")))
     if payout is not None and not (sales if webhook.payout_booked_on == PayoutOn.SOLD else due):
         payout = NOTHING_BOOKED
+    if payout is not None and lead is not None and lead.payout_withheld and appointment is None:
+        payout = NOTHING_BOOKED  # a duplicate rule's accept_no_payout: the source is not paid twice for one person
     if payout:
         reference = appointment_payout_reference(appointment.pk) if appointment is not None else payout_reference(lead.pk)
         drafts.append(Draft(kind=EntryKind.PAYOUT, amount=payout, reference=reference, **dimensions))

@@ -39,6 +39,7 @@ from leads.models import (
     ENTRY_STAGE,
     ActivityType,
     ConsentEvidence,
+    DuplicateRule,
     Lead,
     LeadAccess,
     LeadActivity,
@@ -52,6 +53,7 @@ from leads.selectors import lead_timeline
 from leads.holds import HOLD_REASONS, lead_hold_place, lead_hold_release
 from leads.services.status import lead_status_change
 from leads.services.working import LEAD_OPS_FIELDS, lead_activity_add, lead_update
+from providers.admin import webhook_admin_inline_register
 from providers.models import WebhookConfig
 
 LATEST = LatestRowsFormSet.limit
@@ -323,7 +325,7 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
     ]
     fieldsets = [
         (None, {"fields": ["contact", "webhook_id", "provider_id", "external_id", "lead_type", "first_name", "last_name",
-                           "email", "phone_number"]}),
+                           "email", "phone_number", "payout_withheld"]}),
         ("Address", {"fields": ["address", "address2", "city", "state", "state_source", "state_conflicts_zip",
                                 "zip_code"]}),
         ("Work", {"fields": ["status", "status_changed_at", "status_changed_by", "priority", "assigned_to",
@@ -348,6 +350,7 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         "contact",
         "webhook_id",
         "provider_id",
+        "payout_withheld",
         "external_id",
         "lead_type",
         "phone",
@@ -642,3 +645,47 @@ class WorkspaceTrackingAdmin(ExactSearchMixin, AuditLogAdmin):
     search_fields = ["=workspace__id", "=performed_by"]
     number_search_fields = ["contact_id", "lead_id"]
     raw_id_fields = list_select_related = ["contact", "lead", "workspace"]
+
+
+DUPLICATE_RULE_FIELDS = ["keys", "match", "window_seconds", "scope", "action", "is_active"]
+
+
+class DuplicateRuleInline(admin.TabularInline):
+    """A webhook's own duplicate rules, edited on its page (providers' webhook admin shows the
+    inlines leads registers): with any of them, the global defaults no longer apply to it."""
+
+    model = DuplicateRule
+    fk_name = "webhook"
+    fields = DUPLICATE_RULE_FIELDS
+    extra = 0
+    verbose_name = "duplicate rule (this webhook's own: the global defaults then do not apply)"
+
+
+webhook_admin_inline_register(DuplicateRuleInline)
+
+
+class GlobalRuleFilter(admin.SimpleListFilter):
+    title = "applies to"
+    parameter_name = "applies_to"
+
+    def lookups(self, request, model_admin):
+        return [("global", "Global default"), ("webhook", "One webhook")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "global":
+            return queryset.filter(webhook__isnull=True)
+        if self.value() == "webhook":
+            return queryset.filter(webhook__isnull=False)
+        return queryset
+
+
+@admin.register(DuplicateRule)
+class DuplicateRuleAdmin(BaseAdmin):
+    """Every duplicate rule; a rule without a webhook is a global default, used by every webhook
+    that has no rules of its own (leads.intake_duplicates.duplicate_rules_for)."""
+
+    list_display = ["id", "webhook", "keys", "match", "window_seconds", "scope", "action", "is_active"]
+    list_filter = [GlobalRuleFilter, "action", "scope", "match", "is_active"]
+    list_select_related = ["webhook"]
+    raw_id_fields = ["webhook"]
+    fields = ["webhook", *DUPLICATE_RULE_FIELDS]

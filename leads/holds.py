@@ -7,7 +7,9 @@ lead to whatever waits for it (`lead_released`: distribution as if it had just a
 appointments and events that waited, in order).
 
 A new reason is one `HOLD_REASONS` entry: its code, its words for people, and, when a post can
-call for it, the check `at_ingest` runs on the cleaned lead and the webhook it came to.
+call for it, the check `at_ingest` runs on the cleaned lead and the webhook it came to, or, when
+that check needs more than the post (earlier leads, suppression lists), the name of the ingest
+check that places it (`ingest_check`).
 """
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +34,12 @@ class HoldReason:
     release_hint: str  # what ops confirm when they release it
     # (cleaned lead values, webhook) -> the hold's message, or None: the post needs no such hold.
     at_ingest: Callable[[dict, object], str | None] | None = None
+    # Placed at ingest by a check of its own that reads the database (named here for people).
+    ingest_check: str = ""
+
+    @property
+    def placed_at_ingest(self) -> bool:
+        return self.at_ingest is not None or bool(self.ingest_check)
 
 
 def _consent_missing(values, webhook) -> str | None:
@@ -67,12 +75,19 @@ HOLD_REASONS = {
         HoldReason(
             code="suppressed", label="Phone or email suppressed",
             release_hint="the number or email is no longer suppressed, or was suppressed by mistake",
+            ingest_check="leads.services.ingest.suppression_holds (the webhook's suppression_action `hold`)",
+        ),
+        HoldReason(
+            code="duplicate", label="Possible duplicate of an earlier lead",
+            release_hint="it is not the earlier lead's person or request (see the timeline's duplicate_matched)",
+            ingest_check="leads.intake_duplicates.duplicate_find (a duplicate rule with action `hold`)",
         ),
     )
 }
 CONSENT = "consent"
 EVIDENCE = "evidence"
 SUPPRESSED = "suppressed"
+DUPLICATE = "duplicate"
 HOLD_PLACED = "hold_placed"
 HOLD_RELEASED = "hold_released"
 

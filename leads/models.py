@@ -2,11 +2,13 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from leadhub.choices import LeadType
 from leadhub.models import MONEY, CreatedAtModel, TimeStampedModel, choices_constraint
 from leadhub.validators import validate_json_object
+from leads.duplicate_keys import keys_parse
 
 MONEY_OR_NULL = {**MONEY, "null": True, "blank": True}
 
@@ -81,7 +83,7 @@ class Lead(TimeStampedModel):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     email = models.EmailField()
-    phone = models.CharField(max_length=16, db_index=True)
+    phone = models.CharField(max_length=16)  # indexed with created_at (leads_phone_created_idx)
     address = models.CharField(max_length=255, blank=True)
     address2 = models.CharField(max_length=255, blank=True)
     city = models.CharField(max_length=100, blank=True)
@@ -131,6 +133,10 @@ class Lead(TimeStampedModel):
     # Buyers this lead may never be sold to again (a delivery that finally failed; returns later):
     # read with the lead's row by distribution, so excluding costs the engine no query.
     excluded_buyers = models.JSONField(default=list, blank=True)
+    # Why the source is not paid for this lead (a duplicate rule's `accept_no_payout`: a source is
+    # not paid twice for one person); "" = paid by its webhook's terms. Read with the lead's row
+    # by the sale path, which books no source payout for it.
+    payout_withheld = models.CharField(max_length=255, blank=True, default="")
     raw_payload = models.JSONField(default=dict, blank=True)
     # The consumer's, as the post says (buyers see them); the posting server's are `source_*`,
     # for ops only: a buyer claims consent with the person's browser, not the sender's server.
@@ -185,6 +191,11 @@ class Lead(TimeStampedModel):
         indexes = [
             models.Index(fields=["webhook_id", "created_at"], name="leads_webhook_created_idx"),
             models.Index(fields=["workspace", "updated_at"], name="leads_workspace_updated_idx"),
+            # The duplicate rules' lookups at intake (leads.duplicate_keys: every key has one of
+            # these fields), newest first within a window; the phone index serves every other
+            # lookup by phone too.
+            models.Index(fields=["phone", "created_at"], name="leads_phone_created_idx"),
+            models.Index(Lower("email"), "created_at", name="leads_email_created_idx"),
             # The held leads (ops' queue, the gate's bulk questions): few, so a lead that is not
             # held costs this index nothing on insert.
             models.Index(fields=["id"], name="leads_held_idx", condition=~models.Q(hold_reasons="")),
@@ -208,6 +219,80 @@ class Lead(TimeStampedModel):
             return None
         missing = consent_missing({name: getattr(self, name) for name in CONSENT_FLAGS})
         return consent_hold_message(missing or ["consent"])
+
+
+class DuplicateScope(models.TextChoices):
+    WEBHOOK = "webhook", "This webhook"
+    LEAD_TYPE = "lead_type", "This lead type"
+    ALL = "all", "Everything"
+
+
+class DuplicateMatch(models.TextChoices):
+    ALL = "all", "All keys (one earlier lead matches every key)"
+    ANY = "any", "Any key"
+
+
+class DuplicateAction(models.TextChoices):
+    REJECT = "reject", "Reject (kept as a rejected submission)"
+    HOLD = "hold", "Accept with a duplicate hold"
+    ACCEPT_NO_PAYOUT = "accept_no_payout", "Accept and sell, no source payout"
+
+
+DUPLICATE_WINDOW_MIN = 60
+DUPLICATE_WINDOW_MAX = 365 * 24 * 3600
+
+
+class DuplicateRule(TimeStampedModel):
+    """When a post is a duplicate of an earlier lead, and what then (leads.intake_duplicates).
+
+    A webhook's own rules apply to its posts; a webhook with none gets the global default (the
+    rules with no webhook), so ops set the house rule once and override it where a source differs.
+    The rule hangs off the webhook (providers sits below leads) with no reverse accessor: the
+    webhook admin shows the rules through the inline leads registers there."""
+
+    webhook = models.ForeignKey(
+        "providers.WebhookConfig", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        help_text="Blank: a global default rule, for every webhook without rules of its own.",
+    )
+    keys = models.CharField(
+        max_length=200, help_text="What to compare, comma-separated keys of fields joined by +: "
+                                  "phone, email, phone+zip, email+last_name, ...",
+    )
+    match = models.CharField(max_length=3, choices=DuplicateMatch.choices, default=DuplicateMatch.ANY)
+    window_seconds = models.PositiveIntegerField(
+        validators=[MinValueValidator(DUPLICATE_WINDOW_MIN), MaxValueValidator(DUPLICATE_WINDOW_MAX)],
+        help_text="How far back an earlier lead counts: 60 seconds to 365 days (31536000 s).",
+    )
+    scope = models.CharField(max_length=10, choices=DuplicateScope.choices, default=DuplicateScope.WEBHOOK)
+    action = models.CharField(max_length=20, choices=DuplicateAction.choices)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "duplicate_rules"
+        ordering = ["id"]
+        constraints = [
+            choices_constraint("duplicate_rules", "match", DuplicateMatch.choices),
+            choices_constraint("duplicate_rules", "scope", DuplicateScope.choices),
+            choices_constraint("duplicate_rules", "action", DuplicateAction.choices),
+            models.CheckConstraint(
+                condition=models.Q(window_seconds__gte=DUPLICATE_WINDOW_MIN, window_seconds__lte=DUPLICATE_WINDOW_MAX),
+                name="duplicate_rules_window_range",
+            ),
+        ]
+
+    def __str__(self):
+        where = self.webhook_id and f"webhook #{self.webhook_id}" or "global"
+        return f"duplicate rule #{self.pk} ({where}): {self.match} of {self.keys} → {self.action}"
+
+    def clean(self):
+        try:
+            self.keys = ", ".join(keys_parse(self.keys))
+        except ValidationError as exc:
+            raise ValidationError({"keys": exc.messages}) from None
+
+    @property
+    def key_list(self) -> list[str]:
+        return [key.strip() for key in self.keys.split(",") if key.strip()]
 
 
 class LeadHold(models.Model):
@@ -364,6 +449,7 @@ class LeadEvent(CreatedAtModel):
     UNASSIGNED = "unassigned"
     STATUS_CHANGED = "status_changed"
     STATE_CONFLICT = "state_conflict"  # the posted state is not the ZIP's (ingest)
+    DUPLICATE_MATCHED = "duplicate_matched"  # a duplicate rule matched at ingest: the full match, for ops only
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     event_type = models.CharField(max_length=50, db_index=True)

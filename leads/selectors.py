@@ -67,13 +67,21 @@ def lead_activity_list(*, lead, workspace):
     return LeadActivity.objects.filter(lead=lead).filter(_attributed_to(workspace))
 
 
+# Neutral events only ops read: a duplicate rule's match names an earlier lead another
+# provider or buyer may hold.
+STAFF_ONLY_EVENTS = (LeadEvent.DUPLICATE_MATCHED,)
+
+
 def lead_timeline(*, lead, workspace) -> list[dict]:
     """The lead's events, status history and activities, and the sections the apps above leads
     contribute (`LEAD_TIMELINE_SECTIONS`: its appointments and conversions, and for ops
     (`workspace` None) its distribution decisions), oldest first; one query per section, whatever
     the lead's history."""
     items = []
-    for event in LeadEvent.objects.filter(lead=lead).filter(_attributed_to(workspace)):
+    events = LeadEvent.objects.filter(lead=lead).filter(_attributed_to(workspace))
+    if workspace is not None:
+        events = events.exclude(event_type__in=STAFF_ONLY_EVENTS)
+    for event in events:
         items.append(lead_timeline_item("event", event.created_at, event.pk, event.event_type, event.event_data))
     for change in LeadStatusHistory.objects.filter(lead=lead).filter(_attributed_to(workspace)):
         items.append(

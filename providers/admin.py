@@ -70,6 +70,16 @@ class SoftDeleteForm(ReasonForm):
     reason = reason_field("Kept with the deletion in the webhook's history.", label="Reason (required)")
 
 
+# Inlines the apps above providers add to the webhook page: their rows hang off the webhook, which
+# providers may not read (leads registers its duplicate rules at ready()).
+WEBHOOK_ADMIN_INLINES: list = []
+
+
+def webhook_admin_inline_register(inline):
+    if inline not in WEBHOOK_ADMIN_INLINES:
+        WEBHOOK_ADMIN_INLINES.append(inline)
+
+
 @admin.register(WebhookConfig)
 class WebhookConfigAdmin(RecordActionsMixin, ConfirmationPageMixin, BaseAdmin):
     """Webhook ids are never reused, so Django's hard delete is replaced by a restorable soft delete.
@@ -91,6 +101,9 @@ class WebhookConfigAdmin(RecordActionsMixin, ConfirmationPageMixin, BaseAdmin):
     # The write-only inputs of the secret; a page without them (view-only) would render the
     # stored value as the field's read-only text.
     SECRET_INPUTS = ("secret_key", "clear_secret_key")
+
+    def get_inlines(self, request, obj):
+        return list(WEBHOOK_ADMIN_INLINES)
 
     def get_readonly_fields(self, request, obj=None):
         # The id is the providers' URL: fixed once created.

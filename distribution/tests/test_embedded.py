@@ -71,6 +71,23 @@ def test_thirty_posts_over_ten_threads_are_all_distributed(file_database):
     assert decisions.filter(result=DecisionResult.ASSIGNED).exclude(workspace_ids=[]).count() == 30
 
 
+def test_six_identical_posts_at_once_under_a_reject_duplicate_rule_accept_exactly_one(file_database):
+    """The duplicate rules at intake need no lock of their own here: IMMEDIATE transactions
+    serialise the writers, so each post's lookup sees the posts committed before it."""
+    from leads.models import DuplicateRule
+
+    webhook, provider = make_webhook(unique_id("wh-embedded")), make_keyed_provider()
+    DuplicateRule.objects.create(webhook=webhook, keys="phone", action="reject", window_seconds=86400)
+    same = body(0)
+
+    results, errors = run_at_once(6, lambda i: provider_post(
+        Client(), f"/api/v1/webhooks/{webhook.webhook_id}/leads/", same, provider=provider).status_code)
+
+    assert errors == []
+    assert sorted(results) == [201] + [409] * 5
+    assert Lead.objects.filter(webhook_id=webhook.webhook_id).count() == 1
+
+
 # Sales fail on the connection that runs this (a temporary trigger lives on one connection only):
 # the provider's request fails to distribute, a retry on any other connection sells.
 SALES_REFUSED_HERE = ("CREATE TEMP TRIGGER sales_refused_here BEFORE INSERT ON distribution_sales "

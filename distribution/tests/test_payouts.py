@@ -8,7 +8,9 @@ from django.core.management import call_command
 
 from distribution.models import Offer, Sale
 from distribution.services import lead_distribute, payout_chargeback
-from leadhub.testing import make_keyed_provider, make_webhook, make_workspace, provider_post, run_at_once
+from leadhub.testing import (
+    admin_change_form_data, make_keyed_provider, make_webhook, make_workspace, provider_post, run_at_once,
+)
 from leads.holds import lead_hold_release
 from leads.models import Lead
 from ledger.models import Entry, EntryKind, Side
@@ -135,7 +137,8 @@ def test_the_admin_saves_a_share_payout_as_paid_on_sale(admin_client):
     webhook = make_webhook(distribution_strategy="priority")
     response = admin_client.get(f"/admin/providers/webhookconfig/{webhook.pk}/change/")
     form = response.context["adminform"].form
-    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data = {**admin_change_form_data(response, webhook),  # the inlines' management forms (duplicate rules)
+            **{name: form[name].value() for name in form.fields if form[name].value() is not None}}
     data.update(payout_kind="share", payout_share="30", payout_on="accepted")
     response = admin_client.post(f"/admin/providers/webhookconfig/{webhook.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors

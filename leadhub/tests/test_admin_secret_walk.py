@@ -17,6 +17,7 @@ from django.test import Client
 from leadhub.roles import OPERATIONS, READ_ONLY_ANALYST
 from leadhub.testing import (
     WebhookReceiver,
+    admin_change_form_data,
     admin_url,
     make_contact_history,
     make_keyed_provider,
@@ -77,8 +78,7 @@ def secrets(admin_client):
                   headers={"X-Leadhub-Signature": "t=1,v1=00"})
     # Ops type a new webhook secret: the change is in the admin's history (a log entry).
     page = admin_client.get(admin_url(webhook, "change", webhook.pk))
-    form = page.context["adminform"].form
-    data = {name: value for name, value in form.initial.items() if value is not None and name in form.fields}
+    data = admin_change_form_data(page, webhook)  # the inlines' management forms too (duplicate rules)
     data.update(secret_key=TYPED_SECRET, lead_type=webhook.lead_type, rate_limit=100, rate_window=60)
     assert admin_client.post(admin_url(webhook, "change", webhook.pk), data).status_code == 302
     assert WebhookConfig.objects.get(pk=webhook.pk).secret_key == TYPED_SECRET

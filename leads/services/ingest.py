@@ -16,9 +16,10 @@ from leadhub.errors import ServiceConflict, ServiceRefusal
 from leads.handoff import lead_distributor
 from leads.consent_evidence import EVIDENCE_COLUMNS
 from leads.ingest import clean_lead, column_for, posted_values
-from leads.holds import EVIDENCE, SUPPRESSED, hold_columns, holds_at_ingest, lead_holds_live, lead_holds_record
+from leads.holds import DUPLICATE, EVIDENCE, SUPPRESSED, hold_columns, holds_at_ingest, lead_holds_live, lead_holds_record
+from leads.intake_duplicates import duplicate_find
 from leads.services.evidence import held_lead_evidence_queue
-from leads.models import Lead, LeadEvent, TrackingAction, WorkspaceTracking
+from leads.models import DuplicateAction, Lead, LeadEvent, TrackingAction, WorkspaceTracking
 from providers.models import ConsentEvidenceMode, SuppressionAction, WebhookConfig
 from providers.services.usage import provider_usage_record
 from suppression.selectors import suppressed_for_everyone
@@ -70,6 +71,19 @@ def suppression_holds(*, webhook, values) -> list[tuple[str, str]]:
     return [(SUPPRESSED, SUPPRESSED_MESSAGE)]
 
 
+class IngestDuplicate(IngestError, ServiceConflict):
+    """A duplicate rule with action `reject` matched: nothing is stored but the refused post (the
+    gate keeps it as a rejected submission). `fields` carry `disposition.duplicate_of`, the same
+    place an accepted post's answer has it; `ops_reason` names the earlier lead for ops."""
+
+    code = "duplicate"
+
+    def __init__(self, found, *, provider):
+        super().__init__(found.message, errors=found.errors(),
+                         fields={"disposition": {"duplicate_of": found.answer(provider=provider)}})
+        self.ops_reason = found.ops_message
+
+
 @dataclass(frozen=True)
 class IngestResult:
     lead: Lead
@@ -82,6 +96,7 @@ class IngestResult:
     sold: bool = False  # distribution sold it (leads.handoff.Disposition)
     price: object = None  # the source's payout booked for it (Decimal), from distribution; None = no terms
     holds: list = ()  # [{reason, message}]: the lead's live holds (leads.holds) as the answer shows them
+    duplicate_of: dict | None = None  # the duplicate rule that matched (leads.intake_duplicates), as the answer says it
 
     @property
     def object_id(self):
@@ -126,6 +141,10 @@ def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent=""
     forwarding copies; its Disposition is the answer's `sold` and `price`) in its own
     transaction, after the lead's, unless the caller says `distribute=False` (CSV imports
     without --distribute): a failed distribution never loses the lead.
+
+    The duplicate rules (leads.intake_duplicates) run first inside the lead's transaction, so
+    every door honours them: `reject` raises IngestDuplicate with nothing written, `hold` places
+    a `duplicate` hold with the lead, `accept_no_payout` marks the lead `payout_withheld`.
 
     leadhub numbers every lead itself; a sender's own id is only its reference (`external_id`),
     unique per (webhook, provider), so a retry is recognised by one indexed lookup. `lead_id` is
@@ -178,7 +197,12 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
             distribute, suppressed):
     now = timezone.now()
     values = cleaned.values
+    duplicate = duplicate_find(webhook=webhook, values=values, now=now)
+    if duplicate is not None and duplicate.action == DuplicateAction.REJECT:
+        raise IngestDuplicate(duplicate, provider=provider)
     holds = holds_at_ingest(values, webhook=webhook) + suppressed
+    if duplicate is not None and duplicate.action == DuplicateAction.HOLD:
+        holds.append((DUPLICATE, duplicate.message))
     contact, created_contact, changed = contact_upsert(
         webhook_id=webhook.webhook_id, phone=values["phone"], now=now,
         values={**posted_values(values), "sent_from_workspace": sent_from_workspace.pk if sent_from_workspace else ""},
@@ -195,6 +219,7 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         processed_at=now,
         source=values.get("source") or webhook.name[:255],
         **hold_columns(code for code, _message in holds),
+        payout_withheld=duplicate.message if duplicate and duplicate.action == DuplicateAction.ACCEPT_NO_PAYOUT else "",
         provider_id=provider.provider_id if provider else "",
         **{name: value for name, value in values.items() if name != "source"},
     )
@@ -235,6 +260,9 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
             "state_source": lead.state_source,
         },
     )]
+    if duplicate is not None:  # for ops, on the timeline (leads.selectors keeps it from partners)
+        events.append(LeadEvent(lead=lead, event_type=LeadEvent.DUPLICATE_MATCHED,
+                                event_data=duplicate.event_data(provider=provider)))
     if lead.state_conflicts_zip:  # for ops, on the timeline; written with the received event
         events.append(LeadEvent(lead=lead, event_type=LeadEvent.STATE_CONFLICT, event_data={
             "posted": lead.state, "zip_code": lead.zip_code, "zip_state": zip_state(lead.zip_code)}))
@@ -247,7 +275,8 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
         )
     _counters_increment(webhook=webhook, provider=provider, now=now)
     return IngestResult(lead=lead, contact=contact, contact_status=contact_status, created=True,
-                        holds=[{"reason": code, "message": message} for code, message in holds], **_flagged(cleaned))
+                        holds=[{"reason": code, "message": message} for code, message in holds],
+                        duplicate_of=duplicate.answer(provider=provider) if duplicate else None, **_flagged(cleaned))
 
 
 def _flagged(cleaned) -> dict:
@@ -305,7 +334,16 @@ def _replay_or_conflict(existing, cleaned):
             fields={"lead_id": existing.pk},
         )
     return IngestResult(lead=existing, contact=existing.contact, contact_status="existing", created=False,
-                        holds=lead_holds_live(existing), sold=existing.workspace_id is not None, **_flagged(cleaned))
+                        holds=lead_holds_live(existing), sold=existing.workspace_id is not None,
+                        duplicate_of=_duplicate_answered(existing), **_flagged(cleaned))
+
+
+def _duplicate_answered(lead) -> dict | None:
+    """What the original answer said of a duplicate rule's match (its event keeps it; a replay
+    comes from the same provider, so the same `lead_id` may be named)."""
+    data = LeadEvent.objects.filter(lead_id=lead.pk, event_type=LeadEvent.DUPLICATE_MATCHED).values_list(
+        "event_data", flat=True).first()
+    return data["duplicate_of"] if data else None
 
 
 def lead_refer(*, workspace, payload: dict, ip_address: str = "", user_agent: str = "") -> IngestResult:

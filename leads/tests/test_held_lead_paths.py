@@ -24,7 +24,7 @@ from leadhub.testing import (
 )
 from leadhub.testing.api import workspace_with_key
 from leads.holds import HOLD_REASONS, lead_hold_place, lead_hold_release
-from leads.models import Lead, LeadAccess
+from leads.models import DuplicateRule, Lead, LeadAccess
 from providers.models import WebhookConfig
 from workspaces.delivery import outbound_event_redeliver
 from workspaces.models import DeliveryStatus, LeadForwardingRule, OutboundEvent
@@ -35,16 +35,37 @@ pytestmark = pytest.mark.django_db
 BUYER_URL = "https://buyer.example/hooks"
 COPY_URL = "https://copies.example/hooks"
 # How a post makes ingest place each hold reason that ingest places (test_every_ingest_reason_has_a_post),
-# on a webhook configured as HOLD_WEBHOOKS says.
+# on a webhook configured as HOLD_WEBHOOKS says, and what must be stored before such a post (`hold_ready`).
 HOLD_POSTS = {"consent": {"tcpa_compliance": False},
-              "evidence": {"xxTrustedFormCertUrl": "https://cert.trustedform.com/" + "c" * 40}}
+              "evidence": {"xxTrustedFormCertUrl": "https://cert.trustedform.com/" + "c" * 40},
+              "duplicate": {"email": "twice@example.com"}}
 HOLD_WEBHOOKS = {"evidence": {"consent_evidence": "verified_before_sale"}}
 POST = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "zip_code": "94105",
         "consent_value": True, "tcpa_compliance": True}
 
 
+# Placed at ingest, with a walk of its own: releasing `suppressed` does not lift the suppression.
+OWN_WALK = {"suppressed"}  # test_a_suppressed_lead_is_held_at_ingest_and_reaches_no_buyer_by_any_path_even_released
+
+
 def test_every_ingest_reason_has_a_post():
-    assert {code for code, reason in HOLD_REASONS.items() if reason.at_ingest} == set(HOLD_POSTS)
+    assert {code for code, reason in HOLD_REASONS.items() if reason.placed_at_ingest} == set(HOLD_POSTS) | OWN_WALK
+
+
+def _an_earlier_lead_and_a_duplicate_rule():
+    """A global default duplicate rule (every webhook, referrals' too) holding a post whose email
+    an earlier lead had, and that lead."""
+    DuplicateRule.objects.create(keys="email", match="any", scope="all", action="hold", window_seconds=86400)
+    make_lead(email=HOLD_POSTS["duplicate"]["email"])
+
+
+HOLD_SETUPS = {"duplicate": _an_earlier_lead_and_a_duplicate_rule}
+
+
+def hold_ready(reason):
+    """Store what a post needs for ingest to place the `reason` hold (nothing for most reasons)."""
+    if reason in HOLD_SETUPS:
+        HOLD_SETUPS[reason]()
 
 
 @pytest.fixture
@@ -257,6 +278,7 @@ def ingest_by(world, door, body, tmp_path, *, webhook_fields=None):
 @pytest.mark.parametrize("door", DOORS)
 def test_a_lead_held_at_ingest_is_distributed_when_released(world, reason, door, tmp_path):
     webhook_holding(world, reason)
+    hold_ready(reason)
     lead = ingest_by(world, door, {**POST, **HOLD_POSTS[reason], "phone": valid_phone()}, tmp_path,
                      webhook_fields=HOLD_WEBHOOKS.get(reason))
     assert lead.hold_reasons == reason
@@ -309,6 +331,7 @@ def test_a_hold_placed_on_a_delivered_lead_parks_its_new_events_until_released(w
 
 @pytest.mark.parametrize("reason", HOLD_POSTS)
 def test_a_held_lead_fills_no_blank_of_a_contact_another_workspace_reads_until_released(world, reason):
+    hold_ready(reason)
     phone = valid_phone()
     first = {**POST, "phone": phone}
     answer = provider_post(Client(), f"/api/v1/webhooks/{world['webhook'].webhook_id}/leads/", json.dumps(first),

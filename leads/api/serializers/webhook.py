@@ -98,6 +98,15 @@ class FieldNoteSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="Why, in words.")
 
 
+class DuplicateOfSerializer(serializers.Serializer):
+    rule = serializers.IntegerField(help_text="The duplicate rule that matched.")
+    field = serializers.CharField(help_text="The key it matched on (`phone`, `email+last_name`, ...); under an "
+                                            "`all` rule every key, comma-separated.")
+    window = serializers.IntegerField(help_text="The rule's window in seconds: the earlier lead is at most this old.")
+    action = serializers.ChoiceField(["reject", "hold", "accept_no_payout"], help_text="What the rule does.")
+    lead_id = serializers.IntegerField(allow_null=True, help_text="The earlier lead, when you sent it; else null.")
+
+
 class DispositionSerializer(serializers.Serializer):
     """What became of the lead. Never names who receives it."""
 
@@ -125,6 +134,12 @@ class DispositionSerializer(serializers.Serializer):
         many=True,
         help_text="Consent evidence (`trustedform_cert_url`, `jornaya_leadid`) stored but not of its form, each "
                   "with why: the lead keeps it marked invalid. A webhook that requires evidence refuses it instead.",
+    )
+    duplicate_of = DuplicateOfSerializer(
+        allow_null=True,
+        help_text="A duplicate rule matched an earlier lead: `hold` (held, `duplicate` in holds) or "
+                  "`accept_no_payout` (sold as usual, nothing paid to you for it); null when none did. A rejected "
+                  "duplicate is answered 409 `duplicate` with the same object here.",
     )
     sold = serializers.BooleanField(help_text="A buyer took the lead when it arrived.")
     price = serializers.DecimalField(
@@ -163,6 +178,7 @@ def ingest_result_body(result) -> dict:
             "ignored_fields": list(result.ignored_fields),
             "dropped_fields": list(result.dropped_fields),
             "invalid_evidence": list(result.invalid_evidence),
+            "duplicate_of": result.duplicate_of,
             "sold": result.sold,
             "price": None if result.price is None else f"{result.price:.2f}",
         },

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from leadhub.api.exceptions import Refusal, failure_body
 from leadhub.api.schema import WebhookTestModeSerializer, webhook_error_response
 from leads.api.serializers import webhook as serializers
-from leads.services.ingest import IngestError, lead_ingest, lead_validate
+from leads.services.ingest import IngestDuplicate, IngestError, lead_ingest, lead_validate
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import webhook_post
 from providers.payloads import DOCUMENTED_MEDIA_TYPES
@@ -36,7 +36,7 @@ _SUCCESS_EXAMPLE = {
     "contact_status": "new",
     "disposition": {"held_for_consent": False, "held_reason": None, "holds": [], "ignored_fields": [],
                     "dropped_fields": [{"field": "ip_address", "reason": "'1.2.3' is not an IPv4 or IPv6 address."}],
-                    "invalid_evidence": [], "sold": True, "price": "12.50"},
+                    "invalid_evidence": [], "duplicate_of": None, "sold": True, "price": "12.50"},
 }
 _HELD_REASON = ("Held for consent: tcpa_compliance not true. The lead is stored but not assigned or forwarded "
                 "until consent is confirmed.")
@@ -44,8 +44,10 @@ _HELD_EXAMPLE = {
     **_SUCCESS_EXAMPLE, "reason": _HELD_REASON,
     "disposition": {"held_for_consent": True, "held_reason": _HELD_REASON,
                     "holds": [{"reason": "consent", "message": _HELD_REASON}], "ignored_fields": [], "dropped_fields": [],
-                    "invalid_evidence": [], "sold": False, "price": "0.00"},
+                    "invalid_evidence": [], "duplicate_of": None,
+                    "sold": False, "price": "0.00"},
 }
+_DUPLICATE_REASON = "Duplicate of an earlier lead: same phone within 30 days (duplicate rule #3)."
 _REQUEST_EXAMPLE = {
     "first_name": "Ada",
     "last_name": "Lovelace",
@@ -151,10 +153,24 @@ WEBHOOK_SCHEMA = extend_schema(
                       "Provider 'acme' may not post to webhook 'solar-ca'."),
         404: _failure(404, "Unknown, inactive or deleted webhook.", "webhook_not_found",
                       "No active webhook 'solar-ca'."),
-        409: _failure(409, "Reference already received with other values.", "conflict",
-                      "Reference 'A-777001' was already received with other values (lead 120045): first_name.",
-                      errors={"first_name": ["Differs from the lead already received with reference 'A-777001'."]},
-                      lead_id=120045),
+        409: webhook_error_response(
+            "Reference already received with other values (`conflict`), or a duplicate rule with action `reject` "
+            "matched an earlier lead (`duplicate`: `disposition.duplicate_of` says which rule, on which field, "
+            "within which window; the post is kept as a rejected submission).",
+            examples=[
+                OpenApiExample("conflict", value=failure_body(
+                    code="conflict", request_id="3f2c1d0e9b8a47c6a5d4e3f2a1b0c9d8", status_code=409,
+                    reason="Reference 'A-777001' was already received with other values (lead 120045): first_name.",
+                    errors={"first_name": ["Differs from the lead already received with reference 'A-777001'."]},
+                    **{**NO_LEAD, "lead_id": 120045}), status_codes=["409"], response_only=True),
+                OpenApiExample("duplicate", value=failure_body(
+                    code="duplicate", request_id="3f2c1d0e9b8a47c6a5d4e3f2a1b0c9d8", status_code=409,
+                    reason=_DUPLICATE_REASON, errors={"phone": [_DUPLICATE_REASON]},
+                    **{**NO_LEAD, "disposition": {"duplicate_of": {
+                        "rule": 3, "field": "phone", "window": 2592000, "action": "reject", "lead_id": 120045}}}),
+                    status_codes=["409"], response_only=True),
+            ],
+        ),
         413: _failure(413, "Body over 1 MB.", "body_too_large",
                       "Body is 2097152 bytes; at most 1048576 bytes are accepted."),
         415: _failure(415, "Unsupported Content-Type.", "unsupported_media_type",
@@ -200,6 +216,10 @@ def _validate(*, webhook, payload):
 def _ingest(**post):
     try:
         result = lead_ingest(**post)
+    except IngestDuplicate as exc:
+        refusal = Refusal.from_service(exc)
+        refusal.stored_reason = exc.ops_reason  # ops see the earlier lead in the rejected submission
+        raise refusal from None
     except IngestError as exc:
         raise Refusal.from_service(exc) from None
     return JsonResponse(serializers.ingest_result_body(result), status=201 if result.created else 200)
