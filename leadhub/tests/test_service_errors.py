@@ -13,13 +13,17 @@ from rest_framework.views import APIView
 from leadhub.admin import refusal_words
 from leadhub.errors import ServiceConflict, ServiceRefusal, errors_message
 
-PACKAGES = ["appointments.services", "conversions.services", "providers.services"]
+PACKAGES = ["appointments.services", "conversions.services", "providers.services", "leads.services", "leads.holds"]
 
 
 def exceptions_defined(package: str) -> list[type]:
+    """The exceptions a services package's modules (or a services module) define."""
+    top = importlib.import_module(package)
+    names = [f"{package}.{module.name}" for module in pkgutil.iter_modules(top.__path__)] if hasattr(
+        top, "__path__") else [package]
     found = []
-    for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
-        namespace = vars(importlib.import_module(f"{package}.{module.name}"))
+    for name in names:
+        namespace = vars(importlib.import_module(name))
         found += [value for value in namespace.values() if isinstance(value, type) and issubclass(value, Exception)
                   and value.__module__ == namespace["__name__"]]
     return found
