@@ -305,6 +305,8 @@ def test_each_service_refusal_keeps_its_status_code_and_body(still_clock, partne
     staff = APIClient()
     staff.force_login(ops)
     stages = list(LeadPipelineStage.objects.filter(is_active=True).values_list("name", flat=True))
+    closed, buyer = workspace_with_key()[0], workspace_with_key()[0]
+    Workspace.objects.filter(pk=closed.pk).update(is_active=False)
     rate = "No USD rate for EUR on or before 2026-03-03; ops add it in the admin's currency rates."
     future = "2031-01-01T00:00:00+00:00 is in the future; send a time up to 2026-03-03T10:12:30+00:00."
     reused = (f"Idempotency-Key 'k-1' was already used (with a different body, for conversion {conversion_id}); "
@@ -318,6 +320,8 @@ def test_each_service_refusal_keeps_its_status_code_and_body(still_clock, partne
         (422, "validation", "contact_id", "Give contact_id or lead_id."),
         (422, "validation", "status", f"'won' is not an active pipeline stage. Allowed: {', '.join(stages)}."),
         (422, "validation", "reason", f"Lead {lead.pk} has an active conversion: say why it leaves 'converted'."),
+        (422, "validation", "workspace", f"Workspace '{closed.pk}' is inactive."),
+        (422, "validation", "reason", "A sale at 0 needs a reason."),
     ]
     extras = {6: {"allowed": stages}}
 
@@ -330,6 +334,8 @@ def test_each_service_refusal_keeps_its_status_code_and_body(still_clock, partne
         post(client, {"conversion_type": "sale", "conversion_value": "1.00"}),
         client.patch(f"/api/v1/leads/{lead.pk}/", {"status": "won"}, format="json"),
         staff.patch(f"/api/v1/leads/{lead.pk}/", {"status": "contacted"}, format="json"),
+        staff.post(f"/api/v1/leads/{lead.pk}/assign/", {"workspace_id": closed.pk, "price": "5"}, format="json"),
+        staff.post(f"/api/v1/leads/{lead.pk}/assign/", {"workspace_id": buyer.pk, "price": "0"}, format="json"),
     ]
 
     assert [(r.status_code, {k: v for k, v in r.json().items() if k != "request_id"}) for r in answers] == [

@@ -13,7 +13,8 @@ from rest_framework.views import APIView
 from leadhub.admin import refusal_words
 from leadhub.errors import ServiceConflict, ServiceRefusal, errors_message
 
-PACKAGES = ["appointments.services", "conversions.services", "providers.services", "leads.services", "leads.holds"]
+PACKAGES = ["appointments.services", "conversions.services", "providers.services", "leads.services", "leads.holds",
+            "contacts.services", "ledger.services", "distribution.hand"]
 
 
 def exceptions_defined(package: str) -> list[type]:
