@@ -322,6 +322,8 @@ def test_each_service_refusal_keeps_its_status_code_and_body(still_clock, partne
         (422, "validation", "reason", f"Lead {lead.pk} has an active conversion: say why it leaves 'converted'."),
         (422, "validation", "workspace", f"Workspace '{closed.pk}' is inactive."),
         (422, "validation", "reason", "A sale at 0 needs a reason."),
+        (422, "validation", "outbound_webhook_url", "Set an outbound webhook URL before sending events again."),
+        (422, "validation", "outbound_webhook_url", "Required when webhook_active is true."),
     ]
     extras = {6: {"allowed": stages}}
 
@@ -336,6 +338,8 @@ def test_each_service_refusal_keeps_its_status_code_and_body(still_clock, partne
         staff.patch(f"/api/v1/leads/{lead.pk}/", {"status": "contacted"}, format="json"),
         staff.post(f"/api/v1/leads/{lead.pk}/assign/", {"workspace_id": closed.pk, "price": "5"}, format="json"),
         staff.post(f"/api/v1/leads/{lead.pk}/assign/", {"workspace_id": buyer.pk, "price": "0"}, format="json"),
+        client.post("/api/v1/workspace/webhook/redeliver/", {}, format="json"),
+        client.post("/api/v1/workspace/webhook/", {"webhook_active": True}, format="json"),
     ]
 
     assert [(r.status_code, {k: v for k, v in r.json().items() if k != "request_id"}) for r in answers] == [
