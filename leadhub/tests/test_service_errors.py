@@ -15,7 +15,8 @@ from leadhub.errors import ServiceConflict, ServiceRefusal, errors_message
 
 PACKAGES = ["appointments.services", "conversions.services", "providers.services", "leads.services", "leads.holds",
             "contacts.services", "ledger.services", "distribution.hand",
-            "workspaces.services", "workspaces.delivery", "workspaces.forwarding"]
+            "workspaces.services", "workspaces.delivery", "workspaces.forwarding",
+            "people.services"]
 
 
 def exceptions_defined(package: str) -> list[type]:
