@@ -10,7 +10,7 @@ from contacts.models import Contact
 from conversions.models import Conversion, CurrencyRate
 from leadhub.testing.api import workspace_with_key
 from leadhub.roles import OPERATIONS
-from leadhub.testing import assert_error, make_contact, make_lead, make_past_lead
+from leadhub.testing import assert_error, make_contact, make_lead, make_lead_offer, make_past_lead
 from leads.models import LeadPipelineStage
 from leads.services.assignment import lead_assign
 from workspaces.models import Workspace
@@ -307,6 +307,8 @@ def test_each_service_refusal_keeps_its_status_code_and_body(still_clock, partne
     stages = list(LeadPipelineStage.objects.filter(is_active=True).values_list("name", flat=True))
     closed, buyer = workspace_with_key()[0], workspace_with_key()[0]
     Workspace.objects.filter(pk=closed.pk).update(is_active=False)
+    offer = make_lead_offer(workspace, zip_codes=["94105"], zero_price_reason="")
+    assert client.post(f"/api/v1/offers/{offer.pk}/pause/").status_code == 200
     rate = "No USD rate for EUR on or before 2026-03-03; ops add it in the admin's currency rates."
     future = "2031-01-01T00:00:00+00:00 is in the future; send a time up to 2026-03-03T10:12:30+00:00."
     reused = (f"Idempotency-Key 'k-1' was already used (with a different body, for conversion {conversion_id}); "
@@ -324,6 +326,8 @@ def test_each_service_refusal_keeps_its_status_code_and_body(still_clock, partne
         (422, "validation", "reason", "A sale at 0 needs a reason."),
         (422, "validation", "outbound_webhook_url", "Set an outbound webhook URL before sending events again."),
         (422, "validation", "outbound_webhook_url", "Required when webhook_active is true."),
+        (422, "validation", "zero_price_reason",
+         "This offer's price is 0 and no zero_price_reason says why: ops must price it first."),
     ]
     extras = {6: {"allowed": stages}}
 
@@ -340,6 +344,7 @@ def test_each_service_refusal_keeps_its_status_code_and_body(still_clock, partne
         staff.post(f"/api/v1/leads/{lead.pk}/assign/", {"workspace_id": buyer.pk, "price": "0"}, format="json"),
         client.post("/api/v1/workspace/webhook/redeliver/", {}, format="json"),
         client.post("/api/v1/workspace/webhook/", {"webhook_active": True}, format="json"),
+        client.post(f"/api/v1/offers/{offer.pk}/resume/"),
     ]
 
     assert [(r.status_code, {k: v for k, v in r.json().items() if k != "request_id"}) for r in answers] == [

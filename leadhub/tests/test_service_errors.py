@@ -14,7 +14,7 @@ from leadhub.admin import refusal_words
 from leadhub.errors import ServiceConflict, ServiceRefusal, errors_message
 
 PACKAGES = ["appointments.services", "conversions.services", "providers.services", "leads.services", "leads.holds",
-            "contacts.services", "ledger.services", "distribution.hand",
+            "contacts.services", "ledger.services", "distribution.hand", "distribution.services",
             "workspaces.services", "workspaces.delivery", "workspaces.forwarding",
             "people.services"]
 
