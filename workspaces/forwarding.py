@@ -97,7 +97,7 @@ class ZipCsvInvalid(ServiceRefusal):
 
 def zip_entries_from_csv(text: str) -> list[str]:
     """ZIP entries from a CSV (any layout: every non-empty cell is an entry; a header row whose
-    cells are not ZIP entries is skipped). Invalid cells → ValidationError naming row and value."""
+    cells are not ZIP entries is skipped). Invalid cells → ZipCsvInvalid naming row and value."""
     entries, errors = [], []
     for row_number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         cells = [cell.strip() for cell in row if cell.strip()]
