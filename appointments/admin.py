@@ -41,6 +41,7 @@ from leadhub.admin import (
     reason_field,
     refusal_words,
 )
+from leadhub.errors import ServiceRefusal
 from workspaces.models import Workspace
 
 SCHEDULING_FIELDS = [
@@ -204,7 +205,7 @@ class AppointmentAdminBase(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPa
             try:
                 act(appointment)
                 count += 1
-            except (AppointmentError, ValidationError) as exc:
+            except (ServiceRefusal, ValidationError) as exc:  # the model's full_clean too
                 self.message_user(request, f"#{appointment.pk}: {refusal_words(exc)}", messages.ERROR)
         if count:
             self.message_user(request, f"{count} appointment(s) {done}.", messages.SUCCESS)

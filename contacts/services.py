@@ -1,9 +1,9 @@
 """Contact use cases (writes): the one (webhook, phone) dedup every incoming record goes through,
 and ops' corrections by hand."""
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from contacts.models import Contact, ContactEvent
+from leadhub.errors import ServiceRefusal, errors_message
 from leadhub.models import field_changes_apply
 
 # Contact columns an incoming record (lead, appointment, a merged duplicate) may fill while they
@@ -12,6 +12,17 @@ CONTACT_FILL_FIELDS = (
     "first_name", "last_name", "email", "address", "address2", "city", "state", "zip_code",
     "sent_from_workspace",
 )
+
+
+
+class ContactInvalid(ServiceRefusal):
+    """A contact write refused, named per field (fields ops may not change here): the API's 422
+    `validation`."""
+
+    code = "validation"
+
+    def __init__(self, errors: dict):
+        super().__init__(errors_message(errors), errors=errors)
 
 
 def contact_upsert(*, webhook_id, phone, values, now, fill_existing: bool = True):
@@ -72,7 +83,7 @@ def contact_update(*, contact, data: dict, by: str):
     event (old and new values, as a lead's `updated` event has). Nothing changed, nothing written."""
     unknown = sorted(set(data) - set(CONTACT_OPS_FIELDS))
     if unknown:
-        raise ValidationError({field: ["This field cannot be changed here."] for field in unknown})
+        raise ContactInvalid({field: ["This field cannot be changed here."] for field in unknown})
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     changes = field_changes_apply(contact, data)
     if not changes:

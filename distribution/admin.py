@@ -2,7 +2,7 @@
 source's payout taken back from there), the unsold queue with "distribute again", and the
 simulate page."""
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html, format_html_join
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -39,7 +39,7 @@ def assign_to_workspace(modeladmin, request, queryset):
                 sale = lead_sell_by_hand(lead=lead, workspace=data["workspace"], by=by, price=data["price"],
                                          reason=data["reason"])
                 sold.append(sale)
-            except (ServiceRefusal, ValidationError) as exc:
+            except ServiceRefusal as exc:
                 refused.append(f"#{lead.pk}: {refusal_words(exc)}")
         if sold:
             total = sum(sale.price for sale in sold)

@@ -6,11 +6,10 @@ or at a price ops type in (0 needs a reason), with the buyer's caps claimed; a f
 with the cap named. What the engine would refuse for reasons ops may overrule (a closed
 schedule, a filter, a duplicate window) ops overrule by typing the price.
 """
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from leadhub.errors import ServiceConflict
+from leadhub.errors import ServiceConflict, ServiceRefusal, errors_message
 from leads.gate import lead_gate
 from leads.models import AccessHow
 from leads.services.assignment import lead_assign_locked
@@ -32,6 +31,17 @@ class HandSaleRefused(ServiceConflict):
     code = "sale_refused"
 
 
+class HandSaleInvalid(ServiceRefusal):
+    """A hand sale ops asked for with values it cannot take (an inactive buyer, no price when no
+    offer takes the lead, a negative price, 0 without a reason), named per field (the API's 422
+    `validation`)."""
+
+    code = "validation"
+
+    def __init__(self, errors: dict):
+        super().__init__(errors_message(errors), errors=errors)
+
+
 @transaction.atomic
 def lead_sell_by_hand(*, lead, workspace, by: str, price=None, reason: str = "", at=None):
     """Ops give `lead` to `workspace` by hand, and `workspace` buys it: the lead's holder becomes
@@ -45,7 +55,7 @@ def lead_sell_by_hand(*, lead, workspace, by: str, price=None, reason: str = "",
     lead = lead_lock(lead)
     lead_gate(lead=lead, workspaces=[workspace])
     if not workspace.is_active:
-        raise ValidationError({"workspace": [f"Workspace '{workspace.pk}' is inactive."]})
+        raise HandSaleInvalid({"workspace": [f"Workspace '{workspace.pk}' is inactive."]})
     if workspace.pk in lead.excluded_buyers:
         raise HandSaleRefused(f"Workspace '{workspace.pk}' may not have lead {lead.pk} again (its delivery finally "
                               "failed).", errors={"workspace": ["This buyer is excluded from the lead."]})
@@ -84,12 +94,12 @@ def _purchase(lead, workspace, *, price, reason, at) -> Purchase:
             raise CapFull(workspace.pk, full)
         verdicts = ", ".join(sorted({c.verdict for c in mine})) or "no offer of this buyer covers it"
         message = f"Workspace '{workspace.pk}' has no offer that takes lead {lead.pk} now ({verdicts}): type a price."
-        raise ValidationError({"price": [message]})
+        raise HandSaleInvalid({"price": [message]})
     amount = money(price, name="price")
     if amount < 0:
-        raise ValidationError({"price": ["A price is not negative."]})
+        raise HandSaleInvalid({"price": ["A price is not negative."]})
     if amount == 0 and not reason:
-        raise ValidationError({"reason": ["A sale at 0 needs a reason."]})
+        raise HandSaleInvalid({"reason": ["A sale at 0 needs a reason."]})
     if eligible:
         base = eligible[0]
     elif full:

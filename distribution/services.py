@@ -11,7 +11,7 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from leadhub.actors import SYSTEM
-from leadhub.errors import ServiceRefusal
+from leadhub.errors import ServiceRefusal, errors_message
 from leads.gate import lead_copies_send
 from leads.models import Lead, LeadEvent
 from leads.services.access import lead_access_revoke
@@ -41,6 +41,16 @@ UNDECIDED_MAX_AGE = timedelta(days=1)
 # A distribution's own error, not the database's: the same lead fails the same way every time
 # (a price plus its adjustments past the money limit), so it is recorded and never retried.
 PERMANENT_ERRORS = (ValidationError, ServiceRefusal)
+
+
+class DistributionInvalid(ServiceRefusal):
+    """An ops step on distribution refused, named per field (a chargeback without its reason, an
+    offer resumed at 0 with no zero_price_reason): the API's 422 `validation`."""
+
+    code = "validation"
+
+    def __init__(self, errors: dict):
+        super().__init__(errors_message(errors), errors=errors)
 
 
 def lead_decide(lead, *, strategy, webhook_id, sender_workspace_id=None, rng=None, at=None,
@@ -260,7 +270,7 @@ def payout_chargeback(*, lead, by: str, reason: str) -> Entry | None:
     taken back."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": ["Say why the payout is taken back."]})
+        raise DistributionInvalid({"reason": ["Say why the payout is taken back."]})
     reference = f"chargeback:{lead.pk}"
     payout = Entry.objects.filter(kind=EntryKind.PAYOUT, reference=payout_reference(lead.pk)).first()
     if payout is None or Entry.objects.filter(kind=EntryKind.CHARGEBACK, reference=reference).exists():
@@ -507,7 +517,7 @@ def offer_resume(*, offer: Offer) -> Offer:
     if offer.paused_at is not None:
         zero = zero_priced(offer)
         if zero and not offer.zero_price_reason.strip():
-            raise ValidationError({"zero_price_reason": [
+            raise DistributionInvalid({"zero_price_reason": [
                 f"This offer's {' and '.join(zero)} is 0 and no zero_price_reason says why: ops must price it first."
             ]})
         offer.paused_at = None

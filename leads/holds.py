@@ -14,12 +14,12 @@ check that places it (`ingest_check`).
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
 from contacts.services import CONTACT_FILL_FIELDS, contact_blanks_fill
+from leadhub.errors import ServiceRefusal, errors_message
 from leads.consent_evidence import EVIDENCE_COLUMNS
 from leads.models import Lead, LeadEvent, LeadHold, consent_hold_message, consent_missing
 from providers.models import ConsentEvidenceMode
@@ -92,11 +92,21 @@ HOLD_PLACED = "hold_placed"
 HOLD_RELEASED = "hold_released"
 
 
+class HoldInvalid(ServiceRefusal):
+    """A hold that cannot be placed or released as asked (an unknown reason, a release without a
+    note), named per field (the API's 422 `validation`)."""
+
+    code = "validation"
+
+    def __init__(self, errors: dict):
+        super().__init__(errors_message(errors), errors=errors)
+
+
 def hold_reason(code: str) -> HoldReason:
     try:
         return HOLD_REASONS[code]
     except KeyError:
-        raise ValidationError({"reason": [f"'{code}' is not a hold reason. Allowed: {', '.join(HOLD_REASONS)}."]}) \
+        raise HoldInvalid({"reason": [f"'{code}' is not a hold reason. Allowed: {', '.join(HOLD_REASONS)}."]}) \
             from None
 
 
@@ -208,7 +218,7 @@ def lead_hold_release(*, lead, reason: str, by: str, note: str) -> HoldRelease:
     hold_reason(reason)
     note = (note or "").strip()
     if not note:
-        raise ValidationError({"note": [f"Say why the {reason} hold may be released ({HOLD_REASONS[reason].release_hint})."]})
+        raise HoldInvalid({"note": [f"Say why the {reason} hold may be released ({HOLD_REASONS[reason].release_hint})."]})
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
         hold = LeadHold.objects.filter(lead_id=lead.pk, reason=reason, released_at__isnull=True).first()

@@ -3,9 +3,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from leadhub.errors import ServiceRefusal, errors_message
 from leadhub.models import MONEY_MAX
 
 from .models import CREDIT_KINDS, KIND_SIDE, POSITIVE_KINDS, Entry, EntryKind, Side
@@ -13,14 +13,23 @@ from .models import CREDIT_KINDS, KIND_SIDE, POSITIVE_KINDS, Entry, EntryKind, S
 CENT = Decimal("0.01")
 
 
+class LedgerInvalid(ServiceRefusal):
+    """An amount or entry the ledger refuses, named per field (the API's 422 `validation`)."""
+
+    code = "validation"
+
+    def __init__(self, errors: dict):
+        super().__init__(errors_message(errors), errors=errors)
+
+
 def money(value, *, name="amount") -> Decimal:
-    """A money input to the cent, at most MONEY_MAX either way; ValidationError names `name`."""
+    """A money input to the cent, at most MONEY_MAX either way; LedgerInvalid names `name`."""
     try:
         amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError):
-        raise ValidationError({name: [f"'{value}' is not an amount of money."]}) from None
+        raise LedgerInvalid({name: [f"'{value}' is not an amount of money."]}) from None
     if abs(amount) > MONEY_MAX:
-        raise ValidationError({name: [f"At most {MONEY_MAX:,} is accepted."]})
+        raise LedgerInvalid({name: [f"At most {MONEY_MAX:,} is accepted."]})
     return amount
 
 
@@ -50,15 +59,15 @@ def lead_dimensions(lead) -> dict:
 
 def _entry(draft: Draft, now) -> Entry:
     if draft.kind not in EntryKind.values:
-        raise ValidationError({"kind": [f"'{draft.kind}' is not a ledger entry kind."]})
+        raise LedgerInvalid({"kind": [f"'{draft.kind}' is not a ledger entry kind."]})
     amount = money(draft.amount)
     if draft.kind in POSITIVE_KINDS and amount < 0:
-        raise ValidationError({"amount": [f"A {draft.kind} is not negative: correct it with a credit or an adjustment."]})
+        raise LedgerInvalid({"amount": [f"A {draft.kind} is not negative: correct it with a credit or an adjustment."]})
     if draft.kind in CREDIT_KINDS and amount > 0:
-        raise ValidationError({"amount": [f"A {draft.kind} is a credit: zero or negative."]})
+        raise LedgerInvalid({"amount": [f"A {draft.kind} is a credit: zero or negative."]})
     side = KIND_SIDE.get(draft.kind) or draft.side
     if side not in Side.values:
-        raise ValidationError({"side": ["An adjustment names its side: buyer or source."]})
+        raise LedgerInvalid({"side": ["An adjustment names its side: buyer or source."]})
     return Entry(
         created_at=now, kind=draft.kind, side=side, amount=amount, currency=settings.LEDGER_CURRENCY,
         workspace_id=draft.workspace_id or "", provider_id=draft.provider_id or "", webhook_id=draft.webhook_id or "",
@@ -81,6 +90,6 @@ def ledger_entries_record(*, drafts: list[Draft], at=None) -> list[Entry]:
 def ledger_adjustment_record(*, side: str, amount, note: str, **dimensions) -> Entry:
     """An ops correction: a signed amount on the buyer's or the source's side."""
     if not note.strip():
-        raise ValidationError({"note": ["Say why: an adjustment needs a note."]})
+        raise LedgerInvalid({"note": ["Say why: an adjustment needs a note."]})
     return ledger_entries_record(drafts=[Draft(kind=EntryKind.ADJUSTMENT, side=side, amount=amount, note=note,
                                                **dimensions)])[0]

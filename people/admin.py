@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, ProtectedError
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -37,13 +37,22 @@ from leadhub.admin import (
     money_display,
     phone_display,
     reason_field,
+    refusal_words,
 )
 from leadhub.search import PERSON_SEARCH_FIELDS
 from leadhub.admin_fields import KeyValueField
 from leads.admin import LeadAdmin
 from leads.models import Lead, WorkspaceTracking
 from people.selectors import contact_matches, contacts_with_merge_candidates, merge_candidates_by_match
-from people.services import contact_merge, contact_purge, contact_unmerge, contact_unmerge_deadline
+from people.services import (
+    ContactMergeInvalid,
+    ContactPurgeInvalid,
+    ContactUnmergeRefused,
+    contact_merge,
+    contact_purge,
+    contact_unmerge,
+    contact_unmerge_deadline,
+)
 
 # What hangs off a contact, as linked from its change page.
 RELATED_RECORDS = (
@@ -195,8 +204,8 @@ class ContactMergeAdmin(RecordActionsMixin, ReadOnlyAdmin):
         for merge in queryset.select_related("survivor", "duplicate"):
             try:
                 contact_unmerge(merge=merge, by=actor_for_user(request.user))
-            except ValidationError as exc:
-                self.message_user(request, f"{merge}: not undone: {'; '.join(exc.messages)}", messages.ERROR)
+            except ContactUnmergeRefused as exc:
+                self.message_user(request, f"{merge}: not undone: {refusal_words(exc)}", messages.ERROR)
             else:
                 self.message_user(request, f"Unmerged: #{merge.duplicate_id} is its own contact again, with what the "
                                            "merge had moved.", messages.SUCCESS)
@@ -421,8 +430,8 @@ class ContactAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin,
                     duplicates=[c for c in contacts if c.pk != survivor.pk],
                     by=actor_for_user(request.user),
                 )
-            except ValidationError as exc:
-                self.message_user(request, f"Nothing was merged: {'; '.join(exc.messages)}", messages.ERROR)
+            except ContactMergeInvalid as exc:
+                self.message_user(request, f"Nothing was merged: {refusal_words(exc)}", messages.ERROR)
                 return None
             self.message_user(
                 request, f"Merged {len(contacts) - 1} contact(s) into #{survivor.pk} {survivor}.", messages.SUCCESS
@@ -478,7 +487,10 @@ class ContactAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin,
         for contact in contacts:
             try:
                 record = contact_purge(contact=contact, reason=reason, by=by)
-            except (ProtectedError, ValidationError, Contact.DoesNotExist) as exc:
+            except ContactPurgeInvalid as exc:
+                self.message_user(request, f"Contact #{contact.pk} was not purged: {refusal_words(exc)}", messages.ERROR)
+                continue
+            except (ProtectedError, Contact.DoesNotExist) as exc:
                 self.message_user(request, f"Contact #{contact.pk} was not purged: {exc}", messages.ERROR)
                 continue
             for table, count in record.deleted_counts.items():

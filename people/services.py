@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -18,6 +17,7 @@ from contacts.services import CONTACT_FILL_FIELDS
 from conversions.models import Conversion, ConversionEvent
 from conversions.services.aggregates import conversion_aggregates_move
 from distribution.duplicates import buyer_phones_rebuild
+from leadhub.errors import ServiceRefusal, errors_message
 from leads.models import (
     ConsentEvidence,
     Lead,
@@ -31,6 +31,30 @@ from leads.models import (
 from providers.services.rejected import rejected_submissions_purge_for_phone
 from suppression.services import suppression_entries_purge
 from workspaces.delivery import outbox_purge_for_contacts
+
+
+
+class PersonRefusal(ServiceRefusal):
+    """A merge, unmerge or purge refused, named per field (`non_field_errors` for the record as a
+    whole): the API's 422 `validation`."""
+
+    code = "validation"
+
+    def __init__(self, errors: dict):
+        super().__init__(errors_message(errors), errors=errors)
+
+
+class ContactPurgeInvalid(PersonRefusal):
+    """A purge without its reason or who performs it."""
+
+
+class ContactMergeInvalid(PersonRefusal):
+    """A merge without who performs it, without duplicates, or of contacts gone or merged already."""
+
+
+class ContactUnmergeRefused(PersonRefusal):
+    """A merge that can no longer be undone (undone already, too old, the survivor merged since, a
+    moved lead converted since)."""
 
 
 def _counted_totals(conversions, owner):
@@ -62,9 +86,9 @@ def contact_purge(*, contact, reason, by):
     reason = (reason or "").strip()
     by = (by or "").strip()
     if not reason:
-        raise ValidationError({"reason": "A reason is required to purge a contact."})
+        raise ContactPurgeInvalid({"reason": ["A reason is required to purge a contact."]})
     if not by:
-        raise ValidationError({"by": "Say who performs the purge."})
+        raise ContactPurgeInvalid({"by": ["Say who performs the purge."]})
 
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     # Duplicates merged into this person are the same person: their rows go too.
@@ -144,21 +168,21 @@ def contact_merge(*, survivor, duplicates, by):
     """
     by = (by or "").strip()
     if not by:
-        raise ValidationError({"by": "Say who performs the merge."})
+        raise ContactMergeInvalid({"by": ["Say who performs the merge."]})
     duplicate_ids = sorted({duplicate.pk for duplicate in duplicates} - {survivor.pk})
     if not duplicate_ids:
-        raise ValidationError({"duplicates": "Choose at least one other contact to merge into the survivor."})
+        raise ContactMergeInvalid({"duplicates": ["Choose at least one other contact to merge into the survivor."]})
     involved = Contact.objects.select_for_update().filter(pk__in=[survivor.pk, *duplicate_ids]).order_by("pk")
     locked = {contact.pk: contact for contact in involved}
     missing = sorted(set(duplicate_ids) - set(locked))
     if survivor.pk not in locked or missing:
-        raise ValidationError({"duplicates": f"Contact(s) {missing or [survivor.pk]} no longer exist."})
+        raise ContactMergeInvalid({"duplicates": [f"Contact(s) {missing or [survivor.pk]} no longer exist."]})
     survivor = locked[survivor.pk]
     if survivor.merged_into_id:
-        raise ValidationError({"survivor": f"Contact #{survivor.pk} was itself merged into #{survivor.merged_into_id}."})
+        raise ContactMergeInvalid({"survivor": [f"Contact #{survivor.pk} was itself merged into #{survivor.merged_into_id}."]})
     already = [pk for pk in duplicate_ids if locked[pk].merged_into_id]
     if already:
-        raise ValidationError({"duplicates": f"Contact(s) {already} were already merged."})
+        raise ContactMergeInvalid({"duplicates": [f"Contact(s) {already} were already merged."]})
 
     now = timezone.now()
     moved_totals = _counted_totals(Conversion.objects.filter(contact_id__in=duplicate_ids), "contact_id")
@@ -224,18 +248,20 @@ def contact_unmerge(*, merge, by):
     """
     by = (by or "").strip()
     if not by:
-        raise ValidationError({"by": "Say who undoes the merge."})
+        raise ContactUnmergeRefused({"by": ["Say who undoes the merge."]})
     merge = ContactMerge.objects.select_for_update().get(pk=merge.pk)
     if merge.unmerged_at:
-        raise ValidationError(f"This merge was already undone on {merge.unmerged_at:%Y-%m-%d %H:%M} UTC by {merge.unmerged_by}.")
+        raise ContactUnmergeRefused({"non_field_errors": [
+            f"This merge was already undone on {merge.unmerged_at:%Y-%m-%d %H:%M} UTC by {merge.unmerged_by}."]})
     now = timezone.now()
     if now > contact_unmerge_deadline(merge):
-        raise ValidationError(f"Merges can be undone for {settings.CONTACT_UNMERGE_DAYS} days; this one is older.")
+        raise ContactUnmergeRefused({"non_field_errors": [
+            f"Merges can be undone for {settings.CONTACT_UNMERGE_DAYS} days; this one is older."]})
     contacts = {c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=[merge.survivor_id, merge.duplicate_id])}
     survivor, duplicate = contacts[merge.survivor_id], contacts[merge.duplicate_id]
     if survivor.merged_into_id:
-        raise ValidationError(f"Contact #{survivor.pk} was itself merged into #{survivor.merged_into_id} since; "
-                              "undo that merge first.")
+        raise ContactUnmergeRefused({"non_field_errors": [
+            f"Contact #{survivor.pk} was itself merged into #{survivor.merged_into_id} since; undo that merge first."]})
     lead_ids = merge.moved.get(Lead._meta.db_table, [])
     converted = sorted(
         {*Conversion.objects.filter(lead_id__in=lead_ids, created_at__gt=merge.created_at).values_list("lead_id", flat=True),
@@ -243,8 +269,9 @@ def contact_unmerge(*, merge, by):
          .values_list("pk", flat=True)}
     )
     if converted:
-        raise ValidationError(f"Lead(s) {', '.join(f'#{pk}' for pk in converted)} moved by this merge have been "
-                              "converted since; the merge cannot be undone.")
+        raise ContactUnmergeRefused({"non_field_errors": [
+            f"Lead(s) {', '.join(f'#{pk}' for pk in converted)} moved by this merge have been converted since; "
+            "the merge cannot be undone."]})
     conversion_ids = merge.moved.get(Conversion._meta.db_table, [])
     totals = _counted_totals(Conversion.objects.filter(pk__in=conversion_ids, contact=survivor), "contact_id")
     for model in MERGE_MOVES:

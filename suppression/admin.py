@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from leadhub.admin import BaseAdmin, LargeTableMixin, ReadOnlyAdmin
+from leadhub.admin import BaseAdmin, LargeTableMixin, ReadOnlyAdmin, refusal_words
 from leadhub.errors import ServiceRefusal
 
 from .keys import subject_digests
@@ -83,10 +83,8 @@ class SuppressionListAdmin(BaseAdmin):
                         suppression_list=suppression_list, phone=data["phone"], email=data["email"],
                         reason=data["reason"], by=by)
                     messages.success(request, "Added." if created else "Already on the list.")
-            except ValidationError as exc:
-                form.add_error(None, exc)
             except ServiceRefusal as exc:
-                form.add_error(None, exc.reason)
+                form.add_error(None, refusal_words(exc))
             else:
                 return HttpResponseRedirect(reverse("admin:suppression_suppressionlist_changelist"))
         return TemplateResponse(request, "admin/suppression/upload.html", {

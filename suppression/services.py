@@ -11,11 +11,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from leadhub.errors import ServiceRefusal
+from leadhub.errors import ServiceRefusal, errors_message
 from leadhub.phones import normalize_phone
 
 from .keys import display_value, email_key, phone_key, subject_digests, suppression_digest
@@ -43,14 +42,24 @@ def opt_out_list_for(*, workspace) -> SuppressionList:
     return suppression_list
 
 
+class SuppressionInvalid(ServiceRefusal):
+    """A phone or email that cannot be suppressed as sent (neither or both given, not a number or
+    an address): refused naming the field."""
+
+    code = "validation"
+
+    def __init__(self, errors):
+        super().__init__(errors_message(errors), errors=errors)
+
+
 def _channel_key(*, phone, email) -> tuple[str, str]:
-    """(channel, normalised key) of exactly one of `phone` / `email`; ValidationError naming the field."""
+    """(channel, normalised key) of exactly one of `phone` / `email`; SuppressionInvalid naming the field."""
     if bool(phone) == bool(email):
-        raise ValidationError({"non_field_errors": ["Send exactly one of phone or email."]})
+        raise SuppressionInvalid({"non_field_errors": ["Send exactly one of phone or email."]})
     try:
         return (Channel.PHONE, phone_key(phone)) if phone else (Channel.EMAIL, email_key(email))
     except ValueError as exc:
-        raise ValidationError({"phone" if phone else "email": [str(exc)]}) from None
+        raise SuppressionInvalid({"phone" if phone else "email": [str(exc)]}) from None
 
 
 @transaction.atomic

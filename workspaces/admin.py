@@ -17,6 +17,7 @@ from leadhub.admin import (
     changelist_link,
     json_display,
     money_display,
+    refusal_words,
     SecretsIssuedOnAddMixin,
     rotation_action,
     secret_state,
@@ -25,8 +26,13 @@ from leadhub.admin import (
 )
 from leadhub.admin_fields import ChoiceListField, KeyValueField
 from leadhub.keys import previous_key_note
-from workspaces.delivery import outbound_event_redeliver, workspace_events_redeliver
-from workspaces.forwarding import forwarding_rule_secret_rotate, forwarding_rule_zips_load, zip_entries_from_csv
+from workspaces.delivery import RedeliveryRefused, outbound_event_redeliver, workspace_events_redeliver
+from workspaces.forwarding import (
+    ZipCsvInvalid,
+    forwarding_rule_secret_rotate,
+    forwarding_rule_zips_load,
+    zip_entries_from_csv,
+)
 from workspaces.models import (
     AppointmentRoutingRule,
     DeliveryAttempt,
@@ -158,8 +164,8 @@ class WorkspaceAdmin(SecretsIssuedOnAddMixin, NoBulkDeleteMixin, RecordActionsMi
         for workspace in queryset:
             try:
                 count = workspace_events_redeliver(workspace=workspace)
-            except ValidationError as exc:
-                self.message_user(request, f"{workspace.id}: {'; '.join(exc.messages)}", messages.ERROR)
+            except RedeliveryRefused as exc:
+                self.message_user(request, f"{workspace.id}: {refusal_words(exc)}", messages.ERROR)
             else:
                 self.message_user(request, f"{workspace.id}: {count} event(s) queued for delivery.")
 
@@ -274,8 +280,8 @@ class OutboundEventAdmin(RecordActionsMixin, ReadOnlyAdmin):
         for event in queryset.select_related("workspace"):
             try:
                 queued += outbound_event_redeliver(event=event)
-            except ValidationError as exc:
-                refused.append(f"{event.pk}: {'; '.join(exc.messages)}")
+            except RedeliveryRefused as exc:
+                refused.append(f"{event.pk}: {refusal_words(exc)}")
         self.message_user(request, f"{queued} event(s) queued for delivery.")
         for message in refused:
             self.message_user(request, message, messages.ERROR)
@@ -326,8 +332,8 @@ class LeadForwardingRuleForm(forms.ModelForm):
             raise ValidationError("The CSV must be UTF-8 text.") from None
         try:
             zip_entries_from_csv(text)
-        except ValidationError as exc:
-            raise ValidationError(exc.messages) from None
+        except ZipCsvInvalid as exc:  # the form's field error, in the service's words
+            raise ValidationError(exc.errors["zip_csv"]) from None
         return text
 
 

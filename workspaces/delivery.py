@@ -34,12 +34,12 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from leadhub.errors import ServiceRefusal, errors_message
 from leadhub.keys import previous_valid
 from leadhub.netguard import BlockedTarget, GuardedHTTPHandler, GuardedHTTPSHandler, is_own_ingest_url
 from leadhub.signing import sign
@@ -538,12 +538,22 @@ def _sweep_soon():
         logger.exception("outbox: could not enqueue a sweep; beat will run one within a minute")
 
 
+class RedeliveryRefused(ServiceRefusal):
+    """An event that cannot be sent again now (its subject held, already queued, withdrawn) or a
+    workspace whose webhook cannot take it, named per field (the API's 422 `validation`)."""
+
+    code = "validation"
+
+    def __init__(self, errors: dict):
+        super().__init__(errors_message(errors), errors=errors)
+
+
 def _require_live_webhook(workspace):
     workspace.refresh_from_db(fields=["outbound_webhook_url", "webhook_active", "is_active"])
     if not workspace.outbound_webhook_url:
-        raise ValidationError({"outbound_webhook_url": ["Set an outbound webhook URL before sending events again."]})
+        raise RedeliveryRefused({"outbound_webhook_url": ["Set an outbound webhook URL before sending events again."]})
     if not workspace.webhook_active:
-        raise ValidationError({"webhook_active": ["The webhook is switched off: turn it on before sending events again."]})
+        raise RedeliveryRefused({"webhook_active": ["The webhook is switched off: turn it on before sending events again."]})
 
 
 # What an app above this one says about sending an event of its subject type again: a callable
@@ -565,12 +575,12 @@ def outbound_event_redeliver(*, event: OutboundEvent) -> int:
     """Send one event again (failed, skipped, or delivered and wanted once more); an event about a
     subject that is held now is refused (it goes out with the rest at the release)."""
     if _held_subject_ids(event.subject_type, [event.subject_id]):
-        raise ValidationError({"event_id": [f"Event {event.pk} is about {event.subject_type} {event.subject_id}, which "
+        raise RedeliveryRefused({"event_id": [f"Event {event.pk} is about {event.subject_type} {event.subject_id}, which "
                                             "is held: release it first."]})
     if event.status not in REDELIVERABLE:
-        raise ValidationError({"event_id": [f"Event {event.pk} is already queued for delivery."]})
+        raise RedeliveryRefused({"event_id": [f"Event {event.pk} is already queued for delivery."]})
     if event.withdrawn_at is not None:
-        raise ValidationError({"event_id": [f"Event {event.pk} was withdrawn: the workspace no longer holds its subject."]})
+        raise RedeliveryRefused({"event_id": [f"Event {event.pk} was withdrawn: the workspace no longer holds its subject."]})
     if event.workspace_id is not None:
         _require_live_webhook(event.workspace)
     return _requeue(OutboundEvent.objects.filter(pk=event.pk))

@@ -22,9 +22,9 @@ Order: higher `priority` first, then the oldest rule.
 import csv
 import io
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from leadhub.errors import ServiceRefusal, errors_message
 from workspaces.delivery import outbox_emit_to_rule
 from workspaces.models import ForwardingMode, LeadForwardingConfig, LeadForwardingRule, generate_signing_secret
 from workspaces.zips import parse_zip_entry, rule_matches
@@ -85,9 +85,19 @@ def _rules_emit(lead, rules, *, data):
     return [event] if event else []
 
 
+class ZipCsvInvalid(ServiceRefusal):
+    """A ZIP CSV with cells that are no ZIP entry, or none at all, named under `zip_csv` (the
+    API's 422 `validation`)."""
+
+    code = "validation"
+
+    def __init__(self, errors: dict):
+        super().__init__(errors_message(errors), errors=errors)
+
+
 def zip_entries_from_csv(text: str) -> list[str]:
     """ZIP entries from a CSV (any layout: every non-empty cell is an entry; a header row whose
-    cells are not ZIP entries is skipped). Invalid cells → ValidationError naming row and value."""
+    cells are not ZIP entries is skipped). Invalid cells → ZipCsvInvalid naming row and value."""
     entries, errors = [], []
     for row_number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         cells = [cell.strip() for cell in row if cell.strip()]
@@ -106,9 +116,9 @@ def zip_entries_from_csv(text: str) -> list[str]:
             elif item not in entries:
                 entries.append(item)
     if errors:
-        raise ValidationError({"zip_csv": errors[:20] + ([f"… and {len(errors) - 20} more"] if len(errors) > 20 else [])})
+        raise ZipCsvInvalid({"zip_csv": errors[:20] + ([f"… and {len(errors) - 20} more"] if len(errors) > 20 else [])})
     if not entries:
-        raise ValidationError({"zip_csv": ["The CSV holds no ZIP entries."]})
+        raise ZipCsvInvalid({"zip_csv": ["The CSV holds no ZIP entries."]})
     return entries
 
 

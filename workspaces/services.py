@@ -2,12 +2,24 @@
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from leadhub.errors import ServiceRefusal, errors_message
 from leadhub.keys import DEFAULT_ROTATION_GRACE, generate_key, key_digest, rotate
 from workspaces.models import AppointmentRoutingRule, Workspace, generate_signing_secret
+
+
+
+class WorkspaceInvalid(ServiceRefusal):
+    """Workspace settings refused as a whole (an active webhook with no URL), named per field (the
+    API's 422 `validation`); each field's own checks stay the model's (full_clean)."""
+
+    code = "validation"
+
+    def __init__(self, errors: dict):
+        super().__init__(errors_message(errors), errors=errors)
+
 
 KEY_PREFIX = "lh_live_"
 ACTIVITY_STAMP_SECONDS = 60
@@ -45,7 +57,7 @@ def workspace_webhook_update(
             workspace.webhook_disabled_at = None
         workspace.webhook_active = webhook_active
     if workspace.webhook_active and not workspace.outbound_webhook_url:
-        raise ValidationError({"outbound_webhook_url": ["Required when webhook_active is true."]})
+        raise WorkspaceInvalid({"outbound_webhook_url": ["Required when webhook_active is true."]})
     workspace.full_clean(validate_unique=False, validate_constraints=False)
     workspace.save(
         update_fields=[

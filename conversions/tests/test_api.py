@@ -3,11 +3,15 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
 
 from contacts.models import Contact
 from conversions.models import Conversion, CurrencyRate
 from leadhub.testing.api import workspace_with_key
-from leadhub.testing import assert_error, make_contact, make_lead, make_past_lead
+from leadhub.roles import OPERATIONS
+from leadhub.testing import assert_error, make_contact, make_lead, make_lead_offer, make_past_lead
+from leads.models import LeadPipelineStage
 from leads.services.assignment import lead_assign
 from workspaces.models import Workspace
 
@@ -290,11 +294,21 @@ def test_staff_record_for_a_named_workspace(admin_client, partner):
 
 
 
-def test_each_service_refusal_keeps_its_status_code_and_body(still_clock, partner):
+def test_each_service_refusal_keeps_its_status_code_and_body(still_clock, partner, django_user_model):
     workspace, client, lead = partner
     sale = {"lead_id": lead.pk, "conversion_type": "sale", "conversion_value": "10.00"}
     conversion_id = post(client, sale, key="k-1").json()["id"]
     assert client.post(f"{URL}{conversion_id}/void/", {"reason": "cancelled"}, format="json").status_code == 200
+    assert post(client, sale).status_code == 201  # converted again, for ops to move back
+    ops = django_user_model.objects.create_user("ops-ann", password="x", is_staff=True)
+    ops.groups.add(Group.objects.get(name=OPERATIONS))
+    staff = APIClient()
+    staff.force_login(ops)
+    stages = list(LeadPipelineStage.objects.filter(is_active=True).values_list("name", flat=True))
+    closed, buyer = workspace_with_key()[0], workspace_with_key()[0]
+    Workspace.objects.filter(pk=closed.pk).update(is_active=False)
+    offer = make_lead_offer(workspace, zip_codes=["94105"], zero_price_reason="")
+    assert client.post(f"/api/v1/offers/{offer.pk}/pause/").status_code == 200
     rate = "No USD rate for EUR on or before 2026-03-03; ops add it in the admin's currency rates."
     future = "2031-01-01T00:00:00+00:00 is in the future; send a time up to 2026-03-03T10:12:30+00:00."
     reused = (f"Idempotency-Key 'k-1' was already used (with a different body, for conversion {conversion_id}); "
@@ -306,7 +320,16 @@ def test_each_service_refusal_keeps_its_status_code_and_body(still_clock, partne
         (409, "conflict", "Idempotency-Key", reused),
         (409, "conflict", None, f"Conversion {conversion_id} was already voided at 2026-03-03T10:07:30+00:00."),
         (422, "validation", "contact_id", "Give contact_id or lead_id."),
+        (422, "validation", "status", f"'won' is not an active pipeline stage. Allowed: {', '.join(stages)}."),
+        (422, "validation", "reason", f"Lead {lead.pk} has an active conversion: say why it leaves 'converted'."),
+        (422, "validation", "workspace", f"Workspace '{closed.pk}' is inactive."),
+        (422, "validation", "reason", "A sale at 0 needs a reason."),
+        (422, "validation", "outbound_webhook_url", "Set an outbound webhook URL before sending events again."),
+        (422, "validation", "outbound_webhook_url", "Required when webhook_active is true."),
+        (422, "validation", "zero_price_reason",
+         "This offer's price is 0 and no zero_price_reason says why: ops must price it first."),
     ]
+    extras = {6: {"allowed": stages}}
 
     answers = [
         post(client, {**sale, "conversion_value": "99999999999.00"}),
@@ -315,10 +338,17 @@ def test_each_service_refusal_keeps_its_status_code_and_body(still_clock, partne
         post(client, {**sale, "conversion_value": "11.00"}, key="k-1"),
         client.post(f"{URL}{conversion_id}/void/", {"reason": "again"}, format="json"),
         post(client, {"conversion_type": "sale", "conversion_value": "1.00"}),
+        client.patch(f"/api/v1/leads/{lead.pk}/", {"status": "won"}, format="json"),
+        staff.patch(f"/api/v1/leads/{lead.pk}/", {"status": "contacted"}, format="json"),
+        staff.post(f"/api/v1/leads/{lead.pk}/assign/", {"workspace_id": closed.pk, "price": "5"}, format="json"),
+        staff.post(f"/api/v1/leads/{lead.pk}/assign/", {"workspace_id": buyer.pk, "price": "0"}, format="json"),
+        client.post("/api/v1/workspace/webhook/redeliver/", {}, format="json"),
+        client.post("/api/v1/workspace/webhook/", {"webhook_active": True}, format="json"),
+        client.post(f"/api/v1/offers/{offer.pk}/resume/"),
     ]
 
     assert [(r.status_code, {k: v for k, v in r.json().items() if k != "request_id"}) for r in answers] == [
         (status, {"code": code, "message": f"{field}: {message}" if field else message,
-                  "errors": {field: [message]} if field else {}})
-        for status, code, field, message in expected
+                  "errors": {field: [message]} if field else {}, **extras.get(index, {})})
+        for index, (status, code, field, message) in enumerate(expected)
     ]

@@ -3,7 +3,6 @@ conversions are voided (back to the stage it was in before), or by ops with a re
 leads.services.status's, so every path (partner API, admin action, appointments) meets it."""
 import pytest
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from conversions.services.changes import conversion_void
@@ -12,6 +11,7 @@ from leadhub.roles import OPERATIONS
 from leadhub.testing import admin_url, assert_error, make_past_lead
 from leadhub.testing.api import workspace_with_key
 from leads.models import Lead
+from leads.services.access import LeadInvalid
 from leads.services.status import LeadConverted, lead_status_change
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +57,7 @@ def test_staff_move_it_back_with_a_reason(converted, django_user_model):
 
     unexplained = staff.patch(f"/api/v1/leads/{lead.pk}/", {"status": "contacted"}, format="json")
     assert_error(unexplained, 422, field="reason")
-    with pytest.raises(ValidationError):
+    with pytest.raises(LeadInvalid):
         lead_status_change(lead=lead, new_status="contacted", changed_by="staff:ann", reason=" ")
     assert status_of(lead) == "converted"
 

@@ -5,9 +5,8 @@ booked no sale, no money and no cap usage."""
 from decimal import Decimal as D
 
 import pytest
-from django.core.exceptions import ValidationError
 
-from distribution.hand import HandSaleRefused, lead_sell_by_hand
+from distribution.hand import HandSaleInvalid, HandSaleRefused, lead_sell_by_hand
 from distribution.models import Cap, CapUsage, Sale
 from distribution.selling import CapFull
 from leadhub.testing import assert_error, make_lead, make_lead_offer, make_webhook, make_workspace
@@ -52,9 +51,9 @@ def test_a_typed_price_sells_at_it_and_zero_needs_a_reason():
     lead, other = make_lead(zip_code="94105"), make_lead(zip_code="94105")
 
     assert lead_sell_by_hand(lead=lead, workspace=workspace, by="staff:ops", price="42.5").price == D("42.50")
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(HandSaleInvalid) as refused:
         lead_sell_by_hand(lead=other, workspace=workspace, by="staff:ops", price="0")
-    assert "reason" in refused.value.message_dict
+    assert "reason" in refused.value.errors
     free = lead_sell_by_hand(lead=other, workspace=workspace, by="staff:ops", price="0", reason="make-good for #7")
 
     assert (free.price, free.note) == (D("0.00"), "make-good for #7")
@@ -87,9 +86,9 @@ def test_a_buyer_cap_limits_a_typed_price_sale_without_any_offer():
 
 
 def test_no_offer_and_no_price_is_refused_naming_the_price():
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(HandSaleInvalid) as refused:
         lead_sell_by_hand(lead=make_lead(), workspace=make_workspace(), by="staff:ops")
-    assert "type a price" in refused.value.message_dict["price"][0]
+    assert "type a price" in refused.value.errors["price"][0]
 
 
 def test_what_may_not_be_sold_by_hand_is_refused():
@@ -226,6 +225,6 @@ def test_an_inactive_buyer_cannot_be_chosen(admin_client):
     response = admin_client.post(CHANGELIST, {"action": "assign_to_workspace", "_selected_action": [lead.pk],
                                               "post": "yes", "workspace": closed.pk, "price": "5"})
     assert response.status_code == 200 and b"errorlist" in response.content
-    with pytest.raises(ValidationError, match="inactive"):
+    with pytest.raises(HandSaleInvalid, match="inactive"):
         lead_sell_by_hand(lead=lead, workspace=closed, by="staff:ops", price="5")
     assert Lead.objects.get(pk=lead.pk).workspace_id is None

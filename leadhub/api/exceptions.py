@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
@@ -124,7 +125,9 @@ def api_exception_handler(exc, context):
         extra = {"allowed": exc.allowed} if hasattr(exc, "allowed") else {}
         body = error_body(code=exc.code, message=exc.reason, request_id=request_id, errors=exc.errors,
                           **{**extra, **exc.fields})
-        return JsonResponse(body, status=service_refusal_status(exc))
+        # A DRF Response, rendered as every other error body below: a refusal of code `validation`
+        # answers byte for byte what the Django ValidationError it replaced answered.
+        return Response(body, status=service_refusal_status(exc))
     if isinstance(exc, DjangoValidationError):
         extra = {"allowed": exc.allowed} if hasattr(exc, "allowed") else {}
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)

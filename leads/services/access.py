@@ -11,8 +11,20 @@ from django.db.models import Case, Count, F, Q, Value, When
 from django.utils import timezone
 
 from contacts.models import Contact, ConversionStatus
+from leadhub.errors import ServiceRefusal, errors_message
 from leads.models import ACCESS_WORKING_FIELDS, AccessHow, Lead, LeadAccess, WorkspaceStatus
 from workspaces.delivery import outbox_withdraw
+
+
+
+class LeadInvalid(ServiceRefusal):
+    """Values a lead's write (working fields, activity, accept/reject, status) cannot take,
+    named per field (the API's 422 `validation`)."""
+
+    code = "validation"
+
+    def __init__(self, errors: dict):
+        super().__init__(errors_message(errors), errors=errors)
 
 
 def lead_access_grant(*, lead, workspace, how: str, by: str, holder: bool = False) -> LeadAccess:

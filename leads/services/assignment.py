@@ -1,10 +1,11 @@
 """Which workspace holds a lead: assignment by ops or routing, and the holder's accept/reject."""
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from leads.gate import lead_access_give, lead_event_send, lead_gate
 from leads.models import AccessHow, LeadEvent, TrackingAction, WorkspaceStatus
 from leads.services.access import (
+    LeadInvalid,
     contact_conversion_status_refresh,
     lead_access_for,
     lead_access_revoke,
@@ -84,7 +85,7 @@ def lead_workspace_respond(*, lead, workspace, response: str, by: str):
     """A workspace holding the lead accepts or rejects it (the `workspace_status` of its access
     record); the contact's conversion status follows (`rejected` once every holder rejected)."""
     if response not in PARTNER_RESPONSES:
-        raise ValidationError({"workspace_status": [f"Must be one of: {', '.join(PARTNER_RESPONSES)}."]})
+        raise LeadInvalid({"workspace_status": [f"Must be one of: {', '.join(PARTNER_RESPONSES)}."]})
     lead = lead_lock(lead)
     access = lead_access_for(lead=lead, workspace=workspace)
     if access is None:

@@ -1,5 +1,5 @@
 """A lead's pipeline status (its holds are leads.holds')."""
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -7,20 +7,18 @@ from leadhub.actors import is_staff_actor
 from leadhub.errors import ServiceConflict
 from leads.gate import lead_event_send
 from leads.models import LeadEvent, LeadPipelineStage, LeadStatusHistory, TrackingAction
-from leads.services.access import lead_access_for, lead_working_save, working_owner
+from leads.services.access import LeadInvalid, lead_access_for, lead_working_save, working_owner
 from leads.services.tracking import lead_lock, workspace_tracking_record
 from workspaces.models import EventType
 
 
-class LeadStatusInvalid(ValidationError):
-    """A status that is not an active pipeline stage; `.allowed` lists the ones that are."""
+class LeadStatusInvalid(LeadInvalid):
+    """A status that is not an active pipeline stage; `.allowed` lists the ones that are (the
+    API's answer carries them)."""
 
     def __init__(self, status, allowed):
         self.allowed = allowed
-        super().__init__(
-            {"status": [f"'{status}' is not an active pipeline stage. Allowed: {', '.join(allowed)}."]},
-            code="invalid_status",
-        )
+        super().__init__({"status": [f"'{status}' is not an active pipeline stage. Allowed: {', '.join(allowed)}."]})
 
 
 CONVERTED = "converted"
@@ -46,7 +44,7 @@ def _leaving_converted_check(lead, *, old_status, changed_by, reason):
     if not is_staff_actor(changed_by):
         raise LeadConverted(lead)
     if not reason.strip():
-        raise ValidationError({"reason": [f"Lead {lead.pk} has an active conversion: say why it leaves 'converted'."]})
+        raise LeadInvalid({"reason": [f"Lead {lead.pk} has an active conversion: say why it leaves 'converted'."]})
 
 
 STATUS_TRACKING = {"qualified": TrackingAction.QUALIFIED, "rejected": TrackingAction.REJECTED}

@@ -1,13 +1,13 @@
 """How a workspace or ops work a lead: its working fields, logged activities, and the partner
 PATCH that combines those with a status change and an accept/reject in one transaction."""
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from leadhub.models import field_changes_apply
 from leads.models import ActivityType, Lead, LeadActivity, LeadEvent, TrackingAction
-from leads.services.access import lead_access_for, lead_working_save, working_owner
+from leads.services.access import LeadInvalid, lead_access_for, lead_working_save, working_owner
 from leads.services.assignment import lead_workspace_respond
 from leads.services.status import lead_status_change
 from leads.services.tracking import lead_lock, workspace_tracking_record
@@ -34,7 +34,7 @@ def lead_update(*, lead, data: dict, by: str, workspace=None, editable=LEAD_WORK
     `updated`: every edit path (partner PATCH, admin form) comes here."""
     unknown = sorted(set(data) - set(editable))
     if unknown:
-        raise ValidationError({field: ["This field cannot be changed here."] for field in unknown})
+        raise LeadInvalid({field: ["This field cannot be changed here."] for field in unknown})
     lead = lead_lock(lead)
     owner = working_owner(lead, workspace)
     access = lead_access_for(lead=lead, workspace=owner) if owner is not None else None
@@ -87,7 +87,7 @@ def lead_activity_add(
     with the caller's `metadata` kept as sent, and an `activity_added` lead event; a call also
     counts as a contact attempt of that holder (DB-side +1)."""
     if activity_type not in ActivityType.values:
-        raise ValidationError({"activity_type": [f"Must be one of: {', '.join(ActivityType.values)}."]})
+        raise LeadInvalid({"activity_type": [f"Must be one of: {', '.join(ActivityType.values)}."]})
     owner = working_owner(lead, workspace)
     access = lead_access_for(lead=lead, workspace=owner) if owner is not None else None
     if owner is not None and access is None:
@@ -139,7 +139,7 @@ def lead_patch(
     if workspace_status is not None:
         responder = workspace or lead.workspace
         if responder is None:
-            raise ValidationError({"workspace_status": ["The lead is not assigned to a workspace."]})
+            raise LeadInvalid({"workspace_status": ["The lead is not assigned to a workspace."]})
         lead = lead_workspace_respond(lead=lead, workspace=responder, response=workspace_status, by=changed_by)
     if fields:
         lead = lead_update(lead=lead, data=fields, by=changed_by, workspace=workspace)

@@ -42,7 +42,7 @@ def test_illegal_status_is_refused_listing_the_allowed_ones():
         with pytest.raises(LeadStatusInvalid) as caught:
             lead_status_change(lead=lead, new_status=bad, changed_by="ops")
         assert "qualified" in caught.value.allowed and "lost" not in caught.value.allowed
-        assert "Allowed:" in caught.value.message_dict["status"][0]
+        assert "Allowed:" in caught.value.errors["status"][0]
     lead.refresh_from_db()
     assert lead.status == "new" and not lead.status_history.exists() and not lead.events.exists()
 

@@ -3,14 +3,13 @@ kind, money inputs capped, one currency, references booked once, figures as sums
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
 from leadhub.models import MONEY_MAX
 from ledger.models import Entry, EntryKind
 from ledger.selectors import ledger_figures, ledger_totals
-from ledger.services import Draft, ledger_adjustment_record, ledger_entries_record
+from ledger.services import Draft, LedgerInvalid, ledger_adjustment_record, ledger_entries_record
 from ledger.verify import ledger_verify
 
 pytestmark = pytest.mark.django_db
@@ -49,15 +48,15 @@ def test_update_and_delete_are_refused_by_the_database():
 
 
 def test_signs_money_cap_and_currency():
-    with pytest.raises(ValidationError):
+    with pytest.raises(LedgerInvalid):
         book(sale("-1.00"))
-    with pytest.raises(ValidationError):
+    with pytest.raises(LedgerInvalid):
         book(Draft(kind=EntryKind.UNDELIVERED, amount=Decimal("5.00"), workspace_id="buyer-a"))
-    with pytest.raises(ValidationError, match="At most"):
+    with pytest.raises(LedgerInvalid, match="At most"):
         book(sale(str(MONEY_MAX + Decimal("0.01"))))
-    with pytest.raises(ValidationError, match="side"):
+    with pytest.raises(LedgerInvalid, match="side"):
         book(Draft(kind=EntryKind.ADJUSTMENT, amount=Decimal("5.00")))
-    with pytest.raises(ValidationError, match="note"):
+    with pytest.raises(LedgerInvalid, match="note"):
         ledger_adjustment_record(side="buyer", amount="-3.00", note=" ", workspace_id="buyer-a")
     assert book(sale(str(MONEY_MAX))).amount == MONEY_MAX
     with override_settings(LEDGER_CURRENCY="EUR"):

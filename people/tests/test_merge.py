@@ -3,13 +3,12 @@ a `merged` event, and the next lead for the duplicate's (webhook, phone) lands o
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from contacts.models import Contact, ContactEvent
 from leadhub.testing import make_contact, make_contact_history, make_conversion, make_webhook, make_workspace
 from leads.services.ingest import lead_ingest
-from people.services import contact_merge
+from people.services import ContactMergeInvalid, contact_merge
 
 pytestmark = pytest.mark.django_db
 
@@ -117,10 +116,10 @@ def test_invalid_merges_are_refused_and_change_nothing(case):
     }[case]
     events_before = ContactEvent.objects.count()
 
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(ContactMergeInvalid) as refused:
         contact_merge(**{"by": "ops", **args})
 
-    assert set(refused.value.message_dict) <= {"survivor", "duplicates", "by"}
+    assert set(refused.value.errors) <= {"survivor", "duplicates", "by"}
     assert ContactEvent.objects.count() == events_before
     assert Contact.objects.filter(merged_into__isnull=False).count() == 1
 

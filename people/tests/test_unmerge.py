@@ -4,14 +4,13 @@ and refuses records sharing nothing unless overridden, and a merge's manifest le
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from contacts.models import Contact, ContactMerge
 from conversions.services.create import conversion_create
 from leadhub.testing import admin_url, make_contact, make_lead, make_workspace
 from leads.models import Lead
-from people.services import contact_merge, contact_unmerge
+from people.services import ContactUnmergeRefused, contact_merge, contact_unmerge
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +108,7 @@ def test_unmerge_restores_exactly_what_the_merge_moved(admin_client):
     assert list(Lead.objects.filter(contact=other).values_list("pk", flat=True)) == [moved_lead.pk]
     moved_conversion.refresh_from_db()
     assert moved_conversion.contact_id == other.pk
-    with pytest.raises(ValidationError, match="already undone"):
+    with pytest.raises(ContactUnmergeRefused, match="already undone"):
         contact_unmerge(merge=merge, by="ops")
 
 
@@ -123,7 +122,7 @@ def test_unmerge_is_refused_when_a_moved_lead_was_converted_since():
     conversion_create(workspace=workspace, contact=keep, lead=moved_lead, conversion_type="sale",
                       conversion_value="10.00", created_by="t")
 
-    with pytest.raises(ValidationError, match=f"#{moved_lead.pk} moved by this merge have been converted since"):
+    with pytest.raises(ContactUnmergeRefused, match=f"#{moved_lead.pk} moved by this merge have been converted since"):
         contact_unmerge(merge=ContactMerge.objects.get(), by="ops")
     assert Contact.objects.get(pk=other.pk).merged_into_id == keep.pk
 
@@ -135,5 +134,5 @@ def test_unmerge_is_refused_after_the_window(settings):
     merge = ContactMerge.objects.get()
     ContactMerge.objects.filter(pk=merge.pk).update(created_at=timezone.now() - timedelta(days=31))
 
-    with pytest.raises(ValidationError, match="30 days"):
+    with pytest.raises(ContactUnmergeRefused, match="30 days"):
         contact_unmerge(merge=merge, by="ops")

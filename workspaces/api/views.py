@@ -57,7 +57,7 @@ class WorkspaceWebhookView(PartnerAPIMixin, APIView):
         serializer.is_valid(raise_exception=True)
         try:
             workspace_webhook_update(workspace=workspace, **serializer.validated_data)
-        except DjangoValidationError as exc:
+        except DjangoValidationError as exc:  # the model's own field checks (full_clean)
             raise serializers.ValidationError(exc.message_dict) from None
         return _profile_response(workspace)
 
@@ -107,14 +107,11 @@ class WebhookRedeliverView(PartnerAPIMixin, APIView):
         serializer = RedeliverSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         event_id = serializer.validated_data.get("event_id")
-        try:
-            if event_id is None:
-                queued = workspace_events_redeliver(workspace=workspace)
-            else:
-                event = get_object_or_404(outbound_events_visible_to(workspace=workspace), pk=event_id)
-                queued = outbound_event_redeliver(event=event)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from None
+        if event_id is None:
+            queued = workspace_events_redeliver(workspace=workspace)
+        else:
+            event = get_object_or_404(outbound_events_visible_to(workspace=workspace), pk=event_id)
+            queued = outbound_event_redeliver(event=event)
         return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -3,7 +3,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,6 +11,7 @@ from leadhub.netguard import is_own_ingest_url
 from leadhub.testing import WebhookReceiver, make_workspace
 from providers.signatures import SignatureError, verify
 from workspaces.delivery import (
+    RedeliveryRefused,
     outbound_event_redeliver,
     outbox_deliver,
     outbox_emit,
@@ -221,9 +221,9 @@ def test_twenty_failed_events_switch_the_webhook_off_then_events_are_skipped(set
         assert outbox_deliver(event_id=skipped.pk) is None
         assert len(receiver.requests) == 20
 
-        with pytest.raises(ValidationError) as refused:
+        with pytest.raises(RedeliveryRefused) as refused:
             workspace_events_redeliver(workspace=workspace)
-        assert "webhook_active" in refused.value.message_dict
+        assert "webhook_active" in refused.value.errors
 
         receiver.script = [(200, "ok", 0)]
         workspace_webhook_update(workspace=workspace, webhook_active=True)
@@ -259,7 +259,7 @@ def test_redeliver_one_event_sends_it_again():
         outbox_deliver(event_id=event.pk)
         event.refresh_from_db()
         assert outbound_event_redeliver(event=event) == 1
-        with pytest.raises(ValidationError):
+        with pytest.raises(RedeliveryRefused):
             outbound_event_redeliver(event=OutboundEvent.objects.get(pk=event.pk))  # already queued
         assert outbox_deliver(event_id=event.pk).status == DeliveryStatus.DELIVERED
     assert receiver.event_ids == [str(event.pk)] * 2

@@ -10,7 +10,12 @@ from leadhub.testing import WebhookReceiver, make_lead_offer, make_webhook, make
 from leads.services.ingest import lead_ingest
 from providers.signatures import verify
 from workspaces.delivery import outbox_deliver
-from workspaces.forwarding import forwarding_rule_zips_load, forwarding_rules_matching, zip_entries_from_csv
+from workspaces.forwarding import (
+    ZipCsvInvalid,
+    forwarding_rule_zips_load,
+    forwarding_rules_matching,
+    zip_entries_from_csv,
+)
 from workspaces.models import (
     DeliveryStatus,
     EventType,
@@ -224,7 +229,7 @@ def test_rule_validation_refuses_loops_bad_zips_and_two_targets(settings):
 def test_zip_entries_load_from_csv_with_header_ranges_and_prefixes():
     rule = make_rule(make_webhook(), zip_codes=["10001"])
     text = "zip,notes\n90210,Beverly Hills\n90300-90399\n\n941*, 90210\n"
-    with pytest.raises(ValidationError):
+    with pytest.raises(ZipCsvInvalid):
         zip_entries_from_csv(text)  # "Beverly Hills" is not a ZIP entry
     text = "zip\n90210\n90300-90399\n941*,90210\n"
     assert zip_entries_from_csv(text) == ["90210", "90300-90399", "941*"]
@@ -233,9 +238,9 @@ def test_zip_entries_load_from_csv_with_header_ranges_and_prefixes():
     forwarding_rule_zips_load(rule=rule, csv_text="73301\n")
     rule.refresh_from_db()
     assert rule.zip_codes == ["73301"]
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(ZipCsvInvalid) as refused:
         zip_entries_from_csv("zip\n12\n")
-    assert "row 2" in refused.value.message_dict["zip_csv"][0]
+    assert "row 2" in refused.value.errors["zip_csv"][0]
 
 
 def test_a_forwarded_lead_leaves_the_trail_an_appointment_forward_does():

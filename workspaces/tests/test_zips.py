@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from distribution.services import appointment_decide
 from leadhub.testing import make_workspace
-from workspaces.forwarding import zip_entries_from_csv
+from workspaces.forwarding import ZipCsvInvalid, zip_entries_from_csv
 from workspaces.models import LeadForwardingRule
 from workspaces.services import routing_rule_save
 from workspaces.zips import ZipEntryKind, parse_zip_entry, zip5, zip_matches
@@ -50,8 +50,8 @@ def test_routing_and_forwarding_refuse_the_same_entries(entry):
     forwarding = LeadForwardingRule(webhook_id="wh-x", target_url="https://partner.example/in", zip_codes=[entry])
     with pytest.raises(ValidationError) as rule_clean:
         forwarding.clean()
-    with pytest.raises(ValidationError) as csv_load:
+    with pytest.raises(ZipCsvInvalid) as csv_load:
         zip_entries_from_csv(f"94105\n{entry}\n")  # (a bad first row is a header)
     assert entry in str(routing.value.message_dict["zip_codes"])
     assert entry in str(rule_clean.value.message_dict["zip_codes"])
-    assert entry in str(csv_load.value.message_dict["zip_csv"])
+    assert entry in str(csv_load.value.errors["zip_csv"])

@@ -35,7 +35,6 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Count
@@ -48,7 +47,7 @@ from appointments.services.status import appointment_status_change
 from contacts.models import Contact
 from conversions.models import Conversion
 from conversions.services.create import conversion_create
-from distribution.hand import lead_sell_by_hand
+from distribution.hand import HandSaleInvalid, lead_sell_by_hand
 from distribution.models import Cap, Decision, Offer, OfferPriceAdjustment, Sale
 from leadhub.actors import SYSTEM
 from leadhub.errors import ServiceRefusal
@@ -473,7 +472,7 @@ class Command(BaseCommand):
             try:
                 try:
                     lead_sell_by_hand(lead=lead, workspace=home, by=OPS, at=moment)
-                except ValidationError:  # no offer of the buyer takes it now
+                except HandSaleInvalid:  # no offer of the buyer takes it now
                     lead_sell_by_hand(lead=lead, workspace=home, by=OPS, at=moment, price=HAND_PRICE,
                                       reason="agreed with the buyer on the phone")
             except ServiceRefusal:
