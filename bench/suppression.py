@@ -1,9 +1,9 @@
 """Suppression benchmark (a script, not a test).
 
-    .venv/bin/python bench/suppression.py [--rows 1000000] [--checks 2000] [--keep]
+    .venv/bin/python bench/suppression.py [--rows 1000000] [--checks 2000]
 
-Creates BENCH_DATABASE (default leadhub_bench_suppression) on BENCH_PG_URL's server (default
-postgres://postgres@127.0.0.1:5432), migrates it, then:
+Creates a throwaway PostgreSQL database with the benchmarks' shared loader (bench/loader.py), on
+BENCH_PG_URL's server (default postgres://postgres@127.0.0.1:5432/postgres), then:
 1. lookup with 10 entries: times `suppressed_workspaces` (the per-buyer check distribution and
    the gate make, 5 buyers, a phone and an email) for `--checks` leads, half of them listed;
 2. import: writes a file of `--rows` distinct valid 10-digit numbers and times
@@ -11,36 +11,27 @@ postgres://postgres@127.0.0.1:5432), migrates it, then:
 3. lookup with the imported entries too: the same checks, after ANALYZE, and the plan of the
    lookup query (it must use the digest index).
 Prints the figures and the ratios against the targets (import < 180 s; lookup at 1,000,000
-entries ≤ 1.5× at 10). The database is dropped at the end unless --keep.
+entries ≤ 1.5× at 10). The database is dropped at the end.
 """
 import argparse
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-
 ROOT = Path(__file__).resolve().parent.parent
-SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-DATABASE = os.environ.get("BENCH_DATABASE", "leadhub_bench_suppression")
+sys.path.insert(0, str(ROOT))
+
+from bench.loader import throwaway_database  # noqa: E402
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--checks", type=int, default=2000)
-    parser.add_argument("--keep", action="store_true")
     return parser.parse_args()
-
-
-def admin_sql(statement):
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(statement)
 
 
 def valid_numbers(rng, count):
@@ -73,21 +64,7 @@ def time_checks(phones, workspaces):
 
 def main():
     args = parse_args()
-    admin_sql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    admin_sql(f'CREATE DATABASE "{DATABASE}"')
-    env = {**os.environ, "DATABASE_URL": f"{SERVER}/{DATABASE}", "DEBUG": "0", "LOG_LEVEL": "WARNING"}
-    env.pop("REDIS_URL", None)
-    env.pop("LEADHUB_REQUIRE_SERVICES", None)
-    try:
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-        os.environ.update(DATABASE_URL=env["DATABASE_URL"], DJANGO_SETTINGS_MODULE="leadhub.settings", DEBUG="0",
-                          LOG_LEVEL="WARNING")
-        os.environ.pop("REDIS_URL", None)
-        os.environ.pop("LEADHUB_REQUIRE_SERVICES", None)
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+    with throwaway_database("suppression"):
         from django.core.management import call_command
         from django.db import connection
 
@@ -138,10 +115,6 @@ def main():
         print(f"ratio {entries:,} / 10 entries (median): {ratio:.2f} (target ≤ 1.5) "
               f"{'OK' if ratio <= 1.5 else 'OVER TARGET'}")
         print(f"plan:\n    {plan}")
-        connection.close()
-    finally:
-        if not args.keep:
-            admin_sql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
