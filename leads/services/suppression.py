@@ -3,6 +3,7 @@ lead (a live lead_access row) and that the entry applies to gets `lead.suppresse
 gate's event path, in the transaction that added the entry (suppression sends
 `suppression_added` from it)."""
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from leads.gate import lead_event_send
 from leads.models import LeadAccess
@@ -17,18 +18,20 @@ def lead_suppressed_tell(*, suppression_list, since) -> int:
     (the new entries joined to the leads by value, which an import may hold a million of); a
     second reads the entries those leads matched. Returns how many events were queued."""
     new = SuppressionEntry.objects.filter(suppression_list=suppression_list, added_at__gte=since).exclude(value="")
-    holders = list(LeadAccess.objects.live().filter(
+    # A list keeps an email lower-cased (suppression.keys.email_key), a lead as posted: compared
+    # lower-cased, on the index leads_email_created_idx is built on.
+    holders = list(LeadAccess.objects.live().annotate(lead_email=Lower("lead__email")).filter(
         Q(lead__phone__in=new.filter(channel=Channel.PHONE).values("value"))
-        | Q(lead__email__in=new.filter(channel=Channel.EMAIL).values("value"))
+        | Q(lead_email__in=new.filter(channel=Channel.EMAIL).values("value"))
     ).select_related("lead", "workspace").order_by("lead_id", "workspace_id"))
     if not holders:
         return 0
-    values = {access.lead.phone for access in holders} | {access.lead.email for access in holders}
+    values = {access.lead.phone for access in holders} | {access.lead_email for access in holders}
     to_all = dict(new.filter(value__in=values).values_list("value", "applies_to_all"))
     sent = 0
     for access in holders:
         lead = access.lead
-        channel, value = (Channel.PHONE, lead.phone) if lead.phone in to_all else (Channel.EMAIL, lead.email)
+        channel, value = (Channel.PHONE, lead.phone) if lead.phone in to_all else (Channel.EMAIL, access.lead_email)
         match = Match(kind=suppression_list.kind, list_workspace_id=suppression_list.workspace_id,
                       applies_to_all=to_all.get(value, False))
         if applies_to(match, access.workspace):

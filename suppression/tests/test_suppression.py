@@ -149,6 +149,18 @@ def test_a_number_suppressed_after_its_sale_raises_lead_suppressed_to_each_holde
     assert registry.entries.count() == 1
 
 
+def test_an_email_suppressed_after_its_sale_reaches_the_holder_whatever_its_case(world):
+    """A lead keeps its email as posted; a list keeps it lower-cased (the digest's form): they
+    still meet, as they do in the engine and the gate."""
+    answer = post(world, valid_phone(), email="Ada.Lovelace@Example.com")
+    lead = Lead.objects.get(pk=answer.json()["lead_id"])
+    assert lead.workspace_id == world["buyer"].pk
+    suppression_list = SuppressionList.objects.create(name="internal", kind=ListKind.INTERNAL)
+    suppression_entry_add(suppression_list=suppression_list, email="ada.lovelace@example.com", by="staff:ops")
+    event = OutboundEvent.objects.get(event_type="lead.suppressed")
+    assert (event.workspace_id, event.subject_id, event.data["suppressed"]) == (world["buyer"].pk, str(lead.pk), "email")
+
+
 def test_purging_the_person_keeps_the_digest_so_the_opt_out_never_becomes_sellable(world):
     lead = sold_lead(world, valid_phone())
     entry, _created = opt_out_report(workspace=world["buyer"], phone=lead.phone, reason="call me never", by="ws")
