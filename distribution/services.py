@@ -1,16 +1,16 @@
 """Distribution use cases: distribute (sell) a lead (then its forwarding copies), route an
 appointment, simulate a lead, pause/resume an offer."""
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from leadhub.actors import SYSTEM
+from leadhub.celery import task_run_later
 from leadhub.errors import ServiceRefusal, errors_message
 from leads.gate import lead_copies_send
 from leads.models import Lead, LeadEvent
@@ -211,26 +211,12 @@ def _decision_failed(lead, *, strategy, error):
 
 def _retry_later(*, lead_id, attempt):
     """Queue the distribution of `lead_id` again, DISTRIBUTION_RETRY_SECONDS × the attempts so far
-    from now, never inside the caller. With a broker that is a task's countdown. Without one (the
-    embedded default: Celery eager) a task runs inside its caller and ignores its countdown, so the
-    retry runs in a thread of this process once the countdown has passed, on its own connection,
-    after the provider has its answer."""
+    from now, never inside the caller (leadhub.celery.task_run_later: without a broker, a thread
+    of this process once the countdown has passed, after the provider has its answer)."""
     from .tasks import distribute_lead
 
-    countdown = settings.DISTRIBUTION_RETRY_SECONDS * (attempt - 1)
-    if not distribute_lead.app.conf.task_always_eager:
-        distribute_lead.apply_async(args=[lead_id], kwargs={"attempt": attempt}, countdown=countdown)
-        return
-
-    def retry():
-        try:
-            distribute_lead.apply(args=[lead_id], kwargs={"attempt": attempt})
-        finally:
-            connections.close_all()
-
-    timer = threading.Timer(countdown, retry)
-    timer.daemon = True
-    timer.start()
+    task_run_later(distribute_lead, args=[lead_id], kwargs={"attempt": attempt},
+                   countdown=settings.DISTRIBUTION_RETRY_SECONDS * (attempt - 1))
 
 
 def _distribute(lead, *, strategy, sender_workspace_id, rng, webhook, at, refused):

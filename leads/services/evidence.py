@@ -16,16 +16,16 @@ asked for is verified and none failed; a failure or error keeps it held, its mes
 import base64
 import json
 import logging
-import threading
 from datetime import datetime
 from functools import partial
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from leadhub.celery import task_run_later
 from leads.consent_evidence import EVIDENCE_COLUMNS, TRUSTEDFORM
 from leads.handoff import lead_distributor
 from leads.holds import EVIDENCE, lead_hold_release
@@ -87,25 +87,14 @@ def _enqueue(evidence_id, advertiser_name):
 
 
 def _run_task(name, *args):
-    """Hand a task to Celery; never inside the caller's request. Without a broker (Celery eager,
-    the embedded default) it runs in a thread of this process, on its own connection."""
+    """Hand a task to Celery, never inside the caller's request (leadhub.celery.task_run_later);
+    a broker that cannot take it is logged, not raised: the post or release that asked is done."""
     from leads import tasks
 
-    task = getattr(tasks, name)
-    if not task.app.conf.task_always_eager:
-        try:
-            task.delay(*args)
-        except Exception:
-            logger.exception("consent evidence: could not enqueue %s%r", name, args)
-        return
-
-    def run():
-        try:
-            task.apply(args=args)
-        finally:
-            connections.close_all()
-
-    threading.Thread(target=run, daemon=True).start()
+    try:
+        task_run_later(getattr(tasks, name), args=args)
+    except Exception:
+        logger.exception("consent evidence: could not enqueue %s%r", name, args)
 
 
 def consent_evidence_verify(*, evidence_id, advertiser_name: str = "") -> ConsentEvidence | None:
