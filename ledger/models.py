@@ -24,6 +24,7 @@ class EntryKind(models.TextChoices):
     CHARGEBACK = "chargeback", "Chargeback"
     ADJUSTMENT = "adjustment", "Adjustment"
     UNDELIVERED = "undelivered", "Undelivered sale credit"
+    DEPOSIT = "deposit", "Deposit (money a buyer paid in)"
 
 
 class Side(models.TextChoices):
@@ -34,10 +35,10 @@ class Side(models.TextChoices):
 # The side each kind books to (an adjustment names its own) and the sign its amount must have.
 KIND_SIDE = {
     EntryKind.SALE: Side.BUYER, EntryKind.RETURN_CREDIT: Side.BUYER, EntryKind.UNDELIVERED: Side.BUYER,
-    EntryKind.PAYOUT: Side.SOURCE, EntryKind.CHARGEBACK: Side.SOURCE,
+    EntryKind.DEPOSIT: Side.BUYER, EntryKind.PAYOUT: Side.SOURCE, EntryKind.CHARGEBACK: Side.SOURCE,
 }
 POSITIVE_KINDS = (EntryKind.SALE, EntryKind.PAYOUT)
-CREDIT_KINDS = (EntryKind.RETURN_CREDIT, EntryKind.CHARGEBACK, EntryKind.UNDELIVERED)
+CREDIT_KINDS = (EntryKind.RETURN_CREDIT, EntryKind.CHARGEBACK, EntryKind.UNDELIVERED, EntryKind.DEPOSIT)
 
 
 class Entry(models.Model):
