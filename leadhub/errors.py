@@ -13,6 +13,8 @@ class ServiceRefusal(Exception):
     set `code`; the API layer turns all three into its 4xx body."""
 
     code = "error"
+    # What ops' logs keep (a rejected submission's `reason_code`) when more precise than `code`.
+    stored_code = None
 
     def __init__(self, reason, *, errors=None, fields=None):
         super().__init__(reason)

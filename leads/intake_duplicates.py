@@ -102,20 +102,40 @@ def _keys_compared(rule, values) -> dict:
     return {key: found for key, found in keyed.items() if found}
 
 
-def duplicate_find(*, webhook, values: dict, now) -> DuplicateFound | None:
+@dataclass(frozen=True)
+class DuplicateCheck:
+    """What the duplicate check did with a post: the rules that compared it (a rule whose keys the
+    post lacks compares nothing) and the match, if any. Kept on the lead's `received` event, so
+    its compliance record can say "checked, no match" without a row per check."""
+
+    rule_ids: tuple
+    found: DuplicateFound | None
+
+    def recorded(self) -> dict:
+        result = self.found.action if self.found else "no_match" if self.rule_ids else "no_rule_applied"
+        return {"rules": list(self.rule_ids), "result": result}
+
+
+def duplicate_check(*, webhook, values: dict, now) -> DuplicateCheck:
     """The first rule (strongest action first) an earlier lead in its scope and window matches.
     Called inside the lead's transaction: on PostgreSQL it first takes a transaction lock per key
     value compared, so two posts of the same person wait for each other and the second sees the
     first's lead (SQLite's writers are serialised already: IMMEDIATE transactions)."""
     rules = duplicate_rules_for(webhook)
     compared = [(rule, keys) for rule in rules if (keys := _keys_compared(rule, values))]
+    rule_ids = tuple(rule.pk for rule, _keys in compared)
     if not compared:
-        return None
+        return DuplicateCheck(rule_ids=rule_ids, found=None)
     _locks_take({f"{key}={'|'.join(found.values())}" for _rule, keys in compared for key, found in keys.items()})
     for rule, keys in compared:
         if (found := _earlier_lead(rule, keys, webhook=webhook, values=values, now=now)) is not None:
-            return found
-    return None
+            return DuplicateCheck(rule_ids=rule_ids, found=found)
+    return DuplicateCheck(rule_ids=rule_ids, found=None)
+
+
+def duplicate_find(*, webhook, values: dict, now) -> DuplicateFound | None:
+    """The match of `duplicate_check` alone."""
+    return duplicate_check(webhook=webhook, values=values, now=now).found
 
 
 def _locks_take(names):

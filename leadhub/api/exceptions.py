@@ -42,7 +42,8 @@ class Refusal(Exception):
 
     @classmethod
     def from_service(cls, exc: ServiceRefusal):
-        return cls(service_refusal_status(exc), exc.code, exc.reason, errors=exc.errors, fields=exc.fields)
+        return cls(service_refusal_status(exc), exc.code, exc.reason, errors=exc.errors, fields=exc.fields,
+                   stored_code=exc.stored_code)
 
 
 class MalformedRequest(exceptions.ValidationError):

@@ -29,6 +29,7 @@ ROUTES = {
         ("patch", "/api/v1/leads/{lead}/", {"notes": "staff note"}, WRITE),
     ],
     "partner-lead-timeline": [("get", "/api/v1/leads/{lead}/timeline/", None, VIEW)],
+    "partner-lead-compliance": [("get", "/api/v1/leads/{lead}/compliance/", None, VIEW)],
     "partner-lead-activities": [
         ("get", "/api/v1/leads/{lead}/activities/", None, VIEW),
         ("post", "/api/v1/leads/{lead}/activities/", {"activity_type": "note", "title": "Called"}, WRITE),

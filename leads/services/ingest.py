@@ -17,7 +17,7 @@ from leads.handoff import lead_distributor
 from leads.consent_evidence import EVIDENCE_COLUMNS
 from leads.ingest import clean_lead, column_for, posted_values
 from leads.holds import DUPLICATE, EVIDENCE, SUPPRESSED, hold_columns, holds_at_ingest, lead_holds_live, lead_holds_record
-from leads.intake_duplicates import duplicate_find
+from leads.intake_duplicates import duplicate_check
 from leads.services.evidence import held_lead_evidence_queue
 from leads.models import DuplicateAction, Lead, LeadEvent, TrackingAction, WorkspaceTracking
 from providers.models import ConsentEvidenceMode, SuppressionAction, WebhookConfig
@@ -36,6 +36,14 @@ class IngestValidationError(IngestError):
 
 class IngestConflict(IngestError, ServiceConflict):
     code = "conflict"
+
+
+class ConsentEvidenceInvalid(IngestValidationError):
+    """A `require` webhook's post whose only flaws are its consent evidence or the consumer's
+    identity (malformed, or not of its form): answered as any validation refusal, kept for ops
+    as `evidence_invalid`, a compliance refusal the KPIs count."""
+
+    stored_code = "evidence_invalid"
 
 
 class ConsentEvidenceMissing(IngestError):
@@ -115,7 +123,8 @@ def lead_validate(*, webhook, payload):
         errors.update({column: [reason] for column, reason in cleaned.dropped.items() if column != "user_agent"})
         errors.update({column: [reason] for column, reason in cleaned.invalid.items()})
     if errors:
-        raise IngestValidationError(f"Invalid lead data: {', '.join(sorted(errors))}.", errors=errors)
+        refusal = IngestValidationError if cleaned.errors else ConsentEvidenceInvalid
+        raise refusal(f"Invalid lead data: {', '.join(sorted(errors))}.", errors=errors)
     if webhook.consent_evidence == ConsentEvidenceMode.REQUIRE and not any(
         cleaned.values.get(column) for column in EVIDENCE_COLUMNS.values()
     ):
@@ -197,7 +206,8 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
             distribute, suppressed):
     now = timezone.now()
     values = cleaned.values
-    duplicate = duplicate_find(webhook=webhook, values=values, now=now)
+    checked = duplicate_check(webhook=webhook, values=values, now=now)
+    duplicate = checked.found
     if duplicate is not None and duplicate.action == DuplicateAction.REJECT:
         raise IngestDuplicate(duplicate, provider=provider)
     holds = holds_at_ingest(values, webhook=webhook) + suppressed
@@ -258,6 +268,12 @@ def _create(cleaned, *, webhook, payload, provider, ip_address, user_agent, sent
             # has no decision was left behind, and distribution's sweeper takes it up.
             "distribute": bool(distribute and webhook.distribution_strategy),
             "state_source": lead.state_source,
+            # The compliance checks' results, a match or none (leads.compliance_record reads them):
+            # ingest's suppression check (lists for every buyer) and its duplicate rules.
+            "checks": {
+                "suppression": {"result": "held" if suppressed else "clear"},
+                "duplicate": checked.recorded(),
+            },
         },
     )]
     if duplicate is not None:  # for ops, on the timeline (leads.selectors keeps it from partners)

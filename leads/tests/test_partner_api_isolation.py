@@ -10,10 +10,12 @@ from leads.services.working import lead_activity_add
 
 
 class TestLeadIsolation(IsolationSuite):
-    url_names = ("partner-lead-list", "partner-lead-detail", "partner-lead-timeline", "partner-lead-activities")
+    url_names = ("partner-lead-list", "partner-lead-detail", "partner-lead-timeline", "partner-lead-activities",
+                 "partner-lead-compliance")
     list_url = "/api/v1/leads/"
     detail_url = "/api/v1/leads/{pk}/"
-    nested_get_urls = ("/api/v1/leads/{pk}/timeline/", "/api/v1/leads/{pk}/activities/")
+    nested_get_urls = ("/api/v1/leads/{pk}/timeline/", "/api/v1/leads/{pk}/activities/",
+                       "/api/v1/leads/{pk}/compliance/")
     filter_params = (
         lambda lead: {"search": "(415) " + lead.phone[5:8] + "-" + lead.phone[8:]},
         lambda lead: {"search": lead.email},

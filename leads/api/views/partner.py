@@ -1,5 +1,6 @@
 """The partner lead API (`/api/v1/leads/`): workspaces read, refer and work their leads."""
 from django.http import QueryDict
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -10,6 +11,7 @@ from leadhub.api.schema import error_response
 from leadhub.middleware import client_ip
 from leads.api.serializers import partner as serializers
 from leads.api.serializers.webhook import LeadWebhookSuccessSerializer, ingest_result_body
+from leads.compliance_record import lead_compliance_record
 from leads.filters import LeadFilterSet
 from leads.selectors import lead_activity_list, lead_list, lead_timeline
 from leads.services.ingest import lead_refer
@@ -34,6 +36,7 @@ class PartnerLeadViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.Retrieve
         "list": "leads:read",
         "retrieve": "leads:read",
         "timeline": "leads:read",
+        "compliance": "leads:read",
         "activities:GET": "leads:read",
         "activities:POST": "leads:write",
         "create": "leads:write",
@@ -43,6 +46,7 @@ class PartnerLeadViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.Retrieve
         "list": "leads.view_lead",
         "retrieve": "leads.view_lead",
         "timeline": "leads.view_lead",
+        "compliance": "leads.view_lead",
         "activities:GET": "leads.view_leadactivity",
         "activities:POST": "leads.add_leadactivity",
         "create": "leads.add_lead",
@@ -103,6 +107,15 @@ class PartnerLeadViewSet(PartnerAPIMixin, mixins.ListModelMixin, mixins.Retrieve
         lead = self.get_object()
         items = lead_timeline(lead=lead, workspace=self.caller_workspace())
         return Response(serializers.TimelineSerializer({"lead_id": lead.pk, "items": items}).data)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None, ordering_fields=None)
+    def compliance(self, request, pk=None):
+        """The lead's compliance record, your part of it: consent and identity as posted, consent
+        evidence and its verification, the suppression and duplicate checks, the holds, and your
+        own access, sales and deliveries (`sections`, in order, each with its `entries`)."""
+        lead = self.get_object()
+        return Response(lead_compliance_record(lead=lead, workspace=self.caller_workspace()))
 
     @extend_schema(methods=["GET"], responses=serializers.PartnerActivitySerializer(many=True), filters=False)
     @extend_schema(
