@@ -18,7 +18,7 @@ def lead_sale_entries(*, lead, workspace) -> list[dict]:
     entries = []
     for sale in sales:
         entry = {"workspace_id": sale.workspace_id, "subject": sale.subject, "offer_id": sale.offer_id,
-                 "price": sale.price, "exclusive": sale.exclusive, "sold_at": sale.sold_at}
+                 "price": str(sale.price), "exclusive": sale.exclusive, "sold_at": sale.sold_at}
         if workspace is None:
             entry.update(by=sale.by, note=sale.note)
         entries.append(entry)

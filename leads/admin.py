@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 from django.utils.html import format_html
 
 from leadhub.actors import actor_for_user
@@ -49,6 +50,7 @@ from leads.models import (
     LeadStatusHistory,
     WorkspaceTracking,
 )
+from leads.compliance_record import lead_compliance_record
 from leads.selectors import lead_timeline
 from leads.holds import HOLD_REASONS, lead_hold_place, lead_hold_release
 from leads.services.status import lead_status_change
@@ -281,6 +283,19 @@ def _pretty_json(value):
     return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str))
 
 
+def _compliance_label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _compliance_value(value):
+    """A record value for the page: nested rows and dicts as key/value rows, a flag in words."""
+    if isinstance(value, dict | list):
+        return json_display(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "—" if value in (None, "") else value
+
+
 def hold_reason(lead):
     """Why ingest held the lead (lead_ingest holds it unless both consent and TCPA are given)."""
     missing = [what for what, given in (("no consent", lead.consent_value), ("no TCPA compliance", lead.tcpa_compliance))
@@ -453,6 +468,11 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
                 self.admin_site.admin_view(self.timeline_view),
                 name=f"{opts.app_label}_{opts.model_name}_timeline",
             ),
+            path(
+                "<int:object_id>/compliance/",
+                self.admin_site.admin_view(self.compliance_view),
+                name=f"{opts.app_label}_{opts.model_name}_compliance",
+            ),
             *super().get_urls(),
         ]
 
@@ -477,6 +497,29 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
             "raw_payload": _pretty_json(lead.raw_payload),
         }
         return TemplateResponse(request, "admin/leads/lead/timeline.html", context)
+
+    def compliance_view(self, request, object_id):
+        """The lead's whole compliance record (`leads.compliance_record`, ops' view), one page
+        that prints clean (its print stylesheet drops the admin's chrome)."""
+        lead = get_object_or_404(Lead.objects.select_related("contact"), pk=object_id)
+        if not self.has_view_or_change_permission(request, lead):
+            raise PermissionDenied
+        record = lead_compliance_record(lead=lead, workspace=None)
+        sections = [
+            {**section, "rows": [[(_compliance_label(name), _compliance_value(value)) for name, value in entry.items()]
+                                 for entry in section["entries"]]}
+            for section in record["sections"]
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Compliance record of lead #{lead.pk}",
+            "opts": self.opts,
+            "original": lead,
+            "lead": lead,
+            "sections": sections,
+            "printed_at": timezone.now(),
+        }
+        return TemplateResponse(request, "admin/leads/lead/compliance.html", context)
 
     def _selected(self, request, queryset):
         leads = list(queryset.select_related("workspace").order_by("id")[: self.assign_limit + 1])
