@@ -11,6 +11,8 @@ from analytics import charts, selectors
 from analytics.services import analytics_cached
 from leadhub.admin import money_display, percent_display
 from leadhub.choices import LeadType
+from leads.holds import HOLD_REASONS
+from leads.services.ingest import COMPLIANCE_REFUSALS
 
 TOP = 10
 
@@ -177,6 +179,30 @@ def buyer_sales(date_from, date_to):
                  notes="Cap usage is the current window's, in the buyer's time zone.")
 
 
+def compliance(date_from, date_to):
+    """Refusals and holds by compliance reason, per day and webhook (the compliance KPI)."""
+    days = _kpi("compliance", selectors.compliance_counts, date_from, date_to)
+    refused = list(days[0]["refused"]) if days else list(COMPLIANCE_REFUSALS)
+    held = list(days[0]["held"]) if days else list(HOLD_REASONS)
+    columns = ["date", "webhook_id", *(f"refused_{reason}" for reason in refused), *(f"held_{reason}" for reason in held)]
+    rows = [[day["date"], day["webhook_id"], *(day["refused"][reason] for reason in refused),
+             *(day["held"][reason] for reason in held)] for day in days]
+    per_day = {}
+    for day in days:
+        per_day.setdefault(day["date"], [0, 0])
+        per_day[day["date"]][0] += sum(day["refused"].values())
+        per_day[day["date"]][1] += sum(day["held"].values())
+    dates = [date_from + timedelta(days=offset) for offset in range((date_to - date_from).days + 1)]
+    series = {"Refused": [per_day.get(day.isoformat(), [0, 0])[0] for day in dates],
+              "Held": [per_day.get(day.isoformat(), [0, 0])[1] for day in dates]}
+    return Chart(
+        "compliance", "Compliance: posts refused and leads held, by reason, per day and webhook", columns, rows,
+        charts.line_chart([day.isoformat() for day in dates], series),
+        notes="Refused: posts a compliance check turned away (kept as rejected submissions). "
+              "Held: holds placed that day, on the lead's webhook.",
+    )
+
+
 CHARTS = {
     "leads-per-day": leads_per_day,
     "funnel": funnel,
@@ -187,6 +213,7 @@ CHARTS = {
     "zips": zips,
     "webhook-sales": webhook_sales,
     "buyer-sales": buyer_sales,
+    "compliance": compliance,
 }
 
 

@@ -27,7 +27,9 @@ from distribution.caps import caps_attach
 from distribution.engine import Candidate
 from distribution.models import Decision, Offer, Sale
 from leadhub.models import MONEY_TOTAL
+from leads.holds import HOLD_REASONS
 from leads.models import Lead, LeadPipelineStage
+from leads.services.ingest import COMPLIANCE_REFUSALS
 from ledger.models import Entry, Side
 from ledger.selectors import ledger_figures
 
@@ -498,3 +500,47 @@ def webhook_sales(*, workspace_id: str | None, date_from: date, date_to: date) -
             "margin": money(money_row.get("margin")),
         })
     return results
+
+
+def compliance_counts(*, workspace_id: str | None, date_from: date, date_to: date) -> list[dict]:
+    """Per UTC day and webhook (ops only): posts refused for a compliance reason
+    (`leads.services.ingest.COMPLIANCE_REFUSALS`, by the refused post's day) and holds placed
+    (by reason, `leads.holds.HOLD_REASONS`, by the day placed, on the lead's webhook). Every
+    reason is listed in each row, 0 when none. Two grouped statements; a refusal counts each
+    post once (compliance refusals come after the rate limits, so none is merged)."""
+    params = _params(workspace_id, date_from, date_to)
+    refusals = list(COMPLIANCE_REFUSALS)
+    codes = ", ".join(f"%(code{index})s" for index in range(len(refusals)))
+    refused_day = sql.utc_day("r.created_at")
+    refused = sql.fetch_dicts(
+        f"""
+        SELECT {refused_day} AS day, r.webhook_id, r.reason_code AS reason, COUNT(*) AS n
+        FROM rejected_submissions r
+        WHERE r.created_at >= %(start)s AND r.created_at < %(end)s AND r.reason_code IN ({codes})
+        GROUP BY {refused_day}, r.webhook_id, r.reason_code
+        """,
+        {**params, **{f"code{index}": code for index, code in enumerate(refusals)}},
+    )
+    held_day = sql.utc_day("h.placed_at")
+    held = sql.fetch_dicts(
+        f"""
+        SELECT {held_day} AS day, l.webhook_id, h.reason, COUNT(*) AS n
+        FROM lead_holds h JOIN leads l ON l.id = h.lead_id
+        WHERE h.placed_at >= %(start)s AND h.placed_at < %(end)s
+        GROUP BY {held_day}, l.webhook_id, h.reason
+        """,
+        params,
+    )
+    rows = {}
+
+    def row_for(found):
+        key = (sql.as_date(found["day"]).isoformat(), found["webhook_id"])
+        return rows.setdefault(key, {"date": key[0], "webhook_id": key[1],
+                                     "refused": dict.fromkeys(refusals, 0), "held": dict.fromkeys(HOLD_REASONS, 0)})
+
+    for found in refused:
+        row_for(found)["refused"][found["reason"]] += int(found["n"])
+    for found in held:
+        held_counts = row_for(found)["held"]
+        held_counts[found["reason"]] = held_counts.get(found["reason"], 0) + int(found["n"])
+    return [rows[key] for key in sorted(rows)]

@@ -16,4 +16,5 @@ urlpatterns = [
     path("analytics/funnel/", views.FunnelView.as_view(), name="partner-analytics-funnel"),
     path("analytics/buyers/", views.BuyerSalesView.as_view(), name="partner-analytics-buyers"),
     path("analytics/webhooks/", views.WebhookSalesView.as_view(), name="partner-analytics-webhooks"),
+    path("analytics/compliance/", views.ComplianceCountsView.as_view(), name="partner-analytics-compliance"),
 ]

@@ -137,15 +137,32 @@ class BuyerSalesView(KpiView):
         return super().get(request)
 
 
-class WebhookSalesView(KpiView):
-    kpi, selector = "webhooks", staticmethod(selectors.webhook_sales)
+class StaffOnlyKpiView(KpiView):
+    """A KPI of ops' own figures: refused to every workspace, answered over every buyer."""
+
+    refused = ""  # what a workspace is told
 
     def scope_workspace_id(self, requested):
-        """Sources' payouts and our margin are ops figures: staff only, over every buyer."""
         if self.caller_workspace() is not None or requested:
-            raise PermissionDenied("Per-webhook sales, payouts and margin are for staff only.")
+            raise PermissionDenied(self.refused)
         return None
 
+
+class WebhookSalesView(StaffOnlyKpiView):
+    # Sources' payouts and our margin are ops figures.
+    kpi, selector = "webhooks", staticmethod(selectors.webhook_sales)
+    refused = "Per-webhook sales, payouts and margin are for staff only."
+
     @documented("Per webhook (staff only): sold and unsold leads, sales, payouts and margin (ledger).")
+    def get(self, request):
+        return super().get(request)
+
+
+class ComplianceCountsView(StaffOnlyKpiView):
+    # Refused posts and held leads reached no buyer: they are sources' figures.
+    kpi, selector = "compliance", staticmethod(selectors.compliance_counts)
+    refused = "Compliance refusals and holds per webhook are for staff only."
+
+    @documented("Per UTC day and webhook (staff only): posts refused and holds placed, by compliance reason.")
     def get(self, request):
         return super().get(request)

@@ -93,3 +93,21 @@ class TestSellingReportIsolation(IsolationSuite):
         day = timezone.now().date().isoformat()
         for client in (client_a, client_b):
             assert client.get("/api/v1/analytics/webhooks/", {"from": day, "to": day}).status_code == 403
+
+
+class TestComplianceKpiIsolation(IsolationSuite):
+    """Refused posts and held leads per webhook are the lead company's figures: refused to every
+    workspace, whoever holds which lead."""
+
+    url_names = ("partner-analytics-compliance",)
+
+    def make_object(self, workspace):
+        return make_lead(workspace=workspace, holds=["consent"])
+
+    @pytest.mark.django_db
+    def test_the_compliance_report_is_refused_to_every_workspace(self, tenants):
+        workspace_a, client_a, _, client_b = tenants
+        self.make_object(workspace_a)
+        day = timezone.now().date().isoformat()
+        for client in (client_a, client_b):
+            assert client.get("/api/v1/analytics/compliance/", {"from": day, "to": day}).status_code == 403

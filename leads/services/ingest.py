@@ -92,6 +92,19 @@ class IngestDuplicate(IngestError, ServiceConflict):
         self.ops_reason = found.ops_message
 
 
+# The refusals for a compliance reason, by the code a refused post is kept under (its rejected
+# submission's `reason_code`), in words: what the compliance KPIs count per webhook and day.
+COMPLIANCE_REFUSALS = {
+    refusal.stored_code or refusal.code: words
+    for refusal, words in (
+        (ConsentEvidenceMissing, "consent evidence missing (the webhook requires it)"),
+        (ConsentEvidenceInvalid, "consent evidence or the consumer's identity malformed (the webhook requires it)"),
+        (LeadSuppressed, "phone or email suppressed for every buyer"),
+        (IngestDuplicate, "a duplicate rule rejected it"),
+    )
+}
+
+
 @dataclass(frozen=True)
 class IngestResult:
     lead: Lead
