@@ -312,6 +312,8 @@ class LeadHold(models.Model):
     class Meta:
         db_table = "lead_holds"
         ordering = ["placed_at", "id"]
+        # The compliance KPI counts the holds placed in a range of days.
+        indexes = [models.Index(fields=["placed_at"], name="lead_holds_placed_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["lead", "reason"], condition=models.Q(released_at__isnull=True), name="lead_holds_live_uniq"

@@ -70,6 +70,17 @@ def test_a_malformed_ip_is_refused_where_the_webhook_requires_evidence(client, p
 
     assert response.status_code == 422
     assert (response.json()["code"], list(response.json()["errors"])) == ("validation", ["ip_address"])
+    # Kept for ops as a compliance refusal (the compliance KPI counts it); the sender is told `validation`.
+    assert RejectedSubmission.objects.get(webhook_id=webhook.webhook_id).reason_code == "evidence_invalid"
+
+
+def test_a_post_with_other_errors_too_is_kept_as_a_validation_refusal(client, provider):
+    webhook = make_webhook(consent_evidence="require")
+
+    response = post(webhook, provider, client, ip="not-an-ip", xxTrustedFormCertUrl=CERT, zip_code="nope")
+
+    assert response.status_code == 422
+    assert sorted(response.json()["errors"]) == ["ip_address", "zip_code"]
     assert RejectedSubmission.objects.get(webhook_id=webhook.webhook_id).reason_code == "validation"
 
 
@@ -166,6 +177,7 @@ def test_each_malformed_form_is_refused_naming_the_field_under_require(client, p
     assert response.json()["code"] == "validation" and list(response.json()["errors"]) == [column]
     assert problem in response.json()["errors"][column][0]
     assert not Lead.objects.filter(webhook_id=webhook.webhook_id).exists()
+    assert RejectedSubmission.objects.get(webhook_id=webhook.webhook_id).reason_code == "evidence_invalid"
 
 
 def test_a_malformed_certificate_is_kept_marked_invalid_and_listed_under_capture(client, webhook, provider):
