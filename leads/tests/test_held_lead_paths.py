@@ -197,6 +197,7 @@ def assert_nothing_reached(world, lead):
     assert not OutboundEvent.objects.filter(subject_type="appointment").exclude(status=DeliveryStatus.HELD).exists()
     assert not Appointment.objects.filter(matched_workspace__isnull=False).exists()
     assert world["partner"].get(f"/api/v1/leads/{lead.pk}/").status_code == 404
+    assert world["partner"].get(f"/api/v1/leads/{lead.pk}/compliance/").status_code == 404
     assert world["partner"].get("/api/v1/appointments/").json()["results"] == []
     assert world["partner"].get("/api/v1/workspace/events/").json()["results"] == []
 
