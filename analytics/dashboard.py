@@ -3,6 +3,7 @@
 Figures come from the same KPI selectors and cache as the API (caller "ops", all workspaces), so
 the dashboard and `GET /api/v1/analytics/...` always agree.
 """
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -187,17 +188,15 @@ def compliance(date_from, date_to):
     columns = ["date", "webhook_id", *(f"refused_{reason}" for reason in refused), *(f"held_{reason}" for reason in held)]
     rows = [[day["date"], day["webhook_id"], *(day["refused"][reason] for reason in refused),
              *(day["held"][reason] for reason in held)] for day in days]
-    per_day = {}
+    refused_per_day, held_per_day = Counter(), Counter()
     for day in days:
-        per_day.setdefault(day["date"], [0, 0])
-        per_day[day["date"]][0] += sum(day["refused"].values())
-        per_day[day["date"]][1] += sum(day["held"].values())
-    dates = [date_from + timedelta(days=offset) for offset in range((date_to - date_from).days + 1)]
-    series = {"Refused": [per_day.get(day.isoformat(), [0, 0])[0] for day in dates],
-              "Held": [per_day.get(day.isoformat(), [0, 0])[1] for day in dates]}
+        refused_per_day[day["date"]] += sum(day["refused"].values())
+        held_per_day[day["date"]] += sum(day["held"].values())
+    dates = [(date_from + timedelta(days=offset)).isoformat() for offset in range((date_to - date_from).days + 1)]
+    series = {"Refused": [refused_per_day[day] for day in dates], "Held": [held_per_day[day] for day in dates]}
     return Chart(
         "compliance", "Compliance: posts refused and leads held, by reason, per day and webhook", columns, rows,
-        charts.line_chart([day.isoformat() for day in dates], series),
+        charts.line_chart(dates, series),
         notes="Refused: posts a compliance check turned away (kept as rejected submissions). "
               "Held: holds placed that day, on the lead's webhook.",
     )
