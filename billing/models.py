@@ -1,7 +1,8 @@
 """Statements: what a buyer or a source moved in one week or month, closed once and kept.
 
 A statement is written only when its period closes (billing.services.statements_close); from
-then on its figures are a snapshot that nothing updates. Its lines are the ledger entries it
+then on its figures are a snapshot that nothing updates (the database refuses an UPDATE of a
+statement or a line: migration 0002). Its lines are the ledger entries it
 took, one `StatementLine` each: an entry belongs to the first statement of its party and period
 kind closed after it was committed whose period ends after its `created_at` — the period it was
 written in, or, when that one was closed before the entry was committed (a late return), the

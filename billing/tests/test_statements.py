@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.db import DatabaseError, transaction
 from pypdf import PdfReader
 
 from billing.documents import statement_pdf
@@ -114,6 +115,8 @@ def test_a_closed_statement_stays_as_it_was_and_a_late_return_lands_in_the_next_
     [next_week] = statements_close(party_kind="buyer", party_id=buyer.pk, period_kind="week",
                                    at=local(NEW_YORK, 2026, 3, 16, 1))
     assert Statement.objects.filter(pk=week.pk).values().get() == before
+    with pytest.raises(DatabaseError), transaction.atomic():  # nor by hand: the database refuses
+        Statement.objects.filter(pk=week.pk).update(net=0)
     assert [entry.pk for entry in statement_view(party_id=buyer.pk, period="2026-W10").lines] == lines_before
     assert (next_week.period, next_week.returns_credited, next_week.net, next_week.leads_bought) == (
         "2026-W11", Decimal("-25.00"), Decimal("-25.00"), 0)
