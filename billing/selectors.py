@@ -36,6 +36,8 @@ def statement_view(*, party_kind=PartyKind.BUYER, party_id, period: str, at=None
     entry no statement of its kind took yet, a late one from a closed period included). None
     for a period the label does not name, one not closed that is not running, or one that
     belongs to no one else either: a caller sees only its own."""
+    if period_parse(period, "UTC") is None:  # names no period (nor reaches the database: a NUL, say)
+        return None
     closed = statements_of(party_kind=party_kind, party_id=party_id).filter(period=period).first()
     if closed is not None:
         return StatementView(statement=closed, lines=list(statement_lines(closed)))

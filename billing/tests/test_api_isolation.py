@@ -65,7 +65,7 @@ def test_a_statement_reads_with_its_lines_and_the_running_period_reads_open():
     # No month of the workspace was closed yet: the deposit waits on the running month.
     running_month = client.get(f"/api/v1/workspace/statements/{month}/").json()
     assert [line["amount"] for line in running_month["lines"]] == ["-30.00"] and running_month["status"] == "open"
-    for missing in ("2020-W03", "2019-12", "nope", "2020-W99"):
+    for missing in ("2020-W03", "2019-12", "nope", "2020-W99", "2020-W02%00"):
         assert_error(client.get(f"/api/v1/workspace/statements/{missing}/"), 404, code="not_found")
 
 

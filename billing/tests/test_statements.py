@@ -172,3 +172,9 @@ def test_admin_lists_totals_shows_lines_and_downloads(admin_client):
     assert "deposits,-30.00" in csv_text and "dep-1" in csv_text
     pdf = admin_client.get(admin_url(Statement, "pdf", weeks[0].pk))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_a_source_is_cut_in_the_ops_zone_unless_ops_name_its_own(settings):
+    settings.OPS_TIME_ZONE = "America/Chicago"
+    assert make_provider().time_zone == "America/Chicago"
+    assert make_provider(time_zone=BERLIN).time_zone == BERLIN
