@@ -16,7 +16,9 @@ from billing.periods import period_of, period_parse
 from billing.selectors import statement_view
 from billing.services import StatementInvalid, statements_close, statements_close_due
 from distribution.hand import lead_sell_by_hand
-from leadhub.testing import admin_url, make_conversion, make_lead, make_provider, make_workspace
+from distribution.models import Sale
+from leadhub.testing import (admin_url, make_appointment, make_conversion, make_lead, make_provider,
+                             make_workspace)
 from ledger.models import Entry, EntryKind
 from ledger.services import Draft, ledger_entries_record
 
@@ -178,3 +180,15 @@ def test_a_source_is_cut_in_the_ops_zone_unless_ops_name_its_own(settings):
     settings.OPS_TIME_ZONE = "America/Chicago"
     assert make_provider().time_zone == "America/Chicago"
     assert make_provider(time_zone=BERLIN).time_zone == BERLIN
+
+
+def test_an_appointment_sale_counts_as_an_appointment_bought():
+    buyer = make_workspace()
+    lead = make_lead(zip_code="94105")
+    at = datetime(2026, 4, 8, tzinfo=UTC)
+    for appointment in (make_appointment(lead=lead), None):
+        sale = Sale.objects.create(lead=lead, appointment=appointment, workspace=buyer, price=Decimal("9"),
+                                   phone=lead.phone, sold_at=at)
+        book(EntryKind.SALE, "9", at, workspace_id=buyer.pk, lead_id=lead.pk, reference=f"sale:{sale.pk}")
+    [week] = statements_close(party_kind="buyer", party_id=buyer.pk, period_kind="week", at=at + timedelta(days=7))
+    assert (week.leads_bought, week.appointments_bought, week.gross_sales) == (1, 1, Decimal("18.00"))
