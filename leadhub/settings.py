@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "distribution",
     "appointments",
     "conversions",
+    "billing",
     "people",
     "analytics",
 ]
@@ -229,6 +230,9 @@ CELERY_BEAT_SCHEDULE = {
     # Stored leads of distributing webhooks that no distribution decided on (the database went
     # away, or the process died, between the lead's transaction and its distribution).
     "undecided-leads-distribute": {"task": "distribution.tasks.distribute_undecided_leads", "schedule": 60.0},
+    # Hourly: close every buyer's and source's week and month that has ended in its own zone
+    # (billing.services.statements_close_due); a late entry lands in the next open period.
+    "statements-close": {"task": "billing.tasks.close_statements", "schedule": crontab(minute=20)},
     "analytics-cache-purge": {
         "task": "analytics.tasks.purge_analytics_cache",
         "schedule": crontab(minute="*/15"),

@@ -235,7 +235,7 @@ class LeadSourceProviderForm(forms.ModelForm):
 class LeadSourceProviderAdmin(RecordActionsMixin, ConfirmationPageMixin, BaseAdmin):
     form = LeadSourceProviderForm
     fields = ("provider_id", "provider_name", "company_name", "contact_name", "contact_email", "contact_phone",
-              "is_active", "every_webhook", "allowed_webhooks", "rate_limit", "notes", "has_api_key", "last_used_at",
+              "is_active", "every_webhook", "allowed_webhooks", "rate_limit", "time_zone", "notes", "has_api_key", "last_used_at",
               "created_at", "updated_at")
     list_display = ("provider_id", "provider_name", "company_name", "is_active", "webhooks", "has_api_key",
                     "rate_limit", "last_used_at")

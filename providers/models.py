@@ -1,6 +1,7 @@
 """Lead sources: the providers that post to us, the webhook endpoints they post to, and usage."""
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -8,6 +9,7 @@ from django.utils import timezone
 from leadhub.choices import LeadType
 from leadhub.models import MONEY_MAX, CreatedAtModel, TimeStampedModel, choices_constraint
 from leadhub.validators import validate_optional_string_array
+from workspaces.models import validate_time_zone
 
 
 STRATEGY_CHOICES: dict[str, str] = {}
@@ -142,6 +144,11 @@ class WebhookConfig(TimeStampedModel):
         return PayoutOn.SOLD if self.payout_kind == PayoutKind.SHARE else self.payout_on
 
 
+def ops_time_zone():
+    """A new source's zone until ops name its own: the operations team's (OPS_TIME_ZONE)."""
+    return settings.OPS_TIME_ZONE
+
+
 class LeadSourceProvider(TimeStampedModel):
     provider_id = models.CharField(
         max_length=100,
@@ -165,6 +172,10 @@ class LeadSourceProvider(TimeStampedModel):
     rate_limit = models.PositiveIntegerField(default=1000, validators=[MinValueValidator(1)])
     notes = models.TextField(blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    time_zone = models.CharField(
+        max_length=64, default=ops_time_zone, validators=[validate_time_zone],
+        help_text="IANA zone the source's statement weeks and months are cut in (e.g. America/Chicago).",
+    )
 
     class Meta:
         db_table = "lead_source_providers"

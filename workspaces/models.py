@@ -30,6 +30,7 @@ class Scope(models.TextChoices):
     OFFERS_WRITE = "offers:write", "Pause and resume offers"
     SUPPRESSIONS_READ = "suppressions:read", "Read your opt-out reports"
     SUPPRESSIONS_WRITE = "suppressions:write", "Report opt-outs"
+    BILLING_READ = "billing:read", "Read balance and statements"
 
 
 def validate_scopes(value):

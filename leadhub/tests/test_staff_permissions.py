@@ -7,8 +7,10 @@ key checks that no partner answer, whoever asks, may be kept by a cache.
 """
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from billing.periods import period_of
 from distribution.models import Offer
 from leadhub.roles import OPERATIONS, READ_ONLY_ANALYST
 from leadhub.testing.api import key_client, partner_route_names
@@ -62,6 +64,10 @@ ROUTES = {
     "partner-offer-pause": [("post", "/api/v1/offers/{offer}/pause/?workspace={workspace}", None, WRITE)],
     "partner-offer-resume": [("post", "/api/v1/offers/{offer}/resume/?workspace={workspace}", None, WRITE)],
     "partner-workspace-sales": [("get", "/api/v1/workspace/sales/", None, VIEW)],
+    "partner-workspace-statements": [("get", "/api/v1/workspace/statements/?workspace={workspace}", None, VIEW)],
+    "partner-workspace-statement-detail": [
+        ("get", "/api/v1/workspace/statements/{period}/?workspace={workspace}", None, VIEW),
+    ],
     "partner-suppression-list": [
         ("get", "/api/v1/suppressions/", None, VIEW),
         ("post", "/api/v1/suppressions/?workspace={workspace}", {"phone": "4155550132", "reason": "asked"}, WRITE),
@@ -112,6 +118,7 @@ def objects():
         "conversion": make_conversion(lead=lead, workspace=workspace).pk,
         "event": event.pk,
         "offer": Offer.objects.create(workspace=workspace, products=["solar"]).pk,
+        "period": period_of("month", timezone.now(), workspace.time_zone).label,  # the running month: readable
     }
 
 

@@ -23,7 +23,7 @@ def admin_client(client):
 def provider_form(provider, **changes):
     data = {
         "provider_id": provider.provider_id, "provider_name": provider.provider_name, "is_active": "on",
-        "rate_limit": provider.rate_limit, "allowed_webhooks": [],
+        "rate_limit": provider.rate_limit, "allowed_webhooks": [], "time_zone": provider.time_zone,
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}

@@ -1,0 +1,41 @@
+from rest_framework import serializers
+
+from billing.models import Statement
+from ledger.models import Entry
+
+STATEMENT_FIELDS = [
+    "id", "period", "period_kind", "time_zone", "starts_at", "ends_at", "closed_at", "status", "entry_count",
+    "leads_bought", "appointments_bought", "gross_sales", "returns_credited", "undelivered_credited", "adjustments",
+    "deposits", "net", "conversions_reported",
+]
+
+
+class StatementSerializer(serializers.ModelSerializer):
+    """A buyer's statement: what it bought (sales positive), what was credited back (negative),
+    its deposits (negative: money it paid in) and `net`, the sum of every line."""
+
+    status = serializers.SerializerMethodField(help_text="`closed` (final, never changes) or `open` (running).")
+
+    class Meta:
+        model = Statement
+        fields = STATEMENT_FIELDS
+
+    def get_status(self, statement) -> str:
+        return "closed" if statement.pk else "open"
+
+
+class StatementLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Entry
+        fields = ["id", "created_at", "kind", "amount", "currency", "lead_id", "reference", "note"]
+
+
+class StatementDetailSerializer(StatementSerializer):
+    lines = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Statement
+        fields = [*STATEMENT_FIELDS, "lines"]
+
+    def get_lines(self, statement) -> list[dict]:
+        return StatementLineSerializer(self.context["lines"], many=True).data
