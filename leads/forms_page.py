@@ -82,7 +82,7 @@ def form_submit(request, webhook_id):
     if request.method == "OPTIONS":
         if origin is None:
             return HttpResponse(status=403)
-        return _cors(HttpResponse(status=204), origin, preflight=True)
+        return cors_allow(HttpResponse(status=204), origin, preflight=True)
     if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "POST, OPTIONS"})
     content_type, body = request.META.get("CONTENT_TYPE", ""), b""
@@ -98,31 +98,31 @@ def form_submit(request, webhook_id):
         form_rate_limit_hit(webhook=webhook, client=ip_bucket(client_ip(request)))
         posted = parse_body(body, content_type)
         if str(posted.get(HONEYPOT_FIELD) or "").strip():
-            _keep(request, webhook, Refusal(200, "honeypot", THANKS, stored_reason="The hidden honeypot field was "
+            form_refusal_keep(request, webhook, Refusal(200, "honeypot", THANKS, stored_reason="The hidden honeypot field was "
                                             "filled: a bot. Answered as accepted; nothing stored."), body, content_type)
             return _answer(request, webhook, origin, result=None)
         try:
             result = lead_form_submit(webhook=webhook, posted=posted, ip_address=client_ip(request),
                                       user_agent=request.headers.get("User-Agent", ""),
                                       referer=request.headers.get("Referer", ""))
-        except ServiceRefusal as exc:
-            raise Refusal(service_refusal_status(exc), exc.code, exc.reason, errors=exc.errors) from None  # no lead ids to the public
+        except ServiceRefusal as exc:  # without its fields: no lead ids to the public
+            raise Refusal(service_refusal_status(exc), exc.code, exc.reason, errors=exc.errors) from None
     except Refusal as refusal:
-        _keep(request, webhook, refusal, body, content_type)
-        if _wants_html(request) and refusal.errors and refusal.status in (409, 422):
-            posted_values = {key: value for key, value in _safe_posted(body, content_type).items() if key != HONEYPOT_FIELD}
+        form_refusal_keep(request, webhook, refusal, body, content_type)
+        if wants_html(request) and refusal.errors and refusal.status in (409, 422):
+            posted_values = {key: value for key, value in posted_or_nothing(body, content_type).items() if key != HONEYPOT_FIELD}
             response = render(request, "leads/form.html", _page_context(request, webhook, values=posted_values,
                                                                         errors=refusal.errors))
         else:
             response = refusal_response(refusal, request_id=request.request_id)
-        return _cors(response, origin) if origin else response
+        return cors_allow(response, origin) if origin else response
     return _answer(request, webhook, origin, result=result)
 
 
 def _answer(request, webhook, origin, *, result):
     """The same answer whether a lead was stored or a bot was turned away."""
     token = form_appointment_token(webhook=webhook, lead=result.lead) if result and webhook.form_appointments else None
-    if _wants_html(request):
+    if wants_html(request):
         response = render(request, "leads/form_thanks.html", {
             "webhook": webhook, "thanks": THANKS, "appointment_token": token,
             "appointment_url": f"/api/v1/forms/{webhook.webhook_id}/appointment/"}, status=201)
@@ -131,10 +131,10 @@ def _answer(request, webhook, origin, *, result):
         if webhook.form_appointments:
             body["appointment_token"] = token
         response = JsonResponse(body, status=201)
-    return _cors(response, origin)
+    return cors_allow(response, origin)
 
 
-def _cors(response, origin, *, preflight=False):
+def cors_allow(response, origin, *, preflight=False):
     response["Access-Control-Allow-Origin"] = origin
     response["Vary"] = "Origin"
     if preflight:
@@ -144,27 +144,27 @@ def _cors(response, origin, *, preflight=False):
     return response
 
 
-def _wants_html(request):
+def wants_html(request):
     accept = request.headers.get("Accept", "")
     return "text/html" in accept and "application/json" not in accept
 
 
-def _safe_posted(body, content_type):
+def posted_or_nothing(body, content_type):
     try:
         return parse_body(body, content_type)
     except Refusal:
         return {}
 
 
-def _keep(request, webhook, refusal, body, content_type):
-    """The refused (or honeypot) post as a rejected submission of the lead endpoint, from a sender
+def form_refusal_keep(request, webhook, refusal, body, content_type, *, endpoint="lead"):
+    """The refused (or honeypot) post as a rejected submission of its endpoint, from a sender
     that proved nothing: ops re-process it only once they take it as genuine."""
     provider = webhook.form_provider
     rejected_submission_record(
         webhook_id=webhook.webhook_id, provider_id=provider.provider_id if provider else "",
         reason_code=refusal.stored_code, reason=refusal.stored_reason, http_status=refusal.status,
         errors=refusal.errors, body=body, content_type=content_type, ip_address=client_ip(request),
-        user_agent=request.headers.get("User-Agent", ""), request_id=request.request_id, endpoint="lead",
+        user_agent=request.headers.get("User-Agent", ""), request_id=request.request_id, endpoint=endpoint,
         authenticated=False,
     )
 

@@ -1,6 +1,9 @@
 """A webhook's first-party form: served, posted from an allowed and a refused origin, rate-limited,
 its honeypot, and the consent text ops wrote stored with the lead word for word."""
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.test import override_settings
 
 from leadhub.testing import make_provider, make_webhook, unique_id
@@ -105,3 +108,20 @@ def test_a_filled_honeypot_looks_accepted_and_stores_no_lead(client, webhook):
     assert response.status_code == 201 and response.json()["outcome"] == "success"
     assert not Lead.objects.filter(webhook_id=webhook.webhook_id).exists()
     assert RejectedSubmission.objects.get(webhook_id=webhook.webhook_id).reason_code == "honeypot"
+
+
+@time_machine.travel(datetime(2026, 6, 1, 15, 0, tzinfo=UTC), tick=False)
+def test_the_appointment_step_books_a_time_for_the_lead_just_sent_and_no_other(client, webhook):
+    from appointments.models import Appointment
+
+    webhook.form_appointments = True
+    webhook.save(update_fields=["form_appointments"])
+    token = form_post(client, webhook).json()["appointment_token"]
+    lead = Lead.objects.get(webhook_id=webhook.webhook_id)
+    url = f"/api/v1/forms/{webhook.webhook_id}/appointment/"
+    when = "2026-06-03T16:30:00+00:00"
+    booked = client.post(url, {"token": token, "scheduled_at": when}, HTTP_ORIGIN=SITE, HTTP_ACCEPT="application/json")
+    assert booked.status_code == 201, booked.content
+    assert Appointment.objects.get(lead=lead).scheduled_at.isoformat() == when
+    forged = client.post(url, {"token": token[:-2] + "xx", "scheduled_at": when}, HTTP_ORIGIN=SITE)
+    assert forged.status_code == 422 and forged.json()["code"] == "appointment_token_invalid"
