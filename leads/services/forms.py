@@ -5,7 +5,8 @@ set, word for word, whatever the post says of it."""
 from django.core import signing
 
 from leadhub.errors import ServiceRefusal
-from leads.ingest import VERTICAL_CHOICES, VERTICAL_COLUMNS
+from leadhub.values import parse_boolean
+from leads.ingest import VERTICAL_CHOICES, VERTICAL_COLUMNS, column_for
 from leads.services.ingest import lead_ingest, lead_validate
 
 # The fields every form asks for, then its lead type's own (VERTICAL_COLUMNS).
@@ -13,6 +14,8 @@ FORM_FIELDS = ("first_name", "last_name", "email", "phone", "address", "city", "
 REQUIRED_FIELDS = ("first_name", "last_name", "email", "phone")
 CONSENT_FIELD = "consent"  # the checkbox beside the consent text
 HONEYPOT_FIELD = "website"  # hidden from people; a bot fills it
+# Columns the form itself fills: whatever a post says of them under any alias is not taken.
+SET_BY_THE_FORM = frozenset({"consent_description", "consent_value", "tcpa_compliance", "ip_address", "user_agent"})
 APPOINTMENT_SALT = "leads.form.appointment"
 APPOINTMENT_TOKEN_SECONDS = 24 * 3600
 
@@ -31,14 +34,18 @@ def form_fields(*, webhook) -> list[dict]:
     ]
 
 
-def form_payload(*, webhook, posted: dict, referer: str = "") -> dict:
-    """The lead payload of a form post: the consent ops wrote (never what was posted as it), given
-    when the box was ticked, with the consumer's address and browser from the connection."""
-    payload = {key: value for key, value in posted.items() if key not in (HONEYPOT_FIELD, "consent_description")}
-    ticked = payload.pop(CONSENT_FIELD, "")
-    ticked = ticked if isinstance(ticked, (str, bool)) else ""
-    agreed = ticked is True or (isinstance(ticked, str) and ticked.strip().lower() in {"on", "true", "yes", "1"})
-    payload.update(consent_description=webhook.form_consent_text, consent_value=agreed, tcpa_compliance=agreed)
+def form_payload(*, webhook, posted: dict, ip_address: str, user_agent: str, referer: str = "") -> dict:
+    """The lead payload of a form post: the consent ops wrote (never what was posted as it, under
+    any alias), given when the box was ticked, with the consumer's address and browser from the
+    connection."""
+    try:
+        agreed = parse_boolean(posted.get(CONSENT_FIELD, False))
+    except ValueError:
+        agreed = False
+    payload = {key: value for key, value in posted.items()
+               if key != HONEYPOT_FIELD and column_for(key) not in SET_BY_THE_FORM}
+    payload.update(consent_description=webhook.form_consent_text, consent_value=agreed, tcpa_compliance=agreed,
+                   ip_address=ip_address, user_agent=user_agent)
     if referer and not payload.get("landing_page_url"):
         payload["landing_page_url"] = referer[:500]
     return payload
@@ -49,9 +56,8 @@ def lead_form_submit(*, webhook, posted: dict, ip_address: str, user_agent: str,
     the webhook's form provider, the consumer's IP and user agent both the lead's own and the
     connection's. A test-mode webhook validates and stores nothing (None). Raises lead_ingest's
     refusals."""
-    payload = form_payload(webhook=webhook, posted=posted, referer=referer)
-    payload.setdefault("ip_address", ip_address)
-    payload.setdefault("user_agent", user_agent)
+    payload = form_payload(webhook=webhook, posted=posted, ip_address=ip_address, user_agent=user_agent,
+                           referer=referer)
     if webhook.test_mode:
         lead_validate(webhook=webhook, payload=payload)
         return None

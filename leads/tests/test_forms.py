@@ -51,7 +51,8 @@ def test_the_form_is_served_with_the_lead_types_fields_the_consent_text_and_the_
 
 
 def test_a_post_from_an_allowed_origin_is_a_lead_with_the_consent_text_word_for_word(client, webhook):
-    response = form_post(client, webhook, consent_description="I agreed to nothing.")
+    response = form_post(client, webhook, consent_text="I agreed to nothing.", tcpa="false", ip="198.51.100.7",
+                         consumer_ip="10.0.0.1")
     assert response.status_code == 201, response.content
     assert response["Access-Control-Allow-Origin"] == SITE
     assert response.json()["outcome"] == "success" and "lead_id" not in response.json()
