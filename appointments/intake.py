@@ -15,11 +15,11 @@ from django.utils.dateparse import parse_datetime
 from appointments.models import AppointmentType, LocationType
 from leadhub.models import MONEY, MONEY_MAX
 from leadhub.phones import normalize_phone
+from leadhub.values import normalize_email, normalize_zip
 from leads.ingest import to_external_id
 
 # Longest appointment we accept; also bounds the window the double-booking check looks back over.
 MAX_DURATION_MINUTES = 24 * 60
-ZIP_RE = re.compile(r"^\d{5}(-\d{4})?$")
 # ASCII digits only (str.isdigit() takes "²", which int() refuses) and no longer than a bigint.
 LEAD_ID_RE = re.compile(r"[0-9]{1,19}")
 
@@ -128,8 +128,8 @@ class AppointmentFieldsForm(forms.Form):
     assigned_to = forms.CharField(max_length=255, required=False)
     customer_name = forms.CharField(max_length=200, required=False)
     customer_phone = forms.CharField(required=False)
-    customer_email = forms.EmailField(required=False)
-    customer_zip = forms.CharField(max_length=10, required=False)
+    customer_email = forms.CharField(required=False)
+    customer_zip = forms.CharField(required=False)
     service_type = forms.CharField(max_length=100, required=False)
     estimated_value = forms.DecimalField(**MONEY, min_value=0, max_value=MONEY_MAX, required=False)
     lead_id = forms.IntegerField(min_value=1, required=False)
@@ -145,11 +145,21 @@ class AppointmentFieldsForm(forms.Form):
         except ValueError as exc:
             raise forms.ValidationError(str(exc), code="invalid") from None
 
+    def clean_customer_email(self):
+        return _normalized(normalize_email, self.cleaned_data["customer_email"])
+
     def clean_customer_zip(self):
-        value = self.cleaned_data["customer_zip"].strip()
-        if value and not ZIP_RE.match(value):
-            raise forms.ValidationError(f"'{value}' is not a US ZIP code (12345 or 12345-6789).", code="invalid")
-        return value
+        """The ZIP rule of leads (leadhub.values.normalize_zip): `787043312` is `78704-3312` here too."""
+        return _normalized(normalize_zip, self.cleaned_data["customer_zip"])
+
+
+def _normalized(normalize, value):
+    if not value:
+        return ""
+    try:
+        return normalize(value)
+    except ValueError as exc:
+        raise forms.ValidationError(str(exc), code="invalid") from None
 
 
 class ProviderIntakeForm(AppointmentFieldsForm):

@@ -343,7 +343,7 @@ FILTERABLE_COLUMNS = tuple(
         "trustedform_cert_url", "jornaya_leadid", "processed_at", "created_at", "updated_at",
         "workspace_assigned_at", "workspace_status", "notes", "assigned_to", "priority", "follow_up_date",
         "contact_attempts", "status_changed_at", "status_changed_by", "hold_reasons", "state_source",
-        "state_conflicts_zip", "payout_withheld",
+        "state_conflicts_zip", "payout_withheld", "phone_extension",
     } and not isinstance(f, models.JSONField)
 )
 

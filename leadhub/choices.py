@@ -8,7 +8,7 @@ class LeadType(models.TextChoices):
     INSURANCE = "insurance", "Insurance"
 
 
-# The states a lead, an offer or a rule may name: the 50 states, DC and the territories.
+# The states a lead, an offer or a rule may name: the 50 states, DC, the territories and the military codes.
 US_STATES = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
     "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "FL": "Florida", "GA": "Georgia",
@@ -22,4 +22,6 @@ US_STATES = {
     "VA": "Virginia", "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
     "DC": "District of Columbia", "AS": "American Samoa", "GU": "Guam",
     "MP": "Northern Mariana Islands", "PR": "Puerto Rico", "VI": "U.S. Virgin Islands",
+    # Military mail (APO/FPO/DPO): the USPS writes these where a state goes.
+    "AA": "Armed Forces Americas", "AE": "Armed Forces Europe", "AP": "Armed Forces Pacific",
 }

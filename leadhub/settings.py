@@ -307,6 +307,9 @@ WEBHOOK_RESTORE_WINDOW_HOURS = int(os.environ.get("WEBHOOK_RESTORE_WINDOW_HOURS"
 # Provider webhooks: bodies over 1 MB are refused with 413 (Django enforces the same ceiling).
 WEBHOOK_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
+# First-party forms (/forms/<webhook_id>/): posts one client (an IPv6 /64 is one) may send per window.
+FORM_RATE_LIMIT = int(os.environ.get("FORM_RATE_LIMIT", "10"))
+FORM_RATE_WINDOW = int(os.environ.get("FORM_RATE_WINDOW", "3600"))
 # Addresses (or CIDR ranges) of our own reverse proxies; only they may set X-Forwarded-For.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")

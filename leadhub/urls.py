@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/providers/", include("providers.urls")),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("leads.form_urls")),
     path("api/v1/", include("leads.api.urls")),
     path("api/v1/", include("people.api.urls")),
     path("api/v1/", include("suppression.api.urls")),

@@ -340,7 +340,7 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
     ]
     fieldsets = [
         (None, {"fields": ["contact", "webhook_id", "provider_id", "external_id", "lead_type", "first_name", "last_name",
-                           "email", "phone_number", "payout_withheld"]}),
+                           "email", "phone_number", "phone_extension", "phone_flags", "payout_withheld"]}),
         ("Address", {"fields": ["address", "address2", "city", "state", "state_source", "state_conflicts_zip",
                                 "zip_code"]}),
         ("Work", {"fields": ["status", "status_changed_at", "status_changed_by", "priority", "assigned_to",
@@ -370,6 +370,8 @@ class LeadAdmin(NoBulkDeleteMixin, RecordActionsMixin, ConfirmationPageMixin, Cs
         "lead_type",
         "phone",
         "phone_number",
+        "phone_extension",
+        "phone_flags",
         "status",
         "status_changed_at",
         "status_changed_by",

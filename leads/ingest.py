@@ -46,20 +46,22 @@ of its form is kept and `invalid`; the webhook's `consent_evidence` mode may ref
 Every other seed column (city, state, source, subsource, productid, property_type, ...) is
 accepted by its own name in any case style (`roofAge`, `shadeCoverage`, ...).
 
+Values are normalised by their one home (leadhub.phones, leadhub.values): a phone's extension is
+kept in `phone_extension` and its informational codes in `phone_flags`; a range (`$101-$150`) is
+stored as its midpoint, its text staying in `raw_payload`.
+
 A lead with a ZIP and no state gets its ZIP's state, marked as derived (`state_source`); a posted
 state is kept, and flagged when its ZIP is of another state (`state_columns`).
 """
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
-
-from leadhub.choices import US_STATES, LeadType
+from leadhub.choices import LeadType
 from leadhub.payload_aliases import PHONE_ALIASES, payload_key
-from leadhub.phones import normalize_phone
+from leadhub.phones import ParsedPhone, parse_phone
 from leadhub.models import MONEY_MAX
+from leadhub.values import normalize_email, normalize_state, normalize_zip, parse_amount, parse_boolean
 
 from workspaces.zips import zip_state
 
@@ -139,21 +141,12 @@ VERTICAL_MAXIMUMS = {
     LeadType.HVAC: {"system_age": 60},
 }
 
-STATE_BY_NAME = {name.lower(): code for code, name in US_STATES.items()}
-
-TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "on"})
-FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "off"})
-BOOLEAN_HELP = "Must be true or false (also yes/no, 1/0, on/off, y/n)."
-
 # Ids an earlier system's leads may keep (`import_leads --keep-ids`): far below bigint's limit, so
 # the id sequence always has room to go on after them.
 MAX_KEPT_LEAD_ID = 10**12
 EXTERNAL_ID_MAX_LENGTH = 100
 MAX_INTEGER = 2**31 - 1  # PositiveIntegerField's portable upper bound
 CENT = Decimal("0.01")
-ZIP_RE = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
-
-validate_email = EmailValidator()
 
 
 @dataclass(frozen=True)
@@ -206,6 +199,8 @@ def clean_lead(payload, *, lead_type) -> CleanedLead:
     for column in REQUIRED_COLUMNS:
         if column not in given and column not in errors:
             errors[column] = ["This field is required."]
+    if isinstance(phone := values.get("phone"), ParsedPhone):
+        values.update(phone_columns(phone))
     _check_lead_type(values, lead_type, errors)
     other_vertical = {
         column: str(values.pop(column)) if isinstance(values[column], Decimal) else values.pop(column)
@@ -221,6 +216,17 @@ def clean_lead(payload, *, lead_type) -> CleanedLead:
         values["evidence_invalid"] = invalid
     return CleanedLead(values=values, external_id=external_id, errors=errors, other_vertical=other_vertical,
                        dropped=dropped, invalid=invalid)
+
+
+def phone_columns(phone: ParsedPhone) -> dict:
+    """A parsed phone's lead columns; the extension and flags only when there are any, so a plain
+    number's cleaned values stay as they were."""
+    columns = {"phone": phone.number}
+    if phone.extension:
+        columns["phone_extension"] = phone.extension
+    if phone.flags:
+        columns["phone_flags"] = list(phone.flags)
+    return columns
 
 
 def state_columns(state: str, zip_code: str) -> dict:
@@ -278,28 +284,25 @@ def _clean_value(column, raw):
     if column == "external_id":
         return to_external_id(raw)
     if column == "phone":
-        return normalize_phone(raw)
+        return parse_phone(raw)
     if column == "lead_type":
         return _to_text(raw).lower()
     if column == "state":
-        return _to_state(raw)
+        return normalize_state(raw)
     if column == "zip_code":
-        return _to_zip(raw)
+        return normalize_zip(raw)
     if column in INTEGER_COLUMNS:
         return _to_integer(raw)
     if column in MONEY_COLUMNS:
         return _to_money(raw)
     if column in BOOLEAN_COLUMNS:
-        return _to_boolean(raw)
+        return parse_boolean(raw)
     text = _to_text(raw)
     max_length = Lead._meta.get_field(column).max_length
     if max_length and len(text) > max_length:
         raise ValueError(f"Ensure this value has at most {max_length} characters (it has {len(text)}).")
     if column == "email":
-        try:
-            validate_email(text)
-        except ValidationError:
-            raise ValueError(f"'{text}' is not a valid email address.") from None
+        return normalize_email(text)
     return text
 
 
@@ -333,40 +336,10 @@ def to_kept_lead_id(reference: str) -> int:
     return int(reference)
 
 
-def _to_state(raw):
-    text = _to_text(raw)
-    code = text.upper() if len(text) == 2 else STATE_BY_NAME.get(text.lower(), "")
-    if code not in US_STATES:
-        raise ValueError(f"'{text}' is not a US state or territory code (e.g. CA, NY, DC, PR).")
-    return code
-
-
-def _to_zip(raw):
-    text = _to_text(raw)
-    match = ZIP_RE.match(text)
-    if not match:
-        raise ValueError(f"'{text}' is not a ZIP code: use 5 digits or ZIP+4 (12345 or 12345-6789).")
-    zip5, plus4 = match.groups()
-    return f"{zip5}-{plus4}" if plus4 else zip5
-
-
-def _to_number(raw):
-    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-        raise ValueError("Must be a number.")
-    text = str(raw).strip().replace(",", "").removeprefix("$")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"'{raw}' is not a number.") from None
-    if not number.is_finite():
-        raise ValueError("Must be a finite number.")
-    if number < 0:
-        raise ValueError("Must be zero or more.")
-    return number
-
-
 def _to_integer(raw):
-    number = _to_number(raw)
+    amount = parse_amount(raw)
+    # A range of whole numbers (`10-15 years`) is stored as its midpoint, rounded half up.
+    number = amount.value.quantize(Decimal(1), rounding=ROUND_HALF_UP) if amount.is_range else amount.value
     if number != number.to_integral_value():
         raise ValueError(f"'{raw}' is not a whole number.")
     if number > MAX_INTEGER:
@@ -375,23 +348,10 @@ def _to_integer(raw):
 
 
 def _to_money(raw):
-    number = _to_number(raw)
+    number = parse_amount(raw).value
     if number > MONEY_MAX or number.quantize(CENT, rounding=ROUND_HALF_UP) > MONEY_MAX:
         raise ValueError(f"Must be at most {MONEY_MAX:,}.")
     return number.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _to_boolean(raw):
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, int) and raw in (0, 1):
-        return bool(raw)
-    word = str(raw).strip().lower() if isinstance(raw, str) else None
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise ValueError(BOOLEAN_HELP)
 
 
 def _check_lead_type(values, webhook_lead_type, errors):

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from leadhub.choices import LeadType
 from leadhub.models import MONEY, CreatedAtModel, TimeStampedModel, choices_constraint
-from leadhub.validators import validate_json_object
+from leadhub.validators import validate_json_object, validate_string_array
 from leads.duplicate_keys import keys_parse
 
 MONEY_OR_NULL = {**MONEY, "null": True, "blank": True}
@@ -84,6 +84,13 @@ class Lead(TimeStampedModel):
     last_name = models.CharField(max_length=100)
     email = models.EmailField()
     phone = models.CharField(max_length=16)  # indexed with created_at (leads_phone_created_idx)
+    phone_extension = models.CharField(max_length=10, blank=True, default="",
+                                       help_text="The extension posted with the phone (x77, ext. 12).")
+    phone_flags = models.JSONField(
+        default=list, blank=True, validators=[validate_string_array],
+        help_text="Notes on the number, for whoever dials it (they hold nothing): fictional_555, "
+                  "n11_exchange, toll_free.",
+    )
     address = models.CharField(max_length=255, blank=True)
     address2 = models.CharField(max_length=255, blank=True)
     city = models.CharField(max_length=100, blank=True)

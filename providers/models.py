@@ -1,7 +1,9 @@
 """Lead sources: the providers that post to us, the webhook endpoints they post to, and usage."""
+import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -54,6 +56,20 @@ class SuppressionAction(models.TextChoices):
 
     HOLD = "hold", "Accept it, held (suppressed)"
     REFUSE = "refuse", "Refuse it (failure, code suppressed)"
+
+
+_ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$")
+
+
+def origin_normalize(text: str) -> str:
+    return text.strip().rstrip("/").lower()
+
+
+def validate_origins(value):
+    """One origin a line: a scheme and a host (and a port), no path."""
+    bad = [line.strip() for line in value.splitlines() if line.strip() and not _ORIGIN.match(origin_normalize(line))]
+    if bad:
+        raise ValidationError(f"Not an origin (https://www.example.com): {', '.join(bad)}.", code="invalid")
 
 
 class WebhookConfig(TimeStampedModel):
@@ -118,6 +134,28 @@ class WebhookConfig(TimeStampedModel):
         help_text="For a provider's integration: posts are checked and answered as usual, but no lead or "
                   "appointment is stored.",
     )
+    # The first-party form (GET /forms/<webhook_id>/, leads.forms_page): the lead company's own
+    # landing pages capture leads through it, with no provider key.
+    form_enabled = models.BooleanField(
+        default=False, help_text="Publish an embeddable form for this webhook at /forms/<webhook_id>/.",
+    )
+    form_provider = models.ForeignKey(
+        "LeadSourceProvider", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The provider the form's leads are counted under (usage, payouts); blank = none.",
+    )
+    form_consent_text = models.TextField(
+        blank=True, help_text="The consent the form shows beside its checkbox, stored with each lead word for word.",
+    )
+    form_allowed_origins = models.TextField(
+        blank=True, validators=[validate_origins],
+        help_text="Sites that may post the form, one origin a line (https://www.example.com); the form's own page "
+                  "always may.",
+    )
+    form_trustedform = models.BooleanField(default=False, help_text="The form loads the TrustedForm script.")
+    form_jornaya = models.BooleanField(default=False, help_text="The form loads the Jornaya LeadiD script.")
+    form_appointments = models.BooleanField(
+        default=False, help_text="After the lead, the form offers to book an appointment.",
+    )
     # Soft delete: inactive at once, restorable until the window closes, then finalised for good.
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     deleted_reason = models.TextField(blank=True)
@@ -137,6 +175,11 @@ class WebhookConfig(TimeStampedModel):
 
     def __str__(self):
         return self.webhook_id
+
+    @property
+    def form_origins(self) -> list[str]:
+        """`form_allowed_origins` as origins, each as a browser sends it (no trailing slash, lower case)."""
+        return [origin_normalize(line) for line in self.form_allowed_origins.splitlines() if line.strip()]
 
     @property
     def payout_booked_on(self) -> str:

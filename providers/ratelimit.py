@@ -10,6 +10,8 @@ django-redis IGNORE_EXCEPTIONS): a Redis outage lets traffic through instead of 
 """
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from django_ratelimit.core import get_usage
 
 from leadhub.api.exceptions import Refusal
@@ -83,3 +85,19 @@ def rate_limits_hit(*, webhook: WebhookConfig, provider: LeadSourceProvider) -> 
             headers={"Retry-After": str(retry_after), **tightest.headers()},
         )
     return tightest
+
+
+def form_rate_limit_hit(*, webhook: WebhookConfig, client: str) -> Usage | None:
+    """Count one post of a webhook's first-party form from one client (`leadhub.middleware.ip_bucket`
+    of its address: FORM_RATE_LIMIT posts per FORM_RATE_WINDOW seconds); raise a 429 Refusal past it.
+    A form has no provider key to count by, so the consumer's address is the key."""
+    limit, seconds = settings.FORM_RATE_LIMIT, settings.FORM_RATE_WINDOW
+    usage = _count(code="form_rate_limited",
+                   rule=f"The form of webhook '{webhook.webhook_id}' takes {limit} posts per {seconds} s from one "
+                        "address",
+                   group="providers.form", value=f"{webhook.webhook_id}:{client}", limit=limit, seconds=seconds)
+    if usage is not None and usage.count > limit:
+        retry_after = max(usage.time_left, 1)
+        raise Refusal(429, usage.code, f"{usage.rule}. Send it again in {retry_after} s.",
+                      headers={"Retry-After": str(retry_after), **usage.headers()})
+    return usage

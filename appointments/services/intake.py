@@ -14,6 +14,7 @@ from contacts.models import ContactEvent
 from contacts.services import contact_upsert
 from distribution.selectors import appointment_payout_booked
 from leadhub.actors import SYSTEM, actor_for_provider
+from leads.services.forms import form_appointment_lead_id
 from leads.models import Lead
 from leads.selectors import lead_list
 from workspaces.selectors import webhook_targets_workspace
@@ -143,3 +144,13 @@ def _contact_find_or_create(*, webhook_id, values):
             contact=contact, event_type=ContactEvent.CREATED, event_data={"source": "appointment"}
         )
     return contact, created
+
+
+def appointment_form_book(*, webhook, token, payload, ip_address="", user_agent="") -> AppointmentResult:
+    """The optional step of a webhook's first-party form (leads.forms_page): the consumer who just
+    sent a lead books a time for it, named by the signed token the form's answer carried (no other
+    lead can be named), through the webhook's own intake."""
+    lead_id = form_appointment_lead_id(webhook=webhook, token=token)
+    booking = {name: payload[name] for name in ("scheduled_at", "customer_notes", "appointment_type") if name in payload}
+    return appointment_intake(webhook=webhook, payload={**booking, "lead_id": lead_id},
+                              provider=webhook.form_provider, ip_address=ip_address, user_agent=user_agent)

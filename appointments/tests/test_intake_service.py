@@ -290,3 +290,10 @@ def test_an_appointment_more_than_five_minutes_in_the_past_is_refused_at_every_d
         assert page.status_code == 200 and b"in the past" in page.content
     else:
         assert doors[0]().pk
+
+
+def test_a_zip_and_an_email_are_normalised_as_a_leads_are():
+    """`787043312`, which the lead endpoint took, is no longer refused here (leadhub.values)."""
+    result = appointment_intake(webhook=make_webhook(), payload=body(customer_zip="787043312",
+                                                                     customer_email=" Mary @ Example.COM"))
+    assert (result.appointment.customer_zip, result.appointment.customer_email) == ("78704-3312", "Mary@example.com")

@@ -31,7 +31,8 @@ class PartnerLeadSerializer(serializers.ModelSerializer):
         model = Lead
         fields = [
             "id", "external_id", "contact_id", "lead_type", "status", "status_changed_at", "workspace_status",
-            "workspace_assigned_at", "first_name", "last_name", "email", "phone", "address", "address2",
+            "workspace_assigned_at", "first_name", "last_name", "email", "phone", "phone_extension", "phone_flags",
+            "address", "address2",
             "city", "state", "state_source", "state_conflicts_zip", "zip_code",
             "source", "campaign_id", "utm_source", "utm_medium", "utm_campaign",
             "subsource", "landing_page_url", "productid", "monthly_electric_bill", "property_type",

@@ -35,13 +35,15 @@ class LeadWebhookRequestSerializer(serializers.Serializer):
     email = serializers.EmailField(help_text="Alias `email_address`.")
     phone = serializers.CharField(
         help_text="US/NANP number in any common form ((415) 555-0132, 415.555.0132, +1 415 555 0132); stored as "
-                  "+1XXXXXXXXXX. Aliases `phone_number`, `phone1`, `telephone`, `mobile`.",
+                  "+1XXXXXXXXXX; an extension (x77, ext. 12, ;ext=99) is kept as `phone_extension`. Aliases "
+                  "`phone_number`, `phone1`, `telephone`, `mobile`.",
     )
     address = _text("Aliases `address1`, `address_line1`, `street`, `street_address`.")
     address2 = _text("Alias `address_line2`.")
     city = _text()
-    state = _text("2-letter state or territory code (a full state name is accepted too).")
-    zip_code = _text("5 digits or ZIP+4. Aliases `zip`, `zipCode`, `postal_code`.")
+    state = _text("2-letter state, territory or military code (AA, AE, AP); a name (`new york`) or an abbreviation "
+                  "(`Calif.`, `N.Y.`, `Washington DC`) is accepted too.")
+    zip_code = _text("5 digits or ZIP+4 (78704-3312, 78704 3312, 787043312). Aliases `zip`, `zipCode`, `postal_code`.")
     source = _text()
     subsource = _text()
     campaign_id = _text()
