@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "distribution",
     "appointments",
     "conversions",
+    "returns",
     "people",
     "analytics",
 ]
@@ -273,6 +274,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "contacts", "description": "The people behind your leads."},
         {"name": "appointments", "description": "Appointments routed to your workspace."},
         {"name": "conversions", "description": "Sales and other outcomes of your leads."},
+        {"name": "returns", "description": "Leads you send back, with a reason, within your offers' limits."},
         {"name": "workspace", "description": "Your workspace profile and outbound webhook."},
         {"name": "events", "description": "Events sent to your outbound webhook, to page through or replay."},
         {"name": "analytics", "description": "Funnel, daily and provider figures."},
