@@ -66,14 +66,11 @@ class ReturnAdmin(NoWritesMixin, ConfirmationPageMixin, BaseAdmin):
     readonly_fields = ("lead_link", "sale_line", "consent", "deliveries", "duplicate_check", "suppression_check",
                        "earlier_returns")
 
-    def get_queryset(self, request):
-        """The queue: requested returns first, newest first."""
-        waiting = Case(When(state=ReturnState.REQUESTED, then=Value(0)), default=Value(1))
-        return super().get_queryset(request).select_related("sale", "lead", "workspace", "reason").annotate(
-            queue=waiting).order_by("queue", "-requested_at", "-id")
+    # The queue: requested returns first, newest first.
+    ordering = (Case(When(state=ReturnState.REQUESTED, then=Value(0)), default=Value(1)).asc(), "-requested_at")
 
-    def get_ordering(self, request):
-        return ()  # the queryset's: the queue
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("sale", "lead", "workspace", "reason")
 
     def _evidence(self, obj):
         """Read once per page: every evidence field of the return shows a part of it."""
@@ -131,8 +128,8 @@ class ReturnAdmin(NoWritesMixin, ConfirmationPageMixin, BaseAdmin):
     def earlier_returns(self, obj):
         rate = self._evidence(obj)["earlier_returns"]
         share = f"{rate['rate']}%" if rate["rate"] is not None else "—"
-        return (f"{rate['returns']} return(s), {rate['approved']} approved, of {rate['bought']} lead(s) bought "
-                f"before this one: {share}.")
+        return (f"Before this one: {rate['returns']} return(s), {rate['approved']} approved, of {rate['bought']} "
+                f"lead(s) bought: {share}.")
 
     def _decide(self, request, queryset, *, approving):
         form_class = ApproveForm if approving else RejectForm
