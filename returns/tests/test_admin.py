@@ -50,7 +50,8 @@ def test_the_return_page_shows_the_evidence_a_dispute_needs(admin_client):
     earlier = timezone.now() - timedelta(days=2)
     webhook = make_webhook(distribution_strategy="priority")
     sell(buyers=[buyer], webhook=webhook, at=earlier)  # an earlier lead of this buyer, never returned
-    lead = make_lead(zip_code="94105", webhook_id=webhook.webhook_id, consent_value=True, consent_description="I agree to be called by Acme",
+    lead = make_lead(zip_code="94105", webhook_id=webhook.webhook_id, consent_value=True,
+                     consent_description="I agree to be called by Acme",
                      trustedform_cert_url="https://cert.trustedform.com/0123456789abcdef0123456789abcdef01234567")
     lead, [sale] = sell(buyers=[buyer], webhook=webhook, lead=lead)
     event = OutboundEvent.objects.filter(workspace=buyer, subject_id=str(lead.pk)).first()
