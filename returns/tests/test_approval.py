@@ -167,3 +167,32 @@ def test_an_unknown_reason_is_refused_naming_the_field():
     with pytest.raises(Exception) as caught:
         return_request(sale=sale, reason="bored", by="b", at=timezone.now())
     assert caught.value.errors["reason"][0].startswith("'bored' is not a return reason")
+
+
+def test_the_seeded_reasons_and_which_leadhub_verifies():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from returns.models import ReturnReason
+
+    import_module("returns.migrations.0002_seed_reasons").seed(apps, None)
+    assert dict(ReturnReason.objects.values_list("code", "auto_approve")) == {
+        "non_working_phone": "invalid_phone", "wrong_number": "", "duplicate": "duplicate", "not_interested": "",
+        "out_of_area": "", "fraud": "", "other": ""}
+
+
+def test_verify_ledger_names_an_approved_return_without_its_credit_and_a_credit_without_its_return():
+    from returns.models import Return
+
+    reason()
+    lead, [sale] = sell()
+    ret = return_request(sale=sale, reason="other", by="b")
+    Return.objects.filter(pk=ret.pk).update(state=ReturnState.APPROVED)  # approved by no service: no money
+    assert ledger_reconcile().problems == [f"sale #{sale.pk} (lead {lead.pk}, buyer {sale.workspace_id}, 20.00): "
+                                           f"its return was approved, but no credit return:{sale.pk}"]
+    Return.objects.filter(pk=ret.pk).update(state=ReturnState.REQUESTED)
+    return_approve(ret=ret, by="staff:ops")
+    reconciled()
+    Return.objects.filter(pk=ret.pk).update(state=ReturnState.REJECTED)
+    assert any("has no approved return" in problem for problem in ledger_reconcile().problems)
