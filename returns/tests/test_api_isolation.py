@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from distribution.models import Offer, Sale
-from leadhub.testing import assert_error, make_lead
+from leadhub.testing import assert_error, make_contact, make_lead
+from leads.models import Lead
 from leadhub.testing.api import IsolationSuite, workspace_with_key
 from returns.models import Return
 
@@ -18,6 +19,18 @@ pytestmark = pytest.mark.django_db
 class TestReturnIsolation(IsolationSuite):
     url_names = ("partner-return-list", "partner-lead-return")
     list_url = "/api/v1/returns/"
+
+    def make_rows(self, workspace, count):
+        """`count` returns in four statements (the 200-row baseline stays fast): one contact's leads."""
+        contact, offer = make_contact(), Offer.objects.create(workspace=workspace)
+        now, why = timezone.now(), reason()
+        leads = Lead.objects.bulk_create(Lead(contact=contact, webhook_id=contact.webhook_id, lead_type="solar",
+                                              phone=contact.phone) for _ in range(count))
+        sales = Sale.objects.bulk_create(Sale(lead=lead, workspace=workspace, offer=offer, price=D("10"),
+                                              phone=lead.phone, sold_at=now) for lead in leads)
+        Return.objects.bulk_create(Return(sale=sale, lead_id=sale.lead_id, workspace=workspace, reason=why,
+                                          requested_at=now, requested_by="test", window_started_at=now)
+                                   for sale in sales)
 
     def make_object(self, workspace):
         """A return of a sale to `workspace` (the rows only: the list reads them, not the money)."""
