@@ -77,7 +77,10 @@ class EntryAdmin(AuditLogAdmin):
         if changelist is not None:
             rows = changelist.queryset
             kinds = rows.order_by().values("kind").annotate(total=Sum("amount"), entries=Count("id")).order_by("kind")
-            response.context_data["ledger_totals"] = {**ledger_totals(entries=rows), "kinds": list(kinds)}
+            totals = ledger_totals(entries=rows)
+            response.context_data["ledger_totals"] = {
+                "buyer_side": totals["sales"], "source_side": totals["payouts"], "margin": totals["margin"],
+                "kinds": list(kinds)}
         return response
 
     def adjust_view(self, request):

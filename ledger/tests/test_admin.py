@@ -37,10 +37,10 @@ def test_the_changelist_totals_what_is_filtered(admin_client):
         Draft(kind=EntryKind.PAYOUT, amount=D("5"), provider_id=source.provider_id),
     ])
     everything = admin_client.get(admin_url(Entry, "changelist")).context["ledger_totals"]
-    assert (everything["sales"], everything["payouts"], everything["margin"]) == (D("30"), D("5"), D("25"))
+    assert (everything["buyer_side"], everything["source_side"], everything["margin"]) == (D("30"), D("5"), D("25"))
     mine = admin_client.get(admin_url(Entry, "changelist"), {"workspace_id": buyer.pk}).context["ledger_totals"]
-    assert mine["sales"] == 0 and [(k["kind"], k["total"]) for k in mine["kinds"]] == [
+    assert mine["buyer_side"] == 0 and [(k["kind"], k["total"]) for k in mine["kinds"]] == [
         ("return_credit", D("-20")), ("sale", D("20"))]
     paid = admin_client.get(admin_url(Entry, "changelist"), {"provider_id": source.provider_id,
                                                              "kind__exact": "payout"})
-    assert paid.context["ledger_totals"]["payouts"] == D("5")
+    assert paid.context["ledger_totals"]["source_side"] == D("5")
