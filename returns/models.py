@@ -62,7 +62,8 @@ class Return(models.Model):
     state = models.CharField(max_length=10, choices=ReturnState.choices, default=ReturnState.REQUESTED)
     requested_at = models.DateTimeField(default=timezone.now, db_index=True)
     requested_by = models.CharField(max_length=255)
-    # When the buyer's return window started (its first delivery, or the sale): kept for disputes.
+    # When the buyer's return window started (its first delivery, or the sale; the request's own
+    # time when the delivery was still waiting to be sent): kept for disputes.
     window_started_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.CharField(max_length=255, blank=True)
