@@ -11,7 +11,11 @@ Here every entry is held against what caused it and every row that causes money 
 - each `undelivered` credit (`undelivered:<sale id>`) its sale, for minus its price, to a buyer
   the lead excludes since the delivery failed; each `return_credit` (`return:<sale id>`) its
   sale, at most its price; each excluded buyer's paid sale its credit;
-- each `chargeback` (`chargeback:<lead id>`) the payout it takes back, for minus its amount;
+- each `chargeback` (`chargeback:<lead id>`) the payout it takes back, for minus its amount; a
+  return's part of a share payout (`chargeback:return:<sale id>`) that lead's payout, and no lead's
+  chargebacks take back more than its payout;
+- each approved return (returns.models.Return) of a priced sale its `return_credit`, and each
+  `return_credit` and return chargeback an approved return of its sale;
 - each money figure the KPI API and the dashboard show (analytics.selectors.buyer_offer_sales,
   webhook_sales; ledger.verify.ledger_verify for ledger_figures) equals the sum of its entries.
 
@@ -37,6 +41,7 @@ from leads.models import Lead
 from ledger.models import Entry, EntryKind, Side
 from ledger.verify import ledger_verify
 from providers.models import PayoutKind, PayoutOn, WebhookConfig
+from returns.models import Return, ReturnState
 
 from . import selectors
 
@@ -65,7 +70,8 @@ def ledger_reconcile() -> Reconciliation:
     by_kind = defaultdict(list)
     for entry in entries:
         by_kind[entry["kind"]].append(entry)
-    for check in (_sales_check, _payouts_check, _credits_check, _chargebacks_check, _adjustments_check):
+    for check in (_sales_check, _payouts_check, _credits_check, _chargebacks_check, _returns_check,
+                  _adjustments_check):
         check(by_kind, rows, result)
     result.problems += ledger_verify()
     result.problems += _kpi_check(entries)
@@ -271,9 +277,18 @@ def _credits_check(by_kind, rows, result):
                                    f"undelivered:{sale['id']}")
 
 
+RETURN_CHARGEBACK = "chargeback:return:"
+
+
 def _chargebacks_check(by_kind, rows, result):
     payouts = {entry["reference"]: entry for entry in by_kind[EntryKind.PAYOUT]}
+    taken = defaultdict(lambda: ZERO)
     for entry in by_kind[EntryKind.CHARGEBACK]:
+        if entry["lead_id"] is not None:
+            taken[entry["lead_id"]] += entry["amount"]
+        if entry["reference"].startswith(RETURN_CHARGEBACK):
+            _return_chargeback_check(entry, payouts, rows, result)
+            continue
         lead_id = _ref(entry, "chargeback:")
         if lead_id is None:
             result.problems.append(f"{_named(entry)}: names no lead (chargeback:<lead id>)")
@@ -288,6 +303,44 @@ def _chargebacks_check(by_kind, rows, result):
             result.problems.append(f"{_named(entry)}: takes back (amount, lead, webhook) "
                                    f"{_tuple((entry['amount'], entry['lead_id'], entry['webhook_id']))} of payout "
                                    f"#{payout['id']} {_tuple((payout['amount'], lead_id, payout['webhook_id']))}")
+
+
+    for lead_id, amount in sorted(taken.items()):
+        payout = payouts.get(payout_reference(lead_id))
+        if payout is not None and -amount > payout["amount"]:
+            result.problems.append(f"lead {lead_id}: its chargebacks take back {-amount}, more than its payout "
+                                   f"#{payout['id']} ({payout['amount']})")
+
+
+def _return_chargeback_check(entry, payouts, rows, result):
+    """A return's part of a share payout: its sale's lead's payout, on that payout's webhook, a credit."""
+    sale = rows.sales.get(_ref(entry, RETURN_CHARGEBACK))
+    if sale is None:
+        _gone(entry, "names no sale row", rows, result)
+        return
+    payout = payouts.get(payout_reference(sale["lead_id"]))
+    if payout is None:
+        result.problems.append(f"{_named(entry)}: takes back no payout {payout_reference(sale['lead_id'])}")
+    elif (entry["lead_id"], entry["webhook_id"]) != (sale["lead_id"], payout["webhook_id"]) or entry["amount"] >= 0:
+        result.problems.append(f"{_named(entry)}: books (amount, lead, webhook) "
+                               f"{_tuple((entry['amount'], entry['lead_id'], entry['webhook_id']))} against payout "
+                               f"#{payout['id']} {_tuple((payout['amount'], sale['lead_id'], payout['webhook_id']))}")
+
+
+def _returns_check(by_kind, rows, result):
+    """Approved returns and their money, both ways: an approved return of a priced sale has its
+    credit, and a return credit or a return's chargeback has its approved return."""
+    approved = set(Return.objects.filter(state=ReturnState.APPROVED).values_list("sale_id", flat=True))
+    credited = {_ref(entry, "return:") for entry in by_kind[EntryKind.RETURN_CREDIT]}
+    for sale_id in sorted(approved - credited):
+        sale = rows.sales.get(sale_id)
+        if sale is not None and sale["price"]:
+            result.problems.append(f"{_sale_named(sale)}: its return was approved, but no credit return:{sale_id}")
+    for entry in by_kind[EntryKind.RETURN_CREDIT] + [
+            e for e in by_kind[EntryKind.CHARGEBACK] if e["reference"].startswith(RETURN_CHARGEBACK)]:
+        sale_id = _ref(entry, RETURN_CHARGEBACK if entry["kind"] == EntryKind.CHARGEBACK else "return:")
+        if sale_id is not None and sale_id not in approved and sale_id in rows.sales:
+            result.problems.append(f"{_named(entry)}: sale #{sale_id} has no approved return")
 
 
 def _adjustments_check(by_kind, rows, result):

@@ -126,6 +126,7 @@ class OfferAdmin(BaseAdmin):
                            "is_active", "paused_at")}),
         ("Prices (ledger currency)", {"fields": ("price", "appointment_price", "zero_price_reason", "exclusive_price",
                                                  "duplicate_days")}),
+        ("Returns (the buyer's limits)", {"fields": ("return_window_hours", "return_cap_count", "return_cap_percent")}),
         ("Where", {"fields": ("zip_text", "states_text", ("radius_zip", "radius_miles"))}),
         ("When (buyer's time zone)", {"fields": (*(f"hours_{d}" for d in DAYS), "dates_off_text")}),
         ("Made from", {"fields": ("routing_rule", "forwarding_rule", "created_at", "updated_at")}),

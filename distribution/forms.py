@@ -56,6 +56,8 @@ class OfferForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "return_window_hours" in self.fields:
+            self.fields["return_window_hours"].required = False
         offer = self.instance
         for day in DAYS:
             self.initial[f"hours_{day}"] = ", ".join(f"{a}-{b}" for a, b in (offer.schedule or {}).get(day, []))
@@ -63,6 +65,11 @@ class OfferForm(forms.ModelForm):
             zip_text="\n".join(offer.zip_codes), states_text=", ".join(offer.states),
             products_text=", ".join(offer.products), dates_off_text="\n".join(offer.dates_off),
         )
+
+    def clean_return_window_hours(self):
+        """Left empty: the default window (72 hours)."""
+        hours = self.cleaned_data.get("return_window_hours")
+        return Offer._meta.get_field("return_window_hours").default if hours is None else hours
 
     def clean_zip_text(self):
         entries, errors = split_entries(self.cleaned_data["zip_text"]), []

@@ -142,6 +142,22 @@ class Offer(TimeStampedModel):
         null=True, blank=True, validators=[MinValueValidator(1)],
         help_text="Do not sell this buyer the same phone twice within this many days; empty = no check.",
     )
+    return_window_hours = models.PositiveIntegerField(
+        default=72, validators=[MinValueValidator(1)],
+        help_text="A buyer may return a lead this many hours after it was delivered to it (after the sale when "
+                  "the buyer takes no deliveries).",
+    )
+    return_cap_count = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="At most this many returns of this offer's leads per billing period (calendar month in the "
+                  "buyer's time zone); empty = no limit.",
+    )
+    return_cap_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="At most this percent of the leads bought from this offer in the billing period may be "
+                  "returned; empty = no limit.",
+    )
     zero_price_reason = models.CharField(
         max_length=200, blank=True,
         help_text="Why this offer sells at $0 (required when its price is 0); ops see every $0 offer as a warning.",

@@ -319,7 +319,7 @@ def _offered_again(*, lead_id):
 def lead_buyer_exclude(*, lead, workspace_id: str, reason: str):
     """Never sell `lead` to `workspace_id` again (the engine's `excluded` verdict), and when it was
     the lead's primary buyer, the lead has none now. The caller holds the lead's row lock. The one
-    mechanism a failed delivery uses, and a return will."""
+    mechanism a failed delivery uses, and an approved return (returns.services)."""
     excluded = [*lead.excluded_buyers, workspace_id] if workspace_id not in lead.excluded_buyers else lead.excluded_buyers
     changes = {"excluded_buyers": excluded}
     if lead.workspace_id == workspace_id:

@@ -13,7 +13,7 @@ READ_ONLY_ANALYST = "Read-only analyst"
 # The apps whose data staff work on; framework tables (users, sessions, tokens) are not theirs.
 ROLE_APPS = (
     "workspaces", "providers", "contacts", "suppression", "leads", "ledger", "distribution", "appointments", "conversions",
-    "billing", "people", "analytics",
+    "returns", "billing", "people", "analytics",
 )
 
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include("distribution.api.urls")),
     path("api/v1/", include("appointments.api.urls")),
     path("api/v1/", include("conversions.api.urls")),
+    path("api/v1/", include("returns.api.urls")),
     path("api/v1/", include("billing.api.urls")),
     path("api/v1/", include("analytics.api.urls")),
 ]

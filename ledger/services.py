@@ -87,9 +87,20 @@ def ledger_entries_record(*, drafts: list[Draft], at=None) -> list[Entry]:
     return Entry.objects.bulk_create(entries, ignore_conflicts=any(e.reference for e in entries))
 
 
-def ledger_adjustment_record(*, side: str, amount, note: str, **dimensions) -> Entry:
-    """An ops correction: a signed amount on the buyer's or the source's side."""
+def ledger_adjustment_record(*, side: str, amount, note: str, by: str = "", **dimensions) -> Entry:
+    """An ops correction: a signed amount on the buyer's (`workspace_id`) or the source's
+    (`provider_id` / `webhook_id`) side; the note says why and, with `by`, who (the entry is
+    immutable: it keeps both). A `reference` makes a resubmitted form book it once."""
     if not note.strip():
         raise LedgerInvalid({"note": ["Say why: an adjustment needs a note."]})
-    return ledger_entries_record(drafts=[Draft(kind=EntryKind.ADJUSTMENT, side=side, amount=amount, note=note,
-                                               **dimensions)])[0]
+    if side == Side.BUYER and not dimensions.get("workspace_id"):
+        raise LedgerInvalid({"workspace_id": ["A buyer-side adjustment names the buyer."]})
+    if side == Side.SOURCE and not (dimensions.get("provider_id") or dimensions.get("webhook_id")):
+        raise LedgerInvalid({"provider_id": ["A source-side adjustment names the provider or the webhook."]})
+    if money(amount) == 0:
+        raise LedgerInvalid({"amount": ["An adjustment of 0 moves no money."]})
+    note = f"{note.strip()} (by {by})" if by else note.strip()
+    booked = ledger_entries_record(drafts=[Draft(kind=EntryKind.ADJUSTMENT, side=side, amount=amount, note=note,
+                                                 **dimensions)])
+    reference = dimensions.get("reference")
+    return Entry.objects.get(kind=EntryKind.ADJUSTMENT, reference=reference) if reference else booked[0]

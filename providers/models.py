@@ -113,6 +113,13 @@ class WebhookConfig(TimeStampedModel):
         max_length=10, choices=PayoutOn.choices, default=PayoutOn.ACCEPTED,
         help_text="When the payout is booked; a share is always booked on sale.",
     )
+    chargeback_on_return = models.BooleanField(
+        default=False, help_text="When a buyer's return is approved, take the source's payout back (a share: the "
+                                 "returned sale's part; a fixed payout: once no other sale of the lead remains).",
+    )
+    resell_returned = models.BooleanField(
+        default=False, help_text="Offer a returned lead again to other buyers (never to the one that returned it).",
+    )
     retry_unsold = models.BooleanField(
         default=False, help_text="Distribute unsold leads again when offers' schedules open or caps reset.",
     )

@@ -30,6 +30,8 @@ class Scope(models.TextChoices):
     OFFERS_WRITE = "offers:write", "Pause and resume offers"
     SUPPRESSIONS_READ = "suppressions:read", "Read your opt-out reports"
     SUPPRESSIONS_WRITE = "suppressions:write", "Report opt-outs"
+    RETURNS_READ = "returns:read", "Read your lead returns"
+    RETURNS_WRITE = "returns:write", "Return leads you bought"
     BILLING_READ = "billing:read", "Read balance and statements"
 
 
@@ -60,6 +62,9 @@ class EventType(models.TextChoices):
     LEAD_FORWARDED = "lead.forwarded", "Lead forwarded"
     LEAD_SOLD = "lead.sold", "Lead sold (price, exclusive, offer)"
     LEAD_SUPPRESSED = "lead.suppressed", "Lead suppressed (its phone or email may no longer be contacted)"
+    LEAD_RETURN_REQUESTED = "lead.return_requested", "Lead return requested"
+    LEAD_RETURN_APPROVED = "lead.return_approved", "Lead return approved (credited)"
+    LEAD_RETURN_REJECTED = "lead.return_rejected", "Lead return rejected"
     APPOINTMENT_CREATED = "appointment.created", "Appointment created"
     APPOINTMENT_UPDATED = "appointment.updated", "Appointment updated"
     APPOINTMENT_SOLD = "appointment.sold", "Appointment sold (price, offer)"

@@ -107,14 +107,15 @@ def test_purge_removes_every_row_of_the_contact_and_nothing_of_another():
         "conversion_events",
         "contact_events",
         "conversions",
-        "distribution_sales",  # an appointment's sales cascade with it (none here: the query still runs)
+        # an appointment's sales cascade with it, read first (their returns cascade with them): none here
         "appointment_leads",  # cascades with its appointment
         "appointments",
         "lead_access",
         "consent_evidence",
         "lead_holds",
-        "distribution_sales",  # cascades with its lead (the ledger keeps the money: lead_id without a key)
+        # its sales cascade with the lead, read first (none here; the ledger keeps the money: lead_id without a key)
         "distribution_decisions",  # cascades with its lead
+        "returns",  # a buyer's returns of its leads cascade with it
         "leads",
         "distribution_buyer_phones",  # the buyers' duplicate windows keep the phone only while a sale does
         # no rejected_submissions: the person has none, and their tallies make Django look first
