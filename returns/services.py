@@ -144,12 +144,12 @@ def return_verify(*, ret) -> str:
     return ""
 
 
-def return_approve(*, ret: Return, by: str, reason: str = "") -> Return:
+def return_approve(*, ret: Return, by: str, reason: str = "", at=None) -> Return:
     """Ops approve a requested return (see `_approve`); refused when it was decided already."""
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=ret.lead_id)
         ret = _pending(ret)
-        _approve(ret, lead=lead, by=by, reason=(reason or "").strip())
+        _approve(ret, lead=lead, by=by, reason=(reason or "").strip(), at=at)
     return ret
 
 
@@ -188,13 +188,14 @@ def _approve(ret, *, lead, by, reason, at=None):
     if sale.workspace_id in lead.excluded_buyers:
         raise ReturnRefused("already_credited", "lead", f"Lead {lead.pk} was already taken back from "
                                                          f"{sale.workspace_id} (credited).")
-    _decide(ret, state=ReturnState.APPROVED, by=by, reason=reason, at=at or timezone.now())
+    at = at or timezone.now()
+    _decide(ret, state=ReturnState.APPROVED, by=by, reason=reason, at=at)
     why = f"returned: {ret.reason.code} (by {by})"
     if sale.price:
         ledger_entries_record(drafts=[Draft(
             kind=EntryKind.RETURN_CREDIT, amount=-sale.price, workspace_id=sale.workspace_id, offer_id=sale.offer_id,
             reference=f"return:{sale.pk}", note=why, **lead_dimensions(lead),
-        )])
+        )], at=at)
     lead_access_revoke(lead=lead, workspace_id=sale.workspace_id, by=by)
     lead_buyer_exclude(lead=lead, workspace_id=sale.workspace_id, reason=f"returned ({ret.reason.code})")
     webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()

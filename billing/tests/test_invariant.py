@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,12 +16,11 @@ from billing.parties import PARTIES, statement_figures
 from billing.periods import period_parse
 from billing.services import statements_close
 from distribution.hand import lead_sell_by_hand
-from distribution.services import lead_buyer_exclude
 from leadhub.testing import make_lead, make_provider, make_webhook, make_workspace, run_at_once
-from leads.services.tracking import lead_lock
 from ledger.models import Entry, EntryKind
 from ledger.services import Draft, ledger_entries_record
 from ledger.verify import ledger_verify
+from returns.services import return_approve, return_request
 
 START = datetime(2026, 2, 23, tzinfo=UTC)  # a Monday; the ops span five weeks and two months
 ZONES = ("America/New_York", "Europe/Berlin")
@@ -38,14 +36,10 @@ operation = st.tuples(
 )
 
 
-def return_credit(*, lead, sale, at):
-    """A return as the returns service books it: the buyer excluded, its price credited."""
-    with transaction.atomic():
-        lead = lead_lock(lead)
-        lead_buyer_exclude(lead=lead, workspace_id=sale.workspace_id, reason="returned")
-        ledger_entries_record(drafts=[Draft(kind=EntryKind.RETURN_CREDIT, amount=-sale.price,
-                                            workspace_id=sale.workspace_id, lead_id=lead.pk,
-                                            reference=f"return:{sale.pk}")], at=at)
+def return_credit(*, sale, at):
+    """A return requested by the buyer and approved by ops: the buyer excluded, its price credited."""
+    ret = return_request(sale=sale, reason="other", by="buyer", at=at)
+    return_approve(ret=ret, by="ops", at=at)
 
 
 def close_all(parties, at):
@@ -72,7 +66,7 @@ def test_random_concurrent_sales_returns_deposits_and_closes_keep_every_statemen
         sale = lead_sell_by_hand(lead=leads[i], workspace=buyers[buyer], by="ops", price=price, reason="random",
                                  at=at)
         if returned:
-            return_credit(lead=leads[i], sale=sale, at=at + timedelta(hours=30))  # often past a close: late
+            return_credit(sale=sale, at=at + timedelta(hours=30))  # often past a close: late
         if deposit:
             ledger_entries_record(drafts=[Draft(kind=EntryKind.DEPOSIT, amount=deposit,
                                                 workspace_id=buyers[buyer].pk)], at=at)
