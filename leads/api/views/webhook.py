@@ -14,7 +14,7 @@ from leadhub.api.schema import WebhookTestModeSerializer, webhook_error_response
 from leads.api.serializers import webhook as serializers
 from leads.services.ingest import IngestDuplicate, IngestError, lead_ingest, lead_validate
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
-from providers.gate import webhook_post
+from providers.gate import WebhookEndpoint, webhook_post
 from providers.payloads import DOCUMENTED_MEDIA_TYPES
 from providers.signatures import SIGNATURE_HEADER
 
@@ -36,7 +36,8 @@ _SUCCESS_EXAMPLE = {
     "contact_status": "new",
     "disposition": {"held_for_consent": False, "held_reason": None, "holds": [], "ignored_fields": [],
                     "dropped_fields": [{"field": "ip_address", "reason": "'1.2.3' is not an IPv4 or IPv6 address."}],
-                    "invalid_evidence": [], "duplicate_of": None, "sold": True, "price": "12.50"},
+                    "invalid_evidence": [], "unknown_fields": [{"field": "zip_cod", "did_you_mean": "zip_code"}],
+                    "cleaned_fields": [], "duplicate_of": None, "sold": True, "price": "12.50"},
 }
 _HELD_REASON = ("Held for consent: tcpa_compliance not true. The lead is stored but not assigned or forwarded "
                 "until consent is confirmed.")
@@ -44,7 +45,7 @@ _HELD_EXAMPLE = {
     **_SUCCESS_EXAMPLE, "reason": _HELD_REASON,
     "disposition": {"held_for_consent": True, "held_reason": _HELD_REASON,
                     "holds": [{"reason": "consent", "message": _HELD_REASON}], "ignored_fields": [], "dropped_fields": [],
-                    "invalid_evidence": [], "duplicate_of": None,
+                    "invalid_evidence": [], "unknown_fields": [], "cleaned_fields": [], "duplicate_of": None,
                     "sold": False, "price": "0.00"},
 }
 _DUPLICATE_REASON = "Duplicate of an earlier lead: same phone within 30 days (duplicate rule #3)."
@@ -190,7 +191,7 @@ WEBHOOK_SCHEMA = extend_schema(
 )
 
 
-class LeadWebhookView(APIView):
+class LeadWebhookView(WebhookEndpoint, APIView):
     """`POST /api/v1/webhooks/<webhook_id>/leads/`: providers deliver leads here.
 
     providers.gate reads the body raw (the signature covers the exact bytes), runs the shared
@@ -199,11 +200,13 @@ class LeadWebhookView(APIView):
 
     authentication_classes = []
     permission_classes = []
+    endpoint = "lead"
+    refusal_fields = NO_LEAD
 
     @WEBHOOK_SCHEMA
     def post(self, request, webhook_id):
-        return webhook_post(request._request, webhook_id=webhook_id, endpoint="lead", handle=_ingest,
-                            validate=_validate, refusal_fields=NO_LEAD)
+        return webhook_post(request._request, webhook_id=webhook_id, endpoint=self.endpoint, handle=_ingest,
+                            validate=_validate, refusal_fields=self.refusal_fields)
 
 
 def _validate(*, webhook, payload):
