@@ -69,7 +69,8 @@ def test_json_post_creates_lead_and_contact(client, webhook, provider):
         "outcome": "success", "reason": None, "lead_id": lead.pk, "external_id": None, "contact_id": lead.contact_id,
         "contact_status": "new",
         "disposition": {"held_for_consent": False, "held_reason": None, "holds": [],
-                        "ignored_fields": [], "dropped_fields": [], "invalid_evidence": [], "duplicate_of": None,
+                        "ignored_fields": [], "dropped_fields": [], "invalid_evidence": [], "unknown_fields": [],
+                        "cleaned_fields": [], "duplicate_of": None,
                         "sold": False, "price": None},
     }
     assert lead.phone == "+14155550132" and lead.webhook_id == webhook.webhook_id
@@ -156,7 +157,8 @@ def test_another_provider_with_the_same_reference_gets_its_own_lead(client, webh
     assert second.json() == {  # an answer like any new lead's: nothing of the other provider's lead
         "outcome": "success", "reason": None, "lead_id": lead.pk, "external_id": "A-1", "contact_id": lead.contact_id,
         "contact_status": "new", "disposition": {"held_for_consent": False, "held_reason": None, "holds": [],
-                        "ignored_fields": [], "dropped_fields": [], "invalid_evidence": [], "duplicate_of": None,
+                        "ignored_fields": [], "dropped_fields": [], "invalid_evidence": [], "unknown_fields": [],
+                        "cleaned_fields": [], "duplicate_of": None,
                                                 "sold": False, "price": None},
     }
     assert (lead.provider_id, lead.first_name) == (other.provider_id, "Eve")
