@@ -68,7 +68,7 @@ def test_a_mapped_webhook_reads_the_sources_own_names_and_values(client, webhook
 
 
 def test_without_the_mapping_the_same_post_is_refused_naming_the_fields(client, webhook, provider):
-    body = assert_webhook_error(post(client, webhook, provider, THEIR_POST), 422, code="validation", field="phone")
+    assert_webhook_error(post(client, webhook, provider, THEIR_POST), 422, code="validation", field="phone")
     assert "Primary_Phone" in json.loads(RejectedSubmission.objects.get().raw_body)
 
 
