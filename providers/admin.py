@@ -95,7 +95,7 @@ class WebhookFieldMappingInline(admin.TabularInline):
     """The source's field names and the leadhub fields they are, one row each."""
 
     model = WebhookFieldMapping
-    extra = 1
+    extra = 0
     verbose_name = "field mapping (source field → leadhub field)"
     verbose_name_plural = "field mapping (source field → leadhub field)"
 
@@ -104,7 +104,7 @@ class WebhookValueMappingInline(admin.TabularInline):
     """Values the source sends for a leadhub field and what leadhub reads instead, one row each."""
 
     model = WebhookValueMapping
-    extra = 1
+    extra = 0
     verbose_name = "value mapping (leadhub field: source value → value)"
     verbose_name_plural = "value mapping (leadhub field: source value → value)"
 

@@ -15,8 +15,9 @@ class LeadWebhookRequestSerializer(serializers.Serializer):
     """One lead, as a provider posts it.
 
     Keys match in any case style (`first_name`, `firstName`, `FirstName`); one level of nesting is
-    flattened (`consent: {value, description}`, `utm: {source, medium, campaign}`); unknown keys are
-    kept in the lead's raw payload.
+    flattened (`consent: {value, description}`, `utm: {source, medium, campaign}`), an object under
+    any other field is refused; unknown keys are kept in the lead's raw payload and listed in the
+    answer's `disposition.unknown_fields`.
     """
 
     external_id = serializers.CharField(

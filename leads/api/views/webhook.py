@@ -78,7 +78,11 @@ WEBHOOK_SCHEMA = extend_schema(
     description=(
         "Providers post one lead per request as JSON, `application/x-www-form-urlencoded` or "
         "`multipart/form-data` (at most 1 MB). Field names and their accepted aliases are listed in "
-        "the request schema; unknown extra fields are kept in the lead's raw payload.\n\n"
+        "the request schema; unknown extra fields are kept in the lead's raw payload and listed in "
+        "`disposition.unknown_fields` (a `strict` webhook refuses them, 422 naming each). A webhook may map your own "
+        "field names and values to ours (see the provider quick start). On a webhook without a signing secret, "
+        "query-string fields are read as the body's (the body wins where both name a field); a signed webhook "
+        "refuses them (400 `query_fields_not_signed`).\n\n"
         "Checks run in this order: content type and size (415/413), webhook (404), provider "
         "identity and permission (401/403), signature when the webhook has a secret (401), rate "
         "limits (429), body (400), lead validation (422) and reference conflicts (409).\n\n"
