@@ -70,7 +70,7 @@ _REQUEST_EXAMPLE = {
 
 # Answers to a post whose provider was accepted, so it was counted against the limits (a 401 here
 # is a signature refusal).
-RATE_LIMITED_ANSWERS = [200, 201, 400, 401, 409, 413, 415, 422, 429]
+RATE_LIMITED_ANSWERS = [200, 201, 400, 401, 406, 409, 413, 415, 422, 429]
 
 WEBHOOK_SCHEMA = extend_schema(
     operation_id="lead_webhook_post",
@@ -176,6 +176,9 @@ WEBHOOK_SCHEMA = extend_schema(
                     status_codes=["409"], response_only=True),
             ],
         ),
+        406: _failure(406, "Your `Accept` header rules out JSON, the only answer we give (the post is kept as a "
+                           "rejected submission; another method is answered 405 `method_not_allowed` the same way).",
+                      "not_acceptable", "Accept 'application/xml' rules out the answer, which is always application/json."),
         413: _failure(413, "Body over 1 MB.", "body_too_large",
                       "Body is 2097152 bytes; at most 1048576 bytes are accepted."),
         415: _failure(415, "Unsupported Content-Type.", "unsupported_media_type",
