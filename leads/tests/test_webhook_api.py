@@ -634,7 +634,7 @@ def test_openapi_schema_documents_the_webhook(client):
     assert response.status_code == 200
     schema = json.loads(response.content)
     operation = schema["paths"]["/api/v1/webhooks/{webhook_id}/leads/"]["post"]
-    assert set(operation["responses"]) == {"200", "201", "400", "401", "403", "404", "409", "413", "415", "422", "429"}
+    assert set(operation["responses"]) == {"200", "201", "400", "401", "403", "404", "406", "409", "413", "415", "422", "429"}
     headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
     assert {"X-Provider-Id", "X-Api-Key", "X-Leadhub-Signature"} <= headers
     assert set(operation["requestBody"]["content"]) == {"application/json", "application/x-www-form-urlencoded"}
