@@ -9,7 +9,14 @@ Keys are matched after lower-casing and dropping everything that is not a letter
 `first_name`, `firstName`, `FirstName` and `first-name` are the same key. One level of nested
 objects is flattened by joining the keys (`{"consent": {"value": true}}` is `consentValue`,
 `{"utm": {"source": "fb"}}` is `utmSource`); form posts can send the same as `consent[value]`.
-Unknown keys are not refused: the whole original payload is kept in `leads.raw_payload`.
+An object under any other field (`{"zip_code": {...}}`) is refused naming the field, as a list is.
+Unknown keys are not refused (unless the webhook is `strict`): the whole original payload is kept
+in `leads.raw_payload` and the answer lists them (`unknown_fields`), each with the field it most
+likely meant (`did_you_mean`: `zip_cod` is `zip_code`). Control characters in a text (a tab or line
+break a form tool left in) are replaced by a space and the field listed (`cleaned_fields`).
+
+A webhook's own field and value mapping (`providers.mapping.payload_map`) is applied first, so
+`Primary_Phone` or `TCPA_Consent: "Yes"` reads as the webhook's rows say.
 
 =====================  ==============================================================
 seed column            accepted keys (besides the column name itself)
@@ -53,6 +60,7 @@ stored as its midpoint, its text staying in `raw_payload`.
 A lead with a ZIP and no state gets its ZIP's state, marked as derived (`state_source`); a posted
 state is kept, and flagged when its ZIP is of another state (`state_columns`).
 """
+import difflib
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -62,6 +70,7 @@ from leadhub.payload_aliases import PHONE_ALIASES, payload_key
 from leadhub.phones import ParsedPhone, parse_phone
 from leadhub.models import MONEY_MAX
 from leadhub.values import normalize_email, normalize_state, normalize_zip, parse_amount, parse_boolean
+from providers.mapping import payload_map
 
 from workspaces.zips import zip_state
 
@@ -157,6 +166,8 @@ class CleanedLead:
     other_vertical: dict = field(default_factory=dict)  # another vertical's column -> JSON value
     dropped: dict = field(default_factory=dict)  # identity/evidence column -> why it was not stored
     invalid: dict = field(default_factory=dict)  # evidence column -> why the value kept is not of its form
+    unknown: list = field(default_factory=list)  # [{field, did_you_mean}]: keys no field is known by
+    cleaned: dict = field(default_factory=dict)  # column -> what was cleaned out of its text (control characters)
 
     @property
     def consent_ok(self):
@@ -168,12 +179,14 @@ def column_for(key):
     return KEY_TO_COLUMN.get(payload_key(key))
 
 
-def clean_lead(payload, *, lead_type) -> CleanedLead:
-    """Map aliases, coerce types and apply every rule; never raises for bad input."""
+def clean_lead(payload, *, lead_type, mapping=None) -> CleanedLead:
+    """Apply the webhook's `mapping` (its `payload_mapping`), map aliases, coerce types and apply
+    every rule; never raises for bad input."""
     if not isinstance(payload, dict):
         return CleanedLead(values={}, errors={"non_field_errors": ["Expected an object of lead fields."]})
-    errors, dropped, invalid = {}, {}, {}
-    given = _collect(payload, errors)
+    payload, errors = payload_map(payload, mapping, field_of=column_for)
+    dropped, invalid, unknown, control = {}, {}, [], {}
+    given = _collect(payload, errors, unknown, control, lead_type=lead_type)
     values = {}
     for column, candidates in given.items():
         if column in errors:
@@ -215,7 +228,7 @@ def clean_lead(payload, *, lead_type) -> CleanedLead:
     if invalid:
         values["evidence_invalid"] = invalid
     return CleanedLead(values=values, external_id=external_id, errors=errors, other_vertical=other_vertical,
-                       dropped=dropped, invalid=invalid)
+                       dropped=dropped, invalid=invalid, unknown=unknown, cleaned=control)
 
 
 def phone_columns(phone: ParsedPhone) -> dict:
@@ -251,27 +264,65 @@ def posted_values(values: dict) -> dict:
             and not (name == "state" and values.get("state_source") == StateSource.ZIP)}
 
 
-def _collect(payload, errors):
-    """{column: [(key, raw value), ...]} from the payload's keys and aliases; blanks are absent."""
+# Objects whose keys are read as flattened fields (`consent: {value}`, `utm: {source}`); an object
+# under any other field's name is refused, not flattened into keys nobody knows.
+NESTED_GROUPS = frozenset({"consent", "utm"})
+NOT_SINGLE = "Must be a single value, not a list or object."
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")
+CONTROL_CLEANED = "Control characters (tabs, line breaks) replaced by a space."
+
+
+def _collect(payload, errors, unknown, control, *, lead_type=None):
+    """{column: [(key, raw value), ...]} from the payload's keys and aliases; blanks are absent.
+    Keys no column is known by go to `unknown`; texts with control characters are cleaned and
+    their column noted in `control`."""
     found = {}
-    for key, value in _flatten(payload):
+    for key, value, sent_as in _flatten(payload, errors):
         column = KEY_TO_COLUMN.get(payload_key(key))
-        if column is None or _is_blank(value):
+        if column is None:
+            unknown.append({"field": sent_as, "did_you_mean": did_you_mean(key, lead_type=lead_type)})
+            continue
+        if _is_blank(value):
             continue
         if isinstance(value, (dict, list)) and column not in EVIDENCE_AND_IDENTITY:
-            errors[column] = ["Must be a single value, not a list or object."]
+            errors[column] = [NOT_SINGLE]
             continue
+        if isinstance(value, str) and column != "external_id" and CONTROL_CHARACTERS.search(value):
+            value = CONTROL_CHARACTERS.sub(" ", value)
+            control[column] = CONTROL_CLEANED
         found.setdefault(column, []).append((key, value))
     return found
 
 
-def _flatten(payload):
+def _flatten(payload, errors):
+    """(key, value, the key as sent) for each field, one level of objects flattened; an object under
+    a scalar field's own name is an error under that field."""
     for key, value in payload.items():
-        if isinstance(value, dict):
-            for sub_key, sub_value in value.items():
-                yield f"{key}_{sub_key}", sub_value
-        else:
-            yield key, value
+        if not isinstance(value, dict):
+            yield key, value, key
+            continue
+        column = KEY_TO_COLUMN.get(payload_key(key))
+        if column is not None and column not in EVIDENCE_AND_IDENTITY and payload_key(key) not in NESTED_GROUPS:
+            errors[column] = [NOT_SINGLE]
+            continue
+        for sub_key, sub_value in value.items():
+            yield f"{key}_{sub_key}", sub_value, f"{key}.{sub_key}"
+
+
+def _suggestions(lead_type) -> dict:
+    """{payload key: column} a lead of this type may mean: every key but other verticals' columns."""
+    others = {column for vertical, columns in VERTICAL_COLUMNS.items() if vertical != lead_type for column in columns}
+    return {key: column for key, column in KEY_TO_COLUMN.items() if column not in others}
+
+
+SUGGESTIONS = {lead_type: _suggestions(lead_type) for lead_type in (*LeadType.values, None)}
+
+
+def did_you_mean(key, *, lead_type=None) -> str | None:
+    """The field an unknown key most likely meant (`zip_cod` is `zip_code`, `sate` is `state`), or None."""
+    candidates = SUGGESTIONS.get(lead_type) or SUGGESTIONS[None]
+    close = difflib.get_close_matches(payload_key(key), candidates, n=1, cutoff=0.8)
+    return candidates[close[0]] if close else None
 
 
 def _is_blank(value):

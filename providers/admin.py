@@ -1,8 +1,14 @@
 """Ops screens for lead sources: webhooks, providers (with key rotation), usage and refused posts."""
+import json
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from leadhub.actors import actor_for_user
@@ -27,7 +33,10 @@ from leadhub.admin_fields import ChoiceListField, KeyValueField
 from leadhub.errors import ServiceRefusal
 from leadhub.keys import previous_key_note
 from leadhub.payload_aliases import is_evidence_key
+from providers.handlers import SAMPLE_POST_HANDLERS
+from providers.payloads import FORM, JSON, BodyUnreadable, payload_read
 from providers.services.keys import provider_key_rotate, webhook_secret_rotate
+from providers.services.mapping import webhook_mapping_refresh
 from providers.services.lifecycle import webhook_restore, webhook_restore_deadline, webhook_soft_delete
 from providers.services.rejected import rejected_submission_payload, rejected_submission_reprocess
 from providers.models import (
@@ -38,6 +47,8 @@ from providers.models import (
     RejectedSubmission,
     WebhookConfig,
     WebhookConfigEvent,
+    WebhookFieldMapping,
+    WebhookValueMapping,
 )
 
 
@@ -80,6 +91,31 @@ def webhook_admin_inline_register(inline):
         WEBHOOK_ADMIN_INLINES.append(inline)
 
 
+class WebhookFieldMappingInline(admin.TabularInline):
+    """The source's field names and the leadhub fields they are, one row each."""
+
+    model = WebhookFieldMapping
+    extra = 0
+    verbose_name = "field mapping (source field → leadhub field)"
+    verbose_name_plural = "field mapping (source field → leadhub field)"
+
+
+class WebhookValueMappingInline(admin.TabularInline):
+    """Values the source sends for a leadhub field and what leadhub reads instead, one row each."""
+
+    model = WebhookValueMapping
+    extra = 0
+    verbose_name = "value mapping (leadhub field: source value → value)"
+    verbose_name_plural = "value mapping (leadhub field: source value → value)"
+
+
+class SamplePostForm(forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
+        help_text="A post as the source sends it: a JSON object, or form fields (a=1&b=2).",
+    )
+
+
 @admin.register(WebhookConfig)
 class WebhookConfigAdmin(RecordActionsMixin, ConfirmationPageMixin, BaseAdmin):
     """Webhook ids are never reused, so Django's hard delete is replaced by a restorable soft delete.
@@ -103,7 +139,41 @@ class WebhookConfigAdmin(RecordActionsMixin, ConfirmationPageMixin, BaseAdmin):
     SECRET_INPUTS = ("secret_key", "clear_secret_key")
 
     def get_inlines(self, request, obj):
-        return list(WEBHOOK_ADMIN_INLINES)
+        return [WebhookFieldMappingInline, WebhookValueMappingInline, *WEBHOOK_ADMIN_INLINES]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        webhook_mapping_refresh(webhook=form.instance)
+
+    def get_urls(self):
+        opts = self.opts
+        return [
+            path("<path:object_id>/sample-post/", self.admin_site.admin_view(self.sample_post_view),
+                 name=f"{opts.app_label}_{opts.model_name}_sample_post"),
+            *super().get_urls(),
+        ]
+
+    def sample_post_view(self, request, object_id):
+        """Try a sample post: the webhook's own cleaning (mapping included) on a body ops paste,
+        nothing stored; shows the cleaned lead and the fields ignored, unknown or cleaned."""
+        webhook = get_object_or_404(WebhookConfig, pk=object_id)
+        if not self.has_view_or_change_permission(request, webhook):
+            raise PermissionDenied
+        form = SamplePostForm(request.POST or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            body = form.cleaned_data["body"].strip()
+            try:
+                payload = payload_read(body.encode(), JSON if body.startswith("{") else FORM)
+            except BodyUnreadable as exc:
+                form.add_error("body", exc.reason)
+            else:
+                result = json.dumps(SAMPLE_POST_HANDLERS["lead"](webhook=webhook, payload=payload),
+                                    indent=2, cls=DjangoJSONEncoder, ensure_ascii=False)
+        return TemplateResponse(request, "admin/providers/webhookconfig/sample_post.html", {
+            **self.admin_site.each_context(request), "title": f"Try a sample post to {webhook.webhook_id}",
+            "opts": self.opts, "original": webhook, "form": form, "result": result,
+        })
 
     def get_readonly_fields(self, request, obj=None):
         # The id is the providers' URL: fixed once created.
@@ -137,6 +207,7 @@ class WebhookConfigAdmin(RecordActionsMixin, ConfirmationPageMixin, BaseAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
+            context["sample_post_url"] = reverse("admin:providers_webhookconfig_sample_post", args=[obj.pk])
             context["provider_urls"] = [
                 (what, request.build_absolute_uri(reverse(name, args=[obj.webhook_id])))
                 for what, name in (("Leads", "lead-webhook"), ("Appointments", "appointment-webhook"))

@@ -1,8 +1,9 @@
 """The provider webhook gate every provider endpoint (leads, appointments) runs a post through.
 
-Order fixed by the endpoint contract: size and content type (413/415), webhook (404), provider
-identity and permission (401/403), signature (401), rate limits (429), body (400), then the
-endpoint's own handler, whose refusals (422/409) it raises as `Refusal`. A post refused before
+Order fixed by the endpoint contract: method and `Accept` (405/406), size and content type
+(413/415), webhook (404), provider identity and permission (401/403), signature (401), rate
+limits (429), body (400; query-string fields merged into it, or refused on a signed webhook),
+then the endpoint's own handler, whose refusals (422/409) it raises as `Refusal`. A post refused before
 the rate limits by a provider that proved who it is (its key, or its id alone when it has no
 key) still counts against them, so a flood of refused posts ends in 429s too. Every refusal is
 stored as a rejected submission under the endpoint's name, so ops can re-process it. A signed
@@ -23,8 +24,9 @@ from leadhub.api.exceptions import Refusal, refusal_response
 from leadhub.errors import ServiceRefusal
 from leadhub.middleware import client_ip
 from providers.auth import PROVIDER_HEADER, provider_authenticate, signature_check, webhook_for_post
+from providers.mapping import query_fields, query_fields_merge
 from providers.models import RejectedSubmission
-from providers.payloads import body_too_large, content_type_check, parse_body
+from providers.payloads import accept_check, body_too_large, content_type_check, method_check, parse_body, query_check
 from providers.ratelimit import rate_limits_hit
 from providers.services.rejected import rejected_submission_record
 from providers.services.replay import signature_receipt_claim, signature_receipt_settle
@@ -47,6 +49,8 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle, validate, refu
     counted = False  # against the rate limits
     try:
         try:
+            method_check(http.method)
+            accept_check(http.headers.get("Accept", ""))
             body_size = _declared_length(http)
             if body_size > settings.WEBHOOK_MAX_BODY_BYTES:
                 body = http.read(RejectedSubmission.BODY_LIMIT)  # a sample for ops; the rest is never read
@@ -74,6 +78,9 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle, validate, refu
         counted = True
         limits = rate_limits_hit(webhook=webhook, provider=provider)
         payload = parse_body(body, content_type)
+        if query := query_fields(http.GET):
+            query_check(query, signed=bool(webhook.secret_key))
+            payload = query_fields_merge(payload, query)
         if webhook.test_mode:
             validate(webhook=webhook, payload=payload)
             response = JsonResponse(test_mode_body(endpoint), status=200)
@@ -109,6 +116,7 @@ def webhook_post(http, *, webhook_id: str, endpoint: str, handle, validate, refu
                 body=body,
                 body_size=body_size,
                 content_type=content_type,
+                query_string=http.META.get("QUERY_STRING", ""),
                 ip_address=client_ip(http),
                 user_agent=http.headers.get("User-Agent", ""),
                 request_id=http.request_id,
@@ -146,3 +154,20 @@ def _declared_length(http):
         return max(int(http.META.get("CONTENT_LENGTH") or 0), 0)
     except ValueError:
         return 0
+
+
+class WebhookEndpoint:
+    """A DRF view mixin for a provider webhook endpoint (`endpoint`, `refusal_fields` as
+    `webhook_post` takes them): a request of another method, or one whose `Accept` leadhub cannot
+    answer, goes through the gate too, so it is answered with the endpoint's error body and kept
+    as a rejected submission like every other refusal."""
+
+    endpoint = ""
+    refusal_fields: dict = {}
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)  # the gate answers a bad Accept
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        return webhook_post(request._request, webhook_id=kwargs["webhook_id"], endpoint=self.endpoint,
+                            handle=None, validate=None, refusal_fields=self.refusal_fields)

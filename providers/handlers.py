@@ -10,3 +10,14 @@ def rejected_submission_handler_register(*, endpoint: str, handler):
     """`handler(*, webhook, payload, provider, ip_address, user_agent)` answers an object with
     `object_id` (what was created) and raises refusals that carry `code`, `reason` and `errors`."""
     REJECTED_SUBMISSION_HANDLERS[endpoint] = handler
+
+
+# What a sample post to a webhook would become, nothing written (the webhook admin's "try a sample
+# post"), by endpoint: the endpoint's own cleaning, registered by its app (leads: `lead_sample`).
+SAMPLE_POST_HANDLERS: dict = {}
+
+
+def sample_post_handler_register(*, endpoint: str, handler):
+    """`handler(*, webhook, payload)` answers a dict: the cleaned record and what was ignored,
+    unknown, cleaned or refused."""
+    SAMPLE_POST_HANDLERS[endpoint] = handler

@@ -163,6 +163,14 @@ class WebhookConfig(TimeStampedModel):
     form_appointments = models.BooleanField(
         default=False, help_text="After the lead, the form offers to book an appointment.",
     )
+    strict = models.BooleanField(
+        default=False,
+        help_text="Refuse a post with fields leadhub does not know (naming them) instead of accepting it and "
+                  "listing them in the answer's unknown_fields.",
+    )
+    # The field and value mapping rows compiled (providers.mapping.webhook_mapping_refresh), so a post
+    # reads them with the webhook's own row: no query per mapping row on the hot path.
+    payload_mapping = models.JSONField(default=dict, blank=True, editable=False)
     # Soft delete: inactive at once, restorable until the window closes, then finalised for good.
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     deleted_reason = models.TextField(blank=True)
@@ -197,6 +205,43 @@ class WebhookConfig(TimeStampedModel):
 def ops_time_zone():
     """A new source's zone until ops name its own: the operations team's (OPS_TIME_ZONE)."""
     return settings.OPS_TIME_ZONE
+
+
+class WebhookFieldMapping(models.Model):
+    """A source's field name and the leadhub field it is (`Primary_Phone` is `phone`), per webhook.
+    Names compare as payload keys do (any case, `_`/`-`/spaces ignored)."""
+
+    webhook = models.ForeignKey(WebhookConfig, on_delete=models.CASCADE, related_name="field_mappings")
+    source_field = models.CharField(max_length=100, help_text="The field name as the source sends it.")
+    field = models.CharField(max_length=100, help_text="The leadhub field it is (e.g. phone, zip_code).")
+
+    class Meta:
+        db_table = "webhook_field_mappings"
+        ordering = ["webhook_id", "source_field"]
+        constraints = [models.UniqueConstraint(fields=["webhook", "source_field"], name="webhook_field_mapping_uniq")]
+
+    def __str__(self):
+        return f"{self.source_field} → {self.field}"
+
+
+class WebhookValueMapping(models.Model):
+    """A value a source sends for a leadhub field and the value leadhub reads instead (`Yes` is
+    `true` for consent_value), per webhook. Values compare without regard to case or surrounding
+    spaces."""
+
+    webhook = models.ForeignKey(WebhookConfig, on_delete=models.CASCADE, related_name="value_mappings")
+    field = models.CharField(max_length=100, help_text="The leadhub field (e.g. consent_value, property_type).")
+    source_value = models.CharField(max_length=255, help_text="The value as the source sends it.")
+    value = models.CharField(max_length=255, help_text="The value leadhub reads instead.")
+
+    class Meta:
+        db_table = "webhook_value_mappings"
+        ordering = ["webhook_id", "field", "source_value"]
+        constraints = [models.UniqueConstraint(fields=["webhook", "field", "source_value"],
+                                               name="webhook_value_mapping_uniq")]
+
+    def __str__(self):
+        return f"{self.field}: {self.source_value} → {self.value}"
 
 
 class LeadSourceProvider(TimeStampedModel):
@@ -283,6 +328,9 @@ class RejectedSubmission(CreatedAtModel):
     body_size = models.PositiveIntegerField(default=0)
     body_truncated = models.BooleanField(default=False)
     content_type = models.CharField(max_length=255, blank=True)
+    # The post's query string: on a webhook without a signature its fields are the body's too
+    # (providers.mapping.query_fields_merge), so re-processing needs it.
+    query_string = models.TextField(blank=True)
     ip_address = models.CharField(max_length=45, blank=True)
     # The client `ip_address` counts as (leadhub.middleware.ip_bucket: an IPv6 /64 is one), by which
     # refusals of senders that proved nothing are merged.

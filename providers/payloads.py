@@ -67,6 +67,39 @@ def _content_type_accepted(content_type: str) -> None:
         )
 
 
+def method_check(method: str) -> None:
+    if method != "POST":
+        raise Refusal(405, "method_not_allowed", f"Method {method} is not accepted here: send the post with POST.",
+                      headers={"Allow": "POST, OPTIONS"})
+
+
+def accept_check(accept: str) -> None:
+    """Every answer is JSON: an `Accept` that rules it out is refused (none, or any that allows
+    JSON, is fine)."""
+    if not accept.strip():
+        return
+    for item in accept.split(","):
+        media, params = parse_header_parameters(item)
+        if media.strip().lower() in ("*/*", "application/*", JSON) and params.get("q", "1").strip() not in (
+                "0", "0.0", "0.00", "0.000"):
+            return
+    raise Refusal(406, "not_acceptable", f"Accept '{accept}' rules out the answer, which is always {JSON}.")
+
+
+QUERY_NOT_SIGNED = "The signature covers only the body: send this field in the body, not the query string."
+
+
+def query_check(query: dict, *, signed: bool) -> None:
+    """A POST's query-string fields: refused on a signed webhook (the signature does not cover
+    them), and, as a body's values, when no column can hold them."""
+    if signed:
+        raise Refusal(400, "query_fields_not_signed", f"{', '.join(query)}: {QUERY_NOT_SIGNED}",
+                      errors={name: [QUERY_NOT_SIGNED] for name in query})
+    if refused := unstorable_values(query):
+        code, message, errors = refused
+        raise Refusal(400, code, f"{', '.join(errors)}: {message}", errors=errors)
+
+
 def body_too_large(size: int | None) -> Refusal:
     limit = settings.WEBHOOK_MAX_BODY_BYTES
     told = f"Body is {size} bytes" if size is not None else "Body is too large"
@@ -110,7 +143,7 @@ def _parse(body: bytes, content_type: str) -> dict:
     try:
         if media == JSON:
             try:
-                payload = json_loads(body)
+                payload = json_loads(body, strict=False)  # a raw tab or line break in a text, as form tools send
             except (ValueError, UnicodeDecodeError) as exc:
                 raise BodyUnreadable(400, "malformed_json", f"Body is not valid JSON: {exc}.") from None
             except RecursionError:  # nested far past the limit

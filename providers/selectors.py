@@ -1,5 +1,5 @@
 """Reads for the provider side: the lookups every webhook post makes, and the rejected log."""
-from providers.models import LeadSourceProvider, RejectedSubmission, WebhookConfig
+from providers.models import LeadSourceProvider, RejectedSubmission, WebhookConfig, WebhookFieldMapping, WebhookValueMapping
 
 
 def webhook_get(*, webhook_id: str) -> WebhookConfig | None:
@@ -21,3 +21,11 @@ def provider_get(*, provider_id: str) -> LeadSourceProvider | None:
 
 def rejected_submissions_for_phone(*, phone: str):
     return RejectedSubmission.objects.filter(phone_normalized=phone)
+
+
+def webhook_mapping_rows(*, webhook: WebhookConfig) -> dict:
+    """A webhook's field and value mapping rows, as the provider's quick start shows them."""
+    return {
+        "fields": list(WebhookFieldMapping.objects.filter(webhook=webhook).values_list("source_field", "field")),
+        "values": list(WebhookValueMapping.objects.filter(webhook=webhook).values_list("field", "source_value", "value")),
+    }

@@ -1,4 +1,6 @@
 """`GET /api/docs/providers/`: the provider quick start, served beside the API reference.
+`?webhook=<webhook_id>` adds that webhook's field and value mapping (read-only), so a source sees
+which of its own field names and values the webhook reads as which.
 
 Its example answers are built by the code that answers real posts, so the page cannot drift
 from what providers receive.
@@ -11,6 +13,7 @@ from leadhub.api.exceptions import Refusal, refusal_response
 from leadhub.signing import SIGNATURE_HEADER
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
 from providers.gate import test_mode_body
+from providers import selectors
 from providers.payloads import DOCUMENTED_MEDIA_TYPES
 from providers.signatures import TOLERANCE_SECONDS
 
@@ -44,9 +47,15 @@ def provider_quickstart(request):
             "outcome": "success", "reason": None, "lead_id": 120045, "external_id": None, "contact_id": 88012,
             "contact_status": "new",
             "disposition": {"held_for_consent": False, "held_reason": None, "holds": [], "ignored_fields": [],
-                            "dropped_fields": [], "invalid_evidence": [], "sold": True, "price": "12.50"},
+                            "dropped_fields": [], "invalid_evidence": [], "unknown_fields": [], "cleaned_fields": [],
+                            "sold": True, "price": "12.50"},
         }),
         "failure": _pretty(json.loads(invalid.content)),
         "test_mode": _pretty(test_mode_body("lead")),
     }
+    webhook_id = request.GET.get("webhook", "")
+    webhook = selectors.webhook_get(webhook_id=webhook_id) if webhook_id else None
+    if selectors.webhook_is_open(webhook):
+        context["webhook"] = webhook
+        context["mapping"] = selectors.webhook_mapping_rows(webhook=webhook)
     return render(request, "providers/quickstart.html", context)

@@ -16,7 +16,7 @@ from leadhub.api.exceptions import Refusal
 from leadhub.api.schema import WebhookTestModeSerializer, error_response, webhook_refusals
 from leadhub.api.serializers import unknown_fields_check
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
-from providers.gate import webhook_post
+from providers.gate import WebhookEndpoint, webhook_post
 from providers.payloads import DOCUMENTED_MEDIA_TYPES
 from providers.signatures import SIGNATURE_HEADER
 from workspaces.api.partner import PartnerAPIMixin
@@ -24,7 +24,7 @@ from workspaces.api.partner import PartnerAPIMixin
 
 def _validate(*, webhook, payload):
     try:
-        appointment_intake_validate(payload=payload)
+        appointment_intake_validate(webhook=webhook, payload=payload)
     except AppointmentError as exc:
         raise Refusal(422, exc.code, exc.reason, errors=exc.errors) from None
 
@@ -37,7 +37,7 @@ def _intake(**post):
     return JsonResponse(serializers.created_body(result), status=201)
 
 
-class AppointmentWebhookView(APIView):
+class AppointmentWebhookView(WebhookEndpoint, APIView):
     """`POST /api/v1/webhooks/<webhook_id>/appointments/`: call centres and scheduling providers.
 
     Same gate as the lead webhook (providers.gate): provider auth, signature, rate limits, and
@@ -46,6 +46,7 @@ class AppointmentWebhookView(APIView):
 
     authentication_classes = []
     permission_classes = []
+    endpoint = "appointment"
 
     @extend_schema(
         operation_id="appointment_webhook_post",
@@ -74,7 +75,7 @@ class AppointmentWebhookView(APIView):
         }),
     )
     def post(self, request, webhook_id):
-        return webhook_post(request._request, webhook_id=webhook_id, endpoint="appointment", handle=_intake,
+        return webhook_post(request._request, webhook_id=webhook_id, endpoint=self.endpoint, handle=_intake,
                             validate=_validate)
 
 

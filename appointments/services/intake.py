@@ -5,6 +5,7 @@
 from django.db import transaction
 from django.db.models import Case, When
 from django.utils import timezone
+from providers.mapping import payload_map
 from providers.services.usage import provider_usage_record
 
 from appointments.intake import ProviderIntakeForm, clean_appointment, split_name
@@ -20,12 +21,14 @@ from leads.selectors import lead_list
 from workspaces.selectors import webhook_targets_workspace
 
 
-def appointment_intake_validate(*, payload):
+def appointment_intake_validate(*, webhook, payload):
     """The body checks of `appointment_intake`, nothing written (a test-mode webhook's posts):
-    the cleaned appointment, or AppointmentInvalid."""
+    the cleaned appointment, or AppointmentInvalid. The webhook's field and value mapping is
+    applied first (`providers.mapping.payload_map`)."""
+    payload, mapped_errors = payload_map(payload, webhook.payload_mapping)
     cleaned = clean_appointment(payload, form_class=ProviderIntakeForm)
-    if cleaned.errors:
-        raise AppointmentInvalid.from_errors(cleaned.errors)
+    if errors := {**cleaned.errors, **mapped_errors}:
+        raise AppointmentInvalid.from_errors(errors)
     scheduled_at_check(cleaned.values.get("scheduled_at"))
     return cleaned
 
@@ -33,7 +36,7 @@ def appointment_intake_validate(*, payload):
 def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_agent="") -> AppointmentResult:
     """A provider's appointment (the webhook): contact by (webhook, phone), then create. Takes
     lead_ingest's arguments, so rejected-submission re-processing can call it the same way."""
-    cleaned = appointment_intake_validate(payload=payload)
+    cleaned = appointment_intake_validate(webhook=webhook, payload=payload)
     created_by = actor_for_provider(provider) if provider else SYSTEM
     workspace_id, ignored = cleaned.workspace_id, []
     if workspace_id and not webhook_targets_workspace(webhook_id=webhook.webhook_id, workspace_id=workspace_id):

@@ -216,3 +216,20 @@ def test_a_provider_cannot_attach_an_appointment_to_another_sources_lead(client,
         (field,) = body["errors"]
         assert field in reference and body["errors"][field][0].startswith(f"No lead with {field.removesuffix('s')}")
     assert not Appointment.objects.exists()
+
+
+def test_the_webhooks_field_and_value_mapping_applies_to_appointments(client, webhook, provider):
+    from leadhub.testing import make_mapping
+
+    make_mapping(webhook, fields={"Phone_Number_1": "customer_phone", "Appt_Kind": "appointment_type"},
+                 values={"appointment_type": {"Site Visit": "estimate"}})
+    sent = {**appointment_body(appointment_type=None), "Appt_Kind": "Site Visit"}
+    sent["Phone_Number_1"] = sent.pop("customer_phone")
+    del sent["appointment_type"]
+
+    response = post(client, webhook.webhook_id, provider, sent)
+
+    assert response.status_code == 201, response.content
+    appointment = Appointment.objects.get(pk=response.json()["appointment_id"])
+    assert (appointment.customer_phone, appointment.appointment_type) == ("+12125550188", "estimate")
+    assert appointment.raw_payload == sent

@@ -54,10 +54,11 @@ def _json_int(text: str):
         return float(text)
 
 
-def json_loads(data):
+def json_loads(data, *, strict=True):
     """json.loads (bytes or text) where NaN / Infinity literals and out-of-range numbers come back
-    as float infinities or NaN, for `unstorable_values` to name by field path."""
-    return json.loads(data, parse_constant=float, parse_int=_json_int)
+    as float infinities or NaN, for `unstorable_values` to name by field path. `strict=False` takes
+    control characters (a raw tab or line break) inside strings."""
+    return json.loads(data, parse_constant=float, parse_int=_json_int, strict=strict)
 
 
 def _join(path: str, key) -> str:

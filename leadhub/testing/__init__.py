@@ -44,6 +44,20 @@ def make_webhook(webhook_id=None, lead_type=LeadType.SOLAR, **fields):
     return WebhookConfig.objects.create(webhook_id=webhook_id, lead_type=lead_type, **fields)
 
 
+def make_mapping(webhook, fields=None, values=None):
+    """A webhook's mapping rows, `fields` {source field: leadhub field} and `values` {leadhub field:
+    {source value: value}}, compiled as the admin does."""
+    from providers.models import WebhookFieldMapping, WebhookValueMapping
+    from providers.services.mapping import webhook_mapping_refresh
+
+    WebhookFieldMapping.objects.bulk_create(
+        WebhookFieldMapping(webhook=webhook, source_field=source, field=field) for source, field in (fields or {}).items())
+    WebhookValueMapping.objects.bulk_create(
+        WebhookValueMapping(webhook=webhook, field=field, source_value=source, value=value)
+        for field, rows in (values or {}).items() for source, value in rows.items())
+    return webhook_mapping_refresh(webhook=webhook)
+
+
 def make_provider(provider_id=None, **fields):
     from providers.models import LeadSourceProvider
 

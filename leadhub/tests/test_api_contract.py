@@ -159,7 +159,8 @@ def test_webhook_answer_has_the_disposition_and_never_names_a_buyer(webhook, pro
     assert set(body) == {"outcome", "reason", "lead_id", "external_id", "contact_id", "contact_status", "disposition"}
     assert (body["outcome"], body["reason"]) == ("success", None)
     assert body["disposition"] == {"held_for_consent": False, "held_reason": None, "holds": [],
-                                   "ignored_fields": [], "dropped_fields": [], "invalid_evidence": [], "duplicate_of": None,
+                                   "ignored_fields": [], "dropped_fields": [], "invalid_evidence": [],
+                                   "unknown_fields": [], "cleaned_fields": [], "duplicate_of": None,
                                    "sold": False, "price": None}
     assert buyer.pk not in response.content.decode()
 

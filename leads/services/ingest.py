@@ -114,6 +114,8 @@ class IngestResult:
     ignored_fields: list = ()  # another vertical's fields: kept in the contact's custom_metadata
     dropped_fields: list = ()  # [{field, reason}]: identity/evidence values not stored (leads.consent_evidence)
     invalid_evidence: list = ()  # [{field, reason}]: evidence kept but not of its form (marked on the lead)
+    unknown_fields: list = ()  # [{field, did_you_mean}]: keys no lead field is known by (kept in raw_payload)
+    cleaned_fields: list = ()  # [{field, reason}]: texts stored cleaned (control characters replaced)
     sold: bool = False  # distribution sold it (leads.handoff.Disposition)
     price: object = None  # the source's payout booked for it (Decimal), from distribution; None = no terms
     holds: list = ()  # [{reason, message}]: the lead's live holds (leads.holds) as the answer shows them
@@ -127,9 +129,12 @@ class IngestResult:
 
 def lead_validate(*, webhook, payload):
     """The body checks of `lead_ingest`, nothing written (a test-mode webhook's posts): the
-    cleaned lead, or IngestValidationError (ConsentEvidenceMissing)."""
-    cleaned = clean_lead(payload, lead_type=webhook.lead_type)
+    cleaned lead, or IngestValidationError (ConsentEvidenceMissing). The webhook's field and value
+    mapping is applied first; a `strict` webhook refuses unknown fields, naming them."""
+    cleaned = clean_lead(payload, lead_type=webhook.lead_type, mapping=webhook.payload_mapping)
     errors = dict(cleaned.errors)
+    if webhook.strict:
+        errors.update({unknown["field"]: [_unknown_message(unknown)] for unknown in cleaned.unknown})
     if webhook.consent_evidence == ConsentEvidenceMode.REQUIRE:
         # Only a webhook that requires evidence refuses a flawed piece of it; the others keep
         # what they can and say what they dropped or found malformed.
@@ -147,6 +152,24 @@ def lead_validate(*, webhook, payload):
                     for column in EVIDENCE_COLUMNS.values()},
         )
     return cleaned
+
+
+def _unknown_message(unknown) -> str:
+    hint = f" Did you mean '{unknown['did_you_mean']}'?" if unknown["did_you_mean"] else ""
+    return f"Unknown field: this webhook refuses fields it does not know.{hint}"
+
+
+def lead_sample(*, webhook, payload) -> dict:
+    """What a post of `payload` to the webhook would become, nothing written (the admin's "try a
+    sample post"): the cleaned lead, the fields ignored, unknown or cleaned, and the refusal's
+    errors if it would be refused."""
+    try:
+        cleaned = lead_validate(webhook=webhook, payload=payload)
+        errors = {}
+    except IngestError as exc:
+        cleaned, errors = clean_lead(payload, lead_type=webhook.lead_type, mapping=webhook.payload_mapping), exc.errors
+    return {"lead": {**cleaned.values, **({"external_id": cleaned.external_id} if cleaned.external_id else {})},
+            "errors": errors, **_flagged(cleaned)}
 
 
 def lead_ingest(*, webhook, payload, provider=None, ip_address="", user_agent="",
@@ -314,6 +337,8 @@ def _flagged(cleaned) -> dict:
         "ignored_fields": sorted(cleaned.other_vertical),
         "dropped_fields": [{"field": column, "reason": reason} for column, reason in sorted(cleaned.dropped.items())],
         "invalid_evidence": [{"field": column, "reason": reason} for column, reason in sorted(cleaned.invalid.items())],
+        "unknown_fields": list(cleaned.unknown),
+        "cleaned_fields": [{"field": column, "reason": reason} for column, reason in sorted(cleaned.cleaned.items())],
     }
 
 
@@ -336,18 +361,18 @@ def _lead_with_reference(reference):
 
 def _replayed(existing, cleaned, *, webhook):
     """A replay's answer, with what the distributor says of the lead (the payout booked for it)."""
-    result = _replay_or_conflict(existing, cleaned)
+    result = _replay_or_conflict(existing, cleaned, webhook=webhook)
     if (distributor := lead_distributor()) is not None:
         disposition = distributor.replayed(lead=existing, webhook=webhook)
         result = replace(result, sold=disposition.sold, price=disposition.price)
     return result
 
 
-def _replay_or_conflict(existing, cleaned):
+def _replay_or_conflict(existing, cleaned, *, webhook):
     """The same reference with the same cleaned values (a phone in another format is the same
     phone) is a retry: the original answer, nothing written. Different values are a 409 naming
     each field that differs."""
-    before = clean_lead(existing.raw_payload, lead_type=existing.lead_type)
+    before = clean_lead(existing.raw_payload, lead_type=existing.lead_type, mapping=webhook.payload_mapping)
     before_posted, posted = posted_values(before.values), posted_values(cleaned.values)
     changed = sorted(
         name for name in {*before_posted, *posted, *before.other_vertical, *cleaned.other_vertical}

@@ -69,7 +69,8 @@ def test_json_post_creates_lead_and_contact(client, webhook, provider):
         "outcome": "success", "reason": None, "lead_id": lead.pk, "external_id": None, "contact_id": lead.contact_id,
         "contact_status": "new",
         "disposition": {"held_for_consent": False, "held_reason": None, "holds": [],
-                        "ignored_fields": [], "dropped_fields": [], "invalid_evidence": [], "duplicate_of": None,
+                        "ignored_fields": [], "dropped_fields": [], "invalid_evidence": [], "unknown_fields": [],
+                        "cleaned_fields": [], "duplicate_of": None,
                         "sold": False, "price": None},
     }
     assert lead.phone == "+14155550132" and lead.webhook_id == webhook.webhook_id
@@ -156,7 +157,8 @@ def test_another_provider_with_the_same_reference_gets_its_own_lead(client, webh
     assert second.json() == {  # an answer like any new lead's: nothing of the other provider's lead
         "outcome": "success", "reason": None, "lead_id": lead.pk, "external_id": "A-1", "contact_id": lead.contact_id,
         "contact_status": "new", "disposition": {"held_for_consent": False, "held_reason": None, "holds": [],
-                        "ignored_fields": [], "dropped_fields": [], "invalid_evidence": [], "duplicate_of": None,
+                        "ignored_fields": [], "dropped_fields": [], "invalid_evidence": [], "unknown_fields": [],
+                        "cleaned_fields": [], "duplicate_of": None,
                                                 "sold": False, "price": None},
     }
     assert (lead.provider_id, lead.first_name) == (other.provider_id, "Eve")
@@ -632,7 +634,7 @@ def test_openapi_schema_documents_the_webhook(client):
     assert response.status_code == 200
     schema = json.loads(response.content)
     operation = schema["paths"]["/api/v1/webhooks/{webhook_id}/leads/"]["post"]
-    assert set(operation["responses"]) == {"200", "201", "400", "401", "403", "404", "409", "413", "415", "422", "429"}
+    assert set(operation["responses"]) == {"200", "201", "400", "401", "403", "404", "406", "409", "413", "415", "422", "429"}
     headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
     assert {"X-Provider-Id", "X-Api-Key", "X-Leadhub-Signature"} <= headers
     assert set(operation["requestBody"]["content"]) == {"application/json", "application/x-www-form-urlencoded"}

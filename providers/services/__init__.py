@@ -5,4 +5,5 @@
 - `rejected`: the log of refused posts (record, re-process, purge).
 - `replay`: signature receipts (a signed post sent again gets its first answer back).
 - `lifecycle`: a webhook config's soft delete, restore and final deletion.
+- `mapping`: a webhook's field and value mapping rows compiled onto it (providers.mapping applies them).
 """

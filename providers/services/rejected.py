@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
+from django.http import QueryDict
 from django.utils import timezone
 
 from leadhub.actors import is_staff_actor
@@ -16,6 +17,7 @@ from leadhub.phones import normalize_phone
 from providers import selectors
 from providers.handlers import REJECTED_SUBMISSION_HANDLERS
 from providers.models import RejectedSubmission, RejectedSubmissionTally
+from providers.mapping import query_fields, query_fields_merge
 from providers.payloads import BodyUnreadable, payload_read
 
 FLOOD_STATUS = 429
@@ -90,6 +92,7 @@ def rejected_submission_record(
     body: bytes = b"",
     body_size: int | None = None,
     content_type: str = "",
+    query_string: str = "",
     ip_address: str = "",
     user_agent: str = "",
     request_id: str = "",
@@ -148,6 +151,7 @@ def rejected_submission_record(
             body_size=body_size,
             body_truncated=body_size > len(kept),
             content_type=storable_clip(content_type, 255),
+            query_string=_storable(query_string)[: RejectedSubmission.BODY_LIMIT],
             ip_address=ip_address,
             ip_bucket=client,
             user_agent=storable_clip(user_agent, 512),
@@ -202,11 +206,13 @@ def _reprocess_refusal(exc: ServiceRefusal) -> str:
 
 
 def rejected_submission_payload(submission: RejectedSubmission) -> dict:
-    """The stored body parsed as the webhook would; BodyUnreadable if it cannot be, BodyNotKept
-    if it was cut short."""
+    """The stored body parsed as the webhook would, with the post's query-string fields it does not
+    name itself (ops re-processing a post take all it carried); BodyUnreadable if it cannot be,
+    BodyNotKept if it was cut short."""
     if submission.body_truncated:
         raise BodyNotKept(submission)
-    return payload_read(submission.raw_body.encode("utf-8"), submission.content_type)
+    payload = payload_read(submission.raw_body.encode("utf-8"), submission.content_type)
+    return query_fields_merge(payload, query_fields(QueryDict(submission.query_string)))
 
 
 def _edited_storable(edited: dict):

@@ -15,8 +15,9 @@ class LeadWebhookRequestSerializer(serializers.Serializer):
     """One lead, as a provider posts it.
 
     Keys match in any case style (`first_name`, `firstName`, `FirstName`); one level of nesting is
-    flattened (`consent: {value, description}`, `utm: {source, medium, campaign}`); unknown keys are
-    kept in the lead's raw payload.
+    flattened (`consent: {value, description}`, `utm: {source, medium, campaign}`), an object under
+    any other field is refused; unknown keys are kept in the lead's raw payload and listed in the
+    answer's `disposition.unknown_fields`.
     """
 
     external_id = serializers.CharField(
@@ -100,6 +101,11 @@ class FieldNoteSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="Why, in words.")
 
 
+class UnknownFieldSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The field as you sent it (`utm.term` for a key inside an object).")
+    did_you_mean = serializers.CharField(allow_null=True, help_text="The lead field it most likely meant, or null.")
+
+
 class DuplicateOfSerializer(serializers.Serializer):
     rule = serializers.IntegerField(help_text="The duplicate rule that matched.")
     field = serializers.CharField(help_text="The key it matched on (`phone`, `email+last_name`, ...); under an "
@@ -136,6 +142,17 @@ class DispositionSerializer(serializers.Serializer):
         many=True,
         help_text="Consent evidence (`trustedform_cert_url`, `jornaya_leadid`) stored but not of its form, each "
                   "with why: the lead keeps it marked invalid. A webhook that requires evidence refuses it instead.",
+    )
+    unknown_fields = UnknownFieldSerializer(
+        many=True,
+        help_text="Fields no lead field is known by (e.g. `zip_cod`): not read, kept in the lead's raw payload; "
+                  "each with the field it most likely meant, or null. A `strict` webhook refuses them instead "
+                  "(422 naming each). A webhook's field mapping (see the quick start) names your own fields.",
+    )
+    cleaned_fields = FieldNoteSerializer(
+        many=True,
+        help_text="Fields whose text was stored cleaned (control characters such as a tab or line break replaced "
+                  "by a space), each with what was done.",
     )
     duplicate_of = DuplicateOfSerializer(
         allow_null=True,
@@ -180,6 +197,8 @@ def ingest_result_body(result) -> dict:
             "ignored_fields": list(result.ignored_fields),
             "dropped_fields": list(result.dropped_fields),
             "invalid_evidence": list(result.invalid_evidence),
+            "unknown_fields": list(result.unknown_fields),
+            "cleaned_fields": list(result.cleaned_fields),
             "duplicate_of": result.duplicate_of,
             "sold": result.sold,
             "price": None if result.price is None else f"{result.price:.2f}",

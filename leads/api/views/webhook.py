@@ -14,7 +14,7 @@ from leadhub.api.schema import WebhookTestModeSerializer, webhook_error_response
 from leads.api.serializers import webhook as serializers
 from leads.services.ingest import IngestDuplicate, IngestError, lead_ingest, lead_validate
 from providers.auth import API_KEY_HEADER, PROVIDER_HEADER
-from providers.gate import webhook_post
+from providers.gate import WebhookEndpoint, webhook_post
 from providers.payloads import DOCUMENTED_MEDIA_TYPES
 from providers.signatures import SIGNATURE_HEADER
 
@@ -36,7 +36,8 @@ _SUCCESS_EXAMPLE = {
     "contact_status": "new",
     "disposition": {"held_for_consent": False, "held_reason": None, "holds": [], "ignored_fields": [],
                     "dropped_fields": [{"field": "ip_address", "reason": "'1.2.3' is not an IPv4 or IPv6 address."}],
-                    "invalid_evidence": [], "duplicate_of": None, "sold": True, "price": "12.50"},
+                    "invalid_evidence": [], "unknown_fields": [{"field": "zip_cod", "did_you_mean": "zip_code"}],
+                    "cleaned_fields": [], "duplicate_of": None, "sold": True, "price": "12.50"},
 }
 _HELD_REASON = ("Held for consent: tcpa_compliance not true. The lead is stored but not assigned or forwarded "
                 "until consent is confirmed.")
@@ -44,7 +45,7 @@ _HELD_EXAMPLE = {
     **_SUCCESS_EXAMPLE, "reason": _HELD_REASON,
     "disposition": {"held_for_consent": True, "held_reason": _HELD_REASON,
                     "holds": [{"reason": "consent", "message": _HELD_REASON}], "ignored_fields": [], "dropped_fields": [],
-                    "invalid_evidence": [], "duplicate_of": None,
+                    "invalid_evidence": [], "unknown_fields": [], "cleaned_fields": [], "duplicate_of": None,
                     "sold": False, "price": "0.00"},
 }
 _DUPLICATE_REASON = "Duplicate of an earlier lead: same phone within 30 days (duplicate rule #3)."
@@ -69,7 +70,7 @@ _REQUEST_EXAMPLE = {
 
 # Answers to a post whose provider was accepted, so it was counted against the limits (a 401 here
 # is a signature refusal).
-RATE_LIMITED_ANSWERS = [200, 201, 400, 401, 409, 413, 415, 422, 429]
+RATE_LIMITED_ANSWERS = [200, 201, 400, 401, 406, 409, 413, 415, 422, 429]
 
 WEBHOOK_SCHEMA = extend_schema(
     operation_id="lead_webhook_post",
@@ -77,7 +78,11 @@ WEBHOOK_SCHEMA = extend_schema(
     description=(
         "Providers post one lead per request as JSON, `application/x-www-form-urlencoded` or "
         "`multipart/form-data` (at most 1 MB). Field names and their accepted aliases are listed in "
-        "the request schema; unknown extra fields are kept in the lead's raw payload.\n\n"
+        "the request schema; unknown extra fields are kept in the lead's raw payload and listed in "
+        "`disposition.unknown_fields` (a `strict` webhook refuses them, 422 naming each). A webhook may map your own "
+        "field names and values to ours (see the provider quick start). On a webhook without a signing secret, "
+        "query-string fields are read as the body's (the body wins where both name a field); a signed webhook "
+        "refuses them (400 `query_fields_not_signed`).\n\n"
         "Checks run in this order: content type and size (415/413), webhook (404), provider "
         "identity and permission (401/403), signature when the webhook has a secret (401), rate "
         "limits (429), body (400), lead validation (422) and reference conflicts (409).\n\n"
@@ -171,6 +176,9 @@ WEBHOOK_SCHEMA = extend_schema(
                     status_codes=["409"], response_only=True),
             ],
         ),
+        406: _failure(406, "Your `Accept` header rules out JSON, the only answer we give (the post is kept as a "
+                           "rejected submission; another method is answered 405 `method_not_allowed` the same way).",
+                      "not_acceptable", "Accept 'application/xml' rules out the answer, which is always application/json."),
         413: _failure(413, "Body over 1 MB.", "body_too_large",
                       "Body is 2097152 bytes; at most 1048576 bytes are accepted."),
         415: _failure(415, "Unsupported Content-Type.", "unsupported_media_type",
@@ -190,7 +198,7 @@ WEBHOOK_SCHEMA = extend_schema(
 )
 
 
-class LeadWebhookView(APIView):
+class LeadWebhookView(WebhookEndpoint, APIView):
     """`POST /api/v1/webhooks/<webhook_id>/leads/`: providers deliver leads here.
 
     providers.gate reads the body raw (the signature covers the exact bytes), runs the shared
@@ -199,11 +207,13 @@ class LeadWebhookView(APIView):
 
     authentication_classes = []
     permission_classes = []
+    endpoint = "lead"
+    refusal_fields = NO_LEAD
 
     @WEBHOOK_SCHEMA
     def post(self, request, webhook_id):
-        return webhook_post(request._request, webhook_id=webhook_id, endpoint="lead", handle=_ingest,
-                            validate=_validate, refusal_fields=NO_LEAD)
+        return webhook_post(request._request, webhook_id=webhook_id, endpoint=self.endpoint, handle=_ingest,
+                            validate=_validate, refusal_fields=self.refusal_fields)
 
 
 def _validate(*, webhook, payload):

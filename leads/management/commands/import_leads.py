@@ -8,6 +8,7 @@ from leadhub.progress import Progress
 from leads.ingest import MAX_KEPT_LEAD_ID, REQUIRED_COLUMNS, clean_lead, column_for, to_kept_lead_id
 from leads.selectors import lead_exists_with_payload
 from leads.services.ingest import IngestError, lead_id_sequence_advance, lead_ingest
+from providers.mapping import mapped_name
 from providers.selectors import provider_get, webhook_get, webhook_is_open
 
 USER_AGENT = "manage.py import_leads"
@@ -47,7 +48,7 @@ class Command(BaseCommand):
         webhook, provider = self._source(webhook, provider)
         path = Path(file)
         errors_path = Path(errors) if errors else path.with_suffix(".errors.csv")  # as the help says
-        total = self._check_file(path)
+        total = self._check_file(path, mapping=webhook.payload_mapping)
         counts = {"created": 0, "replayed": 0, "failed": 0}
         with (
             path.open(newline="", encoding="utf-8-sig") as source,
@@ -81,8 +82,9 @@ class Command(BaseCommand):
             raise CommandError(f"Provider '{provider_id}' may not post to webhook '{webhook_id}'.")
         return webhook, provider
 
-    def _check_file(self, path):
-        """Refuse a file that cannot work before importing anything; returns its row count."""
+    def _check_file(self, path, *, mapping):
+        """Refuse a file that cannot work before importing anything (its header read through the
+        webhook's field mapping); returns its row count."""
         try:
             with path.open(newline="", encoding="utf-8-sig") as source:
                 reader = csv.reader(source)
@@ -92,7 +94,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {exc}") from exc
         if not header:
             raise CommandError(f"{path} has no header row.")
-        missing = set(REQUIRED_COLUMNS) - {column_for(name) for name in header}
+        missing = set(REQUIRED_COLUMNS) - {column_for(mapped_name(mapping, name)) for name in header}
         if missing:
             raise CommandError(f"{path} header lacks required field(s): {', '.join(sorted(missing))}.")
         return total
@@ -100,7 +102,7 @@ class Command(BaseCommand):
     def _import_row(self, row, *, webhook, provider, distribute, keep_ids):
         """(outcome, [(field, message), ...]) for one CSV row."""
         payload = {key: value for key, value in row.items() if key is not None}  # drop surplus cells
-        cleaned = clean_lead(payload, lead_type=webhook.lead_type)
+        cleaned = clean_lead(payload, lead_type=webhook.lead_type, mapping=webhook.payload_mapping)
         if not cleaned.errors and cleaned.external_id is None and lead_exists_with_payload(
             webhook_id=webhook.webhook_id, phone=cleaned.values["phone"], raw_payload=payload
         ):
