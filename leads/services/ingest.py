@@ -135,13 +135,14 @@ def lead_validate(*, webhook, payload):
     errors = dict(cleaned.errors)
     if webhook.strict:
         errors.update({unknown["field"]: [_unknown_message(unknown)] for unknown in cleaned.unknown})
+    flawed_beyond_evidence = bool(errors)
     if webhook.consent_evidence == ConsentEvidenceMode.REQUIRE:
         # Only a webhook that requires evidence refuses a flawed piece of it; the others keep
         # what they can and say what they dropped or found malformed.
         errors.update({column: [reason] for column, reason in cleaned.dropped.items() if column != "user_agent"})
         errors.update({column: [reason] for column, reason in cleaned.invalid.items()})
     if errors:
-        refusal = IngestValidationError if cleaned.errors else ConsentEvidenceInvalid
+        refusal = IngestValidationError if flawed_beyond_evidence else ConsentEvidenceInvalid
         raise refusal(f"Invalid lead data: {', '.join(sorted(errors))}.", errors=errors)
     if webhook.consent_evidence == ConsentEvidenceMode.REQUIRE and not any(
         cleaned.values.get(column) for column in EVIDENCE_COLUMNS.values()
