@@ -3,7 +3,7 @@ Oklahoma, Maryland: three), a lead is sold to at most that many buyers that call
 the window, whatever the strategy sells; the decision names the rule. Buyers that do not call are
 not counted."""
 import json
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 import time_machine
@@ -15,7 +15,7 @@ from leads.models import Lead
 
 pytestmark = pytest.mark.django_db
 
-AT = datetime(2027, 3, 2, 16, 0, tzinfo=timezone.utc)  # 11:00 in Miami and in Portland, Maine
+AT = datetime(2027, 3, 2, 16, 0, tzinfo=UTC)  # 11:00 in Miami and in Portland, Maine
 
 
 def post_lead(webhook, provider, zip_code, phone):
