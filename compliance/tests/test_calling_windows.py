@@ -2,8 +2,7 @@
 rules, Sundays, holidays, rules by effective date, the ZIP's and the area code's states), and
 deliveries to buyers that call consumers waiting in the outbox until the window opens. The clock
 is always injected: an instant given to `call_opens_at`, or time-machine standing still."""
-from datetime import date, datetime, time, timedelta
-from datetime import UTC
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,7 +22,6 @@ from workspaces.models import DeliveryStatus, EventType, OutboundEvent
 
 pytestmark = pytest.mark.django_db
 
-UTC = UTC
 NEW_YORK, HONOLULU = ZoneInfo("America/New_York"), ZoneInfo("Pacific/Honolulu")
 MAINE_PHONE, HAWAII_PHONE = "+12075550134", "+18085550134"
 
