@@ -35,21 +35,17 @@ class Locale:
 
 
 @lru_cache(maxsize=1)
-def _zip_places() -> dict:
+def _zip_tables() -> tuple[dict, dict]:
+    """({ZIP: (state, zone)}, {area code: the state most of its ZIPs are in}), read once."""
     import zipcodes  # offline data shipped with the package: nothing is downloaded
 
-    return {z["zip_code"]: (z["state"], z["timezone"]) for z in zipcodes.list_all() if z["state"]}
-
-
-@lru_cache(maxsize=1)
-def _area_code_states() -> dict:
-    import zipcodes
-
-    counts = {}
+    places, counts = {}, {}
     for z in zipcodes.list_all():
-        for code in z.get("area_codes") or ():
-            counts.setdefault(code, Counter())[z["state"]] += 1
-    return {code: states.most_common(1)[0][0] for code, states in counts.items()}
+        if z["state"]:
+            places[z["zip_code"]] = (z["state"], z["timezone"])
+            for code in z.get("area_codes") or ():
+                counts.setdefault(code, Counter())[z["state"]] += 1
+    return places, {code: states.most_common(1)[0][0] for code, states in counts.items()}
 
 
 def _by_phone(phone: str) -> tuple[str, str]:
@@ -62,12 +58,12 @@ def _by_phone(phone: str) -> tuple[str, str]:
                  and not z.startswith("Etc/")]
     except phonenumbers.NumberParseException:
         zones = []
-    return _area_code_states().get(digits[:3], ""), zones[0] if len(zones) == 1 else ""
+    return _zip_tables()[1].get(digits[:3], ""), zones[0] if len(zones) == 1 else ""
 
 
 def consumer_locale(*, zip_code: str = "", state: str = "", phone: str = "", fallback_zone: str = "UTC") -> Locale:
     """The consumer's zone and states; `state` is the posted one, used when the ZIP is unknown."""
-    zip_state, zip_zone = _zip_places().get(zip5(zip_code) or "", ("", ""))
+    zip_state, zip_zone = _zip_tables()[0].get(zip5(zip_code) or "", ("", ""))
     phone_state, phone_zone = _by_phone(phone)
     states = [s for s in dict.fromkeys([zip_state or (state or "").strip().upper(), phone_state]) if s]
     if zip_zone:

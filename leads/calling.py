@@ -12,7 +12,7 @@ from collections import defaultdict
 from django.utils import timezone
 
 from compliance.windows import call_opens_at, consumer_locale
-from leads.gate import LeadHeld, LeadSuppressedFor, lead_gate
+from leads.gate import LeadHeld, LeadSuppressedFor, leads_gate_many
 from leads.models import Lead, LeadEvent
 from workspaces.delivery import SEND, Release
 from workspaces.models import EventType
@@ -48,19 +48,19 @@ def lead_deliveries_check(events, *, lead_ids=None) -> dict:
     for event in events:
         by_lead[lead_ids.get(event.pk)].append(event)
     now, verdicts, refused_notes = timezone.now(), {}, []
+    refusals = leads_gate_many(leads_to={
+        leads[lead_id]: {row.workspace for row in rows if row.workspace is not None}
+        for lead_id, rows in by_lead.items() if lead_id in leads})
     for lead_id, rows in by_lead.items():
         lead = leads.get(lead_id)
         if lead is None:
             verdicts.update({row.pk: Release("refuse", reason="refused: the lead was purged") for row in rows})
             continue
-        suppressed = set()
-        try:
-            lead_gate(lead=lead, workspaces={row.workspace for row in rows if row.workspace is not None})
-        except LeadHeld as held:
-            verdicts.update({row.pk: Release("hold", reason=f"held: {', '.join(held.reasons)}") for row in rows})
+        refusal = refusals[lead_id]
+        if isinstance(refusal, LeadHeld):
+            verdicts.update({row.pk: Release("hold", reason=f"held: {', '.join(refusal.reasons)}") for row in rows})
             continue
-        except LeadSuppressedFor as refusal:
-            suppressed = set(refusal.workspace_ids)
+        suppressed = set(refusal.workspace_ids) if isinstance(refusal, LeadSuppressedFor) else set()
         for row in rows:
             if row.workspace_id in suppressed:
                 reason = "refused: the lead's phone or email is now suppressed for this workspace"

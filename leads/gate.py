@@ -23,7 +23,7 @@ from leadhub.errors import ServiceConflict
 from leads.events import lead_event_data
 from leads.services.access import lead_access_grant
 from workspaces.delivery import outbox_emit
-from suppression.selectors import suppressed_workspaces
+from suppression.selectors import suppressed_workspaces, suppressed_workspaces_many
 from workspaces.forwarding import lead_forward_rules_apply
 
 
@@ -59,6 +59,21 @@ def lead_gate(*, lead, workspaces=()):
         raise LeadHeld(lead)
     if workspaces and (refused := suppressed_workspaces(phone=lead.phone, email=lead.email, workspaces=workspaces)):
         raise LeadSuppressedFor(lead, refused)
+
+
+def leads_gate_many(*, leads_to: dict) -> dict:
+    """`lead_gate` for many leads at once, {lead: workspaces it is given to} → {lead id: the
+    refusal (LeadHeld, LeadSuppressedFor) or None}: one suppression query for all (the outbox's
+    release of deliveries that waited, in batches)."""
+    refusals = {lead.pk: LeadHeld(lead) for lead in leads_to if lead.hold_reasons}
+    suppressed = suppressed_workspaces_many(
+        subjects={lead.pk: (lead.phone, lead.email) for lead in leads_to if lead.pk not in refusals},
+        workspaces={workspace for lead, workspaces in leads_to.items() for workspace in workspaces})
+    for lead, workspaces in leads_to.items():
+        refused = suppressed.get(lead.pk, set()) & {workspace.pk for workspace in workspaces}
+        if lead.pk not in refusals:
+            refusals[lead.pk] = LeadSuppressedFor(lead, refused) if refused else None
+    return refusals
 
 
 def lead_access_give(*, lead, workspace, how: str, by: str, holder: bool = False):
