@@ -48,29 +48,35 @@ def _zip_tables() -> tuple[dict, dict]:
     return places, {code: states.most_common(1)[0][0] for code, states in counts.items()}
 
 
-def _by_phone(phone: str) -> tuple[str, str]:
-    """(state, zone) of a NANP number's area code, each "" when unknown."""
+def _digits(phone: str) -> str:
     digits = "".join(ch for ch in phone or "" if ch.isdigit())[-10:]
-    if len(digits) != 10:
-        return "", ""
+    return digits if len(digits) == 10 else ""
+
+
+@lru_cache(maxsize=8192)
+def _phone_zone(prefix: str) -> str:
+    """The one zone `phonenumbers` gives a NANP number's first six digits (area code and
+    exchange), "" when none or several."""
     try:
-        zones = [z for z in phone_zones.time_zones_for_number(phonenumbers.parse("+1" + digits)) if "/" in z
-                 and not z.startswith("Etc/")]
+        zones = phone_zones.time_zones_for_number(phonenumbers.parse(f"+1{prefix}0000"))
     except phonenumbers.NumberParseException:
-        zones = []
-    return _zip_tables()[1].get(digits[:3], ""), zones[0] if len(zones) == 1 else ""
+        return ""
+    zones = [zone for zone in zones if "/" in zone and not zone.startswith("Etc/")]
+    return zones[0] if len(zones) == 1 else ""
 
 
 def consumer_locale(*, zip_code: str = "", state: str = "", phone: str = "", fallback_zone: str = "UTC") -> Locale:
     """The consumer's zone and states; `state` is the posted one, used when the ZIP is unknown."""
-    zip_state, zip_zone = _zip_tables()[0].get(zip5(zip_code) or "", ("", ""))
-    phone_state, phone_zone = _by_phone(phone)
-    states = [s for s in dict.fromkeys([zip_state or (state or "").strip().upper(), phone_state]) if s]
+    places, area_codes = _zip_tables()
+    zip_state, zip_zone = places.get(zip5(zip_code) or "", ("", ""))
+    digits = _digits(phone)
+    phone_state = area_codes.get(digits[:3], "") if digits else ""
+    states = tuple(s for s in dict.fromkeys([zip_state or (state or "").strip().upper(), phone_state]) if s)
     if zip_zone:
-        return Locale(zip_zone, tuple(states), "zip")
-    if phone_zone:
-        return Locale(phone_zone, tuple(states), "area_code")
-    return Locale(fallback_zone or "UTC", tuple(states), "buyer")
+        return Locale(zip_zone, states, "zip")
+    if digits and (phone_zone := _phone_zone(digits[:6])):
+        return Locale(phone_zone, states, "area_code")
+    return Locale(fallback_zone or "UTC", states, "buyer")
 
 
 def _day_rules(states, day):
@@ -136,6 +142,3 @@ def call_frequency_limit(*, states, day):
     found = [r for r in found if r is not None]
     return min(found, key=lambda r: (r.max_calls / r.hours, r.state)) if found else None
 
-
-def limit_words(limit) -> str:
-    return f"{limit.state} allows at most {limit.max_calls} calling buyers per {limit.hours} h ({limit.source})"

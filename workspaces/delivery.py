@@ -560,9 +560,9 @@ def _requeue(events) -> int:
         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, enqueued_at=None, delivered_at=None, updated_at=now
     )
     # Sent again, a delivery bound to the consumer's calling window keeps waiting for it.
-    OutboundEvent.objects.filter(pk__in=ids, calling_window=True).update(status=DeliveryStatus.WAITING)
-    OutboundEvent.objects.filter(pk__in=ids, calling_window=True, not_before__gt=now).update(
-        next_attempt_at=F("not_before"))
+    if windowed := [event.pk for event in events if event.calling_window]:
+        OutboundEvent.objects.filter(pk__in=windowed).update(status=DeliveryStatus.WAITING)
+        OutboundEvent.objects.filter(pk__in=windowed, not_before__gt=now).update(next_attempt_at=F("not_before"))
     for event in OutboundEvent.objects.filter(pk__in=ids):
         delivery_recorded.send(sender=OutboundEvent, event=event, attempt=None)
     if ids:
