@@ -200,3 +200,19 @@ def test_the_admin_warns_of_a_holiday_state_without_rows_for_the_next_60_days(cl
     assert page.status_code == 200
     assert "RI bans calls on state holidays" in page.content.decode()
     assert "UT bans calls" not in page.content.decode()
+
+
+def test_an_appointment_created_for_a_calling_buyer_waits_for_its_leads_window_and_is_released(caller):
+    from appointments.services.forwarding import appointment_event_send
+    from leadhub.testing import make_appointment
+
+    workspace, _client = caller
+    at = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)
+    with time_machine.travel(at, tick=False):
+        appointment = make_appointment(lead=make_lead(zip_code="96813", phone=HAWAII_PHONE), matched_workspace=workspace)
+        event = appointment_event_send(appointment, EventType.APPOINTMENT_CREATED, {"id": appointment.pk})
+        updated = appointment_event_send(appointment, EventType.APPOINTMENT_UPDATED, {"id": appointment.pk})
+    assert event.status == updated.status == DeliveryStatus.WAITING
+    assert event.not_before == updated.not_before == datetime(2027, 3, 2, 18, 0, tzinfo=UTC)
+    with time_machine.travel(datetime(2027, 3, 2, 18, 0, 1, tzinfo=UTC), tick=False):
+        assert outbox_waiting_release() == 2
