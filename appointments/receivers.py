@@ -4,10 +4,18 @@ from django.dispatch import receiver
 
 from django.db import transaction
 
-from appointments.services.forwarding import appointment_events_released, appointment_forward_mirror
+from appointments.services.forwarding import (
+    SUBJECT_TYPE,
+    appointment_deliveries_check,
+    appointment_events_released,
+    appointment_forward_mirror,
+)
 from appointments.services.routing import appointments_released
 from leads.signals import lead_released
+from workspaces.delivery import release_check_register
 from workspaces.signals import delivery_recorded
+
+release_check_register(subject_type=SUBJECT_TYPE, check=appointment_deliveries_check)
 
 
 @receiver(delivery_recorded, dispatch_uid="appointments.forward_mirror")

@@ -23,7 +23,10 @@
    same phone within the offer's `duplicate_days`, as read; `distribution.duplicates.
    duplicates_claim` decides for good when selling), then `cap:<offer|buyer>:<window>` (a cap
    this sale would pass, as read; `distribution.caps.caps_claim` decides for good when selling);
-   otherwise `eligible`.
+   otherwise `eligible`. Last, `call_frequency:<state>` (a lead): where the consumer's state limits
+   calls on one subject per window (compliance), a buyer that calls consumers is refused once the
+   lead's sales to calling buyers in that window (multisell and resale alike, one indexed count)
+   and this decision's calling winners reach the limit.
 3. Prices: the offer's price per lead (or per appointment) and its exclusive price, each plus
    the price adjustments whose condition the lead meets.
 4. The strategy (distribution.strategies) chooses among the eligible, which are in winning order: higher priority, then the
@@ -35,13 +38,15 @@
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 from functools import lru_cache
 
 from django.db import connection
 from django.utils import timezone
 
+from compliance.windows import call_frequency_limit, consumer_locale
 from leadhub.db import prepared_fetchall
 from suppression.selectors import suppressed_workspaces
 from workspaces.models import ANY, Workspace
@@ -59,6 +64,7 @@ from .models import (
     OfferPriceAdjustment,
     OfferProduct,
     OfferWhere,
+    Sale,
     WhereKind,
     narrowed,
 )
@@ -86,6 +92,7 @@ class Candidate:
     adjustments: list = field(default_factory=list)  # [(column, op, value, amount)] in id order
     offer_caps: list | None = None  # the Cap rows of the offer and its buyer, when read with the offer
     closed: bool = False  # its schedule is closed at the decision's time
+    rule: dict | None = None  # the compliance rule that refused it (call_frequency)
 
     @property
     def verdict_words(self) -> str:
@@ -100,6 +107,7 @@ class Candidate:
             "offer_id": self.offer.pk, "workspace_id": self.offer.workspace_id, "priority": self.offer.priority,
             "where": self.where.entry, "verdict": str(self.verdict), "price": str(self.price),
             "exclusive_price": None if self.exclusive_price is None else str(self.exclusive_price),
+            **({"rule": self.rule} if self.rule else {}),
         }
 
 
@@ -392,5 +400,28 @@ def decide(*, kind: str, subject, zip_code: str, state: str, product, strategy: 
     for candidate in eligible:
         candidate.verdict = cap_full(candidate, candidate.price) or ELIGIBLE
     outcome = Outcome(strategy=strategy, candidates=candidates, key=key, max_buyers=max_buyers)
+    room = call_frequency_room(outcome.eligible, subject, at=at) if kind == OfferKind.LEAD and subject else None
     outcome.winners = outcome.choose(rng=rng)
+    while room is not None and len(calling := [w for w in outcome.winners if w.offer.workspace.calls_consumers]) > room[0]:
+        for candidate in calling[max(room[0], 0):]:  # the strategy's best calling buyers keep their places
+            candidate.verdict, candidate.rule = room[1], room[2]
+        outcome.winners = outcome.choose(rng=rng)
     return outcome
+
+
+def call_frequency_room(eligible, lead, *, at: datetime):
+    """(how many more calling buyers may have `lead`, the verdict refusing the others, the rule)
+    where the consumer's state limits calls on one subject per window and a calling buyer is
+    eligible; else None. The lead's sales to calling buyers within the window, multisell and
+    resale alike: one count on its (lead, buyer) index."""
+    if not any(c.offer.workspace.calls_consumers for c in eligible):
+        return None
+    locale = consumer_locale(zip_code=lead.zip_code, state=lead.state, phone=lead.phone)
+    limit = call_frequency_limit(states=locale.states, day=at.astimezone(ZoneInfo(locale.zone)).date())
+    if limit is None:
+        return None
+    sold = Sale.objects.filter(lead_id=lead.pk, sold_at__gt=at - timedelta(hours=limit.hours),
+                               workspace__calls_consumers=True).values("workspace_id").distinct().count()
+    rule = {"state": limit.state, "max_calls": limit.max_calls, "hours": limit.hours, "source": limit.source,
+            "sold_to_calling_buyers": sold}
+    return limit.max_calls - sold, Verdict(Check.CALL_FREQUENCY, limit.state), rule

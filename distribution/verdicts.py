@@ -25,6 +25,7 @@ class Check(StrEnum):
     DUPLICATE_FOR_BUYER = "duplicate_for_buyer"
     CAP = "cap"  # scope: offer or buyer; window: CapWindow
     NOT_THE_LEADS_BUYER = "not_the_leads_buyer"  # an appointment whose lead went to other buyers
+    CALL_FREQUENCY = "call_frequency"  # scope: the state whose limit of calling buyers per window is reached
 
 
 _WORDS = {
@@ -52,6 +53,8 @@ class Verdict(str):
             code = f"filter:{scope}"
         elif check == Check.CAP:
             code = f"cap:{scope}:{window}"
+        elif check == Check.CALL_FREQUENCY:
+            code = f"call_frequency:{scope}"
         else:
             code = str(check)
         verdict = super().__new__(cls, code)
@@ -66,6 +69,8 @@ class Verdict(str):
         if code.startswith("cap:"):
             _cap, scope, window = code.split(":", 2)
             return cls(Check.CAP, scope, window)
+        if code.startswith("call_frequency:"):
+            return cls(Check.CALL_FREQUENCY, code.removeprefix("call_frequency:"))
         if code.endswith("_hold"):
             return cls(Check.HOLD, code.removesuffix("_hold"))
         return cls(Check(code))
@@ -88,6 +93,8 @@ class Verdict(str):
             whose = "the buyer's" if self.scope == "buyer" else "the offer's"
             window = CapWindow(self.window).label.lower() if self.window in CapWindow.values else self.window
             return f"{whose} cap per {window} is full"
+        if self.check == Check.CALL_FREQUENCY:
+            return f"the consumer's state {self.scope} limits how many buyers may call them: the limit is reached"
         return _WORDS[self.check]
 
 

@@ -12,8 +12,8 @@ OPERATIONS = "Operations"
 READ_ONLY_ANALYST = "Read-only analyst"
 # The apps whose data staff work on; framework tables (users, sessions, tokens) are not theirs.
 ROLE_APPS = (
-    "workspaces", "providers", "contacts", "suppression", "leads", "ledger", "distribution", "appointments", "conversions",
-    "returns", "billing", "people", "analytics",
+    "workspaces", "providers", "contacts", "suppression", "compliance", "leads", "ledger", "distribution", "appointments",
+    "conversions", "returns", "billing", "people", "analytics",
 )
 
 

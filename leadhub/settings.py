@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "providers",
     "contacts",
     "suppression",
+    "compliance",
     "leads",
     "ledger",
     "distribution",

@@ -23,7 +23,7 @@ from leadhub.errors import ServiceConflict
 from leads.events import lead_event_data
 from leads.services.access import lead_access_grant
 from workspaces.delivery import outbox_emit
-from suppression.selectors import suppressed_workspaces
+from suppression.selectors import suppressed_workspaces, suppressed_workspaces_many
 from workspaces.forwarding import lead_forward_rules_apply
 
 
@@ -61,6 +61,21 @@ def lead_gate(*, lead, workspaces=()):
         raise LeadSuppressedFor(lead, refused)
 
 
+def leads_gate_many(*, leads_to: dict) -> dict:
+    """`lead_gate` for many leads at once, {lead: workspaces it is given to} → {lead id: the
+    refusal (LeadHeld, LeadSuppressedFor) or None}: one suppression query for all (the outbox's
+    release of deliveries that waited, in batches)."""
+    refusals = {lead.pk: LeadHeld(lead) for lead in leads_to if lead.hold_reasons}
+    suppressed = suppressed_workspaces_many(
+        subjects={lead.pk: (lead.phone, lead.email) for lead in leads_to if lead.pk not in refusals},
+        workspaces={workspace for lead, workspaces in leads_to.items() for workspace in workspaces})
+    for lead, workspaces in leads_to.items():
+        refused = suppressed.get(lead.pk, set()) & {workspace.pk for workspace in workspaces}
+        if lead.pk not in refusals:
+            refusals[lead.pk] = LeadSuppressedFor(lead, refused) if refused else None
+    return refusals
+
+
 def lead_access_give(*, lead, workspace, how: str, by: str, holder: bool = False):
     """`workspace`'s record of `lead` (leads.services.access.lead_access_grant), if the gate lets it."""
     lead_gate(lead=lead, workspaces=[workspace])
@@ -69,16 +84,30 @@ def lead_access_give(*, lead, workspace, how: str, by: str, holder: bool = False
 
 def lead_event_send(*, lead, workspace, event_type: str, access=None, **extra):
     """Queue a lead.* event for `workspace` (as `access`, its record, sees the lead) in the
-    caller's transaction; while the lead is held the event waits for its release."""
-    return outbox_emit(
+    caller's transaction; while the lead is held the event waits for its release. To a buyer
+    that calls consumers, a delivery that hands it the consumer leaves only inside the consumer's
+    calling window (leads.calling), and the lead's timeline says why it waits."""
+    from leads.calling import CALLING_EVENTS, lead_call_wait, lead_delivery_waiting_note
+
+    wait = {}
+    if event_type in CALLING_EVENTS and workspace.calls_consumers:
+        not_before, why = lead_call_wait(lead=lead, workspace=workspace)
+        wait = {"calling_window": True, "not_before": not_before, "wait_reason": why}
+    event = outbox_emit(
         workspace=workspace, event_type=event_type, data={**lead_event_data(lead, access), **extra},
-        contact_id=lead.contact_id, subject_type="lead", subject_id=lead.pk, held=bool(lead.hold_reasons),
+        contact_id=lead.contact_id, subject_type="lead", subject_id=lead.pk, held=bool(lead.hold_reasons), **wait,
     )
+    if workspace.calls_consumers:
+        lead_delivery_waiting_note(lead=lead, event=event)
+    return event
 
 
 def lead_copies_send(*, lead) -> list:
     """Queue the lead for its webhook's forwarding rules to external URLs; a held lead sends none
     (its release distributes it again, copies included)."""
+    from leads.calling import lead_call_wait
+
     if lead.hold_reasons:
         return []
-    return lead_forward_rules_apply(lead=lead, data=lead_event_data(lead))
+    return lead_forward_rules_apply(lead=lead, data=lead_event_data(lead),
+                                    calling_wait=lambda workspace: lead_call_wait(lead=lead, workspace=workspace))

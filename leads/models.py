@@ -459,6 +459,8 @@ class LeadEvent(CreatedAtModel):
     STATUS_CHANGED = "status_changed"
     STATE_CONFLICT = "state_conflict"  # the posted state is not the ZIP's (ingest)
     DUPLICATE_MATCHED = "duplicate_matched"  # a duplicate rule matched at ingest: the full match, for ops only
+    DELIVERY_WAITING = "delivery_waiting"  # a calling buyer's delivery waits for the consumer's calling window
+    DELIVERY_REFUSED = "delivery_refused"  # a waiting delivery was refused when due (suppressed since)
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     event_type = models.CharField(max_length=50, db_index=True)

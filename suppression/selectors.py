@@ -30,6 +30,24 @@ def suppressed_workspaces(*, phone="", email="", workspaces) -> set:
     return {workspace.pk for workspace in workspaces if any(applies_to(match, workspace) for match in matches)}
 
 
+def suppressed_workspaces_many(*, subjects: dict, workspaces) -> dict:
+    """{key: ids of `workspaces` that subject may not be sold to} for `subjects` {key: (phone,
+    email)}: `suppressed_workspaces` for many at once, one query on the digest index for all."""
+    workspaces, digests = list(workspaces), {key: subject_digests(phone=p, email=e) for key, (p, e) in subjects.items()}
+    wanted = {digest for values in digests.values() for digest in values}
+    if not workspaces or not wanted:
+        return {key: set() for key in subjects}
+    found = {}
+    for digest, kind, workspace_id, to_all in SuppressionEntry.objects.filter(digest__in=wanted).values_list(
+            "digest", "suppression_list__kind", "suppression_list__workspace_id", "applies_to_all"):
+        found.setdefault(digest, []).append(Match(kind=kind, list_workspace_id=workspace_id, applies_to_all=to_all))
+    answer = {}
+    for key, values in digests.items():
+        matches = [match for digest in values for match in found.get(digest, ())]
+        answer[key] = {w.pk for w in workspaces if any(applies_to(match, w) for match in matches)} if matches else set()
+    return answer
+
+
 def opt_outs_reported_by(*, workspace):
     """A workspace's own reports (the partner list); staff (None) read every workspace's."""
     entries = SuppressionEntry.objects.filter(suppression_list__kind="opt_out").select_related("suppression_list")

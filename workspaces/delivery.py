@@ -61,7 +61,7 @@ EVENT_ID_HEADER = "X-Leadhub-Event-Id"
 EVENT_TYPE_HEADER = "X-Leadhub-Event-Type"
 SIGNATURE_HEADER = "X-Leadhub-Signature"
 RETRYABLE_STATUS_CODES = {408, 429}
-REDELIVERABLE = (DeliveryStatus.FAILED, DeliveryStatus.SKIPPED, DeliveryStatus.DELIVERED)
+REDELIVERABLE = (DeliveryStatus.FAILED, DeliveryStatus.SKIPPED, DeliveryStatus.DELIVERED, DeliveryStatus.REFUSED)
 
 
 # --- emitting ------------------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def subscribes_to(workspace: Workspace, event_type: str) -> bool:
 
 def outbox_emit(
     *, workspace: Workspace, event_type: str, data: dict, contact_id=None, subject_type="", subject_id="",
-    held: bool = False,
+    held: bool = False, calling_window: bool = False, not_before=None, wait_reason: str = "",
 ) -> OutboundEvent | None:
     """Store `event_type` for `workspace` in the caller's transaction; deliver after commit.
 
@@ -82,17 +82,22 @@ def outbox_emit(
     to the type. An inactive workspace or switched-off webhook stores the event as `skipped`, so
     it can be sent again later. `held`: its subject is held (leads.gate decides), so the event
     waits, unlisted and unsent, until `outbox_release`. `data` must be JSON-serialisable (dates
-    and Decimals are fine).
+    and Decimals are fine). `calling_window`: a delivery that leaves only inside the consumer's
+    calling window, which opens at `not_before` (the caller asked compliance; `wait_reason` says
+    why it waits); an event about a subject whose earlier event to the same workspace waits,
+    waits behind it.
     """
     if event_type not in EventType.values:
         raise ValueError(f"Unknown event type {event_type!r}")
     # Re-read the switch: the delivery side may have turned the webhook off since `workspace` loaded.
     current = Workspace.objects.only(
-        "outbound_webhook_url", "webhook_active", "webhook_events", "is_active"
+        "outbound_webhook_url", "webhook_active", "webhook_events", "is_active", "calls_consumers"
     ).get(pk=workspace.pk)
     if not current.outbound_webhook_url or not subscribes_to(current, event_type):
         return None
     live = current.is_active and current.webhook_active
+    if current.calls_consumers and subject_id != "":
+        not_before, wait_reason = _behind_waiting(current, subject_type, subject_id, not_before, wait_reason)
     return _event_create(
         workspace=current,
         event_type=event_type,
@@ -102,15 +107,33 @@ def outbox_emit(
         contact_id=contact_id,
         subject_type=subject_type,
         subject_id=subject_id,
+        calling_window=calling_window or not_before is not None,
+        not_before=not_before,
+        wait_reason=wait_reason,
     )
 
 
+def _behind_waiting(workspace, subject_type, subject_id, not_before, wait_reason):
+    """(not before, why) of a new event to `workspace` about a subject whose earlier event waits
+    for its calling window: not before that one (one lookup on the subject index)."""
+    ahead = (OutboundEvent.objects.filter(workspace=workspace, subject_type=subject_type, subject_id=str(subject_id),
+                                          status=DeliveryStatus.WAITING)
+             .order_by("-next_attempt_at").values_list("pk", "next_attempt_at").first())
+    if ahead is None or (not_before is not None and not_before >= ahead[1]):
+        return not_before, wait_reason
+    return ahead[1], (f"waits behind event {ahead[0]} about the same {subject_type or 'subject'}, which waits until "
+                      f"{ahead[1]:%Y-%m-%d %H:%M} UTC")
+
+
 def outbox_emit_to_rule(
-    *, rule: LeadForwardingRule, data: dict, contact_id=None, subject_type="", subject_id="", fallback_rule_ids=()
+    *, rule: LeadForwardingRule, data: dict, contact_id=None, subject_type="", subject_id="", fallback_rule_ids=(),
+    calling_wait=None,
 ) -> OutboundEvent | None:
     """A `lead.forwarded` event for one forwarding rule: to its workspace's webhook (which must
     be set up and subscribed) or to its external URL, signed with the rule's own secret. None
-    when the rule already had its copy of this lead (`lead_copy_claim`): once per (rule, lead)."""
+    when the rule already had its copy of this lead (`lead_copy_claim`): once per (rule, lead).
+    `calling_wait(workspace)`: (not before, why) of a copy to a workspace that calls consumers,
+    asked of the caller (which knows the consumer)."""
     if not lead_copy_claim(rule=rule, lead_id=subject_id):
         return None
     common = dict(
@@ -128,6 +151,10 @@ def outbox_emit_to_rule(
     if not current.outbound_webhook_url or not subscribes_to(current, EventType.LEAD_FORWARDED):
         return None
     live = current.is_active and current.webhook_active
+    if current.calls_consumers and calling_wait is not None:
+        not_before, wait_reason = calling_wait(current)
+        not_before, wait_reason = _behind_waiting(current, subject_type, subject_id, not_before, wait_reason)
+        common.update(calling_window=True, not_before=not_before, wait_reason=wait_reason)
     return _event_create(
         workspace=current,
         target_url=current.outbound_webhook_url,
@@ -152,6 +179,10 @@ def lead_copy_claim(*, rule: LeadForwardingRule, lead_id) -> bool:
 
 def _event_create(*, workspace, event_type, data, target_url, status, **fields) -> OutboundEvent:
     now = timezone.now()
+    if status == DeliveryStatus.PENDING and fields.get("not_before") is not None and fields["not_before"] > now:
+        status = DeliveryStatus.WAITING
+    elif status == DeliveryStatus.PENDING:
+        fields["wait_reason"] = ""
     event = OutboundEvent.objects.create(
         workspace=workspace,
         event_type=event_type,
@@ -159,7 +190,8 @@ def _event_create(*, workspace, event_type, data, target_url, status, **fields) 
         target_url=target_url,
         status=status,
         created_at=now,
-        next_attempt_at=now if status == DeliveryStatus.PENDING else None,
+        next_attempt_at=(now if status == DeliveryStatus.PENDING
+                         else fields["not_before"] if status == DeliveryStatus.WAITING else None),
         enqueued_at=now if status == DeliveryStatus.PENDING else None,
         **fields,
     )
@@ -340,6 +372,9 @@ def _record(event_id, *, url, result: HttpResult) -> OutboundEvent:
         elif result.retryable and event.attempts < settings.OUTBOUND_WEBHOOK_MAX_ATTEMPTS:
             outcome = AttemptOutcome.RETRY
             event.next_attempt_at = now + retry_delay(event.attempts)
+            if event.calling_window:  # the retry too leaves only inside the window: asked when due
+                event.status, event.not_before = DeliveryStatus.WAITING, event.next_attempt_at
+                event.wait_reason = "a retry: sent when due, inside the consumer's calling window"
         else:
             outcome = AttemptOutcome.FAILED
             event.status, event.next_attempt_at = DeliveryStatus.FAILED, None
@@ -348,7 +383,8 @@ def _record(event_id, *, url, result: HttpResult) -> OutboundEvent:
             : DeliveryAttempt.RESPONSE_LIMIT
         ]
         event.save(
-            update_fields=["status", "delivered_at", "next_attempt_at", "last_status_code", "last_response", "updated_at"]
+            update_fields=["status", "delivered_at", "next_attempt_at", "last_status_code", "last_response", "updated_at",
+                           "not_before", "wait_reason"]
         )
         attempt = DeliveryAttempt.objects.create(
             event=event,
@@ -493,6 +529,7 @@ def outbox_sweep(*, limit: int = 1000) -> int:
     beat every OUTBOX_SWEEP_SECONDS; returns how many."""
     from workspaces.tasks import deliver_event
 
+    outbox_waiting_release()
     if _broker_lost_tasks():
         _tasks_lost_queue_again()
     now = timezone.now()
@@ -522,6 +559,10 @@ def _requeue(events) -> int:
     OutboundEvent.objects.filter(pk__in=ids).update(
         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, enqueued_at=None, delivered_at=None, updated_at=now
     )
+    # Sent again, a delivery bound to the consumer's calling window keeps waiting for it.
+    if windowed := [event.pk for event in events if event.calling_window]:
+        OutboundEvent.objects.filter(pk__in=windowed).update(status=DeliveryStatus.WAITING)
+        OutboundEvent.objects.filter(pk__in=windowed, not_before__gt=now).update(next_attempt_at=F("not_before"))
     for event in OutboundEvent.objects.filter(pk__in=ids):
         delivery_recorded.send(sender=OutboundEvent, event=event, attempt=None)
     if ids:
@@ -605,7 +646,7 @@ def outbox_withdraw(*, workspace_id: str, subject_type: str, subject_id) -> int:
     now = timezone.now()
     events = OutboundEvent.objects.filter(workspace_id=workspace_id, subject_type=subject_type,
                                           subject_id=str(subject_id), withdrawn_at__isnull=True)
-    events.filter(status=DeliveryStatus.PENDING).update(
+    events.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.WAITING]).update(
         status=DeliveryStatus.SKIPPED, next_attempt_at=None, last_response="withdrawn: the workspace no longer holds it",
         updated_at=now,
     )
@@ -615,13 +656,14 @@ def outbox_withdraw(*, workspace_id: str, subject_type: str, subject_id) -> int:
 def outbox_hold(*, subject_type: str, subject_id) -> int:
     """A subject was just held: its events not yet sent wait for its release (`outbox_release`)."""
     return OutboundEvent.objects.filter(
-        subject_type=subject_type, subject_id=str(subject_id), status=DeliveryStatus.PENDING
+        subject_type=subject_type, subject_id=str(subject_id), status__in=[DeliveryStatus.PENDING, DeliveryStatus.WAITING]
     ).update(status=DeliveryStatus.HELD, next_attempt_at=None, updated_at=timezone.now())
 
 
 def outbox_release(*, subject_type: str, subject_id) -> int:
     """Send, in the order they were made, the events that waited while their subject was held
-    (the caller's transaction: they are queued after its commit); returns how many."""
+    (the caller's transaction: they are queued after its commit); returns how many. One bound to
+    the consumer's calling window waits for the sweeper, which asks when it may leave."""
     now = timezone.now()
     waiting = list(OutboundEvent.objects.select_related("workspace").filter(
         subject_type=subject_type, subject_id=str(subject_id), status=DeliveryStatus.HELD
@@ -630,8 +672,11 @@ def outbox_release(*, subject_type: str, subject_id) -> int:
         live = event.workspace is None or (event.workspace.is_active and event.workspace.webhook_active)
         event.status = DeliveryStatus.PENDING if live else DeliveryStatus.SKIPPED
         event.next_attempt_at = event.enqueued_at = now if live else None
+        if live and event.calling_window:
+            event.status, event.enqueued_at = DeliveryStatus.WAITING, None
+            event.next_attempt_at = max(event.not_before or now, now)
         event.save(update_fields=["status", "next_attempt_at", "enqueued_at", "updated_at"])
-        if live:
+        if event.status == DeliveryStatus.PENDING:
             transaction.on_commit(partial(_enqueue, event.pk))
     return len(waiting)
 
@@ -645,3 +690,81 @@ def outbox_purge_for_contacts(*, contact_ids) -> dict:
         attempts, _ = DeliveryAttempt.objects.filter(event_id__in=event_ids).delete()
         events, _ = OutboundEvent.objects.filter(pk__in=event_ids).delete()
     return {DeliveryAttempt._meta.db_table: attempts, OutboundEvent._meta.db_table: events}
+
+
+# --- waiting for the consumer's calling window ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Release:
+    """What an app above says of a waiting delivery that is due: `send` it, let it `wait` until
+    `until` (its calling window is closed), `hold` it (its subject is held: it goes out at the
+    release), or `refuse` it (it may no longer reach the workspace), each with the words why."""
+
+    action: str
+    until: object = None
+    reason: str = ""
+
+
+SEND = Release("send")
+
+# subject type → callable(due waiting events) → {event id: Release}; filled by the apps above
+# (leads: the gate again, and the consumer's calling window). A subject type nobody checks is sent.
+RELEASE_CHECKS: dict = {}
+
+
+def release_check_register(*, subject_type: str, check):
+    RELEASE_CHECKS[subject_type] = check
+
+
+def outbox_waiting_release(*, batch: int = 500) -> int:
+    """Release the waiting deliveries that are due, `batch` rows per transaction (rows another
+    sweeper holds are skipped): each is asked of its subject's app again and sent, left waiting
+    until its window opens, held, or refused (not delivered, saying why). An event waits behind
+    an earlier one of the same workspace and subject that still waits. Returns how many were
+    released to be sent (the sweep queues them)."""
+    released = 0
+    while True:
+        with transaction.atomic():
+            now = timezone.now()
+            rows = list(
+                OutboundEvent.objects.select_for_update(skip_locked=True, of=("self",)).select_related("workspace")
+                .filter(status=DeliveryStatus.WAITING, next_attempt_at__lte=now)
+                .order_by("next_attempt_at", "created_at")[:batch]
+            )
+            verdicts = {}
+            for subject_type in {row.subject_type for row in rows}:
+                if check := RELEASE_CHECKS.get(subject_type):
+                    verdicts.update(check([row for row in rows if row.subject_type == subject_type]))
+            released += _releases_apply(sorted(rows, key=lambda row: (row.created_at, str(row.pk))), verdicts, now)
+        if len(rows) < batch:
+            return released
+
+
+def _releases_apply(rows, verdicts, now) -> int:
+    sent, changed, ahead = [], [], {}
+    for row in rows:
+        verdict = verdicts.get(row.pk, SEND)
+        key = (row.workspace_id, row.subject_type, row.subject_id)
+        if verdict.action == "send" and key in ahead:
+            verdict = Release("wait", ahead[key], f"waits behind an earlier event about the same {row.subject_type}")
+        if verdict.action == "send":
+            sent.append(row.pk)
+            continue
+        if verdict.action == "wait":
+            ahead.setdefault(key, verdict.until)
+            row.next_attempt_at = row.not_before = verdict.until
+        elif verdict.action == "hold":
+            row.status, row.next_attempt_at = DeliveryStatus.HELD, None
+        else:
+            row.status, row.next_attempt_at, row.last_response = DeliveryStatus.REFUSED, None, verdict.reason[:2048]
+        row.wait_reason, row.updated_at = verdict.reason, now
+        changed.append(row)
+    OutboundEvent.objects.filter(pk__in=sent).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=now, enqueued_at=None, wait_reason="", updated_at=now)
+    OutboundEvent.objects.bulk_update(
+        changed, ["status", "next_attempt_at", "not_before", "wait_reason", "last_response", "updated_at"], batch_size=500)
+    for row in changed:
+        if row.status == DeliveryStatus.REFUSED:
+            delivery_recorded.send(sender=OutboundEvent, event=row, attempt=None)
+    return len(sent)

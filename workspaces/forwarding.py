@@ -46,14 +46,15 @@ def forwarding_rules_matching(*, webhook_id: str, products, zip_code: str, state
             if forwarding_rule_matches(rule, products=products, zip_code=zip_code, state=state)]
 
 
-def lead_forward_rules_apply(*, lead, data: dict) -> list:
+def lead_forward_rules_apply(*, lead, data: dict, calling_wait=None) -> list:
     """Queue `data` (the lead as partners see it) for the webhook's matching external rules.
 
     Called by distribution right after its decision. first-match queues only the first rule and
     keeps the others on the event as fallbacks (workspaces.delivery moves on when that delivery
     finally fails); all-matches queues one event per rule. A rule gets one copy of a lead, ever
     (`workspaces.delivery.lead_copy_claim`), however often the lead is distributed again.
-    Returns the events queued.
+    `calling_wait(workspace)`: when a rule's workspace that calls consumers may have the copy
+    (workspaces.delivery.outbox_emit_to_rule). Returns the events queued.
     """
     if lead.held_for_consent:
         return []
@@ -66,14 +67,15 @@ def lead_forward_rules_apply(*, lead, data: dict) -> list:
     if not rules:
         return []  # the common case costs one query
     with transaction.atomic():  # one outbox row per rule, all or none
-        return _rules_emit(lead, rules, data=data)
+        return _rules_emit(lead, rules, data=data, calling_wait=calling_wait)
 
 
-def _rules_emit(lead, rules, *, data):
+def _rules_emit(lead, rules, *, data, calling_wait=None):
     config = LeadForwardingConfig.objects.filter(webhook_id=lead.webhook_id).first()
     if config is not None and not config.is_enabled:
         return []
-    common = {"data": data, "contact_id": lead.contact_id, "subject_type": "lead", "subject_id": lead.pk}
+    common = {"data": data, "contact_id": lead.contact_id, "subject_type": "lead", "subject_id": lead.pk,
+              "calling_wait": calling_wait}
     if config is not None and config.mode == ForwardingMode.ALL_MATCHES:
         events = []
         for rule in rules:

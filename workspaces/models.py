@@ -205,6 +205,8 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped (webhook off)"
     HELD = "held", "Held (its lead is held: sent when released)"
+    WAITING = "waiting", "Waiting for the consumer's calling window (sent when it opens)"
+    REFUSED = "refused", "Refused when due (the lead may no longer reach this workspace)"
 
 
 class AttemptOutcome(models.TextChoices):
@@ -366,6 +368,12 @@ class OutboundEvent(models.Model):
     # The workspace no longer holds the subject (its lead access was revoked): the partner no
     # longer reads the event, and it is never sent (again); ops still see it.
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # A delivery to a buyer that calls consumers: it leaves only inside the consumer's calling
+    # window (`waiting` until then, retries and "send again" too); `not_before` is when it may
+    # leave, `wait_reason` why it waits (or why it was refused when due).
+    calling_window = models.BooleanField(default=False)
+    not_before = models.DateTimeField(null=True, blank=True)
+    wait_reason = models.TextField(blank=True)
 
     class Meta:
         db_table = "outbound_events"

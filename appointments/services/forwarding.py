@@ -3,12 +3,15 @@ its mirror on the appointment, "Forward again", and the events that waited for a
 """
 
 from django.db import transaction
+from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentEvent, AppointmentLead, ForwardStatus
 from appointments.services.common import AppointmentInvalid, appointment_lock
+from compliance.windows import call_opens_at, consumer_locale
 from leadhub.actors import SYSTEM
+from leads.calling import lead_call_wait, lead_deliveries_check
 from leads.models import TrackingAction, WorkspaceTracking
-from workspaces.delivery import outbound_event_redeliver, outbox_emit, outbox_release
+from workspaces.delivery import SEND, Release, outbound_event_redeliver, outbox_emit, outbox_release
 from workspaces.models import DeliveryStatus, EventType, OutboundEvent, Workspace
 
 SUBJECT_TYPE = "appointment"  # outbox rows about an appointment: subject_id is its id
@@ -16,12 +19,47 @@ SUBJECT_TYPE = "appointment"  # outbox rows about an appointment: subject_id is 
 
 def appointment_event_send(appointment, event_type, data):
     """An event about an appointment, which names its leads' person: while one of them is held
-    (a hold placed after it was routed) it waits and goes out at the release, in order."""
+    (a hold placed after it was routed) it waits and goes out at the release, in order. Its
+    `appointment.created` to a buyer that calls consumers leaves inside the consumer's calling
+    window."""
     held = appointment.lead_links.exclude(lead__hold_reasons="").exists()
+    workspace, wait = appointment.matched_workspace, {}
+    if event_type == EventType.APPOINTMENT_CREATED and workspace is not None and workspace.calls_consumers:
+        not_before, why = appointment_call_wait(appointment, workspace)
+        wait = {"calling_window": True, "not_before": not_before, "wait_reason": why}
     return outbox_emit(
-        workspace=appointment.matched_workspace, event_type=event_type, data=data,
+        workspace=workspace, event_type=event_type, data=data,
         contact_id=appointment.contact_id, subject_type=SUBJECT_TYPE, subject_id=str(appointment.pk), held=held,
+        **wait,
     )
+
+
+def appointment_call_wait(appointment, workspace, at=None):
+    """When `workspace` may call the appointment's consumer: as its lead's, else by its own ZIP and phone."""
+    if appointment.lead_id is not None:
+        return lead_call_wait(lead=appointment.lead, workspace=workspace, at=at)
+    locale = consumer_locale(zip_code=appointment.customer_zip, phone=appointment.customer_phone,
+                             fallback_zone=workspace.time_zone)
+    return call_opens_at(locale=locale, at=at or timezone.now())
+
+
+def appointment_deliveries_check(events) -> dict:
+    """{event id: Release} for due waiting deliveries about appointments: as their leads' (the
+    gate and the window again); an appointment without a lead by its own window; a deleted one refused."""
+    appointments = Appointment.objects.only("id", "lead_id", "customer_zip", "customer_phone").in_bulk(
+        {int(event.subject_id) for event in events})
+    with_lead = {e.pk: appointments[int(e.subject_id)].lead_id for e in events
+                 if int(e.subject_id) in appointments and appointments[int(e.subject_id)].lead_id}
+    verdicts = lead_deliveries_check([e for e in events if e.pk in with_lead], lead_ids=with_lead) if with_lead else {}
+    now = timezone.now()
+    for event in events:
+        appointment = appointments.get(int(event.subject_id))
+        if appointment is None:
+            verdicts[event.pk] = Release("refuse", reason="refused: the appointment was deleted")
+        elif event.pk not in with_lead and event.workspace is not None:
+            opens, why = appointment_call_wait(appointment, event.workspace, at=now)
+            verdicts[event.pk] = Release("wait", opens, why) if opens > now else SEND
+    return verdicts
 
 
 def appointment_events_released(*, lead) -> int:
@@ -70,6 +108,8 @@ FORWARD_STATUS = {
     DeliveryStatus.DELIVERED: ForwardStatus.COMPLETED,
     DeliveryStatus.FAILED: ForwardStatus.FAILED,
     DeliveryStatus.SKIPPED: ForwardStatus.FAILED,
+    DeliveryStatus.WAITING: ForwardStatus.PENDING,
+    DeliveryStatus.REFUSED: ForwardStatus.FAILED,
 }
 
 

@@ -14,8 +14,8 @@ from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ORDER = [
-    "leadhub", "workspaces", "providers", "contacts", "suppression", "leads", "ledger", "distribution", "appointments",
-    "conversions", "returns", "billing", "people", "analytics",
+    "leadhub", "workspaces", "providers", "contacts", "suppression", "compliance", "leads", "ledger", "distribution",
+    "appointments", "conversions", "returns", "billing", "people", "analytics",
 ]
 TEST_PACKAGE = "leadhub.testing"
 

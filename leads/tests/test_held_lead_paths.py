@@ -26,7 +26,7 @@ from leadhub.testing.api import workspace_with_key
 from leads.holds import HOLD_REASONS, lead_hold_place, lead_hold_release
 from leads.models import DuplicateRule, Lead, LeadAccess
 from providers.models import WebhookConfig
-from workspaces.delivery import outbound_event_redeliver
+from workspaces.delivery import outbound_event_redeliver, outbox_waiting_release
 from workspaces.models import DeliveryStatus, LeadForwardingRule, OutboundEvent
 from workspaces.services import routing_rule_save
 
@@ -159,6 +159,20 @@ def by_send_again(world, lead):
     event.delete()
 
 
+def by_calling_window_release(world, lead):
+    """A delivery that waited for the consumer's calling window comes due: the sweeper asks the
+    gate again, and a held lead's waits for its release instead of leaving."""
+    from django.utils import timezone
+
+    event = OutboundEvent.objects.create(workspace=world["buyer"], event_type="lead.sold", data={},
+                                         target_url=BUYER_URL, status=DeliveryStatus.WAITING, calling_window=True,
+                                         next_attempt_at=timezone.now(), subject_type="lead", subject_id=str(lead.pk))
+    assert outbox_waiting_release() == 0
+    event.refresh_from_db()
+    assert event.status == DeliveryStatus.HELD and event.attempts == 0
+    event.delete()
+
+
 def by_simulate(world, lead):
     from distribution.services import lead_simulate
 
@@ -184,6 +198,7 @@ PATHS = {
     "staff API assign": by_staff_api_assign,
     "ops routes its appointment": by_ops_appointment_route,
     "send again": by_send_again,
+    "calling window release": by_calling_window_release,
     "simulate": by_simulate,
     "forwarding rules": by_forwarding_rule_to_url,
 }

@@ -70,7 +70,7 @@ class OutboundEventSerializer(serializers.ModelSerializer):
         model = OutboundEvent
         fields = [
             "id", "type", "created_at", "data", "status", "attempts", "next_attempt_at", "last_attempt_at",
-            "delivered_at", "last_status_code", "last_response", "target_url",
+            "delivered_at", "last_status_code", "last_response", "target_url", "not_before", "wait_reason",
         ]
         read_only_fields = fields
 
