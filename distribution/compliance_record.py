@@ -28,11 +28,15 @@ def lead_sale_entries(*, lead, workspace) -> list[dict]:
 def delivery_waiting(event) -> dict | None:
     """Why an outbound delivery has not gone yet, and until when (None: it is not waiting).
 
-    The one place the record says so: a held lead's event waits for the release; a pending one
-    for its next attempt. A delivery held for another reason (a buyer's calling window) adds its
-    reason and `until` here."""
+    The one place the record says so: a held lead's event waits for the release; a calling
+    buyer's for the consumer's calling window to open (`wait_reason` says which rule); a pending
+    one for its next attempt. A delivery refused when due says why it never left."""
     if event.status == DeliveryStatus.HELD:
         return {"reason": "lead_held", "until": None}
+    if event.status == DeliveryStatus.WAITING:
+        return {"reason": "calling_window", "until": event.not_before, "why": event.wait_reason}
+    if event.status == DeliveryStatus.REFUSED:
+        return {"reason": "refused", "until": None, "why": event.wait_reason}
     if event.status == DeliveryStatus.PENDING and event.delivered_at is None:
         return {"reason": "retry" if event.attempts else "queued", "until": event.next_attempt_at}
     return None

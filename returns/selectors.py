@@ -46,7 +46,7 @@ def return_window_start(*, sale):
     ever arrived."""
     seen = sale_events(sale=sale).aggregate(
         delivered=Min("delivered_at"),
-        waiting=Count("pk", filter=Q(status__in=(DeliveryStatus.PENDING, DeliveryStatus.HELD))),
+        waiting=Count("pk", filter=Q(status__in=(DeliveryStatus.PENDING, DeliveryStatus.HELD, DeliveryStatus.WAITING))),
     )
     if seen["delivered"] is not None:
         return seen["delivered"]

@@ -4,10 +4,12 @@ sale), and the return cap per billing period is a count or a percentage of the l
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from leadhub.testing import make_webhook, make_workspace
 from returns.models import Return, ReturnState
 from returns.services import ReturnRefused, return_request
+from workspaces.delivery import HttpResult, _record, outbox_waiting_release
 from workspaces.models import DeliveryStatus, OutboundEvent
 
 from .helpers import reason, sell
@@ -34,22 +36,34 @@ def test_without_an_outbound_url_the_window_counts_from_the_sale():
 
 
 def test_a_delivery_held_until_morning_starts_the_clock_when_sent():
-    """Sold at 22:00, the buyer's event waited until 08:00 (its calling window): the 72 hours run
-    from 08:00. While the event still waits, the clock has not started."""
+    """Sold at 23:00 in San Francisco to a buyer that calls consumers, its event waits in the
+    outbox for the consumer's calling window (08:00 PDT); the 72 hours run from its delivery after
+    the sweeper released it. While the event still waits, the clock has not started."""
     reason()
-    buyer = make_workspace(outbound_webhook_url="https://buyer.example/hook", webhook_active=True)
-    morning = EVENING + timedelta(hours=10)
-    late, edge, waiting = (sell(buyers=[buyer], at=EVENING)[1][0] for _ in range(3))
+    buyer = make_workspace(outbound_webhook_url="https://buyer.example/hook", webhook_active=True,
+                           calls_consumers=True)
+    night = datetime(2026, 3, 11, 6, 0, tzinfo=UTC)  # 23:00 PDT
+    morning = datetime(2026, 3, 11, 15, 0, tzinfo=UTC)  # 08:00 PDT
+    with time_machine.travel(night, tick=False):
+        late, edge = (sell(buyers=[buyer], at=night)[1][0] for _ in range(2))
+    events = OutboundEvent.objects.filter(workspace=buyer, event_type="lead.sold")
+    assert {(event.status, event.not_before) for event in events} == {(DeliveryStatus.WAITING, morning)}
+    with time_machine.travel(morning + timedelta(minutes=5), tick=False):
+        outbox_waiting_release()
     for sale in (late, edge):
-        events = OutboundEvent.objects.filter(workspace=buyer, subject_id=str(sale.lead_id))
-        assert events.exists()
-        events.update(status=DeliveryStatus.DELIVERED, delivered_at=morning, last_attempt_at=morning, attempts=1)
-    past_the_sale_window = EVENING + timedelta(hours=80)
-    assert return_request(sale=edge, reason="other", by="b", at=morning + timedelta(hours=72)).state == "requested"
-    refused(late, morning + timedelta(hours=72, seconds=1), "return_window_closed", "return_window_hours")
+        event = events.get(subject_id=str(sale.lead_id))
+        assert event.status == DeliveryStatus.PENDING and event.attempts == 0  # released, not yet sent
+        with time_machine.travel(morning + timedelta(minutes=6), tick=False):
+            _record(event.pk, url=event.target_url, result=HttpResult(200, "", "", 5))
+    sent = morning + timedelta(minutes=6)
+    with time_machine.travel(night + timedelta(days=1), tick=False):
+        waiting = sell(buyers=[buyer], at=night + timedelta(days=1))[1][0]  # the next night's: never released
+    past_the_sale_window = night + timedelta(days=1, hours=80)
+    assert return_request(sale=edge, reason="other", by="b", at=sent + timedelta(hours=72)).state == "requested"
+    refused(late, sent + timedelta(hours=72, seconds=1), "return_window_closed", "return_window_hours")
     assert return_request(sale=waiting, reason="other", by="b", at=past_the_sale_window).window_started_at \
         == past_the_sale_window  # still waiting to be sent: the window is open
-    assert Return.objects.get(sale=edge).window_started_at == morning
+    assert Return.objects.get(sale=edge).window_started_at == sent
 
 
 def test_the_window_is_the_offers():
