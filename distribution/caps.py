@@ -163,9 +163,12 @@ def _funds_sql(n: int) -> str:
                 f"END FROM {workspaces} w WHERE w.id = {buyer})")
 
     rows = " UNION ALL ".join(["SELECT %s AS workspace_id, CAST(%s AS NUMERIC) AS amount"] * n)
+    # A buyer without a row owes nothing yet; one with a row (it may be in credit) is decided by
+    # the conflict's condition on the row as locked.
     return (
         f"INSERT INTO {balances} (workspace_id, owed) SELECT f.workspace_id, f.amount FROM ({rows}) f "
-        f"WHERE COALESCE(f.amount <= {limit('f.workspace_id')}, TRUE) ORDER BY f.workspace_id "
+        f"WHERE COALESCE(f.amount <= {limit('f.workspace_id')}, TRUE) "
+        f"OR EXISTS (SELECT 1 FROM {balances} b WHERE b.workspace_id = f.workspace_id) ORDER BY f.workspace_id "
         f"ON CONFLICT (workspace_id) DO UPDATE SET owed = {balances}.owed + excluded.owed "
         f"WHERE COALESCE({balances}.owed + excluded.owed <= {limit('excluded.workspace_id')}, TRUE) "
         f"RETURNING 'funds' AS what, workspace_id, owed, "
