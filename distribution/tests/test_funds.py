@@ -8,7 +8,7 @@ import pytest
 from distribution.admin import candidate_verdicts
 from distribution.caps import caps_claim
 from distribution.hand import lead_sell_by_hand
-from distribution.models import DecisionResult, Offer, Sale
+from distribution.models import Cap, CapUsage, DecisionResult, Offer, Sale
 from distribution.selling import FundsShort
 from distribution.services import lead_distribute
 from leadhub.testing import make_lead, make_workspace
@@ -54,6 +54,7 @@ def test_a_prepaid_buyer_short_of_funds_is_refused_with_the_figures_and_the_lead
 def test_a_credit_limit_lets_the_balance_go_negative_exactly_to_the_limit():
     buyer = prepaid(credit_limit=D("25.00"))
     offer(buyer, "12.50")
+    Cap.objects.create(workspace=buyer, window="day", maximum=10)  # claimed with the funds
 
     results = [distribute().result for _ in range(3)]
 
@@ -61,6 +62,7 @@ def test_a_credit_limit_lets_the_balance_go_negative_exactly_to_the_limit():
     figures = balance_get(workspace=buyer)
     assert (figures["balance"], figures["available"]) == (D("-25.00"), D("0.00"))
     assert Balance.objects.get(workspace_id=buyer.pk).owed == D("25.00")  # moved once per sale, not twice
+    assert CapUsage.objects.get().used == 2
     assert ledger_verify() == []
 
 

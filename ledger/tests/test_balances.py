@@ -12,7 +12,8 @@ from ledger.models import Balance, EntryKind
 from ledger.selectors import balance_get, ledger_figures, ledger_totals
 from ledger.services import Draft, LedgerInvalid, DepositRefused, deposit_record, ledger_entries_record
 from ledger.verify import ledger_verify
-from workspaces.models import EventType, OutboundEvent
+from leadhub.testing.api import workspace_with_key
+from workspaces.models import EventType, OutboundEvent, Scope
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -24,8 +25,8 @@ def sale(buyer, amount, reference=""):
 
 
 def low_events(buyer):
-    return list(OutboundEvent.objects.filter(workspace=buyer, event_type=EventType.WORKSPACE_BALANCE_LOW)
-                .order_by("created_at", "id").values_list("data__balance", flat=True))
+    return [data["balance"] for data in OutboundEvent.objects.filter(
+        workspace=buyer, event_type=EventType.WORKSPACE_BALANCE_LOW).order_by("created_at", "id").values_list("data", flat=True)]
 
 
 def test_a_deposit_raises_the_balance_once_and_is_no_sale():
@@ -61,6 +62,21 @@ def test_balance_low_is_sent_once_per_crossing_and_again_after_a_deposit_lifts_i
     deposit_record(workspace=buyer, amount="30", reference="w2", by="staff:ops")  # 30: above again
     sale(buyer, "15.00")  # 15: crossed again
     assert low_events(buyer) == ["10.00", "15.00"]
+
+
+def test_the_event_is_listed_to_a_key_that_reads_billing():
+    buyer, client = workspace_with_key(outbound_webhook_url="https://buyer.example.com/hook", webhook_active=True,
+                                       low_balance_threshold=D("1.00"))
+    other, without = workspace_with_key(scopes=[Scope.LEADS_READ], outbound_webhook_url="https://o.example.com/hook",
+                                        webhook_active=True, low_balance_threshold=D("1.00"))
+    for workspace in (buyer, other):
+        deposit_record(workspace=workspace, amount="5", reference="w1", by="staff:ops")
+        sale(workspace, "5.00")  # 5 → 0: below 1
+
+    listed = client.get("/api/v1/workspace/events/").json()["results"]
+    assert [event["type"] for event in listed] == ["workspace.balance_low"]
+    assert len(low_events(other)) == 1
+    assert without.get("/api/v1/workspace/events/").json()["results"] == []  # no `billing:read`
 
 
 def test_a_prepaid_sale_crossing_the_threshold_tells_the_buyer():
