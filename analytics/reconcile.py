@@ -38,7 +38,7 @@ from distribution.models import Sale
 from distribution.selectors import appointment_payout_reference, payout_reference
 from distribution.selling import payout_for
 from leads.models import Lead
-from ledger.models import Entry, EntryKind, Side
+from ledger.models import Entry, EntryKind, Side, counts_as_sales
 from ledger.verify import ledger_verify
 from providers.models import PayoutKind, PayoutOn, WebhookConfig
 from returns.models import Return, ReturnState
@@ -360,6 +360,8 @@ def _kpi_check(entries) -> list[str]:
     buyers = defaultdict(lambda: ZERO)
     webhooks = defaultdict(lambda: {"sales": ZERO, "payouts": ZERO})
     for entry in entries:
+        if entry["side"] == Side.BUYER and not counts_as_sales(entry["side"], entry["kind"]):
+            continue  # money received (a deposit) is no sale
         figure = "sales" if entry["side"] == Side.BUYER else "payouts"
         webhooks[entry["webhook_id"]][figure] += entry["amount"]
         if entry["side"] == Side.BUYER:

@@ -30,7 +30,7 @@ from leadhub.models import MONEY_TOTAL
 from leads.holds import HOLD_REASONS
 from leads.models import Lead, LeadPipelineStage
 from leads.services.ingest import COMPLIANCE_REFUSALS
-from ledger.models import Entry, Side
+from ledger.models import SALES, Entry
 from ledger.selectors import ledger_figures
 
 CENT = Decimal("0.01")
@@ -441,7 +441,7 @@ def buyer_offer_sales(*, workspace_id: str | None, date_from: date, date_to: dat
         Sale.objects.filter(offer__in=offers, sold_at__gte=start, sold_at__lt=end)
         .values("offer_id").annotate(n=Count("id")).values_list("offer_id", "n")
     )
-    entries = Entry.objects.filter(side=Side.BUYER, created_at__gte=start, created_at__lt=end)
+    entries = Entry.objects.filter(SALES, created_at__gte=start, created_at__lt=end)
     if workspace_id:
         entries = entries.filter(workspace_id=workspace_id)
     sales = {(row["workspace_id"], row["offer_id"]): row["sales"] for row in _ledger_sums(entries, "workspace_id", "offer_id")}

@@ -84,7 +84,7 @@ def candidate_verdicts(decision):
     offers = decision_offers(decision)
     return [
         (row, verdict_words(row.get("verdict", ""), offer=(offer := offers.get(row.get("offer_id"))),
-                            time_zone=offer.workspace.time_zone if offer else ""))
+                            time_zone=offer.workspace.time_zone if offer else "", figures=row))
         for row in decision.candidates
     ]
 

@@ -4,14 +4,20 @@ A cap's window starts at the buyer's local hour, midnight, Monday midnight or fi
 (`windows.time_zone`), so a daily cap resets at the buyer's midnight, and a DST day is 23 or 25
 hours long. Usage is one row per (cap, window start), moved only by `caps_claim`'s conditional
 upsert inside the distribution transaction: concurrent sales queue on the row lock and the
-database refuses the one that would pass the cap. Nothing here reads Redis or the cache.
+database refuses the one that would pass the cap. The same statement claims each buyer's funds
+on its balance row (a prepaid buyer's must cover the price). Nothing here reads Redis or the cache.
 """
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Q
+
+from ledger.models import Balance
+from ledger.services import balance_low_tell, total_read
+from workspaces.models import BillingMode, Workspace
 
 from .models import Cap, CapMeasure, CapUsage, CapWindow
 
@@ -74,32 +80,97 @@ def cap_full(candidate, price) -> str | None:
     return None
 
 
-def caps_claim(claims) -> set:
-    """Take `claims` [(cap, window start, amount)] in one conditional upsert, rows in cap order (so
-    two sales never wait on each other crosswise); the ids of the caps that refused (empty: every
-    claim holds). Each usage row moves only while it stays within its cap's maximum as stored, so
-    concurrent sales queue on the row lock and the database refuses the one that would pass it.
-    On a refusal the caller rolls its transaction back, which gives back the rest."""
+@dataclass
+class Claimed:
+    """What `caps_claim` refused: `caps` (ids of the caps a claim would pass) and `buyers` (prepaid
+    buyers whose available funds do not cover their sales); false when every claim holds."""
+
+    caps: set = field(default_factory=set)
+    buyers: set = field(default_factory=set)
+
+    def __bool__(self):
+        return bool(self.caps or self.buyers)
+
+
+def caps_claim(claims, *, funds=()) -> Claimed:
+    """Take `claims` [(cap, window start, amount)] and the buyers' `funds` [(buyer id, price)] in
+    one conditional statement; what was refused (`Claimed`, false when every claim holds).
+
+    Caps: one upsert, rows in cap order (so two sales never wait on each other crosswise); each
+    usage row moves only while it stays within its cap's maximum as stored. Funds: each buyer's
+    balance row (ledger.models.Balance) moves by its sales, in buyer order and before the caps;
+    a buyer prepaid as stored only while what it owes stays within its credit limit (its balance
+    plus its credit limit covers the price), an invoiced one always. Concurrent sales queue on
+    the row locks and the database refuses the one that would pass a cap or its funds. On
+    PostgreSQL both are one statement (two data-modifying CTEs); SQLite, which has none, runs them
+    one after the other under its one writer's lock. On a refusal the caller rolls its
+    transaction back, which gives back the rest. A balance this took below its buyer's
+    low-balance threshold is told (ledger.services.balance_low_tell)."""
     amounts = {}
     for cap, start, amount in claims:
         amounts[cap.pk, start] = amounts.get((cap.pk, start), Decimal("0")) + Decimal(amount)
-    if not amounts:
-        return set()
+    prices = {}
+    for buyer, price in funds:
+        prices[buyer] = prices.get(buyer, Decimal("0")) + Decimal(price)
+    statements = []
+    if prices:
+        params = [value for buyer in sorted(prices) for value in (buyer, prices[buyer])]
+        statements.append((_funds_sql(len(prices)), params))
+    if amounts:
+        params = []
+        for (cap_id, start), amount in sorted(amounts.items()):
+            params += [cap_id, connection.ops.adapt_datetimefield_value(start), amount]
+        statements.append((_caps_sql(len(amounts)), params))
+    if connection.vendor == "postgresql" and len(statements) == 2:
+        (funds_sql, funds_params), (caps_sql, caps_params) = statements
+        statements = [(f"WITH funds AS ({funds_sql}), claimed AS ({caps_sql}) "
+                       f"SELECT 'funds', workspace_id, owed, threshold FROM funds "
+                       f"UNION ALL SELECT 'cap', CAST(cap_id AS TEXT), NULL, NULL FROM claimed",
+                       funds_params + caps_params)]
+    taken = []
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            taken += cursor.fetchall()
+    claimed_caps = {int(key) for what, key, _owed, _threshold in taken if what == "cap"}
+    balances = {key: (owed, threshold) for what, key, owed, threshold in taken if what == "funds"}
+    for buyer, (owed, threshold) in balances.items():
+        owed = total_read(owed)
+        balance_low_tell(workspace_id=buyer, owed_before=owed - prices[buyer], owed=owed,
+                         threshold=None if threshold is None else total_read(threshold))
+    return Claimed(caps={cap_id for cap_id, _start in amounts} - claimed_caps, buyers=set(prices) - set(balances))
+
+
+def _caps_sql(n: int) -> str:
     usage, caps = CapUsage._meta.db_table, Cap._meta.db_table
-    rows = " UNION ALL ".join(["SELECT %s AS cap_id, %s AS window_start, CAST(%s AS NUMERIC) AS amount"] * len(amounts))
-    params = []
-    for (cap_id, start), amount in sorted(amounts.items()):
-        params += [cap_id, connection.ops.adapt_datetimefield_value(start), amount]
+    rows = " UNION ALL ".join(["SELECT %s AS cap_id, %s AS window_start, CAST(%s AS NUMERIC) AS amount"] * n)
     # Amounts are cast so SQLite (which binds Decimals as text) compares numbers too.
-    sql = (
+    return (
         f"INSERT INTO {usage} (cap_id, window_start, used) SELECT c.cap_id, c.window_start, c.amount "
         f"FROM ({rows}) c JOIN {caps} cap ON cap.id = c.cap_id WHERE c.amount <= CAST(cap.maximum AS NUMERIC) "
         f"ORDER BY c.cap_id, c.window_start "
         f"ON CONFLICT (cap_id, window_start) DO UPDATE SET used = {usage}.used + excluded.used "
         f"WHERE {usage}.used + excluded.used <= (SELECT CAST(maximum AS NUMERIC) FROM {caps} WHERE id = excluded.cap_id) "
-        f"RETURNING cap_id"
+        f"RETURNING 'cap' AS what, cap_id, NULL AS owed, NULL AS threshold"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        claimed = {row[0] for row in cursor.fetchall()}
-    return {cap_id for cap_id, _start in amounts} - claimed
+
+
+def _funds_sql(n: int) -> str:
+    balances, workspaces = Balance._meta.db_table, Workspace._meta.db_table
+
+    def limit(buyer):  # a prepaid buyer's credit limit as stored; NULL (no limit) for an invoiced one
+        return (f"(SELECT CASE WHEN w.billing_mode = '{BillingMode.PREPAID}' THEN CAST(w.credit_limit AS NUMERIC) "
+                f"END FROM {workspaces} w WHERE w.id = {buyer})")
+
+    rows = " UNION ALL ".join(["SELECT %s AS workspace_id, CAST(%s AS NUMERIC) AS amount"] * n)
+    # A buyer without a row owes nothing yet; one with a row (it may be in credit) is decided by
+    # the conflict's condition on the row as locked.
+    return (
+        f"INSERT INTO {balances} (workspace_id, owed) SELECT f.workspace_id, f.amount FROM ({rows}) f "
+        f"WHERE COALESCE(f.amount <= {limit('f.workspace_id')}, TRUE) "
+        f"OR EXISTS (SELECT 1 FROM {balances} b WHERE b.workspace_id = f.workspace_id) ORDER BY f.workspace_id "
+        f"ON CONFLICT (workspace_id) DO UPDATE SET owed = {balances}.owed + excluded.owed "
+        f"WHERE COALESCE({balances}.owed + excluded.owed <= {limit('excluded.workspace_id')}, TRUE) "
+        f"RETURNING 'funds' AS what, workspace_id, owed, "
+        f"(SELECT w.low_balance_threshold FROM {workspaces} w WHERE w.id = {balances}.workspace_id) AS threshold"
+    )

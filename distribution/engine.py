@@ -22,8 +22,10 @@
    `schedule_closed`, then `filter:<column>`, then `duplicate_for_buyer` (the buyer bought the
    same phone within the offer's `duplicate_days`, as read; `distribution.duplicates.
    duplicates_claim` decides for good when selling), then `cap:<offer|buyer>:<window>` (a cap
-   this sale would pass, as read; `distribution.caps.caps_claim` decides for good when selling);
-   otherwise `eligible`. Last, `call_frequency:<state>` (a lead): where the consumer's state limits
+   this sale would pass, as read; `distribution.caps.caps_claim` decides for good when selling),
+   then `funds` (a prepaid buyer whose available funds, balance + credit limit, as read with the
+   candidates, do not cover the price; the same claim decides for good); otherwise `eligible`.
+   Last, `call_frequency:<state>` (a lead): where the consumer's state limits
    calls on one subject per window (compliance), a buyer that calls consumers is refused once the
    lead's sales to calling buyers in that window (multisell and resale alike, one indexed count)
    and this decision's calling winners reach the limit.
@@ -49,7 +51,8 @@ from django.utils import timezone
 from compliance.windows import call_frequency_limit, consumer_locale
 from leadhub.db import prepared_fetchall
 from suppression.selectors import suppressed_workspaces
-from workspaces.models import ANY, Workspace
+from ledger.models import Balance
+from workspaces.models import ANY, BillingMode, Workspace
 from workspaces.zips import product_keys, zip5
 
 from .caps import cap_full, caps_attach
@@ -91,12 +94,15 @@ class Candidate:
     filters: list = field(default_factory=list)  # [(column, op, value)] in id order
     adjustments: list = field(default_factory=list)  # [(column, op, value, amount)] in id order
     offer_caps: list | None = None  # the Cap rows of the offer and its buyer, when read with the offer
+    owed: Decimal | None = None  # a prepaid buyer's balance row as read with the offer (ledger.models.Balance)
+    available: Decimal | None = None  # a prepaid buyer's available funds (balance + credit limit), as read
     closed: bool = False  # its schedule is closed at the decision's time
     rule: dict | None = None  # the compliance rule that refused it (call_frequency)
 
     @property
     def verdict_words(self) -> str:
-        return verdict_words(self.verdict, offer=self.offer, time_zone=self.offer.workspace.time_zone)
+        return verdict_words(self.verdict, offer=self.offer, time_zone=self.offer.workspace.time_zone,
+                             figures=self.as_row())
 
     @property
     def sale_price(self) -> Decimal:
@@ -108,6 +114,7 @@ class Candidate:
             "where": self.where.entry, "verdict": str(self.verdict), "price": str(self.price),
             "exclusive_price": None if self.exclusive_price is None else str(self.exclusive_price),
             **({"rule": self.rule} if self.rule else {}),
+            **({"available": str(self.available)} if self.verdict.check == Check.FUNDS else {}),
         }
 
 
@@ -157,6 +164,7 @@ def _rules_json(vendor: str, table: str, fields: list[str], where: str) -> str:
 
 
 _JOINED = ((OfferWhere, "w"), (Offer, "o"), (Workspace, "b"))
+_PREPAID = f"b.\"billing_mode\" = '{BillingMode.PREPAID}'"
 _LIVE = 'o."is_active" AND o."paused_at" IS NULL AND b."is_active"'  # Offer.is_live, in SQL
 
 
@@ -165,8 +173,8 @@ def _candidates_sql(walks: tuple[bool, ...], products: int, vendor: str) -> str:
     """The one candidate query for `walks` (True: a ZIP-range walk), built once per shape: each
     walk a page (LIMIT, OFFSET a parameter) of the winning-order index's live rows, the rows found
     joined with their offers and buyers, and each offer's filters, price adjustments and caps (its
-    own and its buyer's) as JSON, so deciding costs one round trip however many rules the offers
-    have."""
+    own and its buyer's) as JSON and a prepaid buyer's balance, so deciding costs one round trip
+    however many rules the offers have."""
     where = OfferWhere._meta.db_table
     order = [f'w."{OfferWhere._meta.get_field(name.lstrip("-")).column}"{" DESC" if name.startswith("-") else ""}'
              for name in OfferWhere.WINNING_ORDER]
@@ -187,6 +195,9 @@ def _candidates_sql(walks: tuple[bool, ...], products: int, vendor: str) -> str:
         _rules_json(vendor, Cap._meta.db_table,
                     ["r.id", "r.workspace_id", "r.offer_id", 'r."window"', "r.measure", "CAST(r.maximum AS TEXT)"],
                     "(r.offer_id = o.id OR (r.offer_id IS NULL AND r.workspace_id = o.workspace_id))"),
+        # A prepaid buyer's balance row (what it owes: its funds are minus this plus its credit limit).
+        f"CASE WHEN {_PREPAID} THEN (SELECT CAST(r.owed AS TEXT) FROM {Balance._meta.db_table} r "
+        "WHERE r.workspace_id = o.workspace_id) END",
     ]
     return (
         f"SELECT {', '.join(columns)} FROM {where} w {joins} "
@@ -295,7 +306,7 @@ def candidates_for(*, kind: str, zip_code: str, state: str, product, at: datetim
             if values[offer_at] in seen:
                 continue
             seen.add(values[offer_at])
-            where, offer, (filters, adjustments, caps) = _instances(values)
+            where, offer, (filters, adjustments, caps, owed) = _instances(values)
             shut = not schedule_open(schedule=offer.schedule, dates_off=offer.dates_off,
                                      time_zone=offer.workspace.time_zone, at=at)
             if shut and closed == MAX_CANDIDATES:
@@ -308,6 +319,7 @@ def candidates_for(*, kind: str, zip_code: str, state: str, product, at: datetim
                 offer_caps=[Cap(id=pk, workspace_id=buyer, offer_id=offer_id, window=window, measure=measure,
                                 maximum=Decimal(maximum))
                             for pk, buyer, offer_id, window, measure, maximum in _json_rows(caps)],
+                owed=None if offer.workspace.billing_mode != BillingMode.PREPAID else Decimal(owed or "0"),
             ))
             closed, opened = closed + shut, opened + (not shut)
             if opened == MAX_CANDIDATES:
@@ -365,6 +377,19 @@ def duplicates_mark(candidates, *, phone: str, at: datetime):
             candidate.verdict = DUPLICATE_FOR_BUYER
 
 
+FUNDS = Verdict(Check.FUNDS)
+
+
+def funds_short(candidate: Candidate) -> Verdict | None:
+    """`funds` when the candidate's buyer is prepaid and its available funds (balance + credit
+    limit, as read with the candidates) do not cover the price; sets `available` for the
+    decision's figures. Invoiced buyers (no balance read) and a $0 price (nothing to cover) pass."""
+    if candidate.owed is None:
+        return None
+    candidate.available = candidate.offer.workspace.credit_limit - candidate.owed
+    return FUNDS if candidate.price and candidate.available < candidate.price else None
+
+
 def choose(strategy: str, eligible: list[Candidate], *, key: str, rng=None,
            max_buyers: int = MULTISELL_BUYERS) -> list[Candidate]:
     """The winners among `eligible` by `strategy` (distribution.strategies)."""
@@ -398,7 +423,7 @@ def decide(*, kind: str, subject, zip_code: str, state: str, product, strategy: 
     eligible = [c for c in candidates if c.verdict == ELIGIBLE]
     caps_attach(eligible, at=at)
     for candidate in eligible:
-        candidate.verdict = cap_full(candidate, candidate.price) or ELIGIBLE
+        candidate.verdict = cap_full(candidate, candidate.price) or funds_short(candidate) or ELIGIBLE
     outcome = Outcome(strategy=strategy, candidates=candidates, key=key, max_buyers=max_buyers)
     room = call_frequency_room(outcome.eligible, subject, at=at) if kind == OfferKind.LEAD and subject else None
     outcome.winners = outcome.choose(rng=rng)

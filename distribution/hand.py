@@ -21,7 +21,7 @@ from .caps import cap_full, caps_attach
 from .engine import ELIGIBLE, Candidate
 from .models import Offer
 from .selectors import lead_sales_standing
-from .selling import CapFull, ClaimRefused, Purchase, sales_make
+from .selling import CapFull, ClaimRefused, FundsShort, Purchase, sales_make
 from .services import lead_decide
 from .strategies import PRIORITY
 from .verdicts import Check
@@ -76,6 +76,8 @@ def lead_sell_by_hand(*, lead, workspace, by: str, price=None, reason: str = "",
         if exc.refused.offers:
             message = f"Workspace '{workspace.pk}' bought this phone within its offer's duplicate window: type a price."
             raise HandSaleRefused(message, errors={"price": [message]}) from None
+        if exc.refused.buyers:
+            raise FundsShort(workspace.pk) from None
         raise CapFull(workspace.pk, set(exc.refused.verdicts.values())) from None
     return sales[0]
 

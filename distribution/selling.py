@@ -14,8 +14,10 @@ here once, so the money of every path is the same:
   the price, exclusive flag and offer;
 - the claims last, so their rows stay locked only from there to COMMIT: a lead's buyers'
   duplicate windows (distribution.duplicates.duplicates_claim; rows of this phone only), then
-  the offer's and the buyer's caps (distribution.caps.caps_claim; rows every sale of the buyer
-  wants), each one conditional statement. A refusal raises `ClaimRefused` and the caller's
+  each buyer's funds and the offer's and the buyer's caps (distribution.caps.caps_claim: the
+  buyer's balance row moves by the price there, refused for a prepaid buyer the funds do not
+  cover, so the sale's ledger entry does not move it again; then the caps' rows), each one
+  conditional statement. A refusal raises `ClaimRefused` and the caller's
   transaction rolls back everything above; distribution and appointments decide again with what
   was refused, hand work refuses.
 """
@@ -36,7 +38,7 @@ from workspaces.models import EventType
 
 from .caps import caps_claim, claim_amount
 from .duplicates import duplicates_claim
-from .engine import DUPLICATE_FOR_BUYER
+from .engine import DUPLICATE_FOR_BUYER, FUNDS
 from .models import Sale
 from .selectors import NOTHING_BOOKED, appointment_payout_reference, payout_reference
 
@@ -65,35 +67,52 @@ class Purchase:
 class Refusals:
     """What the database refused in the earlier rounds of one decision, decided for the next
     whatever its reads say: `caps` full, and `offers` whose buyer bought the lead's phone within
-    the offer's duplicate window. A refused cap or offer never wins again, so each round that
-    refuses adds at least one more and the rounds end. `verdicts`: each refused cap's verdict."""
+    the offer's duplicate window, and prepaid `buyers` whose funds did not cover a sale. A refused
+    cap, offer or buyer never wins again, so each round that refuses adds at least one more and
+    the rounds end. `verdicts`: each refused cap's verdict."""
 
     caps: set = field(default_factory=set)
     offers: set = field(default_factory=set)
     verdicts: dict = field(default_factory=dict)
+    buyers: set = field(default_factory=set)
 
     def __bool__(self):
-        return bool(self.caps or self.offers)
+        return bool(self.caps or self.offers or self.buyers)
 
     def add(self, other: "Refusals"):
         self.caps |= other.caps
         self.offers |= other.offers
+        self.buyers |= other.buyers
         self.verdicts.update(other.verdicts)
 
     def verdict(self, candidate) -> str:
-        """The candidate's verdict with these refusals, in the engine's order (the window, then caps)."""
+        """The candidate's verdict with these refusals, in the engine's order (the window, caps,
+        then funds)."""
         if candidate.offer.pk in self.offers:
             return DUPLICATE_FOR_BUYER
-        return next((cap.verdict for cap, _s, _u in candidate.caps if cap.pk in self.caps), candidate.verdict)
+        full = next((cap.verdict for cap, _s, _u in candidate.caps if cap.pk in self.caps), None)
+        if full is None and candidate.offer.workspace_id in self.buyers:
+            return FUNDS
+        return full or candidate.verdict
 
 
 class ClaimRefused(Exception):
-    """A claim was refused (a buyer's duplicate window, a cap): the caller's transaction rolls
+    """A claim was refused (a buyer's duplicate window, a cap, its funds): the caller's transaction rolls
     back (giving back what was claimed) and decides again with `refused`, or refuses."""
 
     def __init__(self, refused: Refusals):
         super().__init__(refused)
         self.refused = refused
+
+
+class FundsShort(ServiceConflict):
+    """Ops sold by hand to a prepaid buyer whose available funds do not cover the price: refused."""
+
+    code = "funds"
+
+    def __init__(self, workspace_id):
+        message = f"Workspace '{workspace_id}' cannot buy this now: its available funds do not cover the price."
+        super().__init__(message, errors={"workspace": [message]})
 
 
 class CapFull(ServiceConflict):
@@ -151,9 +170,9 @@ def sales_make(*, purchases, lead=None, appointment=None, leads=(), webhook=None
     )):
         raise ClaimRefused(Refusals(offers={p.offer.pk for p in purchases if p.workspace.pk in buyers and p.offer}))
     claims = [(cap, start, claim_amount(cap, p.price)) for p in purchases for cap, start, _used in p.caps]
-    if refused := caps_claim(claims):
-        verdicts = {cap.pk: cap.verdict for p in purchases for cap, _s, _u in p.caps if cap.pk in refused}
-        raise ClaimRefused(Refusals(caps=refused, verdicts=verdicts))
+    if refused := caps_claim(claims, funds=[(p.workspace.pk, p.price) for p in purchases if p.price]):
+        verdicts = {cap.pk: cap.verdict for p in purchases for cap, _s, _u in p.caps if cap.pk in refused.caps}
+        raise ClaimRefused(Refusals(caps=refused.caps, verdicts=verdicts, buyers=refused.buyers))
     if lead is not None and sales:
         # A buyer took the lead: its consent evidence is verified for that buyer, after commit.
         consent_evidence_request(lead=lead, advertiser_name=purchases[0].workspace.name)
@@ -188,7 +207,8 @@ def _money_book(sales, *, lead, appointment, webhook, at, due):
     if appointment is not None and webhook is not None:
         dimensions["webhook_id"] = webhook.webhook_id  # the source is the appointment's (its leads are its own)
     drafts = [Draft(kind=EntryKind.SALE, amount=sale.price, workspace_id=sale.workspace_id, offer_id=sale.offer_id,
-                    reference=f"sale:{sale.pk}", note=sale.note, **dimensions) for sale in sales if sale.price]
+                    reference=f"sale:{sale.pk}", note=sale.note, funds_claimed=True, **dimensions)
+              for sale in sales if sale.price]  # funds_claimed: caps_claim moves the balance (sales_make)
     payout = payout_for(webhook, sum((sale.price for sale in sales), Decimal("0")))
     if payout is not None and not (sales if webhook.payout_booked_on == PayoutOn.SOLD else due):
         payout = NOTHING_BOOKED

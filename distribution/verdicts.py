@@ -24,6 +24,7 @@ class Check(StrEnum):
     FILTER = "filter"  # scope: the lead column
     DUPLICATE_FOR_BUYER = "duplicate_for_buyer"
     CAP = "cap"  # scope: offer or buyer; window: CapWindow
+    FUNDS = "funds"  # a prepaid buyer whose available funds (balance + credit limit) do not cover the price
     NOT_THE_LEADS_BUYER = "not_the_leads_buyer"  # an appointment whose lead went to other buyers
     CALL_FREQUENCY = "call_frequency"  # scope: the state whose limit of calling buyers per window is reached
 
@@ -75,8 +76,9 @@ class Verdict(str):
             return cls(Check.HOLD, code.removesuffix("_hold"))
         return cls(Check(code))
 
-    def words(self, *, offer=None, time_zone: str = "") -> str:
-        """The verdict for people; `offer` (and its buyer's `time_zone`) name its schedule and windows."""
+    def words(self, *, offer=None, time_zone: str = "", figures=None) -> str:
+        """The verdict for people; `offer` (and its buyer's `time_zone`) name its schedule and windows,
+        `figures` (a decision's candidate row) the money a `funds` verdict weighed."""
         if self.check == Check.HOLD:
             reason = HOLD_REASONS.get(self.scope)
             return f"the lead is held: {reason.label if reason else self.scope}"
@@ -95,13 +97,18 @@ class Verdict(str):
             return f"{whose} cap per {window} is full"
         if self.check == Check.CALL_FREQUENCY:
             return f"the consumer's state {self.scope} limits how many buyers may call them: the limit is reached"
+        if self.check == Check.FUNDS:
+            words = "the buyer's available funds (balance + credit limit) do not cover the price"
+            if figures and figures.get("available") is not None:
+                words += f" (available {figures['available']}, price {figures.get('price')})"
+            return words
         return _WORDS[self.check]
 
 
-def verdict_words(code: str, *, offer=None, time_zone: str = "") -> str:
+def verdict_words(code: str, *, offer=None, time_zone: str = "", figures=None) -> str:
     """A stored verdict code in words; a code no check makes any more is shown as it is."""
     try:
-        return Verdict.parse(code).words(offer=offer, time_zone=time_zone)
+        return Verdict.parse(code).words(offer=offer, time_zone=time_zone, figures=figures)
     except ValueError:
         return code
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("people.api.urls")),
     path("api/v1/", include("suppression.api.urls")),
     path("api/v1/", include("workspaces.api.urls")),
+    path("api/v1/", include("ledger.api.urls")),
     path("api/v1/", include("distribution.api.urls")),
     path("api/v1/", include("appointments.api.urls")),
     path("api/v1/", include("conversions.api.urls")),

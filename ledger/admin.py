@@ -1,5 +1,6 @@
 """Ops admin: ledger entries are read-only (a correction is a new entry: "Book an adjustment");
-the changelist shows the totals of what its filters select (buyer, source, kind, period)."""
+money a buyer paid in is recorded on its own page ("Record a deposit"); the changelist shows the
+totals of what its filters select (buyer, source, kind, period)."""
 import uuid
 
 from django import forms
@@ -12,12 +13,13 @@ from django.urls import path, reverse
 
 from leadhub.actors import actor_for_user
 from leadhub.admin import AuditLogAdmin, reason_field, refusal_words
+from leadhub.errors import ServiceRefusal
 from providers.models import LeadSourceProvider, WebhookConfig
 from workspaces.models import Workspace
 
 from .models import Entry, Side
 from .selectors import ledger_totals
-from .services import LedgerInvalid, ledger_adjustment_record
+from .services import LedgerInvalid, deposit_record, ledger_adjustment_record
 
 
 class _ValueFilter(admin.SimpleListFilter):
@@ -56,6 +58,12 @@ class AdjustmentForm(forms.Form):
     token = forms.UUIDField(widget=forms.HiddenInput)
 
 
+class DepositForm(forms.Form):
+    workspace = forms.ModelChoiceField(queryset=Workspace.objects.order_by("id"), help_text="The buyer that paid.")
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0.01, help_text="The money received.")
+    reference = forms.CharField(max_length=80, help_text="The payment's own reference (a transfer or receipt number).")
+
+
 @admin.register(Entry)
 class EntryAdmin(AuditLogAdmin):
     list_display = ("created_at", "kind", "side", "amount", "currency", "workspace_id", "provider_id", "webhook_id",
@@ -65,6 +73,7 @@ class EntryAdmin(AuditLogAdmin):
 
     def get_urls(self):
         return [path("adjust/", self.admin_site.admin_view(self.adjust_view), name="ledger_entry_adjust"),
+                path("deposit/", self.admin_site.admin_view(self.deposit_view), name="ledger_entry_deposit"),
                 *super().get_urls()]
 
     def has_add_adjustment_permission(self, request):
@@ -107,3 +116,23 @@ class EntryAdmin(AuditLogAdmin):
                 return HttpResponseRedirect(f"{reverse('admin:ledger_entry_changelist')}?kind__exact=adjustment")
         return TemplateResponse(request, "admin/ledger/entry/adjust.html", {
             **self.admin_site.each_context(request), "opts": self.opts, "title": "Book an adjustment", "form": form})
+
+    def deposit_view(self, request):
+        """Record money a buyer paid in (a `deposit`); who recorded it is kept in its note."""
+        if not request.user.has_perm("ledger.add_entry"):
+            raise PermissionDenied
+        form = DepositForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                entry = deposit_record(workspace=data["workspace"], amount=data["amount"], reference=data["reference"],
+                                       by=f"staff:{request.user.get_username()}")
+            except ServiceRefusal as exc:
+                form.add_error(None, refusal_words(exc))
+            else:
+                messages.success(request, f"Deposit of {-entry.amount} {entry.currency} recorded for "
+                                          f"{data['workspace'].pk}.")
+                return HttpResponseRedirect(reverse("admin:ledger_entry_changelist") + "?kind__exact=deposit")
+        return TemplateResponse(request, "admin/ledger/deposit.html", {
+            **self.admin_site.each_context(request), "title": "Record a deposit", "opts": self.opts, "form": form,
+        })

@@ -7,14 +7,19 @@ person's lead never rewrites money history.
 
 Signs: a buyer-side entry (`side = buyer`) is what the buyer owes (a sale is positive, a credit
 negative); a source-side entry is what the provider is owed (a payout is positive, a chargeback,
-the payout taken back, negative). Sales are the sum of buyer-side amounts, payouts the sum of
-source-side amounts (net of chargebacks), margin sales - payouts.
+the payout taken back, negative). Sales are the sum of buyer-side amounts but deposits (money a
+buyer paid in is no sale: `SALES`), payouts the sum of source-side amounts (net of chargebacks),
+margin sales - payouts.
+
+A buyer's balance (`Balance`) is the one stored sum: what its buyer-side entries add up to, kept
+by `ledger.services.ledger_entries_record` (and by the sale's funds claim, which moves it for a
+prepaid buyer in the statement that claims caps), reconciled with the entries by `ledger.verify`.
 """
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from leadhub.models import MONEY, choices_constraint
+from leadhub.models import MONEY, MONEY_TOTAL, choices_constraint
 
 
 class EntryKind(models.TextChoices):
@@ -39,6 +44,14 @@ KIND_SIDE = {
 }
 POSITIVE_KINDS = (EntryKind.SALE, EntryKind.PAYOUT)
 CREDIT_KINDS = (EntryKind.RETURN_CREDIT, EntryKind.CHARGEBACK, EntryKind.UNDELIVERED, EntryKind.DEPOSIT)
+# Buyer-side kinds that are money received, not sales (sales, margin and the KPIs leave them out).
+RECEIVED_KINDS = (EntryKind.DEPOSIT,)
+SALES = Q(side=Side.BUYER) & ~Q(kind__in=RECEIVED_KINDS)
+
+
+def counts_as_sales(side: str, kind: str) -> bool:
+    """`SALES` for one entry read in Python."""
+    return side == Side.BUYER and kind not in RECEIVED_KINDS
 
 
 class Entry(models.Model):
@@ -82,3 +95,20 @@ class Entry(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.amount} {self.currency}"
+
+
+class Balance(models.Model):
+    """One row per buyer: `owed`, the sum of its buyer-side entries (positive: it owes; a prepaid
+    buyer's balance is minus this). A prepaid sale claims funds on this row in the same
+    conditional statement that claims caps (distribution.caps.caps_claim), so concurrent sales
+    queue on its row lock and the one the funds do not cover is refused. Not an entry: this row
+    is updated in place, and `ledger.verify` checks it against the entries."""
+
+    workspace_id = models.CharField(max_length=64, primary_key=True)
+    owed = models.DecimalField(**MONEY_TOTAL, default=0)
+
+    class Meta:
+        db_table = "ledger_balances"
+
+    def __str__(self):
+        return f"{self.workspace_id}: owes {self.owed}"

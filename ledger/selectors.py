@@ -1,17 +1,21 @@
-"""Figures derived from the ledger: sales (buyer side), payouts (source side) and margin.
+"""Figures derived from the ledger: sales (buyer side, deposits left out), payouts (source side)
+and margin; a buyer's balance.
 
 "revenue" means conversion value elsewhere in leadhub; these are money movements. Every figure is
-a GROUP BY over entries, never a stored total.
+a GROUP BY over entries, never a stored total, but a buyer's balance: its one stored sum
+(ledger.models.Balance), which ledger.verify checks against the entries.
 """
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from leadhub.models import MONEY_TOTAL
 
-from .models import Entry, Side
+from .models import SALES, Balance, Entry, Side
 
 ZERO = Decimal("0.00")
 # Per buyer (workspace_id), per provider (provider_id), per UTC day, or per webhook.
@@ -35,7 +39,7 @@ def ledger_figures(*, by: str, since: datetime | None = None, until: datetime | 
         rows = rows.annotate(day=TruncDate("created_at"))
     figures = {}
     for row in rows.order_by().values(column).annotate(
-        sales=_sum(Q(side=Side.BUYER)), payouts=_sum(Q(side=Side.SOURCE))
+        sales=_sum(SALES), payouts=_sum(Q(side=Side.SOURCE))
     ):
         figures[row[column]] = {"sales": row["sales"], "payouts": row["payouts"],
                                 "margin": row["sales"] - row["payouts"]}
@@ -44,5 +48,18 @@ def ledger_figures(*, by: str, since: datetime | None = None, until: datetime | 
 
 def ledger_totals(*, entries=None) -> dict:
     rows = Entry.objects.all() if entries is None else entries
-    totals = rows.aggregate(sales=_sum(Q(side=Side.BUYER)), payouts=_sum(Q(side=Side.SOURCE)))
+    totals = rows.aggregate(sales=_sum(SALES), payouts=_sum(Q(side=Side.SOURCE)))
     return {**totals, "margin": totals["sales"] - totals["payouts"]}
+
+
+def balance_get(*, workspace) -> dict:
+    """What `workspace` has: its billing mode, balance (money paid in and credited less what it
+    bought: minus its balance row), credit limit, available funds (balance + credit limit), its
+    low-balance threshold and the currency, as of now. One query (its balance row)."""
+    owed = Balance.objects.filter(workspace_id=workspace.pk).values_list("owed", flat=True).first() or ZERO
+    balance = ZERO - owed
+    return {
+        "billing_mode": workspace.billing_mode, "balance": balance, "credit_limit": workspace.credit_limit,
+        "available": balance + workspace.credit_limit, "low_balance_threshold": workspace.low_balance_threshold,
+        "currency": settings.LEDGER_CURRENCY, "as_of": timezone.now(),
+    }

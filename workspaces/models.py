@@ -10,7 +10,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from leadhub.models import MONEY_TOTAL, TimeStampedModel, choices_constraint
+from leadhub.models import MONEY, MONEY_TOTAL, TimeStampedModel, choices_constraint
 from leadhub.netguard import is_own_ingest_url, outbound_url_check
 from leadhub.validators import validate_json_object, validate_string_array
 from workspaces.zips import ANY, parse_zip_entry
@@ -71,6 +71,7 @@ class EventType(models.TextChoices):
     CONVERSION_CREATED = "conversion.created", "Conversion created"
     CONVERSION_UPDATED = "conversion.updated", "Conversion updated"
     CONVERSION_VOIDED = "conversion.voided", "Conversion voided"
+    WORKSPACE_BALANCE_LOW = "workspace.balance_low", "Balance fell below the low-balance threshold"
 
 
 def validate_event_types(value):
@@ -84,6 +85,14 @@ def validate_event_types(value):
 
 
 MANAGE_SECRETS = "workspaces.manage_workspace_secrets"
+
+
+class BillingMode(models.TextChoices):
+    """How a buyer pays: after the fact (`invoiced`), or from money paid in (`prepaid`: it buys
+    only while its balance plus its credit limit covers the price)."""
+
+    INVOICED = "invoiced", "Invoiced (owes after the fact)"
+    PREPAID = "prepaid", "Prepaid (buys from its balance)"
 
 
 class Workspace(TimeStampedModel):
@@ -115,6 +124,15 @@ class Workspace(TimeStampedModel):
         max_length=64, default="UTC", validators=[validate_time_zone],
         help_text="IANA zone the buyer's offer schedules are read in (e.g. America/Chicago).",
     )
+    billing_mode = models.CharField(max_length=10, choices=BillingMode.choices, default=BillingMode.INVOICED)
+    credit_limit = models.DecimalField(
+        **MONEY, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))],
+        help_text="Prepaid: how far below zero its balance may go (its available funds are balance + this).",
+    )
+    low_balance_threshold = models.DecimalField(
+        **MONEY, null=True, blank=True,
+        help_text="When its balance falls below this, it is sent `workspace.balance_low` (once per crossing).",
+    )
     # Outbound webhook (workspaces.delivery): the secret signs every delivery, so it is kept in
     # clear, never shown after it is issued; an empty event list subscribes to every type.
     webhook_secret = models.CharField(max_length=128, default=generate_signing_secret, editable=False)
@@ -132,6 +150,7 @@ class Workspace(TimeStampedModel):
         # Signing secrets and the outbound webhook URL decide where lead data goes and who can
         # forge deliveries: changing them takes more than `change_workspace`.
         permissions = [("manage_workspace_secrets", "Can rotate secrets and change the outbound webhook URL")]
+        constraints = [choices_constraint("workspaces", "billing_mode", BillingMode.choices)]
 
     def __str__(self):
         return f"{self.name} ({self.id})"

@@ -54,7 +54,8 @@ def workspace_profile(*, workspace: Workspace) -> dict:
 # Which read scope shows a family of a workspace's data: an outbound event is named by the family
 # it carries (`lead.sold`, `appointment.created`), and a lead's timeline lists its appointments and
 # conversions by the same rule, so a key sees there only what the matching API would show it.
-READ_SCOPES = {"lead": Scope.LEADS_READ, "appointment": Scope.APPOINTMENTS_READ, "conversion": Scope.CONVERSIONS_READ}
+READ_SCOPES = {"lead": Scope.LEADS_READ, "appointment": Scope.APPOINTMENTS_READ, "conversion": Scope.CONVERSIONS_READ,
+               "workspace": Scope.BILLING_READ}  # `workspace.balance_low`: the balance the billing scope reads
 
 
 def readable_by(*, workspace: Workspace | None, family: str, owner: str = "workspace") -> Q:

@@ -89,7 +89,8 @@ def test_a_wiped_ledger_names_every_sale_and_payout(world, capsys):
 
     code, out, err = verify_ledger(capsys)
 
-    assert code == 1 and "10 problems" in err
+    assert code == 1 and "13 problems" in err  # 10 rows without their entries, 3 buyers' balances
+    assert sum(line.startswith("balance ") for line in out) == 3
     sales = world["sales"].values()
     named = {int(line.split()[1].lstrip("#")) for line in out if line.startswith("sale #")}
     assert named == {s.pk for s in sales if s.price}  # the $0 sale never had an entry
@@ -110,7 +111,7 @@ def test_one_sale_entry_removed_names_its_sale(world, capsys):
 
     assert code == 1
     assert out == [f"sale #{sale.pk} (lead {sale.lead_id}, buyer {sale.workspace_id}, 33.00): no `sale` entry "
-                   f"sale:{sale.pk}"]
+                   f"sale:{sale.pk}", f"balance {sale.workspace_id}: 33.00 != sum of entries 0"]
 
 
 def test_one_payout_removed_names_its_lead_and_the_chargeback_left_without_it(world, capsys):

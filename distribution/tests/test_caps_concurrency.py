@@ -1,6 +1,7 @@
 """Caps hold exactly under real concurrent connections on PostgreSQL: 50 leads at once against a
 daily cap of 10 sell exactly 10 to the capped offer and send the rest down the strategy (by
-count, by spend, and for a buyer-level cap shared by two offers)."""
+count, by spend, and for a buyer-level cap shared by two offers); so do a prepaid buyer's funds,
+claimed in the same statement."""
 from collections import Counter
 from decimal import Decimal
 from io import StringIO
@@ -11,7 +12,8 @@ from django.core.management import call_command
 from distribution.models import Cap, CapUsage, Decision, DecisionResult, Offer, Sale
 from distribution.services import lead_distribute
 from leadhub.testing import make_lead, make_workspace, run_at_once
-from ledger.models import Entry
+from ledger.models import Balance, Entry
+from ledger.services import deposit_record
 from ledger.verify import ledger_verify
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -55,3 +57,19 @@ def test_a_buyer_cap_shared_by_two_offers_holds_under_fifty_concurrent_leads():
     assert set(refused) <= {"cap:buyer:day"}
     call_command("verify_ledger", stdout=(out := StringIO()))
     assert out.getvalue() == "OK: 0 entries, 50 sales\n"  # $0 offers: a sale row each, no money moved
+
+
+def test_fifty_concurrent_leads_against_100_dollars_of_funds_at_10_sell_exactly_10():
+    buyer = make_workspace(billing_mode="prepaid")
+    deposit_record(workspace=buyer, amount="100.00", reference="wire-1", by="staff:ops")
+    prepaid, fallback = offer(buyer, priority=5, price=Decimal("10")), offer(priority=1, price=Decimal("1"))
+    Cap.objects.create(workspace=buyer, offer=prepaid, window="day", maximum=1000)  # funds and caps in one statement
+    assert fifty_at_once() == {prepaid.pk: 10, fallback.pk: 40}
+    assert Balance.objects.get(workspace_id=buyer.pk).owed == Decimal("0.00")  # $100 paid in, $100 bought
+    refused = Counter()
+    for decision in Decision.objects.all():
+        refused.update(decision.refused)
+    assert set(refused) == {"funds"}
+    assert ledger_verify() == []
+    call_command("verify_ledger", stdout=(out := StringIO()))
+    assert out.getvalue() == "OK: 51 entries, 50 sales\n"

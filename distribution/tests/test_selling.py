@@ -161,9 +161,9 @@ def test_caps_are_claimed_together_and_one_cap_claimed_twice_counts_twice():
     one = Cap.objects.create(workspace=buyer, window="day", maximum=1)
     room = Cap.objects.create(workspace=buyer, window="day", measure="spend", maximum=D("50"))
     start = window_start("day", make_lead().created_at, "UTC")
-    assert caps_claim([(one, start, D("1")), (room, start, D("20"))]) == set()
-    assert caps_claim([(room, start, D("20")), (room, start, D("20"))]) == {room.pk}  # 20 + 40 > 50
-    assert caps_claim([(one, start, D("1"))]) == {one.pk}
+    assert caps_claim([(one, start, D("1")), (room, start, D("20"))]).caps == set()
+    assert caps_claim([(room, start, D("20")), (room, start, D("20"))]).caps == {room.pk}  # 20 + 40 > 50
+    assert caps_claim([(one, start, D("1"))]).caps == {one.pk}
     assert {u.cap_id: u.used for u in CapUsage.objects.all()} == {one.pk: D("1"), room.pk: D("20")}
 
 

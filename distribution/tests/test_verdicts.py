@@ -19,7 +19,7 @@ ONE_OF_EACH = [
     Verdict(Check.ELIGIBLE), Verdict(Check.OWN_REFERRAL), Verdict(Check.EXCLUDED), Verdict(Check.HOLD, "consent"),
     Verdict(Check.SUPPRESSED), Verdict(Check.BUYER_WEBHOOK_OFF), Verdict(Check.SCHEDULE_CLOSED),
     Verdict(Check.FILTER, "roof_age"), Verdict(Check.DUPLICATE_FOR_BUYER), Verdict(Check.CAP, "buyer", "day"),
-    Verdict(Check.NOT_THE_LEADS_BUYER), Verdict(Check.CALL_FREQUENCY, "FL"),
+    Verdict(Check.NOT_THE_LEADS_BUYER), Verdict(Check.CALL_FREQUENCY, "FL"), Verdict(Check.FUNDS),
 ]
 
 

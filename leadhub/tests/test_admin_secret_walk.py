@@ -187,6 +187,7 @@ def test_issued_keys_are_on_the_response_page_never_in_the_messages_cookie(djang
 
     added = client.post(admin_url(Workspace, "add"), {
         "id": "ws-walk-added", "name": "Added", "permissions": ["leads:read"], "is_active": "on", "time_zone": "UTC",
+        "billing_mode": "invoiced", "credit_limit": "0",
         "outbound_webhook_url": "", "routing_rules-TOTAL_FORMS": "0", "routing_rules-INITIAL_FORMS": "0",
     })
     key, secret = issued(added)

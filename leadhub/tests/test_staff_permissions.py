@@ -89,6 +89,7 @@ ROUTES = {
         ("post", "/api/v1/workspace/webhook/secret/?workspace={workspace}", None, SECRETS),
     ],
     "partner-workspace-events": [("get", "/api/v1/workspace/events/?workspace={workspace}", None, VIEW)],
+    "partner-workspace-balance": [("get", "/api/v1/workspace/balance/?workspace={workspace}", None, VIEW)],
     "partner-workspace-event-detail": [("get", "/api/v1/workspace/events/{event}/", None, VIEW)],
 }
 

@@ -71,7 +71,8 @@ class EventCursorPagination(IdCursorPagination):
 class OutboundEventListView(PartnerAPIMixin, generics.ListAPIView):
     """`GET /api/v1/workspace/events/`: the caller's events and their delivery state: `lead.*`
     with `leads:read`, `appointment.*` with `appointments:read`, `conversion.*` with
-    `conversions:read` (any key may ask; it sees the families its scopes read)."""
+    `conversions:read`, `workspace.*` with `billing:read` (any key may ask; it sees the families
+    its scopes read)."""
 
     serializer_class = OutboundEventSerializer
     filterset_class = OutboundEventFilterSet

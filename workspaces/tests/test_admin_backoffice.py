@@ -21,7 +21,8 @@ def change_url(workspace):
 
 
 def workspace_form(workspace, **changes):
-    data = {"name": workspace.name, "is_active": "on", "time_zone": "UTC", "outbound_webhook_url": "",
+    data = {"name": workspace.name, "is_active": "on", "time_zone": "UTC",
+            "billing_mode": "invoiced", "credit_limit": "0", "outbound_webhook_url": "",
             "routing_rules-TOTAL_FORMS": "0",
             "routing_rules-INITIAL_FORMS": "0"}
     data.update(changes)

@@ -106,6 +106,7 @@ def test_a_workspace_added_in_the_admin_gets_its_key_and_secret_shown_once(admin
     response = admin_client.post(
         admin_url(Workspace, "add"),
         {"id": "ws-added", "name": "Added", "permissions": ["leads:read"], "is_active": "on", "time_zone": "UTC",
+        "billing_mode": "invoiced", "credit_limit": "0",
          "outbound_webhook_url": "", "routing_rules-TOTAL_FORMS": "0",
          "routing_rules-INITIAL_FORMS": "0"},
     )
