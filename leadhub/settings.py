@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "distribution",
     "appointments",
     "conversions",
+    "sources",
     "people",
     "analytics",
 ]
@@ -255,7 +256,8 @@ REST_FRAMEWORK = {
     # Partner bodies are JSON only (PartnerAPIMixin), so tests post JSON unless they say otherwise.
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Partner API: per-workspace requests per window (a workspace may override via metadata["api_rate"]).
-    "DEFAULT_THROTTLE_RATES": {"workspace": os.environ.get("WORKSPACE_API_RATE", "600/min")},
+    "DEFAULT_THROTTLE_RATES": {"workspace": os.environ.get("WORKSPACE_API_RATE", "600/min"),
+                               "provider": os.environ.get("PROVIDER_API_RATE", "600/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "leadhub API",

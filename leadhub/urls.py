@@ -26,5 +26,6 @@ urlpatterns = [
     path("api/v1/", include("distribution.api.urls")),
     path("api/v1/", include("appointments.api.urls")),
     path("api/v1/", include("conversions.api.urls")),
+    path("api/v1/provider/", include("sources.api.urls")),
     path("api/v1/", include("analytics.api.urls")),
 ]

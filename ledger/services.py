@@ -8,6 +8,7 @@ from django.utils import timezone
 from leadhub.errors import ServiceRefusal, errors_message
 from leadhub.models import MONEY_MAX
 
+from .signals import entries_recorded
 from .models import CREDIT_KINDS, KIND_SIDE, POSITIVE_KINDS, Entry, EntryKind, Side
 
 CENT = Decimal("0.01")
@@ -52,9 +53,10 @@ class Draft:
 
 
 def lead_dimensions(lead) -> dict:
-    """The dimensions an entry about `lead` copies from it."""
+    """The dimensions an entry about `lead` copies from it; its sub-source is `subsource`, else
+    `utm_source` (what margin by sub-source groups by)."""
     return {"provider_id": lead.provider_id, "webhook_id": lead.webhook_id, "lead_type": lead.lead_type,
-            "subsource": lead.subsource, "lead_id": lead.pk}
+            "subsource": lead.subsource or lead.utm_source, "lead_id": lead.pk}
 
 
 def _entry(draft: Draft, now) -> Entry:
@@ -84,7 +86,9 @@ def ledger_entries_record(*, drafts: list[Draft], at=None) -> list[Entry]:
     entries = [_entry(draft, now) for draft in drafts]
     if not entries:
         return []
-    return Entry.objects.bulk_create(entries, ignore_conflicts=any(e.reference for e in entries))
+    entries = Entry.objects.bulk_create(entries, ignore_conflicts=any(e.reference for e in entries))
+    entries_recorded.send(sender=Entry, entries=entries)
+    return entries
 
 
 def ledger_adjustment_record(*, side: str, amount, note: str, **dimensions) -> Entry:

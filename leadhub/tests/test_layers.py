@@ -15,7 +15,7 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parents[2]
 APP_ORDER = [
     "leadhub", "workspaces", "providers", "contacts", "suppression", "leads", "ledger", "distribution", "appointments",
-    "conversions", "people", "analytics",
+    "conversions", "sources", "people", "analytics",
 ]
 TEST_PACKAGE = "leadhub.testing"
 
