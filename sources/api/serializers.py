@@ -1,6 +1,14 @@
 """What a source reads of its lead: its own reference and what became of it; no buyer, no price."""
+from decimal import Decimal
+
 from django.conf import settings
 from rest_framework import serializers
+
+from ledger.services import CENT
+
+
+def _money(value) -> str:
+    return str(Decimal(str(value or 0)).quantize(CENT))
 
 
 class ProviderLeadSerializer(serializers.Serializer):
@@ -22,7 +30,7 @@ class ProviderLeadSerializer(serializers.Serializer):
             "returned": lead.returned,
             "return_reason": self.context.get("return_reasons", {}).get(lead.pk) if lead.returned else None,
             "payout": {
-                "amount": str(lead.payout), "chargebacks": str(lead.chargebacks),
-                "net": str(lead.payout + lead.chargebacks), "currency": settings.LEDGER_CURRENCY,
+                "amount": _money(lead.payout), "chargebacks": _money(lead.chargebacks),
+                "net": _money(lead.payout + lead.chargebacks), "currency": settings.LEDGER_CURRENCY,
             },
         }
