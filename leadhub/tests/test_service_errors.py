@@ -16,7 +16,7 @@ from leadhub.errors import ServiceConflict, ServiceRefusal, errors_message
 PACKAGES = ["appointments.services", "conversions.services", "providers.services", "leads.services", "leads.holds",
             "contacts.services", "ledger.services", "distribution.hand", "distribution.services",
             "workspaces.services", "workspaces.delivery", "workspaces.forwarding",
-            "people.services", "suppression.services", "sources.postbacks"]
+            "people.services", "suppression.services"]
 
 
 def exceptions_defined(package: str) -> list[type]:

@@ -2,7 +2,6 @@
 back — signed with its postback secret, retried and swept by the outbox like every outbound
 event, and never naming the buyer nor the price."""
 import json
-from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -129,3 +128,19 @@ def test_the_postback_url_passes_the_outbound_guard():
     assert webhook_postback_set(webhook=webhook, postback_url="https://example.com/pb2") is None
     webhook.refresh_from_db()
     assert webhook.postback_secret == secret
+
+
+def test_ops_set_the_postback_url_in_the_webhook_admin_and_see_its_secret_once(admin_client):
+    from leadhub.testing import admin_change_form_data, admin_url
+    from providers.models import WebhookConfig
+
+    webhook = make_webhook()
+    change = admin_url(webhook, "change", webhook.pk)
+    data = admin_change_form_data(admin_client.get(change), webhook)
+    data.update(postback_url="https://example.com/postbacks", lead_type=webhook.lead_type, rate_limit=100,
+                rate_window=60)
+    shown = admin_client.post(change, data)
+    secret = WebhookConfig.objects.get(pk=webhook.pk).postback_secret
+    assert shown.status_code == 200 and secret and secret in shown.content.decode()
+    page = admin_client.get(change).content.decode()
+    assert secret not in page and "Postback secret" in page
