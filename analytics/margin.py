@@ -12,7 +12,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from analytics import sql
-from analytics.selectors import money, rate
+from analytics.selectors import CENT, rate
 from ledger.models import Entry, EntryKind, Side
 from sources.selectors import lead_return_reason_codes
 
@@ -25,66 +25,64 @@ UNKNOWN_REASON = "unknown"
 
 
 def margin_sql(by: str) -> str:
-    """The one statement of margin by `by` over [start, end) (two parameters)."""
+    """The one statement of margin by `by` over [start, end) (two parameters): one pass over the
+    range's entries, each figure an aggregate FILTER (both databases), no ORDER BY (rows are
+    sorted after, so the database never spills a sort of the range to disk)."""
     column = MARGIN_DIMENSIONS[by]
-    day = sql.utc_day("created_at")
-    key = f"{column}" if column else "''"
+    key = column or "''"
     table = Entry._meta.db_table
     buyer_credits = (f"side = '{Side.BUYER}' AND kind IN ('{EntryKind.RETURN_CREDIT}', '{EntryKind.UNDELIVERED}', "
                      f"'{EntryKind.ADJUSTMENT}')")
     source_credits = f"side = '{Side.SOURCE}' AND kind IN ('{EntryKind.CHARGEBACK}', '{EntryKind.ADJUSTMENT}')"
-    return (
-        f"SELECT {key} AS key, {day} AS day, "
-        f"SUM(CASE WHEN kind = '{EntryKind.SALE}' THEN amount ELSE 0 END) AS sales, "
-        f"SUM(CASE WHEN {buyer_credits} THEN amount ELSE 0 END) AS credits, "
-        f"SUM(CASE WHEN kind = '{EntryKind.PAYOUT}' THEN amount ELSE 0 END) AS payouts, "
-        f"SUM(CASE WHEN {source_credits} THEN amount ELSE 0 END) AS chargebacks "
-        f"FROM {table} WHERE created_at >= %s AND created_at < %s AND kind <> '{EntryKind.DEPOSIT}' "
-        f"GROUP BY 1, 2 ORDER BY 1, 2"
-    )
+    figures = {"sales": f"kind = '{EntryKind.SALE}'", "credits": buyer_credits,
+               "payouts": f"kind = '{EntryKind.PAYOUT}'", "chargebacks": source_credits}
+    sums = ", ".join(f"COALESCE(SUM(amount) FILTER (WHERE {where}), 0) AS {name}" for name, where in figures.items())
+    return (f"SELECT {key} AS key, {sql.utc_day('created_at')} AS day, {sums} FROM {table} "
+            f"WHERE created_at >= %s AND created_at < %s AND kind <> '{EntryKind.DEPOSIT}' GROUP BY 1, 2")
 
 
-def _percent(part: Decimal, whole: Decimal):
-    return None if not whole else (part * 100 / whole).quantize(Decimal("0.01"))
+def _money(value) -> Decimal:
+    """A sum as the database gives it: PostgreSQL a Decimal to the cent, SQLite an int or a float."""
+    return value if type(value) is Decimal else Decimal(str(value)).quantize(CENT)
 
 
 def margin_by(*, by: str, date_from, date_to) -> list[dict]:
     """Margin per (`by` value, UTC day) over the inclusive range: see the module's definitions."""
     rows = []
-    for row in sql.fetch_dicts(margin_sql(by), list(sql.day_bounds(date_from, date_to))):
-        sales, credits = money(row["sales"]), -money(row["credits"])
-        payouts, chargebacks = money(row["payouts"]), -money(row["chargebacks"])
+    for key, day, sales, credits, payouts, chargebacks in sql.fetch_rows(margin_sql(by),
+                                                                          list(sql.day_bounds(date_from, date_to))):
+        sales, credits, payouts, chargebacks = _money(sales), -_money(credits), _money(payouts), -_money(chargebacks)
         net_sales, net_payouts = sales - credits, payouts - chargebacks
+        margin = net_sales - net_payouts
         rows.append({
-            **({} if by == "day" else {by: row["key"]}), "day": sql.as_date(row["day"]),
+            **({} if by == "day" else {by: key}), "day": sql.as_date(day),
             "sales": sales, "credits": credits, "net_sales": net_sales,
             "payouts": payouts, "chargebacks": chargebacks, "net_payouts": net_payouts,
-            "margin": net_sales - net_payouts, "margin_pct": _percent(net_sales - net_payouts, net_sales),
+            "margin": margin, "margin_pct": (margin * 100 / net_sales).quantize(CENT) if net_sales else None,
         })
+    rows.sort(key=lambda row: (row.get(by, ""), row["day"]))
     return rows
 
 
 def return_rates(*, date_from, date_to) -> list[dict]:
-    """Per source: leads sold (sale entries) and returned (return credits) in the range, the
-    return rate, and the returned leads by reason code (`unknown` while a return records none)."""
+    """Per source: its sales (sale entries: a lead sold to two buyers is two) and returns (return
+    credits) booked in the range, the return rate, and the returns by reason code (`unknown`
+    while a return records none)."""
     table = Entry._meta.db_table
     bounds = list(sql.day_bounds(date_from, date_to))
-    counts = sql.fetch_dicts(
-        f"SELECT provider_id AS source, "
-        f"COUNT(DISTINCT CASE WHEN kind = '{EntryKind.SALE}' THEN lead_id END) AS sold_leads, "
-        f"COUNT(DISTINCT CASE WHEN kind = '{EntryKind.RETURN_CREDIT}' THEN lead_id END) AS returned_leads "
-        f"FROM {table} WHERE created_at >= %s AND created_at < %s AND lead_id IS NOT NULL "
-        f"AND kind IN ('{EntryKind.SALE}', '{EntryKind.RETURN_CREDIT}') GROUP BY 1 ORDER BY 1", bounds)
-    returned = sql.fetch_dicts(
-        f"SELECT DISTINCT provider_id AS source, lead_id FROM {table} WHERE created_at >= %s AND created_at < %s "
-        f"AND kind = '{EntryKind.RETURN_CREDIT}' AND lead_id IS NOT NULL", bounds)
-    reasons = lead_return_reason_codes(lead_ids=[row["lead_id"] for row in returned])
+    counts = sql.fetch_rows(
+        f"SELECT provider_id, COUNT(*) FILTER (WHERE kind = '{EntryKind.SALE}'), "
+        f"COUNT(*) FILTER (WHERE kind = '{EntryKind.RETURN_CREDIT}') FROM {table} "
+        f"WHERE created_at >= %s AND created_at < %s GROUP BY 1", bounds)
+    returned = sql.fetch_rows(
+        f"SELECT provider_id, lead_id FROM {table} WHERE created_at >= %s AND created_at < %s "
+        f"AND kind = '{EntryKind.RETURN_CREDIT}'", bounds)
+    reasons = lead_return_reason_codes(lead_ids={lead_id for _source, lead_id in returned if lead_id is not None})
     by_reason = defaultdict(lambda: defaultdict(int))
-    for row in returned:
-        by_reason[row["source"]][reasons.get(row["lead_id"]) or UNKNOWN_REASON] += 1
+    for source, lead_id in returned:
+        by_reason[source][reasons.get(lead_id) or UNKNOWN_REASON] += 1
     return [
-        {"source": row["source"], "sold_leads": row["sold_leads"], "returned_leads": row["returned_leads"],
-         "return_rate": rate(row["returned_leads"], row["sold_leads"]),
-         "by_reason": dict(sorted(by_reason[row["source"]].items()))}
-        for row in counts
+        {"source": source, "sales": sales, "returns": returns, "return_rate": rate(returns, sales),
+         "by_reason": dict(sorted(by_reason[source].items()))}
+        for source, sales, returns in sorted(counts) if sales or returns
     ]

@@ -88,8 +88,7 @@ def test_margin_figures_by_source(book):
 
 def test_return_rate_by_source_and_reason(book):
     rates = {row["source"]: row for row in return_rates(date_from=DAY1, date_to=DAY2)}
-    assert rates["p1"] == {"source": "p1", "sold_leads": 2, "returned_leads": 1, "return_rate": 50.0,
-                           "by_reason": {"unknown": 1}}
+    assert rates["p1"] == {"source": "p1", "sales": 2, "returns": 1, "return_rate": 50.0, "by_reason": {"unknown": 1}}
     assert rates["p2"]["return_rate"] == 100.0
 
 
@@ -107,7 +106,8 @@ def test_the_api_answers_are_cached_at_most_60_seconds_and_say_as_of(book, staff
         first = staff_client.get("/api/v1/analytics/margin/", params).json()
         assert first["cached"] is False and first["as_of"].startswith("2026-05-06T09:00:00")
         assert {row["webhook"] for row in first["results"]} == {"w1", "w2"}
-        ledger_entries_record(drafts=[Draft(kind=EntryKind.SALE, amount=D("7"), webhook_id="w1", workspace_id="ws-a")],
+        ledger_entries_record(drafts=[Draft(kind=EntryKind.SALE, amount=D("7"), webhook_id="w1", provider_id="p1",
+                                                    workspace_id="ws-a")],
                               at=at(DAY1, 20))
         clock.shift(timedelta(seconds=59))
         again = staff_client.get("/api/v1/analytics/margin/", params).json()
