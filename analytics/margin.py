@@ -22,6 +22,9 @@ MARGIN_DIMENSIONS = {
     "lead_type": "lead_type", "day": None,
 }
 UNKNOWN_REASON = "unknown"
+# The margin KPIs are never older than this when shown (the API and the dashboard): ops decide on
+# them, so the cache only spares the database a burst of the same question; `as_of` says when.
+MARGIN_FRESH_SECONDS = 60
 
 
 def margin_sql(by: str) -> str:

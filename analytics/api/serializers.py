@@ -48,9 +48,5 @@ class GeographyQuerySerializer(KpiQuerySerializer):
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
 
 
-# The margin KPIs are never older than this when shown (their `as_of` says when they were computed).
-MARGIN_FRESH_SECONDS = 60
-
-
 class MarginQuerySerializer(KpiQuerySerializer):
     by = serializers.ChoiceField(choices=sorted(MARGIN_DIMENSIONS), default="source")

@@ -14,12 +14,11 @@ from analytics import selectors
 from analytics.api.serializers import (
     FIRST_DAY,
     LAST_DAY,
-    MARGIN_FRESH_SECONDS,
     GeographyQuerySerializer,
     KpiQuerySerializer,
     MarginQuerySerializer,
 )
-from analytics.margin import MARGIN_DIMENSIONS, margin_by, return_rates
+from analytics.margin import MARGIN_DIMENSIONS, MARGIN_FRESH_SECONDS, margin_by, return_rates
 from analytics.services import analytics_cached
 from leadhub.api.exceptions import MalformedRequest
 from workspaces.api.partner import PartnerAPIMixin

@@ -120,3 +120,13 @@ def test_the_api_answers_are_cached_at_most_60_seconds_and_say_as_of(book, staff
     rates = staff_client.get("/api/v1/analytics/return-rate/", {"from": DAY1, "to": DAY2}).json()
     assert "as_of" in rates and {row["source"] for row in rates["results"]} == {"p1", "p2"}
     assert staff_client.get("/api/v1/analytics/margin/", {**params, "by": "offer"}).status_code == 400
+
+
+def test_the_dashboard_shows_margin_and_returns_by_source_from_the_apis_cache(book, staff_client):
+    params = {"from": DAY1.isoformat(), "to": DAY2.isoformat()}
+    page = staff_client.get("/admin/dashboard/", {"date_from": params["from"], "date_to": params["to"]})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Margin by source" in text and "Returns by source and reason" in text and "Figures as of" in text
+    answer = staff_client.get("/api/v1/analytics/margin/", {**params, "by": "source"}).json()
+    assert answer["cached"] is True and answer["as_of"] in text
