@@ -271,6 +271,8 @@ SPECTACULAR_SETTINGS = {
     "TAGS": [
         {"name": "webhooks", "description": "Provider webhooks: post leads and appointments. "
                                             "Quick start: [/api/docs/providers/](/api/docs/providers/)."},
+        {"name": "provider", "description": "For lead sources: your own leads and what became of each "
+                                            "(`X-Provider-Id` and `X-Api-Key`)."},
         {"name": "leads", "description": "Leads assigned to your workspace."},
         {"name": "contacts", "description": "The people behind your leads."},
         {"name": "appointments", "description": "Appointments routed to your workspace."},

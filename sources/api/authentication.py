@@ -3,6 +3,7 @@ providers.auth (the one key check of ingest too), with a key required: a keyless
 post (as the seed allows) but reads nothing, and is told how to get a key."""
 from dataclasses import dataclass
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from leadhub.api.exceptions import Refusal
@@ -31,3 +32,17 @@ class ProviderKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return f'{PROVIDER_HEADER}, {API_KEY_HEADER} realm="provider"'
+
+
+class ProviderKeyScheme(OpenApiAuthenticationExtension):
+    """Both headers, together (one security requirement naming the two schemes)."""
+
+    target_class = "sources.api.authentication.ProviderKeyAuthentication"
+    name = ["providerId", "providerKey"]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {"type": "apiKey", "in": "header", "name": PROVIDER_HEADER, "description": "The provider's id."},
+            {"type": "apiKey", "in": "header", "name": API_KEY_HEADER,
+             "description": "The provider's API key (`lhp_...`), required to read; ops issue it."},
+        ]
