@@ -5,7 +5,7 @@ import json
 import uuid
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -82,3 +82,13 @@ def test_a_wrong_key_is_refused_and_the_partner_key_is_no_provider_key():
     wrong.credentials(HTTP_X_PROVIDER_ID=provider.provider_id, HTTP_X_API_KEY="lhp_wrong")
     assert_error(wrong.get("/api/v1/provider/leads/"), 401, code="provider_auth_failed")
     assert_error(client.get("/api/v1/provider/leads/", {"buyer": "x"}), 400, field="buyer")
+
+
+@pytest.mark.django_db
+@override_settings(REST_FRAMEWORK={"DEFAULT_THROTTLE_RATES": {"workspace": "600/min", "provider": "2/hour"}})
+def test_the_provider_api_is_rate_limited_per_provider_like_the_partner_api():
+    _busy, busy = keyed_provider_client()
+    _calm, calm = keyed_provider_client()
+    assert [busy.get("/api/v1/provider/leads/").status_code for _ in range(3)] == [200, 200, 429]
+    assert int(busy.get("/api/v1/provider/leads/").headers["Retry-After"]) >= 1
+    assert calm.get("/api/v1/provider/leads/").status_code == 200
