@@ -64,15 +64,15 @@ def expected(by):
     return {key: {**figures, "margin": figures["net_sales"] - figures["net_payouts"]} for key, figures in sums.items()}
 
 
-@pytest.mark.parametrize("by", sorted(MARGIN_DIMENSIONS))
-def test_margin_by_each_dimension_is_the_sum_of_its_entries(book, by):
-    rows = margin_by(by=by, date_from=DAY1, date_to=DAY2)
-    got = {(None if by == "day" else row[by], row["day"]): {name: row[name] for name in ("net_sales", "net_payouts", "margin")}
-           for row in rows}
-    assert got == expected(by)
-    for row in rows:
-        assert row["net_sales"] == row["sales"] - row["credits"]
-        assert row["net_payouts"] == row["payouts"] - row["chargebacks"]
+def test_margin_by_each_dimension_is_the_sum_of_its_entries(book):
+    for by in MARGIN_DIMENSIONS:
+        rows = margin_by(by=by, date_from=DAY1, date_to=DAY2)
+        got = {(None if by == "day" else row[by], row["day"]):
+               {name: row[name] for name in ("net_sales", "net_payouts", "margin")} for row in rows}
+        assert got == expected(by), by
+        for row in rows:
+            assert row["net_sales"] == row["sales"] - row["credits"]
+            assert row["net_payouts"] == row["payouts"] - row["chargebacks"]
 
 
 def test_margin_figures_by_source(book):
