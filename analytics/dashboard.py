@@ -4,11 +4,15 @@ Figures come from the same KPI selectors and cache as the API (caller "ops", all
 the dashboard and `GET /api/v1/analytics/...` always agree.
 """
 from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
 from analytics import charts, selectors
+from analytics.margin import MARGIN_FRESH_SECONDS, margin_by, return_rates
 from analytics.services import analytics_cached
 from leadhub.admin import money_display, percent_display
 from leadhub.choices import LeadType
@@ -24,6 +28,7 @@ HEADINGS = {
     "rejected_submissions": "Rejected posts", "rejection_rate": "Rejection rate", "workspace_id": "Workspace",
     "conversions": "Conversions", "mean_seconds_to_conversion": "Mean time to conversion",
     "median_seconds_to_conversion": "Median time to conversion", "state": "State", "zip": "ZIP code",
+    "margin_pct": "Margin %", "return_rate": "Return rate",
     **{vertical: label for vertical, label in LeadType.choices},
 }
 
@@ -43,15 +48,15 @@ def duration_display(seconds):
 def _readable(column, value):
     if value is None:
         return None
-    if column in ("revenue", "sales", "payouts", "margin"):
+    if column in ("revenue", "sales", "payouts", "margin", "credits", "chargebacks"):
         return money_display(value)
-    if column.endswith("_rate"):
+    if column.endswith(("_rate", "_pct")):
         return percent_display(value)
     if column.endswith("_seconds_to_conversion"):
         return duration_display(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if column in ("provider_id", "workspace_id") and value == "":
+    if column in ("provider_id", "workspace_id", "source") and value == "":
         return "(none)"
     return value
 
@@ -202,6 +207,45 @@ def compliance(date_from, date_to):
     )
 
 
+def _fresh_kpi(name, selector, date_from, date_to, **options):
+    """A margin KPI as the API caches it (the same key and shape): (its rows, when computed)."""
+    params = {"workspace": None, "from": date_from, "to": date_to, **options}
+    data, _cached = analytics_cached(
+        kpi=name, caller="ops", params=params, ttl_seconds=MARGIN_FRESH_SECONDS,
+        compute=lambda: {"as_of": timezone.now().isoformat(),
+                         "results": selector(date_from=date_from, date_to=date_to, **options)},
+    )
+    return data["results"], data["as_of"]
+
+
+def margin_by_source(date_from, date_to):
+    rows, as_of = _fresh_kpi("margin", margin_by, date_from, date_to, by="source")
+    columns = ["source", "sales", "credits", "payouts", "chargebacks", "margin", "margin_pct"]
+    totals = defaultdict(lambda: defaultdict(Decimal))
+    for row in rows:  # the range's days summed per source
+        for column in columns[1:-1]:
+            totals[row["source"]][column] += Decimal(row[column])
+    table = [[source, *(figures[c] for c in columns[1:-1]),
+              (figures["margin"] * 100 / (figures["sales"] - figures["credits"])).quantize(Decimal("0.01"))
+              if figures["sales"] - figures["credits"] else None]
+             for source, figures in sorted(totals.items())]
+    top = sorted((row for row in table if row[5] > 0), key=lambda row: -row[5])[:TOP]
+    return Chart("margin-by-source", "Margin by source (ledger)", columns, table,
+                 charts.bar_chart([(row[0] or "(none)", row[5]) for row in top], unit="$"),
+                 notes=f"Figures as of {as_of} (at most {MARGIN_FRESH_SECONDS} s old). Margin = (sales - credits) - "
+                       "(payouts - chargebacks); by webhook, sub-source, buyer, lead type and day: "
+                       "GET /api/v1/analytics/margin/?by=…")
+
+
+def return_rate_by_source(date_from, date_to):
+    rows, as_of = _fresh_kpi("return-rate", return_rates, date_from, date_to)
+    columns = ["source", "sales", "returns", "return_rate", "by_reason"]
+    table = [[row["source"], row["sales"], row["returns"], row["return_rate"],
+              ", ".join(f"{reason} {n}" for reason, n in row["by_reason"].items())] for row in rows]
+    return Chart("return-rate", "Returns by source and reason", columns, table,
+                 notes=f"Figures as of {as_of}. Return rate = returns / sales (ledger entries).")
+
+
 CHARTS = {
     "leads-per-day": leads_per_day,
     "funnel": funnel,
@@ -213,6 +257,8 @@ CHARTS = {
     "webhook-sales": webhook_sales,
     "buyer-sales": buyer_sales,
     "compliance": compliance,
+    "margin-by-source": margin_by_source,
+    "return-rate": return_rate_by_source,
 }
 
 

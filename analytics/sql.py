@@ -46,3 +46,10 @@ def fetch_dicts(sql, params):
         cursor.execute(sql, params)
         names = [col[0] for col in cursor.description]
         return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
+
+
+def fetch_rows(sql, params):
+    """All rows as tuples (fetch_dicts without the names, for the big answers)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

@@ -40,6 +40,7 @@ from .caps import caps_claim, claim_amount
 from .duplicates import duplicates_claim
 from .engine import DUPLICATE_FOR_BUYER, FUNDS
 from .models import Sale
+from .signals import lead_sold
 from .selectors import NOTHING_BOOKED, appointment_payout_reference, payout_reference
 
 
@@ -176,6 +177,7 @@ def sales_make(*, purchases, lead=None, appointment=None, leads=(), webhook=None
     if lead is not None and sales:
         # A buyer took the lead: its consent evidence is verified for that buyer, after commit.
         consent_evidence_request(lead=lead, advertiser_name=purchases[0].workspace.name)
+        lead_sold.send(sender=Sale, lead=lead, sales=sales, webhook=webhook, at=at)
     return sales, payout
 
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "conversions",
     "returns",
     "billing",
+    "sources",
     "people",
     "analytics",
 ]
@@ -261,7 +262,8 @@ REST_FRAMEWORK = {
     # Partner bodies are JSON only (PartnerAPIMixin), so tests post JSON unless they say otherwise.
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Partner API: per-workspace requests per window (a workspace may override via metadata["api_rate"]).
-    "DEFAULT_THROTTLE_RATES": {"workspace": os.environ.get("WORKSPACE_API_RATE", "600/min")},
+    "DEFAULT_THROTTLE_RATES": {"workspace": os.environ.get("WORKSPACE_API_RATE", "600/min"),
+                               "provider": os.environ.get("PROVIDER_API_RATE", "600/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "leadhub API",
@@ -275,6 +277,8 @@ SPECTACULAR_SETTINGS = {
     "TAGS": [
         {"name": "webhooks", "description": "Provider webhooks: post leads and appointments. "
                                             "Quick start: [/api/docs/providers/](/api/docs/providers/)."},
+        {"name": "provider", "description": "For lead sources: your own leads and what became of each "
+                                            "(`X-Provider-Id` and `X-Api-Key`)."},
         {"name": "leads", "description": "Leads assigned to your workspace."},
         {"name": "contacts", "description": "The people behind your leads."},
         {"name": "appointments", "description": "Appointments routed to your workspace."},

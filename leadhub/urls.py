@@ -30,5 +30,6 @@ urlpatterns = [
     path("api/v1/", include("conversions.api.urls")),
     path("api/v1/", include("returns.api.urls")),
     path("api/v1/", include("billing.api.urls")),
+    path("api/v1/provider/", include("sources.api.urls")),
     path("api/v1/", include("analytics.api.urls")),
 ]

@@ -14,6 +14,7 @@ from workspaces.delivery import outbox_emit
 from workspaces.models import EventType, Workspace
 
 from .models import CREDIT_KINDS, KIND_SIDE, POSITIVE_KINDS, Balance, Entry, EntryKind, Side
+from .signals import entries_recorded
 
 CENT = Decimal("0.01")
 
@@ -71,9 +72,10 @@ class DepositRefused(ServiceConflict):
 
 
 def lead_dimensions(lead) -> dict:
-    """The dimensions an entry about `lead` copies from it."""
+    """The dimensions an entry about `lead` copies from it; its sub-source is `subsource`, else
+    `utm_source` (what margin by sub-source groups by)."""
     return {"provider_id": lead.provider_id, "webhook_id": lead.webhook_id, "lead_type": lead.lead_type,
-            "subsource": lead.subsource, "lead_id": lead.pk}
+            "subsource": lead.subsource or lead.utm_source, "lead_id": lead.pk}
 
 
 def _entry(draft: Draft, now) -> Entry:
@@ -111,7 +113,9 @@ def ledger_entries_record(*, drafts: list[Draft], at=None) -> list[Entry]:
         if entry.pk is not None and entry.side == Side.BUYER and entry.workspace_id and not draft.funds_claimed:
             moved[entry.workspace_id] += entry.amount
     _balances_move({buyer: amount for buyer, amount in moved.items() if amount})
-    return [entry for entry in entries if entry.pk is not None]
+    written = [entry for entry in entries if entry.pk is not None]
+    entries_recorded.send(sender=Entry, entries=written)
+    return written
 
 
 def _entries_insert(entries):

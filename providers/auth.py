@@ -16,6 +16,11 @@ PROVIDER_HEADER = "X-Provider-Id"
 API_KEY_HEADER = "X-Api-Key"
 
 _AUTH_FAILED = "Unknown or inactive provider, or wrong API key."
+_KEY_REQUIRED = (
+    f"Provider '{{provider_id}}' has no API key, and reading the provider API needs one: ask leadhub "
+    f"operations to issue a key for it (the provider's admin page, or `manage.py provider_key {{provider_id}}`), "
+    f"then send it as {API_KEY_HEADER} with {PROVIDER_HEADER}."
+)
 
 
 def webhook_for_post(*, webhook_id: str) -> WebhookConfig:
@@ -37,6 +42,20 @@ def provider_authenticate(*, headers, webhook: WebhookConfig) -> LeadSourceProvi
     Unknown provider, inactive provider, missing and wrong key get one public answer (no probing
     which provider ids exist); the stored rejection keeps the precise cause for ops.
     """
+    provider = provider_identify(headers=headers)
+    if provider.allowed_webhooks is not None and webhook.webhook_id not in provider.allowed_webhooks:
+        raise Refusal(
+            403,
+            "webhook_not_allowed",
+            f"Provider '{provider.provider_id}' may not post to webhook '{webhook.webhook_id}'.",
+        )
+    return provider
+
+
+def provider_identify(*, headers, key_required: bool = False) -> LeadSourceProvider:
+    """The provider the `X-Provider-Id` / `X-Api-Key` headers prove, or a Refusal (401). A provider
+    without a key is taken on its id alone unless `key_required` (the provider read API): then it
+    is told how to get one. The one key check of every provider-facing door."""
     provider_id = headers.get(PROVIDER_HEADER, "").strip()
     if not provider_id:
         raise Refusal(401, "provider_id_missing", f"The {PROVIDER_HEADER} header is required.")
@@ -47,20 +66,17 @@ def provider_authenticate(*, headers, webhook: WebhookConfig) -> LeadSourceProvi
     if not provider.is_active:
         raise Refusal(401, "provider_auth_failed", _AUTH_FAILED, stored_code="provider_inactive",
                       stored_reason=f"Provider '{provider_id}' is inactive.")
-    if provider.api_key:
-        raw_key = headers.get(API_KEY_HEADER, "")
-        if not raw_key:
-            raise Refusal(401, "provider_auth_failed", _AUTH_FAILED, stored_code="api_key_missing",
-                          stored_reason=f"No {API_KEY_HEADER} header for provider '{provider_id}', which has a key.")
-        if not key_accepted(provider, raw_key, timezone.now()):
-            raise Refusal(401, "provider_auth_failed", _AUTH_FAILED, stored_code="api_key_invalid",
-                          stored_reason=f"Wrong API key for provider '{provider_id}'.")
-    if provider.allowed_webhooks is not None and webhook.webhook_id not in provider.allowed_webhooks:
-        raise Refusal(
-            403,
-            "webhook_not_allowed",
-            f"Provider '{provider_id}' may not post to webhook '{webhook.webhook_id}'.",
-        )
+    if not provider.api_key:
+        if key_required:
+            raise Refusal(401, "provider_key_required", _KEY_REQUIRED.format(provider_id=provider_id))
+        return provider
+    raw_key = headers.get(API_KEY_HEADER, "")
+    if not raw_key:
+        raise Refusal(401, "provider_auth_failed", _AUTH_FAILED, stored_code="api_key_missing",
+                      stored_reason=f"No {API_KEY_HEADER} header for provider '{provider_id}', which has a key.")
+    if not key_accepted(provider, raw_key, timezone.now()):
+        raise Refusal(401, "provider_auth_failed", _AUTH_FAILED, stored_code="api_key_invalid",
+                      stored_reason=f"Wrong API key for provider '{provider_id}'.")
     return provider
 
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from leadhub.choices import LeadType
+from leadhub.netguard import outbound_url_check
 from leadhub.models import MONEY_MAX, CreatedAtModel, TimeStampedModel, choices_constraint
 from leadhub.validators import validate_optional_string_array
 from workspaces.models import validate_time_zone
@@ -171,6 +172,13 @@ class WebhookConfig(TimeStampedModel):
     # The field and value mapping rows compiled (providers.mapping.webhook_mapping_refresh), so a post
     # reads them with the webhook's own row: no query per mapping row on the hot path.
     payload_mapping = models.JSONField(default=dict, blank=True, editable=False)
+    postback_url = models.URLField(
+        max_length=500, blank=True,
+        help_text="The source's postback URL: this webhook's leads sold, returned and payouts reversed (source.* "
+                  "events), signed with the postback secret. Blank = no postbacks.",
+    )
+    # Signs the postbacks (leadhub.signing), issued with the first postback URL; kept in clear: it must sign.
+    postback_secret = models.CharField(max_length=128, blank=True, editable=False)
     # Soft delete: inactive at once, restorable until the window closes, then finalised for good.
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     deleted_reason = models.TextField(blank=True)
@@ -190,6 +198,12 @@ class WebhookConfig(TimeStampedModel):
 
     def __str__(self):
         return self.webhook_id
+
+    def clean(self):
+        try:
+            outbound_url_check(self.postback_url)
+        except ValidationError as exc:
+            raise ValidationError({"postback_url": exc.messages}) from None
 
     @property
     def form_origins(self) -> list[str]:

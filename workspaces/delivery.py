@@ -163,6 +163,36 @@ def outbox_emit_to_rule(
     )
 
 
+# Targets that are neither a workspace nor a forwarding rule, by kind (a lead source's postback URL,
+# registered by sources at ready()): kind → resolve(id) answering (url, signing secret), or None
+# when the target takes no events any more. An app above owns the target; the outbox never reads it.
+OUTBOUND_TARGETS: dict = {}
+
+
+def outbound_target_register(*, kind: str, resolve):
+    OUTBOUND_TARGETS[kind] = resolve
+
+
+def _target_resolve(target_ref: str):
+    kind, _, target_id = target_ref.partition(":")
+    resolve = OUTBOUND_TARGETS.get(kind)
+    return resolve(target_id) if resolve is not None else None
+
+
+def outbox_emit_to_target(*, kind: str, target_id: str, event_type: str, data: dict, contact_id=None,
+                          subject_type="", subject_id="") -> OutboundEvent | None:
+    """Store `event_type` for a registered target (OUTBOUND_TARGETS) in the caller's transaction;
+    delivered, signed, retried and swept like every row. None when the target takes no events."""
+    target_ref = f"{kind}:{target_id}"
+    target = _target_resolve(target_ref)
+    if target is None:
+        return None
+    url, _secret = target
+    return _event_create(workspace=None, event_type=event_type, data=data, target_url=url, target_ref=target_ref,
+                         status=DeliveryStatus.PENDING, contact_id=contact_id, subject_type=subject_type,
+                         subject_id=subject_id)
+
+
 def lead_copy_claim(*, rule: LeadForwardingRule, lead_id) -> bool:
     """Claim the one copy of lead `lead_id` that `rule` ever gets, in the caller's transaction:
     True when this caller claimed it. One INSERT on the unique (rule, lead) index that does
@@ -320,6 +350,12 @@ def _claim(event_id):
             previous_secret = previous_valid(workspace, "webhook_secret", now)
         elif rule is not None:
             url, secret, previous_secret = event.target_url, rule.signing_secret, None
+        elif event.target_ref:
+            target = _target_resolve(event.target_ref)
+            if target is None:
+                _mark_failed_unsendable(event, "its target takes no events any more")
+                return None
+            (url, secret), previous_secret = target, None
         else:
             _mark_failed_unsendable(event, "the forwarding rule of this event was deleted")
             return None

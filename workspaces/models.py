@@ -366,6 +366,9 @@ class OutboundEvent(models.Model):
         LeadForwardingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
     )
     target_url = models.URLField(max_length=500)
+    # A row for no workspace and no rule (a lead source's postback): "<kind>:<id>", resolved to its
+    # URL and signing secret at each attempt through workspaces.delivery.OUTBOUND_TARGETS.
+    target_ref = models.CharField(max_length=150, blank=True)
     data = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)

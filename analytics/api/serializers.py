@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 from rest_framework import serializers
 
+from analytics.margin import MARGIN_DIMENSIONS
 from analytics.selectors import GEO_COLUMNS
 
 DEFAULT_RANGE_DAYS = 30
@@ -45,3 +46,7 @@ class KpiQuerySerializer(serializers.Serializer):
 class GeographyQuerySerializer(KpiQuerySerializer):
     group = serializers.ChoiceField(choices=sorted(GEO_COLUMNS), default="state")
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+
+
+class MarginQuerySerializer(KpiQuerySerializer):
+    by = serializers.ChoiceField(choices=sorted(MARGIN_DIMENSIONS), default="source")

@@ -17,4 +17,6 @@ urlpatterns = [
     path("analytics/buyers/", views.BuyerSalesView.as_view(), name="partner-analytics-buyers"),
     path("analytics/webhooks/", views.WebhookSalesView.as_view(), name="partner-analytics-webhooks"),
     path("analytics/compliance/", views.ComplianceCountsView.as_view(), name="partner-analytics-compliance"),
+    path("analytics/margin/", views.MarginView.as_view(), name="partner-analytics-margin"),
+    path("analytics/return-rate/", views.ReturnRateView.as_view(), name="partner-analytics-return-rate"),
 ]

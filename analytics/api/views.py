@@ -5,12 +5,20 @@ ANALYTICS_CACHE_TTL_SECONDS; `cached` in the body tells whether it came from the
 """
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import selectors
-from analytics.api.serializers import FIRST_DAY, LAST_DAY, GeographyQuerySerializer, KpiQuerySerializer
+from analytics.api.serializers import (
+    FIRST_DAY,
+    LAST_DAY,
+    GeographyQuerySerializer,
+    KpiQuerySerializer,
+    MarginQuerySerializer,
+)
+from analytics.margin import MARGIN_DIMENSIONS, MARGIN_FRESH_SECONDS, margin_by, return_rates
 from analytics.services import analytics_cached
 from leadhub.api.exceptions import MalformedRequest
 from workspaces.api.partner import PartnerAPIMixin
@@ -32,6 +40,9 @@ class KpiView(PartnerAPIMixin, APIView):
     query_serializer = KpiQuerySerializer
     kpi = ""
     selector = None
+    # Seconds an answer may be served from the cache (None: ANALYTICS_CACHE_TTL_SECONDS); a KPI
+    # that sets it says `as_of`, the time its figures were computed.
+    fresh_seconds = None
 
     def scope_workspace_id(self, requested):
         """The caller's own workspace; staff: all (None) or the one they ask for."""
@@ -51,15 +62,21 @@ class KpiView(PartnerAPIMixin, APIView):
         date_from, date_to = options.pop("from"), options.pop("to")
         caller = f"ws:{workspace_id}" if self.caller_workspace() is not None else "ops"
         params = {"workspace": workspace_id, "from": date_from, "to": date_to, **options}
-        data, cached = analytics_cached(
-            kpi=self.kpi,
-            caller=caller,
-            params=params,
-            compute=lambda: self.selector(workspace_id=workspace_id, date_from=date_from, date_to=date_to, **options),
-        )
+        def compute():
+            figures = self.figures(workspace_id=workspace_id, date_from=date_from, date_to=date_to, **options)
+            return figures if self.fresh_seconds is None else {"as_of": timezone.now().isoformat(), "results": figures}
+
+        data, cached = analytics_cached(kpi=self.kpi, caller=caller, params=params, compute=compute,
+                                        ttl_seconds=self.fresh_seconds)
+        dated = {} if self.fresh_seconds is None else {"as_of": data["as_of"]}
+        results = data if self.fresh_seconds is None else data["results"]
         return Response(
-            {"kpi": self.kpi, "from": date_from, "to": date_to, "workspace": workspace_id, "cached": cached, "results": data}
+            {"kpi": self.kpi, "from": date_from, "to": date_to, "workspace": workspace_id, **dated, "cached": cached,
+             "results": results}
         )
+
+    def figures(self, **query):
+        return self.selector(**query)
 
 
 GEOGRAPHY_PARAMETERS = RANGE_PARAMETERS + [
@@ -164,5 +181,39 @@ class ComplianceCountsView(StaffOnlyKpiView):
     refused = "Compliance refusals and holds per webhook are for staff only."
 
     @documented("Per UTC day and webhook (staff only): posts refused and holds placed, by compliance reason.")
+    def get(self, request):
+        return super().get(request)
+
+
+MARGIN_PARAMETERS = RANGE_PARAMETERS[:2] + [
+    OpenApiParameter("by", OpenApiTypes.STR, enum=sorted(MARGIN_DIMENSIONS), description="Default: source."),
+]
+
+
+class MarginView(StaffOnlyKpiView):
+    """Never older than MARGIN_FRESH_SECONDS: ops decide on these figures, so the cache only
+    spares the database a burst of the same question."""
+
+    kpi, query_serializer, fresh_seconds = "margin", MarginQuerySerializer, MARGIN_FRESH_SECONDS
+    refused = "Margin by source, webhook, sub-source, buyer, lead type and day is for staff only."
+
+    def figures(self, *, workspace_id, by, **query):
+        return margin_by(by=by, **query)
+
+    @documented("Staff only: sales − credits, payouts − chargebacks, margin and margin % per (dimension, UTC day), "
+                "from the ledger's entries.", MARGIN_PARAMETERS)
+    def get(self, request):
+        return super().get(request)
+
+
+class ReturnRateView(StaffOnlyKpiView):
+    kpi, fresh_seconds = "return-rate", MARGIN_FRESH_SECONDS
+    refused = "Return rates by source are for staff only."
+
+    def figures(self, *, workspace_id, **query):
+        return return_rates(**query)
+
+    @documented("Staff only: leads sold and returned per source, the return rate, and returns by reason code.",
+                RANGE_PARAMETERS[:2])
     def get(self, request):
         return super().get(request)

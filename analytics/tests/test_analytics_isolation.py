@@ -59,7 +59,8 @@ class TestSellingReportIsolation(IsolationSuite):
     """The buyers report shows a workspace its own offers only; the per-webhook report (payouts
     and margin are the lead company's figures) is refused to every workspace."""
 
-    url_names = ("partner-analytics-buyers", "partner-analytics-webhooks")
+    url_names = ("partner-analytics-buyers", "partner-analytics-webhooks", "partner-analytics-margin",
+                 "partner-analytics-return-rate")
 
     def make_object(self, workspace):
         from distribution.models import Offer
@@ -92,7 +93,8 @@ class TestSellingReportIsolation(IsolationSuite):
         _, client_a, _, client_b = tenants
         day = timezone.now().date().isoformat()
         for client in (client_a, client_b):
-            assert client.get("/api/v1/analytics/webhooks/", {"from": day, "to": day}).status_code == 403
+            for kpi in ("webhooks", "margin", "return-rate"):
+                assert client.get(f"/api/v1/analytics/{kpi}/", {"from": day, "to": day}).status_code == 403, kpi
 
 
 class TestComplianceKpiIsolation(IsolationSuite):

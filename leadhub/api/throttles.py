@@ -16,14 +16,20 @@ from leadhub.api.permissions import is_staff_user
 class WorkspaceRateThrottle(BaseThrottle):
     scope = "workspace"
 
-    def allow_request(self, request, view):
+    def caller(self, request):
+        """(who is counted, their own rate or None) for this request, or None: not throttled."""
         workspace = getattr(request.user, "workspace", None)
         if workspace is not None:
-            ident, rate = f"ws:{workspace.pk}", (workspace.metadata or {}).get("api_rate")
-        elif is_staff_user(request.user):
-            ident, rate = f"staff:{request.user.pk}", None
-        else:
+            return f"ws:{workspace.pk}", (workspace.metadata or {}).get("api_rate")
+        if is_staff_user(request.user):
+            return f"staff:{request.user.pk}", None
+        return None
+
+    def allow_request(self, request, view):
+        caller = self.caller(request)
+        if caller is None:
             return True
+        ident, rate = caller
         rate = rate or api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
         if not rate:
             return True

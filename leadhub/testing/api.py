@@ -187,10 +187,11 @@ def route_name(url):
     return resolve(urlsplit(url).path).url_name
 
 
-def partner_route_names():
-    """Names of every route served by a partner API view (PartnerAPIMixin)."""
+def partner_route_names(base=None):
+    """Names of every route served by a partner API view (PartnerAPIMixin), or one of `base`."""
     from workspaces.api.partner import PartnerAPIMixin
 
+    base = base or PartnerAPIMixin
     names = set()
 
     def walk(patterns):
@@ -199,7 +200,7 @@ def partner_route_names():
                 walk(pattern.url_patterns)
             elif isinstance(pattern, URLPattern):
                 view_class = getattr(pattern.callback, "cls", None)
-                if view_class and issubclass(view_class, PartnerAPIMixin):
+                if view_class and issubclass(view_class, base):
                     names.add(pattern.name)
 
     walk(get_resolver().url_patterns)
@@ -222,5 +223,10 @@ def covered_route_names():
 
 
 def assert_partner_routes_covered():
-    missing = partner_route_names() - covered_route_names()
-    assert not missing, f"partner API routes without an isolation suite: {sorted(missing)}"
+    assert_api_routes_covered()
+
+
+def assert_api_routes_covered(base=None):
+    """Every route of `base`'s views (the partner API's unless told) has an isolation suite."""
+    missing = partner_route_names(base) - covered_route_names()
+    assert not missing, f"{(base or type('partner', (), {})).__name__} routes without an isolation suite: {sorted(missing)}"

@@ -105,6 +105,7 @@ def fuzz_world(db):
             "/api/v1/appointments/": make_appointment(lead=lead, matched_workspace=workspace).pk,
             "/api/v1/workspace/events/": str(event.pk),
             "/api/v1/offers/": Offer.objects.create(workspace=workspace, products=["solar"], zip_codes=["94105"]).pk,
+            "/api/v1/provider/leads/": make_lead(contact=contact, provider_id=provider.provider_id).pk,
         },
         "headers": {
             "Authorization": f"Bearer {workspace_key_rotate(workspace=workspace)}",

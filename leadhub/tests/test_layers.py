@@ -15,7 +15,7 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parents[2]
 APP_ORDER = [
     "leadhub", "workspaces", "providers", "contacts", "suppression", "compliance", "leads", "ledger", "distribution",
-    "appointments", "conversions", "returns", "billing", "people", "analytics",
+    "appointments", "conversions", "returns", "billing", "sources", "people", "analytics",
 ]
 TEST_PACKAGE = "leadhub.testing"
 

@@ -68,7 +68,7 @@ def test_path_ids_are_typed_as_the_primary_keys(schema):
 
 def test_session_auth_is_documented_as_staff_only_and_there_is_no_token_auth(schema):
     schemes = schema["components"]["securitySchemes"]
-    assert set(schemes) == {"workspaceKey", "staffSession"}
+    assert set(schemes) == {"workspaceKey", "staffSession", "providerId", "providerKey"}
     assert schemes["staffSession"]["description"].startswith("Staff only")
 
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 VIEW, WRITE, SECRETS = "view", "write", "secrets"
 ANALYTICS = ("contact-lead-ratio", "appointment-conversion", "providers", "workspaces", "geography", "daily", "funnel",
-             "buyers", "webhooks", "compliance")
+             "buyers", "webhooks", "compliance", "margin", "return-rate")
 
 # route name -> [(method, url template, body, kind)]; {lead} {appointment} ... are filled per test.
 ROUTES = {
