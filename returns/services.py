@@ -31,6 +31,7 @@ from providers.models import PayoutKind, WebhookConfig
 from workspaces.models import EventType
 
 from .models import LIVE_STATES, Return, ReturnReason, ReturnState, Verification
+from .signals import return_approved
 from .selectors import (DEFAULT_WINDOW_HOURS, billing_period_start, earlier_duplicate, offer_returns_in_period,
                         offer_sales_in_period, return_window_start)
 
@@ -202,11 +203,13 @@ def _approve(ret, *, lead, by, reason, at=None):
     standing = lead_sales_standing(lead=lead).exists()
     resell = webhook is not None and webhook.resell_returned and not standing and not lead.hold_reasons
     fixed_chargeback = webhook is not None and webhook.chargeback_on_return and webhook.payout_kind == PayoutKind.FIXED
+    taken_back = Decimal("0")
     if webhook is not None and webhook.chargeback_on_return and webhook.payout_kind == PayoutKind.SHARE:
-        _share_charge_back(lead=lead, sale=sale, note=why)
+        taken_back = _share_charge_back(lead=lead, sale=sale, note=why)
     elif fixed_chargeback and not standing and not resell:
         payout_chargeback(lead=lead, by=by, reason=f"the lead's last sale was returned ({ret.reason.code})")
     _tell(ret, lead, EventType.LEAD_RETURN_APPROVED)
+    return_approved.send(sender=Return, ret=ret, lead=lead, payout_change=taken_back, at=at)
     if resell:
         lead_id, code = lead.pk, ret.reason.code
         transaction.on_commit(lambda: _resell(lead_id=lead_id, charge_back=fixed_chargeback, by=by, code=code))
@@ -215,14 +218,15 @@ def _approve(ret, *, lead, by, reason, at=None):
 def _share_charge_back(*, lead, sale, note):
     """The returned sale's part of a share payout: the payout split over the sales it was booked
     with, by price; the last of them standing takes what is left, so the parts add up to the
-    payout. Nothing when the sale was not one of them (a resale pays the source nothing more)."""
+    payout. Nothing when the sale was not one of them (a resale pays the source nothing more).
+    Returns the amount booked (negative; 0 for nothing)."""
     payout = Entry.objects.filter(kind=EntryKind.PAYOUT, reference=payout_reference(lead.pk)).first()
     if payout is None:
-        return None
+        return Decimal("0")
     made_with = list(Sale.objects.filter(lead_id=lead.pk, appointment__isnull=True, sold_at=payout.created_at)
                      .values_list("pk", "price", "workspace_id"))
     if sale.pk not in {pk for pk, _price, _buyer in made_with}:
-        return None
+        return Decimal("0")
     taken = -(Entry.objects.filter(kind=EntryKind.CHARGEBACK, lead_id=lead.pk).aggregate(s=Sum("amount"))["s"]
               or Decimal("0"))
     left = payout.amount - taken
@@ -231,12 +235,13 @@ def _share_charge_back(*, lead, sale, note):
     part = (payout.amount * sale.price / total).quantize(CENT, rounding=ROUND_HALF_UP) if others and total else left
     part = min(part, left)
     if part <= 0:
-        return None
-    return ledger_entries_record(drafts=[Draft(
+        return Decimal("0")
+    booked = ledger_entries_record(drafts=[Draft(
         kind=EntryKind.CHARGEBACK, amount=-part, provider_id=payout.provider_id, webhook_id=payout.webhook_id,
         lead_type=payout.lead_type, subsource=payout.subsource, lead_id=payout.lead_id,
         reference=f"chargeback:return:{sale.pk}", note=note,
     )])
+    return sum((entry.amount for entry in booked), Decimal("0"))
 
 
 def _resell(*, lead_id, charge_back, by, code):

@@ -3,7 +3,7 @@ chargeback booked in the ledger. Nothing is read for a webhook without a postbac
 from ledger.models import Entry, EntryKind
 from leads.models import Lead
 from providers.models import WebhookConfig
-from sources.postbacks import source_lead_sold_emit, source_payout_reversed_emit
+from sources.postbacks import source_lead_returned_emit, source_lead_sold_emit, source_payout_reversed_emit
 
 
 def _takes_postbacks(webhook, webhook_id) -> bool:
@@ -30,3 +30,8 @@ def chargeback_postback(sender, *, entries, **kwargs):
         lead = Lead.objects.filter(pk=entry.lead_id).only("id", "external_id", "webhook_id", "contact_id").first()
         if lead is not None:
             source_payout_reversed_emit(lead=lead, amount=entry.amount, at=entry.created_at)
+
+
+def returned_lead_postback(sender, *, ret, lead, payout_change, at, **kwargs):
+    if _takes_postbacks(None, lead.webhook_id):
+        source_lead_returned_emit(lead=lead, reason_code=ret.reason.code, payout_change=payout_change, at=at)

@@ -9,6 +9,7 @@ from distribution.models import Sale
 from leadhub.models import MONEY_TOTAL
 from ledger.models import Entry, EntryKind
 from leads.models import Lead
+from returns.models import Return, ReturnState
 
 
 def _source_sum(kind):
@@ -47,7 +48,8 @@ def provider_lead_disposition_filter(disposition: str) -> Q:
 
 
 def lead_return_reason_codes(*, lead_ids) -> dict:
-    """{lead id: the reason code of its return} — the one place a returned lead's reason is read
-    for its source. Returns are booked as `return_credit` ledger entries, which carry no reason:
-    until the returns app records one, each returned lead's reason is None."""
-    return {}
+    """{lead id: the reason code of its approved return (the latest)} — the one place a returned
+    lead's reason is read for its source. One query."""
+    approved = (Return.objects.filter(lead_id__in=lead_ids, state=ReturnState.APPROVED)
+                .order_by("lead_id", "decided_at", "pk").values_list("lead_id", "reason__code"))
+    return dict(approved)

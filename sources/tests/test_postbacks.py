@@ -144,3 +144,31 @@ def test_ops_set_the_postback_url_in_the_webhook_admin_and_see_its_secret_once(a
     assert shown.status_code == 200 and secret and secret in shown.content.decode()
     page = admin_client.get(change).content.decode()
     assert secret not in page and "Postback secret" in page
+
+
+def test_an_approved_return_is_posted_back_with_its_reason_and_the_provider_reads_it():
+    """Through the returns service: the buyer returns the lead, ops approve it; the source is told
+    `source.lead_returned` with the reason code and the payout taken back (a share payout's part),
+    and its read API shows the reason — never the buyer."""
+    from returns.services import return_approve, return_request
+    from returns.tests.helpers import reason
+    from sources.tests.builders import keyed_provider_client
+
+    provider, client = keyed_provider_client()
+    reason("wrong_number")
+    with WebhookReceiver([200]) as receiver:
+        webhook = make_webhook(payout_kind="share", payout_share=D("40"), chargeback_on_return=True)
+        secret = webhook_postback_set(webhook=webhook, postback_url=receiver.url)
+        lead = make_lead(webhook_id=webhook.webhook_id, external_id="acme-10", zip_code="94105",
+                         provider_id=provider.provider_id)
+        buyer = make_workspace(name="Sunny Buyer Co")
+        sale = lead_sell_by_hand(lead=lead, workspace=buyer, by="ops@example.com", price="50.00", reason="phoned in")
+        return_approve(ret=return_request(sale=sale, reason="wrong_number", by=f"workspace:{buyer.pk}"), by="ops")
+        [returned] = postbacks(lead, "source.lead_returned")
+        assert returned.data["reason_code"] == "wrong_number"
+        assert returned.data["payout_change"] == {"amount": "-20.00", "currency": "USD"}
+        assert outbox_deliver(event_id=returned.pk).status == DeliveryStatus.DELIVERED
+    verify(secret, receiver.requests[-1]["headers"]["X-Leadhub-Signature"], receiver.requests[-1]["body"])
+    assert buyer.pk not in receiver.requests[-1]["body"].decode()
+    disposition = client.get(f"/api/v1/provider/leads/{lead.pk}/").json()["disposition"]
+    assert (disposition["returned"], disposition["return_reason"]) == (True, "wrong_number")
