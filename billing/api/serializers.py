@@ -39,3 +39,35 @@ class StatementDetailSerializer(StatementSerializer):
 
     def get_lines(self, statement) -> list[dict]:
         return StatementLineSerializer(self.context["lines"], many=True).data
+
+
+SOURCE_STATEMENT_FIELDS = [
+    "id", "period", "period_kind", "time_zone", "starts_at", "ends_at", "closed_at", "status", "entry_count",
+    "leads_accepted", "payouts", "chargebacks", "adjustments", "net",
+]
+
+
+class SourceStatementSerializer(StatementSerializer):
+    """A source's statement: what it is owed (payouts positive), what was taken back (chargebacks,
+    negative) and `net`. Its lines are its own payouts and chargebacks: no buyer, no price."""
+
+    class Meta:
+        model = Statement
+        fields = SOURCE_STATEMENT_FIELDS
+
+
+class SourceStatementLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Entry
+        fields = ["id", "created_at", "kind", "amount", "currency", "lead_id", "webhook_id"]
+
+
+class SourceStatementDetailSerializer(SourceStatementSerializer):
+    lines = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Statement
+        fields = [*SOURCE_STATEMENT_FIELDS, "lines"]
+
+    def get_lines(self, statement) -> list[dict]:
+        return SourceStatementLineSerializer(self.context["lines"], many=True).data

@@ -10,7 +10,15 @@ from datetime import UTC, datetime, time, timedelta
 import django_filters
 from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, viewsets
+from rest_framework import generics, permissions, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing.api.serializers import SourceStatementDetailSerializer, SourceStatementSerializer
+from billing.api.views import StatementCursorPagination
+from billing.models import PartyKind
+from billing.selectors import statement_view, statements_of
 
 from leadhub.api.filters import DatabaseSafeFilterBackend
 from leadhub.api.pagination import IdCursorPagination
@@ -99,3 +107,28 @@ class ProviderLeadViewSet(ProviderAPIMixin, viewsets.ReadOnlyModelViewSet):
         lead = super().get_object()
         self._return_reasons = lead_return_reason_codes(lead_ids=[lead.pk] if lead.returned else [])
         return lead
+
+
+class ProviderStatementListView(ProviderAPIMixin, generics.ListAPIView):
+    """The caller's closed statements (weekly and monthly, in the provider's `time_zone`), newest
+    first: payouts, chargebacks, net."""
+
+    serializer_class = SourceStatementSerializer
+    pagination_class = StatementCursorPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return statements_of(party_kind=PartyKind.SOURCE, party_id=None).none()
+        return statements_of(party_kind=PartyKind.SOURCE, party_id=self.caller_provider().provider_id)
+
+
+class ProviderStatementDetailView(ProviderAPIMixin, APIView):
+    """One statement by its period (`2026-W49`, `2026-12`) with its lines; the running period
+    answers its figures so far (`status` `open`)."""
+
+    @extend_schema(responses={200: SourceStatementDetailSerializer})
+    def get(self, request, period):
+        view = statement_view(party_kind=PartyKind.SOURCE, party_id=self.caller_provider().provider_id, period=period)
+        if view is None:
+            raise NotFound("No such statement: name a closed week or month of yours, or the running one.")
+        return Response(SourceStatementDetailSerializer(view.statement, context={"lines": view.lines}).data)

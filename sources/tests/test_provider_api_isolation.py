@@ -22,8 +22,10 @@ from leadhub.testing.api import IsolationSuite, assert_api_routes_covered
 from leads.models import Lead
 from sources.api.views import ProviderAPIMixin
 from sources.tests.builders import keyed_provider_client
+from sources.tests import test_provider_statements
 
-ROUTE_ARGS = {"provider-lead-list": {}, "provider-lead-detail": {"pk": 1}}
+ROUTE_ARGS = {"provider-lead-list": {}, "provider-lead-detail": {"pk": 1}, "provider-statement-list": {},
+              "provider-statement-detail": {"period": "2020-W02"}}
 
 
 class TestProviderLeadIsolation(IsolationSuite):
@@ -48,7 +50,8 @@ class TestProviderLeadIsolation(IsolationSuite):
 
 def test_every_provider_route_has_an_isolation_suite():
     assert_api_routes_covered(ProviderAPIMixin)
-    assert set(ROUTE_ARGS) == set(TestProviderLeadIsolation.url_names)
+    statements = test_provider_statements.TestProviderStatementIsolation
+    assert set(ROUTE_ARGS) == {*TestProviderLeadIsolation.url_names, *statements.url_names}
 
 
 @pytest.mark.django_db
@@ -65,7 +68,7 @@ def test_a_keyless_provider_gets_401_on_every_read_route_and_can_still_post():
     client = APIClient()
     client.credentials(HTTP_X_PROVIDER_ID=provider.provider_id)
     for name, kwargs in ROUTE_ARGS.items():
-        url = reverse(name, kwargs={"pk": lead.pk} if kwargs else None)
+        url = reverse(name, kwargs={**kwargs, "pk": lead.pk} if "pk" in kwargs else kwargs or None)
         body = assert_error(client.get(url), 401, code="provider_key_required")
         assert "provider_key" in body["message"] and "X-Api-Key" in body["message"], body
         # A key sent for a provider that has none proves nothing either.
