@@ -251,7 +251,7 @@ def test_a_held_lead_reaches_no_workspace_by_any_path_until_released(appointment
     assert_released_once(world, lead)
 
 
-DOORS = ["webhook", "referral", "import --distribute", "re-processing"]
+DOORS = ["webhook", "referral", "import --distribute", "re-processing", "first-party form"]
 
 
 def ingest_by(world, door, body, tmp_path, *, webhook_fields=None):
@@ -261,6 +261,18 @@ def ingest_by(world, door, body, tmp_path, *, webhook_fields=None):
                                provider=world["provider"])
         assert answer.status_code == 201, answer.content
         return Lead.objects.get(pk=answer.json()["lead_id"])
+    if door == "first-party form":
+        site = "https://www.example.com"
+        WebhookConfig.objects.filter(pk=world["webhook"].pk).update(
+            form_enabled=True, form_consent_text="I agree to be called.", form_allowed_origins=site,
+            form_provider=world["provider"])
+        consented = body.get("consent_value") and body.get("tcpa_compliance")
+        data = {key: value for key, value in body.items() if key not in ("consent_value", "tcpa_compliance")}
+        answer = Client().post(f"/api/v1/forms/{world['webhook'].webhook_id}/submit/",
+                               {**data, "website": "", **({"consent": "on"} if consented else {})},
+                               HTTP_ORIGIN=site, HTTP_ACCEPT="application/json")
+        assert answer.status_code == 201, answer.content
+        return Lead.objects.get(phone=body["phone"])
     if door == "re-processing":
         from providers.models import RejectedSubmission
         from providers.services.rejected import rejected_submission_reprocess
