@@ -40,8 +40,10 @@ def set_up_data(receiver_url):
                                            secret_key=WEBHOOK_SECRET, distribution_strategy="priority")
     LeadSourceProvider.objects.create(provider_id="prod-check", provider_name="Prod check",
                                       api_key=key_digest(API_KEY))
+    # A buyer that calls consumers would see a night-time delivery wait for the consumer's
+    # calling window; the check runs at any hour and asserts the delivery within seconds.
     workspace = Workspace.objects.create(id="prod-check", name="Prod check", outbound_webhook_url=receiver_url,
-                                         webhook_active=True)
+                                         webhook_active=True, calls_consumers=False)
     offer = Offer.objects.create(workspace=workspace, name="Prod check", zero_price_reason="prod check")
     OfferFilter.objects.create(offer=offer, column="webhook_id", op="eq", value=webhook.webhook_id)
     return workspace

@@ -68,7 +68,7 @@ def test_openapi_schema_validates_and_documents_the_auth_schemes():
     schemes = schema["components"]["securitySchemes"]
     assert schemes["workspaceKey"] == {**schemes["workspaceKey"], "type": "http", "scheme": "bearer"}
     assert "Api-Key" in schemes["workspaceKey"]["description"]
-    assert set(schemes) == {"workspaceKey", "staffSession"}  # staff: the admin session
+    assert set(schemes) == {"workspaceKey", "staffSession", "providerId", "providerKey"}  # staff: the admin session
     for path in ("/api/v1/leads/", "/api/v1/leads/{id}/timeline/", "/api/v1/contacts/", "/api/v1/workspace/"):
         operation = schema["paths"][path]["get"]
         assert {"workspaceKey": []} in operation["security"], path
