@@ -133,7 +133,7 @@ def test_a_buyer_reads_its_own_part_and_a_workspace_without_the_lead_gets_404(jo
     mine = journey["buyer_client"].get(f"/api/v1/leads/{lead.pk}/compliance/").json()
     sections = {section["key"]: section["entries"] for section in mine["sections"]}
     assert list(sections) == ["consent", "identity", "evidence", "checks", "holds", "workspaces", "sales",
-                              "deliveries"]  # no distribution decisions: they name other buyers
+                              "deliveries", "returns"]  # no distribution decisions: they name other buyers
     assert sections["consent"][0]["consent_description"] == CONSENT_TEXT
     assert sections["identity"] == [{"ip_address": "203.0.113.7", "user_agent": "Mozilla/5.0 (Consumer Browser)"}]
     assert sections["evidence"][0]["verification"] == "success"

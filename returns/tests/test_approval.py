@@ -13,6 +13,7 @@ from django.utils import timezone
 from analytics.reconcile import ledger_reconcile
 from distribution.models import Sale
 from leadhub.testing import make_lead, make_webhook, make_workspace
+from leads.compliance_record import lead_compliance_record
 from leads.models import Lead, LeadAccess
 from ledger.models import EntryKind
 from returns.models import ReturnState
@@ -196,3 +197,14 @@ def test_verify_ledger_names_an_approved_return_without_its_credit_and_a_credit_
     reconciled()
     Return.objects.filter(pk=ret.pk).update(state=ReturnState.REJECTED)
     assert any("has no approved return" in problem for problem in ledger_reconcile().problems)
+
+
+def test_the_compliance_record_lists_the_return_and_its_credit():
+    reason()
+    lead, [sale] = sell()
+    return_approve(ret=return_request(sale=sale, reason="other", note="no answer", by="buyer"), by="ops",
+                   reason="checked")
+    [section] = [s for s in lead_compliance_record(lead=lead, workspace=None)["sections"] if s["key"] == "returns"]
+    [entry] = section["entries"]
+    assert (entry["reason"], entry["state"], entry["credit"], entry["decided_by"]) == (
+        "other", "approved", "-20.00", "ops")
