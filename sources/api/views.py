@@ -8,7 +8,6 @@ is a 404 like one that does not exist.
 from datetime import UTC, datetime, time, timedelta
 
 import django_filters
-from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, viewsets
 from rest_framework.exceptions import NotFound
@@ -27,7 +26,7 @@ from leadhub.api.throttles import WorkspaceRateThrottle
 from sources.api.authentication import ProviderKeyAuthentication
 from sources.api.serializers import ProviderLeadSerializer
 from sources.selectors import lead_return_reason_codes, provider_lead_disposition_filter, provider_leads
-from workspaces.api.partner import query_params_check
+from workspaces.api.partner import TokenAPIMixin
 
 DISPOSITIONS = ("accepted", "held", "sold", "unsold", "returned")
 
@@ -47,20 +46,11 @@ class ProviderRateThrottle(WorkspaceRateThrottle):
         return None if provider is None else (f"provider:{provider.pk}", None)
 
 
-class ProviderAPIMixin:
+class ProviderAPIMixin(TokenAPIMixin):
     authentication_classes = [ProviderKeyAuthentication]
     permission_classes = [IsProvider]
     throttle_classes = [ProviderRateThrottle]
     pagination_class = IdCursorPagination
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        query_params_check(request.query_params, self)
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        add_never_cache_headers(response)
-        return response
 
     def caller_provider(self):
         return self.request.user.provider

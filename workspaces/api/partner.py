@@ -27,14 +27,9 @@ from workspaces.api.authentication import WorkspaceKeyAuthentication
 from workspaces.selectors import caller_workspace, workspace_get
 
 
-class PartnerAPIMixin:
-    authentication_classes = [WorkspaceKeyAuthentication, SessionAuthentication]
-    # Partner bodies are JSON only: one documented media type that client generators handle.
-    parser_classes = [DepthLimitedJSONParser]
-    permission_classes = [HasScope]
-    throttle_classes = [WorkspaceRateThrottle]
-    pagination_class = IdCursorPagination
-    required_scopes: dict = {}
+class TokenAPIMixin:
+    """What every token API shares (the partners' and the providers'): an unknown query parameter
+    is refused (`query_params_check`) and no answer is stored by a cache on the way."""
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -44,6 +39,16 @@ class PartnerAPIMixin:
         response = super().finalize_response(request, response, *args, **kwargs)
         add_never_cache_headers(response)
         return response
+
+
+class PartnerAPIMixin(TokenAPIMixin):
+    authentication_classes = [WorkspaceKeyAuthentication, SessionAuthentication]
+    # Partner bodies are JSON only: one documented media type that client generators handle.
+    parser_classes = [DepthLimitedJSONParser]
+    permission_classes = [HasScope]
+    throttle_classes = [WorkspaceRateThrottle]
+    pagination_class = IdCursorPagination
+    required_scopes: dict = {}
 
     def caller_workspace(self):
         """The caller's workspace, or None for staff (who see every workspace)."""
