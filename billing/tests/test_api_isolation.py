@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from billing.models import Statement
 from billing.periods import WEEK, period_of, period_starting
@@ -58,12 +59,14 @@ def test_a_statement_reads_with_its_lines_and_the_running_period_reads_open():
     assert [(line["kind"], line["amount"]) for line in body["lines"]] == [("deposit", "-30.00")]
     listed = client.get("/api/v1/workspace/statements/").json()["results"]
     assert [row["period"] for row in listed] == ["2020-W02"]
-    week, month = (period_of(kind, datetime.now(UTC), workspace.time_zone).label for kind in ("week", "month"))
-    running_week = client.get(f"/api/v1/workspace/statements/{week}/").json()
+    now = datetime(2026, 6, 17, 12, tzinfo=UTC)  # mid-week and mid-month: the running periods stay put
+    week, month = (period_of(kind, now, workspace.time_zone).label for kind in ("week", "month"))
+    with time_machine.travel(now, tick=False):
+        running_week = client.get(f"/api/v1/workspace/statements/{week}/").json()
+        # No month of the workspace was closed yet: the deposit waits on the running month.
+        running_month = client.get(f"/api/v1/workspace/statements/{month}/").json()
     assert (running_week["status"], running_week["closed_at"], running_week["id"]) == ("open", None, None)
     assert running_week["lines"] == [] and running_week["net"] == "0.00"  # the deposit is on the closed week
-    # No month of the workspace was closed yet: the deposit waits on the running month.
-    running_month = client.get(f"/api/v1/workspace/statements/{month}/").json()
     assert [line["amount"] for line in running_month["lines"]] == ["-30.00"] and running_month["status"] == "open"
     for missing in ("2020-W03", "2019-12", "nope", "2020-W99", "2020-W02%00"):
         assert_error(client.get(f"/api/v1/workspace/statements/{missing}/"), 404, code="not_found")
