@@ -168,7 +168,10 @@ def return_reject(*, ret: Return, by: str, reason: str) -> Return:
 
 
 def _pending(ret):
-    ret = Return.objects.select_for_update().select_related("sale", "reason", "workspace").get(pk=ret.pk)
+    """The return re-read under its own row lock only: `of` keeps the joined sale, reason and
+    buyer unlocked (a FOR UPDATE on the buyer's row would queue every write that points at it)."""
+    ret = (Return.objects.select_for_update(of=("self",)).select_related("sale", "reason", "workspace")
+           .get(pk=ret.pk))
     if ret.state != ReturnState.REQUESTED:
         raise ReturnRefused("return_decided", "state", f"Return #{ret.pk} is {ret.state} already.")
     return ret

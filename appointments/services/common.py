@@ -58,10 +58,11 @@ def scheduled_at_check(value):
 
 def leads_lock(leads) -> list:
     """These leads re-read under their row locks, in order: whether they are held is then true
-    until this transaction ends (a release cannot slip in between)."""
+    until this transaction ends (a release cannot slip in between). Only the leads are locked;
+    their contacts, read with them, are not (`of`)."""
     if not leads:
         return []
-    locked = Lead.objects.select_for_update().select_related("contact").in_bulk([lead.pk for lead in leads])
+    locked = Lead.objects.select_for_update(of=("self",)).select_related("contact").in_bulk([lead.pk for lead in leads])
     return [locked[lead.pk] for lead in leads]
 
 

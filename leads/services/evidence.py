@@ -101,7 +101,8 @@ def consent_evidence_verify(*, evidence_id, advertiser_name: str = "") -> Consen
     """Verify one claimed piece of evidence, at most once (see the module's docstring), and store
     what the verifier said; then settle the lead's evidence hold."""
     with transaction.atomic():
-        row = ConsentEvidence.objects.select_for_update().select_related("lead").filter(pk=evidence_id).first()
+        row = (ConsentEvidence.objects.select_for_update(of=("self",)).select_related("lead")
+               .filter(pk=evidence_id).first())
         if row is None or row.requested_at is not None:
             return row
         now = timezone.now()
