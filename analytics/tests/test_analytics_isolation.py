@@ -91,7 +91,7 @@ class TestSellingReportIsolation(IsolationSuite):
     @pytest.mark.django_db
     def test_the_webhook_report_is_refused_to_every_workspace(self, tenants):
         _, client_a, _, client_b = tenants
-        day = timezone.now().date().isoformat()
+        day = "2026-03-03"  # refused whatever the day
         for client in (client_a, client_b):
             for kpi in ("webhooks", "margin", "return-rate"):
                 assert client.get(f"/api/v1/analytics/{kpi}/", {"from": day, "to": day}).status_code == 403, kpi
@@ -110,6 +110,6 @@ class TestComplianceKpiIsolation(IsolationSuite):
     def test_the_compliance_report_is_refused_to_every_workspace(self, tenants):
         workspace_a, client_a, _, client_b = tenants
         self.make_object(workspace_a)
-        day = timezone.now().date().isoformat()
+        day = "2026-03-03"  # refused whatever the day
         for client in (client_a, client_b):
             assert client.get("/api/v1/analytics/compliance/", {"from": day, "to": day}).status_code == 403

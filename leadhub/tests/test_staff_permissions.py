@@ -7,10 +7,10 @@ key checks that no partner answer, whoever asks, may be kept by a cache.
 """
 import pytest
 from django.contrib.auth.models import Group
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from billing.periods import period_of
+from billing.models import Statement
+from billing.periods import period_parse
 from distribution.models import Offer
 from leadhub.roles import OPERATIONS, READ_ONLY_ANALYST
 from leadhub.testing.api import key_client, partner_route_names
@@ -106,6 +106,13 @@ def test_matrix_names_every_partner_route():
     assert set(ROUTES) == partner_route_names()
 
 
+def closed_statement(workspace):
+    """A month closed at zero: readable whenever the test runs, unlike the running month."""
+    march = period_parse("2026-03", workspace.time_zone)
+    return Statement.objects.create(party_kind="buyer", party_id=workspace.pk, period_kind="month", period=march.label,
+                                    time_zone=workspace.time_zone, starts_at=march.starts_at, ends_at=march.ends_at)
+
+
 @pytest.fixture
 def objects():
     workspace = make_workspace(outbound_webhook_url="https://partner.example/hook", webhook_active=True)
@@ -122,7 +129,7 @@ def objects():
         "conversion": make_conversion(lead=lead, workspace=workspace).pk,
         "event": event.pk,
         "offer": Offer.objects.create(workspace=workspace, products=["solar"]).pk,
-        "period": period_of("month", timezone.now(), workspace.time_zone).label,  # the running month: readable
+        "period": closed_statement(workspace).period,
     }
 
 

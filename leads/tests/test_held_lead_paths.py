@@ -14,6 +14,7 @@ from appointments.services.intake import appointment_intake
 from distribution.models import Decision, DecisionResult, Sale
 from distribution.services import lead_distribute_retry, leads_distribute_again, unsold_leads_retry
 from leadhub.testing import (
+    LONG_AGO,
     make_contact,
     make_keyed_provider,
     make_lead,
@@ -162,11 +163,9 @@ def by_send_again(world, lead):
 def by_calling_window_release(world, lead):
     """A delivery that waited for the consumer's calling window comes due: the sweeper asks the
     gate again, and a held lead's waits for its release instead of leaving."""
-    from django.utils import timezone
-
     event = OutboundEvent.objects.create(workspace=world["buyer"], event_type="lead.sold", data={},
                                          target_url=BUYER_URL, status=DeliveryStatus.WAITING, calling_window=True,
-                                         next_attempt_at=timezone.now(), subject_type="lead", subject_id=str(lead.pk))
+                                         next_attempt_at=LONG_AGO, subject_type="lead", subject_id=str(lead.pk))
     assert outbox_waiting_release() == 0
     event.refresh_from_db()
     assert event.status == DeliveryStatus.HELD and event.attempts == 0

@@ -44,7 +44,7 @@ def test_ops_approve_and_reject_from_the_queue(admin_client):
     assert queue.context["cl"].result_list[0].pk == returns[2].pk  # the one still requested leads the queue
 
 
-def test_the_return_page_shows_the_evidence_a_dispute_needs(admin_client):
+def test_the_return_page_shows_the_evidence_a_dispute_needs(admin_client, still_clock):
     reason()
     buyer = make_workspace(outbound_webhook_url="https://buyer.example/hook", webhook_active=True)
     earlier = timezone.now() - timedelta(days=2)
@@ -61,7 +61,8 @@ def test_the_return_page_shows_the_evidence_a_dispute_needs(admin_client):
                                    outcome=AttemptOutcome.RETRY)
     DeliveryAttempt.objects.create(event=event, target_url=event.target_url, status_code=202,
                                    outcome=AttemptOutcome.DELIVERED)
-    ret = return_request(sale=sale, reason="other", note="says she never asked", by="b")
+    ret = return_request(sale=sale, reason="other", note="says she never asked", by="b",
+                         at=timezone.now() + timedelta(hours=1))  # the clock stands still: an hour after the sale
     page = admin_client.get(admin_url(Return, "change", ret.pk))
     assert page.status_code == 200
     text = page.content.decode()

@@ -1,5 +1,6 @@
 """`POST /api/v1/leads/{id}/return/` and `GET /api/v1/returns/`: a buyer returns only leads it
 bought (any other lead is a 404, whoever holds it) and lists only its own returns."""
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -16,6 +17,7 @@ from .helpers import reason, sell
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.usefixtures("still_clock")
 class TestReturnIsolation(IsolationSuite):
     url_names = ("partner-return-list", "partner-lead-return")
     list_url = "/api/v1/returns/"
@@ -81,10 +83,10 @@ def test_the_return_scopes():
     assert reader.get("/api/v1/returns/").status_code == 403
 
 
-def test_past_the_window_the_answer_names_the_limit():
+def test_past_the_window_the_answer_names_the_limit(still_clock):
     reason()
     workspace, client = workspace_with_key()
-    lead, [sale] = sell(buyers=[workspace], at=timezone.now() - timezone.timedelta(hours=73))
+    lead, [sale] = sell(buyers=[workspace], at=timezone.now() - timedelta(hours=73))  # the clock stands still
     body = assert_error(client.post(f"/api/v1/leads/{lead.pk}/return/", {"reason": "other"}, format="json"), 409,
                         code="return_window_closed", field="return_window_hours")
     assert "72 hours" in body["message"]

@@ -6,12 +6,11 @@ from decimal import Decimal as D
 
 import pytest
 from django.test import override_settings
-from django.utils import timezone
 
 from distribution.hand import lead_sell_by_hand
 from distribution.services import payout_chargeback
 from leadhub.celery import app as celery_app
-from leadhub.testing import WebhookReceiver, make_lead, make_webhook, make_workspace
+from leadhub.testing import LONG_AGO, WebhookReceiver, make_lead, make_webhook, make_workspace
 from providers.services.keys import PostbackInvalid, webhook_postback_set
 from providers.signatures import verify
 from sources.postbacks import source_lead_returned_emit
@@ -55,7 +54,7 @@ def test_a_sale_is_posted_back_signed_retried_and_never_names_the_buyer():
 
         assert outbox_deliver(event_id=event.pk).status == DeliveryStatus.PENDING  # 500: retried later
         assert outbox_deliver(event_id=event.pk) is None  # not due yet
-        OutboundEvent.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now())
+        OutboundEvent.objects.filter(pk=event.pk).update(next_attempt_at=LONG_AGO)  # due
         assert outbox_deliver(event_id=event.pk).status == DeliveryStatus.DELIVERED
 
     assert len(receiver.requests) == 2
@@ -79,7 +78,7 @@ def test_a_chargeback_is_posted_back_once_and_a_return_can_be():
         assert reversed_.data["payout_change"] == {"amount": "-4.00", "currency": "USD"}
 
         returned = source_lead_returned_emit(lead=lead, reason_code="wrong_number", payout_change=D("-4"),
-                                             at=timezone.now())
+                                             at=LONG_AGO)
         assert returned.data["reason_code"] == "wrong_number" and returned.data["external_id"] == "acme-9"
         for event in (reversed_, returned):
             assert outbox_deliver(event_id=event.pk).status == DeliveryStatus.DELIVERED
