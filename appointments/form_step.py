@@ -2,18 +2,18 @@
 first-party form (leads.forms_page), a time booked for the lead the consumer just sent
 (appointments.services.intake.appointment_form_book). Guarded as the form's post is: allowed
 origins (CORS), the per-address limit; its refusals are kept as the appointment endpoint's."""
-from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from appointments.services.intake import appointment_form_book
 from leadhub.api.exceptions import Refusal, refusal_response, service_refusal_status
 from leadhub.errors import ServiceRefusal
-from leadhub.middleware import client_ip, ip_bucket
-from leads.forms_page import cors_allow, form_refusal_keep, form_webhook, origin_allowed, wants_html
-from providers.payloads import body_too_large, parse_body
-from providers.ratelimit import form_rate_limit_hit
+from leadhub.middleware import client_ip
+from leads.forms_page import (
+    cors_allow, form_body, form_post_guard, form_preflight, form_refusal_keep, form_webhook, wants_html,
+)
+from providers.payloads import parse_body
 
 
 @csrf_exempt
@@ -21,20 +21,13 @@ def form_appointment(request, webhook_id):
     webhook = form_webhook(webhook_id)
     if not webhook.form_appointments:
         raise Http404("No appointment step here.")
-    origin = origin_allowed(request, webhook)
-    if request.method == "OPTIONS":
-        return cors_allow(HttpResponse(status=204), origin, preflight=True) if origin else HttpResponse(status=403)
-    if request.method != "POST":
-        return HttpResponse(status=405, headers={"Allow": "POST, OPTIONS"})
+    origin, answer = form_preflight(request, webhook)
+    if answer is not None:
+        return answer
     content_type, body = request.META.get("CONTENT_TYPE", ""), b""
     try:
-        try:
-            body = request.body
-        except RequestDataTooBig:
-            raise body_too_large(None) from None
-        if origin is None:
-            raise Refusal(403, "origin_not_allowed", "This form may not be posted from this site.")
-        form_rate_limit_hit(webhook=webhook, client=ip_bucket(client_ip(request)))
+        body = form_body(request)
+        form_post_guard(request, webhook, origin)
         posted = parse_body(body, content_type)
         try:
             result = appointment_form_book(webhook=webhook, token=str(posted.get("token") or ""), payload=posted,

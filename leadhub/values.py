@@ -128,16 +128,7 @@ def parse_amount(value) -> Amount:
     """A number as sources send one: currency signs, thousands separators, a `k`, a unit after it
     (`$1,100 per month`), or a range (`$101-$150`), whose midpoint is the value. Zero or more."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        text = str(value)
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"'{value}' is not a number.") from None
-        if not number.is_finite():
-            raise ValueError("Must be a finite number.")
-        if number < 0:
-            raise ValueError("Must be zero or more.")
-        return Amount(number, number, number)
+        return _plain_amount(str(value))
     text = _text(value, "a number")
     if re.match(rf"^-\s*{_CURRENCY}\d", text) or re.match(rf"^{_CURRENCY}-\s*\d", text):
         raise ValueError("Must be zero or more.")
@@ -158,7 +149,8 @@ def parse_amount(value) -> Amount:
 
 
 def _plain_amount(text) -> Amount:
-    """What Decimal reads that no form writes (`1e5`, `NaN`): taken as before, a finite number or refused."""
+    """A JSON number, or what Decimal reads that no form writes (`1e5`, `NaN`): a finite number
+    of zero or more, or refused."""
     try:
         number = Decimal(text)
     except InvalidOperation:

@@ -53,6 +53,34 @@ def origin_allowed(request, webhook) -> str | None:
     return origin if origin and (origin == own_origin(request) or origin in webhook.form_origins) else None
 
 
+def form_preflight(request, webhook) -> tuple[str | None, HttpResponse | None]:
+    """The allowed origin of a post to the form (or its appointment step), and the whole answer
+    when the request is no post: a CORS preflight (allowed origins only), or 405."""
+    origin = origin_allowed(request, webhook)
+    if request.method == "OPTIONS":
+        return origin, cors_allow(HttpResponse(status=204), origin, preflight=True) if origin else HttpResponse(status=403)
+    if request.method != "POST":
+        return origin, HttpResponse(status=405, headers={"Allow": "POST, OPTIONS"})
+    return origin, None
+
+
+def form_body(request) -> bytes:
+    """The posted body, or the Refusal of one over the size limit."""
+    try:
+        return request.body
+    except RequestDataTooBig:
+        raise body_too_large(None) from None
+
+
+def form_post_guard(request, webhook, origin) -> None:
+    """Refuse a post from an origin the form does not allow, then count it against the address's limit."""
+    if origin is None:
+        raise Refusal(403, "origin_not_allowed", "This form may not be posted from this site.",
+                      stored_reason=f"Origin '{request.headers.get('Origin', '')}' is not allowed for the form of "
+                                    f"webhook '{webhook.webhook_id}'.")
+    form_rate_limit_hit(webhook=webhook, client=ip_bucket(client_ip(request)))
+
+
 def _page_context(request, webhook, *, values=None, errors=None):
     return {
         "webhook": webhook,
@@ -78,24 +106,13 @@ def form_page(request, webhook_id):
 @csrf_exempt
 def form_submit(request, webhook_id):
     webhook = form_webhook(webhook_id)
-    origin = origin_allowed(request, webhook)
-    if request.method == "OPTIONS":
-        if origin is None:
-            return HttpResponse(status=403)
-        return cors_allow(HttpResponse(status=204), origin, preflight=True)
-    if request.method != "POST":
-        return HttpResponse(status=405, headers={"Allow": "POST, OPTIONS"})
+    origin, answer = form_preflight(request, webhook)
+    if answer is not None:
+        return answer
     content_type, body = request.META.get("CONTENT_TYPE", ""), b""
     try:
-        try:
-            body = request.body
-        except RequestDataTooBig:
-            raise body_too_large(None) from None
-        if origin is None:
-            raise Refusal(403, "origin_not_allowed", "This form may not be posted from this site.",
-                          stored_reason=f"Origin '{request.headers.get('Origin', '')}' is not allowed for the form of "
-                                        f"webhook '{webhook.webhook_id}'.")
-        form_rate_limit_hit(webhook=webhook, client=ip_bucket(client_ip(request)))
+        body = form_body(request)
+        form_post_guard(request, webhook, origin)
         posted = parse_body(body, content_type)
         if str(posted.get(HONEYPOT_FIELD) or "").strip():
             form_refusal_keep(request, webhook, Refusal(200, "honeypot", THANKS, stored_reason="The hidden honeypot field was "

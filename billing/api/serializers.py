@@ -30,15 +30,22 @@ class StatementLineSerializer(serializers.ModelSerializer):
         fields = ["id", "created_at", "kind", "amount", "currency", "lead_id", "reference", "note"]
 
 
-class StatementDetailSerializer(StatementSerializer):
+class LinesMixin(serializers.Serializer):
+    """A statement's lines, as its view read them (context `lines`), in the party's line shape."""
+
+    line_serializer: type[serializers.Serializer]
     lines = serializers.SerializerMethodField()
+
+    def get_lines(self, statement) -> list[dict]:
+        return self.line_serializer(self.context["lines"], many=True).data
+
+
+class StatementDetailSerializer(LinesMixin, StatementSerializer):
+    line_serializer = StatementLineSerializer
 
     class Meta:
         model = Statement
         fields = [*STATEMENT_FIELDS, "lines"]
-
-    def get_lines(self, statement) -> list[dict]:
-        return StatementLineSerializer(self.context["lines"], many=True).data
 
 
 SOURCE_STATEMENT_FIELDS = [
@@ -62,12 +69,9 @@ class SourceStatementLineSerializer(serializers.ModelSerializer):
         fields = ["id", "created_at", "kind", "amount", "currency", "lead_id", "webhook_id"]
 
 
-class SourceStatementDetailSerializer(SourceStatementSerializer):
-    lines = serializers.SerializerMethodField()
+class SourceStatementDetailSerializer(LinesMixin, SourceStatementSerializer):
+    line_serializer = SourceStatementLineSerializer
 
     class Meta:
         model = Statement
         fields = [*SOURCE_STATEMENT_FIELDS, "lines"]
-
-    def get_lines(self, statement) -> list[dict]:
-        return SourceStatementLineSerializer(self.context["lines"], many=True).data
