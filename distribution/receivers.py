@@ -74,11 +74,12 @@ def distribute_released_lead(sender, *, lead, **kwargs):
 
 @receiver(delivery_recorded, sender=OutboundEvent, dispatch_uid="distribution.sale_undelivered")
 def credit_undelivered_sale(sender, *, event, **kwargs):
-    """A sold lead's delivery to its buyer finally failed: the buyer does not keep it (credited,
-    revoked, excluded; the lead is offered again without it)."""
+    """A sold lead's delivery to its buyer finally failed, or was refused when it came due (the
+    lead suppressed for the buyer while the delivery waited for a calling window): the buyer does
+    not keep it (credited, revoked, excluded; the lead is offered again without it)."""
     sold_lead = event.subject_type == "lead" and event.event_type in (
         EventType.LEAD_ASSIGNED, EventType.LEAD_FORWARDED, EventType.LEAD_SOLD)
-    if sold_lead and event.status == DeliveryStatus.FAILED and event.workspace_id:
+    if sold_lead and event.status in (DeliveryStatus.FAILED, DeliveryStatus.REFUSED) and event.workspace_id:
         sale_undelivered(lead_id=int(event.subject_id), workspace_id=event.workspace_id)
 
 

@@ -216,3 +216,34 @@ def test_an_appointment_created_for_a_calling_buyer_waits_for_its_leads_window_a
     assert event.not_before == updated.not_before == datetime(2027, 3, 2, 18, 0, tzinfo=UTC)
     with time_machine.travel(datetime(2027, 3, 2, 18, 0, 1, tzinfo=UTC), tick=False):
         assert outbox_waiting_release() == 2
+
+
+def test_a_sale_whose_delivery_is_refused_when_due_is_credited_and_the_buyer_excluded(caller):
+    """The buyer paid for a lead it never received: refused at release (suppressed for it while
+    its delivery waited for the morning), the sale is credited as undelivered, as a delivery that
+    finally failed is, and the lead never offered to that buyer again."""
+    from decimal import Decimal
+
+    from distribution.models import Sale
+    from distribution.services import lead_distribute
+    from leadhub.testing import make_lead_offer, make_webhook
+    from ledger.models import Entry, EntryKind
+
+    workspace, _client = caller
+    webhook = make_webhook(distribution_strategy="priority")
+    make_lead_offer(workspace, zip_codes=["96813"], price="30", webhook=webhook)
+    lead = make_lead(zip_code="96813", phone=HAWAII_PHONE, webhook_id=webhook.webhook_id)
+    at = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)  # 05:00 in Honolulu
+    with time_machine.travel(at, tick=False):
+        lead_distribute(lead=lead, webhook=webhook)
+        suppression_entry_add(suppression_list=SuppressionList.objects.create(name="dnc", kind=ListKind.INTERNAL),
+                              phone=lead.phone, by="staff:ops")
+    sale = Sale.objects.get(lead=lead, workspace=workspace)
+    with time_machine.travel(datetime(2027, 3, 2, 18, 0, 1, tzinfo=UTC), tick=False):
+        outbox_waiting_release()
+    delivery = OutboundEvent.objects.get(workspace=workspace, subject_id=str(lead.pk), event_type=EventType.LEAD_SOLD)
+    assert delivery.status == DeliveryStatus.REFUSED
+    credit = Entry.objects.get(kind=EntryKind.UNDELIVERED, workspace_id=workspace.pk)
+    assert (credit.amount, credit.reference) == (Decimal("-30.00"), f"undelivered:{sale.pk}")
+    lead.refresh_from_db()
+    assert workspace.pk in lead.excluded_buyers
