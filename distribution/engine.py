@@ -387,7 +387,12 @@ def funds_short(candidate: Candidate) -> Verdict | None:
     if candidate.owed is None:
         return None
     candidate.available = candidate.offer.workspace.credit_limit - candidate.owed
-    return FUNDS if candidate.price and candidate.available < candidate.price else None
+    return None if funds_cover(available=candidate.available, price=candidate.price) else FUNDS
+
+
+def funds_cover(*, available: Decimal, price: Decimal) -> bool:
+    """Whether a prepaid buyer's available funds (balance + credit limit) cover a price ($0 always)."""
+    return not price or available >= price
 
 
 def choose(strategy: str, eligible: list[Candidate], *, key: str, rng=None,

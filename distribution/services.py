@@ -3,6 +3,7 @@ appointment, simulate a lead, pause/resume an offer."""
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,14 +16,15 @@ from leadhub.errors import ServiceRefusal, errors_message
 from leads.gate import lead_copies_send
 from leads.models import Lead, LeadEvent
 from leads.services.access import lead_access_revoke
-from ledger.models import Entry, EntryKind
+from ledger.models import Balance, Entry, EntryKind
 from ledger.services import Draft, lead_dimensions, ledger_entries_record
 from providers.models import PayoutOn, WebhookConfig
 
+from workspaces.models import BillingMode
 from workspaces.zips import zip_state
 
 from .caps import window_start
-from .engine import ELIGIBLE, MULTISELL_BUYERS, Outcome, decide, prices_for
+from .engine import ELIGIBLE, MULTISELL_BUYERS, Outcome, decide, funds_cover, prices_for
 from .models import Decision, DecisionResult, Offer, OfferKind, Sale, zero_priced
 from .schedule import schedule_open
 from .selectors import lead_sales_standing, leads_without_strategy, payout_reference, undecided_leads, unsold_leads
@@ -357,14 +359,21 @@ def leads_distribute_again(*, leads, strategy: str = "", at=None) -> dict:
     return counts
 
 
-def _changed_since(decision, *, now, offers, zones) -> bool:
+def _changed_since(decision, *, now, offers, zones, owed) -> bool:
     """Could the lead sell now where it did not at `decision`? A refusing offer's schedule is open
-    now, or the window of a refusing cap has started again since."""
+    now, the window of a refusing cap has started again since, or a buyer refused for `funds`
+    has the funds now (`owed`: prepaid buyers' balance rows; one no longer prepaid has them)."""
     for row in decision.candidates:
         offer = offers.get(row.get("offer_id"))
         if offer is None:
             continue
         verdict, zone = Verdict.parse(row.get("verdict", "")), zones.get(offer.workspace_id, "UTC")
+        if verdict.check == Check.FUNDS and (
+            offer.workspace.billing_mode != BillingMode.PREPAID
+            or funds_cover(available=offer.workspace.credit_limit - owed.get(offer.workspace_id, Decimal(0)),
+                           price=Decimal(row.get("price") or 0))
+        ):
+            return True
         if verdict.check == Check.SCHEDULE_CLOSED and schedule_open(
             schedule=offer.schedule, dates_off=offer.dates_off, time_zone=zone, at=now
         ):
@@ -378,8 +387,9 @@ def _changed_since(decision, *, now, offers, zones) -> bool:
 
 def unsold_leads_retry(*, now=None, limit: int = 500) -> dict:
     """For webhooks with `retry_unsold`: distribute again their unsold leads younger than the
-    webhook's maximum age whose last decision was refused by a closed schedule that is open now
-    or a cap whose window has reset since (beat task). Held leads wait for ops instead."""
+    webhook's maximum age whose last decision was refused by a closed schedule that is open now,
+    a cap whose window has reset since, or a prepaid buyer's funds that cover the price now (a
+    deposit or credit since: beat task). Held leads wait for ops instead."""
     now = now or timezone.now()
     counts = {"sold": 0, "unsold": 0, "skipped": 0}
     for webhook in WebhookConfig.objects.filter(retry_unsold=True).exclude(distribution_strategy=""):
@@ -392,8 +402,10 @@ def unsold_leads_retry(*, now=None, limit: int = 500) -> dict:
         offer_ids = {row.get("offer_id") for d in latest.values() for row in d.candidates}
         offers = Offer.objects.select_related("workspace").in_bulk(offer_ids)
         zones = {offer.workspace_id: offer.workspace.time_zone for offer in offers.values()}
-        due = [lead for lead in leads
-               if lead.pk in latest and _changed_since(latest[lead.pk], now=now, offers=offers, zones=zones)]
+        prepaid = {offer.workspace_id for offer in offers.values() if offer.workspace.billing_mode == BillingMode.PREPAID}
+        owed = dict(Balance.objects.filter(workspace_id__in=prepaid).values_list("workspace_id", "owed")) if prepaid else {}
+        due = [lead for lead in leads if lead.pk in latest
+               and _changed_since(latest[lead.pk], now=now, offers=offers, zones=zones, owed=owed)]
         for key, n in leads_distribute_again(leads=due, at=now).items():
             counts[key] += n
     return counts

@@ -122,7 +122,9 @@ class WebhookConfig(TimeStampedModel):
         default=False, help_text="Offer a returned lead again to other buyers (never to the one that returned it).",
     )
     retry_unsold = models.BooleanField(
-        default=False, help_text="Distribute unsold leads again when offers' schedules open or caps reset.",
+        default=False,
+        help_text="Distribute unsold leads again when offers' schedules open, caps reset or a prepaid buyer's funds "
+                  "cover the price.",
     )
     retry_unsold_max_age_hours = models.PositiveIntegerField(
         default=24, validators=[MinValueValidator(1)], help_text="Unsold leads older than this are not retried.",

@@ -79,3 +79,23 @@ def test_unsold_leads_are_retried_when_a_schedule_opens():
     backdate(Decision.objects.get(), created_at=at)
     assert unsold_leads_retry(now=at + timedelta(minutes=30))["sold"] == 0
     assert unsold_leads_retry(now=at + timedelta(hours=1, minutes=5))["sold"] == 1
+
+
+def test_a_lead_a_prepaid_buyer_could_not_afford_is_retried_once_its_funds_cover_it():
+    from ledger.services import deposit_record
+
+    webhook = make_webhook(distribution_strategy="priority", retry_unsold=True)
+    buyer = make_workspace(billing_mode="prepaid")
+    deposit_record(workspace=buyer, amount=Decimal("5.00"), reference="wire-1", by="staff:ops")
+    Offer.objects.create(workspace=buyer, products=["solar"], price=Decimal("10"))
+    at = datetime(2026, 7, 1, 15, 0, tzinfo=UTC)
+    lead = make_lead(zip_code="94105", webhook_id=webhook.webhook_id)
+    assert lead_distribute(lead=lead, webhook=webhook, at=at).refused == {"funds": 1}
+    backdate(lead, created_at=at)
+    backdate(Decision.objects.get(), created_at=at)
+    assert unsold_leads_retry(now=at + timedelta(minutes=5))["sold"] == 0  # still $5 of a $10 price
+    deposit_record(workspace=buyer, amount=Decimal("4.99"), reference="wire-2", by="staff:ops")
+    assert unsold_leads_retry(now=at + timedelta(minutes=10))["sold"] == 0  # a cent short
+    deposit_record(workspace=buyer, amount=Decimal("0.01"), reference="wire-3", by="staff:ops")
+    assert unsold_leads_retry(now=at + timedelta(minutes=15)) == {"sold": 1, "unsold": 0, "skipped": 0}
+    assert Lead.objects.get(pk=lead.pk).workspace_id == buyer.pk
