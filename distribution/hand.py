@@ -18,7 +18,7 @@ from ledger.services import money
 from providers.models import WebhookConfig
 
 from .caps import cap_full, caps_attach
-from .engine import ELIGIBLE, Candidate
+from .engine import ELIGIBLE, Candidate, call_frequency_room
 from .models import Offer
 from .selectors import lead_sales_standing
 from .selling import CapFull, ClaimRefused, FundsShort, Purchase, sales_make
@@ -48,8 +48,8 @@ def lead_sell_by_hand(*, lead, workspace, by: str, price=None, reason: str = "",
     `workspace` (the previous holder's record is revoked, as a re-assignment always did). Returns
     the sale (the standing one when the buyer had bought the lead already: nothing is sold twice).
     Refuses a held lead (leads.gate.LeadHeld), an inactive buyer, a buyer the lead excludes, a lead
-    sold exclusively to another buyer, a buyer with no eligible offer when no price is typed, and
-    a full cap (CapFull)."""
+    sold exclusively to another buyer, a calling buyer past the consumer's state's call-frequency
+    limit, a buyer with no eligible offer when no price is typed, and a full cap (CapFull)."""
     reason = (reason or "").strip()
     at = at or timezone.now()
     lead = lead_lock(lead)
@@ -67,6 +67,7 @@ def lead_sell_by_hand(*, lead, workspace, by: str, price=None, reason: str = "",
     if workspace.pk in standing:  # bought already: it becomes the holder, and pays once
         lead_assign_locked(lead=lead, workspace=workspace, by=by, how=AccessHow.SOLD)
         return standing[workspace.pk]
+    _call_frequency_check(lead, workspace, at=at)
     purchase = _purchase(lead, workspace, price=price, reason=reason, at=at)
     webhook = WebhookConfig.objects.filter(webhook_id=lead.webhook_id).first()
     try:
@@ -80,6 +81,18 @@ def lead_sell_by_hand(*, lead, workspace, by: str, price=None, reason: str = "",
             raise FundsShort(workspace.pk) from None
         raise CapFull(workspace.pk, set(exc.refused.verdicts.values())) from None
     return sales[0]
+
+
+def _call_frequency_check(lead, workspace, *, at):
+    """A state's limit on calls about one subject binds a hand sale as it binds the engine (the
+    same count, `engine.call_frequency_room`): ops overrule an offer by typing a price, never a law."""
+    room = call_frequency_room([Candidate(offer=Offer(workspace=workspace), where=None)], lead, at=at)
+    if room is not None and room[0] <= 0:
+        rule = room[2]
+        message = (f"Lead {lead.pk}'s consumer is in {rule['state']}, where at most {rule['max_calls']} buyers that "
+                   f"call consumers may have a lead per {rule['hours']} hours ({rule['source']}); it has "
+                   f"{rule['sold_to_calling_buyers']}.")
+        raise HandSaleRefused(message, errors={"workspace": [message]})
 
 
 def _purchase(lead, workspace, *, price, reason, at) -> Purchase:

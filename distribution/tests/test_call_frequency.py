@@ -57,3 +57,23 @@ def test_a_lead_from_a_state_without_a_limit_goes_to_all_five(market):
     with time_machine.travel(AT, tick=False):
         lead = post_lead(webhook, provider, "04101", "+12075550142")
     assert Sale.objects.filter(lead=lead).count() == 6
+
+
+def test_a_hand_sale_to_a_fourth_calling_buyer_within_the_window_is_refused_naming_the_rule(market):
+    """Ops overrule what a buyer's offer would refuse by typing a price, never a state's law: a hand
+    sale to a buyer that calls consumers is refused once the lead's calling buyers reach the limit;
+    a buyer that does not call still buys it."""
+    from distribution.hand import HandSaleRefused, lead_sell_by_hand
+
+    webhook, callers, mailer, provider = market
+    with time_machine.travel(AT, tick=False):
+        lead = post_lead(webhook, provider, "33101", "+13055550142")
+        unsold_caller = next(c for c in callers if not Sale.objects.filter(lead=lead, workspace=c).exists())
+        with pytest.raises(HandSaleRefused) as refused:
+            lead_sell_by_hand(lead=lead, workspace=unsold_caller, by="staff:ops", price="50")
+        assert "FL" in refused.value.reason and "3" in refused.value.reason
+        assert refused.value.errors == {"workspace": [refused.value.reason]}
+        late_mailer = make_workspace()
+        assert lead_sell_by_hand(lead=lead, workspace=late_mailer, by="staff:ops", price="5").workspace_id \
+            == late_mailer.pk
+    assert not Sale.objects.filter(lead=lead, workspace=unsold_caller).exists()
