@@ -19,7 +19,6 @@ from leads.services.access import lead_access_revoke
 from ledger.models import Balance, Entry, EntryKind
 from ledger.services import Draft, lead_dimensions, ledger_entries_record
 from providers.models import PayoutOn, WebhookConfig
-
 from workspaces.models import BillingMode
 from workspaces.zips import zip_state
 
