@@ -138,7 +138,8 @@ def form_submit(request, webhook_id):
 
 def _answer(request, webhook, origin, *, result):
     """The same answer whether a lead was stored or a bot was turned away."""
-    token = form_appointment_token(webhook=webhook, lead=result.lead) if result and webhook.form_appointments else None
+    lead = result.lead if result else None
+    token = form_appointment_token(webhook=webhook, lead=lead) if webhook.form_appointments else None
     if wants_html(request):
         response = render(request, "leads/form_thanks.html", {
             "webhook": webhook, "thanks": THANKS, "appointment_token": token,

@@ -66,8 +66,11 @@ def lead_form_submit(*, webhook, posted: dict, ip_address: str, user_agent: str,
 
 
 def form_appointment_token(*, webhook, lead) -> str:
-    """What lets the consumer who just sent a lead book its appointment, and nobody else any lead's."""
-    return signing.dumps({"webhook": webhook.webhook_id, "lead": lead.pk}, salt=APPOINTMENT_SALT, compress=True)
+    """What lets the consumer who just sent a lead book its appointment, and nobody else any lead's.
+    A bot the honeypot caught (`lead` None) gets one of the same shape that names no lead, so its
+    answer cannot be told apart, and booking with it is refused as any invalid token is."""
+    return signing.dumps({"webhook": webhook.webhook_id, "lead": lead.pk if lead is not None else 0},
+                         salt=APPOINTMENT_SALT, compress=True)
 
 
 def form_appointment_lead_id(*, webhook, token: str) -> int:
@@ -75,7 +78,7 @@ def form_appointment_lead_id(*, webhook, token: str) -> int:
         data = signing.loads(token or "", salt=APPOINTMENT_SALT, max_age=APPOINTMENT_TOKEN_SECONDS)
     except signing.BadSignature:
         data = None
-    if not isinstance(data, dict) or data.get("webhook") != webhook.webhook_id:
+    if not isinstance(data, dict) or data.get("webhook") != webhook.webhook_id or not data.get("lead"):
         raise FormAppointmentRefused("This booking link is not valid (or has expired): send the form again.",
                                      errors={"token": ["Not valid or expired."]})
     return data["lead"]

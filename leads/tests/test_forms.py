@@ -111,6 +111,23 @@ def test_a_filled_honeypot_looks_accepted_and_stores_no_lead(client, webhook):
     assert RejectedSubmission.objects.get(webhook_id=webhook.webhook_id).reason_code == "honeypot"
 
 
+def test_with_an_appointment_step_the_honeypots_answer_carries_a_token_like_any_other_that_books_nothing(
+        client, webhook):
+    from appointments.models import Appointment
+
+    webhook.form_appointments = True
+    webhook.save(update_fields=["form_appointments"])
+    real = form_post(client, webhook).json()
+    bot = form_post(client, webhook, website="http://spam.example", phone="415-867-5388").json()
+    assert set(bot) == set(real) and bot["reason"] == real["reason"]
+    assert bot["appointment_token"].count(":") == real["appointment_token"].count(":") == 2  # one signed shape
+    booked = client.post(f"/api/v1/forms/{webhook.webhook_id}/appointment/",
+                         {"token": bot["appointment_token"], "scheduled_at": "2030-06-03T16:30:00+00:00"},
+                         HTTP_ORIGIN=SITE, HTTP_ACCEPT="application/json")
+    assert booked.status_code == 422 and booked.json()["errors"]["token"] == ["Not valid or expired."]
+    assert not Appointment.objects.exists()
+
+
 @time_machine.travel(datetime(2026, 6, 1, 15, 0, tzinfo=UTC), tick=False)
 def test_the_appointment_step_books_a_time_for_the_lead_just_sent_and_no_other(client, webhook):
     from appointments.models import Appointment
