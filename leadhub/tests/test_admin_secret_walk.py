@@ -8,6 +8,7 @@ value is never put in a message, which the messages cookie would carry.
 """
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib import admin
@@ -16,11 +17,13 @@ from django.test import Client
 
 from leadhub.roles import OPERATIONS, READ_ONLY_ANALYST
 from leadhub.testing import (
+    LONG_AGO,
     WebhookReceiver,
     admin_change_form_data,
     admin_url,
     make_contact_history,
     make_keyed_provider,
+    make_lead,
     make_provider,
     make_webhook,
     provider_post,
@@ -28,7 +31,8 @@ from leadhub.testing import (
 )
 from leadhub.testing.api import workspace_with_key
 from providers.models import LeadSourceProvider, WebhookConfig
-from providers.services.keys import provider_key_rotate
+from providers.services.keys import provider_key_rotate, webhook_postback_set
+from sources.postbacks import source_lead_returned_emit
 from workspaces.delivery import outbox_deliver, outbox_emit
 from workspaces.models import EventType, LeadForwardingRule, Workspace
 from workspaces.services import workspace_key_rotate, workspace_signing_secret_rotate
@@ -66,8 +70,12 @@ def secrets(admin_client):
     workspace_key = workspace_key_rotate(workspace=workspace, grace=timedelta(hours=1))
     old_signing_secret = Workspace.objects.get(pk=workspace.pk).webhook_secret
     signing_secret = workspace_signing_secret_rotate(workspace=workspace, grace=timedelta(hours=1))
-    with WebhookReceiver([200]) as receiver:
+    with WebhookReceiver([200, 200]) as receiver:
         rule = LeadForwardingRule.objects.create(webhook_id=webhook.webhook_id, name="out", target_url=receiver.url)
+        postback_secret = webhook_postback_set(webhook=webhook, postback_url=receiver.url)
+        postback = source_lead_returned_emit(lead=make_lead(webhook_id=webhook.webhook_id), reason_code="other",
+                                             payout_change=Decimal("-4"), at=LONG_AGO)
+        outbox_deliver(event_id=postback.pk)  # signed with the postback secret
         Workspace.objects.filter(pk=workspace.pk).update(outbound_webhook_url=receiver.url, webhook_active=True)
         workspace.refresh_from_db()
         event = outbox_emit(workspace=workspace, event_type=EventType.LEAD_ASSIGNED, data={"lead_id": 1})
@@ -92,7 +100,7 @@ def secrets(admin_client):
         "workspace key": workspace_key, "old workspace key": old_workspace_key,
         "workspace key digest": workspace.api_key, "old workspace key digest": workspace.api_key_previous,
         "signing secret": signing_secret, "old signing secret": old_signing_secret,
-        "forwarding rule secret": rule.signing_secret,
+        "forwarding rule secret": rule.signing_secret, "postback secret": postback_secret,
     }
     assert all(values.values())
     return {"rows": [webhook, provider, workspace, rule], "values": values}
