@@ -2,6 +2,7 @@
 endpoint (`lead`: leads' ingest, `appointment`: appointments' intake). Those services live in the
 apps above providers, which providers may not import, so each registers its own here at ready()
 and `rejected_submission_reprocess` calls what is registered."""
+from leadhub.payload_aliases import payload_key
 
 REJECTED_SUBMISSION_HANDLERS: dict = {}
 
@@ -21,3 +22,14 @@ def sample_post_handler_register(*, endpoint: str, handler):
     """`handler(*, webhook, payload)` answers a dict: the cleaned record and what was ignored,
     unknown, cleaned or refused."""
     SAMPLE_POST_HANDLERS[endpoint] = handler
+
+
+# The field names a mapping row may name as leadhub's, by endpoint (`lead`: every lead field and
+# alias; `appointment`: the appointment's fields), each with its "did you mean" for a near miss.
+MAPPING_TARGETS: dict = {}
+
+
+def mapping_targets_register(*, endpoint: str, names, suggest=None):
+    """`names`: the field names the endpoint reads (compared as payload keys); `suggest(name)`
+    answers the one a misspelt name most likely meant, or None."""
+    MAPPING_TARGETS[endpoint] = (frozenset(payload_key(name) for name in names), suggest)

@@ -13,8 +13,20 @@ endpoint's cleaning (`leads.ingest.clean_lead`, `appointments.services.intake`),
 Pure: no database access.
 """
 from leadhub.payload_aliases import payload_key
+from providers.handlers import MAPPING_TARGETS
 
 MAPPING_TWICE = "Given twice with different values ('{first}' and '{second}')."
+
+
+def mapping_target_error(name) -> str | None:
+    """Why a mapping row's leadhub field names none (no endpoint reads it), with the field it most
+    likely meant; None when one does. A typo is refused where ops type it, not found later in
+    every post's `unknown_fields`."""
+    key = payload_key(name)
+    if not MAPPING_TARGETS or any(key in names for names, _suggest in MAPPING_TARGETS.values()):
+        return None
+    meant = next((hint for _names, suggest in MAPPING_TARGETS.values() if suggest and (hint := suggest(name))), None)
+    return f"'{name}' is no leadhub field" + (f": did you mean '{meant}'?" if meant else ".")
 
 
 def value_key(value) -> str:

@@ -12,6 +12,7 @@ from leadhub.choices import LeadType
 from leadhub.netguard import outbound_url_check
 from leadhub.models import MONEY_MAX, CreatedAtModel, TimeStampedModel, choices_constraint
 from leadhub.validators import validate_optional_string_array
+from providers.mapping import mapping_target_error
 from workspaces.models import validate_time_zone
 
 
@@ -223,6 +224,12 @@ def ops_time_zone():
     return settings.OPS_TIME_ZONE
 
 
+def mapping_target_check(name):
+    """A mapping row's leadhub field must be one an endpoint reads (providers.mapping)."""
+    if error := mapping_target_error(name):
+        raise ValidationError({"field": [error]})
+
+
 class WebhookFieldMapping(models.Model):
     """A source's field name and the leadhub field it is (`Primary_Phone` is `phone`), per webhook.
     Names compare as payload keys do (any case, `_`/`-`/spaces ignored)."""
@@ -238,6 +245,9 @@ class WebhookFieldMapping(models.Model):
 
     def __str__(self):
         return f"{self.source_field} → {self.field}"
+
+    def clean(self):
+        mapping_target_check(self.field)
 
 
 class WebhookValueMapping(models.Model):
@@ -258,6 +268,9 @@ class WebhookValueMapping(models.Model):
 
     def __str__(self):
         return f"{self.field}: {self.source_value} → {self.value}"
+
+    def clean(self):
+        mapping_target_check(self.field)
 
 
 class LeadSourceProvider(TimeStampedModel):

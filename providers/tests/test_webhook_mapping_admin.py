@@ -41,6 +41,28 @@ def test_ops_map_fields_and_values_as_rows_and_the_webhook_reads_them(admin_clie
     assert webhook.payload_mapping == {"fields": {"primaryphone": "phone"}, "values": {"consentvalue": {"yes": "true"}}}
 
 
+def test_a_mapping_row_naming_no_leadhub_field_is_refused_on_the_row_with_the_field_it_meant(admin_client):
+    webhook = make_webhook()
+    page = admin_client.get(admin_url(webhook, "change", webhook.pk))
+    data = {name: "" if value is None else value for name, value in admin_change_form_data(page, webhook).items()}
+    fields, values = prefix_of(page, WebhookFieldMapping), prefix_of(page, WebhookValueMapping)
+    data.update({f"{fields}-TOTAL_FORMS": "2", f"{fields}-0-source_field": "Zip", f"{fields}-0-field": "zip_cod",
+                 f"{fields}-1-source_field": "When", f"{fields}-1-field": "scheduled_at",  # an appointment's field
+                 f"{values}-TOTAL_FORMS": "1", f"{values}-0-field": "consnet", f"{values}-0-source_value": "Yes",
+                 f"{values}-0-value": "true"})
+
+    response = admin_client.post(admin_url(webhook, "change", webhook.pk), data)
+
+    assert response.status_code == 200  # the page again, with the rows' errors
+    formsets = {inline.formset.model: inline.formset for inline in response.context["inline_admin_formsets"]}
+    assert formsets[WebhookFieldMapping].errors[0] == {"field": ["'zip_cod' is no leadhub field: did you mean "
+                                                                 "'zip_code'?"]}
+    assert formsets[WebhookFieldMapping].errors[1] == {}
+    assert formsets[WebhookValueMapping].errors[0] == {"field": ["'consnet' is no leadhub field: did you mean "
+                                                                 "'consent_value'?"]}
+    assert not WebhookFieldMapping.objects.exists() and not WebhookValueMapping.objects.exists()
+
+
 def test_a_sample_post_shows_the_cleaned_lead_and_what_was_ignored_storing_nothing(admin_client):
     webhook = make_webhook(lead_type="hvac")
     make_mapping(webhook, fields={"Primary_Phone": "phone"}, values={"consent_value": {"Yes": "true"}})
