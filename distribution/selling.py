@@ -24,7 +24,7 @@ here once, so the money of every path is the same:
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from leadhub.actors import SYSTEM
+from leadhub.actors import SYSTEM, provider_of_actor
 from leadhub.errors import ServiceConflict
 from leads.gate import lead_access_give, lead_event_send, lead_gate
 from leads.models import AccessHow
@@ -207,7 +207,10 @@ def _money_book(sales, *, lead, appointment, webhook, at, due):
     amount of zero moves no money and books nothing."""
     dimensions = lead_dimensions(lead) if lead is not None else {}
     if appointment is not None and webhook is not None:
-        dimensions["webhook_id"] = webhook.webhook_id  # the source is the appointment's (its leads are its own)
+        # The source is the appointment's: its webhook, and the provider that posted it (its leads
+        # are its own), so its payout is on that provider's statement.
+        dimensions["webhook_id"] = webhook.webhook_id
+        dimensions["provider_id"] = provider_of_actor(appointment.created_by) or dimensions.get("provider_id", "")
     drafts = [Draft(kind=EntryKind.SALE, amount=sale.price, workspace_id=sale.workspace_id, offer_id=sale.offer_id,
                     reference=f"sale:{sale.pk}", note=sale.note, funds_claimed=True, **dimensions)
               for sale in sales if sale.price]  # funds_claimed: caps_claim moves the balance (sales_make)

@@ -26,6 +26,12 @@ def actor_for_provider(provider) -> str:
     return f"provider:{provider.provider_id}"
 
 
+def provider_of_actor(actor: str) -> str:
+    """The provider id of a `provider:<id>` actor; "" for any other."""
+    kind, _, ident = (actor or "").partition(":")
+    return ident if kind == "provider" else ""
+
+
 def is_staff_actor(actor: str) -> bool:
     """Whether `actor` is a person of ours (admin or staff API login): ops, not a partner or provider."""
     return actor.startswith("staff:")

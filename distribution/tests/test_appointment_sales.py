@@ -183,3 +183,29 @@ def test_the_appointment_webhook_answers_sold_and_the_payout_booked(client):
 
     assert (sold["sold"], sold["price"]) == (True, "8.00")
     assert (unsold["sold"], unsold["price"]) == (False, "0.00")
+
+
+def test_an_appointment_payout_is_the_posting_providers_and_on_its_statement():
+    """The source is the appointment's: the provider that posted it is paid for it (its id on the
+    payout), so the payout is on that provider's statement, whoever sent the appointment's lead."""
+    from billing.selectors import statement_view
+    from billing.periods import period_of
+    from django.utils import timezone
+    from leadhub.testing import make_keyed_provider
+
+    poster, lead_source = make_keyed_provider(), make_keyed_provider()
+    webhook = make_webhook(payout_kind="fixed", payout_amount=D("8"), payout_on="sold")
+    appointment_buyer("75")
+    lead = make_lead(make_contact(webhook_id=webhook.webhook_id), zip_code="94105",
+                     provider_id=lead_source.provider_id)
+
+    alone = appointment_intake(webhook=webhook, payload=appointment_body(), provider=poster).appointment
+    of_lead = appointment_intake(webhook=webhook, payload={"lead_id": lead.pk, "scheduled_at": SCHEDULED},
+                                 provider=lead_source).appointment
+
+    payouts = dict(Entry.objects.filter(kind=EntryKind.PAYOUT).values_list("reference", "provider_id"))
+    assert payouts == {f"payout:appointment:{alone.pk}": poster.provider_id,
+                       f"payout:appointment:{of_lead.pk}": lead_source.provider_id}
+    period = period_of("month", timezone.now(), poster.time_zone).label
+    statement = statement_view(party_kind="source", party_id=poster.provider_id, period=period).statement
+    assert (statement.payouts, statement.leads_accepted) == (D("8.00"), 1)
