@@ -6,7 +6,7 @@ seed's appointment columns; unknown keys are ignored here and kept in `raw_paylo
 """
 import re
 from datetime import UTC, timedelta
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django import forms
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 
 from appointments.models import AppointmentType, LocationType
 from leadhub.models import MONEY, MONEY_MAX
+from leadhub.payload_aliases import closest_key, payload_key
 from leadhub.phones import normalize_phone
 from leadhub.values import normalize_email, normalize_zip
 from leads.ingest import to_external_id
@@ -185,6 +186,21 @@ class CleanedAppointment:
     lead_references: list  # (field sent, value) per lead named, primary lead first
     workspace_id: str
     errors: dict
+    unknown: list = field(default_factory=list)  # [{field, did_you_mean}]: keys no field is known by
+
+
+# {payload key: field} of what a provider's appointment may carry: an unknown key's hint.
+PROVIDER_FIELD_KEYS = {payload_key(name): name for name in ProviderIntakeForm.base_fields}
+
+
+def unknown_fields(payload) -> list:
+    """The keys of a provider's appointment no field is known by, each with the one it most likely
+    meant (`custmer_notes` is `customer_notes`): listed in the answer, refused by a `strict`
+    webhook, kept in `raw_payload` either way."""
+    if not isinstance(payload, dict):
+        return []
+    return [{"field": key, "did_you_mean": closest_key(key, PROVIDER_FIELD_KEYS)}
+            for key in payload if key not in ProviderIntakeForm.base_fields]
 
 
 def lead_references(data) -> list:

@@ -4,6 +4,7 @@ Lead ingest (leads/ingest.py) maps every seed column's aliases; the refused-post
 (providers/services/rejected.py) only needs the phone, to find a person's refused posts when purging
 them. Neither may import the other, so the phone's part of the alias table lives here.
 """
+import difflib
 import re
 
 PHONE_ALIASES = ("phone_number", "phone1", "telephone", "mobile")
@@ -12,6 +13,13 @@ PHONE_ALIASES = ("phone_number", "phone1", "telephone", "mobile")
 def payload_key(name) -> str:
     """A payload key as compared: lower case, letters and digits only (`phoneNumber` is `phonenumber`)."""
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def closest_key(name, candidates: dict) -> str | None:
+    """The field of `candidates` ({payload key: field}) whose key is nearest `name` (`zip_cod` is
+    `zip_code`, `sate` is `state`), or None when none is close enough: an unknown key's hint."""
+    close = difflib.get_close_matches(payload_key(name), candidates, n=1, cutoff=0.8)
+    return candidates[close[0]] if close else None
 
 
 # `customer_phone` is the appointment webhook's phone: a refused appointment post is the person's too.

@@ -60,13 +60,12 @@ stored as its midpoint, its text staying in `raw_payload`.
 A lead with a ZIP and no state gets its ZIP's state, marked as derived (`state_source`); a posted
 state is kept, and flagged when its ZIP is of another state (`state_columns`).
 """
-import difflib
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from leadhub.choices import LeadType
-from leadhub.payload_aliases import PHONE_ALIASES, payload_key
+from leadhub.payload_aliases import PHONE_ALIASES, closest_key, payload_key
 from leadhub.phones import ParsedPhone, parse_phone
 from leadhub.models import MONEY_MAX
 from leadhub.values import normalize_email, normalize_state, normalize_zip, parse_amount, parse_boolean
@@ -320,9 +319,7 @@ SUGGESTIONS = {lead_type: _suggestions(lead_type) for lead_type in (*LeadType.va
 
 def did_you_mean(key, *, lead_type=None) -> str | None:
     """The field an unknown key most likely meant (`zip_cod` is `zip_code`, `sate` is `state`), or None."""
-    candidates = SUGGESTIONS.get(lead_type) or SUGGESTIONS[None]
-    close = difflib.get_close_matches(payload_key(key), candidates, n=1, cutoff=0.8)
-    return candidates[close[0]] if close else None
+    return closest_key(key, SUGGESTIONS.get(lead_type) or SUGGESTIONS[None])
 
 
 def _is_blank(value):

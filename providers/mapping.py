@@ -29,6 +29,14 @@ def mapping_target_error(name) -> str | None:
     return f"'{name}' is no leadhub field" + (f": did you mean '{meant}'?" if meant else ".")
 
 
+def unknown_fields_refused(unknown: list) -> dict:
+    """A `strict` webhook's refusal of the unknown fields `[{field, did_you_mean}]` of a post, per field."""
+    def message(item):
+        hint = f" Did you mean '{item['did_you_mean']}'?" if item["did_you_mean"] else ""
+        return f"Unknown field: this webhook refuses fields it does not know.{hint}"
+    return {item["field"]: [message(item)] for item in unknown}
+
+
 def value_key(value) -> str:
     """A sent value as value mappings compare it: text without regard to case or surrounding
     spaces (`Yes`, `yes ` and `YES` are one; JSON true is `true`)."""

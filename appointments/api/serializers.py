@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from appointments.intake import MAX_DURATION_MINUTES, parse_scheduled_at
 from appointments.models import Appointment, AppointmentStatus, AppointmentType, LocationType, Outcome
-from leadhub.api.serializers import StrictSerializer
+from leadhub.api.serializers import StrictSerializer, UnknownFieldSerializer
 from leadhub.models import MONEY_MAX
 
 
@@ -75,6 +75,9 @@ class AppointmentDispositionSerializer(serializers.Serializer):
         child=serializers.CharField(),
         help_text="Fields sent but not honoured, e.g. a `workspace_id` this webhook may not name (routing decided).",
     )
+    unknown_fields = UnknownFieldSerializer(
+        many=True, help_text="Fields no appointment field is known by (kept with the appointment as sent; a `strict` "
+                             "webhook refuses them), each with the field it most likely meant.")
     sold = serializers.BooleanField(help_text="A buyer bought the appointment.")
     price = serializers.DecimalField(
         max_digits=12, decimal_places=2, allow_null=True,
@@ -106,7 +109,8 @@ def created_body(result):
         "routing_method": appointment.routing_method,
         "routing_status": result.routing_status,
         "warnings": result.warnings,
-        "disposition": {"ignored_fields": list(result.ignored_fields), "sold": result.sold,
+        "disposition": {"ignored_fields": list(result.ignored_fields), "unknown_fields": list(result.unknown_fields),
+                        "sold": result.sold,
                         "price": None if result.price is None else f"{result.price:.2f}"},
     }
 

@@ -33,6 +33,7 @@ class AppointmentResult:
     contact_status: str  # "new" | "existing"
     warnings: list = field(default_factory=list)
     ignored_fields: list = field(default_factory=list)  # sent but not honoured (a `workspace_id` not allowed)
+    unknown_fields: list = field(default_factory=list)  # [{field, did_you_mean}]: sent, known by no field
     sold: bool = False  # a buyer bought it (distribution.services.appointment_sell)
     price: object = None  # the source's payout booked for this post: None without payout terms, else 0.00 or more
 

@@ -1,14 +1,15 @@
 """An appointment arrives: a provider's post (`appointment_intake`) or a partner's
 (`appointment_submit`); the leads it names are looked up here, then `appointment_create`.
 """
+from dataclasses import replace
 
 from django.db import transaction
 from django.db.models import Case, When
 from django.utils import timezone
-from providers.mapping import payload_map
+from providers.mapping import payload_map, unknown_fields_refused
 from providers.services.usage import provider_usage_record
 
-from appointments.intake import ProviderIntakeForm, clean_appointment, split_name
+from appointments.intake import ProviderIntakeForm, clean_appointment, split_name, unknown_fields
 from appointments.services.common import AppointmentInvalid, AppointmentResult, scheduled_at_check
 from appointments.services.create import appointment_create
 from contacts.models import ContactEvent
@@ -27,10 +28,11 @@ def appointment_intake_validate(*, webhook, payload):
     applied first (`providers.mapping.payload_map`)."""
     payload, mapped_errors = payload_map(payload, webhook.payload_mapping)
     cleaned = clean_appointment(payload, form_class=ProviderIntakeForm)
-    if errors := {**cleaned.errors, **mapped_errors}:
+    unknown = unknown_fields(payload)
+    if errors := {**cleaned.errors, **mapped_errors, **(unknown_fields_refused(unknown) if webhook.strict else {})}:
         raise AppointmentInvalid.from_errors(errors)
     scheduled_at_check(cleaned.values.get("scheduled_at"))
-    return cleaned
+    return replace(cleaned, unknown=unknown)
 
 
 def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_agent="") -> AppointmentResult:
@@ -69,7 +71,7 @@ def appointment_intake(*, webhook, payload, provider=None, ip_address="", user_a
         if provider is not None:
             provider_usage_record(provider=provider, webhook_id=webhook.webhook_id, now=timezone.now())
     return AppointmentResult(result.appointment, contact, "new" if contact_created else "existing", result.warnings,
-                             ignored, sold=result.sold,
+                             ignored, unknown_fields=cleaned.unknown, sold=result.sold,
                              price=appointment_payout_booked(appointment=result.appointment, webhook=webhook))
 
 

@@ -65,7 +65,7 @@ def test_201_routed_with_the_contract_body(client, webhook, provider):
         "matched_workspace_id": workspace.pk,
         "routing_method": appointment.routing_method,
         "routing_status": "routed",
-        "disposition": {"ignored_fields": [], "sold": True, "price": None},
+        "disposition": {"ignored_fields": [], "unknown_fields": [], "sold": True, "price": None},
         "warnings": [],
     }
     assert f"rule #{rule.pk}" in body["routing_method"]
@@ -83,6 +83,22 @@ def test_201_unrouted_links_the_lead_and_form_bodies_work(client, webhook, provi
     body = response.json()
     assert (body["lead_id"], body["contact_id"], body["routing_status"]) == (lead.pk, contact.pk, "unrouted")
     assert body["matched_workspace_id"] is None
+
+
+def test_fields_no_appointment_field_is_known_by_are_listed_with_the_field_they_meant(client, webhook, provider):
+    body = appointment_body(custmer_notes="back gate", campaign_code="fall-26")
+    response = post(client, webhook.webhook_id, provider, body)
+    assert response.status_code == 201, response.content
+    assert response.json()["disposition"]["unknown_fields"] == [
+        {"field": "custmer_notes", "did_you_mean": "customer_notes"}, {"field": "campaign_code", "did_you_mean": None}]
+    assert Appointment.objects.get().raw_payload == body  # kept whole
+
+    webhook.strict = True
+    webhook.save(update_fields=["strict"])
+    refused = assert_refused(post(client, webhook.webhook_id, provider, body), 422, "validation", webhook.webhook_id)
+    assert refused["errors"]["custmer_notes"] == [
+        "Unknown field: this webhook refuses fields it does not know. Did you mean 'customer_notes'?"]
+    assert set(refused["errors"]) == {"custmer_notes", "campaign_code"}
 
 
 def test_422_names_the_fields(client, webhook, provider):

@@ -29,3 +29,10 @@ class StrictSerializer(serializers.Serializer):
 
 class StrictModelSerializer(StrictSerializer, serializers.ModelSerializer):
     pass
+
+
+class UnknownFieldSerializer(serializers.Serializer):
+    """A field a webhook post carried that no field of the endpoint is known by."""
+
+    field = serializers.CharField(help_text="The field as you sent it (`utm.term` for a key inside an object).")
+    did_you_mean = serializers.CharField(allow_null=True, help_text="The field it most likely meant, or null.")

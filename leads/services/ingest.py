@@ -20,6 +20,7 @@ from leads.holds import DUPLICATE, EVIDENCE, SUPPRESSED, hold_columns, holds_at_
 from leads.intake_duplicates import duplicate_check
 from leads.services.evidence import held_lead_evidence_queue
 from leads.models import DuplicateAction, Lead, LeadEvent, TrackingAction, WorkspaceTracking
+from providers.mapping import unknown_fields_refused
 from providers.models import ConsentEvidenceMode, SuppressionAction, WebhookConfig
 from providers.services.usage import provider_usage_record
 from suppression.selectors import suppressed_for_everyone
@@ -134,7 +135,7 @@ def lead_validate(*, webhook, payload):
     cleaned = clean_lead(payload, lead_type=webhook.lead_type, mapping=webhook.payload_mapping)
     errors = dict(cleaned.errors)
     if webhook.strict:
-        errors.update({unknown["field"]: [_unknown_message(unknown)] for unknown in cleaned.unknown})
+        errors.update(unknown_fields_refused(cleaned.unknown))
     flawed_beyond_evidence = bool(errors)
     if webhook.consent_evidence == ConsentEvidenceMode.REQUIRE:
         # Only a webhook that requires evidence refuses a flawed piece of it; the others keep
@@ -153,11 +154,6 @@ def lead_validate(*, webhook, payload):
                     for column in EVIDENCE_COLUMNS.values()},
         )
     return cleaned
-
-
-def _unknown_message(unknown) -> str:
-    hint = f" Did you mean '{unknown['did_you_mean']}'?" if unknown["did_you_mean"] else ""
-    return f"Unknown field: this webhook refuses fields it does not know.{hint}"
 
 
 def lead_sample(*, webhook, payload) -> dict:

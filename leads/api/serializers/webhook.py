@@ -2,6 +2,7 @@
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from leadhub.api.serializers import UnknownFieldSerializer
 from leadhub.choices import LeadType
 
 
@@ -99,11 +100,6 @@ class HoldSerializer(serializers.Serializer):
 class FieldNoteSerializer(serializers.Serializer):
     field = serializers.CharField(help_text="The lead field, e.g. `ip_address`.")
     reason = serializers.CharField(help_text="Why, in words.")
-
-
-class UnknownFieldSerializer(serializers.Serializer):
-    field = serializers.CharField(help_text="The field as you sent it (`utm.term` for a key inside an object).")
-    did_you_mean = serializers.CharField(allow_null=True, help_text="The lead field it most likely meant, or null.")
 
 
 class DuplicateOfSerializer(serializers.Serializer):
