@@ -24,16 +24,25 @@ def prefix_of(page, model):
                 if inline.formset.model is model)
 
 
-def test_ops_map_fields_and_values_as_rows_and_the_webhook_reads_them(admin_client):
-    webhook = make_webhook()
+def post_rows(admin_client, webhook, fields=(), values=(), **changes):
+    """The webhook's admin page posted back with these mapping rows: `fields` (source field, field),
+    `values` (field, source value, value)."""
     page = admin_client.get(admin_url(webhook, "change", webhook.pk))
     data = {name: "" if value is None else value for name, value in admin_change_form_data(page, webhook).items()}
-    fields, values = prefix_of(page, WebhookFieldMapping), prefix_of(page, WebhookValueMapping)
-    data.update({f"{fields}-TOTAL_FORMS": "1", f"{fields}-0-source_field": "Primary_Phone", f"{fields}-0-field": "phone",
-                 f"{values}-TOTAL_FORMS": "1", f"{values}-0-field": "consent_value", f"{values}-0-source_value": "Yes",
-                 f"{values}-0-value": "true", "strict": "on"})
+    for model, rows, names in ((WebhookFieldMapping, fields, ("source_field", "field")),
+                               (WebhookValueMapping, values, ("field", "source_value", "value"))):
+        prefix = prefix_of(page, model)
+        data[f"{prefix}-TOTAL_FORMS"] = str(len(rows))
+        data.update({f"{prefix}-{n}-{name}": value for n, row in enumerate(rows)
+                     for name, value in zip(names, row, strict=True)})
+    return admin_client.post(admin_url(webhook, "change", webhook.pk), {**data, **changes})
 
-    response = admin_client.post(admin_url(webhook, "change", webhook.pk), data)
+
+def test_ops_map_fields_and_values_as_rows_and_the_webhook_reads_them(admin_client):
+    webhook = make_webhook()
+
+    response = post_rows(admin_client, webhook, fields=[("Primary_Phone", "phone")],
+                         values=[("consent_value", "Yes", "true")], strict="on")
 
     assert response.status_code == 302, response.content.decode()[:2000]
     webhook.refresh_from_db()
@@ -43,15 +52,9 @@ def test_ops_map_fields_and_values_as_rows_and_the_webhook_reads_them(admin_clie
 
 def test_a_mapping_row_naming_no_leadhub_field_is_refused_on_the_row_with_the_field_it_meant(admin_client):
     webhook = make_webhook()
-    page = admin_client.get(admin_url(webhook, "change", webhook.pk))
-    data = {name: "" if value is None else value for name, value in admin_change_form_data(page, webhook).items()}
-    fields, values = prefix_of(page, WebhookFieldMapping), prefix_of(page, WebhookValueMapping)
-    data.update({f"{fields}-TOTAL_FORMS": "2", f"{fields}-0-source_field": "Zip", f"{fields}-0-field": "zip_cod",
-                 f"{fields}-1-source_field": "When", f"{fields}-1-field": "scheduled_at",  # an appointment's field
-                 f"{values}-TOTAL_FORMS": "1", f"{values}-0-field": "consnet", f"{values}-0-source_value": "Yes",
-                 f"{values}-0-value": "true"})
 
-    response = admin_client.post(admin_url(webhook, "change", webhook.pk), data)
+    response = post_rows(admin_client, webhook, fields=[("Zip", "zip_cod"), ("When", "scheduled_at")],  # an appointment's
+                         values=[("consnet", "Yes", "true")])
 
     assert response.status_code == 200  # the page again, with the rows' errors
     formsets = {inline.formset.model: inline.formset for inline in response.context["inline_admin_formsets"]}
