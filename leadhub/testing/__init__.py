@@ -5,10 +5,14 @@ Test code only: nothing that runs in production, nor bench/ or scripts/, imports
 Phones use real US area codes (415, 212, 312 ...): `phonenumbers` refuses the fictional 555 range
 as a whole number, and ingestion refuses what it does not consider valid.
 """
+import contextlib
+import fcntl
 import itertools
+import tempfile
 import threading
 from datetime import datetime
 from datetime import UTC
+from pathlib import Path
 
 from leadhub.choices import LeadType
 from leadhub.receiver import WebhookReceiver  # noqa: F401  (tests build it from here with the rest)
@@ -327,6 +331,26 @@ def assert_webhook_error(response, status, *, code=None, field=None):
     return body
 
 
+# From this many threads a test takes turns with the other xdist workers' (`connections_taking_turns`).
+MANY_CONNECTIONS = 20
+
+
+@contextlib.contextmanager
+def connections_taking_turns(count):
+    """Held while `count` threads each hold a database connection: from MANY_CONNECTIONS on, one
+    such test at a time on this machine (a file lock the xdist workers share), since two 50-thread
+    tests at once pass PostgreSQL's default limit of 100 connections ("too many clients")."""
+    if count < MANY_CONNECTIONS:
+        yield
+        return
+    with open(Path(tempfile.gettempdir()) / "leadhub-tests-many-connections.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def run_at_once(count, work):
     """Call work(i) from `count` threads released together; return (results, exceptions). For
     PostgreSQL concurrency tests: each thread uses (and closes) its own connection."""
@@ -344,10 +368,11 @@ def run_at_once(count, work):
         finally:
             connection.close()  # each thread opened its own connection
 
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    with connections_taking_turns(count):
+        threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads), "a thread hung"
     return results, errors

@@ -28,6 +28,7 @@ from leadhub.testing import (
     WebhookReceiver,
     assert_error,
     assert_webhook_error,
+    connections_taking_turns,
     make_provider,
     make_webhook,
     make_workspace,
@@ -153,7 +154,7 @@ def test_concurrent_wrong_passwords_reach_at_most_the_limit_of_password_checks(f
 
     user_login_failed.connect(count_check)
     try:
-        with ThreadPoolExecutor(max_workers=40) as pool:
+        with connections_taking_turns(40), ThreadPoolExecutor(max_workers=40) as pool:
             statuses = list(pool.map(attempt, range(40)))
     finally:
         user_login_failed.disconnect(count_check)
