@@ -9,7 +9,7 @@ pytest_plugins = [
     "leadhub.testing.query_counts",  # the `query_baseline` fixture and --update-query-counts
     "leadhub.testing.ledger_wipe",  # the test flush's pass through the ledger's wipe refusal
     "leadhub.testing.seeds",  # rows the data migrations seeded, put back after each test flush
-    "leadhub.testing.procs",  # the `proxied_database` fixture of the database cut tests
+    "leadhub.testing.procs",  # the `proxied_database` fixture of the database cut tests, `eager_celery`
 ]
 
 

@@ -1,5 +1,6 @@
 """Real processes for tests that need more than the test client: a private redis-server, Celery
-workers on the test database, a TCP proxy in front of PostgreSQL that can cut connections.
+workers on the test database, a TCP proxy in front of PostgreSQL that can cut connections; and
+`eager_celery`, the same tasks run in-process instead.
 
 Fault tests stop or cut these, never the shared Redis/PostgreSQL the rest of the suite uses.
 """
@@ -103,6 +104,18 @@ def celery_broker(url):
     finally:
         _reset_celery_connections(celery_app)
         celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
+
+
+@pytest.fixture
+def eager_celery():
+    """Run enqueued tasks in this process, not on a broker (the shared Redis is never used as a
+    queue by the tests that take it)."""
+    from leadhub.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
 
 
 def database_url(settings_dict):

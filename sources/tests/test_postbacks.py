@@ -9,7 +9,6 @@ from django.test import override_settings
 
 from distribution.hand import lead_sell_by_hand
 from distribution.services import payout_chargeback
-from leadhub.celery import app as celery_app
 from leadhub.testing import LONG_AGO, WebhookReceiver, make_lead, make_webhook, make_workspace
 from providers.services.keys import PostbackInvalid, webhook_postback_set
 from providers.signatures import verify
@@ -18,14 +17,6 @@ from workspaces.delivery import outbox_deliver, outbox_sweep
 from workspaces.models import DeliveryStatus, OutboundEvent
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def eager_celery():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def source(url=""):

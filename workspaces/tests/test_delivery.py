@@ -6,7 +6,6 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from leadhub.celery import app as celery_app
 from leadhub.netguard import is_own_ingest_url
 from leadhub.testing import WebhookReceiver, make_workspace
 from providers.signatures import SignatureError, verify
@@ -23,15 +22,6 @@ from workspaces.models import AttemptOutcome, DeliveryStatus, EventType, Outboun
 from workspaces.services import workspace_signing_secret_rotate, workspace_webhook_update
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def eager_celery():
-    """Run enqueued tasks in-process (the shared Redis is never used as a queue by these tests)."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def partner(receiver, **fields):
