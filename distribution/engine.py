@@ -52,6 +52,7 @@ from compliance.windows import call_frequency_limit, consumer_locale
 from leadhub.db import prepared_fetchall
 from suppression.selectors import suppressed_workspaces
 from ledger.models import Balance
+from ledger.selectors import funds_available
 from workspaces.models import ANY, BillingMode, Workspace
 from workspaces.zips import product_keys, zip5
 
@@ -386,7 +387,7 @@ def funds_short(candidate: Candidate) -> Verdict | None:
     decision's figures. Invoiced buyers (no balance read) and a $0 price (nothing to cover) pass."""
     if candidate.owed is None:
         return None
-    candidate.available = candidate.offer.workspace.credit_limit - candidate.owed
+    candidate.available = funds_available(workspace=candidate.offer.workspace, owed=candidate.owed)
     return None if funds_cover(available=candidate.available, price=candidate.price) else FUNDS
 
 

@@ -17,6 +17,7 @@ from leads.gate import lead_copies_send
 from leads.models import Lead, LeadEvent
 from leads.services.access import lead_access_revoke
 from ledger.models import Balance, Entry, EntryKind
+from ledger.selectors import funds_available
 from ledger.services import Draft, lead_dimensions, ledger_entries_record
 from providers.models import PayoutOn, WebhookConfig
 from workspaces.models import BillingMode
@@ -369,7 +370,8 @@ def _changed_since(decision, *, now, offers, zones, owed) -> bool:
         verdict, zone = Verdict.parse(row.get("verdict", "")), zones.get(offer.workspace_id, "UTC")
         if verdict.check == Check.FUNDS and (
             offer.workspace.billing_mode != BillingMode.PREPAID
-            or funds_cover(available=offer.workspace.credit_limit - owed.get(offer.workspace_id, Decimal(0)),
+            or funds_cover(available=funds_available(workspace=offer.workspace,
+                                                     owed=owed.get(offer.workspace_id, Decimal(0))),
                            price=Decimal(row.get("price") or 0))
         ):
             return True

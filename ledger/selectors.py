@@ -52,6 +52,12 @@ def ledger_totals(*, entries=None) -> dict:
     return {**totals, "margin": totals["sales"] - totals["payouts"]}
 
 
+def funds_available(*, workspace, owed) -> Decimal:
+    """A buyer's available funds: its balance (minus what its balance row says it owes) plus its
+    credit limit. What a prepaid buyer may still buy for (the engine, the unsold sweep, the API)."""
+    return workspace.credit_limit - owed
+
+
 def balance_get(*, workspace) -> dict:
     """What `workspace` has: its billing mode, balance (money paid in and credited less what it
     bought: minus its balance row), credit limit, available funds (balance + credit limit), its
@@ -60,6 +66,6 @@ def balance_get(*, workspace) -> dict:
     balance = ZERO - owed
     return {
         "billing_mode": workspace.billing_mode, "balance": balance, "credit_limit": workspace.credit_limit,
-        "available": balance + workspace.credit_limit, "low_balance_threshold": workspace.low_balance_threshold,
+        "available": funds_available(workspace=workspace, owed=owed), "low_balance_threshold": workspace.low_balance_threshold,
         "currency": settings.LEDGER_CURRENCY, "as_of": timezone.now(),
     }
